@@ -1,0 +1,364 @@
+"""The ledger's application service: the commands officers give, and reads of single records.
+
+Every command validates everything first, then saves all the events it makes in one
+transaction, or nothing. Commands that change a figure take the version the officer saw
+(``expected_version``); if someone else changed the figure meanwhile, the command fails
+with VersionConflict naming the current version, and nothing is recorded. A command sent
+with a request key records at most once, whichever process the retry reaches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from ledger import checks
+from ledger.access import AccessKey, key_id, new_key
+from ledger.citation import TARGET_KINDS, Citation
+from ledger.errors import InvalidInput, NotFound, VersionConflict
+from ledger.figure import Figure, figure_id
+from ledger.incident import Incident
+from ledger.receipt import Receipt, fingerprint, receipt_id
+from ledger.report import Report
+from ledger.source import Source
+from ledger.value import Count
+from ledger import vocabulary
+
+A = TypeVar("A", bound=Aggregate)
+
+#: How often a command whose changes only add (a report's claims, a citation) is retried
+#: when it races another writer; commands that change a value never retry silently.
+ADDITIVE_RETRIES = 5
+
+KINDS: dict[type[Aggregate], str] = {
+    Source: "source", Report: "report", Incident: "incident", Figure: "figure",
+    Citation: "citation", AccessKey: "key",
+}
+
+Work = Callable[[], tuple[dict[str, Any], Sequence[Aggregate]]]
+
+
+def _uuid(ident: object, kind: str) -> UUID:
+    if isinstance(ident, UUID):
+        return ident
+    try:
+        return UUID(str(ident))
+    except ValueError:
+        raise NotFound(kind, ident) from None
+
+
+class Ledger(Application):
+    name = "Ledger"
+
+    # ---- reads of single records -------------------------------------------------------
+
+    def load(self, cls: type[A], ident: object, version: int | None = None) -> A:
+        kind = KINDS[cls]
+        try:
+            aggregate = self.repository.get(_uuid(ident, kind), version=version)
+        except AggregateNotFoundError:
+            raise NotFound(kind, ident) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(kind, ident)
+        return aggregate
+
+    def source(self, ident: object) -> Source:
+        return self.load(Source, ident)
+
+    def figure(self, ident: object, version: int | None = None) -> Figure:
+        return self.load(Figure, ident, version)
+
+    # ---- commands ----------------------------------------------------------------------
+
+    def register_source(self, actor: str, *, request_key: str | None = None, **fields: Any) -> dict[str, Any]:
+        def work() -> tuple[dict[str, Any], list[Aggregate]]:
+            source = Source.register(actor, **fields)
+            return {"source_id": str(source.id), "version": source.version}, [source]
+
+        return self._run(actor, request_key, "register_source", fields, work)
+
+    def change_source_protection(
+        self, actor: str, source_id: str, *, protected: bool, reason: str,
+        expected_version: int | None = None, request_key: str | None = None,
+    ) -> dict[str, Any]:
+        def work() -> tuple[dict[str, Any], list[Aggregate]]:
+            source = self._expect(self.source(source_id), expected_version)
+            source.change_protection(actor, protected=protected, reason=reason)
+            return {"source_id": str(source.id), "version": source.version}, [source]
+
+        args = {"source_id": source_id, "protected": protected, "reason": reason, "expected_version": expected_version}
+        return self._run(actor, request_key, "change_source_protection", args, work, additive=False)
+
+    def record_incident(self, actor: str, *, request_key: str | None = None, **fields: Any) -> dict[str, Any]:
+        def work() -> tuple[dict[str, Any], list[Aggregate]]:
+            incident = Incident.record(actor, **fields)
+            return {"incident_id": str(incident.id), "version": incident.version}, [incident]
+
+        return self._run(actor, request_key, "record_incident", fields, work)
+
+    def revise_incident_period(
+        self, actor: str, incident_id: str, *, valid_from: str, valid_to: str | None, reason: str,
+        expected_version: int | None = None, request_key: str | None = None,
+    ) -> dict[str, Any]:
+        def work() -> tuple[dict[str, Any], list[Aggregate]]:
+            incident = self._expect(self.load(Incident, incident_id), expected_version)
+            incident.revise_period(actor, valid_from=valid_from, valid_to=valid_to, reason=reason)
+            return {"incident_id": str(incident.id), "version": incident.version}, [incident]
+
+        args = {"incident_id": incident_id, "valid_from": valid_from, "valid_to": valid_to, "reason": reason,
+                "expected_version": expected_version}
+        return self._run(actor, request_key, "revise_incident_period", args, work, additive=False)
+
+    def file_report(
+        self, actor: str, *, source_id: str, figures: Iterable[dict[str, Any]] = (),
+        request_key: str | None = None, **fields: Any,
+    ) -> dict[str, Any]:
+        """File a report and record each figure it states as its source's claim.
+
+        ``figures`` items: ``incident_id``, ``metric``, ``breakdown`` (dimension: slug),
+        ``value`` (see Count.parse) and optionally ``adopt`` (make this claim the figure's
+        current value; the first statement of a figure always is).
+        """
+        statements = self._statements(figures)
+
+        def work() -> tuple[dict[str, Any], list[Aggregate]]:
+            source = self.source(source_id)
+            changed: dict[UUID, Figure] = {}
+            for s in statements:
+                self.load(Incident, s["incident_id"])
+            ids = [figure_id(s["incident_id"], s["metric"], s["breakdown"]) for s in statements]
+            if len(set(ids)) != len(ids):
+                raise InvalidInput("a report states each figure once; two items share incident, metric and breakdown",
+                                   field="figures")
+            report = Report.file(actor, source_id=str(source.id), figure_ids=[str(i) for i in ids], **fields)
+            for fid, s in zip(ids, statements):
+                try:
+                    figure = self.figure(fid)
+                except NotFound:
+                    figure = Figure.state(actor, incident_id=s["incident_id"], metric=s["metric"],
+                                          breakdown=s["breakdown"], source_id=str(source.id),
+                                          report_id=str(report.id), value=s["value"])
+                else:
+                    figure.claim(actor, source_id=str(source.id), report_id=str(report.id), value=s["value"],
+                                 adopt=s["adopt"])
+                changed[fid] = figure
+            result = {
+                "report_id": str(report.id),
+                "figures": [{"figure_id": str(f.id), "version": f.version} for f in changed.values()],
+            }
+            return result, [report, *changed.values()]
+
+        args = {"source_id": source_id, "figures": [
+            {**s, "value": s["value"].as_dict()} for s in statements], **fields}
+        return self._run(actor, request_key, "file_report", args, work)
+
+    def correct_figure(
+        self, actor: str, figure_id: str, *, value: Any, reason: str, evidence: Sequence[str] = (),
+        expected_version: int | None = None, request_key: str | None = None,
+    ) -> dict[str, Any]:
+        count = value if isinstance(value, Count) else Count.parse(value)
+        evidence = checks.text_list(list(evidence), "evidence")
+
+        def work() -> tuple[dict[str, Any], list[Aggregate]]:
+            figure = self._expect(self.figure(figure_id), expected_version)
+            for citation_id in evidence:
+                if self.load(Citation, citation_id).withdrawn:
+                    raise InvalidInput(f"citation {citation_id} was withdrawn and cannot be evidence", field="evidence")
+            figure.correct(actor, value=count, reason=reason, evidence=list(evidence))
+            return self._figure_result(figure), [figure]
+
+        args = {"figure_id": figure_id, "value": count.as_dict(), "reason": reason, "evidence": evidence,
+                "expected_version": expected_version}
+        return self._run(actor, request_key, "correct_figure", args, work, additive=False)
+
+    def supersede_figure(
+        self, actor: str, figure_id: str, *, source_id: str, report_id: str, value: Any, reason: str,
+        replaces: Sequence[str] | None = None, expected_version: int | None = None,
+        request_key: str | None = None,
+    ) -> dict[str, Any]:
+        count = value if isinstance(value, Count) else Count.parse(value)
+
+        def work() -> tuple[dict[str, Any], list[Aggregate]]:
+            figure = self._expect(self.figure(figure_id), expected_version)
+            source = self.source(source_id)
+            report = self.load(Report, report_id)
+            if report.source_id != str(source.id):
+                raise InvalidInput(f"report {report_id} is not from source {source_id}", field="report_id")
+            figure.supersede(actor, source_id=str(source.id), report_id=str(report.id), value=count,
+                             reason=reason, replaces=None if replaces is None else list(replaces))
+            return self._figure_result(figure), [figure]
+
+        args = {"figure_id": figure_id, "source_id": source_id, "report_id": report_id, "value": count.as_dict(),
+                "reason": reason, "replaces": replaces, "expected_version": expected_version}
+        return self._run(actor, request_key, "supersede_figure", args, work, additive=False)
+
+    def retract_figure(
+        self, actor: str, figure_id: str, *, reason: str, expected_version: int | None = None,
+        request_key: str | None = None,
+    ) -> dict[str, Any]:
+        def work() -> tuple[dict[str, Any], list[Aggregate]]:
+            figure = self._expect(self.figure(figure_id), expected_version)
+            figure.retract(actor, reason=reason)
+            return self._figure_result(figure), [figure]
+
+        args = {"figure_id": figure_id, "reason": reason, "expected_version": expected_version}
+        return self._run(actor, request_key, "retract_figure", args, work, additive=False)
+
+    def grade_figure(
+        self, actor: str, figure_id: str, *, grade: str, reason: str, expected_version: int | None = None,
+        request_key: str | None = None,
+    ) -> dict[str, Any]:
+        def work() -> tuple[dict[str, Any], list[Aggregate]]:
+            figure = self._expect(self.figure(figure_id), expected_version)
+            figure.regrade(actor, grade=grade, reason=reason)
+            return self._figure_result(figure), [figure]
+
+        args = {"figure_id": figure_id, "grade": grade, "reason": reason, "expected_version": expected_version}
+        return self._run(actor, request_key, "grade_figure", args, work, additive=False)
+
+    def cite(
+        self, actor: str, *, target_id: str, source_id: str, request_key: str | None = None, **fields: Any,
+    ) -> dict[str, Any]:
+        """Cite a source document for a report or a figure (the target's kind is looked up)."""
+
+        def work() -> tuple[dict[str, Any], list[Aggregate]]:
+            source = self.source(source_id)
+            kind = self._target_kind(target_id)
+            citation = Citation.cite(actor, target_kind=kind, target_id=str(_uuid(target_id, kind)),
+                                     source_id=str(source.id), **fields)
+            return {"citation_id": str(citation.id), "target_kind": kind, "version": citation.version}, [citation]
+
+        args = {"target_id": target_id, "source_id": source_id, **fields}
+        return self._run(actor, request_key, "cite", args, work)
+
+    def withdraw_citation(
+        self, actor: str, citation_id: str, *, reason: str, expected_version: int | None = None,
+        request_key: str | None = None,
+    ) -> dict[str, Any]:
+        def work() -> tuple[dict[str, Any], list[Aggregate]]:
+            citation = self._expect(self.load(Citation, citation_id), expected_version)
+            citation.withdraw(actor, reason=reason)
+            return {"citation_id": str(citation.id), "version": citation.version}, [citation]
+
+        args = {"citation_id": citation_id, "reason": reason, "expected_version": expected_version}
+        return self._run(actor, request_key, "withdraw_citation", args, work, additive=False)
+
+    def issue_key(self, actor: str, *, owner: str, role: str) -> tuple[str, dict[str, Any]]:
+        """Issue an access key; the key itself is returned once and never stored."""
+        key = new_key()
+        access = AccessKey.issue(actor, owner=owner, role=role, key=key)
+        self.save(access)
+        return key, {"key_id": str(access.id), "owner": access.owner, "role": access.role}
+
+    def revoke_key(self, actor: str, key_id_: str, *, reason: str) -> dict[str, Any]:
+        access = self.load(AccessKey, key_id_)
+        access.revoke(actor, reason=reason)
+        self.save(access)
+        return {"key_id": str(access.id), "version": access.version}
+
+    def authenticate(self, key: str) -> AccessKey | None:
+        """The live key a presented secret belongs to, or None: one lookup, no scan."""
+        try:
+            access = self.load(AccessKey, key_id(key))
+        except NotFound:
+            return None
+        return access if access.matches(key) else None
+
+    # ---- the machinery every command shares --------------------------------------------
+
+    @staticmethod
+    def _statements(figures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        if isinstance(figures, (str, bytes, dict)):
+            raise InvalidInput("figures must be a list of figure statements", field="figures")
+        statements = []
+        for item in figures:
+            if not isinstance(item, dict):
+                raise InvalidInput("each figure statement must be an object", field="figures")
+            unknown = set(item) - {"incident_id", "metric", "breakdown", "value", "adopt"}
+            if unknown:
+                raise InvalidInput(f"unknown figure fields: {', '.join(sorted(unknown))}", field="figures")
+            incident_id = item.get("incident_id")
+            if not isinstance(incident_id, str):
+                raise InvalidInput("each figure statement needs the incident_id it is about", field="incident_id")
+            statements.append({
+                "incident_id": str(_uuid(incident_id, "incident")),
+                "metric": vocabulary.check_metric(item.get("metric")),
+                "breakdown": vocabulary.check_breakdown(item.get("breakdown")),
+                "value": Count.parse(item.get("value")),
+                "adopt": checks.flag(item.get("adopt", False), "adopt"),
+            })
+        return statements
+
+    def _target_kind(self, target_id: str) -> str:
+        for cls in (Figure, Report):
+            try:
+                self.load(cls, target_id)
+            except NotFound:
+                continue
+            return KINDS[cls]
+        raise NotFound("report or figure", target_id)
+
+    @staticmethod
+    def _expect(aggregate: A, expected_version: int | None) -> A:
+        expected_version = checks.version(expected_version)
+        if expected_version is not None and aggregate.version != expected_version:
+            raise VersionConflict(KINDS[type(aggregate)], aggregate.id, expected_version, aggregate.version)
+        return aggregate
+
+    @staticmethod
+    def _figure_result(figure: Figure) -> dict[str, Any]:
+        return {"figure_id": str(figure.id), "version": figure.version}
+
+    def _receipt(self, actor: str, request_key: str) -> Receipt | None:
+        try:
+            receipt = self.repository.get(receipt_id(actor, request_key))
+        except AggregateNotFoundError:
+            return None
+        return receipt if isinstance(receipt, Receipt) else None
+
+    def _run(
+        self, actor: str, request_key: str | None, command: str, arguments: dict[str, Any], work: Work,
+        *, additive: bool = True,
+    ) -> dict[str, Any]:
+        """Run a command's work and save what it made, at most once per request key.
+
+        A race lost on the save is retried only for additive commands; for the others the
+        caller learns the current version and decides again, so no change is lost silently.
+        """
+        actor = checks.actor(actor)
+        digest = None
+        if request_key is not None:
+            request_key = checks.text(request_key, "request_key", max_length=255)
+            digest = fingerprint(command, arguments)
+            if (earlier := self._receipt(actor, request_key)) is not None:
+                return earlier.replay(digest)
+        for attempt in range(ADDITIVE_RETRIES if additive else 1):
+            result, aggregates = work()
+            receipt = [] if request_key is None else [Receipt.issue(actor, request_key, command, digest, result)]
+            try:
+                self.save(*aggregates, *receipt)
+            except IntegrityError:
+                if request_key is not None and (earlier := self._receipt(actor, request_key)) is not None:
+                    return earlier.replay(digest)
+                if additive and attempt + 1 < ADDITIVE_RETRIES:
+                    continue
+                self._raise_conflict(aggregates, arguments.get("expected_version"))
+                raise
+            return result
+        raise AssertionError("unreachable")
+
+    def _raise_conflict(self, aggregates: Sequence[Aggregate], expected: int | None) -> None:
+        # Only the changed record can have moved under us: the others were created here.
+        for aggregate in aggregates:
+            if type(aggregate) not in KINDS:
+                continue
+            try:
+                stored = self.repository.get(aggregate.id)
+            except AggregateNotFoundError:
+                continue
+            raise VersionConflict(KINDS[type(aggregate)], aggregate.id, expected, stored.version)

@@ -1,0 +1,62 @@
+"""Errors the ledger raises to its callers.
+
+Each carries a message meant for the person who sent the command: it says what is
+wrong and, where it helps, what would be right. Nothing is stored when one is raised.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every error a command can raise."""
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInput(LedgerError):
+    """The command's input breaks a rule of the model (a negative count, a missing reason...)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.field = field
+
+
+class NotFound(LedgerError):
+    """The command names a source, report, incident, figure or citation the ledger does not hold."""
+
+    def __init__(self, kind: str, ident: object) -> None:
+        super().__init__(f"unknown {kind}: {ident}", kind=kind, id=str(ident))
+        self.kind = kind
+        self.ident = str(ident)
+
+
+class VersionConflict(LedgerError):
+    """Someone changed the record since the caller read it: nothing was recorded."""
+
+    def __init__(self, kind: str, ident: object, expected: int | None, current: int) -> None:
+        expected_text = "" if expected is None else f" (you sent version {expected})"
+        super().__init__(
+            f"{kind} {ident} was changed by someone else; its current version is {current}{expected_text}."
+            " Reload it, check the change, and send your command again with the current version.",
+            kind=kind,
+            id=str(ident),
+            expected_version=expected,
+            current_version=current,
+        )
+        self.kind = kind
+        self.ident = str(ident)
+        self.expected = expected
+        self.current = current
+
+
+class RequestKeyReused(LedgerError):
+    """A request key came back with a different command: refuse rather than guess which one was meant."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"request key {key!r} was already used for a different command; use a new key for a new command",
+            key=key,
+        )

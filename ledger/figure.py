@@ -1,0 +1,187 @@
+"""A figure: one count about one incident, for one metric and one breakdown.
+
+Its identity is (incident, metric, breakdown), so two reports stating "children killed by
+Russian forces" in the same incident land on the same figure, each as the claim of its
+source. The figure keeps every source's latest claim and the ledger's current value,
+which moves only by the first statement, an adopted claim, a correction or a supersession,
+each recorded with who and why. Officers working on different figures never touch the
+same aggregate, so they never conflict.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from eventsourcing.domain import Aggregate
+
+from ledger import checks, vocabulary
+from ledger.errors import InvalidInput
+from ledger.event import LedgerCreated, LedgerEvent
+from ledger.value import Count
+
+FIGURE_NAMESPACE = uuid.UUID("6f1c4a52-5b8e-4d39-9a57-3c2f0e7d9b11")
+
+ACTIVE = "active"
+RETRACTED = "retracted"
+
+
+def figure_id(incident_id: str, metric: str, breakdown: dict[str, str]) -> uuid.UUID:
+    """The figure's id follows from what it counts, so equal statements meet on one figure."""
+    key = orjson.dumps([incident_id, metric, breakdown], option=orjson.OPT_SORT_KEYS)
+    return uuid.uuid5(FIGURE_NAMESPACE, key.decode())
+
+
+def _claim(event: Figure.Stated | Figure.Claimed | Figure.Superseded) -> dict[str, Any]:
+    return {
+        "report_id": event.report_id,
+        "value": event.value,
+        "version": event.originator_version,
+        "recorded_at": event.timestamp.isoformat(),
+        "superseded": False,
+    }
+
+
+class Figure(Aggregate):
+    class Stated(LedgerCreated):
+        incident_id: str
+        metric: str
+        breakdown: dict[str, str]
+        source_id: str
+        report_id: str
+        value: dict[str, Any]
+
+        def apply(self, figure: Figure) -> None:
+            figure.claims[self.source_id] = _claim(self)
+
+    class Claimed(LedgerEvent):
+        source_id: str
+        report_id: str
+        value: dict[str, Any]
+        adopted: bool
+
+        def apply(self, figure: Figure) -> None:
+            figure.claims[self.source_id] = _claim(self)
+            if self.adopted:
+                figure.current = self.value
+
+    class Corrected(LedgerEvent):
+        value: dict[str, Any]
+        reason: str
+        evidence: list[str]
+
+        def apply(self, figure: Figure) -> None:
+            figure.current = self.value
+            figure.status = ACTIVE
+
+    class Superseded(LedgerEvent):
+        source_id: str
+        report_id: str
+        value: dict[str, Any]
+        reason: str
+        replaces: list[str]
+
+        def apply(self, figure: Figure) -> None:
+            for source_id in self.replaces:
+                figure.claims[source_id]["superseded"] = True
+            figure.claims[self.source_id] = _claim(self)
+            figure.current = self.value
+            figure.status = ACTIVE
+
+    class Retracted(LedgerEvent):
+        reason: str
+
+        def apply(self, figure: Figure) -> None:
+            figure.status = RETRACTED
+
+    class Regraded(LedgerEvent):
+        grade: str
+        reason: str
+
+        def apply(self, figure: Figure) -> None:
+            figure.grade = self.grade
+
+    def __init__(
+        self, *, actor: str, incident_id: str, metric: str, breakdown: dict[str, str],
+        value: dict[str, Any],
+    ) -> None:
+        self.stated_by = actor
+        self.incident_id = incident_id
+        self.metric = metric
+        self.breakdown = dict(breakdown)
+        self.current: dict[str, Any] = value
+        self.status = ACTIVE
+        self.grade = "unassessed"
+        # Filled by Stated.apply, which (unlike __init__) sees the event's timestamp.
+        self.claims: dict[str, dict[str, Any]] = {}
+
+    @property
+    def value(self) -> Count:
+        return Count.from_dict(self.current)
+
+    @classmethod
+    def state(
+        cls, actor: str, *, incident_id: str, metric: object, breakdown: object, source_id: str,
+        report_id: str, value: Count,
+    ) -> Figure:
+        metric = vocabulary.check_metric(metric)
+        breakdown = vocabulary.check_breakdown(breakdown)
+        return cls._create(
+            cls.Stated,
+            id=figure_id(incident_id, metric, breakdown),
+            actor=checks.actor(actor),
+            incident_id=incident_id,
+            metric=metric,
+            breakdown=breakdown,
+            source_id=source_id,
+            report_id=report_id,
+            value=value.as_dict(),
+        )
+
+    def claim(self, actor: str, *, source_id: str, report_id: str, value: Count, adopt: bool = False) -> None:
+        self.trigger_event(
+            self.Claimed, actor=checks.actor(actor), source_id=source_id, report_id=report_id,
+            value=value.as_dict(), adopted=checks.flag(adopt, "adopt"),
+        )
+
+    def correct(self, actor: str, *, value: Count, reason: object, evidence: list[str]) -> None:
+        if value.as_dict() == self.current and self.status == ACTIVE:
+            raise InvalidInput(
+                f"the figure already reads {value.describe()}; a correction must change the value",
+                field="value",
+            )
+        self.trigger_event(
+            self.Corrected, actor=checks.actor(actor), value=value.as_dict(),
+            reason=checks.reason(reason), evidence=list(evidence),
+        )
+
+    def supersede(
+        self, actor: str, *, source_id: str, report_id: str, value: Count, reason: object,
+        replaces: list[str] | None = None,
+    ) -> None:
+        """A later source or an investigation replaces earlier claims (all others, unless named)."""
+        live = [s for s, c in self.claims.items() if not c["superseded"] and s != source_id]
+        if replaces is None:
+            replaces = live
+        unknown = [s for s in replaces if s not in live]
+        if unknown:
+            raise InvalidInput(
+                f"no live claim of source(s) {', '.join(unknown)} on this figure to supersede",
+                field="replaces",
+            )
+        self.trigger_event(
+            self.Superseded, actor=checks.actor(actor), source_id=source_id, report_id=report_id,
+            value=value.as_dict(), reason=checks.reason(reason), replaces=sorted(replaces),
+        )
+
+    def retract(self, actor: str, *, reason: object) -> None:
+        if self.status == RETRACTED:
+            raise InvalidInput("the figure is already retracted", field="figure_id")
+        self.trigger_event(self.Retracted, actor=checks.actor(actor), reason=checks.reason(reason))
+
+    def regrade(self, actor: str, *, grade: object, reason: object) -> None:
+        grade = vocabulary.check_grade(grade)
+        if grade == self.grade:
+            raise InvalidInput(f"the figure is already graded {grade!r}", field="grade")
+        self.trigger_event(self.Regraded, actor=checks.actor(actor), grade=grade, reason=checks.reason(reason))

@@ -1,0 +1,57 @@
+"""A receipt: proof that a request key was used, and what the command answered.
+
+Saved in the same transaction as the command's own events, so a retried request (from
+this process or another) either finds the receipt and gets the first answer back, or
+races the first attempt and loses on the receipt's version, recording nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+import orjson
+from eventsourcing.domain import Aggregate
+
+from ledger.errors import RequestKeyReused
+from ledger.event import LedgerCreated
+
+RECEIPT_NAMESPACE = uuid.UUID("0b9e3c1d-7a44-4f0e-8f6e-52d1c0a4e7aa")
+
+
+def receipt_id(actor: str, request_key: str) -> uuid.UUID:
+    # Keys are scoped to the actor, so two clients that happen to pick the same key never collide.
+    return uuid.uuid5(RECEIPT_NAMESPACE, orjson.dumps([actor, request_key]).decode())
+
+
+def fingerprint(command: str, arguments: dict[str, Any]) -> str:
+    payload = orjson.dumps([command, arguments], option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.sha256(payload).hexdigest()
+
+
+class Receipt(Aggregate):
+    class Issued(LedgerCreated):
+        request_key: str
+        command: str
+        fingerprint: str
+        result: dict[str, Any]
+
+    def __init__(self, *, actor: str, request_key: str, command: str, fingerprint: str, result: dict[str, Any]) -> None:
+        self.actor = actor
+        self.request_key = request_key
+        self.command = command
+        self.fingerprint = fingerprint
+        self.result = result
+
+    @classmethod
+    def issue(cls, actor: str, request_key: str, command: str, fingerprint: str, result: dict[str, Any]) -> Receipt:
+        return cls._create(
+            cls.Issued, id=receipt_id(actor, request_key), actor=actor, request_key=request_key,
+            command=command, fingerprint=fingerprint, result=result,
+        )
+
+    def replay(self, fingerprint: str) -> dict[str, Any]:
+        if fingerprint != self.fingerprint:
+            raise RequestKeyReused(self.request_key)
+        return self.result

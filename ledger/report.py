@@ -1,0 +1,70 @@
+"""A report: one document from a source, and the figures it states.
+
+The report is filed once; its figures are claims recorded on the figures themselves (see
+figure.py), and the report keeps the list of the figures it stated so that one can always
+go from a document to its numbers and back.
+"""
+
+from __future__ import annotations
+
+from eventsourcing.domain import Aggregate
+
+from ledger import checks, vocabulary
+from ledger.event import LedgerCreated
+
+
+class Report(Aggregate):
+    class Filed(LedgerCreated):
+        source_id: str
+        title: str
+        title_en: str | None
+        language: str
+        published_on: str | None
+        url: str | None
+        reference: str | None
+        period_from: str | None
+        period_to: str | None
+        places: list[str]
+        figure_ids: list[str]
+
+    def __init__(
+        self, *, actor: str, source_id: str, title: str, title_en: str | None, language: str,
+        published_on: str | None, url: str | None, reference: str | None,
+        period_from: str | None, period_to: str | None, places: list[str], figure_ids: list[str],
+    ) -> None:
+        self.filed_by = actor
+        self.source_id = source_id
+        self.title = title
+        self.title_en = title_en
+        self.language = language
+        self.published_on = published_on
+        self.url = url
+        self.reference = reference
+        self.period_from = period_from
+        self.period_to = period_to
+        self.places = list(places)
+        self.figure_ids = list(figure_ids)
+
+    @classmethod
+    def file(
+        cls, actor: str, *, source_id: str, title: object, language: object,
+        figure_ids: list[str], title_en: object = None, published_on: object = None,
+        url: object = None, reference: object = None, period_from: object = None,
+        period_to: object = None, places: object = None,
+    ) -> Report:
+        start, end = checks.period(period_from, period_to, "period_from", "period_to", start_required=False)
+        return cls._create(
+            cls.Filed,
+            actor=checks.actor(actor),
+            source_id=source_id,
+            title=checks.text(title, "title", max_length=1_000),
+            title_en=checks.text(title_en, "title_en", required=False, max_length=1_000),
+            language=vocabulary.check_language(language),
+            published_on=checks.iso_date(published_on, "published_on"),
+            url=checks.url(url),
+            reference=checks.text(reference, "reference", required=False, max_length=2_000),
+            period_from=start,
+            period_to=end,
+            places=checks.text_list(places, "places"),
+            figure_ids=list(figure_ids),
+        )

@@ -1,0 +1,72 @@
+"""Where the ledger is kept: one URL, turned into eventsourcing's own configuration.
+
+``sqlite:///path/to/ledger.db`` (the embedded default) or
+``postgresql://user:password@host:port/dbname?schema=name``. Both go through the library's
+persistence modules; nothing here talks SQL to the event store itself.
+
+The schema is made in one explicit step (``ledger init``), never implicitly at start-up:
+several processes constructing the application against one PostgreSQL at once would race
+on ``CREATE OR REPLACE FUNCTION`` (see docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+DEFAULT_URL = "sqlite:///var/ledger.db"
+TRANSCODER_TOPIC = "ledger.transcoder:OrjsonTranscoder"
+
+
+@dataclass(frozen=True)
+class Store:
+    url: str
+
+    @classmethod
+    def from_environment(cls) -> Store:
+        return cls(os.environ.get("LEDGER_DB", DEFAULT_URL))
+
+    @property
+    def kind(self) -> str:
+        scheme = urlsplit(self.url).scheme
+        if scheme == "sqlite":
+            return "sqlite"
+        if scheme in ("postgresql", "postgres"):
+            return "postgres"
+        raise ValueError(f"LEDGER_DB must start with sqlite:/// or postgresql://, got {self.url!r}")
+
+    @property
+    def sqlite_path(self) -> str:
+        # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy spells them.
+        path = self.url[len("sqlite:///"):]
+        if path != ":memory:" and "mode=memory" not in path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def postgres_schema(self) -> str:
+        return parse_qs(urlsplit(self.url).query).get("schema", [""])[0]
+
+    def environment(self, *, create_table: bool = False) -> dict[str, str]:
+        """The eventsourcing environment for the ledger application."""
+        env = {"TRANSCODER_TOPIC": TRANSCODER_TOPIC, "CREATE_TABLE": "y" if create_table else "n"}
+        if self.kind == "sqlite":
+            env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=self.sqlite_path,
+                       SQLITE_LOCK_TIMEOUT=os.environ.get("SQLITE_LOCK_TIMEOUT", "10"))
+            return env
+        parts = urlsplit(self.url)
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_DBNAME=parts.path.lstrip("/") or "postgres",
+            POSTGRES_HOST=parts.hostname or "127.0.0.1",
+            POSTGRES_PORT=str(parts.port or 5432),
+            POSTGRES_USER=unquote(parts.username or "postgres"),
+            POSTGRES_PASSWORD=unquote(parts.password or ""),
+            POSTGRES_SCHEMA=self.postgres_schema,
+            # The library's default, 0, waits forever on the table lock that serialises writers.
+            POSTGRES_LOCK_TIMEOUT=os.environ.get("POSTGRES_LOCK_TIMEOUT", "10"),
+            POSTGRES_POOL_SIZE=os.environ.get("POSTGRES_POOL_SIZE", "5"),
+        )
+        return env
