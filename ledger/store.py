@@ -23,10 +23,12 @@ TRANSCODER_TOPIC = "ledger.transcoder:OrjsonTranscoder"
 @dataclass(frozen=True)
 class Store:
     url: str
+    #: AES-GCM key (base64, 16/24/32 bytes) for the library's cipher: encrypts event state at rest.
+    cipher_key: str | None = None
 
     @classmethod
     def from_environment(cls) -> Store:
-        return cls(os.environ.get("LEDGER_DB", DEFAULT_URL))
+        return cls(os.environ.get("LEDGER_DB", DEFAULT_URL), os.environ.get("CIPHER_KEY") or None)
 
     @property
     def kind(self) -> str:
@@ -52,6 +54,8 @@ class Store:
     def environment(self, *, create_table: bool = False) -> dict[str, str]:
         """The eventsourcing environment for the ledger application."""
         env = {"TRANSCODER_TOPIC": TRANSCODER_TOPIC, "CREATE_TABLE": "y" if create_table else "n"}
+        if self.cipher_key:
+            env["CIPHER_KEY"] = self.cipher_key
         if self.kind == "sqlite":
             env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=self.sqlite_path,
                        SQLITE_LOCK_TIMEOUT=os.environ.get("SQLITE_LOCK_TIMEOUT", "10"))

@@ -1,0 +1,33 @@
+"""The one place that wires the ledger to its store (and, as they arrive, its read models).
+
+Everything that starts the product (the CLI, the web server, the tests, the benchmarks)
+goes through here, so the schema step, the transcoder and the cipher are set the same way
+everywhere.
+"""
+
+from __future__ import annotations
+
+from ledger.application import Ledger
+from ledger.store import Store
+
+
+def create_schema(store: Store) -> None:
+    """Create every table once, before any worker starts (idempotent)."""
+    if store.kind == "postgres" and store.postgres_schema:
+        import psycopg
+        from psycopg import sql
+
+        env = store.environment()
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None, autocommit=True,
+        ) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(store.postgres_schema)))
+    ledger = Ledger(env=store.environment(create_table=True))
+    ledger.close()
+
+
+def open_ledger(store: Store | None = None) -> Ledger:
+    """The ledger application on an existing schema (run create_schema first)."""
+    store = store or Store.from_environment()
+    return Ledger(env=store.environment(create_table=False))
