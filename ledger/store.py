@@ -55,6 +55,9 @@ class Store:
         """The eventsourcing environment for the ledger application."""
         env = {"TRANSCODER_TOPIC": TRANSCODER_TOPIC, "CREATE_TABLE": "y" if create_table else "n"}
         if self.cipher_key:
+            # The library's own AES-GCM cipher on the `cryptography` package (already a dependency
+            # for checkpoint signing), rather than its default that needs pycryptodome.
+            env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
             env["CIPHER_KEY"] = self.cipher_key
         if self.kind == "sqlite":
             env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=self.sqlite_path,

@@ -1,0 +1,122 @@
+"""The ``ledger`` command: set up a store, load the seed case, issue keys, serve the API.
+
+Every sub-command works on the store named by LEDGER_DB (default: an SQLite file under
+./var), so the same commands drive a laptop and a PostgreSQL deployment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from ledger.application import Ledger
+from ledger.bootstrap import create_schema, open_ledger
+from ledger.errors import LedgerError
+from ledger.figure import Figure
+from ledger.incident import Incident
+from ledger.seed import case_data, load_case
+from ledger.store import Store
+from ledger.vocabulary import METRICS
+
+
+def _describe_breakdown(breakdown: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in breakdown.items()) or "total"
+
+
+def show_case(ledger: Ledger, ids: dict[str, dict[str, str]], out=sys.stdout) -> None:
+    """Print what the ledger holds for a loaded case, figure by figure, as an officer reads it."""
+    for incident_key, incident_id in ids["incidents"].items():
+        incident = ledger.load(Incident, incident_id)
+        period = f"{incident.valid_from} – {incident.valid_to or 'ongoing'}"
+        print(f"\n{incident.title}\n  {', '.join(incident.places)}; {period}", file=out)
+        for figure_id in ids["figures"].values():
+            figure = ledger.load(Figure, figure_id)
+            if figure.incident_id != incident_id:
+                continue
+            value = figure.value
+            quote = f'  "{value.quote}"' if value.quote else ""
+            print(f"  {METRICS[figure.metric]:<38} {_describe_breakdown(figure.breakdown):<50}"
+                  f" {value.describe():>22}{quote}", file=out)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    store = Store.from_environment()
+    create_schema(store)
+    print(f"schema ready on {store.kind} ({store.url.split('@')[-1]})")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    store = Store.from_environment()
+    create_schema(store)
+    ledger = open_ledger(store)
+    try:
+        data = case_data()
+        ids = load_case(ledger, data)
+        print(f"seed case {data['case']!r}: {len(ids['sources'])} sources, {len(ids['incidents'])} incidents,"
+              f" {len(ids['reports'])} reports, {len(ids['figures'])} figures, {len(ids['citations'])} citations"
+              f" ({ledger.recorder.max_notification_id()} events in the log)")
+        if not args.quiet:
+            show_case(ledger, ids)
+    finally:
+        ledger.close()
+    return 0
+
+
+def cmd_keys_issue(args: argparse.Namespace) -> int:
+    ledger = open_ledger()
+    try:
+        key, info = ledger.issue_key(args.by, owner=args.owner, role=args.role)
+    finally:
+        ledger.close()
+    print(f"key for {info['owner']} ({info['role']}), id {info['key_id']}:\n{key}\n(shown once; only its hash is kept)")
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    ledger = open_ledger()
+    try:
+        ledger.revoke_key(args.by, args.key_id, reason=args.reason)
+    finally:
+        ledger.close()
+    print(f"key {args.key_id} revoked")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ledger", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init", help="create the schema (events, projections, audit) once").set_defaults(func=cmd_init)
+
+    seed = sub.add_parser("seed", help="load the seed case and show what was recorded")
+    seed.add_argument("--quiet", action="store_true", help="print the summary line only")
+    seed.set_defaults(func=cmd_seed)
+
+    keys = sub.add_parser("keys", help="issue and revoke API keys").add_subparsers(dest="keys", required=True)
+    issue = keys.add_parser("issue", help="issue a key; it is printed once")
+    issue.add_argument("--owner", required=True)
+    issue.add_argument("--role", required=True, choices=["officer", "auditor", "reader"])
+    issue.add_argument("--by", default=f"cli:{getpass.getuser()}", help="who issues it (recorded)")
+    issue.set_defaults(func=cmd_keys_issue)
+    revoke = keys.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    revoke.add_argument("--reason", required=True)
+    revoke.add_argument("--by", default=f"cli:{getpass.getuser()}")
+    revoke.set_defaults(func=cmd_keys_revoke)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LedgerError as e:
+        print(f"ledger: {e.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
