@@ -65,6 +65,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """The main job on the embedded default: the seed case loaded and shown."""
+    return cmd_seed(args)
+
+
 def cmd_keys_issue(args: argparse.Namespace) -> int:
     ledger = open_ledger()
     try:
@@ -94,6 +99,10 @@ def parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="load the seed case and show what was recorded")
     seed.add_argument("--quiet", action="store_true", help="print the summary line only")
     seed.set_defaults(func=cmd_seed)
+
+    run = sub.add_parser("run", help="the main job: schema, seed case, and what was recorded")
+    run.add_argument("--quiet", action="store_true")
+    run.set_defaults(func=cmd_run)
 
     keys = sub.add_parser("keys", help="issue and revoke API keys").add_subparsers(dest="keys", required=True)
     issue = keys.add_parser("issue", help="issue a key; it is printed once")
