@@ -7,14 +7,18 @@ A checkpoint is a signed note (see ledger.audit.note) whose text is::
     <base64 of the 32-byte RFC 9162 root hash>
     time <UTC time, YYYY-MM-DDTHH:MM:SSZ>        (optional extension line)
 
-Example::
+then a blank line and signature lines
+``— <key name> <base64(4-byte key ID || 64-byte Ed25519 signature)>``.
+Example: the Certificate Transparency test tree of 8 leaves, signed with the
+Ed25519 seed bytes(range(32)), verifier key
+``incident-ledger.example/log+77ffa3e0+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4``::
 
     incident-ledger.example/log
-    3
-    vOE4xRiY8GOMyJ5g0V1NrmYZ0qx1HHRhq3ux9vAv+8k=
+    8
+    XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=
     time 2026-11-25T16:31:14Z
 
-    — incident-ledger.example/log <base64(4-byte key ID || 64-byte Ed25519 signature)>
+    — incident-ledger.example/log d/+j4AKwJweMkLYaql7dSeS5alqRM23PP0Nd29Yq63ePnbfE6Vt4yvPr4gfpfr5YWNLY1xl6LhxNxNTzuIMnDJhw5wM=
 
 The time line is the log's own claim about when it signed. It is covered by
 the log's Ed25519 signature, but the spec marks extension lines as opaque and
@@ -31,7 +35,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -74,7 +78,7 @@ class Checkpoint:
         """The note text that gets signed."""
         lines = [self.origin, str(self.size), base64.b64encode(self.root_hash).decode("ascii")]
         if self.time is not None:
-            utc = self.time.astimezone(timezone.utc).replace(tzinfo=None)
+            utc = self.time.astimezone(UTC).replace(tzinfo=None)
             lines.append(_TIME_PREFIX + utc.isoformat(timespec="seconds") + "Z")
         return "\n".join(lines) + "\n"
 
@@ -106,7 +110,7 @@ def _parse_extensions(extensions: list[str]) -> datetime | None:
     if not _TIME.fullmatch(value):
         raise CheckpointError(f"checkpoint time {value!r} is not of the form YYYY-MM-DDTHH:MM:SSZ")
     try:
-        return datetime.fromisoformat(value[:-1]).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
     except ValueError:
         raise CheckpointError(f"checkpoint time {value!r} is not a valid date and time") from None
 

@@ -1,4 +1,4 @@
-"""Canonical leaf bytes of one stored event.
+r"""Canonical leaf bytes of one stored event.
 
 SQLite, PostgreSQL and an auditor's NDJSON mirror must all produce the same
 bytes for the same event, or their Merkle roots diverge. The encoding is
@@ -8,7 +8,7 @@ changes every leaf hash: introduce a new prefix version rather than editing v1.
 Layout, v1 (integers are unsigned big-endian)::
 
     size    field
-    24      prefix        b"incident-ledger/leaf/v1\\n" (ASCII, ends in 0x0A)
+    24      prefix        b"incident-ledger/leaf/v1\n" (ASCII, ends in 0x0A)
     8       position      the event's position in the log, 0 <= position < 2**64
     16      originator_id the UUID's 16 raw bytes (uuid.UUID.bytes, RFC 4122 order)
     8       version       originator version, 0 <= version < 2**64
@@ -20,6 +20,12 @@ Layout, v1 (integers are unsigned big-endian)::
     t       recorded_at   UTF-8 "YYYY-MM-DDTHH:MM:SS.ffffffZ", in UTC
 
     leaf hash = SHA-256(0x00 || leaf bytes)        (RFC 9162 §2.1.1)
+
+Known answer, for checking another implementation: position 1, originator_id
+12345678-1234-5678-1234-567812345678, version 2, topic
+"ledger.domain:IncidentReported", state b'{"a":1}', recorded_at
+2019-04-26T00:00:00.000000Z give the leaf hash
+18b7e5748a87d9504eb9f24d0eaf4b14ee037dc3124512749fcccfbd006c38e4.
 
 Every variable-length field carries its length, so no two distinct records
 share an encoding. The prefix keeps these bytes from ever being valid under
@@ -43,7 +49,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ledger.audit.hasher import hash_leaf
 
@@ -59,7 +65,7 @@ def format_recorded_at(recorded_at: datetime) -> str:
     """Render as the canonical UTC string, e.g. ``2019-04-26T00:00:00.000000Z``."""
     if recorded_at.tzinfo is None or recorded_at.utcoffset() is None:
         raise ValueError(f"recorded_at must be timezone-aware, got naive {recorded_at!r}")
-    utc = recorded_at.astimezone(timezone.utc).replace(tzinfo=None)
+    utc = recorded_at.astimezone(UTC).replace(tzinfo=None)
     return utc.isoformat(timespec="microseconds") + "Z"
 
 
@@ -67,7 +73,7 @@ def parse_recorded_at(text: str) -> datetime:
     """Inverse of format_recorded_at; accepts only the canonical form."""
     if not _TIME_PATTERN.fullmatch(text):
         raise ValueError(f"recorded_at {text!r} is not of the form YYYY-MM-DDTHH:MM:SS.ffffffZ")
-    return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
 def leaf_bytes(

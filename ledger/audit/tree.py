@@ -12,12 +12,16 @@ for tests and for auditors who recompute a root from a full mirror.
 """
 
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from ledger.audit.hasher import EMPTY_ROOT, HASH_SIZE, hash_children
 
 
-class Node(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Node:
+    """Perfect node (level, index): the hash of leaves [index * 2**level, (index + 1) * 2**level)."""
+
     level: int
     index: int
     hash: bytes
@@ -57,18 +61,19 @@ class MemoryNodeStore:
     def put_many(self, nodes: Iterable[Node]) -> None:
         staged: dict[tuple[int, int], bytes] = {}
         size = self._size
-        for level, index, node_hash in nodes:
-            existing = staged.get((level, index), self._nodes.get((level, index)))
+        for node in nodes:
+            key = (node.level, node.index)
+            existing = staged.get(key, self._nodes.get(key))
             if existing is not None:
-                if existing != node_hash:
-                    raise ValueError(f"node ({level}, {index}) is already stored with a different hash")
+                if existing != node.hash:
+                    raise ValueError(f"node {key} is already stored with a different hash")
                 continue
-            if level == 0:
+            if node.level == 0:
                 # A gap in the leaves would make size() lie about which nodes exist.
-                if index != size:
-                    raise ValueError(f"leaf {index} stored out of order; the next leaf index is {size}")
+                if node.index != size:
+                    raise ValueError(f"leaf {node.index} stored out of order; the next leaf index is {size}")
                 size += 1
-            staged[(level, index)] = node_hash
+            staged[key] = node.hash
         self._nodes.update(staged)
         self._size = size
 
@@ -82,7 +87,7 @@ def split_point(n: int) -> int:
 
 
 def root(leaf_hashes: Sequence[bytes]) -> bytes:
-    """MTH(D[n]) by the RFC 9162 §2.1.1 recursion; O(n)."""
+    """MTH(D[n]) by the RFC 9162 §2.1.1 recursion: n - 1 hashes, no store."""
     if not leaf_hashes:
         return EMPTY_ROOT
     if len(leaf_hashes) == 1:
@@ -96,6 +101,8 @@ def append_leaf(store: NodeStore, leaf_hash: bytes) -> list[Node]:
 
     Nothing is written: the caller persists the result with store.put_many,
     in the same transaction as whatever records that the leaf was appended.
+    The new leaf's index is store.size(), so appends must be serialised; two
+    racing writers would both claim it, and the store must refuse the second.
     """
     if len(leaf_hash) != HASH_SIZE:
         raise ValueError(f"leaf hash is {len(leaf_hash)} bytes, want {HASH_SIZE}")
@@ -136,8 +143,9 @@ def subtree_root(store: NodeStore, begin: int, end: int) -> bytes:
 
 def root_of_size(store: NodeStore, size: int) -> bytes:
     """MTH of the first `size` leaves, from O(log size) perfect nodes."""
-    if not 0 <= size <= store.size():
-        raise ValueError(f"tree size {size} is outside the {store.size()} leaves stored")
+    stored = store.size()
+    if not 0 <= size <= stored:
+        raise ValueError(f"tree size {size} is outside the {stored} leaves stored")
     if size == 0:
         return EMPTY_ROOT
     return subtree_root(store, 0, size)

@@ -1,10 +1,15 @@
 """Stand-alone proof verification (RFC 9162 §2.1.3.2, §2.1.4.2).
 
 Needs nothing but hashes, so an auditor can run it against a log it does not
-trust. The algorithms are those of transparency-dev/merkle's proof/verify.go,
-which agree with the RFC and are checked against its test vectors, plus up-front
-checks that every hash is HASH_SIZE bytes so that malformed input gets a
-precise message instead of a root mismatch.
+trust. The algorithms are those of transparency-dev/merkle's proof/verify.go
+(tested here against that project's RFC 9162 vectors), plus up-front checks
+that every hash is HASH_SIZE bytes, so that malformed input gets a precise
+message instead of a root mismatch.
+
+Trust: a proof only links a leaf or an old root to (size, root) as given. An
+inclusion proof does not pin the size on its own (the same proof can fit
+several sizes), so take size and root together from a checkpoint whose
+signature was verified, never from the party that sent the proof.
 
 A size pair with size1 == 0 < size2 is rejected, as in verify.go: RFC 9162
 defines consistency only for 0 < size1, and a verifier holding the empty tree
