@@ -1,0 +1,213 @@
+"""The app factory: the ledger (and, as they arrive, its read models) behind one FastAPI app.
+
+``create_app(store)`` opens the ledger on an existing schema (``ledger init`` creates it
+once, before any worker starts: web workers never create tables) and closes it when the
+app shuts down. ``app_from_environment()`` is the factory uvicorn's workers call, each in
+its own process, with the store named by LEDGER_DB (and CIPHER_KEY).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+
+from api import problems
+from api.deps import reject_unknown_query
+from api.guard import DEFAULT_MAX_BODY, BodyGuard
+from api.models import Health
+from api.routers import citations, figures, incidents, queries, reports, sources
+from ledger.application import Ledger
+from ledger.bootstrap import open_ledger
+from ledger.store import Store
+
+log = logging.getLogger("api")
+
+#: Names the process that answered (GET /health), so a test can see several workers answer.
+WORKER = secrets.token_hex(6)
+
+DESCRIPTION = """\
+The incident ledger's API: sources, incidents, reports and their figures, corrections,
+supersessions, retractions, grades and citations, each recorded as an event.
+
+* **Access**: `Authorization: Bearer ilk_...`. Officers record and read public data;
+  auditors read everything, protected sources included, and record nothing; readers read
+  public data. A protected source answers 404 to anyone but an auditor.
+* **Concurrency**: a figure's ETag is its version. Corrections, supersessions,
+  retractions, grades and period revisions require `If-Match` (428 without it); a stale
+  version answers 412 with `current_version`, and nothing is recorded.
+* **Retries**: send `Idempotency-Key` with any POST; a retry answers exactly as the first
+  time and records nothing twice.
+* **Errors**: every error is an RFC 9457 problem (`application/problem+json`).
+* The actor of every event is the owner of the access key; an `actor` in a body is refused.
+"""
+
+
+class OrjsonResponse(JSONResponse):
+    """JSON rendered by orjson (UTF-8, datetimes as ISO 8601; the API gives UTC times)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+def create_app(
+    store: Store | None = None, *, ledger: Ledger | None = None, max_body: int = DEFAULT_MAX_BODY,
+    read_side: bool = True, follow_every: float | None = None,
+) -> FastAPI:
+    """The API over ``store`` (default: LEDGER_DB), or over an already open ``ledger`` (not closed here).
+
+    ``read_side``: serve the query routes from the projections (their tables must exist: the
+    schema step creates them). Each query first brings the views up to date with the log;
+    ``follow_every`` (seconds) also keeps them up to date from a background thread, so that
+    a long backlog is not worked off inside a request.
+
+    The ledger and the read side are open as soon as the app is made (``app.state.ledger``),
+    and closed when the last lifespan that started ends; a lifespan starting after that opens
+    them again.
+    """
+    if store is None and ledger is None:
+        store = Store.from_environment()
+
+    app = FastAPI(
+        title="Incident ledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        default_response_class=OrjsonResponse,
+        dependencies=[Depends(reject_unknown_query)],
+    )
+    runtime = _Runtime(app, store, ledger, read_side=read_side, follow_every=follow_every)
+    runtime.open()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runtime.start()
+        try:
+            yield
+        finally:
+            runtime.stop()
+
+    app.router.lifespan_context = lifespan
+    app.state.catching_up = threading.Lock()  # one request at a time brings the views up to date
+    problems.install(app)
+    app.add_middleware(BodyGuard, max_body=max_body)
+
+    for module in (sources, incidents, reports, figures, citations, queries):
+        app.include_router(module.router)
+
+    @app.get("/health", response_model=Health, tags=["meta"], summary="Is this process up")
+    def health() -> Any:
+        """No key needed; says which server process answered."""
+        return {"status": "ok", "worker": WORKER}
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+class _Runtime:
+    """What the app holds open: the ledger, the projections' reader and follower, the follower thread.
+
+    Counted by lifespan: an ASGI host may run the app's lifespan more than once, even
+    overlapping (a test client and a fuzzer on one app); resources close when the last ends.
+    """
+
+    def __init__(self, app: FastAPI, store: Store | None, ledger: Ledger | None, *, read_side: bool,
+                 follow_every: float | None) -> None:
+        self.app = app
+        self.store = store
+        self.given_ledger = ledger
+        self.read_side = read_side and store is not None
+        self.follow_every = follow_every
+        self.lock = threading.Lock()
+        self.users = 0
+        self.is_open = False
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def open(self) -> None:
+        state = self.app.state
+        if self.is_open:
+            return
+        state.ledger = self.given_ledger if self.given_ledger is not None else open_ledger(self.store)
+        state.reader, state.follower = (None, None)
+        if self.read_side and self.store is not None:
+            state.reader, state.follower = _open_read_side(self.store, state.ledger)
+        self.is_open = True
+
+    def start(self) -> None:
+        with self.lock:
+            self.open()
+            self.users += 1
+            follower = self.app.state.follower
+            if self.thread is None and follower is not None and self.follow_every:
+                self.stop_event = threading.Event()
+                self.thread = threading.Thread(
+                    target=follower.run_forever, name="projection-follower", daemon=True,
+                    kwargs={"poll_interval": self.follow_every, "stop_event": self.stop_event})
+                self.thread.start()
+
+    def stop(self) -> None:
+        with self.lock:
+            self.users -= 1
+            if self.users > 0:
+                return
+            self.users = 0
+            self.stop_event.set()
+            if self.thread is not None:
+                self.thread.join(timeout=10)
+                self.thread = None
+            state = self.app.state
+            for resource in (state.follower, state.reader):
+                if resource is not None:
+                    resource.close()
+            if self.given_ledger is None:
+                state.ledger.close()
+            self.is_open = False
+
+
+def app_from_environment() -> FastAPI:
+    """The factory uvicorn calls in each worker process (``uvicorn api.app:app_from_environment --factory``)."""
+    return create_app(Store.from_environment(), follow_every=FOLLOW_EVERY)
+
+
+#: How often a served app's background follower looks for new events (seconds).
+FOLLOW_EVERY = 1.0
+
+
+def _open_read_side(store: Store, ledger: Ledger) -> tuple[Any, Any]:
+    """The projections' reader and a follower keeping their views current, or (None, None) without them."""
+    try:
+        from projections.follower import Follower
+        from projections.reader import Reader
+        from projections.views import Views
+    except ImportError as error:
+        log.warning("query routes disabled: projections are not available (%s)", error)
+        return None, None
+    return Reader(store), Follower(store, Views(), ledger=ledger)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with error responses as application/problem+json and no unused models."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                if status[:1] in "45" and content and "application/json" in content:
+                    content[problems.MEDIA_TYPE] = content.pop("application/json")
+    components = schema.get("components", {}).get("schemas", {})
+    text = orjson.dumps(schema["paths"]).decode()
+    for name in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{name}" not in text:
+            components.pop(name, None)
+    app.openapi_schema = schema
+    return schema

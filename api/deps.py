@@ -1,0 +1,225 @@
+"""Dependencies every route shares: who is calling, in which role, and the request's preconditions.
+
+* ``Authorization: Bearer ilk_...`` is checked against the ledger (one lookup of the key's
+  hash; a revoked key stops working at once). No key, or an unknown or revoked one: 401.
+  A role that may not use the route: 403.
+* ``If-Match: "<version>"`` names the version of the record the caller read (its ETag).
+* ``Idempotency-Key: <key>`` makes a POST safe to retry: it is the ledger's request key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.problems import ApiProblem, from_ledger_error, invalid
+from ledger.application import Ledger
+from ledger.errors import InvalidInput, LedgerError, NotFound, VersionConflict
+
+T = TypeVar("T")
+
+bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="ilk_<secret>",
+    description="An access key from `ledger keys issue`; its role (officer, auditor, reader) decides what it may do.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller: the owner of the access key, who is the actor of every event it records."""
+
+    key_id: str
+    owner: str
+    role: str
+
+    @property
+    def sees_protected(self) -> bool:
+        """Only auditors see protected sources and what would identify them."""
+        return self.role == "auditor"
+
+
+def get_ledger(request: Request) -> Ledger:
+    return request.app.state.ledger
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+
+
+def principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise ApiProblem(401, "send your access key as `Authorization: Bearer ilk_...`",
+                         headers={"WWW-Authenticate": 'Bearer realm="ledger"'})
+    access = get_ledger(request).authenticate(credentials.credentials)
+    if access is None:
+        raise ApiProblem(401, "the access key is not known or was revoked",
+                         headers={"WWW-Authenticate": 'Bearer realm="ledger", error="invalid_token"'})
+    return Principal(key_id=str(access.id), owner=access.owner, role=access.role)
+
+
+def require(*roles: str) -> Callable[[Principal], Principal]:
+    def guard(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+        if caller.role not in roles:
+            raise ApiProblem(403, f"a {caller.role} key may not do this; it needs the {' or '.join(roles)} role")
+        return caller
+
+    return guard
+
+
+Caller = Annotated[Principal, Depends(principal)]
+Officer = Annotated[Principal, Depends(require("officer"))]
+
+# ---- query parameters ------------------------------------------------------------------------
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _declared_query(dependant: Any) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _declared_query(sub)
+    return names
+
+
+def reject_unknown_query(request: Request) -> None:
+    """422 for a query parameter the route does not take: a misspelt filter (``valid_form=``)
+    must not silently widen a tally."""
+    route = request.scope.get("route")
+    if route is None or not request.query_params or not hasattr(route, "dependant"):
+        return
+    allowed = _QUERY_NAMES.get(id(route))
+    if allowed is None:
+        allowed = _QUERY_NAMES[id(route)] = frozenset(_declared_query(route.dependant))
+    unknown = sorted(set(request.query_params.keys()) - allowed)
+    if unknown:
+        known = f"; it takes: {', '.join(sorted(allowed))}" if allowed else "; it takes none"
+        raise invalid(f"unknown query parameter {unknown[0]!r}{known}", unknown[0])
+
+
+# ---- preconditions ------------------------------------------------------------------------
+
+IF_MATCH_HELP = (
+    'The ETag of the record as you read it, e.g. `"3"` (its version). Required on changes to a figure or an'
+    " incident (428 without it); a stale one answers 412 with `current_version` and records nothing."
+)
+IDEMPOTENCY_HELP = (
+    "Any unique string up to 255 characters (a UUID is ideal). A retry with the same key and the same request"
+    " returns the first response and records nothing twice, whichever server process it reaches; the same key"
+    " with a different request answers 422. Keys are scoped to the owner of the access key."
+)
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_HELP)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_HELP)]
+IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match",
+                                           description="An ETag you hold; 304 if the record still has that version.")]
+
+
+def _version_of(tag: str) -> int | None:
+    tag = tag.strip()
+    tag = tag[2:] if tag.startswith("W/") else tag
+    if len(tag) >= 2 and tag[0] == tag[-1] == '"':
+        tag = tag[1:-1]
+    if not tag.isascii() or not tag.isdigit() or len(tag) > 18 or int(tag) < 1:
+        return None
+    return int(tag)
+
+
+def expected_version(if_match: str | None, *, required: bool) -> int | None:
+    """The version named by If-Match: 428 when required and absent, 400 when unreadable."""
+    if if_match is None or not if_match.strip():
+        if required:
+            raise ApiProblem(428, 'this change requires If-Match with the ETag of the version you read,'
+                             ' e.g. If-Match: "3"', type_="if-match-required", title="If-Match required")
+        return None
+    if if_match.strip() == "*":
+        raise ApiProblem(428, "If-Match must name the version you read, not *",
+                         type_="if-match-required", title="If-Match required")
+    version = _version_of(if_match)
+    if version is None or "," in if_match:
+        raise ApiProblem(400, 'If-Match must be one ETag such as "3" (the version you read)',
+                         type_="malformed-request", title="Malformed request", field="If-Match")
+    return version
+
+
+def not_modified(if_none_match: str | None, version: int) -> bool:
+    if if_none_match is None:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return any(_version_of(tag) == version for tag in if_none_match.split(","))
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def request_key(value: str | None) -> str | None:
+    """The Idempotency-Key, as sent or as an RFC 8941 string ("..."), which both mean the same key."""
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    if not value:
+        raise invalid("the Idempotency-Key must not be empty", "Idempotency-Key")
+    if len(value) > 255:
+        raise invalid("the Idempotency-Key must be at most 255 characters", "Idempotency-Key")
+    return value
+
+
+# ---- running a command ----------------------------------------------------------------------
+
+Refs = Mapping[str, str | Callable[[str], str]]
+
+
+def run(
+    call: Callable[[], T], *, target: tuple[str, object] | None = None, refs: Refs | None = None,
+    precondition: bool = False, keyed: bool = False,
+) -> T:
+    """Run a ledger call and turn its errors into problems.
+
+    ``target`` is the (kind, id) named in the URL: not finding it is 404. Any other record
+    the ledger cannot find was named in the body (``refs`` maps its kind to the body field):
+    that is invalid input, 422, naming the field.
+
+    ``keyed``: the call carries an Idempotency-Key. The ledger looks for the key's receipt
+    before it does the work; a twin of this request (the same key, sent at once, perhaps to
+    another process) may be recorded just after that look, and then this one fails on what
+    the twin changed (a version conflict, "already graded"...). Asking once more answers
+    from the twin's receipt, so a retry always gets the first response. Without a twin the
+    second answer is the same refusal.
+    """
+    try:
+        try:
+            return call()
+        except (VersionConflict, InvalidInput):
+            if not keyed:
+                raise
+            return call()
+    except NotFound as e:
+        if target is not None and e.kind == target[0] and e.ident == str(target[1]):
+            raise from_ledger_error(e) from None
+        field: Any = (refs or {}).get(e.kind)
+        if callable(field):
+            field = field(e.ident)
+        raise invalid(f"no {e.kind} with this id", field) from None
+    except LedgerError as e:
+        raise from_ledger_error(e, precondition=precondition) from None
+
+
+def index_in(field: str, ids: list[Any], suffix: str = "") -> Callable[[str], str]:
+    """A field path naming the first item of a list that holds ``ident``."""
+
+    def name(ident: str) -> str:
+        for i, value in enumerate(ids):
+            if str(value) == ident:
+                return f"{field}[{i}]{suffix}"
+        return field
+
+    return name

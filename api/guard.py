@@ -1,0 +1,96 @@
+"""The body guard: size, media type and JSON syntax, checked before anything parses a body.
+
+A pure ASGI middleware, so it works the same whatever FastAPI version reads the body later:
+
+* a body larger than ``max_body`` bytes is refused with 413, from its Content-Length when it
+  declares one (nothing is read), otherwise as soon as the chunks read exceed the limit;
+* a non-empty body on POST/PUT/PATCH that is not ``application/json`` is refused with 415;
+* a body that is not strict JSON (RFC 8259: UTF-8, no NaN, no trailing commas, no lone
+  surrogates) is refused with 400.
+
+These checks come before authentication: they reveal nothing about the ledger.
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.problems import problem_response
+
+DEFAULT_MAX_BODY = 1024 * 1024  # 1 MiB: a report with hundreds of figures is a few tens of KiB
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class BodyGuard:
+    def __init__(self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await self._refuse(scope, receive, send, 400, "Content-Length is not a number",
+                                   "malformed-request", "Malformed request")
+                return
+            if int(declared) > self.max_body:
+                await self._too_large(scope, receive, send)
+                return
+
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+
+        if body and scope["method"] in BODY_METHODS:
+            media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if media_type != "application/json":
+                shown = media_type or "no Content-Type"
+                await self._refuse(scope, receive, send, 415,
+                                   f"the body must be application/json, not {shown}",
+                                   "unsupported-media-type", "Unsupported media type")
+                return
+            try:
+                orjson.loads(body)
+            except orjson.JSONDecodeError as e:
+                await self._refuse(scope, receive, send, 400, f"the body is not valid JSON: {e}",
+                                   "malformed-request", "Malformed request")
+                return
+
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._refuse(scope, receive, send, 413, f"the body is larger than {self.max_body} bytes",
+                           "body-too-large", "Content too large")
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, detail: str, type_: str,
+                      title: str) -> None:
+        response = problem_response(status, detail, type_=f"/problems/{type_}", title=title,
+                                    headers={"Connection": "close"} if status == 413 else None)
+        await response(scope, receive, send)

@@ -1,0 +1,333 @@
+"""Request and response models: the OpenAPI schema of the API, and what it checks first.
+
+Request models forbid unknown fields (an ``actor`` in a body is refused with 422: the actor
+is always the owner of the access key). They check shapes and the controlled vocabulary;
+the ledger then checks every rule of the model again (bounds, dates, reasons...) and its
+messages name the field. Counts are checked by the ledger's own ``Count.parse`` inside the
+model, so a range whose low exceeds its high is refused at the exact body path.
+
+Response models are built only from what the ledger returns: a command's result dict (which
+a receipt stores, so that a retry answers the same) or a record's current state.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, model_validator
+
+from ledger import vocabulary
+from ledger.errors import InvalidInput
+from ledger.value import VAGUE_ALIASES, VAGUE_TERMS, Count, Qualifier
+
+# ---- vocabulary, from the ledger's own lists ---------------------------------------------
+
+Metric = enum.StrEnum("Metric", {k: k for k in vocabulary.METRICS})  # type: ignore[misc]
+Grade = enum.StrEnum("Grade", {k: k for k in vocabulary.GRADES})  # type: ignore[misc]
+SourceKind = enum.StrEnum("SourceKind", {k: k for k in vocabulary.SOURCE_KINDS})  # type: ignore[misc]
+Dimension = enum.StrEnum("Dimension", {k: k for k in vocabulary.DIMENSIONS})  # type: ignore[misc]
+
+#: No count the ledger keeps comes near this; it keeps every stored number a 64-bit integer.
+MAX_COUNT = 10**15
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=1_000)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=5_000)]
+Url = Annotated[str, StringConstraints(min_length=1, max_length=2_000, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$")]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)]
+IsoDate = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+                    Field(json_schema_extra={"format": "date"})]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+([-_][a-z0-9]+)*$", max_length=200)]
+Number = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+
+QUALIFIER_HELP = (
+    "How the source qualified the number. `exact`, `at_least`, `more_than`, `at_most`, `fewer_than` take"
+    " `number`; `range` takes `low` and `high`; `vague` takes `term`, one of: "
+    + ", ".join([*VAGUE_TERMS, *VAGUE_ALIASES]) + ". Bounds are derived by the rules in docs/model.md."
+)
+
+
+class LedgerValueError(ValueError):
+    """A ledger rule broken inside a nested value; ``field`` extends the error's body path."""
+
+    def __init__(self, error: InvalidInput) -> None:
+        super().__init__(error.message)
+        self.field = error.field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- requests -----------------------------------------------------------------------------
+
+class CountIn(Strict):
+    """What the source said: the qualifier, the number(s) and the words as written."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"qualifier": "at_least", "number": 108, "quote": "killed at least 108 civilians"},
+        {"qualifier": "range", "low": 40, "high": 50},
+        {"qualifier": "vague", "term": "hundreds", "quote": "مئات"},
+    ]})
+
+    qualifier: Qualifier = Field(description=QUALIFIER_HELP)
+    number: Number | None = None
+    low: Number | None = None
+    high: Number | None = None
+    term: Annotated[str, StringConstraints(max_length=100)] | None = None
+    quote: Text | None = Field(None, description="The source's words, as written (any language).")
+    quote_en: Text | None = Field(None, description="An English rendering of the quote.")
+
+    @model_validator(mode="after")
+    def _ledger_rules(self) -> CountIn:
+        try:
+            Count.parse(self.as_ledger())
+        except InvalidInput as e:
+            raise LedgerValueError(e) from None
+        return self
+
+    def as_ledger(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class SourceIn(Strict):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+        description="The source's name as it writes it (often Arabic).")
+    name_en: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    kind: SourceKind
+    url: Url | None = None
+    language: Language = Field(description="BCP 47 tag of the source's language, e.g. `ar`.")
+    protected: StrictBool = Field(False, description="Withhold the source's identity from everyone but auditors.")
+
+
+class ProtectionIn(Strict):
+    protected: StrictBool
+    reason: Reason
+
+
+class IncidentIn(Strict):
+    title: ShortText
+    title_en: ShortText | None = None
+    places: list[Annotated[str, StringConstraints(min_length=1, max_length=1_000)]] = Field(
+        default_factory=list, max_length=200)
+    valid_from: IsoDate = Field(description="First day of the incident (valid time), YYYY-MM-DD.")
+    valid_to: IsoDate | None = Field(None, description="Last day; null when the sources say it continues.")
+    description: Text | None = None
+
+
+class PeriodRevisionIn(Strict):
+    valid_from: IsoDate
+    valid_to: IsoDate | None = None
+    reason: Reason
+
+
+class FigureStatementIn(Strict):
+    incident_id: UUID
+    metric: Metric
+    breakdown: dict[Dimension, Slug] = Field(
+        default_factory=dict,
+        description="Dimension to slug, e.g. `{\"perpetrator\": \"russian-forces\"}`; {} for a total.")
+    value: CountIn
+    adopt: StrictBool = Field(
+        False, description="Make this claim the figure's current value (the first statement always is).")
+
+
+class ReportIn(Strict):
+    source_id: UUID
+    title: ShortText
+    title_en: ShortText | None = None
+    language: Language
+    published_on: IsoDate | None = None
+    url: Url | None = None
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=2_000)] | None = None
+    period_from: IsoDate | None = None
+    period_to: IsoDate | None = None
+    places: list[Annotated[str, StringConstraints(min_length=1, max_length=1_000)]] = Field(
+        default_factory=list, max_length=200)
+    figures: list[FigureStatementIn] = Field(default_factory=list, max_length=500)
+
+    def as_ledger(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class CorrectionIn(Strict):
+    value: CountIn
+    reason: Reason
+    evidence: list[UUID] = Field(default_factory=list, max_length=100,
+                                 description="Ids of citations backing the correction (not withdrawn).")
+
+
+class SupersessionIn(Strict):
+    source_id: UUID = Field(description="The source whose claim replaces the others.")
+    report_id: UUID = Field(description="The report, from that source, stating the new value.")
+    value: CountIn
+    reason: Reason
+    replaces: list[UUID] | None = Field(
+        None, max_length=100, description="Ids of the sources whose claims are replaced; all live claims when omitted.")
+
+
+class RetractionIn(Strict):
+    reason: Reason
+
+
+class GradeIn(Strict):
+    grade: Grade
+    reason: Reason
+
+
+class CitationIn(Strict):
+    target_id: UUID = Field(description="The report or figure the citation backs.")
+    source_id: UUID = Field(description="The source of the cited document.")
+    url: Url | None = None
+    quote: Text | None = Field(None, description="The passage, as written. A citation needs a URL or a quote.")
+    quote_en: Text | None = None
+    page: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    accessed_on: IsoDate | None = None
+    sha256: Sha256 | None = Field(None, description="SHA-256 of the archived copy of the document.")
+
+
+class WithdrawalIn(Strict):
+    reason: Reason
+
+
+# ---- command results (built only from the ledger's result dict) -------------------------
+
+class SourceRecorded(BaseModel):
+    source_id: UUID
+    version: int
+
+
+class IncidentRecorded(BaseModel):
+    incident_id: UUID
+    version: int
+
+
+class FigureVersion(BaseModel):
+    figure_id: UUID
+    version: int
+
+
+class ReportFiled(BaseModel):
+    report_id: UUID
+    figures: list[FigureVersion] = Field(description="Each figure the report stated, at its new version.")
+
+
+class FigureChanged(FigureVersion):
+    pass
+
+
+class CitationRecorded(BaseModel):
+    citation_id: UUID
+    target_kind: Literal["report", "figure"]
+    version: int
+
+
+class CitationChanged(BaseModel):
+    citation_id: UUID
+    version: int
+
+
+# ---- records ------------------------------------------------------------------------------
+
+class CountOut(BaseModel):
+    qualifier: Qualifier
+    number: int | None
+    low: int = Field(description="Lower bound the ledger reads into the words.")
+    high: int | None = Field(description="Upper bound; null when the source puts no ceiling on it.")
+    term: str | None
+    quote: str | None = Field(description="The source's words; null when withheld (a protected source's claim).")
+    quote_en: str | None
+    text: str = Field(description="A short English rendering, e.g. `at least 108`.")
+
+
+class SourceOut(BaseModel):
+    source_id: UUID
+    name: str
+    name_en: str | None
+    kind: str
+    url: str | None
+    language: str
+    protected: bool
+    version: int
+    created_at: datetime
+    modified_at: datetime
+
+
+class IncidentOut(BaseModel):
+    incident_id: UUID
+    title: str
+    title_en: str | None
+    places: list[str]
+    valid_from: str = Field(json_schema_extra={"format": "date"})
+    valid_to: str | None = Field(json_schema_extra={"format": "date"})
+    description: str | None
+    version: int
+    created_at: datetime
+    modified_at: datetime
+
+
+class ReportOut(BaseModel):
+    report_id: UUID
+    source_id: UUID
+    title: str
+    title_en: str | None
+    language: str
+    published_on: str | None = Field(json_schema_extra={"format": "date"})
+    url: str | None
+    reference: str | None
+    period_from: str | None = Field(json_schema_extra={"format": "date"})
+    period_to: str | None = Field(json_schema_extra={"format": "date"})
+    places: list[str]
+    figure_ids: list[UUID]
+    version: int
+    created_at: datetime
+
+
+class ClaimOut(BaseModel):
+    source_id: UUID | None = Field(description="Null when the source is protected and you are not an auditor.")
+    report_id: UUID | None = Field(description="Null when the source is protected and you are not an auditor.")
+    protected: bool = Field(description="The claim's source is protected; withheld parts are null.")
+    value: CountOut
+    version: int = Field(description="The figure version that recorded this claim.")
+    recorded_at: datetime
+    superseded: bool
+
+
+class FigureOut(BaseModel):
+    figure_id: UUID
+    incident_id: UUID
+    metric: str
+    breakdown: dict[str, str]
+    value: CountOut = Field(description="The ledger's current value.")
+    status: Literal["active", "retracted"]
+    grade: str
+    claims: list[ClaimOut]
+    version: int = Field(description="Send it back in If-Match (the ETag) with a change.")
+    created_at: datetime
+    modified_at: datetime
+
+
+class CitationOut(BaseModel):
+    citation_id: UUID
+    target_kind: Literal["report", "figure"]
+    target_id: UUID
+    source_id: UUID
+    url: str | None
+    quote: str | None
+    quote_en: str | None
+    page: str | None
+    accessed_on: str | None = Field(json_schema_extra={"format": "date"})
+    sha256: str | None
+    withdrawn: bool
+    version: int
+    created_at: datetime
+    modified_at: datetime
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    worker: str = Field(description="An opaque token naming the server process that answered.")

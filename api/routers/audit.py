@@ -1,0 +1,207 @@
+"""The audit trail over HTTP: the audit log and mirror (auditors), proofs, checkpoints, the public key (anyone).
+
+Proofs, checkpoints and the public key need no key: they reveal hashes only, and anyone who
+was handed a tally with its attestation must be able to check it. The audit log and the
+mirror show every event (the mirror carries every stored payload, protected sources
+included, as stored): auditors only.
+
+Hashes are standard padded base64, as in the checkpoints. A proof is only as good as the
+root it is checked against: take size and root from a checkpoint verified with the
+verifier key you obtained out of band, never from this server's answer (docs/audit-trail.md).
+
+The app must hold an ``AuditTrail`` in ``app.state.audit`` (see ``attach``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from api.deps import Principal, require
+from api.problems import ApiProblem, Problem, invalid, responses
+
+log = logging.getLogger("api")
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+Auditor = Annotated[Principal, Depends(require("auditor"))]
+NDJSON = "application/x-ndjson"
+MAX = 2**63 - 1  # both stores keep sizes and positions in signed 64-bit integers
+
+
+def attach(app: Any, store: Any, *, ledger: Any = None, checkpoint_every: float | None = None) -> Any:
+    """Give ``app`` an AuditTrail on ``store`` (sharing ``ledger``), and optionally a checkpointer thread.
+
+    Returns the trail; the caller closes it (and stops ``app.state.audit_checkpointer``) at shutdown.
+    """
+    from projections.audit.trail import AuditTrail
+
+    trail = AuditTrail(store, ledger=ledger)
+    app.state.audit = trail
+    app.state.audit_checkpointer = trail.start(checkpoint_every) if checkpoint_every else None
+    return trail
+
+
+def _trail(request: Request) -> Any:
+    trail = getattr(request.app.state, "audit", None)
+    if trail is None:
+        raise ApiProblem(503, "the audit trail is not set up on this server", title="Service unavailable")
+    return trail
+
+
+Trail = Annotated[Any, Depends(_trail)]
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    out = responses(*codes)
+    out[503] = {"model": Problem, "description": "The audit trail is not set up on this server."}
+    return out
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    from projections.audit.trail import AuditRequestError, NotFoundError
+
+    try:
+        return fn(*args, **kwargs)
+    except AuditRequestError as error:
+        raise invalid(str(error), error.field) from None
+    except NotFoundError as error:
+        raise ApiProblem(404, str(error)) from None
+
+
+# ---- models ----------------------------------------------------------------------------------
+
+class LogEntry(BaseModel):
+    position: int = Field(description="The event's leaf position in the Merkle tree (0-based, dense).")
+    notification_id: int
+    recorded_at: str = Field(description="UTC, ISO 8601 with microseconds, e.g. 2019-05-01T10:00:00.000000Z.")
+    actor: str | None
+    topic: str
+    kind: str = Field(description="The event type, e.g. Figure.Corrected.")
+    aggregate_id: str
+    aggregate_version: int
+    figure_id: str | None
+    incident_id: str | None
+    reason: str | None
+
+
+class LogPage(BaseModel):
+    items: list[LogEntry]
+    next_cursor: str | None = Field(description="Pass back as `cursor` for the next page; null on the last.")
+
+
+class CheckpointOut(BaseModel):
+    size: int
+    root: str = Field(description="Base64 RFC 9162 root hash of the first `size` leaves.")
+    time: str
+    note: str = Field(description="The C2SP signed note (tlog-checkpoint), as signed.")
+
+
+class PublicKey(BaseModel):
+    origin: str
+    verifier_key: str = Field(description="C2SP signed-note verifier key: <name>+<key id>+<base64 key>.")
+
+
+class LeafRef(BaseModel):
+    notification_id: int
+    originator_id: str
+    originator_version: int
+
+
+class InclusionProof(BaseModel):
+    index: int
+    size: int
+    leaf_hash: str
+    proof: list[str]
+    root: str = Field(description="The root the proof leads to; trust only a root from a verified checkpoint.")
+    leaf: LeafRef | None
+    checkpoint: str | None = Field(description="The signed checkpoint of this size, if one was made.")
+
+
+class ConsistencyProof(BaseModel):
+    first: int
+    second: int
+    proof: list[str]
+    first_root: str
+    second_root: str
+    first_checkpoint: str | None
+    second_checkpoint: str | None
+
+
+# ---- routes --------------------------------------------------------------------------------------
+
+@router.get("/log", response_model=LogPage, responses=_errors(401, 403, 422), summary="The audit log")
+def audit_log(
+    trail: Trail, caller: Auditor,
+    actor: Annotated[str | None, Query(min_length=1, max_length=200, description="Only events by this actor.")] = None,
+    figure_id: Annotated[UUID | None, Query(description="Only events of this figure (and citations of it).")] = None,
+    incident_id: Annotated[UUID | None, Query(description="Only events concerning this incident.")] = None,
+    since: Annotated[datetime | None, Query(description="Recorded at or after (ISO 8601 with a zone).")] = None,
+    until: Annotated[datetime | None, Query(description="Recorded before (ISO 8601 with a zone).")] = None,
+    cursor: Annotated[str | None, Query(max_length=40, description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Any:
+    """Every event in log order: who, when (UTC), what, to which figure or incident, and why. Auditors only."""
+    try:
+        trail.catch_up()
+    except Exception as error:  # noqa: BLE001 - stale but available; the log says why
+        log.warning("audit catch-up failed before a log query: %s", type(error).__name__)
+    return _call(trail.log, actor=actor, figure_id=None if figure_id is None else str(figure_id),
+                 incident_id=None if incident_id is None else str(incident_id), since=since, until=until,
+                 cursor=cursor, limit=limit)
+
+
+@router.get("/checkpoints/latest", response_model=CheckpointOut, responses=_errors(404),
+            summary="The latest signed checkpoint")
+def latest_checkpoint(trail: Trail) -> Any:
+    """The newest signed tree head. No key needed."""
+    checkpoint = trail.latest_checkpoint()
+    if checkpoint is None:
+        raise ApiProblem(404, "no checkpoint has been signed yet")
+    return checkpoint.to_dict()
+
+
+@router.get("/checkpoints/{size}", response_model=CheckpointOut, responses=_errors(404, 422),
+            summary="The checkpoint of one tree size")
+def checkpoint_of_size(trail: Trail, size: Annotated[int, Path(ge=1, le=MAX)]) -> Any:
+    """The signed checkpoint of exactly this tree size, if one was made. No key needed."""
+    return _call(trail.checkpoint, size).to_dict()
+
+
+@router.get("/proofs/inclusion", response_model=InclusionProof, responses=_errors(422),
+            summary="Proof that a leaf is in the tree")
+def inclusion(trail: Trail, index: Annotated[int, Query(ge=0, le=MAX)], size: Annotated[int, Query(ge=1, le=MAX)]) -> Any:
+    """RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves. No key needed."""
+    return _call(trail.inclusion, index, size)
+
+
+@router.get("/proofs/consistency", response_model=ConsistencyProof, responses=_errors(422),
+            summary="Proof that one tree extends another")
+def consistency(trail: Trail, first: Annotated[int, Query(ge=1, le=MAX)],
+                second: Annotated[int, Query(ge=1, le=MAX)]) -> Any:
+    """RFC 9162 consistency proof that the tree of `first` leaves is a prefix of the tree of `second`. No key needed."""
+    return _call(trail.consistency, first, second)
+
+
+@router.get("/public-key", response_model=PublicKey, responses=_errors(), summary="The checkpoint verifier key")
+def public_key(trail: Trail) -> Any:
+    """The key checkpoints verify with. Compare it with the one published out of band: a key fetched
+    from the server it is meant to check proves nothing on its own."""
+    return trail.public_key()
+
+
+@router.get("/mirror", response_class=StreamingResponse, responses={
+    200: {"content": {NDJSON: {}}, "description": "One leaf record per line, then {\"checkpoint\": note}."},
+    **_errors(401, 403, 404, 422)}, summary="The log as NDJSON, for auditors' mirrors")
+def mirror(trail: Trail, caller: Auditor,
+           start: Annotated[int, Query(alias="from", ge=0, le=MAX, description="First position.")] = 0) -> Any:
+    """Every stored event from position `from` to the latest checkpoint, as stored (ciphertext when
+    the cipher is on), one `LeafRecord` JSON per line, then the checkpoint covering them. Auditors only."""
+    lines = _call(trail.mirror, start)
+    return StreamingResponse(lines, media_type=NDJSON)

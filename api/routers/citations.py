@@ -1,0 +1,55 @@
+"""Citations: cite a document for a report or a figure, withdraw a citation, read one."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import (
+    Caller, IdempotencyKey, IfMatch, IfNoneMatch, LedgerDep, Officer, expected_version, request_key, run,
+)
+from api.models import CitationChanged, CitationIn, CitationOut, CitationRecorded, WithdrawalIn
+from api.problems import responses
+from api.routers._shared import COMMAND_ERRORS, answer_read, created, created_responses, read_responses
+from api.views import Visibility, citation_view
+from ledger.citation import Citation
+
+router = APIRouter(prefix="/citations", tags=["citations"])
+
+
+@router.post("", status_code=201, response_model=CitationRecorded, responses=created_responses(),
+             summary="Cite a document")
+def cite(body: CitationIn, request: Request, response: Response, ledger: LedgerDep, caller: Officer,
+         idempotency_key: IdempotencyKey = None) -> Any:
+    """Link a report or a figure (`target_id`; its kind is looked up) to the document that backs it."""
+    key = request_key(idempotency_key)
+    fields = body.model_dump(mode="json")
+    target_id, source_id = fields.pop("target_id"), fields.pop("source_id")
+    result = run(lambda: ledger.cite(caller.owner, target_id=target_id, source_id=source_id,
+                                     request_key=key, **fields),
+                 refs={"source": "source_id", "report or figure": "target_id"}, keyed=key is not None)
+    created(request, response, "read_citation", citation_id=result["citation_id"])
+    return result
+
+
+@router.get("/{citation_id}", response_model=CitationOut, responses=read_responses(), summary="Read a citation")
+def read_citation(citation_id: UUID, response: Response, ledger: LedgerDep, caller: Caller,
+                  if_none_match: IfNoneMatch = None) -> Any:
+    """A citation of a protected source answers 404 to anyone but an auditor."""
+    citation = ledger.load(Citation, citation_id)
+    return answer_read(citation_view(citation, Visibility(ledger, caller)), citation.version, response,
+                       if_none_match)
+
+
+@router.post("/{citation_id}/withdrawals", response_model=CitationChanged,
+             responses={**COMMAND_ERRORS, **responses(404, 409, 412)}, summary="Withdraw a citation")
+def withdraw(citation_id: UUID, body: WithdrawalIn, ledger: LedgerDep, caller: Officer,
+             if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
+    """The citation stops backing anything (it is kept, never deleted). If-Match is optional."""
+    key = request_key(idempotency_key)
+    version = expected_version(if_match, required=False)
+    return run(lambda: ledger.withdraw_citation(caller.owner, str(citation_id), reason=body.reason,
+                                                expected_version=version, request_key=key),
+               target=("citation", citation_id), precondition=version is not None, keyed=key is not None)

@@ -1,0 +1,94 @@
+"""Figures: read one (with its ETag), correct, supersede, retract and grade it (If-Match required)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import (
+    Caller, IdempotencyKey, IfMatch, IfNoneMatch, LedgerDep, Officer, expected_version, index_in, request_key, run,
+)
+from api.models import CorrectionIn, FigureChanged, FigureOut, GradeIn, RetractionIn, SupersessionIn
+from api.problems import ApiProblem, responses
+from api.routers._shared import COMMAND_ERRORS, answer_read, read_responses
+from api.views import Visibility, figure_view
+
+router = APIRouter(prefix="/figures", tags=["figures"])
+
+CHANGE_ERRORS = {**COMMAND_ERRORS, **responses(404, 409, 412, 428)}
+
+
+@router.get("/{figure_id}", response_model=FigureOut, responses=read_responses(), summary="Read a figure")
+def read_figure(
+    figure_id: UUID, response: Response, ledger: LedgerDep, caller: Caller, if_none_match: IfNoneMatch = None,
+    version: Annotated[int | None, Query(ge=1, le=2**62, description="The figure as it was at this version.")] = None,
+) -> Any:
+    """The current value, status, grade and every source's latest claim, with the version as ETag.
+
+    Claims of protected sources keep their numbers but withhold the source, the report and
+    the quoted words from anyone but an auditor.
+    """
+    figure = ledger.figure(figure_id, version)
+    if version is not None and figure.version != version:
+        raise ApiProblem(404, f"the figure has no version {version}; its latest is {figure.version}")
+    return answer_read(figure_view(figure, Visibility(ledger, caller)), figure.version, response, if_none_match)
+
+
+@router.post("/{figure_id}/corrections", response_model=FigureChanged, responses=CHANGE_ERRORS,
+             summary="Correct a figure")
+def correct(figure_id: UUID, body: CorrectionIn, ledger: LedgerDep, caller: Officer,
+            if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
+    """Set the figure's current value, with a reason and optionally the citations backing it.
+
+    Requires If-Match with the version you read; a correction also reinstates a retracted figure.
+    """
+    key = request_key(idempotency_key)
+    version = expected_version(if_match, required=True)
+    evidence = [str(e) for e in body.evidence]
+    return run(lambda: ledger.correct_figure(
+        caller.owner, str(figure_id), value=body.value.as_ledger(), reason=body.reason, evidence=evidence,
+        expected_version=version, request_key=key),
+        target=("figure", figure_id), refs={"citation": index_in("evidence", evidence)}, precondition=True,
+        keyed=key is not None)
+
+
+@router.post("/{figure_id}/supersessions", response_model=FigureChanged, responses=CHANGE_ERRORS,
+             summary="Supersede a figure's claims")
+def supersede(figure_id: UUID, body: SupersessionIn, ledger: LedgerDep, caller: Officer,
+              if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
+    """A later source or an investigation replaces earlier claims (all live ones unless `replaces` names them)."""
+    key = request_key(idempotency_key)
+    version = expected_version(if_match, required=True)
+    replaces = None if body.replaces is None else [str(s) for s in body.replaces]
+    return run(lambda: ledger.supersede_figure(
+        caller.owner, str(figure_id), source_id=str(body.source_id), report_id=str(body.report_id),
+        value=body.value.as_ledger(), reason=body.reason, replaces=replaces, expected_version=version,
+        request_key=key),
+        target=("figure", figure_id), refs={"source": "source_id", "report": "report_id"}, precondition=True,
+        keyed=key is not None)
+
+
+@router.post("/{figure_id}/retractions", response_model=FigureChanged, responses=CHANGE_ERRORS,
+             summary="Retract a figure")
+def retract(figure_id: UUID, body: RetractionIn, ledger: LedgerDep, caller: Officer,
+            if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
+    """The figure stops counting in tallies; its history stays. Requires If-Match."""
+    key = request_key(idempotency_key)
+    version = expected_version(if_match, required=True)
+    return run(lambda: ledger.retract_figure(caller.owner, str(figure_id), reason=body.reason,
+                                             expected_version=version, request_key=key),
+               target=("figure", figure_id), precondition=True, keyed=key is not None)
+
+
+@router.post("/{figure_id}/grades", response_model=FigureChanged, responses=CHANGE_ERRORS,
+             summary="Grade a figure")
+def grade(figure_id: UUID, body: GradeIn, ledger: LedgerDep, caller: Officer,
+          if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
+    """Set the verification grade, with a reason. Requires If-Match."""
+    key = request_key(idempotency_key)
+    version = expected_version(if_match, required=True)
+    return run(lambda: ledger.grade_figure(caller.owner, str(figure_id), grade=body.grade.value, reason=body.reason,
+                                           expected_version=version, request_key=key),
+               target=("figure", figure_id), precondition=True, keyed=key is not None)

@@ -1,0 +1,224 @@
+"""Queries over the projections: tallies, breakdown checks, spreads, histories, as-of reads, listings.
+
+Every role may ask; the projections withhold protected sources from all but auditors
+(``include_protected``). Before answering, the views are brought up to date with the log
+(one cheap read when nothing is new), so a query sees every command answered before it.
+Times in ``as_of`` are recording time (ISO 8601 with a zone, e.g. 2019-05-01T10:00:00Z);
+``valid_from``/``valid_to`` are valid time (dates): an incident counts where its period
+overlaps the window.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BeforeValidator
+
+from api.deps import Caller, LedgerDep
+from api.models import Dimension, Metric
+from api.problems import ApiProblem, Problem, responses
+from api.query_models import (
+    BreakdownCheck,
+    CitationEntry,
+    FigureHistory,
+    FigureState,
+    IncidentEntry,
+    ReportEntry,
+    SourceEntry,
+    Spread,
+    Tally,
+    TallyHistory,
+    page,
+)
+from api.views import Visibility
+from ledger.citation import Citation
+from ledger.errors import NotFound
+
+PROTECTED = "protected"
+
+log = logging.getLogger("api")
+
+router = APIRouter(tags=["queries"])
+
+def _reader(request: Request) -> Any:
+    state = request.app.state
+    if state.reader is None:
+        raise ApiProblem(503, "the read model is not set up on this server", title="Service unavailable")
+    if state.follower is not None:
+        try:
+            with state.catching_up:  # the others wait for it, then find nothing new: one cheap read
+                state.follower.catch_up()
+        except Exception as error:  # stale but available beats unavailable; the log says why
+            log.warning("projection catch-up failed before a query: %s", type(error).__name__)
+    return state.reader
+
+
+Reader = Annotated[Any, Depends(_reader)]
+
+def _iso_moment(value: Any) -> Any:
+    if isinstance(value, str):
+        if not _MOMENT.match(value):
+            raise ValueError("must be an ISO 8601 date and time with a zone, e.g. 2019-05-01T10:00:00Z")
+        if int(value[:4]) < 1970:  # recording time: nothing was recorded before the Unix epoch
+            raise ValueError("must be 1970 or later: it is the time the ledger recorded something")
+    return value
+
+
+def _iso_day(value: Any) -> Any:
+    if isinstance(value, str) and not _DAY.match(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+_MOMENT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T")
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+AsOf = Annotated[datetime | None, BeforeValidator(_iso_moment),
+                 Query(description="Recording time: the answer as the ledger gave it then"
+                                   " (ISO 8601 with a zone, e.g. 2019-05-01T10:00:00Z).")]
+ValidFrom = Annotated[date | None, BeforeValidator(_iso_day),
+                      Query(description="Valid-time window start (YYYY-MM-DD).")]
+ValidTo = Annotated[date | None, BeforeValidator(_iso_day), Query(description="Valid-time window end (YYYY-MM-DD).")]
+Place = Annotated[str | None, Query(min_length=1, max_length=200,
+                                    description="Only incidents whose places include it (case-blind).")]
+By = Annotated[Dimension | None, Query(description="Sum per value of this breakdown dimension.")]
+Cursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
+
+
+def _v(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def _errors(*extra: int) -> dict[int | str, dict[str, Any]]:
+    out = responses(401, 422, *extra)
+    out[503] = {"model": Problem, "description": "The read model is not set up on this server."}
+    return out
+
+
+@router.get("/tallies/{metric}", response_model=Tally, responses=_errors(), summary="Tally a metric")
+def tally(metric: Metric, reader: Reader, caller: Caller, by: By = None, as_of: AsOf = None,
+          valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None) -> Any:
+    """A metric summed across incidents (retracted figures left out), optionally split `by` a dimension."""
+    return reader.tally(_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
+                        include_protected=caller.sees_protected)
+
+
+@router.get("/tallies/{metric}/history", response_model=TallyHistory, responses=_errors(),
+            summary="How a tally moved")
+def tally_history(metric: Metric, reader: Reader, caller: Caller, by: By = None, as_of: AsOf = None,
+                  valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None) -> Any:
+    """One point per moment the tally changed, with the figure changes that moved it."""
+    return reader.tally_history(_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to,
+                                place=place, include_protected=caller.sees_protected)
+
+
+@router.get("/checks", response_model=list[BreakdownCheck], responses=_errors(), summary="Do the parts add up")
+def breakdown_checks(
+    reader: Reader, caller: Caller, metric: Annotated[Metric | None, Query()] = None,
+    incident_id: Annotated[UUID | None, Query()] = None,
+    dimension: Annotated[Dimension | None, Query()] = None, totals_only: bool = False, as_of: AsOf = None,
+    valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None,
+) -> Any:
+    """Each total against the sum of its parts along each dimension: complete, remainder,
+    parts_exceed_low or inconsistent."""
+    return reader.breakdown_checks(
+        metric=_v(metric), incident_id=None if incident_id is None else str(incident_id), dimension=_v(dimension),
+        totals_only=totals_only, as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
+        include_protected=caller.sees_protected)
+
+
+@router.get("/figures", response_model=page(FigureState), responses=_errors(), summary="List figures")
+def list_figures(
+    reader: Reader, caller: Caller, incident_id: Annotated[UUID | None, Query()] = None,
+    metric: Annotated[Metric | None, Query()] = None, dimension: Annotated[Dimension | None, Query()] = None,
+    status: Annotated[str | None, Query(pattern="^(active|retracted)$")] = None, as_of: AsOf = None,
+    valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None, cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Any:
+    """Figures as of a moment, in id order, a page at a time."""
+    return reader.figures(
+        incident_id=None if incident_id is None else str(incident_id), metric=_v(metric), dimension=_v(dimension),
+        status=status, as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place, cursor=cursor,
+        limit=limit, include_protected=caller.sees_protected)
+
+
+@router.get("/figures/{figure_id}/history", response_model=FigureHistory, responses=_errors(404),
+            summary="Every state of a figure")
+def figure_history(figure_id: UUID, reader: Reader, ledger: LedgerDep, caller: Caller, as_of: AsOf = None) -> Any:
+    """Every version of the figure, oldest first: who changed what, why, and the citations live then.
+
+    A correction's evidence that is a protected source's citation reads `"protected"` to anyone
+    but an auditor.
+    """
+    history = reader.figure_history(str(figure_id), as_of=as_of, include_protected=caller.sees_protected)
+    if not caller.sees_protected:
+        seen = Visibility(ledger, caller)
+        for version in history["versions"]:
+            if version.get("evidence"):
+                version["evidence"] = [PROTECTED if _hidden_citation(ledger, seen, c) else c
+                                       for c in version["evidence"]]
+    return history
+
+
+def _hidden_citation(ledger: Any, seen: Visibility, citation_id: str) -> bool:
+    try:
+        return seen.hides(ledger.load(Citation, citation_id).source_id)
+    except NotFound:
+        return True
+
+
+@router.get("/figures/{figure_id}/spread", response_model=Spread, responses=_errors(404),
+            summary="What each source claims")
+def spread(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None) -> Any:
+    """Each source's latest claim on the figure, the range across them, and the ledger's value."""
+    return reader.spread(str(figure_id), as_of=as_of, include_protected=caller.sees_protected)
+
+
+@router.get("/figures/{figure_id}/citations", response_model=list[CitationEntry], responses=_errors(404),
+            summary="A figure's citations")
+def figure_citations(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None,
+                     include_withdrawn: bool = True) -> Any:
+    """The citations of the figure as of a moment, oldest first (withdrawn ones marked)."""
+    reader.figure(str(figure_id), as_of=as_of, include_protected=caller.sees_protected)  # 404 if unknown then
+    return reader.citations(str(figure_id), as_of=as_of, include_withdrawn=include_withdrawn,
+                            include_protected=caller.sees_protected)
+
+
+@router.get("/reports/{report_id}/citations", response_model=list[CitationEntry], responses=_errors(404),
+            summary="A report's citations")
+def report_citations(report_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None,
+                     include_withdrawn: bool = True) -> Any:
+    """The citations of the report, oldest first. A protected source's report answers 404 to anyone
+    but an auditor, exactly as an unknown one."""
+    reader.report(str(report_id), as_of=as_of, include_protected=caller.sees_protected)  # 404 if unknown or hidden
+    return reader.citations(str(report_id), as_of=as_of, include_withdrawn=include_withdrawn,
+                            include_protected=caller.sees_protected)
+
+
+@router.get("/incidents", response_model=page(IncidentEntry), responses=_errors(), summary="List incidents")
+def list_incidents(reader: Reader, caller: Caller, as_of: AsOf = None, valid_from: ValidFrom = None,
+                   valid_to: ValidTo = None, place: Place = None, cursor: Cursor = None, limit: Limit = 50) -> Any:
+    """Incidents as of a moment (with their period as recorded then), in id order."""
+    return reader.incidents(as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place, cursor=cursor,
+                            limit=limit, include_protected=caller.sees_protected)
+
+
+@router.get("/sources", response_model=page(SourceEntry), responses=_errors(), summary="List sources")
+def list_sources(reader: Reader, caller: Caller, as_of: AsOf = None, cursor: Cursor = None,
+                 limit: Limit = 50) -> Any:
+    """Sources registered by a moment, in id order; protected ones for auditors only."""
+    return reader.sources(as_of=as_of, cursor=cursor, limit=limit, include_protected=caller.sees_protected)
+
+
+@router.get("/reports", response_model=page(ReportEntry), responses=_errors(), summary="List reports")
+def list_reports(reader: Reader, caller: Caller, source_id: Annotated[UUID | None, Query()] = None,
+                 as_of: AsOf = None, cursor: Cursor = None, limit: Limit = 50) -> Any:
+    """Reports filed by a moment, in id order; a protected source's reports for auditors only."""
+    return reader.reports(source_id=None if source_id is None else str(source_id), as_of=as_of, cursor=cursor,
+                          limit=limit, include_protected=caller.sees_protected)

@@ -1,0 +1,45 @@
+"""Reports: file one with the figures it states, read one."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import Caller, IdempotencyKey, IfNoneMatch, LedgerDep, Officer, index_in, request_key, run
+from api.models import ReportFiled, ReportIn, ReportOut
+from api.routers._shared import answer_read, created, created_responses, read_responses
+from api.views import Visibility, report_view
+from ledger.report import Report
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+@router.post("", status_code=201, response_model=ReportFiled, responses=created_responses(),
+             summary="File a report and its figures")
+def file_report(body: ReportIn, request: Request, response: Response, ledger: LedgerDep, caller: Officer,
+                idempotency_key: IdempotencyKey = None) -> Any:
+    """File a document from a source, with each figure it states as that source's claim.
+
+    The first statement of a figure becomes its current value; a later one does only with
+    `adopt: true`. The report and all its claims are recorded in one transaction, or nothing.
+    """
+    key = request_key(idempotency_key)
+    fields = body.as_ledger()
+    source_id, figures = fields.pop("source_id"), fields.pop("figures")
+    incidents = [f["incident_id"] for f in figures]
+    result = run(lambda: ledger.file_report(caller.owner, source_id=source_id, figures=figures,
+                                            request_key=key, **fields),
+                 refs={"source": "source_id", "incident": index_in("figures", incidents, ".incident_id")},
+                 keyed=key is not None)
+    created(request, response, "read_report", report_id=result["report_id"])
+    return result
+
+
+@router.get("/{report_id}", response_model=ReportOut, responses=read_responses(), summary="Read a report")
+def read_report(report_id: UUID, response: Response, ledger: LedgerDep, caller: Caller,
+                if_none_match: IfNoneMatch = None) -> Any:
+    """A report from a protected source answers 404 to anyone but an auditor."""
+    report = ledger.load(Report, report_id)
+    return answer_read(report_view(report, Visibility(ledger, caller)), report.version, response, if_none_match)

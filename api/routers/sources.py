@@ -1,0 +1,57 @@
+"""Sources: register one, change its protection, read one (auditors only, when protected)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import (
+    Caller, IdempotencyKey, IfMatch, IfNoneMatch, LedgerDep, Officer, expected_version, request_key, run,
+)
+from api.models import ProtectionIn, SourceIn, SourceOut, SourceRecorded
+from api.problems import responses
+from api.routers._shared import COMMAND_ERRORS, answer_read, created, created_responses, read_responses
+from api.views import Visibility, source_view
+
+router = APIRouter(prefix="/sources", tags=["sources"])
+
+
+@router.post("", status_code=201, response_model=SourceRecorded, responses=created_responses(),
+             summary="Register a source")
+def register_source(body: SourceIn, request: Request, response: Response, ledger: LedgerDep, caller: Officer,
+                    idempotency_key: IdempotencyKey = None) -> Any:
+    """Register who publishes claims: a monitoring network, a media office, a witness...
+
+    A protected source's identity is withheld from everyone but auditors, in every response.
+    """
+    key = request_key(idempotency_key)
+    result = run(lambda: ledger.register_source(caller.owner, request_key=key,
+                                                **body.model_dump(mode="json")), keyed=key is not None)
+    created(request, response, "read_source", source_id=result["source_id"])
+    return result
+
+
+@router.get("/{source_id}", response_model=SourceOut, responses=read_responses(), summary="Read a source")
+def read_source(source_id: UUID, response: Response, ledger: LedgerDep, caller: Caller,
+                if_none_match: IfNoneMatch = None) -> Any:
+    """A protected source answers 404, as if it did not exist, to anyone but an auditor."""
+    source = ledger.source(source_id)
+    return answer_read(source_view(source, Visibility(ledger, caller)), source.version, response, if_none_match)
+
+
+@router.post("/{source_id}/protection", response_model=SourceRecorded,
+             responses={**COMMAND_ERRORS, **responses(404, 409, 412)}, summary="Protect or unprotect a source")
+def change_protection(source_id: UUID, body: ProtectionIn, ledger: LedgerDep, caller: Officer,
+                      if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
+    """Withhold a source's identity from readers (or stop withholding it), with a reason.
+
+    If-Match is optional here (an officer may protect a source it cannot read); when sent, a
+    stale version answers 412.
+    """
+    key = request_key(idempotency_key)
+    version = expected_version(if_match, required=False)
+    return run(lambda: ledger.change_source_protection(
+        caller.owner, str(source_id), protected=body.protected, reason=body.reason, expected_version=version,
+        request_key=key), target=("source", source_id), precondition=version is not None, keyed=key is not None)

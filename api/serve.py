@@ -1,0 +1,65 @@
+"""Run the API under uvicorn: ``serve(store, host, port, workers)`` (what ``ledger serve`` calls).
+
+The schema must exist (``ledger init``): workers never create tables, so several of them
+starting at once cannot race on it. With one worker the app is built here; with several,
+uvicorn starts each worker process from the import string ``api.app:app_from_environment``
+(a factory), and the store reaches them through the environment (LEDGER_DB, CIPHER_KEY).
+Several workers need PostgreSQL: an SQLite file serves one process.
+
+``python -m api.serve --host 127.0.0.1 --port 8000 --workers 2`` does the same from a shell,
+on the store named by LEDGER_DB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from ledger.store import Store
+
+FACTORY = "api.app:app_from_environment"
+
+
+def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *,
+          log_level: str = "info") -> None:
+    """Serve the API until interrupted (SIGINT/SIGTERM stop it gracefully)."""
+    import uvicorn
+
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    if workers > 1 and store.kind != "postgres":
+        raise ValueError("several workers need PostgreSQL (LEDGER_DB=postgresql://...); SQLite serves one worker")
+    common = {"host": host, "port": port, "log_level": log_level, "proxy_headers": False,
+              "server_header": False, "date_header": True}
+    if workers == 1:
+        from api.app import FOLLOW_EVERY, create_app
+
+        uvicorn.run(create_app(store, follow_every=FOLLOW_EVERY), **common)
+        return
+    os.environ["LEDGER_DB"] = store.url
+    if store.cipher_key:
+        os.environ["CIPHER_KEY"] = store.cipher_key
+    else:
+        os.environ.pop("CIPHER_KEY", None)
+    uvicorn.run(FACTORY, factory=True, workers=workers, **common)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m api.serve", description="Serve the ledger API (store: LEDGER_DB).")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--log-level", default="info")
+    args = p.parse_args(argv)
+    try:
+        serve(Store.from_environment(), args.host, args.port, args.workers, log_level=args.log_level)
+    except ValueError as e:
+        print(f"api.serve: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""HTTP: requests/s of the ledger's API against a bare FastAPI endpoint, same run.
+
+Both are served by uvicorn with the same number of worker processes on this machine, and
+loaded from this machine on 127.0.0.1 by the same client (see loadgen), alternately, the
+other server idle. Both run through ``bench.nodelay`` (uvicorn with TCP_NODELAY, see there); the API is also
+measured as shipped (``python -m api.serve``). The API's routes are found in its OpenAPI schema: the tally route when
+the projections' reader is wired in, and ``GET /figures/{id}`` (one figure, read by the
+ledger from its events) always. Paths rotate over figures chosen by the same Zipf spread
+as the writes. The bare endpoint returns a body of the median size of the API's answers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from bench import loadgen
+from bench.stats import median
+from bench.workload import Zipf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(cmd: list[str], env: dict[str, str], port: int, say) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {' '.join(cmd)}\n{proc.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    _stop(proc)
+    raise RuntimeError(f"server did not answer /health within 60 s: {' '.join(cmd)}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)   # the server and its own workers, nothing else
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _routes(base: str) -> dict[str, str]:
+    schema = httpx.get(f"{base}/openapi.json", timeout=10).json()
+    found = {}
+    for path, ops in schema.get("paths", {}).items():
+        if "get" not in ops:
+            continue
+        if "tall" in path and "tally" not in found:
+            found["tally"] = path
+        if path.startswith("/figures/{") and path.count("{") == 1 and path.endswith("}"):
+            found["figure"] = path
+    return found
+
+
+def _fill(template: str, values: dict[str, str]) -> str | None:
+    import re
+
+    names = re.findall(r"\{(\w+)\}", template)
+    if any(n not in values for n in names):
+        return None
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
+
+
+def measure(opts, store, ledger, wl, ids, proj, say) -> dict[str, Any]:
+    key, _ = ledger.issue_key("bench-admin", owner="bench-load", role="reader")
+    headers = {"Authorization": f"Bearer {key}"}
+    env = {**os.environ, "LEDGER_DB": store.url, "PYTHONPATH": ROOT}
+    env.pop("CIPHER_KEY", None)
+    workers = str(opts.http_workers)
+    ports = {"api": _free_port(), "shipped": _free_port(), "bare": _free_port()}
+    servers: dict[str, subprocess.Popen] = {}
+    try:
+        # The API through the TCP_NODELAY launcher (compared with the bare endpoint), and as
+        # shipped (``python -m api.serve``), which keeps uvicorn's multi-worker Nagle stall.
+        servers["api"] = _start([sys.executable, "-m", "bench.nodelay", "api.app:app_from_environment", "--factory",
+                                 "--port", str(ports["api"]), "--workers", workers], env, ports["api"], say)
+        servers["shipped"] = _start([sys.executable, "-m", "api.serve", "--host", "127.0.0.1", "--port",
+                                     str(ports["shipped"]), "--workers", workers, "--log-level", "warning"],
+                                    env, ports["shipped"], say)
+        base = f"http://127.0.0.1:{ports['api']}"
+        routes = _routes(base)
+        import random
+
+        rng, zipf = random.Random(7), Zipf()
+        n_fig = len(wl.figure_keys)
+        figure_ids = [ids.figure(wl.figure_keys, zipf.sample(rng, n_fig)) for _ in range(200)]
+        targets: dict[str, list[str]] = {}
+        if "tally" in routes:
+            values = {"incident_id": ids.incidents[0], "metric": "civilians_killed"}
+            path = _fill(routes["tally"], values)
+            if path:
+                if "{metric}" not in routes["tally"]:
+                    path += "?metric=civilians_killed"
+                targets["tally"] = [path]
+        if "figure" in routes:
+            name = routes["figure"].split("{")[1][:-1]
+            targets["figure"] = [_fill(routes["figure"], {name: f}) for f in figure_ids]
+        sizes: dict[str, int] = {}
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            for name, paths in targets.items():
+                got = [client.get(p) for p in paths[:50]]
+                bad = [r.status_code for r in got if r.status_code != 200]
+                if bad:
+                    raise RuntimeError(f"{name}: API answered {bad[:5]} for {paths[0]}: {got[0].text[:300]}")
+                sizes[name] = int(median([len(r.content) for r in got]))
+        results: dict[str, Any] = {"workers": opts.http_workers, "client": loadgen.client_name(),
+                                   "connections": opts.http_connections, "seconds_per_run": opts.http_seconds,
+                                   "routes": routes, "body_bytes": sizes, "endpoints": {}}
+        if "tally" not in targets:
+            results["tally_missing"] = "the API has no tally route yet (app.state.reader is None)"
+        for name, paths in targets.items():
+            bare_env = {**env, "BENCH_BARE_BODY_BYTES": str(sizes[name])}
+            servers["bare"] = _start([sys.executable, "-m", "bench.nodelay", "bench.bare_api:app", "--port",
+                                      str(ports["bare"]), "--workers", workers], bare_env, ports["bare"], say)
+            bare_base = f"http://127.0.0.1:{ports['bare']}"
+            bare_paths = [f"/bare/{i}" for i in range(len(paths))]
+            shipped_base = f"http://127.0.0.1:{ports['shipped']}"
+            seconds, conns = opts.http_seconds, opts.http_connections
+            for b, ps, h in ((base, paths, headers), (bare_base, bare_paths, {})):   # warm-up
+                loadgen.run(b, ps, h, 1.0, conns)
+            runs = []
+            for k in range(opts.runs):
+                api_r = loadgen.run(base, paths, headers, seconds, conns)
+                bare_r = loadgen.run(bare_base, bare_paths, {}, seconds, conns)
+                for label, r in (("api", api_r), ("bare", bare_r)):
+                    if r["non_2xx"] or r["socket_errors"]:
+                        say(f"  warning: {name} {label}: {r['non_2xx']} non-2xx, {r['socket_errors']} socket errors")
+                runs.append({"requests_per_s": api_r["requests_per_s"], "bare_requests_per_s": bare_r["requests_per_s"],
+                             "ratio": api_r["requests_per_s"] / bare_r["requests_per_s"], "api": api_r, "bare": bare_r})
+                say(f"  http {name} run {k + 1}: {api_r['requests_per_s']:,.0f} req/s vs bare "
+                    f"{bare_r['requests_per_s']:,.0f} req/s ({runs[-1]['ratio']:.0%})")
+            shipped = loadgen.run(shipped_base, paths, headers, seconds, conns)
+            say(f"  http {name}, API as shipped (api.serve): {shipped['requests_per_s']:,.0f} req/s")
+            _stop(servers.pop("bare"))
+            results["endpoints"][name] = {
+                "path": paths[0] if name == "tally" else routes["figure"],
+                "requests_per_s": median([r["requests_per_s"] for r in runs]),
+                "bare_requests_per_s": median([r["bare_requests_per_s"] for r in runs]),
+                "ratio": median([r["ratio"] for r in runs]),
+                "shipped_requests_per_s": shipped["requests_per_s"],
+                "runs": runs,
+            }
+        return results
+    finally:
+        for proc in servers.values():
+            _stop(proc)

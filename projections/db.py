@@ -1,0 +1,187 @@
+"""The projection's own handle on the ledger's database: one datastore, two dialects.
+
+The view tables live beside the events (same SQLite file, same PostgreSQL schema) and are
+reached through eventsourcing's own factory and a tracking recorder, so that a view update
+and the tracking of the event it came from commit in one transaction, on the same
+connection the library uses for tracking.
+
+Statements are written once, with ``?`` placeholders and ``{table}`` names; this module
+turns them into each dialect. Text columns on PostgreSQL are declared ``COLLATE "C"`` so
+that ORDER BY and keyset comparisons are bytewise, as they are on SQLite: pages, digests
+and tie-breaks then come out identical on both stores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+from eventsourcing.utils import Environment
+
+from ledger.store import Store
+
+#: "Still current" in recording time: the largest value both stores hold in a 64-bit integer,
+#: so an open interval is an ordinary range bound and needs no NULL test (which would defeat
+#: the index).
+OPEN = 2**63 - 1
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_TABLE_REF = re.compile(r"\{([a-z_]+)\}")
+
+
+def check_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"projection name must be lower-case letters, digits and _ (got {name!r})")
+    return name
+
+
+class SQLiteViewTracking(SQLiteTrackingRecorder):
+    """The library's SQLite tracking recorder, on a table of this projection's own.
+
+    The stock recorder writes every follower's position into one ``tracking`` table keyed
+    by the *upstream* application's name, so two projections of the same ledger in one file
+    would overwrite each other's position. PostgreSQL already names the table after the
+    projection (``{name}_tracking``); this does the same on SQLite.
+    """
+
+    tracking_table_name = "tracking"
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        t = self.tracking_table_name
+        self.insert_tracking_statement = (
+            f"INSERT INTO {t} VALUES (:application_name, :notification_id) "
+            "ON CONFLICT (application_name) DO UPDATE SET notification_id = :notification_id "
+            f"WHERE {t}.notification_id < :notification_id RETURNING notification_id"
+        )
+        self.select_max_tracking_id_statement = f"SELECT MAX(notification_id) FROM {t} WHERE application_name=?"
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.tracking_table_name} (application_name TEXT, "
+            "notification_id INTEGER, PRIMARY KEY (application_name)) WITHOUT ROWID"
+        ]
+
+
+class PostgresViewTracking(PostgresTrackingRecorder):
+    """The library's PostgreSQL tracking recorder; the factory names its table ``{name}_tracking``."""
+
+
+def _sqlite_tracking_class(name: str) -> type[SQLiteViewTracking]:
+    return type(f"SQLiteViewTracking_{name}", (SQLiteViewTracking,), {"tracking_table_name": f"{name}_tracking"})
+
+
+class Db:
+    """A projection's database: its datastore, its tracking recorder and its SQL dialect."""
+
+    def __init__(self, store: Store, name: str, *, pool_size: int | None = None) -> None:
+        self.name = check_name(name)
+        self.kind = store.kind
+        env = Environment(name, store.environment())
+        if pool_size is not None:
+            env["POSTGRES_POOL_SIZE"] = str(pool_size)
+        self.factory = InfrastructureFactory.construct(env)
+        if self.kind == "sqlite":
+            self.tracking = self.factory.tracking_recorder(_sqlite_tracking_class(name))
+            self.schema = ""
+            _tune_sqlite(self.tracking.datastore.pool)
+        else:
+            self.tracking = self.factory.tracking_recorder(PostgresViewTracking)
+            self.schema = self.tracking.datastore.schema
+        self.datastore = self.tracking.datastore
+        self.tracking_table = self.table("tracking")
+        self._statements: dict[str, str] = {}
+
+    # ---- names and statements ----------------------------------------------------------
+
+    def table(self, short: str) -> str:
+        """The quoted, schema-qualified name of this projection's table ``short``."""
+        full = f"{self.name}_{short}"
+        if self.kind == "sqlite":
+            return f'"{full}"'
+        return '"' + self.schema.replace('"', '""') + '"."' + full + '"'
+
+    def sql(self, text: str) -> str:
+        """``text`` with ``{table}`` names qualified and ``?`` placeholders in this dialect."""
+        cached = self._statements.get(text)
+        if cached is None:
+            # psycopg reads % as the start of a placeholder; no statement here needs a literal one.
+            assert "%" not in text, text
+            cached = _TABLE_REF.sub(lambda m: self.table(m.group(1)), text)
+            if self.kind == "postgres":
+                cached = cached.replace("?", "%s")
+            self._statements[text] = cached
+        return cached
+
+    # ---- running statements ------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as cursor:
+            yield cursor
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Any]:
+        """A read-only transaction in which every statement sees the same committed state."""
+        with self.datastore.transaction(commit=False) as cursor:
+            if self.kind == "postgres":
+                # READ COMMITTED would let a follower's commit land between two statements of one answer.
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield cursor
+
+    def run(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> None:
+        cursor.execute(self.sql(text), tuple(params))
+
+    def run_many(self, cursor: Any, text: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            cursor.executemany(self.sql(text), [tuple(r) for r in rows])
+
+    def all(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor.execute(self.sql(text), tuple(params))
+        return [_row(r) for r in cursor.fetchall()]
+
+    def one(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        cursor.execute(self.sql(text), tuple(params))
+        row = cursor.fetchone()
+        return None if row is None else _row(row)
+
+    def column_type(self, kind: str) -> str:
+        """Portable column types: text, int (64-bit) and flag (0/1, never a boolean)."""
+        if self.kind == "sqlite":
+            return {"text": "TEXT", "int": "INTEGER", "flag": "INTEGER"}[kind]
+        return {"text": 'TEXT COLLATE "C"', "int": "BIGINT", "flag": "SMALLINT"}[kind]
+
+    def close(self) -> None:
+        self.factory.close()
+
+
+def _tune_sqlite(pool: Any) -> None:
+    """Settings for the projection's own SQLite connections (never the ledger's).
+
+    ``synchronous=NORMAL`` in WAL mode keeps every commit atomic and the file consistent; a
+    power cut may lose the last few commits, views and tracking together, which the
+    follower then simply applies again. The ledger's own connections keep FULL. A larger
+    page cache keeps the views' indexes in memory across batches.
+    """
+    create = pool._create_connection
+
+    def create_tuned() -> Any:
+        connection = create()
+        cursor = connection._sqlite_conn.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA cache_size=-65536")
+        return connection
+
+    pool._create_connection = create_tuned
+
+
+def _row(row: Any) -> tuple[Any, ...]:
+    # psycopg's dict rows keep the column order; sqlite3.Row iterates as a tuple.
+    if isinstance(row, dict):
+        return tuple(row.values())
+    return tuple(row)

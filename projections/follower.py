@@ -1,0 +1,216 @@
+"""Following the ledger's log: each event applied to a projection exactly once, on either store.
+
+A pull loop, because SQLite has no subscriptions and because polling sees what every other
+process wrote (the library's runners are woken only by saves in their own process). It
+always reads *after* the last tracked id, never "last + 1": PostgreSQL's ids have
+permanent gaps.
+
+Each batch (up to ``batch_size`` notifications) is one transaction on the projection's
+datastore: the view statements and the new tracking position commit together or not at
+all, through eventsourcing's tracking recorder (``_insert_tracking``). A crash anywhere in
+the batch leaves the views and the position as they were, and the next run starts again
+from the same place.
+
+Several followers of one projection may run at once (one per web worker). Each batch
+first takes a write lock on the projection's tracking row and checks that the position is
+still the one it read from; if another follower moved it meanwhile, the batch is dropped
+unapplied and re-read. Without the check, two followers that read batches of different
+lengths from the same start would both apply the overlap (the tracking upsert only refuses
+a position that does not move forward, not one that skips applied work).
+
+Any projection can be followed: an object with ``name``, ``topics`` (the topics it wants
+decoded and applied; None for every event), ``create``/``drop`` (its DDL) and
+``apply(db, cursor, notification, event)`` (or ``apply_batch(db, cursor, [(notification,
+event), ...])``, to work a whole batch out at once). Notifications of other topics are not decoded,
+but are tracked all the same, so the position always says how far the log has been read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from eventsourcing.persistence import Notification, Tracking
+
+from ledger.application import Ledger
+from ledger.store import Store
+from projections.db import Db
+
+log = logging.getLogger(__name__)
+
+UPSTREAM = Ledger.name
+BATCH_SIZE = 500
+
+
+class Projection(Protocol):
+    name: str
+    topics: frozenset[str] | None
+
+    def create(self, db: Db, cursor: Any) -> None: ...
+
+    def drop(self, db: Db, cursor: Any) -> None: ...
+
+    def apply(self, db: Db, cursor: Any, notification: Notification, event: Any) -> None: ...
+
+
+class PositionMoved(Exception):
+    """Another follower applied events since this one read its position; nothing was applied."""
+
+
+def install(store: Store, projection: Projection) -> None:
+    """Create a projection's tables and tracking (idempotent): the explicit schema step."""
+    db = Db(store, projection.name, pool_size=1)
+    try:
+        db.tracking.create_table()
+        with db.transaction(commit=True) as cursor:
+            projection.create(db, cursor)
+            _ensure_position(db, cursor)
+    finally:
+        db.close()
+
+
+def reset(db: Db, cursor: Any, projection: Projection) -> None:
+    """Empty a projection and put its position back before the first event (same transaction)."""
+    projection.drop(db, cursor)
+    projection.create(db, cursor)
+    db.run(cursor, "DELETE FROM {tracking} WHERE application_name = ?", (UPSTREAM,))
+    _ensure_position(db, cursor)
+
+
+def _ensure_position(db: Db, cursor: Any) -> None:
+    # A row from the start gives even the first batch a row to lock (see the module docstring).
+    if db.one(cursor, "SELECT notification_id FROM {tracking} WHERE application_name = ?", (UPSTREAM,)) is None:
+        db.tracking._insert_tracking(cursor, Tracking(UPSTREAM, 0))
+
+
+class Follower:
+    """Keeps one projection up to date with the ledger's log.
+
+    ``ledger`` is any Ledger application on the same store (for its recorder and its
+    mapper, which decrypts when the store has a cipher); without one the follower opens
+    and later closes its own.
+    """
+
+    def __init__(
+        self, store: Store, projection: Projection, *, ledger: Ledger | None = None,
+        batch_size: int = BATCH_SIZE, pool_size: int = 2,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.store = store
+        self.projection = projection
+        self.batch_size = batch_size
+        self.db = Db(store, projection.name, pool_size=pool_size)
+        self._owns_ledger = ledger is None
+        if ledger is None:
+            from ledger.bootstrap import open_ledger
+
+            ledger = open_ledger(store)
+        self.ledger = ledger
+        self.last_error: BaseException | None = None
+
+    # ---- where it stands ---------------------------------------------------------------
+
+    def position(self) -> int:
+        """The id of the last notification applied (0 before the first)."""
+        return self.db.tracking.max_tracking_id(UPSTREAM) or 0
+
+    def lag(self) -> int:
+        """How many notification ids the projection is behind the log (ids, so gaps count)."""
+        head = self.ledger.recorder.max_notification_id() or 0
+        return max(0, head - self.position())
+
+    # ---- applying ----------------------------------------------------------------------
+
+    def step(self) -> int:
+        """Apply the next batch; return how many notifications it held (0: nothing new, or lost a race)."""
+        return self._step()[0]
+
+    def _step(self) -> tuple[int, bool]:
+        start = self.position()
+        notifications = self.ledger.recorder.select_notifications(
+            start=start, limit=self.batch_size, inclusive_of_start=False,
+        )
+        if not notifications:
+            return 0, False
+        topics = self.projection.topics
+        mapper = self.ledger.mapper
+        # Decoded before the transaction opens, so the write lock is held for SQL only.
+        work = [
+            (n, mapper.to_domain_event(n))
+            for n in notifications
+            if topics is None or n.topic in topics
+        ]
+        db = self.db
+        try:
+            with db.transaction(commit=True) as cursor:
+                self._claim(cursor, start)
+                if hasattr(self.projection, "apply_batch"):
+                    self.projection.apply_batch(db, cursor, work)
+                else:
+                    for notification, event in work:
+                        self.projection.apply(db, cursor, notification, event)
+                db.tracking._insert_tracking(cursor, Tracking(UPSTREAM, notifications[-1].id))
+        except PositionMoved:
+            return 0, True
+        return len(notifications), False
+
+    def _claim(self, cursor: Any, start: int) -> None:
+        # The no-op UPDATE is a write: it takes SQLite's write lock (waiting its busy timeout)
+        # before this transaction reads anything, and PostgreSQL's row lock on the position.
+        db = self.db
+        db.run(cursor, "UPDATE {tracking} SET notification_id = notification_id WHERE application_name = ?",
+               (UPSTREAM,))
+        row = db.one(cursor, "SELECT notification_id FROM {tracking} WHERE application_name = ?", (UPSTREAM,))
+        if row is None:
+            raise RuntimeError(
+                f"projection {self.projection.name!r} has no tracking row: run its create step"
+                " (projections.schema.create_tables) before following"
+            )
+        if row[0] != start:
+            raise PositionMoved(start, row[0])
+
+    def catch_up(self, *, on_batch: Callable[[int, int], None] | None = None) -> int:
+        """Apply batches until a read finds nothing new; return how many notifications this follower applied.
+
+        ``on_batch(position, count)`` is called after each committed batch (progress bars).
+        """
+        total = 0
+        while True:
+            count, moved = self._step()
+            if moved:
+                continue
+            if count == 0:
+                return total
+            total += count
+            if on_batch is not None:
+                on_batch(self.position(), count)
+
+    def run_forever(self, poll_interval: float = 0.5, stop_event: threading.Event | None = None) -> None:
+        """Follow until ``stop_event`` is set (for a background thread). Errors are logged and retried."""
+        stop_event = stop_event or threading.Event()
+        backoff = poll_interval
+        while not stop_event.is_set():
+            try:
+                self.catch_up()
+            except Exception as error:  # noqa: BLE001 - a follower must outlive a bad moment of the database
+                self.last_error = error
+                log.exception("projection %s: batch failed; retrying", self.projection.name)
+                stop_event.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = poll_interval
+            stop_event.wait(poll_interval)
+
+    def close(self) -> None:
+        self.db.close()
+        if self._owns_ledger:
+            self.ledger.close()
+
+    def __enter__(self) -> Follower:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

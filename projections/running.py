@@ -1,0 +1,264 @@
+"""Running tallies: each metric's sum kept as it stood at every moment, so a tally is a lookup.
+
+A tally computed from the figures (tallies.py) reads every figure of the metric: its cost
+grows with the ledger. For the questions asked most (a metric's total, or its split along
+one dimension, over everything, now or as of T) the sums are kept instead, as step
+functions of recording time in ``tally_versions``: one row per interval in which the sum
+stood still, ``(metric, dimension, value, [recorded_from, recorded_to), low, high_sum,
+unbounded, figures)``. ``dimension`` and ``value`` are '' for the total. The high is the
+sum of the bounded highs, plus a count of unbounded ones: any unbounded makes the sum's
+high unbounded, and keeping the count lets a later change take one back out.
+
+After a batch's figure versions are written, the batch works out how the sums changed:
+
+- a total (by no dimension) sums each incident's contribution (tallies.incident_contribution),
+  which depends on several figures at once (its total, or failing one, its parts). For every
+  incident and metric the batch touched, the contribution is worked out from the figure
+  versions *before* and *after* the batch, on every interval from the batch's earliest
+  change on, and the difference is added to the metric's sum on each interval;
+- a split by one dimension sums single figures: the difference each changed figure makes,
+  from its first change in the batch on.
+
+Both are exact whatever the order in which the log delivers events of different figures:
+an event recorded earlier but committed later (two writers racing) changes the sums from
+its own time on, the later rows included. The rows are kept canonical (adjacent equal
+intervals merged, nothing stored before the first non-zero sum), so the table's content,
+and the digest, depend only on the events, never on how they were batched or ordered.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from projections.db import OPEN, Db
+from projections.figures import Touched
+
+Value = tuple[int, int, int, int]  # low, sum of bounded highs, unbounded count, figures
+ZERO: Value = (0, 0, 0, 0)
+Key = tuple[str, str, str]  # metric, dimension, value
+Segment = tuple[int, int, Value]  # [start, end), change
+
+
+def _add(a: Value, b: Value, sign: int = 1) -> Value:
+    return (a[0] + sign * b[0], a[1] + sign * b[1], a[2] + sign * b[2], a[3] + sign * b[3])
+
+
+def figure_value(low: int, high: int | None, status: str) -> Value:
+    if status != "active":
+        return ZERO
+    return (low, 0, 1, 1) if high is None else (low, high, 0, 1)
+
+
+class _Incident:
+    """One incident's figures of one metric, live at a moving instant; what it contributes.
+
+    Kept incrementally (a figure in, a figure out) so that walking through a batch's
+    instants costs the number of changes, not changes times figures. Reads the same as
+    tallies.incident_contribution over the live figures (a unit test holds them together).
+    """
+
+    def __init__(self) -> None:
+        self.live: dict[str, tuple[str, int, int, int | None]] = {}  # figure -> dims, depth, low, high
+        self.total: tuple[int, int | None] | None = None
+        self.dims: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # dimension -> [low sum, figures]
+
+    def put(self, figure_id: str, row: tuple[Any, ...] | None) -> None:
+        old = self.live.pop(figure_id, None)
+        if old is not None:
+            if old[1] == 0:
+                self.total = None
+            else:
+                d = self.dims[old[0]]
+                d[0] -= old[2]
+                d[1] -= 1
+        if row is None or row[9] != "active" or row[5] > 1:
+            return
+        dims, depth, low, high = row[4], row[5], row[7], row[8]
+        self.live[figure_id] = (dims, depth, low, high)
+        if depth == 0:
+            self.total = (low, high)
+        else:
+            d = self.dims[dims]
+            d[0] += low
+            d[1] += 1
+
+    def value(self) -> Value:
+        if self.total is not None:
+            low, high = self.total
+            return (low, 0, 1, 1) if high is None else (low, high, 0, 1)
+        best = None
+        for dims in sorted(self.dims):
+            low, n = self.dims[dims]
+            if n and (best is None or low > best[0]):
+                best = (low, n)
+        return ZERO if best is None else (best[0], 0, 1, best[1])
+
+
+def _timeline(rows: list[tuple[Any, ...]], points: list[int]) -> list[Value]:
+    """The incident's contribution at each of ``points`` (ascending), from its figures' versions."""
+    changes: list[tuple[int, int, str, tuple[Any, ...] | None]] = []
+    for r in rows:
+        if r[2] >= r[3]:
+            continue  # a version that never stood
+        changes.append((r[2], 1, r[0], r))
+        if r[3] < OPEN:
+            changes.append((r[3], 0, r[0], None))  # at one instant, endings before beginnings
+    changes.sort(key=lambda c: (c[0], c[1]))
+    state = _Incident()
+    out, i = [], 0
+    for p in points:
+        while i < len(changes) and changes[i][0] <= p:
+            state.put(changes[i][2], changes[i][3])
+            i += 1
+        out.append(state.value())
+    return out
+
+
+def _segments(points: set[int], start: int) -> list[tuple[int, int]]:
+    ordered = sorted(p for p in points if start <= p < OPEN)
+    return list(zip(ordered, [*ordered[1:], OPEN]))
+
+
+_PAIR_COLUMNS = "figure_id, version, recorded_from, recorded_to, dims, depth, dim_value, low, high, status"
+
+
+def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[list[Any]]) -> list[tuple[Key, Segment]]:
+    """How each touched (metric, incident)'s contribution to the metric's total moved."""
+    pairs: dict[tuple[str, str], int] = {}
+    for state in touched.figures.values():
+        row = state.row
+        if row["depth"] <= 1:
+            key = (row["metric"], row["incident_id"])
+            pairs[key] = min(pairs.get(key, OPEN), state.first_from)  # type: ignore[arg-type]
+    if not pairs:
+        return []
+    in_batch: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for v in versions:
+        # (figure_id, version, from, to, dims, depth, dim_value, low, high, status)
+        in_batch[v[0]].append((v[0], v[1], v[2], v[3], v[16], v[17], v[18], v[20], v[21], v[24]))
+    current: dict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)
+    wanted = sorted((incident, metric) for metric, incident in pairs)
+    for start in range(0, len(wanted), 400):
+        chunk = wanted[start:start + 400]
+        for r in db.all(cursor, "SELECT figure_id, version, updated_at, dims, depth, dim_value, low, high, status,"
+                                " metric, incident_id FROM {figures} WHERE (incident_id, metric) IN"
+                                f" (VALUES {', '.join(['(?, ?)'] * len(chunk))}) AND depth <= 1",
+                        [x for pair in chunk for x in pair]):
+            current[(r[9], r[10])].append((r[0], r[1], r[2], OPEN, *r[3:9]))
+
+    out: list[tuple[Key, Segment]] = []
+    for (metric, incident_id), start in sorted(pairs.items()):
+        before: list[tuple[Any, ...]] = []
+        after: list[tuple[Any, ...]] = []
+        in_order = True
+        for r in current[(metric, incident_id)]:
+            state = touched.figures.get(r[0])
+            if state is None:
+                in_order = in_order and r[2] <= start
+                before.append(r)
+                after.append(r)
+                continue
+            after += in_batch[r[0]]
+            if not state.new:
+                prior = (r[0], state.prior_version, state.prior_from, OPEN, r[4], r[5], r[6], *state.prior_value)
+                in_order = in_order and state.prior_from <= start  # type: ignore[operator]
+                before.append(prior)
+                after.append((*prior[:3], state.first_from, *prior[4:]))
+        if not in_order:
+            # An event recorded before one already applied (racing writers): read the history back.
+            after = _versions_since(db, cursor, [r[0] for r in current[(metric, incident_id)]], start)
+            before = []
+            for r in after:
+                if (r[0], r[1]) in touched.inserted:
+                    continue
+                # A version this batch closed was still open before it.
+                before.append((*r[:3], OPEN, *r[4:]) if (r[0], r[1]) in touched.closed_before else r)
+        points = {start} | {r[2] for r in after} | {r[3] for r in after} | {r[3] for r in before}
+        segments = _segments(points, start)
+        instants = [a for a, _ in segments]
+        for (a, b), new, old in zip(segments, _timeline(after, instants), _timeline(before, instants)):
+            delta = _add(new, old, -1)
+            if delta != ZERO:
+                out.append(((metric, "", ""), (a, b, delta)))
+    return out
+
+
+def _versions_since(db: Db, cursor: Any, figure_ids: list[str], start: int) -> list[tuple[Any, ...]]:
+    """Every version of these figures that stood at or after ``start``: seeks on the primary key."""
+    rows: list[tuple[Any, ...]] = []
+    for fid in figure_ids:
+        rows += db.all(cursor, f"SELECT {_PAIR_COLUMNS} FROM {{figure_versions}} WHERE figure_id = ? AND recorded_from"
+                               " >= COALESCE((SELECT MAX(recorded_from) FROM {figure_versions} WHERE figure_id = ?"
+                               " AND recorded_from < ?), ?)", (fid, fid, start, start))
+    return rows
+
+
+def update(db: Db, cursor: Any, touched: Touched, versions: list[list[Any]]) -> None:
+    """Bring the running tallies up to date with a batch of figure versions (already written)."""
+    changes: dict[Key, list[Segment]] = defaultdict(list)
+    for key, segment in _total_changes(db, cursor, touched, versions):
+        changes[key].append(segment)
+
+    # Splits by one dimension: each changed figure's own difference.
+    by_figure: dict[str, list[list[Any]]] = defaultdict(list)
+    for v in versions:
+        if v[17] == 1:  # depth
+            by_figure[v[0]].append(v)
+    for fid, rows in by_figure.items():
+        state = touched.figures[fid]
+        prior = ZERO if state.new else figure_value(*state.prior_value)  # type: ignore[misc]
+        key = (state.row["metric"], state.row["dims"], state.row["dim_value"])
+        for v in rows:
+            if v[2] == v[3]:
+                continue
+            delta = _add(figure_value(v[20], v[21], v[24]), prior, -1)
+            if delta != ZERO:
+                changes[key].append((v[2], v[3], delta))
+
+    deletes: list[tuple[Any, ...]] = []
+    inserts: list[tuple[Any, ...]] = []
+    for key in sorted(changes):
+        _apply(db, cursor, key, changes[key], deletes, inserts)
+    db.run_many(cursor, "DELETE FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value = ?"
+                        " AND recorded_from = ?", deletes)
+    db.run_many(cursor, "INSERT INTO {tally_versions} (metric, dimension, value, recorded_from, recorded_to, low,"
+                        " high_sum, unbounded, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+
+
+def _apply(db: Db, cursor: Any, key: Key, segments: list[Segment], deletes: list, inserts: list) -> None:
+    """Add changes on intervals to one running sum, in canonical form: rows to delete and to insert."""
+    t_min = min(s[0] for s in segments)
+    # The row standing at t_min and every later one, found by seeks on the key (not a scan of
+    # the key's whole history): rows are contiguous, so the last start before t_min is the one.
+    rows = db.all(cursor, "SELECT recorded_from, recorded_to, low, high_sum, unbounded, figures FROM {tally_versions}"
+                          " WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from >= COALESCE("
+                          "(SELECT MAX(recorded_from) FROM {tally_versions} WHERE metric = ? AND dimension = ?"
+                          " AND value = ? AND recorded_from < ?), ?) ORDER BY recorded_from", (*key, *key, t_min, t_min))
+    start = min(t_min, rows[0][0]) if rows else t_min
+    # Changes as a difference array: each adds at its start and takes back at its end.
+    steps: dict[int, Value] = defaultdict(lambda: ZERO)
+    for a, b, delta in segments:
+        steps[a] = _add(steps[a], delta)
+        if b < OPEN:
+            steps[b] = _add(steps[b], delta, -1)
+    points = {start} | {r[0] for r in rows} | {r[1] for r in rows} | set(steps)
+    merged: list[list[Any]] = []
+    running = ZERO
+    i = 0
+    for a, b in _segments(points, start):
+        running = _add(running, steps.get(a, ZERO))
+        while i < len(rows) and rows[i][1] <= a:
+            i += 1
+        old = (rows[i][2], rows[i][3], rows[i][4], rows[i][5]) if i < len(rows) and rows[i][0] <= a else ZERO
+        value = _add(old, running)
+        if merged and tuple(merged[-1][2:]) == value:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b, *value])
+    # Nothing is stored before the first non-zero sum, unless an earlier row must be ended.
+    if not rows or rows[0][0] >= t_min:
+        while merged and tuple(merged[0][2:]) == ZERO:
+            merged.pop(0)
+    deletes.extend((*key, r[0]) for r in rows)
+    inserts.extend((*key, *m) for m in merged)

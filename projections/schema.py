@@ -1,0 +1,168 @@
+"""The view tables, defined once for both stores, and the one step that creates them.
+
+Every versioned table keeps each state with the interval of recording time in which it was
+the ledger's word, ``[recorded_from, recorded_to)`` in microseconds, the current one ending
+at OPEN. "As of T" is then ``recorded_from <= T < recorded_to``: an index range, with no
+replay of the log and no cost that grows with the log.
+
+Counts are integers; an unbounded high is NULL. Flags are 0/1 integers and JSON is
+canonical text (sorted keys), so that a row reads back identically from either store and
+the digest (digest.py) can hash it without knowing where it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledger.store import Store
+from projections.db import Db
+
+DEFAULT_NAME = "views"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (column, text|int|flag)
+    key: tuple[str, ...]
+    indexes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+
+def _cols(spec: str) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in spec.split():
+        name, _, kind = item.partition(":")
+        out.append((name, kind or "text"))
+    return tuple(out)
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "sources",
+        _cols("source_id name name_en kind url language protected:flag version:int"
+              " registered_at:int registered_by updated_at:int"),
+        ("source_id",),
+    ),
+    Table(
+        "incidents",
+        _cols("incident_id title title_en description places valid_from valid_to version:int"
+              " recorded_at:int recorded_by updated_at:int"),
+        ("incident_id",),
+    ),
+    # The period of an incident can be revised; a tally as of T must use the period as of T.
+    Table(
+        "incident_versions",
+        _cols("incident_id version:int recorded_from:int recorded_to:int recorded_at:int actor kind reason"
+              " valid_from valid_to"),
+        ("incident_id", "version"),
+        (("live", ("incident_id", "recorded_to", "recorded_from")),),
+    ),
+    Table(
+        "incident_places",
+        _cols("incident_id place place_key"),
+        ("incident_id", "place"),
+        (("by_place", ("place_key", "incident_id")),),
+    ),
+    Table(
+        "reports",
+        _cols("report_id source_id title title_en language published_on url reference period_from period_to"
+              " places figure_ids filed_at:int filed_by"),
+        ("report_id",),
+        (("by_source", ("source_id", "report_id")),),
+    ),
+    # A citation is live from cited_at until withdrawn_at (OPEN while it stands).
+    Table(
+        "citations",
+        _cols("citation_id target_kind target_id source_id url quote quote_en page accessed_on sha256"
+              " cited_at:int cited_by withdrawn:flag withdrawn_at:int withdrawn_by withdrawn_reason version:int"),
+        ("citation_id",),
+        (("by_target", ("target_id", "cited_at")),),
+    ),
+    # Current state of each figure: what the next event is applied to.
+    Table(
+        "figures",
+        _cols("figure_id incident_id metric breakdown dims depth:int dim_value version:int qualifier"
+              " low:int high:int value value_source_id status grade stated_at:int stated_by updated_at:int"),
+        ("figure_id",),
+        (("by_metric", ("metric", "incident_id")), ("by_incident", ("incident_id", "metric"))),
+    ),
+    Table(
+        "figure_dimensions",
+        _cols("figure_id dimension"),
+        ("figure_id", "dimension"),
+        (("by_dimension", ("dimension", "figure_id")),),
+    ),
+    # Every state a figure has been in. recorded_at is the event's own timestamp; recorded_from
+    # is the same unless the clock went backwards between two events of the figure (then it is
+    # held at the previous start, so the intervals of one figure never overlap).
+    Table(
+        "figure_versions",
+        _cols("figure_id version:int recorded_from:int recorded_to:int recorded_at:int actor kind reason"
+              " source_id report_id evidence replaces value_changed:flag incident_id metric breakdown dims"
+              " depth:int dim_value qualifier low:int high:int value value_source_id status grade"),
+        # Keyed by start as well as version, so "F as of T" is one seek on the key itself.
+        ("figure_id", "recorded_from", "version"),
+        (
+            ("live_by_metric", ("metric", "recorded_to", "recorded_from")),
+            ("by_metric_time", ("metric", "recorded_from")),
+        ),
+    ),
+    # Each source's latest claim on each figure, versioned the same way. figure_version is the
+    # figure event that put this row in place; claim_version the event in which the source
+    # made the claim (they differ once a later supersession marks the claim superseded).
+    Table(
+        "claim_versions",
+        _cols("figure_id source_id figure_version:int recorded_from:int recorded_to:int claim_version:int"
+              " claimed_at:int actor report_id qualifier low:int high:int value superseded:flag"),
+        ("figure_id", "source_id", "recorded_from", "figure_version"),
+        (("live_by_figure", ("figure_id", "recorded_to", "recorded_from")),),
+    ),
+    # Running sums (running.py): one row per interval of recording time in which a metric's
+    # total ('' / '') or one group of a split stood still.
+    Table(
+        "tally_versions",
+        _cols("metric dimension value recorded_from:int recorded_to:int low:int high_sum:int unbounded:int"
+              " figures:int"),
+        ("metric", "dimension", "value", "recorded_from"),
+    ),
+)
+
+TABLES_BY_NAME = {t.name: t for t in TABLES}
+
+
+def create_statements(db: Db) -> list[str]:
+    statements = []
+    for table in TABLES:
+        columns = ", ".join(f"{c} {db.column_type(k)}" for c, k in table.columns)
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {db.table(table.name)} ({columns}, PRIMARY KEY ({', '.join(table.key)}))"
+            # SQLite: rows stored in key order, with no separate rowid tree to keep up as well.
+            + (" WITHOUT ROWID" if db.kind == "sqlite" else "")
+        )
+        for index, cols in table.indexes:
+            # An index name is schema-local on PostgreSQL and file-global on SQLite: prefix both.
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS {db.name}_{table.name}_{index} ON {db.table(table.name)}"
+                f" ({', '.join(cols)})"
+            )
+    return statements
+
+
+def drop_statements(db: Db) -> list[str]:
+    return [f"DROP TABLE IF EXISTS {db.table(t.name)}" for t in reversed(TABLES)]
+
+
+def create_tables(store: Store, name: str = DEFAULT_NAME) -> None:
+    """Create the view tables and the tracking table of projection ``name`` (idempotent).
+
+    Meant for ``ledger.bootstrap.create_schema``: one explicit step before any worker starts,
+    never at start-up (concurrent CREATEs race on PostgreSQL).
+    """
+    from projections.follower import install
+    from projections.views import Views
+
+    install(store, Views(name))

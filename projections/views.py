@@ -1,0 +1,79 @@
+"""The ledger's read model as one projection: records, figures, versions and claims.
+
+One projection rather than several, because a figure's views and the incident, source and
+citation views it is read with must move together: an answer never mixes a figure applied
+up to one event with an incident applied up to another. Access keys and request receipts
+are not projected (their notifications are read and tracked, never decoded).
+
+``name`` prefixes every table and the tracking table, so a second copy (a rebuild kept
+beside the live views for the audit to compare digests) can live in the same database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+
+from ledger.citation import Citation
+from ledger.figure import Figure
+from ledger.incident import Incident
+from ledger.report import Report
+from ledger.source import Source
+from projections import running
+from projections.db import Db, check_name
+from projections.figures import FigureBatch
+from projections.records import RecordBatch
+from projections.schema import DEFAULT_NAME, create_statements, drop_statements
+
+_RECORDS: dict[str, str] = {
+    get_topic(Source.Registered): "source_registered",
+    get_topic(Source.ProtectionChanged): "protection_changed",
+    get_topic(Incident.Recorded): "incident_recorded",
+    get_topic(Incident.PeriodRevised): "period_revised",
+    get_topic(Report.Filed): "report_filed",
+    get_topic(Citation.Cited): "cited",
+    get_topic(Citation.Withdrawn): "withdrawn",
+}
+_FIGURES: dict[str, str] = {
+    get_topic(Figure.Stated): "stated",
+    get_topic(Figure.Claimed): "claimed",
+    get_topic(Figure.Corrected): "corrected",
+    get_topic(Figure.Superseded): "superseded",
+    get_topic(Figure.Retracted): "retracted",
+    get_topic(Figure.Regraded): "regraded",
+}
+_STATED = get_topic(Figure.Stated)
+
+
+class Views:
+    topics = frozenset(_RECORDS) | frozenset(_FIGURES)
+
+    def __init__(self, name: str = DEFAULT_NAME) -> None:
+        self.name = check_name(name)
+
+    def create(self, db: Db, cursor: Any) -> None:
+        for statement in create_statements(db):
+            cursor.execute(statement)
+
+    def drop(self, db: Db, cursor: Any) -> None:
+        for statement in drop_statements(db):
+            cursor.execute(statement)
+
+    def apply(self, db: Db, cursor: Any, notification: Notification, event: Any) -> None:
+        self.apply_batch(db, cursor, [(notification, event)])
+
+    def apply_batch(self, db: Db, cursor: Any, items: list[tuple[Notification, Any]]) -> None:
+        records = RecordBatch(db, cursor)
+        figures = FigureBatch(db, cursor)
+        figures.load(str(n.originator_id) for n, _ in items if n.topic in _FIGURES and n.topic != _STATED)
+        for notification, event in items:
+            topic = notification.topic
+            if topic in _FIGURES:
+                getattr(figures, _FIGURES[topic])(event)
+            else:
+                getattr(records, _RECORDS[topic])(event)
+        records.write()
+        touched = figures.write()
+        running.update(db, cursor, touched, figures.versions)

@@ -1,0 +1,170 @@
+"""The audit routes over HTTP: who may read the log and the mirror, and proofs that check out
+with nothing but the exported public key."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+from ledger.audit.checkpoint import verify_checkpoint
+from ledger.audit.hasher import hash_leaf
+from ledger.audit.keys import parse_verifier_key
+from ledger.audit.leaf import LeafRecord
+from ledger.audit.verify import ProofError, verify_consistency, verify_inclusion
+from projections.audit import AuditTrail, install, verify_mirror
+from tests.e2e.conftest import Api, World, assert_problem
+
+
+@pytest.fixture
+def audit(api: Api, world: World, store, tmp_path, monkeypatch) -> Iterator[AuditTrail]:
+    """The app with the audit router and a trail (as api.app will wire them), one checkpoint signed."""
+    from api.routers import audit as audit_router
+
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", str(tmp_path / "signing-key.pem"))
+    monkeypatch.delenv("LEDGER_ORIGIN", raising=False)
+    install(store)
+    app = api.client.app
+    if not any(getattr(route, "path", "").startswith("/audit/") for route in app.routes):
+        app.include_router(audit_router.router)
+    own = getattr(app.state, "audit", None) is None
+    trail = audit_router.attach(app, store, ledger=api.ledger) if own else app.state.audit
+    trail.make_checkpoint()
+    yield trail
+    if own:
+        app.state.audit = None
+        trail.close()
+
+
+def b(values: list[str]) -> list[bytes]:
+    return [base64.b64decode(v) for v in values]
+
+
+@pytest.mark.parametrize("path", ["/audit/log", "/audit/mirror"])
+def test_only_auditors_read_the_log_and_the_mirror(api: Api, audit, path):
+    assert_problem(api.get(path, role="reader"), 403, says="auditor")
+    assert_problem(api.get(path, role="officer"), 403)
+    assert_problem(api.get(path, role=None), 401)
+    assert_problem(api.get(path, role="revoked"), 401)
+    response = api.get(path, role="auditor")
+    assert response.status_code == 200, response.text
+
+
+def test_the_audit_log_over_http(api: Api, audit, world: World):
+    response = api.get(f"/audit/log?figure_id={world.figure}&limit=2", role="auditor")
+    page = response.json()
+    assert [i["figure_id"] for i in page["items"]] == [world.figure] * 2 and page["next_cursor"]
+    rest = api.get(f"/audit/log?figure_id={world.figure}&cursor={page['next_cursor']}", role="auditor").json()
+    kinds = [i["kind"] for i in page["items"] + rest["items"]]
+    assert kinds[0] == "Figure.Stated" and "Citation.Cited" in kinds
+    by_officer = api.get("/audit/log?actor=seed-officer&limit=500", role="auditor").json()["items"]
+    assert by_officer and all(i["actor"] == "seed-officer" for i in by_officer)
+    # Commands sent through the API are in the log at once, under the key's owner.
+    graded = api.post(f"/figures/{world.figure}/grades", {"grade": "confirmed", "reason": "two sources agree"},
+                      If_Match=f'"{api.ledger.figure(world.figure).version}"')
+    assert graded.status_code == 200, graded.text
+    last = api.get(f"/audit/log?figure_id={world.figure}&limit=500", role="auditor").json()["items"][-1]
+    assert (last["kind"], last["actor"], last["reason"]) == ("Figure.Regraded", "officer-1", "two sources agree")
+    assert_problem(api.get("/audit/log?since=2019-05-01T10:00:00", role="auditor"), 422, field="since")
+    assert_problem(api.get("/audit/log?cursor=abc", role="auditor"), 422, field="cursor")
+    assert_problem(api.get("/audit/log?limit=0", role="auditor"), 422)
+
+
+def test_checkpoints_and_proofs_verify_with_the_exported_key_and_need_no_access_key(api: Api, audit, world: World):
+    exported = api.get("/audit/public-key", role=None).json()
+    verifier = parse_verifier_key(exported["verifier_key"])
+    latest = api.get("/audit/checkpoints/latest", role=None).json()
+    old = verify_checkpoint(latest["note"], verifier)
+    assert old.size == latest["size"] and base64.b64encode(old.root_hash).decode() == latest["root"]
+    assert api.get(f"/audit/checkpoints/{old.size}", role=None).json() == latest
+
+    for index in (0, 1, old.size // 2, old.size - 1):
+        proof = api.get(f"/audit/proofs/inclusion?index={index}&size={old.size}", role=None).json()
+        verify_inclusion(b([proof["leaf_hash"]])[0], index, old.size, b(proof["proof"]), old.root_hash)
+        assert proof["checkpoint"] == latest["note"]
+
+    # The log grows; the new checkpoint provably extends the old one.
+    api.post("/incidents", {"title": "Shelling of Kafr Nabl", "places": ["Kafr Nabl"], "valid_from": "2019-05-02"})
+    audit.make_checkpoint()
+    new = verify_checkpoint(api.get("/audit/checkpoints/latest", role=None).json()["note"], verifier)
+    assert new.size == old.size + 1
+    proof = api.get(f"/audit/proofs/consistency?first={old.size}&second={new.size}", role=None).json()
+    verify_consistency(old.size, new.size, b(proof["proof"]), old.root_hash, new.root_hash)
+    with pytest.raises(ProofError):
+        verify_consistency(old.size, new.size, b(proof["proof"]), new.root_hash, old.root_hash)
+
+    # The leaf of the new event is the hash of what the auditor can see in the mirror.
+    inclusion = api.get(f"/audit/proofs/inclusion?index={new.size - 1}&size={new.size}", role=None).json()
+    lines = api.get(f"/audit/mirror?from={new.size - 1}", role="auditor").content.splitlines()
+    record = LeafRecord.from_json(orjson.loads(lines[0]))
+    assert record.leaf_hash() == hash_leaf(record.leaf_bytes()) == b([inclusion["leaf_hash"]])[0]
+    verify_inclusion(record.leaf_hash(), new.size - 1, new.size, b(inclusion["proof"]), new.root_hash)
+
+
+def test_the_mirror_streams_ndjson_that_verifies_offline(api: Api, audit):
+    response = api.get("/audit/mirror", role="auditor")
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    lines = response.content.splitlines(keepends=True)
+    key = api.get("/audit/public-key", role=None).json()["verifier_key"]
+    note = api.get("/audit/checkpoints/latest", role=None).json()["note"]
+    report = verify_mirror(lines, key, note)
+    assert report.size == len(lines) - 1 == api.events()
+    tail = api.get(f"/audit/mirror?from={report.size}", role="auditor").content.splitlines()
+    assert len(tail) == 1 and "checkpoint" in orjson.loads(tail[0])
+
+
+def test_audit_errors_are_problem_details(api: Api, audit):
+    size = audit.size()
+    assert_problem(api.get(f"/audit/proofs/inclusion?index=0&size={size + 10}", role=None), 422, field="size")
+    assert_problem(api.get(f"/audit/proofs/inclusion?index={size}&size={size}", role=None), 422, field="index")
+    assert_problem(api.get(f"/audit/proofs/consistency?first={size}&second=1", role=None), 422, field="first")
+    assert_problem(api.get("/audit/proofs/inclusion?index=x&size=1", role=None), 422)
+    assert_problem(api.get("/audit/checkpoints/3", role=None), 404)
+    assert_problem(api.get(f"/audit/mirror?from={size + 1}", role="auditor"), 422, field="from")
+
+
+AUDIT_OPERATIONS = [("GET", "/audit/log"), ("GET", "/audit/mirror"), ("GET", "/audit/checkpoints/latest"),
+                    ("GET", "/audit/checkpoints/{size}"), ("GET", "/audit/proofs/inclusion"),
+                    ("GET", "/audit/proofs/consistency"), ("GET", "/audit/public-key")]
+
+
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+@pytest.mark.parametrize("role", ["auditor", "reader"])
+def test_the_audit_routes_keep_their_schema(api: Api, audit, role):
+    """As tests/e2e/test_schema.py does for the other routers: no 5xx, every answer as documented."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from schemathesis import GenerationMode
+    from schemathesis.checks import (
+        content_type_conformance,
+        ignored_auth,
+        negative_data_rejection,
+        not_a_server_error,
+        response_headers_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+        unsupported_method,
+    )
+
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+              response_schema_conformance, negative_data_rejection, ignored_auth, unsupported_method]
+    schema = schemathesis.openapi.from_asgi("/openapi.json", api.client.app)
+    size = audit.size()
+    for method, path in AUDIT_OPERATIONS:
+        operation = schema[path][method]
+        strategy = st.one_of(operation.as_strategy(), operation.as_strategy(GenerationMode.NEGATIVE))
+        if path == "/audit/checkpoints/{size}":
+            strategy = st.one_of(strategy, operation.as_strategy(path_parameters={"size": size}))
+        if path == "/audit/proofs/inclusion":
+            strategy = st.one_of(strategy, operation.as_strategy(query={"index": size // 2, "size": size}))
+
+        @given(case=strategy)
+        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+                  database=None)
+        def check(case) -> None:
+            case.call_and_validate(headers=api.headers(role), checks=checks)
+
+        check()

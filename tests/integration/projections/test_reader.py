@@ -1,0 +1,201 @@
+"""The reader's answers in hand-made situations: protected sources, citations and periods as of T,
+pagination, and the arguments it refuses."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ledger.bootstrap import open_ledger
+from ledger.errors import InvalidInput, NotFound
+from projections.follower import Follower
+from projections.reader import Reader
+from projections.schema import create_tables
+from projections.views import Views
+
+SECRET = "zq-hidden-7"
+
+
+def _follow(store, ledger):
+    with Follower(store, Views(), ledger=ledger) as follower:
+        follower.catch_up()
+
+
+def _when(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+@pytest.fixture
+def world(store):
+    create_tables(store)
+    ledger = open_ledger(store)
+    public = ledger.register_source("officer", name="Public network", kind="monitoring_network", language="en",
+                                    url="https://public.example.org")["source_id"]
+    hidden = ledger.register_source("officer", name=f"Witness {SECRET}", name_en=f"W {SECRET}", kind="witness",
+                                    language="ar", url=f"https://{SECRET}.example.org", protected=True)["source_id"]
+    later = ledger.register_source("officer", name=f"Local council {SECRET}-b", kind="official_body",
+                                   language="ar")["source_id"]
+    incident = ledger.record_incident("officer", title="Shelling", valid_from="2019-05-01", valid_to="2019-05-03",
+                                      places=["Idlib"])["incident_id"]
+    total = {"incident_id": incident, "metric": "civilians_killed"}
+    by_a = {**total, "breakdown": {"perpetrator": "force-a"}}
+    filed = ledger.file_report("officer", source_id=hidden, title=f"Testimony {SECRET}", language="ar",
+                               url=f"https://{SECRET}.example.org/t", figures=[
+        {**total, "value": {"qualifier": "exact", "number": 12, "quote": f"{SECRET} saw twelve"}},
+        {**by_a, "value": {"qualifier": "at_least", "number": 7, "quote": f"{SECRET} seven by A"}}])
+    hidden_report = filed["report_id"]
+    figure, part = [f["figure_id"] for f in filed["figures"]]
+    public_report = ledger.file_report("officer", source_id=public, title="Monthly report", language="en", figures=[
+        {**total, "value": {"qualifier": "range", "low": 10, "high": 15, "quote": "between 10 and 15"}}])["report_id"]
+    council_report = ledger.file_report("officer", source_id=later, title=f"Council {SECRET}-b", language="ar",
+                                        figures=[{**total, "value": {"qualifier": "at_least", "number": 14}}])["report_id"]
+    ledger.cite("officer", target_id=figure, source_id=hidden, url=f"https://{SECRET}.example.org/c",
+                quote=f"{SECRET} quoted")
+    public_citation = ledger.cite("officer", target_id=figure, source_id=public, url="https://public.example.org/c",
+                                  quote="as published")["citation_id"]
+    ledger.supersede_figure("officer", figure, source_id=later, report_id=council_report,
+                            value={"qualifier": "at_least", "number": 14}, reason="council count", replaces=[hidden])
+    # The council asks for protection after the fact: it must vanish from every answer at once.
+    ledger.change_source_protection("officer", later, protected=True, reason="threats")
+    _follow(store, ledger)
+    yield {"store": store, "ledger": ledger, "public": public, "hidden": hidden, "later": later,
+           "incident": incident, "figure": figure, "part": part, "hidden_report": hidden_report,
+           "public_report": public_report, "council_report": council_report, "public_citation": public_citation}
+    ledger.close()
+
+
+def _everything(reader: Reader, w: dict, include_protected: bool) -> str:
+    kw = {"include_protected": include_protected}
+    out = [
+        reader.figure(w["figure"], **kw), reader.figure(w["part"], **kw), reader.spread(w["figure"], **kw),
+        reader.figure_history(w["figure"], **kw), reader.figure_history(w["part"], **kw),
+        reader.figures(**kw), reader.citations(w["figure"], **kw), reader.sources(**kw), reader.reports(**kw),
+        reader.tally_by_source("civilians_killed", **kw), reader.tally("civilians_killed", by="perpetrator", **kw),
+        reader.breakdown_checks(**kw), reader.tally_history("civilians_killed", **kw), reader.incidents(**kw),
+        reader.report(w["public_report"], **kw),
+    ]
+    return json.dumps(out, ensure_ascii=False)
+
+
+def test_protected_sources_never_appear_without_include_protected(world):
+    with Reader(world["store"]) as reader:
+        text = _everything(reader, world, include_protected=False)
+        for secret in (SECRET, world["hidden"], world["later"], world["hidden_report"], world["council_report"]):
+            assert secret not in text
+        assert world["public"] in text and "between 10 and 15" in text
+        for ident in (world["hidden"], world["later"]):
+            with pytest.raises(NotFound):
+                reader.source(ident)
+        for ident in (world["hidden_report"], world["council_report"]):
+            with pytest.raises(NotFound):
+                reader.report(ident)
+        assert reader.reports(source_id=world["hidden"])["items"] == []
+        # What stays: the numbers, and that a protected source said them.
+        spread = reader.spread(world["figure"])
+        assert [(c["source"], c["low"], c["superseded"], c["report_id"]) for c in spread["claims"]] == [
+            ("protected", 12, True, None), ({**spread["claims"][1]["source"]}, 10, False, world["public_report"]),
+            ("protected", 14, False, None)]
+        assert spread["current"]["value_source"] == "protected" and spread["current"]["value"]["quote"] is None
+        assert spread["range"] == {"sources": 3, "min_low": 10, "max_low": 14, "min_high": 12, "max_high": None}
+        assert spread["live_range"]["min_low"] == 10
+        cites = reader.citations(world["figure"])
+        assert cites[0] == {"source": "protected", "withdrawn": False, "cited_at": cites[0]["cited_at"]}
+        assert cites[1]["citation_id"] == world["public_citation"]
+        by_source = reader.tally_by_source("civilians_killed")["sources"]
+        assert [(s["source"] if s["source"] == "protected" else s["source"]["source_id"], s["low"])
+                for s in by_source] == [(world["public"], 10), ("protected", 14), ("protected", 12)]
+        history = reader.figure_history(world["figure"])["versions"]
+        assert [(v["event"], v["source"] if isinstance(v["source"], str) else "public") for v in history] == [
+            ("stated", "protected"), ("claimed", "public"), ("claimed", "protected"), ("superseded", "protected")]
+        assert history[-1]["replaces"] == ["protected"]
+
+        # With the right, everything is there.
+        text = _everything(reader, world, include_protected=True)
+        for secret in (SECRET, world["hidden"], world["later"], world["hidden_report"], world["council_report"]):
+            assert secret in text
+        assert reader.source(world["hidden"], include_protected=True)["protected"] is True
+
+
+def test_citations_and_periods_as_of(world):
+    store, ledger = world["store"], world["ledger"]
+    with Reader(store) as reader:
+        cited = reader.citations(world["figure"])[1]
+        ledger.withdraw_citation("officer", world["public_citation"], reason="link dead")
+        ledger.revise_incident_period("officer", world["incident"], valid_from="2019-06-01", valid_to=None,
+                                      reason="dates were wrong")
+        _follow(store, ledger)
+        now = reader.citations(world["figure"])[1]
+        assert now["withdrawn"] and now["withdrawn_reason"] == "link dead"
+        withdrawn_at = _when(now["withdrawn_at"])
+        before = reader.citations(world["figure"], as_of=withdrawn_at - timedelta(microseconds=1))[1]
+        assert before == cited
+        assert reader.citations(world["figure"], as_of=withdrawn_at)[1]["withdrawn"]
+        assert len(reader.citations(world["figure"], include_withdrawn=False)) == 1
+
+        incident = reader.incident(world["incident"])
+        assert (incident["valid_from"], incident["valid_to"], incident["period_reason"]) == (
+            "2019-06-01", None, "dates were wrong")
+        revised_at = _when(incident["period_recorded_at"])
+        old = reader.incident(world["incident"], as_of=revised_at - timedelta(microseconds=1))
+        assert (old["valid_from"], old["valid_to"]) == ("2019-05-01", "2019-05-03")
+        # A May window found the incident before the revision, and no longer does.
+        may = {"valid_from": "2019-05-02", "valid_to": "2019-05-31"}
+        assert reader.tally("civilians_killed", **may)["sum"]["kind"] == "no_data"
+        assert reader.tally("civilians_killed", as_of=revised_at - timedelta(microseconds=1), **may)["sum"]["low"] == 14
+        assert reader.tally("civilians_killed", valid_from="2030-01-01")["sum"]["low"] == 14  # open-ended now
+        points = reader.tally_history("civilians_killed", **may)["points"]
+        assert [p["low"] for p in points][-2:] == [14, 0] and points[-1]["kind"] == "no_data"
+        assert points[-1]["moved_by"][0]["event"] == "period_revised"
+        history = reader.figure_history(world["figure"])["versions"]
+        live = [[c.get("citation_id") for c in v["citations"]] for v in history]
+        assert world["public_citation"] in live[-1]  # it stood while the last value did, until withdrawn
+
+
+def test_pages_and_cursors(world):
+    with Reader(world["store"]) as reader:
+        everything = reader.figures(limit=500)["items"]
+        first = reader.figures(limit=1)
+        second = reader.figures(limit=1, cursor=first["next_cursor"])
+        assert [f["figure_id"] for f in first["items"] + second["items"]] == [f["figure_id"] for f in everything]
+        assert second["next_cursor"] is None
+        assert reader.figures(breakdown={})["items"][0]["figure_id"] == world["figure"]
+        assert reader.figures(dimension="perpetrator")["items"][0]["figure_id"] == world["part"]
+        with pytest.raises(InvalidInput):
+            reader.figures(cursor=reader.sources(limit=1, include_protected=True)["next_cursor"])
+        with pytest.raises(InvalidInput):
+            reader.figures(cursor="not a cursor")
+        with pytest.raises(InvalidInput):
+            reader.figures(limit=0)
+        with pytest.raises(InvalidInput):
+            reader.tally("civilians_killed", as_of=datetime(2020, 1, 1))  # naive
+        with pytest.raises(InvalidInput):
+            reader.tally("not_a_metric")
+        with pytest.raises(InvalidInput):
+            reader.tally("civilians_killed", by="colour")
+        with pytest.raises(InvalidInput):
+            reader.tally("civilians_killed", valid_from="2019-06-01", valid_to="2019-05-01")
+        with pytest.raises(NotFound):
+            reader.figure(world["figure"], as_of=datetime(2000, 1, 1, tzinfo=timezone.utc))
+        with pytest.raises(NotFound):
+            reader.incident("00000000-0000-0000-0000-000000000000")
+
+
+def test_breakdown_inconsistency_is_flagged(world):
+    store, ledger = world["store"], world["ledger"]
+    # The total now reads "at most 5", while its part says at least 7: the parts exceed the total.
+    ledger.correct_figure("officer", world["figure"], value={"qualifier": "at_most", "number": 5}, reason="recount")
+    _follow(store, ledger)
+    with Reader(store) as reader:
+        (check,) = reader.breakdown_checks(metric="civilians_killed")
+        assert (check["status"], check["excess"], check["remainder"]) == ("inconsistent", 2, None)
+        ledger.retract_figure("officer", world["figure"], reason="unreliable")
+        _follow(store, ledger)
+        assert reader.breakdown_checks(metric="civilians_killed") == []
+        # No total any more: the part stands in for it, as a lower bound, and the answer says so.
+        tally = reader.tally("civilians_killed")
+        assert (tally["sum"]["low"], tally["sum"]["high"], tally["sum"]["kind"]) == (7, None, "lower_bound")
+        assert tally["from_parts"] == [{"incident_id": world["incident"], "dimension": "perpetrator", "low": 7,
+                                        "high": None, "figure_ids": [world["part"]]}]
+        assert reader.tally("civilians_killed", figure_ids=False)["sum"]["low"] == 7
