@@ -1,4 +1,4 @@
-"""The one place that wires the ledger to its store (and, as they arrive, its read models).
+"""The one place that wires the ledger to its store, its read models and its audit trail.
 
 Everything that starts the product (the CLI, the web server, the tests, the benchmarks)
 goes through here, so the schema step, the transcoder and the cipher are set the same way
@@ -25,6 +25,12 @@ def create_schema(store: Store) -> None:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(store.postgres_schema)))
     ledger = Ledger(env=store.environment(create_table=True))
     ledger.close()
+    # Imported here so that the domain and the application service never import the read side.
+    from projections.audit import install as install_audit
+    from projections.schema import create_tables
+
+    create_tables(store)
+    install_audit(store)
 
 
 def open_ledger(store: Store | None = None) -> Ledger:

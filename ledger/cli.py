@@ -115,6 +115,10 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("--reason", required=True)
     revoke.add_argument("--by", default=f"cli:{getpass.getuser()}")
     revoke.set_defaults(func=cmd_keys_revoke)
+
+    from projections.audit.cli import add_commands as add_audit_commands
+
+    add_audit_commands(sub)
     return p
 
 

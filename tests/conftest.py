@@ -61,6 +61,12 @@ def make_store(kind: str, tmp_path: Path, cipher_key: str | None = None) -> Iter
         drop_postgres_schema(base, schema)
 
 
+@pytest.fixture(autouse=True)
+def signing_key_per_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's stores get their own checkpoint-signing key, never one shared under ./var."""
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", str(tmp_path / "signing-key.pem"))
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     yield from make_store(request.param, tmp_path)
