@@ -1,4 +1,4 @@
-"""The app factory: the ledger (and, as they arrive, its read models) behind one FastAPI app.
+"""The app factory: the ledger, its read models and its audit trail behind one FastAPI app.
 
 ``create_app(store)`` opens the ledger on an existing schema (``ledger init`` creates it
 once, before any worker starts: web workers never create tables) and closes it when the
@@ -9,6 +9,7 @@ its own process, with the store named by LEDGER_DB (and CIPHER_KEY).
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from api import problems
 from api.deps import reject_unknown_query
 from api.guard import DEFAULT_MAX_BODY, BodyGuard
 from api.models import Health
-from api.routers import citations, figures, incidents, queries, reports, sources
+from api.routers import audit, citations, figures, incidents, queries, reports, sources
 from ledger.application import Ledger
 from ledger.bootstrap import open_ledger
 from ledger.store import Store
@@ -60,14 +61,15 @@ class OrjsonResponse(JSONResponse):
 
 def create_app(
     store: Store | None = None, *, ledger: Ledger | None = None, max_body: int = DEFAULT_MAX_BODY,
-    read_side: bool = True, follow_every: float | None = None,
+    read_side: bool = True, follow_every: float | None = None, checkpoint_every: float | None = None,
 ) -> FastAPI:
     """The API over ``store`` (default: LEDGER_DB), or over an already open ``ledger`` (not closed here).
 
     ``read_side``: serve the query routes from the projections (their tables must exist: the
     schema step creates them). Each query first brings the views up to date with the log;
     ``follow_every`` (seconds) also keeps them up to date from a background thread, so that
-    a long backlog is not worked off inside a request.
+    a long backlog is not worked off inside a request. ``checkpoint_every`` (seconds) signs a
+    checkpoint from a background thread whenever the audit tree has grown.
 
     The ledger and the read side are open as soon as the app is made (``app.state.ledger``),
     and closed when the last lifespan that started ends; a lifespan starting after that opens
@@ -83,7 +85,8 @@ def create_app(
         default_response_class=OrjsonResponse,
         dependencies=[Depends(reject_unknown_query)],
     )
-    runtime = _Runtime(app, store, ledger, read_side=read_side, follow_every=follow_every)
+    runtime = _Runtime(app, store, ledger, read_side=read_side, follow_every=follow_every,
+                       checkpoint_every=checkpoint_every)
     runtime.open()
 
     @asynccontextmanager
@@ -99,7 +102,7 @@ def create_app(
     problems.install(app)
     app.add_middleware(BodyGuard, max_body=max_body)
 
-    for module in (sources, incidents, reports, figures, citations, queries):
+    for module in (sources, incidents, reports, figures, citations, queries, audit):
         app.include_router(module.router)
 
     @app.get("/health", response_model=Health, tags=["meta"], summary="Is this process up")
@@ -119,12 +122,13 @@ class _Runtime:
     """
 
     def __init__(self, app: FastAPI, store: Store | None, ledger: Ledger | None, *, read_side: bool,
-                 follow_every: float | None) -> None:
+                 follow_every: float | None, checkpoint_every: float | None = None) -> None:
         self.app = app
         self.store = store
         self.given_ledger = ledger
         self.read_side = read_side and store is not None
         self.follow_every = follow_every
+        self.checkpoint_every = checkpoint_every
         self.lock = threading.Lock()
         self.users = 0
         self.is_open = False
@@ -137,8 +141,10 @@ class _Runtime:
             return
         state.ledger = self.given_ledger if self.given_ledger is not None else open_ledger(self.store)
         state.reader, state.follower = (None, None)
+        state.audit, state.audit_checkpointer = (None, None)
         if self.read_side and self.store is not None:
             state.reader, state.follower = _open_read_side(self.store, state.ledger)
+            audit.attach(self.app, self.store, ledger=state.ledger)
         self.is_open = True
 
     def start(self) -> None:
@@ -152,6 +158,10 @@ class _Runtime:
                     target=follower.run_forever, name="projection-follower", daemon=True,
                     kwargs={"poll_interval": self.follow_every, "stop_event": self.stop_event})
                 self.thread.start()
+            trail = self.app.state.audit
+            if trail is not None and self.checkpoint_every and self.app.state.audit_checkpointer is None \
+                    and trail.key_file.exists():
+                self.app.state.audit_checkpointer = trail.start(self.checkpoint_every)
 
     def stop(self) -> None:
         with self.lock:
@@ -164,7 +174,10 @@ class _Runtime:
                 self.thread.join(timeout=10)
                 self.thread = None
             state = self.app.state
-            for resource in (state.follower, state.reader):
+            if state.audit_checkpointer is not None:
+                state.audit_checkpointer.stop()
+                state.audit_checkpointer = None
+            for resource in (state.follower, state.reader, state.audit):
                 if resource is not None:
                     resource.close()
             if self.given_ledger is None:
@@ -174,11 +187,13 @@ class _Runtime:
 
 def app_from_environment() -> FastAPI:
     """The factory uvicorn calls in each worker process (``uvicorn api.app:app_from_environment --factory``)."""
-    return create_app(Store.from_environment(), follow_every=FOLLOW_EVERY)
+    return create_app(Store.from_environment(), follow_every=FOLLOW_EVERY, checkpoint_every=CHECKPOINT_EVERY)
 
 
 #: How often a served app's background follower looks for new events (seconds).
 FOLLOW_EVERY = 1.0
+#: How often a served app signs a checkpoint when the log has grown (seconds; LEDGER_CHECKPOINT_EVERY).
+CHECKPOINT_EVERY = float(os.environ.get("LEDGER_CHECKPOINT_EVERY", "60"))
 
 
 def _open_read_side(store: Store, ledger: Ledger) -> tuple[Any, Any]:

@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem, from_ledger_error, invalid
 from ledger.application import Ledger
-from ledger.errors import InvalidInput, LedgerError, NotFound, VersionConflict
+from ledger.errors import LedgerError, NotFound
 
 T = TypeVar("T")
 
@@ -77,9 +77,6 @@ Officer = Annotated[Principal, Depends(require("officer"))]
 
 # ---- query parameters ------------------------------------------------------------------------
 
-_QUERY_NAMES: dict[int, frozenset[str]] = {}
-
-
 def _declared_query(dependant: Any) -> set[str]:
     names = {field.alias for field in dependant.query_params}
     for sub in dependant.dependencies:
@@ -93,9 +90,10 @@ def reject_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if route is None or not request.query_params or not hasattr(route, "dependant"):
         return
-    allowed = _QUERY_NAMES.get(id(route))
+    allowed = getattr(route, "_ledger_query_names", None)
     if allowed is None:
-        allowed = _QUERY_NAMES[id(route)] = frozenset(_declared_query(route.dependant))
+        allowed = frozenset(_declared_query(route.dependant))
+        route._ledger_query_names = allowed
     unknown = sorted(set(request.query_params.keys()) - allowed)
     if unknown:
         known = f"; it takes: {', '.join(sorted(allowed))}" if allowed else "; it takes none"
@@ -180,28 +178,16 @@ Refs = Mapping[str, str | Callable[[str], str]]
 
 def run(
     call: Callable[[], T], *, target: tuple[str, object] | None = None, refs: Refs | None = None,
-    precondition: bool = False, keyed: bool = False,
+    precondition: bool = False,
 ) -> T:
     """Run a ledger call and turn its errors into problems.
 
     ``target`` is the (kind, id) named in the URL: not finding it is 404. Any other record
     the ledger cannot find was named in the body (``refs`` maps its kind to the body field):
     that is invalid input, 422, naming the field.
-
-    ``keyed``: the call carries an Idempotency-Key. The ledger looks for the key's receipt
-    before it does the work; a twin of this request (the same key, sent at once, perhaps to
-    another process) may be recorded just after that look, and then this one fails on what
-    the twin changed (a version conflict, "already graded"...). Asking once more answers
-    from the twin's receipt, so a retry always gets the first response. Without a twin the
-    second answer is the same refusal.
     """
     try:
-        try:
-            return call()
-        except (VersionConflict, InvalidInput):
-            if not keyed:
-                raise
-            return call()
+        return call()
     except NotFound as e:
         if target is not None and e.kind == target[0] and e.ident == str(target[1]):
             raise from_ledger_error(e) from None

@@ -34,9 +34,9 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, workers: int 
     common = {"host": host, "port": port, "log_level": log_level, "proxy_headers": False,
               "server_header": False, "date_header": True}
     if workers == 1:
-        from api.app import FOLLOW_EVERY, create_app
+        from api.app import CHECKPOINT_EVERY, FOLLOW_EVERY, create_app
 
-        uvicorn.run(create_app(store, follow_every=FOLLOW_EVERY), **common)
+        uvicorn.run(create_app(store, follow_every=FOLLOW_EVERY, checkpoint_every=CHECKPOINT_EVERY), **common)
         return
     os.environ["LEDGER_DB"] = store.url
     if store.cipher_key:

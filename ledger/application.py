@@ -19,8 +19,8 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger import checks
 from ledger.access import AccessKey, key_id, new_key
-from ledger.citation import TARGET_KINDS, Citation
-from ledger.errors import InvalidInput, NotFound, VersionConflict
+from ledger.citation import Citation
+from ledger.errors import InvalidInput, LedgerError, NotFound, VersionConflict
 from ledger.figure import Figure, figure_id
 from ledger.incident import Incident
 from ledger.receipt import Receipt, fingerprint, receipt_id
@@ -338,7 +338,14 @@ class Ledger(Application):
             if (earlier := self._receipt(actor, request_key)) is not None:
                 return earlier.replay(digest)
         for attempt in range(ADDITIVE_RETRIES if additive else 1):
-            result, aggregates = work()
+            try:
+                result, aggregates = work()
+            except LedgerError:
+                # The twin of this request may have committed between our receipt check and
+                # our work (which then fails on its changes): the first answer is the answer.
+                if request_key is not None and (earlier := self._receipt(actor, request_key)) is not None:
+                    return earlier.replay(digest)
+                raise
             receipt = [] if request_key is None else [Receipt.issue(actor, request_key, command, digest, result)]
             try:
                 self.save(*aggregates, *receipt)

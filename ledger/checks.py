@@ -112,6 +112,6 @@ def flag(value: object, field: str) -> bool:
 def version(value: object) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
         raise InvalidInput(f"expected_version must be a positive whole number, got {value!r}", field="expected_version")
     return value

@@ -1,4 +1,4 @@
-"""The ``ledger`` command: set up a store, load the seed case, issue keys, serve the API.
+"""The ``ledger`` command: set up a store, load the seed case, issue keys, serve the API, audit.
 
 Every sub-command works on the store named by LEDGER_DB (default: an SQLite file under
 ./var), so the same commands drive a laptop and a PostgreSQL deployment.
@@ -65,9 +65,27 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from api.serve import serve
+
+    store = Store.from_environment()
+    print(f"serving the ledger API at http://{args.host}:{args.port}/ (interactive docs: /docs)", flush=True)
+    serve(store, args.host, args.port, args.workers)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """The main job on the embedded default: the seed case loaded and shown."""
-    return cmd_seed(args)
+    """The main job on the embedded default: the seed case loaded and shown, then the API served."""
+    cmd_seed(args)
+    store = Store.from_environment()
+    ledger = open_ledger(store)
+    try:
+        key, _ = ledger.issue_key("ledger run", owner="local-reader", role="reader")
+    finally:
+        ledger.close()
+    print(f"\na reader key for trying the API (issue others with `ledger keys issue`):\n  {key}")
+    print(f"  curl -H 'Authorization: Bearer {key}' http://{args.host}:{args.port}/tallies/civilians_killed")
+    return cmd_serve(args)
 
 
 def cmd_keys_issue(args: argparse.Namespace) -> int:
@@ -100,9 +118,15 @@ def parser() -> argparse.ArgumentParser:
     seed.add_argument("--quiet", action="store_true", help="print the summary line only")
     seed.set_defaults(func=cmd_seed)
 
-    run = sub.add_parser("run", help="the main job: schema, seed case, and what was recorded")
+    run = sub.add_parser("run", help="the main job: schema, seed case shown, then the API served")
     run.add_argument("--quiet", action="store_true")
+    serve = sub.add_parser("serve", help="serve the API (several --workers need PostgreSQL)")
+    for command in (run, serve):
+        command.add_argument("--host", default="127.0.0.1")
+        command.add_argument("--port", type=int, default=8000)
+        command.add_argument("--workers", type=int, default=1)
     run.set_defaults(func=cmd_run)
+    serve.set_defaults(func=cmd_serve)
 
     keys = sub.add_parser("keys", help="issue and revoke API keys").add_subparsers(dest="keys", required=True)
     issue = keys.add_parser("issue", help="issue a key; it is printed once")

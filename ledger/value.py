@@ -63,12 +63,19 @@ VAGUE_ALIASES: dict[str, str] = {
 }
 
 
+#: No count of people or attacks comes near this; the cap keeps every count inside 64 bits,
+#: where the stores, orjson and every JSON client agree on its value.
+MAX_COUNT = 10**15
+
+
 def _count(value: object, field: str) -> int:
     # bool is an int in Python; a count of True is a bug in the caller, not a count.
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"{field} must be a whole number, got {value!r}", field=field)
     if value < 0:
         raise InvalidInput(f"{field} must not be negative, got {value}", field=field)
+    if value > MAX_COUNT:
+        raise InvalidInput(f"{field} {value} is larger than any count the ledger takes ({MAX_COUNT:,})", field=field)
     return value
 
 

@@ -29,7 +29,7 @@ def cite(body: CitationIn, request: Request, response: Response, ledger: LedgerD
     target_id, source_id = fields.pop("target_id"), fields.pop("source_id")
     result = run(lambda: ledger.cite(caller.owner, target_id=target_id, source_id=source_id,
                                      request_key=key, **fields),
-                 refs={"source": "source_id", "report or figure": "target_id"}, keyed=key is not None)
+                 refs={"source": "source_id", "report or figure": "target_id"})
     created(request, response, "read_citation", citation_id=result["citation_id"])
     return result
 
@@ -52,4 +52,4 @@ def withdraw(citation_id: UUID, body: WithdrawalIn, ledger: LedgerDep, caller: O
     version = expected_version(if_match, required=False)
     return run(lambda: ledger.withdraw_citation(caller.owner, str(citation_id), reason=body.reason,
                                                 expected_version=version, request_key=key),
-               target=("citation", citation_id), precondition=version is not None, keyed=key is not None)
+               target=("citation", citation_id), precondition=version is not None)

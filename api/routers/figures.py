@@ -50,8 +50,7 @@ def correct(figure_id: UUID, body: CorrectionIn, ledger: LedgerDep, caller: Offi
     return run(lambda: ledger.correct_figure(
         caller.owner, str(figure_id), value=body.value.as_ledger(), reason=body.reason, evidence=evidence,
         expected_version=version, request_key=key),
-        target=("figure", figure_id), refs={"citation": index_in("evidence", evidence)}, precondition=True,
-        keyed=key is not None)
+        target=("figure", figure_id), refs={"citation": index_in("evidence", evidence)}, precondition=True)
 
 
 @router.post("/{figure_id}/supersessions", response_model=FigureChanged, responses=CHANGE_ERRORS,
@@ -66,8 +65,7 @@ def supersede(figure_id: UUID, body: SupersessionIn, ledger: LedgerDep, caller: 
         caller.owner, str(figure_id), source_id=str(body.source_id), report_id=str(body.report_id),
         value=body.value.as_ledger(), reason=body.reason, replaces=replaces, expected_version=version,
         request_key=key),
-        target=("figure", figure_id), refs={"source": "source_id", "report": "report_id"}, precondition=True,
-        keyed=key is not None)
+        target=("figure", figure_id), refs={"source": "source_id", "report": "report_id"}, precondition=True)
 
 
 @router.post("/{figure_id}/retractions", response_model=FigureChanged, responses=CHANGE_ERRORS,
@@ -79,7 +77,7 @@ def retract(figure_id: UUID, body: RetractionIn, ledger: LedgerDep, caller: Offi
     version = expected_version(if_match, required=True)
     return run(lambda: ledger.retract_figure(caller.owner, str(figure_id), reason=body.reason,
                                              expected_version=version, request_key=key),
-               target=("figure", figure_id), precondition=True, keyed=key is not None)
+               target=("figure", figure_id), precondition=True)
 
 
 @router.post("/{figure_id}/grades", response_model=FigureChanged, responses=CHANGE_ERRORS,
@@ -91,4 +89,4 @@ def grade(figure_id: UUID, body: GradeIn, ledger: LedgerDep, caller: Officer,
     version = expected_version(if_match, required=True)
     return run(lambda: ledger.grade_figure(caller.owner, str(figure_id), grade=body.grade.value, reason=body.reason,
                                            expected_version=version, request_key=key),
-               target=("figure", figure_id), precondition=True, keyed=key is not None)
+               target=("figure", figure_id), precondition=True)

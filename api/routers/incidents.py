@@ -26,7 +26,7 @@ def record_incident(body: IncidentIn, request: Request, response: Response, ledg
     """What happened, where, and when (valid time: `valid_from`, and `valid_to` or null if ongoing)."""
     key = request_key(idempotency_key)
     result = run(lambda: ledger.record_incident(caller.owner, request_key=key,
-                                                **body.model_dump(mode="json")), keyed=key is not None)
+                                                **body.model_dump(mode="json")))
     created(request, response, "read_incident", incident_id=result["incident_id"])
     return result
 
@@ -48,4 +48,4 @@ def revise_period(incident_id: UUID, body: PeriodRevisionIn, ledger: LedgerDep, 
     return run(lambda: ledger.revise_incident_period(
         caller.owner, str(incident_id), valid_from=body.valid_from, valid_to=body.valid_to, reason=body.reason,
         expected_version=version, request_key=key),
-        target=("incident", incident_id), precondition=True, keyed=key is not None)
+        target=("incident", incident_id), precondition=True)

@@ -31,8 +31,7 @@ def file_report(body: ReportIn, request: Request, response: Response, ledger: Le
     incidents = [f["incident_id"] for f in figures]
     result = run(lambda: ledger.file_report(caller.owner, source_id=source_id, figures=figures,
                                             request_key=key, **fields),
-                 refs={"source": "source_id", "incident": index_in("figures", incidents, ".incident_id")},
-                 keyed=key is not None)
+                 refs={"source": "source_id", "incident": index_in("figures", incidents, ".incident_id")})
     created(request, response, "read_report", report_id=result["report_id"])
     return result
 

@@ -28,7 +28,7 @@ def register_source(body: SourceIn, request: Request, response: Response, ledger
     """
     key = request_key(idempotency_key)
     result = run(lambda: ledger.register_source(caller.owner, request_key=key,
-                                                **body.model_dump(mode="json")), keyed=key is not None)
+                                                **body.model_dump(mode="json")))
     created(request, response, "read_source", source_id=result["source_id"])
     return result
 
@@ -54,4 +54,4 @@ def change_protection(source_id: UUID, body: ProtectionIn, ledger: LedgerDep, ca
     version = expected_version(if_match, required=False)
     return run(lambda: ledger.change_source_protection(
         caller.owner, str(source_id), protected=body.protected, reason=body.reason, expected_version=version,
-        request_key=key), target=("source", source_id), precondition=version is not None, keyed=key is not None)
+        request_key=key), target=("source", source_id), precondition=version is not None)

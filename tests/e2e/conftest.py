@@ -55,17 +55,9 @@ class Api:
         return self.client.post(path, json=body, headers=self.headers(role, **headers))
 
 
-def prepare_read_side(store: Store) -> None:
-    """The projections' tables (idempotent; ledger.bootstrap.create_schema is meant to do this too)."""
-    from projections.schema import create_tables
-
-    create_tables(store)
-
-
 @contextmanager
 def open_api(store: Store) -> Iterator[Api]:
-    """The app on ``store`` (read side included), a client, and a key for each role."""
-    prepare_read_side(store)
+    """The app on ``store`` (read side included: the schema step made its tables), a client, a key per role."""
     app = create_app(store)
     ledger: Ledger = app.state.ledger
     keys = {role: ledger.issue_key("test-admin", owner=f"{role}-1", role=role)[0] for role in ROLES}
@@ -148,13 +140,17 @@ def world(api: Api) -> World:
 def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, World]]:
     """One app and world per store for a whole test module (for tests that record nothing, or
     whose successes are written to succeed in any order). Same stores as ``store``."""
-    stores = make_store(request.param, tmp_path_factory.mktemp("shared"))
-    store = next(stores)
-    try:
-        with open_api(store) as api:
-            yield api, build_world(api.ledger)
-    finally:
-        stores.close()
+    tmp = tmp_path_factory.mktemp("shared")
+    with pytest.MonkeyPatch.context() as env:
+        # As tests/conftest.py does per test: this store's own signing key, never one under ./var.
+        env.setenv("LEDGER_SIGNING_KEY", str(tmp / "signing-key.pem"))
+        stores = make_store(request.param, tmp)
+        store = next(stores)
+        try:
+            with open_api(store) as api:
+                yield api, build_world(api.ledger)
+        finally:
+            stores.close()
 
 
 def assert_problem(response, status: int, *, field: str | None = None, says: str | None = None) -> dict[str, Any]:

@@ -20,22 +20,10 @@ from tests.e2e.conftest import Api, World, assert_problem
 
 @pytest.fixture
 def audit(api: Api, world: World, store, tmp_path, monkeypatch) -> Iterator[AuditTrail]:
-    """The app with the audit router and a trail (as api.app will wire them), one checkpoint signed."""
-    from api.routers import audit as audit_router
-
-    monkeypatch.setenv("LEDGER_SIGNING_KEY", str(tmp_path / "signing-key.pem"))
-    monkeypatch.delenv("LEDGER_ORIGIN", raising=False)
-    install(store)
-    app = api.client.app
-    if not any(getattr(route, "path", "").startswith("/audit/") for route in app.routes):
-        app.include_router(audit_router.router)
-    own = getattr(app.state, "audit", None) is None
-    trail = audit_router.attach(app, store, ledger=api.ledger) if own else app.state.audit
+    """The app's own audit trail (api.app wires it), with one checkpoint signed."""
+    trail = api.client.app.state.audit
     trail.make_checkpoint()
     yield trail
-    if own:
-        app.state.audit = None
-        trail.close()
 
 
 def b(values: list[str]) -> list[bytes]:

@@ -12,6 +12,14 @@ import pytest
 from ledger.citation import Citation
 from tests.e2e.conftest import Api, World, assert_problem
 
+
+@pytest.fixture
+def api(shared: tuple[Api, World]) -> Api:
+    """One app per store for the module; each test gets a world of its own (new records, so new
+    figures and versions), which is all these tests need to be independent."""
+    return shared[0]
+
+
 UNKNOWN = "3f0c1d9e-5b7a-4c2e-9d41-8a6b2e0f7c13"
 COUNT = {"qualifier": "exact", "number": 5}
 

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from ledger.citation import Citation
 from ledger.incident import Incident
 from tests.e2e.conftest import Api, World, assert_problem
+
+
+@pytest.fixture
+def api(shared: tuple[Api, World]) -> Api:
+    """One app per store for the module; each test gets a world of its own (new records, so new
+    figures and versions), which is all these tests need to be independent."""
+    return shared[0]
+
 
 UTC_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 

@@ -7,6 +7,14 @@ import pytest
 
 from tests.e2e.conftest import Api, World, assert_problem
 
+
+@pytest.fixture
+def api(shared: tuple[Api, World]) -> Api:
+    """One app per store for the module; each test gets a world of its own (new records, so new
+    figures and versions), which is all these tests need to be independent."""
+    return shared[0]
+
+
 CHANGES = {
     "corrections": lambda w: {"value": {"qualifier": "exact", "number": 130}, "reason": "hospital lists"},
     "supersessions": lambda w: {"source_id": w.public_source, "report_id": w.public_report,

@@ -11,6 +11,14 @@ import pytest
 
 from tests.e2e.conftest import Api, World, assert_problem
 
+
+@pytest.fixture
+def api(shared: tuple[Api, World]) -> Api:
+    """One app per store for the module; each test gets a world of its own (new records, so new
+    figures and versions), which is all these tests need to be independent."""
+    return shared[0]
+
+
 # (path, body, If-Match) for every POST; the If-Match is the version the world starts with.
 POSTS: dict[str, Callable[[World], tuple[str, dict[str, Any], str | None]]] = {
     "source": lambda w: ("/sources", {"name": "Idlib Health Directorate", "kind": "official_body",

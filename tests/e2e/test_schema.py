@@ -28,7 +28,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from api.routers import citations, figures, incidents, queries, reports, sources
+from api.routers import audit, citations, figures, incidents, queries, reports, sources
 from tests.e2e.conftest import Api, World
 
 EXAMPLES = int(os.environ.get("LEDGER_FUZZ_EXAMPLES", "12"))
@@ -37,7 +37,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 OPERATIONS = sorted(
     (method, route.path)
-    for module in (sources, incidents, reports, figures, citations, queries)
+    for module in (sources, incidents, reports, figures, citations, queries, audit)
     for route in module.router.routes
     for method in route.methods  # type: ignore[attr-defined]
 ) + [("GET", "/health")]

@@ -23,7 +23,7 @@ import pytest
 
 from ledger.bootstrap import open_ledger
 from ledger.store import Store
-from tests.e2e.conftest import build_world, count_events, prepare_read_side
+from tests.e2e.conftest import build_world, count_events
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
@@ -124,7 +124,6 @@ def all_at_once(calls: list) -> list[httpx.Response]:
 
 def test_real_server(store: Store, tmp_path: Path) -> None:
     workers = 2 if store.kind == "postgres" else 1
-    prepare_read_side(store)
     ledger = open_ledger(store)
     try:
         key, _ = ledger.issue_key("test-admin", owner="officer-1", role="officer")

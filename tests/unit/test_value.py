@@ -87,3 +87,8 @@ def test_bounds_are_ordered_integers_and_survive_storage(count):
     assert Count.from_dict(count.as_dict()) == count
     assert Count.parse({k: v for k, v in count.as_dict().items() if k in ("qualifier", "number", "term")
                         or (count.qualifier is Qualifier.RANGE and k in ("low", "high"))}) == count
+
+
+def test_counts_beyond_any_real_count_are_refused():
+    with pytest.raises(InvalidInput, match="larger than any count"):
+        Count.parse({"qualifier": "exact", "number": 10**20})

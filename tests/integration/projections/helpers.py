@@ -14,7 +14,6 @@ from eventsourcing.persistence import StoredEvent
 from hypothesis import strategies as st
 
 from ledger.application import Ledger
-from ledger.bootstrap import open_ledger
 from ledger.errors import LedgerError, NotFound
 from ledger.figure import figure_id
 from ledger.store import Store

@@ -71,7 +71,8 @@ def test_changes_in_any_grouping_and_order_give_the_canonical_rows(db, segments,
             if not group:
                 continue
             deletes, inserts = [], []
-            running._apply(db, c, key, group, deletes, inserts)
+            standing = running._standing_rows(db, c, {key: min(s[0] for s in group)})
+            running._apply(key, group, standing.get(key, []), deletes, inserts)
             db.run_many(c, "DELETE FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value = ?"
                            " AND recorded_from = ?", deletes)
             db.run_many(c, "INSERT INTO {tally_versions} (metric, dimension, value, recorded_from, recorded_to, low,"
