@@ -21,10 +21,9 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from ledger.store import Store
-
 from bench.config import PAGE
 from bench.stats import clock
+from ledger.store import Store
 
 
 class Thing(Aggregate):
@@ -34,7 +33,7 @@ class Thing(Aggregate):
     class Noted(Aggregate.Event):
         data: str
 
-        def apply(self, thing: "Thing") -> None:
+        def apply(self, thing: Thing) -> None:
             thing.data = self.data
 
     def __init__(self, data: str) -> None:

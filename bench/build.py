@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.stats import clock
+from bench.workload import BREAKDOWNS, Ids, Op, Workload
 from ledger.citation import Citation
 from ledger.figure import Figure
 from ledger.incident import Incident
@@ -21,9 +23,6 @@ from ledger.receipt import Receipt, fingerprint
 from ledger.report import Report
 from ledger.source import Source
 from ledger.value import Count
-
-from bench.stats import clock
-from bench.workload import BREAKDOWNS, Ids, Op, Workload
 
 
 class BulkExecutor:

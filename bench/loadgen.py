@@ -51,7 +51,7 @@ def _wrk(base: str, paths: list[str], headers: dict[str, str], seconds: float, c
         for k, v in headers.items():
             cmd += ["-H", f"{k}: {v}"]
         cmd.append(base + paths[0])
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30, check=False).stdout
     finally:
         os.unlink(script)
     m = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
@@ -60,10 +60,13 @@ def _wrk(base: str, paths: list[str], headers: dict[str, str], seconds: float, c
         raise RuntimeError(f"could not read wrk's output:\n{out}")
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {"client": "wrk", "requests": int(m.group(1)), "requests_per_s": float(rps.group(1)),
+    result = {"client": "wrk", "requests": int(m.group(1)), "requests_per_s": float(rps.group(1)),
             "non_2xx": int(non2xx.group(1)) if non2xx else 0,
             "socket_errors": sum(map(int, sock.groups())) if sock else 0,
             "connections": connections, "threads": threads}
+    if result["requests"] == 0 or result["non_2xx"] or result["socket_errors"]:
+        result["wrk_output"] = out[-2000:]
+    return result
 
 
 async def _asyncio(base: str, paths: list[str], headers: dict[str, str], seconds: float, connections: int,

@@ -46,11 +46,10 @@ class ProjectionBench:
         """Create the live views and follow the whole (bulk-built) log once: timed."""
         if not self.available:
             return None
+        from bench.baseline import raw_read
         from projections.follower import Follower
         from projections.schema import create_tables
         from projections.views import Views
-
-        from bench.baseline import raw_read
 
         create_tables(self.store)
         self.follower = Follower(self.store, Views(), ledger=self.ledger)

@@ -108,7 +108,10 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
                 target = {"tally": "tally_p99_ms", "as_of_tally": "as_of_p99_ms", "inclusion_proof": "proof_p99_ms",
                           "consistency_proof": "proof_p99_ms"}.get(name)
                 t = TARGETS.get(target) if target else None
-                n = f" (n={lat['n']}{', cut short' if lat.get('cut_short_after_s') else ''})"
+                n = f" (n={lat['n']}{', cut short' if lat.get('cut_short_after_s') else ''}"
+                if lat.get("skipped_over_max_versions"):
+                    n += f", {lat['skipped_over_max_versions']} calls on figures > 5,000 versions left out"
+                n += ")"
                 out.append((store, scale, f"read: {name}{n}", f"p50 {lat['p50_ms']:.2f} ms",
                             f"p95 {lat['p95_ms']:.2f} ms", f"p99 {lat['p99_ms']:.2f} ms",
                             f"< {t:g} ms" if t else "", _verdict(lat["p99_ms"], t, False) if t else ""))
@@ -138,7 +141,7 @@ def table(results: dict[str, Any]) -> str:
     header = ("store", "events", "measure", "median", "baseline", "ratio / p99", "target", "")
     body = rows(results)
     widths = [max(len(str(r[i])) for r in [header, *body]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()
     runs = results["options"]["runs"]
     head = (f"incident-ledger benchmark — medians over {runs} run(s), seed {results['seed']}, Zipf s={results['zipf_s']}; "
             f"{results['machine']['nproc']} cores, Python {results['machine']['python']}, "
@@ -156,7 +159,7 @@ def markdown(results: dict[str, Any]) -> str:
     """The same rows as a Markdown table (what docs/performance.md quotes)."""
     header = ("store", "events", "measure", "median", "baseline", "ratio / p99", "target", "")
     body = rows(results)
-    esc = lambda c: str(c).replace("|", "\\|")  # noqa: E731
+    esc = lambda c: str(c).replace("|", "\\|")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in body]
     return "\n".join(lines) + "\n"

@@ -8,15 +8,24 @@ import gc
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from ledger.bootstrap import open_ledger
-
-from bench import baseline, config, ingest, projection, reads, report, stores, web, whatif
+from bench import (
+    baseline,
+    config,
+    ingest,
+    projection,
+    reads,
+    report,
+    stores,
+    web,
+    whatif,
+)
 from bench.build import build_log
 from bench.stats import median, rate
 from bench.workload import Ids, Workload
+from ledger.bootstrap import open_ledger
 
 
 def say(msg: str) -> None:
@@ -59,7 +68,7 @@ def block(opts: config.Options, kind: str, n_events: int) -> dict[str, Any]:
         pb = projection.ProjectionBench(lstore, ledger) if want_views else None
         try:
             say(f"{kind}: building a log of {n_events:,} events (bulk insert)")
-            log_start = datetime.now(timezone.utc)
+            log_start = datetime.now(UTC)
             out["build"] = build_log(ledger, wl, ids, n_events,
                                      progress=lambda n: say(f"  {n:,} events written"))
             say(f"  {out['build']['events']:,} events in {out['build']['seconds']:.1f} s; mirroring into the bare store")
@@ -106,7 +115,7 @@ def block(opts: config.Options, kind: str, n_events: int) -> dict[str, Any]:
                 out["projection"] = projection.summarise(pb, initial, catch_ups, rebuilds, out["raw_read"])
             if "reads" not in opts.skip:
                 say(f"{kind} @ {n_events:,}: read latencies")
-                out["reads"] = reads.measure(opts, lstore, ledger, wl, ids, pb, (log_start, datetime.now(timezone.utc)))
+                out["reads"] = reads.measure(opts, lstore, ledger, wl, ids, pb, (log_start, datetime.now(UTC)))
             if "http" not in opts.skip and kind == "postgres":
                 say(f"{kind} @ {n_events:,}: HTTP, {opts.http_workers} uvicorn workers")
                 try:

@@ -60,29 +60,52 @@ def _with_schema(base: str, schema: str) -> str:
     return f"{base}{'&' if '?' in base else '?'}schema={schema}"
 
 
+KEY_ENV = "LEDGER_SIGNING_KEY"
+
+
+@contextmanager
+def _signing_key(folder: str, wanted: bool) -> Iterator[None]:
+    """The audit trail's signing key for this store in the store's own temporary folder
+    (never the project's var/), for this process and the servers it starts."""
+    if not wanted:
+        yield
+        return
+    before = os.environ.get(KEY_ENV)
+    os.environ[KEY_ENV] = os.path.join(folder, "signing.key")
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(KEY_ENV, None)
+        else:
+            os.environ[KEY_ENV] = before
+
+
 @contextmanager
 def fresh_store(kind: str, postgres_url: str, workdir: str, label: str, *, ledger_schema: bool = True) -> Iterator[Store]:
     """A new, empty store; with ``ledger_schema`` the ledger's tables are created (create_schema)."""
-    if kind == "sqlite":
-        folder = tempfile.mkdtemp(prefix=f"bench-{label}-", dir=workdir)
-        store = Store(f"sqlite:///{os.path.join(folder, 'ledger.db')}")
-        try:
-            if ledger_schema:
-                create_schema(store)
-            yield store
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    schema = f"bench_{label}_{uuid.uuid4().hex[:10]}"
-    store = Store(_with_schema(postgres_url, schema))
+    folder = tempfile.mkdtemp(prefix=f"bench-{label}-", dir=workdir)
     try:
-        if ledger_schema:
-            create_schema(store)
-        else:
-            create_plain_schema(postgres_url, schema)
-        yield store
+        if kind == "sqlite":
+            store = Store(f"sqlite:///{os.path.join(folder, 'ledger.db')}")
+            with _signing_key(folder, ledger_schema):
+                if ledger_schema:
+                    create_schema(store)
+                yield store
+            return
+        schema = f"bench_{label}_{uuid.uuid4().hex[:10]}"
+        store = Store(_with_schema(postgres_url, schema))
+        try:
+            with _signing_key(folder, ledger_schema):
+                if ledger_schema:
+                    create_schema(store)
+                else:
+                    create_plain_schema(postgres_url, schema)
+                yield store
+        finally:
+            drop_schema(postgres_url, schema)
     finally:
-        drop_schema(postgres_url, schema)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def size_on_disk(store: Store, postgres_url: str) -> int | None:

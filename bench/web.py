@@ -152,6 +152,8 @@ def measure(opts, store, ledger, wl, ids, proj, say) -> dict[str, Any]:
                 say(f"  http {name} run {k + 1}: {api_r['requests_per_s']:,.0f} req/s vs bare "
                     f"{bare_r['requests_per_s']:,.0f} req/s ({runs[-1]['ratio']:.0%})")
             shipped = loadgen.run(shipped_base, paths, headers, seconds, conns)
+            if shipped["requests"] == 0 or shipped["non_2xx"] or shipped["socket_errors"]:
+                say(f"  warning: {name} as shipped: {shipped.get('wrk_output', shipped)}")
             say(f"  http {name}, API as shipped (api.serve): {shipped['requests_per_s']:,.0f} req/s")
             _stop(servers.pop("bare"))
             results["endpoints"][name] = {
@@ -160,6 +162,7 @@ def measure(opts, store, ledger, wl, ids, proj, say) -> dict[str, Any]:
                 "bare_requests_per_s": median([r["bare_requests_per_s"] for r in runs]),
                 "ratio": median([r["ratio"] for r in runs]),
                 "shipped_requests_per_s": shipped["requests_per_s"],
+                "shipped": shipped,
                 "runs": runs,
             }
         return results

@@ -13,7 +13,7 @@ measured on the same store in the same run. Nothing here is used by the product.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
@@ -28,7 +28,7 @@ CACHE = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
 
 class SnapshottingLedger(Ledger):
     name = "Ledger"   # same tables as the ledger itself
-    snapshotting_intervals = {Figure: 100}
+    snapshotting_intervals: ClassVar[dict[type, int]] = {Figure: 100}
 
 
 def _replay(aggregate: Any, events: Any) -> Any:

@@ -26,10 +26,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.config import SEED, ZIPF_S
 from ledger.figure import figure_id
 from ledger.vocabulary import METRICS
-
-from bench.config import SEED, ZIPF_S
 
 ACTORS = ["officer-amal", "officer-bashir", "officer-carmen", "officer-dmitri", "officer-eun"]
 SOURCE_KINDS = ["monitoring_network", "media_office", "official_body", "investigation", "witness"]

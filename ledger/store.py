@@ -53,7 +53,15 @@ class Store:
 
     def environment(self, *, create_table: bool = False) -> dict[str, str]:
         """The eventsourcing environment for the ledger application."""
-        env = {"TRANSCODER_TOPIC": TRANSCODER_TOPIC, "CREATE_TABLE": "y" if create_table else "n"}
+        env = {
+            "TRANSCODER_TOPIC": TRANSCODER_TOPIC,
+            "CREATE_TABLE": "y" if create_table else "n",
+            # Without a cache every command replays the whole history of a hot figure. The
+            # library fast-forwards a cached aggregate from the store on every get, so writes
+            # from other processes are seen, and hands out deep copies, so a refused command
+            # never leaves a half-changed aggregate in the cache.
+            "AGGREGATE_CACHE_MAXSIZE": os.environ.get("LEDGER_AGGREGATE_CACHE", "10000"),
+        }
         if self.cipher_key:
             # The library's own AES-GCM cipher on the `cryptography` package (already a dependency
             # for checkpoint signing), rather than its default that needs pycryptodome.

@@ -22,8 +22,17 @@ class OrjsonTranscoder(JSONTranscoder):
 
     def decode(self, data: bytes) -> Any:
         decoded = orjson.loads(data)
-        if b'"_type_"' not in data:
+        wrapped = data.count(b'"_type_"')
+        if not wrapped:
             return decoded
+        # The common case: the only wrapped values (the event's timestamp) sit at the top
+        # level, so restore those and leave the rest of the payload as orjson made it.
+        if isinstance(decoded, dict):
+            top = [k for k, v in decoded.items() if isinstance(v, dict) and "_type_" in v]
+            if len(top) == wrapped:
+                for key in top:
+                    decoded[key] = self._decode_obj(decoded[key])
+                return decoded
         return self._restore(decoded)
 
     def _restore(self, value: Any) -> Any:

@@ -123,6 +123,11 @@ class Db:
     @contextmanager
     def transaction(self, *, commit: bool) -> Iterator[Any]:
         with self.datastore.transaction(commit=commit) as cursor:
+            if commit and self.kind == "postgres":
+                # As with SQLite's synchronous=NORMAL (see _tune_sqlite): the commit is atomic and
+                # ordered, only its flush to disk is not awaited. A crash can lose the last batches,
+                # views and position together, and the follower applies them again.
+                cursor.execute("SET LOCAL synchronous_commit = off")
             yield cursor
 
     @contextmanager

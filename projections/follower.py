@@ -71,10 +71,17 @@ def install(store: Store, projection: Projection) -> None:
         db.close()
 
 
-def reset(db: Db, cursor: Any, projection: Projection) -> None:
-    """Empty a projection and put its position back before the first event (same transaction)."""
+def reset(db: Db, cursor: Any, projection: Projection, *, replay: bool = False) -> None:
+    """Empty a projection and put its position back before the first event (same transaction).
+
+    With ``replay``, a projection that has ``create_for_replay`` is made with it (e.g. without
+    indexes only its readers need); it then expects ``finish_replay`` once caught up.
+    """
     projection.drop(db, cursor)
-    projection.create(db, cursor)
+    if replay and hasattr(projection, "create_for_replay"):
+        projection.create_for_replay(db, cursor)
+    else:
+        projection.create(db, cursor)
     db.run(cursor, "DELETE FROM {tracking} WHERE application_name = ?", (UPSTREAM,))
     _ensure_position(db, cursor)
 
@@ -128,13 +135,14 @@ class Follower:
         """Apply the next batch; return how many notifications it held (0: nothing new, or lost a race)."""
         return self._step()[0]
 
-    def _step(self) -> tuple[int, bool]:
+    def _step(self) -> tuple[int, bool, int]:
+        """(notifications applied, whether another follower got there first, position after)."""
         start = self.position()
         notifications = self.ledger.recorder.select_notifications(
             start=start, limit=self.batch_size, inclusive_of_start=False,
         )
         if not notifications:
-            return 0, False
+            return 0, False, start
         topics = self.projection.topics
         mapper = self.ledger.mapper
         # Decoded before the transaction opens, so the write lock is held for SQL only.
@@ -154,8 +162,8 @@ class Follower:
                         self.projection.apply(db, cursor, notification, event)
                 db.tracking._insert_tracking(cursor, Tracking(UPSTREAM, notifications[-1].id))
         except PositionMoved:
-            return 0, True
-        return len(notifications), False
+            return 0, True, start
+        return len(notifications), False, notifications[-1].id
 
     def _claim(self, cursor: Any, start: int) -> None:
         # The no-op UPDATE is a write: it takes SQLite's write lock (waiting its busy timeout)
@@ -172,21 +180,26 @@ class Follower:
         if row[0] != start:
             raise PositionMoved(start, row[0])
 
-    def catch_up(self, *, on_batch: Callable[[int, int], None] | None = None) -> int:
+    def catch_up(
+        self, *, on_batch: Callable[[int, int], None] | None = None, stop_event: threading.Event | None = None,
+    ) -> int:
         """Apply batches until a read finds nothing new; return how many notifications this follower applied.
 
-        ``on_batch(position, count)`` is called after each committed batch (progress bars).
+        ``on_batch(position, count)`` is called after each committed batch (progress bars);
+        ``stop_event``, when set, ends the loop after the batch in hand (a long backlog need
+        not be drained before a worker can shut down).
         """
         total = 0
-        while True:
-            count, moved = self._step()
+        while stop_event is None or not stop_event.is_set():
+            count, moved, position = self._step()
             if moved:
                 continue
             if count == 0:
-                return total
+                break
             total += count
             if on_batch is not None:
-                on_batch(self.position(), count)
+                on_batch(position, count)
+        return total
 
     def run_forever(self, poll_interval: float = 0.5, stop_event: threading.Event | None = None) -> None:
         """Follow until ``stop_event`` is set (for a background thread). Errors are logged and retried."""
@@ -194,7 +207,7 @@ class Follower:
         backoff = poll_interval
         while not stop_event.is_set():
             try:
-                self.catch_up()
+                self.catch_up(stop_event=stop_event)
             except Exception as error:  # noqa: BLE001 - a follower must outlive a bad moment of the database
                 self.last_error = error
                 log.exception("projection %s: batch failed; retrying", self.projection.name)

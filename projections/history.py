@@ -1,8 +1,10 @@
 """How a tally moved: one point per moment of recording time at which its sum changed.
 
-The sweep walks the versions of the metric's figures and of their incidents in recording
-order, keeping each incident's contribution (tallies.py) and the running sum, and emits a
-point whenever the sum (or, with ``by``, a group) reads differently from the last point.
+Without a window or a place the reader reads the points straight off the running tallies
+(running.py). With one, this sweep works them out: it walks the versions of the metric's
+figures and of their incidents in recording order, keeping each incident's contribution
+(tallies.py) and the running sum, and emits a point whenever the sum (or, with ``by``, a
+group) reads differently from the last point.
 It reads every version once, so its cost is that of the metric's history, not of the log;
 a tally as of any point's time gives the same numbers as the point (tests check this).
 """

@@ -28,6 +28,7 @@ from typing import Any
 from ledger.application import Ledger
 from ledger.bootstrap import create_schema, open_ledger
 from ledger.store import Store
+from projections.db import Db
 from projections.follower import Follower, UPSTREAM
 from projections.rebuild import drop, rebuild
 from projections.schema import DEFAULT_NAME, create_tables
@@ -36,18 +37,13 @@ from projections.views import Views
 PAGE = 500
 
 
-def lag(store: Store, name: str = DEFAULT_NAME, ledger: Ledger | None = None) -> dict[str, Any]:
+def lag(store: Store, name: str = DEFAULT_NAME, ledger: Ledger | None = None, db: Db | None = None) -> dict[str, Any]:
     """``{"head", "position", "behind", "oldest_unapplied_age_s"}`` for projection ``name``."""
-    own = ledger is None
+    own_ledger, own_db = ledger is None, db is None
     ledger = ledger or open_ledger(store)
+    db = db or Db(store, name, pool_size=1)
     try:
-        from projections.db import Db
-
-        db = Db(store, name, pool_size=1)
-        try:
-            position = db.tracking.max_tracking_id(UPSTREAM) or 0
-        finally:
-            db.close()
+        position = db.tracking.max_tracking_id(UPSTREAM) or 0
         head = ledger.recorder.max_notification_id() or 0
         age = None
         first = ledger.recorder.select_notifications(start=position, limit=1, inclusive_of_start=False)
@@ -55,7 +51,9 @@ def lag(store: Store, name: str = DEFAULT_NAME, ledger: Ledger | None = None) ->
             age = (datetime.now(timezone.utc) - ledger.mapper.to_domain_event(first[0]).timestamp).total_seconds()
         return {"head": head, "position": position, "behind": head - position, "oldest_unapplied_age_s": age}
     finally:
-        if own:
+        if own_db:
+            db.close()
+        if own_ledger:
             ledger.close()
 
 
@@ -127,9 +125,10 @@ def lag_under_load(store: Store, *, seconds: float = 5.0, writers: int = 1, poll
     for t in threads:
         t.start()
     behind, ages = [], []
+    probe = Db(store, DEFAULT_NAME, pool_size=1)
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
-        now = lag(store, ledger=reader_ledger)
+        now = lag(store, ledger=reader_ledger, db=probe)
         behind.append(now["behind"])
         ages.append(now["oldest_unapplied_age_s"] or 0.0)
         time.sleep(0.01)
@@ -138,9 +137,10 @@ def lag_under_load(store: Store, *, seconds: float = 5.0, writers: int = 1, poll
         t.join()
     written = time.perf_counter() - started
     drained = time.perf_counter()
-    while lag(store, ledger=reader_ledger)["behind"] > 0 and time.perf_counter() - drained < 60:
+    while lag(store, ledger=reader_ledger, db=probe)["behind"] > 0 and time.perf_counter() - drained < 60:
         time.sleep(0.005)
     drain = time.perf_counter() - drained
+    probe.close()
     stop_following.set()
     follow.join()
     follower.close()

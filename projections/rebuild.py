@@ -46,7 +46,7 @@ def rebuild(
     follower = Follower(store, projection, ledger=ledger, batch_size=batch_size)
     try:
         with follower.db.transaction(commit=True) as cursor:
-            reset(follower.db, cursor, projection)
+            reset(follower.db, cursor, projection, replay=True)
         head = follower.ledger.recorder.max_notification_id() or 0
         started = time.perf_counter()
         with tqdm(total=head, unit="event", unit_scale=True, file=sys.stderr, disable=not progress,
@@ -58,6 +58,10 @@ def rebuild(
                 bar.update(position - bar.n)
 
             events = follower.catch_up(on_batch=advance)
+        # Part of the replay: the views are not whole for their readers until this is done. If
+        # a rebuild stops before it, the next schema step (create_tables) makes the indexes.
+        with follower.db.transaction(commit=True) as cursor:
+            projection.finish_replay(follower.db, cursor)
         seconds = time.perf_counter() - started
         result = digest_db(follower.db)
         return {"name": name, "position": result["position"], "events": events, "seconds": seconds,

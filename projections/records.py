@@ -31,9 +31,21 @@ class RecordBatch:
         self.queue.append((sql, params))
 
     def write(self) -> None:
+        # Inserts first, one executemany per statement; then updates, in event order. An update
+        # here only ever touches a row inserted earlier (in this batch or before), so this order
+        # keeps every dependency while turning interleaved events into a few large statements.
+        inserts: dict[str, list[tuple[Any, ...]]] = {}
+        updates: list[tuple[str, tuple[Any, ...]]] = []
+        for sql, params in self.queue:
+            if sql.startswith("INSERT"):
+                inserts.setdefault(sql, []).append(params)
+            else:
+                updates.append((sql, params))
+        for sql, rows in inserts.items():
+            self.db.run_many(self.cursor, sql, rows)
         run: list[tuple[Any, ...]] = []
         current: str | None = None
-        for sql, params in self.queue:
+        for sql, params in updates:
             if sql != current and run:
                 self.db.run_many(self.cursor, current, run)  # type: ignore[arg-type]
                 run = []

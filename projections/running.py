@@ -218,23 +218,48 @@ def update(db: Db, cursor: Any, touched: Touched, versions: list[list[Any]]) -> 
 
     deletes: list[tuple[Any, ...]] = []
     inserts: list[tuple[Any, ...]] = []
+    standing = _standing_rows(db, cursor, {key: min(s[0] for s in segs) for key, segs in changes.items()})
     for key in sorted(changes):
-        _apply(db, cursor, key, changes[key], deletes, inserts)
+        _apply(key, changes[key], standing.get(key, []), deletes, inserts)
     db.run_many(cursor, "DELETE FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value = ?"
                         " AND recorded_from = ?", deletes)
     db.run_many(cursor, "INSERT INTO {tally_versions} (metric, dimension, value, recorded_from, recorded_to, low,"
                         " high_sum, unbounded, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
 
 
-def _apply(db: Db, cursor: Any, key: Key, segments: list[Segment], deletes: list, inserts: list) -> None:
-    """Add changes on intervals to one running sum, in canonical form: rows to delete and to insert."""
+def _standing_rows(db: Db, cursor: Any, starts: dict[Key, int]) -> dict[Key, list[tuple[Any, ...]]]:
+    """For each key, the row standing at its start and every later one: one query for many keys.
+
+    Found by seeks on the key (not a scan of its whole history): rows are contiguous, so the
+    last start before t is the row standing at t.
+    """
+    out: dict[Key, list[tuple[Any, ...]]] = defaultdict(list)
+    keys = sorted(starts)
+    # One branch per key, each with its own constants, so both stores plan every branch as a
+    # seek on the primary key (a join against a list of keys was planned as a scan on PostgreSQL).
+    branch = (
+        "SELECT metric, dimension, value, recorded_from, recorded_to, low, high_sum, unbounded, figures"
+        " FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from >= COALESCE("
+        "(SELECT MAX(recorded_from) FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value = ?"
+        " AND recorded_from < ?), ?)"
+    )
+    for first in range(0, len(keys), 200):
+        chunk = keys[first:first + 200]
+        rows = db.all(cursor, " UNION ALL ".join([branch] * len(chunk)),
+                      [p for key in chunk for p in (*key, *key, starts[key], starts[key])])
+        for r in rows:
+            out[(r[0], r[1], r[2])].append(r[3:])
+    for found in out.values():
+        found.sort()
+    return out
+
+
+def _apply(key: Key, segments: list[Segment], rows: list[tuple[Any, ...]], deletes: list, inserts: list) -> None:
+    """Add changes on intervals to one running sum, in canonical form: rows to delete and to insert.
+
+    ``rows``: the key's row standing at the earliest change and every later one, in order.
+    """
     t_min = min(s[0] for s in segments)
-    # The row standing at t_min and every later one, found by seeks on the key (not a scan of
-    # the key's whole history): rows are contiguous, so the last start before t_min is the one.
-    rows = db.all(cursor, "SELECT recorded_from, recorded_to, low, high_sum, unbounded, figures FROM {tally_versions}"
-                          " WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from >= COALESCE("
-                          "(SELECT MAX(recorded_from) FROM {tally_versions} WHERE metric = ? AND dimension = ?"
-                          " AND value = ? AND recorded_from < ?), ?) ORDER BY recorded_from", (*key, *key, t_min, t_min))
     start = min(t_min, rows[0][0]) if rows else t_min
     # Changes as a difference array: each adds at its start and takes back at its end.
     steps: dict[int, Value] = defaultdict(lambda: ZERO)

@@ -2,8 +2,9 @@
 
 Every versioned table keeps each state with the interval of recording time in which it was
 the ledger's word, ``[recorded_from, recorded_to)`` in microseconds, the current one ending
-at OPEN. "As of T" is then ``recorded_from <= T < recorded_to``: an index range, with no
-replay of the log and no cost that grows with the log.
+at OPEN. "As of T" is then ``recorded_from <= T < recorded_to``: answered from indexes, never
+by replaying the log. One figure as of T is a single seek on its key (figure, start); a
+running tally as of T is a seek per group; lists read the rows live at T of what they list.
 
 Counts are integers; an unbounded high is NULL. Flags are 0/1 integers and JSON is
 canonical text (sorted keys), so that a row reads back identically from either store and
@@ -26,6 +27,8 @@ class Table:
     columns: tuple[tuple[str, str], ...]  # (column, text|int|flag)
     key: tuple[str, ...]
     indexes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: Indexes only questions use (applying events never does): a replay builds them at the end.
+    read_indexes: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -108,8 +111,10 @@ TABLES: tuple[Table, ...] = (
         ("figure_id", "recorded_from", "version"),
         (
             ("live_by_metric", ("metric", "recorded_to", "recorded_from")),
+            ("live_by_incident", ("incident_id", "recorded_to", "recorded_from")),
             ("by_metric_time", ("metric", "recorded_from")),
         ),
+        ("live_by_metric", "live_by_incident", "by_metric_time"),
     ),
     # Each source's latest claim on each figure, versioned the same way. figure_version is the
     # figure event that put this row in place; claim_version the event in which the source
@@ -134,7 +139,8 @@ TABLES: tuple[Table, ...] = (
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 
 
-def create_statements(db: Db) -> list[str]:
+def create_statements(db: Db, *, read_indexes: bool = True) -> list[str]:
+    """CREATE ... IF NOT EXISTS for every table and index (without ``read_indexes``: for a replay)."""
     statements = []
     for table in TABLES:
         columns = ", ".join(f"{c} {db.column_type(k)}" for c, k in table.columns)
@@ -144,12 +150,19 @@ def create_statements(db: Db) -> list[str]:
             + (" WITHOUT ROWID" if db.kind == "sqlite" else "")
         )
         for index, cols in table.indexes:
+            if not read_indexes and index in table.read_indexes:
+                continue
             # An index name is schema-local on PostgreSQL and file-global on SQLite: prefix both.
             statements.append(
                 f"CREATE INDEX IF NOT EXISTS {db.name}_{table.name}_{index} ON {db.table(table.name)}"
                 f" ({', '.join(cols)})"
             )
     return statements
+
+
+def analyze_statements(db: Db) -> list[str]:
+    """Fresh planner statistics for every table (after a replay, so plans fit the data)."""
+    return [f"ANALYZE {db.table(t.name)}" for t in TABLES]
 
 
 def drop_statements(db: Db) -> list[str]:

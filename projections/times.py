@@ -30,11 +30,15 @@ def from_micros(value: int) -> datetime:
     return EPOCH + value * _MICRO
 
 
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
 def iso(value: int | None) -> str | None:
     """The canonical UTC text of a recording time; None for 'still current'."""
     if value is None or value >= OPEN:
         return None
-    return from_micros(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times faster than strftime, and always writes the microseconds here.
+    return (_NAIVE_EPOCH + value * _MICRO).isoformat(timespec="microseconds") + "Z"
 
 
 def as_of_micros(as_of: datetime | None) -> int:

@@ -1,4 +1,8 @@
-"""The ledger's read model as one projection: records, figures, versions and claims.
+"""The ledger's read model as one projection: records, figures, versions, claims, running tallies.
+
+A batch goes: records (records.py) queued, figure events worked out in memory (figures.py),
+both written, then the running tallies brought up to date from what the figures did
+(running.py), all in the follower's one transaction.
 
 One projection rather than several, because a figure's views and the incident, source and
 citation views it is read with must move together: an answer never mixes a figure applied
@@ -25,7 +29,7 @@ from projections import running
 from projections.db import Db, check_name
 from projections.figures import FigureBatch
 from projections.records import RecordBatch
-from projections.schema import DEFAULT_NAME, create_statements, drop_statements
+from projections.schema import DEFAULT_NAME, analyze_statements, create_statements, drop_statements
 
 _RECORDS: dict[str, str] = {
     get_topic(Source.Registered): "source_registered",
@@ -55,6 +59,16 @@ class Views:
 
     def create(self, db: Db, cursor: Any) -> None:
         for statement in create_statements(db):
+            cursor.execute(statement)
+
+    def create_for_replay(self, db: Db, cursor: Any) -> None:
+        # A replay writes every version row once: building the read-only indexes afterwards, in
+        # one sorted pass, costs far less than keeping them up row by row.
+        for statement in create_statements(db, read_indexes=False):
+            cursor.execute(statement)
+
+    def finish_replay(self, db: Db, cursor: Any) -> None:
+        for statement in [*create_statements(db), *analyze_statements(db)]:
             cursor.execute(statement)
 
     def drop(self, db: Db, cursor: Any) -> None:

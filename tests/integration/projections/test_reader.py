@@ -148,9 +148,11 @@ def test_citations_and_periods_as_of(world):
         points = reader.tally_history("civilians_killed", **may)["points"]
         assert [p["low"] for p in points][-2:] == [14, 0] and points[-1]["kind"] == "no_data"
         assert points[-1]["moved_by"][0]["event"] == "period_revised"
-        history = reader.figure_history(world["figure"])["versions"]
-        live = [[c.get("citation_id") for c in v["citations"]] for v in history]
+        history = reader.figure_history(world["figure"], citation_index=True)
+        live = [[history["citations"][n].get("citation_id") for n in v["citations"]] for v in history["versions"]]
         assert world["public_citation"] in live[-1]  # it stood while the last value did, until withdrawn
+        (cited,) = [c for c in history["citations"] if c.get("citation_id") == world["public_citation"]]
+        assert cited["withdrawn"] and cited["withdrawn_reason"] == "link dead"
 
 
 def test_pages_and_cursors(world):
@@ -199,3 +201,35 @@ def test_breakdown_inconsistency_is_flagged(world):
         assert tally["from_parts"] == [{"incident_id": world["incident"], "dimension": "perpetrator", "low": 7,
                                         "high": None, "figure_ids": [world["part"]]}]
         assert reader.tally("civilians_killed", figure_ids=False)["sum"]["low"] == 7
+
+
+def test_a_clock_that_went_backwards_keeps_one_figure_at_a_time(world):
+    """A later event of a figure stamped earlier than the one before it (another server's clock):
+    the later version stands from the earlier one's start, and the earlier one never stood."""
+    store, ledger = world["store"], world["ledger"]
+    from ledger.figure import Figure
+    from ledger.value import Count
+
+    figure = ledger.load(Figure, world["part"])
+    figure.correct("officer", value=Count.of("exact", 9), reason="recount", evidence=[])
+    (event,) = figure.pending_events
+    first = ledger.load(Figure, world["part"], version=1)
+    object.__setattr__(event, "timestamp", first.created_on - timedelta(seconds=5))
+    ledger.save(figure)
+    _follow(store, ledger)
+    with Reader(store) as reader:
+        history = reader.figure_history(world["part"])["versions"]
+        assert [v["event"] for v in history] == ["stated", "corrected"]
+        assert history[0]["recorded_to"] == _iso(first.created_on)  # ended the instant it began
+        # As of the stated time the correction already stands; before it, nothing.
+        at = first.created_on
+        assert reader.figure(world["part"], as_of=at)["value"]["low"] == 9
+        with pytest.raises(NotFound):
+            reader.figure(world["part"], as_of=at - timedelta(microseconds=1))
+        fast = reader.tally("civilians_killed", by="perpetrator", as_of=at, figure_ids=False)
+        assert fast["groups"][0]["low"] == 9
+        assert reader.tally("civilians_killed", by="perpetrator", as_of=at)["groups"][0]["low"] == 9
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -127,7 +127,16 @@ def test_as_of_before_the_case_and_the_history_of_the_tally(seeded):
     history = reader.figure_history(figure)
     assert [(v["event"], v["value"]["low"], v["reason"]) for v in history["versions"]] == [
         ("stated", 108, None), ("corrected", 112, "SNHR update")]
-    assert history["versions"][0]["citations"][0]["quote"] == "killed at least 108 civilians"
+    # Cited after it was stated, while it stood: the citation belongs to the first version (and the second).
+    assert [c["quote"] for c in history["versions"][0]["citations"]] == ["killed at least 108 civilians"]
+    assert history["versions"][1]["citations"] == history["versions"][0]["citations"]
+    indexed = reader.figure_history(figure, citation_index=True)
+    assert indexed["versions"][0]["citations"] == [0] and indexed["citations"] == history["versions"][0]["citations"]
+    assert history["next_cursor"] is None
+    first_page = reader.figure_history(figure, limit=1)
+    assert [v["version"] for v in first_page["versions"]] == [1]
+    second_page = reader.figure_history(figure, limit=1, cursor=first_page["next_cursor"])
+    assert [v["version"] for v in second_page["versions"]] == [2] and second_page["next_cursor"] is None
     spread = reader.spread(figure)
     assert spread["current"]["value"]["low"] == 112
     assert [c["low"] for c in spread["claims"]] == [108]
@@ -141,3 +150,27 @@ def test_rebuild_gives_the_same_digest_and_shows_progress(seeded, capsys):
     assert result["digest"] == live["sha256"]
     assert result["position"] == live["position"] == ledger.recorder.max_notification_id()
     assert "rebuilding views" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_the_same_log_gives_the_same_digest_and_answers_on_sqlite_and_postgres():
+    from tests.integration.projections.helpers import catch_up, copy_events, fresh_store, notifications
+
+    with fresh_store("sqlite") as lite, fresh_store("postgres") as pg:
+        a, b = open_ledger(lite), open_ledger(pg)
+        ids = load_case(a)
+        a.correct_figure("officer", ids["figures"]["snhr-report/0"], value={"qualifier": "at_least", "number": 112},
+                         reason="SNHR update")
+        copy_events(a, b, notifications(a))
+        catch_up(lite, a, batch_size=7)
+        catch_up(pg, b, batch_size=500)
+        assert digest(lite)["sha256"] == digest(pg)["sha256"]
+        with Reader(lite) as x, Reader(pg) as y:
+            for metric in ("civilians_killed", "attacks_on_vital_facilities"):
+                assert x.tally(metric, by="perpetrator") == y.tally(metric, by="perpetrator")
+                assert x.tally_history(metric) == y.tally_history(metric)
+            assert x.breakdown_checks() == y.breakdown_checks()
+            assert x.figures(limit=500) == y.figures(limit=500)
+            assert x.figure_history(ids["figures"]["snhr-report/0"]) == y.figure_history(ids["figures"]["snhr-report/0"])
+        a.close()
+        b.close()

@@ -89,6 +89,8 @@ parts = st.lists(st.tuples(st.sampled_from([("", 0), ("perpetrator", 1), ("victi
 
 
 @given(parts, st.lists(st.integers(0, 7), max_size=6))
+@example([(("perpetrator", 1), "x", 5, None, "active"), (("victim_group", 1), "x", 2, None, "active"),
+          (("victim_group", 1), "y", 3, None, "active")], [])  # a tie: the first dimension by name wins
 def test_the_incremental_contribution_reads_as_the_plain_one(figures, removals):
     from projections.tallies import Part, incident_contribution
 
