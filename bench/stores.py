@@ -15,13 +15,7 @@ from ledger.store import Store
 
 
 def _connect(url: str):
-    import psycopg
-
-    env = Store(url).environment()
-    return psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None, autocommit=True,
-    )
+    return Store(url).connect_postgres()
 
 
 def postgres_available(url: str) -> str | None:

@@ -14,14 +14,9 @@ from ledger.store import Store
 def create_schema(store: Store) -> None:
     """Create every table once, before any worker starts (idempotent)."""
     if store.kind == "postgres" and store.postgres_schema:
-        import psycopg
         from psycopg import sql
 
-        env = store.environment()
-        with psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None, autocommit=True,
-        ) as conn:
+        with store.connect_postgres() as conn:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(store.postgres_schema)))
     ledger = Ledger(env=store.environment(create_table=True))
     ledger.close()

@@ -51,6 +51,19 @@ class Store:
     def postgres_schema(self) -> str:
         return parse_qs(urlsplit(self.url).query).get("schema", [""])[0]
 
+    def connect_postgres(self):  # -> psycopg.Connection
+        """A plain autocommit connection to this PostgreSQL store, for schema work and admin tasks.
+
+        The event store itself always goes through eventsourcing's persistence module.
+        """
+        import psycopg
+
+        env = self.environment()
+        return psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None, autocommit=True,
+        )
+
     def environment(self, *, create_table: bool = False) -> dict[str, str]:
         """The eventsourcing environment for the ledger application."""
         env = {

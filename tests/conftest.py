@@ -33,14 +33,9 @@ def postgres_url_or_skip() -> str:
 
 
 def drop_postgres_schema(url: str, schema: str) -> None:
-    import psycopg
     from psycopg import sql
 
-    env = Store(url).environment()
-    with psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-        user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None, autocommit=True,
-    ) as conn:
+    with Store(url).connect_postgres() as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 

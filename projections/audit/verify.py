@@ -461,16 +461,12 @@ def scratch_store(store: Store) -> Iterator[Store]:
         with tempfile.TemporaryDirectory(prefix="ledger-verify-") as directory:
             yield Store(f"sqlite:///{directory}/scratch.db", store.cipher_key)
         return
-    import psycopg
     from psycopg import sql
 
     schema = f"verify_{uuid.uuid4().hex[:16]}"
-    env = Store(store.url).environment()
 
     def execute(statement: Any) -> None:
-        with psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-                             user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"] or None,
-                             autocommit=True) as conn:
+        with store.connect_postgres() as conn:
             conn.execute(statement)
 
     execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))

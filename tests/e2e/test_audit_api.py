@@ -14,7 +14,7 @@ from ledger.audit.hasher import hash_leaf
 from ledger.audit.keys import parse_verifier_key
 from ledger.audit.leaf import LeafRecord
 from ledger.audit.verify import ProofError, verify_consistency, verify_inclusion
-from projections.audit import AuditTrail, install, verify_mirror
+from projections.audit import AuditTrail, verify_mirror
 from tests.e2e.conftest import Api, World, assert_problem
 
 

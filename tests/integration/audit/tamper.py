@@ -22,12 +22,7 @@ class Tamper:
             self.conn: Any = sqlite3.connect(store.sqlite_path, isolation_level=None)
             self.table, self.id, self.mark = "stored_events", "rowid", "?"
         else:
-            import psycopg
-
-            env = store.environment()
-            self.conn = psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
-                                        port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
-                                        password=env["POSTGRES_PASSWORD"] or None, autocommit=True)
+            self.conn = store.connect_postgres()
             self.table = f'"{store.postgres_schema}".ledger_events'
             self.id, self.mark = "notification_id", "%s"
 
