@@ -61,7 +61,7 @@ def parse(argv: list[str] | None = None) -> Options:
                    help="where the SQLite files are made (removed afterwards)")
     p.add_argument("--what-if", action="store_true",
                    help="also measure ingest with eventsourcing's aggregate cache on (AGGREGATE_CACHE_MAXSIZE)")
-    p.add_argument("--skip", default="", help="phases to leave out, comma-separated: ingest,projection,reads,http")
+    p.add_argument("--skip", default="", help="phases to leave out, comma-separated: ingest,http-ingest,projection,reads,http")
     p.add_argument("--profile", default=None, metavar="DIR",
                    help="write a pyinstrument profile of each ingest and rebuild run to DIR")
     a = p.parse_args(argv)

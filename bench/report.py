@@ -77,6 +77,14 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
                 out.append((store, scale, label, f"{_f(i['ledger_events_per_s'])} ev/s",
                             f"bare {_f(i['bare_events_per_s'])} ev/s", f"{ratio:.0%}",
                             "≥ 50%", _verdict(ratio, TARGETS["ingest_ratio"], True)))
+        hi = block.get("http_ingest")
+        if hi:
+            if "missing" in hi:
+                out.append((store, scale, "ingest through HTTP", "not measured", "", hi["missing"][:60], "", ""))
+            else:
+                out.append((store, scale, f"ingest through HTTP ({hi['workers']} workers, 1 client)",
+                            f"{_f(hi['ledger_events_per_s'])} ev/s", f"bare {_f(hi['bare_events_per_s'])} ev/s",
+                            f"{hi['ratio']:.0%}", "", ""))
         r = block.get("raw_read")
         if r:
             out.append((store, scale, "raw notification read", f"{_f(r['events_per_s'])} ev/s", "",

@@ -14,6 +14,7 @@ from typing import Any
 from bench import (
     baseline,
     config,
+    http_ingest,
     ingest,
     projection,
     reads,
@@ -93,6 +94,13 @@ def block(opts: config.Options, kind: str, n_events: int) -> dict[str, Any]:
                             out[key], _ = _ingest_runs(opts, key, variant, bare, padder, wl, ids, profile_dir, pb)
                         finally:
                             variant.close()
+            if "http-ingest" not in opts.skip:
+                say(f"{kind} @ {n_events:,}: ingest through HTTP, {opts.runs} x {opts.window} commands")
+                try:
+                    out["http_ingest"] = http_ingest.measure(opts, lstore, ledger, bare, padder, wl, ids, say)
+                except Exception as e:  # noqa: BLE001 - one phase failing must not hide the others
+                    say(f"  http ingest failed: {type(e).__name__}: {e}")
+                    out["http_ingest"] = {"missing": f"failed: {type(e).__name__}: {e}"}
             out["store_bytes"] = stores.size_on_disk(lstore, opts.postgres_url)
 
             say(f"{kind} @ {n_events:,}: raw notification read")
