@@ -1,7 +1,13 @@
-"""The bare HTTP baseline: a FastAPI app whose one endpoint returns an orjson body (serialised per request) of
-BENCH_BARE_BODY_BYTES bytes, with nothing behind it (no key check, no store). Served by
-uvicorn with the same workers and options as the ledger's API, and declared ``def`` like the
-API's endpoints, so both pay the same thread-pool hop; the difference is the ledger's work."""
+"""The bare HTTP baselines, served by uvicorn with the same workers and options as the ledger's
+API, and declared ``def`` like the API's endpoints, so both pay the same thread-pool hop; the
+difference is the ledger's work.
+
+* ``GET /bare/{ident}``: an orjson body (serialised per request) of BENCH_BARE_BODY_BYTES
+  bytes, with nothing behind it (no key check, no store).
+* ``POST /bare/save``: saves the events a ledger command made, as bare events of the same
+  ids, versions and sizes, in one ``app.save`` on the bare store at BENCH_BARE_DB: the bare
+  store with an HTTP request in front of it (the floor for ingest through HTTP).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,25 @@ app = FastAPI()
 @app.get("/bare/{ident}")
 def bare(ident: str) -> Response:
     return Response(orjson.dumps(PAYLOAD), media_type="application/json")
+
+
+_bare = None
+
+
+@app.post("/bare/save")
+def bare_save(shapes: list[tuple[str, int, int]]) -> Response:
+    global _bare
+    from uuid import UUID
+
+    from bench.baseline import Padder, Shape, open_bare
+    from ledger.store import Store
+
+    if _bare is None:
+        app_ = open_bare(Store(os.environ["BENCH_BARE_DB"]), create_table=False)
+        _bare = (app_, Padder(app_))
+    bare_app, padder = _bare
+    bare_app.save(*(padder.event(Shape(UUID(i), v, n)) for i, v, n in shapes))
+    return Response(b'{"saved":%d}' % len(shapes), media_type="application/json", status_code=201)
 
 
 @app.get("/health")

@@ -5,7 +5,11 @@ bare application saving the same events in the same run.
 One client, one keep-alive connection, one request at a time: the same sequential shape as
 the bare replay it is compared with, so the ratio is the share of the raw store speed that
 a command keeps once it has gone through HTTP, JSON, validation, auth and the application.
-Slices of SLICE commands alternate with their bare replay, as in bench.ingest.
+Slices of SLICE commands alternate with their bare replay, as in bench.ingest, and with a
+second baseline: the same saves posted one request each to a bare FastAPI endpoint that
+saves them on the bare store (``bench.bare_api``, same uvicorn workers, same client). That
+one is the floor any command through HTTP stands on; its events get other ids (the bare
+store already holds the first copy).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import os
 import sys
 from typing import Any
+from uuid import UUID
 
 import httpx
 
 from bench import web
-from bench.baseline import Bare, Padder, group, replay, shapes_since
+from bench.baseline import Bare, Padder, Shape, group, replay, shapes_since
 from bench.ingest import SLICE
 from bench.stats import clock, median, rate
 from bench.workload import ACTORS, BREAKDOWNS, Ids, Op, Workload
@@ -79,11 +84,25 @@ def _known_versions(ledger, wl: Workload, ids: Ids, ops: list[Op], existing: int
                 versions[fid] = ledger.figure(fid).version
 
 
-def window(base: str, commands: HttpCommands, ledger, bare: Bare, padder: Padder, n_ops: int) -> dict[str, Any]:
+_OTHER = 0x5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A
+
+
+def _post_bare(client: httpx.Client, saves: list[list[Shape]]) -> tuple[int, float]:
+    bodies = [[[str(UUID(int=s.originator_id.int ^ _OTHER)), s.version, s.size] for s in save] for save in saves]
+    t0 = clock()
+    for body in bodies:
+        r = client.post("/bare/save", json=body)
+        if r.status_code != 201:
+            raise RuntimeError(f"bare save answered {r.status_code}: {r.text[:300]}")
+    return sum(len(b) for b in bodies), clock() - t0
+
+
+def window(commands: HttpCommands, bare_http: httpx.Client, ledger, bare: Bare, padder: Padder,
+           n_ops: int) -> dict[str, Any]:
     existing = len(commands.wl.figure_keys)
     ops = commands.wl.take_ops(n_ops)
     _known_versions(ledger, commands.wl, commands.ids, ops, existing, commands.versions)
-    seconds = bare_seconds = 0.0
+    seconds = bare_seconds = http_bare_seconds = 0.0
     n_events = bare_events = 0
     for i in range(0, len(ops), SLICE):
         part = ops[i:i + SLICE]
@@ -98,31 +117,39 @@ def window(base: str, commands: HttpCommands, ledger, bare: Bare, padder: Padder
         got, took = replay(bare, padder, saves)
         bare_events += got
         bare_seconds += took
+        http_bare_seconds += _post_bare(bare_http, saves)[1]
     ledger_rate, bare_rate = rate(n_events, seconds), rate(bare_events, bare_seconds)
+    http_bare_rate = rate(bare_events, http_bare_seconds)
     return {"commands": n_ops, "events": n_events, "ledger_events_per_s": ledger_rate,
             "bare_events_per_s": bare_rate, "ratio": ledger_rate / bare_rate,
+            "bare_http_events_per_s": http_bare_rate, "ratio_to_bare_http": ledger_rate / http_bare_rate,
             "ms_per_command": 1000 * seconds / n_ops}
 
 
-def measure(opts, store, ledger, bare: Bare, padder: Padder, wl: Workload, ids: Ids, say) -> dict[str, Any]:
+def measure(opts, store, bare_store, ledger, bare: Bare, padder: Padder, wl: Workload, ids: Ids,
+            say) -> dict[str, Any]:
     keys = {actor: ledger.issue_key("bench-admin", owner=actor, role="officer")[0] for actor in ACTORS}
-    env = {**os.environ, "LEDGER_DB": store.url, "PYTHONPATH": web.ROOT}
+    env = {**os.environ, "LEDGER_DB": store.url, "BENCH_BARE_DB": bare_store.url, "PYTHONPATH": web.ROOT}
     env.pop("CIPHER_KEY", None)
-    port = web._free_port()
-    proc = web._start([sys.executable, "-m", "bench.nodelay", "api.app:app_from_environment", "--factory",
-                       "--port", str(port), "--workers", str(opts.http_workers)], env, port, say)
-    base = f"http://127.0.0.1:{port}"
+    ports = {"api": web._free_port(), "bare": web._free_port()}
+    procs = []
     try:
-        with httpx.Client(base_url=base, timeout=30) as client:
+        for name, target in (("api", ["api.app:app_from_environment", "--factory"]), ("bare", ["bench.bare_api:app"])):
+            procs.append(web._start([sys.executable, "-m", "bench.nodelay", *target, "--port", str(ports[name]),
+                                     "--workers", str(opts.http_workers)], env, ports[name], say))
+        with httpx.Client(base_url=f"http://127.0.0.1:{ports['api']}", timeout=30) as client, \
+                httpx.Client(base_url=f"http://127.0.0.1:{ports['bare']}", timeout=30) as bare_http:
             commands = HttpCommands(client, keys, wl, ids, {})
             runs = []
             for k in range(opts.runs):
-                runs.append(window(base, commands, ledger, bare, padder, opts.window))
-                say(f"  http ingest run {k + 1}: {runs[-1]['ledger_events_per_s']:,.0f} ev/s vs bare "
-                    f"{runs[-1]['bare_events_per_s']:,.0f} ev/s ({runs[-1]['ratio']:.0%})")
+                runs.append(window(commands, bare_http, ledger, bare, padder, opts.window))
+                r = runs[-1]
+                say(f"  http ingest run {k + 1}: {r['ledger_events_per_s']:,.0f} ev/s vs bare "
+                    f"{r['bare_events_per_s']:,.0f} ev/s ({r['ratio']:.0%}), bare over HTTP "
+                    f"{r['bare_http_events_per_s']:,.0f} ev/s ({r['ratio_to_bare_http']:.0%})")
     finally:
-        web._stop(proc)
+        for proc in procs:
+            web._stop(proc)
+    keys_ = ["ledger_events_per_s", "bare_events_per_s", "ratio", "bare_http_events_per_s", "ratio_to_bare_http"]
     return {"workers": opts.http_workers, "client": "httpx, 1 connection, sequential",
-            "ledger_events_per_s": median([r["ledger_events_per_s"] for r in runs]),
-            "bare_events_per_s": median([r["bare_events_per_s"] for r in runs]),
-            "ratio": median([r["ratio"] for r in runs]), "runs": runs}
+            **{k: median([r[k] for r in runs]) for k in keys_}, "runs": runs}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import sqlite3
@@ -85,6 +86,9 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
                 out.append((store, scale, f"ingest through HTTP ({hi['workers']} workers, 1 client)",
                             f"{_f(hi['ledger_events_per_s'])} ev/s", f"bare {_f(hi['bare_events_per_s'])} ev/s",
                             f"{hi['ratio']:.0%}", "", ""))
+                out.append((store, scale, "ingest through HTTP vs the bare store behind a bare endpoint",
+                            f"{_f(hi['ledger_events_per_s'])} ev/s", f"bare+HTTP {_f(hi['bare_http_events_per_s'])} ev/s",
+                            f"{hi['ratio_to_bare_http']:.0%}", "", ""))
         r = block.get("raw_read")
         if r:
             out.append((store, scale, "raw notification read", f"{_f(r['events_per_s'])} ev/s", "",
@@ -140,9 +144,30 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
                             f"{e['ratio']:.0%}", target,
                             _verdict(e["ratio"], TARGETS["http_ratio"], True) if target else ""))
                 out.append((store, scale, f"http: GET {e['path']}, API as shipped (api.serve)",
-                            f"{_f(e['shipped_requests_per_s'])} req/s", "", "uvicorn --workers: no TCP_NODELAY",
+                            f"{_f(e['shipped_requests_per_s'])} req/s", "", "same client, shipped launcher",
                             "", ""))
     return out
+
+
+def growth(results: dict[str, Any]) -> str:
+    """Each read's p50 / p99 (ms) at every log size measured, per store: flat reads stay level,
+    proofs should grow like log2(n). Empty when one size was measured."""
+    scales = sorted({b["events"] for b in results["blocks"]})
+    if len(scales) < 2:
+        return ""
+    lines = ["| store | read | " + " | ".join(f"{n:,} events (p50 / p99 ms)" for n in scales) + " |",
+             "|---|---|" + "---|" * len(scales)]
+    for store in dict.fromkeys(b["store"] for b in results["blocks"]):
+        blocks = {b["events"]: b for b in results["blocks"] if b["store"] == store}
+        names = dict.fromkeys(n for b in blocks.values() for n in (b.get("reads") or {}).get("latency", {}))
+        for name in names:
+            cells = []
+            for n in scales:
+                lat = ((blocks.get(n) or {}).get("reads") or {}).get("latency", {}).get(name)
+                cells.append("-" if not lat or "error" in lat else f"{lat['p50_ms']:.2f} / {lat['p99_ms']:.2f}")
+            lines.append(f"| {store} | {name} | " + " | ".join(cells) + " |")
+        lines.append(f"| {store} | log2(n) | " + " | ".join(f"{math.log2(n):.1f}" for n in scales) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def table(results: dict[str, Any]) -> str:
@@ -170,4 +195,32 @@ def markdown(results: dict[str, Any]) -> str:
     esc = lambda c: str(c).replace("|", "\\|")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in body]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    more = growth(results)
+    return text + ("\n" + more if more else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.report A.json B.json ...``: one Markdown table (and growth table) from
+    several runs' records, e.g. the 10k/100k run and the separate 1M runs."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m bench.report", description=main.__doc__)
+    p.add_argument("files", nargs="+")
+    a = p.parse_args(argv)
+    merged: dict[str, Any] | None = None
+    for path in a.files:
+        with open(path, encoding="utf-8") as f:
+            r = json.load(f)
+        if merged is None:
+            merged = r
+        else:
+            merged["blocks"] += r["blocks"]
+    assert merged is not None
+    merged["blocks"].sort(key=lambda b: (b["events"], b["store"] != "sqlite"))
+    print(markdown(merged), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

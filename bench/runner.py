@@ -97,7 +97,7 @@ def block(opts: config.Options, kind: str, n_events: int) -> dict[str, Any]:
             if "http-ingest" not in opts.skip:
                 say(f"{kind} @ {n_events:,}: ingest through HTTP, {opts.runs} x {opts.window} commands")
                 try:
-                    out["http_ingest"] = http_ingest.measure(opts, lstore, ledger, bare, padder, wl, ids, say)
+                    out["http_ingest"] = http_ingest.measure(opts, lstore, bstore, ledger, bare, padder, wl, ids, say)
                 except Exception as e:  # noqa: BLE001 - one phase failing must not hide the others
                     say(f"  http ingest failed: {type(e).__name__}: {e}")
                     out["http_ingest"] = {"missing": f"failed: {type(e).__name__}: {e}"}
