@@ -83,8 +83,10 @@ class Figure(Aggregate):
         replaces: list[str]
 
         def apply(self, figure: Figure) -> None:
+            # Replace the claim rather than change it in place: cached figures are shared
+            # one level deep (ledger/replay.py, detached).
             for source_id in self.replaces:
-                figure.claims[source_id]["superseded"] = True
+                figure.claims[source_id] = {**figure.claims[source_id], "superseded": True}
             figure.claims[self.source_id] = _claim(self)
             figure.current = self.value
             figure.status = ACTIVE
