@@ -46,7 +46,7 @@ KINDS: dict[type[Aggregate], str] = {
 
 #: A command's work: given whether to read the records it changes fresh from the store
 #: (True) or to trust this process's cache (False), what it answers and what it saves.
-Work = Callable[[bool], tuple[dict[str, Any], Sequence[Aggregate]]]
+Work = Callable[[bool], tuple[dict[str, Any], Sequence[Aggregate | Aggregate.Event]]]
 
 #: A citation's target is a figure or a report; the topic of its first event says which.
 TARGET_KINDS = {get_topic(Figure.Stated): "figure", get_topic(Report.Filed): "report"}
@@ -125,6 +125,15 @@ class Ledger(Application):
             raise NotFound(kind, ident)
         return aggregate
 
+    def _cached(self, cls: type[A], uid: UUID) -> A | None:
+        """A private copy of the cached record, or None if this process has none."""
+        cache = self.repository.cache
+        try:
+            aggregate = cache.get(uid) if cache is not None else None
+        except KeyError:
+            return None
+        return detached(aggregate) if isinstance(aggregate, cls) else None
+
     def _existing(self, cls: type[A], ident: object) -> A:
         """A record whose existence (or what never changes about it) is all a command needs."""
         return self._get(cls, ident, fresh=False, copy=False)
@@ -188,9 +197,10 @@ class Ledger(Application):
         """
         statements = self._statements(figures)
 
-        def work(fresh: bool) -> tuple[dict[str, Any], list[Aggregate]]:
+        def work(fresh: bool) -> tuple[dict[str, Any], list[Aggregate | Figure.Claimed]]:
             source = self._existing(Source, source_id)
-            changed: dict[UUID, Figure] = {}
+            changed: list[Aggregate | Figure.Claimed] = []
+            versions: list[dict[str, Any]] = []
             for s in statements:
                 self._existing(Incident, s["incident_id"])
             ids = [figure_id(s["incident_id"], s["metric"], s["breakdown"]) for s in statements]
@@ -198,22 +208,28 @@ class Ledger(Application):
                 raise InvalidInput("a report states each figure once; two items share incident, metric and breakdown",
                                    field="figures")
             report = Report.file(actor, source_id=str(source.id), figure_ids=[str(i) for i in ids], **fields)
+            claim = {"source_id": str(source.id), "report_id": str(report.id)}
             for fid, s in zip(ids, statements):
-                try:
-                    figure = self._get(Figure, fid, fresh=fresh)
-                except NotFound:
-                    figure = Figure.state(actor, incident_id=s["incident_id"], metric=s["metric"],
-                                          breakdown=s["breakdown"], source_id=str(source.id),
-                                          report_id=str(report.id), value=s["value"])
+                # A claim needs the figure's version and nothing else: from the cache, or else
+                # from its last stored event, never by replaying a long history (which is also
+                # how a new figure is found new with one SELECT).
+                figure = None if fresh else self._cached(Figure, fid)
+                if figure is not None:
+                    figure.claim(actor, value=s["value"], adopt=s["adopt"], **claim)
+                    changed.append(figure)
+                    version = figure.version
+                elif last := self.recorder.select_events(fid, desc=True, limit=1):
+                    event = Figure.claim_at(fid, last[0].originator_version, actor, value=s["value"],
+                                            adopt=s["adopt"], **claim)
+                    changed.append(event)
+                    version = event.originator_version
                 else:
-                    figure.claim(actor, source_id=str(source.id), report_id=str(report.id), value=s["value"],
-                                 adopt=s["adopt"])
-                changed[fid] = figure
-            result = {
-                "report_id": str(report.id),
-                "figures": [{"figure_id": str(f.id), "version": f.version} for f in changed.values()],
-            }
-            return result, [report, *changed.values()]
+                    figure = Figure.state(actor, incident_id=s["incident_id"], metric=s["metric"],
+                                          breakdown=s["breakdown"], value=s["value"], **claim)
+                    changed.append(figure)
+                    version = figure.version
+                versions.append({"figure_id": str(fid), "version": version})
+            return {"report_id": str(report.id), "figures": versions}, [report, *changed]
 
         args = {"source_id": source_id, "figures": [
             {**s, "value": s["value"].as_dict()} for s in statements], **fields}
@@ -397,13 +413,17 @@ class Ledger(Application):
         except NotFound:
             return None
 
-    def _save(self, *aggregates: Aggregate) -> None:
+    def _save(self, *changes: Aggregate | Aggregate.Event) -> None:
+        """Save aggregates' pending events, and events made without loading their aggregate."""
         # Application.save, less its per-object isinstance checks against the library's
-        # runtime Protocols (slow on CPython 3.11): these are always aggregates.
+        # runtime Protocols (slow on CPython 3.11).
         processing: ProcessingEvent[UUID] = ProcessingEvent()
-        for aggregate in aggregates:
-            processing.events.extend(aggregate.collect_events())
-            processing.aggregates[aggregate.id] = aggregate
+        for change in changes:
+            if isinstance(change, Aggregate):
+                processing.events.extend(change.collect_events())
+                processing.aggregates[change.id] = change
+            else:
+                processing.events.append(change)
         self._notify(self._record(processing))
         self._take_snapshots(processing)
         # The saved copies are now exactly what is stored: cache them, so the next command
@@ -412,8 +432,10 @@ class Ledger(Application):
         # cache can lag the store (another process wrote) but never run ahead of it.
         cache = self.repository.cache
         if cache is not None:
-            for aggregate in aggregates:
+            for aggregate in processing.aggregates.values():
                 cache.put(aggregate.id, aggregate)
+        # A cached copy of a record changed by a lone event is now behind: drop it.
+        self._forget([c for c in changes if not isinstance(c, Aggregate)])
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         # The saved figure is in hand at the snapshot's version: snapshot it as it is rather
@@ -422,13 +444,15 @@ class Ledger(Application):
             return
         for event in processing_event.events:
             aggregate = processing_event.aggregates.get(event.originator_id)
-            interval = self.snapshotting_intervals.get(type(aggregate))
+            # A claim saved on its own (file_report on an uncached figure) has no aggregate in hand.
+            cls = Figure if aggregate is None and isinstance(event, Figure.Claimed) else type(aggregate)
+            interval = self.snapshotting_intervals.get(cls)
             if interval is None or event.originator_version % interval:
                 continue
             # A snapshot only saves work on later loads, and by now the command is committed:
             # failing to store one must not turn a recorded command into an error.
             try:
-                if aggregate.version == event.originator_version:
+                if aggregate is not None and aggregate.version == event.originator_version:
                     self.snapshots.put([Aggregate.Snapshot.take(aggregate)])
                 else:
                     self.take_snapshot(event.originator_id, event.originator_version, replay)
@@ -486,14 +510,14 @@ class Ledger(Application):
                 raise
             return result
 
-    def _forget(self, aggregates: Sequence[Aggregate]) -> None:
-        """Drop records a lost race showed to be stale from the cache."""
+    def _forget(self, changes: Sequence[Aggregate | Aggregate.Event]) -> None:
+        """Drop the records these changes were made on from the cache."""
         cache = self.repository.cache
         if cache is None:
             return
-        for aggregate in aggregates:
+        for change in changes:
             try:
-                cache.get(aggregate.id, evict=True)
+                cache.get(change.id if isinstance(change, Aggregate) else change.originator_id, evict=True)
             except KeyError:
                 pass
 
