@@ -473,7 +473,12 @@ class Ledger(Application):
         if request_key is not None:
             request_key = checks.text(request_key, "request_key", max_length=255)
             digest = fingerprint(command, arguments)
-            if (earlier := self._receipt(actor, request_key)) is not None:
+            # Before the work, only this process's cache is asked (no read): a request whose
+            # receipt is stored but not cached here still records nothing, because its save
+            # carries the same receipt (same id, version 1) and so fails on the store's unique
+            # (id, version); every failure below then asks the store for the receipt and
+            # answers with the first response.
+            if (earlier := self._cached(Receipt, receipt_id(actor, request_key))) is not None:
                 return earlier.replay(digest)
         # The first attempt trusts the cache for the records it changes (no read at all on a
         # hit). If it is refused, or its save loses on a version, the cache may have been
