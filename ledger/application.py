@@ -526,13 +526,17 @@ class Ledger(Application):
             except KeyError:
                 pass
 
-    def _raise_conflict(self, aggregates: Sequence[Aggregate], expected: int | None) -> None:
+    def _raise_conflict(self, changes: Sequence[Aggregate | Aggregate.Event], expected: int | None) -> None:
         # Only the changed record can have moved under us: the others were created here.
-        for aggregate in aggregates:
-            if type(aggregate) not in KINDS:
+        for change in changes:
+            if isinstance(change, Figure.Claimed):  # a claim saved without its figure
+                cls, uid = Figure, change.originator_id
+            else:
+                cls, uid = type(change), getattr(change, "id", None)
+            if cls not in KINDS:
                 continue
             try:
-                stored = self._get(type(aggregate), aggregate.id, copy=False)
+                stored = self._get(cls, uid, copy=False)
             except NotFound:
                 continue
-            raise VersionConflict(KINDS[type(aggregate)], aggregate.id, expected, stored.version)
+            raise VersionConflict(KINDS[cls], uid, expected, stored.version)

@@ -241,3 +241,18 @@ def test_a_save_that_fails_leaves_the_cached_record_unchanged(two, world, monkey
     assert (figure.version, figure.value.low, figure.pending_events) == (1, 108, [])
     assert set(figure.claims) == {world["source"]} and log_size(a) == before
     assert a.correct_figure("alice", world["figure"], value=value(150), reason="r")["version"] == 2
+
+
+def test_a_report_that_keeps_losing_its_race_is_a_conflict_naming_the_figure(two, world, monkeypatch):
+    from eventsourcing.persistence import IntegrityError
+
+    _, b = two  # b has not cached the figure: its claim is a lone event
+
+    def always_lost(*args, **kwargs):
+        raise IntegrityError("another writer got there first")
+
+    monkeypatch.setattr(b.recorder, "insert_events", always_lost)
+    with pytest.raises(VersionConflict) as raised:
+        b.file_report("carol", source_id=world["other"], title="T", language="ar", figures=[
+            {"incident_id": world["incident"], "metric": "civilians_killed", "value": value(130)}])
+    assert (raised.value.kind, raised.value.ident, raised.value.current) == ("figure", world["figure"], 1)
