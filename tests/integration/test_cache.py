@@ -256,3 +256,26 @@ def test_a_report_that_keeps_losing_its_race_is_a_conflict_naming_the_figure(two
         b.file_report("carol", source_id=world["other"], title="T", language="ar", figures=[
             {"incident_id": world["incident"], "metric": "civilians_killed", "value": value(130)}])
     assert (raised.value.kind, raised.value.ident, raised.value.current) == ("figure", world["figure"], 1)
+
+
+def test_a_store_made_before_snapshots_still_loads_and_records(store, world):
+    """Until `ledger init` adds the snapshots table, figures load from their events alone."""
+    app = open_ledger(store)
+    try:
+        table = app.snapshots.recorder.events_table_name
+        if store.kind == "sqlite":
+            with app.snapshots.recorder.datastore.transaction(commit=True) as c:
+                c.execute(f"DROP TABLE {table}")
+        else:
+            with store.connect_postgres() as conn:
+                conn.execute(f'DROP TABLE "{store.postgres_schema}"."{table.split(".")[-1]}"')
+        for n in range(100):
+            app.correct_figure("alice", world["figure"], value=value(500 + n), reason="r")
+        cold = open_ledger(store)
+        try:
+            assert cold.figure(world["figure"]).version == 101
+            assert cold.figure(world["figure"], version=100).value.number == 598
+        finally:
+            cold.close()
+    finally:
+        app.close()
