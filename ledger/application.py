@@ -5,6 +5,11 @@ transaction, or nothing. Commands that change a figure take the version the offi
 (``expected_version``); if someone else changed the figure meanwhile, the command fails
 with VersionConflict naming the current version, and nothing is recorded. A command sent
 with a request key records at most once, whichever process the retry reaches.
+
+Each process keeps a cache of records (ledger/store.py). A command's first attempt trusts
+it for what it changes and for what it only needs to exist, so a command on warm records
+reads nothing before its one write; the store's unique (id, version) turns a change made on
+a stale copy into a lost race, and the command is then done again on fresh reads.
 """
 
 from __future__ import annotations
