@@ -43,6 +43,11 @@ def _claim(event: Figure.Stated | Figure.Claimed | Figure.Superseded) -> dict[st
     }
 
 
+def _claim_fields(actor: str, source_id: str, report_id: str, value: Count, adopt: object) -> dict[str, Any]:
+    return {"actor": checks.actor(actor), "source_id": source_id, "report_id": report_id, "value": value.as_dict(),
+            "adopted": checks.flag(adopt, "adopt")}
+
+
 class Figure(Aggregate):
     class Stated(LedgerCreated):
         incident_id: str
@@ -83,8 +88,10 @@ class Figure(Aggregate):
         replaces: list[str]
 
         def apply(self, figure: Figure) -> None:
+            # Replace the claim rather than change it in place: cached figures are shared
+            # one level deep (ledger/replay.py, detached).
             for source_id in self.replaces:
-                figure.claims[source_id]["superseded"] = True
+                figure.claims[source_id] = {**figure.claims[source_id], "superseded": True}
             figure.claims[self.source_id] = _claim(self)
             figure.current = self.value
             figure.status = ACTIVE
@@ -140,9 +147,21 @@ class Figure(Aggregate):
         )
 
     def claim(self, actor: str, *, source_id: str, report_id: str, value: Count, adopt: bool = False) -> None:
-        self.trigger_event(
-            self.Claimed, actor=checks.actor(actor), source_id=source_id, report_id=report_id,
-            value=value.as_dict(), adopted=checks.flag(adopt, "adopt"),
+        self.trigger_event(self.Claimed, **_claim_fields(actor, source_id, report_id, value, adopt))
+
+    @classmethod
+    def claim_at(
+        cls, figure: uuid.UUID, version: int, actor: str, *, source_id: str, report_id: str, value: Count,
+        adopt: bool = False,
+    ) -> Figure.Claimed:
+        """The claim a source makes on a figure known only by its id and current version.
+
+        Nothing in a claim depends on the figure's state but its version, so a report on a
+        figure with a long history need not replay that history to add its claim.
+        """
+        return cls.Claimed(
+            originator_id=figure, originator_version=version + 1, timestamp=cls.Claimed.create_timestamp(),
+            **_claim_fields(actor, source_id, report_id, value, adopt),
         )
 
     def correct(self, actor: str, *, value: Count, reason: object, evidence: list[str]) -> None:

@@ -69,10 +69,12 @@ class Store:
         env = {
             "TRANSCODER_TOPIC": TRANSCODER_TOPIC,
             "CREATE_TABLE": "y" if create_table else "n",
-            # Without a cache every command replays the whole history of a hot figure. The
-            # library fast-forwards a cached aggregate from the store on every get, so writes
-            # from other processes are seen, and hands out deep copies, so a refused command
-            # never leaves a half-changed aggregate in the cache.
+            # Without a cache every command replays the whole history of a hot figure. How
+            # the ledger reads through it, and why that stays right with several processes
+            # writing, is in Ledger._get and Ledger._run (ledger/application.py): reads whose
+            # current state decides are brought up to date from the store; commands change
+            # private copies, and a change made on a stale copy fails on the store's unique
+            # (id, version) and is done again on fresh reads.
             "AGGREGATE_CACHE_MAXSIZE": os.environ.get("LEDGER_AGGREGATE_CACHE", "10000"),
         }
         if self.cipher_key:

@@ -8,6 +8,7 @@ read back as UUIDs: ledger events therefore carry ids as strings.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -28,6 +29,14 @@ class OrjsonTranscoder(JSONTranscoder):
         # The common case: the only wrapped values (the event's timestamp) sit at the top
         # level, so restore those and leave the rest of the payload as orjson made it.
         if isinstance(decoded, dict):
+            # Commonest of all, every ledger event: the timestamp is the one wrapped value.
+            # Restored directly (as the library's DatetimeAsISO does), without the generic
+            # dispatch: half the cost of decoding an event, which replays pay per event.
+            if wrapped == 1:
+                when = decoded.get("timestamp")
+                if type(when) is dict and when.get("_type_") == "datetime_iso" and len(when) == 2:
+                    decoded["timestamp"] = datetime.fromisoformat(when["_data_"])
+                    return decoded
             top = [k for k, v in decoded.items() if isinstance(v, dict) and "_type_" in v]
             if len(top) == wrapped:
                 for key in top:
