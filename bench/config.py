@@ -32,7 +32,6 @@ class Options:
     markdown: str | None
     postgres_url: str
     workdir: str
-    what_if: bool          # also measure ingest with the library's aggregate cache switched on
     skip: set[str] = field(default_factory=set)
     profile: str | None = None
 
@@ -59,8 +58,6 @@ def parse(argv: list[str] | None = None) -> Options:
                    or os.environ.get("LEDGER_TEST_POSTGRES") or DEFAULT_POSTGRES)
     p.add_argument("--workdir", default=os.environ.get("TMPDIR", "/tmp"),
                    help="where the SQLite files are made (removed afterwards)")
-    p.add_argument("--what-if", action="store_true",
-                   help="also measure ingest with eventsourcing's aggregate cache on (AGGREGATE_CACHE_MAXSIZE)")
     p.add_argument("--skip", default="", help="phases to leave out, comma-separated: ingest,http-ingest,projection,reads,http")
     p.add_argument("--profile", default=None, metavar="DIR",
                    help="write a pyinstrument profile of each ingest and rebuild run to DIR")
@@ -88,7 +85,6 @@ def parse(argv: list[str] | None = None) -> Options:
         markdown=a.markdown,
         postgres_url=a.postgres_url,
         workdir=a.workdir,
-        what_if=a.what_if,
         skip={s.strip() for s in a.skip.split(",") if s.strip()},
         profile=a.profile,
     )

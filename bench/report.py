@@ -69,9 +69,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
         if b:
             out.append((store, scale, "build log (bulk insert)", f"{_f(b['events_per_s'])} ev/s",
                         f"{b['seconds']:.1f} s", f"hot figure {b['hot_figure_events']:,} ev", "", ""))
-        for key, label in (("ingest", "ingest (commands)"), ("ingest_cache", "ingest, what-if: aggregate cache"),
-                           ("ingest_snapshots", "ingest, what-if: snapshots/100"),
-                           ("ingest_tuned", "ingest, what-if: cache + lean replay + target kind")):
+        for key, label in (("ingest", "ingest (commands)"),):
             i = block.get(key)
             if i:
                 ratio = i["ratio"]

@@ -21,7 +21,6 @@ from bench import (
     report,
     stores,
     web,
-    whatif,
 )
 from bench.build import build_log
 from bench.stats import median, rate
@@ -87,13 +86,6 @@ def block(opts: config.Options, kind: str, n_events: int) -> dict[str, Any]:
                 say(f"{kind} @ {n_events:,}: ingest, {opts.runs} x {opts.window} commands")
                 out["ingest"], catch_ups = _ingest_runs(opts, "ingest", ledger, bare, padder, wl, ids,
                                                         profile_dir, pb)
-                if opts.what_if:
-                    for key, make in whatif.variants(lstore):
-                        variant = make()
-                        try:
-                            out[key], _ = _ingest_runs(opts, key, variant, bare, padder, wl, ids, profile_dir, pb)
-                        finally:
-                            variant.close()
             if "http-ingest" not in opts.skip:
                 say(f"{kind} @ {n_events:,}: ingest through HTTP, {opts.runs} x {opts.window} commands")
                 try:
