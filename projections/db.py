@@ -144,7 +144,8 @@ class Db:
 
     def run_many(self, cursor: Any, text: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            cursor.executemany(self.sql(text), [tuple(r) for r in rows])
+            # Lists and tuples alike: both drivers take any sequence of sequences as it is.
+            cursor.executemany(self.sql(text), rows)
 
     def all(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor.execute(self.sql(text), tuple(params))
@@ -171,7 +172,10 @@ def _tune_sqlite(pool: Any) -> None:
     ``synchronous=NORMAL`` in WAL mode keeps every commit atomic and the file consistent; a
     power cut may lose the last few commits, views and tracking together, which the
     follower then simply applies again. The ledger's own connections keep FULL. A larger
-    page cache keeps the views' indexes in memory across batches.
+    page cache keeps the views' indexes in memory across batches. A view batch dirties pages
+    of many indexes at once, so the default checkpoint (every 1,000 WAL pages, with an
+    fsync) ran every batch or two and was the largest cost of committing one; at 8,192 pages
+    (32 MB of WAL) it runs about ten times less often.
     """
     create = pool._create_connection
 
@@ -180,6 +184,7 @@ def _tune_sqlite(pool: Any) -> None:
         cursor = connection._sqlite_conn.cursor()
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA wal_autocheckpoint=8192")
         return connection
 
     pool._create_connection = create_tuned

@@ -23,7 +23,6 @@ import orjson
 
 from ledger.figure import ACTIVE, RETRACTED
 from projections.db import OPEN, Db
-from projections.times import micros
 
 
 def canonical(value: Any) -> str:
@@ -126,8 +125,8 @@ class FigureBatch:
     # ---- applying events -------------------------------------------------------------------
 
     def stated(self, e: Any) -> None:
-        fid = str(e.originator_id)
-        t = micros(e.timestamp)
+        fid = e.originator_id
+        t = e.t
         dims, depth, dim_value = shape(e.breakdown)
         value = e.value
         row = {
@@ -149,14 +148,14 @@ class FigureBatch:
                               value_source_id=e.source_id)
         else:
             t = self._advance(e, "claimed", source_id=e.source_id, report_id=e.report_id)
-        self._claim(str(e.originator_id), e.source_id, e, t)
+        self._claim(e.originator_id, e.source_id, e, t)
 
     def corrected(self, e: Any) -> None:
         self._advance(e, "corrected", reason=e.reason, evidence=list(e.evidence), value=e.value,
                       value_source_id=None, status=ACTIVE)
 
     def superseded(self, e: Any) -> None:
-        fid = str(e.originator_id)
+        fid = e.originator_id
         t = self._advance(e, "superseded", reason=e.reason, source_id=e.source_id, report_id=e.report_id,
                           replaces=list(e.replaces), value=e.value, value_source_id=e.source_id, status=ACTIVE)
         for source_id in e.replaces:
@@ -183,13 +182,13 @@ class FigureBatch:
         value: dict[str, Any] | None = None, value_source_id: Any = _UNCHANGED, status: str | None = None,
         grade: str | None = None,
     ) -> int:
-        fid = str(e.originator_id)
+        fid = e.originator_id
         state = self.state.get(fid)
         if state is None:
             raise LookupError(f"figure {fid}: event {e.originator_version} arrived before the figure was stated")
         row = state.row
         # Held at the previous start if the clock went backwards, so one figure's versions never overlap.
-        t = max(micros(e.timestamp), row["updated_at"])
+        t = max(e.t, row["updated_at"])
         old_value = row["value"]
         if value is not None:
             row["value"] = canonical(value)
@@ -219,7 +218,7 @@ class FigureBatch:
             self.version_closes.append((t, fid, state.prior_from, state.prior_version))  # type: ignore[arg-type]
             self.touched.closed_before.add((fid, state.prior_version))  # type: ignore[arg-type]
         version = [
-            fid, e.originator_version, t, OPEN, micros(e.timestamp), e.actor, kind, reason, source_id, report_id,
+            fid, e.originator_version, t, OPEN, e.t, e.actor, kind, reason, source_id, report_id,
             None if evidence is None else canonical(evidence), None if replaces is None else canonical(replaces),
             int(changed), row["incident_id"], row["metric"], row["breakdown"], row["dims"], row["depth"],
             row["dim_value"], row["qualifier"], row["low"], row["high"], row["value"], row["value_source_id"],
@@ -244,7 +243,7 @@ class FigureBatch:
 
     def _claim(self, fid: str, source_id: str, e: Any, t: int) -> None:
         self._close_claim(fid, source_id, t)
-        row = [fid, source_id, e.originator_version, t, OPEN, e.originator_version, micros(e.timestamp), e.actor,
+        row = [fid, source_id, e.originator_version, t, OPEN, e.originator_version, e.t, e.actor,
                e.report_id, e.value["qualifier"], e.value["low"], e.value["high"], canonical(e.value), 0]
         self.new_claims.append(row)
         self.claims[(fid, source_id)] = row

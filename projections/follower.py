@@ -22,7 +22,9 @@ Any projection can be followed: an object with ``name``, ``topics`` (the topics 
 decoded and applied; None for every event), ``create``/``drop`` (its DDL) and
 ``apply(db, cursor, notification, event)`` (or ``apply_batch(db, cursor, [(notification,
 event), ...])``, to work a whole batch out at once). Notifications of other topics are not decoded,
-but are tracked all the same, so the position always says how far the log has been read.
+but are tracked all the same, so the position always says how far the log has been read. The
+events are the library's domain events, unless the projection has ``decoder(mapper)``: a
+function from a notification to whatever its ``apply`` takes (the views' is decoding.py).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from projections.db import Db
 log = logging.getLogger(__name__)
 
 UPSTREAM = Ledger.name
-BATCH_SIZE = 500
+BATCH_SIZE = 5_000
 
 
 class Projection(Protocol):
@@ -116,6 +118,8 @@ class Follower:
 
             ledger = open_ledger(store)
         self.ledger = ledger
+        make = getattr(projection, "decoder", None)
+        self._decode = ledger.mapper.to_domain_event if make is None else make(ledger.mapper)
         self.last_error: BaseException | None = None
 
     # ---- where it stands ---------------------------------------------------------------
@@ -144,13 +148,9 @@ class Follower:
         if not notifications:
             return 0, False, start
         topics = self.projection.topics
-        mapper = self.ledger.mapper
+        decode = self._decode
         # Decoded before the transaction opens, so the write lock is held for SQL only.
-        work = [
-            (n, mapper.to_domain_event(n))
-            for n in notifications
-            if topics is None or n.topic in topics
-        ]
+        work = [(n, decode(n)) for n in notifications if topics is None or n.topic in topics]
         db = self.db
         try:
             with db.transaction(commit=True) as cursor:

@@ -28,7 +28,7 @@ from projections.views import Views
 
 #: Larger than a live follower's batches: a replay writes the same index pages less often per
 #: event when each transaction holds more (SQLite writes whole pages to its WAL at every commit).
-REBUILD_BATCH = 5_000
+REBUILD_BATCH = 20_000
 
 
 def rebuild(

@@ -25,7 +25,8 @@ from ledger.figure import Figure
 from ledger.incident import Incident
 from ledger.report import Report
 from ledger.source import Source
-from projections import running
+from projections import decoding, running
+from projections.decoding import Event
 from projections.db import Db, check_name
 from projections.figures import FigureBatch
 from projections.records import RecordBatch
@@ -75,13 +76,18 @@ class Views:
         for statement in drop_statements(db):
             cursor.execute(statement)
 
-    def apply(self, db: Db, cursor: Any, notification: Notification, event: Any) -> None:
+    @staticmethod
+    def decoder(mapper: Any) -> Any:
+        # Straight from the stored state to what the views need (decoding.py), not domain events.
+        return decoding.decoder(mapper)
+
+    def apply(self, db: Db, cursor: Any, notification: Notification, event: Event) -> None:
         self.apply_batch(db, cursor, [(notification, event)])
 
-    def apply_batch(self, db: Db, cursor: Any, items: list[tuple[Notification, Any]]) -> None:
+    def apply_batch(self, db: Db, cursor: Any, items: list[tuple[Notification, Event]]) -> None:
         records = RecordBatch(db, cursor)
         figures = FigureBatch(db, cursor)
-        figures.load(str(n.originator_id) for n, _ in items if n.topic in _FIGURES and n.topic != _STATED)
+        figures.load(e.originator_id for n, e in items if n.topic in _FIGURES and n.topic != _STATED)
         for notification, event in items:
             topic = notification.topic
             if topic in _FIGURES:
