@@ -13,7 +13,8 @@ order, keeping what the views need:
   ``upcast_vN_vN+1`` methods, as the mapper would (e.g. Source.Registered v1 -> v2).
 
 An ``Event`` carries the state's fields as attributes, ``originator_id`` as text,
-``originator_version`` and ``t`` (the timestamp in microseconds since the epoch, UTC).
+``originator_version`` and ``t`` (the timestamp in microseconds since the epoch, UTC) in
+place of ``timestamp``.
 """
 
 from __future__ import annotations
@@ -65,15 +66,15 @@ def decoder(mapper: Any) -> Callable[[Notification], Event]:
                 data = compressor.decompress(data)
             if bytes(data).count(_WRAPPED) == 1:
                 state = orjson.loads(data)
-                stamp = state.get("timestamp")
+                stamp = state.pop("timestamp", None)
                 if type(stamp) is dict and stamp.get("_type_") == "datetime_iso":
                     t = micros(_fromiso(stamp["_data_"]))
                 else:  # the one wrapped value is somewhere else: let the transcoder restore it
                     state = transcoder.decode(data)
-                    t = micros(state["timestamp"])
+                    t = micros(state.pop("timestamp"))
             else:
                 state = transcoder.decode(data)
-                t = micros(state["timestamp"])
+                t = micros(state.pop("timestamp"))
         except Exception as e:
             raise MapperDeserialisationError(
                 f"Failed to deserialise state of stored event with topic {n.topic!r}, originator_id"

@@ -69,15 +69,42 @@ def install(store: Store, projection: Projection) -> None:
         with db.transaction(commit=True) as cursor:
             projection.create(db, cursor)
             _ensure_position(db, cursor)
+        _finish_replay(db, projection)
     finally:
         db.close()
+
+
+def _finish_replay(db: Db, projection: Projection) -> bool:
+    pending = getattr(projection, "replay_pending", None)
+    if pending is None:
+        return False
+    # Looked at in a read-only transaction first: most of the time there is nothing to do.
+    with db.transaction(commit=False) as cursor:
+        if not pending(db, cursor):
+            return False
+    with db.transaction(commit=True) as cursor:
+        # Write-locked first (as a batch is), then looked at again: two followers finishing at
+        # once would otherwise both do the work.
+        _lock_position(db, cursor)
+        if not pending(db, cursor):
+            return False
+        projection.finish_replay(db, cursor)  # type: ignore[attr-defined]
+    return True
+
+
+def _lock_position(db: Db, cursor: Any) -> None:
+    # The no-op UPDATE is a write: it takes SQLite's write lock (waiting its busy timeout)
+    # before this transaction reads anything, and PostgreSQL's row lock on the position.
+    db.run(cursor, "UPDATE {tracking} SET notification_id = notification_id WHERE application_name = ?",
+           (UPSTREAM,))
 
 
 def reset(db: Db, cursor: Any, projection: Projection, *, replay: bool = False) -> None:
     """Empty a projection and put its position back before the first event (same transaction).
 
     With ``replay``, a projection that has ``create_for_replay`` is made with it (e.g. without
-    indexes only its readers need); it then expects ``finish_replay`` once caught up.
+    indexes only its readers need, its sums left for the end); the first follower to catch up
+    afterwards calls its ``finish_replay`` (see ``Follower.finish_replay``).
     """
     projection.drop(db, cursor)
     if replay and hasattr(projection, "create_for_replay"):
@@ -121,6 +148,7 @@ class Follower:
         make = getattr(projection, "decoder", None)
         self._decode = ledger.mapper.to_domain_event if make is None else make(ledger.mapper)
         self.last_error: BaseException | None = None
+        self._replay_checked = False
 
     # ---- where it stands ---------------------------------------------------------------
 
@@ -166,11 +194,8 @@ class Follower:
         return len(notifications), False, notifications[-1].id
 
     def _claim(self, cursor: Any, start: int) -> None:
-        # The no-op UPDATE is a write: it takes SQLite's write lock (waiting its busy timeout)
-        # before this transaction reads anything, and PostgreSQL's row lock on the position.
         db = self.db
-        db.run(cursor, "UPDATE {tracking} SET notification_id = notification_id WHERE application_name = ?",
-               (UPSTREAM,))
+        _lock_position(db, cursor)
         row = db.one(cursor, "SELECT notification_id FROM {tracking} WHERE application_name = ?", (UPSTREAM,))
         if row is None:
             raise RuntimeError(
@@ -195,11 +220,24 @@ class Follower:
             if moved:
                 continue
             if count == 0:
+                if total or not self._replay_checked:
+                    self.finish_replay()
                 break
             total += count
             if on_batch is not None:
                 on_batch(position, count)
         return total
+
+    def finish_replay(self) -> bool:
+        """Once caught up, finish a replay left pending (by this or any follower); True if it did.
+
+        A projection made with ``create_for_replay`` may leave work for the end (indexes, sums);
+        whichever follower catches up first does it, so a rebuild interrupted after its last
+        batch is finished by the next catch-up. Looked for after a catch-up that applied
+        something, and on a follower's first; the schema step (``install``) looks too.
+        """
+        self._replay_checked = True
+        return _finish_replay(self.db, self.projection)
 
     def run_forever(self, poll_interval: float = 0.5, stop_event: threading.Event | None = None) -> None:
         """Follow until ``stop_event`` is set (for a background thread). Errors are logged and retried."""

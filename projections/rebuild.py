@@ -57,11 +57,9 @@ def rebuild(
                     bar.total = position
                 bar.update(position - bar.n)
 
+            # The catch-up ends with the replay's deferred work (Views.finish_replay: the read
+            # indexes, the running tallies): the views are not whole for their readers before.
             events = follower.catch_up(on_batch=advance)
-        # Part of the replay: the views are not whole for their readers until this is done. If
-        # a rebuild stops before it, the next schema step (create_tables) makes the indexes.
-        with follower.db.transaction(commit=True) as cursor:
-            projection.finish_replay(follower.db, cursor)
         seconds = time.perf_counter() - started
         result = digest_db(follower.db)
         return {"name": name, "position": result["position"], "events": events, "seconds": seconds,
