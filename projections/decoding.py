@@ -27,7 +27,7 @@ import orjson
 from eventsourcing.persistence import MapperDeserialisationError, Notification
 from eventsourcing.utils import resolve_topic
 
-from projections.times import micros
+from projections.times import _MICRO, EPOCH, micros
 
 _WRAPPED = b'"_type_"'
 _fromiso = datetime.fromisoformat
@@ -68,7 +68,8 @@ def decoder(mapper: Any) -> Callable[[Notification], Event]:
                 state = orjson.loads(data)
                 stamp = state.pop("timestamp", None)
                 if type(stamp) is dict and stamp.get("_type_") == "datetime_iso":
-                    t = micros(_fromiso(stamp["_data_"]))
+                    # An ISO time with its offset is always aware: no need for micros()'s check.
+                    t = (_fromiso(stamp["_data_"]) - EPOCH) // _MICRO
                 else:  # the one wrapped value is somewhere else: let the transcoder restore it
                     state = transcoder.decode(data)
                     t = micros(state.pop("timestamp"))

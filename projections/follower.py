@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 UPSTREAM = Ledger.name
 BATCH_SIZE = 5_000
+#: A first catch-up (nothing applied yet) of a log at least this long is made as a replay (see
+#: ``Follower.catch_up``); shorter ones apply batch by batch, as later catch-ups always do.
+REPLAY_FROM = 10_000
 
 
 class Projection(Protocol):
@@ -131,7 +134,7 @@ class Follower:
 
     def __init__(
         self, store: Store, projection: Projection, *, ledger: Ledger | None = None,
-        batch_size: int = BATCH_SIZE, pool_size: int = 2,
+        batch_size: int = BATCH_SIZE, pool_size: int = 2, replay_from: int | None = REPLAY_FROM,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -149,6 +152,7 @@ class Follower:
         self._decode = ledger.mapper.to_domain_event if make is None else make(ledger.mapper)
         self.last_error: BaseException | None = None
         self._replay_checked = False
+        self.replay_from = replay_from
 
     # ---- where it stands ---------------------------------------------------------------
 
@@ -214,6 +218,7 @@ class Follower:
         ``stop_event``, when set, ends the loop after the batch in hand (a long backlog need
         not be drained before a worker can shut down).
         """
+        self._replay_first_catch_up()
         total = 0
         while stop_event is None or not stop_event.is_set():
             count, moved, position = self._step()
@@ -227,6 +232,25 @@ class Follower:
             if on_batch is not None:
                 on_batch(position, count)
         return total
+
+    def _replay_first_catch_up(self) -> None:
+        """Views that have applied nothing yet, facing a long log, are made as a replay.
+
+        Nothing applied means nothing to keep: they can be made as a rebuild makes them
+        (``create_for_replay``: indexes and sums left for the end, done once when caught up)
+        instead of keeping every index and sum up batch by batch from an empty start.
+        """
+        if self.replay_from is None or self._replay_checked or not hasattr(self.projection, "create_for_replay"):
+            return
+        if self.position() != 0 or (self.ledger.recorder.max_notification_id() or 0) < self.replay_from:
+            return
+        db = self.db
+        with db.transaction(commit=True) as cursor:
+            _lock_position(db, cursor)
+            # Looked at again under the lock: another follower may have started meanwhile.
+            if db.one(cursor, "SELECT notification_id FROM {tracking} WHERE application_name = ?",
+                      (UPSTREAM,)) == (0,):
+                reset(db, cursor, self.projection, replay=True)
 
     def finish_replay(self) -> bool:
         """Once caught up, finish a replay left pending (by this or any follower); True if it did.

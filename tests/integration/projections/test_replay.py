@@ -162,3 +162,54 @@ def test_a_payload_with_other_wrapped_values_goes_through_the_transcoder():
         assert event.t == micros(ledger.mapper.to_domain_event(n).timestamp)
         assert event.note == ledger.mapper.to_domain_event(n).note
         ledger.close()
+
+
+class CountingViews(Views):
+    def __init__(self, name: str = "views") -> None:
+        super().__init__(name)
+        self.replays = 0
+
+    def create_for_replay(self, db, cursor):
+        self.replays += 1
+        super().create_for_replay(db, cursor)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_first_catch_up_of_a_long_log_is_a_replay_and_ends_as_the_views_followed_batch_by_batch(kind):
+    with fresh_store(kind) as store:
+        ledger = open_ledger(store)
+        load_case(ledger)
+        head = ledger.recorder.max_notification_id()
+        with Follower(store, Views("stepwise"), ledger=ledger, batch_size=3, replay_from=None) as stepwise:
+            install(store, stepwise.projection)
+            stepwise.catch_up()
+        first = CountingViews()
+        with Follower(store, first, ledger=ledger, batch_size=3, replay_from=head) as follower:
+            assert follower.catch_up() == head
+            assert first.replays == 1
+            assert not _pending(store, "views")
+            assert digest(store)["sha256"] == digest(store, "stepwise")["sha256"]
+            # Later catch-ups of the same follower, and first ones of a follower of views that have
+            # applied something, go batch by batch.
+            ledger.record_incident("officer", title="Later", valid_from="2019-07-01")
+            assert follower.catch_up() == 1
+        again = CountingViews()
+        ledger.record_incident("officer", title="Later still", valid_from="2019-07-02")
+        with Follower(store, again, ledger=ledger, replay_from=1) as follower:
+            assert follower.catch_up() == 1
+        assert again.replays == 0
+        catch_up(store, ledger, name="stepwise", batch_size=3)
+        assert digest(store)["sha256"] == digest(store, "stepwise")["sha256"]
+        ledger.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_short_first_catch_up_goes_batch_by_batch(kind):
+    with fresh_store(kind) as store:
+        ledger = open_ledger(store)
+        load_case(ledger)
+        views = CountingViews()
+        with Follower(store, views, ledger=ledger) as follower:
+            follower.catch_up()
+        assert views.replays == 0
+        ledger.close()
