@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -51,6 +52,8 @@ FIGURE_COLUMNS = (
     "high", "value", "value_source_id", "status", "grade", "stated_at", "stated_by", "updated_at",
 )
 _R_FROM, _R_TO = 2, 3  # recorded_from / recorded_to, in version rows
+_VERSION_KEY = itemgetter(0, 2, 1)  # the primary key of figure_versions, in a version row
+_CLAIM_KEY = itemgetter(0, 1, 3, 2)  # and of claim_versions, in a claim row
 _C_FROM, _C_TO = 3, 4  # and in claim rows
 
 
@@ -254,7 +257,7 @@ class FigureBatch:
         db, c = self.db, self.cursor
         new = [s.row for s in self.state.values() if s.new]
         changed = [s.row for s in self.state.values() if not s.new and s.open_version is not None]
-        db.run_many(c, _INSERT_FIGURE, [[r[k] for k in FIGURE_COLUMNS] for r in new])
+        db.run_many(c, _INSERT_FIGURE, sorted([[r[k] for k in FIGURE_COLUMNS] for r in new]))
         db.run_many(c, "INSERT INTO {figure_dimensions} (figure_id, dimension) VALUES (?, ?)",
                     [(r["figure_id"], d) for r in new for d in (r["dims"].split(",") if r["dims"] else ())])
         db.run_many(c, _UPDATE_FIGURE, [
@@ -262,8 +265,9 @@ class FigureBatch:
              r["grade"], r["updated_at"], r["figure_id"]) for r in changed])
         db.run_many(c, "UPDATE {figure_versions} SET recorded_to = ? WHERE figure_id = ? AND recorded_from = ?"
                        " AND version = ?", self.version_closes)
-        db.run_many(c, _INSERT_VERSION, self.versions)
+        # In key order: each B-tree page is then visited once per batch, not once per row.
+        db.run_many(c, _INSERT_VERSION, sorted(self.versions, key=_VERSION_KEY))
         db.run_many(c, "UPDATE {claim_versions} SET recorded_to = ? WHERE figure_id = ? AND source_id = ?"
                        " AND recorded_from = ? AND figure_version = ?", self.claim_closes)
-        db.run_many(c, _INSERT_CLAIM, self.new_claims)
+        db.run_many(c, _INSERT_CLAIM, sorted(self.new_claims, key=_CLAIM_KEY))
         return self.touched

@@ -43,7 +43,8 @@ def rebuild(
     """
     projection = Views(name)
     install(store, projection)
-    follower = Follower(store, projection, ledger=ledger, batch_size=batch_size)
+    # Already reset as a replay just below: the follower need not look at doing so itself.
+    follower = Follower(store, projection, ledger=ledger, batch_size=batch_size, replay_from=None)
     try:
         with follower.db.transaction(commit=True) as cursor:
             reset(follower.db, cursor, projection, replay=True)
