@@ -33,7 +33,7 @@ OPEN = 2**63 - 1
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _TABLE_REF = re.compile(r"\{([a-z_]+)\}")
 #: ``INSERT INTO {table} (columns) VALUES (?, ...)`` and nothing more (no ON CONFLICT, no RETURNING).
-_PLAIN_INSERT = re.compile(r"^INSERT INTO \{([a-z_]+)\} \(([a-z_, ]+)\) VALUES \(\?(?:, \?)*\)$")
+_PLAIN_INSERT = re.compile(r"^INSERT INTO \{([a-z_]+)\} \(([a-z0-9_, ]+)\) VALUES \(\?(?:, \?)*\)$")
 #: From this many rows on, PostgreSQL gets a plain INSERT as COPY (below it, a round trip either way).
 _COPY_FROM = 20
 
