@@ -32,6 +32,10 @@ OPEN = 2**63 - 1
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _TABLE_REF = re.compile(r"\{([a-z_]+)\}")
+#: ``INSERT INTO {table} (columns) VALUES (?, ...)`` and nothing more (no ON CONFLICT, no RETURNING).
+_PLAIN_INSERT = re.compile(r"^INSERT INTO \{([a-z_]+)\} \(([a-z0-9_, ]+)\) VALUES \(\?(?:, \?)*\)$")
+#: From this many rows on, PostgreSQL gets a plain INSERT as COPY (below it, a round trip either way).
+_COPY_FROM = 20
 
 
 def check_name(name: str) -> str:
@@ -143,8 +147,28 @@ class Db:
         cursor.execute(self.sql(text), tuple(params))
 
     def run_many(self, cursor: Any, text: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            cursor.executemany(self.sql(text), [tuple(r) for r in rows])
+        if not rows:
+            return
+        if self.kind == "postgres" and len(rows) >= _COPY_FROM:
+            copy = self._copy_statement(text)
+            if copy is not None:
+                # A plain INSERT of many rows: COPY streams them in one statement, where even a
+                # pipelined executemany binds and executes each row apart (5-10x slower).
+                with cursor.copy(copy) as stream:
+                    write = stream.write_row
+                    for row in rows:
+                        write(row)
+                return
+        # Lists and tuples alike: both drivers take any sequence of sequences as it is.
+        cursor.executemany(self.sql(text), rows)
+
+    def _copy_statement(self, text: str) -> str | None:
+        key = "COPY " + text
+        if key not in self._statements:
+            match = _PLAIN_INSERT.match(text)
+            self._statements[key] = None if match is None else (  # type: ignore[assignment]
+                f"COPY {self.table(match.group(1))} ({match.group(2)}) FROM STDIN")
+        return self._statements[key]
 
     def all(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor.execute(self.sql(text), tuple(params))
@@ -171,7 +195,10 @@ def _tune_sqlite(pool: Any) -> None:
     ``synchronous=NORMAL`` in WAL mode keeps every commit atomic and the file consistent; a
     power cut may lose the last few commits, views and tracking together, which the
     follower then simply applies again. The ledger's own connections keep FULL. A larger
-    page cache keeps the views' indexes in memory across batches.
+    page cache keeps the views' indexes in memory across batches. A view batch dirties pages
+    of many indexes at once, so the default checkpoint (every 1,000 WAL pages, with an
+    fsync) ran every batch or two and was the largest cost of committing one; at 8,192 pages
+    (32 MB of WAL) it runs about ten times less often.
     """
     create = pool._create_connection
 
@@ -180,6 +207,7 @@ def _tune_sqlite(pool: Any) -> None:
         cursor = connection._sqlite_conn.cursor()
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA wal_autocheckpoint=8192")
         return connection
 
     pool._create_connection = create_tuned

@@ -22,7 +22,9 @@ Any projection can be followed: an object with ``name``, ``topics`` (the topics 
 decoded and applied; None for every event), ``create``/``drop`` (its DDL) and
 ``apply(db, cursor, notification, event)`` (or ``apply_batch(db, cursor, [(notification,
 event), ...])``, to work a whole batch out at once). Notifications of other topics are not decoded,
-but are tracked all the same, so the position always says how far the log has been read.
+but are tracked all the same, so the position always says how far the log has been read. The
+events are the library's domain events, unless the projection has ``decoder(mapper)``: a
+function from a notification to whatever its ``apply`` takes (the views' is decoding.py).
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ from projections.db import Db
 log = logging.getLogger(__name__)
 
 UPSTREAM = Ledger.name
-BATCH_SIZE = 500
+BATCH_SIZE = 5_000
+#: A first catch-up (nothing applied yet) of a log at least this long is made as a replay (see
+#: ``Follower.catch_up``); shorter ones apply batch by batch, as later catch-ups always do.
+REPLAY_FROM = 10_000
 
 
 class Projection(Protocol):
@@ -67,15 +72,42 @@ def install(store: Store, projection: Projection) -> None:
         with db.transaction(commit=True) as cursor:
             projection.create(db, cursor)
             _ensure_position(db, cursor)
+        _finish_replay(db, projection)
     finally:
         db.close()
+
+
+def _finish_replay(db: Db, projection: Projection) -> bool:
+    pending = getattr(projection, "replay_pending", None)
+    if pending is None:
+        return False
+    # Looked at in a read-only transaction first: most of the time there is nothing to do.
+    with db.transaction(commit=False) as cursor:
+        if not pending(db, cursor):
+            return False
+    with db.transaction(commit=True) as cursor:
+        # Write-locked first (as a batch is), then looked at again: two followers finishing at
+        # once would otherwise both do the work.
+        _lock_position(db, cursor)
+        if not pending(db, cursor):
+            return False
+        projection.finish_replay(db, cursor)  # type: ignore[attr-defined]
+    return True
+
+
+def _lock_position(db: Db, cursor: Any) -> None:
+    # The no-op UPDATE is a write: it takes SQLite's write lock (waiting its busy timeout)
+    # before this transaction reads anything, and PostgreSQL's row lock on the position.
+    db.run(cursor, "UPDATE {tracking} SET notification_id = notification_id WHERE application_name = ?",
+           (UPSTREAM,))
 
 
 def reset(db: Db, cursor: Any, projection: Projection, *, replay: bool = False) -> None:
     """Empty a projection and put its position back before the first event (same transaction).
 
     With ``replay``, a projection that has ``create_for_replay`` is made with it (e.g. without
-    indexes only its readers need); it then expects ``finish_replay`` once caught up.
+    indexes only its readers need, its sums left for the end); the first follower to catch up
+    afterwards calls its ``finish_replay`` (see ``Follower.finish_replay``).
     """
     projection.drop(db, cursor)
     if replay and hasattr(projection, "create_for_replay"):
@@ -102,7 +134,7 @@ class Follower:
 
     def __init__(
         self, store: Store, projection: Projection, *, ledger: Ledger | None = None,
-        batch_size: int = BATCH_SIZE, pool_size: int = 2,
+        batch_size: int = BATCH_SIZE, pool_size: int = 2, replay_from: int | None = REPLAY_FROM,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -116,7 +148,11 @@ class Follower:
 
             ledger = open_ledger(store)
         self.ledger = ledger
+        make = getattr(projection, "decoder", None)
+        self._decode = ledger.mapper.to_domain_event if make is None else make(ledger.mapper)
         self.last_error: BaseException | None = None
+        self._replay_checked = False
+        self.replay_from = replay_from
 
     # ---- where it stands ---------------------------------------------------------------
 
@@ -144,13 +180,9 @@ class Follower:
         if not notifications:
             return 0, False, start
         topics = self.projection.topics
-        mapper = self.ledger.mapper
+        decode = self._decode
         # Decoded before the transaction opens, so the write lock is held for SQL only.
-        work = [
-            (n, mapper.to_domain_event(n))
-            for n in notifications
-            if topics is None or n.topic in topics
-        ]
+        work = [(n, decode(n)) for n in notifications if topics is None or n.topic in topics]
         db = self.db
         try:
             with db.transaction(commit=True) as cursor:
@@ -166,11 +198,8 @@ class Follower:
         return len(notifications), False, notifications[-1].id
 
     def _claim(self, cursor: Any, start: int) -> None:
-        # The no-op UPDATE is a write: it takes SQLite's write lock (waiting its busy timeout)
-        # before this transaction reads anything, and PostgreSQL's row lock on the position.
         db = self.db
-        db.run(cursor, "UPDATE {tracking} SET notification_id = notification_id WHERE application_name = ?",
-               (UPSTREAM,))
+        _lock_position(db, cursor)
         row = db.one(cursor, "SELECT notification_id FROM {tracking} WHERE application_name = ?", (UPSTREAM,))
         if row is None:
             raise RuntimeError(
@@ -189,17 +218,50 @@ class Follower:
         ``stop_event``, when set, ends the loop after the batch in hand (a long backlog need
         not be drained before a worker can shut down).
         """
+        self._replay_first_catch_up()
         total = 0
         while stop_event is None or not stop_event.is_set():
             count, moved, position = self._step()
             if moved:
                 continue
             if count == 0:
+                if total or not self._replay_checked:
+                    self.finish_replay()
                 break
             total += count
             if on_batch is not None:
                 on_batch(position, count)
         return total
+
+    def _replay_first_catch_up(self) -> None:
+        """Views that have applied nothing yet, facing a long log, are made as a replay.
+
+        Nothing applied means nothing to keep: they can be made as a rebuild makes them
+        (``create_for_replay``: indexes and sums left for the end, done once when caught up)
+        instead of keeping every index and sum up batch by batch from an empty start.
+        """
+        if self.replay_from is None or self._replay_checked or not hasattr(self.projection, "create_for_replay"):
+            return
+        if self.position() != 0 or (self.ledger.recorder.max_notification_id() or 0) < self.replay_from:
+            return
+        db = self.db
+        with db.transaction(commit=True) as cursor:
+            _lock_position(db, cursor)
+            # Looked at again under the lock: another follower may have started meanwhile.
+            if db.one(cursor, "SELECT notification_id FROM {tracking} WHERE application_name = ?",
+                      (UPSTREAM,)) == (0,):
+                reset(db, cursor, self.projection, replay=True)
+
+    def finish_replay(self) -> bool:
+        """Once caught up, finish a replay left pending (by this or any follower); True if it did.
+
+        A projection made with ``create_for_replay`` may leave work for the end (indexes, sums);
+        whichever follower catches up first does it, so a rebuild interrupted after its last
+        batch is finished by the next catch-up. Looked for after a catch-up that applied
+        something, and on a follower's first; the schema step (``install``) looks too.
+        """
+        self._replay_checked = True
+        return _finish_replay(self.db, self.projection)
 
     def run_forever(self, poll_interval: float = 0.5, stop_event: threading.Event | None = None) -> None:
         """Follow until ``stop_event`` is set (for a background thread). Errors are logged and retried."""

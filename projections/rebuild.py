@@ -28,7 +28,7 @@ from projections.views import Views
 
 #: Larger than a live follower's batches: a replay writes the same index pages less often per
 #: event when each transaction holds more (SQLite writes whole pages to its WAL at every commit).
-REBUILD_BATCH = 5_000
+REBUILD_BATCH = 20_000
 
 
 def rebuild(
@@ -43,7 +43,8 @@ def rebuild(
     """
     projection = Views(name)
     install(store, projection)
-    follower = Follower(store, projection, ledger=ledger, batch_size=batch_size)
+    # Already reset as a replay just below: the follower need not look at doing so itself.
+    follower = Follower(store, projection, ledger=ledger, batch_size=batch_size, replay_from=None)
     try:
         with follower.db.transaction(commit=True) as cursor:
             reset(follower.db, cursor, projection, replay=True)
@@ -57,11 +58,9 @@ def rebuild(
                     bar.total = position
                 bar.update(position - bar.n)
 
+            # The catch-up ends with the replay's deferred work (Views.finish_replay: the read
+            # indexes, the running tallies): the views are not whole for their readers before.
             events = follower.catch_up(on_batch=advance)
-        # Part of the replay: the views are not whole for their readers until this is done. If
-        # a rebuild stops before it, the next schema step (create_tables) makes the indexes.
-        with follower.db.transaction(commit=True) as cursor:
-            projection.finish_replay(follower.db, cursor)
         seconds = time.perf_counter() - started
         result = digest_db(follower.db)
         return {"name": name, "position": result["position"], "events": events, "seconds": seconds,

@@ -16,7 +16,6 @@ from typing import Any
 
 from projections.db import OPEN, Db
 from projections.figures import canonical
-from projections.times import micros
 
 
 class RecordBatch:
@@ -58,21 +57,21 @@ class RecordBatch:
     # ---- sources -----------------------------------------------------------------------------
 
     def source_registered(self, e: Any) -> None:
-        t = micros(e.timestamp)
+        t = e.t
         self._put("INSERT INTO {sources} (source_id, name, name_en, kind, url, language, protected, version,"
                   " registered_at, registered_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  (str(e.originator_id), e.name, e.name_en, e.kind, e.url, e.language, int(bool(e.protected)),
+                  (e.originator_id, e.name, e.name_en, e.kind, e.url, e.language, int(bool(e.protected)),
                    e.originator_version, t, e.actor, t))
 
     def protection_changed(self, e: Any) -> None:
         self._put("UPDATE {sources} SET protected = ?, version = ?, updated_at = ? WHERE source_id = ?",
-                  (int(bool(e.protected)), e.originator_version, micros(e.timestamp), str(e.originator_id)))
+                  (int(bool(e.protected)), e.originator_version, e.t, e.originator_id))
 
     # ---- incidents ---------------------------------------------------------------------------
 
     def incident_recorded(self, e: Any) -> None:
-        iid = str(e.originator_id)
-        t = micros(e.timestamp)
+        iid = e.originator_id
+        t = e.t
         self._put("INSERT INTO {incidents} (incident_id, title, title_en, description, places, valid_from, valid_to,"
                   " version, recorded_at, recorded_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   (iid, e.title, e.title_en, e.description, canonical(list(e.places)), e.valid_from, e.valid_to,
@@ -91,21 +90,21 @@ class RecordBatch:
         self.incidents[iid] = (e.originator_version, t)
 
     def period_revised(self, e: Any) -> None:
-        iid = str(e.originator_id)
+        iid = e.originator_id
         known = self.incidents.get(iid)
         if known is None:
             known = self.db.one(self.cursor, "SELECT version, updated_at FROM {incidents} WHERE incident_id = ?", (iid,))
             if known is None:
                 raise LookupError(f"incident {iid}: revised before it was recorded")
         previous, since = known
-        t = max(micros(e.timestamp), since)
+        t = max(e.t, since)
         self._put("UPDATE {incidents} SET valid_from = ?, valid_to = ?, version = ?, updated_at = ?"
                   " WHERE incident_id = ?", (e.valid_from, e.valid_to, e.originator_version, t, iid))
         self._put("UPDATE {incident_versions} SET recorded_to = ? WHERE incident_id = ? AND version = ?",
                   (t, iid, previous))
         self._put("INSERT INTO {incident_versions} (incident_id, version, recorded_from, recorded_to, recorded_at,"
                   " actor, kind, reason, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  (iid, e.originator_version, t, OPEN, micros(e.timestamp), e.actor, "period_revised", e.reason,
+                  (iid, e.originator_version, t, OPEN, e.t, e.actor, "period_revised", e.reason,
                    e.valid_from, e.valid_to))
         self.incidents[iid] = (e.originator_version, t)
 
@@ -115,13 +114,13 @@ class RecordBatch:
         self._put("INSERT INTO {reports} (report_id, source_id, title, title_en, language, published_on, url,"
                   " reference, period_from, period_to, places, figure_ids, filed_at, filed_by)"
                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  (str(e.originator_id), e.source_id, e.title, e.title_en, e.language, e.published_on, e.url,
+                  (e.originator_id, e.source_id, e.title, e.title_en, e.language, e.published_on, e.url,
                    e.reference, e.period_from, e.period_to, canonical(list(e.places)), canonical(list(e.figure_ids)),
-                   micros(e.timestamp), e.actor))
+                   e.t, e.actor))
 
     def cited(self, e: Any) -> None:
-        cid = str(e.originator_id)
-        t = micros(e.timestamp)
+        cid = e.originator_id
+        t = e.t
         self._put("INSERT INTO {citations} (citation_id, target_kind, target_id, source_id, url, quote, quote_en,"
                   " page, accessed_on, sha256, cited_at, cited_by, withdrawn, withdrawn_at, withdrawn_by,"
                   " withdrawn_reason, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -130,7 +129,7 @@ class RecordBatch:
         self.cited_at[cid] = t
 
     def withdrawn(self, e: Any) -> None:
-        cid = str(e.originator_id)
+        cid = e.originator_id
         cited_at = self.cited_at.get(cid)
         if cited_at is None:
             row = self.db.one(self.cursor, "SELECT cited_at FROM {citations} WHERE citation_id = ?", (cid,))
@@ -139,4 +138,4 @@ class RecordBatch:
             cited_at = row[0]
         self._put("UPDATE {citations} SET withdrawn = 1, withdrawn_at = ?, withdrawn_by = ?, withdrawn_reason = ?,"
                   " version = ? WHERE citation_id = ?",
-                  (max(micros(e.timestamp), cited_at), e.actor, e.reason, e.originator_version, cid))
+                  (max(e.t, cited_at), e.actor, e.reason, e.originator_version, cid))

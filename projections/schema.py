@@ -63,12 +63,14 @@ TABLES: tuple[Table, ...] = (
               " valid_from valid_to"),
         ("incident_id", "version"),
         (("live", ("incident_id", "recorded_to", "recorded_from")),),
+        ("live",),
     ),
     Table(
         "incident_places",
         _cols("incident_id place place_key"),
         ("incident_id", "place"),
         (("by_place", ("place_key", "incident_id")),),
+        ("by_place",),
     ),
     Table(
         "reports",
@@ -76,6 +78,7 @@ TABLES: tuple[Table, ...] = (
               " places figure_ids filed_at:int filed_by"),
         ("report_id",),
         (("by_source", ("source_id", "report_id")),),
+        ("by_source",),
     ),
     # A citation is live from cited_at until withdrawn_at (OPEN while it stands).
     Table(
@@ -84,6 +87,7 @@ TABLES: tuple[Table, ...] = (
               " cited_at:int cited_by withdrawn:flag withdrawn_at:int withdrawn_by withdrawn_reason version:int"),
         ("citation_id",),
         (("by_target", ("target_id", "cited_at")),),
+        ("by_target",),
     ),
     # Current state of each figure: what the next event is applied to.
     Table(
@@ -92,12 +96,14 @@ TABLES: tuple[Table, ...] = (
               " low:int high:int value value_source_id status grade stated_at:int stated_by updated_at:int"),
         ("figure_id",),
         (("by_metric", ("metric", "incident_id")), ("by_incident", ("incident_id", "metric"))),
+        ("by_metric",),  # by_incident is what running.py reads a batch's incidents by
     ),
     Table(
         "figure_dimensions",
         _cols("figure_id dimension"),
         ("figure_id", "dimension"),
         (("by_dimension", ("dimension", "figure_id")),),
+        ("by_dimension",),
     ),
     # Every state a figure has been in. recorded_at is the event's own timestamp; recorded_from
     # is the same unless the clock went backwards between two events of the figure (then it is

@@ -25,7 +25,8 @@ from ledger.figure import Figure
 from ledger.incident import Incident
 from ledger.report import Report
 from ledger.source import Source
-from projections import running
+from projections import decoding, running
+from projections.decoding import Event
 from projections.db import Db, check_name
 from projections.figures import FigureBatch
 from projections.records import RecordBatch
@@ -49,6 +50,8 @@ _FIGURES: dict[str, str] = {
     get_topic(Figure.Regraded): "regraded",
 }
 _STATED = get_topic(Figure.Stated)
+#: Holds a row while a replay is under way (see create_for_replay); not a view, not in the digest.
+_CREATE_REPLAY = "CREATE TABLE IF NOT EXISTS {replay} (deferred INTEGER)"
 
 
 class Views:
@@ -58,30 +61,45 @@ class Views:
         self.name = check_name(name)
 
     def create(self, db: Db, cursor: Any) -> None:
-        for statement in create_statements(db):
-            cursor.execute(statement)
+        for statement in [*create_statements(db), _CREATE_REPLAY]:
+            cursor.execute(db.sql(statement))
 
     def create_for_replay(self, db: Db, cursor: Any) -> None:
         # A replay writes every version row once: building the read-only indexes afterwards, in
-        # one sorted pass, costs far less than keeping them up row by row.
-        for statement in create_statements(db, read_indexes=False):
-            cursor.execute(statement)
+        # one sorted pass, costs far less than keeping them up row by row. The running tallies
+        # are likewise left until the end and worked out once (running.recompute): the mark
+        # row says so to every batch, whichever follower applies it.
+        for statement in [*create_statements(db, read_indexes=False), _CREATE_REPLAY]:
+            cursor.execute(db.sql(statement))
+        db.run(cursor, "INSERT INTO {replay} (deferred) VALUES (1)")
+
+    def replay_pending(self, db: Db, cursor: Any) -> bool:
+        return db.one(cursor, "SELECT deferred FROM {replay}") is not None
 
     def finish_replay(self, db: Db, cursor: Any) -> None:
-        for statement in [*create_statements(db), *analyze_statements(db)]:
+        for statement in create_statements(db):
+            cursor.execute(statement)
+        running.recompute(db, cursor)
+        db.run(cursor, "DELETE FROM {replay}")
+        for statement in analyze_statements(db):
             cursor.execute(statement)
 
     def drop(self, db: Db, cursor: Any) -> None:
-        for statement in drop_statements(db):
-            cursor.execute(statement)
+        for statement in [*drop_statements(db), "DROP TABLE IF EXISTS {replay}"]:
+            cursor.execute(db.sql(statement))
 
-    def apply(self, db: Db, cursor: Any, notification: Notification, event: Any) -> None:
+    @staticmethod
+    def decoder(mapper: Any) -> Any:
+        # Straight from the stored state to what the views need (decoding.py), not domain events.
+        return decoding.decoder(mapper)
+
+    def apply(self, db: Db, cursor: Any, notification: Notification, event: Event) -> None:
         self.apply_batch(db, cursor, [(notification, event)])
 
-    def apply_batch(self, db: Db, cursor: Any, items: list[tuple[Notification, Any]]) -> None:
+    def apply_batch(self, db: Db, cursor: Any, items: list[tuple[Notification, Event]]) -> None:
         records = RecordBatch(db, cursor)
         figures = FigureBatch(db, cursor)
-        figures.load(str(n.originator_id) for n, _ in items if n.topic in _FIGURES and n.topic != _STATED)
+        figures.load(e.originator_id for n, e in items if n.topic in _FIGURES and n.topic != _STATED)
         for notification, event in items:
             topic = notification.topic
             if topic in _FIGURES:
@@ -90,4 +108,5 @@ class Views:
                 getattr(records, _RECORDS[topic])(event)
         records.write()
         touched = figures.write()
-        running.update(db, cursor, touched, figures.versions)
+        if not self.replay_pending(db, cursor):
+            running.update(db, cursor, touched, figures.versions)
