@@ -22,7 +22,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from api import problems
-from api.deps import reject_unknown_query
+from api.answers import Answers
+from api.deps import KeyChecks, reject_unknown_query
 from api.guard import DEFAULT_MAX_BODY, BodyGuard
 from api.models import Health
 from api.routers import audit, citations, figures, incidents, queries, reports, sources
@@ -98,7 +99,7 @@ def create_app(
             runtime.stop()
 
     app.router.lifespan_context = lifespan
-    app.state.catching_up = threading.Lock()  # one request at a time brings the views up to date
+    app.state.catching_up = threading.Lock()  # one request at a time brings views that lag up to date
     problems.install(app)
     app.add_middleware(BodyGuard, max_body=max_body)
 
@@ -140,10 +141,15 @@ class _Runtime:
         if self.is_open:
             return
         state.ledger = self.given_ledger if self.given_ledger is not None else open_ledger(self.store)
-        state.reader, state.follower = (None, None)
+        state.reader, state.follower, state.standing = (None, None, None)
         state.audit, state.audit_checkpointer = (None, None)
+        state.key_checks, state.answers = KeyChecks(), Answers()
         if self.read_side and self.store is not None:
             state.reader, state.follower = _open_read_side(self.store, state.ledger)
+            if state.reader is not None:
+                from projections.standing import Standing
+
+                state.standing = Standing(state.reader.db, state.ledger.recorder)
             audit.attach(self.app, self.store, ledger=state.ledger)
         self.is_open = True
 
