@@ -22,8 +22,9 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from api import problems
-from api.answers import Answers
-from api.deps import KeyChecks, reject_unknown_query
+from api.answers import AnswerLane, Answers
+from api.deps import KeyChecks, read_log_state, reject_unknown_query
+from api.standing import HeadWatch
 from api.guard import DEFAULT_MAX_BODY, BodyGuard
 from api.models import Health
 from api.routers import audit, citations, figures, incidents, queries, reports, sources
@@ -102,6 +103,7 @@ def create_app(
     app.state.catching_up = threading.Lock()  # one request at a time brings views that lag up to date
     problems.install(app)
     app.add_middleware(BodyGuard, max_body=max_body)
+    app.add_middleware(AnswerLane, state=app.state)  # outermost: a kept answer skips everything else
 
     for module in (sources, incidents, reports, figures, citations, queries, audit):
         app.include_router(module.router)
@@ -144,6 +146,7 @@ class _Runtime:
         state.reader, state.follower, state.standing = (None, None, None)
         state.audit, state.audit_checkpointer = (None, None)
         state.key_checks, state.answers = KeyChecks(), Answers()
+        state.head_watch = HeadWatch(lambda: read_log_state(state))
         if self.read_side and self.store is not None:
             state.reader, state.follower = _open_read_side(self.store, state.ledger)
             if state.reader is not None:

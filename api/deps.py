@@ -72,9 +72,8 @@ class LogState:
     views: int | None
 
 
-def log_state(request: Request) -> LogState:
-    """One cheap statement per request (a plain ``def``: FastAPI runs it in its thread pool)."""
-    state = request.app.state
+def read_log_state(state: Any) -> LogState:
+    """One cheap statement (in a worker thread; see api.standing for how requests share it)."""
     standing = getattr(state, "standing", None)
     if standing is not None:
         try:
@@ -83,6 +82,17 @@ def log_state(request: Request) -> LogState:
         except Exception as error:  # no view tables yet: the query routes then say why themselves
             log.warning("reading the views' position failed: %s", type(error).__name__)
     return LogState(state.ledger.recorder.max_notification_id() or 0, None)
+
+
+#: Where a request's LogState is kept once read (AnswerLane may have read it already).
+LOG_STATE = "ledger.log_state"
+
+
+async def log_state(request: Request) -> LogState:
+    now = request.scope.get(LOG_STATE)
+    if now is None:
+        now = request.scope[LOG_STATE] = await request.app.state.head_watch.current()
+    return now
 
 
 Now = Annotated[LogState, Depends(log_state)]
