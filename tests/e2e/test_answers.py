@@ -90,3 +90,34 @@ def test_figure_ids_are_asked_for(api: Api, world: World) -> None:
     parameters = api.client.get("/openapi.json").json()["paths"]["/tallies/{metric}"]["get"]["parameters"]
     (figure_ids,) = [p for p in parameters if p["name"] == "figure_ids"]
     assert "running tallies" in figure_ids["description"]
+
+
+def test_requests_share_a_read_of_the_head_but_never_one_older_than_themselves() -> None:
+    import asyncio
+    import threading
+
+    from api.standing import HeadWatch
+
+    started = []
+    gate = threading.Event()
+
+    def read() -> int:
+        started.append(len(started) + 1)
+        gate.wait(5)  # the first read is held in flight while more requests arrive
+        return started[-1]
+
+    watch = HeadWatch(read)
+
+    async def scenario() -> tuple[int, list[int]]:
+        first = asyncio.create_task(watch.current())
+        while not started:
+            await asyncio.sleep(0.001)
+        later = [asyncio.create_task(watch.current()) for _ in range(5)]  # arrive during read 1
+        await asyncio.sleep(0.01)
+        gate.set()
+        return await first, list(await asyncio.gather(*later))
+
+    first, later = asyncio.run(scenario())
+    assert first == 1
+    assert later == [2] * 5  # one more read serves all five, and it began after they arrived
+    assert len(started) == 2
