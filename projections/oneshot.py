@@ -20,9 +20,12 @@ def read(db: Db, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]
     statement = db.sql(text)
     if db.kind == "postgres":
         # The library's pool hands out connections in autocommit mode.
-        with db.datastore.get_connection() as conn, conn.cursor() as cursor:
+        from psycopg.rows import tuple_row
+
+        # Plain tuples: a dict row would fold unnamed columns ("?column?") into one.
+        with db.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
             cursor.execute(statement, tuple(params))
-            return [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in cursor.fetchall()]
+            return cursor.fetchall()
     with db.datastore.transaction(commit=False) as cursor:
         cursor.execute(statement, tuple(params))
         return [tuple(row) for row in cursor.fetchall()]

@@ -121,3 +121,14 @@ def test_requests_share_a_read_of_the_head_but_never_one_older_than_themselves()
     assert first == 1
     assert later == [2] * 5  # one more read serves all five, and it began after they arrived
     assert len(started) == 2
+
+
+def test_the_log_head_and_the_views_position_are_read_together(api: Api, world: World) -> None:
+    state = api.client.app.state
+    state.follower.catch_up()
+    head = api.ledger.recorder.max_notification_id()
+    assert state.standing() == (head, head)
+    api.ledger.register_source("officer", name="Another", kind="witness", language="en")
+    assert state.standing() == (api.ledger.recorder.max_notification_id(), head)  # the views are behind now
+    assert api.get(KILLED, "reader").status_code == 200  # and this request brought them up
+    assert state.follower.position() == api.ledger.recorder.max_notification_id()
