@@ -34,7 +34,9 @@ class HeadWatch:
             group.waiting = loop.create_future()
             if not group.reading:
                 group.reading = True
-                loop.create_task(self._serve(group))
+                # Held here: the loop keeps only a weak reference to a task, and a reader task
+                # collected mid-read would leave every later request of this loop waiting.
+                group.task = loop.create_task(self._serve(group))
         return await asyncio.shield(group.waiting)
 
     async def _serve(self, group: _Group) -> None:
@@ -47,12 +49,13 @@ class HeadWatch:
                     future.set_exception(error)
                     future.exception()  # retrieved here too: a group whose requests all went away
         finally:
-            group.reading = False
+            group.reading, group.task = False, None
 
 
 class _Group:
-    __slots__ = ("waiting", "reading")
+    __slots__ = ("waiting", "reading", "task")
 
     def __init__(self) -> None:
         self.waiting: asyncio.Future[Any] | None = None
         self.reading = False
+        self.task: asyncio.Task[None] | None = None
