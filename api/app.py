@@ -214,7 +214,9 @@ def _open_read_side(store: Store, ledger: Ledger) -> tuple[Any, Any]:
     except ImportError as error:
         log.warning("query routes disabled: projections are not available (%s)", error)
         return None, None
-    return Reader(store), Follower(store, Views(), ledger=ledger)
+    # Two connections kept open per worker for the reader (more are opened for bursts and then
+    # closed): most requests share one read of the log head and are answered from memory.
+    return Reader(store, pool_size=2), Follower(store, Views(), ledger=ledger)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
