@@ -32,6 +32,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import LOG_STATE, LogState, Principal
 
+#: Set on a request whose views had reached the log's head: only then is its answer kept.
+VIEWS_CURRENT = "ledger.views_current"
 CACHE_HEADERS = {"Vary": "Authorization", "Cache-Control": "private, no-cache"}
 ETAG_HELP = ('The log position the answer reflects (with what the caller may see), e.g. `"1042"`:'
              " send it back in If-None-Match to get 304 while nothing new was recorded.")
@@ -85,7 +87,8 @@ async def answer(request: Request, now: LogState, caller: Principal, model: type
     body = answers.get(now.head, key)
     if body is None:
         body = await run_in_threadpool(_render, model, compute)
-        answers.put(now.head, key, body)
+        if request.scope.get(VIEWS_CURRENT):
+            answers.put(now.head, key, body)
     return Response(content=body, media_type="application/json", headers=headers)
 
 

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BeforeValidator
 
-from api.answers import ETAG_HELP, answer
+from api.answers import ETAG_HELP, VIEWS_CURRENT, answer
 from api.deps import Caller, IfNoneMatch, LedgerDep, Now
 from api.models import Dimension, Metric
 from api.problems import ApiProblem, Problem, responses
@@ -53,19 +53,23 @@ async def _reader(request: Request, now: Now) -> Any:
     state = request.app.state
     if state.reader is None:
         raise ApiProblem(503, "the read model is not set up on this server", title="Service unavailable")
-    if state.follower is not None and (now.views is None or now.views < now.head):
-        await run_in_threadpool(_catch_up, state, now.head)
+    current = now.views is not None and now.views >= now.head
+    if state.follower is not None and not current:
+        current = await run_in_threadpool(_catch_up, state, now.head)
+    request.scope[VIEWS_CURRENT] = current  # a stale answer is given, never kept (api.answers)
     return state.reader
 
 
-def _catch_up(state: Any, head: int) -> None:
-    """Bring the views to ``head`` at least. Only requests that found them behind come here."""
+def _catch_up(state: Any, head: int) -> bool:
+    """Bring the views to ``head`` at least; whether they got there. Only requests that found them behind come here."""
     try:
         with state.catching_up:  # the others wait for it, then find it done: one cheap read
             if state.follower.position() < head:
                 state.follower.catch_up()
+            return state.follower.position() >= head
     except Exception as error:  # stale but available beats unavailable; the log says why
         log.warning("projection catch-up failed before a query: %s", type(error).__name__)
+        return False
 
 
 Reader = Annotated[Any, Depends(_reader)]

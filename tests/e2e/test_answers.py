@@ -132,3 +132,20 @@ def test_the_log_head_and_the_views_position_are_read_together(api: Api, world: 
     assert state.standing() == (api.ledger.recorder.max_notification_id(), head)  # the views are behind now
     assert api.get(KILLED, "reader").status_code == 200  # and this request brought them up
     assert state.follower.position() == api.ledger.recorder.max_notification_id()
+
+
+def test_an_answer_from_views_that_could_not_catch_up_is_given_but_not_kept(api: Api, world: World,
+                                                                            monkeypatch: Any) -> None:
+    state = api.client.app.state
+    assert api.get(KILLED, "reader").json()["sum"]["low"] == 108
+    api.ledger.correct_figure("officer", world.figure, value={"qualifier": "exact", "number": 150},
+                              reason="recount", expected_version=2)
+
+    def broken(**_: Any) -> int:
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(state.follower, "catch_up", broken)
+    stale = api.get(KILLED, "reader")
+    assert stale.status_code == 200 and stale.json()["sum"]["low"] == 108  # stale but available
+    monkeypatch.undo()
+    assert api.get(KILLED, "reader").json()["sum"]["low"] == 150  # not the stale bytes: they were not kept
