@@ -22,7 +22,9 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from api import problems
-from api.deps import reject_unknown_query
+from api.answers import AnswerLane, Answers
+from api.deps import KeyChecks, read_log_state, reject_unknown_query
+from api.standing import HeadWatch
 from api.guard import DEFAULT_MAX_BODY, BodyGuard
 from api.models import Health
 from api.routers import audit, citations, figures, incidents, queries, reports, sources
@@ -98,9 +100,10 @@ def create_app(
             runtime.stop()
 
     app.router.lifespan_context = lifespan
-    app.state.catching_up = threading.Lock()  # one request at a time brings the views up to date
+    app.state.catching_up = threading.Lock()  # one request at a time brings views that lag up to date
     problems.install(app)
     app.add_middleware(BodyGuard, max_body=max_body)
+    app.add_middleware(AnswerLane, state=app.state)  # outermost: a kept answer skips everything else
 
     for module in (sources, incidents, reports, figures, citations, queries, audit):
         app.include_router(module.router)
@@ -140,10 +143,16 @@ class _Runtime:
         if self.is_open:
             return
         state.ledger = self.given_ledger if self.given_ledger is not None else open_ledger(self.store)
-        state.reader, state.follower = (None, None)
+        state.reader, state.follower, state.standing = (None, None, None)
         state.audit, state.audit_checkpointer = (None, None)
+        state.key_checks, state.answers = KeyChecks(), Answers()
+        state.head_watch = HeadWatch(lambda: read_log_state(state))
         if self.read_side and self.store is not None:
             state.reader, state.follower = _open_read_side(self.store, state.ledger)
+            if state.reader is not None:
+                from projections.standing import Standing
+
+                state.standing = Standing(state.reader.db, state.ledger.recorder)
             audit.attach(self.app, self.store, ledger=state.ledger)
         self.is_open = True
 
@@ -205,7 +214,9 @@ def _open_read_side(store: Store, ledger: Ledger) -> tuple[Any, Any]:
     except ImportError as error:
         log.warning("query routes disabled: projections are not available (%s)", error)
         return None, None
-    return Reader(store), Follower(store, Views(), ledger=ledger)
+    # Two connections kept open per worker for the reader (more are opened for bursts and then
+    # closed): most requests share one read of the log head and are answered from memory.
+    return Reader(store, pool_size=2), Follower(store, Views(), ledger=ledger)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Dependencies every route shares: who is calling, in which role, and the request's preconditions.
 
 * ``Authorization: Bearer ilk_...`` is checked against the ledger (one lookup of the key's
-  hash; a revoked key stops working at once). No key, or an unknown or revoked one: 401.
+  hash), and the answer kept only while the log's head stays put: a revoked key stops
+  working at once, whichever process revoked it (KeyChecks). No key, or an unknown or revoked one: 401.
   A role that may not use the route: 403.
 * ``If-Match: "<version>"`` names the version of the record the caller read (its ETag).
 * ``Idempotency-Key: <key>`` makes a POST safe to retry: it is the ledger's request key.
@@ -9,18 +10,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem, from_ledger_error, invalid
+from ledger.access import key_hash
 from ledger.application import Ledger
 from ledger.errors import LedgerError, NotFound
 
 T = TypeVar("T")
+
+log = logging.getLogger("api")
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -47,24 +53,100 @@ def get_ledger(request: Request) -> Ledger:
     return request.app.state.ledger
 
 
-LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+async def _ledger(request: Request) -> Ledger:
+    return request.app.state.ledger
 
 
-def principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+LedgerDep = Annotated[Ledger, Depends(_ledger)]
+
+
+# ---- where the log stands -------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class LogState:
+    """The log's head (last notification id) when the request was taken up, and how far the
+    views had got then (None on a server without them). Everything answered before this
+    request was recorded at or below ``head``."""
+
+    head: int
+    views: int | None
+
+
+def read_log_state(state: Any) -> LogState:
+    """One cheap statement (in a worker thread; see api.standing for how requests share it)."""
+    standing = getattr(state, "standing", None)
+    if standing is not None:
+        try:
+            head, views = standing()
+            return LogState(head, views)
+        except Exception as error:  # no view tables yet: the query routes then say why themselves
+            log.warning("reading the views' position failed: %s", type(error).__name__)
+    return LogState(state.ledger.recorder.max_notification_id() or 0, None)
+
+
+#: Where a request's LogState is kept once read (AnswerLane may have read it already).
+LOG_STATE = "ledger.log_state"
+
+
+async def log_state(request: Request) -> LogState:
+    now = request.scope.get(LOG_STATE)
+    if now is None:
+        now = request.scope[LOG_STATE] = await request.app.state.head_watch.current()
+    return now
+
+
+Now = Annotated[LogState, Depends(log_state)]
+
+
+class KeyChecks:
+    """Callers whose key was found live, valid while the log's head stays where it was read.
+
+    Revoking a key is an event: it moves the head, whichever process records it (the CLI
+    included), and the next request reads the new head before anything else, so the cache
+    is dropped and the key checked again. A key is never let in on a head older than the
+    one its request read.
+    """
+
+    MAX = 4096
+
+    def __init__(self) -> None:
+        self._head = -1
+        self._callers: dict[str, Principal] = {}
+
+    def get(self, head: int, key: str) -> Principal | None:
+        if head != self._head:
+            return None
+        return self._callers.get(key_hash(key))
+
+    def put(self, head: int, key: str, caller: Principal) -> None:
+        if head > self._head:
+            self._callers, self._head = {}, head
+        if head == self._head and len(self._callers) < self.MAX:
+            self._callers[key_hash(key)] = caller
+
+
+async def principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)], now: Now,
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise ApiProblem(401, "send your access key as `Authorization: Bearer ilk_...`",
                          headers={"WWW-Authenticate": 'Bearer realm="ledger"'})
-    access = get_ledger(request).authenticate(credentials.credentials)
+    key = credentials.credentials
+    checks: KeyChecks = request.app.state.key_checks
+    caller = checks.get(now.head, key)
+    if caller is not None:
+        return caller
+    access = await run_in_threadpool(get_ledger(request).authenticate, key)
     if access is None:
         raise ApiProblem(401, "the access key is not known or was revoked",
                          headers={"WWW-Authenticate": 'Bearer realm="ledger", error="invalid_token"'})
-    return Principal(key_id=str(access.id), owner=access.owner, role=access.role)
+    caller = Principal(key_id=str(access.id), owner=access.owner, role=access.role)
+    checks.put(now.head, key, caller)
+    return caller
 
 
-def require(*roles: str) -> Callable[[Principal], Principal]:
-    def guard(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+def require(*roles: str) -> Callable[[Principal], Any]:
+    async def guard(caller: Annotated[Principal, Depends(principal)]) -> Principal:
         if caller.role not in roles:
             raise ApiProblem(403, f"a {caller.role} key may not do this; it needs the {' or '.join(roles)} role")
         return caller
@@ -84,7 +166,7 @@ def _declared_query(dependant: Any) -> set[str]:
     return names
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """422 for a query parameter the route does not take: a misspelt filter (``valid_form=``)
     must not silently widen a tally."""
     route = request.scope.get("route")

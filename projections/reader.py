@@ -36,7 +36,7 @@ import orjson
 from ledger import vocabulary
 from ledger.errors import InvalidInput, NotFound
 from ledger.store import Store
-from projections import checks, history, tallies
+from projections import checks, history, oneshot, tallies
 from projections.db import OPEN, Db
 from projections.figures import canonical
 from projections.follower import UPSTREAM
@@ -66,6 +66,19 @@ _INCIDENT_COLUMNS = (
 )
 
 
+#: The running tally of one (metric, dimension, value) as it stood at t.
+_TOTAL_AT = ("SELECT recorded_to, low, high_sum, unbounded, figures FROM {tally_versions}"
+             " WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from <= ?"
+             " ORDER BY recorded_from DESC LIMIT 1")
+
+
+def _running_total(row: tuple[Any, ...] | None, t: int) -> dict[str, Any]:
+    total = tallies.Sum()
+    if row is not None and row[0] > t and row[4] != 0:
+        total.add_count(row[1], None if row[3] else row[2], row[4])
+    return {"sum": total.as_dict(with_ids=False), "groups": []}
+
+
 class Reader:
     """Queries over projection ``name`` (default: the live views) of ``store``."""
 
@@ -90,7 +103,7 @@ class Reader:
     def tally(
         self, metric: str, *, by: str | None = None, as_of: datetime | None = None,
         valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
-        figure_ids: bool = True, include_protected: bool = False,
+        figure_ids: bool = False, include_protected: bool = False,
     ) -> dict[str, Any]:
         """A metric summed across incidents (see tallies.py for what each incident contributes).
 
@@ -99,15 +112,19 @@ class Reader:
         "groups": [{"value", "low", "high", "kind", "figures", "figure_ids"}]  (by a dimension; else []),
         "from_parts": [{"incident_id", "dimension", "low", "high": None, "figure_ids"}]}``.
 
-        ``figure_ids=False`` leaves out the lists of figure ids (and ``from_parts``); with no
-        window and no place the sums then come from the running tallies (running.py): a few
-        index lookups, now or as of any T, however long the ledger. With the lists, or with a
-        window or place, the figures are read and summed (cost grows with the metric's figures).
+        The lists of figure ids (and ``from_parts``) come only with ``figure_ids=True``. Without
+        them, and with no window and no place, the sums come from the running tallies
+        (running.py): one index lookup per group, now or as of any T, however long the ledger.
+        With the lists, or with a window or place, the figures are read and summed (cost grows
+        with the metric's figures).
         """
         metric, by = _metric(metric), _dimension(by, "by")
         t, (wf, wt), place_key = as_of_micros(_aware(as_of)), _window(valid_from, valid_to), _place(place)
         echo = self._echo(metric, by, as_of, wf, wt, place)
         if not figure_ids and wf is None and wt is None and place_key is None:
+            if by is None:  # one statement: no transaction around it
+                rows = oneshot.read(self.db, _TOTAL_AT, (metric, "", "", t))
+                return {**echo, **_running_total(rows[0] if rows else None, t), "from_parts": None}
             with self.db.snapshot() as c:
                 return {**echo, **self._running_tally(c, t, metric, by), "from_parts": None}
         with self.db.snapshot() as c:
@@ -137,13 +154,7 @@ class Reader:
         total = tallies.Sum()
         groups = []
         for value in values:
-            row = self.db.one(
-                c,
-                "SELECT recorded_to, low, high_sum, unbounded, figures FROM {tally_versions}"
-                " WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from <= ?"
-                " ORDER BY recorded_from DESC LIMIT 1",
-                (metric, dimension, value, t),
-            )
+            row = self.db.one(c, _TOTAL_AT, (metric, dimension, value, t))
             if row is None or row[0] <= t or row[4] == 0:
                 continue
             low, high = row[1], (None if row[3] else row[2])

@@ -1,8 +1,10 @@
 """Queries over the projections: tallies, breakdown checks, spreads, histories, as-of reads, listings.
 
 Every role may ask; the projections withhold protected sources from all but auditors
-(``include_protected``). Before answering, the views are brought up to date with the log
-(one cheap read when nothing is new), so a query sees every command answered before it.
+(``include_protected``). Before answering, the log's head and the views' position are read
+in one statement; only views found behind are brought up to date (one request at a time),
+so a query sees every command answered before it, whichever process answered that. Tallies
+are answered from rendered bytes kept while the head stays put (api/answers.py).
 Times in ``as_of`` are recording time (ISO 8601 with a zone, e.g. 2019-05-01T10:00:00Z);
 ``valid_from``/``valid_to`` are valid time (dates): an incident counts where its period
 overlaps the window.
@@ -17,9 +19,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BeforeValidator
 
-from api.deps import Caller, LedgerDep
+from api.answers import ETAG_HELP, VIEWS_CURRENT, answer
+from api.deps import Caller, IfNoneMatch, LedgerDep, Now
 from api.models import Dimension, Metric
 from api.problems import ApiProblem, Problem, responses
 from api.query_models import (
@@ -45,17 +49,27 @@ log = logging.getLogger("api")
 
 router = APIRouter(tags=["queries"])
 
-def _reader(request: Request) -> Any:
+async def _reader(request: Request, now: Now) -> Any:
     state = request.app.state
     if state.reader is None:
         raise ApiProblem(503, "the read model is not set up on this server", title="Service unavailable")
-    if state.follower is not None:
-        try:
-            with state.catching_up:  # the others wait for it, then find nothing new: one cheap read
-                state.follower.catch_up()
-        except Exception as error:  # stale but available beats unavailable; the log says why
-            log.warning("projection catch-up failed before a query: %s", type(error).__name__)
+    current = now.views is not None and now.views >= now.head
+    if state.follower is not None and not current:
+        current = await run_in_threadpool(_catch_up, state, now.head)
+    request.scope[VIEWS_CURRENT] = current  # a stale answer is given, never kept (api.answers)
     return state.reader
+
+
+def _catch_up(state: Any, head: int) -> bool:
+    """Bring the views to ``head`` at least; whether they got there. Only requests that found them behind come here."""
+    try:
+        with state.catching_up:  # the others wait for it, then find it done: one cheap read
+            if state.follower.position() < head:
+                state.follower.catch_up()
+            return state.follower.position() >= head
+    except Exception as error:  # stale but available beats unavailable; the log says why
+        log.warning("projection catch-up failed before a query: %s", type(error).__name__)
+        return False
 
 
 Reader = Annotated[Any, Depends(_reader)]
@@ -101,21 +115,37 @@ def _errors(*extra: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
-@router.get("/tallies/{metric}", response_model=Tally, responses=_errors(), summary="Tally a metric")
-def tally(metric: Metric, reader: Reader, caller: Caller, by: By = None, as_of: AsOf = None,
-          valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None) -> Any:
+FigureIds = Annotated[bool, Query(description=(
+    "Also list the ids of the figures each sum is made of (and the incidents counted from their parts,"
+    " `from_parts`). Off by default: without it, and without a window or a place, the sums come from the"
+    " running tallies at a constant cost; the lists grow with the ledger."))]
+
+
+def _answered(*errors: int) -> dict[int | str, dict[str, Any]]:
+    headers = {"ETag": {"description": ETAG_HELP, "schema": {"type": "string"}}}
+    return {200: {"headers": headers}, 304: {"description": "Not modified: nothing was recorded since.",
+                                             "headers": headers}, **_errors(*errors)}
+
+
+@router.get("/tallies/{metric}", response_model=Tally, responses=_answered(), summary="Tally a metric")
+async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now, by: By = None,
+                as_of: AsOf = None, valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None,
+                figure_ids: FigureIds = False, if_none_match: IfNoneMatch = None) -> Any:
     """A metric summed across incidents (retracted figures left out), optionally split `by` a dimension."""
-    return reader.tally(_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-                        include_protected=caller.sees_protected)
+    return await answer(request, now, caller, Tally, lambda: reader.tally(
+        _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
+        figure_ids=figure_ids, include_protected=caller.sees_protected), if_none_match)
 
 
-@router.get("/tallies/{metric}/history", response_model=TallyHistory, responses=_errors(),
+@router.get("/tallies/{metric}/history", response_model=TallyHistory, responses=_answered(),
             summary="How a tally moved")
-def tally_history(metric: Metric, reader: Reader, caller: Caller, by: By = None, as_of: AsOf = None,
-                  valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None) -> Any:
+async def tally_history(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now, by: By = None,
+                        as_of: AsOf = None, valid_from: ValidFrom = None, valid_to: ValidTo = None,
+                        place: Place = None, if_none_match: IfNoneMatch = None) -> Any:
     """One point per moment the tally changed, with the figure changes that moved it."""
-    return reader.tally_history(_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to,
-                                place=place, include_protected=caller.sees_protected)
+    return await answer(request, now, caller, TallyHistory, lambda: reader.tally_history(
+        _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
+        include_protected=caller.sees_protected), if_none_match)
 
 
 @router.get("/checks", response_model=list[BreakdownCheck], responses=_errors(), summary="Do the parts add up")

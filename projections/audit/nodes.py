@@ -5,10 +5,11 @@
 transaction, beside the leaves, the audit log rows and the follower's tracking: a batch of
 the log lands in the tree completely or not at all. Proofs and roots read O(log n) rows.
 
-Proofs read O(log n) nodes, but each read is a round trip to PostgreSQL. Which nodes a proof
-reads depends only on (index, size), never on hash values, so ``prefetch_for`` first runs the
-computation against a planner that records the keys, fetches them all in ONE query, and the
-real computation then reads from memory.
+Proofs read O(log n) nodes, but each read would be a round trip to PostgreSQL. Which nodes a
+proof reads depends only on (index, size), never on hash values, so ``nodes_read_by`` first
+runs the computation against a planner that records the keys; ``read_for_proof`` then fetches
+them, the number of leaves stored, the leaf's row and the checkpoints asked for in ONE
+statement (one snapshot, no transaction around it), and the real computation reads from memory.
 
 ``StoredNodeReader`` reads every stored node once, level by level, for the replay check.
 """
@@ -16,10 +17,12 @@ real computation then reads from memory.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ledger.audit.hasher import HASH_SIZE
 from ledger.audit.tree import Node
+from projections import oneshot
 from projections.db import Db
 
 
@@ -40,25 +43,6 @@ class DbNodeStore:
             row = self.db.one(self.cursor, "SELECT MAX(idx) FROM {nodes} WHERE level = 0")
             self._size = 0 if row is None or row[0] is None else int(row[0]) + 1
         return self._size
-
-    def prefetch(self, keys: Iterable[tuple[int, int]]) -> None:
-        """Read these nodes in one query (and keep them for ``get``)."""
-        wanted = sorted(k for k in set(keys) if k not in self._staged and k not in self._cache)
-        for start in range(0, len(wanted), 200):
-            chunk = wanted[start:start + 200]
-            where = " OR ".join(["(level = ? AND idx = ?)"] * len(chunk))
-            params = [v for key in chunk for v in key]
-            self.reads += 1
-            for level, index, node_hash in self.db.all(self.cursor, f"SELECT level, idx, hash FROM {{nodes}} WHERE {where}",
-                                                       params):
-                self._cache[(int(level), int(index))] = bytes(node_hash)
-
-    def prefetch_for(self, *calls: Callable[[Any], Any]) -> None:
-        """Prefetch every node that ``call(store)`` would read, for each call (see the module docstring)."""
-        planner = _Planner(self.size())
-        for call in calls:
-            call(planner)
-        self.prefetch(planner.keys)
 
     def get(self, level: int, index: int) -> bytes:
         found = self._staged.get((level, index)) or self._cache.get((level, index))
@@ -94,6 +78,72 @@ class DbNodeStore:
         pending, self._pending = self._pending, []
         self.db.run_many(self.cursor, "INSERT INTO {nodes} (level, idx, hash) VALUES (?, ?, ?)", pending)
         return len(pending)
+
+
+def nodes_read_by(size: int, *calls: Callable[[Any], Any]) -> set[tuple[int, int]]:
+    """The (level, index) of every node the calls read from a tree of ``size`` leaves."""
+    planner = _Planner(size)
+    for call in calls:
+        call(planner)
+    return planner.keys
+
+
+@dataclass(frozen=True)
+class ProofRead:
+    """What one proof needs, read at one moment."""
+
+    stored: int  # leaves in the stored tree
+    nodes: FetchedNodes
+    leaf: tuple[Any, ...] | None  # (notification_id, originator_id, originator_version)
+    notes: tuple[str | None, ...]  # the checkpoint note of each size asked for, or None
+
+
+class FetchedNodes:
+    """A read-only NodeStore over nodes fetched beforehand."""
+
+    def __init__(self, nodes: dict[tuple[int, int], bytes], stored: int) -> None:
+        self._nodes = nodes
+        self._stored = stored
+
+    def size(self) -> int:
+        return self._stored
+
+    def get(self, level: int, index: int) -> bytes:
+        try:
+            return self._nodes[(level, index)]
+        except KeyError:
+            raise KeyError(f"no perfect node at level {level}, index {index}") from None
+
+
+def read_for_proof(db: Db, keys: Iterable[tuple[int, int]], *, leaf: int = -1,
+                   checkpoints: tuple[int, ...] = ()) -> ProofRead:
+    """The nodes ``keys``, the stored size, leaf ``leaf``'s row and the notes of ``checkpoints``: one statement."""
+    keys = sorted(set(keys))
+    notes = ", ".join(["(SELECT note FROM {checkpoints} WHERE size = ?)"] * len(checkpoints)) or "NULL"
+    meta = ("SELECT -1, (SELECT MAX(idx) FROM {nodes} WHERE level = 0), NULL,"
+            " (SELECT notification_id FROM {leaves} WHERE position = ?),"
+            " (SELECT originator_id FROM {leaves} WHERE position = ?),"
+            " (SELECT originator_version FROM {leaves} WHERE position = ?), " + notes)
+    width = 6 + max(1, len(checkpoints))
+    params: list[Any] = []
+    text = meta
+    if keys:
+        # Point lookups ORed: both planners make them index seeks (a VALUES list made SQLite scan).
+        where = " OR ".join(["(level = ? AND idx = ?)"] * len(keys))
+        blanks = ", NULL" * (width - 3)
+        text = f"SELECT level, idx, hash{blanks} FROM {{nodes}} WHERE {where} UNION ALL {meta}"
+        params = [v for key in keys for v in key]
+    params += [leaf, leaf, leaf, *checkpoints]
+    nodes: dict[tuple[int, int], bytes] = {}
+    stored, leaf_row, found_notes = 0, None, tuple(None for _ in checkpoints)
+    for row in oneshot.read(db, text, params):
+        if row[0] == -1:
+            stored = 0 if row[1] is None else int(row[1]) + 1
+            leaf_row = None if row[3] is None else (row[3], row[4], row[5])
+            found_notes = tuple(row[6:6 + len(checkpoints)])
+        else:
+            nodes[(int(row[0]), int(row[1]))] = bytes(row[2])
+    return ProofRead(stored, FetchedNodes(nodes, stored), leaf_row, found_notes)
 
 
 class _Planner:

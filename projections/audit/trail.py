@@ -29,7 +29,7 @@ from ledger.audit.proof import consistency_proof, inclusion_proof
 from ledger.audit.tree import root_of_size
 from ledger.audit.verify import ProofError, verify_consistency
 from ledger.store import Store
-from projections.audit.nodes import DbNodeStore
+from projections.audit.nodes import DbNodeStore, ProofRead, nodes_read_by, read_for_proof
 from projections.audit.projection import AuditProjection, as_uuid
 from projections.audit.schema import NAME
 from projections.audit.signing import Identity, key_path, read_meta
@@ -175,10 +175,17 @@ class AuditTrail:
         if size > nodes.size():
             raise AuditRequestError(f"{field} {size} is beyond the tree, which has {nodes.size()} leaves", field)
 
-    def _ensure(self, size: int) -> None:
-        """Catch up once if a size beyond the stored tree is asked for (it may just be new)."""
-        if size > self.size():
+    def _read_for_proof(self, size: int, field: str, keys: Any, **wanted: Any) -> ProofRead:
+        """One statement; and once more after catching up if ``size`` is beyond the tree (it may just be new)."""
+        if type(size) is not int or not 0 <= size <= _MAX_INT:
+            raise AuditRequestError(f"{field} must be a non-negative integer", field)
+        found = read_for_proof(self.db, keys(), **wanted)
+        if size > found.stored:
             self.catch_up()
+            found = read_for_proof(self.db, keys(), **wanted)
+        if size > found.stored:
+            raise AuditRequestError(f"{field} {size} is beyond the tree, which has {found.stored} leaves", field)
+        return found
 
     def leaf(self, position: int) -> dict[str, Any]:
         if type(position) is not int or not 0 <= position <= _MAX_INT:
@@ -192,47 +199,45 @@ class AuditTrail:
                 "leaf_hash": b64(bytes(row[4]))}
 
     def inclusion(self, index: int, size: int) -> dict[str, Any]:
-        """PATH(index, D[size]) from the stored nodes, with the leaf and the root it leads to."""
-        self._ensure(size)
-        with self.db.transaction(commit=False) as cursor:
-            nodes = DbNodeStore(self.db, cursor)
-            self._check_size(nodes, size, "size")
-            if type(index) is not int or not 0 <= index < size:
-                raise AuditRequestError(f"index {index} is not a leaf of a tree of size {size}", "index")
-            nodes.prefetch_for(lambda s: inclusion_proof(s, index, size), lambda s: root_of_size(s, size),
-                               lambda s: s.get(0, index))
-            proof = inclusion_proof(nodes, index, size)
-            leaf_hash = nodes.get(0, index)
-            root = root_of_size(nodes, size)
-            leaf = self.db.one(cursor, "SELECT notification_id, originator_id, originator_version FROM {leaves}"
-                                       " WHERE position = ?", (index,))
-            checkpoint = self._checkpoint_row(cursor, size)
+        """PATH(index, D[size]) from the stored nodes, with the leaf and the root it leads to: one statement."""
+        good_index = type(index) is int and type(size) is int and 0 <= index < size
+
+        def keys() -> set[tuple[int, int]]:
+            if not good_index:
+                return set()
+            return nodes_read_by(size, lambda s: inclusion_proof(s, index, size), lambda s: root_of_size(s, size),
+                                 lambda s: s.get(0, index))
+
+        found = self._read_for_proof(size, "size", keys, leaf=index if good_index else -1, checkpoints=(size,))
+        if not good_index:
+            raise AuditRequestError(f"index {index} is not a leaf of a tree of size {size}", "index")
+        nodes, leaf = found.nodes, found.leaf
         return {
-            "index": index, "size": size, "leaf_hash": b64(leaf_hash), "proof": [b64(h) for h in proof],
-            "root": b64(root),
+            "index": index, "size": size, "leaf_hash": b64(nodes.get(0, index)),
+            "proof": [b64(h) for h in inclusion_proof(nodes, index, size)], "root": b64(root_of_size(nodes, size)),
             "leaf": None if leaf is None else {"notification_id": leaf[0], "originator_id": leaf[1],
                                                "originator_version": leaf[2]},
-            "checkpoint": None if checkpoint is None else checkpoint.note,
+            "checkpoint": found.notes[0],
         }
 
     def consistency(self, first: int, second: int) -> dict[str, Any]:
-        """PROOF(first, D[second]) from the stored nodes, with both roots."""
-        self._ensure(second)
-        with self.db.transaction(commit=False) as cursor:
-            nodes = DbNodeStore(self.db, cursor)
-            self._check_size(nodes, second, "second")
-            if type(first) is not int or not 0 < first <= second:
-                raise AuditRequestError(f"first must be in [1, second={second}], got {first}", "first")
-            nodes.prefetch_for(lambda s: consistency_proof(s, first, second), lambda s: root_of_size(s, first),
-                               lambda s: root_of_size(s, second))
-            proof = consistency_proof(nodes, first, second)
-            first_root, second_root = root_of_size(nodes, first), root_of_size(nodes, second)
-            cps = [self._checkpoint_row(cursor, first), self._checkpoint_row(cursor, second)]
+        """PROOF(first, D[second]) from the stored nodes, with both roots: one statement."""
+        good_first = type(first) is int and type(second) is int and 0 < first <= second
+
+        def keys() -> set[tuple[int, int]]:
+            if not good_first:
+                return set()
+            return nodes_read_by(second, lambda s: consistency_proof(s, first, second),
+                                 lambda s: root_of_size(s, first), lambda s: root_of_size(s, second))
+
+        found = self._read_for_proof(second, "second", keys, checkpoints=(first, second) if good_first else ())
+        if not good_first:
+            raise AuditRequestError(f"first must be in [1, second={second}], got {first}", "first")
+        nodes = found.nodes
         return {
-            "first": first, "second": second, "proof": [b64(h) for h in proof],
-            "first_root": b64(first_root), "second_root": b64(second_root),
-            "first_checkpoint": None if cps[0] is None else cps[0].note,
-            "second_checkpoint": None if cps[1] is None else cps[1].note,
+            "first": first, "second": second, "proof": [b64(h) for h in consistency_proof(nodes, first, second)],
+            "first_root": b64(root_of_size(nodes, first)), "second_root": b64(root_of_size(nodes, second)),
+            "first_checkpoint": found.notes[0], "second_checkpoint": found.notes[1],
         }
 
     # ---- checkpoints ----------------------------------------------------------------------

@@ -20,7 +20,8 @@ def test_a_tally_sees_a_correction_at_once_and_as_of_sees_before_it(api: Api, wo
     before = api.get(KILLED, "reader").json()
     # The public claim (at least 108) is the figure's value; the protected one (112) is not adopted.
     assert (before["sum"]["low"], before["sum"]["high"], before["sum"]["kind"]) == (108, None, "lower_bound")
-    assert before["sum"]["figure_ids"] == [world.figure]
+    assert before["sum"]["figure_ids"] is None and before["from_parts"] is None  # the lists are opt-in
+    assert api.get(f"{KILLED}?figure_ids=true", "reader").json()["sum"]["figure_ids"] == [world.figure]
     moment = _now()
     time.sleep(0.01)
     corrected = api.post(f"/figures/{world.figure}/corrections",

@@ -208,13 +208,13 @@ def answers(reader: Reader, *, as_of: datetime | None = None, include_protected:
     kw = {"as_of": as_of, "include_protected": include_protected}
     for metric in METRICS:
         for by in (None, *DIMENSIONS):
-            out[f"tally {metric} {by}"] = reader.tally(metric, by=by, **kw)
+            out[f"tally {metric} {by}"] = reader.tally(metric, by=by, figure_ids=True, **kw)
             if check_fast_path:
                 out[f"fast {metric} {by}"] = reader.tally(metric, by=by, figure_ids=False, **kw)
             for window in ((None, "2019-02-01"), ("2019-02-20", None), ("2019-01-15", "2019-03-15")):
                 out[f"tally {metric} {by} {window}"] = reader.tally(metric, by=by, valid_from=window[0],
-                                                                    valid_to=window[1], **kw)
-            out[f"tally {metric} {by} hama"] = reader.tally(metric, by=by, place="hama", **kw)
+                                                                    valid_to=window[1], figure_ids=True, **kw)
+            out[f"tally {metric} {by} hama"] = reader.tally(metric, by=by, place="hama", figure_ids=True, **kw)
             out[f"history {metric} {by}"] = reader.tally_history(metric, by=by, **{k: v for k, v in kw.items()})
             out[f"history {metric} {by} window"] = reader.tally_history(metric, by=by, valid_from="2019-02-20", **kw)
         for breakdown in ({}, {"perpetrator": "force-a"}):

@@ -196,11 +196,12 @@ def test_breakdown_inconsistency_is_flagged(world):
         _follow(store, ledger)
         assert reader.breakdown_checks(metric="civilians_killed") == []
         # No total any more: the part stands in for it, as a lower bound, and the answer says so.
-        tally = reader.tally("civilians_killed")
+        tally = reader.tally("civilians_killed", figure_ids=True)
         assert (tally["sum"]["low"], tally["sum"]["high"], tally["sum"]["kind"]) == (7, None, "lower_bound")
         assert tally["from_parts"] == [{"incident_id": world["incident"], "dimension": "perpetrator", "low": 7,
                                         "high": None, "figure_ids": [world["part"]]}]
         assert reader.tally("civilians_killed", figure_ids=False)["sum"]["low"] == 7
+        assert "figure_ids" not in reader.tally("civilians_killed")["sum"]  # the lists are asked for
 
 
 def test_a_clock_that_went_backwards_keeps_one_figure_at_a_time(world):
@@ -228,7 +229,7 @@ def test_a_clock_that_went_backwards_keeps_one_figure_at_a_time(world):
             reader.figure(world["part"], as_of=at - timedelta(microseconds=1))
         fast = reader.tally("civilians_killed", by="perpetrator", as_of=at, figure_ids=False)
         assert fast["groups"][0]["low"] == 9
-        assert reader.tally("civilians_killed", by="perpetrator", as_of=at)["groups"][0]["low"] == 9
+        assert reader.tally("civilians_killed", by="perpetrator", as_of=at, figure_ids=True)["groups"][0]["low"] == 9
 
 
 def _iso(moment: datetime) -> str:

@@ -1,0 +1,138 @@
+"""Query answers kept as rendered bytes while the log stands still.
+
+An answer from the views depends only on the request, on what the caller may see, and on
+the log: the same request asked twice at the same head of the log gets the same bytes. So
+an answer is kept under ``(request, visibility)`` for exactly as long as the head stays
+where it was when the answer was made; the first request that finds the head moved drops
+them all. The caller's visibility is part of the key, so an auditor's answer (protected
+sources included) is never handed to anyone else.
+
+``AnswerLane`` serves a kept answer before routing: a GET whose key was found live and whose
+exact path and query were answered at this head, for the same visibility, gets those bytes
+without the framework's parameter parsing and dependencies (which cost more than the
+answer). Anything else (a miss, no key, a body) goes on to the app as usual, and only
+answers the app made (after validating the request and the key) are ever kept.
+
+The head is also the answer's ETag (with the visibility), so a client that sends it back
+in ``If-None-Match`` gets 304 while nothing was recorded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.deps import LOG_STATE, LogState, Principal
+
+#: Set on a request whose views had reached the log's head: only then is its answer kept.
+VIEWS_CURRENT = "ledger.views_current"
+CACHE_HEADERS = {"Vary": "Authorization", "Cache-Control": "private, no-cache"}
+ETAG_HELP = ('The log position the answer reflects (with what the caller may see), e.g. `"1042"`:'
+             " send it back in If-None-Match to get 304 while nothing new was recorded.")
+
+
+class Answers:
+    """Rendered answers at one head of the log (at most ``limit`` of them)."""
+
+    def __init__(self, limit: int = 1024) -> None:
+        self.limit = limit
+        self._head = -1
+        self._bodies: dict[tuple[Any, ...], bytes] = {}
+        self._lock = threading.Lock()
+
+    def get(self, head: int, key: tuple[Any, ...]) -> bytes | None:
+        if head != self._head:
+            return None
+        return self._bodies.get(key)
+
+    def put(self, head: int, key: tuple[Any, ...], body: bytes) -> None:
+        with self._lock:
+            if head > self._head:
+                self._bodies, self._head = {}, head
+            if head == self._head and len(self._bodies) < self.limit:
+                self._bodies[key] = body
+
+
+def etag(now: LogState, caller: Principal) -> str:
+    return f'"{now.head}{"a" if caller.sees_protected else ""}"'
+
+
+def _matches(if_none_match: str | None, tag: str) -> bool:
+    if if_none_match is None:
+        return False
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == tag:
+            return True
+    return False
+
+
+async def answer(request: Request, now: LogState, caller: Principal, model: type[BaseModel],
+                 compute: Callable[[], Any], if_none_match: str | None = None) -> Response:
+    """The answer to this request as ``model`` renders it, from the cache while the log stands still."""
+    tag = etag(now, caller)
+    headers = {"ETag": tag, **CACHE_HEADERS}
+    if _matches(if_none_match, tag):
+        return Response(status_code=304, headers=headers)
+    answers: Answers = request.app.state.answers
+    key = (request.scope["path"], request.scope["query_string"], caller.sees_protected)
+    body = answers.get(now.head, key)
+    if body is None:
+        body = await run_in_threadpool(_render, model, compute)
+        if request.scope.get(VIEWS_CURRENT):
+            answers.put(now.head, key, body)
+    return Response(content=body, media_type="application/json", headers=headers)
+
+
+def _render(model: type[BaseModel], compute: Callable[[], Any]) -> bytes:
+    # As FastAPI would render it through response_model (validated, JSON mode), once per head.
+    return orjson.dumps(model.model_validate(compute()).model_dump(mode="json"), option=orjson.OPT_NON_STR_KEYS)
+
+
+class AnswerLane:
+    """ASGI middleware: a GET that a kept answer fits is answered from memory (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, state: Any) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        key = if_none_match = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, credentials = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and credentials:
+                    key = credentials
+            elif name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif (name == b"content-length" and value != b"0") or name == b"transfer-encoding":
+                key = None  # a GET with a body: the app's guard has a word to say about it
+                break
+        if key is not None:
+            now: LogState = await self.state.head_watch.current()
+            scope[LOG_STATE] = now  # the app reuses it on a miss: the request's reading of the log
+            caller = self.state.key_checks.get(now.head, key)
+            body = None if caller is None else self.state.answers.get(
+                now.head, (scope["path"], scope["query_string"], caller.sees_protected))
+            if body is not None:
+                tag = etag(now, caller)
+                status = 304 if _matches(if_none_match, tag) else 200
+                headers = [(b"etag", tag.encode()), (b"vary", b"Authorization"),
+                           (b"cache-control", b"private, no-cache")]
+                if status == 200:
+                    headers += [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body if status == 200 else b""})
+                return
+        await self.app(scope, receive, send)

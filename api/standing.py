@@ -1,0 +1,61 @@
+"""Where the log stands for a request: one read of the head, shared by the requests waiting for it.
+
+Every request must see at least every command answered before it arrived, whichever process
+answered it; so it needs a read of the log's head that *started after it arrived*. Requests
+that arrive while such a read is in flight wait for the next one, which starts as soon as the
+one in flight ends: under load one statement serves a whole group of requests (as a group
+commit serves a group of writers), and none is answered from a read older than itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.concurrency import run_in_threadpool
+
+
+class HeadWatch:
+    """Reads ``read()`` (in the thread pool) for groups of waiting requests, per event loop."""
+
+    def __init__(self, read: Callable[[], Any]) -> None:
+        self.read = read
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Group] = weakref.WeakKeyDictionary()
+
+    async def current(self) -> Any:
+        """A value read after this call began."""
+        loop = asyncio.get_running_loop()
+        group = self._loops.get(loop)
+        if group is None:
+            group = self._loops[loop] = _Group()
+        if group.waiting is None:
+            group.waiting = loop.create_future()
+            if not group.reading:
+                group.reading = True
+                # Held here: the loop keeps only a weak reference to a task, and a reader task
+                # collected mid-read would leave every later request of this loop waiting.
+                group.task = loop.create_task(self._serve(group))
+        return await asyncio.shield(group.waiting)
+
+    async def _serve(self, group: _Group) -> None:
+        try:
+            while group.waiting is not None:
+                future, group.waiting = group.waiting, None  # later arrivals wait for the next read
+                try:
+                    future.set_result(await run_in_threadpool(self.read))
+                except Exception as error:  # noqa: BLE001 - handed to every request of the group
+                    future.set_exception(error)
+                    future.exception()  # retrieved here too: a group whose requests all went away
+        finally:
+            group.reading, group.task = False, None
+
+
+class _Group:
+    __slots__ = ("waiting", "reading", "task")
+
+    def __init__(self) -> None:
+        self.waiting: asyncio.Future[Any] | None = None
+        self.reading = False
+        self.task: asyncio.Task[None] | None = None

@@ -1,0 +1,151 @@
+"""What the query routes keep between requests: key checks and rendered answers, valid while
+the log's head stays put, and never shared between callers who may see different things."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.access import key_id
+from ledger.bootstrap import open_ledger
+from ledger.store import Store
+from tests.e2e.conftest import Api, World
+
+KILLED = "/tallies/civilians_killed"
+
+
+def test_a_key_revoked_by_another_process_is_refused_at_once(api: Api, store: Store) -> None:
+    assert api.get(KILLED, "reader").status_code == 200
+    assert api.get(KILLED, "reader").status_code == 200  # answered from the key check kept in memory
+    other = open_ledger(store)  # e.g. the CLI: the server's process hears nothing from it
+    try:
+        other.revoke_key("admin", str(key_id(api.keys["reader"])), reason="lost laptop")
+    finally:
+        other.close()
+    assert api.get(KILLED, "reader").status_code == 401
+    assert api.get("/figures", "reader").status_code == 401
+    assert api.get(KILLED, "officer").status_code == 200
+
+
+def test_a_key_issued_after_a_refusal_is_let_in(api: Api, store: Store) -> None:
+    assert api.get(KILLED, "bogus").status_code == 401
+    assert api.get(KILLED, "revoked").status_code == 401
+    key, _ = api.ledger.issue_key("admin", owner="new-1", role="reader")
+    response = api.client.get(KILLED, headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200
+
+
+def test_an_answer_moves_as_soon_as_another_process_records(api: Api, world: World, store: Store) -> None:
+    first = api.get(KILLED, "reader")
+    assert first.json()["sum"]["low"] == 108
+    assert api.get(KILLED, "reader").content == first.content  # the same bytes while nothing moves
+    other = open_ledger(store)
+    try:
+        other.correct_figure("officer-elsewhere", world.figure, value={"qualifier": "exact", "number": 120},
+                             reason="recount", expected_version=2)
+    finally:
+        other.close()
+    after = api.get(KILLED, "reader")
+    assert after.json()["sum"]["low"] == 120
+    assert after.headers["ETag"] != first.headers["ETag"]
+
+
+def test_etag_of_a_tally_is_the_log_position(api: Api, world: World) -> None:
+    first = api.get(KILLED, "reader")
+    tag = first.headers["ETag"]
+    assert first.headers["Vary"] == "Authorization"
+    again = api.get(KILLED, "reader", If_None_Match=tag)
+    assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == tag
+    assert api.get(KILLED, "reader", If_None_Match=f'W/{tag}, "0"').status_code == 304
+    assert api.get(KILLED, "reader", If_None_Match='"0"').status_code == 200
+    # An auditor's answer may hold more: its tag is not a reader's.
+    assert api.get(KILLED, "auditor", If_None_Match=tag).status_code == 200
+    api.post(f"/figures/{world.figure}/corrections", {"value": {"qualifier": "exact", "number": 130},
+                                                       "reason": "recount"}, If_Match='"2"')
+    moved = api.get(KILLED, "reader", If_None_Match=tag)
+    assert moved.status_code == 200 and moved.json()["sum"]["low"] == 130
+    assert moved.headers["ETag"] != tag
+
+
+def test_a_kept_answer_never_reaches_a_caller_who_may_see_less(api: Api, world: World, monkeypatch: Any) -> None:
+    reader = api.client.app.state.reader
+    real = reader.tally
+
+    def tally(*args: Any, include_protected: bool = False, **kwargs: Any) -> dict[str, Any]:
+        # A tally names no source; this one says whose eyes it was made for, to see where it goes.
+        return {**real(*args, include_protected=include_protected, **kwargs), "made_for_auditor": include_protected}
+
+    monkeypatch.setattr(reader, "tally", tally)
+    for first, second in (("auditor", "reader"), ("officer", "auditor")):
+        assert api.get(f"{KILLED}?by=perpetrator", first).json()["made_for_auditor"] is (first == "auditor")
+        assert api.get(f"{KILLED}?by=perpetrator", second).json()["made_for_auditor"] is (second == "auditor")
+
+
+def test_figure_ids_are_asked_for(api: Api, world: World) -> None:
+    plain = api.get(KILLED, "reader").json()
+    assert plain["sum"]["figure_ids"] is None and plain["from_parts"] is None
+    listed = api.get(f"{KILLED}?figure_ids=true", "reader").json()
+    assert listed["sum"]["figure_ids"] == [world.figure] and listed["from_parts"] == []
+    assert {k: v for k, v in listed["sum"].items() if k != "figure_ids"} == \
+        {k: v for k, v in plain["sum"].items() if k != "figure_ids"}
+    parameters = api.client.get("/openapi.json").json()["paths"]["/tallies/{metric}"]["get"]["parameters"]
+    (figure_ids,) = [p for p in parameters if p["name"] == "figure_ids"]
+    assert "running tallies" in figure_ids["description"]
+
+
+def test_requests_share_a_read_of_the_head_but_never_one_older_than_themselves() -> None:
+    import asyncio
+    import threading
+
+    from api.standing import HeadWatch
+
+    started = []
+    gate = threading.Event()
+
+    def read() -> int:
+        started.append(len(started) + 1)
+        gate.wait(5)  # the first read is held in flight while more requests arrive
+        return started[-1]
+
+    watch = HeadWatch(read)
+
+    async def scenario() -> tuple[int, list[int]]:
+        first = asyncio.create_task(watch.current())
+        while not started:
+            await asyncio.sleep(0.001)
+        later = [asyncio.create_task(watch.current()) for _ in range(5)]  # arrive during read 1
+        await asyncio.sleep(0.01)
+        gate.set()
+        return await first, list(await asyncio.gather(*later))
+
+    first, later = asyncio.run(scenario())
+    assert first == 1
+    assert later == [2] * 5  # one more read serves all five, and it began after they arrived
+    assert len(started) == 2
+
+
+def test_the_log_head_and_the_views_position_are_read_together(api: Api, world: World) -> None:
+    state = api.client.app.state
+    state.follower.catch_up()
+    head = api.ledger.recorder.max_notification_id()
+    assert state.standing() == (head, head)
+    api.ledger.register_source("officer", name="Another", kind="witness", language="en")
+    assert state.standing() == (api.ledger.recorder.max_notification_id(), head)  # the views are behind now
+    assert api.get(KILLED, "reader").status_code == 200  # and this request brought them up
+    assert state.follower.position() == api.ledger.recorder.max_notification_id()
+
+
+def test_an_answer_from_views_that_could_not_catch_up_is_given_but_not_kept(api: Api, world: World,
+                                                                            monkeypatch: Any) -> None:
+    state = api.client.app.state
+    assert api.get(KILLED, "reader").json()["sum"]["low"] == 108
+    api.ledger.correct_figure("officer", world.figure, value={"qualifier": "exact", "number": 150},
+                              reason="recount", expected_version=2)
+
+    def broken(**_: Any) -> int:
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(state.follower, "catch_up", broken)
+    stale = api.get(KILLED, "reader")
+    assert stale.status_code == 200 and stale.json()["sum"]["low"] == 108  # stale but available
+    monkeypatch.undo()
+    assert api.get(KILLED, "reader").json()["sum"]["low"] == 150  # not the stale bytes: they were not kept
