@@ -159,10 +159,10 @@ def reader_reads(store, ledger, wl, ids, samples: int, rng: random.Random, span,
             "as_of_tally": _latency(lambda m, t: reader.tally(m, as_of=t, figure_ids=False),
                                     list(zip(pick, as_of)), budget),
             # On request: every contributing figure id, read from the figures (grows with them).
-            "tally_with_ids": _latency(lambda m: reader.tally(m), [(m,) for m in pick], budget),
+            "tally_with_ids": _latency(lambda m: reader.tally(m, figure_ids=True), [(m,) for m in pick], budget),
         }
         latency["figure_history"]["skipped_over_max_versions"] = skipped
-        sizes = {"tally_figures": len(reader.tally(metrics[0])["sum"].get("figure_ids", [])),
+        sizes = {"tally_figures": len(reader.tally(metrics[0], figure_ids=True)["sum"].get("figure_ids", [])),
                  "hottest_figure_versions": max(versions.values()),
                  "history_max_versions": HISTORY_MAX_VERSIONS}
     finally:
