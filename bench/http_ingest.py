@@ -131,12 +131,14 @@ def measure(opts, store, bare_store, ledger, bare: Bare, padder: Padder, wl: Wor
     keys = {actor: ledger.issue_key("bench-admin", owner=actor, role="officer")[0] for actor in ACTORS}
     env = {**os.environ, "LEDGER_DB": store.url, "BENCH_BARE_DB": bare_store.url, "PYTHONPATH": web.ROOT}
     env.pop("CIPHER_KEY", None)
+    # One SQLite file serves one process (`ledger serve` refuses several workers on it).
+    workers = opts.http_workers if store.kind == "postgres" else 1
     ports = {"api": web._free_port(), "bare": web._free_port()}
     procs = []
     try:
         for name, target in (("api", ["api.app:app_from_environment", "--factory"]), ("bare", ["bench.bare_api:app"])):
             procs.append(web._start([sys.executable, "-m", "bench.nodelay", *target, "--port", str(ports[name]),
-                                     "--workers", str(opts.http_workers)], env, ports[name], say))
+                                     "--workers", str(workers)], env, ports[name], say))
         with httpx.Client(base_url=f"http://127.0.0.1:{ports['api']}", timeout=30) as client, \
                 httpx.Client(base_url=f"http://127.0.0.1:{ports['bare']}", timeout=30) as bare_http:
             commands = HttpCommands(client, keys, wl, ids, {})
@@ -151,5 +153,5 @@ def measure(opts, store, bare_store, ledger, bare: Bare, padder: Padder, wl: Wor
         for proc in procs:
             web._stop(proc)
     keys_ = ["ledger_events_per_s", "bare_events_per_s", "ratio", "bare_http_events_per_s", "ratio_to_bare_http"]
-    return {"workers": opts.http_workers, "client": "httpx, 1 connection, sequential",
+    return {"workers": workers, "client": "httpx, 1 connection, sequential",
             **{k: median([r[k] for r in runs]) for k in keys_}, "runs": runs}

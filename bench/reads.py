@@ -3,18 +3,15 @@
 * from the projections' reader (when there is one): current tally, breakdown, figure
   history, as-of tally; the figures asked about are chosen by the same Zipf spread as the
   writes (the hot figures are the ones people look at), as-of times spread over the log;
-* Merkle proofs (ledger.audit): inclusion proofs of random leaves and consistency proofs
-  between random earlier sizes and the head, over a tree holding one leaf per event.
+* Merkle proofs from the stored tree (projections.audit): inclusion proofs of random leaves
+  and consistency proofs between random earlier sizes and the head.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
-from bench.config import PAGE
 from bench.stats import clock, percentiles
 from bench.workload import Zipf
 
@@ -52,78 +49,47 @@ def _latency(fn, args_list, budget: float = BUDGET_S) -> dict[str, Any]:
 
 # ---- Merkle proofs -------------------------------------------------------------------------
 
-def build_tree(ledger) -> tuple[Any, str, float]:
-    """A node store holding one leaf per event of the log (in log order)."""
-    from ledger.audit.hasher import hash_leaf
-    from ledger.audit.leaf import leaf_bytes
-    from ledger.audit.tree import MemoryNodeStore, append_leaf
+def audit_catch_up(store, ledger) -> dict[str, Any]:
+    """The audit trail's first catch-up of the whole log (the stored Merkle tree), timed against
+    a warm raw read of the same log. Done before any phase that serves the API, whose workers
+    would otherwise build the tree in the background while being measured."""
+    from bench.baseline import raw_read
+    from projections.audit import AuditTrail, install
 
-    store = MemoryNodeStore()
-    when = datetime(2026, 1, 1, tzinfo=UTC)   # leaf contents do not change proof cost
-    recorder = ledger.recorder
-    t0 = clock()
-    start, position = 0, 0
-    while True:
-        page = recorder.select_notifications(start=start, limit=PAGE * 10, inclusive_of_start=False)
-        if not page:
-            break
-        for n in page:
-            oid = n.originator_id if isinstance(n.originator_id, UUID) else UUID(str(n.originator_id))
-            leaf = hash_leaf(leaf_bytes(position, oid, n.originator_version, n.topic, n.state, when))
-            store.put_many(append_leaf(store, leaf))
-            position += 1
-        start = page[-1].id
-    return store, "MemoryNodeStore (ledger.audit.tree; no persisted node store in the repo yet)", clock() - t0
-
-
-def proofs(ledger, samples: int, rng: random.Random, budget: float, store=None) -> dict[str, Any]:
-    """Proofs from the stored tree (projections.audit.AuditTrail, the API's own path) when it is
-    there: its catch-up is timed too (events/s against a raw read); else from an in-memory tree."""
+    install(store)          # idempotent (create_schema already does it); key: stores.KEY_ENV
+    trail = AuditTrail(store, ledger=ledger)
     try:
-        from ledger.audit.proof import consistency_proof, inclusion_proof
-    except ImportError as e:
-        return {"missing": f"ledger.audit.proof not available: {e}"}
-    trail = None
-    if store is not None:
-        try:
-            from projections.audit import AuditTrail, install
-        except ImportError:
-            AuditTrail = None
-        if AuditTrail is not None:
-            install(store)          # idempotent (create_schema already does it); key: stores.KEY_ENV
-            trail = AuditTrail(store, ledger=ledger)
-    if trail is not None:
-        from bench.baseline import raw_read
+        raw_read(ledger.recorder)
+        raw_n, raw_s = raw_read(ledger.recorder)
+        t0 = clock()
+        n = trail.catch_up()
+        seconds = clock() - t0
+        return {"events": n, "seconds": seconds, "events_per_s": n / seconds, "raw_events_per_s": raw_n / raw_s,
+                "ratio": (n / seconds) / (raw_n / raw_s), "leaves": trail.size()}
+    finally:
+        trail.close()
 
-        try:
-            raw_n, raw_s = raw_read(ledger.recorder)
-            t0 = clock()
-            n = trail.catch_up()
-            seconds = clock() - t0
-            size = trail.size()
-            incl = [(rng.randrange(size), size) for _ in range(samples)]
-            cons = [(rng.randrange(1, size), size) for _ in range(samples)]
-            return {
-                "node_store": "projections.audit.AuditTrail (stored tree, one read transaction per proof)",
-                "leaves": size, "build_s": seconds,
-                "catch_up": {"events": n, "seconds": seconds, "events_per_s": n / seconds,
-                             "raw_events_per_s": raw_n / raw_s, "ratio": (n / seconds) / (raw_n / raw_s)},
-                "inclusion_proof": _latency(trail.inclusion, incl, budget),
-                "consistency_proof": _latency(trail.consistency, cons, budget),
-            }
-        finally:
-            trail.close()
-    store_, kind, seconds = build_tree(ledger)
-    size = store_.size()
-    if size < 2:
-        return {"missing": "log too small for proofs"}
-    incl = [(store_, rng.randrange(size), size) for _ in range(samples)]
-    cons = [(store_, rng.randrange(1, size), size) for _ in range(samples)]
-    return {
-        "node_store": kind, "leaves": size, "build_s": seconds,
-        "inclusion_proof": _latency(inclusion_proof, incl, budget),
-        "consistency_proof": _latency(consistency_proof, cons, budget),
-    }
+
+def proofs(store, ledger, samples: int, rng: random.Random, budget: float) -> dict[str, Any]:
+    """Inclusion proofs of random leaves, and consistency proofs from random earlier sizes to
+    the head, from the stored tree (projections.audit.AuditTrail: the API's own path)."""
+    from projections.audit import AuditTrail
+
+    trail = AuditTrail(store, ledger=ledger)
+    try:
+        trail.catch_up()        # what the ingest windows added since the first catch-up
+        size = trail.size()
+        if size < 2:
+            return {"missing": "log too small for proofs"}
+        incl = [(rng.randrange(size), size) for _ in range(samples)]
+        cons = [(rng.randrange(1, size), size) for _ in range(samples)]
+        return {
+            "leaves": size,
+            "inclusion_proof": _latency(trail.inclusion, incl, budget),
+            "consistency_proof": _latency(trail.consistency, cons, budget),
+        }
+    finally:
+        trail.close()
 
 
 # ---- the projections' reader ---------------------------------------------------------------
@@ -184,11 +150,11 @@ def measure(opts, store, ledger, wl, ids, proj, span) -> dict[str, Any]:
     out["latency"].update(r.get("latency", {}))
     if "sizes" in r:
         out["sizes"] = r["sizes"]
-    p = proofs(ledger, opts.read_samples, rng, opts.read_budget, store)
+    p = proofs(store, ledger, opts.read_samples, rng, opts.read_budget)
     if "missing" in p:
         out["proofs_missing"] = p["missing"]
     else:
-        out["merkle"] = {k: p[k] for k in ("node_store", "leaves", "build_s", "catch_up") if k in p}
+        out["merkle"] = {"leaves": p["leaves"]}
         out["latency"]["inclusion_proof"] = p["inclusion_proof"]
         out["latency"]["consistency_proof"] = p["consistency_proof"]
     return out

@@ -81,7 +81,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
             if "missing" in hi:
                 out.append((store, scale, "ingest through HTTP", "not measured", "", hi["missing"][:60], "", ""))
             else:
-                out.append((store, scale, f"ingest through HTTP ({hi['workers']} workers, 1 client)",
+                out.append((store, scale, f"ingest through HTTP ({hi['workers']} worker{'s' if hi['workers'] > 1 else ''}, 1 client)",
                             f"{_f(hi['ledger_events_per_s'])} ev/s", f"bare {_f(hi['bare_events_per_s'])} ev/s",
                             f"{hi['ratio']:.0%}", "", ""))
                 out.append((store, scale, "ingest through HTTP vs the bare store behind a bare endpoint",
@@ -125,7 +125,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
                 out.append((store, scale, f"read: {name}{n}", f"p50 {lat['p50_ms']:.2f} ms",
                             f"p95 {lat['p95_ms']:.2f} ms", f"p99 {lat['p99_ms']:.2f} ms",
                             f"< {t:g} ms" if t else "", _verdict(lat["p99_ms"], t, False) if t else ""))
-        m = (block.get("reads") or {}).get("merkle", {}).get("catch_up")
+        m = block.get("audit_catch_up")
         if m:
             out.append((store, scale, "audit tree: first catch-up, whole log", f"{_f(m['events_per_s'])} ev/s",
                         f"raw {_f(m['raw_events_per_s'])} ev/s", f"{m['ratio']:.0%}", "", ""))
