@@ -128,11 +128,20 @@ def read_for_proof(db: Db, keys: Iterable[tuple[int, int]], *, leaf: int = -1,
     params: list[Any] = []
     text = meta
     if keys:
-        # Point lookups ORed: both planners make them index seeks (a VALUES list made SQLite scan).
-        where = " OR ".join(["(level = ? AND idx = ?)"] * len(keys))
         blanks = ", NULL" * (width - 3)
-        text = f"SELECT level, idx, hash{blanks} FROM {{nodes}} WHERE {where} UNION ALL {meta}"
-        params = [v for key in keys for v in key]
+        if db.kind == "postgres":
+            # Two arrays joined on the primary key: one statement text whatever the proof, so
+            # psycopg prepares it once and PostgreSQL stops planning an OR of ~40 seeks per call
+            # (most of a proof's time at a million leaves).
+            text = (f"SELECT n.level, n.idx, n.hash{blanks} FROM {{nodes}} n"
+                    " JOIN unnest(?::bigint[], ?::bigint[]) AS k(level, idx) ON n.level = k.level AND n.idx = k.idx"
+                    f" UNION ALL {meta}")
+            params = [[k[0] for k in keys], [k[1] for k in keys]]
+        else:
+            # Point lookups ORed: SQLite makes them index seeks (a VALUES list made it scan).
+            where = " OR ".join(["(level = ? AND idx = ?)"] * len(keys))
+            text = f"SELECT level, idx, hash{blanks} FROM {{nodes}} WHERE {where} UNION ALL {meta}"
+            params = [v for key in keys for v in key]
     params += [leaf, leaf, leaf, *checkpoints]
     nodes: dict[tuple[int, int], bytes] = {}
     stored, leaf_row, found_notes = 0, None, tuple(None for _ in checkpoints)
