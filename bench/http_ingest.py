@@ -22,8 +22,8 @@ from uuid import UUID
 import httpx
 
 from bench import web
-from bench.baseline import Bare, Padder, Shape, group, replay, shapes_since
-from bench.ingest import SLICE
+from bench.baseline import Bare, Padder, Shape, replay
+from bench.ingest import slices
 from bench.stats import clock, median, rate
 from bench.workload import ACTORS, BREAKDOWNS, Ids, Op, Workload
 
@@ -104,16 +104,9 @@ def window(commands: HttpCommands, bare_http: httpx.Client, ledger, bare: Bare, 
     _known_versions(ledger, commands.wl, commands.ids, ops, existing, commands.versions)
     seconds = bare_seconds = http_bare_seconds = 0.0
     n_events = bare_events = 0
-    for i in range(0, len(ops), SLICE):
-        part = ops[i:i + SLICE]
-        start = ledger.recorder.max_notification_id() or 0
-        t0 = clock()
-        for op in part:
-            commands.run(op)
-        seconds += clock() - t0
-        events = sum(op.events for op in part)
-        n_events += events
-        saves = group(shapes_since(ledger.recorder, start, events), [op.events for op in part])
+    for took_ledger, saves in slices(ledger, ops, commands.run):
+        seconds += took_ledger
+        n_events += sum(len(save) for save in saves)
         got, took = replay(bare, padder, saves)
         bare_events += got
         bare_seconds += took

@@ -5,10 +5,11 @@ their saves on the bare app), so both are exposed to the same noise of a shared 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import nullcontext
 from typing import Any
 
-from bench.baseline import Bare, Padder, group, replay, shapes_since
+from bench.baseline import Bare, Padder, Shape, group, replay, shapes_since
 from bench.stats import clock, rate
 from bench.workload import CommandExecutor, Ids, Workload
 
@@ -41,6 +42,20 @@ def _profiler(path: str | None):
 SLICE = 25
 
 
+def slices(ledger, ops: list, run) -> Iterator[tuple[float, list[list[Shape]]]]:
+    """Each slice of SLICE operations carried out by ``run``, timed; with the shapes of the
+    saves it made, for the baselines to replay right after it (untimed here)."""
+    for i in range(0, len(ops), SLICE):
+        part = ops[i:i + SLICE]
+        start = ledger.recorder.max_notification_id() or 0
+        t0 = clock()
+        for op in part:
+            run(op)
+        seconds = clock() - t0
+        per_save = [op.events for op in part]
+        yield seconds, group(shapes_since(ledger.recorder, start, sum(per_save)), per_save)
+
+
 def window(ledger, bare: Bare, padder: Padder, workload: Workload, ids: Ids, n_ops: int,
            *, profile: str | None = None) -> dict[str, Any]:
     """One timed run: n_ops commands on the ledger, each slice of SLICE commands followed at
@@ -48,21 +63,18 @@ def window(ledger, bare: Bare, padder: Padder, workload: Workload, ids: Ids, n_o
     ops = workload.take_ops(n_ops)
     executor = CommandExecutor(ledger, workload, ids)
     by_kind: dict[str, list[float]] = {}
+
+    def run(op) -> None:
+        t = clock()
+        executor.run(op)
+        by_kind.setdefault(op.kind, []).append(clock() - t)
+
     seconds = bare_seconds = 0.0
     n_events = bare_events = 0
     with _profiler(profile):
-        for i in range(0, len(ops), SLICE):
-            part = ops[i:i + SLICE]
-            start = ledger.recorder.max_notification_id() or 0
-            t0 = clock()
-            for op in part:
-                t = clock()
-                executor.run(op)
-                by_kind.setdefault(op.kind, []).append(clock() - t)
-            seconds += clock() - t0
-            events = sum(op.events for op in part)
-            n_events += events
-            saves = group(shapes_since(ledger.recorder, start, events), [op.events for op in part])
+        for took_ledger, saves in slices(ledger, ops, run):
+            seconds += took_ledger
+            n_events += sum(len(save) for save in saves)
             got, took = replay(bare, padder, saves)
             bare_events += got
             bare_seconds += took
