@@ -370,8 +370,7 @@ class Reader:
             )
             sources = self._sources(c, {r[17] for r in rows}, include_protected)
         items = [_figure(r, sources, t) for r in rows[:limit]]
-        next_cursor = _encode_cursor("figures", items[-1]["figure_id"]) if len(rows) > limit else None
-        return {"items": items, "next_cursor": next_cursor}
+        return _page("figures", "figure_id", items, len(rows) > limit)
 
     def figure_history(
         self, figure_id: str, *, as_of: datetime | None = None, cursor: str | None = None, limit: int = 100,
@@ -532,8 +531,7 @@ class Reader:
                 (t, t, *params, limit + 1),
             )
         items = [_incident(r) for r in rows[:limit]]
-        return {"items": items,
-                "next_cursor": _encode_cursor("incidents", items[-1]["incident_id"]) if len(rows) > limit else None}
+        return _page("incidents", "incident_id", items, len(rows) > limit)
 
     def incident(self, incident_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
         """``{"incident_id", "title", "title_en", "description", "places", "valid_from", "valid_to",
@@ -569,8 +567,7 @@ class Reader:
             rows = self.db.all(c, f"SELECT {_SOURCE_COLUMNS} FROM {{sources}} WHERE {' AND '.join(where)}"
                                   " ORDER BY source_id LIMIT ?", (*params, limit + 1))
         items = [_source(r) for r in rows[:limit]]
-        return {"items": items,
-                "next_cursor": _encode_cursor("sources", items[-1]["source_id"]) if len(rows) > limit else None}
+        return _page("sources", "source_id", items, len(rows) > limit)
 
     def source(self, source_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
         """``{"source_id", "name", "name_en", "kind", "url", "language", "protected", "version",
@@ -610,8 +607,7 @@ class Reader:
             )
             sources = self._sources(c, {r[1] for r in rows}, include_protected)
         items = [_report(r, sources) for r in rows[:limit]]
-        return {"items": items,
-                "next_cursor": _encode_cursor("reports", items[-1]["report_id"]) if len(rows) > limit else None}
+        return _page("reports", "report_id", items, len(rows) > limit)
 
     def report(self, report_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
         """``{"report_id", "source", "title", "title_en", "language", "published_on", "url", "reference",
@@ -850,6 +846,11 @@ def _limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
     return limit
+
+
+def _page(kind: str, key: str, items: list[dict[str, Any]], more: bool) -> dict[str, Any]:
+    """A page of a listing, with the cursor of the next page when there is one (keyset on ``key``)."""
+    return {"items": items, "next_cursor": _encode_cursor(kind, items[-1][key]) if more else None}
 
 
 def _encode_cursor(kind: str, key: str) -> str:
