@@ -19,7 +19,6 @@ in ``If-None-Match`` gets 304 while nothing was recorded.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,34 +30,26 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import LOG_STATE, LogState, Principal
+from api.standing import AtHead
 
 #: Set on a request whose views had reached the log's head: only then is its answer kept.
 VIEWS_CURRENT = "ledger.views_current"
 CACHE_HEADERS = {"Vary": "Authorization", "Cache-Control": "private, no-cache"}
+_LANE_HEADERS = [(name.lower().encode(), value.encode()) for name, value in CACHE_HEADERS.items()]
 ETAG_HELP = ('The log position the answer reflects (with what the caller may see), e.g. `"1042"`:'
              " send it back in If-None-Match to get 304 while nothing new was recorded.")
 
 
-class Answers:
+class Answers(AtHead):
     """Rendered answers at one head of the log (at most ``limit`` of them)."""
 
     def __init__(self, limit: int = 1024) -> None:
-        self.limit = limit
-        self._head = -1
-        self._bodies: dict[tuple[Any, ...], bytes] = {}
-        self._lock = threading.Lock()
+        super().__init__(limit)
 
-    def get(self, head: int, key: tuple[Any, ...]) -> bytes | None:
-        if head != self._head:
-            return None
-        return self._bodies.get(key)
 
-    def put(self, head: int, key: tuple[Any, ...], body: bytes) -> None:
-        with self._lock:
-            if head > self._head:
-                self._bodies, self._head = {}, head
-            if head == self._head and len(self._bodies) < self.limit:
-                self._bodies[key] = body
+def _key(scope: Scope, caller: Principal) -> tuple[Any, ...]:
+    # The caller's visibility is part of the key: an auditor's answer is never anyone else's.
+    return (scope["path"], scope["query_string"], caller.sees_protected)
 
 
 def etag(now: LogState, caller: Principal) -> str:
@@ -83,7 +74,7 @@ async def answer(request: Request, now: LogState, caller: Principal, model: type
     if _matches(if_none_match, tag):
         return Response(status_code=304, headers=headers)
     answers: Answers = request.app.state.answers
-    key = (request.scope["path"], request.scope["query_string"], caller.sees_protected)
+    key = _key(request.scope, caller)
     body = answers.get(now.head, key)
     if body is None:
         body = await run_in_threadpool(_render, model, compute)
@@ -123,13 +114,11 @@ class AnswerLane:
             now: LogState = await self.state.head_watch.current()
             scope[LOG_STATE] = now  # the app reuses it on a miss: the request's reading of the log
             caller = self.state.key_checks.get(now.head, key)
-            body = None if caller is None else self.state.answers.get(
-                now.head, (scope["path"], scope["query_string"], caller.sees_protected))
+            body = None if caller is None else self.state.answers.get(now.head, _key(scope, caller))
             if body is not None:
                 tag = etag(now, caller)
                 status = 304 if _matches(if_none_match, tag) else 200
-                headers = [(b"etag", tag.encode()), (b"vary", b"Authorization"),
-                           (b"cache-control", b"private, no-cache")]
+                headers = [(b"etag", tag.encode()), *_LANE_HEADERS]
                 if status == 200:
                     headers += [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
                 await send({"type": "http.response.start", "status": status, "headers": headers})

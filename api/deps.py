@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem, from_ledger_error, invalid
+from api.standing import AtHead
 from ledger.access import key_hash
 from ledger.application import Ledger
 from ledger.errors import LedgerError, NotFound
@@ -49,15 +50,11 @@ class Principal:
         return self.role == "auditor"
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
     return request.app.state.ledger
 
 
-async def _ledger(request: Request) -> Ledger:
-    return request.app.state.ledger
-
-
-LedgerDep = Annotated[Ledger, Depends(_ledger)]
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 
 # ---- where the log stands -------------------------------------------------------------------
@@ -98,7 +95,7 @@ async def log_state(request: Request) -> LogState:
 Now = Annotated[LogState, Depends(log_state)]
 
 
-class KeyChecks:
+class KeyChecks(AtHead):
     """Callers whose key was found live, valid while the log's head stays where it was read.
 
     Revoking a key is an event: it moves the head, whichever process records it (the CLI
@@ -107,41 +104,36 @@ class KeyChecks:
     one its request read.
     """
 
-    MAX = 4096
-
     def __init__(self) -> None:
-        self._head = -1
-        self._callers: dict[str, Principal] = {}
+        super().__init__(limit=4096)
 
     def get(self, head: int, key: str) -> Principal | None:
-        if head != self._head:
-            return None
-        return self._callers.get(key_hash(key))
+        return super().get(head, key_hash(key))
 
     def put(self, head: int, key: str, caller: Principal) -> None:
-        if head > self._head:
-            self._callers, self._head = {}, head
-        if head == self._head and len(self._callers) < self.MAX:
-            self._callers[key_hash(key)] = caller
+        super().put(head, key_hash(key), caller)
 
 
 async def principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)], now: Now,
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise ApiProblem(401, "send your access key as `Authorization: Bearer ilk_...`",
                          headers={"WWW-Authenticate": 'Bearer realm="ledger"'})
     key = credentials.credentials
     checks: KeyChecks = request.app.state.key_checks
-    caller = checks.get(now.head, key)
-    if caller is not None:
+    # Only reads keep checked keys: every write moves the head, so for a write the reading
+    # of the log would cost a statement and find the cache dropped anyway.
+    now = await log_state(request) if request.method == "GET" else None
+    if now is not None and (caller := checks.get(now.head, key)) is not None:
         return caller
-    access = await run_in_threadpool(get_ledger(request).authenticate, key)
+    access = await run_in_threadpool(request.app.state.ledger.authenticate, key)
     if access is None:
         raise ApiProblem(401, "the access key is not known or was revoked",
                          headers={"WWW-Authenticate": 'Bearer realm="ledger", error="invalid_token"'})
     caller = Principal(key_id=str(access.id), owner=access.owner, role=access.role)
-    checks.put(now.head, key, caller)
+    if now is not None:
+        checks.put(now.head, key, caller)
     return caller
 
 

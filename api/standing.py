@@ -10,11 +10,38 @@ commit serves a group of writers), and none is answered from a read older than i
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
+
+
+class AtHead:
+    """Values valid exactly while the log's head stays where it was read (at most ``limit``).
+
+    ``get`` finds nothing once the head has moved; the first ``put`` at a newer head drops
+    everything kept at the older one. A value is never kept under a head older than the newest.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._head = -1
+        self._values: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, head: int, key: Any) -> Any:
+        if head != self._head:
+            return None
+        return self._values.get(key)
+
+    def put(self, head: int, key: Any, value: Any) -> None:
+        with self._lock:
+            if head > self._head:
+                self._values, self._head = {}, head
+            if head == self._head and len(self._values) < self.limit:
+                self._values[key] = value
 
 
 class HeadWatch:
@@ -32,8 +59,7 @@ class HeadWatch:
             group = self._loops[loop] = _Group()
         if group.waiting is None:
             group.waiting = loop.create_future()
-            if not group.reading:
-                group.reading = True
+            if group.task is None:
                 # Held here: the loop keeps only a weak reference to a task, and a reader task
                 # collected mid-read would leave every later request of this loop waiting.
                 group.task = loop.create_task(self._serve(group))
@@ -49,13 +75,12 @@ class HeadWatch:
                     future.set_exception(error)
                     future.exception()  # retrieved here too: a group whose requests all went away
         finally:
-            group.reading, group.task = False, None
+            group.task = None
 
 
 class _Group:
-    __slots__ = ("waiting", "reading", "task")
+    __slots__ = ("waiting", "task")  # a read is in flight exactly while ``task`` is set
 
     def __init__(self) -> None:
         self.waiting: asyncio.Future[Any] | None = None
-        self.reading = False
         self.task: asyncio.Task[None] | None = None
