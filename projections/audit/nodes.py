@@ -33,7 +33,6 @@ class DbNodeStore:
         self.db = db
         self.cursor = cursor
         self._staged: dict[tuple[int, int], bytes] = {}
-        self._cache: dict[tuple[int, int], bytes] = {}
         self._pending: list[tuple[int, int, bytes]] = []
         self._size: int | None = None
         self.reads = 0
@@ -45,7 +44,7 @@ class DbNodeStore:
         return self._size
 
     def get(self, level: int, index: int) -> bytes:
-        found = self._staged.get((level, index)) or self._cache.get((level, index))
+        found = self._staged.get((level, index))
         if found is not None:
             return found
         self.reads += 1

@@ -169,20 +169,23 @@ class AuditTrail:
             self._check_size(nodes, size, "size")
             return size, root_of_size(nodes, size)
 
-    def _check_size(self, nodes: DbNodeStore, size: int, field: str) -> None:
+    @staticmethod
+    def _check_int(size: Any, field: str) -> None:
         if type(size) is not int or not 0 <= size <= _MAX_INT:
             raise AuditRequestError(f"{field} must be a non-negative integer", field)
+
+    def _check_size(self, nodes: DbNodeStore, size: int, field: str) -> None:
+        self._check_int(size, field)
         if size > nodes.size():
             raise AuditRequestError(f"{field} {size} is beyond the tree, which has {nodes.size()} leaves", field)
 
-    def _read_for_proof(self, size: int, field: str, keys: Any, **wanted: Any) -> ProofRead:
+    def _read_for_proof(self, size: int, field: str, keys: set[tuple[int, int]], **wanted: Any) -> ProofRead:
         """One statement; and once more after catching up if ``size`` is beyond the tree (it may just be new)."""
-        if type(size) is not int or not 0 <= size <= _MAX_INT:
-            raise AuditRequestError(f"{field} must be a non-negative integer", field)
-        found = read_for_proof(self.db, keys(), **wanted)
+        self._check_int(size, field)
+        found = read_for_proof(self.db, keys, **wanted)
         if size > found.stored:
             self.catch_up()
-            found = read_for_proof(self.db, keys(), **wanted)
+            found = read_for_proof(self.db, keys, **wanted)
         if size > found.stored:
             raise AuditRequestError(f"{field} {size} is beyond the tree, which has {found.stored} leaves", field)
         return found
@@ -201,13 +204,8 @@ class AuditTrail:
     def inclusion(self, index: int, size: int) -> dict[str, Any]:
         """PATH(index, D[size]) from the stored nodes, with the leaf and the root it leads to: one statement."""
         good_index = type(index) is int and type(size) is int and 0 <= index < size
-
-        def keys() -> set[tuple[int, int]]:
-            if not good_index:
-                return set()
-            return nodes_read_by(size, lambda s: inclusion_proof(s, index, size), lambda s: root_of_size(s, size),
-                                 lambda s: s.get(0, index))
-
+        keys = nodes_read_by(size, lambda s: inclusion_proof(s, index, size), lambda s: root_of_size(s, size),
+                             lambda s: s.get(0, index)) if good_index else set()
         found = self._read_for_proof(size, "size", keys, leaf=index if good_index else -1, checkpoints=(size,))
         if not good_index:
             raise AuditRequestError(f"index {index} is not a leaf of a tree of size {size}", "index")
@@ -223,13 +221,8 @@ class AuditTrail:
     def consistency(self, first: int, second: int) -> dict[str, Any]:
         """PROOF(first, D[second]) from the stored nodes, with both roots: one statement."""
         good_first = type(first) is int and type(second) is int and 0 < first <= second
-
-        def keys() -> set[tuple[int, int]]:
-            if not good_first:
-                return set()
-            return nodes_read_by(second, lambda s: consistency_proof(s, first, second),
-                                 lambda s: root_of_size(s, first), lambda s: root_of_size(s, second))
-
+        keys = nodes_read_by(second, lambda s: consistency_proof(s, first, second),
+                             lambda s: root_of_size(s, first), lambda s: root_of_size(s, second)) if good_first else set()
         found = self._read_for_proof(second, "second", keys, checkpoints=(first, second) if good_first else ())
         if not good_first:
             raise AuditRequestError(f"first must be in [1, second={second}], got {first}", "first")
