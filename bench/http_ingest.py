@@ -24,7 +24,7 @@ import httpx
 from bench import web
 from bench.baseline import Bare, Padder, Shape, replay
 from bench.ingest import slices
-from bench.stats import clock, median, rate
+from bench.stats import clock, median_runs, rate
 from bench.workload import ACTORS, BREAKDOWNS, Ids, Op, Workload
 
 
@@ -87,14 +87,14 @@ def _known_versions(ledger, wl: Workload, ids: Ids, ops: list[Op], existing: int
 _OTHER = 0x5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A
 
 
-def _post_bare(client: httpx.Client, saves: list[list[Shape]]) -> tuple[int, float]:
+def _post_bare(client: httpx.Client, saves: list[list[Shape]]) -> float:
     bodies = [[[str(UUID(int=s.originator_id.int ^ _OTHER)), s.version, s.size] for s in save] for save in saves]
     t0 = clock()
     for body in bodies:
         r = client.post("/bare/save", json=body)
         if r.status_code != 201:
             raise RuntimeError(f"bare save answered {r.status_code}: {r.text[:300]}")
-    return sum(len(b) for b in bodies), clock() - t0
+    return clock() - t0
 
 
 def window(commands: HttpCommands, bare_http: httpx.Client, ledger, bare: Bare, padder: Padder,
@@ -110,7 +110,7 @@ def window(commands: HttpCommands, bare_http: httpx.Client, ledger, bare: Bare, 
         got, took = replay(bare, padder, saves)
         bare_events += got
         bare_seconds += took
-        http_bare_seconds += _post_bare(bare_http, saves)[1]
+        http_bare_seconds += _post_bare(bare_http, saves)
     ledger_rate, bare_rate = rate(n_events, seconds), rate(bare_events, bare_seconds)
     http_bare_rate = rate(bare_events, http_bare_seconds)
     return {"commands": n_ops, "events": n_events, "ledger_events_per_s": ledger_rate,
@@ -145,6 +145,5 @@ def measure(opts, store, bare_store, ledger, bare: Bare, padder: Padder, wl: Wor
     finally:
         for proc in procs:
             web._stop(proc)
-    keys_ = ["ledger_events_per_s", "bare_events_per_s", "ratio", "bare_http_events_per_s", "ratio_to_bare_http"]
-    return {"workers": workers, "client": "httpx, 1 connection, sequential",
-            **{k: median([r[k] for r in runs]) for k in keys_}, "runs": runs}
+    return {"workers": workers, "client": "httpx, 1 connection, sequential", **median_runs(runs, [
+        "ledger_events_per_s", "bare_events_per_s", "ratio", "bare_http_events_per_s", "ratio_to_bare_http"])}

@@ -23,7 +23,7 @@ from bench import (
     web,
 )
 from bench.build import build_log
-from bench.stats import median, rate
+from bench.stats import median, median_runs, rate
 from bench.workload import Ids, Workload
 from ledger.bootstrap import open_ledger
 
@@ -32,23 +32,17 @@ def say(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def _median_runs(runs: list[dict[str, Any]], keys: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {k: median([r[k] for r in runs]) for k in keys}
-    out["runs"] = runs
-    return out
-
-
-def _ingest_runs(opts, label, ledger, bare, padder, wl, ids, profile_dir, pb=None) -> dict[str, Any]:
+def _ingest_runs(opts, ledger, bare, padder, wl, ids, profile_dir, pb) -> dict[str, Any]:
     runs, catch_ups = [], []
     for k in range(opts.runs):
-        path = os.path.join(profile_dir, f"{label}-{k}.txt") if profile_dir else None
+        path = os.path.join(profile_dir, f"ingest-{k}.txt") if profile_dir else None
         gc.collect()
         runs.append(ingest.window(ledger, bare, padder, wl, ids, opts.window, profile=path))
-        say(f"  {label} run {k + 1}: ledger {runs[-1]['ledger_events_per_s']:,.0f} ev/s, "
+        say(f"  ingest run {k + 1}: ledger {runs[-1]['ledger_events_per_s']:,.0f} ev/s, "
             f"bare {runs[-1]['bare_events_per_s']:,.0f} ev/s, ratio {runs[-1]['ratio']:.0%}")
         if pb is not None and pb.available:
             catch_ups.append(pb.catch_up())
-    out = _median_runs(runs, ["ledger_events_per_s", "bare_events_per_s", "ratio", "commands_per_s"])
+    out = median_runs(runs, ["ledger_events_per_s", "bare_events_per_s", "ratio", "commands_per_s"])
     return out, catch_ups
 
 
@@ -88,8 +82,7 @@ def block(opts: config.Options, kind: str, n_events: int) -> dict[str, Any]:
             catch_ups: list = []
             if "ingest" not in opts.skip:
                 say(f"{kind} @ {n_events:,}: ingest, {opts.runs} x {opts.window} commands")
-                out["ingest"], catch_ups = _ingest_runs(opts, "ingest", ledger, bare, padder, wl, ids,
-                                                        profile_dir, pb)
+                out["ingest"], catch_ups = _ingest_runs(opts, ledger, bare, padder, wl, ids, profile_dir, pb)
             if "http-ingest" not in opts.skip:
                 say(f"{kind} @ {n_events:,}: ingest through HTTP, {opts.runs} x {opts.window} commands")
                 try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Sequence
+from typing import Any
 
 clock = time.perf_counter
 
@@ -31,3 +32,8 @@ def percentiles(samples: Sequence[float]) -> dict[str, float]:
 
 def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
+
+
+def median_runs(runs: list[dict[str, Any]], keys: list[str]) -> dict[str, Any]:
+    """The median of each of ``keys`` over the runs, with every run kept beside them."""
+    return {**{k: median([r[k] for r in runs]) for k in keys}, "runs": runs}
