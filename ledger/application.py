@@ -103,17 +103,14 @@ class Ledger(Application):
         uid = _uuid(ident, kind)
         cache = self.repository.cache
         if version is not None or cache is None:
-            aggregate = self._rebuild(cls, uid, version, kind, ident)
-        else:
-            try:
-                aggregate = cache.get(uid)
-            except KeyError:
-                aggregate = self._rebuild(cls, uid, None, kind, ident)
-                cache.put(uid, aggregate)
-            else:
-                if fresh and (newer := self.recorder.select_events(uid, gt=aggregate.version)):
-                    aggregate = replay(detached(aggregate), map(self.mapper.to_domain_event, newer))
-                    cache.put(uid, aggregate)
+            # Rebuilt for this caller alone and never cached: already a private copy.
+            aggregate, copy = self._rebuild(cls, uid, version, kind, ident), False
+        elif (aggregate := self._peek(uid)) is None:
+            aggregate = self._rebuild(cls, uid, None, kind, ident)
+            cache.put(uid, aggregate)
+        elif fresh and (newer := self.recorder.select_events(uid, gt=aggregate.version)):
+            aggregate = replay(detached(aggregate), map(self.mapper.to_domain_event, newer))
+            cache.put(uid, aggregate)
         if not isinstance(aggregate, cls):
             raise NotFound(kind, ident)
         return detached(aggregate) if copy else aggregate
@@ -135,13 +132,19 @@ class Ledger(Application):
             raise NotFound(kind, ident)
         return aggregate
 
-    def _cached(self, cls: type[A], uid: UUID) -> A | None:
-        """A private copy of the cached record, or None if this process has none."""
+    def _peek(self, uid: UUID, *, evict: bool = False) -> Aggregate | None:
+        """The cached record itself (read it, never change it), or None if this process has none."""
         cache = self.repository.cache
+        if cache is None:
+            return None
         try:
-            aggregate = cache.get(uid) if cache is not None else None
+            return cache.get(uid, evict=evict)
         except KeyError:
             return None
+
+    def _cached(self, cls: type[A], uid: UUID) -> A | None:
+        """A private copy of the cached record, or None if this process has none."""
+        aggregate = self._peek(uid)
         return detached(aggregate) if isinstance(aggregate, cls) else None
 
     def _existing(self, cls: type[A], ident: object) -> A:
@@ -388,16 +391,11 @@ class Ledger(Application):
         # Whether the target is a figure or a report never changes, and the cache or the
         # topic of its first stored event says which, without replaying a hot figure.
         uid = _uuid(target_id, "report or figure")
-        cache = self.repository.cache
-        if cache is not None:
-            try:
-                kind = KINDS.get(type(cache.get(uid)))
-            except KeyError:
-                pass
-            else:
-                if kind in ("figure", "report"):
-                    return kind
-                raise NotFound("report or figure", target_id)
+        if (cached := self._peek(uid)) is not None:
+            kind = KINDS.get(type(cached))
+            if kind in ("figure", "report"):
+                return kind
+            raise NotFound("report or figure", target_id)
         first = self.recorder.select_events(uid, limit=1)
         kind = TARGET_KINDS.get(first[0].topic) if first else None
         if kind is None:
@@ -488,7 +486,7 @@ class Ledger(Application):
             # carries the same receipt (same id, version 1) and so fails on the store's unique
             # (id, version); every failure below then asks the store for the receipt and
             # answers with the first response.
-            if (earlier := self._cached(Receipt, receipt_id(actor, request_key))) is not None:
+            if isinstance(earlier := self._peek(receipt_id(actor, request_key)), Receipt):
                 return earlier.replay(digest)
         # The first attempt trusts the cache for the records it changes (no read at all on a
         # hit). If it is refused, or its save loses on a version, the cache may have been
@@ -527,14 +525,8 @@ class Ledger(Application):
 
     def _forget(self, changes: Sequence[Aggregate | Aggregate.Event]) -> None:
         """Drop the records these changes were made on from the cache."""
-        cache = self.repository.cache
-        if cache is None:
-            return
         for change in changes:
-            try:
-                cache.get(change.id if isinstance(change, Aggregate) else change.originator_id, evict=True)
-            except KeyError:
-                pass
+            self._peek(change.id if isinstance(change, Aggregate) else change.originator_id, evict=True)
 
     def _raise_conflict(self, changes: Sequence[Aggregate | Aggregate.Event], expected: int | None) -> None:
         # Only the changed record can have moved under us: the others were created here.

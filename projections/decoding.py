@@ -20,17 +20,12 @@ place of ``timestamp``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-import orjson
 from eventsourcing.persistence import MapperDeserialisationError, Notification
 from eventsourcing.utils import resolve_topic
 
-from projections.times import _MICRO, EPOCH, micros
-
-_WRAPPED = b'"_type_"'
-_fromiso = datetime.fromisoformat
+from projections.times import micros
 
 
 class Event:
@@ -64,18 +59,9 @@ def decoder(mapper: Any) -> Callable[[Notification], Event]:
                 data = cipher.decrypt(data)
             if compressor:
                 data = compressor.decompress(data)
-            if bytes(data).count(_WRAPPED) == 1:
-                state = orjson.loads(data)
-                stamp = state.pop("timestamp", None)
-                if type(stamp) is dict and stamp.get("_type_") == "datetime_iso":
-                    # An ISO time with its offset is always aware: no need for micros()'s check.
-                    t = (_fromiso(stamp["_data_"]) - EPOCH) // _MICRO
-                else:  # the one wrapped value is somewhere else: let the transcoder restore it
-                    state = transcoder.decode(data)
-                    t = micros(state.pop("timestamp"))
-            else:
-                state = transcoder.decode(data)
-                t = micros(state.pop("timestamp"))
+            # The transcoder restores the timestamp directly when it is the one wrapped value.
+            state = transcoder.decode(data)
+            t = micros(state.pop("timestamp"))
         except Exception as e:
             raise MapperDeserialisationError(
                 f"Failed to deserialise state of stored event with topic {n.topic!r}, originator_id"

@@ -64,15 +64,19 @@ class PositionMoved(Exception):
     """Another follower applied events since this one read its position; nothing was applied."""
 
 
-def install(store: Store, projection: Projection) -> None:
-    """Create a projection's tables and tracking (idempotent): the explicit schema step."""
+def install(store: Store, projection: Projection, *, finish: bool = True) -> None:
+    """Create a projection's tables and tracking (idempotent): the explicit schema step.
+
+    It also finishes a replay left unfinished, unless the caller is about to start a new one
+    (``finish=False``: a rebuild would drop that work at once)."""
     db = Db(store, projection.name, pool_size=1)
     try:
         db.tracking.create_table()
         with db.transaction(commit=True) as cursor:
             projection.create(db, cursor)
             _ensure_position(db, cursor)
-        _finish_replay(db, projection)
+        if finish:
+            _finish_replay(db, projection)
     finally:
         db.close()
 

@@ -42,7 +42,7 @@ def rebuild(
     digest's), the digest (digest.py) and the row count of each table.
     """
     projection = Views(name)
-    install(store, projection)
+    install(store, projection, finish=False)
     # Already reset as a replay just below: the follower need not look at doing so itself.
     follower = Follower(store, projection, ledger=ledger, batch_size=batch_size, replay_from=None)
     try:
