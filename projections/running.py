@@ -303,7 +303,7 @@ def recompute(db: Db, cursor: Any) -> None:
     metrics = [r[0] for r in db.all(cursor, "SELECT DISTINCT metric FROM {figure_versions}")]
     for metric in sorted(metrics):
         # One metric at a time, so only one metric's versions are ever held in memory.
-        steps: dict[Key, dict[int, Value]] = defaultdict(dict)
+        segments: dict[Key, list[Segment]] = defaultdict(list)
         incidents: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for r in db.all(cursor, f"SELECT incident_id, {_PAIR_COLUMNS} FROM {{figure_versions}}"
                                 " WHERE metric = ? AND depth <= 1", (metric,)):
@@ -314,38 +314,19 @@ def recompute(db: Db, cursor: Any) -> None:
             if v[5] == 1:
                 value = figure_value(v[7], v[8], v[9])
                 if value != ZERO:
-                    _step(steps[(metric, v[4], v[6])], v[2], v[3], value)
-        total = steps[(metric, "", "")]
+                    segments[(metric, v[4], v[6])].append((v[2], v[3], value))
+        total = segments[(metric, "", "")]
         for rows in incidents.values():
             points = sorted({r[2] for r in rows} | {r[3] for r in rows if r[3] < OPEN})
             previous = ZERO
             for point, value in zip(points, _timeline(rows, points)):
                 if value != previous:
-                    total[point] = _add(total.get(point, ZERO), _add(value, previous, -1))
+                    total.append((point, OPEN, _add(value, previous, -1)))
                     previous = value
-        for key in sorted(steps):
-            inserts.extend((*key, *row) for row in _canonical(steps[key]))
+        # The same canonical form as ``update`` keeps, by the same code: from nothing stored.
+        for key in sorted(segments):
+            if segments[key]:
+                _apply(key, segments[key], [], [], inserts)
     db.run_many(cursor, "INSERT INTO {tally_versions} (metric, dimension, value, recorded_from, recorded_to, low,"
                         " high_sum, unbounded, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
 
-
-def _step(steps: dict[int, Value], start: int, end: int, value: Value) -> None:
-    steps[start] = _add(steps.get(start, ZERO), value)
-    if end < OPEN:
-        steps[end] = _add(steps.get(end, ZERO), value, -1)
-
-
-def _canonical(steps: dict[int, Value]) -> list[list[Any]]:
-    """A sum's rows from its changes: from its first non-zero value on, equal neighbours merged."""
-    rows: list[list[Any]] = []
-    running = ZERO
-    for t in sorted(steps):
-        running = _add(running, steps[t])
-        if rows:
-            if tuple(rows[-1][2:]) == running:
-                continue
-            rows[-1][1] = t
-        elif running == ZERO:
-            continue
-        rows.append([t, OPEN, *running])
-    return rows
