@@ -61,16 +61,18 @@ class Views:
         self.name = check_name(name)
 
     def create(self, db: Db, cursor: Any) -> None:
-        for statement in [*create_statements(db), _CREATE_REPLAY]:
-            cursor.execute(db.sql(statement))
+        for statement in create_statements(db):
+            cursor.execute(statement)
+        db.run(cursor, _CREATE_REPLAY)
 
     def create_for_replay(self, db: Db, cursor: Any) -> None:
         # A replay writes every version row once: building the read-only indexes afterwards, in
         # one sorted pass, costs far less than keeping them up row by row. The running tallies
         # are likewise left until the end and worked out once (running.recompute): the mark
         # row says so to every batch, whichever follower applies it.
-        for statement in [*create_statements(db, read_indexes=False), _CREATE_REPLAY]:
-            cursor.execute(db.sql(statement))
+        for statement in create_statements(db, read_indexes=False):
+            cursor.execute(statement)
+        db.run(cursor, _CREATE_REPLAY)
         db.run(cursor, "INSERT INTO {replay} (deferred) VALUES (1)")
 
     def replay_pending(self, db: Db, cursor: Any) -> bool:
@@ -85,13 +87,12 @@ class Views:
             cursor.execute(statement)
 
     def drop(self, db: Db, cursor: Any) -> None:
-        for statement in [*drop_statements(db), "DROP TABLE IF EXISTS {replay}"]:
-            cursor.execute(db.sql(statement))
+        for statement in drop_statements(db):
+            cursor.execute(statement)
+        db.run(cursor, "DROP TABLE IF EXISTS {replay}")
 
-    @staticmethod
-    def decoder(mapper: Any) -> Any:
-        # Straight from the stored state to what the views need (decoding.py), not domain events.
-        return decoding.decoder(mapper)
+    # Straight from the stored state to what the views need (decoding.py), not domain events.
+    decoder = staticmethod(decoding.decoder)
 
     def apply(self, db: Db, cursor: Any, notification: Notification, event: Event) -> None:
         self.apply_batch(db, cursor, [(notification, event)])
