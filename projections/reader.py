@@ -28,7 +28,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -70,13 +72,6 @@ _INCIDENT_COLUMNS = (
 _TOTAL_AT = ("SELECT recorded_to, low, high_sum, unbounded, figures FROM {tally_versions}"
              " WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from <= ?"
              " ORDER BY recorded_from DESC LIMIT 1")
-
-
-def _running_total(row: tuple[Any, ...] | None, t: int) -> dict[str, Any]:
-    total = tallies.Sum()
-    if row is not None and row[0] > t and row[4] != 0:
-        total.add_count(row[1], None if row[3] else row[2], row[4])
-    return {"sum": total.as_dict(with_ids=False), "groups": []}
 
 
 class Reader:
@@ -123,10 +118,9 @@ class Reader:
         echo = self._echo(metric, by, as_of, wf, wt, place)
         if not figure_ids and wf is None and wt is None and place_key is None:
             if by is None:  # one statement: no transaction around it
-                rows = oneshot.read(self.db, _TOTAL_AT, (metric, "", "", t))
-                return {**echo, **_running_total(rows[0] if rows else None, t), "from_parts": None}
+                return {**echo, **self._running_tally(self._oneshot_row, t, metric, by), "from_parts": None}
             with self.db.snapshot() as c:
-                return {**echo, **self._running_tally(c, t, metric, by), "from_parts": None}
+                return {**echo, **self._running_tally(partial(self.db.one, c), t, metric, by), "from_parts": None}
         with self.db.snapshot() as c:
             rows = self._live_figures(
                 c, t, "fv.figure_id, fv.incident_id, fv.dims, fv.depth, fv.dim_value, fv.low, fv.high",
@@ -138,23 +132,28 @@ class Reader:
             result = _without_ids(result)
         return {**echo, **result}
 
-    def _running_tally(self, c: Any, t: int, metric: str, by: str | None) -> dict[str, Any]:
-        """The sums as of t from the running tallies: one lookup per group."""
+    def _oneshot_row(self, text: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+        rows = oneshot.read(self.db, text, params)
+        return rows[0] if rows else None
+
+    def _running_tally(self, one: Callable[[str, Sequence[Any]], Any], t: int, metric: str,
+                       by: str | None) -> dict[str, Any]:
+        """The sums as of t from the running tallies: one lookup per group (``one`` reads a row)."""
         dimension = by or ""
         values = [""]
         if by is not None:
             values = []
             # A skip scan over the primary key: one seek per group, however many rows each has.
-            last = self.db.one(c, "SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ?",
-                               (metric, dimension))
+            last = one("SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ?",
+                       (metric, dimension))
             while last is not None and last[0] is not None:
                 values.append(last[0])
-                last = self.db.one(c, "SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ?"
-                                      " AND value > ?", (metric, dimension, last[0]))
+                last = one("SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value > ?",
+                           (metric, dimension, last[0]))
         total = tallies.Sum()
         groups = []
         for value in values:
-            row = self.db.one(c, _TOTAL_AT, (metric, dimension, value, t))
+            row = one(_TOTAL_AT, (metric, dimension, value, t))
             if row is None or row[0] <= t or row[4] == 0:
                 continue
             low, high = row[1], (None if row[3] else row[2])
