@@ -1,0 +1,157 @@
+"""How counts add up: the one rule every tally, running tally, history and check applies.
+
+Adding counts honestly: lows add to lows, highs to highs, and one unbounded high makes the
+sum unbounded. A ``Tally`` keeps the sum of the bounded highs and, apart from it, how many
+parts had no upper bound, so that a part can be taken back out again (a correction, a
+retraction) and the sum is exactly what it would have been without it: tallies form a
+group under ``+`` and ``-``, which is what lets the projections keep running sums as step
+functions and apply a change as a difference.
+
+What one incident contributes to a total of a metric (``incident_contribution``):
+
+- its **total** figure (breakdown ``{}``), when it has one;
+- otherwise the **sum of its parts along one dimension** (figures broken down by exactly
+  one dimension, e.g. by perpetrator), taken as a *lower bound only*: the parts may leave
+  out a remainder nobody counted, so the high is unbounded. Of several dimensions the one
+  with the largest documented low is used (ties: the first dimension by name);
+- otherwise nothing: figures broken down by two or more dimensions are not summed into a
+  total, they would be counted once per dimension.
+
+Parts set against their total (``compare``) are read as documented counts: "at least 82,
+including 28 on schools..." leaves a remainder counted from what was documented (the
+parts' lows), not from the widest interval arithmetic would allow.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A sum of counts; ``figures`` says how many figures it is made of (0: no data, not zero)."""
+
+    low: int = 0
+    #: The sum of the parts' bounded highs; the sum's high only while ``unbounded`` is 0.
+    bounded: int = 0
+    #: How many parts had no upper bound.
+    unbounded: int = 0
+    figures: int = 0
+
+    @classmethod
+    def of(cls, low: int, high: int | None, figures: int = 1) -> Tally:
+        """One count (or ``figures`` counts already added up) with these bounds."""
+        return cls(low, 0, 1, figures) if high is None else cls(low, high, 0, figures)
+
+    @classmethod
+    def total(cls, counts: Iterable[tuple[int, int | None]]) -> Tally:
+        out = ZERO
+        for low, high in counts:
+            out += cls.of(low, high)
+        return out
+
+    @property
+    def high(self) -> int | None:
+        return None if self.unbounded else self.bounded
+
+    @property
+    def kind(self) -> str:
+        """``exact`` (low = high), ``range``, ``lower_bound`` (no high) or ``no_data`` (nothing counted)."""
+        if self.figures == 0:
+            return "no_data"
+        if self.unbounded:
+            return "lower_bound"
+        return "exact" if self.low == self.bounded else "range"
+
+    def lower_bound(self) -> Tally:
+        """The same documented count with the high left open (parts that may leave out a remainder)."""
+        return Tally(self.low, 0, 1 if self.figures else 0, self.figures)
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.low + other.low, self.bounded + other.bounded, self.unbounded + other.unbounded,
+                     self.figures + other.figures)
+
+    def __sub__(self, other: Tally) -> Tally:
+        return Tally(self.low - other.low, self.bounded - other.bounded, self.unbounded - other.unbounded,
+                     self.figures - other.figures)
+
+    def __neg__(self) -> Tally:
+        return ZERO - self
+
+    def __bool__(self) -> bool:
+        return self != ZERO
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "kind": self.kind, "figures": self.figures}
+
+
+ZERO = Tally()
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One figure's current reading, as far as adding it up needs it."""
+
+    figure_id: str
+    dims: str  # the breakdown's dimensions, joined: '' for an incident's total
+    depth: int  # how many dimensions the breakdown has
+    low: int
+    high: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    tally: Tally
+    figure_ids: tuple[str, ...]
+    #: The dimension the parts were summed along, when the incident had no total figure.
+    from_parts: str | None
+
+
+def incident_contribution(parts: Iterable[Part]) -> Contribution | None:
+    """What one incident's live figures of one metric add to that metric's total (see above)."""
+    by_dimension: dict[str, list[Part]] = defaultdict(list)
+    for p in parts:
+        if p.depth == 0:
+            return Contribution(Tally.of(p.low, p.high), (p.figure_id,), None)
+        if p.depth == 1:
+            by_dimension[p.dims].append(p)
+    if not by_dimension:
+        return None
+    best = max(sorted(by_dimension), key=lambda d: sum(p.low for p in by_dimension[d]))
+    chosen = by_dimension[best]
+    documented = Tally(sum(p.low for p in chosen), 0, 1, len(chosen))
+    return Contribution(documented, tuple(sorted(p.figure_id for p in chosen)), best)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Parts set against their total.
+
+    ``status``: ``inconsistent`` (the parts document more than the total's high allows, by
+    ``excess``), ``remainder`` (less than the total's low: an unspecified remainder of
+    ``remainder_low`` to ``remainder_high``), ``complete`` (exactly the total's low) or
+    ``parts_exceed_low`` (more than the low, within the high: not a contradiction, but the
+    total's low is behind its parts).
+    """
+
+    status: str
+    excess: int | None
+    remainder_low: int | None
+    remainder_high: int | None
+
+
+def compare(total_low: int, total_high: int | None, parts: Tally) -> Comparison:
+    documented = parts.low
+    if total_high is not None and documented > total_high:
+        return Comparison("inconsistent", documented - total_high, None, None)
+    if documented < total_low:
+        status = "remainder"
+    elif documented == total_low:
+        status = "complete"
+    else:
+        status = "parts_exceed_low"
+    high = None if total_high is None else total_high - documented
+    return Comparison(status, None, max(0, total_low - documented), high)
