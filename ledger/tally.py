@@ -5,9 +5,10 @@ sum unbounded. A ``Tally`` keeps the sum of the bounded highs and, apart from it
 parts had no upper bound, so that a part can be taken back out again (a correction, a
 retraction) and the sum is exactly what it would have been without it: tallies form a
 group under ``+`` and ``-``, which is what lets the projections keep running sums as step
-functions and apply a change as a difference.
+functions and apply a change as a difference. It is a tuple, ``(low, bounded, unbounded,
+figures)``, in the order the running tallies store it.
 
-What one incident contributes to a total of a metric (``incident_contribution``):
+What one incident contributes to a total of a metric (``IncidentParts``):
 
 - its **total** figure (breakdown ``{}``), when it has one;
 - otherwise the **sum of its parts along one dimension** (figures broken down by exactly
@@ -24,14 +25,12 @@ parts' lows), not from the widest interval arithmetic would allow.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Tally:
+class Tally(NamedTuple):
     """A sum of counts; ``figures`` says how many figures it is made of (0: no data, not zero)."""
 
     low: int = 0
@@ -66,23 +65,17 @@ class Tally:
             return "lower_bound"
         return "exact" if self.low == self.bounded else "range"
 
-    def lower_bound(self) -> Tally:
-        """The same documented count with the high left open (parts that may leave out a remainder)."""
-        return Tally(self.low, 0, 1 if self.figures else 0, self.figures)
+    def __add__(self, other: tuple) -> Tally:  # type: ignore[override]
+        return Tally(self[0] + other[0], self[1] + other[1], self[2] + other[2], self[3] + other[3])
 
-    def __add__(self, other: Tally) -> Tally:
-        return Tally(self.low + other.low, self.bounded + other.bounded, self.unbounded + other.unbounded,
-                     self.figures + other.figures)
-
-    def __sub__(self, other: Tally) -> Tally:
-        return Tally(self.low - other.low, self.bounded - other.bounded, self.unbounded - other.unbounded,
-                     self.figures - other.figures)
+    def __sub__(self, other: tuple) -> Tally:
+        return Tally(self[0] - other[0], self[1] - other[1], self[2] - other[2], self[3] - other[3])
 
     def __neg__(self) -> Tally:
-        return ZERO - self
+        return Tally(-self[0], -self[1], -self[2], -self[3])
 
     def __bool__(self) -> bool:
-        return self != ZERO
+        return any(self)
 
     def as_dict(self) -> dict[str, Any]:
         return {"low": self.low, "high": self.high, "kind": self.kind, "figures": self.figures}
@@ -96,8 +89,10 @@ class Part:
     """One figure's current reading, as far as adding it up needs it."""
 
     figure_id: str
+    incident_id: str
     dims: str  # the breakdown's dimensions, joined: '' for an incident's total
     depth: int  # how many dimensions the breakdown has
+    dim_value: str | None  # with one dimension, its value
     low: int
     high: int | None
 
@@ -110,20 +105,78 @@ class Contribution:
     from_parts: str | None
 
 
+class IncidentParts:
+    """One incident's live figures of one metric, and what they contribute to its total.
+
+    Kept as figures come and go, so that following an incident through many changes costs
+    the number of changes, not changes times figures.
+    """
+
+    __slots__ = ("live", "total", "dims")
+
+    def __init__(self, parts: Iterable[Part] = ()) -> None:
+        self.live: dict[str, Part] = {}
+        self.total: Part | None = None
+        self.dims: dict[str, list[int]] = {}  # dimension -> [documented low, figures]
+        for part in parts:
+            self.put(part)
+
+    def put(self, part: Part) -> None:
+        """Count ``part`` in place of any earlier reading of its figure."""
+        self.remove(part.figure_id)
+        if part.depth > 1:
+            return
+        self.live[part.figure_id] = part
+        if part.depth == 0:
+            self.total = part
+            return
+        d = self.dims.setdefault(part.dims, [0, 0])
+        d[0] += part.low
+        d[1] += 1
+
+    def remove(self, figure_id: str) -> None:
+        old = self.live.pop(figure_id, None)
+        if old is None:
+            return
+        if old.depth == 0:
+            self.total = None
+            return
+        d = self.dims[old.dims]
+        d[0] -= old.low
+        d[1] -= 1
+        if not d[1]:
+            del self.dims[old.dims]
+
+    def _best(self) -> str | None:
+        best = None
+        for dims in sorted(self.dims):
+            if best is None or self.dims[dims][0] > self.dims[best][0]:
+                best = dims
+        return best
+
+    def tally(self) -> Tally:
+        if self.total is not None:
+            return Tally.of(self.total.low, self.total.high)
+        best = self._best()
+        if best is None:
+            return ZERO
+        low, figures = self.dims[best]
+        return Tally(low, 0, 1, figures)
+
+    def contribution(self) -> Contribution | None:
+        """The tally, with the figures it was made of (None: the incident adds nothing)."""
+        if self.total is not None:
+            return Contribution(self.tally(), (self.total.figure_id,), None)
+        best = self._best()
+        if best is None:
+            return None
+        ids = tuple(sorted(p.figure_id for p in self.live.values() if p.dims == best))
+        return Contribution(self.tally(), ids, best)
+
+
 def incident_contribution(parts: Iterable[Part]) -> Contribution | None:
     """What one incident's live figures of one metric add to that metric's total (see above)."""
-    by_dimension: dict[str, list[Part]] = defaultdict(list)
-    for p in parts:
-        if p.depth == 0:
-            return Contribution(Tally.of(p.low, p.high), (p.figure_id,), None)
-        if p.depth == 1:
-            by_dimension[p.dims].append(p)
-    if not by_dimension:
-        return None
-    best = max(sorted(by_dimension), key=lambda d: sum(p.low for p in by_dimension[d]))
-    chosen = by_dimension[best]
-    documented = Tally(sum(p.low for p in chosen), 0, 1, len(chosen))
-    return Contribution(documented, tuple(sorted(p.figure_id for p in chosen)), best)
+    return IncidentParts(parts).contribution()
 
 
 @dataclass(frozen=True, slots=True)

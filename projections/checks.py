@@ -2,23 +2,11 @@
 
 For every figure (the "total": the incident's total, or itself a part such as "killed by
 the regime") and every dimension along which the same incident and metric has parts
-(figures whose breakdown is the total's plus exactly that dimension), the sum of the parts'
-documented counts (their lows) is set against the total:
-
-- ``inconsistent``: the parts document more than the total's high allows (``excess`` says by
-  how much). One of the figures is wrong.
-- ``remainder``: the parts document less than the total's low. The difference is an
-  unspecified remainder, at least ``total.low - parts.low`` (e.g. 82 attacks on vital
-  facilities, of which 28 + 11 + 18 + 9 = 66 by type: 16 of no stated type), at most
-  ``total.high - parts.low`` (unbounded when the total is).
-- ``complete``: the parts document exactly the total's low (71 + 37 = 108).
-- ``parts_exceed_low``: the parts document more than the total's low but no more than its
-  high, e.g. an "at least 100" total whose parts add to 120: not a contradiction, but the
-  total's low is behind its parts.
-
-Lows are compared as documented counts, which is how casualty recorders read "at least 82,
-including 28 on schools...": the remainder is counted from what was documented, not from
-the widest interval arithmetic would allow.
+(figures whose breakdown is the total's plus exactly that dimension), the parts' documented
+counts are set against the total by the domain's rule (ledger/tally.py ``compare``):
+``inconsistent`` (with the ``excess``), ``remainder`` (e.g. 82 attacks on vital facilities,
+of which 28 + 11 + 18 + 9 = 66 by type: 16 of no stated type), ``complete`` (71 + 37 = 108)
+or ``parts_exceed_low``.
 """
 
 from __future__ import annotations
@@ -27,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from ledger.tally import Tally, compare
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,23 +35,9 @@ def _key(breakdown: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 def check(total: Reading, dimension: str, parts: list[Reading]) -> dict[str, Any]:
     parts = sorted(parts, key=lambda p: p.breakdown[dimension])
-    parts_low = sum(p.low for p in parts)
-    parts_high = None if any(p.high is None for p in parts) else sum(p.high for p in parts)  # type: ignore[misc]
-    excess = None
-    remainder = None
-    if total.high is not None and parts_low > total.high:
-        status, excess = "inconsistent", parts_low - total.high
-    else:
-        remainder = {
-            "low": max(0, total.low - parts_low),
-            "high": None if total.high is None else total.high - parts_low,
-        }
-        if parts_low < total.low:
-            status = "remainder"
-        elif parts_low == total.low:
-            status = "complete"
-        else:
-            status = "parts_exceed_low"
+    documented = Tally.total((p.low, p.high) for p in parts)
+    c = compare(total.low, total.high, documented)
+    remainder = None if c.status == "inconsistent" else {"low": c.remainder_low, "high": c.remainder_high}
     return {
         "incident_id": total.incident_id,
         "metric": total.metric,
@@ -69,11 +45,11 @@ def check(total: Reading, dimension: str, parts: list[Reading]) -> dict[str, Any
         "total": {"figure_id": total.figure_id, "breakdown": total.breakdown, "low": total.low, "high": total.high},
         "parts": [{"value": p.breakdown[dimension], "figure_id": p.figure_id, "low": p.low, "high": p.high}
                   for p in parts],
-        "parts_low": parts_low,
-        "parts_high": parts_high,
-        "status": status,
+        "parts_low": documented.low,
+        "parts_high": documented.high,
+        "status": c.status,
         "remainder": remainder,
-        "excess": excess,
+        "excess": c.excess,
     }
 
 

@@ -3,7 +3,7 @@
 Without a window or a place the reader reads the points straight off the running tallies
 (running.py). With one, this sweep works them out: it walks the versions of the metric's
 figures and of their incidents in recording order, keeping each incident's contribution
-(tallies.py) and the running sum, and emits a point whenever the sum (or, with ``by``, a
+(ledger/tally.py) and the running sum, and emits a point whenever the sum (or, with ``by``, a
 group) reads differently from the last point.
 It reads every version once, so its cost is that of the metric's history, not of the log;
 a tally as of any point's time gives the same numbers as the point (tests check this).
@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from projections.tallies import Part, Sum, incident_contribution, kind
+from ledger.tally import ZERO, Part, Tally, incident_contribution
 from projections.times import iso
 
 
@@ -55,38 +55,18 @@ def in_window(valid_from: str, valid_to: str | None, window_from: str | None, wi
     return True
 
 
-class _Acc:
-    """A running sum that can also take a contribution back out."""
-
-    __slots__ = ("low", "high", "unbounded", "n")
-
-    def __init__(self) -> None:
-        self.low = self.high = self.unbounded = self.n = 0
-
-    def add(self, low: int, high: int | None, n: int, sign: int) -> None:
-        self.low += sign * low
-        if high is None:
-            self.unbounded += sign
-        else:
-            self.high += sign * high
-        self.n += sign * n
-
-    def view(self) -> tuple[int, int | None, int]:
-        return self.low, (None if self.unbounded else self.high), self.n
-
-
-Contribution = dict[Any, tuple[int, int | None, int]]
+Contribution = dict[Any, Tally]
 
 
 def _contribution(parts: dict[str, Part], by: str | None) -> Contribution:
     if by is None:
         c = incident_contribution(parts.values())
-        return {} if c is None else {None: (c.low, c.high, len(c.figure_ids))}
-    out: dict[Any, Sum] = defaultdict(Sum)
+        return {} if c is None else {None: c.tally}
+    out: dict[Any, Tally] = defaultdict(Tally)
     for p in parts.values():
         if p.depth == 1 and p.dims == by:
-            out[p.dim_value].add(p.low, p.high, (p.figure_id,))
-    return {k: (v.low, v.high, len(v.figure_ids)) for k, v in out.items()}
+            out[p.dim_value] += Tally.of(p.low, p.high)
+    return out
 
 
 def tally_points(
@@ -102,8 +82,8 @@ def tally_points(
     period: dict[str, tuple[str, str | None]] = {}
     live: dict[str, dict[str, Part]] = defaultdict(dict)  # incident -> figure -> part
     counted: dict[str, Contribution] = {}
-    total = _Acc()
-    groups: dict[Any, _Acc] = defaultdict(_Acc)
+    total = ZERO
+    groups: dict[Any, Tally] = defaultdict(Tally)
     points: list[dict[str, Any]] = []
     last: Any = ((0, 0, 0), ())  # nothing counted yet: no point until something is
     i = 0
@@ -130,18 +110,18 @@ def tally_points(
                           "event": change.event, "actor": change.actor})
         # Only the incidents touched at this instant can contribute differently.
         for incident_id in touched:
-            for key, (low, high, n) in counted.pop(incident_id, {}).items():
-                total.add(low, high, n, -1)
-                groups[key].add(low, high, n, -1)
+            for key, tally in counted.pop(incident_id, {}).items():
+                total -= tally
+                groups[key] -= tally
             # Without a window the period does not matter (as in a tally without one).
             unwindowed = window_from is None and window_to is None
             if unwindowed or (incident_id in period and in_window(*period[incident_id], window_from, window_to)):
                 now = _contribution(live[incident_id], by)
-                for key, (low, high, n) in now.items():
-                    total.add(low, high, n, 1)
-                    groups[key].add(low, high, n, 1)
+                for key, tally in now.items():
+                    total += tally
+                    groups[key] += tally
                 counted[incident_id] = now
-        state = (total.view(), tuple((k, *g.view()) for k, g in sorted(groups.items()) if k is not None and g.n))
+        state = (_view(total), tuple((k, *_view(g)) for k, g in sorted(groups.items()) if k is not None and g.figures))
         if state != last:
             points.append({"recorded_at": iso(at), **render(state, by), "moved_by": sorted(moved, key=moved_order)})
             last = state
@@ -152,10 +132,14 @@ def moved_order(moved: dict[str, Any]) -> tuple[str, str, int]:
     return (moved.get("incident_id", ""), moved.get("figure_id", ""), moved["version"])
 
 
+def _view(tally: Tally) -> tuple[int, int | None, int]:
+    # How the sum reads: two tallies that read the same are the same point of the history.
+    return tally.low, tally.high, tally.figures
+
+
 def render(state: Any, by: str | None) -> dict[str, Any]:
     (low, high, n), groups = state
-    out: dict[str, Any] = {"low": low, "high": high, "kind": kind(low, high, n), "figures": n}
+    out: dict[str, Any] = Tally.of(low, high, n).as_dict()
     if by is not None:
-        out["groups"] = [{"value": v, "low": lo, "high": hi, "kind": kind(lo, hi, m), "figures": m}
-                         for v, lo, hi, m in groups]
+        out["groups"] = [{"value": v, **Tally.of(lo, hi, m).as_dict()} for v, lo, hi, m in groups]
     return out

@@ -38,6 +38,7 @@ import orjson
 from ledger import vocabulary
 from ledger.errors import InvalidInput, NotFound
 from ledger.store import Store
+from ledger.tally import ZERO, Part, Tally
 from projections import checks, history, oneshot, tallies
 from projections.db import OPEN, Db
 from projections.figures import canonical
@@ -100,7 +101,7 @@ class Reader:
         valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
         figure_ids: bool = False, include_protected: bool = False,
     ) -> dict[str, Any]:
-        """A metric summed across incidents (see tallies.py for what each incident contributes).
+        """A metric summed across incidents (ledger/tally.py says what each incident contributes).
 
         Returns ``{"metric", "by", "as_of", "valid_from", "valid_to", "place",
         "sum": {"low", "high", "kind", "figures", "figure_ids"},
@@ -127,7 +128,7 @@ class Reader:
                 metric=metric, status="active", max_depth=1 if by is None else None, dims=by,
                 window=(wf, wt), place=place_key,
             )
-        result = tallies.tally([tallies.Part(*row) for row in rows], by)
+        result = tallies.tally([Part(*row) for row in rows], by)
         if not figure_ids:
             result = _without_ids(result)
         return {**echo, **result}
@@ -150,18 +151,17 @@ class Reader:
                 values.append(last[0])
                 last = one("SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value > ?",
                            (metric, dimension, last[0]))
-        total = tallies.Sum()
+        total = ZERO
         groups = []
         for value in values:
             row = one(_TOTAL_AT, (metric, dimension, value, t))
             if row is None or row[0] <= t or row[4] == 0:
                 continue
-            low, high = row[1], (None if row[3] else row[2])
-            total.add_count(low, high, row[4])
+            group = Tally._make(row[1:5])
+            total += group
             if by is not None:
-                groups.append({"value": value, "low": low, "high": high, "kind": tallies.kind(low, high, row[4]),
-                               "figures": row[4]})
-        return {"sum": total.as_dict(with_ids=False), "groups": groups}
+                groups.append({"value": value, **group.as_dict()})
+        return {"sum": total.as_dict(), "groups": groups}
 
     def tally_by_source(
         self, metric: str, *, breakdown: dict[str, str] | None = None, as_of: datetime | None = None,
@@ -191,15 +191,18 @@ class Reader:
                 (*params[0], t, t, *params[1]),
             )
             sources = self._sources(c, {r[0] for r in rows}, include_protected)
-        per_source: dict[str, tallies.Sum] = defaultdict(tallies.Sum)
+        per_source: dict[str, Tally] = defaultdict(Tally)
+        ids: dict[str, list[str]] = defaultdict(list)
         superseded: dict[str, int] = defaultdict(int)
         for source_id, figure_id, low, high, was_superseded in rows:
-            per_source[source_id].add(low, high, (figure_id,))
+            per_source[source_id] += Tally.of(low, high)
+            ids[source_id].append(figure_id)
             superseded[source_id] += was_superseded
         entries = []
         for source_id, s in per_source.items():
             ref = sources.ref(source_id)
-            entries.append({"source": ref, **s.as_dict(), "superseded": superseded[source_id]})
+            entries.append({"source": ref, **s.as_dict(), "figure_ids": sorted(ids[source_id]),
+                            "superseded": superseded[source_id]})
 
         def order(entry: dict[str, Any]) -> tuple[Any, ...]:
             ref = entry["source"]
@@ -287,14 +290,13 @@ class Reader:
             (metric, by or "", t),
         )
         shape, shape_value = ("depth <= ?", 1) if by is None else ("dims = ?", by)
-        groups: dict[str, tuple[int, int | None, int]] = {}
+        groups: dict[str, Tally] = {}
         states: list[tuple[int, Any]] = []
         i = 0
         while i < len(rows):
             at = rows[i][1]
             while i < len(rows) and rows[i][1] == at:
-                value, _, low, high_sum, unbounded, n = rows[i]
-                groups[value] = (low, None if unbounded else high_sum, n)
+                groups[rows[i][0]] = Tally._make(rows[i][2:6])
                 i += 1
             states.append((at, _history_state(groups)))
         points: list[dict[str, Any]] = []
@@ -702,12 +704,10 @@ class Reader:
                 "place": place}
 
 
-def _history_state(groups: dict[str, tuple[int, int | None, int]]) -> Any:
-    total = tallies.Sum()
-    for low, high, n in groups.values():
-        total.add_count(low, high, n)
-    return ((total.low, total.high, total.count),
-            tuple((v, *g) for v, g in sorted(groups.items()) if v != "" and g[2]))
+def _history_state(groups: dict[str, Tally]) -> Any:
+    total = sum(groups.values(), ZERO)
+    return ((total.low, total.high, total.figures),
+            tuple((v, g.low, g.high, g.figures) for v, g in sorted(groups.items()) if v != "" and g.figures))
 
 
 def _without_ids(result: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ high unbounded, and keeping the count lets a later change take one back out.
 
 After a batch's figure versions are written, the batch works out how the sums changed:
 
-- a total (by no dimension) sums each incident's contribution (tallies.incident_contribution),
+- a total (by no dimension) sums each incident's contribution (ledger/tally.py, IncidentParts),
   which depends on several figures at once (its total, or failing one, its parts). For every
   incident and metric the batch touched, the contribution is worked out from the figure
   versions *before* and *after* the batch, on every interval from the batch's earliest
@@ -31,71 +31,24 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from ledger.tally import ZERO, IncidentParts, Part, Tally
 from projections.db import OPEN, Db
 from projections.figures import Touched
 
-Value = tuple[int, int, int, int]  # low, sum of bounded highs, unbounded count, figures
-ZERO: Value = (0, 0, 0, 0)
 Key = tuple[str, str, str]  # metric, dimension, value
-Segment = tuple[int, int, Value]  # [start, end), change
+Segment = tuple[int, int, Tally]  # [start, end), change
 
 
-def _add(a: Value, b: Value, sign: int = 1) -> Value:
-    return (a[0] + sign * b[0], a[1] + sign * b[1], a[2] + sign * b[2], a[3] + sign * b[3])
+def figure_value(low: int, high: int | None, status: str) -> Tally:
+    return Tally.of(low, high) if status == "active" else ZERO
 
 
-def figure_value(low: int, high: int | None, status: str) -> Value:
-    if status != "active":
-        return ZERO
-    return (low, 0, 1, 1) if high is None else (low, high, 0, 1)
+def _part(row: tuple[Any, ...]) -> Part:
+    # (figure_id, version, from, to, dims, depth, dim_value, low, high, status)
+    return Part(row[0], "", row[4], row[5], row[6], row[7], row[8])
 
 
-class _Incident:
-    """One incident's figures of one metric, live at a moving instant; what it contributes.
-
-    Kept incrementally (a figure in, a figure out) so that walking through a batch's
-    instants costs the number of changes, not changes times figures. Reads the same as
-    tallies.incident_contribution over the live figures (a unit test holds them together).
-    """
-
-    def __init__(self) -> None:
-        self.live: dict[str, tuple[str, int, int, int | None]] = {}  # figure -> dims, depth, low, high
-        self.total: tuple[int, int | None] | None = None
-        self.dims: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # dimension -> [low sum, figures]
-
-    def put(self, figure_id: str, row: tuple[Any, ...] | None) -> None:
-        old = self.live.pop(figure_id, None)
-        if old is not None:
-            if old[1] == 0:
-                self.total = None
-            else:
-                d = self.dims[old[0]]
-                d[0] -= old[2]
-                d[1] -= 1
-        if row is None or row[9] != "active" or row[5] > 1:
-            return
-        dims, depth, low, high = row[4], row[5], row[7], row[8]
-        self.live[figure_id] = (dims, depth, low, high)
-        if depth == 0:
-            self.total = (low, high)
-        else:
-            d = self.dims[dims]
-            d[0] += low
-            d[1] += 1
-
-    def value(self) -> Value:
-        if self.total is not None:
-            low, high = self.total
-            return (low, 0, 1, 1) if high is None else (low, high, 0, 1)
-        best = None
-        for dims in sorted(self.dims):
-            low, n = self.dims[dims]
-            if n and (best is None or low > best[0]):
-                best = (low, n)
-        return ZERO if best is None else (best[0], 0, 1, best[1])
-
-
-def _timeline(rows: list[tuple[Any, ...]], points: list[int]) -> list[Value]:
+def _timeline(rows: list[tuple[Any, ...]], points: list[int]) -> list[Tally]:
     """The incident's contribution at each of ``points`` (ascending), from its figures' versions."""
     changes: list[tuple[int, int, str, tuple[Any, ...] | None]] = []
     for r in rows:
@@ -105,13 +58,17 @@ def _timeline(rows: list[tuple[Any, ...]], points: list[int]) -> list[Value]:
         if r[3] < OPEN:
             changes.append((r[3], 0, r[0], None))  # at one instant, endings before beginnings
     changes.sort(key=lambda c: (c[0], c[1]))
-    state = _Incident()
+    state = IncidentParts()
     out, i = [], 0
     for p in points:
         while i < len(changes) and changes[i][0] <= p:
-            state.put(changes[i][2], changes[i][3])
+            row = changes[i][3]
+            if row is None or row[9] != "active":
+                state.remove(changes[i][2])
+            else:
+                state.put(_part(row))
             i += 1
-        out.append(state.value())
+        out.append(state.tally())
     return out
 
 
@@ -178,7 +135,7 @@ def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[list[An
         segments = _segments(points, start)
         instants = [a for a, _ in segments]
         for (a, b), new, old in zip(segments, _timeline(after, instants), _timeline(before, instants)):
-            delta = _add(new, old, -1)
+            delta = new - old
             if delta != ZERO:
                 out.append(((metric, "", ""), (a, b, delta)))
     return out
@@ -212,7 +169,7 @@ def update(db: Db, cursor: Any, touched: Touched, versions: list[list[Any]]) -> 
         for v in rows:
             if v[2] == v[3]:
                 continue
-            delta = _add(figure_value(v[20], v[21], v[24]), prior, -1)
+            delta = figure_value(v[20], v[21], v[24]) - prior
             if delta != ZERO:
                 changes[key].append((v[2], v[3], delta))
 
@@ -262,21 +219,21 @@ def _apply(key: Key, segments: list[Segment], rows: list[tuple[Any, ...]], delet
     t_min = min(s[0] for s in segments)
     start = min(t_min, rows[0][0]) if rows else t_min
     # Changes as a difference array: each adds at its start and takes back at its end.
-    steps: dict[int, Value] = defaultdict(lambda: ZERO)
+    steps: dict[int, Tally] = defaultdict(lambda: ZERO)
     for a, b, delta in segments:
-        steps[a] = _add(steps[a], delta)
+        steps[a] += delta
         if b < OPEN:
-            steps[b] = _add(steps[b], delta, -1)
+            steps[b] -= delta
     points = {start} | {r[0] for r in rows} | {r[1] for r in rows} | set(steps)
     merged: list[list[Any]] = []
     running = ZERO
     i = 0
     for a, b in _segments(points, start):
-        running = _add(running, steps.get(a, ZERO))
+        running += steps.get(a, ZERO)
         while i < len(rows) and rows[i][1] <= a:
             i += 1
-        old = (rows[i][2], rows[i][3], rows[i][4], rows[i][5]) if i < len(rows) and rows[i][0] <= a else ZERO
-        value = _add(old, running)
+        old = Tally._make(rows[i][2:6]) if i < len(rows) and rows[i][0] <= a else ZERO
+        value = old + running
         if merged and tuple(merged[-1][2:]) == value:
             merged[-1][1] = b
         else:
@@ -321,7 +278,7 @@ def recompute(db: Db, cursor: Any) -> None:
             previous = ZERO
             for point, value in zip(points, _timeline(rows, points)):
                 if value != previous:
-                    total.append((point, OPEN, _add(value, previous, -1)))
+                    total.append((point, OPEN, value - previous))
                     previous = value
         # The same canonical form as ``update`` keeps, by the same code: from nothing stored.
         for key in sorted(segments):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import reduce
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from ledger.tally import ZERO, Part, Tally, compare, incident_contribution
+from ledger.tally import ZERO, IncidentParts, Part, Tally, compare, incident_contribution
 
 lows = st.integers(min_value=0, max_value=10**6)
 
@@ -65,8 +65,10 @@ def test_ranges_stay_ranges_and_exact_counts_stay_exact(spans: list[tuple[int, i
 def test_an_incident_counts_its_total_or_else_its_best_documented_parts(
     figures: list[tuple[str, tuple[int, int | None]]],
 ) -> None:
-    parts = [Part(f"f{i}", dims, dims.count(",") + 1 if dims else 0, low, high)
-             for i, (dims, (low, high)) in enumerate(figures)]
+    # An incident has one total figure per metric (a figure is its incident, metric and breakdown).
+    first_total = next((i for i, (dims, _) in enumerate(figures) if not dims), None)
+    parts = [Part(f"f{i}", "i", dims, dims.count(",") + 1 if dims else 0, None, low, high)
+             for i, (dims, (low, high)) in enumerate(figures) if dims or i == first_total]
     got = incident_contribution(parts)
     totals = [p for p in parts if p.depth == 0]
     singles = [p for p in parts if p.depth == 1]
@@ -116,3 +118,36 @@ def test_reduce_over_many_parts_matches_the_running_sum() -> None:
     running = reduce(lambda acc, c: acc + Tally.of(*c), cs, ZERO)
     assert running == Tally.total(cs)
     assert running - Tally.of(5, None) == Tally.total(cs[:-1])
+
+
+incident_figures = st.lists(
+    st.tuples(st.sampled_from([("", 0), ("perpetrator", 1), ("victim_group", 1), ("place", 1)]),
+              st.sampled_from(["x", "y", "z"]), st.integers(0, 50), st.one_of(st.none(), st.integers(0, 50)),
+              st.booleans()),
+    max_size=8)
+
+
+@given(incident_figures, st.lists(st.integers(0, 7), max_size=6))
+@example([(("perpetrator", 1), "x", 5, None, True), (("victim_group", 1), "x", 2, None, True),
+          (("victim_group", 1), "y", 3, None, True)], [])  # a tie: the first dimension by name wins
+def test_parts_kept_as_figures_come_and_go_read_as_the_live_figures_counted_afresh(figures, removals):
+    state = IncidentParts()
+    live: dict[str, Part] = {}
+    for (dims, depth), value, low, high, active in figures:
+        fid = f"{dims}={value}" if depth else "total"  # one figure per breakdown, as in the ledger
+        part = Part(fid, "i", dims, depth, value if depth else None, low, None if high is None else low + high)
+        live.pop(fid, None)
+        if active:
+            state.put(part)
+            live[fid] = part
+        else:  # retracted
+            state.remove(fid)
+    for n in removals:
+        if n < len(figures):
+            (dims, depth), value = figures[n][0], figures[n][1]
+            fid = f"{dims}={value}" if depth else "total"
+            state.remove(fid)
+            live.pop(fid, None)
+    fresh = IncidentParts(live.values())
+    assert state.contribution() == fresh.contribution()
+    assert state.tally() == (ZERO if fresh.contribution() is None else fresh.contribution().tally)

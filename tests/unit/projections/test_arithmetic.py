@@ -7,8 +7,8 @@ from datetime import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.tally import Part, Tally, incident_contribution
 from projections import checks, history, tallies
-from projections.tallies import Part
 from projections.times import micros
 
 bounds = st.tuples(st.integers(0, 1000), st.one_of(st.none(), st.integers(0, 1000))).map(
@@ -16,18 +16,16 @@ bounds = st.tuples(st.integers(0, 1000), st.one_of(st.none(), st.integers(0, 100
 
 
 def test_kinds():
-    assert tallies.kind(0, 0, 0) == "no_data"
-    assert tallies.kind(0, 0, 1) == "exact"
-    assert tallies.kind(5, None, 1) == "lower_bound"
-    assert tallies.kind(5, 9, 2) == "range"
+    assert Tally.of(0, 0, 0).kind == "no_data"
+    assert Tally.of(0, 0, 1).kind == "exact"
+    assert Tally.of(5, None, 1).kind == "lower_bound"
+    assert Tally.of(5, 9, 2).kind == "range"
 
 
 @given(st.lists(bounds, max_size=8))
 def test_a_sum_adds_lows_to_lows_and_highs_to_highs(values):
-    s = tallies.Sum()
-    for n, (low, high) in enumerate(values):
-        s.add(low, high, [f"f{n}"])
-    out = s.as_dict()
+    parts = [Part(f"f{n}", f"i{n}", "", 0, None, low, high) for n, (low, high) in enumerate(values)]
+    out = tallies.tally(parts, None)["sum"]
     assert out["low"] == sum(low for low, _ in values)
     assert out["high"] == (None if any(h is None for _, h in values) else sum(h for _, h in values))
     assert out["figures"] == len(values) == len(out["figure_ids"])
@@ -37,15 +35,15 @@ def test_an_incident_without_a_total_counts_its_best_documented_parts_as_a_lower
     parts = [Part("a", "i", "perpetrator", 1, "x", 10, 10), Part("b", "i", "perpetrator", 1, "y", 5, 5),
              Part("c", "i", "victim_group", 1, "children", 20, 30),
              Part("d", "i", "perpetrator,victim_group", 2, None, 99, 99)]
-    c = tallies.incident_contribution(parts)
-    assert (c.low, c.high, c.figure_ids, c.from_parts) == (20, None, ("c",), "victim_group")
+    c = incident_contribution(parts)
+    assert (c.tally.low, c.tally.high, c.figure_ids, c.from_parts) == (20, None, ("c",), "victim_group")
     total = Part("t", "i", "", 0, None, 40, 50)
-    c = tallies.incident_contribution([*parts, total])
-    assert (c.low, c.high, c.figure_ids, c.from_parts) == (40, 50, ("t",), None)
-    assert tallies.incident_contribution([parts[3]]) is None
+    c = incident_contribution([*parts, total])
+    assert (c.tally.low, c.tally.high, c.figure_ids, c.from_parts) == (40, 50, ("t",), None)
+    assert incident_contribution([parts[3]]) is None
     # Ties go to the first dimension by name.
     tie = [Part("a", "i", "weapon", 1, "x", 5, 5), Part("b", "i", "place", 1, "y", 5, 5)]
-    assert tallies.incident_contribution(tie).from_parts == "place"
+    assert incident_contribution(tie).from_parts == "place"
 
 
 def test_tally_by_a_dimension_sums_single_dimension_figures_only():
@@ -159,7 +157,7 @@ def test_the_sweep_agrees_with_a_tally_at_every_instant(figure_changes, period_c
            for p in points]
     assert got == expected, (figure_changes, period_changes, by, window, got, expected)
     for p in points:
-        assert p["kind"] == tallies.kind(p["low"], p["high"], p["figures"])
+        assert p["kind"] == Tally.of(p["low"], p["high"], p["figures"]).kind
 
 
 def _micro(iso: str) -> int:

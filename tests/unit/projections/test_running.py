@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from ledger.bootstrap import create_schema
 from ledger.store import Store
+from ledger.tally import ZERO
 from projections import running
 from projections.db import OPEN, Db
 from projections.schema import create_tables
@@ -41,15 +42,15 @@ def _canonical(segments):
     points = sorted({s for s, _, _ in segments} | {e for _, e, _ in segments if e < OPEN})
     rows = []
     for a, b in zip(points, [*points[1:], OPEN]):
-        v = running.ZERO
+        v = ZERO
         for s, e, d in segments:
             if s <= a < e:
-                v = running._add(v, d)
+                v = v + d
         if rows and tuple(rows[-1][2:]) == v:
             rows[-1][1] = b
         else:
             rows.append([a, b, *v])
-    while rows and tuple(rows[0][2:]) == running.ZERO:
+    while rows and tuple(rows[0][2:]) == ZERO:
         rows.pop(0)
     return [tuple(r) for r in rows]
 
@@ -64,7 +65,7 @@ def test_changes_in_any_grouping_and_order_give_the_canonical_rows(db, segments,
     groups, i = [], 0
     while i < len(order):
         n = rng.randint(1, 3)
-        groups.append([s for s in order[i:i + n] if s[2] != running.ZERO])
+        groups.append([s for s in order[i:i + n] if s[2] != ZERO])
         i += n
     with db.transaction(commit=True) as c:
         for group in groups:
@@ -79,37 +80,4 @@ def test_changes_in_any_grouping_and_order_give_the_canonical_rows(db, segments,
                            " high_sum, unbounded, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
         rows = db.all(c, "SELECT recorded_from, recorded_to, low, high_sum, unbounded, figures FROM {tally_versions}"
                          " WHERE metric = ? ORDER BY recorded_from", (key[0],))
-    assert rows == _canonical([s for s in segments if s[2] != running.ZERO])
-
-
-parts = st.lists(st.tuples(st.sampled_from([("", 0), ("perpetrator", 1), ("victim_group", 1), ("place", 1)]),
-                           st.sampled_from(["x", "y", "z"]), st.integers(0, 50),
-                           st.one_of(st.none(), st.integers(0, 50)), st.sampled_from(["active", "retracted"])),
-                 max_size=8)
-
-
-@given(parts, st.lists(st.integers(0, 7), max_size=6))
-@example([(("perpetrator", 1), "x", 5, None, "active"), (("victim_group", 1), "x", 2, None, "active"),
-          (("victim_group", 1), "y", 3, None, "active")], [])  # a tie: the first dimension by name wins
-def test_the_incremental_contribution_reads_as_the_plain_one(figures, removals):
-    from projections.tallies import Part, incident_contribution
-
-    state = running._Incident()
-    live: dict[str, Part] = {}
-    for (dims, depth), value, low, high, status in figures:
-        fid = f"{dims}={value}" if depth else "total"  # one figure per breakdown, as in the ledger
-        high = None if high is None else low + high
-        state.put(fid, (fid, 1, 0, OPEN, dims, depth, value if depth else None, low, high, status))
-        live.pop(fid, None)
-        if status == "active":
-            live[fid] = Part(fid, "i", dims, depth, value if depth else None, low, high)
-    for n in removals:
-        if n < len(figures):
-            (dims, depth), value = figures[n][0], figures[n][1]
-            fid = f"{dims}={value}" if depth else "total"
-            state.put(fid, None)
-            live.pop(fid, None)
-    c = incident_contribution(live.values())
-    expected = running.ZERO if c is None else (
-        (c.low, 0, 1, len(c.figure_ids)) if c.high is None else (c.low, c.high, 0, len(c.figure_ids)))
-    assert state.value() == expected
+    assert rows == _canonical([s for s in segments if s[2] != ZERO])
