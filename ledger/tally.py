@@ -84,9 +84,8 @@ class Tally(NamedTuple):
 ZERO = Tally()
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
-    """One figure's current reading, as far as adding it up needs it."""
+class Part(NamedTuple):
+    """One figure's current reading, as far as adding it up needs it (a tuple: made per change in a replay)."""
 
     figure_id: str
     incident_id: str
