@@ -55,10 +55,10 @@ def in_window(valid_from: str, valid_to: str | None, window_from: str | None, wi
     return True
 
 
-Contribution = dict[Any, Tally]
+Counted = dict[Any, Tally]  # what one incident adds: to the total (key None) or to each group
 
 
-def _contribution(parts: dict[str, Part], by: str | None) -> Contribution:
+def _contribution(parts: dict[str, Part], by: str | None) -> Counted:
     if by is None:
         c = incident_contribution(parts.values())
         return {} if c is None else {None: c.tally}
@@ -81,7 +81,7 @@ def tally_points(
 
     period: dict[str, tuple[str, str | None]] = {}
     live: dict[str, dict[str, Part]] = defaultdict(dict)  # incident -> figure -> part
-    counted: dict[str, Contribution] = {}
+    counted: dict[str, Counted] = {}
     total = ZERO
     groups: dict[Any, Tally] = defaultdict(Tally)
     points: list[dict[str, Any]] = []

@@ -1,8 +1,8 @@
 """How far behind the log the views run, and how fast they catch up (rough numbers, no tests).
 
-    python -m projections.measure                      # a temporary SQLite store
-    python -m projections.measure --store postgresql://postgres@127.0.0.1:5432/test
-    python -m projections.measure --events 20000 --seconds 5 --writers 2
+    python -m bench.lag                      # a temporary SQLite store
+    python -m bench.lag --store postgresql://postgres@127.0.0.1:5432/test
+    python -m bench.lag --events 20000 --seconds 5 --writers 2
 
 - ``lag(store)``: where the views stand against the head of the log, in ids and in seconds
   (the age of the oldest event not yet applied);
@@ -171,14 +171,14 @@ def _seed_log(store: Store, events: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m projections.measure", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m bench.lag", description=__doc__.splitlines()[0])
     p.add_argument("--store", default=None, help="a store URL (default: a temporary SQLite file)")
     p.add_argument("--events", type=int, default=20_000, help="log size for the catch-up rate")
     p.add_argument("--seconds", type=float, default=5.0, help="load duration for the lag")
     p.add_argument("--writers", type=int, default=1)
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(args.store) if args.store else Store(f"sqlite:///{Path(tmp) / 'measure.db'}")
+        store = Store(args.store) if args.store else Store(f"sqlite:///{Path(tmp) / 'lag.db'}")
         create_schema(store)
         create_tables(store)
         _seed_log(store, args.events)
