@@ -193,7 +193,7 @@ def checkpoint_of_size(trail: Trail, size: Annotated[int, Path(ge=1, le=MAX)]) -
 
 
 @router.get("/proofs/inclusion", response_model=InclusionProof, responses=_errors(401, 422),
-            summary="Proof that a leaf is in the tree")
+            summary="Proof that a leaf is in the tree", openapi_extra={"security": [{}]})  # the key is optional
 def inclusion(trail: Trail, request: Request, caller: Viewer, index: Annotated[int, Query(ge=0, le=MAX)],
               size: Annotated[int, Query(ge=1, le=MAX)]) -> Any:
     """RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves. No key needed; a leaf

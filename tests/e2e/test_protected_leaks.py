@@ -243,6 +243,21 @@ def test_no_response_names_a_protected_record(everything: Run, caller: str | Non
     assert [f for f in found if f[2]] == []
 
 
+@pytest.mark.parametrize("caller", NON_AUDITORS, ids=lambda c: c or "no-key")
+def test_a_protected_id_answers_exactly_as_an_unknown_one(everything: Run, caller: str | None) -> None:
+    # Status, every header and the body: nothing tells a protected record from no record at all.
+    world = everything.world
+    answers = {seen.asked: seen for seen in everything.seen[caller]}
+    compared = 0
+    for asked, seen in answers.items():
+        for ident in world.protected_ids():
+            unknown = answers.get(asked.replace(ident, RANDOM)) if ident in asked else None
+            if unknown is not None:
+                assert (seen.status, seen.text) == (unknown.status, unknown.text), asked
+                compared += 1
+    assert compared > 50
+
+
 def test_auditors_see_every_marker(everything: Run) -> None:
     # Else the search above could pass by looking in the wrong place.
     everything_seen = "\n".join(seen.text for seen in everything.seen["auditor"])
