@@ -28,7 +28,7 @@ import pytest
 from ledger.audit.verify import verify_inclusion
 from ledger.bootstrap import open_ledger
 from ledger.store import Store
-from tests.e2e.conftest import MARK, Api, World, assert_problem, build_world, open_api
+from tests.e2e.conftest import MARK, Api, World, assert_problem, build_world
 from tests.e2e.test_server import running_server
 
 NON_AUDITORS = (None, "reader", "officer")
@@ -137,7 +137,6 @@ def requests(spec: dict[str, Any], run: Run) -> Iterator[tuple[str, str, dict[st
             base = {p["name"]: values[p["name"]][0] for p in params if values[p["name"]]}
             where = {p["name"]: p["in"] for p in params}
             variants = [base] + [{**base, name: value} for name, options in values.items() for value in options[1:]]
-            # A pair that only means something together: first with second, index with size.
             body = None
             if method == "post":
                 if template not in BODIES:
@@ -196,42 +195,28 @@ def ask_everything(run: Run, caller: str | None) -> list[Seen]:
     return out
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def everything(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+@pytest.fixture(scope="module")
+def everything(shared: tuple[Api, World]) -> Iterator[Run]:
     """Every route asked by every caller, once per store; the log records kept."""
-    from tests.conftest import make_store
-
-    tmp = tmp_path_factory.mktemp("leaks")
+    api, world = shared
     records: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             records.append(record)
 
-    keep = Keep(logging.DEBUG)
-    root = logging.getLogger()
+    keep, root = Keep(logging.DEBUG), logging.getLogger()
     old_level = root.level
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("LEDGER_SIGNING_KEY", str(tmp / "signing-key.pem"))
-        stores = make_store(request.param, tmp)
-        store = next(stores)
-        try:
-            with open_api(store) as api:
-                world = build_world(api.ledger)
-                trail = api.client.app.state.audit
-                size = trail.make_checkpoint().size
-                root.addHandler(keep)
-                root.setLevel(logging.DEBUG)
-                try:
-                    run = Run(api, world, size, records)
-                    for caller in (*NON_AUDITORS, "auditor"):
-                        run.seen[caller] = ask_everything(run, caller)
-                finally:
-                    root.removeHandler(keep)
-                    root.setLevel(old_level)
-                yield run
-        finally:
-            stores.close()
+    run = Run(api, world, api.client.app.state.audit.make_checkpoint().size, records)
+    root.addHandler(keep)
+    root.setLevel(logging.DEBUG)
+    try:
+        for caller in (*NON_AUDITORS, "auditor"):
+            run.seen[caller] = ask_everything(run, caller)
+    finally:
+        root.removeHandler(keep)
+        root.setLevel(old_level)
+    yield run
 
 
 # ---- the tests ----------------------------------------------------------------------------
