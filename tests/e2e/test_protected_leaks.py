@@ -361,7 +361,10 @@ def test_a_real_servers_log_names_routes_not_ids(store: Store, tmp_path: Path) -
                              f"/figures/{ident}", f"/reports?source_id={ident}", f"/no/such/{ident}"):
                     assert client.get(path).status_code < 500
             assert client.get(f"/figures/{world.figure}").status_code == 200
+            for _ in range(3):  # the later ones from kept answers, which skip routing
+                assert client.get("/tallies/civilians_killed").status_code == 200
     text = log.read_text()
     assert re.search(r'"GET /sources/\{source_id\} HTTP/1\.1" 404', text), text  # the log is on
     assert '"GET /figures/{figure_id} HTTP/1.1" 200' in text and '"GET - HTTP/1.1" 404' in text
+    assert text.count('"GET /tallies/{metric} HTTP/1.1" 200') == 3, text
     assert leaks(text, world) == [] and MARK not in text
