@@ -314,7 +314,8 @@ class FigureOut(BaseModel):
 class CitationOut(BaseModel):
     citation_id: UUID
     target_kind: Literal["report", "figure"]
-    target_id: UUID
+    target_id: UUID | None = Field(description="Null when the target is a protected source's report and you are"
+                                               " not an auditor.")
     source_id: UUID
     url: str | None
     quote: str | None

@@ -2,27 +2,102 @@
 
 The schema must exist (``ledger init``): workers never create tables, so several of them
 starting at once cannot race on it. With one worker the app is built here; with several,
-uvicorn starts each worker process from the import string ``api.app:app_from_environment``
+uvicorn starts each worker process from the import string ``api.serve:app_from_environment``
 (a factory), and the store reaches them through the environment (LEDGER_DB, CIPHER_KEY).
 Several workers need PostgreSQL: an SQLite file serves one process.
 
 ``python -m api.serve --host 127.0.0.1 --port 8000 --workers 2`` does the same from a shell,
 on the store named by LEDGER_DB.
+
+The access log names each request's route template (``GET /sources/{source_id}``), never
+the path or query it was asked with: those carry ids, and a protected source's ids must not
+reach whoever reads the server's logs (docs/operations.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import logging
 import os
+import re
 import socket
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+from uvicorn.protocols.utils import get_client_addr
 
 from ledger.store import Store
 
-FACTORY = "api.app:app_from_environment"
+FACTORY = "api.serve:app_from_environment"
+ACCESS = "ledger.access"
+access_log = logging.getLogger(ACCESS)
+
+
+class RouteLog:
+    """ASGI wrapper: one access log line per request, naming the route's template, not its path.
+
+    In uvicorn's format, so the line reads as uvicorn's own would (which is switched off):
+    ``127.0.0.1:50712 - "GET /sources/{source_id} HTTP/1.1" 404``. A path that no route
+    matches is logged as ``-``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._templates: list[tuple[str, re.Pattern[str]]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        status = 500  # what the server answers if the app fails before starting a response
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            access_log.info('%s - "%s %s HTTP/%s" %d', get_client_addr(scope), scope["method"],
+                            self.template(scope), scope["http_version"], status)
+
+    def template(self, scope: Scope) -> str:
+        route = scope.get("route")  # set by the router; absent when a kept answer skipped routing
+        if route is not None:
+            return str(route.path)
+        if self._templates is None:
+            self._templates = _templates(self.app)
+        path = scope["path"]
+        return next((template for template, pattern in self._templates if pattern.fullmatch(path)), "-")
+
+
+def _templates(app: Any) -> list[tuple[str, re.Pattern[str]]]:
+    """The app's path templates as patterns, literal ones first (``/checkpoints/latest`` before ``/{size}``)."""
+    paths = set(app.openapi()["paths"]) if hasattr(app, "openapi") else set()
+    paths |= {route.path for route in getattr(app, "routes", ()) if isinstance(getattr(route, "path", None), str)}
+    ordered = sorted(paths, key=lambda template: (template.count("{"), template))
+    return [(template, re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))) for template in ordered]
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging configuration, with the route-template access log in place of its own."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"][ACCESS] = {"handlers": ["access"], "level": level.upper(), "propagate": False}
+    return config
+
+
+def app_from_environment() -> ASGIApp:
+    """The factory uvicorn calls in each worker process: the app, logging route templates."""
+    from api.app import app_from_environment as app
+
+    return RouteLog(app())
 
 
 class NoDelayProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
@@ -50,12 +125,13 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, workers: int 
     if workers > 1 and store.kind != "postgres":
         raise ValueError("several workers need PostgreSQL (LEDGER_DB=postgresql://...); SQLite serves one worker")
     common = {"host": host, "port": port, "log_level": log_level, "proxy_headers": False,
-              "http": "api.serve:NoDelayProtocol",
+              "http": "api.serve:NoDelayProtocol", "access_log": False, "log_config": log_config(log_level),
               "server_header": False, "date_header": True}
     if workers == 1:
         from api.app import CHECKPOINT_EVERY, FOLLOW_EVERY, create_app
 
-        uvicorn.run(create_app(store, follow_every=FOLLOW_EVERY, checkpoint_every=CHECKPOINT_EVERY), **common)
+        uvicorn.run(RouteLog(create_app(store, follow_every=FOLLOW_EVERY, checkpoint_every=CHECKPOINT_EVERY)),
+                    **common)
         return
     os.environ["LEDGER_DB"] = store.url
     if store.cipher_key:

@@ -6,7 +6,9 @@ A protected source's identity (its id, name, URL) reaches only auditors. For eve
   exist (the same body as for an unknown id);
 * a figure's claim from it keeps its numbers but shows ``protected: true`` with the source
   id, the report id and the quoted words withheld (null); the figure's current value
-  withholds its quote too when it is that claim's value.
+  withholds its quote too when it is that claim's value;
+* a public citation of its report withholds the report's id (``target_id`` null);
+* an audit leaf of one of its records (``record_hides``) is shown as its hash alone.
 
 Whether a source is protected is read at request time, so a change of protection takes
 effect on the next request.
@@ -15,6 +17,8 @@ effect on the next request.
 from __future__ import annotations
 
 from typing import Any
+
+from eventsourcing.domain import Aggregate
 
 from api.deps import Principal
 from api.models import CitationOut, ClaimOut, CountOut, FigureOut, IncidentOut, ReportOut, SourceOut
@@ -47,6 +51,37 @@ class Visibility:
                 # A claim naming a source the ledger cannot load: withhold rather than guess.
                 self._protected[source_id] = True
         return self._protected[source_id]
+
+    def hides_report(self, report_id: str) -> bool:
+        """True when the report is a protected source's (or cannot be loaded: withhold rather than guess)."""
+        if self.caller.sees_protected:
+            return False
+        try:
+            return self.hides(self.ledger.load(Report, report_id).source_id)
+        except NotFound:
+            return True
+
+    def record_hides(self, originator_id: str) -> bool:
+        """True when any record's id, whatever its kind, would tell who a protected source is.
+
+        A protected source's own records, its reports, its citations and any citation of its
+        reports are hidden. Figures, incidents and keys are not: a figure is public, and its
+        versions (a protected source's claims among them) are shown with the figure anyway.
+        """
+        if self.caller.sees_protected:
+            return False
+        try:
+            record = self.ledger.load(Aggregate, originator_id)
+        except NotFound:
+            return True  # not a record the ledger can load: withhold rather than guess
+        if isinstance(record, Source):
+            return self.hides(str(record.id))
+        if isinstance(record, Report):
+            return self.hides(record.source_id)
+        if isinstance(record, Citation):
+            return self.hides(record.source_id) or (record.target_kind == "report"
+                                                    and self.hides_report(record.target_id))
+        return False
 
     def check(self, kind: str, source_id: str) -> None:
         """404 for a record that only exists through a protected source, as for an unknown id."""
@@ -93,7 +128,9 @@ def report_view(report: Report, seen: Visibility) -> ReportOut:
 def citation_view(citation: Citation, seen: Visibility) -> CitationOut:
     seen.check("citation", citation.source_id)
     return CitationOut(
-        citation_id=citation.id, target_kind=citation.target_kind, target_id=citation.target_id,
+        citation_id=citation.id, target_kind=citation.target_kind,
+        target_id=None if citation.target_kind == "report" and seen.hides_report(citation.target_id)
+        else citation.target_id,
         source_id=citation.source_id, url=citation.url, quote=citation.quote, quote_en=citation.quote_en,
         page=citation.page, accessed_on=citation.accessed_on, sha256=citation.sha256,
         withdrawn=citation.withdrawn, version=citation.version, created_at=citation.created_on,

@@ -1,9 +1,11 @@
 """The audit trail over HTTP: the audit log and mirror (auditors), proofs, checkpoints, the public key (anyone).
 
 Proofs, checkpoints and the public key need no key: they reveal hashes only, and anyone who
-was handed a tally with its attestation must be able to check it. The audit log and the
-mirror show every event (the mirror carries every stored payload, protected sources
-included, as stored): auditors only.
+was handed a tally with its attestation must be able to check it. An inclusion proof also
+names its leaf's record (id, version), except to non-auditors when that record would tell
+who a protected source is (api.views.Visibility.record_hides): then ``leaf`` is null and the
+hash path is all there is. The audit log and the mirror show every event (the mirror
+carries every stored payload, protected sources included, as stored): auditors only.
 
 Hashes are standard padded base64, as in the checkpoints. A proof is only as good as the
 root it is checked against: take size and root from a checkpoint verified with the
@@ -19,12 +21,14 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Security
 from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
-from api.deps import Principal, require
+from api.deps import Principal, bearer, principal, require
 from api.problems import ApiProblem, Problem, invalid, responses
+from api.views import Visibility
 
 log = logging.getLogger("api")
 
@@ -56,6 +60,19 @@ def _trail(request: Request) -> Any:
 
 
 Trail = Annotated[Any, Depends(_trail)]
+
+ANONYMOUS = Principal(key_id="", owner="", role="anonymous")
+
+
+async def _viewer(request: Request,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> Principal:
+    """The caller of a route that needs no key: anyone without one; a key sent must be good (401)."""
+    if credentials is None or not credentials.credentials:
+        return ANONYMOUS
+    return await principal(request, credentials)
+
+
+Viewer = Annotated[Principal, Depends(_viewer)]
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -120,7 +137,8 @@ class InclusionProof(BaseModel):
     leaf_hash: str
     proof: list[str]
     root: str = Field(description="The root the proof leads to; trust only a root from a verified checkpoint.")
-    leaf: LeafRef | None
+    leaf: LeafRef | None = Field(description="The leaf's record; null to anyone but an auditor when it would tell"
+                                             " who a protected source is (its records, reports, citations).")
     checkpoint: str | None = Field(description="The signed checkpoint of this size, if one was made.")
 
 
@@ -174,11 +192,17 @@ def checkpoint_of_size(trail: Trail, size: Annotated[int, Path(ge=1, le=MAX)]) -
     return _call(trail.checkpoint, size).to_dict()
 
 
-@router.get("/proofs/inclusion", response_model=InclusionProof, responses=_errors(422),
-            summary="Proof that a leaf is in the tree")
-def inclusion(trail: Trail, index: Annotated[int, Query(ge=0, le=MAX)], size: Annotated[int, Query(ge=1, le=MAX)]) -> Any:
-    """RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves. No key needed."""
-    return _call(trail.inclusion, index, size)
+@router.get("/proofs/inclusion", response_model=InclusionProof, responses=_errors(401, 422),
+            summary="Proof that a leaf is in the tree", openapi_extra={"security": [{}]})  # the key is optional
+def inclusion(trail: Trail, request: Request, caller: Viewer, index: Annotated[int, Query(ge=0, le=MAX)],
+              size: Annotated[int, Query(ge=1, le=MAX)]) -> Any:
+    """RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves. No key needed; a leaf
+    that would tell who a protected source is shows as its hash path only, except to auditors."""
+    proof = _call(trail.inclusion, index, size)
+    leaf = proof["leaf"]
+    if leaf is not None and Visibility(request.app.state.ledger, caller).record_hides(leaf["originator_id"]):
+        proof["leaf"] = None
+    return proof
 
 
 @router.get("/proofs/consistency", response_model=ConsistencyProof, responses=_errors(422),

@@ -88,10 +88,25 @@ class World:
     protected_citation: str  # protected source, on the figure
     protected_report_citation: str  # protected source, on its own report
     spare_source: str  # public, for tests that change a source
+    public_citation_of_protected_report: str  # public source, on the protected source's report
+
+    def protected_ids(self) -> list[str]:
+        return [self.protected_source, self.protected_report, self.protected_citation,
+                self.protected_report_citation]
 
     def protected_markers(self) -> list[str]:
-        return [MARK, self.protected_source, self.protected_report, self.protected_citation,
-                self.protected_report_citation]
+        """Everything that identifies the protected source: its ids, and every text of it (all hold MARK)."""
+        return [MARK, *self.protected_ids(), *PROTECTED_TEXTS]
+
+
+#: The protected source's name, English name and URL; its report's title, URL and reference;
+#: its citations' URLs and quotes; the words of its claims (each as build_world records it).
+PROTECTED_TEXTS = (
+    f"Witness cell {MARK}", f"{MARK} cell", f"https://{MARK}.example/cell",
+    f"Field notes {MARK}", f"https://{MARK}.example/r/1", f"{MARK} notebook",
+    f"https://{MARK}.example/c", f"{MARK} passage", f"{MARK} report passage",
+    f"{MARK} counted 112", f"{MARK} saw 40 to 50 injured", f"{MARK} in English",
+)
 
 
 def build_world(ledger: Ledger) -> World:
@@ -127,8 +142,12 @@ def build_world(ledger: Ledger) -> World:
     protected_report_citation = ledger.cite(actor, target_id=protected_filed["report_id"], source_id=protected,
                                             quote=f"{MARK} report passage")["citation_id"]
     spare = ledger.register_source(actor, name="Local council", kind="official_body", language="ar")["source_id"]
+    # A public source citing the protected one's report: public, but its target must stay hidden.
+    public_citation_of_protected_report = ledger.cite(actor, target_id=protected_filed["report_id"],
+                                                      source_id=public, url="https://snhr.org/r/3")["citation_id"]
     return World(public, protected, incident, filed["report_id"], protected_filed["report_id"], figure,
-                 protected_figure, public_citation, protected_citation, protected_report_citation, spare)
+                 protected_figure, public_citation, protected_citation, protected_report_citation, spare,
+                 public_citation_of_protected_report)
 
 
 @pytest.fixture

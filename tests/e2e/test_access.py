@@ -88,6 +88,8 @@ ROWS = [
         protected=True),
     Row("read protected report's citation", "GET", lambda w: f"/citations/{w.protected_report_citation}", 200,
         PROTECTED_READ, protected=True),
+    Row("read public citation of a protected report", "GET",
+        lambda w: f"/citations/{w.public_citation_of_protected_report}", 200, READ, protected=True),
     Row("withdraw citation", "POST", lambda w: f"/citations/{w.public_citation}/withdrawals", 200, WRITE,
         body=lambda w: {"reason": "the page was taken down and the archive does not match"}),
     Row("health", "GET", lambda w: "/health", 200, READ, public=True),

@@ -36,7 +36,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(store: Store, workers: int, log: Path) -> Iterator[str]:
+def running_server(store: Store, workers: int, log: Path, log_level: str = "warning") -> Iterator[str]:
     """Start ``python -m api.serve`` in its own process group; stop it (and only it) at the end."""
     port = free_port()
     env = {**os.environ, "LEDGER_DB": store.url}
@@ -44,7 +44,7 @@ def running_server(store: Store, workers: int, log: Path) -> Iterator[str]:
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "api.serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers), "--log-level", "warning"],
+             "--workers", str(workers), "--log-level", log_level],
             cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
