@@ -48,7 +48,7 @@ class Sealer:
     def __init__(self, cipher_key: str) -> None:
         key = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=_INFO).derive(base64.b64decode(cipher_key))
         self._siv = AESSIV(key)
-        self._ad = {}  # column -> [column name as bytes]: associated data, made once
+        self._ad: dict[str, list[bytes]] = {}  # column -> [its name as bytes]: the associated data
 
     def _data(self, column: str) -> list[bytes]:
         ad = self._ad.get(column)
