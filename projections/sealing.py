@@ -42,31 +42,48 @@ _COMPARED = re.compile(r"([a-z_][a-z0-9_]*)\s*(=|<>|!=|<=|>=|<|>)\s*$")
 _IN_LIST = re.compile(r"([a-z_][a-z0-9_]*)\s+IN\s*\((?:\s*\?\s*,)*\s*$")
 
 
+#: Sealed and opened values kept in memory, per direction, before the memo starts afresh.
+_MEMO = 10_000
+
+
 class Sealer:
-    """AES-SIV of a column's text under a key derived from CIPHER_KEY."""
+    """AES-SIV of a column's text under a key derived from CIPHER_KEY.
+
+    The same few texts come back again and again (a figure's value in its current row, each
+    of its versions and its claim; a source's name on every answer that names it), and
+    AES-SIV is deterministic: each (column, text) is sealed, and opened, once while it stays
+    in the memo.
+    """
 
     def __init__(self, cipher_key: str) -> None:
         key = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=_INFO).derive(base64.b64decode(cipher_key))
         self._siv = AESSIV(key)
-        self._ad: dict[str, list[bytes]] = {}  # column -> [its name as bytes]: the associated data
-
-    def _data(self, column: str) -> list[bytes]:
-        ad = self._ad.get(column)
-        if ad is None:
-            ad = self._ad[column] = [column.encode()]
-        return ad
+        self._sealed: dict[tuple[str, str], bytes] = {}
+        self._opened: dict[tuple[str, bytes], str] = {}
 
     def seal(self, column: str, text: str | None) -> bytes | None:
         if text is None:
             return None
-        if not isinstance(text, str):
-            raise TypeError(f"sealed column {column} takes text, got {type(text).__name__}")
-        return self._siv.encrypt(text.encode(), self._data(column))
+        found = self._sealed.get((column, text))
+        if found is None:
+            if not isinstance(text, str):
+                raise TypeError(f"sealed column {column} takes text, got {type(text).__name__}")
+            if len(self._sealed) >= _MEMO:
+                self._sealed.clear()
+            # The column's name as associated data: a value moved to another column does not open.
+            found = self._sealed[(column, text)] = self._siv.encrypt(text.encode(), [column.encode()])
+        return found
 
     def open(self, column: str, sealed: Any) -> str | None:
         if sealed is None:
             return None
-        return self._siv.decrypt(bytes(sealed), self._data(column)).decode()
+        sealed = bytes(sealed)
+        found = self._opened.get((column, sealed))
+        if found is None:
+            if len(self._opened) >= _MEMO:
+                self._opened.clear()
+            found = self._opened[(column, sealed)] = self._siv.decrypt(sealed, [column.encode()]).decode()
+        return found
 
 
 @cache
