@@ -47,7 +47,7 @@ def _ingest_runs(opts, ledger, bare, padder, wl, ids, profile_dir, pb) -> dict[s
 
 
 def block(opts: config.Options, kind: str, n_events: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"store": kind, "events": n_events}
+    out: dict[str, Any] = {"store": kind, "events": n_events, "cipher": opts.cipher_key is not None}
     profile_dir = None
     if opts.profile:
         profile_dir = os.path.join(opts.profile, f"{kind}-{n_events}")
@@ -55,7 +55,7 @@ def block(opts: config.Options, kind: str, n_events: int) -> dict[str, Any]:
     # The API's workers follow the views and the audit tree themselves: both are made current
     # first, so that no phase that serves the API measures them catching up a whole log.
     want_views = bool({"projection", "reads", "http", "http-ingest"} - opts.skip)
-    with stores.fresh_store(kind, opts.postgres_url, opts.workdir, "ledger") as lstore, \
+    with stores.fresh_store(kind, opts.postgres_url, opts.workdir, "ledger", cipher_key=opts.cipher_key) as lstore, \
             stores.fresh_store(kind, opts.postgres_url, opts.workdir, "bare", ledger_schema=False) as bstore:
         ledger = open_ledger(lstore)
         bare = baseline.open_bare(bstore, create_table=True)

@@ -76,19 +76,20 @@ def _signing_key(folder: str, wanted: bool) -> Iterator[None]:
 
 
 @contextmanager
-def fresh_store(kind: str, postgres_url: str, workdir: str, label: str, *, ledger_schema: bool = True) -> Iterator[Store]:
+def fresh_store(kind: str, postgres_url: str, workdir: str, label: str, *, ledger_schema: bool = True,
+                cipher_key: str | None = None) -> Iterator[Store]:
     """A new, empty store; with ``ledger_schema`` the ledger's tables are created (create_schema)."""
     folder = tempfile.mkdtemp(prefix=f"bench-{label}-", dir=workdir)
     try:
         if kind == "sqlite":
-            store = Store(f"sqlite:///{os.path.join(folder, 'ledger.db')}")
+            store = Store(f"sqlite:///{os.path.join(folder, 'ledger.db')}", cipher_key)
             with _signing_key(folder, ledger_schema):
                 if ledger_schema:
                     create_schema(store)
                 yield store
             return
         schema = f"bench_{label}_{uuid.uuid4().hex[:10]}"
-        store = Store(_with_schema(postgres_url, schema))
+        store = Store(_with_schema(postgres_url, schema), cipher_key)
         try:
             with _signing_key(folder, ledger_schema):
                 if ledger_schema:

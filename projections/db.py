@@ -24,6 +24,7 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
 from ledger.store import Store
+from projections.sealing import Plan, Sealer, open_rows
 
 #: "Still current" in recording time: the largest value both stores hold in a 64-bit integer,
 #: so an open interval is an ordinary range bound and needs no NULL test (which would defeat
@@ -100,6 +101,10 @@ class Db:
         self.datastore = self.tracking.datastore
         self.tracking_table = self.table("tracking")
         self._statements: dict[str, str] = {}
+        #: With CIPHER_KEY, what every statement seals and opens (projections/sealing.py).
+        self.sealer = Sealer(store.cipher_key) if store.cipher_key else None
+        self._plans: dict[str, Plan] = {}
+        self._openers: dict[str, tuple[tuple[int, str], ...]] = {}
 
     # ---- names and statements ----------------------------------------------------------
 
@@ -121,6 +126,27 @@ class Db:
                 cached = cached.replace("?", "%s")
             self._statements[text] = cached
         return cached
+
+    def plan(self, text: str) -> Plan:
+        plan = self._plans.get(text)
+        if plan is None:
+            plan = self._plans[text] = Plan.of(text)
+        return plan
+
+    def sealed_params(self, text: str, params: Sequence[Any]) -> Sequence[Any]:
+        """``params`` with those bound to sealed columns sealed (as they are without the key)."""
+        return params if self.sealer is None else self.plan(text).seal(self.sealer, params)
+
+    def opened(self, text: str, cursor: Any, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """``rows`` that ``text`` read on ``cursor``, with their sealed columns opened."""
+        if self.sealer is None:
+            return rows
+        positions = self._openers.get(text)
+        if positions is None:
+            # The library's SQLite cursor wraps sqlite3's and does not pass its description on.
+            description = getattr(cursor, "sqlite_cursor", cursor).description
+            positions = self._openers[text] = self.plan(text).opener(description)
+        return open_rows(self.sealer, positions, rows)
 
     # ---- running statements ------------------------------------------------------------
 
@@ -144,11 +170,14 @@ class Db:
             yield cursor
 
     def run(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> None:
-        cursor.execute(self.sql(text), tuple(params))
+        cursor.execute(self.sql(text), tuple(self.sealed_params(text, params)))
 
     def run_many(self, cursor: Any, text: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
+        if self.sealer is not None and self.plan(text).params:
+            plan, sealer = self.plan(text), self.sealer
+            rows = [plan.seal(sealer, row) for row in rows]
         if self.kind == "postgres" and len(rows) >= _COPY_FROM:
             copy = self._copy_statement(text)
             if copy is not None:
@@ -170,20 +199,28 @@ class Db:
                 f"COPY {self.table(match.group(1))} ({match.group(2)}) FROM STDIN")
         return self._statements[key]
 
-    def all(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        cursor.execute(self.sql(text), tuple(params))
-        return [_row(r) for r in cursor.fetchall()]
+    def all(self, cursor: Any, text: str, params: Sequence[Any] = (), *, as_stored: bool = False,
+            ) -> list[tuple[Any, ...]]:
+        """The rows of a query; ``as_stored``: sealed columns left sealed, parameters taken as stored."""
+        if as_stored:
+            cursor.execute(self.sql(text), tuple(params))
+            return [_row(r) for r in cursor.fetchall()]
+        cursor.execute(self.sql(text), tuple(self.sealed_params(text, params)))
+        return self.opened(text, cursor, [_row(r) for r in cursor.fetchall()])
 
     def one(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        cursor.execute(self.sql(text), tuple(params))
+        cursor.execute(self.sql(text), tuple(self.sealed_params(text, params)))
         row = cursor.fetchone()
-        return None if row is None else _row(row)
+        return None if row is None else self.opened(text, cursor, [_row(row)])[0]
 
     def column_type(self, kind: str) -> str:
-        """Portable column types: text, int (64-bit) and flag (0/1, never a boolean)."""
+        """Portable column types: text, int (64-bit), flag (0/1, never a boolean) and sealed
+        (text, or its sealed bytes with the cipher on: projections/sealing.py)."""
+        if kind == "sealed":
+            kind = "blob" if self.sealer is not None else "text"
         if self.kind == "sqlite":
-            return {"text": "TEXT", "int": "INTEGER", "flag": "INTEGER"}[kind]
-        return {"text": 'TEXT COLLATE "C"', "int": "BIGINT", "flag": "SMALLINT"}[kind]
+            return {"text": "TEXT", "int": "INTEGER", "flag": "INTEGER", "blob": "BLOB"}[kind]
+        return {"text": 'TEXT COLLATE "C"', "int": "BIGINT", "flag": "SMALLINT", "blob": "BYTEA"}[kind]
 
     def close(self) -> None:
         self.factory.close()

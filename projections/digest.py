@@ -8,7 +8,9 @@ the store (SQLite or PostgreSQL), on row order on disk, or on how the events wer
   (PostgreSQL columns are ``COLLATE "C"``, SQLite compares bytes);
 - each row encoded as a JSON array of its columns in schema order, after its table's name:
   ``["figures", "…", 3, null]`` + newline. Values are only text, integers and null, which
-  both stores return as the same Python objects;
+  both stores return as the same Python objects, and with the cipher on the sealed columns
+  as stored (bytes, as hex): sealing is deterministic (projections/sealing.py), so equal
+  views under one key still hash the same, and the digest never needs to open them;
 - notification ids appear nowhere in the views, so neither gaps in the log nor a replay in
   another order of independent events change a byte.
 
@@ -31,6 +33,11 @@ from projections.schema import DEFAULT_NAME, TABLES, Table
 DIGEST_VERSION = "incident-ledger/views-digest/v1"
 
 
+def plain(value: Any) -> Any:
+    """A stored value as JSON can carry it: bytes (hashes, sealed text) as hex."""
+    return value.hex() if isinstance(value, (bytes, bytearray, memoryview)) else value
+
+
 def table_rows(db: Db, cursor: Any, table: Table, page: int = 5_000) -> Any:
     """A table's rows in canonical order, read in keyset pages so a big table never sits in memory."""
     columns = ", ".join(table.column_names)
@@ -39,14 +46,15 @@ def table_rows(db: Db, cursor: Any, table: Table, page: int = 5_000) -> Any:
     after: tuple[Any, ...] | None = None
     while True:
         if after is None:
-            rows = db.all(cursor, f"SELECT {columns} FROM {{{table.name}}} ORDER BY {order} LIMIT ?", (page,))
+            rows = db.all(cursor, f"SELECT {columns} FROM {{{table.name}}} ORDER BY {order} LIMIT ?", (page,),
+                          as_stored=True)
         else:
             # Row-value comparison: supported by both stores, and served by the primary key.
             rows = db.all(
                 cursor,
                 f"SELECT {columns} FROM {{{table.name}}} WHERE ({order}) > ({', '.join('?' * len(table.key))})"
                 f" ORDER BY {order} LIMIT ?",
-                (*after, page),
+                (*after, page), as_stored=True,
             )
         yield from rows
         if len(rows) < page:
@@ -63,7 +71,7 @@ def digest_db(db: Db) -> dict[str, Any]:
         for table in TABLES:
             n = 0
             for row in table_rows(db, cursor, table):
-                hasher.update(orjson.dumps([table.name, *row]) + b"\n")
+                hasher.update(orjson.dumps([table.name, *(plain(v) for v in row)]) + b"\n")
                 n += 1
             counts[table.name] = n
     return {"sha256": hasher.hexdigest(), "position": position[0] if position else None, "rows": counts}

@@ -16,19 +16,20 @@ from projections.db import Db
 
 
 def read(db: Db, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """The rows of one read-only statement (``?`` placeholders, ``{table}`` names), in autocommit."""
-    statement = db.sql(text)
+    """The rows of one read-only statement (``?`` placeholders, ``{table}`` names), in autocommit;
+    sealed columns are sealed and opened as Db.all does."""
+    statement, params = db.sql(text), tuple(db.sealed_params(text, params))
     if db.kind == "postgres":
         # The library's pool hands out connections in autocommit mode.
         from psycopg.rows import tuple_row
 
         # Plain tuples: a dict row would fold unnamed columns ("?column?") into one.
         with db.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
-            cursor.execute(statement, tuple(params))
-            return cursor.fetchall()
+            cursor.execute(statement, params)
+            return db.opened(text, cursor, cursor.fetchall())
     with db.datastore.transaction(commit=False) as cursor:
-        cursor.execute(statement, tuple(params))
-        return [tuple(row) for row in cursor.fetchall()]
+        cursor.execute(statement, params)
+        return db.opened(text, cursor, [tuple(row) for row in cursor.fetchall()])
 
 
 def quoted(name: str) -> str:

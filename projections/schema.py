@@ -9,14 +9,23 @@ running tally as of T is a seek per group; lists read the rows live at T of what
 Counts are integers; an unbounded high is NULL. Flags are 0/1 integers and JSON is
 canonical text (sorted keys), so that a row reads back identically from either store and
 the digest (digest.py) can hash it without knowing where it came from.
+
+A ``sealed`` column holds a source's words (names, URLs, titles, quotes, places as written,
+values with their quoted words) or an officer's free text (reasons): with CIPHER_KEY set it
+is stored encrypted, deterministically, and read back as text (projections/sealing.py).
+Ids, times, numbers and the ledger's own vocabulary (metrics, breakdown slugs, grades,
+kinds) stay plain: the questions filter, join and sort on them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger.store import Store
-from projections.db import Db
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.store import Store
+    from projections.db import Db
 
 DEFAULT_NAME = "views"
 
@@ -24,7 +33,7 @@ DEFAULT_NAME = "views"
 @dataclass(frozen=True)
 class Table:
     name: str
-    columns: tuple[tuple[str, str], ...]  # (column, text|int|flag)
+    columns: tuple[tuple[str, str], ...]  # (column, text|int|flag|sealed)
     key: tuple[str, ...]
     indexes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: Indexes only questions use (applying events never does): a replay builds them at the end.
@@ -46,20 +55,20 @@ def _cols(spec: str) -> tuple[tuple[str, str], ...]:
 TABLES: tuple[Table, ...] = (
     Table(
         "sources",
-        _cols("source_id name name_en kind url language protected:flag version:int"
+        _cols("source_id name:sealed name_en:sealed kind url:sealed language protected:flag version:int"
               " registered_at:int registered_by updated_at:int"),
         ("source_id",),
     ),
     Table(
         "incidents",
-        _cols("incident_id title title_en description places valid_from valid_to version:int"
+        _cols("incident_id title:sealed title_en:sealed description:sealed places:sealed valid_from valid_to version:int"
               " recorded_at:int recorded_by updated_at:int"),
         ("incident_id",),
     ),
     # The period of an incident can be revised; a tally as of T must use the period as of T.
     Table(
         "incident_versions",
-        _cols("incident_id version:int recorded_from:int recorded_to:int recorded_at:int actor kind reason"
+        _cols("incident_id version:int recorded_from:int recorded_to:int recorded_at:int actor kind reason:sealed"
               " valid_from valid_to"),
         ("incident_id", "version"),
         (("live", ("incident_id", "recorded_to", "recorded_from")),),
@@ -67,15 +76,15 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "incident_places",
-        _cols("incident_id place place_key"),
+        _cols("incident_id place:sealed place_key:sealed"),
         ("incident_id", "place"),
         (("by_place", ("place_key", "incident_id")),),
         ("by_place",),
     ),
     Table(
         "reports",
-        _cols("report_id source_id title title_en language published_on url reference period_from period_to"
-              " places figure_ids filed_at:int filed_by"),
+        _cols("report_id source_id title:sealed title_en:sealed language published_on url:sealed reference:sealed"
+              " period_from period_to places:sealed figure_ids filed_at:int filed_by"),
         ("report_id",),
         (("by_source", ("source_id", "report_id")),),
         ("by_source",),
@@ -83,8 +92,9 @@ TABLES: tuple[Table, ...] = (
     # A citation is live from cited_at until withdrawn_at (OPEN while it stands).
     Table(
         "citations",
-        _cols("citation_id target_kind target_id source_id url quote quote_en page accessed_on sha256"
-              " cited_at:int cited_by withdrawn:flag withdrawn_at:int withdrawn_by withdrawn_reason version:int"),
+        _cols("citation_id target_kind target_id source_id url:sealed quote:sealed quote_en:sealed page:sealed"
+              " accessed_on sha256:sealed cited_at:int cited_by withdrawn:flag withdrawn_at:int withdrawn_by"
+              " withdrawn_reason:sealed version:int"),
         ("citation_id",),
         (("by_target", ("target_id", "cited_at")),),
         ("by_target",),
@@ -93,7 +103,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "figures",
         _cols("figure_id incident_id metric breakdown dims depth:int dim_value version:int qualifier"
-              " low:int high:int value value_source_id status grade stated_at:int stated_by updated_at:int"),
+              " low:int high:int value:sealed value_source_id status grade stated_at:int stated_by updated_at:int"),
         ("figure_id",),
         (("by_metric", ("metric", "incident_id")), ("by_incident", ("incident_id", "metric"))),
         ("by_metric",),  # by_incident is what running.py reads a batch's incidents by
@@ -110,9 +120,9 @@ TABLES: tuple[Table, ...] = (
     # held at the previous start, so the intervals of one figure never overlap).
     Table(
         "figure_versions",
-        _cols("figure_id version:int recorded_from:int recorded_to:int recorded_at:int actor kind reason"
+        _cols("figure_id version:int recorded_from:int recorded_to:int recorded_at:int actor kind reason:sealed"
               " source_id report_id evidence replaces value_changed:flag incident_id metric breakdown dims"
-              " depth:int dim_value qualifier low:int high:int value value_source_id status grade"),
+              " depth:int dim_value qualifier low:int high:int value:sealed value_source_id status grade"),
         # Keyed by start as well as version, so "F as of T" is one seek on the key itself.
         ("figure_id", "recorded_from", "version"),
         (
@@ -128,7 +138,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "claim_versions",
         _cols("figure_id source_id figure_version:int recorded_from:int recorded_to:int claim_version:int"
-              " claimed_at:int actor report_id qualifier low:int high:int value superseded:flag"),
+              " claimed_at:int actor report_id qualifier low:int high:int value:sealed superseded:flag"),
         ("figure_id", "source_id", "recorded_from", "figure_version"),
         (("live_by_figure", ("figure_id", "recorded_to", "recorded_from")),),
     ),
@@ -143,6 +153,8 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLES_BY_NAME = {t.name: t for t in TABLES}
+#: Table -> the columns sealed at rest with CIPHER_KEY (projections/sealing.py).
+SEALED = {t.name: frozenset(c for c, k in t.columns if k == "sealed") for t in TABLES if "sealed" in dict(t.columns).values()}
 
 
 def create_statements(db: Db, *, read_indexes: bool = True) -> list[str]:

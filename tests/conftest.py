@@ -4,6 +4,9 @@
 the database named by LEDGER_TEST_POSTGRES, dropped afterwards). Without that variable the
 PostgreSQL cases skip on a laptop; with CI=true they fail instead, so CI can never pass by
 skipping them.
+
+``LEDGER_TEST_CIPHER_KEY`` (base64 AES key) runs every store made here with the cipher on,
+events and sealed view columns alike: the whole suite must pass both ways.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LEDGER_SHARED_DIR", REPO_ROOT.parent / "shared"))
 POSTGRES_URL = os.environ.get("LEDGER_TEST_POSTGRES")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CIPHER_KEY = os.environ.get("LEDGER_TEST_CIPHER_KEY") or None
 
 
 def postgres_url_or_skip() -> str:
@@ -39,7 +43,7 @@ def drop_postgres_schema(url: str, schema: str) -> None:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-def make_store(kind: str, tmp_path: Path, cipher_key: str | None = None) -> Iterator[Store]:
+def make_store(kind: str, tmp_path: Path, cipher_key: str | None = CIPHER_KEY) -> Iterator[Store]:
     """A fresh, empty store of the given kind with its schema created; removed afterwards."""
     if kind == "sqlite":
         store = Store(f"sqlite:///{tmp_path / 'ledger.db'}", cipher_key)

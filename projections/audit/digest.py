@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from projections.db import Db
+from projections.digest import plain
 from projections.follower import UPSTREAM
 
 DIGEST_VERSION = "incident-ledger/audit-digest/v1"
@@ -24,10 +25,6 @@ _TABLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             " figure_id, incident_id, reason", ("position",)),
     ("subjects", "aggregate_id, figure_id, incident_id", ("aggregate_id",)),
 )
-
-
-def _plain(value: Any) -> Any:
-    return value.hex() if isinstance(value, (bytes, bytearray, memoryview)) else value
 
 
 def audit_digest(db: Db, page: int = 5_000) -> dict[str, Any]:
@@ -43,13 +40,14 @@ def audit_digest(db: Db, page: int = 5_000) -> dict[str, Any]:
             n = 0
             while True:
                 if after is None:
-                    rows = db.all(cursor, f"SELECT {columns} FROM {{{table}}} ORDER BY {order} LIMIT ?", (page,))
+                    rows = db.all(cursor, f"SELECT {columns} FROM {{{table}}} ORDER BY {order} LIMIT ?", (page,),
+                                  as_stored=True)
                 else:
                     marks = ", ".join("?" * len(key))
                     rows = db.all(cursor, f"SELECT {columns} FROM {{{table}}} WHERE ({order}) > ({marks})"
-                                          f" ORDER BY {order} LIMIT ?", (*after, page))
+                                          f" ORDER BY {order} LIMIT ?", (*after, page), as_stored=True)
                 for row in rows:
-                    hasher.update(orjson.dumps([table, *(_plain(v) for v in row)]) + b"\n")
+                    hasher.update(orjson.dumps([table, *(plain(v) for v in row)]) + b"\n")
                 n += len(rows)
                 if len(rows) < page:
                     break

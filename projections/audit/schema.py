@@ -15,7 +15,8 @@ Kept across rebuilds (created by ``install``, never dropped by the projection):
 - ``audit_checkpoints(size PK, root, time, note)``: every signed checkpoint, as signed;
 - ``audit_meta(key PK, value)``: the log's origin and verifier key, fixed at install.
 
-Hashes are BLOB (SQLite) / BYTEA (PostgreSQL): both return Python ``bytes``. Text columns
+Hashes are BLOB (SQLite) / BYTEA (PostgreSQL): both return Python ``bytes``. The log's
+``reason`` is sealed with the cipher on (``SEALED``, projections/sealing.py). Text columns
 are ``COLLATE "C"`` on PostgreSQL (projections.db), so ordering is bytewise on both.
 """
 
@@ -27,10 +28,9 @@ NAME = "audit"
 
 PROJECTION_TABLES = ("leaves", "nodes", "log", "subjects")
 KEPT_TABLES = ("checkpoints", "meta")
-
-
-def _blob(db: Db) -> str:
-    return "BLOB" if db.kind == "sqlite" else "BYTEA"
+#: Sealed at rest with CIPHER_KEY (projections/sealing.py): a reason is an officer's free text,
+#: and may quote a source or say why one is protected.
+SEALED = {"log": frozenset({"reason"})}
 
 
 def _without_rowid(db: Db) -> str:
@@ -38,7 +38,8 @@ def _without_rowid(db: Db) -> str:
 
 
 def projection_statements(db: Db) -> list[str]:
-    text, integer, blob, tail = db.column_type("text"), db.column_type("int"), _blob(db), _without_rowid(db)
+    text, integer, blob, tail = db.column_type("text"), db.column_type("int"), db.column_type("blob"), _without_rowid(db)
+    sealed = db.column_type("sealed")
     n = db.name
     return [
         f"CREATE TABLE IF NOT EXISTS {db.table('leaves')} ("
@@ -49,7 +50,7 @@ def projection_statements(db: Db) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {db.table('log')} ("
         f"position {integer} NOT NULL PRIMARY KEY, notification_id {integer} NOT NULL, recorded_at {text} NOT NULL,"
         f" actor {text}, topic {text} NOT NULL, kind {text} NOT NULL, aggregate_id {text} NOT NULL,"
-        f" aggregate_version {integer} NOT NULL, figure_id {text}, incident_id {text}, reason {text}){tail}",
+        f" aggregate_version {integer} NOT NULL, figure_id {text}, incident_id {text}, reason {sealed}){tail}",
         f"CREATE INDEX IF NOT EXISTS {n}_log_by_actor ON {db.table('log')} (actor, position)",
         f"CREATE INDEX IF NOT EXISTS {n}_log_by_figure ON {db.table('log')} (figure_id, position)",
         f"CREATE INDEX IF NOT EXISTS {n}_log_by_incident ON {db.table('log')} (incident_id, position)",
@@ -60,7 +61,7 @@ def projection_statements(db: Db) -> list[str]:
 
 
 def kept_statements(db: Db) -> list[str]:
-    text, integer, blob, tail = db.column_type("text"), db.column_type("int"), _blob(db), _without_rowid(db)
+    text, integer, blob, tail = db.column_type("text"), db.column_type("int"), db.column_type("blob"), _without_rowid(db)
     return [
         f"CREATE TABLE IF NOT EXISTS {db.table('checkpoints')} ("
         f"size {integer} NOT NULL PRIMARY KEY, root {blob} NOT NULL, time {text} NOT NULL, note {text} NOT NULL){tail}",

@@ -41,6 +41,8 @@ def running_server(store: Store, workers: int, log: Path, log_level: str = "warn
     port = free_port()
     env = {**os.environ, "LEDGER_DB": store.url}
     env.pop("CIPHER_KEY", None)
+    if store.cipher_key:
+        env["CIPHER_KEY"] = store.cipher_key
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "api.serve", "--host", "127.0.0.1", "--port", str(port),

@@ -54,10 +54,20 @@ class Tamper:
         self.sql("UPDATE {t} SET state = ? WHERE {id} = ?", (state, nid))
 
     def alter(self, nid: int, old: bytes, new: bytes) -> None:
-        """Replace bytes in one event's stored state (same length: the JSON stays valid)."""
+        """Replace bytes in one event's stored state (same length: the JSON stays valid).
+
+        With the cipher on, as an intruder who also holds the key: decrypted, edited, encrypted again."""
         state = self.row(nid)[3]
+        cipher = None
+        if self.store.cipher_key:
+            from eventsourcing.cryptography import AESCipher
+            from eventsourcing.utils import Environment
+
+            cipher = AESCipher(Environment(env={"CIPHER_KEY": self.store.cipher_key}))
+            state = cipher.decrypt(state)
         assert old in state, (old, state[:200])
-        self.set_state(nid, state.replace(old, new, 1))
+        state = state.replace(old, new, 1)
+        self.set_state(nid, cipher.encrypt(state) if cipher else state)
 
     def flip_byte(self, nid: int, at: int = -5) -> None:
         state = bytearray(self.row(nid)[3])

@@ -14,7 +14,10 @@ from tests.integration.audit.tamper import Tamper
 @pytest.fixture
 def cli_env(store, trail, monkeypatch):
     monkeypatch.setenv("LEDGER_DB", store.url)
-    monkeypatch.delenv("CIPHER_KEY", raising=False)
+    if store.cipher_key:
+        monkeypatch.setenv("CIPHER_KEY", store.cipher_key)
+    else:
+        monkeypatch.delenv("CIPHER_KEY", raising=False)
     return trail
 
 

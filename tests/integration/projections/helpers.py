@@ -22,7 +22,7 @@ from projections.reader import Reader
 from projections.schema import create_tables
 from projections.times import from_micros, micros
 from projections.views import Views
-from tests.conftest import make_store
+from tests.conftest import CIPHER_KEY, make_store
 
 METRICS = ("civilians_killed", "airstrikes")
 DIMENSIONS = ("perpetrator", "victim_group")
@@ -43,7 +43,7 @@ DAYS = ("2019-01-01", "2019-02-15", "2019-02-20", "2019-03-01", "2019-04-26", "2
 
 
 @contextmanager
-def fresh_store(kind: str, cipher_key: str | None = None) -> Iterator[Store]:
+def fresh_store(kind: str, cipher_key: str | None = CIPHER_KEY) -> Iterator[Store]:
     """A new empty store of ``kind`` with the views created; removed afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
         stores = make_store(kind, Path(tmp), cipher_key)

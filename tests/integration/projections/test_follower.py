@@ -143,7 +143,7 @@ def test_events_written_by_another_process_are_seen(views):
     script = textwrap.dedent(f"""
         from ledger.bootstrap import open_ledger
         from ledger.store import Store
-        ledger = open_ledger(Store({store.url!r}))
+        ledger = open_ledger(Store({store.url!r}, {store.cipher_key!r}))
         incident = ledger.record_incident("other-process", title="Written elsewhere", valid_from="2019-05-01",
                                           places=["Aleppo"])["incident_id"]
         source = ledger.register_source("other-process", name="S", kind="witness", language="ar")["source_id"]

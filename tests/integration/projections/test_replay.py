@@ -155,8 +155,10 @@ def test_a_payload_with_other_wrapped_values_goes_through_the_transcoder():
                  "originator_topic": "ledger.source:Source", "actor": "a", "name": "S", "name_en": None,
                  "kind": "witness", "url": None, "protected": False, "language": "ar", "class_version": 2,
                  "note": {"_type_": "datetime_iso", "_data_": "2019-05-02T00:00:00+00:00"}}
-        ledger.recorder.insert_events([StoredEvent(source_id, 1, "ledger.source:Source.Registered",
-                                                   orjson.dumps(state))])
+        data = orjson.dumps(state)
+        if ledger.mapper.cipher:
+            data = ledger.mapper.cipher.encrypt(data)
+        ledger.recorder.insert_events([StoredEvent(source_id, 1, "ledger.source:Source.Registered", data)])
         [n] = ledger.recorder.select_notifications(start=1, limit=10)
         event = decoder(ledger.mapper)(n)
         assert event.t == micros(ledger.mapper.to_domain_event(n).timestamp)
