@@ -24,6 +24,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Principal, require
+from api.models import text
 from api.problems import ApiProblem, Problem, invalid, responses
 
 log = logging.getLogger("api")
@@ -139,7 +140,7 @@ class ConsistencyProof(BaseModel):
 @router.get("/log", response_model=LogPage, responses=_errors(401, 403, 422), summary="The audit log")
 def audit_log(
     trail: Trail, caller: Auditor,
-    actor: Annotated[str | None, Query(min_length=1, max_length=200, description="Only events by this actor.")] = None,
+    actor: Annotated[text(200) | None, Query(description="Only events by this actor.")] = None,
     figure_id: Annotated[UUID | None, Query(description="Only events of this figure (and citations of it).")] = None,
     incident_id: Annotated[UUID | None, Query(description="Only events concerning this incident.")] = None,
     since: Annotated[datetime | None, Query(description="Recorded at or after (ISO 8601 with a zone).")] = None,

@@ -24,7 +24,7 @@ from pydantic import BeforeValidator
 
 from api.answers import ETAG_HELP, VIEWS_CURRENT, answer
 from api.deps import Caller, IfNoneMatch, LedgerDep, Now
-from api.models import Dimension, Metric
+from api.models import Dimension, Metric, text
 from api.problems import ApiProblem, Problem, responses
 from api.query_models import (
     BreakdownCheck,
@@ -98,8 +98,7 @@ AsOf = Annotated[datetime | None, BeforeValidator(_iso_moment),
 ValidFrom = Annotated[date | None, BeforeValidator(_iso_day),
                       Query(description="Valid-time window start (YYYY-MM-DD).")]
 ValidTo = Annotated[date | None, BeforeValidator(_iso_day), Query(description="Valid-time window end (YYYY-MM-DD).")]
-Place = Annotated[str | None, Query(min_length=1, max_length=200,
-                                    description="Only incidents whose places include it (case-blind).")]
+Place = Annotated[text(200) | None, Query(description="Only incidents whose places include it (case-blind).")]
 By = Annotated[Dimension | None, Query(description="Sum per value of this breakdown dimension.")]
 Cursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
