@@ -26,6 +26,7 @@ from api.answers import AnswerLane, Answers
 from api.deps import KeyChecks, read_log_state, reject_unknown_query
 from api.standing import HeadWatch
 from api.guard import DEFAULT_MAX_BODY, BodyGuard
+from api.methods import Methods
 from api.models import Health
 from api.routers import audit, citations, figures, incidents, queries, reports, sources
 from ledger.application import Ledger
@@ -103,7 +104,8 @@ def create_app(
     app.state.catching_up = threading.Lock()  # one request at a time brings views that lag up to date
     problems.install(app)
     app.add_middleware(BodyGuard, max_body=max_body)
-    app.add_middleware(AnswerLane, state=app.state)  # outermost: a kept answer skips everything else
+    app.add_middleware(AnswerLane, state=app.state)  # a kept answer skips everything after it
+    app.add_middleware(Methods, routes=app.router.routes)  # outermost: OPTIONS, and HEAD as GET
 
     for module in (sources, incidents, reports, figures, citations, queries, audit):
         app.include_router(module.router)

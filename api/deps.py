@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -114,13 +114,32 @@ class KeyChecks(AtHead):
         super().put(head, key_hash(key), caller)
 
 
+def bearer_key(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The access key of a request (its raw ASGI headers): the credentials of its one
+    ``Authorization: Bearer`` header, or None without one.
+
+    Two Authorization headers are refused (400): servers, proxies and caches disagree on which
+    one counts (the first, the last, both joined), so a request that carries two means whatever
+    its reader decides. The answer cache and the key check both read the key here.
+    """
+    found = [value for name, value in headers if name == b"authorization"]
+    if len(found) > 1:
+        raise ApiProblem(400, "send one Authorization header, not several", type_="malformed-request",
+                         title="Malformed request", field="Authorization")
+    if not found:
+        return None
+    scheme, _, credentials = found[0].decode("latin-1").partition(" ")
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
+
+
 async def principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Principal:
-    if credentials is None or not credentials.credentials:
+    """The caller (the ``bearer`` dependency states the scheme in the schema; the key is read by ``bearer_key``)."""
+    key = bearer_key(request.scope["headers"])
+    if key is None:
         raise ApiProblem(401, "send your access key as `Authorization: Bearer ilk_...`",
                          headers={"WWW-Authenticate": 'Bearer realm="ledger"'})
-    key = credentials.credentials
     checks: KeyChecks = request.app.state.key_checks
     # Only reads keep checked keys: every write moves the head, so for a write the reading
     # of the log would cost a statement and find the cache dropped anyway.
