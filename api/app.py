@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
@@ -110,9 +110,12 @@ def create_app(
     for module in (sources, incidents, reports, figures, citations, queries, audit):
         app.include_router(module.router)
 
-    @app.get("/health", response_model=Health, tags=["meta"], summary="Is this process up")
-    def health() -> Any:
-        """No key needed; says which server process answered."""
+    @app.get("/health", response_model=Health, tags=["meta"], summary="Is this process up",
+             responses=problems.responses(400, 503))
+    async def health(request: Request) -> Any:
+        """No key needed; says which server process answered, once it has read the log's head
+        (503 while the database cannot be reached)."""
+        await request.app.state.head_watch.current()
         return {"status": "ok", "worker": WORKER}
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
