@@ -61,7 +61,7 @@ def _plain(value: str) -> str:
     if why is not None:
         raise ValueError(why)
     if not value.strip():
-        raise ValueError("must hold more than white space")
+        raise ValueError("must not be empty: white space alone says nothing")
     return value
 
 
