@@ -108,7 +108,8 @@ def create_app(
     app.add_middleware(Methods, routes=app.router.routes)  # outermost: OPTIONS, and HEAD as GET
 
     for module in (sources, incidents, reports, figures, citations, queries, audit):
-        app.include_router(module.router)
+        # What any request can meet: two Authorization headers (400), the database out of reach (503).
+        app.include_router(module.router, responses=problems.responses(400, 503))
 
     @app.get("/health", response_model=Health, tags=["meta"], summary="Is this process up",
              responses=problems.responses(400, 503))

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -205,20 +206,27 @@ IDEMPOTENCY_HELP = (
     " with a different request answers 422. Keys are scoped to the owner of the access key."
 )
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_HELP)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_HELP)]
+#: The forms of If-Match a change takes: one ETag, strong or weak, of a version from 1 (what
+#: ``expected_version`` reads; anything else is 400, and none at all 428 where it is required).
+ETAG_PATTERN = r'^(W/)?("[1-9][0-9]{0,17}"|[1-9][0-9]{0,17})$'
+#: An Idempotency-Key: 1 to 255 printable ASCII characters, as sent or as an RFC 8941 string ("...").
+REQUEST_KEY_PATTERN = r'^("[ -~]{1,255}"|[!#-~]([ -~]{0,253}[!-~])?)$'
+_ETAG, _REQUEST_KEY = re.compile(ETAG_PATTERN), re.compile(REQUEST_KEY_PATTERN)
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_HELP,
+                                       json_schema_extra={"pattern": ETAG_PATTERN})]
+#: If-Match where the change requires it: declared required; its absence answers 428 (api.problems).
+IfMatchRequired = Annotated[str, Header(alias="If-Match", description=IF_MATCH_HELP,
+                                        json_schema_extra={"pattern": ETAG_PATTERN})]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_HELP,
+                                              json_schema_extra={"pattern": REQUEST_KEY_PATTERN})]
 IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match",
                                            description="An ETag you hold; 304 if the record still has that version.")]
 
 
 def _version_of(tag: str) -> int | None:
-    tag = tag.strip()
-    tag = tag[2:] if tag.startswith("W/") else tag
-    if len(tag) >= 2 and tag[0] == tag[-1] == '"':
-        tag = tag[1:-1]
-    if not tag.isascii() or not tag.isdigit() or len(tag) > 18 or int(tag) < 1:
-        return None
-    return int(tag)
+    found = _ETAG.match(tag.strip())
+    return None if found is None else int(found.group(2).strip('"'))
 
 
 def expected_version(if_match: str | None, *, required: bool) -> int | None:
@@ -232,7 +240,7 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
         raise ApiProblem(428, "If-Match must name the version you read, not *",
                          type_="if-match-required", title="If-Match required")
     version = _version_of(if_match)
-    if version is None or "," in if_match:
+    if version is None:
         raise ApiProblem(400, 'If-Match must be one ETag such as "3" (the version you read)',
                          type_="malformed-request", title="Malformed request", field="If-Match")
     return version
@@ -254,14 +262,10 @@ def request_key(value: str | None) -> str | None:
     """The Idempotency-Key, as sent or as an RFC 8941 string ("..."), which both mean the same key."""
     if value is None:
         return None
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1]
-    if not value:
-        raise invalid("the Idempotency-Key must not be empty", "Idempotency-Key")
-    if len(value) > 255:
-        raise invalid("the Idempotency-Key must be at most 255 characters", "Idempotency-Key")
-    return value
+    if not _REQUEST_KEY.match(value):
+        raise invalid("the Idempotency-Key must be 1 to 255 printable ASCII characters (a UUID is ideal),"
+                      ' as sent or quoted ("...")', "Idempotency-Key")
+    return value[1:-1] if value[0] == '"' else value
 
 
 # ---- running a command ----------------------------------------------------------------------

@@ -182,6 +182,9 @@ def _message(error: Mapping[str, Any]) -> str:
 
 def from_validation_error(exc: RequestValidationError) -> ApiProblem:
     errors = list(exc.errors())
+    if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("header", "If-Match") for e in errors):
+        return ApiProblem(428, 'this change requires If-Match with the ETag of the version you read,'
+                          ' e.g. If-Match: "3"', type_="if-match-required", title="If-Match required")
     if any(e.get("type") == "json_invalid" for e in errors):
         return ApiProblem(400, "the body is not valid JSON", type_="malformed-request", title="Malformed request")
     details: list[dict[str, str]] = []
@@ -246,7 +249,8 @@ def install(app: FastAPI) -> None:
 # ---- OpenAPI ------------------------------------------------------------------------------
 
 DESCRIPTIONS: dict[int, str] = {
-    400: "Malformed request: the body is not valid JSON, or If-Match cannot be read.",
+    400: "Malformed request: the body is not valid JSON, If-Match cannot be read, or the request carries"
+         " more than one Authorization header.",
     401: "No access key, or the key is unknown or revoked (`Authorization: Bearer ilk_...`).",
     403: "The key's role may not do this.",
     404: "No such record. A protected source, and what only it could reveal, answers the same to anyone"

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Principal, require
 from api.models import text
-from api.problems import ApiProblem, Problem, invalid, responses
+from api.problems import ApiProblem, invalid, responses
 
 log = logging.getLogger("api")
 
@@ -60,9 +60,7 @@ Trail = Annotated[Any, Depends(_trail)]
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    out = responses(*codes)
-    out[503] = {"model": Problem, "description": "The audit trail is not set up on this server."}
-    return out
+    return responses(*codes, 503)
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
