@@ -201,7 +201,7 @@ IF_MATCH_HELP = (
     " incident (428 without it); a stale one answers 412 with `current_version` and records nothing."
 )
 IDEMPOTENCY_HELP = (
-    "Any unique string up to 255 characters (a UUID is ideal). A retry with the same key and the same request"
+    "Any unique string of 1 to 255 printable ASCII characters, plain or quoted (a UUID is ideal). A retry with the same key and the same request"
     " returns the first response and records nothing twice, whichever server process it reaches; the same key"
     " with a different request answers 422. Keys are scoped to the owner of the access key."
 )
@@ -213,12 +213,14 @@ ETAG_PATTERN = r'^(W/)?("[1-9][0-9]{0,17}"|[1-9][0-9]{0,17})$'
 REQUEST_KEY_PATTERN = r'^("[ -~]{1,255}"|[!#-~]([ -~]{0,253}[!-~])?)$'
 _ETAG, _REQUEST_KEY = re.compile(ETAG_PATTERN), re.compile(REQUEST_KEY_PATTERN)
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_HELP,
+# Optional headers are typed ``str`` with a None default, so the schema says "a string of this
+# pattern, or absent" (``str | None`` would let a client send the text "null").
+IfMatch = Annotated[str, Header(alias="If-Match", description=IF_MATCH_HELP,
                                        json_schema_extra={"pattern": ETAG_PATTERN})]
 #: If-Match where the change requires it: declared required; its absence answers 428 (api.problems).
 IfMatchRequired = Annotated[str, Header(alias="If-Match", description=IF_MATCH_HELP,
                                         json_schema_extra={"pattern": ETAG_PATTERN})]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_HELP,
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", description=IDEMPOTENCY_HELP,
                                               json_schema_extra={"pattern": REQUEST_KEY_PATTERN})]
 IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match",
                                            description="An ETag you hold; 304 if the record still has that version.")]
@@ -231,7 +233,7 @@ def _version_of(tag: str) -> int | None:
 
 def expected_version(if_match: str | None, *, required: bool) -> int | None:
     """The version named by If-Match: 428 when required and absent, 400 when unreadable."""
-    if if_match is None or not if_match.strip():
+    if if_match is None or (required and not if_match.strip()):
         if required:
             raise ApiProblem(428, 'this change requires If-Match with the ETag of the version you read,'
                              ' e.g. If-Match: "3"', type_="if-match-required", title="If-Match required")
