@@ -29,7 +29,8 @@ from pydantic import BaseModel
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.deps import LOG_STATE, LogState, Principal
+from api.deps import LOG_STATE, LogState, Principal, bearer_key
+from api.problems import UNAVAILABLE, ApiProblem, render, unavailable
 from api.standing import AtHead
 
 #: Set on a request whose views had reached the log's head: only then is its answer kept.
@@ -96,22 +97,30 @@ class AnswerLane:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        key = if_none_match = None
+        try:
+            key = bearer_key(scope["headers"])  # the app's own rule: a request with two is refused here
+        except ApiProblem as problem:
+            await render(problem)(scope, receive, send)
+            return
+        if scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        if_none_match = None
         for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, credentials = value.decode("latin-1").partition(" ")
-                if scheme.lower() == "bearer" and credentials:
-                    key = credentials
-            elif name == b"if-none-match":
+            if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
             elif (name == b"content-length" and value != b"0") or name == b"transfer-encoding":
                 key = None  # a GET with a body: the app's guard has a word to say about it
                 break
         if key is not None:
-            now: LogState = await self.state.head_watch.current()
+            try:
+                now: LogState = await self.state.head_watch.current()
+            except UNAVAILABLE as error:  # answered here: past this middleware it would drop the connection
+                await unavailable(error, f"GET {scope['path']}")(scope, receive, send)
+                return
             scope[LOG_STATE] = now  # the app reuses it on a miss: the request's reading of the log
             caller = self.state.key_checks.get(now.head, key)
             body = None if caller is None else self.state.answers.get(now.head, _key(scope, caller))

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
@@ -26,6 +26,7 @@ from api.answers import AnswerLane, Answers
 from api.deps import KeyChecks, read_log_state, reject_unknown_query
 from api.standing import HeadWatch
 from api.guard import DEFAULT_MAX_BODY, BodyGuard
+from api.methods import Methods
 from api.models import Health
 from api.routers import audit, citations, figures, incidents, queries, reports, sources
 from ledger.application import Ledger
@@ -103,14 +104,19 @@ def create_app(
     app.state.catching_up = threading.Lock()  # one request at a time brings views that lag up to date
     problems.install(app)
     app.add_middleware(BodyGuard, max_body=max_body)
-    app.add_middleware(AnswerLane, state=app.state)  # outermost: a kept answer skips everything else
+    app.add_middleware(AnswerLane, state=app.state)  # a kept answer skips everything after it
+    app.add_middleware(Methods, routes=app.router.routes)  # outermost: OPTIONS, and HEAD as GET
 
     for module in (sources, incidents, reports, figures, citations, queries, audit):
-        app.include_router(module.router)
+        # What any request can meet: two Authorization headers (400), the database out of reach (503).
+        app.include_router(module.router, responses=problems.responses(400, 503))
 
-    @app.get("/health", response_model=Health, tags=["meta"], summary="Is this process up")
-    def health() -> Any:
-        """No key needed; says which server process answered."""
+    @app.get("/health", response_model=Health, tags=["meta"], summary="Is this process up",
+             responses=problems.responses(400, 503))
+    async def health(request: Request) -> Any:
+        """No key needed; says which server process answered, once it has read the log's head
+        (503 while the database cannot be reached)."""
+        await request.app.state.head_watch.current()
         return {"status": "ok", "worker": WORKER}
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -114,13 +115,32 @@ class KeyChecks(AtHead):
         super().put(head, key_hash(key), caller)
 
 
+def bearer_key(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The access key of a request (its raw ASGI headers): the credentials of its one
+    ``Authorization: Bearer`` header, or None without one.
+
+    Two Authorization headers are refused (400): servers, proxies and caches disagree on which
+    one counts (the first, the last, both joined), so a request that carries two means whatever
+    its reader decides. The answer cache and the key check both read the key here.
+    """
+    found = [value for name, value in headers if name == b"authorization"]
+    if len(found) > 1:
+        raise ApiProblem(400, "send one Authorization header, not several", type_="malformed-request",
+                         title="Malformed request", field="Authorization")
+    if not found:
+        return None
+    scheme, _, credentials = found[0].decode("latin-1").partition(" ")
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
+
+
 async def principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Principal:
-    if credentials is None or not credentials.credentials:
+    """The caller (the ``bearer`` dependency states the scheme in the schema; the key is read by ``bearer_key``)."""
+    key = bearer_key(request.scope["headers"])
+    if key is None:
         raise ApiProblem(401, "send your access key as `Authorization: Bearer ilk_...`",
                          headers={"WWW-Authenticate": 'Bearer realm="ledger"'})
-    key = credentials.credentials
     checks: KeyChecks = request.app.state.key_checks
     # Only reads keep checked keys: every write moves the head, so for a write the reading
     # of the log would cost a statement and find the cache dropped anyway.
@@ -181,30 +201,39 @@ IF_MATCH_HELP = (
     " incident (428 without it); a stale one answers 412 with `current_version` and records nothing."
 )
 IDEMPOTENCY_HELP = (
-    "Any unique string up to 255 characters (a UUID is ideal). A retry with the same key and the same request"
+    "Any unique string of 1 to 255 printable ASCII characters, plain or quoted (a UUID is ideal). A retry with the same key and the same request"
     " returns the first response and records nothing twice, whichever server process it reaches; the same key"
     " with a different request answers 422. Keys are scoped to the owner of the access key."
 )
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", description=IF_MATCH_HELP)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description=IDEMPOTENCY_HELP)]
+#: The forms of If-Match a change takes: one ETag, strong or weak, of a version from 1 (what
+#: ``expected_version`` reads; anything else is 400, and none at all 428 where it is required).
+ETAG_PATTERN = r'^(W/)?("[1-9][0-9]{0,17}"|[1-9][0-9]{0,17})$'
+#: An Idempotency-Key: 1 to 255 printable ASCII characters, as sent or as an RFC 8941 string ("...").
+REQUEST_KEY_PATTERN = r'^("[ -~]{1,255}"|[!#-~]([ -~]{0,253}[!-~])?)$'
+_ETAG, _REQUEST_KEY = re.compile(ETAG_PATTERN), re.compile(REQUEST_KEY_PATTERN)
+
+# Optional headers are typed ``str`` with a None default, so the schema says "a string of this
+# pattern, or absent" (``str | None`` would let a client send the text "null").
+IfMatch = Annotated[str, Header(alias="If-Match", description=IF_MATCH_HELP,
+                                       json_schema_extra={"pattern": ETAG_PATTERN})]
+#: If-Match where the change requires it: declared required; its absence answers 428 (api.problems).
+IfMatchRequired = Annotated[str, Header(alias="If-Match", description=IF_MATCH_HELP,
+                                        json_schema_extra={"pattern": ETAG_PATTERN})]
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", description=IDEMPOTENCY_HELP,
+                                              json_schema_extra={"pattern": REQUEST_KEY_PATTERN})]
 IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match",
                                            description="An ETag you hold; 304 if the record still has that version.")]
 
 
 def _version_of(tag: str) -> int | None:
-    tag = tag.strip()
-    tag = tag[2:] if tag.startswith("W/") else tag
-    if len(tag) >= 2 and tag[0] == tag[-1] == '"':
-        tag = tag[1:-1]
-    if not tag.isascii() or not tag.isdigit() or len(tag) > 18 or int(tag) < 1:
-        return None
-    return int(tag)
+    found = _ETAG.match(tag.strip())
+    return None if found is None else int(found.group(2).strip('"'))
 
 
 def expected_version(if_match: str | None, *, required: bool) -> int | None:
     """The version named by If-Match: 428 when required and absent, 400 when unreadable."""
-    if if_match is None or not if_match.strip():
+    if if_match is None or (required and not if_match.strip()):
         if required:
             raise ApiProblem(428, 'this change requires If-Match with the ETag of the version you read,'
                              ' e.g. If-Match: "3"', type_="if-match-required", title="If-Match required")
@@ -213,7 +242,7 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
         raise ApiProblem(428, "If-Match must name the version you read, not *",
                          type_="if-match-required", title="If-Match required")
     version = _version_of(if_match)
-    if version is None or "," in if_match:
+    if version is None:
         raise ApiProblem(400, 'If-Match must be one ETag such as "3" (the version you read)',
                          type_="malformed-request", title="Malformed request", field="If-Match")
     return version
@@ -235,14 +264,10 @@ def request_key(value: str | None) -> str | None:
     """The Idempotency-Key, as sent or as an RFC 8941 string ("..."), which both mean the same key."""
     if value is None:
         return None
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1]
-    if not value:
-        raise invalid("the Idempotency-Key must not be empty", "Idempotency-Key")
-    if len(value) > 255:
-        raise invalid("the Idempotency-Key must be at most 255 characters", "Idempotency-Key")
-    return value
+    if not _REQUEST_KEY.match(value):
+        raise invalid("the Idempotency-Key must be 1 to 255 printable ASCII characters (a UUID is ideal),"
+                      ' as sent or quoted ("...")', "Idempotency-Key")
+    return value[1:-1] if value[0] == '"' else value
 
 
 # ---- running a command ----------------------------------------------------------------------

@@ -17,9 +17,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, StrictBool, StrictInt,
+    StringConstraints, model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
-from ledger import vocabulary
+from ledger import checks, vocabulary
 from ledger.errors import InvalidInput
 from ledger.value import VAGUE_ALIASES, VAGUE_TERMS, Count, Qualifier
 
@@ -33,10 +38,43 @@ Dimension = enum.StrEnum("Dimension", {k: k for k in vocabulary.DIMENSIONS})  # 
 #: No count the ledger keeps comes near this; it keeps every stored number a 64-bit integer.
 MAX_COUNT = 10**15
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=1_000)]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=5_000)]
-Url = Annotated[str, StringConstraints(min_length=1, max_length=2_000, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://\S+$")]
+
+class Plain:
+    """The API's rule for text, in a request model or a query parameter: some character other than
+    white space, and none that the ledger refuses in any text (``ledger.checks.plain``).
+
+    Refused with 422 naming the field; the schema states the rule as a pattern.
+    """
+
+    PATTERN = rf"^[^{checks.CONTROLS}]*[^\s{checks.CONTROLS}][^{checks.CONTROLS}]*$"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(_plain, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(schema), "pattern": self.PATTERN}
+
+
+def _plain(value: str) -> str:
+    why = checks.unfit_character(value)
+    if why is not None:
+        raise ValueError(why)
+    if not value.strip():
+        raise ValueError("must not be empty: white space alone says nothing")
+    return value
+
+
+def text(max_length: int) -> Any:
+    """Free text of at most ``max_length`` characters, by the API's rule for text."""
+    return Annotated[str, StringConstraints(min_length=1, max_length=max_length), Plain()]
+
+
+Text = text(20_000)
+ShortText = text(1_000)
+Reason = text(5_000)
+Url = Annotated[str, StringConstraints(min_length=1, max_length=2_000,
+                                       pattern=rf"^[Hh][Tt][Tt][Pp][Ss]?://[^\s{checks.CONTROLS}]+$")]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
                     Field(json_schema_extra={"format": "date"})]
@@ -78,7 +116,7 @@ class CountIn(Strict):
     number: Number | None = None
     low: Number | None = None
     high: Number | None = None
-    term: Annotated[str, StringConstraints(max_length=100)] | None = None
+    term: text(100) | None = None
     quote: Text | None = Field(None, description="The source's words, as written (any language).")
     quote_en: Text | None = Field(None, description="An English rendering of the quote.")
 
@@ -95,9 +133,8 @@ class CountIn(Strict):
 
 
 class SourceIn(Strict):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
-        description="The source's name as it writes it (often Arabic).")
-    name_en: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    name: text(500) = Field(description="The source's name as it writes it (often Arabic).")
+    name_en: text(500) | None = None
     kind: SourceKind
     url: Url | None = None
     language: Language = Field(description="BCP 47 tag of the source's language, e.g. `ar`.")
@@ -112,7 +149,7 @@ class ProtectionIn(Strict):
 class IncidentIn(Strict):
     title: ShortText
     title_en: ShortText | None = None
-    places: list[Annotated[str, StringConstraints(min_length=1, max_length=1_000)]] = Field(
+    places: list[ShortText] = Field(
         default_factory=list, max_length=200)
     valid_from: IsoDate = Field(description="First day of the incident (valid time), YYYY-MM-DD.")
     valid_to: IsoDate | None = Field(None, description="Last day; null when the sources say it continues.")
@@ -143,10 +180,10 @@ class ReportIn(Strict):
     language: Language
     published_on: IsoDate | None = None
     url: Url | None = None
-    reference: Annotated[str, StringConstraints(min_length=1, max_length=2_000)] | None = None
+    reference: text(2_000) | None = None
     period_from: IsoDate | None = None
     period_to: IsoDate | None = None
-    places: list[Annotated[str, StringConstraints(min_length=1, max_length=1_000)]] = Field(
+    places: list[ShortText] = Field(
         default_factory=list, max_length=200)
     figures: list[FigureStatementIn] = Field(default_factory=list, max_length=500)
 
@@ -185,7 +222,7 @@ class CitationIn(Strict):
     url: Url | None = None
     quote: Text | None = Field(None, description="The passage, as written. A citation needs a URL or a quote.")
     quote_en: Text | None = None
-    page: Annotated[str, StringConstraints(min_length=1, max_length=50)] | None = None
+    page: text(50) | None = None
     accessed_on: IsoDate | None = None
     sha256: Sha256 | None = Field(None, description="SHA-256 of the archived copy of the document.")
 

@@ -21,12 +21,15 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+import psycopg
+from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from api.methods import allowed
 from ledger.errors import InvalidInput, LedgerError, NotFound, RequestKeyReused, VersionConflict
 
 log = logging.getLogger("api")
@@ -43,7 +46,16 @@ TYPES: dict[str, str] = {
     "malformed-request": "the body is not JSON, or a header cannot be read",
     "body-too-large": "the body is larger than the API accepts",
     "unsupported-media-type": "the body must be application/json",
+    "unavailable": "the ledger's database cannot be reached just now; retry after `Retry-After` seconds",
 }
+
+#: What the stores' drivers raise when the database cannot be reached (down, restarting, out of
+#: connections): the request is answered 503 and the server carries on; the pools reconnect.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    persistence.OperationalError, persistence.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError,
+)
+#: Seconds a client is asked to wait before trying again while the database is unreachable.
+RETRY_AFTER = 5
 
 
 class FieldError(BaseModel):
@@ -96,6 +108,14 @@ def problem_response(
     }
     body.update({k: v for k, v in extensions.items() if v is not None})
     return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE, headers=dict(headers or {}))
+
+
+def unavailable(error: Exception, request_line: str) -> Response:
+    """503 for a database that cannot be reached; an ordinary answer, so the connection stays open."""
+    log.warning("database unavailable on %s: %s", request_line, type(error).__name__)
+    return problem_response(503, "the ledger's database cannot be reached just now; try again shortly",
+                            type_="/problems/unavailable", title="Service unavailable",
+                            headers={"Retry-After": str(RETRY_AFTER)})
 
 
 def render(problem: ApiProblem) -> Response:
@@ -162,6 +182,9 @@ def _message(error: Mapping[str, Any]) -> str:
 
 def from_validation_error(exc: RequestValidationError) -> ApiProblem:
     errors = list(exc.errors())
+    if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("header", "If-Match") for e in errors):
+        return ApiProblem(428, 'this change requires If-Match with the ETag of the version you read,'
+                          ' e.g. If-Match: "3"', type_="if-match-required", title="If-Match required")
     if any(e.get("type") == "json_invalid" for e in errors):
         return ApiProblem(400, "the body is not valid JSON", type_="malformed-request", title="Malformed request")
     details: list[dict[str, str]] = []
@@ -199,15 +222,22 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         return render(from_validation_error(exc))
 
+    for kind in UNAVAILABLE:
+        @app.exception_handler(kind)
+        async def _unavailable(request: Request, exc: Exception) -> Response:
+            return unavailable(exc, f"{request.method} {request.url.path}")
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         status = exc.status_code
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
         if status == 404 and detail == "Not Found":
             detail = "there is no such resource"
-        elif status == 405:
+        headers = dict(exc.headers or {})
+        if status == 405:
             detail = f"{request.method} is not allowed here"
-        return problem_response(status, detail, headers=exc.headers)
+            headers["Allow"] = ", ".join(allowed(request.app.router.routes, request.scope))
+        return problem_response(status, detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
@@ -219,7 +249,8 @@ def install(app: FastAPI) -> None:
 # ---- OpenAPI ------------------------------------------------------------------------------
 
 DESCRIPTIONS: dict[int, str] = {
-    400: "Malformed request: the body is not valid JSON, or If-Match cannot be read.",
+    400: "Malformed request: the body is not valid JSON, If-Match cannot be read, or the request carries"
+         " more than one Authorization header.",
     401: "No access key, or the key is unknown or revoked (`Authorization: Bearer ilk_...`).",
     403: "The key's role may not do this.",
     404: "No such record. A protected source, and what only it could reveal, answers the same to anyone"
@@ -233,10 +264,14 @@ DESCRIPTIONS: dict[int, str] = {
     422: "Invalid values (`field` names the first at fault), an unknown referenced id, or an"
          " Idempotency-Key reused for a different request. Nothing was recorded.",
     428: "This change requires If-Match with the version you read (its ETag).",
+    503: "The ledger's database cannot be reached just now (retry after `Retry-After` seconds), or this part"
+         " of the API is not set up on this server. Nothing was recorded.",
 }
 HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "`Bearer`, with `error=\"invalid_token\"` for an unknown key.",
                                "schema": {"type": "string"}}},
+    503: {"Retry-After": {"description": "Seconds to wait before trying again (while the database is unreachable).",
+                          "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
 }
 
 

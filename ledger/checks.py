@@ -15,6 +15,31 @@ from ledger.errors import InvalidInput
 MAX_TEXT = 20_000
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
+#: The control characters (Unicode Cc) no text may hold: all but tab and newline. NUL cannot
+#: be stored in PostgreSQL; CR, ESC and the others let stored words rewrite what a terminal or
+#: a log line shows around them. A regex class body, so that the API's schema patterns say the same
+#: (lone surrogates are refused too, but JSON text cannot carry one, so the patterns need no word on them).
+CONTROLS = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
+_UNFIT = re.compile(f"[{CONTROLS}\ud800-\udfff]")
+
+
+def unfit_character(value: str) -> str | None:
+    """Why ``value`` cannot be kept as text (its first control character or lone surrogate), or None."""
+    found = _UNFIT.search(value)
+    if found is None:
+        return None
+    kind = "a lone surrogate" if "\ud800" <= found.group() <= "\udfff" else "a control character"
+    return (f"contains {kind} (U+{ord(found.group()):04X}): text may hold no control character"
+            " but tab and newline, and no lone surrogate")
+
+
+def plain(value: str, field: str) -> str:
+    """``value``, or InvalidInput naming ``field`` when it holds a character no text may hold."""
+    why = unfit_character(value)
+    if why is not None:
+        raise InvalidInput(f"{field} {why}", field=field)
+    return value
+
 
 def text(value: object, field: str, *, required: bool = True, max_length: int = MAX_TEXT) -> str | None:
     """Free text, kept as written (Arabic and other right-to-left text untouched) but trimmed."""
@@ -24,15 +49,13 @@ def text(value: object, field: str, *, required: bool = True, max_length: int = 
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be text, got {type(value).__name__}", field=field)
-    cleaned = value.strip()
+    cleaned = plain(value, field).strip()
     if not cleaned:
         if required:
             raise InvalidInput(f"{field} must not be empty", field=field)
         return None
     if len(cleaned) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
-    if "\x00" in cleaned:
-        raise InvalidInput(f"{field} contains a NUL character", field=field)
     return cleaned
 
 

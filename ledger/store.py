@@ -98,5 +98,10 @@ class Store:
             # The library's default, 0, waits forever on the table lock that serialises writers.
             POSTGRES_LOCK_TIMEOUT=os.environ.get("POSTGRES_LOCK_TIMEOUT", "10"),
             POSTGRES_POOL_SIZE=os.environ.get("POSTGRES_POOL_SIZE", "5"),
+            # While the database is down a request should fail soon (the API answers 503), not wait
+            # the library's 5 s for each of its retries; a pooled connection is checked before use,
+            # so the first requests after a restart do not meet connections the restart broke.
+            POSTGRES_CONNECT_TIMEOUT=os.environ.get("POSTGRES_CONNECT_TIMEOUT", "1"),
+            POSTGRES_PRE_PING=os.environ.get("POSTGRES_PRE_PING", "y"),
         )
         return env

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ledger import checks
 from ledger.errors import InvalidInput
 
 
@@ -118,6 +119,8 @@ class Count:
         for name, text in (("quote", quote), ("quote_en", quote_en)):
             if text is not None and (not isinstance(text, str) or not text.strip()):
                 raise InvalidInput(f"{name} must be the words as written, not empty", field=name)
+            if text is not None:
+                checks.plain(text, name)
         if q is Qualifier.RANGE:
             if number is not None:
                 raise InvalidInput("a range takes low and high, not number", field="number")

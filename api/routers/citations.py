@@ -44,7 +44,7 @@ def read_citation(citation_id: UUID, response: Response, ledger: LedgerDep, call
 
 
 @router.post("/{citation_id}/withdrawals", response_model=CitationChanged,
-             responses={**COMMAND_ERRORS, **responses(404, 409, 412)}, summary="Withdraw a citation")
+             responses={**COMMAND_ERRORS, **responses(404, 409, 412, 428)}, summary="Withdraw a citation")
 def withdraw(citation_id: UUID, body: WithdrawalIn, ledger: LedgerDep, caller: Officer,
              if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
     """The citation stops backing anything (it is kept, never deleted). If-Match is optional."""

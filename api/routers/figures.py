@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.deps import (
-    Caller, IdempotencyKey, IfMatch, IfNoneMatch, LedgerDep, Officer, expected_version, index_in, request_key, run,
+    Caller, IdempotencyKey, IfMatchRequired, IfNoneMatch, LedgerDep, Officer, expected_version, index_in, request_key, run,
 )
 from api.models import CorrectionIn, FigureChanged, FigureOut, GradeIn, RetractionIn, SupersessionIn
 from api.problems import ApiProblem, responses
@@ -39,7 +39,7 @@ def read_figure(
 @router.post("/{figure_id}/corrections", response_model=FigureChanged, responses=CHANGE_ERRORS,
              summary="Correct a figure")
 def correct(figure_id: UUID, body: CorrectionIn, ledger: LedgerDep, caller: Officer,
-            if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
+            if_match: IfMatchRequired, idempotency_key: IdempotencyKey = None) -> Any:
     """Set the figure's current value, with a reason and optionally the citations backing it.
 
     Requires If-Match with the version you read; a correction also reinstates a retracted figure.
@@ -56,7 +56,7 @@ def correct(figure_id: UUID, body: CorrectionIn, ledger: LedgerDep, caller: Offi
 @router.post("/{figure_id}/supersessions", response_model=FigureChanged, responses=CHANGE_ERRORS,
              summary="Supersede a figure's claims")
 def supersede(figure_id: UUID, body: SupersessionIn, ledger: LedgerDep, caller: Officer,
-              if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
+              if_match: IfMatchRequired, idempotency_key: IdempotencyKey = None) -> Any:
     """A later source or an investigation replaces earlier claims (all live ones unless `replaces` names them)."""
     key = request_key(idempotency_key)
     version = expected_version(if_match, required=True)
@@ -71,7 +71,7 @@ def supersede(figure_id: UUID, body: SupersessionIn, ledger: LedgerDep, caller: 
 @router.post("/{figure_id}/retractions", response_model=FigureChanged, responses=CHANGE_ERRORS,
              summary="Retract a figure")
 def retract(figure_id: UUID, body: RetractionIn, ledger: LedgerDep, caller: Officer,
-            if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
+            if_match: IfMatchRequired, idempotency_key: IdempotencyKey = None) -> Any:
     """The figure stops counting in tallies; its history stays. Requires If-Match."""
     key = request_key(idempotency_key)
     version = expected_version(if_match, required=True)
@@ -83,7 +83,7 @@ def retract(figure_id: UUID, body: RetractionIn, ledger: LedgerDep, caller: Offi
 @router.post("/{figure_id}/grades", response_model=FigureChanged, responses=CHANGE_ERRORS,
              summary="Grade a figure")
 def grade(figure_id: UUID, body: GradeIn, ledger: LedgerDep, caller: Officer,
-          if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
+          if_match: IfMatchRequired, idempotency_key: IdempotencyKey = None) -> Any:
     """Set the verification grade, with a reason. Requires If-Match."""
     key = request_key(idempotency_key)
     version = expected_version(if_match, required=True)

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 
 from api.deps import (
-    Caller, IdempotencyKey, IfMatch, IfNoneMatch, LedgerDep, Officer, expected_version, request_key, run,
+    Caller, IdempotencyKey, IfMatchRequired, IfNoneMatch, LedgerDep, Officer, expected_version, request_key, run,
 )
 from api.models import IncidentIn, IncidentOut, IncidentRecorded, PeriodRevisionIn
 from api.problems import responses
@@ -41,7 +41,7 @@ def read_incident(incident_id: UUID, response: Response, ledger: LedgerDep, call
 @router.post("/{incident_id}/period-revisions", response_model=IncidentRecorded,
              responses={**COMMAND_ERRORS, **responses(404, 409, 412, 428)}, summary="Revise an incident's period")
 def revise_period(incident_id: UUID, body: PeriodRevisionIn, ledger: LedgerDep, caller: Officer,
-                  if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
+                  if_match: IfMatchRequired, idempotency_key: IdempotencyKey = None) -> Any:
     """Change when the incident happened (valid time), with a reason. Requires If-Match."""
     key = request_key(idempotency_key)
     version = expected_version(if_match, required=True)

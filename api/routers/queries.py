@@ -24,8 +24,8 @@ from pydantic import BeforeValidator
 
 from api.answers import ETAG_HELP, VIEWS_CURRENT, answer
 from api.deps import Caller, IfNoneMatch, LedgerDep, Now
-from api.models import Dimension, Metric
-from api.problems import ApiProblem, Problem, responses
+from api.models import Dimension, Metric, text
+from api.problems import ApiProblem, responses
 from api.query_models import (
     BreakdownCheck,
     CitationEntry,
@@ -94,12 +94,12 @@ _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 AsOf = Annotated[datetime | None, BeforeValidator(_iso_moment),
                  Query(description="Recording time: the answer as the ledger gave it then"
-                                   " (ISO 8601 with a zone, e.g. 2019-05-01T10:00:00Z).")]
+                                   " (ISO 8601 with a zone, e.g. 2019-05-01T10:00:00Z; 1970 or later).",
+                       json_schema_extra={"pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}T"})]
 ValidFrom = Annotated[date | None, BeforeValidator(_iso_day),
                       Query(description="Valid-time window start (YYYY-MM-DD).")]
 ValidTo = Annotated[date | None, BeforeValidator(_iso_day), Query(description="Valid-time window end (YYYY-MM-DD).")]
-Place = Annotated[str | None, Query(min_length=1, max_length=200,
-                                    description="Only incidents whose places include it (case-blind).")]
+Place = Annotated[text(200) | None, Query(description="Only incidents whose places include it (case-blind).")]
 By = Annotated[Dimension | None, Query(description="Sum per value of this breakdown dimension.")]
 Cursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
@@ -110,9 +110,7 @@ def _v(value: Any) -> Any:
 
 
 def _errors(*extra: int) -> dict[int | str, dict[str, Any]]:
-    out = responses(401, 422, *extra)
-    out[503] = {"model": Problem, "description": "The read model is not set up on this server."}
-    return out
+    return responses(401, 422, 503, *extra)
 
 
 FigureIds = Annotated[bool, Query(description=(

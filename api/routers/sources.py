@@ -42,7 +42,7 @@ def read_source(source_id: UUID, response: Response, ledger: LedgerDep, caller: 
 
 
 @router.post("/{source_id}/protection", response_model=SourceRecorded,
-             responses={**COMMAND_ERRORS, **responses(404, 409, 412)}, summary="Protect or unprotect a source")
+             responses={**COMMAND_ERRORS, **responses(404, 409, 412, 428)}, summary="Protect or unprotect a source")
 def change_protection(source_id: UUID, body: ProtectionIn, ledger: LedgerDep, caller: Officer,
                       if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
     """Withhold a source's identity from readers (or stop withholding it), with a reason.
