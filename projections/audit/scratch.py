@@ -3,7 +3,8 @@
 On SQLite a scratch store is a temporary directory, on PostgreSQL a schema in the ledger's
 database. Either is removed when the rebuild ends, however it ends (an error, Ctrl-C, a
 SIGTERM turned into SystemExit by the CLI). A process killed outright (SIGKILL, a power
-cut) runs no clean-up, so every verification first clears what earlier, dead ones left:
+cut) runs no clean-up, so every verification first clears what earlier, dead ones left
+(``clear_stale``):
 
 - a scratch schema is named ``ledger_verify_<pid>_<unix time>_<random>`` and its maker holds
   a session advisory lock on that name for as long as it uses it. PostgreSQL releases the
@@ -90,17 +91,20 @@ def clear_stale_directories(root: str | None = None) -> list[str]:
     return removed
 
 
+def clear_stale(store: Store) -> list[str]:
+    """What crashed verifications left on this store's kind: schemas (PostgreSQL) or directories (SQLite)."""
+    return clear_stale_directories() if store.kind == "sqlite" else clear_stale_schemas(store)
+
+
 @contextmanager
 def scratch_store(store: Store) -> Iterator[Store]:
     """A throw-away store for rebuilds: a temporary SQLite file, or a temporary PostgreSQL schema."""
     if store.kind == "sqlite":
-        clear_stale_directories()
         with tempfile.TemporaryDirectory(prefix=f"{DIRECTORY_PREFIX}{os.getpid()}-") as directory:
             yield Store(f"sqlite:///{directory}/scratch.db", store.cipher_key)
         return
     from psycopg import sql
 
-    clear_stale_schemas(store)
     schema = schema_name()
     # The lock is taken before the schema exists and held on its own session until the schema is
     # gone: no other run's clearing can ever take a schema in use for a stale one.

@@ -41,7 +41,7 @@ from ledger.store import Store
 from projections.audit.frontier import Frontier
 from projections.audit.nodes import StoredNodeReader
 from projections.audit.projection import AuditProjection, as_uuid, leaf_hash_of
-from projections.audit.scratch import scratch_store
+from projections.audit.scratch import clear_stale, scratch_store
 from projections.audit.signing import AuditConfigError
 from projections.audit.trail import AuditTrail, b64
 from projections.db import Db
@@ -175,6 +175,7 @@ def verify(
     try:
         if not trail.installed():
             raise AuditConfigError("the audit trail is not installed on this store: run the schema step (ledger init)")
+        clear_stale(store)
         if catch_up:
             trail.catch_up()
         _replay(trail, report, progress, page)
