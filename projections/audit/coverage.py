@@ -47,11 +47,17 @@ class Coverage:
         nid = "rowid" if self.sqlite else "notification_id"
         if not self.sqlite:
             table = '"' + self.db.schema.replace('"', '""') + '".' + table
+        leaf = f"{{leaves}} l ON l.notification_id = e.{nid}"
+        if not self.sqlite:
+            # A lateral lookup, so that PostgreSQL probes the leaves' unique index once per event
+            # read (LIMIT 1 keeps it from being flattened into a join, which is planned as a hash join
+            # over every leaf whenever the estimates are off).
+            leaf = "LATERAL (SELECT * FROM {leaves} WHERE notification_id = e.notification_id LIMIT 1) l ON true"
         self._select = (
             f"SELECT e.{nid} AS nid, e.originator_version, e.topic, e.state, l.position, l.originator_id AS leaf_id,"
             " l.originator_version AS leaf_version, l.leaf_hash,"
             " (SELECT notification_id FROM {tracking} WHERE application_name = ?) AS tracked"
-            f" FROM {table} e LEFT JOIN {{leaves}} l ON l.notification_id = e.{nid} WHERE e.originator_id = ?"
+            f" FROM {table} e LEFT JOIN {leaf} WHERE e.originator_id = ?"
         )
 
     def close(self) -> None:
@@ -71,8 +77,7 @@ class Coverage:
         if limit is not None:
             statement += " LIMIT ?"
             params.append(limit)
-        with self.db.transaction(commit=False) as cursor:
-            rows = self.db.all(cursor, statement, params)
+        rows = self._rows(statement, params)
         events = []
         for nid, version, topic, state, position, leaf_id, leaf_version, leaf_hash, tracked in rows:
             stored = StoredEvent(uid, version, topic, bytes(state))
@@ -86,6 +91,18 @@ class Coverage:
                 raise HistoryNotCovered(version, nid, "it no longer hashes to its leaf of the audit tree")
             events.append(event)
         return events
+
+
+    def _rows(self, statement: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        if self.sqlite:
+            with self.db.transaction(commit=False) as cursor:
+                return self.db.all(cursor, statement, params)
+        # As the library reads events on PostgreSQL: one prepared statement on an autocommit
+        # connection, with no BEGIN and ROLLBACK around it (each a round trip) and no planning
+        # after the first few calls.
+        with self.db.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(self.db.sql(statement), params, prepare=True)
+            return [tuple(row.values()) for row in cursor.fetchall()]
 
 
 def covering(store: Store, ledger: Any) -> Coverage | None:
