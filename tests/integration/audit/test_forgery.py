@@ -9,10 +9,13 @@ once the unique index is gone), or a snapshot row edited or made up.
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 
 import orjson
 import pytest
 
+from ledger.bootstrap import open_ledger
+from ledger.errors import HistoryNotCovered
 from ledger.figure import Figure
 from ledger.value import Count
 from projections.audit import verify
@@ -160,6 +163,16 @@ def test_a_snapshot_at_a_version_no_event_has_is_named(store, ledger, snapshotte
 
 # ---- the write side refuses what the trail does not cover ---------------------------------------
 
+@contextmanager
+def restarted(store):
+    """Another worker, or this one after a restart: nothing cached."""
+    other = open_ledger(store)
+    try:
+        yield other
+    finally:
+        other.close()
+
+
 def forge(store, ledger, trail, figure_id, where: str):
     """Write a forged next version of the figure where the follower will never read it; return its id."""
     forged = forged_correction(ledger, figure_id)
@@ -184,27 +197,19 @@ WHERE = [("sqlite", "zero")] + [pytest.param("postgres", w, marks=pytest.mark.po
 
 @pytest.mark.parametrize("store, where", WHERE, indirect=["store"])
 def test_a_cold_load_of_a_forged_history_is_refused(store, ledger, trail, figure_id, where):
-    from ledger.bootstrap import open_ledger
-    from ledger.errors import HistoryNotCovered
-
     at = forge(store, ledger, trail, figure_id, where)
-    other = open_ledger(store)  # another worker, or this one after a restart: nothing cached
-    try:
+    with restarted(store) as other:
         with pytest.raises(HistoryNotCovered) as refused:
             other.figure(figure_id)
         assert refused.value.notification_id == at and str(figure_id) not in str(refused.value)
         before = other.recorder.max_notification_id()
-        with pytest.raises(HistoryNotCovered):
+        with pytest.raises(HistoryNotCovered):  # the forged version's ETag, as GET would have served it
             other.correct_figure("officer", figure_id, value={"qualifier": "exact", "number": 7}, reason="r",
                                  expected_version=ledger.figure(figure_id, version=None).version + 1)
         assert other.recorder.max_notification_id() == before  # nothing recorded on top of it
-    finally:
-        other.close()
 
 
 def test_a_cached_figure_is_not_fast_forwarded_onto_a_forged_event(store, ledger, trail, figure_id):
-    from ledger.errors import HistoryNotCovered
-
     version = ledger.figure(figure_id).version  # cached here
     forge(store, ledger, trail, figure_id, "zero")
     with pytest.raises(HistoryNotCovered):
@@ -215,48 +220,26 @@ def test_a_cached_figure_is_not_fast_forwarded_onto_a_forged_event(store, ledger
 
 
 def test_an_altered_event_under_a_leaf_is_refused(store, ledger, trail, figure_id):
-    from ledger.bootstrap import open_ledger
-    from ledger.errors import HistoryNotCovered
-
     first = next(p for p in range(trail.size()) if trail.leaf(p)["originator_id"] == figure_id)
     with Tamper(store) as t:
         t.alter(trail.leaf(first)["notification_id"], b"seed-loader", b"seed-l0ader")
-    other = open_ledger(store)
-    try:
-        with pytest.raises(HistoryNotCovered, match="no longer hashes to its leaf"):
-            other.figure(figure_id)
-    finally:
-        other.close()
+    with restarted(store) as other, pytest.raises(HistoryNotCovered, match="no longer hashes to its leaf"):
+        other.figure(figure_id)
 
 
 def test_events_the_tree_has_yet_to_follow_are_read(store, ledger, trail, figure_id):
-    from ledger.bootstrap import open_ledger
-
     version = ledger.figure(figure_id).version
     ledger.correct_figure("officer", figure_id, value={"qualifier": "exact", "number": 321}, reason="r",
                           expected_version=version)  # beyond the tree's position: not a leaf yet
-    other = open_ledger(store)
-    try:
+    with restarted(store) as other:
         assert other.figure(figure_id).version == version + 1
-    finally:
-        other.close()
     trail.catch_up()  # now it is a leaf, and read as one
-    other = open_ledger(store)
-    try:
+    with restarted(store) as other:
         assert other.figure(figure_id).value.number == 321
-    finally:
-        other.close()
 
 
 def test_a_snapshot_at_a_version_no_event_has_is_refused(store, ledger, snapshotted):
-    from ledger.bootstrap import open_ledger
-    from ledger.errors import HistoryNotCovered
-
     with Tamper(store) as t:
         Snapshots(t).copy_to(snapshotted, 2 * EVERY, 50)
-    other = open_ledger(store)
-    try:
-        with pytest.raises(HistoryNotCovered, match="snapshot"):
-            other.figure(snapshotted)
-    finally:
-        other.close()
+    with restarted(store) as other, pytest.raises(HistoryNotCovered, match="snapshot"):
+        other.figure(snapshotted)
