@@ -31,4 +31,9 @@ def create_schema(store: Store) -> None:
 def open_ledger(store: Store | None = None) -> Ledger:
     """The ledger application on an existing schema (run create_schema first)."""
     store = store or Store.from_environment()
-    return Ledger(env=store.environment(create_table=False))
+    ledger = Ledger(env=store.environment(create_table=False))
+    from projections.audit.coverage import covering
+
+    # Every event a command reads is then one the audit trail covers (or has yet to follow).
+    ledger.coverage = covering(store, ledger)
+    return ledger

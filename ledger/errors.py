@@ -60,3 +60,22 @@ class RequestKeyReused(LedgerError):
             f"request key {key!r} was already used for a different command; use a new key for a new command",
             key=key,
         )
+
+
+class HistoryNotCovered(LedgerError):
+    """The store holds an event of this record that the audit trail does not cover: nothing is decided from it.
+
+    Not the caller's fault and not to be retried: someone wrote to the event table behind the
+    ledger's back (or the audit tree was damaged). The message names no record, since the
+    record may be a protected source's; the operator finds it with ``ledger verify``.
+    """
+
+    def __init__(self, version: int, notification_id: int | None, why: str) -> None:
+        at = f"version {version}" + ("" if notification_id is None else f", notification {notification_id}")
+        super().__init__(
+            f"the stored history of this record has an event the audit trail does not cover ({at}: {why});"
+            " nothing was done. An operator should run `ledger verify`.",
+            version=version, notification_id=notification_id,
+        )
+        self.version = version
+        self.notification_id = notification_id

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import base64
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,19 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_on_sigterm() -> None:
+    # A SIGTERM (a service manager stopping us, `kill`) would end the process without running any
+    # `finally`; as SystemExit it unwinds, and the scratch store of a rebuild is removed on the way.
+    import signal
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from projections.audit.verify import verify
 
+    _exit_on_sigterm()
     report = verify(Store.from_environment(), progress=not args.no_progress, catch_up=not args.no_catch_up,
                     projections=not args.no_projections)
     if args.json:
@@ -121,11 +132,16 @@ def cmd_public_key(args: argparse.Namespace) -> int:
 
 
 def cmd_mirror(args: argparse.Namespace) -> int:
-    from projections.audit.trail import AuditRequestError, AuditTrail, NotFoundError
+    from projections.audit.trail import (
+        AuditIntegrityError, AuditRequestError, AuditTrail, MirrorSourceError, NotFoundError,
+    )
 
     with AuditTrail(Store.from_environment()) as trail:
         if args.sign:
-            trail.make_checkpoint()
+            try:
+                trail.make_checkpoint()
+            except AuditIntegrityError as error:
+                return _fail(str(error), 1)
         try:
             lines = trail.mirror(args.start)
         except NotFoundError:
@@ -137,6 +153,9 @@ def cmd_mirror(args: argparse.Namespace) -> int:
             for line in lines:
                 out.write(line)
             out.flush()
+        except MirrorSourceError as error:
+            # What was written so far is no mirror (no checkpoint line ends it): say why, in one line.
+            return _fail(f"mirror stopped: {error}; run `ledger verify` to see what changed", 1)
         except BrokenPipeError:  # the reader (e.g. `| head`) stopped reading: not an error of ours
             import os
 

@@ -26,14 +26,11 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tqdm import tqdm
 
@@ -44,6 +41,7 @@ from ledger.store import Store
 from projections.audit.frontier import Frontier
 from projections.audit.nodes import StoredNodeReader
 from projections.audit.projection import AuditProjection, as_uuid, leaf_hash_of
+from projections.audit.scratch import clear_stale, scratch_store
 from projections.audit.signing import AuditConfigError
 from projections.audit.trail import AuditTrail, b64
 from projections.db import Db
@@ -73,6 +71,7 @@ class VerificationReport:
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    snapshots: int = 0
     projections: dict[str, dict[str, Any]] = field(default_factory=dict)
     replay_seconds: float = 0.0
     seconds: float = 0.0
@@ -101,7 +100,7 @@ class VerificationReport:
             "root": b64(self.root) if self.root else None, "first_bad_position": self.first_bad_position,
             "suspect_range": list(self.suspect_range) if self.suspect_range else None,
             "problem_count": self.problem_count, "problems": [p.to_dict() for p in self.problems],
-            "checkpoints": self.checkpoints, "projections": self.projections,
+            "checkpoints": self.checkpoints, "snapshots": self.snapshots, "projections": self.projections,
             "replay_seconds": round(self.replay_seconds, 3), "seconds": round(self.seconds, 3),
             "replay_events_per_second": round(self.events_per_second),
         }
@@ -110,7 +109,7 @@ class VerificationReport:
         lines = [
             f"{'OK' if self.ok else 'FAILED'}: {self.events} events replayed, tree of {self.tree_size} leaves"
             f" (root {b64(self.root) if self.root else '-'}), {len(self.checkpoints)} checkpoints,"
-            f" {self.pending} events not yet in the tree",
+            f" {self.pending} events not yet in the tree, {self.snapshots} snapshots checked against their events",
             f"replay {self.replay_seconds:.2f}s ({self.events_per_second:,.0f} events/s), total {self.seconds:.2f}s",
         ]
         for name, result in self.projections.items():
@@ -176,9 +175,11 @@ def verify(
     try:
         if not trail.installed():
             raise AuditConfigError("the audit trail is not installed on this store: run the schema step (ledger init)")
+        clear_stale(store)
         if catch_up:
             trail.catch_up()
         _replay(trail, report, progress, page)
+        _check_snapshots(trail, report, progress)
         if projections:
             wanted = None if projections is True else set(projections)
             for spec in PROJECTIONS:
@@ -198,6 +199,7 @@ def _replay(trail: AuditTrail, report: VerificationReport, progress: bool, page:
     tree_size = 0 if row is None else row[0] + 1
     last_id = 0 if row is None else row[1]
     report.tree_size = tree_size
+    named = _events_no_leaf_covers(trail, report, last_id)
 
     signed = _check_signatures(trail, stored_checkpoints, report)
     pending_sizes = sorted(signed)
@@ -220,6 +222,8 @@ def _replay(trail: AuditTrail, report: VerificationReport, progress: bool, page:
                 break
             after = batch[-1].id
             for n in batch:
+                if (n.id, as_uuid(n.originator_id), n.originator_version) in named:
+                    continue
                 position = frontier.size
                 stored = leaves.get(position)
                 leaf_ok = True
@@ -281,6 +285,110 @@ def _replay(trail: AuditTrail, report: VerificationReport, progress: bool, page:
                        f" {b64(recomputed)}: an event in positions [{good_below}, {size}) was changed since")
             if report.suspect_range is None:
                 report.suspect_range = (good_below, size)
+
+
+def events_table(trail: AuditTrail, snapshots: bool = False) -> tuple[str, str]:
+    """The ledger's own events (or snapshots) table, quoted for raw SQL, and its notification-id column."""
+    recorder = trail.ledger.snapshots.recorder if snapshots else trail.ledger.recorder
+    name = '"' + recorder.events_table_name + '"'
+    if trail.db.kind == "sqlite":
+        return name, "rowid"
+    return '"' + trail.db.schema.replace('"', '""') + '".' + name, "notification_id"
+
+
+def _events_no_leaf_covers(trail: AuditTrail, report: VerificationReport,
+                           last_id: int) -> set[tuple[int, uuid.UUID, int]]:
+    """Compare the whole events table with the leaves, not just the ids after the first one.
+
+    The follower reads only ids after its position, so a row written at an id it has passed
+    (0 or below, an unused id of one of PostgreSQL's gaps, a copy of a used id once the unique
+    index is gone) never becomes a leaf, yet the write side loads it by aggregate id like any
+    other. Each such row is named; the positional walk then steps over it.
+    """
+    db = trail.db
+    table, nid = events_table(trail)
+    columns = f"e.{nid}, e.originator_id, e.originator_version, e.topic"
+    with db.transaction(commit=False) as cursor:
+        outside = db.all(cursor, f"SELECT {columns} FROM {table} e WHERE e.{nid} <= ? AND NOT EXISTS"
+                                 f" (SELECT 1 FROM {{leaves}} l WHERE l.notification_id = e.{nid}) ORDER BY e.{nid}",
+                         (last_id,))
+        twins = db.all(cursor, f"SELECT {columns}, l.originator_id AS leaf_originator, l.originator_version AS leaf_version FROM {table} e"
+                               f" JOIN {{leaves}} l ON l.notification_id = e.{nid} WHERE e.{nid} IN"
+                               f" (SELECT {nid} FROM {table} GROUP BY {nid} HAVING COUNT(*) > 1) ORDER BY e.{nid}")
+    named: set[tuple[int, uuid.UUID, int]] = set()
+    first = trail.leaf(0)["notification_id"] if report.tree_size else last_id + 1
+    for notification_id, originator_id, version, topic in outside:
+        named.add((notification_id, as_uuid(originator_id), version))
+        where = "below the first leaf" if notification_id < first else "in a gap of the ids the tree followed"
+        report.add(None, "not-in-tree",
+                   f"notification {notification_id} ({topic}, {as_uuid(originator_id)} v{version}) is no leaf of the"
+                   f" tree: a row written {where}, which the write side would load with its aggregate")
+    for notification_id, originator_id, version, topic, leaf_originator, leaf_version in twins:
+        if (str(as_uuid(originator_id)), version) != (leaf_originator, leaf_version):
+            named.add((notification_id, as_uuid(originator_id), version))
+            report.add(None, "duplicate-id",
+                       f"notification {notification_id} ({topic}, {as_uuid(originator_id)} v{version}) shares its id"
+                       f" with the leaf {leaf_originator} v{leaf_version}: a row written under a used id")
+    return named
+
+
+def _check_snapshots(trail: AuditTrail, report: VerificationReport, progress: bool) -> None:
+    """Each stored snapshot must be the state its aggregate's events give at the snapshot's version.
+
+    A snapshot is what a cold load starts from instead of the events, so an edited one
+    changes what commands decide from without touching a leaf.
+    """
+    ledger = trail.ledger
+    if ledger.snapshots is None:
+        return
+    table, _ = events_table(trail, snapshots=True)
+    try:
+        with trail.db.transaction(commit=False) as cursor:
+            rows = trail.db.all(cursor, f"SELECT originator_id, originator_version FROM {table}"
+                                        " ORDER BY originator_id, originator_version")
+    except Exception:  # noqa: BLE001 - a store made before snapshots has no such table: nothing to trust
+        return
+    by_aggregate: dict[uuid.UUID, list[int]] = {}
+    for originator_id, version in rows:
+        by_aggregate.setdefault(as_uuid(originator_id), []).append(version)
+    report.snapshots = len(rows)
+    for uid, versions in tqdm(by_aggregate.items(), unit="aggregate", file=sys.stderr, disable=not progress,
+                              desc="checking snapshots"):
+        _check_snapshots_of(ledger, uid, versions, report)
+
+
+def _state(aggregate: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
+
+
+def _check_snapshots_of(ledger: Any, uid: uuid.UUID, versions: list[int], report: VerificationReport) -> None:
+    try:
+        events = iter(ledger.events.get(uid, lte=versions[-1]))
+        aggregate, pending = None, next(events, None)
+        for stored in ledger.snapshots.recorder.select_events(uid):
+            version = stored.originator_version
+            what = f"snapshot of {uid} v{version}"
+            try:
+                from_snapshot = ledger.mapper.to_domain_event(stored).mutate(None)
+            except Exception as error:  # noqa: BLE001 - a snapshot that no longer decodes is a finding
+                report.add(None, "snapshot", f"{what} no longer decodes ({type(error).__name__}): its stored"
+                                             " state was altered")
+                continue
+            while pending is not None and pending.originator_version <= version:
+                aggregate, pending = pending.mutate(aggregate), next(events, None)
+            if aggregate is None or aggregate.version != version:
+                report.add(None, "snapshot", f"{what}: the events of {uid} have no version {version} (they reach"
+                                             f" {0 if aggregate is None else aggregate.version} there): a snapshot"
+                                             " row was written that no event gives")
+                continue
+            got, want = _state(from_snapshot), _state(aggregate)
+            if type(from_snapshot) is not type(aggregate) or got != want:
+                fields = sorted(k.lstrip("_") for k in got.keys() | want.keys() if got.get(k) != want.get(k))
+                report.add(None, "snapshot", f"{what} differs from what its events give at that version"
+                                             f" (in {', '.join(fields) or 'its type'}): the snapshot row was edited")
+    except Exception as error:  # noqa: BLE001 - events that no longer replay are named by the walk already
+        report.add(None, "snapshot", f"the snapshots of {uid} cannot be checked: its events do not replay"
+                                     f" ({type(error).__name__})")
 
 
 def _check_signatures(trail: AuditTrail, rows: list[tuple[Any, ...]], report: VerificationReport) -> dict[int, bytes]:
@@ -445,32 +553,3 @@ def _compare_projection(store: Store, ledger: Any, spec: ProjectionSpec, report:
         report.add(None, "projection", f"{spec.name}: live digest {live_digest['sha256']} but a rebuild from the log"
                                        f" gives {rebuilt['sha256']} (at position {position})")
     return result
-
-
-def _with_schema(url: str, schema: str) -> str:
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "schema"]
-    query.append(("schema", schema))
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-@contextmanager
-def scratch_store(store: Store) -> Iterator[Store]:
-    """A throw-away store for rebuilds: a temporary SQLite file, or a temporary PostgreSQL schema."""
-    if store.kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="ledger-verify-") as directory:
-            yield Store(f"sqlite:///{directory}/scratch.db", store.cipher_key)
-        return
-    from psycopg import sql
-
-    schema = f"verify_{uuid.uuid4().hex[:16]}"
-
-    def execute(statement: Any) -> None:
-        with store.connect_postgres() as conn:
-            conn.execute(statement)
-
-    execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
-        yield Store(_with_schema(store.url, schema), store.cipher_key)
-    finally:
-        execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))

@@ -103,3 +103,48 @@ class Tamper:
         self.sql("INSERT INTO {t} ({id}, originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?, ?)",
                  (nid, oid, version, topic, state))
         return forged
+
+    def insert_at(self, nid: int, event: Any) -> None:
+        """Write a stored event (``mapper.to_stored_event`` of a made-up event) under notification id ``nid``."""
+        oid: Any = event.originator_id.hex if self.store.kind == "sqlite" else event.originator_id
+        self.sql("INSERT INTO {t} ({id}, originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?, ?)",
+                 (nid, oid, event.originator_version, event.topic, event.state))
+
+    def leave_gap(self, size: int) -> None:
+        """Make the next ``size`` notification ids unused for good, as a lost race does (PostgreSQL only)."""
+        self.sql("SELECT setval(pg_get_serial_sequence('{t}', 'notification_id'),"
+                 " (SELECT MAX(notification_id) FROM {t}) + ?)", (size,))
+
+    def drop_unique_ids(self) -> None:
+        """Drop the unique index on notification ids, as an intruder may (PostgreSQL only)."""
+        (index,) = self.sql("SELECT indexname FROM pg_indexes WHERE schemaname = ? AND tablename = 'ledger_events'"
+                            " AND indexdef LIKE '%%UNIQUE%%'"
+                            " AND indexdef LIKE '%%(notification_id)%%'", (self.store.postgres_schema,))
+        self.sql(f'DROP INDEX "{self.store.postgres_schema}"."{index[0]}"')
+
+
+class Snapshots:
+    """Editing the stored snapshots behind the ledger's back (``stored_snapshots`` / ``ledger_snapshots``)."""
+
+    def __init__(self, tamper: Tamper) -> None:
+        self.t = tamper
+        self.table = ("stored_snapshots" if tamper.store.kind == "sqlite"
+                      else f'"{tamper.store.postgres_schema}".ledger_snapshots')
+
+    def _oid(self, uid: uuid.UUID) -> Any:
+        return uid.hex if self.t.store.kind == "sqlite" else uid
+
+    def state(self, uid: uuid.UUID, version: int) -> bytes:
+        (row,) = self.t.sql(f"SELECT state FROM {self.table} WHERE originator_id = ? AND originator_version = ?",
+                            (self._oid(uid), version))
+        return bytes(row[0])
+
+    def set_state(self, uid: uuid.UUID, version: int, state: bytes) -> None:
+        self.t.sql(f"UPDATE {self.table} SET state = ? WHERE originator_id = ? AND originator_version = ?",
+                   (state, self._oid(uid), version))
+
+    def copy_to(self, uid: uuid.UUID, version: int, new_version: int) -> None:
+        """Store the snapshot of ``version`` again as one of ``new_version``."""
+        self.t.sql(f"INSERT INTO {self.table} (originator_id, originator_version, topic, state)"
+                   f" SELECT originator_id, ?, topic, state FROM {self.table}"
+                   " WHERE originator_id = ? AND originator_version = ?", (new_version, self._oid(uid), version))

@@ -67,3 +67,15 @@ def test_commands_plug_into_another_parser():
     args = parser.parse_args(["proof", "consistency", "--from", "2", "--to", "9"])
     assert (args.first, args.second) == (2, 9) and callable(args.func)
     assert parser.parse_args(["init"]).func(None) == 0  # other commands are left as they were
+
+
+def test_mirror_of_a_store_with_a_deleted_row_ends_in_one_line(store, cli_env, tmp_path, capsys):
+    trail = cli_env
+    assert main(["checkpoint"]) == 0
+    with Tamper(store) as t:
+        t.delete(trail.leaf(40)["notification_id"])
+    capsys.readouterr()
+    assert main(["mirror", "--output", str(tmp_path / "mirror.ndjson")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("ledger: mirror stopped:") and "position 40" in err and "ledger verify" in err
