@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from api.methods import allowed
-from ledger.errors import InvalidInput, LedgerError, NotFound, RequestKeyReused, VersionConflict
+from ledger.errors import HistoryNotCovered, InvalidInput, LedgerError, NotFound, RequestKeyReused, VersionConflict
 
 log = logging.getLogger("api")
 
@@ -142,6 +142,11 @@ def from_ledger_error(error: LedgerError, *, precondition: bool = False) -> ApiP
             422, "the Idempotency-Key was already used for a different request; use a new key for a new request",
             type_="request-key-reused", title="Idempotency-Key reused", field="Idempotency-Key",
         )
+    if isinstance(error, HistoryNotCovered):
+        # The store was written behind the ledger's back: nothing the caller can mend or retry,
+        # and no record is named (it may be a protected source's); the operator runs `ledger verify`.
+        return ApiProblem(503, error.message, type_="history-not-covered",
+                          title="History not covered by the audit trail")
     if isinstance(error, NotFound):
         # No id in the message: a protected record must answer exactly as an absent one.
         return ApiProblem(404, f"no {error.kind} with this id")
@@ -264,8 +269,9 @@ DESCRIPTIONS: dict[int, str] = {
     422: "Invalid values (`field` names the first at fault), an unknown referenced id, or an"
          " Idempotency-Key reused for a different request. Nothing was recorded.",
     428: "This change requires If-Match with the version you read (its ETag).",
-    503: "The ledger's database cannot be reached just now (retry after `Retry-After` seconds), or this part"
-         " of the API is not set up on this server. Nothing was recorded.",
+    503: "The ledger's database cannot be reached just now (retry after `Retry-After` seconds), this part"
+         " of the API is not set up on this server, or the record's stored history holds an event the audit"
+         " trail does not cover (an operator must run `ledger verify`). Nothing was recorded.",
 }
 HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"description": "`Bearer`, with `error=\"invalid_token\"` for an unknown key.",

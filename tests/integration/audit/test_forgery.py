@@ -243,3 +243,23 @@ def test_a_snapshot_at_a_version_no_event_has_is_refused(store, ledger, snapshot
         Snapshots(t).copy_to(snapshotted, 2 * EVERY, 50)
     with restarted(store) as other, pytest.raises(HistoryNotCovered, match="snapshot"):
         other.figure(snapshotted)
+
+
+def test_over_http_a_forged_history_is_a_problem_that_names_no_record(store, ledger, trail, figure_id):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    forge(store, ledger, trail, figure_id, "zero")
+    key, _ = ledger.issue_key("test-admin", owner="officer-1", role="officer")
+    with restarted(store) as other, TestClient(create_app(store, ledger=other)) as client:
+        before = other.recorder.max_notification_id()
+        answer = client.post(f"/figures/{figure_id}/corrections", headers={
+            "Authorization": f"Bearer {key}", "If-Match": '"3"'},
+            json={"value": {"qualifier": "exact", "number": 7}, "reason": "recount"})
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        problem = answer.json()
+        assert problem["type"] == "/problems/history-not-covered" and "ledger verify" in problem["detail"]
+        assert figure_id not in answer.text
+        assert other.recorder.max_notification_id() == before
