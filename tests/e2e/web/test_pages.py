@@ -112,3 +112,43 @@ def test_a_report_with_several_figures_is_filed_from_the_form(api, world):
     report = api.client.get(answer.headers["location"], headers=HTML)
     assert report.status_code == 200 and "10 to 14" in report.text  # the new children's figure
     assert report.text.count("/web/figures/") == 2  # both rows filed, the empty third left out
+
+
+def test_sources_incidents_and_citations_from_their_forms(api, world):
+    csrf = sign_in(api, "officer")
+    made = api.client.post("/web/new/source", headers=HTML, follow_redirects=False, data={
+        "csrf": csrf, "name": "مجلس محلي", "kind": "official_body", "language": "ar"})
+    assert made.status_code == 303 and made.headers["location"].startswith("/web/sources/")
+    assert 'dir="auto">مجلس محلي<' in api.client.get(made.headers["location"], headers=HTML).text
+    made = api.client.post("/web/new/incident", headers=HTML, follow_redirects=False, data={
+        "csrf": csrf, "title": "Strike on a market", "places": ["Maarat al-Numan", "Idlib"],
+        "valid_from": "2019-07-22"})
+    assert made.status_code == 303, made.text[-2000:]
+    page = api.client.get(made.headers["location"], headers=HTML).text
+    assert "Maarat al-Numan" in page and "Idlib" in page
+    refused = api.client.post("/web/new/incident", headers=HTML, data={
+        "csrf": csrf, "title": "No date", "places": "Idlib"})
+    assert refused.status_code == 422 and 'id="err-valid_from"' in refused.text
+    cited = api.client.post("/web/new/citation", headers=HTML, follow_redirects=False, data={
+        "csrf": csrf, "target_id": world.public_report, "source_id": world.public_source,
+        "quote": "as the report says"})
+    assert cited.status_code == 303, cited.text[-2000:]
+    where = cited.headers["location"]
+    withdrawn = api.client.post(where + "/withdrawals", headers=HTML, follow_redirects=False,
+                                data={"csrf": csrf, "reason": "the page was taken down"})
+    assert withdrawn.status_code == 303
+    assert "withdrawn" in api.client.get(where, headers=HTML).text
+
+
+def test_the_ledger_as_of_a_moment_keeps_the_choice_in_its_links(api, world):
+    sign_in(api, "reader")
+    before = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
+    moment = re.search(r'<time datetime="([^"]+)"', before).group(1)
+    api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 120},
+                              reason="final count", expected_version=api.ledger.figure(world.figure).version)
+    now = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
+    then = api.client.get(f"/web/figures/{world.figure}", params={"as_of": moment}, headers=HTML).text
+    assert 'id="current-value">120<' in now
+    assert 'id="current-value">at least 108<' in then and 'class="banner"' in then
+    assert f"as_of={moment.replace(':', '%3A')}" in then  # links keep the choice
+    assert "final count" not in then
