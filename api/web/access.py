@@ -47,14 +47,12 @@ async def sign_in_form(request: Request, next: Next = None) -> Any:
 
 
 def sign_in_page(request: Request, next_: str, *, error: str | None = None, status: int = 200) -> Any:
-    visit = request.cookies.get(VISIT_COOKIE)
-    if not visit:  # the token below is bound to this new cookie
-        visit = secrets.token_urlsafe(16)
-        request.cookies[VISIT_COOKIE] = visit
-        response = page(request, "sign_in.html", None, next=next_, error=error, status=status)
-        set_cookie(request, response, VISIT_COOKIE, visit, None)
-        return response
-    return page(request, "sign_in.html", None, next=next_, error=error, status=status)
+    if request.cookies.get(VISIT_COOKIE):
+        return page(request, "sign_in.html", None, next=next_, error=error, status=status)
+    visit = secrets.token_urlsafe(16)
+    response = page(request, "sign_in.html", None, next=next_, error=error, status=status, visit=visit)
+    set_cookie(request, response, VISIT_COOKIE, visit, None)
+    return response
 
 
 @router.post(PREFIX + "/sign-in", response_class=HTMLResponse)

@@ -45,6 +45,10 @@ Signed = Annotated[Session, Depends(signed_in)]
 AsOf = Annotated[str | None, Query(max_length=40)]
 Lang = Annotated[str | None, Query(max_length=5)]
 Cursor = Annotated[str | None, Query(max_length=500)]
+#: How many incidents and sources the dashboard lists (the lists' own pages have the rest).
+LISTED = 50
+#: How many of a count's latest steps are told in full (who, why, source, evidence); the chart has them all.
+TOLD = 200
 
 
 def moment(as_of: str | None) -> Any:
@@ -74,8 +78,8 @@ async def dashboard(request: Request, as_of: AsOf = None) -> Any:
 
 def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTMLResponse:
     sees = session.caller.sees_protected
-    incidents = reader.incidents(as_of=at, limit=500, include_protected=sees)["items"]
-    sources = reader.sources(as_of=at, limit=500, include_protected=sees)["items"]
+    incidents = reader.incidents(as_of=at, limit=LISTED, include_protected=sees)
+    sources = reader.sources(as_of=at, limit=LISTED, include_protected=sees)
     tallies = []
     for metric in METRICS:
         total = reader.tally(metric, as_of=at, include_protected=sees)
@@ -101,7 +105,7 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     history = reader.tally_history(metric.value, as_of=at, include_protected=sees)
     versions: dict[str, dict[int, dict[str, Any]]] = {}
     steps = []
-    for point in history["points"]:
+    for point in history["points"][-TOLD:]:
         changes = []
         for moved in point["moved_by"]:
             fid = moved.get("figure_id")
@@ -115,7 +119,8 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
         steps.append({"point": point, "changes": changes})
     chart = [{"t": p["recorded_at"], "low": p["low"], "high": p["high"], "kind": p["kind"]}
              for p in history["points"]]
-    return page(request, "tally.html", session, metric=metric.value, steps=steps, chart=chart)
+    return page(request, "tally.html", session, metric=metric.value, steps=steps, chart=chart,
+                untold=max(0, len(history["points"]) - TOLD))
 
 
 @router.get(PREFIX + "/figures/{figure_id}", response_class=HTMLResponse)

@@ -78,9 +78,10 @@ def link(request: Request, path: str, **params: Any) -> str:
 
 
 def page(request: Request, template: str, session: Session | None, *, status: int = 200,
-         headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+         headers: dict[str, str] | None = None, visit: str | None = None, **context: Any) -> HTMLResponse:
+    """The page; ``visit`` is a visitor cookie being set with it (the CSRF token is then bound to it)."""
     lang = i18n.choose(request)
-    basis = csrf_basis(request, session)
+    basis = visit or csrf_basis(request, session)
     body = templates.get_template(template).render(
         request=request, session=session, caller=None if session is None else session.caller,
         lang=lang, _=lang.gettext, n=lang.number, moment=lang.moment,

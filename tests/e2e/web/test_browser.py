@@ -54,7 +54,7 @@ def test_an_officer_corrects_a_figure_and_the_history_gains_a_step(browser, site
     page = sign_in(browser, site, "officer")
     page.goto("/web/tallies/civilians_killed")
     page.wait_for_selector("#chart[data-ready]")
-    before = page.locator("#steps tbody tr").count()
+    before = page.locator("#steps tbody tr[data-step]").count()
     page.goto(f"/web/figures/{site.killed_figure}")
     form = page.locator("#form-correct")
     form.locator("select[name='value.qualifier']").select_option("at_least")
@@ -65,8 +65,8 @@ def test_an_officer_corrects_a_figure_and_the_history_gains_a_step(browser, site
     assert "at least 109" in page.locator("#current-value").inner_text()
     page.goto("/web/tallies/civilians_killed")
     page.wait_for_selector("#chart[data-ready]")
-    assert page.locator("#steps tbody tr").count() == before + 1
-    last = page.locator("#steps tbody tr").last.inner_text()
+    assert page.locator("#steps tbody tr[data-step]").count() == before + 1
+    last = page.locator("#steps tbody tr[data-step]").last.inner_text()
     assert "at least 109" in last and "a later SNHR update names one more victim" in last and "officer-1" in last
     assert page.locator("#chart[data-ready]").get_attribute("data-ready") == str(before + 1)
     page.locator("#chart").focus()
