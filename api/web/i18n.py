@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,24 +45,38 @@ def _translations(lang: str) -> NullTranslations:
 class Language:
     code: str
 
-    @property
-    def dir(self) -> str:
-        return Locale.parse(self.code).character_order == "right-to-left" and "rtl" or "ltr"
-
     def gettext(self, message: str, **values: Any) -> str:
         text = _translations(self.code).gettext(message)
         return text % values if values else text
 
+    @property
+    def dir(self) -> str:
+        return _direction(self.code)
+
     def number(self, value: int | None) -> str:
-        return "" if value is None else format_decimal(value, locale=self.code)
+        return "" if value is None else _number(value, self.code)
 
     def moment(self, value: str | datetime | None) -> str:
         """A recording time, in UTC, in the language's medium format."""
-        if value is None:
-            return ""
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return format_datetime(value, "medium", tzinfo=timezone.utc, locale=self.code) + " UTC"
+        return "" if value is None else _moment(value, self.code)
+
+
+# Formatting with CLDR data costs 30-100 us a call, and pages repeat the same numbers and times.
+@lru_cache(maxsize=2)
+def _direction(code: str) -> str:
+    return "rtl" if Locale.parse(code).character_order == "right-to-left" else "ltr"
+
+
+@lru_cache(maxsize=8192)
+def _number(value: int, code: str) -> str:
+    return format_decimal(value, locale=code)
+
+
+@lru_cache(maxsize=8192)
+def _moment(value: str | datetime, code: str) -> str:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return format_datetime(value, "medium", tzinfo=timezone.utc, locale=code) + " UTC"
 
 
 def choose(request: Any) -> Language:

@@ -47,8 +47,11 @@ Lang = Annotated[str | None, Query(max_length=5)]
 Cursor = Annotated[str | None, Query(max_length=500)]
 #: How many incidents and sources the dashboard lists (the lists' own pages have the rest).
 LISTED = 50
-#: How many of a count's latest steps are told in full (who, why, source, evidence); the chart has them all.
-TOLD = 200
+#: A count's history: how many of its latest points are charted, listed in the table, and told in
+#: full there (why, source, evidence: one read of the figure's history each); "earlier" links page back.
+CHARTED, LISTED_STEPS, TOLD = 1000, 100, 30
+#: How many flagged checks of parts the dashboard shows (the checks page has them all).
+FLAGGED = 20
 
 
 def moment(as_of: str | None) -> Any:
@@ -91,11 +94,12 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
             if split["groups"]:
                 breakdowns[dimension] = split["groups"]
         tallies.append({"metric": metric, "sum": total["sum"], "breakdowns": breakdowns})
-    checks = reader.breakdown_checks(as_of=at, include_protected=sees)
+    checks = reader.breakdown_checks(totals_only=True, as_of=at, include_protected=sees)
+    flagged = [c for c in checks if c["status"] != "complete"]
     trail = getattr(request.app.state, "audit", None)
     checkpoint = trail.latest_checkpoint() if trail is not None else None
     return page(request, "dashboard.html", session, incidents=incidents, sources=sources, tallies=tallies,
-                checks=checks, checkpoint=None if checkpoint is None else checkpoint.to_dict())
+                checks=flagged[:FLAGGED], flagged=len(flagged), checked=len(checks), checkpoint=None if checkpoint is None else checkpoint.to_dict())
 
 
 @router.get(PREFIX + "/tallies/{metric}", response_class=HTMLResponse)
@@ -103,24 +107,34 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     """A count's history: every moment the tally changed, with who moved it, why, from which source."""
     sees, at = session.caller.sees_protected, moment(as_of)
     history = reader.tally_history(metric.value, as_of=at, include_protected=sees)
+    points = history["points"]
+    listed = points[-LISTED_STEPS:]
     versions: dict[str, dict[int, dict[str, Any]]] = {}
     steps = []
-    for point in history["points"][-TOLD:]:
+    for i, point in enumerate(listed):
+        told = i >= len(listed) - TOLD
         changes = []
         for moved in point["moved_by"]:
             fid = moved.get("figure_id")
-            if fid is None:
-                changes.append({"moved": moved, "version": None})
-                continue
-            if fid not in versions:
+            if told and fid is not None and fid not in versions:
                 figure = reader.figure_history(str(fid), as_of=at, limit=500, include_protected=sees)
                 versions[fid] = {v["version"]: v for v in figure["versions"]}
-            changes.append({"moved": moved, "version": versions[fid].get(moved["version"])})
+            changes.append({"moved": moved, "version": versions.get(fid, {}).get(moved["version"])})
         steps.append({"point": point, "changes": changes})
     chart = [{"t": p["recorded_at"], "low": p["low"], "high": p["high"], "kind": p["kind"]}
-             for p in history["points"]]
-    return page(request, "tally.html", session, metric=metric.value, steps=steps, chart=chart,
-                untold=max(0, len(history["points"]) - TOLD))
+             for p in points[-CHARTED:]]
+    earlier = listed[0]["recorded_at"] if len(points) > len(listed) else None
+    return page(request, "tally.html", session, metric=metric.value, steps=steps, chart=chart, earlier=earlier,
+                first=len(chart) - len(listed))
+
+
+@router.get(PREFIX + "/checks", response_class=HTMLResponse)
+def checks(request: Request, reader: Reader, session: Signed, metric: Annotated[Metric | None, Query()] = None,
+           as_of: AsOf = None) -> Any:
+    """Every check of parts against their total, as GET /checks gives them."""
+    found = reader.breakdown_checks(metric=None if metric is None else metric.value, as_of=moment(as_of),
+                                    include_protected=session.caller.sees_protected)
+    return page(request, "checks.html", session, checks=found, metric=None if metric is None else metric.value)
 
 
 @router.get(PREFIX + "/figures/{figure_id}", response_class=HTMLResponse)
@@ -138,15 +152,13 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
     history = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=50, include_protected=sees)
     citations = reader.citations(figure_id, as_of=at, include_protected=sees)
     incident = reader.incident(current["incident_id"], as_of=at, include_protected=sees)
-    sources = reader.sources(as_of=at, limit=500, include_protected=sees)["items"]
-    reports = reader.reports(as_of=at, limit=500, include_protected=sees)["items"]
     form = form or {}
     # Each form its own request key (Idempotency-Key); a refused form comes back with a new one.
     form_keys = {change: str(uuid4()) for change in ("corrections", "grades", "supersessions", "retractions")}
     if form.get("change"):
         form_keys[form["change"]] = form["request_key"]
     return page(request, "figure.html", session, status=status, figure=current, spread=spread, history=history,
-                citations=citations, incident=incident, sources=sources, reports=reports, form=form,
+                citations=citations, incident=incident, form=form,
                 form_keys=form_keys)
 
 
