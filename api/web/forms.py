@@ -87,6 +87,14 @@ def _rows_to_lists(node: Any) -> Any:
     return node
 
 
+def _preconditions(fields: list[tuple[str, str]]) -> dict[str, str | None]:
+    """The version the form was made from, as If-Match, and its request key, as Idempotency-Key."""
+    given = dict(fields)
+    version = given.get("version", "")
+    return {"if_match": etag(int(version)) if version.isascii() and version.isdigit() else None,
+            "idempotency_key": given.get("request_key") or None}
+
+
 def _fresh_key() -> str:
     return str(uuid.uuid4())
 
@@ -167,7 +175,7 @@ async def create(request: Request, kind: str, reader: Reader, session: Signed) -
         raise ApiProblem(404, "there is no such form")
     model, route, ident, where = FORMS[kind]
     fields = await form_fields(request, session)
-    key = dict(fields).get("request_key") or None
+    key = _preconditions(fields)["idempotency_key"]
     try:
         body = _model(model, body_of(fields))
         result = await _record(request, session, lambda: route(body, request, Response(), request.app.state.ledger,
@@ -196,13 +204,10 @@ async def change_figure(request: Request, figure_id: UUID, change: str, reader: 
         raise ApiProblem(404, "there is no such change")
     model, route = CHANGES[change]
     fields = await form_fields(request, session)
-    given = dict(fields)
-    version = given.get("version", "")
     try:
         body = _model(model, body_of(fields))
-        await _record(request, session, lambda: route(
-            figure_id, body, request.app.state.ledger, session.caller,
-            if_match=etag(int(version)) if version.isdigit() else None, idempotency_key=given.get("request_key")))
+        await _record(request, session, lambda: route(figure_id, body, request.app.state.ledger, session.caller,
+                                                      **_preconditions(fields)))
     except Refused as refused:
         form = {**_form_state(fields, refused.problem), "change": change}
         return await run_in_threadpool(figure_page, request, session, reader, str(figure_id), None, None,
@@ -213,13 +218,10 @@ async def change_figure(request: Request, figure_id: UUID, change: str, reader: 
 @router.post(PREFIX + "/citations/{citation_id}/withdrawals", response_class=HTMLResponse)
 async def withdraw(request: Request, citation_id: UUID, session: Signed) -> Any:
     fields = await form_fields(request, session)
-    given = dict(fields)
-    version = given.get("version", "")
     try:
         body = _model(WithdrawalIn, body_of(fields))
-        await _record(request, session, lambda: citations.withdraw(
-            citation_id, body, request.app.state.ledger, session.caller,
-            if_match=etag(int(version)) if version.isdigit() else None, idempotency_key=given.get("request_key")))
+        await _record(request, session, lambda: citations.withdraw(citation_id, body, request.app.state.ledger,
+                                                                   session.caller, **_preconditions(fields)))
     except Refused as refused:
         return page(request, "refused.html", session, status=refused.problem.status, problem=refused.problem,
                     back=f"{PREFIX}/citations/{citation_id}")
