@@ -41,6 +41,8 @@ NUMBERS = {"number", "low", "high"}
 FLAGS = {"protected", "adopt"}
 _PART = re.compile(r"([a-z_]+)(?:\[(\d{1,3})\])?")
 MAX_ROWS = 100
+#: How many sources and incidents a form offers to pick from (the first, in id order).
+CHOICES = 200
 
 
 def body_of(fields: list[tuple[str, str]]) -> dict[str, Any]:
@@ -163,8 +165,8 @@ def _new_page(request: Request, session: Session, reader: Any, kind: str, form: 
               status: int = 200) -> HTMLResponse:
     sees = session.caller.sees_protected
     choices = {
-        "sources": reader.sources(limit=500, include_protected=sees)["items"],
-        "incidents": reader.incidents(limit=500, include_protected=sees)["items"],
+        "sources": reader.sources(limit=CHOICES, include_protected=sees)["items"],
+        "incidents": reader.incidents(limit=CHOICES, include_protected=sees)["items"],
     }
     return page(request, f"new_{kind}.html", session, status=status, form=form, rows=range(rows), **choices)
 
