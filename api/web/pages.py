@@ -167,9 +167,14 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
 
 @router.get(PREFIX + "/incidents", response_class=HTMLResponse)
 def incidents(request: Request, reader: Reader, session: Signed, as_of: AsOf = None, cursor: Cursor = None) -> Any:
-    listed = reader.incidents(as_of=moment(as_of), cursor=cursor, limit=50,
-                              include_protected=session.caller.sees_protected)
-    return page(request, "incidents.html", session, listed=listed)
+    return _listing(request, session, "incidents.html", reader.incidents, as_of, cursor)
+
+
+def _listing(request: Request, session: Session, template: str, read: Any, as_of: str | None,
+             cursor: str | None) -> HTMLResponse:
+    """A page of a listing, as the API's list routes read it."""
+    listed = read(as_of=moment(as_of), cursor=cursor, limit=LISTED, include_protected=session.caller.sees_protected)
+    return page(request, template, session, listed=listed)
 
 
 @router.get(PREFIX + "/incidents/{incident_id}", response_class=HTMLResponse)
@@ -185,9 +190,7 @@ def incident(request: Request, incident_id: UUID, reader: Reader, session: Signe
 
 @router.get(PREFIX + "/sources", response_class=HTMLResponse)
 def sources(request: Request, reader: Reader, session: Signed, as_of: AsOf = None, cursor: Cursor = None) -> Any:
-    listed = reader.sources(as_of=moment(as_of), cursor=cursor, limit=50,
-                            include_protected=session.caller.sees_protected)
-    return page(request, "sources.html", session, listed=listed)
+    return _listing(request, session, "sources.html", reader.sources, as_of, cursor)
 
 
 @router.get(PREFIX + "/sources/{source_id}", response_class=HTMLResponse)
