@@ -198,7 +198,7 @@ class _Runtime:
             self.is_open = False
 
 
-def _web_key_file(store: Store | None) -> Any:
+def _web_key_file(store: Store | None) -> Path:
     from projections.audit.signing import key_path
 
     return key_path(store) if store is not None else Path("var") / "signing-key.pem"

@@ -8,6 +8,7 @@ and are shown as a page to browsers.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,13 +21,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.problems import ApiProblem
 from api.web import access, audit, docs, forms, pages
 from api.web.render import HERE, PREFIX, PageHeaders, page
-from api.web.session import Sessions, current_session, load_secret
+from api.web.session import Sessions, current_session
 from ledger.errors import LedgerError
 
 
-def install(app: FastAPI, key_file: Any) -> None:
+def install(app: FastAPI, key_file: Path) -> None:
     """Pages, forms, /docs and static files on ``app``; call after the error handlers are installed."""
-    app.state.web_sessions = Sessions(load_secret(key_file))
+    app.state.web_sessions = Sessions(key_file)
     app.mount(PREFIX + "/static", StaticFiles(directory=HERE / "static"), name="web-static")
     for module in (docs, access, pages, forms, audit):
         app.include_router(module.router)

@@ -16,6 +16,7 @@ SameSite=Strict, and Secure when the request came over https.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -84,8 +85,14 @@ class Session:
 class Sessions:
     """Issues and checks session cookies and CSRF tokens (one per app)."""
 
-    def __init__(self, secret: bytes) -> None:
-        self.secret = secret
+    def __init__(self, key_file: Path) -> None:
+        self.key_file = key_file
+
+    @functools.cached_property
+    def secret(self) -> bytes:
+        # Read (or made) at the first sign-in or page, not when the app is made: an app that
+        # serves no page writes nothing.
+        return load_secret(self.key_file)
 
     def _mac(self, key_hash: str, payload: bytes) -> bytes:
         signing_key = hmac.new(self.secret, b"session|" + key_hash.encode(), hashlib.sha256).digest()
