@@ -14,6 +14,7 @@ import secrets
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,7 +22,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from api import problems
+from api import problems, web
 from api.answers import AnswerLane, Answers
 from api.deps import KeyChecks, read_log_state, reject_unknown_query
 from api.standing import HeadWatch
@@ -87,6 +88,7 @@ def create_app(
         description=DESCRIPTION,
         default_response_class=OrjsonResponse,
         dependencies=[Depends(reject_unknown_query)],
+        docs_url=None, redoc_url=None,  # /docs is api.web's, with its own copy of swagger-ui
     )
     runtime = _Runtime(app, store, ledger, read_side=read_side, follow_every=follow_every,
                        checkpoint_every=checkpoint_every)
@@ -110,6 +112,8 @@ def create_app(
     for module in (sources, incidents, reports, figures, citations, queries, audit):
         # What any request can meet: two Authorization headers (400), the database out of reach (503).
         app.include_router(module.router, responses=problems.responses(400, 503))
+
+    web.install(app, _web_key_file(store))
 
     @app.get("/health", response_model=Health, tags=["meta"], summary="Is this process up",
              responses=problems.responses(400, 503))
@@ -198,6 +202,12 @@ class _Runtime:
             if self.given_ledger is None:
                 state.ledger.close()
             self.is_open = False
+
+
+def _web_key_file(store: Store | None) -> Path:
+    from projections.audit.signing import key_path
+
+    return key_path(store) if store is not None else Path("var") / "signing-key.pem"
 
 
 def app_from_environment() -> FastAPI:

@@ -18,6 +18,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
 
+def is_form(scope: Scope, media_type: str) -> bool:
+    """The web pages' forms (api/web) post form-encoded bodies; every API route takes JSON."""
+    return media_type == "application/x-www-form-urlencoded" and scope["path"].startswith("/web/")
+
+
 DEFAULT_MAX_BODY = 1024 * 1024  # 1 MiB: a report with hundreds of figures is a few tens of KiB
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -58,8 +63,8 @@ class BodyGuard:
             more = message.get("more_body", False)
         body = b"".join(chunks)
 
-        if body and scope["method"] in BODY_METHODS:
-            media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if body and scope["method"] in BODY_METHODS and not is_form(scope, media_type):
             if media_type != "application/json":
                 shown = media_type or "no Content-Type"
                 await self._refuse(scope, receive, send, 415,

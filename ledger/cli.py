@@ -85,6 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         ledger.close()
     print(f"\na reader key for trying the API (issue others with `ledger keys issue`):\n  {key}")
     print(f"  curl -H 'Authorization: Bearer {key}' http://{args.host}:{args.port}/tallies/civilians_killed")
+    print(f"in a browser: http://{args.host}:{args.port}/ (sign in with the key above)")
     return cmd_serve(args)
 
 

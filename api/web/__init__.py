@@ -1,0 +1,66 @@
+"""The ledger for people: server-rendered pages, forms and charts on the same app as the API.
+
+``install(app)`` adds the pages, the self-hosted ``/docs``, the static files (every script,
+style sheet and font is served from here: no page asks another host for anything) and the
+headers every HTML answer carries. Errors keep the API's one error path (api/problems.py)
+and are shown as a page to browsers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.problems import ApiProblem
+from api.web import access, audit, docs, forms, pages
+from api.web.render import HERE, PREFIX, PageHeaders, page
+from api.web.session import Sessions, current_session
+from ledger.errors import LedgerError
+
+
+def install(app: FastAPI, key_file: Path) -> None:
+    """Pages, forms, /docs and static files on ``app``; call after the error handlers are installed."""
+    app.state.web_sessions = Sessions(key_file)
+    app.mount(PREFIX + "/static", StaticFiles(directory=HERE / "static"), name="web-static")
+    for module in (docs, access, pages, forms, audit):
+        app.include_router(module.router)
+    app.add_middleware(PageHeaders)
+
+    @app.exception_handler(pages.SignInRequired)
+    async def _sign_in(request: Request, exc: Exception) -> Any:
+        there = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(access.link_to_sign_in(there), status_code=303)
+
+    @app.exception_handler(access.CsrfRefused)
+    async def _csrf(request: Request, exc: Exception) -> Any:
+        return page(request, "csrf.html", await current_session(request), status=403)
+
+    for kind in (ApiProblem, LedgerError, RequestValidationError, StarletteHTTPException):
+        _show_as_page(app, kind)
+
+
+def _is_page(request: Request) -> bool:
+    return request.url.path.startswith(PREFIX + "/") and not request.url.path.startswith(PREFIX + "/static/") \
+        or (request.url.path == "/" and pages.wants_html(request))
+
+
+def _show_as_page(app: FastAPI, kind: type[Exception]) -> None:
+    """The API's answer to an error, shown as a page when a page was asked for."""
+    answer = app.exception_handlers[kind]
+
+    async def handler(request: Request, exc: Exception) -> Any:
+        response = await answer(request, exc)
+        if not _is_page(request):
+            return response
+        problem = orjson.loads(response.body)
+        return page(request, "problem.html", await current_session(request), status=response.status_code,
+                    problem=problem)
+
+    app.add_exception_handler(kind, handler)

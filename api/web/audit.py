@@ -1,0 +1,43 @@
+"""The auditors' pages: the audit log with its filters, the checkpoints, the public key, and
+the commands that verify all of it offline. Auditors only, as the API's /audit/log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import require
+from api.problems import ApiProblem
+from api.routers.audit import _call as audit_call
+from api.web.pages import Signed, moment
+from api.web.render import PREFIX, page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get(PREFIX + "/audit", response_class=HTMLResponse)
+async def audit(
+    request: Request, session: Signed,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    figure_id: Annotated[UUID | None, Query()] = None, incident_id: Annotated[UUID | None, Query()] = None,
+    since: Annotated[str | None, Query(max_length=40)] = None, until: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+) -> Any:
+    await require("auditor")(session.caller)
+    trail = getattr(request.app.state, "audit", None)
+    if trail is None:
+        raise ApiProblem(503, "the audit trail is not set up on this server", title="Service unavailable")
+    trail.catch_up()
+    log = audit_call(trail.log, actor=actor or None, figure_id=None if figure_id is None else str(figure_id),
+                    incident_id=None if incident_id is None else str(incident_id), since=moment(since),
+                    until=moment(until), cursor=cursor, limit=100)
+    checkpoints = [c.to_dict() for c in trail.checkpoints()][-20:]
+    filters = {"actor": actor, "figure_id": figure_id, "incident_id": incident_id, "since": since, "until": until}
+    wanted = {k: v for k, v in {**filters, "cursor": log["next_cursor"]}.items() if v}
+    next_link = f"{PREFIX}/audit?{urlencode(wanted)}" if log["next_cursor"] else None
+    return page(request, "audit.html", session, next_link=next_link, log=log, checkpoints=checkpoints, public_key=trail.public_key(),
+                filters=filters, base=str(request.base_url).rstrip("/"))

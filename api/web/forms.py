@@ -1,0 +1,230 @@
+"""The officers' forms: each POST is handed to the very API route that records it.
+
+A form is read into the body the route takes (field names are the API's field paths, such
+as ``value.number`` or ``figures[2].incident_id``, so a refusal naming a field lands next to
+it), checked by the route's own model, and passed to the route function with the signed-in
+officer, the version the form was made from (If-Match) and the form's own request key
+(Idempotency-Key): a second click on the same form records nothing twice. The rules, the
+refusals and their words are the API's.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Any, Callable
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ValidationError
+
+from api.deps import etag, require
+from api.models import (
+    CitationIn, CorrectionIn, GradeIn, IncidentIn, ReportIn, RetractionIn, SourceIn, SupersessionIn, WithdrawalIn,
+)
+from api.problems import ApiProblem, from_validation_error
+from api.routers import citations, figures, incidents, reports, sources
+from api.routers.queries import Reader
+from api.web.access import form_fields
+from api.web.pages import Signed, figure_page
+from api.web.render import PREFIX, page
+from api.web.session import Session
+
+router = APIRouter(include_in_schema=False)
+
+#: Fields a form may repeat, gathered into a list.
+LISTS = {"places", "evidence", "replaces"}
+NUMBERS = {"number", "low", "high"}
+FLAGS = {"protected", "adopt"}
+_PART = re.compile(r"([a-z_]+)(?:\[(\d{1,3})\])?")
+MAX_ROWS = 100
+#: How many sources and incidents a form offers to pick from (the first, in id order).
+CHOICES = 200
+
+
+def body_of(fields: list[tuple[str, str]]) -> dict[str, Any]:
+    """A form's fields as the JSON body the API route takes (blank fields left out)."""
+    body: dict[str, Any] = {}
+    for name, raw in fields:
+        value: Any = raw.strip()
+        if value == "" or name in ("request_key", "version"):
+            continue
+        target, parts = body, name.split(".")
+        for i, part in enumerate(parts):
+            match = _PART.fullmatch(part)
+            if match is None:
+                break
+            key, index = match.group(1), match.group(2)
+            last = i == len(parts) - 1
+            if index is not None and int(index) < MAX_ROWS:
+                rows = target.setdefault(key, {})
+                target = rows.setdefault(int(index), {})
+                continue
+            if not last:
+                target = target.setdefault(key, {})
+                continue
+            if key in NUMBERS and value.isascii() and value.isdigit():
+                value = int(value)
+            elif key in FLAGS:
+                value = value in ("on", "true", "1")
+            if key in LISTS:
+                target.setdefault(key, []).append(value)
+            else:
+                target[key] = value
+    return _rows_to_lists(body)
+
+
+def _rows_to_lists(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node and all(isinstance(k, int) for k in node):
+            return [_rows_to_lists(node[k]) for k in sorted(node) if node[k]]
+        out = {k: _rows_to_lists(v) for k, v in node.items()}
+        if "metric" in out:  # a figure row: at most one breakdown pair (dimension, part)
+            dimension, part = out.pop("dimension", ""), out.pop("part", "")
+            out["breakdown"] = {str(dimension): str(part)} if dimension or part else {}
+        return out
+    return node
+
+
+def _preconditions(fields: list[tuple[str, str]]) -> dict[str, str | None]:
+    """The version the form was made from, as If-Match, and its request key, as Idempotency-Key."""
+    given = dict(fields)
+    version = given.get("version", "")
+    return {"if_match": etag(int(version)) if version.isascii() and version.isdigit() else None,
+            "idempotency_key": given.get("request_key") or None}
+
+
+def _fresh_key() -> str:
+    return str(uuid.uuid4())
+
+
+class Refused(Exception):
+    def __init__(self, problem: ApiProblem) -> None:
+        self.problem = problem
+
+
+def _model(model: type[BaseModel], body: dict[str, Any]) -> BaseModel:
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise Refused(from_validation_error(RequestValidationError(error.errors()))) from None
+
+
+async def _record(request: Request, session: Session, call: Callable[[], Any]) -> Any:
+    await require("officer")(session.caller)  # the API's role rule
+    try:
+        return await run_in_threadpool(call)
+    except ApiProblem as problem:
+        raise Refused(problem) from None
+
+
+def _form_state(fields: list[tuple[str, str]], problem: ApiProblem) -> dict[str, Any]:
+    """What a refused form shows again: the officer's input, and the API's words next to the field."""
+    errors: dict[str, str] = {}
+    for item in problem.extensions.get("errors", []):
+        errors.setdefault(item["field"], item["message"])
+    field = problem.extensions.get("field")
+    if field and field not in errors:
+        errors[field] = problem.detail
+    return {"values": dict(fields), "multi": fields, "errors": errors, "problem": problem,
+            "request_key": _fresh_key()}
+
+
+def _new(kind: str) -> dict[str, Any]:
+    return {"values": {}, "multi": [], "errors": {}, "problem": None, "request_key": _fresh_key(), "kind": kind}
+
+
+# ---- new records ------------------------------------------------------------------------------
+
+FORMS: dict[str, tuple[type[BaseModel], Callable[..., Any], str, str]] = {
+    # kind: (body model, API route, id in its answer, page of the new record)
+    "source": (SourceIn, sources.register_source, "source_id", "/sources/"),
+    "incident": (IncidentIn, incidents.record_incident, "incident_id", "/incidents/"),
+    "report": (ReportIn, reports.file_report, "report_id", "/reports/"),
+    "citation": (CitationIn, citations.cite, "citation_id", "/citations/"),
+}
+Rows = Annotated[int, Query(ge=1, le=MAX_ROWS)]
+Target = Annotated[UUID | None, Query()]
+
+
+@router.get(PREFIX + "/new/{kind}", response_class=HTMLResponse)
+def new_form(request: Request, kind: str, reader: Reader, session: Signed, rows: Rows = 3,
+             target: Target = None) -> Any:
+    if kind not in FORMS:
+        raise ApiProblem(404, "there is no such form")
+    form = _new(kind)
+    if target is not None:
+        form["values"]["target_id"] = str(target)
+    return _new_page(request, session, reader, kind, form, rows)
+
+
+def _new_page(request: Request, session: Session, reader: Any, kind: str, form: dict[str, Any], rows: int,
+              status: int = 200) -> HTMLResponse:
+    sees = session.caller.sees_protected
+    choices = {
+        "sources": reader.sources(limit=CHOICES, include_protected=sees)["items"],
+        "incidents": reader.incidents(limit=CHOICES, include_protected=sees)["items"],
+    }
+    return page(request, f"new_{kind}.html", session, status=status, form=form, rows=range(rows), **choices)
+
+
+@router.post(PREFIX + "/new/{kind}", response_class=HTMLResponse)
+async def create(request: Request, kind: str, reader: Reader, session: Signed) -> Any:
+    if kind not in FORMS:
+        raise ApiProblem(404, "there is no such form")
+    model, route, ident, where = FORMS[kind]
+    fields = await form_fields(request, session)
+    key = _preconditions(fields)["idempotency_key"]
+    try:
+        body = _model(model, body_of(fields))
+        result = await _record(request, session, lambda: route(body, request, Response(), request.app.state.ledger,
+                                                               session.caller, idempotency_key=key))
+    except Refused as refused:
+        rows = max(3, sum(1 for k, _ in fields if k.endswith(".metric")))
+        form = {**_form_state(fields, refused.problem), "kind": kind}
+        return await run_in_threadpool(_new_page, request, session, reader, kind, form, rows,
+                                       refused.problem.status)
+    return RedirectResponse(PREFIX + where + str(result[ident]), status_code=303)
+
+
+# ---- changing a figure or a citation -------------------------------------------------------------
+
+CHANGES: dict[str, tuple[type[BaseModel], Callable[..., Any]]] = {
+    "corrections": (CorrectionIn, figures.correct),
+    "supersessions": (SupersessionIn, figures.supersede),
+    "retractions": (RetractionIn, figures.retract),
+    "grades": (GradeIn, figures.grade),
+}
+
+
+@router.post(PREFIX + "/figures/{figure_id}/{change}", response_class=HTMLResponse)
+async def change_figure(request: Request, figure_id: UUID, change: str, reader: Reader, session: Signed) -> Any:
+    if change not in CHANGES:
+        raise ApiProblem(404, "there is no such change")
+    model, route = CHANGES[change]
+    fields = await form_fields(request, session)
+    try:
+        body = _model(model, body_of(fields))
+        await _record(request, session, lambda: route(figure_id, body, request.app.state.ledger, session.caller,
+                                                      **_preconditions(fields)))
+    except Refused as refused:
+        form = {**_form_state(fields, refused.problem), "change": change}
+        return await run_in_threadpool(figure_page, request, session, reader, str(figure_id), None, None,
+                                       status=refused.problem.status, form=form)
+    return RedirectResponse(f"{PREFIX}/figures/{figure_id}", status_code=303)
+
+
+@router.post(PREFIX + "/citations/{citation_id}/withdrawals", response_class=HTMLResponse)
+async def withdraw(request: Request, citation_id: UUID, session: Signed) -> Any:
+    fields = await form_fields(request, session)
+    try:
+        body = _model(WithdrawalIn, body_of(fields))
+        await _record(request, session, lambda: citations.withdraw(citation_id, body, request.app.state.ledger,
+                                                                   session.caller, **_preconditions(fields)))
+    except Refused as refused:
+        return page(request, "refused.html", session, status=refused.problem.status, problem=refused.problem,
+                    back=f"{PREFIX}/citations/{citation_id}")
+    return RedirectResponse(f"{PREFIX}/citations/{citation_id}", status_code=303)

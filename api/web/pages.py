@@ -1,0 +1,217 @@
+"""The pages for reading the ledger: the dashboard, a count's history, and one page per record.
+
+Every page reads through the projections' Reader (the query routes' dependency, which first
+brings the views up to the log's head) with ``include_protected`` for auditors only, exactly
+as the API's query routes do: the redaction rule is the projections', never this module's.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from api.deps import LedgerDep, log_state
+from api.models import Metric
+from api.problems import ApiProblem
+from api.routers.queries import Reader
+from api.routers.queries import _reader as queries_reader
+from api.views import Visibility, citation_view
+from api.web.access import sign_in_page
+from api.web.render import PREFIX, page, parse_moment
+from api.web.session import Session, current_session
+from ledger.citation import Citation
+from ledger.errors import InvalidInput
+from ledger.vocabulary import DIMENSIONS, METRICS
+
+router = APIRouter(include_in_schema=False)
+
+
+class SignInRequired(Exception):
+    """A page that needs a signed-in caller was asked for without one: answered by a redirect."""
+
+
+async def signed_in(request: Request) -> Session:
+    session = await current_session(request)
+    if session is None:
+        raise SignInRequired()
+    return session
+
+
+Signed = Annotated[Session, Depends(signed_in)]
+AsOf = Annotated[str | None, Query(max_length=40)]
+Lang = Annotated[str | None, Query(max_length=5)]
+Cursor = Annotated[str | None, Query(max_length=500)]
+#: How many incidents and sources the dashboard lists (the lists' own pages have the rest).
+LISTED = 50
+#: A count's history: how many of its latest points are charted, listed in the table, and told in
+#: full there (why, source, evidence: one read of the figure's history each); "earlier" links page back.
+CHARTED, LISTED_STEPS, TOLD = 1000, 100, 30
+#: How many flagged checks of parts the dashboard shows (the checks page has them all).
+FLAGGED = 20
+
+
+def moment(as_of: str | None) -> Any:
+    try:
+        return parse_moment(as_of)
+    except ValueError:
+        raise InvalidInput("as_of must be an ISO 8601 date and time, e.g. 2019-05-01T10:00:00Z",
+                           field="as_of") from None
+
+
+def wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept.split(";")[0] or accept.startswith("text/html")
+
+
+@router.get("/", response_class=HTMLResponse)
+async def dashboard(request: Request, as_of: AsOf = None) -> Any:
+    """The dashboard for browsers; any other client keeps the 404 problem it had here."""
+    if not wants_html(request):
+        raise ApiProblem(404, "there is no such resource")
+    session = await current_session(request)
+    if session is None:
+        return sign_in_page(request, "/")
+    reader = await queries_reader(request, await log_state(request))
+    return await run_in_threadpool(_dashboard, request, session, reader, moment(as_of))
+
+
+def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTMLResponse:
+    sees = session.caller.sees_protected
+    incidents = reader.incidents(as_of=at, limit=LISTED, include_protected=sees)
+    sources = reader.sources(as_of=at, limit=LISTED, include_protected=sees)
+    tallies = []
+    for metric in METRICS:
+        total = reader.tally(metric, as_of=at, include_protected=sees)
+        if not total["sum"]["figures"]:
+            continue
+        breakdowns = {}
+        for dimension in DIMENSIONS:
+            split = reader.tally(metric, by=dimension, as_of=at, include_protected=sees)
+            if split["groups"]:
+                breakdowns[dimension] = split["groups"]
+        tallies.append({"metric": metric, "sum": total["sum"], "breakdowns": breakdowns})
+    # The checks of parts are read incident by incident: on a ledger of more than a page of
+    # incidents they cost too much for the first page, and are a link to the checks page instead.
+    checks = [] if incidents["next_cursor"] else reader.breakdown_checks(totals_only=True, as_of=at,
+                                                                          include_protected=sees)
+    flagged = [c for c in checks if c["status"] != "complete"]
+    trail = getattr(request.app.state, "audit", None)
+    checkpoint = trail.latest_checkpoint() if trail is not None else None
+    return page(request, "dashboard.html", session, incidents=incidents, sources=sources, tallies=tallies,
+                checks=flagged[:FLAGGED], flagged=len(flagged), checked=None if incidents["next_cursor"] else len(checks), checkpoint=None if checkpoint is None else checkpoint.to_dict())
+
+
+@router.get(PREFIX + "/tallies/{metric}", response_class=HTMLResponse)
+def tally_history(request: Request, metric: Metric, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
+    """A count's history: every moment the tally changed, with who moved it, why, from which source."""
+    sees, at = session.caller.sees_protected, moment(as_of)
+    history = reader.tally_history(metric.value, as_of=at, include_protected=sees)
+    points = history["points"]
+    listed = points[-LISTED_STEPS:]
+    versions: dict[str, dict[int, dict[str, Any]]] = {}
+    steps = []
+    for i, point in enumerate(listed):
+        told = i >= len(listed) - TOLD
+        changes = []
+        for moved in point["moved_by"]:
+            fid = moved.get("figure_id")
+            if told and fid is not None and fid not in versions:
+                figure = reader.figure_history(str(fid), as_of=at, limit=500, include_protected=sees)
+                versions[fid] = {v["version"]: v for v in figure["versions"]}
+            changes.append({"moved": moved, "version": versions.get(fid, {}).get(moved["version"])})
+        steps.append({"point": point, "changes": changes})
+    chart = [{"t": p["recorded_at"], "low": p["low"], "high": p["high"], "kind": p["kind"]}
+             for p in points[-CHARTED:]]
+    earlier = listed[0]["recorded_at"] if len(points) > len(listed) else None
+    return page(request, "tally.html", session, metric=metric.value, steps=steps, chart=chart, earlier=earlier,
+                first=len(chart) - len(listed))
+
+
+@router.get(PREFIX + "/checks", response_class=HTMLResponse)
+def checks(request: Request, reader: Reader, session: Signed, metric: Annotated[Metric | None, Query()] = None,
+           as_of: AsOf = None) -> Any:
+    """Every check of parts against their total, as GET /checks gives them."""
+    found = reader.breakdown_checks(metric=None if metric is None else metric.value, as_of=moment(as_of),
+                                    include_protected=session.caller.sees_protected)
+    return page(request, "checks.html", session, checks=found, metric=None if metric is None else metric.value)
+
+
+@router.get(PREFIX + "/figures/{figure_id}", response_class=HTMLResponse)
+def figure(request: Request, figure_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None,
+           cursor: Cursor = None) -> Any:
+    return figure_page(request, session, reader, str(figure_id), moment(as_of), cursor)
+
+
+def figure_page(request: Request, session: Session, reader: Any, figure_id: str, at: Any, cursor: str | None,
+                *, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    """The figure page; the officer forms on it are filled from ``form`` after a refusal."""
+    sees = session.caller.sees_protected
+    current = reader.figure(figure_id, as_of=at, include_protected=sees)
+    spread = reader.spread(figure_id, as_of=at, include_protected=sees)
+    history = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=50, include_protected=sees)
+    citations = reader.citations(figure_id, as_of=at, include_protected=sees)
+    incident = reader.incident(current["incident_id"], as_of=at, include_protected=sees)
+    form = form or {}
+    # Each form its own request key (Idempotency-Key); a refused form comes back with a new one.
+    form_keys = {change: str(uuid4()) for change in ("corrections", "grades", "supersessions", "retractions")}
+    if form.get("change"):
+        form_keys[form["change"]] = form["request_key"]
+    return page(request, "figure.html", session, status=status, figure=current, spread=spread, history=history,
+                citations=citations, incident=incident, form=form,
+                form_keys=form_keys)
+
+
+@router.get(PREFIX + "/incidents", response_class=HTMLResponse)
+def incidents(request: Request, reader: Reader, session: Signed, as_of: AsOf = None, cursor: Cursor = None) -> Any:
+    return _listing(request, session, "incidents.html", reader.incidents, as_of, cursor)
+
+
+def _listing(request: Request, session: Session, template: str, read: Any, as_of: str | None,
+             cursor: str | None) -> HTMLResponse:
+    """A page of a listing, as the API's list routes read it."""
+    listed = read(as_of=moment(as_of), cursor=cursor, limit=LISTED, include_protected=session.caller.sees_protected)
+    return page(request, template, session, listed=listed)
+
+
+@router.get(PREFIX + "/incidents/{incident_id}", response_class=HTMLResponse)
+def incident(request: Request, incident_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None,
+             cursor: Cursor = None) -> Any:
+    sees, at = session.caller.sees_protected, moment(as_of)
+    record = reader.incident(str(incident_id), as_of=at, include_protected=sees)
+    figures = reader.figures(incident_id=str(incident_id), as_of=at, cursor=cursor, limit=100,
+                             include_protected=sees)
+    checks = reader.breakdown_checks(incident_id=str(incident_id), as_of=at, include_protected=sees)
+    return page(request, "incident.html", session, incident=record, figures=figures, checks=checks)
+
+
+@router.get(PREFIX + "/sources", response_class=HTMLResponse)
+def sources(request: Request, reader: Reader, session: Signed, as_of: AsOf = None, cursor: Cursor = None) -> Any:
+    return _listing(request, session, "sources.html", reader.sources, as_of, cursor)
+
+
+@router.get(PREFIX + "/sources/{source_id}", response_class=HTMLResponse)
+def source(request: Request, source_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
+    sees, at = session.caller.sees_protected, moment(as_of)
+    record = reader.source(str(source_id), as_of=at, include_protected=sees)
+    reports = reader.reports(source_id=str(source_id), as_of=at, limit=500, include_protected=sees)
+    return page(request, "source.html", session, source=record, reports=reports["items"])
+
+
+@router.get(PREFIX + "/reports/{report_id}", response_class=HTMLResponse)
+def report(request: Request, report_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
+    sees, at = session.caller.sees_protected, moment(as_of)
+    record = reader.report(str(report_id), as_of=at, include_protected=sees)
+    figures = [reader.figure(str(f), as_of=at, include_protected=sees) for f in record["figure_ids"]]
+    citations = reader.citations(str(report_id), as_of=at, include_protected=sees)
+    return page(request, "report.html", session, report=record, figures=figures, citations=citations)
+
+
+@router.get(PREFIX + "/citations/{citation_id}", response_class=HTMLResponse)
+def citation(request: Request, citation_id: UUID, ledger: LedgerDep, session: Signed) -> Any:
+    """As GET /citations/{id} answers it: a protected source's citation is 404 to all but auditors."""
+    record = citation_view(ledger.load(Citation, citation_id), Visibility(ledger, session.caller))
+    return page(request, "citation.html", session, citation=record, request_key=str(uuid4()))

@@ -1,0 +1,108 @@
+"""Rendering a page: the templates, what every page is given, and the headers every HTML answer carries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.web import i18n
+from api.web.session import Session, csrf_basis, sessions
+from ledger.vocabulary import DIMENSIONS, GRADES, METRICS, SOURCE_KINDS
+
+HERE = Path(__file__).parent
+PREFIX = "/web"
+
+#: Every HTML answer: nothing from another origin, no inline script, no framing.
+CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self';"
+       " frame-ancestors 'none'")
+#: swagger-ui sets inline styles on its own elements; still nothing from another origin.
+DOCS_CSP = CSP.replace("img-src", "style-src 'self' 'unsafe-inline'; img-src")
+HTML_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
+    trim_blocks=True, lstrip_blocks=True,
+)
+templates.globals.update(METRICS=METRICS, DIMENSIONS=DIMENSIONS, GRADES=GRADES, SOURCE_KINDS=SOURCE_KINDS,
+                         LANGUAGES=i18n.LANGUAGES, PREFIX=PREFIX)
+
+
+class PageHeaders:
+    """Adds the Content-Security-Policy and its companions to every text/html answer, whoever made it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                media = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if media.startswith(b"text/html"):
+                    policy = DOCS_CSP if scope["path"] == "/docs" else CSP
+                    headers.append((b"content-security-policy", policy.encode()))
+                    headers.extend((k.lower().encode(), v.encode()) for k, v in HTML_HEADERS.items())
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+def as_of_of(request: Request) -> str | None:
+    value = request.query_params.get("as_of")
+    return value or None
+
+
+def link(request: Request, path: str, **params: Any) -> str:
+    """A link to another page that keeps the "as of" choice."""
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    as_of = as_of_of(request)
+    if as_of and "as_of" not in params:
+        query["as_of"] = as_of
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def page(request: Request, template: str, session: Session | None, *, status: int = 200,
+         headers: dict[str, str] | None = None, visit: str | None = None, **context: Any) -> HTMLResponse:
+    """The page; ``visit`` is a visitor cookie being set with it (the CSRF token is then bound to it)."""
+    lang = i18n.choose(request)
+    basis = visit or csrf_basis(request, session)
+    body = templates.get_template(template).render(
+        request=request, session=session, caller=None if session is None else session.caller,
+        lang=lang, _=lang.gettext, n=lang.number, moment=lang.moment,
+        csrf=sessions(request).csrf_token(basis) if basis else "",
+        as_of=as_of_of(request), link=lambda path, **params: link(request, path, **params),
+        here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        **context,
+    )
+    response = HTMLResponse(body, status_code=status, headers=headers)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Vary"] = "Cookie, Accept-Language"
+    return response
+
+
+def parse_moment(value: str | None) -> datetime | None:
+    """An "as of" time from a link or a form: ISO 8601; a time without a zone is UTC."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        from datetime import timezone
+
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment

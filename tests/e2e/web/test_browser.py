@@ -1,0 +1,202 @@
+"""The web app in a real Chromium: signing in, the seed's tallies, a correction seen on the chart,
+CSRF, conflicts, no request to another host, no protected marker on any reachable page, Arabic
+right to left, and axe-core finding no serious or critical violation."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+from tests.e2e.conftest import count_events
+from tests.e2e.web.conftest import AXE, sign_in
+
+pytestmark = pytest.mark.slow
+
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+
+
+def test_sign_in_and_the_dashboard_shows_the_seed_tallies(browser, site):
+    page = sign_in(browser, site, "reader")
+    row = page.locator("tr[data-metric=civilians_killed]")
+    assert "at least 108" in row.inner_text()
+    assert "at least" in row.locator(".kind").inner_text()
+    assert page.locator("tr[data-metric=airstrikes]").count() == 1
+    assert page.locator(".check-remainder").count() >= 1  # the seed's facilities leave a remainder
+    cookie = next(c for c in page.context.cookies() if c["name"] == "ledger_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    if os.environ.get("LEDGER_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.set_viewport_size({"width": 1200, "height": 900})
+        page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+    page.context.close()
+
+
+def test_a_wrong_key_is_refused_and_signing_out_ends_the_session(browser, site):
+    ctx = browser.new_context(base_url=site.base)
+    page = ctx.new_page()
+    page.goto("/web/sign-in")
+    page.fill("#key", "ilk_" + "x" * 43)
+    page.click("form.card button[type=submit]")
+    assert "not known" in page.locator(".error").inner_text()
+    ctx.close()
+    page = sign_in(browser, site, "reader")
+    page.click("header form button")
+    page.goto("/web/incidents")
+    assert "/web/sign-in" in page.url
+    page.context.close()
+
+
+def test_an_officer_corrects_a_figure_and_the_history_gains_a_step(browser, site):
+    page = sign_in(browser, site, "officer")
+    page.goto("/web/tallies/civilians_killed")
+    page.wait_for_selector("#chart[data-ready]")
+    before = page.locator("#steps tbody tr[data-step]").count()
+    page.goto(f"/web/figures/{site.killed_figure}")
+    form = page.locator("#form-correct")
+    form.locator("select[name='value.qualifier']").select_option("at_least")
+    form.locator("input[name='value.number']").fill("109")
+    form.locator("textarea[name=reason]").fill("a later SNHR update names one more victim")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(f".*/web/figures/{site.killed_figure}$"))
+    assert "at least 109" in page.locator("#current-value").inner_text()
+    page.goto("/web/tallies/civilians_killed")
+    page.wait_for_selector("#chart[data-ready]")
+    assert page.locator("#steps tbody tr[data-step]").count() == before + 1
+    last = page.locator("#steps tbody tr[data-step]").last.inner_text()
+    assert "at least 109" in last and "a later SNHR update names one more victim" in last and "officer-1" in last
+    assert page.locator("#chart[data-ready]").get_attribute("data-ready") == str(before + 1)
+    page.locator("#chart").focus()
+    page.keyboard.press("ArrowLeft")
+    assert page.locator("#chart-step").inner_text().strip()  # the step under the keyboard is described
+    if os.environ.get("LEDGER_SCREENSHOTS"):
+        page.set_viewport_size({"width": 1200, "height": 900})
+        page.screenshot(path=str(SCREENSHOTS / "history.png"), full_page=True)
+    page.context.close()
+
+
+def test_a_stale_form_gets_the_conflict_page_and_can_decide_again(browser, site):
+    first = sign_in(browser, site, "officer")
+    second = first.context.new_page()
+    for page in (first, second):
+        page.goto(f"/web/figures/{site.killed_figure}")
+    first.locator("#form-grade select[name=grade]").select_option("fair")
+    first.locator("#form-grade textarea[name=reason]").fill("credible single source")
+    first.locator("#form-grade button").click()
+    first.wait_for_load_state()
+    events = count_events(site.ledger)
+    second.locator("#form-grade select[name=grade]").select_option("confirmed")
+    second.locator("#form-grade textarea[name=reason]").fill("corroborated by the coalition")
+    second.locator("#form-grade button").click()
+    conflict = second.locator("#conflict")
+    assert "changed this figure" in conflict.inner_text() and "credible single source" in conflict.inner_text()
+    assert count_events(site.ledger) == events  # nothing recorded
+    second.locator("#form-grade select[name=grade]").select_option("confirmed")
+    second.locator("#form-grade textarea[name=reason]").fill("corroborated by the coalition")
+    second.locator("#form-grade button").click()
+    second.wait_for_url(re.compile(f".*/web/figures/{site.killed_figure}$"))
+    assert site.ledger.figure(site.killed_figure).grade == "confirmed"
+    first.context.close()
+
+
+def test_a_form_without_its_csrf_token_is_refused(browser, site):
+    page = sign_in(browser, site, "officer")
+    events = count_events(site.ledger)
+    for token in (None, "forged"):
+        data = {"reason": "no token", "grade": "weak"} | ({} if token is None else {"csrf": token})
+        response = page.request.post(f"/web/figures/{site.killed_figure}/grades", form=data, max_redirects=0)
+        assert response.status == 403 and "Form refused" in response.text()
+    assert count_events(site.ledger) == events
+    page.context.close()
+
+
+def test_no_page_asks_another_host_for_anything(browser, site):
+    page = sign_in(browser, site, "officer")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    for path in ("/", "/web/tallies/civilians_killed", f"/web/figures/{site.killed_figure}", "/web/new/report",
+                 "/web/incidents", "/docs"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+    page.wait_for_selector(".swagger-ui .info")  # /docs works offline, from the app's own copy
+    assert asked and all(url.startswith(site.base + "/") or url.startswith("data:") for url in asked), \
+        [u for u in asked if not u.startswith(site.base)]
+    policy = page.request.get("/", headers={"Accept": "text/html"}).headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "http" not in policy
+    page.context.close()
+
+
+def crawl(page, site) -> dict[str, str]:
+    """Every page reachable from / by links on this server (sign-out and language switches aside)."""
+    seen: dict[str, str] = {}
+    todo = ["/"]
+    while todo and len(seen) < 300:
+        path = todo.pop()
+        if path in seen:
+            continue
+        page.goto(path)
+        seen[path] = page.content()
+        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
+            url = urlparse(urljoin(site.base + path, href))
+            if f"{url.scheme}://{url.netloc}" != site.base or "/language/" in url.path \
+                    or url.path.startswith("/web/static/"):
+                continue
+            target = url.path + (f"?{url.query}" if url.query else "")
+            if target not in seen:
+                todo.append(target)
+    return seen
+
+
+@pytest.mark.parametrize("role", ["reader", "officer"])
+def test_no_reachable_page_shows_a_protected_source(browser, site, role):
+    page = sign_in(browser, site, role)
+    pages = crawl(page, site)
+    assert len(pages) > 15 and any("/web/figures/" in p for p in pages)
+    for path, html in pages.items():
+        for marker in site.markers:
+            assert marker not in html, (path, marker)
+    page.context.close()
+
+
+def test_an_auditor_sees_the_protected_source(browser, site):
+    page = sign_in(browser, site, "auditor")
+    page.goto(f"/web/figures/{site.killed_figure}")
+    assert "zqx7741" in page.content()
+    page.goto("/web/audit")
+    assert page.locator("#public-key").inner_text().strip()
+    assert "verify-mirror" in page.locator("#verify-commands").inner_text()
+    page.context.close()
+
+
+def test_the_arabic_interface_lays_out_right_to_left(browser, site):
+    page = sign_in(browser, site, "reader")
+    page.goto("/web/language/ar?next=/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("html").get_attribute("lang") == "ar"
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    brand = page.locator("header .brand").bounding_box()
+    who = page.locator("header .who").bounding_box()
+    assert brand["x"] > who["x"]  # the first item of the header sits on the right
+    assert "لوحة" in page.locator("nav").inner_text()  # translated, not only mirrored
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_axe_finds_no_serious_or_critical_violation(browser, site, lang):
+    page = sign_in(browser, site, "officer", bypass_csp=True)  # to inject axe itself; the app is unchanged
+    page.goto(f"/web/language/{lang}?next=/")
+    found = {}
+    for path in ("/", "/web/tallies/civilians_killed", f"/web/figures/{site.killed_figure}", "/web/new/report",
+                 "/web/incidents", "/web/sources", "/web/new/source"):
+        page.goto(path)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"]
+               if v["impact"] in ("serious", "critical")]
+        if bad:
+            found[path] = bad
+    assert not found, found
+    page.context.close()

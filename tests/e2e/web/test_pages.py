@@ -1,0 +1,154 @@
+"""The web pages through the app in-process (no browser): JSON clients unchanged, sessions
+follow the key, forms record once and refuse with the API's words next to the field."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import count_events
+
+HTML = {"Accept": "text/html"}
+
+
+def _csrf(text: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', text).group(1)
+
+
+def sign_in(api, role: str) -> str:
+    """Sign the test client in; the CSRF token of the new session."""
+    api.client.cookies.clear()
+    page = api.client.get("/web/sign-in", headers=HTML)
+    answer = api.client.post("/web/sign-in", data={"key": api.keys[role], "csrf": _csrf(page.text), "next": "/"},
+                             headers=HTML, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return _csrf(api.client.get("/", headers=HTML).text)
+
+
+def test_json_clients_keep_their_answers(api):
+    answer = api.client.get("/")
+    assert answer.status_code == 404 and answer.headers["content-type"].startswith("application/problem+json")
+    assert api.client.get("/health").json()["status"] == "ok"
+    docs = api.client.get("/docs")
+    assert docs.status_code == 200 and "/web/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
+    assert "default-src 'self'" in docs.headers["content-security-policy"]
+    assert api.client.get("/web/static/vendor/uplot/uPlot.iife.min.js").status_code == 200
+
+
+def test_a_page_without_a_session_asks_to_sign_in(api):
+    answer = api.client.get("/web/incidents", headers=HTML, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/web/sign-in?next=")
+
+
+def test_a_revoked_key_ends_its_session(api):
+    key, info = api.ledger.issue_key("test-admin", owner="leaving-1", role="reader")
+    api.keys["leaving"] = key
+    sign_in(api, "leaving")
+    assert api.client.get("/web/incidents", headers=HTML, follow_redirects=False).status_code == 200
+    api.ledger.revoke_key("test-admin", info["key_id"], reason="left the team")
+    assert api.client.get("/web/incidents", headers=HTML, follow_redirects=False).status_code == 303
+
+
+def test_a_tampered_session_cookie_is_not_accepted(api):
+    sign_in(api, "officer")
+    cookie = api.client.cookies.get("ledger_session")
+    body, mac = cookie.split(".")
+    api.client.cookies.set("ledger_session", body + "." + mac[::-1])
+    assert api.client.get("/web/incidents", headers=HTML, follow_redirects=False).status_code == 303
+
+
+def test_a_reader_may_not_record(api, world):
+    csrf = sign_in(api, "reader")
+    events = api.events()
+    answer = api.client.post(f"/web/figures/{world.figure}/grades", headers=HTML,
+                             data={"csrf": csrf, "grade": "weak", "reason": "x", "version": "1"})
+    assert answer.status_code == 403 and "officer" in answer.text
+    assert api.events() == events
+
+
+def test_a_double_submit_records_once(api, world):
+    csrf = sign_in(api, "officer")
+    version = str(api.ledger.figure(world.figure).version)
+    form = {"csrf": csrf, "request_key": "form-1", "version": version, "value.qualifier": "at_least",
+            "value.number": "110", "reason": "update"}
+    first = api.client.post(f"/web/figures/{world.figure}/corrections", data=form, headers=HTML,
+                            follow_redirects=False)
+    events = count_events(api.ledger)
+    second = api.client.post(f"/web/figures/{world.figure}/corrections", data=form, headers=HTML,
+                             follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert count_events(api.ledger) == events
+    assert api.ledger.figure(world.figure).version == int(version) + 1
+
+
+@pytest.mark.parametrize(("form", "field", "words"), [
+    ({"value.qualifier": "at_least", "value.number": "-3", "reason": "x"}, "value.number", "integer"),
+    ({"value.qualifier": "at_least", "value.number": "3"}, "reason", "required"),
+])
+def test_a_refusal_shows_the_apis_words_next_to_the_field(api, world, form, field, words):
+    csrf = sign_in(api, "officer")
+    events = api.events()
+    answer = api.client.post(f"/web/figures/{world.figure}/corrections", headers=HTML,
+                             data={"csrf": csrf, "version": "1", **form})
+    assert answer.status_code == 422
+    error_id = "err-c-" + field.replace(".", "-")
+    assert re.search(f'id="{error_id}">[^<]*{words}', answer.text, re.IGNORECASE), answer.text[-3000:]
+    assert api.events() == events
+
+
+def test_a_report_with_several_figures_is_filed_from_the_form(api, world):
+    csrf = sign_in(api, "officer")
+    form = {"csrf": csrf, "request_key": "report-1", "source_id": world.public_source, "title": "Update",
+            "language": "en",
+            "figures[0].incident_id": world.incident, "figures[0].metric": "civilians_injured",
+            "figures[0].value.qualifier": "vague", "figures[0].value.term": "hundreds",
+            "figures[1].incident_id": world.incident, "figures[1].metric": "civilians_killed",
+            "figures[1].dimension": "victim_group", "figures[1].part": "children",
+            "figures[1].value.qualifier": "range", "figures[1].value.low": "10", "figures[1].value.high": "14",
+            "figures[2].incident_id": "", "figures[2].metric": ""}
+    answer = api.client.post("/web/new/report", data=form, headers=HTML, follow_redirects=False)
+    assert answer.status_code == 303, answer.text[-2000:]
+    report = api.client.get(answer.headers["location"], headers=HTML)
+    assert report.status_code == 200 and "10 to 14" in report.text  # the new children's figure
+    assert report.text.count("/web/figures/") == 2  # both rows filed, the empty third left out
+
+
+def test_sources_incidents_and_citations_from_their_forms(api, world):
+    csrf = sign_in(api, "officer")
+    made = api.client.post("/web/new/source", headers=HTML, follow_redirects=False, data={
+        "csrf": csrf, "name": "مجلس محلي", "kind": "official_body", "language": "ar"})
+    assert made.status_code == 303 and made.headers["location"].startswith("/web/sources/")
+    assert 'dir="auto">مجلس محلي<' in api.client.get(made.headers["location"], headers=HTML).text
+    made = api.client.post("/web/new/incident", headers=HTML, follow_redirects=False, data={
+        "csrf": csrf, "title": "Strike on a market", "places": ["Maarat al-Numan", "Idlib"],
+        "valid_from": "2019-07-22"})
+    assert made.status_code == 303, made.text[-2000:]
+    page = api.client.get(made.headers["location"], headers=HTML).text
+    assert "Maarat al-Numan" in page and "Idlib" in page
+    refused = api.client.post("/web/new/incident", headers=HTML, data={
+        "csrf": csrf, "title": "No date", "places": "Idlib"})
+    assert refused.status_code == 422 and 'id="err-valid_from"' in refused.text
+    cited = api.client.post("/web/new/citation", headers=HTML, follow_redirects=False, data={
+        "csrf": csrf, "target_id": world.public_report, "source_id": world.public_source,
+        "quote": "as the report says"})
+    assert cited.status_code == 303, cited.text[-2000:]
+    where = cited.headers["location"]
+    withdrawn = api.client.post(where + "/withdrawals", headers=HTML, follow_redirects=False,
+                                data={"csrf": csrf, "reason": "the page was taken down"})
+    assert withdrawn.status_code == 303
+    assert "withdrawn" in api.client.get(where, headers=HTML).text
+
+
+def test_the_ledger_as_of_a_moment_keeps_the_choice_in_its_links(api, world):
+    sign_in(api, "reader")
+    before = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
+    moment = re.search(r'<time datetime="([^"]+)"', before).group(1)
+    api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 120},
+                              reason="final count", expected_version=api.ledger.figure(world.figure).version)
+    now = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
+    then = api.client.get(f"/web/figures/{world.figure}", params={"as_of": moment}, headers=HTML).text
+    assert 'id="current-value">120<' in now
+    assert 'id="current-value">at least 108<' in then and 'class="banner"' in then
+    assert f"as_of={moment.replace(':', '%3A')}" in then  # links keep the choice
+    assert "final count" not in then
