@@ -42,7 +42,7 @@ ETAG_HELP = ('The log position the answer reflects (with what the caller may see
 
 
 class Answers(AtHead):
-    """Rendered answers at one head of the log (at most ``limit`` of them)."""
+    """Rendered answers and their ETags at one head of the log (at most ``limit`` of them)."""
 
     def __init__(self, limit: int = 1024) -> None:
         super().__init__(limit)
@@ -76,11 +76,30 @@ async def answer(request: Request, now: LogState, caller: Principal, model: type
         return Response(status_code=304, headers=headers)
     answers: Answers = request.app.state.answers
     key = _key(request.scope, caller)
-    body = answers.get(now.head, key)
-    if body is None:
-        body = await run_in_threadpool(_render, model, compute)
+    kept = answers.get(now.head, key)
+    if kept is None:
+        kept = (await run_in_threadpool(_render, model, compute), tag)
         if request.scope.get(VIEWS_CURRENT):
-            answers.put(now.head, key, body)
+            answers.put(now.head, key, kept)
+    return Response(content=kept[0], media_type="application/json", headers=headers)
+
+
+async def answer_record(request: Request, now: LogState, caller: Principal, model: type[BaseModel],
+                        compute: Callable[[], dict[str, Any]], if_none_match: str | None = None) -> Response:
+    """A record read by id, as ``model`` renders it, with its version as ETag (304 when the
+    caller holds it); kept, as the queries' answers are, while the log stands still."""
+    answers: Answers = request.app.state.answers
+    key = _key(request.scope, caller)
+    kept = answers.get(now.head, key)
+    if kept is None:
+        record = await run_in_threadpool(compute)
+        kept = (_render(model, lambda: record), f'"{record["version"]}"')
+        if request.scope.get(VIEWS_CURRENT):
+            answers.put(now.head, key, kept)
+    body, tag = kept
+    headers = {"ETag": tag, **CACHE_HEADERS}
+    if _matches(if_none_match, tag):
+        return Response(status_code=304, headers=headers)
     return Response(content=body, media_type="application/json", headers=headers)
 
 
@@ -123,9 +142,9 @@ class AnswerLane:
                 return
             scope[LOG_STATE] = now  # the app reuses it on a miss: the request's reading of the log
             caller = self.state.key_checks.get(now.head, key)
-            body = None if caller is None else self.state.answers.get(now.head, _key(scope, caller))
-            if body is not None:
-                tag = etag(now, caller)
+            kept = None if caller is None else self.state.answers.get(now.head, _key(scope, caller))
+            if kept is not None:
+                body, tag = kept
                 status = 304 if _matches(if_none_match, tag) else 200
                 headers = [(b"etag", tag.encode()), *_LANE_HEADERS]
                 if status == 200:
