@@ -1,6 +1,5 @@
-"""What the routers share: response documentation, the views caught up to the log's head
-before a read (one head read per group of requests, api/standing.py), and answering a read
-with its ETag."""
+"""What the routers share: response documentation, and the views caught up to the log's head
+before a read (one head read per group of requests, api/standing.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
 from api.answers import VIEWS_CURRENT
-from api.deps import Now, etag, not_modified
+from api.deps import Now
 from api.problems import ApiProblem, responses
 
 log = logging.getLogger("api")
@@ -36,15 +34,6 @@ def read_responses() -> dict[int | str, dict[str, Any]]:
 
 def created_responses() -> dict[int | str, dict[str, Any]]:
     return {201: {"headers": LOCATION_HEADER}, **COMMAND_ERRORS}
-
-
-def answer_read(model: BaseModel, version: int, response: Response, if_none_match: str | None) -> Any:
-    """The record with its ETag; 304 when the caller already holds this version."""
-    headers = {"ETag": etag(version), "Vary": "Authorization", "Cache-Control": "private, no-cache"}
-    if not_modified(if_none_match, version):
-        return Response(status_code=304, headers=headers)
-    response.headers.update(headers)
-    return model
 
 
 def created(request: Request, response: Response, route: str, **ids: str) -> None:
