@@ -29,7 +29,8 @@ from pydantic import BaseModel
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.deps import LOG_STATE, LogState, Principal, bearer_key
+from api.deps import LOG_STATE, LogState, Principal, bearer_key, not_modified
+from api.deps import etag as version_tag
 from api.problems import UNAVAILABLE, ApiProblem, render, unavailable
 from api.standing import AtHead
 
@@ -42,7 +43,8 @@ ETAG_HELP = ('The log position the answer reflects (with what the caller may see
 
 
 class Answers(AtHead):
-    """Rendered answers at one head of the log (at most ``limit`` of them)."""
+    """Rendered answers at one head of the log (at most ``limit`` of them), each kept as
+    ``(body, ETag, the record's version or None for a query)``."""
 
     def __init__(self, limit: int = 1024) -> None:
         super().__init__(limit)
@@ -67,6 +69,12 @@ def _matches(if_none_match: str | None, tag: str) -> bool:
     return False
 
 
+def _held(if_none_match: str | None, kept: tuple[bytes, str, int | None]) -> bool:
+    """Whether the caller holds this answer: a record by its version (as If-Match reads one), a query by its tag."""
+    _, tag, version = kept
+    return not_modified(if_none_match, version) if version is not None else _matches(if_none_match, tag)
+
+
 async def answer(request: Request, now: LogState, caller: Principal, model: type[BaseModel],
                  compute: Callable[[], Any], if_none_match: str | None = None) -> Response:
     """The answer to this request as ``model`` renders it, from the cache while the log stands still."""
@@ -76,11 +84,30 @@ async def answer(request: Request, now: LogState, caller: Principal, model: type
         return Response(status_code=304, headers=headers)
     answers: Answers = request.app.state.answers
     key = _key(request.scope, caller)
-    body = answers.get(now.head, key)
-    if body is None:
-        body = await run_in_threadpool(_render, model, compute)
+    kept = answers.get(now.head, key)
+    if kept is None:
+        kept = (await run_in_threadpool(_render, model, compute), tag, None)
         if request.scope.get(VIEWS_CURRENT):
-            answers.put(now.head, key, body)
+            answers.put(now.head, key, kept)
+    return Response(content=kept[0], media_type="application/json", headers=headers)
+
+
+async def answer_record(request: Request, now: LogState, caller: Principal, model: type[BaseModel],
+                        compute: Callable[[], dict[str, Any]], if_none_match: str | None = None) -> Response:
+    """A record read by id, as ``model`` renders it, with its version as ETag (304 when the
+    caller holds it); kept, as the queries' answers are, while the log stands still."""
+    answers: Answers = request.app.state.answers
+    key = _key(request.scope, caller)
+    kept = answers.get(now.head, key)
+    if kept is None:
+        record = await run_in_threadpool(compute)
+        kept = (_render(model, lambda: record), version_tag(record["version"]), record["version"])
+        if request.scope.get(VIEWS_CURRENT):
+            answers.put(now.head, key, kept)
+    body, tag, _ = kept
+    headers = {"ETag": tag, **CACHE_HEADERS}
+    if _held(if_none_match, kept):
+        return Response(status_code=304, headers=headers)
     return Response(content=body, media_type="application/json", headers=headers)
 
 
@@ -123,10 +150,10 @@ class AnswerLane:
                 return
             scope[LOG_STATE] = now  # the app reuses it on a miss: the request's reading of the log
             caller = self.state.key_checks.get(now.head, key)
-            body = None if caller is None else self.state.answers.get(now.head, _key(scope, caller))
-            if body is not None:
-                tag = etag(now, caller)
-                status = 304 if _matches(if_none_match, tag) else 200
+            kept = None if caller is None else self.state.answers.get(now.head, _key(scope, caller))
+            if kept is not None:
+                body, tag, _ = kept
+                status = 304 if _held(if_none_match, kept) else 200
                 headers = [(b"etag", tag.encode()), *_LANE_HEADERS]
                 if status == 200:
                     headers += [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]

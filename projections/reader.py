@@ -41,6 +41,7 @@ from ledger.store import Store
 from ledger.tally import ZERO, Part, Tally
 from projections import checks, history, oneshot, tallies
 from projections.db import OPEN, Db
+from projections.by_id import RecordReads
 from projections.figures import canonical
 from projections.follower import UPSTREAM
 from projections.redaction import PROTECTED, SourceCard, Sources
@@ -75,7 +76,7 @@ _TOTAL_AT = ("SELECT recorded_to, low, high_sum, unbounded, figures FROM {tally_
              " ORDER BY recorded_from DESC LIMIT 1")
 
 
-class Reader:
+class Reader(RecordReads):
     """Queries over projection ``name`` (default: the live views) of ``store``."""
 
     def __init__(self, store: Store, *, name: str = DEFAULT_NAME, pool_size: int | None = None) -> None:

@@ -58,3 +58,38 @@ class Sources:
         if not self.hidden(source_id):
             return value
         return {**value, "quote": None, "quote_en": None}
+
+    def claim(self, source_id: str, report_id: str | None, value: dict[str, Any]) -> dict[str, Any]:
+        """A source's claim on a figure as a by-id read shows it: the numbers always; who said it
+        (source, report) and the quoted words only to those who may see the source."""
+        hidden = self.hidden(source_id)
+        return {"source_id": None if hidden else source_id, "report_id": None if hidden else report_id,
+                "protected": hidden, "value": self.value(value, source_id)}
+
+    def current(self, value: dict[str, Any], source_id: str | None,
+                withheld: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+        """A figure's current value: its words withheld when they came from a hidden source, or
+        when it is a hidden source's claim as stated (``withheld``: a correction may repeat one)."""
+        if any(value == w for w in withheld):
+            return {**value, "quote": None, "quote_en": None}
+        return self.value(value, source_id)
+
+
+def record_hidden(kind: str | None, source_id: str | None, target_source_id: str | None, sources: Sources,
+                  *, known: bool) -> bool:
+    """Whether a record's id would tell who a protected source is (an audit leaf's, say).
+
+    A protected source's own records, its reports, its citations and any citation of its
+    reports are hidden; figures, incidents, keys and receipts are not (a figure is public, and
+    its versions, a protected source's claims among them, are shown with the figure anyway).
+    ``kind`` is the record's kind if the views hold it as a source, report or citation (None
+    otherwise); ``known``: the views were current, so a record they do not hold is of another
+    kind. When in doubt, say nothing.
+    """
+    if sources.include_protected:
+        return False
+    if kind is None:
+        return not known
+    if kind == "citation" and target_source_id is not None and sources.hidden(target_source_id):
+        return True
+    return sources.hidden(source_id)

@@ -1,14 +1,21 @@
-"""What the routers share: response documentation, and answering a read with its ETag."""
+"""What the routers share: response documentation, and the views caught up to the log's head
+before a read (one head read per group of requests, api/standing.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request, Response
-from pydantic import BaseModel
+import logging
+from typing import Annotated
 
-from api.deps import etag, not_modified
-from api.problems import responses
+from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from api.answers import VIEWS_CURRENT
+from api.deps import Now
+from api.problems import ApiProblem, responses
+
+log = logging.getLogger("api")
 
 ETAG_HEADER = {"ETag": {"description": 'The record\'s version as an ETag, e.g. `"3"`: send it back in If-Match.',
                         "schema": {"type": "string"}}}
@@ -29,14 +36,31 @@ def created_responses() -> dict[int | str, dict[str, Any]]:
     return {201: {"headers": LOCATION_HEADER}, **COMMAND_ERRORS}
 
 
-def answer_read(model: BaseModel, version: int, response: Response, if_none_match: str | None) -> Any:
-    """The record with its ETag; 304 when the caller already holds this version."""
-    headers = {"ETag": etag(version), "Vary": "Authorization", "Cache-Control": "private, no-cache"}
-    if not_modified(if_none_match, version):
-        return Response(status_code=304, headers=headers)
-    response.headers.update(headers)
-    return model
-
-
 def created(request: Request, response: Response, route: str, **ids: str) -> None:
     response.headers["Location"] = request.app.url_path_for(route, **ids)
+
+
+async def _reader(request: Request, now: Now) -> Any:
+    state = request.app.state
+    if state.reader is None:
+        raise ApiProblem(503, "the read model is not set up on this server", title="Service unavailable")
+    current = now.views is not None and now.views >= now.head
+    if state.follower is not None and not current:
+        current = await run_in_threadpool(_catch_up, state, now.head)
+    request.scope[VIEWS_CURRENT] = current  # a stale answer is given, never kept (api.answers)
+    return state.reader
+
+
+def _catch_up(state: Any, head: int) -> bool:
+    """Bring the views to ``head`` at least; whether they got there. Only requests that found them behind come here."""
+    try:
+        with state.catching_up:  # the others wait for it, then find it done: one cheap read
+            if state.follower.position() < head:
+                state.follower.catch_up()
+            return state.follower.position() >= head
+    except Exception as error:  # stale but available beats unavailable; the log says why
+        log.warning("projection catch-up failed before a query: %s", type(error).__name__)
+        return False
+
+
+Reader = Annotated[Any, Depends(_reader)]

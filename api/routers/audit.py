@@ -3,7 +3,7 @@
 Proofs, checkpoints and the public key need no key: they reveal hashes only, and anyone who
 was handed a tally with its attestation must be able to check it. An inclusion proof also
 names its leaf's record (id, version), except to non-auditors when that record would tell
-who a protected source is (api.views.Visibility.record_hides): then ``leaf`` is null and the
+who a protected source is (projections/redaction.py, record_hidden): then ``leaf`` is null and the
 hash path is all there is. The audit log and the mirror show every event (the mirror
 carries every stored payload, protected sources included, as stored): auditors only.
 
@@ -29,7 +29,8 @@ from pydantic import BaseModel, Field
 from api.deps import Principal, bearer, bearer_key, principal, require
 from api.models import text
 from api.problems import ApiProblem, invalid, responses
-from api.views import Visibility
+from api.answers import VIEWS_CURRENT
+from api.routers._shared import Reader
 
 log = logging.getLogger("api")
 
@@ -193,13 +194,14 @@ def checkpoint_of_size(trail: Trail, size: Annotated[int, Path(ge=1, le=MAX)]) -
 
 @router.get("/proofs/inclusion", response_model=InclusionProof, responses=_errors(401, 422),
             summary="Proof that a leaf is in the tree", openapi_extra={"security": [{}]})  # the key is optional
-def inclusion(trail: Trail, request: Request, caller: Viewer, index: Annotated[int, Query(ge=0, le=MAX)],
+def inclusion(trail: Trail, request: Request, caller: Viewer, reader: Reader, index: Annotated[int, Query(ge=0, le=MAX)],
               size: Annotated[int, Query(ge=1, le=MAX)]) -> Any:
     """RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves. No key needed; a leaf
     that would tell who a protected source is shows as its hash path only, except to auditors."""
     proof = _call(trail.inclusion, index, size)
     leaf = proof["leaf"]
-    if leaf is not None and Visibility(request.app.state.ledger, caller).record_hides(leaf["originator_id"]):
+    if leaf is not None and reader.hides_record(leaf["originator_id"], include_protected=caller.sees_protected,
+                                                current=bool(request.scope.get(VIEWS_CURRENT))):
         proof["leaf"] = None
     return proof
 

@@ -7,14 +7,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
+from api.answers import answer_record
 from api.deps import (
-    Caller, IdempotencyKey, IfMatch, IfNoneMatch, LedgerDep, Officer, expected_version, request_key, run,
+    Caller, IdempotencyKey, IfMatch, IfNoneMatch, LedgerDep, Now, Officer, expected_version, request_key, run,
 )
 from api.models import CitationChanged, CitationIn, CitationOut, CitationRecorded, WithdrawalIn
 from api.problems import responses
-from api.routers._shared import COMMAND_ERRORS, answer_read, created, created_responses, read_responses
-from api.views import Visibility, citation_view
-from ledger.citation import Citation
+from api.routers._shared import COMMAND_ERRORS, Reader, created, created_responses, read_responses
 
 router = APIRouter(prefix="/citations", tags=["citations"])
 
@@ -35,12 +34,11 @@ def cite(body: CitationIn, request: Request, response: Response, ledger: LedgerD
 
 
 @router.get("/{citation_id}", response_model=CitationOut, responses=read_responses(), summary="Read a citation")
-def read_citation(citation_id: UUID, response: Response, ledger: LedgerDep, caller: Caller,
-                  if_none_match: IfNoneMatch = None) -> Any:
+async def read_citation(citation_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now,
+                        if_none_match: IfNoneMatch = None) -> Any:
     """A citation of a protected source answers 404 to anyone but an auditor."""
-    citation = ledger.load(Citation, citation_id)
-    return answer_read(citation_view(citation, Visibility(ledger, caller)), citation.version, response,
-                       if_none_match)
+    return await answer_record(request, now, caller, CitationOut, lambda: reader.citation_record(
+        str(citation_id), include_protected=caller.sees_protected), if_none_match)
 
 
 @router.post("/{citation_id}/withdrawals", response_model=CitationChanged,

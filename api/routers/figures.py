@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request
 
+from api.answers import answer_record
 from api.deps import (
-    Caller, IdempotencyKey, IfMatchRequired, IfNoneMatch, LedgerDep, Officer, expected_version, index_in, request_key, run,
+    Caller, IdempotencyKey, IfMatchRequired, IfNoneMatch, LedgerDep, Now, Officer, expected_version, index_in,
+    request_key, run,
 )
 from api.models import CorrectionIn, FigureChanged, FigureOut, GradeIn, RetractionIn, SupersessionIn
 from api.problems import ApiProblem, responses
-from api.routers._shared import COMMAND_ERRORS, answer_read, read_responses
-from api.views import Visibility, figure_view
+from api.routers._shared import COMMAND_ERRORS, Reader, read_responses
 
 router = APIRouter(prefix="/figures", tags=["figures"])
 
@@ -21,8 +22,8 @@ CHANGE_ERRORS = {**COMMAND_ERRORS, **responses(404, 409, 412, 428)}
 
 
 @router.get("/{figure_id}", response_model=FigureOut, responses=read_responses(), summary="Read a figure")
-def read_figure(
-    figure_id: UUID, response: Response, ledger: LedgerDep, caller: Caller, if_none_match: IfNoneMatch = None,
+async def read_figure(
+    figure_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now, if_none_match: IfNoneMatch = None,
     version: Annotated[int | None, Query(ge=1, le=2**62, description="The figure as it was at this version.")] = None,
 ) -> Any:
     """The current value, status, grade and every source's latest claim, with the version as ETag.
@@ -30,10 +31,13 @@ def read_figure(
     Claims of protected sources keep their numbers but withhold the source, the report and
     the quoted words from anyone but an auditor.
     """
-    figure = ledger.figure(figure_id, version)
-    if version is not None and figure.version != version:
-        raise ApiProblem(404, f"the figure has no version {version}; its latest is {figure.version}")
-    return answer_read(figure_view(figure, Visibility(ledger, caller)), figure.version, response, if_none_match)
+    def figure() -> dict[str, Any]:
+        record = reader.figure_record(str(figure_id), version=version, include_protected=caller.sees_protected)
+        if version is not None and record["version"] != version:
+            raise ApiProblem(404, f"the figure has no version {version}; its latest is {record['version']}")
+        return record
+
+    return await answer_record(request, now, caller, FigureOut, figure, if_none_match)
 
 
 @router.post("/{figure_id}/corrections", response_model=FigureChanged, responses=CHANGE_ERRORS,

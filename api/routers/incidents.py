@@ -7,14 +7,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
+from api.answers import answer_record
 from api.deps import (
-    Caller, IdempotencyKey, IfMatchRequired, IfNoneMatch, LedgerDep, Officer, expected_version, request_key, run,
+    Caller, IdempotencyKey, IfMatchRequired, IfNoneMatch, LedgerDep, Now, Officer, expected_version, request_key, run,
 )
 from api.models import IncidentIn, IncidentOut, IncidentRecorded, PeriodRevisionIn
 from api.problems import responses
-from api.routers._shared import COMMAND_ERRORS, answer_read, created, created_responses, read_responses
-from api.views import incident_view
-from ledger.incident import Incident
+from api.routers._shared import COMMAND_ERRORS, Reader, created, created_responses, read_responses
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
@@ -32,10 +31,10 @@ def record_incident(body: IncidentIn, request: Request, response: Response, ledg
 
 
 @router.get("/{incident_id}", response_model=IncidentOut, responses=read_responses(), summary="Read an incident")
-def read_incident(incident_id: UUID, response: Response, ledger: LedgerDep, caller: Caller,
-                  if_none_match: IfNoneMatch = None) -> Any:
-    incident = ledger.load(Incident, incident_id)
-    return answer_read(incident_view(incident), incident.version, response, if_none_match)
+async def read_incident(incident_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now,
+                        if_none_match: IfNoneMatch = None) -> Any:
+    return await answer_record(request, now, caller, IncidentOut, lambda: reader.incident_record(str(incident_id)),
+                               if_none_match)
 
 
 @router.post("/{incident_id}/period-revisions", response_model=IncidentRecorded,

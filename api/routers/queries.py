@@ -12,20 +12,18 @@ overlaps the window.
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request
 from pydantic import BeforeValidator
 
-from api.answers import ETAG_HELP, VIEWS_CURRENT, answer
-from api.deps import Caller, IfNoneMatch, LedgerDep, Now
+from api.answers import ETAG_HELP, answer
+from api.deps import Caller, IfNoneMatch, Now
 from api.models import Dimension, Metric, text
-from api.problems import ApiProblem, responses
+from api.problems import responses
 from api.query_models import (
     BreakdownCheck,
     CitationEntry,
@@ -39,40 +37,10 @@ from api.query_models import (
     TallyHistory,
     page,
 )
-from api.views import Visibility
-from ledger.citation import Citation
-from ledger.errors import NotFound
-
-PROTECTED = "protected"
-
-log = logging.getLogger("api")
+from api.routers._shared import Reader
 
 router = APIRouter(tags=["queries"])
 
-async def _reader(request: Request, now: Now) -> Any:
-    state = request.app.state
-    if state.reader is None:
-        raise ApiProblem(503, "the read model is not set up on this server", title="Service unavailable")
-    current = now.views is not None and now.views >= now.head
-    if state.follower is not None and not current:
-        current = await run_in_threadpool(_catch_up, state, now.head)
-    request.scope[VIEWS_CURRENT] = current  # a stale answer is given, never kept (api.answers)
-    return state.reader
-
-
-def _catch_up(state: Any, head: int) -> bool:
-    """Bring the views to ``head`` at least; whether they got there. Only requests that found them behind come here."""
-    try:
-        with state.catching_up:  # the others wait for it, then find it done: one cheap read
-            if state.follower.position() < head:
-                state.follower.catch_up()
-            return state.follower.position() >= head
-    except Exception as error:  # stale but available beats unavailable; the log says why
-        log.warning("projection catch-up failed before a query: %s", type(error).__name__)
-        return False
-
-
-Reader = Annotated[Any, Depends(_reader)]
 
 def _iso_moment(value: Any) -> Any:
     if isinstance(value, str):
@@ -178,27 +146,13 @@ def list_figures(
 
 @router.get("/figures/{figure_id}/history", response_model=FigureHistory, responses=_errors(404),
             summary="Every state of a figure")
-def figure_history(figure_id: UUID, reader: Reader, ledger: LedgerDep, caller: Caller, as_of: AsOf = None) -> Any:
+def figure_history(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None) -> Any:
     """Every version of the figure, oldest first: who changed what, why, and the citations live then.
 
     A correction's evidence that is a protected source's citation reads `"protected"` to anyone
     but an auditor.
     """
-    history = reader.figure_history(str(figure_id), as_of=as_of, include_protected=caller.sees_protected)
-    if not caller.sees_protected:
-        seen = Visibility(ledger, caller)
-        for version in history["versions"]:
-            if version.get("evidence"):
-                version["evidence"] = [PROTECTED if _hidden_citation(ledger, seen, c) else c
-                                       for c in version["evidence"]]
-    return history
-
-
-def _hidden_citation(ledger: Any, seen: Visibility, citation_id: str) -> bool:
-    try:
-        return seen.hides(ledger.load(Citation, citation_id).source_id)
-    except NotFound:
-        return True
+    return reader.figure_history(str(figure_id), as_of=as_of, include_protected=caller.sees_protected)
 
 
 @router.get("/figures/{figure_id}/spread", response_model=Spread, responses=_errors(404),

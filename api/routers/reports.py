@@ -7,11 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import Caller, IdempotencyKey, IfNoneMatch, LedgerDep, Officer, index_in, request_key, run
+from api.answers import answer_record
+from api.deps import Caller, IdempotencyKey, IfNoneMatch, LedgerDep, Now, Officer, index_in, request_key, run
 from api.models import ReportFiled, ReportIn, ReportOut
-from api.routers._shared import answer_read, created, created_responses, read_responses
-from api.views import Visibility, report_view
-from ledger.report import Report
+from api.routers._shared import Reader, created, created_responses, read_responses
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -37,8 +36,8 @@ def file_report(body: ReportIn, request: Request, response: Response, ledger: Le
 
 
 @router.get("/{report_id}", response_model=ReportOut, responses=read_responses(), summary="Read a report")
-def read_report(report_id: UUID, response: Response, ledger: LedgerDep, caller: Caller,
-                if_none_match: IfNoneMatch = None) -> Any:
+async def read_report(report_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now,
+                      if_none_match: IfNoneMatch = None) -> Any:
     """A report from a protected source answers 404 to anyone but an auditor."""
-    report = ledger.load(Report, report_id)
-    return answer_read(report_view(report, Visibility(ledger, caller)), report.version, response, if_none_match)
+    return await answer_record(request, now, caller, ReportOut, lambda: reader.report_record(
+        str(report_id), include_protected=caller.sees_protected), if_none_match)

@@ -7,13 +7,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
+from api.answers import answer_record
 from api.deps import (
-    Caller, IdempotencyKey, IfMatch, IfNoneMatch, LedgerDep, Officer, expected_version, request_key, run,
+    Caller, IdempotencyKey, IfMatch, IfNoneMatch, LedgerDep, Now, Officer, expected_version, request_key, run,
 )
 from api.models import ProtectionIn, SourceIn, SourceOut, SourceRecorded
 from api.problems import responses
-from api.routers._shared import COMMAND_ERRORS, answer_read, created, created_responses, read_responses
-from api.views import Visibility, source_view
+from api.routers._shared import COMMAND_ERRORS, Reader, created, created_responses, read_responses
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
@@ -34,11 +34,11 @@ def register_source(body: SourceIn, request: Request, response: Response, ledger
 
 
 @router.get("/{source_id}", response_model=SourceOut, responses=read_responses(), summary="Read a source")
-def read_source(source_id: UUID, response: Response, ledger: LedgerDep, caller: Caller,
-                if_none_match: IfNoneMatch = None) -> Any:
+async def read_source(source_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now,
+                      if_none_match: IfNoneMatch = None) -> Any:
     """A protected source answers 404, as if it did not exist, to anyone but an auditor."""
-    source = ledger.source(source_id)
-    return answer_read(source_view(source, Visibility(ledger, caller)), source.version, response, if_none_match)
+    return await answer_record(request, now, caller, SourceOut, lambda: reader.source_record(
+        str(source_id), include_protected=caller.sees_protected), if_none_match)
 
 
 @router.post("/{source_id}/protection", response_model=SourceRecorded,
