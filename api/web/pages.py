@@ -14,16 +14,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from api.deps import LedgerDep, log_state
+from api.deps import log_state
 from api.models import Metric
 from api.problems import ApiProblem
-from api.routers.queries import Reader
-from api.routers.queries import _reader as queries_reader
-from api.views import Visibility, citation_view
+from api.routers._shared import Reader
+from api.routers._shared import _reader as queries_reader
 from api.web.access import sign_in_page
 from api.web.render import PREFIX, page, parse_moment
 from api.web.session import Session, current_session
-from ledger.citation import Citation
 from ledger.errors import InvalidInput
 from ledger.vocabulary import DIMENSIONS, METRICS
 
@@ -211,7 +209,7 @@ def report(request: Request, report_id: UUID, reader: Reader, session: Signed, a
 
 
 @router.get(PREFIX + "/citations/{citation_id}", response_class=HTMLResponse)
-def citation(request: Request, citation_id: UUID, ledger: LedgerDep, session: Signed) -> Any:
+def citation(request: Request, citation_id: UUID, reader: Reader, session: Signed) -> Any:
     """As GET /citations/{id} answers it: a protected source's citation is 404 to all but auditors."""
-    record = citation_view(ledger.load(Citation, citation_id), Visibility(ledger, session.caller))
+    record = reader.citation_record(str(citation_id), include_protected=session.caller.sees_protected)
     return page(request, "citation.html", session, citation=record, request_key=str(uuid4()))
