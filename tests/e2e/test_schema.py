@@ -11,7 +11,9 @@ Set LEDGER_FUZZ_EXAMPLES (e.g. 50) for a longer run.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from ledger.bootstrap import open_ledger
@@ -23,9 +25,6 @@ EXAMPLES = os.environ.get("LEDGER_FUZZ_EXAMPLES", "3")
 
 
 def schemathesis_command() -> list[str]:
-    import shutil
-    import sys
-
     beside = Path(sys.executable).with_name("schemathesis")  # the one installed with these tests
     return [str(beside if beside.exists() else shutil.which("schemathesis"))]
 
@@ -34,7 +33,7 @@ def test_the_api_keeps_its_whole_contract(store: Store, tmp_path: Path) -> None:
     ledger = open_ledger(store)
     try:
         key, _ = ledger.issue_key("test-admin", owner="officer-1", role="officer")
-        build_world(ledger)  # records that exist, so success answers are checked, not only 404s
+        build_world(ledger)  # so listings, tallies and checks answer with records, not empty pages
     finally:
         ledger.close()
     workers = 2 if store.kind == "postgres" else 1
@@ -46,6 +45,5 @@ def test_the_api_keeps_its_whole_contract(store: Store, tmp_path: Path) -> None:
              "--workers", "2", "--suppress-health-check", "all"],
             cwd=tmp_path, capture_output=True, text=True, check=False,
         )
-    summary = run.stdout[-6000:]
-    assert run.returncode == 0, f"schemathesis found the API breaking its contract:\n{summary}\n{run.stderr}"
-    assert "No issues found" in run.stdout or " 0 failures" in run.stdout or "passed" in run.stdout, summary
+    assert run.returncode == 0, f"schemathesis found the API breaking its contract:\n{run.stdout}\n{run.stderr}"
+    assert "Stateful" in run.stdout and " passed" in run.stdout, run.stdout  # every phase ran, and tested
