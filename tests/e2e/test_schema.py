@@ -16,10 +16,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ledger.bootstrap import open_ledger
 from ledger.store import Store
 from tests.e2e.conftest import build_world
 from tests.e2e.test_server import REPO_ROOT, running_server
+
+pytestmark = pytest.mark.slow  # ~2.5 min per store
 
 EXAMPLES = os.environ.get("LEDGER_FUZZ_EXAMPLES", "3")
 
