@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -88,7 +89,7 @@ class Store:
             return env
         parts = urlsplit(self.url)
         env.update(
-            PERSISTENCE_MODULE="eventsourcing.postgres",
+            PERSISTENCE_MODULE="ledger.store:PostgresFactory",
             POSTGRES_DBNAME=parts.path.lstrip("/") or "postgres",
             POSTGRES_HOST=parts.hostname or "127.0.0.1",
             POSTGRES_PORT=str(parts.port or 5432),
@@ -103,5 +104,36 @@ class Store:
             # so the first requests after a restart do not meet connections the restart broke.
             POSTGRES_CONNECT_TIMEOUT=os.environ.get("POSTGRES_CONNECT_TIMEOUT", "1"),
             POSTGRES_PRE_PING=os.environ.get("POSTGRES_PRE_PING", "y"),
+            POSTGRES_POOL_WAIT=os.environ.get("POSTGRES_POOL_WAIT", ""),
         )
         return env
+
+
+@cache
+def _postgres_factory() -> type:
+    from eventsourcing.postgres import PostgresFactory as LibraryFactory
+
+    class PostgresFactory(LibraryFactory):
+        """The library's PostgreSQL persistence, with a pool wait finer than whole seconds.
+
+        The library retries each database call 10 times, 0.2 s apart, and each attempt waits
+        POSTGRES_CONNECT_TIMEOUT (whole seconds, 1 at least; 0 fails every attempt) for a pooled
+        connection: ~12 s per call before a 503 while the database is down. POSTGRES_POOL_WAIT
+        (seconds, a fraction allowed) replaces that wait when set; unset, nothing changes.
+        """
+
+        def __init__(self, env) -> None:  # noqa: ANN001 (the library's Environment)
+            super().__init__(env)
+            wait = self.env.get("POSTGRES_POOL_WAIT")
+            if wait:
+                self.datastore.pool.timeout = float(wait)
+
+    return PostgresFactory
+
+
+def __getattr__(name: str) -> type:
+    # Resolved by the library from PERSISTENCE_MODULE; built on first use, so SQLite-only
+    # processes never import the PostgreSQL driver.
+    if name == "PostgresFactory":
+        return _postgres_factory()
+    raise AttributeError(name)

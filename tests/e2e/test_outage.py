@@ -96,7 +96,12 @@ def server(cluster: Cluster, tmp_path: Path) -> Iterator[tuple[int, dict[str, st
     keys["figure"] = filed["figures"][0]["figure_id"]
     ledger.close()
     port = _free_port()
-    env = {**os.environ, "LEDGER_DB": store.url, "LEDGER_SIGNING_KEY": str(tmp_path / "signing-key.pem")}
+    # The library retries every database call 10 times, 0.2 s apart, each attempt waiting for a
+    # pooled connection (1 s by default): ~12 s per call while the database is down. A shorter
+    # wait (ledger/store.py: POSTGRES_POOL_WAIT) gets each 503 in ~2.5 s; what is asserted (503,
+    # Retry-After, the same connection, recovery without a restart) does not depend on it.
+    env = {**os.environ, "LEDGER_DB": store.url, "LEDGER_SIGNING_KEY": str(tmp_path / "signing-key.pem"),
+           "POSTGRES_POOL_WAIT": "0.05"}
     process = subprocess.Popen([sys.executable, "-m", "api.serve", "--port", str(port), "--log-level", "warning"],
                                cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
