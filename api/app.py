@@ -24,13 +24,13 @@ from fastapi.responses import JSONResponse
 from api import problems
 from api.answers import AnswerLane, Answers
 from api.deps import KeyChecks, read_log_state, reject_unknown_query
-from api.standing import HeadWatch
+from api.head_watch import HeadWatch
 from api.guard import DEFAULT_MAX_BODY, BodyGuard
 from api.methods import Methods
 from api.models import Health
 from api.routers import audit, citations, figures, incidents, queries, reports, sources
 from ledger.application import Ledger
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from ledger.store import Store
 
 log = logging.getLogger("api")
@@ -156,7 +156,7 @@ class _Runtime:
         if self.read_side and self.store is not None:
             state.reader, state.follower = _open_read_side(self.store, state.ledger)
             if state.reader is not None:
-                from projections.standing import Standing
+                from projections.log_position import Standing
 
                 state.standing = Standing(state.reader.db, state.ledger.recorder)
             audit.attach(self.app, self.store, ledger=state.ledger)

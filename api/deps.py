@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem, from_ledger_error, invalid
-from api.standing import AtHead
+from api.head_watch import AtHead
 from ledger.access import key_hash
 from ledger.application import Ledger
 from ledger.errors import LedgerError, NotFound
@@ -71,7 +71,7 @@ class LogState:
 
 
 def read_log_state(state: Any) -> LogState:
-    """One cheap statement (in a worker thread; see api.standing for how requests share it)."""
+    """One cheap statement (in a worker thread; see api.head_watch for how requests share it)."""
     standing = getattr(state, "standing", None)
     if standing is not None:
         try:

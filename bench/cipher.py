@@ -23,7 +23,7 @@ from bench import config, stores
 from bench.build import build_log
 from bench.stats import clock, median, percentiles, rate
 from bench.workload import PLACES, Ids, Workload, Zipf
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 
 REBUILD_NAME = "views_bench"
 

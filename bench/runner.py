@@ -25,7 +25,7 @@ from bench import (
 from bench.build import build_log
 from bench.stats import median, median_runs, rate
 from bench.workload import Ids, Workload
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 
 
 def say(msg: str) -> None:

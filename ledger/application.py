@@ -80,7 +80,7 @@ class Ledger(Application):
     #: Where a record's stored events are read when the audit trail is to vouch for them: an
     #: object whose ``events(uid, gt=, lte=, desc=, limit=)`` returns them decoded, as the
     #: recorder selects them, or raises HistoryNotCovered (projections.audit.coverage, set by
-    #: ledger.bootstrap.open_ledger). None: the store is taken as it is.
+    #: api.bootstrap.open_ledger). None: the store is taken as it is.
     coverage: Any = None
 
     def close(self) -> None:

@@ -148,7 +148,7 @@ class Follower:
         self.db = Db(store, projection.name, pool_size=pool_size)
         self._owns_ledger = ledger is None
         if ledger is None:
-            from ledger.bootstrap import open_ledger
+            from api.bootstrap import open_ledger
 
             ledger = open_ledger(store)
         self.ledger = ledger
@@ -208,7 +208,7 @@ class Follower:
         if row is None:
             raise RuntimeError(
                 f"projection {self.projection.name!r} has no tracking row: run its create step"
-                " (projections.schema.create_tables) before following"
+                " (projections.views_schema.create_tables) before following"
             )
         if row[0] != start:
             raise PositionMoved(start, row[0])

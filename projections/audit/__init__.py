@@ -6,9 +6,9 @@ See docs/audit-trail.md. The pieces:
   audit log (``audit_log``), followed from the log by the generic follower;
 - ``trail.AuditTrail``: one store's trail: catch up, proofs, checkpoints, log queries,
   the NDJSON mirror, attestations, a background checkpointer;
-- ``verify.verify``: replay verification of the whole stored history;
+- ``replay_check.verify``: replay verification of the whole stored history;
 - ``mirror.verify_mirror``: the offline verifier an auditor runs on a mirror;
-- ``cli.add_commands``: the ``ledger`` sub-commands.
+(the ``ledger`` audit sub-commands are in api/audit_cli.py, on the entry side)
 
 The functions here are one-shot conveniences over ``AuditTrail`` for the CLI and scripts.
 """
@@ -22,7 +22,7 @@ from typing import Any
 from ledger.store import Store
 from projections.audit.mirror import MirrorError, MirrorReport, verify_mirror
 from projections.audit.projection import AuditProjection
-from projections.audit.schema import NAME
+from projections.audit.tables import NAME
 from projections.audit.signing import AuditConfigError, key_path
 from projections.audit.trail import (
     AuditIntegrityError,
@@ -31,7 +31,7 @@ from projections.audit.trail import (
     NotFoundError,
     StoredCheckpoint,
 )
-from projections.audit.verify import VerificationReport, verify
+from projections.audit.replay_check import VerificationReport, verify
 
 __all__ = [
     "AuditConfigError", "AuditIntegrityError", "AuditProjection", "AuditRequestError", "AuditTrail", "MirrorError", "MirrorReport",

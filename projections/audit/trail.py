@@ -27,11 +27,11 @@ from ledger.audit.checkpoint import Checkpoint, parse_note, sign_checkpoint
 from ledger.audit.leaf import LeafRecord, format_recorded_at, parse_recorded_at
 from ledger.audit.proof import consistency_proof, inclusion_proof
 from ledger.audit.tree import root_of_size
-from ledger.audit.verify import ProofError, verify_consistency
+from ledger.audit.proof_check import ProofError, verify_consistency
 from ledger.store import Store
 from projections.audit.nodes import DbNodeStore, ProofRead, nodes_read_by, read_for_proof
 from projections.audit.projection import AuditProjection, as_uuid
-from projections.audit.schema import NAME
+from projections.audit.tables import NAME
 from projections.audit.signing import Identity, key_path, read_meta
 from projections.db import Db
 
@@ -96,7 +96,7 @@ class AuditTrail:
     def ledger(self) -> Ledger:
         with self._lock:
             if self._ledger is None:
-                from ledger.bootstrap import open_ledger
+                from api.bootstrap import open_ledger
 
                 self._ledger = open_ledger(self.store)
             return self._ledger
@@ -451,7 +451,7 @@ class AuditTrail:
             if cached is not None:
                 state_digest = cached
             else:
-                from projections.digest import digest as views_digest
+                from projections.views_digest import digest as views_digest
 
                 d = views_digest(self.store, views)
                 now_at = d["position"] or 0

@@ -22,17 +22,17 @@ from typing import Any
 import pytest
 
 from ledger.application import FIGURE_SNAPSHOT_INTERVAL, Ledger
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from ledger.seed import case_data, load_case
 from ledger.store import Store
 from projections.audit import AuditTrail
-from projections.audit.digest import audit_digest
+from projections.audit.tree_digest import audit_digest
 from projections.db import Db
-from projections.digest import digest
+from projections.views_digest import digest
 from projections.follower import Follower
 from projections.rebuild import rebuild
 from projections.reader import Reader
-from projections.schema import TABLES, create_tables
+from projections.views_schema import TABLES, create_tables
 from projections.views import Views
 from tests.conftest import make_store, postgres_url_or_skip
 from tests.integration.projections.helpers import answers, copy_events, notifications

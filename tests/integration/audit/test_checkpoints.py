@@ -14,7 +14,7 @@ from ledger.audit.checkpoint import verify_checkpoint
 from ledger.audit.keys import parse_verifier_key
 from ledger.audit.tree import root
 from projections.audit import AuditConfigError, AuditTrail, NotFoundError, attestation, install, make_checkpoint
-from projections.digest import digest
+from projections.views_digest import digest
 from tests.integration.audit.conftest import SEED_EVENTS, add_events, prepare
 from tests.integration.audit.test_tree import independent_leaves
 

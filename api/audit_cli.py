@@ -1,5 +1,5 @@
 """The audit trail's ``ledger`` sub-commands (``add_commands``), also runnable on their own:
-``python -m projections.audit.cli verify``.
+``python -m api.audit_cli verify``.
 
 Every command but ``verify-mirror`` works on the store named by LEDGER_DB (and CIPHER_KEY),
 through ``Store.from_environment()``. ``verify-mirror`` needs no store, no server and no
@@ -58,7 +58,7 @@ def _exit_on_sigterm() -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from projections.audit.verify import verify
+    from projections.audit.replay_check import verify
 
     _exit_on_sigterm()
     report = verify(Store.from_environment(), progress=not args.no_progress, catch_up=not args.no_catch_up,
@@ -76,7 +76,7 @@ def _decode(values: list[str]) -> list[bytes]:
 
 def cmd_proof_inclusion(args: argparse.Namespace) -> int:
     from ledger.audit.checkpoint import verify_checkpoint
-    from ledger.audit.verify import verify_inclusion
+    from ledger.audit.proof_check import verify_inclusion
     from projections.audit.trail import AuditRequestError, AuditTrail
 
     with AuditTrail(Store.from_environment()) as trail:
@@ -100,7 +100,7 @@ def cmd_proof_inclusion(args: argparse.Namespace) -> int:
 
 def cmd_proof_consistency(args: argparse.Namespace) -> int:
     from ledger.audit.checkpoint import verify_checkpoint
-    from ledger.audit.verify import ProofError, verify_consistency
+    from ledger.audit.proof_check import ProofError, verify_consistency
     from projections.audit.trail import AuditRequestError, AuditTrail
 
     with AuditTrail(Store.from_environment()) as trail:
@@ -219,7 +219,7 @@ def _guarded(command: Any) -> Any:
 def add_commands(subparsers: Any) -> None:
     """Add checkpoint, verify, proof, public-key, mirror and verify-mirror to a sub-parser set.
 
-    Each sets ``func`` (args -> exit status), as ledger/cli.py's own commands do.
+    Each sets ``func`` (args -> exit status), as api/cli.py's own commands do.
     """
     _add(subparsers)
     for name in COMMANDS:

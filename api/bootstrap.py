@@ -22,7 +22,7 @@ def create_schema(store: Store) -> None:
     ledger.close()
     # Imported here so that the domain and the application service never import the read side.
     from projections.audit import install as install_audit
-    from projections.schema import create_tables
+    from projections.views_schema import create_tables
 
     create_tables(store)
     install_audit(store)

@@ -142,13 +142,13 @@ def _views() -> Any:
 
 
 def _views_digest(db: Db) -> dict[str, Any]:
-    from projections.digest import digest_db
+    from projections.views_digest import digest_db
 
     return digest_db(db)
 
 
 def _audit_digest(db: Db) -> dict[str, Any]:
-    from projections.audit.digest import audit_digest
+    from projections.audit.tree_digest import audit_digest
 
     return audit_digest(db)
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ledger.application import Ledger
-from ledger.bootstrap import create_schema, open_ledger
+from api.bootstrap import create_schema, open_ledger
 from ledger.errors import LedgerError
 from ledger.figure import Figure
 from ledger.incident import Incident
@@ -140,7 +140,7 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("--by", default=f"cli:{getpass.getuser()}")
     revoke.set_defaults(func=cmd_keys_revoke)
 
-    from projections.audit.cli import add_commands as add_audit_commands
+    from api.audit_cli import add_commands as add_audit_commands
 
     add_audit_commands(sub)
     return p
