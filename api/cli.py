@@ -11,8 +11,8 @@ import getpass
 import sys
 from collections.abc import Sequence
 
-from ledger.application import Ledger
 from api.bootstrap import create_schema, open_ledger
+from ledger.application import Ledger
 from ledger.errors import LedgerError
 from ledger.figure import Figure
 from ledger.incident import Incident

@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ledger.application import Ledger
 from api.bootstrap import create_schema, open_ledger
+from ledger.application import Ledger
 from ledger.store import Store
 from projections.db import Db
 from projections.follower import Follower, UPSTREAM

@@ -28,6 +28,7 @@ from eventsourcing.utils import get_topic
 from ledger import checks
 from ledger.access import AccessKey, key_id, new_key
 from ledger.citation import Citation
+from ledger.coverage_check import CoverageCheck
 from ledger.errors import HistoryNotCovered, InvalidInput, LedgerError, NotFound, VersionConflict
 from ledger.figure import Figure, figure_id
 from ledger.incident import Incident
@@ -77,11 +78,9 @@ class Ledger(Application):
     name = "Ledger"
     snapshotting_intervals = {Figure: FIGURE_SNAPSHOT_INTERVAL}
     snapshotting_projectors = {Figure: replay}
-    #: Where a record's stored events are read when the audit trail is to vouch for them: an
-    #: object whose ``events(uid, gt=, lte=, desc=, limit=)`` returns them decoded, as the
-    #: recorder selects them, or raises HistoryNotCovered (projections.audit.coverage, set by
-    #: api.bootstrap.open_ledger). None: the store is taken as it is.
-    coverage: Any = None
+    #: Where a record's stored events are read when the audit trail is to vouch for them
+    #: (injected by api.bootstrap.open_ledger). None: the store is taken as it is.
+    coverage: CoverageCheck | None = None
 
     def close(self) -> None:
         if self.coverage is not None:

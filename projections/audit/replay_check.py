@@ -163,7 +163,7 @@ PROJECTIONS: list[ProjectionSpec] = [
 
 def verify(
     store: Store, progress: bool = True, *, catch_up: bool = True, projections: bool | Sequence[str] = True,
-    ledger: Any = None, key_file: Any = None, page: int = PAGE,
+    ledger: Any, key_file: Any = None, page: int = PAGE,
 ) -> VerificationReport:
     """Verify the whole stored history of ``store``; never raises for what it finds (see the report).
 

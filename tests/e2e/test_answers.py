@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.access import key_id
 from api.bootstrap import open_ledger
+from ledger.access import key_id
 from ledger.store import Store
 from tests.e2e.conftest import Api, World
 
