@@ -32,6 +32,7 @@ from ledger.coverage_check import CoverageCheck
 from ledger.errors import HistoryNotCovered, InvalidInput, LedgerError, NotFound, VersionConflict
 from ledger.figure import Figure, figure_id
 from ledger.incident import Incident
+from ledger.limits import MAX_REQUEST_KEY
 from ledger.receipt import Receipt, fingerprint, receipt_id
 from ledger.replay import detached, replay
 from ledger.report import Report
@@ -503,7 +504,7 @@ class Ledger(Application):
         actor = checks.actor(actor)
         digest = None
         if request_key is not None:
-            request_key = checks.text(request_key, "request_key", max_length=255)
+            request_key = checks.text(request_key, "request_key", max_length=MAX_REQUEST_KEY)
             digest = fingerprint(command, arguments)
             # Before the work, only this process's cache is asked (no read): a request whose
             # receipt is stored but not cached here still records nothing, because its save
