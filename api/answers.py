@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.deps import LOG_STATE, LogState, Principal, bearer_key, not_modified
 from api.deps import etag as version_tag
 from api.problems import UNAVAILABLE, ApiProblem, render, unavailable
-from api.standing import AtHead
+from api.head_watch import AtHead
 
 #: Set on a request whose views had reached the log's head: only then is its answer kept.
 VIEWS_CURRENT = "ledger.views_current"

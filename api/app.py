@@ -24,14 +24,14 @@ from fastapi.responses import JSONResponse
 
 from api import problems, web
 from api.answers import AnswerLane, Answers
+from api.bootstrap import open_ledger, open_read_side
 from api.deps import KeyChecks, read_log_state, reject_unknown_query
-from api.standing import HeadWatch
+from api.head_watch import HeadWatch
 from api.guard import DEFAULT_MAX_BODY, BodyGuard
 from api.methods import Methods
 from api.models import Health
 from api.routers import audit, citations, figures, incidents, queries, reports, sources
 from ledger.application import Ledger
-from ledger.bootstrap import open_ledger
 from ledger.store import Store
 
 log = logging.getLogger("api")
@@ -158,9 +158,9 @@ class _Runtime:
         state.key_checks, state.answers = KeyChecks(), Answers()
         state.head_watch = HeadWatch(lambda: read_log_state(state))
         if self.read_side and self.store is not None:
-            state.reader, state.follower = _open_read_side(self.store, state.ledger)
+            state.reader, state.follower = open_read_side(self.store, state.ledger)
             if state.reader is not None:
-                from projections.standing import Standing
+                from projections.log_position import Standing
 
                 state.standing = Standing(state.reader.db, state.ledger.recorder)
             audit.attach(self.app, self.store, ledger=state.ledger)
@@ -219,20 +219,6 @@ def app_from_environment() -> FastAPI:
 FOLLOW_EVERY = 1.0
 #: How often a served app signs a checkpoint when the log has grown (seconds; LEDGER_CHECKPOINT_EVERY).
 CHECKPOINT_EVERY = float(os.environ.get("LEDGER_CHECKPOINT_EVERY", "60"))
-
-
-def _open_read_side(store: Store, ledger: Ledger) -> tuple[Any, Any]:
-    """The projections' reader and a follower keeping their views current, or (None, None) without them."""
-    try:
-        from projections.follower import Follower
-        from projections.reader import Reader
-        from projections.views import Views
-    except ImportError as error:
-        log.warning("query routes disabled: projections are not available (%s)", error)
-        return None, None
-    # Two connections kept open per worker for the reader (more are opened for bursts and then
-    # closed): most requests share one read of the log head and are answered from memory.
-    return Reader(store, pool_size=2), Follower(store, Views(), ledger=ledger)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -21,8 +21,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem, from_ledger_error, invalid
-from api.standing import AtHead
-from ledger.access import key_hash
+from api.head_watch import AtHead
+from ledger.access import GIVES_COMMANDS, READS_AUDIT_TRAIL, SEES_PROTECTED, key_hash
 from ledger.application import Ledger
 from ledger.errors import LedgerError, NotFound
 
@@ -47,8 +47,7 @@ class Principal:
 
     @property
     def sees_protected(self) -> bool:
-        """Only auditors see protected sources and what would identify them."""
-        return self.role == "auditor"
+        return self.role in SEES_PROTECTED
 
 
 async def get_ledger(request: Request) -> Ledger:
@@ -71,7 +70,7 @@ class LogState:
 
 
 def read_log_state(state: Any) -> LogState:
-    """One cheap statement (in a worker thread; see api.standing for how requests share it)."""
+    """One cheap statement (in a worker thread; see api.head_watch for how requests share it)."""
     standing = getattr(state, "standing", None)
     if standing is not None:
         try:
@@ -167,7 +166,8 @@ def require(*roles: str) -> Callable[[Principal], Any]:
 
 
 Caller = Annotated[Principal, Depends(principal)]
-Officer = Annotated[Principal, Depends(require("officer"))]
+Officer = Annotated[Principal, Depends(require(*GIVES_COMMANDS))]
+Auditor = Annotated[Principal, Depends(require(*READS_AUDIT_TRAIL))]
 
 # ---- query parameters ------------------------------------------------------------------------
 

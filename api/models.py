@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from ledger import checks, vocabulary
+from ledger import checks, limits, vocabulary
 from ledger.errors import InvalidInput
 from ledger.value import VAGUE_ALIASES, VAGUE_TERMS, Count, Qualifier
 
@@ -34,10 +34,6 @@ Metric = enum.StrEnum("Metric", {k: k for k in vocabulary.METRICS})  # type: ign
 Grade = enum.StrEnum("Grade", {k: k for k in vocabulary.GRADES})  # type: ignore[misc]
 SourceKind = enum.StrEnum("SourceKind", {k: k for k in vocabulary.SOURCE_KINDS})  # type: ignore[misc]
 Dimension = enum.StrEnum("Dimension", {k: k for k in vocabulary.DIMENSIONS})  # type: ignore[misc]
-
-#: No count the ledger keeps comes near this; it keeps every stored number a 64-bit integer.
-MAX_COUNT = 10**15
-
 
 class Plain:
     """The API's rule for text, in a request model or a query parameter: some character other than
@@ -70,16 +66,16 @@ def text(max_length: int) -> Any:
     return Annotated[str, StringConstraints(min_length=1, max_length=max_length), Plain()]
 
 
-Text = text(20_000)
-ShortText = text(1_000)
-Reason = text(5_000)
-Url = Annotated[str, StringConstraints(min_length=1, max_length=2_000,
+Text = text(limits.MAX_TEXT)
+ShortText = text(limits.MAX_TITLE)
+Reason = text(limits.MAX_REASON)
+Url = Annotated[str, StringConstraints(min_length=1, max_length=limits.MAX_URL,
                                        pattern=rf"^[Hh][Tt][Tt][Pp][Ss]?://[^\s{checks.CONTROLS}]+$")]
-Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)]
+Language = Annotated[str, StringConstraints(pattern=limits.LANGUAGE_PATTERN, max_length=limits.MAX_LANGUAGE)]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
                     Field(json_schema_extra={"format": "date"})]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+([-_][a-z0-9]+)*$", max_length=200)]
-Number = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
+Slug = Annotated[str, StringConstraints(pattern=limits.SLUG_PATTERN, max_length=limits.MAX_SLUG)]
+Number = Annotated[StrictInt, Field(ge=0, le=limits.MAX_COUNT)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
 
 QUALIFIER_HELP = (
@@ -133,8 +129,8 @@ class CountIn(Strict):
 
 
 class SourceIn(Strict):
-    name: text(500) = Field(description="The source's name as it writes it (often Arabic).")
-    name_en: text(500) | None = None
+    name: text(limits.MAX_NAME) = Field(description="The source's name as it writes it (often Arabic).")
+    name_en: text(limits.MAX_NAME) | None = None
     kind: SourceKind
     url: Url | None = None
     language: Language = Field(description="BCP 47 tag of the source's language, e.g. `ar`.")
@@ -180,7 +176,7 @@ class ReportIn(Strict):
     language: Language
     published_on: IsoDate | None = None
     url: Url | None = None
-    reference: text(2_000) | None = None
+    reference: text(limits.MAX_REFERENCE) | None = None
     period_from: IsoDate | None = None
     period_to: IsoDate | None = None
     places: list[ShortText] = Field(
@@ -222,7 +218,7 @@ class CitationIn(Strict):
     url: Url | None = None
     quote: Text | None = Field(None, description="The passage, as written. A citation needs a URL or a quote.")
     quote_en: Text | None = None
-    page: text(50) | None = None
+    page: text(limits.MAX_PAGE) | None = None
     accessed_on: IsoDate | None = None
     sha256: Sha256 | None = Field(None, description="SHA-256 of the archived copy of the document.")
 

@@ -19,11 +19,11 @@ import random
 import sys
 from typing import Any
 
+from api.bootstrap import open_ledger
 from bench import config, stores
 from bench.build import build_log
 from bench.stats import clock, median, percentiles, rate
 from bench.workload import PLACES, Ids, Workload, Zipf
-from ledger.bootstrap import open_ledger
 
 REBUILD_NAME = "views_bench"
 

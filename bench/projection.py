@@ -33,7 +33,7 @@ class ProjectionBench:
         try:
             from projections.follower import Follower  # noqa: F401
             from projections.rebuild import rebuild  # noqa: F401
-            from projections.schema import DEFAULT_NAME, create_tables  # noqa: F401
+            from projections.views_schema import DEFAULT_NAME, create_tables  # noqa: F401
             from projections.views import Views  # noqa: F401
         except ImportError as e:
             self.missing = f"projections not available: {e}"
@@ -48,7 +48,7 @@ class ProjectionBench:
             return None
         from bench.baseline import raw_read
         from projections.follower import Follower
-        from projections.schema import create_tables
+        from projections.views_schema import create_tables
         from projections.views import Views
 
         create_tables(self.store)

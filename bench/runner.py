@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from api.bootstrap import open_ledger
 from bench import (
     baseline,
     config,
@@ -25,7 +26,6 @@ from bench import (
 from bench.build import build_log
 from bench.stats import median, median_runs, rate
 from bench.workload import Ids, Workload
-from ledger.bootstrap import open_ledger
 
 
 def say(msg: str) -> None:

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ledger.bootstrap import create_schema
+from api.bootstrap import create_schema
 from ledger.store import Store
 
 

@@ -15,12 +15,17 @@ from eventsourcing.domain import Aggregate
 from ledger import checks
 from ledger.errors import InvalidInput
 from ledger.event import LedgerCreated, LedgerEvent
+from ledger.limits import MAX_ACTOR
 
 ROLES = {
     "officer": "files reports, cites sources, corrects, supersedes, retracts and grades figures; reads everything public",
     "auditor": "reads everything, protected sources and the audit trail included; records nothing",
     "reader": "reads public projections only",
 }
+#: Who may do what beyond reading the public record, in one place: the API's guards read it here.
+GIVES_COMMANDS = ("officer",)
+SEES_PROTECTED = ("auditor",)  # protected sources and whatever would identify them
+READS_AUDIT_TRAIL = ("auditor",)
 KEY_NAMESPACE = uuid.UUID("a3f4d5e6-1b2c-4d8e-9f01-23456789abcd")
 PREFIX = "ilk_"
 
@@ -62,7 +67,7 @@ class AccessKey(Aggregate):
             raise InvalidInput(f"role {role!r} is not known; use one of: {', '.join(ROLES)}", field="role")
         return cls._create(
             cls.Issued, id=key_id(key), actor=checks.actor(actor),
-            owner=checks.text(owner, "owner", max_length=200), role=role, key_hash=key_hash(key),
+            owner=checks.text(owner, "owner", max_length=MAX_ACTOR), role=role, key_hash=key_hash(key),
         )
 
     def revoke(self, actor: str, *, reason: object) -> None:

@@ -28,9 +28,11 @@ from eventsourcing.utils import get_topic
 from ledger import checks
 from ledger.access import AccessKey, key_id, new_key
 from ledger.citation import Citation
+from ledger.coverage_check import CoverageCheck
 from ledger.errors import HistoryNotCovered, InvalidInput, LedgerError, NotFound, VersionConflict
 from ledger.figure import Figure, figure_id
 from ledger.incident import Incident
+from ledger.limits import MAX_REQUEST_KEY
 from ledger.receipt import Receipt, fingerprint, receipt_id
 from ledger.replay import detached, replay
 from ledger.report import Report
@@ -77,11 +79,9 @@ class Ledger(Application):
     name = "Ledger"
     snapshotting_intervals = {Figure: FIGURE_SNAPSHOT_INTERVAL}
     snapshotting_projectors = {Figure: replay}
-    #: Where a record's stored events are read when the audit trail is to vouch for them: an
-    #: object whose ``events(uid, gt=, lte=, desc=, limit=)`` returns them decoded, as the
-    #: recorder selects them, or raises HistoryNotCovered (projections.audit.coverage, set by
-    #: ledger.bootstrap.open_ledger). None: the store is taken as it is.
-    coverage: Any = None
+    #: Where a record's stored events are read when the audit trail is to vouch for them
+    #: (injected by api.bootstrap.open_ledger). None: the store is taken as it is.
+    coverage: CoverageCheck | None = None
 
     def close(self) -> None:
         if self.coverage is not None:
@@ -504,7 +504,7 @@ class Ledger(Application):
         actor = checks.actor(actor)
         digest = None
         if request_key is not None:
-            request_key = checks.text(request_key, "request_key", max_length=255)
+            request_key = checks.text(request_key, "request_key", max_length=MAX_REQUEST_KEY)
             digest = fingerprint(command, arguments)
             # Before the work, only this process's cache is asked (no read): a request whose
             # receipt is stored but not cached here still records nothing, because its save

@@ -11,8 +11,8 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from ledger.errors import InvalidInput
+from ledger.limits import MAX_ACTOR, MAX_REASON, MAX_TEXT, MAX_URL
 
-MAX_TEXT = 20_000
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 #: The control characters (Unicode Cc) no text may hold: all but tab and newline. NUL cannot
@@ -61,14 +61,14 @@ def text(value: object, field: str, *, required: bool = True, max_length: int = 
 
 def reason(value: object) -> str:
     """Every change to a figure, citation or grade says why; a blank reason is no reason."""
-    checked = text(value, "reason", required=False, max_length=5_000)
+    checked = text(value, "reason", required=False, max_length=MAX_REASON)
     if checked is None:
         raise InvalidInput("a reason is required: say why this change is made", field="reason")
     return checked
 
 
 def actor(value: object) -> str:
-    checked = text(value, "actor", required=False, max_length=200)
+    checked = text(value, "actor", required=False, max_length=MAX_ACTOR)
     if checked is None:
         raise InvalidInput("every command needs the actor who makes it", field="actor")
     return checked
@@ -101,7 +101,7 @@ def period(start: object, end: object, start_field: str, end_field: str, *, star
 
 
 def url(value: object, field: str = "url") -> str | None:
-    checked = text(value, field, required=False, max_length=2_000)
+    checked = text(value, field, required=False, max_length=MAX_URL)
     if checked is None:
         return None
     parts = urlsplit(checked)

@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 from ledger import checks
 from ledger.errors import InvalidInput
 from ledger.event import LedgerCreated, LedgerEvent
+from ledger.limits import MAX_PAGE
 
 TARGET_KINDS = ("report", "figure")
 
@@ -71,7 +72,7 @@ class Citation(Aggregate):
             url=url,
             quote=quote,
             quote_en=checks.text(quote_en, "quote_en", required=False),
-            page=checks.text(page, "page", required=False, max_length=50),
+            page=checks.text(page, "page", required=False, max_length=MAX_PAGE),
             accessed_on=checks.iso_date(accessed_on, "accessed_on"),
             sha256=checks.sha256(sha256),
         )

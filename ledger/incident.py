@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from ledger import checks
 from ledger.event import LedgerCreated, LedgerEvent
+from ledger.limits import MAX_TITLE
 
 
 class Incident(Aggregate):
@@ -52,8 +53,8 @@ class Incident(Aggregate):
         return cls._create(
             cls.Recorded,
             actor=checks.actor(actor),
-            title=checks.text(title, "title", max_length=1_000),
-            title_en=checks.text(title_en, "title_en", required=False, max_length=1_000),
+            title=checks.text(title, "title", max_length=MAX_TITLE),
+            title_en=checks.text(title_en, "title_en", required=False, max_length=MAX_TITLE),
             places=checks.text_list(places, "places"),
             valid_from=start,
             valid_to=end,

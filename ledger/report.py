@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from ledger import checks, vocabulary
 from ledger.event import LedgerCreated
+from ledger.limits import MAX_REFERENCE, MAX_TITLE
 
 
 class Report(Aggregate):
@@ -57,12 +58,12 @@ class Report(Aggregate):
             cls.Filed,
             actor=checks.actor(actor),
             source_id=source_id,
-            title=checks.text(title, "title", max_length=1_000),
-            title_en=checks.text(title_en, "title_en", required=False, max_length=1_000),
+            title=checks.text(title, "title", max_length=MAX_TITLE),
+            title_en=checks.text(title_en, "title_en", required=False, max_length=MAX_TITLE),
             language=vocabulary.check_language(language),
             published_on=checks.iso_date(published_on, "published_on"),
             url=checks.url(url),
-            reference=checks.text(reference, "reference", required=False, max_length=2_000),
+            reference=checks.text(reference, "reference", required=False, max_length=MAX_REFERENCE),
             period_from=start,
             period_to=end,
             places=checks.text_list(places, "places"),

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate
 
 from ledger import checks, vocabulary
 from ledger.event import LedgerCreated, LedgerEvent
+from ledger.limits import MAX_NAME
 
 
 class Source(Aggregate):
@@ -57,8 +58,8 @@ class Source(Aggregate):
         return cls._create(
             cls.Registered,
             actor=checks.actor(actor),
-            name=checks.text(name, "name", max_length=500),
-            name_en=checks.text(name_en, "name_en", required=False, max_length=500),
+            name=checks.text(name, "name", max_length=MAX_NAME),
+            name_en=checks.text(name_en, "name_en", required=False, max_length=MAX_NAME),
             kind=vocabulary.check_source_kind(kind),
             url=checks.url(url),
             language=vocabulary.check_language(language),

@@ -30,6 +30,7 @@ from enum import StrEnum
 from typing import Any
 
 from ledger import checks
+from ledger.limits import MAX_COUNT
 from ledger.errors import InvalidInput
 
 
@@ -62,11 +63,6 @@ VAGUE_ALIASES: dict[str, str] = {
     "عشرات الآلاف": "tens of thousands",
     "مئات الآلاف": "hundreds of thousands",
 }
-
-
-#: No count of people or attacks comes near this; the cap keeps every count inside 64 bits,
-#: where the stores, orjson and every JSON client agree on its value.
-MAX_COUNT = 10**15
 
 
 def _count(value: object, field: str) -> int:

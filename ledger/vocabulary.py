@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from ledger.errors import InvalidInput
+from ledger.limits import LANGUAGE_PATTERN, SLUG_PATTERN
 
 #: What a figure counts. Add new metrics here; stored events keep the code as written.
 METRICS: dict[str, str] = {
@@ -51,8 +52,8 @@ SOURCE_KINDS: dict[str, str] = {
     "other": "other",
 }
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+_SLUG = re.compile(SLUG_PATTERN)
+_LANGUAGE = re.compile(LANGUAGE_PATTERN)
 
 
 def _one_of(value: object, allowed: dict[str, str], what: str, field: str) -> str:

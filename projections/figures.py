@@ -71,7 +71,7 @@ _UPDATE_FIGURE = (
 
 
 @dataclass
-class FigureState:
+class BatchFigure:
     """A figure as the batch sees it, from its current row or its Stated event."""
 
     row: dict[str, Any]
@@ -89,14 +89,14 @@ class Touched:
 
     inserted: set[tuple[str, int]] = field(default_factory=set)
     closed_before: set[tuple[str, int]] = field(default_factory=set)  # versions open before the batch
-    figures: dict[str, FigureState] = field(default_factory=dict)
+    figures: dict[str, BatchFigure] = field(default_factory=dict)
 
 
 class FigureBatch:
     def __init__(self, db: Db, cursor: Any) -> None:
         self.db = db
         self.cursor = cursor
-        self.state: dict[str, FigureState] = {}
+        self.state: dict[str, BatchFigure] = {}
         self.claims: dict[tuple[str, str], list[Any]] = {}  # open claim rows, by (figure, source)
         self.prior_claims: set[tuple[str, str, int]] = set()  # open claim rows that predate the batch
         self.versions: list[list[Any]] = []
@@ -117,7 +117,7 @@ class FigureBatch:
             for row in db.all(c, f"SELECT {', '.join(FIGURE_COLUMNS)} FROM {{figures}} WHERE figure_id IN ({marks})",
                               chunk):
                 record = dict(zip(FIGURE_COLUMNS, row))
-                self.state[record["figure_id"]] = FigureState(
+                self.state[record["figure_id"]] = BatchFigure(
                     record, new=False, prior_version=record["version"], prior_from=record["updated_at"],
                     prior_value=(record["low"], record["high"], record["status"]))
             for row in db.all(c, f"SELECT {', '.join(CLAIM_COLUMNS)} FROM {{claim_versions}}"
@@ -141,7 +141,7 @@ class FigureBatch:
         }
         if fid in self.state:
             raise ValueError(f"figure {fid} stated twice")
-        state = self.state[fid] = FigureState(row, new=True)
+        state = self.state[fid] = BatchFigure(row, new=True)
         self._open(state, e, t, "stated", source_id=e.source_id, report_id=e.report_id, changed=True)
         self._claim(fid, e.source_id, e, t)
 
@@ -209,7 +209,7 @@ class FigureBatch:
         return t
 
     def _open(
-        self, state: FigureState, e: Any, t: int, kind: str, *, reason: str | None = None,
+        self, state: BatchFigure, e: Any, t: int, kind: str, *, reason: str | None = None,
         source_id: str | None = None, report_id: str | None = None, evidence: list[str] | None = None,
         replaces: list[str] | None = None, changed: bool,
     ) -> None:

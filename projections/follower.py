@@ -132,12 +132,12 @@ class Follower:
     """Keeps one projection up to date with the ledger's log.
 
     ``ledger`` is any Ledger application on the same store (for its recorder and its
-    mapper, which decrypts when the store has a cipher); without one the follower opens
-    and later closes its own.
+    mapper, which decrypts when the store has a cipher), given by whoever wires the product
+    (api/bootstrap.py) and closed by them.
     """
 
     def __init__(
-        self, store: Store, projection: Projection, *, ledger: Ledger | None = None,
+        self, store: Store, projection: Projection, *, ledger: Ledger,
         batch_size: int = BATCH_SIZE, pool_size: int = 2, replay_from: int | None = REPLAY_FROM,
     ) -> None:
         if batch_size < 1:
@@ -146,11 +146,6 @@ class Follower:
         self.projection = projection
         self.batch_size = batch_size
         self.db = Db(store, projection.name, pool_size=pool_size)
-        self._owns_ledger = ledger is None
-        if ledger is None:
-            from ledger.bootstrap import open_ledger
-
-            ledger = open_ledger(store)
         self.ledger = ledger
         make = getattr(projection, "decoder", None)
         self._decode = ledger.mapper.to_domain_event if make is None else make(ledger.mapper)
@@ -208,7 +203,7 @@ class Follower:
         if row is None:
             raise RuntimeError(
                 f"projection {self.projection.name!r} has no tracking row: run its create step"
-                " (projections.schema.create_tables) before following"
+                " (projections.views_schema.create_tables) before following"
             )
         if row[0] != start:
             raise PositionMoved(start, row[0])
@@ -284,9 +279,7 @@ class Follower:
             stop_event.wait(poll_interval)
 
     def close(self) -> None:
-        self.db.close()
-        if self._owns_ledger:
-            self.ledger.close()
+        self.db.close()  # the ledger is the caller's
 
     def __enter__(self) -> Follower:
         return self

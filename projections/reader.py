@@ -39,13 +39,13 @@ from ledger import vocabulary
 from ledger.errors import InvalidInput, NotFound
 from ledger.store import Store
 from ledger.tally import ZERO, Part, Tally
-from projections import checks, history, oneshot, tallies
+from projections import breakdown_checks as checks, history, oneshot, tallies
 from projections.db import OPEN, Db
 from projections.by_id import RecordReads
 from projections.figures import canonical
 from projections.follower import UPSTREAM
 from projections.redaction import PROTECTED, SourceCard, Sources
-from projections.schema import DEFAULT_NAME
+from projections.views_schema import DEFAULT_NAME
 from projections.times import as_of_micros, day, iso, micros
 
 MAX_LIMIT = 500

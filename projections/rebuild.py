@@ -20,9 +20,9 @@ from tqdm import tqdm
 from ledger.application import Ledger
 from ledger.store import Store
 from projections.db import Db
-from projections.digest import digest_db
+from projections.views_digest import digest_db
 from projections.follower import Follower, install, reset
-from projections.schema import DEFAULT_NAME
+from projections.views_schema import DEFAULT_NAME
 from projections.views import Views
 
 
@@ -39,7 +39,7 @@ def rebuild(
 
     Returns ``{"name", "position", "events", "seconds", "digest", "rows"}``: the last applied
     notification id, how many notifications were read, the replay's own time (not the
-    digest's), the digest (digest.py) and the row count of each table.
+    digest's), the digest (views_digest.py) and the row count of each table.
     """
     projection = Views(name)
     install(store, projection, finish=False)

@@ -2,7 +2,7 @@
 
 With ``CIPHER_KEY`` set, the library encrypts the events; the views and the audit log,
 which live in the same store, would otherwise hold the same words in the clear. A column
-declared ``sealed`` (beside its table: projections/schema.py, projections/audit/schema.py)
+declared ``sealed`` (beside its table: projections/views_schema.py, projections/audit/tables.py)
 holds, with the key, AES-SIV of its text (RFC 5297, ``cryptography``'s ``AESSIV``) under a
 key derived from CIPHER_KEY with HKDF, the column's name as associated data; without the
 key, the text itself.
@@ -90,8 +90,8 @@ class Sealer:
 def sealed_columns() -> dict[str, frozenset[str]]:
     """Table (short name) -> its sealed columns, from the two schema modules that declare them."""
     # Imported here, not at the top: both schemas build on projections.db, which uses this module.
-    from projections.audit.schema import SEALED as AUDIT_SEALED
-    from projections.schema import SEALED as VIEWS_SEALED
+    from projections.audit.tables import SEALED as AUDIT_SEALED
+    from projections.views_schema import SEALED as VIEWS_SEALED
 
     return {**VIEWS_SEALED, **AUDIT_SEALED}
 

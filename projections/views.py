@@ -30,7 +30,7 @@ from projections.decoding import Event
 from projections.db import Db, check_name
 from projections.figures import FigureBatch
 from projections.records import RecordBatch
-from projections.schema import DEFAULT_NAME, analyze_statements, create_statements, drop_statements
+from projections.views_schema import DEFAULT_NAME, analyze_statements, create_statements, drop_statements
 
 _RECORDS: dict[str, str] = {
     get_topic(Source.Registered): "source_registered",

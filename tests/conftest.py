@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.bootstrap import create_schema, open_ledger
+from api.bootstrap import create_schema, open_ledger
 from ledger.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

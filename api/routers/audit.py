@@ -26,7 +26,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
-from api.deps import Principal, bearer, bearer_key, principal, require
+from api.deps import Auditor, Principal, bearer, bearer_key, principal
 from api.models import text
 from api.problems import ApiProblem, invalid, responses
 from api.answers import VIEWS_CURRENT
@@ -36,7 +36,6 @@ log = logging.getLogger("api")
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
-Auditor = Annotated[Principal, Depends(require("auditor"))]
 NDJSON = "application/x-ndjson"
 MAX = 2**63 - 1  # both stores keep sizes and positions in signed 64-bit integers
 

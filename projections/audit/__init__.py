@@ -6,23 +6,21 @@ See docs/audit-trail.md. The pieces:
   audit log (``audit_log``), followed from the log by the generic follower;
 - ``trail.AuditTrail``: one store's trail: catch up, proofs, checkpoints, log queries,
   the NDJSON mirror, attestations, a background checkpointer;
-- ``verify.verify``: replay verification of the whole stored history;
+- ``replay_check.verify``: replay verification of the whole stored history;
 - ``mirror.verify_mirror``: the offline verifier an auditor runs on a mirror;
-- ``cli.add_commands``: the ``ledger`` sub-commands.
+(the ``ledger`` audit sub-commands are in api/audit_cli.py, on the entry side)
 
-The functions here are one-shot conveniences over ``AuditTrail`` for the CLI and scripts.
+``install`` is the audit trail's part of the schema step (api/bootstrap.py ``create_schema``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from ledger.store import Store
 from projections.audit.mirror import MirrorError, MirrorReport, verify_mirror
 from projections.audit.projection import AuditProjection
-from projections.audit.schema import NAME
+from projections.audit.tables import NAME
 from projections.audit.signing import AuditConfigError, key_path
 from projections.audit.trail import (
     AuditIntegrityError,
@@ -31,12 +29,11 @@ from projections.audit.trail import (
     NotFoundError,
     StoredCheckpoint,
 )
-from projections.audit.verify import VerificationReport, verify
+from projections.audit.replay_check import VerificationReport, verify
 
 __all__ = [
     "AuditConfigError", "AuditIntegrityError", "AuditProjection", "AuditRequestError", "AuditTrail", "MirrorError", "MirrorReport",
-    "NotFoundError", "StoredCheckpoint", "VerificationReport", "attestation", "install", "key_path",
-    "make_checkpoint", "mirror", "public_key", "verify", "verify_mirror",
+    "NotFoundError", "StoredCheckpoint", "VerificationReport", "install", "key_path", "verify", "verify_mirror",
 ]
 
 
@@ -58,35 +55,3 @@ def install(store: Store, *, key_file: Path | str | None = None, origin: str | N
         return install_identity(db, Path(key_file) if key_file is not None else key_path(store), origin)
     finally:
         db.close()
-
-
-def make_checkpoint(store: Store, *, key_file: Path | str | None = None) -> StoredCheckpoint | None:
-    """Catch the tree up with the log and sign a checkpoint of it (None while the log is empty)."""
-    with AuditTrail(store, key_file=key_file) as trail:
-        return trail.make_checkpoint()
-
-
-def public_key(store: Store) -> dict[str, str]:
-    """``{"origin", "verifier_key"}``: the signed-note verifier key, e.g. ``incident-ledger/ab12…+1a2b3c4d+AQ…``."""
-    with AuditTrail(store) as trail:
-        return trail.public_key()
-
-
-def mirror(store: Store, start: int = 0) -> Iterator[bytes]:
-    """The NDJSON mirror from ``start`` up to the latest checkpoint, which its last line carries."""
-    trail = AuditTrail(store)
-    try:
-        lines = trail.mirror(start)
-    except BaseException:
-        trail.close()
-        raise
-    try:
-        yield from lines
-    finally:
-        trail.close()
-
-
-def attestation(store: Store, **kwargs: Any) -> dict[str, Any]:
-    """``{"position", "tree_size", "root", "checkpoint", "checkpoint_size", "state_digest"}`` for the live views."""
-    with AuditTrail(store) as trail:
-        return trail.attestation(**kwargs)

@@ -29,7 +29,7 @@ from eventsourcing.persistence import StoredEvent
 from ledger.errors import HistoryNotCovered
 from ledger.store import Store
 from projections.audit.projection import leaf_hash_of
-from projections.audit.schema import NAME
+from projections.audit.tables import NAME
 from projections.db import Db
 
 #: The upstream application's name in the audit follower's tracking table (projections.follower.UPSTREAM).

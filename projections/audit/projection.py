@@ -34,7 +34,7 @@ from ledger.citation import Citation
 from ledger.figure import Figure
 from ledger.incident import Incident
 from projections.audit.nodes import DbNodeStore
-from projections.audit.schema import NAME, drop_statements, projection_statements
+from projections.audit.tables import NAME, drop_statements, projection_statements
 from projections.db import Db, check_name
 
 

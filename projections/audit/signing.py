@@ -31,7 +31,7 @@ from ledger.audit.keys import (
     save_private_key,
 )
 from ledger.store import Store
-from projections.audit.schema import kept_statements
+from projections.audit.tables import kept_statements
 from projections.db import Db
 
 ENV_KEY = "LEDGER_SIGNING_KEY"

@@ -1,6 +1,7 @@
 """The audit trail of one store: follow the log into the tree, sign checkpoints, serve proofs.
 
-``AuditTrail(store)`` is what the CLI, the API and a background thread hold. It owns one
+``AuditTrail(store, ledger=...)`` is what the CLI, the API and a background thread hold (wired by
+api/bootstrap.py). It owns one
 projection database handle (``audit_*`` tables) and, on first need, a follower of the audit
 projection. All its methods are safe to call from several threads.
 
@@ -27,11 +28,11 @@ from ledger.audit.checkpoint import Checkpoint, parse_note, sign_checkpoint
 from ledger.audit.leaf import LeafRecord, format_recorded_at, parse_recorded_at
 from ledger.audit.proof import consistency_proof, inclusion_proof
 from ledger.audit.tree import root_of_size
-from ledger.audit.verify import ProofError, verify_consistency
+from ledger.audit.proof_check import ProofError, verify_consistency
 from ledger.store import Store
 from projections.audit.nodes import DbNodeStore, ProofRead, nodes_read_by, read_for_proof
 from projections.audit.projection import AuditProjection, as_uuid
-from projections.audit.schema import NAME
+from projections.audit.tables import NAME
 from projections.audit.signing import Identity, key_path, read_meta
 from projections.db import Db
 
@@ -74,16 +75,15 @@ class StoredCheckpoint:
 
 
 class AuditTrail:
-    """One store's audit trail. ``ledger``: an open Ledger to share (else one is opened, and closed
-    by ``close``); ``key_file``: the signing key (default signing.key_path(store))."""
+    """One store's audit trail. ``ledger``: the open Ledger it follows (the caller's, who closes it);
+    ``key_file``: the signing key (default signing.key_path(store))."""
 
-    def __init__(self, store: Store, *, ledger: Ledger | None = None, key_file: Path | str | None = None,
+    def __init__(self, store: Store, *, ledger: Ledger, key_file: Path | str | None = None,
                  batch_size: int = 500, pool_size: int = 2) -> None:
         self.store = store
         self.db = Db(store, NAME, pool_size=pool_size)
         self.key_file = Path(key_file) if key_file is not None else key_path(store)
         self._ledger = ledger
-        self._owns_ledger = ledger is None
         self._batch_size = batch_size
         self._follower: Any = None
         self._identity: Identity | None = None
@@ -94,12 +94,7 @@ class AuditTrail:
 
     @property
     def ledger(self) -> Ledger:
-        with self._lock:
-            if self._ledger is None:
-                from ledger.bootstrap import open_ledger
-
-                self._ledger = open_ledger(self.store)
-            return self._ledger
+        return self._ledger
 
     @property
     def follower(self) -> Any:
@@ -127,8 +122,6 @@ class AuditTrail:
         if self._follower is not None:
             self._follower.close()
         self.db.close()
-        if self._owns_ledger and self._ledger is not None:
-            self._ledger.close()
 
     def __enter__(self) -> AuditTrail:
         return self
@@ -451,7 +444,7 @@ class AuditTrail:
             if cached is not None:
                 state_digest = cached
             else:
-                from projections.digest import digest as views_digest
+                from projections.views_digest import digest as views_digest
 
                 d = views_digest(self.store, views)
                 now_at = d["position"] or 0

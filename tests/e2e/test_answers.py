@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.bootstrap import open_ledger
 from ledger.access import key_id
-from ledger.bootstrap import open_ledger
 from ledger.store import Store
 from tests.e2e.conftest import Api, World
 
@@ -96,7 +96,7 @@ def test_requests_share_a_read_of_the_head_but_never_one_older_than_themselves()
     import asyncio
     import threading
 
-    from api.standing import HeadWatch
+    from api.head_watch import HeadWatch
 
     started = []
     gate = threading.Event()

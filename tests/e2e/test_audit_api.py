@@ -13,7 +13,7 @@ from ledger.audit.checkpoint import verify_checkpoint
 from ledger.audit.hasher import hash_leaf
 from ledger.audit.keys import parse_verifier_key
 from ledger.audit.leaf import LeafRecord
-from ledger.audit.verify import ProofError, verify_consistency, verify_inclusion
+from ledger.audit.proof_check import ProofError, verify_consistency, verify_inclusion
 from projections.audit import AuditTrail, verify_mirror
 from tests.e2e.conftest import Api, World, assert_problem
 

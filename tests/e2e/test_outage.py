@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.bootstrap import create_schema, open_ledger
+from api.bootstrap import create_schema, open_ledger
 from ledger.store import Store
 from tests.conftest import IN_CI, REPO_ROOT
 

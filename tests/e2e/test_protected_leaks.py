@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.audit.verify import verify_inclusion
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
+from ledger.audit.proof_check import verify_inclusion
 from ledger.store import Store
 from tests.e2e.conftest import MARK, Api, World, assert_problem, build_world
 from tests.e2e.test_server import running_server

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from ledger.store import Store
 from tests.e2e.conftest import build_world, count_events
 

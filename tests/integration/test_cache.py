@@ -12,7 +12,7 @@ from uuid import UUID
 
 import pytest
 
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from ledger.errors import InvalidInput, NotFound, VersionConflict
 from ledger.figure import Figure, figure_id
 from ledger.incident import Incident

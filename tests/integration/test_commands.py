@@ -11,7 +11,7 @@ import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from ledger.errors import InvalidInput, NotFound, RequestKeyReused, VersionConflict
 from ledger.figure import RETRACTED
 

@@ -21,18 +21,18 @@ from typing import Any
 
 import pytest
 
+from api.bootstrap import audit_trail, open_ledger
 from ledger.application import FIGURE_SNAPSHOT_INTERVAL, Ledger
-from ledger.bootstrap import open_ledger
 from ledger.seed import case_data, load_case
 from ledger.store import Store
 from projections.audit import AuditTrail
-from projections.audit.digest import audit_digest
+from projections.audit.tree_digest import audit_digest
 from projections.db import Db
-from projections.digest import digest
+from projections.views_digest import digest
 from projections.follower import Follower
 from projections.rebuild import rebuild
 from projections.reader import Reader
-from projections.schema import TABLES, create_tables
+from projections.views_schema import TABLES, create_tables
 from projections.views import Views
 from tests.conftest import make_store, postgres_url_or_skip
 from tests.integration.projections.helpers import answers, copy_events, notifications
@@ -281,7 +281,7 @@ def test_the_questions_give_the_same_answers_with_and_without_the_cipher(kind, t
                 out["incident"] = reader.incident(world["incident"])
                 out["citations"] = reader.citations(world["report"], include_protected=True)
                 results.append(out)
-            with AuditTrail(store) as trail:
+            with audit_trail(store) as trail:
                 log = trail.log(limit=500)
                 assert log["next_cursor"] is None
                 results[-1]["log"] = log["items"]
@@ -317,7 +317,7 @@ def test_one_history_under_one_key_gives_one_digest_on_sqlite_and_postgresql(tmp
             # The very bytes stored, so the audit leaves (which commit to ciphertext) are equal too.
             copy_events(ledger, copy, items)
             catch_up_everything(store, copy)
-            with AuditTrail(store) as trail:
+            with audit_trail(store) as trail:
                 digests.append((digest(store)["sha256"], audit_digest(trail.db)["sha256"]))
             copy.close()
         assert digests[0] == digests[1]

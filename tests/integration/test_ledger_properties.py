@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from uuid import uuid4
 
 from ledger.errors import LedgerError, NotFound

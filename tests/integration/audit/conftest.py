@@ -11,7 +11,7 @@ from ledger.application import Ledger
 from ledger.seed import load_case
 from ledger.store import Store
 from projections.audit import AuditTrail, install
-from projections.schema import create_tables
+from projections.views_schema import create_tables
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +23,7 @@ def signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def prepare(store: Store) -> None:
-    """The schema step for the read side and the audit trail (ledger.bootstrap.create_schema will do both)."""
+    """The schema step for the read side and the audit trail (api.bootstrap.create_schema will do both)."""
     create_tables(store)
     install(store)
 

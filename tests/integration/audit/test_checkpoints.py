@@ -10,11 +10,12 @@ import time
 
 import pytest
 
+from api.bootstrap import audit_trail
 from ledger.audit.checkpoint import verify_checkpoint
 from ledger.audit.keys import parse_verifier_key
 from ledger.audit.tree import root
-from projections.audit import AuditConfigError, AuditTrail, NotFoundError, attestation, install, make_checkpoint
-from projections.digest import digest
+from projections.audit import AuditConfigError, AuditTrail, NotFoundError, install
+from projections.views_digest import digest
 from tests.integration.audit.conftest import SEED_EVENTS, add_events, prepare
 from tests.integration.audit.test_tree import independent_leaves
 
@@ -43,7 +44,8 @@ def test_one_checkpoint_per_size_latest_and_by_size(store, ledger, trail):
     assert [c.size for c in trail.checkpoints()] == [first.size, second.size]
     with pytest.raises(NotFoundError):
         trail.checkpoint(5)
-    assert make_checkpoint(store) == second  # the one-shot function, on its own trail
+    with audit_trail(store) as own:  # a trail of its own, as the CLI opens one
+        assert own.make_checkpoint() == second
 
 
 def test_an_empty_log_has_no_checkpoint(store, ledger):
@@ -103,7 +105,7 @@ def test_the_origin_is_set_once(kind, tmp_path, monkeypatch):
         monkeypatch.setenv("LEDGER_ORIGIN", "ledger.example.org/other")
         with pytest.raises(AuditConfigError, match="cannot change"):
             install(store)
-        with AuditTrail(store) as trail, pytest.raises(AuditConfigError):
+        with audit_trail(store) as trail, pytest.raises(AuditConfigError):
             trail.public_key()
         monkeypatch.setenv("LEDGER_ORIGIN", "has space")
         with pytest.raises(AuditConfigError):
@@ -115,7 +117,8 @@ def test_the_origin_is_set_once(kind, tmp_path, monkeypatch):
 def test_an_attestation_ties_the_views_to_the_tree_and_a_checkpoint(store, ledger, trail):
     trail.make_checkpoint()
     views = digest(store)
-    result = attestation(store)
+    with audit_trail(store) as own:
+        result = own.attestation()
     assert result["position"] == views["position"] and result["state_digest"] == views["sha256"]
     assert result["tree_size"] == SEED_EVENTS and result["checkpoint_size"] == SEED_EVENTS
     verifier = parse_verifier_key(trail.public_key()["verifier_key"])

@@ -7,7 +7,7 @@ import argparse
 import orjson
 import pytest
 
-from projections.audit.cli import add_commands, main
+from api.audit_cli import add_commands, main
 from tests.integration.audit.tamper import Tamper
 
 

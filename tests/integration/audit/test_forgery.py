@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import orjson
 import pytest
 
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from ledger.errors import HistoryNotCovered
 from ledger.figure import Figure
 from ledger.value import Count
@@ -95,7 +95,7 @@ def test_a_row_under_a_used_id_is_named(store, ledger, trail, figure_id):
 
 
 def test_the_cli_exits_1_and_names_the_forged_row(store, ledger, trail, figure_id, monkeypatch, capsys):
-    from projections.audit.cli import main
+    from api.audit_cli import main
 
     forged = forged_correction(ledger, figure_id)
     with Tamper(store) as t:

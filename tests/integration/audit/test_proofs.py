@@ -1,4 +1,4 @@
-"""Proofs served from the stored tree verify with ledger.audit.verify, for every leaf of every size.
+"""Proofs served from the stored tree verify with ledger.audit.proof_check, for every leaf of every size.
 
 The pure proof code is tested in tests/unit/audit; here it is the DB-backed node store:
 nodes written by the follower's path (append_leaf + DbNodeStore), read back on each store.
@@ -21,7 +21,7 @@ from ledger.audit.hasher import hash_leaf
 from ledger.audit.keys import parse_verifier_key
 from ledger.audit.proof import consistency_proof, inclusion_proof
 from ledger.audit.tree import MemoryNodeStore, append_leaf, root, root_of_size
-from ledger.audit.verify import ProofError, verify_consistency, verify_inclusion
+from ledger.audit.proof_check import ProofError, verify_consistency, verify_inclusion
 from ledger.store import Store
 from projections.audit.frontier import Frontier
 from projections.audit.nodes import DbNodeStore

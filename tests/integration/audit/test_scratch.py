@@ -74,7 +74,7 @@ def test_a_killed_run_leaves_its_schema_and_the_next_run_drops_it(store, ledger,
 
 @ON_POSTGRES
 def test_a_terminated_cli_run_removes_its_own_schema(store, tmp_path):
-    process, schema = holding(store, tmp_path, "from projections.audit.cli import _exit_on_sigterm; _exit_on_sigterm()")
+    process, schema = holding(store, tmp_path, "from api.audit_cli import _exit_on_sigterm; _exit_on_sigterm()")
     assert schema in schemas(store)
     process.send_signal(signal.SIGTERM)
     assert process.wait() == 128 + signal.SIGTERM

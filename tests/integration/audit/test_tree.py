@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
+from api.bootstrap import open_ledger
 from ledger.audit.hasher import hash_leaf
 from ledger.audit.leaf import leaf_bytes
 from ledger.audit.tree import root
-from ledger.bootstrap import open_ledger
 from ledger.seed import load_case
 from projections.audit import AuditTrail
 from projections.audit.nodes import DbNodeStore

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from api.bootstrap import open_ledger
 from ledger.audit.checkpoint import verify_checkpoint
 from ledger.audit.keys import parse_verifier_key
-from ledger.audit.verify import ProofError, verify_consistency
-from ledger.bootstrap import open_ledger
+from ledger.audit.proof_check import ProofError, verify_consistency
 from projections.audit import AuditIntegrityError, AuditTrail, verify
 from projections.follower import reset
 from tests.conftest import make_store

@@ -15,12 +15,12 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from ledger.seed import load_case
-from projections.digest import digest
+from projections.views_digest import digest
 from projections.follower import Follower
 from projections.rebuild import rebuild
-from projections.schema import create_tables
+from projections.views_schema import create_tables
 from projections.views import Views
 from tests.integration.projections.helpers import World, catch_up, fresh_store, histories
 
@@ -141,7 +141,7 @@ def test_events_written_by_another_process_are_seen(views):
     follower = Follower(store, Views(), ledger=ledger)
     follower.catch_up()
     script = textwrap.dedent(f"""
-        from ledger.bootstrap import open_ledger
+        from api.bootstrap import open_ledger
         from ledger.store import Store
         ledger = open_ledger(Store({store.url!r}, {store.cipher_key!r}))
         incident = ledger.record_incident("other-process", title="Written elsewhere", valid_from="2019-05-01",

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.bootstrap import open_ledger
-from projections.digest import digest
+from api.bootstrap import open_ledger
+from projections.views_digest import digest
 from projections.follower import Follower
 from projections.reader import Reader
 from projections.rebuild import rebuild

@@ -8,11 +8,11 @@ import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from ledger.seed import load_case
 from projections.db import Db
 from projections.decoding import decoder
-from projections.digest import digest
+from projections.views_digest import digest
 from projections.follower import Follower, install, reset
 from projections.reader import Reader
 from projections.rebuild import rebuild

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from ledger.seed import load_case
-from projections.digest import digest
+from projections.views_digest import digest
 from projections.follower import Follower
 from projections.reader import Reader
 from projections.rebuild import rebuild
-from projections.schema import create_tables
+from projections.views_schema import create_tables
 from projections.views import Views
 
 

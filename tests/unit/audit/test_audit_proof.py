@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from ledger.audit.hasher import hash_children
 from ledger.audit.proof import consistency_proof, inclusion_proof
 from ledger.audit.tree import MemoryNodeStore, Node, append_leaf, root, split_point
-from ledger.audit.verify import ProofError, verify_consistency, verify_inclusion
+from ledger.audit.proof_check import ProofError, verify_consistency, verify_inclusion
 
 EXHAUSTIVE_SIZE = 130
 MAX_SIZE = 400

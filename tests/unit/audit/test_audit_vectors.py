@@ -14,7 +14,7 @@ import pytest
 from ledger.audit.hasher import hash_leaf
 from ledger.audit.proof import consistency_proof, inclusion_proof
 from ledger.audit.tree import MemoryNodeStore, append_leaf, root_of_size
-from ledger.audit.verify import ProofError, verify_consistency, verify_inclusion
+from ledger.audit.proof_check import ProofError, verify_consistency, verify_inclusion
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 VECTORS = Path(os.environ.get("LEDGER_SHARED_DIR", REPO_ROOT.parent / "shared")) / "test-vectors" / "rfc9162"

@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from ledger.audit.hasher import EMPTY_ROOT, hash_children, hash_leaf
-from ledger.audit.verify import ProofError, root_from_inclusion_proof, verify_consistency, verify_inclusion
+from ledger.audit.proof_check import ProofError, root_from_inclusion_proof, verify_consistency, verify_inclusion
 
 A, B, C, D = (hash_leaf(bytes([value])) for value in range(4))
 ROOT_AB = hash_children(A, B)

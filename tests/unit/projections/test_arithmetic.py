@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.tally import Part, Tally, incident_contribution
-from projections import checks, history, tallies
+from projections import breakdown_checks, history, tallies
 from projections.times import micros
 
 bounds = st.tuples(st.integers(0, 1000), st.one_of(st.none(), st.integers(0, 1000))).map(
@@ -61,23 +61,23 @@ def test_tally_by_a_dimension_sums_single_dimension_figures_only():
 
 
 def _reading(fid, breakdown, low, high):
-    return checks.Reading(fid, "i", "m", breakdown, low, high)
+    return breakdown_checks.Reading(fid, "i", "m", breakdown, low, high)
 
 
 def test_breakdown_check_statuses():
     total = _reading("t", {}, 82, None)
     parts = [_reading(f"p{n}", {"facility_type": k}, v, None) for n, (k, v) in
              enumerate({"school": 28, "worship": 11, "medical": 18, "civil-defence": 9}.items())]
-    (c,) = checks.breakdown_checks([total, *parts])
+    (c,) = breakdown_checks.breakdown_checks([total, *parts])
     assert (c["status"], c["parts_low"], c["remainder"], c["excess"]) == ("remainder", 66, {"low": 16, "high": None},
                                                                           None)
     exact = _reading("t", {}, 10, 10)
     over = [_reading("a", {"perpetrator": "x"}, 8, 8), _reading("b", {"perpetrator": "y"}, 4, None)]
-    (c,) = checks.breakdown_checks([exact, *over])
+    (c,) = breakdown_checks.breakdown_checks([exact, *over])
     assert (c["status"], c["excess"], c["remainder"]) == ("inconsistent", 2, None)
-    (c,) = checks.breakdown_checks([_reading("t", {}, 10, None), *over])
+    (c,) = breakdown_checks.breakdown_checks([_reading("t", {}, 10, None), *over])
     assert (c["status"], c["remainder"]) == ("parts_exceed_low", {"low": 0, "high": None})
-    (c,) = checks.breakdown_checks([_reading("t", {}, 12, 20), *over])
+    (c,) = breakdown_checks.breakdown_checks([_reading("t", {}, 12, 20), *over])
     assert (c["status"], c["remainder"]) == ("complete", {"low": 0, "high": 8})
 
 
@@ -86,11 +86,11 @@ def test_checks_look_at_parts_of_parts_and_can_be_limited():
                 _reading("b", {"perpetrator": "y"}, 40, None),
                 _reading("ac", {"perpetrator": "x", "victim_group": "children"}, 20, None),
                 _reading("c", {"victim_group": "children"}, 30, None)]
-    found = {(tuple(c["total"]["breakdown"].items()), c["dimension"]) for c in checks.breakdown_checks(readings)}
+    found = {(tuple(c["total"]["breakdown"].items()), c["dimension"]) for c in breakdown_checks.breakdown_checks(readings)}
     assert found == {((), "perpetrator"), ((), "victim_group"), ((("perpetrator", "x"),), "victim_group"),
                      ((("victim_group", "children"),), "perpetrator")}
-    assert len(checks.breakdown_checks(readings, totals_only=True)) == 2
-    assert [c["dimension"] for c in checks.breakdown_checks(readings, dimension="perpetrator")] == ["perpetrator"] * 2
+    assert len(breakdown_checks.breakdown_checks(readings, totals_only=True)) == 2
+    assert [c["dimension"] for c in breakdown_checks.breakdown_checks(readings, dimension="perpetrator")] == ["perpetrator"] * 2
 
 
 # ---- the sweep against the plain definition: a tally at every instant -------------------------------

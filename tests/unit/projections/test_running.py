@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ledger.bootstrap import create_schema
+from api.bootstrap import create_schema
 from ledger.store import Store
 from ledger.tally import ZERO
 from projections import running
 from projections.db import OPEN, Db
-from projections.schema import create_tables
+from projections.views_schema import create_tables
 
 _keys = itertools.count()
 

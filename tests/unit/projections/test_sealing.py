@@ -9,7 +9,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from projections.sealing import Plan, Sealer, sealed_columns
-from projections.schema import TABLES
+from projections.views_schema import TABLES
 
 KEY = base64.b64encode(os.urandom(16)).decode()
 

@@ -1,5 +1,5 @@
 """The audit trail's ``ledger`` sub-commands (``add_commands``), also runnable on their own:
-``python -m projections.audit.cli verify``.
+``python -m api.audit_cli verify``.
 
 Every command but ``verify-mirror`` works on the store named by LEDGER_DB (and CIPHER_KEY),
 through ``Store.from_environment()``. ``verify-mirror`` needs no store, no server and no
@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from api.bootstrap import audit_trail, open_ledger
 from ledger.store import Store
 
 
@@ -33,11 +34,9 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    from projections.audit.trail import AuditTrail
-
     from projections.audit.trail import AuditIntegrityError
 
-    with AuditTrail(Store.from_environment()) as trail:
+    with audit_trail(Store.from_environment()) as trail:
         try:
             checkpoint = trail.make_checkpoint()
         except AuditIntegrityError as error:
@@ -58,11 +57,16 @@ def _exit_on_sigterm() -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from projections.audit.verify import verify
+    from projections.audit.replay_check import verify
 
     _exit_on_sigterm()
-    report = verify(Store.from_environment(), progress=not args.no_progress, catch_up=not args.no_catch_up,
-                    projections=not args.no_projections)
+    store = Store.from_environment()
+    ledger = open_ledger(store)
+    try:
+        report = verify(store, progress=not args.no_progress, catch_up=not args.no_catch_up,
+                        projections=not args.no_projections, ledger=ledger)
+    finally:
+        ledger.close()
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -76,10 +80,10 @@ def _decode(values: list[str]) -> list[bytes]:
 
 def cmd_proof_inclusion(args: argparse.Namespace) -> int:
     from ledger.audit.checkpoint import verify_checkpoint
-    from ledger.audit.verify import verify_inclusion
-    from projections.audit.trail import AuditRequestError, AuditTrail
+    from ledger.audit.proof_check import verify_inclusion
+    from projections.audit.trail import AuditRequestError
 
-    with AuditTrail(Store.from_environment()) as trail:
+    with audit_trail(Store.from_environment()) as trail:
         size = args.size
         if size is None:
             latest = trail.latest_checkpoint()
@@ -100,10 +104,10 @@ def cmd_proof_inclusion(args: argparse.Namespace) -> int:
 
 def cmd_proof_consistency(args: argparse.Namespace) -> int:
     from ledger.audit.checkpoint import verify_checkpoint
-    from ledger.audit.verify import ProofError, verify_consistency
-    from projections.audit.trail import AuditRequestError, AuditTrail
+    from ledger.audit.proof_check import ProofError, verify_consistency
+    from projections.audit.trail import AuditRequestError
 
-    with AuditTrail(Store.from_environment()) as trail:
+    with audit_trail(Store.from_environment()) as trail:
         try:
             proof = trail.consistency(args.first, args.second)
         except AuditRequestError as error:
@@ -124,19 +128,17 @@ def cmd_proof_consistency(args: argparse.Namespace) -> int:
 
 
 def cmd_public_key(args: argparse.Namespace) -> int:
-    from projections.audit.trail import AuditTrail
-
-    with AuditTrail(Store.from_environment()) as trail:
+    with audit_trail(Store.from_environment()) as trail:
         print(trail.public_key()["verifier_key"])
     return 0
 
 
 def cmd_mirror(args: argparse.Namespace) -> int:
     from projections.audit.trail import (
-        AuditIntegrityError, AuditRequestError, AuditTrail, MirrorSourceError, NotFoundError,
+        AuditIntegrityError, AuditRequestError, MirrorSourceError, NotFoundError,
     )
 
-    with AuditTrail(Store.from_environment()) as trail:
+    with audit_trail(Store.from_environment()) as trail:
         if args.sign:
             try:
                 trail.make_checkpoint()
@@ -219,7 +221,7 @@ def _guarded(command: Any) -> Any:
 def add_commands(subparsers: Any) -> None:
     """Add checkpoint, verify, proof, public-key, mirror and verify-mirror to a sub-parser set.
 
-    Each sets ``func`` (args -> exit status), as ledger/cli.py's own commands do.
+    Each sets ``func`` (args -> exit status), as api/cli.py's own commands do.
     """
     _add(subparsers)
     for name in COMMANDS:

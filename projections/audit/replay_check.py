@@ -142,13 +142,13 @@ def _views() -> Any:
 
 
 def _views_digest(db: Db) -> dict[str, Any]:
-    from projections.digest import digest_db
+    from projections.views_digest import digest_db
 
     return digest_db(db)
 
 
 def _audit_digest(db: Db) -> dict[str, Any]:
-    from projections.audit.digest import audit_digest
+    from projections.audit.tree_digest import audit_digest
 
     return audit_digest(db)
 
@@ -163,7 +163,7 @@ PROJECTIONS: list[ProjectionSpec] = [
 
 def verify(
     store: Store, progress: bool = True, *, catch_up: bool = True, projections: bool | Sequence[str] = True,
-    ledger: Any = None, key_file: Any = None, page: int = PAGE,
+    ledger: Any, key_file: Any = None, page: int = PAGE,
 ) -> VerificationReport:
     """Verify the whole stored history of ``store``; never raises for what it finds (see the report).
 

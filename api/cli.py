@@ -11,8 +11,9 @@ import getpass
 import sys
 from collections.abc import Sequence
 
+from api.bootstrap import create_schema, open_ledger
+from ledger.access import ROLES
 from ledger.application import Ledger
-from ledger.bootstrap import create_schema, open_ledger
 from ledger.errors import LedgerError
 from ledger.figure import Figure
 from ledger.incident import Incident
@@ -132,7 +133,7 @@ def parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="issue and revoke API keys").add_subparsers(dest="keys", required=True)
     issue = keys.add_parser("issue", help="issue a key; it is printed once")
     issue.add_argument("--owner", required=True)
-    issue.add_argument("--role", required=True, choices=["officer", "auditor", "reader"])
+    issue.add_argument("--role", required=True, choices=list(ROLES))
     issue.add_argument("--by", default=f"cli:{getpass.getuser()}", help="who issues it (recorded)")
     issue.set_defaults(func=cmd_keys_issue)
     revoke = keys.add_parser("revoke", help="revoke a key by its id")
@@ -141,7 +142,7 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("--by", default=f"cli:{getpass.getuser()}")
     revoke.set_defaults(func=cmd_keys_revoke)
 
-    from projections.audit.cli import add_commands as add_audit_commands
+    from api.audit_cli import add_commands as add_audit_commands
 
     add_audit_commands(sub)
     return p

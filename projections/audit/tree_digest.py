@@ -1,6 +1,6 @@
 """A canonical SHA-256 of the audit projection's state (leaves, nodes, log, subjects).
 
-Same idea as projections.digest for the views: tables in a fixed order, rows in key order,
+Same idea as projections.views_digest for the views: tables in a fixed order, rows in key order,
 each row a JSON array (bytes as hex) after its table's name. The checkpoints and the meta
 table are not part of it: they are not derived from the log.
 """
@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from projections.db import Db
-from projections.digest import plain
+from projections.views_digest import plain
 from projections.follower import UPSTREAM
 
 DIGEST_VERSION = "incident-ledger/audit-digest/v1"

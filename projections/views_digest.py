@@ -4,7 +4,7 @@ The audit compares the digest of the live views with that of a rebuild from the 
 digests mean the views hold exactly what the events say. So the digest must not depend on
 the store (SQLite or PostgreSQL), on row order on disk, or on how the events were batched:
 
-- tables in the fixed order of schema.TABLES, rows in primary-key order, bytewise for text
+- tables in the fixed order of views_schema.TABLES, rows in primary-key order, bytewise for text
   (PostgreSQL columns are ``COLLATE "C"``, SQLite compares bytes);
 - each row encoded as a JSON array of its columns in schema order, after its table's name:
   ``["figures", "…", 3, null]`` + newline. Values are only text, integers and null, which
@@ -28,7 +28,7 @@ import orjson
 from ledger.store import Store
 from projections.db import Db
 from projections.follower import UPSTREAM
-from projections.schema import DEFAULT_NAME, TABLES, Table
+from projections.views_schema import DEFAULT_NAME, TABLES, Table
 
 DIGEST_VERSION = "incident-ledger/views-digest/v1"
 

@@ -190,7 +190,7 @@ def drop_statements(db: Db) -> list[str]:
 def create_tables(store: Store, name: str = DEFAULT_NAME) -> None:
     """Create the view tables and the tracking table of projection ``name`` (idempotent).
 
-    Meant for ``ledger.bootstrap.create_schema``: one explicit step before any worker starts,
+    Meant for ``api.bootstrap.create_schema``: one explicit step before any worker starts,
     never at start-up (concurrent CREATEs race on PostgreSQL).
     """
     from projections.follower import install

@@ -1,0 +1,71 @@
+"""The composition root: the one place that wires the ledger to its store, its read side and its audit trail.
+
+Everything that starts the product (the CLI, the web server, the tests, the benchmarks)
+goes through here, so the schema step, the transcoder, the cipher and the audit trail's
+coverage check are set the same way everywhere. It lives on the entry side: ``ledger/``
+imports nothing of ``projections/`` or ``api/``, and ``projections/`` nothing of ``api/``
+(the layers contract in pyproject.toml, checked by tests/unit/test_layers.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ledger.application import Ledger
+from ledger.store import Store
+from projections.audit import install as install_audit
+from projections.audit.coverage import covering
+from projections.audit.trail import AuditTrail
+from projections.views_schema import create_tables
+
+log = logging.getLogger(__name__)
+
+
+def create_schema(store: Store) -> None:
+    """Create every table once, before any worker starts (idempotent)."""
+    if store.kind == "postgres" and store.postgres_schema:
+        from psycopg import sql
+
+        with store.connect_postgres() as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(store.postgres_schema)))
+    ledger = Ledger(env=store.environment(create_table=True))
+    ledger.close()
+    create_tables(store)
+    install_audit(store)
+
+
+def open_ledger(store: Store | None = None) -> Ledger:
+    """The ledger application on an existing schema (run create_schema first)."""
+    store = store or Store.from_environment()
+    ledger = Ledger(env=store.environment(create_table=False))
+    # Every event a command reads is then one the audit trail covers (or has yet to follow).
+    ledger.coverage = covering(store, ledger)
+    return ledger
+
+
+def open_read_side(store: Store, ledger: Ledger) -> tuple[Any, Any]:
+    """The projections' reader and a follower keeping their views current, or (None, None) without them."""
+    try:
+        from projections.follower import Follower
+        from projections.reader import Reader
+        from projections.views import Views
+    except ImportError as error:
+        log.warning("query routes disabled: projections are not available (%s)", error)
+        return None, None
+    # Two connections kept open per worker for the reader (more are opened for bursts and then
+    # closed): most requests share one read of the log head and are answered from memory.
+    return Reader(store, pool_size=2), Follower(store, Views(), ledger=ledger)
+
+
+@contextmanager
+def audit_trail(store: Store, **kwargs: Any) -> Iterator[AuditTrail]:
+    """An audit trail on ``store`` with a ledger of its own, both closed on leaving (the CLI's, a script's)."""
+    ledger = open_ledger(store)
+    try:
+        with AuditTrail(store, ledger=ledger, **kwargs) as trail:
+            yield trail
+    finally:
+        ledger.close()

@@ -1,0 +1,30 @@
+"""The bounds of what the ledger takes, defined once: the domain's checks and the API's schema read them here.
+
+The API states them in its OpenAPI schema (api/models.py), so a client learns them before
+it sends anything; the domain enforces them whatever the entry point (ledger/checks.py,
+value.py, vocabulary.py and the records).
+"""
+
+from __future__ import annotations
+
+#: No count of people or attacks comes near this; the cap keeps every count inside 64 bits,
+#: where the stores, orjson and every JSON client agree on its value.
+MAX_COUNT = 10**15
+
+# Lengths of text, in characters.
+MAX_TEXT = 20_000  # quotes, descriptions: any text not bounded more tightly below
+MAX_REASON = 5_000  # why a change was made
+MAX_TITLE = 1_000  # an incident's or a report's title, a place
+MAX_NAME = 500  # a source's name
+MAX_URL = 2_000
+MAX_REFERENCE = 2_000  # a report's own reference (a document number, a citation)
+MAX_ACTOR = 200  # who gave a command; a key's owner
+MAX_PAGE = 50  # where in a report a citation points
+MAX_REQUEST_KEY = 255
+
+#: A BCP 47 language tag such as ``ar`` or ``en-GB``.
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+MAX_LANGUAGE = 35
+#: A breakdown's value: a lower-case slug such as ``russian-forces``.
+SLUG_PATTERN = r"^[a-z0-9]+([-_][a-z0-9]+)*$"
+MAX_SLUG = 200
