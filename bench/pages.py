@@ -36,7 +36,7 @@ def main() -> None:
     opts = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     os.environ.setdefault("LEDGER_SIGNING_KEY", str(work / "signing-key.pem"))
-    from ledger.bootstrap import create_schema
+    from api.bootstrap import create_schema
     from ledger.store import Store
 
     if opts.postgres:

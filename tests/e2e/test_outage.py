@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from api.bootstrap import create_schema, open_ledger
+from api.bootstrap import audit_trail, create_schema, open_ledger
 from ledger.store import Store
 from tests.conftest import IN_CI, REPO_ROOT
 
@@ -95,12 +95,17 @@ def server(cluster: Cluster, tmp_path: Path) -> Iterator[tuple[int, dict[str, st
         {"incident_id": incident, "metric": "civilians_killed", "value": {"qualifier": "exact", "number": 5}}])
     keys["figure"] = filed["figures"][0]["figure_id"]
     ledger.close()
+    signing_key = tmp_path / "signing-key.pem"  # the one every test's stores get (tests/conftest.py)
+    # A checkpoint signed before the server starts, so that the latest one is there to be asked
+    # for before and after the outage, whenever the server's own checkpointer ticks.
+    with audit_trail(store) as trail:
+        assert trail.make_checkpoint() is not None
     port = _free_port()
     # The library retries every database call 10 times, 0.2 s apart, each attempt waiting for a
     # pooled connection (1 s by default): ~12 s per call while the database is down. A shorter
     # wait (ledger/store.py: POSTGRES_POOL_WAIT) gets each 503 in ~2.5 s; what is asserted (503,
     # Retry-After, the same connection, recovery without a restart) does not depend on it.
-    env = {**os.environ, "LEDGER_DB": store.url, "LEDGER_SIGNING_KEY": str(tmp_path / "signing-key.pem"),
+    env = {**os.environ, "LEDGER_DB": store.url, "LEDGER_SIGNING_KEY": str(signing_key),
            "POSTGRES_POOL_WAIT": "0.05"}
     process = subprocess.Popen([sys.executable, "-m", "api.serve", "--port", str(port), "--log-level", "warning"],
                                cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

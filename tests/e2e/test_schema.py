@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from ledger.store import Store
 from tests.e2e.conftest import build_world
 from tests.e2e.test_server import REPO_ROOT, running_server
@@ -26,6 +26,7 @@ from tests.e2e.test_server import REPO_ROOT, running_server
 pytestmark = pytest.mark.slow  # ~2.5 min per store
 
 EXAMPLES = os.environ.get("LEDGER_FUZZ_EXAMPLES", "3")
+CPYTHON_AST_BUG = "AST constructor recursion depth mismatch"
 
 
 def schemathesis_command() -> list[str]:
@@ -42,12 +43,15 @@ def test_the_api_keeps_its_whole_contract(store: Store, tmp_path: Path) -> None:
         ledger.close()
     workers = 2 if store.kind == "postgres" else 1
     with running_server(store, workers, tmp_path / "server.log") as base:
-        run = subprocess.run(
-            [*schemathesis_command(), "--config-file", str(REPO_ROOT / "schemathesis.toml"), "--no-color",
-             "run", f"{base}/openapi.json", "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful",
-             "-H", f"Authorization: Bearer {key}", "--max-examples", EXAMPLES, "--seed", "10",
-             "--workers", "2", "--suppress-health-check", "all"],
-            cwd=tmp_path, capture_output=True, text=True, check=False,
-        )
+        command = [*schemathesis_command(), "--config-file", str(REPO_ROOT / "schemathesis.toml"), "--no-color",
+                   "run", f"{base}/openapi.json", "--checks", "all", "--phases",
+                   "examples,coverage,fuzzing,stateful", "-H", f"Authorization: Bearer {key}",
+                   "--max-examples", EXAMPLES, "--seed", "10", "--workers", "2", "--suppress-health-check", "all"]
+        run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+        if run.returncode and CPYTHON_AST_BUG in run.stdout and "Failures:" not in run.stdout:
+            # CPython 3.11's compiler can raise this SystemError from ast.parse in a threaded
+            # process (hypothesis parses lambdas' source to name them); it says nothing of the API.
+            # Once more; a second run's result stands, whatever it is.
+            run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert run.returncode == 0, f"schemathesis found the API breaking its contract:\n{run.stdout}\n{run.stderr}"
     assert "Stateful" in run.stdout and " passed" in run.stdout, run.stdout  # every phase ran, and tested

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from ledger.store import Store
 from tests.e2e.test_server import pinned_clients, running_server
 

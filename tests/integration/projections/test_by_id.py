@@ -15,7 +15,7 @@ import pytest
 from eventsourcing.domain import Aggregate
 from hypothesis import HealthCheck, given, settings
 
-from ledger.bootstrap import open_ledger
+from api.bootstrap import open_ledger
 from ledger.citation import Citation
 from ledger.errors import NotFound
 from ledger.figure import Figure
