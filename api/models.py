@@ -277,7 +277,9 @@ class CountOut(BaseModel):
     text: str = Field(description="A short English rendering, e.g. `at least 108`.")
 
 
-class SourceOut(BaseModel):
+class SourceFields(BaseModel):
+    """A source as every answer shows it; the by-id read and the list each add their own times."""
+
     source_id: UUID
     name: str
     name_en: str | None
@@ -286,6 +288,9 @@ class SourceOut(BaseModel):
     language: str
     protected: bool
     version: int
+
+
+class SourceOut(SourceFields):
     created_at: datetime
     modified_at: datetime
 

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.models import SourceFields
 from ledger.value import Qualifier
 
 T = TypeVar("T")
@@ -260,15 +261,7 @@ class IncidentEntry(Open):
     recorded_at: datetime
 
 
-class SourceEntry(Open):
-    source_id: UUID
-    name: str
-    name_en: str | None
-    kind: str
-    url: str | None
-    language: str
-    protected: bool
-    version: int
+class SourceEntry(Open, SourceFields):
     registered_at: datetime
 
 

@@ -28,3 +28,8 @@ MAX_LANGUAGE = 35
 #: A breakdown's value: a lower-case slug such as ``russian-forces``.
 SLUG_PATTERN = r"^[a-z0-9]+([-_][a-z0-9]+)*$"
 MAX_SLUG = 200
+
+# How much a reader may ask for at once: the query routes (api/routers/queries.py, audit.py) read these.
+MAX_PAGE_SIZE = 500  # items in one page of an answer
+MAX_CURSOR = 500  # a `next_cursor` as the ledger hands it out
+MAX_FILTER = 200  # a word to filter by (an actor, a place)

@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import Auditor, Principal, bearer, bearer_key, principal
 from api.models import text
+from ledger import limits
 from api.problems import ApiProblem, invalid, responses
 from api.answers import VIEWS_CURRENT
 from api.routers._shared import Reader
@@ -156,13 +157,13 @@ class ConsistencyProof(BaseModel):
 @router.get("/log", response_model=LogPage, responses=_errors(401, 403, 422), summary="The audit log")
 def audit_log(
     trail: Trail, caller: Auditor,
-    actor: Annotated[text(200) | None, Query(description="Only events by this actor.")] = None,
+    actor: Annotated[text(limits.MAX_FILTER) | None, Query(description="Only events by this actor.")] = None,
     figure_id: Annotated[UUID | None, Query(description="Only events of this figure (and citations of it).")] = None,
     incident_id: Annotated[UUID | None, Query(description="Only events concerning this incident.")] = None,
     since: Annotated[datetime | None, Query(description="Recorded at or after (ISO 8601 with a zone).")] = None,
     until: Annotated[datetime | None, Query(description="Recorded before (ISO 8601 with a zone).")] = None,
     cursor: Annotated[str | None, Query(max_length=40, description="`next_cursor` of the previous page.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE)] = 100,
 ) -> Any:
     """Every event in log order: who, when (UTC), what, to which figure or incident, and why. Auditors only."""
     try:

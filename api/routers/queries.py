@@ -38,6 +38,7 @@ from api.query_models import (
     page,
 )
 from api.routers._shared import Reader
+from ledger import limits
 
 router = APIRouter(tags=["queries"])
 
@@ -67,10 +68,10 @@ AsOf = Annotated[datetime | None, BeforeValidator(_iso_moment),
 ValidFrom = Annotated[date | None, BeforeValidator(_iso_day),
                       Query(description="Valid-time window start (YYYY-MM-DD).")]
 ValidTo = Annotated[date | None, BeforeValidator(_iso_day), Query(description="Valid-time window end (YYYY-MM-DD).")]
-Place = Annotated[text(200) | None, Query(description="Only incidents whose places include it (case-blind).")]
+Place = Annotated[text(limits.MAX_FILTER) | None, Query(description="Only incidents whose places include it (case-blind).")]
 By = Annotated[Dimension | None, Query(description="Sum per value of this breakdown dimension.")]
-Cursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")]
-Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
+Cursor = Annotated[str | None, Query(max_length=limits.MAX_CURSOR, description="`next_cursor` of the previous page.")]
+Limit = Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Items per page.")]
 
 
 def _v(value: Any) -> Any:
