@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi.responses import StreamingResponse
@@ -45,15 +45,20 @@ def choose(format_: str | None, accept: str | None) -> str:
                      type_="not-acceptable", title="Not acceptable")
 
 
+def write(fmt: str, columns: list[tuple[str, str]], rows: Iterable[dict[str, Any]], about: dict[str, Any],
+          name: str) -> Iterator[bytes]:
+    """The export's bytes, a chunk at a time (the API and ``ledger export`` both write through here)."""
+    if fmt in ("csv", "hxl"):
+        return delimited.write(columns, rows, about, hxl=fmt == "hxl")
+    if fmt == "xlsx":
+        return spreadsheet.write(columns, rows, about, name)
+    return lines.write(rows, about)
+
+
 def export(fmt: str, columns: list[tuple[str, str]], rows: Iterable[dict[str, Any]],
            items: Iterable[dict[str, Any]], about: dict[str, Any], name: str) -> StreamingResponse:
     """``rows`` flattened for the tabular formats, ``items`` (as the JSON route gives them) for NDJSON."""
-    if fmt in ("csv", "hxl"):
-        body = delimited.write(columns, rows, about, hxl=fmt == "hxl")
-    elif fmt == "xlsx":
-        body = spreadsheet.write(columns, rows, about, name)
-    else:
-        body = lines.write(items, about)
+    body = write(fmt, columns, items if fmt == "ndjson" else rows, about, name)
     suffix = {"hxl": "hxl.csv"}.get(fmt, fmt)
     media = MEDIA[fmt] + ("; charset=utf-8" if fmt in ("csv", "hxl") else "")
     return StreamingResponse(body, media_type=media, headers={
