@@ -8,8 +8,14 @@ from typing import Any
 
 import orjson
 
+CHUNK = 1 << 16  # lines go out in chunks: one send per row costs more than the row
+
 
 def write(rows: Iterable[dict[str, Any]], about: dict[str, Any]) -> Iterator[bytes]:
-    yield orjson.dumps({"about": about}) + b"\n"
+    chunk = bytearray(orjson.dumps({"about": about}) + b"\n")
     for row in rows:
-        yield orjson.dumps(row, default=str) + b"\n"
+        chunk += orjson.dumps(row, default=str) + b"\n"
+        if len(chunk) > CHUNK:
+            yield bytes(chunk)
+            chunk.clear()
+    yield bytes(chunk)
