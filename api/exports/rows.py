@@ -60,14 +60,19 @@ def figure_row(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def figure_items(page: Callable[[str | None, int], dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Every figure of the listing, a reader page at a time."""
-    cursor = None
-    while True:
-        answer = page(cursor, PAGE)
-        yield from answer["items"]
-        cursor = answer.get("next_cursor")
-        if not cursor:
-            return
+    """Every figure of the listing, a reader page at a time. The first page is read now, so a
+    bad request (a cursor, a window) is refused before an answer has begun to stream."""
+    first = page(None, PAGE)
+
+    def pages() -> Iterator[dict[str, Any]]:
+        answer = first
+        while True:
+            yield from answer["items"]
+            if not (cursor := answer.get("next_cursor")):
+                return
+            answer = page(cursor, PAGE)
+
+    return pages()
 
 
 def tally_rows(tally: dict[str, Any]) -> Iterator[dict[str, Any]]:

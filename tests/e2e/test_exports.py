@@ -148,3 +148,9 @@ def test_cli_exports_what_a_reader_sees(store, api, tmp_path, monkeypatch, capsy
     assert main(["export", "tally", "civilians_killed", "--format", "hxl", "--out", str(tmp_path / "t.csv")]) == 0
     rows = list(csv.reader(io.StringIO((tmp_path / "t.csv").read_text("utf-8-sig"))))
     assert rows[1][0] == "#indicator+name" and rows[2][rows[0].index("value")] == "total"
+
+
+def test_a_bad_cursor_is_refused_before_streaming(shared):
+    api, _ = shared
+    for fmt in ("csv", "ndjson", "xlsx"):
+        assert_problem(api.get(f"/figures?format={fmt}&cursor=" + "0" * 60), 422)
