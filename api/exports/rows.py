@@ -83,5 +83,20 @@ def tally_rows(tally: dict[str, Any]) -> Iterator[dict[str, Any]]:
                "figures": part["figures"]}
 
 
+def history_columns(metric: str) -> list[tuple[str, str]]:
+    m = _attribute(metric)
+    return [("recorded_at", "#date+recorded"), ("metric", "#indicator+name"), ("low", f"#affected+{m}+min"),
+            ("high", f"#affected+{m}+max"), ("kind", "#meta+kind"), ("figures", "#meta+count+figures"),
+            ("moved_by", "#meta+figures+moved")]
+
+
+def history_rows(history: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """One row per point of a tally's history: the figures that moved it as their ids."""
+    for point in history.get("points") or []:
+        yield {"recorded_at": _text(point["recorded_at"]), "metric": history["metric"], "low": point["low"],
+               "high": point["high"], "kind": point["kind"], "figures": point["figures"],
+               "moved_by": " ".join(str(m.get("figure_id") or m.get("incident_id") or "") for m in point["moved_by"])}
+
+
 def _text(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value

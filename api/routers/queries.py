@@ -137,12 +137,24 @@ async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller
         figure_ids=figure_ids, include_protected=caller.sees_protected), if_none_match)
 
 
-@router.get("/tallies/{metric}/history", response_model=TallyHistory, responses=_answered(),
+@router.get("/tallies/{metric}/history", response_model=TallyHistory, responses=_exported(),
             summary="How a tally moved")
 async def tally_history(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now, by: By = None,
                         as_of: AsOf = None, valid_from: ValidFrom = None, valid_to: ValidTo = None,
-                        place: Place = None, if_none_match: IfNoneMatch = None) -> Any:
-    """One point per moment the tally changed, with the figure changes that moved it."""
+                        place: Place = None, if_none_match: IfNoneMatch = None, format_: Format = None,
+                        accept: Accept = None) -> Any:
+    """One point per moment the tally changed, with the figure changes that moved it.
+
+    Also as a spreadsheet (`?format=` or `Accept`), a row per point."""
+    fmt = choose(format_, accept)
+    if fmt != "json":
+        answered = await run_in_threadpool(lambda: reader.tally_history(
+            _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
+            include_protected=caller.sees_protected))
+        flat = list(export_rows.history_rows(answered))
+        return export(fmt, export_rows.history_columns(_v(metric)), flat, flat,
+                      _about(now, metric=_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from,
+                             valid_to=valid_to, place=place), f"tally-{_v(metric)}-history")
     return await answer(request, now, caller, TallyHistory, lambda: reader.tally_history(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
         include_protected=caller.sees_protected), if_none_match)

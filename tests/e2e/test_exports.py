@@ -92,7 +92,8 @@ def test_an_unacceptable_format_is_a_406_problem(shared):
 @pytest.mark.parametrize("fmt", ["csv", "hxl", "xlsx", "ndjson"])
 def test_protected_source_reaches_auditors_only(shared, fmt):
     api, world = shared
-    for path in (f"/figures?format={fmt}", f"/tallies/civilians_killed?format={fmt}&by=perpetrator"):
+    for path in (f"/figures?format={fmt}", f"/tallies/civilians_killed?format={fmt}&by=perpetrator",
+                 f"/tallies/civilians_injured/history?format={fmt}"):
         for role in ("officer", "reader"):
             body = api.get(path, role=role).content
             text = body.decode("utf-8", "replace") if fmt != "xlsx" else str(_xlsx(api.get(path, role=role)))
@@ -154,3 +155,13 @@ def test_a_bad_cursor_is_refused_before_streaming(shared):
     api, _ = shared
     for fmt in ("csv", "ndjson", "xlsx"):
         assert_problem(api.get(f"/figures?format={fmt}&cursor=" + "0" * 60), 422)
+
+
+def test_tally_history_as_csv_has_a_row_per_point(shared):
+    api, _ = shared
+    path = "/tallies/civilians_killed/history"
+    points = api.get(path).json()["points"]
+    rows = _csv(api.get(path, Accept="text/csv"))
+    assert points and len(rows) - 1 == len(points)
+    assert [int(r[rows[0].index("low")]) for r in rows[1:]] == [p["low"] for p in points]
+    assert all(HXL_TAG.match(t) for t in _csv(api.get(path + "?format=hxl"))[1])
