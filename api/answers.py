@@ -52,7 +52,9 @@ class Answers(AtHead):
 
 def _key(scope: Scope, caller: Principal) -> tuple[Any, ...]:
     # The caller's visibility is part of the key: an auditor's answer is never anyone else's.
-    return (scope["path"], scope["query_string"], caller.sees_protected)
+    # So is Accept: it picks the format (api/exports), and a JSON answer is no CSV one.
+    accept = next((value for name, value in scope["headers"] if name == b"accept"), None)
+    return (scope["path"], scope["query_string"], accept, caller.sees_protected)
 
 
 def etag(now: LogState, caller: Principal) -> str:

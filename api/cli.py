@@ -110,6 +110,51 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Figures or a tally as the API exports them to a reader (protected sources withheld), to a file or stdout."""
+    from api.bootstrap import open_read_side
+    from api.exports import rows as export_rows
+    from api.exports.negotiate import write
+
+    store = Store.from_environment()
+    ledger = open_ledger(store)
+    reader, follower = open_read_side(store, ledger)
+    try:
+        follower.catch_up()
+        about = {"ledger_position": follower.position()}
+        if args.what == "figures":
+            done = [0]
+
+            def items():  # progress on stderr, a line per thousand figures
+                for item in export_rows.figure_items(lambda after, size: reader.figures(cursor=after, limit=size)):
+                    done[0] += 1
+                    if done[0] % 1000 == 0:
+                        print(f"ledger export: {done[0]} figures", file=sys.stderr)
+                    yield item
+
+            columns, its = export_rows.FIGURE_COLUMNS, items()
+            rows, name = (its, "figures") if args.format == "ndjson" else (map(export_rows.figure_row, its), "figures")
+        else:
+            if args.metric is None:
+                print("ledger: export tally needs a METRIC", file=sys.stderr)
+                return 2
+            about["metric"] = args.metric
+            rows = list(export_rows.tally_rows(reader.tally(args.metric, by=args.by)))
+            columns, name = export_rows.tally_columns(args.metric), f"tally-{args.metric}"
+        out = open(args.out, "wb") if args.out else sys.stdout.buffer
+        try:
+            for chunk in write(args.format, columns, rows, about, name):
+                out.write(chunk)
+        finally:
+            if args.out:
+                out.close()
+        if args.what == "figures":
+            print(f"ledger export: {done[0]} figures at ledger position {about['ledger_position']}", file=sys.stderr)
+    finally:
+        ledger.close()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ledger", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -141,6 +186,14 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("--reason", required=True)
     revoke.add_argument("--by", default=f"cli:{getpass.getuser()}")
     revoke.set_defaults(func=cmd_keys_revoke)
+
+    export = sub.add_parser("export", help="figures or a tally as a reader exports them (CSV, HXL, XLSX, NDJSON)")
+    export.add_argument("what", choices=["figures", "tally"])
+    export.add_argument("metric", nargs="?", choices=list(METRICS), help="the tally's metric")
+    export.add_argument("--by", help="a tally's breakdown dimension")
+    export.add_argument("--format", default="csv", choices=["csv", "xlsx", "hxl", "ndjson"])
+    export.add_argument("--out", help="the file to write (default: stdout)")
+    export.set_defaults(func=cmd_export)
 
     from api.audit_cli import add_commands as add_audit_commands
 

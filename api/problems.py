@@ -260,6 +260,7 @@ DESCRIPTIONS: dict[int, str] = {
     403: "The key's role may not do this.",
     404: "No such record. A protected source, and what only it could reveal, answers the same to anyone"
          " but an auditor.",
+    406: "None of the formats the request accepts (`Accept`, `?format=`) can be given.",
     409: "Someone else changed the record while this request was being recorded; `current_version` says"
          " which version it has now. Nothing was recorded.",
     412: "If-Match names a version that is no longer current; `current_version` says which it is."

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BeforeValidator
 
 from api.answers import ETAG_HELP, answer
 from api.deps import Caller, IfNoneMatch, Now
+from api.exports import rows as export_rows
+from api.exports.negotiate import NAMES, choose, documented, export
 from api.models import Dimension, Metric, text
 from api.problems import responses
 from api.query_models import (
@@ -88,28 +91,71 @@ FigureIds = Annotated[bool, Query(description=(
     " running tallies at a constant cost; the lists grow with the ledger."))]
 
 
+Format = Annotated[Literal[NAMES] | None, Query(  # type: ignore[valid-type]
+    alias="format", description="csv, hxl (CSV with an HXL hashtag row), xlsx, json or ndjson; else from Accept.")]
+Accept = Annotated[str | None, Header(include_in_schema=False)]
+
+
+def _exported(*errors: int) -> dict[int | str, dict[str, Any]]:
+    documented_ = documented()
+    base = _answered(*errors) if errors != (-1,) else _errors()
+    return {**base, **documented_, 200: {**base.get(200, {}), **documented_[200],
+                                         "headers": {**base.get(200, {}).get("headers", {}),
+                                                     **documented_[200]["headers"]}}}
+
+
+def _about(now: Any, **asked: Any) -> dict[str, Any]:
+    return {"ledger_position": now.head, **{k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                                            for k, v in asked.items() if v is not None}}
+
+
 def _answered(*errors: int) -> dict[int | str, dict[str, Any]]:
     headers = {"ETag": {"description": ETAG_HELP, "schema": {"type": "string"}}}
     return {200: {"headers": headers}, 304: {"description": "Not modified: nothing was recorded since.",
                                              "headers": headers}, **_errors(*errors)}
 
 
-@router.get("/tallies/{metric}", response_model=Tally, responses=_answered(), summary="Tally a metric")
+@router.get("/tallies/{metric}", response_model=Tally, responses=_exported(), summary="Tally a metric")
 async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now, by: By = None,
                 as_of: AsOf = None, valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None,
-                figure_ids: FigureIds = False, if_none_match: IfNoneMatch = None) -> Any:
-    """A metric summed across incidents (retracted figures left out), optionally split `by` a dimension."""
+                figure_ids: FigureIds = False, if_none_match: IfNoneMatch = None, format_: Format = None,
+                accept: Accept = None) -> Any:
+    """A metric summed across incidents (retracted figures left out), optionally split `by` a dimension.
+
+    Also as a spreadsheet: `?format=` or `Accept` (text/csv, XLSX, application/x-ndjson); a row for
+    the sum, then one per group."""
+    fmt = choose(format_, accept)
+    if fmt != "json":
+        answered = await run_in_threadpool(lambda: reader.tally(
+            _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
+            include_protected=caller.sees_protected))
+        flat = list(export_rows.tally_rows(answered))
+        return export(fmt, export_rows.tally_columns(_v(metric)), flat, flat,
+                      _about(now, metric=_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from,
+                             valid_to=valid_to, place=place), f"tally-{_v(metric)}")
     return await answer(request, now, caller, Tally, lambda: reader.tally(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
         figure_ids=figure_ids, include_protected=caller.sees_protected), if_none_match)
 
 
-@router.get("/tallies/{metric}/history", response_model=TallyHistory, responses=_answered(),
+@router.get("/tallies/{metric}/history", response_model=TallyHistory, responses=_exported(),
             summary="How a tally moved")
 async def tally_history(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now, by: By = None,
                         as_of: AsOf = None, valid_from: ValidFrom = None, valid_to: ValidTo = None,
-                        place: Place = None, if_none_match: IfNoneMatch = None) -> Any:
-    """One point per moment the tally changed, with the figure changes that moved it."""
+                        place: Place = None, if_none_match: IfNoneMatch = None, format_: Format = None,
+                        accept: Accept = None) -> Any:
+    """One point per moment the tally changed, with the figure changes that moved it.
+
+    Also as a spreadsheet (`?format=` or `Accept`), a row per point."""
+    fmt = choose(format_, accept)
+    if fmt != "json":
+        answered = await run_in_threadpool(lambda: reader.tally_history(
+            _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
+            include_protected=caller.sees_protected))
+        flat = list(export_rows.history_rows(answered))
+        return export(fmt, export_rows.history_columns(_v(metric)), flat, flat,
+                      _about(now, metric=_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from,
+                             valid_to=valid_to, place=place), f"tally-{_v(metric)}-history")
     return await answer(request, now, caller, TallyHistory, lambda: reader.tally_history(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
         include_protected=caller.sees_protected), if_none_match)
@@ -130,19 +176,34 @@ def breakdown_checks(
         include_protected=caller.sees_protected)
 
 
-@router.get("/figures", response_model=page(FigureState), responses=_errors(), summary="List figures")
+@router.get("/figures", response_model=page(FigureState), responses=_exported(-1), summary="List figures")
 def list_figures(
-    reader: Reader, caller: Caller, incident_id: Annotated[UUID | None, Query()] = None,
+    reader: Reader, caller: Caller, now: Now, incident_id: Annotated[UUID | None, Query()] = None,
     metric: Annotated[Metric | None, Query()] = None, dimension: Annotated[Dimension | None, Query()] = None,
     status: Annotated[str | None, Query(pattern="^(active|retracted)$")] = None, as_of: AsOf = None,
     valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None, cursor: Cursor = None,
-    limit: Limit = 50,
+    limit: Limit = 50, format_: Format = None, accept: Accept = None,
 ) -> Any:
-    """Figures as of a moment, in id order, a page at a time."""
-    return reader.figures(
-        incident_id=None if incident_id is None else str(incident_id), metric=_v(metric), dimension=_v(dimension),
-        status=status, as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place, cursor=cursor,
-        limit=limit, include_protected=caller.sees_protected)
+    """Figures as of a moment, in id order, a page at a time.
+
+    Also every figure at once (from `cursor` on; `limit` is then the size of the pages read)
+    as a spreadsheet: `?format=` or `Accept` (text/csv, XLSX, application/x-ndjson)."""
+    fmt = choose(format_, accept)
+
+    def figures(after: str | None, size: int) -> dict[str, Any]:
+        return reader.figures(
+            incident_id=None if incident_id is None else str(incident_id), metric=_v(metric),
+            dimension=_v(dimension), status=status, as_of=as_of, valid_from=valid_from, valid_to=valid_to,
+            place=place, cursor=after, limit=size, include_protected=caller.sees_protected)
+
+    if fmt == "json":
+        return figures(cursor, limit)
+    items = export_rows.figure_items(lambda after, _: figures(cursor if after is None else after, 500))
+    if fmt == "ndjson":
+        return export(fmt, [], [], items, _about(now, as_of=as_of), "figures")
+    return export(fmt, export_rows.FIGURE_COLUMNS, map(export_rows.figure_row, items),
+                  [], _about(now, as_of=as_of, metric=_v(metric), status=status, valid_from=valid_from,
+                             valid_to=valid_to, place=place), "figures")
 
 
 @router.get("/figures/{figure_id}/history", response_model=FigureHistory, responses=_errors(404),
