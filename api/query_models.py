@@ -186,6 +186,7 @@ class FigureHistory(Open):
     metric: str
     breakdown: dict[str, str]
     versions: list[FigureVersionEntry]
+    next_cursor: str | None = Field(description="Pass it back as `cursor` for the next page; null on the last.")
 
 
 class SpreadClaim(Open):

@@ -404,7 +404,7 @@ class Reader(RecordReads):
             params: list[Any] = [fid, t]
             keyset = ""
             if after is not None:
-                start, version = (int(x) for x in after.split(":"))
+                start, version = _history_key(after)
                 keyset = " AND (fv.recorded_from, fv.version) > (?, ?)"
                 params += [start, version]
             rows = self.db.all(c, f"SELECT {_FIGURE_COLUMNS} FROM {{figure_versions}} fv WHERE fv.figure_id = ?"
@@ -413,11 +413,12 @@ class Reader(RecordReads):
             if not rows:
                 if after is None:
                     raise NotFound("figure", figure_id)
+                # Past the last version: an empty last page; an unknown id is unknown whatever the cursor.
                 first_row = self._figure_at(c, OPEN - 1, fid)
-                return {"figure_id": fid, "incident_id": first_row[13] if first_row else None,
-                        "metric": first_row[14] if first_row else None,
-                        "breakdown": orjson.loads(first_row[15]) if first_row else None,
-                        "versions": [], "next_cursor": None}
+                if first_row is None:
+                    raise NotFound("figure", figure_id)
+                return {"figure_id": fid, "incident_id": first_row[13], "metric": first_row[14],
+                        "breakdown": orjson.loads(first_row[15]), "versions": [], "next_cursor": None}
             page, more = rows[:limit], len(rows) > limit
             # Only the citations that overlap the page's span of recording time.
             span_from, span_to = page[0][2], min(page[-1][3], t + 1)
@@ -855,6 +856,14 @@ def _page(kind: str, key: str, items: list[dict[str, Any]], more: bool) -> dict[
 
 def _encode_cursor(kind: str, key: str) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([kind, key])).rstrip(b"=").decode()
+
+
+def _history_key(after: str) -> tuple[int, int]:
+    """The (recorded_from, version) a figure-history cursor resumes after."""
+    start, sep, version = after.partition(":")
+    if not (sep and start.isdigit() and version.isdigit()):
+        raise InvalidInput("cursor is not one this figure_history list gave out", field="cursor")
+    return int(start), int(version)
 
 
 def _decode_cursor(kind: str, cursor: str | None) -> str | None:

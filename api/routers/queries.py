@@ -208,13 +208,16 @@ def list_figures(
 
 @router.get("/figures/{figure_id}/history", response_model=FigureHistory, responses=_errors(404),
             summary="Every state of a figure")
-def figure_history(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None) -> Any:
-    """Every version of the figure, oldest first: who changed what, why, and the citations live then.
+def figure_history(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None, cursor: Cursor = None,
+                   limit: Annotated[int, Query(ge=1, le=500, description="Versions per page.")] = 100) -> Any:
+    """Every version of the figure, oldest first, a page at a time: who changed what, why, and the
+    citations live then. Pass `next_cursor` back as `cursor` for the next page.
 
     A correction's evidence that is a protected source's citation reads `"protected"` to anyone
     but an auditor.
     """
-    return reader.figure_history(str(figure_id), as_of=as_of, include_protected=caller.sees_protected)
+    return reader.figure_history(str(figure_id), as_of=as_of, cursor=cursor, limit=limit,
+                                 include_protected=caller.sees_protected)
 
 
 @router.get("/figures/{figure_id}/spread", response_model=Spread, responses=_errors(404),

@@ -161,3 +161,31 @@ def test_an_unknown_query_parameter_is_refused(api: Api, world: World) -> None:
     body = assert_problem(api.get(f"{KILLED}?valid_form=2019-05-01", "reader"), 422, field="valid_form")
     assert "valid_from" in body["detail"]
     assert_problem(api.get(f"/figures/{world.figure}?as_of=2019-05-01T00:00:00Z", "reader"), 422, field="as_of")
+
+
+def test_a_long_figure_history_reads_to_its_last_version_a_page_at_a_time(api: Api, world: World) -> None:
+    # 250 versions beyond the first two: each correction writes one.
+    for n in range(250):
+        api.ledger.correct_figure("seed-officer", world.figure, reason="recount",
+                                  value={"qualifier": "exact", "number": 200 + n})
+    expected = api.get(f"/figures/{world.figure}", "reader").json()["version"]
+    seen, cursor, pages = [], None, 0
+    while True:
+        url = f"/figures/{world.figure}/history?limit=100" + ("" if cursor is None else f"&cursor={cursor}")
+        response = api.get(url, "reader")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        seen += [v["version"] for v in body["versions"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(range(1, expected + 1)) and expected == 252
+    assert pages == 3
+    assert body["versions"][-1]["value"]["number"] == 449
+
+
+def test_a_figure_history_refuses_a_cursor_it_did_not_give(api: Api, world: World) -> None:
+    listing = api.get("/figures?limit=1", "reader").json()["next_cursor"]
+    for bad in ("nonsense", listing or "x", "WyJmaWd1cmVfaGlzdG9yeSIsImFiYyJd"):  # the last: right kind, bad key
+        assert_problem(api.get(f"/figures/{world.figure}/history?cursor={bad}", "reader"), 422, field="cursor")
