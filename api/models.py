@@ -26,7 +26,7 @@ from pydantic_core import core_schema
 
 from ledger import checks, limits, vocabulary
 from ledger.errors import InvalidInput
-from ledger.value import VAGUE_ALIASES, VAGUE_TERMS, Count, Qualifier
+from ledger.value import APPROXIMATORS, VAGUE_ALIASES, VAGUE_TERMS, Count, Qualifier
 
 # ---- vocabulary, from the ledger's own lists ---------------------------------------------
 
@@ -81,7 +81,8 @@ Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
 QUALIFIER_HELP = (
     "How the source qualified the number. `exact`, `at_least`, `more_than`, `at_most`, `fewer_than` take"
     " `number`; `range` takes `low` and `high`; `vague` takes `term`, one of: "
-    + ", ".join([*VAGUE_TERMS, *VAGUE_ALIASES]) + ". Bounds are derived by the rules in docs/model.md."
+    + ", ".join([*VAGUE_TERMS, *VAGUE_ALIASES]) + "; `approximate` takes `number` and `term`, one of: "
+    + ", ".join(APPROXIMATORS) + ". Bounds are derived by the rules in docs/model.md."
 )
 
 
@@ -106,6 +107,7 @@ class CountIn(Strict):
         {"qualifier": "at_least", "number": 108, "quote": "killed at least 108 civilians"},
         {"qualifier": "range", "low": 40, "high": 50},
         {"qualifier": "vague", "term": "hundreds", "quote": "مئات"},
+        {"qualifier": "approximate", "number": 40, "term": "about", "quote": "نحو 40"},
     ]})
 
     qualifier: Qualifier = Field(description=QUALIFIER_HELP)

@@ -17,7 +17,12 @@ at_most         "at most 20", "up to 20"    [0, 20]
 fewer_than      "fewer than 20"             [0, 19]
 range           "between 40 and 50"         [40, 50]
 vague           "hundreds", "dozens"        by the table VAGUE_TERMS
+approximate     "about 40", "nearly 500"    about: [36, 44]; nearly: [450, 500]
 ==============  ==========================  ====================
+
+An approximate count keeps the number as said and the approximator (``term``: ``about`` or
+``nearly``, read from the words by APPROXIMATORS). Its band is a tenth of the number,
+rounded up (at least 1): "about N" reaches a band either side, "nearly N" stops at N.
 
 The bounds are stored in the event beside the words, so that a later change of the vague
 table never rewrites what an earlier reading said.
@@ -42,6 +47,7 @@ class Qualifier(StrEnum):
     FEWER_THAN = "fewer_than"
     RANGE = "range"
     VAGUE = "vague"
+    APPROXIMATE = "approximate"
 
 
 #: Vague quantities and the bounds the ledger reads into them. A plural of a unit means at
@@ -63,6 +69,30 @@ VAGUE_ALIASES: dict[str, str] = {
     "عشرات الآلاف": "tens of thousands",
     "مئات الآلاف": "hundreds of thousands",
 }
+
+
+#: Approximators and the reading each takes: ``about`` is either side of the number,
+#: ``nearly`` is below it and at most the number itself ("nearly 500" never means 510).
+APPROXIMATORS: dict[str, str] = {
+    "about": "about",
+    "around": "about",
+    "some": "about",
+    "approximately": "about",
+    "roughly": "about",
+    "nearly": "nearly",
+    "almost": "nearly",
+    "نحو": "about",
+    "حوالي": "about",
+    "ما يقارب": "about",
+    "تقريبا": "about",
+    "تقريباً": "about",
+    "قرابة": "nearly",
+}
+
+
+def approximate_band(number: int) -> int:
+    """How far an approximate number reaches: a tenth of it, rounded up, at least 1."""
+    return max(1, -(-number // 10))
 
 
 def _count(value: object, field: str) -> int:
@@ -138,6 +168,18 @@ class Count:
                 )
             lo, hi = VAGUE_TERMS[canonical]
             return cls(q, lo, hi, None, canonical, quote, quote_en)
+        if q is Qualifier.APPROXIMATE:
+            if low is not None or high is not None:
+                raise InvalidInput("an approximate count takes number and term, not low/high", field="low")
+            if not isinstance(term, str) or term.strip().lower() not in APPROXIMATORS:
+                raise InvalidInput(
+                    f"an approximate count needs a term, one of: {', '.join(APPROXIMATORS)}", field="term"
+                )
+            n = _count(number, "number")
+            reading = APPROXIMATORS[term.strip().lower()]
+            band = approximate_band(n)
+            hi = n if reading == "nearly" else min(n + band, MAX_COUNT)
+            return cls(q, max(0, n - band), hi, n, reading, quote, quote_en)
         if low is not None or high is not None or term is not None:
             raise InvalidInput(
                 f"a count qualified {q.value!r} takes number only (low/high are for ranges,"
@@ -220,3 +262,5 @@ class Count:
                 return f"{self.low:,}-{self.high:,}"
             case Qualifier.VAGUE:
                 return f"{self.term} ({self.low:,}-{self.high:,})"
+            case Qualifier.APPROXIMATE:
+                return f"{self.term} {n} ({self.low:,}-{self.high:,})"

@@ -163,3 +163,22 @@ def test_docs_and_schema_are_served(api: Api) -> None:
             if "_id}" in path:
                 assert "404" in operation["responses"], (method, path)
     assert "HTTPValidationError" not in schema["components"]["schemas"]
+
+
+def test_an_approximate_figure_is_recorded_and_read_back_as_said(api: Api) -> None:
+    source = api.post("/sources", {"name": "Monitor", "kind": "monitoring_network", "language": "ar"})
+    assert source.status_code == 201, source.text
+    incident = api.post("/incidents", {"title": "Strike", "valid_from": "2019-04-26", "places": ["Idlib"]})
+    report = api.post("/reports", {
+        "source_id": source.json()["source_id"], "title": "Report", "language": "ar", "period_from": "2019-04-26",
+        "figures": [{"incident_id": incident.json()["incident_id"], "metric": "civilians_killed",
+                     "value": {"qualifier": "approximate", "number": 500, "term": "قرابة", "quote": "قرابة 500"}}]})
+    assert report.status_code == 201, report.text
+    value = api.get(f"/figures/{report.json()['figures'][0]['figure_id']}").json()["value"]
+    assert (value["qualifier"], value["number"], value["term"], value["low"], value["high"], value["quote"]) == (
+        "approximate", 500, "nearly", 450, 500, "قرابة 500")
+    refused = api.post("/reports", {
+        "source_id": source.json()["source_id"], "title": "Report", "language": "ar", "period_from": "2019-04-26",
+        "figures": [{"incident_id": incident.json()["incident_id"], "metric": "civilians_killed",
+                     "value": {"qualifier": "approximate", "number": 500, "term": "many"}}]})
+    assert refused.status_code == 422
