@@ -513,8 +513,10 @@ class Reader(RecordReads):
     def incidents(
         self, *, as_of: datetime | None = None, valid_from: date | None = None, valid_to: date | None = None,
         place: str | None = None, cursor: str | None = None, limit: int = 50, include_protected: bool = False,
+        titled: str | None = None,
     ) -> dict[str, Any]:
-        """A page of incidents as of T (period as recorded then), in id order."""
+        """A page of incidents as of T (period as recorded then), in id order; ``titled`` keeps
+        those whose title (or English title) contains the words, so a picker finds any of them."""
         limit = _limit(limit)
         after = _decode_cursor("incidents", cursor)
         t, (wf, wt), place_key = as_of_micros(_aware(as_of)), _window(valid_from, valid_to), _place(place)
@@ -522,6 +524,9 @@ class Reader(RecordReads):
         if place_key is not None:
             where.append("i.incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)")
             params.append(place_key)
+        if titled:
+            where.append("(lower(i.title) LIKE ? ESCAPE '!' OR lower(i.title_en) LIKE ? ESCAPE '!')")
+            params.extend([_containing(titled)] * 2)
         if after is not None:
             where.append("i.incident_id > ?")
             params.append(after)
@@ -554,15 +559,19 @@ class Reader(RecordReads):
 
     def sources(
         self, *, as_of: datetime | None = None, cursor: str | None = None, limit: int = 50,
-        include_protected: bool = False,
+        include_protected: bool = False, named: str | None = None,
     ) -> dict[str, Any]:
-        """A page of sources registered by T, in id order; protected ones only with include_protected."""
+        """A page of sources registered by T, in id order; protected ones only with include_protected;
+        ``named`` keeps those whose name (or English name) contains the words."""
         limit = _limit(limit)
         after = _decode_cursor("sources", cursor)
         t = as_of_micros(_aware(as_of))
         where, params = ["registered_at <= ?"], [t]
         if not include_protected:
             where.append("protected = 0")
+        if named:
+            where.append("(lower(name) LIKE ? ESCAPE '!' OR lower(name_en) LIKE ? ESCAPE '!')")
+            params.extend([_containing(named)] * 2)
         if after is not None:
             where.append("source_id > ?")
             params.append(after)
@@ -841,6 +850,12 @@ def _place(place: str | None) -> str | None:
     if not isinstance(place, str) or not place.strip():
         raise InvalidInput("place must be a place name", field="place")
     return place.strip().casefold()
+
+
+def _containing(words: str) -> str:
+    """A LIKE pattern matching text that contains ``words`` as typed (wildcards taken literally)."""
+    escaped = words.strip().lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
 
 
 def _limit(limit: int) -> int:

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
 from api.deps import etag, require
+from ledger.errors import InvalidInput, NotFound
 from api.models import (
     CitationIn, CorrectionIn, GradeIn, IncidentIn, ReportIn, RetractionIn, SourceIn, SupersessionIn, WithdrawalIn,
 )
@@ -41,8 +42,10 @@ NUMBERS = {"number", "low", "high"}
 FLAGS = {"protected", "adopt"}
 _PART = re.compile(r"([a-z_]+)(?:\[(\d{1,3})\])?")
 MAX_ROWS = 100
-#: How many sources and incidents a form offers to pick from (the first, in id order).
+#: How many sources and incidents a picker offers at once; the officer's search words (a GET
+#: form beside the picker, no JavaScript) narrow the choice, so any of them can be reached.
 CHOICES = 200
+Words = Annotated[str | None, Query(max_length=200)]
 
 
 def body_of(fields: list[tuple[str, str]]) -> dict[str, Any]:
@@ -152,23 +155,45 @@ Target = Annotated[UUID | None, Query()]
 
 @router.get(PREFIX + "/new/{kind}", response_class=HTMLResponse)
 def new_form(request: Request, kind: str, reader: Reader, session: Signed, rows: Rows = 3,
-             target: Target = None) -> Any:
+             target: Target = None, source_q: Words = None, incident_q: Words = None) -> Any:
     if kind not in FORMS:
         raise ApiProblem(404, "there is no such form")
     form = _new(kind)
     if target is not None:
         form["values"]["target_id"] = str(target)
+    form["search"] = {"source_q": (source_q or "").strip(), "incident_q": (incident_q or "").strip()}
     return _new_page(request, session, reader, kind, form, rows)
 
 
 def _new_page(request: Request, session: Session, reader: Any, kind: str, form: dict[str, Any], rows: int,
               status: int = 200) -> HTMLResponse:
     sees = session.caller.sees_protected
+    search = form.setdefault("search", {"source_q": "", "incident_q": ""})
+    sources = reader.sources(limit=CHOICES, include_protected=sees, named=search["source_q"] or None)
+    incidents = reader.incidents(limit=CHOICES, include_protected=sees, titled=search["incident_q"] or None)
     choices = {
-        "sources": reader.sources(limit=CHOICES, include_protected=sees)["items"],
-        "incidents": reader.incidents(limit=CHOICES, include_protected=sees)["items"],
+        "sources": _keeping_chosen(sources["items"], "source_id", form, lambda i: reader.source(
+            i, include_protected=sees)),
+        "incidents": _keeping_chosen(incidents["items"], "incident_id", form, lambda i: reader.incident(
+            i, include_protected=sees)),
+        "more_sources": sources["next_cursor"] is not None, "more_incidents": incidents["next_cursor"] is not None,
     }
     return page(request, f"new_{kind}.html", session, status=status, form=form, rows=range(rows), **choices)
+
+
+def _keeping_chosen(items: list[dict[str, Any]], key: str, form: dict[str, Any],
+                    one: Callable[[str], dict[str, Any]]) -> list[dict[str, Any]]:
+    """The choices, plus any the refused form had picked that the search left out (so it stays picked)."""
+    shown = {str(item[key]) for item in items}
+    extra = []
+    for name, value in form.get("multi", []):
+        if name.endswith(key) and value and value not in shown:
+            try:
+                extra.append(one(value))
+            except (NotFound, InvalidInput):  # an id naming nothing: the API refuses it, not a choice
+                continue
+            shown.add(value)
+    return extra + items
 
 
 @router.post(PREFIX + "/new/{kind}", response_class=HTMLResponse)

@@ -152,3 +152,16 @@ def test_the_ledger_as_of_a_moment_keeps_the_choice_in_its_links(api, world):
     assert 'id="current-value">at least 108<' in then and 'class="banner"' in then
     assert f"as_of={moment.replace(':', '%3A')}" in then  # links keep the choice
     assert "final count" not in then
+
+
+def test_a_source_beyond_the_first_two_hundred_can_be_picked(api):
+    """The picker offers at most 200 at once; searching by name reaches any source."""
+    for n in range(205):
+        assert api.post("/sources", {"name": f"Monitor {n:03d}", "kind": "media_office",
+                                     "language": "en"}).status_code == 201
+    sign_in(api, "officer")
+    everyone = api.client.get("/web/new/report", headers=HTML).text
+    found = api.client.get("/web/new/report?source_q=monitor%20204", headers=HTML).text
+    assert everyone.count('dir="auto">Monitor ') <= 200
+    assert 'dir="auto">Monitor 204</option>' in found and 'Monitor 203</option>' not in found
+    assert '<label for="f-source_q">' in found
