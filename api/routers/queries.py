@@ -104,6 +104,14 @@ def _exported(*errors: int) -> dict[int | str, dict[str, Any]]:
                                                      **documented_[200]["headers"]}}}
 
 
+async def _tally_export(fmt: str, now: Any, read: Any, rows: Any, columns: Any, name: str, caller: Any,
+                        *, metric: str, **asked: Any) -> Any:
+    """A tally or its history as a file: one reading, flattened once, stated with what was asked."""
+    answered = await run_in_threadpool(lambda: read(metric, include_protected=caller.sees_protected, **asked))
+    flat = list(rows(answered))
+    return export(fmt, columns(metric), flat, flat, _about(now, metric=metric, **asked), name)
+
+
 def _about(now: Any, **asked: Any) -> dict[str, Any]:
     return {"ledger_position": now.head, **{k: (v.isoformat() if hasattr(v, "isoformat") else v)
                                             for k, v in asked.items() if v is not None}}
@@ -126,13 +134,9 @@ async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller
     the sum, then one per group."""
     fmt = choose(format_, accept)
     if fmt != "json":
-        answered = await run_in_threadpool(lambda: reader.tally(
-            _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-            include_protected=caller.sees_protected))
-        flat = list(export_rows.tally_rows(answered))
-        return export(fmt, export_rows.tally_columns(_v(metric)), flat, flat,
-                      _about(now, metric=_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from,
-                             valid_to=valid_to, place=place), f"tally-{_v(metric)}")
+        return await _tally_export(fmt, now, reader.tally, export_rows.tally_rows, export_rows.tally_columns,
+                                   f"tally-{_v(metric)}", caller, metric=_v(metric), by=_v(by), as_of=as_of,
+                                   valid_from=valid_from, valid_to=valid_to, place=place)
     return await answer(request, now, caller, Tally, lambda: reader.tally(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
         figure_ids=figure_ids, include_protected=caller.sees_protected), if_none_match)
@@ -149,13 +153,10 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, caller
     Also as a spreadsheet (`?format=` or `Accept`), a row per point."""
     fmt = choose(format_, accept)
     if fmt != "json":
-        answered = await run_in_threadpool(lambda: reader.tally_history(
-            _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-            include_protected=caller.sees_protected))
-        flat = list(export_rows.history_rows(answered))
-        return export(fmt, export_rows.history_columns(_v(metric)), flat, flat,
-                      _about(now, metric=_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from,
-                             valid_to=valid_to, place=place), f"tally-{_v(metric)}-history")
+        return await _tally_export(fmt, now, reader.tally_history, export_rows.history_rows,
+                                   export_rows.history_columns, f"tally-{_v(metric)}-history", caller,
+                                   metric=_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from,
+                                   valid_to=valid_to, place=place)
     return await answer(request, now, caller, TallyHistory, lambda: reader.tally_history(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
         include_protected=caller.sees_protected), if_none_match)
@@ -209,7 +210,7 @@ def list_figures(
 @router.get("/figures/{figure_id}/history", response_model=FigureHistory, responses=_errors(404),
             summary="Every state of a figure")
 def figure_history(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None, cursor: Cursor = None,
-                   limit: Annotated[int, Query(ge=1, le=500, description="Versions per page.")] = 100) -> Any:
+                   limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Versions per page.")] = 100) -> Any:
     """Every version of the figure, oldest first, a page at a time: who changed what, why, and the
     citations live then. Pass `next_cursor` back as `cursor` for the next page.
 
