@@ -48,10 +48,12 @@ def test_the_api_keeps_its_whole_contract(store: Store, tmp_path: Path) -> None:
                    "examples,coverage,fuzzing,stateful", "-H", f"Authorization: Bearer {key}",
                    "--max-examples", EXAMPLES, "--seed", "10", "--workers", "2", "--suppress-health-check", "all"]
         run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
-        if run.returncode and CPYTHON_AST_BUG in run.stdout and "Failures:" not in run.stdout:
+        for _ in range(3):
+            if not (run.returncode and CPYTHON_AST_BUG in run.stdout and "Failures:" not in run.stdout):
+                break
             # CPython 3.11's compiler can raise this SystemError from ast.parse in a threaded
             # process (hypothesis parses lambdas' source to name them); it says nothing of the API.
-            # Once more; a second run's result stands, whatever it is.
+            # It has struck two runs in a row in CI, so up to three more; the last run's result stands.
             run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert run.returncode == 0, f"schemathesis found the API breaking its contract:\n{run.stdout}\n{run.stderr}"
     assert "Stateful" in run.stdout and " passed" in run.stdout, run.stdout  # every phase ran, and tested
