@@ -289,3 +289,29 @@ class Page(BaseModel, Generic[T]):
 
 def page(model: type[Any]) -> type[Page[Any]]:
     return Page[model]  # type: ignore[valid-type]
+
+
+class FigureChange(Open):
+    """A figure as it stood after one position of the log; a removal (a retraction) carries no value."""
+
+    position: int = Field(description="The log position (notification id) of the change.")
+    change: Literal["changed", "removed"]
+    event: str = Field(description="What changed it: stated, adopted, corrected, superseded, retracted, regraded,"
+                                   " or protection (its source's protection changed, so how it reads did).")
+    figure_id: UUID
+    version: int
+    incident_id: UUID
+    metric: str
+    breakdown: dict[str, str]
+    recorded_at: datetime
+    value: StoredCount | None
+    value_source: SourceRef | None
+    status: Literal["active", "retracted"]
+    grade: str
+
+
+class Changes(BaseModel):
+    since: int
+    items: list[FigureChange]
+    next_since: int = Field(description="Ask from here next (`?since=`): every change up to it has been given.")
+    more: bool = Field(description="A further page is there already; otherwise ask again later.")

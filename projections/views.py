@@ -2,7 +2,7 @@
 
 A batch goes: records (records.py) queued, figure events worked out in memory (figures.py),
 both written, then the running tallies brought up to date from what the figures did
-(running.py), all in the follower's one transaction.
+(running.py) and the feed of changes filed (changes.py), all in the follower's one transaction.
 
 One projection rather than several, because a figure's views and the incident, source and
 citation views it is read with must move together: an answer never mixes a figure applied
@@ -25,7 +25,7 @@ from ledger.figure import Figure
 from ledger.incident import Incident
 from ledger.report import Report
 from ledger.source import Source
-from projections import decoding, running
+from projections import changes, decoding, running
 from projections.decoding import Event
 from projections.db import Db, check_name
 from projections.figures import FigureBatch
@@ -109,5 +109,6 @@ class Views:
                 getattr(records, _RECORDS[topic])(event)
         records.write()
         touched = figures.write()
+        changes.record(db, cursor, items)
         if not self.replay_pending(db, cursor):
             running.update(db, cursor, touched, figures.versions)

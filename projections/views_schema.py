@@ -142,6 +142,14 @@ TABLES: tuple[Table, ...] = (
         ("figure_id", "source_id", "recorded_from", "figure_version"),
         (("live_by_figure", ("figure_id", "recorded_to", "recorded_from")),),
     ),
+    # The feed of changes (changes.py): which figures each log position touched. ``cause`` is
+    # "event" (the figure's own event, at its version) or "protection" (a source's protection
+    # changed, so the figure's redacted face did: every figure whose value came from it).
+    Table(
+        "figure_changes",
+        _cols("position:int figure_id version:int cause"),
+        ("position", "figure_id"),
+    ),
     # Running sums (running.py): one row per interval of recording time in which a metric's
     # total ('' / '') or one group of a split stood still.
     Table(
