@@ -111,36 +111,62 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Figures or a tally as the API exports them to a reader (protected sources withheld), to a file or stdout."""
+    """Figures, a tally, a figure's history or the checks as the API exports them to a reader
+    (protected sources withheld), or the audit log as an auditor reads it; to a file or stdout."""
     from api.bootstrap import open_read_side
     from api.exports import rows as export_rows
+    from api.exports.about import pinned, stated
     from api.exports.negotiate import write
+    from projections.audit.trail import AuditTrail
 
+    if args.what == "tally" and args.subject not in METRICS:
+        print(f"ledger: export tally needs a METRIC, one of: {', '.join(METRICS)}", file=sys.stderr)
+        return 2
+    if args.what == "history" and not args.subject:
+        print("ledger: export history needs a FIGURE_ID", file=sys.stderr)
+        return 2
     store = Store.from_environment()
     ledger = open_ledger(store)
     reader, follower = open_read_side(store, ledger)
+    trail = AuditTrail(store, ledger=ledger)
+    done = [0]
+
+    def counted(items, unit: str):  # progress on stderr, a line per thousand rows
+        for item in items:
+            done[0] += 1
+            if done[0] % 1000 == 0:
+                print(f"ledger export: {done[0]} {unit}", file=sys.stderr)
+            yield item
+
     try:
         follower.catch_up()
-        about = {"ledger_position": follower.position()}
+        position, at = follower.position(), pinned(None)  # one cut: every page read as of the start
+        ndjson = args.format == "ndjson"
         if args.what == "figures":
-            done = [0]
-
-            def items():  # progress on stderr, a line per thousand figures
-                for item in export_rows.figure_items(lambda after, size: reader.figures(cursor=after, limit=size)):
-                    done[0] += 1
-                    if done[0] % 1000 == 0:
-                        print(f"ledger export: {done[0]} figures", file=sys.stderr)
-                    yield item
-
-            columns, its = export_rows.FIGURE_COLUMNS, items()
-            rows, name = (its, "figures") if args.format == "ndjson" else (map(export_rows.figure_row, its), "figures")
-        else:
-            if args.metric is None:
-                print("ledger: export tally needs a METRIC", file=sys.stderr)
-                return 2
-            about["metric"] = args.metric
-            rows = list(export_rows.tally_rows(reader.tally(args.metric, by=args.by)))
-            columns, name = export_rows.tally_columns(args.metric), f"tally-{args.metric}"
+            about = stated(position, trail, as_of=at)
+            its = counted(export_rows.figure_items(lambda after, size: reader.figures(
+                cursor=after, limit=size, as_of=at)), "figures")
+            columns, rows, name = export_rows.FIGURE_COLUMNS, its if ndjson else map(export_rows.figure_row, its), "figures"
+        elif args.what == "tally":
+            about = stated(position, trail, metric=args.subject, by=args.by)
+            rows = list(export_rows.tally_rows(reader.tally(args.subject, by=args.by)))
+            columns, name = export_rows.tally_columns(args.subject), f"tally-{args.subject}"
+        elif args.what == "history":
+            about = stated(position, trail, figure_id=args.subject, as_of=at)
+            its = counted(export_rows.history_versions(args.subject, lambda after, size: reader.figure_history(
+                args.subject, cursor=after, limit=size, as_of=at)), "versions")
+            columns, rows = export_rows.HISTORY_COLUMNS, its if ndjson else map(export_rows.history_row, its)
+            name = f"figure-{args.subject}-history"
+        elif args.what == "checks":
+            about = stated(position, trail, metric=args.subject)
+            checks = reader.breakdown_checks(metric=args.subject)
+            columns, rows, name = export_rows.CHECK_COLUMNS, checks if ndjson else map(export_rows.check_row, checks), "checks"
+        else:  # the audit log, as far as the tree reaches now
+            trail.catch_up()
+            size = trail.size()
+            about = stated(trail.leaf(size - 1)["notification_id"] if size else 0, trail)
+            rows = counted(export_rows.audit_entries(lambda after, n: trail.log(cursor=after, limit=n), size), "events")
+            columns, name = export_rows.AUDIT_COLUMNS, "audit-log"
         out = open(args.out, "wb") if args.out else sys.stdout.buffer
         try:
             for chunk in write(args.format, columns, rows, about, name):
@@ -148,9 +174,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         finally:
             if args.out:
                 out.close()
-        if args.what == "figures":
-            print(f"ledger export: {done[0]} figures at ledger position {about['ledger_position']}", file=sys.stderr)
+        print(f"ledger export: {done[0] or 'all'} rows at ledger position {about['ledger_position']},"
+              f" tree size {about['tree_size']}", file=sys.stderr)
     finally:
+        trail.close()
         ledger.close()
     return 0
 
@@ -187,9 +214,11 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("--by", default=f"cli:{getpass.getuser()}")
     revoke.set_defaults(func=cmd_keys_revoke)
 
-    export = sub.add_parser("export", help="figures or a tally as a reader exports them (CSV, HXL, XLSX, NDJSON)")
-    export.add_argument("what", choices=["figures", "tally"])
-    export.add_argument("metric", nargs="?", choices=list(METRICS), help="the tally's metric")
+    export = sub.add_parser("export", help="figures, a tally, a figure's history or the checks as a reader exports"
+                                           " them, or the audit log (CSV, HXL, XLSX, NDJSON)")
+    export.add_argument("what", choices=["figures", "tally", "history", "checks", "audit-log"])
+    export.add_argument("subject", nargs="?", metavar="METRIC|FIGURE_ID",
+                        help="the tally's metric (checks: only this metric), or the figure of a history")
     export.add_argument("--by", help="a tally's breakdown dimension")
     export.add_argument("--format", default="csv", choices=["csv", "xlsx", "hxl", "ndjson"])
     export.add_argument("--out", help="the file to write (default: stdout)")

@@ -1,8 +1,9 @@
 """CSV and HXL-tagged CSV, a row at a time.
 
 No leading comment line carries the ledger position (many readers would take it for the
-header): every row has a ``ledger_position`` column instead, and the HTTP answer the
-``Ledger-Position`` header. HXL puts its hashtag row right under the header.
+header): every row has ``ledger_position`` and ``tree_size`` columns instead, and the HTTP
+answer the ``Ledger-Position`` and ``Ledger-Tree-Size`` headers. HXL puts its hashtag row right
+under the header.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from typing import Any
 
 from api.exports.cells import safe
 
-POSITION = ("ledger_position", "#meta+ledger_position")
+STATED = [("ledger_position", "#meta+ledger_position"), ("tree_size", "#meta+tree_size")]
 
 
 def write(columns: list[tuple[str, str]], rows: Iterable[dict[str, Any]], about: dict[str, Any], *,
           hxl: bool = False) -> Iterator[bytes]:
-    columns = [*columns, POSITION]
+    columns = [*columns, *STATED]
+    where = {name: about.get(name) for name, _ in STATED}
     buffer = io.StringIO()
     out = csv.writer(buffer, lineterminator="\r\n")
 
@@ -34,7 +36,7 @@ def write(columns: list[tuple[str, str]], rows: Iterable[dict[str, Any]], about:
         out.writerow([tag for _, tag in columns])
     yield b"\xef\xbb\xbf" + flush()  # the BOM: Excel then reads UTF-8 names as written
     for row in rows:
-        row = {**row, POSITION[0]: about["ledger_position"]}
+        row = {**row, **where}
         out.writerow(["" if row.get(name) is None else safe(row.get(name)) for name, _ in columns])
         if buffer.tell() > 65536:
             yield flush()

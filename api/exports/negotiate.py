@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from fastapi import Header, Query
 from fastapi.responses import StreamingResponse
 
 from api.exports import delimited, lines, spreadsheet
@@ -17,6 +18,11 @@ MEDIA = {
 _BY_MEDIA = {"application/json": "json", "text/csv": "csv", MEDIA["xlsx"]: "xlsx", "application/x-ndjson": "ndjson"}
 _ANY = {"*/*", "application/*", "text/*"}
 NAMES = tuple(MEDIA)
+
+#: The query parameter and header every exporting route takes.
+Format = Annotated[Literal[NAMES] | None, Query(  # type: ignore[valid-type]
+    alias="format", description="csv, hxl (CSV with an HXL hashtag row), xlsx, json or ndjson; else from Accept.")]
+Accept = Annotated[str | None, Header(include_in_schema=False)]
 
 
 def choose(format_: str | None, accept: str | None) -> str:
@@ -61,9 +67,11 @@ def export(fmt: str, columns: list[tuple[str, str]], rows: Iterable[dict[str, An
     body = write(fmt, columns, items if fmt == "ndjson" else rows, about, name)
     suffix = {"hxl": "hxl.csv"}.get(fmt, fmt)
     media = MEDIA[fmt] + ("; charset=utf-8" if fmt in ("csv", "hxl") else "")
-    return StreamingResponse(body, media_type=media, headers={
-        "Ledger-Position": str(about["ledger_position"]), "Vary": "Authorization, Accept",
-        "Cache-Control": "private, no-cache", "Content-Disposition": f'attachment; filename="{name}.{suffix}"'})
+    headers = {"Ledger-Position": str(about["ledger_position"]), "Vary": "Authorization, Accept",
+               "Cache-Control": "private, no-cache", "Content-Disposition": f'attachment; filename="{name}.{suffix}"'}
+    if about.get("tree_size") is not None:
+        headers["Ledger-Tree-Size"] = str(about["tree_size"])
+    return StreamingResponse(body, media_type=media, headers=headers)
 
 
 def documented() -> dict[int | str, dict[str, Any]]:
@@ -72,5 +80,8 @@ def documented() -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {"text/csv": text, MEDIA["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
                               "application/x-ndjson": text},
                   "headers": {"Ledger-Position": {"description": "The log position the export was made at"
-                                                                 " (exports only).", "schema": {"type": "string"}}}},
+                                                                 " (exports only).", "schema": {"type": "string"}},
+                              "Ledger-Tree-Size": {"description": "The audit tree's size at that position: check the"
+                                                                  " export against a checkpoint of this size or later"
+                                                                  " (exports only).", "schema": {"type": "string"}}}},
             **responses(406)}

@@ -7,6 +7,7 @@ quotes), so an export cannot show more than the JSON does.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -59,20 +60,108 @@ def figure_row(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def figure_items(page: Callable[[str | None, int], dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Every figure of the listing, a reader page at a time. The first page is read now, so a
-    bad request (a cursor, a window) is refused before an answer has begun to stream."""
+def paged(page: Callable[[str | None, int], dict[str, Any]], key: str = "items") -> Iterator[dict[str, Any]]:
+    """Every item of a paged answer (its ``key`` list), a page at a time. The first page is read
+    now, so a bad request (a cursor, a window, an unknown id) is refused before an answer has
+    begun to stream."""
     first = page(None, PAGE)
 
     def pages() -> Iterator[dict[str, Any]]:
         answer = first
         while True:
-            yield from answer["items"]
+            yield from answer[key]
             if not (cursor := answer.get("next_cursor")):
                 return
             answer = page(cursor, PAGE)
 
     return pages()
+
+
+def figure_items(page: Callable[[str | None, int], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every figure of the listing, a reader page at a time."""
+    return paged(page)
+
+
+#: A figure's history: a row per version, who changed what and why, and the claim it came with.
+HISTORY_COLUMNS: list[tuple[str, str]] = [
+    ("figure_id", "#meta+id+figure"), ("version", "#meta+version"), ("event", "#meta+event"),
+    ("recorded_at", "#date+recorded"), ("recorded_to", "#date+recorded+end"), ("actor", "#meta+actor"),
+    ("reason", "#meta+reason"), ("status", "#status"), ("grade", "#meta+grade"), ("qualifier", "#meta+qualifier"),
+    ("number", "#affected+num"), ("low", "#affected+min"), ("high", "#affected+max"), ("term", "#meta+term"),
+    ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"), ("value_changed", "#meta+changed"),
+    ("value_source_id", "#meta+source+id"), ("value_source", "#meta+source"),
+    ("claim_source_id", "#meta+source+id+claim"), ("claim_source", "#meta+source+claim"),
+    ("report_id", "#meta+report+id"), ("evidence", "#meta+evidence"), ("replaces", "#meta+replaces"),
+    ("citations", "#meta+citations"),
+]
+
+
+def _ids(refs: Any, key: str) -> str | None:
+    """A list of records as their ids (a withheld one as ``protected``), space-separated."""
+    if refs is None:
+        return None
+    return " ".join(r if isinstance(r, str) else str(r.get(key) or "") for r in refs)
+
+
+def history_versions(figure_id: str, page: Callable[[str | None, int], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every version of a figure, a reader page at a time, each with the figure's id (as NDJSON gives them)."""
+    return ({"figure_id": figure_id, **version} for version in paged(page, "versions"))
+
+
+def history_row(item: dict[str, Any]) -> dict[str, Any]:
+    value = item.get("value") or {}
+    value_source_id, value_source = _source(item.get("value_source"))
+    claim_source_id, claim_source = _source(item.get("source"))
+    return {
+        "figure_id": item["figure_id"], "version": item["version"], "event": item["event"],
+        "recorded_at": item["recorded_at"], "recorded_to": item.get("recorded_to"), "actor": item["actor"],
+        "reason": item.get("reason"), "status": item["status"], "grade": item["grade"],
+        "qualifier": value.get("qualifier"), "number": value.get("number"), "low": value.get("low"),
+        "high": value.get("high"), "term": value.get("term"), "quote": value.get("quote"),
+        "quote_en": value.get("quote_en"), "value_changed": int(bool(item.get("value_changed"))),
+        "value_source_id": value_source_id, "value_source": value_source, "claim_source_id": claim_source_id,
+        "claim_source": claim_source, "report_id": item.get("report_id"),
+        "evidence": " ".join(item["evidence"]) if item.get("evidence") else None,
+        "replaces": _ids(item.get("replaces"), "source_id"), "citations": _ids(item.get("citations"), "citation_id"),
+    }
+
+
+#: The breakdown checks: a row per total and dimension.
+CHECK_COLUMNS: list[tuple[str, str]] = [
+    ("incident_id", "#event+id"), ("metric", "#indicator+name"), ("dimension", "#meta+dimension"),
+    ("status", "#status"), ("total_figure_id", "#meta+id+figure"), ("total_low", "#affected+min"),
+    ("total_high", "#affected+max"), ("parts_low", "#affected+min+parts"), ("parts_high", "#affected+max+parts"),
+    ("remainder_low", "#affected+min+remainder"), ("remainder_high", "#affected+max+remainder"),
+    ("excess", "#affected+excess"), ("parts", "#meta+parts"),
+]
+
+
+def check_row(check: dict[str, Any]) -> dict[str, Any]:
+    remainder = check.get("remainder") or {}
+    total = check["total"]
+    return {
+        "incident_id": check["incident_id"], "metric": check["metric"], "dimension": check["dimension"],
+        "status": check["status"], "total_figure_id": total["figure_id"], "total_low": total["low"],
+        "total_high": total["high"], "parts_low": check["parts_low"], "parts_high": check["parts_high"],
+        "remainder_low": remainder.get("low"), "remainder_high": remainder.get("high"), "excess": check.get("excess"),
+        "parts": "; ".join(f"{p['value']}={p['low']}-{'' if p['high'] is None else p['high']}" for p in check["parts"]),
+    }
+
+
+#: The audit log (auditors only): who did what, when, to which record, and why.
+AUDIT_COLUMNS: list[tuple[str, str]] = [
+    ("position", "#meta+position"), ("notification_id", "#meta+id+notification"), ("recorded_at", "#date+recorded"),
+    ("actor", "#meta+actor"), ("kind", "#meta+event"), ("topic", "#meta+topic"), ("aggregate_id", "#meta+id+record"),
+    ("aggregate_version", "#meta+version"), ("figure_id", "#meta+id+figure"), ("incident_id", "#event+id"),
+    ("reason", "#meta+reason"),
+]
+
+
+def audit_entries(page: Callable[[str | None, int], dict[str, Any]], size: int) -> Iterator[dict[str, Any]]:
+    """The audit log's entries below tree size ``size`` (the tree as the export began): later
+    events are left for the next export, so a long one is one cut."""
+    entries = paged(page)  # the first page read now: a bad cursor is refused before streaming
+    return (entry for entry in itertools.takewhile(lambda e: e["position"] < size, entries))
 
 
 def tally_rows(tally: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -27,6 +27,9 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
 from api.deps import Auditor, Principal, bearer, bearer_key, principal
+from api.exports import rows as export_rows
+from api.exports.about import stated
+from api.exports.negotiate import Accept, Format, choose, documented, export
 from api.models import text
 from ledger import limits
 from api.problems import ApiProblem, invalid, responses
@@ -154,7 +157,12 @@ class ConsistencyProof(BaseModel):
 
 # ---- routes --------------------------------------------------------------------------------------
 
-@router.get("/log", response_model=LogPage, responses=_errors(401, 403, 422), summary="The audit log")
+def _log_responses() -> dict[int | str, dict[str, Any]]:
+    exported = documented()
+    return {**_errors(401, 403, 422), **exported}
+
+
+@router.get("/log", response_model=LogPage, responses=_log_responses(), summary="The audit log")
 def audit_log(
     trail: Trail, caller: Auditor,
     actor: Annotated[text(limits.MAX_FILTER) | None, Query(description="Only events by this actor.")] = None,
@@ -164,15 +172,33 @@ def audit_log(
     until: Annotated[datetime | None, Query(description="Recorded before (ISO 8601 with a zone).")] = None,
     cursor: Annotated[str | None, Query(max_length=40, description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE)] = 100,
+    format_: Format = None, accept: Accept = None,
 ) -> Any:
-    """Every event in log order: who, when (UTC), what, to which figure or incident, and why. Auditors only."""
+    """Every event in log order: who, when (UTC), what, to which figure or incident, and why. Auditors only.
+
+    Also every event at once (from `cursor` on; `limit` is then the size of the pages read) as a
+    spreadsheet: `?format=` or `Accept`. It stops at the tree as it stood when it began, and states
+    that tree size and its ledger position: check it against a checkpoint of that size or later."""
+    fmt = choose(format_, accept)
     try:
         trail.catch_up()
     except Exception as error:  # noqa: BLE001 - stale but available; the log says why
         log.warning("audit catch-up failed before a log query: %s", type(error).__name__)
-    return _call(trail.log, actor=actor, figure_id=None if figure_id is None else str(figure_id),
-                 incident_id=None if incident_id is None else str(incident_id), since=since, until=until,
-                 cursor=cursor, limit=limit)
+    filters = {"actor": actor, "figure_id": None if figure_id is None else str(figure_id),
+               "incident_id": None if incident_id is None else str(incident_id), "since": since, "until": until}
+
+    def entries(after: str | None, size: int) -> dict[str, Any]:
+        return _call(trail.log, **filters, cursor=after, limit=size)
+
+    if fmt == "json":
+        return entries(cursor, limit)
+    size = trail.size()  # the tree as the export begins: later events wait for the next one
+    position = _call(trail.leaf, size - 1)["notification_id"] if size else 0
+    items = export_rows.audit_entries(lambda after, n: entries(cursor if after is None else after, n), size)
+    about = stated(position, trail, **filters)
+    if fmt == "ndjson":
+        return export(fmt, [], [], items, about, "audit-log")
+    return export(fmt, export_rows.AUDIT_COLUMNS, items, [], about, "audit-log")
 
 
 @router.get("/checkpoints/latest", response_model=CheckpointOut, responses=_errors(404),

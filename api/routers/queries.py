@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BeforeValidator
 
 from api.answers import ETAG_HELP, answer
 from api.deps import Caller, IfNoneMatch, Now
 from api.exports import rows as export_rows
-from api.exports.negotiate import NAMES, choose, documented, export
+from api.exports.about import pinned, stated
+from api.exports.negotiate import Accept, Format, choose, documented, export
 from api.models import Dimension, Metric, text
 from api.problems import responses
 from api.query_models import (
@@ -91,30 +92,29 @@ FigureIds = Annotated[bool, Query(description=(
     " running tallies at a constant cost; the lists grow with the ledger."))]
 
 
-Format = Annotated[Literal[NAMES] | None, Query(  # type: ignore[valid-type]
-    alias="format", description="csv, hxl (CSV with an HXL hashtag row), xlsx, json or ndjson; else from Accept.")]
-Accept = Annotated[str | None, Header(include_in_schema=False)]
 
 
-def _exported(*errors: int) -> dict[int | str, dict[str, Any]]:
+def _exported(*errors: int, kept: bool = True) -> dict[int | str, dict[str, Any]]:
+    """The responses of a route that also exports; ``kept``: its JSON answer is kept (ETag, 304)."""
     documented_ = documented()
-    base = _answered(*errors) if errors != (-1,) else _errors()
+    base = _answered(*errors) if kept else _errors(*errors)
     return {**base, **documented_, 200: {**base.get(200, {}), **documented_[200],
                                          "headers": {**base.get(200, {}).get("headers", {}),
                                                      **documented_[200]["headers"]}}}
 
 
-async def _tally_export(fmt: str, now: Any, read: Any, rows: Any, columns: Any, name: str, caller: Any,
-                        *, metric: str, **asked: Any) -> Any:
+async def _tally_export(request: Request, fmt: str, now: Any, read: Any, rows: Any, columns: Any, name: str,
+                        caller: Any, *, metric: str, **asked: Any) -> Any:
     """A tally or its history as a file: one reading, flattened once, stated with what was asked."""
     answered = await run_in_threadpool(lambda: read(metric, include_protected=caller.sees_protected, **asked))
     flat = list(rows(answered))
-    return export(fmt, columns(metric), flat, flat, _about(now, metric=metric, **asked), name)
+    about = await run_in_threadpool(_about, request, now, metric=metric, **asked)
+    return export(fmt, columns(metric), flat, flat, about, name)
 
 
-def _about(now: Any, **asked: Any) -> dict[str, Any]:
-    return {"ledger_position": now.head, **{k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                                            for k, v in asked.items() if v is not None}}
+def _about(request: Request, now: Any, **asked: Any) -> dict[str, Any]:
+    """Where the export was made: the log's head the views were brought to, and the tree's size there."""
+    return stated(now.head, getattr(request.app.state, "audit", None), **asked)
 
 
 def _answered(*errors: int) -> dict[int | str, dict[str, Any]]:
@@ -134,7 +134,7 @@ async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller
     the sum, then one per group."""
     fmt = choose(format_, accept)
     if fmt != "json":
-        return await _tally_export(fmt, now, reader.tally, export_rows.tally_rows, export_rows.tally_columns,
+        return await _tally_export(request, fmt, now, reader.tally, export_rows.tally_rows, export_rows.tally_columns,
                                    f"tally-{_v(metric)}", caller, metric=_v(metric), by=_v(by), as_of=as_of,
                                    valid_from=valid_from, valid_to=valid_to, place=place)
     return await answer(request, now, caller, Tally, lambda: reader.tally(
@@ -153,7 +153,7 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, caller
     Also as a spreadsheet (`?format=` or `Accept`), a row per point."""
     fmt = choose(format_, accept)
     if fmt != "json":
-        return await _tally_export(fmt, now, reader.tally_history, export_rows.history_rows,
+        return await _tally_export(request, fmt, now, reader.tally_history, export_rows.history_rows,
                                    export_rows.history_columns, f"tally-{_v(metric)}-history", caller,
                                    metric=_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from,
                                    valid_to=valid_to, place=place)
@@ -162,24 +162,34 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, caller
         include_protected=caller.sees_protected), if_none_match)
 
 
-@router.get("/checks", response_model=list[BreakdownCheck], responses=_errors(), summary="Do the parts add up")
+@router.get("/checks", response_model=list[BreakdownCheck], responses=_exported(kept=False), summary="Do the parts add up")
 def breakdown_checks(
-    reader: Reader, caller: Caller, metric: Annotated[Metric | None, Query()] = None,
+    request: Request, reader: Reader, caller: Caller, now: Now, metric: Annotated[Metric | None, Query()] = None,
     incident_id: Annotated[UUID | None, Query()] = None,
     dimension: Annotated[Dimension | None, Query()] = None, totals_only: bool = False, as_of: AsOf = None,
-    valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None,
+    valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None, format_: Format = None,
+    accept: Accept = None,
 ) -> Any:
     """Each total against the sum of its parts along each dimension: complete, remainder,
-    parts_exceed_low or inconsistent."""
-    return reader.breakdown_checks(
+    parts_exceed_low or inconsistent.
+
+    Also as a spreadsheet (`?format=` or `Accept`), a row per total and dimension."""
+    fmt = choose(format_, accept)
+    checks = reader.breakdown_checks(
         metric=_v(metric), incident_id=None if incident_id is None else str(incident_id), dimension=_v(dimension),
         totals_only=totals_only, as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
         include_protected=caller.sees_protected)
+    if fmt == "json":
+        return checks
+    about = _about(request, now, metric=_v(metric), incident_id=None if incident_id is None else str(incident_id),
+                   dimension=_v(dimension), totals_only=totals_only or None, as_of=as_of, valid_from=valid_from,
+                   valid_to=valid_to, place=place)
+    return export(fmt, export_rows.CHECK_COLUMNS, map(export_rows.check_row, checks), checks, about, "checks")
 
 
-@router.get("/figures", response_model=page(FigureState), responses=_exported(-1), summary="List figures")
+@router.get("/figures", response_model=page(FigureState), responses=_exported(kept=False), summary="List figures")
 def list_figures(
-    reader: Reader, caller: Caller, now: Now, incident_id: Annotated[UUID | None, Query()] = None,
+    request: Request, reader: Reader, caller: Caller, now: Now, incident_id: Annotated[UUID | None, Query()] = None,
     metric: Annotated[Metric | None, Query()] = None, dimension: Annotated[Dimension | None, Query()] = None,
     status: Annotated[str | None, Query(pattern="^(active|retracted)$")] = None, as_of: AsOf = None,
     valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None, cursor: Cursor = None,
@@ -188,37 +198,57 @@ def list_figures(
     """Figures as of a moment, in id order, a page at a time.
 
     Also every figure at once (from `cursor` on; `limit` is then the size of the pages read)
-    as a spreadsheet: `?format=` or `Accept` (text/csv, XLSX, application/x-ndjson)."""
+    as a spreadsheet: `?format=` or `Accept` (text/csv, XLSX, application/x-ndjson). Its pages
+    are all read as of the moment it began (stated as `as_of`): one consistent cut."""
     fmt = choose(format_, accept)
 
-    def figures(after: str | None, size: int) -> dict[str, Any]:
+    def figures(after: str | None, size: int, at: Any = as_of) -> dict[str, Any]:
         return reader.figures(
             incident_id=None if incident_id is None else str(incident_id), metric=_v(metric),
-            dimension=_v(dimension), status=status, as_of=as_of, valid_from=valid_from, valid_to=valid_to,
+            dimension=_v(dimension), status=status, as_of=at, valid_from=valid_from, valid_to=valid_to,
             place=place, cursor=after, limit=size, include_protected=caller.sees_protected)
 
     if fmt == "json":
         return figures(cursor, limit)
-    items = export_rows.figure_items(lambda after, _: figures(cursor if after is None else after, 500))
+    at = pinned(as_of)
+    items = export_rows.figure_items(lambda after, size: figures(cursor if after is None else after, size, at))
+    about = _about(request, now, as_of=at, metric=_v(metric), status=status, valid_from=valid_from,
+                   valid_to=valid_to, place=place)
     if fmt == "ndjson":
-        return export(fmt, [], [], items, _about(now, as_of=as_of), "figures")
-    return export(fmt, export_rows.FIGURE_COLUMNS, map(export_rows.figure_row, items),
-                  [], _about(now, as_of=as_of, metric=_v(metric), status=status, valid_from=valid_from,
-                             valid_to=valid_to, place=place), "figures")
+        return export(fmt, [], [], items, about, "figures")
+    return export(fmt, export_rows.FIGURE_COLUMNS, map(export_rows.figure_row, items), [], about, "figures")
 
 
-@router.get("/figures/{figure_id}/history", response_model=FigureHistory, responses=_errors(404),
+@router.get("/figures/{figure_id}/history", response_model=FigureHistory, responses=_exported(404, kept=False),
             summary="Every state of a figure")
-def figure_history(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None, cursor: Cursor = None,
-                   limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Versions per page.")] = 100) -> Any:
+def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Caller, now: Now, as_of: AsOf = None,
+                   cursor: Cursor = None,
+                   limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Versions per page.")] = 100,
+                   format_: Format = None, accept: Accept = None) -> Any:
     """Every version of the figure, oldest first, a page at a time: who changed what, why, and the
     citations live then. Pass `next_cursor` back as `cursor` for the next page.
 
     A correction's evidence that is a protected source's citation reads `"protected"` to anyone
     but an auditor.
+
+    Also every version at once (from `cursor` on) as a spreadsheet: `?format=` or `Accept`, a row
+    per version, all read as of the moment the export began (stated as `as_of`).
     """
-    return reader.figure_history(str(figure_id), as_of=as_of, cursor=cursor, limit=limit,
-                                 include_protected=caller.sees_protected)
+    fmt = choose(format_, accept)
+    fid = str(figure_id)
+
+    def versions(after: str | None, size: int, at: Any = as_of) -> dict[str, Any]:
+        return reader.figure_history(fid, as_of=at, cursor=after, limit=size, include_protected=caller.sees_protected)
+
+    if fmt == "json":
+        return versions(cursor, limit)
+    at = pinned(as_of)
+    items = export_rows.history_versions(fid, lambda after, size: versions(cursor if after is None else after, size, at))
+    about = _about(request, now, figure_id=fid, as_of=at)
+    name = f"figure-{fid}-history"
+    if fmt == "ndjson":
+        return export(fmt, [], [], items, about, name)
+    return export(fmt, export_rows.HISTORY_COLUMNS, map(export_rows.history_row, items), [], about, name)
 
 
 @router.get("/figures/{figure_id}/spread", response_model=Spread, responses=_errors(404),

@@ -155,6 +155,17 @@ class AuditTrail:
         with self.db.transaction(commit=False) as cursor:
             return DbNodeStore(self.db, cursor).size()
 
+    def size_at(self, position: int) -> int:
+        """The tree size at log position ``position``: how many leaves its events make (caught
+        up first if the tree is behind it), so a ledger position can be checked against a checkpoint."""
+        if self.position() < position:
+            self.catch_up()
+        with self.db.transaction(commit=False) as cursor:
+            # Positions are dense in notification-id order: the last leaf at or before it, by its unique index.
+            row = self.db.one(cursor, "SELECT position FROM {leaves} WHERE notification_id <= ?"
+                                      " ORDER BY notification_id DESC LIMIT 1", (position,))
+        return 0 if row is None or row[0] is None else row[0] + 1
+
     def root(self, size: int | None = None) -> tuple[int, bytes]:
         with self.db.transaction(commit=False) as cursor:
             nodes = DbNodeStore(self.db, cursor)

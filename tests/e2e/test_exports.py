@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from api.exports.cells import safe
 from api.exports.negotiate import MEDIA
-from tests.e2e.conftest import assert_problem
+from tests.e2e.conftest import assert_problem, build_world
 
 XLSX = MEDIA["xlsx"]
 HXL_TAG = re.compile(r"^#[a-z][a-z0-9_]*(\+[a-z][a-z0-9_]*)*$")
@@ -93,14 +93,16 @@ def test_an_unacceptable_format_is_a_406_problem(shared):
 def test_protected_source_reaches_auditors_only(shared, fmt):
     api, world = shared
     for path in (f"/figures?format={fmt}", f"/tallies/civilians_killed?format={fmt}&by=perpetrator",
-                 f"/tallies/civilians_injured/history?format={fmt}"):
+                 f"/tallies/civilians_injured/history?format={fmt}", f"/figures/{world.figure}/history?format={fmt}",
+                 f"/figures/{world.protected_figure}/history?format={fmt}", f"/checks?format={fmt}"):
         for role in ("officer", "reader"):
             body = api.get(path, role=role).content
             text = body.decode("utf-8", "replace") if fmt != "xlsx" else str(_xlsx(api.get(path, role=role)))
             assert not [m for m in world.protected_markers() if m in text], (role, path)
-    seen = api.get(f"/figures?format={fmt}", role="auditor")
-    text = seen.content.decode("utf-8", "replace") if fmt != "xlsx" else str(_xlsx(seen))
-    assert world.protected_source in text
+    for path in (f"/figures?format={fmt}", f"/figures/{world.figure}/history?format={fmt}"):
+        seen = api.get(path, role="auditor")
+        text = seen.content.decode("utf-8", "replace") if fmt != "xlsx" else str(_xlsx(seen))
+        assert world.protected_source in text, path
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"])
@@ -165,3 +167,176 @@ def test_tally_history_as_csv_has_a_row_per_point(shared):
     assert points and len(rows) - 1 == len(points)
     assert [int(r[rows[0].index("low")]) for r in rows[1:]] == [p["low"] for p in points]
     assert all(HXL_TAG.match(t) for t in _csv(api.get(path + "?format=hxl"))[1])
+
+
+def _stated(response, fmt: str) -> tuple[dict, list[dict]]:
+    """What an export says about where it was made, and its rows (as dicts), read back with a real reader."""
+    if fmt in ("csv", "hxl"):
+        rows = _csv(response)
+        header, body = rows[0], rows[2:] if fmt == "hxl" else rows[1:]
+        items = [dict(zip(header, r)) for r in body]
+        where = {k: {r[k] for r in items} for k in ("ledger_position", "tree_size")}
+        assert all(len(v) <= 1 for v in where.values()), where  # one statement, on every row
+        return {k: next(iter(v), None) for k, v in where.items()}, items
+    if fmt == "xlsx":
+        sheets = _xlsx(response)
+        data = next(v for k, v in sheets.items() if k != "about")
+        return {k: str(v) for k, v in sheets["about"]}, [dict(zip(data[0], r)) for r in data[1:]]
+    lines = [orjson.loads(line) for line in response.content.splitlines()]
+    return {k: str(v) for k, v in lines[0]["about"].items()}, lines[1:]
+
+
+def _correct(api, figure_id, number, reason="recount"):
+    version = api.ledger.figure(figure_id).version
+    return api.ledger.correct_figure("officer-1", figure_id, value={"qualifier": "exact", "number": number},
+                                     reason=reason, expected_version=version)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hxl", "xlsx", "ndjson"])
+def test_a_figures_history_exports_every_version_with_position_and_tree_size(api, fmt):
+    world = build_world(api.ledger)
+    for n in range(3):
+        _correct(api, world.figure, 120 + n, reason=f"=recount {n}")
+    response = api.get(f"/figures/{world.figure}/history?format={fmt}")
+    assert response.status_code == 200, response.text
+    about, rows = _stated(response, fmt)
+    versions = api.get(f"/figures/{world.figure}/history?limit=500").json()["versions"]
+    assert [int(r["version"]) for r in rows] == [v["version"] for v in versions] and len(rows) >= 5
+    events = [r["event"] for r in rows]
+    assert events[0] == "stated" and events[-3:] == ["corrected"] * 3
+    if fmt != "ndjson":
+        assert [r["reason"] for r in rows][-1] == "'=recount 2"  # neutralised, as in every export
+        assert str(rows[-1]["number"]) == "122"
+    head = response.headers["Ledger-Position"]
+    assert about["ledger_position"] == head and int(head) == api.events()
+    # The tree size at that position: every event is a leaf, so it is the number of events.
+    assert about["tree_size"] == response.headers["Ledger-Tree-Size"] == str(api.events())
+
+
+def test_a_long_export_is_one_cut(api, monkeypatch):
+    """A change recorded while the export is under way is not in it, even on pages read after it."""
+    from api.exports import rows as export_rows
+
+    world = build_world(api.ledger)
+    for n in range(4):
+        _correct(api, world.figure, 200 + n)
+    state = api.client.app.state
+    reader, read = state.reader, state.reader.figure_history
+    calls = []
+
+    def figure_history(*args, **kwargs):
+        if len(calls) == 1:  # after the first page: a correction lands and the views apply it
+            _correct(api, world.figure, 999)
+            state.follower.catch_up()
+        calls.append(kwargs)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(export_rows, "PAGE", 2)
+    monkeypatch.setattr(reader, "figure_history", figure_history)
+    response = api.get(f"/figures/{world.figure}/history?format=csv")
+    about, rows = _stated(response, "csv")
+    assert len(calls) > 2 and {c["as_of"] for c in calls} == {calls[0]["as_of"]}  # pages read as of one moment
+    assert "999" not in {r["number"] for r in rows}
+    monkeypatch.undo()
+    assert api.get(f"/figures/{world.figure}").json()["value"]["number"] == 999
+    assert len(rows) == len(api.get(f"/figures/{world.figure}/history?limit=500").json()["versions"]) - 1
+
+
+def test_an_unknown_figures_history_is_404_and_a_bad_cursor_422_in_every_format(shared):
+    api, _ = shared
+    for fmt in ("csv", "xlsx", "ndjson"):
+        assert_problem(api.get(f"/figures/{'0' * 8}-0000-4000-8000-{'0' * 12}/history?format={fmt}"), 404)
+        assert_problem(api.get(f"/audit/log?format={fmt}&cursor=x", role="auditor"), 422, field="cursor")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hxl", "xlsx", "ndjson"])
+def test_checks_export_a_row_per_check(api, fmt):
+    world = build_world(api.ledger)
+    api.ledger.file_report("o", source_id=world.protected_source, title="parts", language="en", figures=[
+        {"incident_id": world.incident, "metric": "civilians_killed", "breakdown": {"victim_group": group},
+         "value": {"qualifier": "exact", "number": n, "quote": f"zqx7741 {group}"}}
+        for group, n in (("children", 30), ("women", 20))])
+    checks = api.get("/checks").json()
+    response = api.get(f"/checks?format={fmt}")
+    about, rows = _stated(response, fmt)
+    assert checks and len(rows) == len(checks)
+    key = "total_figure_id" if fmt != "ndjson" else None
+    got = [r[key] if key else r["total"]["figure_id"] for r in rows]
+    assert got == [c["total"]["figure_id"] for c in checks]
+    assert [r["status"] for r in rows] == [c["status"] for c in checks]
+    assert about["ledger_position"] == response.headers["Ledger-Position"]
+    if fmt == "hxl":
+        assert all(HXL_TAG.match(t) for t in _csv(response)[1])
+    for role in ("reader", "officer"):
+        body = api.get(f"/checks?format={fmt}", role=role)
+        text = body.content.decode("utf-8", "replace") if fmt != "xlsx" else str(_xlsx(body))
+        assert not [m for m in world.protected_markers() if m in text], role
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hxl", "xlsx", "ndjson"])
+def test_the_audit_log_exports_to_auditors_up_to_a_checkpoint(api, fmt):
+    world = build_world(api.ledger)
+    trail = api.client.app.state.audit
+    checkpoint = trail.make_checkpoint()
+    for role in ("reader", "officer"):
+        assert api.get(f"/audit/log?format={fmt}", role=role).status_code == 403
+    response = api.get(f"/audit/log?format={fmt}", role="auditor")
+    assert response.status_code == 200, response.text
+    about, rows = _stated(response, fmt)
+    # Nothing recorded since the checkpoint: the export is exactly the tree it signed.
+    assert about["tree_size"] == response.headers["Ledger-Tree-Size"] == str(checkpoint.size)
+    assert [int(r["position"]) for r in rows] == list(range(checkpoint.size))
+    assert int(about["ledger_position"]) == int(rows[-1]["notification_id"])
+    logged = api.get(f"/audit/log?figure_id={world.figure}&format={fmt}", role="auditor")
+    _, mine = _stated(logged, fmt)
+    assert mine and {r["figure_id"] for r in mine} == {world.figure}
+
+
+def test_the_audit_log_export_stops_at_the_tree_it_began_with(api, monkeypatch):
+    from api.exports import rows as export_rows
+
+    world = build_world(api.ledger)
+    trail = api.client.app.state.audit
+    trail.catch_up()
+    size = trail.size()
+    log = trail.log
+    calls = []
+
+    def later(**kwargs):
+        if calls:  # events recorded (and put in the tree) while the export is read
+            _correct(api, world.figure, 300 + len(calls))
+            trail.catch_up()
+        calls.append(kwargs)
+        return log(**kwargs)
+
+    monkeypatch.setattr(export_rows, "PAGE", 5)
+    monkeypatch.setattr(trail, "log", later)
+    about, rows = _stated(api.get("/audit/log?format=ndjson", role="auditor"), "ndjson")
+    assert len(calls) > 2 and trail.size() > size
+    assert about["tree_size"] == str(size) and [r["position"] for r in rows] == list(range(size))
+
+
+def test_cli_exports_history_checks_and_the_audit_log(store, api, tmp_path, monkeypatch, capsys):
+    from api.cli import main
+
+    monkeypatch.setenv("LEDGER_DB", store.url)
+    if store.cipher_key:
+        monkeypatch.setenv("CIPHER_KEY", store.cipher_key)
+    world = build_world(api.ledger)
+    out = tmp_path / "history.xlsx"
+    assert main(["export", "history", world.figure, "--format", "xlsx", "--out", str(out)]) == 0
+    book = load_workbook(out, read_only=True)
+    sheets = {n: list(book[n].iter_rows(values_only=True)) for n in book.sheetnames}
+    assert len(sheets["history"] if "history" in sheets else next(iter(sheets.values()))) - 1 == len(
+        api.get(f"/figures/{world.figure}/history").json()["versions"])
+    assert not [m for m in world.protected_markers() if m in str(sheets)]
+    about = dict(sheets["about"])
+    assert about["ledger_position"] == api.events() and about["tree_size"] == api.events()
+    assert "tree size" in capsys.readouterr().err
+    assert main(["export", "checks", "--format", "csv", "--out", str(tmp_path / "c.csv")]) == 0
+    rows = list(csv.reader(io.StringIO((tmp_path / "c.csv").read_text("utf-8-sig"))))
+    assert len(rows) - 1 == len(api.get("/checks").json())
+    assert main(["export", "audit-log", "--format", "ndjson", "--out", str(tmp_path / "a.ndjson")]) == 0
+    lines = (tmp_path / "a.ndjson").read_bytes().splitlines()
+    assert len(lines) - 1 == api.events() == orjson.loads(lines[0])["about"]["tree_size"]
+    assert main(["export", "history"]) == 2 and main(["export", "tally", "nonsense"]) == 2
