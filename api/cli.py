@@ -154,7 +154,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         elif args.what == "history":
             about = stated(position, trail, figure_id=args.subject, as_of=at)
             its = counted(export_rows.history_versions(args.subject, lambda after, size: reader.figure_history(
-                args.subject, cursor=after, limit=size, as_of=at)), "versions")
+                args.subject, cursor=after, limit=size, as_of=at, citation_index=True)), "versions")
             columns, rows = export_rows.HISTORY_COLUMNS, its if ndjson else map(export_rows.history_row, its)
             name = f"figure-{args.subject}-history"
         elif args.what == "checks":

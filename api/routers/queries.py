@@ -232,18 +232,21 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Ca
     but an auditor.
 
     Also every version at once (from `cursor` on) as a spreadsheet: `?format=` or `Accept`, a row
-    per version, all read as of the moment the export began (stated as `as_of`).
+    per version with the number of citations live on it, all read as of the moment the export
+    began (stated as `as_of`).
     """
     fmt = choose(format_, accept)
     fid = str(figure_id)
 
-    def versions(after: str | None, size: int, at: Any = as_of) -> dict[str, Any]:
-        return reader.figure_history(fid, as_of=at, cursor=after, limit=size, include_protected=caller.sees_protected)
+    def versions(after: str | None, size: int, at: Any = as_of, index: bool = False) -> dict[str, Any]:
+        return reader.figure_history(fid, as_of=at, cursor=after, limit=size, citation_index=index,
+                                     include_protected=caller.sees_protected)
 
     if fmt == "json":
         return versions(cursor, limit)
     at = pinned(as_of)
-    items = export_rows.history_versions(fid, lambda after, size: versions(cursor if after is None else after, size, at))
+    items = export_rows.history_versions(
+        fid, lambda after, size: versions(cursor if after is None else after, size, at, True))
     about = _about(request, now, figure_id=fid, as_of=at)
     name = f"figure-{fid}-history"
     if fmt == "ndjson":

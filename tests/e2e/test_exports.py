@@ -202,6 +202,8 @@ def test_a_figures_history_exports_every_version_with_position_and_tree_size(api
     about, rows = _stated(response, fmt)
     versions = api.get(f"/figures/{world.figure}/history?limit=500").json()["versions"]
     assert [int(r["version"]) for r in rows] == [v["version"] for v in versions] and len(rows) >= 5
+    assert [int(r["citations"]) for r in rows] == [len(v["citations"]) for v in versions]
+    assert max(int(r["citations"]) for r in rows) >= 2  # the world's two citations of the figure
     events = [r["event"] for r in rows]
     assert events[0] == "stated" and events[-3:] == ["corrected"] * 3
     if fmt != "ndjson":
