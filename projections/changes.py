@@ -59,9 +59,16 @@ _PAGE = _SELECT + " ORDER BY fc.position, fc.figure_id LIMIT ?"
 _AT = _SELECT + " AND fc.position = ? ORDER BY fc.figure_id"
 
 
+def cuts_batch(notification: Any) -> bool:
+    """Whether the views must be written up to this event before the next is applied: a
+    protection change reads which figures stand on the source's value at that position."""
+    return notification.topic == _PROTECTION
+
+
 def record(db: Db, cursor: Any, items: Iterable[tuple[Any, Any]]) -> None:
     """File a batch's figure events and protection changes under their positions (after the
-    figures are written: a protection change reads which figures the source's value stands on)."""
+    figures are written; a protection change only ever last in its batch, see ``cuts_batch``,
+    so the figures it reads are those as they stood at it)."""
     rows, protections = [], []
     for notification, event in items:
         if notification.topic in _FIGURE_TOPICS:

@@ -98,6 +98,18 @@ class Views:
         self.apply_batch(db, cursor, [(notification, event)])
 
     def apply_batch(self, db: Db, cursor: Any, items: list[tuple[Notification, Event]]) -> None:
+        # A protection change is filed under the figures as they stand at it (changes.py): the
+        # batch is cut after each one, so what it files never depends on where a batch ends
+        # (a rebuild's batches are not the live follower's, and their digests must agree).
+        start = 0
+        for i, (notification, _) in enumerate(items):
+            if changes.cuts_batch(notification):
+                self._apply_part(db, cursor, items[start:i + 1])
+                start = i + 1
+        if start < len(items):
+            self._apply_part(db, cursor, items[start:])
+
+    def _apply_part(self, db: Db, cursor: Any, items: list[tuple[Notification, Event]]) -> None:
         records = RecordBatch(db, cursor)
         figures = FigureBatch(db, cursor)
         figures.load(e.originator_id for n, e in items if n.topic in _FIGURES and n.topic != _STATED)

@@ -134,3 +134,47 @@ def test_a_since_past_the_head_is_refused_and_a_missing_one_too(shared):
         "since": head, "items": [], "next_since": head, "more": False}
     assert_problem(api.get("/changes", role="reader"), 422, field="since")
     assert api.get("/changes?since=0", role=None).status_code == 401
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_what_the_feed_files_does_not_depend_on_where_batches_end(kind):
+    """A protection change is filed under the figures standing on the source at that position,
+    whether the views apply the log one event at a time or in one batch (a rebuild's digest
+    must equal the live views')."""
+    from api.bootstrap import open_ledger
+    from projections.follower import Follower, install
+    from projections.views import Views
+    from projections.views_digest import digest
+    from tests.integration.projections.helpers import fresh_store
+
+    with fresh_store(kind) as store:
+        ledger = open_ledger(store)
+        world = build_world(ledger)
+        ledger.change_source_protection(ACTOR, world.public_source, protected=True, reason="threatened")
+        # After the change: a new figure of the source, and a correction of one that stood on it.
+        ledger.file_report(ACTOR, source_id=world.public_source, title="later", language="en", figures=[
+            {"incident_id": world.incident, "metric": "displaced", "breakdown": {},
+             "value": {"qualifier": "exact", "number": 9}}])
+        v = ledger.figure(world.figure).version
+        ledger.correct_figure(ACTOR, world.figure, value={"qualifier": "exact", "number": 130}, reason="recount",
+                              expected_version=v)
+        ledger.change_source_protection(ACTOR, world.public_source, protected=False, reason="safe again")
+        digests = {}
+        for size in (1, 3, 5000):
+            name = f"batches{size}"
+            with Follower(store, Views(name), ledger=ledger, batch_size=size, replay_from=None) as follower:
+                install(store, follower.projection)
+                follower.catch_up()
+                db = follower.db
+                with db.transaction(commit=False) as c:
+                    protection = db.all(c, "SELECT position, figure_id FROM {figure_changes}"
+                                           " WHERE cause = 'protection' ORDER BY position, figure_id")
+            digests[size] = digest(store, name)["sha256"]
+            first, second = sorted({p for p, _ in protection})
+            # Protected: the world's figure (stated by the source); released: no figure stands on
+            # its value any more but the one it stated after (the figure was corrected meanwhile).
+            assert [f for p, f in protection if p == first] == [world.figure]
+            assert world.figure not in [f for p, f in protection if p == second]
+            assert len([f for p, f in protection if p == second]) == 1
+        assert len(set(digests.values())) == 1, digests
+        ledger.close()
