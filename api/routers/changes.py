@@ -29,7 +29,9 @@ def changed_since(
     reader: Reader, caller: Caller, now: Now,
     since: Annotated[int, Query(ge=0, le=MAX, description="A log position: `next_since` of the previous page, the"
                                                           " `Ledger-Position` of an export, or 0 for everything.")],
-    limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Positions per page (at most).")] = 100,
+    limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Changes per page; the changes of one position are never split, so one"
+                                                              " that touched more figures (a protection change) can"
+                                                              " make a page longer.")] = 100,
 ) -> Any:
     """The figures whose current value, grade or status changed after position `since`, in log
     order; a retraction is a removal. Pass `next_since` back as `since` for the next page."""
