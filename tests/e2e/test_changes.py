@@ -178,3 +178,54 @@ def test_what_the_feed_files_does_not_depend_on_where_batches_end(kind):
             assert len([f for p, f in protection if p == second]) == 1
         assert len(set(digests.values())) == 1, digests
         ledger.close()
+
+
+#: What a reader of /figures sees move (the version also moves on a claim the ledger did not
+#: adopt, which the feed leaves out: the figure reads the same).
+SEEN = ("value", "value_source", "status", "grade")
+_MOVES = st.lists(st.tuples(st.sampled_from(["correct", "grade", "retract", "claim", "adopt", "protect", "release"]),
+                            st.integers(0, 2), st.integers(1, 500)), max_size=10)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(moves=_MOVES)
+def test_a_mirror_kept_by_the_feed_equals_the_figures_after_any_changes(api, moves):
+    """Whatever happens to the figures (a property over command sequences), the copy a client
+    keeps from the feed is what /figures shows that client, redaction included."""
+    from ledger.errors import LedgerError
+
+    ledger = api.ledger
+    world = build_world(ledger)
+    figures = [world.figure, world.protected_figure,
+               api.get("/figures?metric=civilians_killed&limit=500").json()["items"][-1]["figure_id"]]
+    for move, which, number in moves:
+        fid = figures[which]
+        v = ledger.figure(fid).version
+        try:
+            if move == "correct":
+                ledger.correct_figure(ACTOR, fid, value={"qualifier": "exact", "number": number}, reason="r",
+                                      expected_version=v)
+            elif move == "grade":
+                ledger.grade_figure(ACTOR, fid, grade=["confirmed", "fair"][number % 2], reason="r", expected_version=v)
+            elif move == "retract":
+                ledger.retract_figure(ACTOR, fid, reason="r", expected_version=v)
+            elif move in ("claim", "adopt"):
+                f = ledger.figure(fid)
+                ledger.file_report(ACTOR, source_id=world.spare_source, title=f"r{number}", language="en", figures=[
+                    {"incident_id": str(f.incident_id), "metric": f.metric, "breakdown": dict(f.breakdown),
+                     "value": {"qualifier": "exact", "number": number, "quote": f"spare said {number}"},
+                     "adopt": move == "adopt"}])
+            else:
+                ledger.change_source_protection(ACTOR, world.spare_source, protected=move == "protect", reason="r")
+        except LedgerError:
+            pass  # a move that does not fit the figure's state now: refused, and nothing recorded
+    for role in ("reader", "auditor"):
+        mirror: dict[str, dict] = {}
+        for c in _feed(api, role=role, limit=3)[0]:
+            if c["change"] == "removed":
+                mirror.pop(c["figure_id"], None)
+            else:
+                mirror[c["figure_id"]] = {k: c[k] for k in SEEN}
+        current = {f["figure_id"]: {k: f[k] for k in SEEN}
+                   for f in api.get("/figures?status=active&limit=500", role=role).json()["items"]}
+        assert mirror == current, role
