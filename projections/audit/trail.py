@@ -161,10 +161,13 @@ class AuditTrail:
         if self.position() < position:
             self.catch_up()
         with self.db.transaction(commit=False) as cursor:
-            # Positions are dense in notification-id order: the last leaf at or before it, by its unique index.
-            row = self.db.one(cursor, "SELECT position FROM {leaves} WHERE notification_id <= ?"
-                                      " ORDER BY notification_id DESC LIMIT 1", (position,))
-        return 0 if row is None or row[0] is None else row[0] + 1
+            return self._leaves_up_to(cursor, position)
+
+    def _leaves_up_to(self, cursor: Any, position: int) -> int:
+        # Positions are dense in notification-id order: the last leaf at or before it, by its unique index.
+        row = self.db.one(cursor, "SELECT position FROM {leaves} WHERE notification_id <= ?"
+                                  " ORDER BY notification_id DESC LIMIT 1", (position,))
+        return 0 if row is None else row[0] + 1
 
     def root(self, size: int | None = None) -> tuple[int, bytes]:
         with self.db.transaction(commit=False) as cursor:
@@ -468,9 +471,7 @@ class AuditTrail:
         if self.position() < position:
             self.catch_up()
         with self.db.transaction(commit=False) as cursor:
-            row = self.db.one(cursor, "SELECT position FROM {leaves} WHERE notification_id <= ?"
-                                      " ORDER BY notification_id DESC LIMIT 1", (position,))
-            tree_size = 0 if row is None else row[0] + 1
+            tree_size = self._leaves_up_to(cursor, position)
             nodes = DbNodeStore(self.db, cursor)
             if tree_size > nodes.size():
                 raise AuditRequestError(f"the tree does not cover position {position} yet", "position")
