@@ -151,8 +151,7 @@ class ProtectionIn(Strict):
 class IncidentIn(Strict):
     title: ShortText
     title_en: ShortText | None = None
-    places: list[ShortText] = Field(
-        default_factory=list, max_length=200)
+    places: list[ShortText] = Field(default_factory=list, max_length=limits.MAX_PLACES)
     valid_from: IsoDate = Field(description="First day of the incident (valid time), YYYY-MM-DD.")
     valid_to: IsoDate | None = Field(None, description="Last day; null when the sources say it continues.")
     description: Text | None = None
@@ -185,9 +184,8 @@ class ReportIn(Strict):
     reference: text(limits.MAX_REFERENCE) | None = None
     period_from: IsoDate | None = None
     period_to: IsoDate | None = None
-    places: list[ShortText] = Field(
-        default_factory=list, max_length=200)
-    figures: list[FigureStatementIn] = Field(default_factory=list, max_length=500)
+    places: list[ShortText] = Field(default_factory=list, max_length=limits.MAX_PLACES)
+    figures: list[FigureStatementIn] = Field(default_factory=list, max_length=limits.MAX_STATEMENTS)
 
     def as_ledger(self) -> dict[str, Any]:
         fields = self.model_dump(mode="json")
@@ -199,7 +197,7 @@ class ReportIn(Strict):
 class CorrectionIn(Strict):
     value: CountIn
     reason: Reason
-    evidence: list[UUID] = Field(default_factory=list, max_length=100,
+    evidence: list[UUID] = Field(default_factory=list, max_length=limits.MAX_IDS,
                                  description="Ids of citations backing the correction (not withdrawn).")
 
 
@@ -209,7 +207,7 @@ class SupersessionIn(Strict):
     value: CountIn
     reason: Reason
     replaces: list[UUID] | None = Field(
-        None, max_length=100, description="Ids of the sources whose claims are replaced; all live claims when omitted.")
+        None, max_length=limits.MAX_IDS, description="Ids of the sources whose claims are replaced; all live claims when omitted.")
 
 
 class RetractionIn(Strict):

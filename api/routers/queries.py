@@ -199,7 +199,7 @@ def list_figures(
 
     if fmt == "json":
         return figures(cursor, limit)
-    items = export_rows.figure_items(lambda after, _: figures(cursor if after is None else after, 500))
+    items = export_rows.figure_items(lambda after, _: figures(cursor if after is None else after, export_rows.PAGE))
     if fmt == "ndjson":
         return export(fmt, [], [], items, _about(now, as_of=as_of), "figures")
     return export(fmt, export_rows.FIGURE_COLUMNS, map(export_rows.figure_row, items),
