@@ -24,13 +24,10 @@ from ledger.citation import Citation
 from ledger.errors import InvalidInput, NotFound
 from ledger.figure import Figure, figure_id
 from ledger.incident import Incident
-from ledger.loading import FIGURE_SNAPSHOT_INTERVAL
 from ledger.once import AtMostOnce
 from ledger.report import Report, figure_statements
 from ledger.source import Source
 from ledger.value import Count
-
-__all__ = ["FIGURE_SNAPSHOT_INTERVAL", "Ledger"]
 
 
 class Ledger(AtMostOnce):

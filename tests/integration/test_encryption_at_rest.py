@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from api.bootstrap import audit_trail, create_tables, open_ledger
-from ledger.application import FIGURE_SNAPSHOT_INTERVAL, Ledger
+from ledger.application import Ledger
+from ledger.loading import FIGURE_SNAPSHOT_INTERVAL
 from ledger.seed import case_data, load_case
 from ledger.store import Store
 from projections.audit import AuditTrail
