@@ -226,7 +226,13 @@ class Count:
 
     @classmethod
     def parse(cls, data: object) -> Count:
-        """Build a count from untrusted input (the API, a data file)."""
+        """Build a count from untrusted input (the API, a data file).
+
+        A Count is taken as it is: the API's request model parsed it already, and a value
+        is parsed once on its way in.
+        """
+        if isinstance(data, Count):
+            return data
         if not isinstance(data, dict):
             raise InvalidInput("a value must be an object with a qualifier", field="value")
         unknown = set(data) - {"qualifier", "number", "low", "high", "term", "quote", "quote_en"}

@@ -21,7 +21,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
-from api.deps import etag, require
+from api.deps import etag, may_give_commands
+from ledger import limits
 from ledger.errors import InvalidInput, NotFound
 from api.models import (
     CitationIn, CorrectionIn, GradeIn, IncidentIn, ReportIn, RetractionIn, SourceIn, SupersessionIn, WithdrawalIn,
@@ -45,7 +46,7 @@ MAX_ROWS = 100
 #: How many sources and incidents a picker offers at once; the officer's search words (a GET
 #: form beside the picker, no JavaScript) narrow the choice, so any of them can be reached.
 CHOICES = 200
-Words = Annotated[str | None, Query(max_length=200)]
+Words = Annotated[str | None, Query(max_length=limits.MAX_FILTER)]
 
 
 def body_of(fields: list[tuple[str, str]]) -> dict[str, Any]:
@@ -117,7 +118,7 @@ def _model(model: type[BaseModel], body: dict[str, Any]) -> BaseModel:
 
 
 async def _record(request: Request, session: Session, call: Callable[[], Any]) -> Any:
-    await require("officer")(session.caller)  # the API's role rule
+    await may_give_commands(session.caller)  # the API's role rule
     try:
         return await run_in_threadpool(call)
     except ApiProblem as problem:

@@ -22,6 +22,7 @@ from api.routers._shared import _reader as queries_reader
 from api.web.access import sign_in_page
 from api.web.render import PREFIX, page, parse_moment
 from api.web.session import Session, current_session
+from ledger import limits
 from ledger.errors import InvalidInput
 from ledger.vocabulary import DIMENSIONS, METRICS
 
@@ -40,9 +41,9 @@ async def signed_in(request: Request) -> Session:
 
 
 Signed = Annotated[Session, Depends(signed_in)]
-AsOf = Annotated[str | None, Query(max_length=40)]
+AsOf = Annotated[str | None, Query(max_length=limits.MAX_MOMENT)]
 Lang = Annotated[str | None, Query(max_length=5)]
-Cursor = Annotated[str | None, Query(max_length=500)]
+Cursor = Annotated[str | None, Query(max_length=limits.MAX_CURSOR)]
 #: How many incidents and sources the dashboard lists (the lists' own pages have the rest).
 LISTED = 50
 #: A count's history: how many of its latest points are charted, listed in the table, and told in
@@ -118,7 +119,7 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
         for moved in point["moved_by"]:
             fid = moved.get("figure_id")
             if told and fid is not None and fid not in versions:
-                figure = reader.figure_history(str(fid), as_of=at, limit=500, include_protected=sees)
+                figure = reader.figure_history(str(fid), as_of=at, limit=limits.MAX_PAGE_SIZE, include_protected=sees)
                 versions[fid] = {v["version"]: v for v in figure["versions"]}
             changes.append({"moved": moved, "version": versions.get(fid, {}).get(moved["version"])})
         steps.append({"point": point, "changes": changes})
@@ -195,7 +196,7 @@ def sources(request: Request, reader: Reader, session: Signed, as_of: AsOf = Non
 def source(request: Request, source_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
     sees, at = session.caller.sees_protected, moment(as_of)
     record = reader.source(str(source_id), as_of=at, include_protected=sees)
-    reports = reader.reports(source_id=str(source_id), as_of=at, limit=500, include_protected=sees)
+    reports = reader.reports(source_id=str(source_id), as_of=at, limit=limits.MAX_PAGE_SIZE, include_protected=sees)
     return page(request, "source.html", session, source=record, reports=reports["items"])
 
 
