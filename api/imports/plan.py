@@ -33,6 +33,7 @@ from ledger.figure import figure_id
 from ledger.value import Count
 
 _ITEM = re.compile(r"figures\[(\d+)\]\.?(.*)")
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
 _NOBODY = str(UUID(int=0))  # stands for ids a citation's check does not look at
 FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
@@ -242,8 +243,8 @@ def breakdown(cell: Any) -> Any:
 
 
 def _number(cell: Any) -> Any:
-    if isinstance(cell, str) and cell.isascii() and cell.isdigit():
-        return int(cell)
+    if isinstance(cell, str) and _INTEGER.fullmatch(cell):
+        return int(cell)  # a negative one too, so that it is refused as a count, not as text
     return cell
 
 
