@@ -243,7 +243,7 @@ def breakdown(cell: Any) -> Any:
 
 
 def _number(cell: Any) -> Any:
-    if isinstance(cell, str) and _INTEGER.fullmatch(cell):
+    if isinstance(cell, str) and _INTEGER.fullmatch(cell.strip()):
         return int(cell)  # a negative one too, so that it is refused as a count, not as text
     return cell
 

@@ -49,9 +49,8 @@ def _cell(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str):
-        value = value.strip()
-        return as_typed(value) if value else None
+    if isinstance(value, str):  # kept as written (the words are the source's); blank is empty
+        return as_typed(value) if value.strip() else None
     return value
 
 
