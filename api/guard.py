@@ -19,7 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.problems import problem_response
 
 def is_form(scope: Scope, media_type: str) -> bool:
-    """The web pages' forms (api/web) post form-encoded bodies; every API route takes JSON."""
+    """The web pages' forms (api/web) post form-encoded bodies, the import page a file; every API route takes JSON."""
+    if media_type == "multipart/form-data":
+        return scope["path"] == "/web/imports"
     return media_type == "application/x-www-form-urlencoded" and scope["path"].startswith("/web/")
 
 
