@@ -79,17 +79,16 @@ def plan(ledger: Any, actor: str, table: Table, mapping: Mapping | None = None,
          progress: Callable[[int], None] | None = None) -> Plan:
     mapping = mapping or Mapping()
     out = Plan()
-    header_row = 2 if table.hxl and table.headers and any(h is not None for h in table.headers) else 1
     labels: dict[str, str] = {}
     names: list[str | None] = []
     for i, (header, tag) in enumerate(zip(table.headers, table.tags)):
         label = str(header if header is not None else tag or f"column {i + 1}")
         name = mapping.name(header, tag)
         if mapping.unknown(header, tag):
-            out.problems.append(Problem(header_row, label, "this column is not one an import reads; name it in a"
+            out.problems.append(Problem(1, label, "this column is not one an import reads; name it in a"
                                         " mapping file, or leave it out"))
         elif name in labels:
-            out.problems.append(Problem(header_row, label, f"this column says {name} again (so does {labels[name]})"))
+            out.problems.append(Problem(1, label, f"this column says {name} again (so does {labels[name]})"))
             name = None
         if name is not None:
             labels[name] = label

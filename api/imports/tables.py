@@ -26,8 +26,6 @@ class Table:
     headers: list[Any]
     tags: list[str | None]
     rows: Iterator[tuple[int, list[Any]]]
-    #: The rows' count when it is known before reading them (for progress); None otherwise.
-    size: int | None = None
     hxl: bool = False
     kind: str = "csv"
     _close: list[Any] = field(default_factory=list)
@@ -54,14 +52,14 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _table(lines: Iterator[list[Any]], kind: str, size: int | None) -> Table:
+def _table(lines: Iterator[list[Any]], kind: str) -> Table:
     numbered = ((n, [_cell(c) for c in cells]) for n, cells in enumerate(lines, start=1))
     first = next(numbered, None)
     if first is None:
-        return Table([], [], iter(()), 0, kind=kind)
+        return Table([], [], iter(()), kind=kind)
     headers: list[Any] = first[1]
     tags: list[str | None] = [None] * len(headers)
-    hxl = tag_first = _is_tag_row(headers)
+    hxl = _is_tag_row(headers)
     if hxl:  # a hashtag row with no header above it
         tags, headers = list(headers), [None] * len(headers)
     else:
@@ -72,8 +70,7 @@ def _table(lines: Iterator[list[Any]], kind: str, size: int | None) -> Table:
             numbered = _again(second, numbered)
     tags += [None] * (len(headers) - len(tags))
     rows = ((n, cells) for n, cells in numbered if any(c is not None for c in cells))
-    skipped = 2 if hxl and not tag_first else 1
-    return Table(headers, tags, rows, None if size is None else max(0, size - skipped), hxl, kind)
+    return Table(headers, tags, rows, hxl, kind)
 
 
 def _again(first: tuple[int, list[Any]], rest: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
@@ -89,8 +86,7 @@ def read(data: bytes, name: str = "") -> Table:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise ValueError(f"the file is neither XLSX nor UTF-8 CSV (byte {e.start} is not UTF-8)") from None
-    lines = text.count("\n") + (not text.endswith("\n"))
-    table = _table(csv.reader(io.StringIO(text, newline="")), "hxl", lines)
+    table = _table(csv.reader(io.StringIO(text, newline="")), "csv")
     table.kind = "hxl" if table.hxl else "csv"
     return table
 
@@ -104,6 +100,6 @@ def _xlsx(data: bytes) -> Table:
         raise ValueError(f"the file is not a workbook openpyxl can read ({type(e).__name__})") from None
     # The export puts its rows on the first sheet and its position on "about".
     sheet = book.worksheets[0]
-    table = _table((list(r) for r in sheet.iter_rows(values_only=True)), "xlsx", sheet.max_row)
+    table = _table((list(r) for r in sheet.iter_rows(values_only=True)), "xlsx")
     table._close.append(book)
     return table
