@@ -51,3 +51,16 @@ def test_an_upload_needs_the_csrf_token_and_an_officer(api, world):
     reader = sign_in(api, "reader")
     assert upload(api, reader, rows(world)).status_code == 403
     assert count_events(api.ledger) == before
+
+
+def test_only_the_upload_takes_a_file_and_within_its_own_limit(api, world):
+    from api.guard import DEFAULT_MAX_BODY, MAX_UPLOAD
+
+    assert api.client.post("/reports", files={"file": ("rows.csv", b"a,b")},
+                           headers=api.headers("officer")).status_code == 415
+    csrf = sign_in(api, "officer")
+    padded = rows(world) + b"\n" * (2 * DEFAULT_MAX_BODY)  # over the API's limit, within the upload's
+    assert upload(api, csrf, padded).status_code == 200
+    huge = api.client.post("/web/imports", files={"file": ("rows.csv", b"\n" * (MAX_UPLOAD + 1))},
+                           data={"csrf": csrf}, headers=HTML)
+    assert huge.status_code == 413
