@@ -135,6 +135,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
             columns, its = export_rows.FIGURE_COLUMNS, items()
             rows, name = (its, "figures") if args.format == "ndjson" else (map(export_rows.figure_row, its), "figures")
+        elif args.what == "claims":
+            from api.imports.claims import CLAIM_COLUMNS, claim_rows
+
+            rows, columns, name = claim_rows(reader), CLAIM_COLUMNS, "claims"
         else:
             if args.metric is None:
                 print("ledger: export tally needs a METRIC", file=sys.stderr)
@@ -249,8 +253,9 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("--by", default=f"cli:{getpass.getuser()}")
     revoke.set_defaults(func=cmd_keys_revoke)
 
-    export = sub.add_parser("export", help="figures or a tally as a reader exports them (CSV, HXL, XLSX, NDJSON)")
-    export.add_argument("what", choices=["figures", "tally"])
+    export = sub.add_parser("export", help="figures, claims or a tally as a reader exports them (CSV, HXL, XLSX, NDJSON);"
+                                           " claims in the columns `ledger import` reads back")
+    export.add_argument("what", choices=["figures", "claims", "tally"])
     export.add_argument("metric", nargs="?", choices=list(METRICS), help="the tally's metric")
     export.add_argument("--by", help="a tally's breakdown dimension")
     export.add_argument("--format", default="csv", choices=["csv", "xlsx", "hxl", "ndjson"])
