@@ -247,3 +247,30 @@ def test_an_import_on_each_store(ledger):
     assert imports.run(ledger, "bob", data)[1].already == 2 and log_size(ledger) == before
     figure = ledger.figure(figure_id(w["hama"], "civilians_injured", {}))
     assert isinstance(figure, Figure) and figure.current["term"] == "hundreds"
+
+
+def test_the_command_line_exports_claims_that_it_imports_back(sqlite_ledger, sqlite_store, tmp_path, monkeypatch,
+                                                              capsys):
+    import sqlite3
+
+    from ledger.store import Store
+
+    w = world(sqlite_ledger)
+    copy = Store(f"sqlite:///{tmp_path / 'copy.db'}")
+    with sqlite3.connect(sqlite_store.sqlite_path) as src, sqlite3.connect(copy.sqlite_path) as dst:
+        src.backup(dst)  # the sources and incidents, no report yet
+    imports.run(sqlite_ledger, "bob", csv_bytes(good_rows(w)))
+    monkeypatch.setenv("LEDGER_DB", sqlite_store.url)
+    assert main(["export", "claims", "--format", "hxl", "--out", str(tmp_path / "claims.csv")]) == 0
+    monkeypatch.setenv("LEDGER_DB", copy.url)
+    assert main(["import", str(tmp_path / "claims.csv")]) == 0
+    assert "4 filed in 2 reports (1 citations)" in capsys.readouterr().err
+    from api.bootstrap import open_ledger
+
+    other = open_ledger(copy)
+    try:
+        fid = figure_id(w["idlib"], "civilians_killed", {})
+        assert other.figure(fid).claims.keys() == sqlite_ledger.figure(fid).claims.keys()
+        assert other.figure(fid).current == sqlite_ledger.figure(fid).current
+    finally:
+        other.close()
