@@ -52,8 +52,17 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _numbered(lines: Iterator[list[Any]]) -> Iterator[tuple[int, list[Any]]]:
+    n = 0
+    try:
+        for n, cells in enumerate(lines, start=1):
+            yield n, [_cell(c) for c in cells]
+    except csv.Error as e:  # a cell over the csv module's size limit, a stray quote...
+        raise ValueError(f"row {n + 1} cannot be read as CSV: {e}") from None
+
+
 def _table(lines: Iterator[list[Any]], kind: str) -> Table:
-    numbered = ((n, [_cell(c) for c in cells]) for n, cells in enumerate(lines, start=1))
+    numbered = _numbered(lines)
     first = next(numbered, None)
     if first is None:
         return Table([], [], iter(()), kind=kind)

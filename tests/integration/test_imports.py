@@ -274,3 +274,10 @@ def test_the_command_line_exports_claims_that_it_imports_back(sqlite_ledger, sql
         assert other.figure(fid).current == sqlite_ledger.figure(fid).current
     finally:
         other.close()
+
+
+def test_a_file_that_cannot_be_read_is_refused_with_a_reason(sqlite_ledger):
+    for data, says in [(b"\xff\xfe rows", "neither XLSX nor UTF-8"), (b"PK\x03\x04 not a zip", "not a workbook"),
+                       (b"source_id\n" + b"x" * 200_000 + b"\n", "row 2 cannot be read as CSV")]:
+        with pytest.raises(ValueError, match=says):
+            imports.run(sqlite_ledger, "bob", data)

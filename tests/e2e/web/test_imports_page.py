@@ -64,3 +64,11 @@ def test_only_the_upload_takes_a_file_and_within_its_own_limit(api, world):
     huge = api.client.post("/web/imports", files={"file": ("rows.csv", b"\n" * (MAX_UPLOAD + 1))},
                            data={"csrf": csrf}, headers=HTML)
     assert huge.status_code == 413
+
+
+def test_an_unreadable_upload_is_a_page_saying_why(api, world):
+    csrf = sign_in(api, "officer")
+    answer = upload(api, csrf, b"PK\x03\x04 not a workbook")
+    assert answer.status_code == 422 and "not a workbook" in answer.text
+    empty = api.client.post("/web/imports", data={"csrf": csrf}, files={"file": ("none.csv", b"")}, headers=HTML)
+    assert empty.status_code == 422 and "Choose the file" in empty.text
