@@ -71,6 +71,8 @@ class Mapping:
     """
 
     def __init__(self, columns: dict[str, str] | None = None, fixed: dict[str, Any] | None = None) -> None:
+        if not isinstance(columns or {}, dict) or not isinstance(fixed or {}, dict):
+            raise ValueError('a mapping\'s "columns" and "set" are tables of name: value')
         self.columns = {str(k).strip(): str(v).strip() for k, v in (columns or {}).items()}
         self.fixed = dict(fixed or {})
         for name in [*self.columns.values(), *self.fixed]:

@@ -281,3 +281,11 @@ def test_a_file_that_cannot_be_read_is_refused_with_a_reason(sqlite_ledger):
                        (b"source_id\n" + b"x" * 200_000 + b"\n", "row 2 cannot be read as CSV")]:
         with pytest.raises(ValueError, match=says):
             imports.run(sqlite_ledger, "bob", data)
+
+
+@pytest.mark.parametrize("text, says", [('{"columns": ["metric"]}', "tables of name"),
+                                        ('{"rename": {}}', "holds"), ("{", "cannot be read")])
+def test_a_mapping_file_that_says_nothing_usable_is_refused(tmp_path, text, says):
+    (tmp_path / "map.json").write_text(text)
+    with pytest.raises(ValueError, match=says):
+        Mapping.read(tmp_path / "map.json")
