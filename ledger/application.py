@@ -87,16 +87,9 @@ class Ledger(AtMostOnce):
         statements = figure_statements(figures)
 
         def work(fresh: bool) -> tuple[dict[str, Any], list[Aggregate | Figure.Claimed]]:
-            source = self._existing(Source, source_id)
+            source, ids, report = self._report(actor, source_id, statements, fields)
             changed: list[Aggregate | Figure.Claimed] = []
             versions: list[dict[str, Any]] = []
-            for s in statements:
-                self._existing(Incident, s["incident_id"])
-            ids = [figure_id(s["incident_id"], s["metric"], s["breakdown"]) for s in statements]
-            if len(set(ids)) != len(ids):
-                raise InvalidInput("a report states each figure once; two items share incident, metric and breakdown",
-                                   field="figures")
-            report = Report.file(actor, source_id=str(source.id), figure_ids=[str(i) for i in ids], **fields)
             claim = {"source_id": str(source.id), "report_id": str(report.id)}
             for fid, s in zip(ids, statements):
                 # A claim needs the figure's version and nothing else: from the cache, or else
@@ -123,6 +116,30 @@ class Ledger(AtMostOnce):
         args = {"source_id": source_id, "figures": [
             {**s, "value": s["value"].as_dict()} for s in statements], **fields}
         return self._run(actor, request_key, "file_report", args, work)
+
+    def check_report(
+        self, actor: str, *, source_id: str, figures: Iterable[dict[str, Any]] = (), **fields: Any,
+    ) -> None:
+        """Raise what ``file_report`` would refuse these arguments with, recording nothing.
+
+        For callers that must know a batch of reports is good before recording any (imports).
+        Whether a later statement may be adopted depends on the figure's state then, which never
+        refuses a report: the check is complete.
+        """
+        self._report(actor, source_id, figure_statements(figures), fields)
+
+    def _report(
+        self, actor: str, source_id: str, statements: list[dict[str, Any]], fields: dict[str, Any],
+    ) -> tuple[Source, list[UUID], Report]:
+        source = self._existing(Source, source_id)
+        for s in statements:
+            self._existing(Incident, s["incident_id"])
+        ids = [figure_id(s["incident_id"], s["metric"], s["breakdown"]) for s in statements]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("a report states each figure once; two items share incident, metric and breakdown",
+                               field="figures")
+        report = Report.file(actor, source_id=str(source.id), figure_ids=[str(i) for i in ids], **fields)
+        return source, ids, report
 
     def correct_figure(
         self, actor: str, figure_id: str, *, value: Any, reason: str, evidence: Sequence[str] = (),

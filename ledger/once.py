@@ -50,6 +50,11 @@ class AtMostOnce(RecordLoading):
             raise VersionConflict(KINDS[type(aggregate)], aggregate.id, expected_version, aggregate.version)
         return aggregate
 
+    def answered(self, actor: str, request_key: str) -> dict[str, Any] | None:
+        """The answer a request key already had, or None: a batch resumes past what it recorded."""
+        receipt = self._receipt(checks.actor(actor), request_key)
+        return None if receipt is None else receipt.result
+
     def _receipt(self, actor: str, request_key: str) -> Receipt | None:
         # A receipt never changes once recorded: a cached one is the answer. One that is not
         # cached may have been recorded by another process, so the store is asked.
