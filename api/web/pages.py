@@ -165,38 +165,56 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
 
 @router.get(PREFIX + "/incidents", response_class=HTMLResponse)
 def incidents(request: Request, reader: Reader, session: Signed, as_of: AsOf = None, cursor: Cursor = None) -> Any:
-    return _listing(request, session, "incidents.html", reader.incidents, as_of, cursor)
+    return listing(request, session, "incidents.html", reader.incidents, as_of, cursor)
 
 
-def _listing(request: Request, session: Session, template: str, read: Any, as_of: str | None,
-             cursor: str | None) -> HTMLResponse:
-    """A page of a listing, as the API's list routes read it."""
+def listing(request: Request, session: Session, template: str, read: Any, as_of: str | None,
+            cursor: str | None, *, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    """A page of a listing, as the API's list routes read it (with its officer form, if it has one)."""
     listed = read(as_of=moment(as_of), cursor=cursor, limit=LISTED, include_protected=session.caller.sees_protected)
-    return page(request, template, session, listed=listed)
+    return page(request, template, session, status=status, listed=listed, form=_change_form(form))
 
 
 @router.get(PREFIX + "/incidents/{incident_id}", response_class=HTMLResponse)
 def incident(request: Request, incident_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None,
              cursor: Cursor = None) -> Any:
-    sees, at = session.caller.sees_protected, moment(as_of)
-    record = reader.incident(str(incident_id), as_of=at, include_protected=sees)
-    figures = reader.figures(incident_id=str(incident_id), as_of=at, cursor=cursor, limit=100,
-                             include_protected=sees)
-    checks = reader.breakdown_checks(incident_id=str(incident_id), as_of=at, include_protected=sees)
-    return page(request, "incident.html", session, incident=record, figures=figures, checks=checks)
+    return incident_page(request, session, reader, str(incident_id), moment(as_of), cursor)
+
+
+def incident_page(request: Request, session: Session, reader: Any, incident_id: str, at: Any, cursor: str | None,
+                  *, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    """The incident page; its officer form (revising the period) is filled from ``form`` after a refusal."""
+    sees = session.caller.sees_protected
+    record = reader.incident(incident_id, as_of=at, include_protected=sees)
+    figures = reader.figures(incident_id=incident_id, as_of=at, cursor=cursor, limit=100, include_protected=sees)
+    checks = reader.breakdown_checks(incident_id=incident_id, as_of=at, include_protected=sees)
+    return page(request, "incident.html", session, status=status, incident=record, figures=figures, checks=checks,
+                form=_change_form(form))
+
+
+def _change_form(form: dict[str, Any] | None) -> dict[str, Any]:
+    """A record page's officer form: as refused (the officer's input, the API's words), or blank with a new key."""
+    return form or {"values": {}, "errors": {}, "problem": None, "request_key": str(uuid4())}
 
 
 @router.get(PREFIX + "/sources", response_class=HTMLResponse)
 def sources(request: Request, reader: Reader, session: Signed, as_of: AsOf = None, cursor: Cursor = None) -> Any:
-    return _listing(request, session, "sources.html", reader.sources, as_of, cursor)
+    return listing(request, session, "sources.html", reader.sources, as_of, cursor)
 
 
 @router.get(PREFIX + "/sources/{source_id}", response_class=HTMLResponse)
 def source(request: Request, source_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
-    sees, at = session.caller.sees_protected, moment(as_of)
-    record = reader.source(str(source_id), as_of=at, include_protected=sees)
-    reports = reader.reports(source_id=str(source_id), as_of=at, limit=500, include_protected=sees)
-    return page(request, "source.html", session, source=record, reports=reports["items"])
+    return source_page(request, session, reader, str(source_id), moment(as_of))
+
+
+def source_page(request: Request, session: Session, reader: Any, source_id: str, at: Any, *, status: int = 200,
+                form: dict[str, Any] | None = None) -> HTMLResponse:
+    """The source page; its officer form (protecting the source) is filled from ``form`` after a refusal."""
+    sees = session.caller.sees_protected
+    record = reader.source(source_id, as_of=at, include_protected=sees)
+    reports = reader.reports(source_id=source_id, as_of=at, limit=500, include_protected=sees)
+    return page(request, "source.html", session, status=status, source=record, reports=reports["items"],
+                form=_change_form(form))
 
 
 @router.get(PREFIX + "/reports/{report_id}", response_class=HTMLResponse)

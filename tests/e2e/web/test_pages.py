@@ -165,3 +165,59 @@ def test_a_source_beyond_the_first_two_hundred_can_be_picked(api):
     assert everyone.count('dir="auto">Monitor ') <= 200
     assert 'dir="auto">Monitor 204</option>' in found and 'Monitor 203</option>' not in found
     assert '<label for="f-source_q">' in found
+
+
+def test_a_source_is_protected_and_unprotected_from_its_forms(api, world):
+    csrf = sign_in(api, "officer")
+    where = f"/web/sources/{world.spare_source}"
+    page = api.client.get(where, headers=HTML).text
+    key = re.search(r'id="form-protect">\s*<input type="hidden" name="csrf" value="[^"]+">\s*'
+                    r'<input type="hidden" name="request_key" value="([^"]+)"', page).group(1)
+    form = {"csrf": csrf, "request_key": key, "version": "1", "protected": "true"}
+    events = api.events()
+    refused = api.client.post(where + "/protection", headers=HTML, data=form)
+    assert refused.status_code == 422 and re.search(r'id="err-p-reason">[^<]*required', refused.text, re.I)
+    assert api.events() == events
+    stale = api.client.post(where + "/protection", headers=HTML, data={**form, "version": "7", "reason": "r"})
+    assert stale.status_code == 412 and 'id="conflict"' in stale.text and api.events() == events
+    done = api.client.post(where + "/protection", headers=HTML, follow_redirects=False,
+                           data={**form, "reason": "the witness asked"})
+    assert done.status_code == 303 and done.headers["location"] == "/web/sources"
+    events = api.events()
+    again = api.client.post(where + "/protection", headers=HTML, follow_redirects=False,
+                            data={**form, "reason": "the witness asked"})
+    assert again.status_code == 303 and api.events() == events  # the second click records nothing
+    assert api.client.get(where, headers=HTML).status_code == 404  # an officer no longer reads it
+    unprotect = {"csrf": csrf, "request_key": "unprotect-1", "protected": "false", "reason": "safe again"}
+    bad_id = api.client.post("/web/sources/protection", headers=HTML, data={**unprotect, "source_id": "nope"})
+    assert bad_id.status_code == 422 and 'id="err-u-source_id"' in bad_id.text
+    made_public = api.client.post("/web/sources/protection", headers=HTML, follow_redirects=False,
+                                  data={**unprotect, "source_id": world.spare_source})
+    assert made_public.status_code == 303 and made_public.headers["location"] == where
+    assert api.client.get(where, headers=HTML).status_code == 200
+
+
+def test_an_incidents_period_is_revised_from_its_form(api, world):
+    csrf = sign_in(api, "officer")
+    where = f"/web/incidents/{world.incident}"
+    version = api.client.get(where, headers=HTML).text
+    version = re.search(r'id="form-period">.*?name="version" value="(\d+)"', version, re.S).group(1)
+    form = {"csrf": csrf, "request_key": "period-1", "version": version, "valid_from": "2019-05-06",
+            "valid_to": "2019-05-09"}
+    events = api.events()
+    no_reason = api.client.post(where + "/period-revisions", headers=HTML, data=form)
+    assert no_reason.status_code == 422 and 'id="err-v-reason"' in no_reason.text
+    bad_day = api.client.post(where + "/period-revisions", headers=HTML,
+                              data={**form, "valid_from": "6 May", "reason": "r"})
+    assert bad_day.status_code == 422 and 'id="err-v-valid_from"' in bad_day.text
+    assert 'value="6 May"' in bad_day.text  # the officer's input, shown again
+    assert api.events() == events
+    done = api.client.post(where + "/period-revisions", headers=HTML, follow_redirects=False,
+                           data={**form, "reason": "the hospital's records"})
+    assert done.status_code == 303
+    page = api.client.get(where, headers=HTML).text
+    assert "2019-05-06 – 2019-05-09" in page
+    stale = api.client.post(where + "/period-revisions", headers=HTML,
+                            data={**form, "request_key": "period-2", "valid_from": "2019-05-01", "reason": "x"})
+    assert stale.status_code == 412 and 'id="conflict"' in stale.text and "the hospital&#39;s records" in stale.text
+    assert 'value="2019-05-01"' in stale.text  # the officer decides again on the new version
