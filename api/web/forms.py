@@ -238,7 +238,7 @@ async def change_figure(request: Request, figure_id: UUID, change: str, reader: 
                                                       **_preconditions(fields)))
     except Refused as refused:
         form = {**_form_state(fields, refused.problem), "change": change}
-        return await run_in_threadpool(figure_page, request, session, reader, str(figure_id), None, None,
+        return await run_in_threadpool(figure_page, request, session, reader, str(figure_id), None, None, None,
                                        status=refused.problem.status, form=form)
     return RedirectResponse(f"{PREFIX}/figures/{figure_id}", status_code=303)
 

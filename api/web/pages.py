@@ -43,6 +43,12 @@ Signed = Annotated[Session, Depends(signed_in)]
 AsOf = Annotated[str | None, Query(max_length=40)]
 Lang = Annotated[str | None, Query(max_length=5)]
 Cursor = Annotated[str | None, Query(max_length=500)]
+#: The cursors of the pages before this one (``~`` for the first), "."-joined: the history's cursor
+#: only goes forward, so "previous" links carry where they came from, the latest BACK of them.
+BACK = 20
+Back = Annotated[str | None, Query(max_length=BACK * 80, pattern=r"^[A-Za-z0-9_~.-]*$")]
+#: Versions of a figure on one page of its history; the by-version lookups read MAX_LIMIT at a time.
+HISTORY_PAGE, LOOKUP = 50, 500
 #: How many incidents and sources the dashboard lists (the lists' own pages have the rest).
 LISTED = 50
 #: A count's history: how many of its latest points are charted, listed in the table, and told in
@@ -117,9 +123,8 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
         changes = []
         for moved in point["moved_by"]:
             fid = moved.get("figure_id")
-            if told and fid is not None and fid not in versions:
-                figure = reader.figure_history(str(fid), as_of=at, limit=500, include_protected=sees)
-                versions[fid] = {v["version"]: v for v in figure["versions"]}
+            if told and fid is not None and moved["version"] not in versions.get(fid, {}):
+                versions.setdefault(fid, {}).update(versions_of(reader, str(fid), {moved["version"]}, at, sees))
             changes.append({"moved": moved, "version": versions.get(fid, {}).get(moved["version"])})
         steps.append({"point": point, "changes": changes})
     chart = [{"t": p["recorded_at"], "low": p["low"], "high": p["high"], "kind": p["kind"]}
@@ -127,6 +132,19 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     earlier = listed[0]["recorded_at"] if len(points) > len(listed) else None
     return page(request, "tally.html", session, metric=metric.value, steps=steps, chart=chart, earlier=earlier,
                 first=len(chart) - len(listed))
+
+
+def versions_of(reader: Any, figure_id: str, wanted: set[int], at: Any, sees: bool) -> dict[int, dict[str, Any]]:
+    """The figure's versions numbered ``wanted``, read through its history page by page (with the
+    cursor) until all are found: a figure with 10,000 versions has its last ones too."""
+    found: dict[int, dict[str, Any]] = {}
+    cursor = None
+    while True:
+        page_ = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=LOOKUP, include_protected=sees)
+        found.update({v["version"]: v for v in page_["versions"] if v["version"] in wanted})
+        cursor = page_["next_cursor"]
+        if cursor is None or wanted <= found.keys():
+            return found
 
 
 @router.get(PREFIX + "/checks", response_class=HTMLResponse)
@@ -140,17 +158,22 @@ def checks(request: Request, reader: Reader, session: Signed, metric: Annotated[
 
 @router.get(PREFIX + "/figures/{figure_id}", response_class=HTMLResponse)
 def figure(request: Request, figure_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None,
-           cursor: Cursor = None) -> Any:
-    return figure_page(request, session, reader, str(figure_id), moment(as_of), cursor)
+           cursor: Cursor = None, back: Back = None) -> Any:
+    return figure_page(request, session, reader, str(figure_id), moment(as_of), cursor, back)
 
 
 def figure_page(request: Request, session: Session, reader: Any, figure_id: str, at: Any, cursor: str | None,
-                *, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+                back: str | None = None, *, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     """The figure page; the officer forms on it are filled from ``form`` after a refusal."""
     sees = session.caller.sees_protected
     current = reader.figure(figure_id, as_of=at, include_protected=sees)
     spread = reader.spread(figure_id, as_of=at, include_protected=sees)
-    history = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=50, include_protected=sees)
+    history = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=HISTORY_PAGE, include_protected=sees)
+    paging = history_links(cursor, back, history["next_cursor"])
+    # A conflict box tells the latest change, wherever the page of the history shown is.
+    latest = None
+    if form and form.get("problem") is not None and form["problem"].status == 412:
+        latest = versions_of(reader, figure_id, {current["version"]}, at, sees).get(current["version"])
     citations = reader.citations(figure_id, as_of=at, include_protected=sees)
     incident = reader.incident(current["incident_id"], as_of=at, include_protected=sees)
     form = form or {}
@@ -159,8 +182,20 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
     if form.get("change"):
         form_keys[form["change"]] = form["request_key"]
     return page(request, "figure.html", session, status=status, figure=current, spread=spread, history=history,
-                citations=citations, incident=incident, form=form,
-                form_keys=form_keys)
+                citations=citations, incident=incident, form=form, form_keys=form_keys, paging=paging, latest=latest)
+
+
+def history_links(cursor: str | None, back: str | None, next_cursor: str | None) -> dict[str, Any]:
+    """The next and previous pages of a history as query parameters (``None``: no such page); the
+    previous page is known for the latest BACK pages walked, and the first page always is."""
+    trail = [c for c in (back or "").split(".") if c]
+    here = cursor or "~"
+    following = None if next_cursor is None else {"cursor": next_cursor, "back": ".".join([*trail, here][-BACK:])}
+    previous = None
+    if cursor is not None and trail:
+        before = trail[-1]
+        previous = {"cursor": None if before == "~" else before, "back": ".".join(trail[:-1]) or None}
+    return {"next": following, "previous": previous, "first": cursor is not None}
 
 
 @router.get(PREFIX + "/incidents", response_class=HTMLResponse)

@@ -221,3 +221,32 @@ def test_an_incidents_period_is_revised_from_its_form(api, world):
                             data={**form, "request_key": "period-2", "valid_from": "2019-05-01", "reason": "x"})
     assert stale.status_code == 412 and 'id="conflict"' in stale.text and "the hospital&#39;s records" in stale.text
     assert 'value="2019-05-01"' in stale.text  # the officer decides again on the new version
+
+
+def test_a_long_history_is_paged_to_its_last_version_and_back(api, world, monkeypatch):
+    """Every version can be reached, forward with the history's cursor and back by the links' trail;
+    a tally step's why and source are found however far down the figure's history they are."""
+    from api.web import pages
+
+    monkeypatch.setattr(pages, "LOOKUP", 7)  # the by-version lookup pages too: a few reads here
+    for n in range(120):
+        api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 200 + n},
+                                  reason=f"recount {n}", expected_version=api.ledger.figure(world.figure).version)
+    last = api.ledger.figure(world.figure).version
+    sign_in(api, "reader")
+    where, seen, trail = f"/web/figures/{world.figure}", [], []
+    while where:
+        trail.append(where)
+        text = api.client.get(where.replace("&amp;", "&"), headers=HTML).text
+        table = text.split('id="figure-history"')[1].split("</table>")[0]
+        seen += [int(v) for v in re.findall(r"<tr>\s*<td>(\d+)</td>", table)]
+        found = re.search(r'href="([^"]+)" id="history-next"', text)
+        where = found and found.group(1)
+    assert seen == list(range(1, last + 1))
+    for page_before in reversed(trail[:-1]):  # each "earlier" link leads to the page walked before
+        back = re.search(r'href="([^"]+)" id="history-previous"', text).group(1).replace("&amp;", "&")
+        text = api.client.get(back, headers=HTML).text
+        assert text == api.client.get(page_before.replace("&amp;", "&"), headers=HTML).text
+    assert 'id="history-previous"' not in text and 'id="history-first"' not in text
+    tally = api.client.get("/web/tallies/civilians_killed", headers=HTML).text
+    assert "recount 119" in tally
