@@ -19,6 +19,7 @@ from api.models import Metric
 from api.problems import ApiProblem
 from api.routers._shared import Reader
 from api.routers._shared import _reader as queries_reader
+from api.web import by_month
 from api.web.access import sign_in_page
 from api.web.render import PREFIX, page, parse_moment
 from api.web.session import Session, current_session
@@ -43,6 +44,7 @@ Signed = Annotated[Session, Depends(signed_in)]
 AsOf = Annotated[str | None, Query(max_length=40)]
 Lang = Annotated[str | None, Query(max_length=5)]
 Cursor = Annotated[str | None, Query(max_length=500)]
+Month = Annotated[str | None, Query(max_length=7)]
 #: The cursors of the pages before this one (``~`` for the first), "."-joined: the history's cursor
 #: only goes forward, so "previous" links carry where they came from, the latest BACK of them.
 BACK = 20
@@ -110,9 +112,12 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
 
 
 @router.get(PREFIX + "/tallies/{metric}", response_class=HTMLResponse)
-def tally_history(request: Request, metric: Metric, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
-    """A count's history: every moment the tally changed, with who moved it, why, from which source."""
+def tally_history(request: Request, metric: Metric, reader: Reader, session: Signed, as_of: AsOf = None,
+                  months_from: Month = None, months_to: Month = None) -> Any:
+    """A count's history: every moment the tally changed, with who moved it, why, from which source;
+    and the count month by month of valid time."""
     sees, at = session.caller.sees_protected, moment(as_of)
+    monthly = _monthly(reader, metric.value, at, sees, months_from, months_to)
     history = reader.tally_history(metric.value, as_of=at, include_protected=sees)
     points = history["points"]
     listed = points[-LISTED_STEPS:]
@@ -131,7 +136,22 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
              for p in points[-CHARTED:]]
     earlier = listed[0]["recorded_at"] if len(points) > len(listed) else None
     return page(request, "tally.html", session, metric=metric.value, steps=steps, chart=chart, earlier=earlier,
-                first=len(chart) - len(listed))
+                first=len(chart) - len(listed), **monthly)
+
+
+def _monthly(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
+             months_to: str | None) -> dict[str, Any]:
+    """The count by month of valid time: the months asked for, or the incidents' whole span."""
+    start, end = by_month.parse_month(months_from, "months_from"), by_month.parse_month(months_to, "months_to")
+    if start is None or end is None:
+        found = by_month.span(reader, at, sees)
+        if found is None:
+            return {"monthly": [], "month_chart": None, "month_span": {"from": "", "to": ""}}
+        start, end = start or found[0], end or found[1]
+    chosen = by_month.months(start, end)
+    rows = by_month.by_month(reader, metric, chosen, at, sees)
+    return {"monthly": rows, "month_chart": by_month.bars(rows) if rows else None,
+            "month_span": {"from": rows[0]["month"] if rows else "", "to": rows[-1]["month"] if rows else ""}}
 
 
 def versions_of(reader: Any, figure_id: str, wanted: set[int], at: Any, sees: bool) -> dict[int, dict[str, Any]]:

@@ -250,3 +250,29 @@ def test_a_long_history_is_paged_to_its_last_version_and_back(api, world, monkey
     assert 'id="history-previous"' not in text and 'id="history-first"' not in text
     tally = api.client.get("/web/tallies/civilians_killed", headers=HTML).text
     assert "recount 119" in tally
+
+
+def test_the_count_by_month_of_valid_time_draws_no_data_as_no_data(api, world):
+    """Each month is the API's tally with that month as its window; a month with nothing is "no data"
+    (an outlined mark, not a zero bar), and the span can be chosen."""
+    api.ledger.revise_incident_period("officer-1", world.incident, valid_from="2019-04-26", valid_to="2019-05-02",
+                                      reason="ended", expected_version=1)
+    api.ledger.record_incident("officer-1", title="Later strike", places=["Idlib"], valid_from="2019-07-03",
+                               valid_to="2019-07-03")
+    sign_in(api, "reader")
+    page = api.client.get("/web/tallies/civilians_killed", headers=HTML).text
+    months = re.findall(r'<tr data-month="([\d-]+)"><td>[^<]*</td><td class="num">(.*?)</td>', page)
+    assert [m for m, _ in months] == ["2019-04", "2019-05", "2019-06", "2019-07"]
+    for month, shown in months:
+        last = {"04": 30, "05": 31, "06": 30, "07": 31}[month[5:]]
+        api_sum = api.get(f"/tallies/civilians_killed?valid_from={month}-01&valid_to={month}-{last}").json()["sum"]
+        if api_sum["kind"] == "no_data":
+            assert "no data" in shown
+            assert re.search(f'data-month="{month}">\\s*<title>[^<]*</title>\\s*<rect class="no-data"', page)
+        else:
+            assert str(api_sum["low"]) in shown and "no data" not in shown
+    assert "no data" in dict(months)["2019-06"]
+    chosen = api.client.get("/web/tallies/civilians_killed?months_from=2019-05&months_to=2019-06", headers=HTML)
+    assert re.findall(r'<tr data-month="([\d-]+)">', chosen.text) == ["2019-05", "2019-06"]
+    wrong = api.client.get("/web/tallies/civilians_killed?months_from=May", headers=HTML)
+    assert wrong.status_code == 422 and "months_from" in wrong.text
