@@ -200,3 +200,56 @@ def test_axe_finds_no_serious_or_critical_violation(browser, site, lang):
             found[path] = bad
     assert not found, found
     page.context.close()
+
+
+def test_an_auditor_checks_an_events_inclusion_proof_in_the_browser(browser, site):
+    """proof.js's SHA-256 and RFC 9162 check, in Chromium: good proofs lead to the signed checkpoint's
+    root (its signature checked with the page's key); a proof or a signature tampered with does not."""
+    import base64
+    import hashlib
+
+    page = sign_in(browser, site, "auditor")
+    page.goto("/web/audit")
+    for data in (b"", b"abc", bytes(range(256)) * 5):
+        js = page.evaluate("d => ledgerProof.toHex(ledgerProof.sha256(new Uint8Array(d)))", list(data))
+        assert js == hashlib.sha256(data).hexdigest()
+    size = int(page.locator("#proof-form input[name=size]").get_attribute("value"))
+
+    def checked(index: int) -> tuple[str | None, str | None]:
+        page.evaluate("() => { const r = document.getElementById('proof-result');"
+                      " delete r.dataset.included; delete r.dataset.signed; }")
+        page.fill("#proof-index", str(index))
+        page.click("#proof-form button[type=submit]")
+        result = page.wait_for_selector("#proof-result[data-included]")
+        return result.get_attribute("data-included"), result.get_attribute("data-signed")
+
+    for index in sorted({0, 1, size // 2, size - 1}):
+        assert checked(index) == ("true", "true"), page.locator("#proof-result").inner_text()
+    assert "is in the signed log" in page.locator("#proof-result").inner_text()
+
+    def flip(text: str) -> str:
+        raw = bytearray(base64.b64decode(text))
+        raw[0] ^= 1
+        return base64.b64encode(bytes(raw)).decode()
+
+    def tampered_proof(route):
+        answer = route.fetch()
+        body = answer.json()
+        body["proof"][-1] = flip(body["proof"][-1])
+        route.fulfill(response=answer, json=body)
+
+    page.route("**/audit/proofs/inclusion*", tampered_proof)
+    assert checked(size // 2)[0] == "false"
+    assert "does NOT lead" in page.locator("#proof-result").inner_text()
+    page.unroute("**/audit/proofs/inclusion*")
+
+    def tampered_signature(route):
+        answer = route.fetch()
+        body = answer.json()
+        text, _, signature = body["note"].rstrip("\n").rpartition(" ")
+        body["note"] = f"{text} {signature[:-8] + ('A' if signature[-8] != 'A' else 'B') + signature[-7:]}\n"
+        route.fulfill(response=answer, json=body)
+
+    page.route("**/audit/checkpoints/latest", tampered_signature)
+    assert checked(0) == ("true", "false")
+    page.context.close()
