@@ -139,17 +139,22 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
                 first=len(chart) - len(listed), **monthly)
 
 
-def _monthly(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
-             months_to: str | None) -> dict[str, Any]:
-    """The count by month of valid time: the months asked for, or the incidents' whole span."""
+def monthly_rows(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
+                 months_to: str | None) -> list[dict[str, Any]]:
+    """The months asked for, or the incidents' whole span; [] when there is no incident."""
     start, end = by_month.parse_month(months_from, "months_from"), by_month.parse_month(months_to, "months_to")
     if start is None or end is None:
         found = by_month.span(reader, at, sees)
         if found is None:
-            return {"monthly": [], "month_chart": None, "month_span": {"from": "", "to": ""}}
+            return []
         start, end = start or found[0], end or found[1]
-    chosen = by_month.months(start, end)
-    rows = by_month.by_month(reader, metric, chosen, at, sees)
+    return by_month.by_month(reader, metric, by_month.months(start, end), at, sees)
+
+
+def _monthly(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
+             months_to: str | None) -> dict[str, Any]:
+    """The count by month of valid time: the months asked for, or the incidents' whole span."""
+    rows = monthly_rows(reader, metric, at, sees, months_from, months_to)
     return {"monthly": rows, "month_chart": by_month.bars(rows) if rows else None,
             "month_span": {"from": rows[0]["month"] if rows else "", "to": rows[-1]["month"] if rows else ""}}
 

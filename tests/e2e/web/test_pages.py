@@ -276,3 +276,32 @@ def test_the_count_by_month_of_valid_time_draws_no_data_as_no_data(api, world):
     assert re.findall(r'<tr data-month="([\d-]+)">', chosen.text) == ["2019-05", "2019-06"]
     wrong = api.client.get("/web/tallies/civilians_killed?months_from=May", headers=HTML)
     assert wrong.status_code == 422 and "months_from" in wrong.text
+
+
+def test_the_tables_download_links_give_the_apis_exports(api, world):
+    """Each page's download link gives, to a signed-in browser, the file the API's export gives to its key."""
+    sign_in(api, "reader")
+    links = {}
+    for where in ("/", "/web/tallies/civilians_killed", f"/web/incidents/{world.incident}",
+                  f"/web/figures/{world.figure}"):
+        text = api.client.get(where, headers=HTML).text
+        found = re.findall(r'href="(/web/[^"]+/download\?[^"]*format=csv[^"]*)"', text)
+        assert found, where
+        links[where] = [link.replace("&amp;", "&") for link in found]
+    tally = next(u for u in links["/"] if "/tallies/civilians_killed/" in u)
+    assert api.client.get(tally).text.splitlines()[1:] == api.get(
+        "/tallies/civilians_killed?format=csv").text.splitlines()[1:]
+    history = next(u for u in links["/web/tallies/civilians_killed"] if "/history/" in u)
+    assert api.client.get(history).text == api.get("/tallies/civilians_killed/history?format=csv").text
+    figures = api.client.get(links[f"/web/incidents/{world.incident}"][0])
+    assert figures.headers["content-type"].startswith("text/csv")
+    assert figures.text == api.get(f"/figures?incident_id={world.incident}&format=csv").text
+    for mark in world.protected_markers():
+        assert mark not in figures.text
+    versions = api.client.get(links[f"/web/figures/{world.figure}"][0]).text.splitlines()
+    assert len(versions) - 1 == api.ledger.figure(world.figure).version
+    months = next(u for u in links["/web/tallies/civilians_killed"] if "/months/" in u)
+    xlsx = api.client.get(months.replace("format=csv", "format=xlsx"))
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    api.client.cookies.clear()
+    assert api.client.get(history, headers=HTML, follow_redirects=False).status_code == 303  # signed in only
