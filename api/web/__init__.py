@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.problems import ApiProblem
 from api.web import access, audit, docs, downloads, forms, pages
+from api.web.compress import CompressStatic
 from api.web.render import HERE, PREFIX, PageHeaders, page
 from api.web.session import Sessions, current_session
 from ledger.errors import LedgerError
@@ -32,6 +33,7 @@ def install(app: FastAPI, key_file: Path) -> None:
     for module in (docs, access, downloads, pages, forms, audit):
         app.include_router(module.router)
     app.add_middleware(PageHeaders)
+    app.add_middleware(CompressStatic)
 
     @app.exception_handler(pages.SignInRequired)
     async def _sign_in(request: Request, exc: Exception) -> Any:

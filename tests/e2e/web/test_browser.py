@@ -121,7 +121,7 @@ def test_no_page_asks_another_host_for_anything(browser, site):
                  "/web/incidents", "/docs"):
         page.goto(path)
         page.wait_for_load_state("networkidle")
-    page.wait_for_selector(".swagger-ui .info")  # /docs works offline, from the app's own copy
+    page.locator("rapi-doc").get_by_text("Incident ledger").first.wait_for()  # /docs works offline, from its own copy
     assert asked and all(url.startswith(site.base + "/") or url.startswith("data:") for url in asked), \
         [u for u in asked if not u.startswith(site.base)]
     policy = page.request.get("/", headers={"Accept": "text/html"}).headers["content-security-policy"]
@@ -252,4 +252,38 @@ def test_an_auditor_checks_an_events_inclusion_proof_in_the_browser(browser, sit
 
     page.route("**/audit/checkpoints/latest", tampered_signature)
     assert checked(0) == ("true", "false")
+    page.context.close()
+
+
+#: No page may weigh more than this before images, as transferred (compressed where it is sent so).
+PAGE_BUDGET = 300 * 1024
+
+
+def test_no_page_weighs_more_than_300_kb_before_images(browser, site):
+    """Each page's HTML, scripts, style sheets, fonts and data, as the browser received them."""
+    page = sign_in(browser, site, "officer")
+    weights: dict[str, dict[str, int]] = {}
+    current: dict[str, int] = {}
+
+    def received(request) -> None:
+        if request.resource_type != "image" and request.response() is not None:
+            sizes = request.sizes()
+            current[request.url] = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+
+    page.on("requestfinished", received)
+    page.context.new_cdp_session(page).send("Network.setCacheDisabled", {"cacheDisabled": True})  # each page whole
+    for path in ("/", "/web/tallies/civilians_killed", f"/web/figures/{site.killed_figure}", "/web/new/report",
+                 "/web/incidents", "/web/audit", "/docs"):
+        current.clear()
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        if path == "/docs":
+            page.locator("rapi-doc").get_by_text("Incident ledger").first.wait_for()
+            if os.environ.get("LEDGER_SCREENSHOTS"):
+                page.screenshot(path="/tmp/docs.png")
+        weights[path] = dict(current)
+    totals = {path: sum(sizes.values()) for path, sizes in weights.items()}
+    print("transferred bytes per page:", totals)
+    assert all(total <= PAGE_BUDGET for total in totals.values()), weights
+    assert any(url.endswith("rapidoc-min.js") for url in weights["/docs"])  # the renderer was counted
     page.context.close()
