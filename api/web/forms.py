@@ -34,6 +34,7 @@ from api.web.access import form_fields
 from api.web.pages import Signed, figure_page, incident_page, listing, source_page
 from api.web.render import PREFIX, page
 from api.web.session import Session
+from projections import search
 
 router = APIRouter(include_in_schema=False)
 
@@ -169,15 +170,17 @@ def new_form(request: Request, kind: str, reader: Reader, session: Signed, rows:
 def _new_page(request: Request, session: Session, reader: Any, kind: str, form: dict[str, Any], rows: int,
               status: int = 200) -> HTMLResponse:
     sees = session.caller.sees_protected
-    search = form.setdefault("search", {"source_q": "", "incident_q": ""})
-    sources = reader.sources(limit=CHOICES, include_protected=sees, named=search["source_q"] or None)
-    incidents = reader.incidents(limit=CHOICES, include_protected=sees, titled=search["incident_q"] or None)
+    search_words = form.setdefault("search", {"source_q": "", "incident_q": ""})
+    sources = search.sources(reader, search_words["source_q"], limit=CHOICES, include_protected=sees)
+    incidents = search.incidents(reader, search_words["incident_q"], limit=CHOICES, include_protected=sees)
     choices = {
         "sources": _keeping_chosen(sources["items"], "source_id", form, lambda i: reader.source(
             i, include_protected=sees)),
         "incidents": _keeping_chosen(incidents["items"], "incident_id", form, lambda i: reader.incident(
             i, include_protected=sees)),
-        "more_sources": sources["next_cursor"] is not None, "more_incidents": incidents["next_cursor"] is not None,
+        "more_sources": sources["more"], "more_incidents": incidents["more"],
+        "searched_part": {"sources": not sources["complete"], "incidents": not incidents["complete"]},
+        "scan": search.SCAN,
     }
     return page(request, f"new_{kind}.html", session, status=status, form=form, rows=range(rows), **choices)
 

@@ -309,3 +309,37 @@ def test_the_tables_download_links_give_the_apis_exports(api, world):
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     api.client.cookies.clear()
     assert api.client.get(history, headers=HTML, follow_redirects=False).status_code == 303  # signed in only
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_pickers_find_names_sealed_at_rest(kind, tmp_path, monkeypatch):
+    """With encryption at rest no SQL pattern matches a name: the search reads the opened names, says
+    when it stopped short, and never offers a protected source to an officer."""
+    import base64
+    import os
+
+    from projections import search
+    from tests.conftest import make_store
+    from tests.e2e.conftest import open_api
+
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", str(tmp_path / "signing-key.pem"))
+    stores = make_store(kind, tmp_path, base64.b64encode(os.urandom(32)).decode())
+    try:
+        with open_api(next(stores)) as api:
+            for name, protected in (("Monitor Alpha", False), ("مرصد حلب", False), ("Monitor Beta", False),
+                                    ("Monitor Hidden", True)):
+                assert api.post("/sources", {"name": name, "kind": "media_office", "language": "en",
+                                             "protected": protected}).status_code == 201
+            sign_in(api, "officer")
+            alpha = api.client.get("/web/new/report?source_q=ALPHA", headers=HTML)
+            assert alpha.status_code == 200, alpha.text[-2000:]
+            assert 'dir="auto">Monitor Alpha</option>' in alpha.text and "Monitor Beta</option>" not in alpha.text
+            assert 'id="search-partial"' not in alpha.text
+            arabic = api.client.get("/web/new/citation?source_q=حلب", headers=HTML).text
+            assert 'dir="auto">مرصد حلب</option>' in arabic and "Monitor Alpha</option>" not in arabic
+            assert "Monitor Hidden" not in api.client.get("/web/new/report?source_q=monitor", headers=HTML).text
+            monkeypatch.setattr(search, "SCAN", 1)
+            short = api.client.get("/web/new/report?source_q=monitor", headers=HTML).text
+            assert 'id="search-partial"' in short  # it says it stopped, not that nothing matched
+    finally:
+        stores.close()
