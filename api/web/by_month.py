@@ -3,8 +3,9 @@
 Each month is the tally with that month as its window (``Reader.tally(valid_from=, valid_to=)``,
 as ``GET /tallies/{metric}?valid_from=&valid_to=`` answers it): an incident counts in every
 month its period overlaps, so the months of a long incident do not add up to its total,
-and a month with no figure is "no data", never zero. One tally a month: at most MONTHS of
-them on a page, and the span is the officer's or reader's to choose.
+and a month with no figure is "no data", never zero. One tally a month (each reads the
+metric's figures): the latest DEFAULT_MONTHS the incidents cover unless others are asked
+for, at most MONTHS.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 
 from ledger.errors import InvalidInput
 
-#: Months one chart shows at most (one tally each).
-MONTHS = 120
+#: Months one chart shows at most (one tally each), and by default: the latest year the incidents cover.
+MONTHS, DEFAULT_MONTHS = 120, 12
 #: Incidents read to find the ledger's span when none is asked for.
 SPAN_SAMPLE = 2000
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -50,6 +51,12 @@ def span(reader: Any, at: Any, sees: bool) -> tuple[tuple[int, int], tuple[int, 
     if first is None or last is None:
         return None
     return (int(first[:4]), int(first[5:7])), (int(last[:4]), int(last[5:7]))
+
+
+def latest(start: tuple[int, int], end: tuple[int, int], count: int = DEFAULT_MONTHS) -> tuple[int, int]:
+    """The first of the latest ``count`` months up to ``end``, not before ``start``."""
+    serial = max(start[0] * 12 + start[1] - 1, end[0] * 12 + end[1] - count)
+    return serial // 12, serial % 12 + 1
 
 
 def months(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]]:

@@ -141,13 +141,14 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
 
 def monthly_rows(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
                  months_to: str | None) -> list[dict[str, Any]]:
-    """The months asked for, or the incidents' whole span; [] when there is no incident."""
+    """The months asked for, or the latest year of the incidents' span; [] when there is no incident."""
     start, end = by_month.parse_month(months_from, "months_from"), by_month.parse_month(months_to, "months_to")
     if start is None or end is None:
         found = by_month.span(reader, at, sees)
         if found is None:
             return []
-        start, end = start or found[0], end or found[1]
+        end = end or found[1]
+        start = start or by_month.latest(found[0], end)
     return by_month.by_month(reader, metric, by_month.months(start, end), at, sees)
 
 
