@@ -121,16 +121,18 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     history = reader.tally_history(metric.value, as_of=at, include_protected=sees)
     points = history["points"]
     listed = points[-LISTED_STEPS:]
-    versions: dict[str, dict[int, dict[str, Any]]] = {}
+    # The versions the last TOLD steps are told with: one walk through each figure's history.
+    wanted: dict[str, set[int]] = {}
+    for point in listed[-TOLD:]:
+        for moved in point["moved_by"]:
+            if moved.get("figure_id") is not None:
+                wanted.setdefault(str(moved["figure_id"]), set()).add(moved["version"])
+    versions = {fid: versions_of(reader, fid, numbers, at, sees) for fid, numbers in wanted.items()}
     steps = []
     for i, point in enumerate(listed):
         told = i >= len(listed) - TOLD
-        changes = []
-        for moved in point["moved_by"]:
-            fid = moved.get("figure_id")
-            if told and fid is not None and moved["version"] not in versions.get(fid, {}):
-                versions.setdefault(fid, {}).update(versions_of(reader, str(fid), {moved["version"]}, at, sees))
-            changes.append({"moved": moved, "version": versions.get(fid, {}).get(moved["version"])})
+        changes = [{"moved": moved, "version": versions.get(str(moved.get("figure_id")), {}).get(moved["version"])
+                    if told else None} for moved in point["moved_by"]]
         steps.append({"point": point, "changes": changes})
     chart = [{"t": p["recorded_at"], "low": p["low"], "high": p["high"], "kind": p["kind"]}
              for p in points[-CHARTED:]]
