@@ -90,8 +90,8 @@ def bars(rows: list[dict[str, Any]], *, width: int = 960, height: int = 260) -> 
     slot = width / max(1, len(rows))
     out = []
     for i, r in enumerate(rows):
-        x = i * slot + slot * 0.15
-        w = slot * 0.7
+        w = min(slot * 0.7, 48)  # a few months are still bars, not walls
+        x = i * slot + (slot - w) / 2
         bar: dict[str, Any] = {"x": round(x, 1), "w": round(w, 1), "row": r, "label_x": round(x + w / 2, 1)}
         if r["kind"] != "no_data":
             low_y = plot - plot * (r["low"] or 0) / ceiling
