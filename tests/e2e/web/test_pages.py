@@ -175,6 +175,7 @@ def test_a_source_is_protected_and_unprotected_from_its_forms(api, world):
     csrf = sign_in(api, "officer")
     where = f"/web/sources/{world.spare_source}"
     page = api.client.get(where, headers=HTML).text
+    assert re.search(r"<title>[^<]*</title>", page) and page.count('id="form-protect"') == 1
     key = re.search(r'id="form-protect">\s*<input type="hidden" name="csrf" value="[^"]+">\s*'
                     r'<input type="hidden" name="request_key" value="([^"]+)"', page).group(1)
     form = {"csrf": csrf, "request_key": key, "version": "1", "protected": "true"}
@@ -205,6 +206,9 @@ def test_an_incidents_period_is_revised_from_its_form(api, world):
     csrf = sign_in(api, "officer")
     where = f"/web/incidents/{world.incident}"
     version = api.client.get(where, headers=HTML).text
+    assert re.search(r"<title>[^<]*</title>", version) and version.count('id="form-period"') == 1
+    listing = api.client.get("/web/sources", headers=HTML).text
+    assert re.search(r"<title>[^<]*</title>", listing) and listing.count('id="form-unprotect"') == 1
     version = re.search(r'id="form-period">.*?name="version" value="(\d+)"', version, re.S).group(1)
     form = {"csrf": csrf, "request_key": "period-1", "version": version, "valid_from": "2019-05-06",
             "valid_to": "2019-05-09"}
