@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import namedtuple
+from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 #: A column of a SELECT list: ``alias.name``, ``name`` or ``expression AS name``.
@@ -53,3 +55,20 @@ def columns_of(cls: type[Any], alias: str, **expressions: str) -> str:
     if unknown:
         raise ValueError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
     return ", ".join(f"{expressions[n]} AS {n}" if n in expressions else f"{alias}.{n}" for n in names)
+
+
+def mutable_shape(name: str, columns: Sequence[str]) -> type[list[Any]]:
+    """A list of these columns whose items are also read and set by name: a row that a batch
+    changes in place (closing a version) before it is written as it is (a plain sequence)."""
+
+    def column(i: int) -> property:
+        def set_item(row: list[Any], value: Any) -> None:
+            row[i] = value
+        return property(itemgetter(i), set_item)
+
+    def of(cls: type[list[Any]], **values: Any) -> list[Any]:
+        return cls([values[c] for c in cls.columns])  # type: ignore[attr-defined]
+
+    namespace: dict[str, Any] = {"__slots__": (), "columns": tuple(columns), "of": classmethod(of)}
+    namespace.update({c: column(i) for i, c in enumerate(columns)})
+    return type(name, (list,), namespace)

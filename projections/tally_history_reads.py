@@ -11,6 +11,7 @@ from projections import history
 from projections.db import Db
 from projections.named_rows import columns_of, shape
 from projections.read_arguments import check_dimension, check_metric, check_place, check_window, echo_of, read_time
+from projections.running import row_sum
 from projections.times import iso
 
 #: The versions of figures and of incidents' periods a windowed history sweeps (history.py's
@@ -86,7 +87,7 @@ class TallyHistoryReads:
             at = rows[i].recorded_from
             while i < len(rows) and rows[i].recorded_from == at:
                 r = rows[i]
-                groups[r.value] = Tally(r.low, r.high_sum, r.unbounded, r.figures)
+                groups[r.value] = row_sum(r)
                 i += 1
             states.append((at, _history_state(groups)))
         points: list[dict[str, Any]] = []

@@ -19,6 +19,7 @@ from projections.read_arguments import (
 )
 from projections.read_filters import figure_filters, live_figures, source_cards
 from projections.redaction import PROTECTED
+from projections.running import row_sum
 
 #: A running tally's row (running.py): its end in recording time and its sum.
 _Standing = shape("Standing", "recorded_to, low, high_sum, unbounded, figures")
@@ -99,7 +100,7 @@ class TallyReads:
             row = one(_TOTAL_AT, (metric, dimension, value, t), shape=_Standing)
             if row is None or row.recorded_to <= t or row.figures == 0:
                 continue
-            group = Tally(row.low, row.high_sum, row.unbounded, row.figures)
+            group = row_sum(row)
             total += group
             if by is not None:
                 groups.append({"value": value, **group.as_dict()})
