@@ -66,9 +66,6 @@ def mutable_shape(name: str, columns: Sequence[str]) -> type[list[Any]]:
             row[i] = value
         return property(itemgetter(i), set_item)
 
-    def of(cls: type[list[Any]], **values: Any) -> list[Any]:
-        return cls([values[c] for c in cls.columns])  # type: ignore[attr-defined]
-
-    namespace: dict[str, Any] = {"__slots__": (), "columns": tuple(columns), "of": classmethod(of)}
+    namespace: dict[str, Any] = {"__slots__": (), "columns": tuple(columns)}
     namespace.update({c: column(i) for i, c in enumerate(columns)})
     return type(name, (list,), namespace)
