@@ -14,9 +14,10 @@ import orjson
 
 from ledger.errors import NotFound
 from ledger.value import Count
-from projections.db import OPEN
+from projections.db import OPEN, Db
 from projections.named_rows import shape
-from projections.redaction import Sources, record_hidden
+from projections.read_filters import source_cards
+from projections.redaction import record_hidden
 from projections.times import from_micros
 
 _Source = shape("Source", "source_id, name, name_en, kind, url, language, protected, version, registered_at,"
@@ -37,12 +38,9 @@ _CitationOwner = shape("CitationOwner", "source_id, target_kind, target_id")
 
 
 class RecordReads:
-    """By-id reads for Reader (which provides ``db`` and ``_sources``)."""
+    """By-id reads for Reader (which provides ``db``)."""
 
-    db: Any
-
-    def _sources(self, c: Any, ids: set[str | None], include_protected: bool) -> Sources:
-        raise NotImplementedError
+    db: Db
 
     def figure_record(self, figure_id: str, *, version: int | None = None,
                       include_protected: bool = False) -> dict[str, Any]:
@@ -68,7 +66,7 @@ class RecordReads:
                                         " AND figure_version <= ?", (fid, row.version), shape=_Claim):
                 if claim.source_id not in latest or latest[claim.source_id].figure_version < claim.figure_version:
                     latest[claim.source_id] = claim
-            sources = self._sources(c, set(latest) | {row.value_source_id}, include_protected)
+            sources = source_cards(self.db, c, set(latest) | {row.value_source_id}, include_protected)
         claims, withheld = [], []
         for claim in sorted(latest.values(), key=lambda r: r.claim_version):
             stated = orjson.loads(claim.value)
@@ -89,7 +87,7 @@ class RecordReads:
         with self.db.snapshot() as c:
             row = self.db.one(c, f"SELECT {_Source.columns} FROM {{sources}} WHERE source_id = ?", (str(source_id),),
                               shape=_Source)
-            sources = self._sources(c, {row.source_id} if row else set(), include_protected)
+            sources = source_cards(self.db, c, {row.source_id} if row else set(), include_protected)
         if row is None or sources.hidden(row.source_id):
             raise NotFound("source", source_id)
         return {"source_id": row.source_id, "name": row.name, "name_en": row.name_en, "kind": row.kind, "url": row.url,
@@ -115,7 +113,7 @@ class RecordReads:
         with self.db.snapshot() as c:
             row = self.db.one(c, f"SELECT {_Report.columns} FROM {{reports}} WHERE report_id = ?", (str(report_id),),
                               shape=_Report)
-            sources = self._sources(c, {row.source_id} if row else set(), include_protected)
+            sources = source_cards(self.db, c, {row.source_id} if row else set(), include_protected)
         if row is None or sources.hidden(row.source_id):
             raise NotFound("report", report_id)
         return {"report_id": row.report_id, "source_id": row.source_id, "title": row.title, "title_en": row.title_en,
@@ -134,7 +132,7 @@ class RecordReads:
             if row is None:
                 raise NotFound("citation", citation_id)
             target_source = self._report_source(c, row.target_id) if row.target_kind == "report" else None
-            sources = self._sources(c, {row.source_id, target_source}, include_protected)
+            sources = source_cards(self.db, c, {row.source_id, target_source}, include_protected)
         if sources.hidden(row.source_id):
             raise NotFound("citation", citation_id)
         hides_target = row.target_kind == "report" and (target_source is None or sources.hidden(target_source))
@@ -162,7 +160,7 @@ class RecordReads:
                 kind, source_id = "citation", row.source_id
                 if row.target_kind == "report":
                     target_source = self._report_source(c, row.target_id) or ""  # unknown report: withhold
-            sources = self._sources(c, {source_id, target_source}, include_protected)
+            sources = source_cards(self.db, c, {source_id, target_source}, include_protected)
         return record_hidden(kind, source_id, target_source, sources, known=current)
 
     def _report_source(self, c: Any, report_id: str) -> str | None:
