@@ -19,7 +19,7 @@ Views made before the table existed hold no rows for the events they had applied
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -30,6 +30,7 @@ from ledger.figure import RETRACTED, Figure
 from ledger.source import Source
 from projections.db import Db
 from projections.follower import UPSTREAM
+from projections.read_filters import source_cards
 from projections.redaction import Sources
 from projections.times import iso
 
@@ -81,8 +82,7 @@ def record(db: Db, cursor: Any, items: Iterable[tuple[Any, Any]]) -> None:
         db.run(cursor, _BY_SOURCE, (position, source_id))
 
 
-def feed(db: Db, sources: Callable[[Any, set[str | None], bool], Sources], *, since: int, limit: int,
-         include_protected: bool = False) -> dict[str, Any]:
+def feed(db: Db, *, since: int, limit: int, include_protected: bool = False) -> dict[str, Any]:
     """The figures changed after position ``since``, oldest first, at most ``limit`` positions' worth.
 
     ``{"since", "items": [change...], "next_since", "more"}``: ask again with ``next_since``;
@@ -91,7 +91,6 @@ def feed(db: Db, sources: Callable[[Any, set[str | None], bool], Sources], *, si
     "recorded_at", "value", "value_source", "status", "grade"}`` with the figure as it stood
     after that position; a removal carries no value. The figures changed at one position are
     never split across pages (one protection change can touch more than ``limit``).
-    ``sources(cursor, ids, include_protected)`` gives the redaction rule's view of the sources.
     """
     with db.snapshot() as c:
         reached = db.one(c, "SELECT notification_id FROM {tracking} WHERE application_name = ?", (UPSTREAM,))
@@ -103,7 +102,7 @@ def feed(db: Db, sources: Callable[[Any, set[str | None], bool], Sources], *, si
             rows = [r for r in rows[:limit] if r[0] != cut]
             if not rows:  # one position touched more figures than a page holds: give all of them
                 rows = db.all(c, _AT, (since, reached, cut))
-        shown = sources(c, {r[10] for r in rows if r[11] != RETRACTED}, include_protected)
+        shown = source_cards(db, c, {r[10] for r in rows if r[11] != RETRACTED}, include_protected)
     items = [_change(r, shown) for r in rows]
     next_since = rows[-1][0] if more else max(since, reached)
     return {"since": since, "items": items, "next_since": next_since, "more": more}

@@ -38,4 +38,4 @@ def changed_since(
     if since > now.head:
         raise invalid(f"since {since} is past the log's head ({now.head}): it is no position this ledger gave out",
                       "since")
-    return changes.feed(reader.db, reader._sources, since=since, limit=limit, include_protected=caller.sees_protected)
+    return changes.feed(reader.db, since=since, limit=limit, include_protected=caller.sees_protected)

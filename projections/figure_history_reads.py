@@ -1,0 +1,129 @@
+"""A figure's history: each version it has stood at, with the citations live on it meanwhile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ledger.errors import NotFound
+from projections.db import OPEN, Db
+from projections.figure_reads import figure_at
+from projections.named_rows import shape
+from projections.paging import check_limit, decode_cursor, encode_cursor, history_key
+from projections.read_arguments import read_time
+from projections.read_filters import source_cards
+from projections.redaction import PROTECTED
+from projections.times import iso
+from projections.view_rows import Citation, FigureVersion, render_citation
+
+#: A correction's evidence cited on another record: only whose citation it is.
+_Cited = shape("Cited", "citation_id, source_id")
+
+
+class FigureHistoryReads:
+    """Every state a figure has been in, a page at a time, for Reader (which provides ``db``)."""
+
+    db: Db
+
+    def figure_history(
+        self, figure_id: str, *, as_of: datetime | None = None, cursor: str | None = None, limit: int = 100,
+        citation_index: bool = False, include_protected: bool = False,
+    ) -> dict[str, Any]:
+        """Every state the figure has been in, oldest first, a page at a time, with the citations live on each.
+
+        ``{"figure_id", "incident_id", "metric", "breakdown",
+        "versions": [{"version", "recorded_at", "recorded_to", "actor", "event", "reason", "value",
+        "value_changed", "status", "grade", "value_source", "source", "report_id", "evidence",
+        "replaces", "citations": [citation...]}],
+        "next_cursor": str | None}``.
+
+        ``event`` is stated, claimed, adopted, corrected, superseded, retracted or regraded. A
+        version's citations are those live on the figure at any moment while it stood (cited
+        before it was replaced, not withdrawn before it was recorded), each with its
+        ``cited_at`` and ``withdrawn_at``. ``evidence`` lists a correction's citation ids, a
+        hidden source's citation as ``"protected"``.
+
+        ``citation_index=True`` gives each citation once, in a top-level ``"citations"`` list,
+        and each version's ``"citations"`` as positions in it: for a figure cited hundreds of
+        times over many versions the inline form repeats every citation in every version.
+        """
+        t = read_time(as_of)
+        fid = str(figure_id)
+        limit = check_limit(limit)
+        after = decode_cursor("figure_history", cursor)
+        with self.db.snapshot() as c:
+            params: list[Any] = [fid, t]
+            keyset = ""
+            if after is not None:
+                start, version = history_key(after)
+                keyset = " AND (fv.recorded_from, fv.version) > (?, ?)"
+                params += [start, version]
+            rows = self.db.all(c, f"SELECT {FigureVersion.columns} FROM {{figure_versions}} fv WHERE fv.figure_id = ?"
+                                  f" AND fv.recorded_from <= ?{keyset} ORDER BY fv.recorded_from, fv.version LIMIT ?",
+                               (*params, limit + 1), shape=FigureVersion)
+            if not rows:
+                if after is None:
+                    raise NotFound("figure", figure_id)
+                # Past the last version: an empty last page; an unknown id is unknown whatever the cursor.
+                first_row = figure_at(self.db, c, OPEN - 1, fid)
+                if first_row is None:
+                    raise NotFound("figure", figure_id)
+                return {**_identity(fid, first_row), "versions": [], "next_cursor": None}
+            page, more = rows[:limit], len(rows) > limit
+            # Only the citations that overlap the page's span of recording time.
+            span_from, span_to = page[0].recorded_from, min(page[-1].recorded_to, t + 1)
+            cites = self.db.all(c, f"SELECT {Citation.columns} FROM {{citations}} WHERE target_id = ?"
+                                   " AND cited_at < ? AND cited_at <= ? AND withdrawn_at > ?"
+                                   " ORDER BY cited_at, citation_id", (fid, span_to, t, span_from), shape=Citation)
+            evidence = sorted({e for r in page if r.evidence for e in orjson.loads(r.evidence)}
+                              - {ct.citation_id for ct in cites})
+            if evidence:
+                cited_elsewhere = self.db.all(c, f"SELECT {_Cited.columns} FROM {{citations}}"
+                                                 f" WHERE citation_id IN ({', '.join('?' * len(evidence))})",
+                                              evidence, shape=_Cited)
+            else:
+                cited_elsewhere = []
+            ids = ({r.source_id for r in page} | {r.value_source_id for r in page} | {ct.source_id for ct in cites}
+                   | {x.source_id for x in cited_elsewhere})
+            for r in page:
+                ids.update(orjson.loads(r.replaces) if r.replaces else ())
+            sources = source_cards(self.db, c, ids, include_protected)
+        citations = [render_citation(ct, sources, t) for ct in cites]
+        hidden_citations = {ct.citation_id for ct in cites + cited_elsewhere if sources.hidden(ct.source_id)}
+        versions = []
+        for r in page:
+            start, end = r.recorded_from, min(r.recorded_to, t + 1)
+            hidden = sources.hidden(r.source_id)
+            versions.append({
+                "version": r.version, "recorded_at": iso(r.recorded_at),
+                "recorded_to": iso(r.recorded_to) if r.recorded_to <= t else None,
+                "actor": r.actor, "event": r.kind, "reason": r.reason,
+                "value": sources.value(orjson.loads(r.value), r.value_source_id),
+                "value_changed": bool(r.value_changed),
+                "status": r.status, "grade": r.grade, "value_source": sources.ref(r.value_source_id),
+                "source": sources.ref(r.source_id), "report_id": None if hidden else r.report_id,
+                "evidence": ([PROTECTED if e in hidden_citations else e for e in orjson.loads(r.evidence)]
+                             if r.evidence else None),
+                "replaces": [sources.ref(x) for x in orjson.loads(r.replaces)] if r.replaces else None,
+                "citations": [n for n, ct in enumerate(cites)
+                              if ct.cited_at < end and min(ct.withdrawn_at, t + 1) > start],
+            })
+        if not citation_index:
+            # The same dict objects, shared: the cost of the inline form is in its size, not in rendering.
+            for v in versions:
+                v["citations"] = [citations[n] for n in v["citations"]]
+        last = page[-1]
+        out = {**_identity(fid, page[0]), "versions": versions,
+               "next_cursor": (encode_cursor("figure_history", f"{last.recorded_from}:{last.version}")
+                               if more else None)}
+        if citation_index:
+            out["citations"] = citations
+        return out
+
+
+def _identity(fid: str, row: Any) -> dict[str, Any]:
+    """What never changes in a figure's versions: its incident, metric and breakdown."""
+    return {"figure_id": fid, "incident_id": row.incident_id, "metric": row.metric,
+            "breakdown": orjson.loads(row.breakdown)}
