@@ -35,6 +35,10 @@ class Table:
     indexes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: Indexes only questions use (applying events never does): a replay builds them at the end.
     read_indexes: tuple[str, ...] = ()
+    #: In the views' digest (views_digest.py). Not a table keyed by the log's positions: the same
+    #: events under other notification ids (another store's gaps, a copy, another interleaving of
+    #: independent events) are the same state, and the digest says so.
+    digested: bool = True
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -146,6 +150,7 @@ TABLES: tuple[Table, ...] = (
         "figure_changes",
         _cols("position:int figure_id version:int cause"),
         ("position", "figure_id"),
+        digested=False,
     ),
     # Running sums (running.py): one row per interval of recording time in which a metric's
     # total ('' / '') or one group of a split stood still.

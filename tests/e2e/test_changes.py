@@ -159,7 +159,7 @@ def test_what_the_feed_files_does_not_depend_on_where_batches_end(kind):
         ledger.correct_figure(ACTOR, world.figure, value={"qualifier": "exact", "number": 130}, reason="recount",
                               expected_version=v)
         ledger.change_source_protection(ACTOR, world.public_source, protected=False, reason="safe again")
-        digests = {}
+        digests, filed = {}, {}
         for size in (1, 3, 5000):
             name = f"batches{size}"
             with Follower(store, Views(name), ledger=ledger, batch_size=size, replay_from=None) as follower:
@@ -169,6 +169,8 @@ def test_what_the_feed_files_does_not_depend_on_where_batches_end(kind):
                 with db.transaction(commit=False) as c:
                     protection = db.all(c, "SELECT position, figure_id FROM {figure_changes}"
                                            " WHERE cause = 'protection' ORDER BY position, figure_id")
+                    filed[size] = db.all(c, "SELECT position, figure_id, version, cause FROM {figure_changes}"
+                                            " ORDER BY position, figure_id")
             digests[size] = digest(store, name)["sha256"]
             first, second = sorted({p for p, _ in protection})
             # Protected: the world's figure (stated by the source); released: no figure stands on
@@ -177,6 +179,7 @@ def test_what_the_feed_files_does_not_depend_on_where_batches_end(kind):
             assert world.figure not in [f for p, f in protection if p == second]
             assert len([f for p, f in protection if p == second]) == 1
         assert len(set(digests.values())) == 1, digests
+        assert filed[1] == filed[3] == filed[5000]
         ledger.close()
 
 
