@@ -120,7 +120,7 @@ def _values(spec: dict[str, Any], run: Run, param: dict[str, Any]) -> list[Any]:
         return [run.size]
     if name in ("index", "first"):
         return list(range(run.size)) if name == "index" else list(range(1, run.size + 1))
-    if name == "from":
+    if name in ("from", "since"):  # the mirror's first position, the feed of changes' (everything)
         return [0]
     if param.get("required"):
         pytest.fail(f"teach this test a value for {param['in']} parameter {name!r}")
