@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Now
 from api.exports import rows as export_rows
+from api.exports.about import stated
 from api.exports.negotiate import export
 from api.models import Metric
 from api.routers import queries
@@ -47,45 +48,31 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, sessio
 
 
 @router.get(PREFIX + "/tallies/{metric}/months/download")
-async def months(metric: Metric, reader: Reader, session: Signed, now: Now, format_: Format, as_of: AsOf = None,
-                 months_from: Month = None, months_to: Month = None) -> Any:
+async def months(request: Request, metric: Metric, reader: Reader, session: Signed, now: Now, format_: Format,
+                 as_of: AsOf = None, months_from: Month = None, months_to: Month = None) -> Any:
     at = moment(as_of)
     rows = await run_in_threadpool(monthly_rows, reader, metric.value, at, session.caller.sees_protected,
                                    months_from, months_to)
     flat = [{"metric": metric.value, "by": None, "value": None, "low": r["low"], "high": r["high"], "kind": r["kind"],
              "figures": r["figures"], "valid_from": r["valid_from"], "valid_to": r["valid_to"], "place": None,
              "as_of": None if at is None else at.isoformat()} for r in rows]
-    about = {"ledger_position": now.head, "metric": metric.value, "by_month": True,
-             **({"as_of": at.isoformat()} if at else {})}
+    about = await run_in_threadpool(lambda: stated(now.head, getattr(request.app.state, "audit", None),
+                                                   metric=metric.value, by_month=True, as_of=at))
     return export(format_, export_rows.tally_columns(metric.value), flat, flat, about,
                   f"tally-{metric.value}-by-month")
 
 
 @router.get(PREFIX + "/figures/download")
-def figures(reader: Reader, session: Signed, now: Now, format_: Format, as_of: AsOf = None,
+def figures(request: Request, reader: Reader, session: Signed, now: Now, format_: Format, as_of: AsOf = None,
             incident_id: Annotated[UUID | None, Query()] = None) -> Any:
-    return queries.list_figures(reader, session.caller, now, incident_id=incident_id, metric=None, dimension=None,
-                                status=None, as_of=moment(as_of), valid_from=None, valid_to=None, place=None,
-                                cursor=None, limit=50, format_=format_, accept=None)
+    return queries.list_figures(request, reader, session.caller, now, incident_id=incident_id, metric=None,
+                                dimension=None, status=None, as_of=moment(as_of), valid_from=None, valid_to=None,
+                                place=None, cursor=None, limit=50, format_=format_, accept=None)
 
 
 @router.get(PREFIX + "/figures/{figure_id}/history/download")
-def figure_history(figure_id: UUID, reader: Reader, session: Signed, now: Now, format_: Format,
+def figure_history(request: Request, figure_id: UUID, reader: Reader, session: Signed, now: Now, format_: Format,
                    as_of: AsOf = None) -> Any:
-    """Every version of the figure, a row each, in the figures export's columns (read a page at a time)."""
-    at, sees = moment(as_of), session.caller.sees_protected
-    first = reader.figure_history(str(figure_id), as_of=at, limit=export_rows.PAGE, include_protected=sees)
-
-    def versions() -> Any:
-        page, head = first, {k: first[k] for k in ("figure_id", "incident_id", "metric", "breakdown")}
-        while True:
-            for version in page["versions"]:
-                yield export_rows.figure_row({**head, **version})
-            if page["next_cursor"] is None:
-                return
-            page = reader.figure_history(str(figure_id), as_of=at, cursor=page["next_cursor"],
-                                         limit=export_rows.PAGE, include_protected=sees)
-
-    about = {"ledger_position": now.head, "figure_id": str(figure_id), **({"as_of": at.isoformat()} if at else {})}
-    return export(format_, export_rows.FIGURE_COLUMNS, versions(), [], about, f"figure-{figure_id}-history")
-
+    """Every version of the figure, a row each, as the API's history export gives them."""
+    return queries.figure_history(request, figure_id, reader, session.caller, now, as_of=moment(as_of), cursor=None,
+                                  limit=100, format_=format_, accept=None)
