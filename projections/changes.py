@@ -13,8 +13,10 @@ Positions are the log's notification ids (the ``Ledger-Position`` every answer s
 views record, for each figure event and protection change, the position it came at
 (``figure_changes``, written in the follower's transaction with the views it matches), so a
 page and "the position to ask from next" are read in one snapshot of one consistent state.
-Views made before the table existed hold no rows for the events they had applied: a rebuild
-(``ledger rebuild``) fills it.
+Views made before the table existed hold no rows for the events they had applied: rebuilding
+the views (``python -m projections.rebuild``) fills it. The views' digest leaves the table out
+(views_schema.Table.digested): it is keyed by notification ids, which another copy of the same
+log may number otherwise.
 """
 
 from __future__ import annotations
