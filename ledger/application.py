@@ -30,7 +30,7 @@ from ledger.access import AccessKey, key_id, new_key
 from ledger.citation import Citation
 from ledger.coverage_check import CoverageCheck
 from ledger.errors import HistoryNotCovered, InvalidInput, LedgerError, NotFound, VersionConflict
-from ledger.figure import Figure, figure_id
+from ledger.figure import Figure, adoption, figure_id
 from ledger.incident import Incident
 from ledger.limits import MAX_REQUEST_KEY
 from ledger.receipt import Receipt, fingerprint, receipt_id
@@ -231,7 +231,8 @@ class Ledger(Application):
 
         ``figures`` items: ``incident_id``, ``metric``, ``breakdown`` (dimension: slug),
         ``value`` (see Count.parse) and optionally ``adopt`` (make this claim the figure's
-        current value; the first statement of a figure always is).
+        current value; the first statement of a figure always is), which needs a ``reason``
+        and may cite ``evidence`` (citation ids).
         """
         statements = self._statements(figures)
 
@@ -239,8 +240,9 @@ class Ledger(Application):
             source = self._existing(Source, source_id)
             changed: list[Aggregate | Figure.Claimed] = []
             versions: list[dict[str, Any]] = []
-            for s in statements:
+            for i, s in enumerate(statements):
                 self._existing(Incident, s["incident_id"])
+                self._check_evidence(s["evidence"], f"figures[{i}].evidence")
             ids = [figure_id(s["incident_id"], s["metric"], s["breakdown"]) for s in statements]
             if len(set(ids)) != len(ids):
                 raise InvalidInput("a report states each figure once; two items share incident, metric and breakdown",
@@ -253,12 +255,13 @@ class Ledger(Application):
                 # how a new figure is found new with one SELECT).
                 figure = None if fresh else self._cached(Figure, fid)
                 if figure is not None:
-                    figure.claim(actor, value=s["value"], adopt=s["adopt"], **claim)
+                    figure.claim(actor, value=s["value"], adopt=s["adopt"], reason=s["reason"],
+                                 evidence=s["evidence"], **claim)
                     changed.append(figure)
                     version = figure.version
                 elif last := self._stored(fid, desc=True, limit=1):
                     event = Figure.claim_at(fid, last[0].originator_version, actor, value=s["value"],
-                                            adopt=s["adopt"], **claim)
+                                            adopt=s["adopt"], reason=s["reason"], evidence=s["evidence"], **claim)
                     changed.append(event)
                     version = event.originator_version
                 else:
@@ -269,8 +272,10 @@ class Ledger(Application):
                 versions.append({"figure_id": str(fid), "version": version})
             return {"report_id": str(report.id), "figures": versions}, [report, *changed]
 
+        # An adoption's reason and evidence only when given, so a request key sent before they existed still matches.
         args = {"source_id": source_id, "figures": [
-            {**s, "value": s["value"].as_dict()} for s in statements], **fields}
+            {**{k: v for k, v in s.items() if v or k not in ("reason", "evidence")}, "value": s["value"].as_dict()}
+            for s in statements], **fields}
         return self._run(actor, request_key, "file_report", args, work)
 
     def correct_figure(
@@ -282,10 +287,7 @@ class Ledger(Application):
 
         def work(fresh: bool) -> tuple[dict[str, Any], list[Aggregate]]:
             figure = self._expect(self._get(Figure, figure_id, fresh=fresh), expected_version)
-            for citation_id in evidence:
-                # Not saved by this command, so nothing would catch a stale "not withdrawn": read fresh.
-                if self._get(Citation, citation_id, copy=False).withdrawn:
-                    raise InvalidInput(f"citation {citation_id} was withdrawn and cannot be evidence", field="evidence")
+            self._check_evidence(evidence)
             figure.correct(actor, value=count, reason=reason, evidence=list(evidence))
             return self._figure_result(figure), [figure]
 
@@ -295,10 +297,11 @@ class Ledger(Application):
 
     def supersede_figure(
         self, actor: str, figure_id: str, *, source_id: str, report_id: str, value: Any, reason: str,
-        replaces: Sequence[str] | None = None, expected_version: int | None = None,
+        replaces: Sequence[str] | None = None, evidence: Sequence[str] = (), expected_version: int | None = None,
         request_key: str | None = None,
     ) -> dict[str, Any]:
         count = value if isinstance(value, Count) else Count.parse(value)
+        evidence = checks.text_list(list(evidence), "evidence")
 
         def work(fresh: bool) -> tuple[dict[str, Any], list[Aggregate]]:
             figure = self._expect(self._get(Figure, figure_id, fresh=fresh), expected_version)
@@ -306,12 +309,15 @@ class Ledger(Application):
             report = self._existing(Report, report_id)
             if report.source_id != str(source.id):
                 raise InvalidInput(f"report {report_id} is not from source {source_id}", field="report_id")
+            self._check_evidence(evidence)
             figure.supersede(actor, source_id=str(source.id), report_id=str(report.id), value=count,
-                             reason=reason, replaces=None if replaces is None else list(replaces))
+                             reason=reason, replaces=None if replaces is None else list(replaces), evidence=evidence)
             return self._figure_result(figure), [figure]
 
         args = {"figure_id": figure_id, "source_id": source_id, "report_id": report_id, "value": count.as_dict(),
                 "reason": reason, "replaces": replaces, "expected_version": expected_version}
+        if evidence:  # only when given, so a request key sent before evidence existed still matches
+            args["evidence"] = evidence
         return self._run(actor, request_key, "supersede_figure", args, work, additive=False)
 
     def retract_figure(
@@ -397,7 +403,7 @@ class Ledger(Application):
         for item in figures:
             if not isinstance(item, dict):
                 raise InvalidInput("each figure statement must be an object", field="figures")
-            unknown = set(item) - {"incident_id", "metric", "breakdown", "value", "adopt"}
+            unknown = set(item) - {"incident_id", "metric", "breakdown", "value", "adopt", "reason", "evidence"}
             if unknown:
                 raise InvalidInput(f"unknown figure fields: {', '.join(sorted(unknown))}", field="figures")
             incident_id = item.get("incident_id")
@@ -408,9 +414,20 @@ class Ledger(Application):
                 "metric": vocabulary.check_metric(item.get("metric")),
                 "breakdown": vocabulary.check_breakdown(item.get("breakdown")),
                 "value": Count.parse(item.get("value")),
-                "adopt": checks.flag(item.get("adopt", False), "adopt"),
             })
+            try:
+                adopted, reason, evidence = adoption(item.get("adopt", False), item.get("reason"),
+                                                     item.get("evidence"))
+            except InvalidInput as e:  # named as the API's own checks name it, beside its row
+                raise InvalidInput(e.message, field=f"figures[{len(statements) - 1}].{e.field}") from None
+            statements[-1].update({"adopt": adopted, "reason": reason, "evidence": evidence})
         return statements
+
+    def _check_evidence(self, evidence: Sequence[str], field: str = "evidence") -> None:
+        for citation_id in evidence:
+            # Not saved by the command, so nothing would catch a stale "not withdrawn": read fresh.
+            if self._get(Citation, citation_id, copy=False).withdrawn:
+                raise InvalidInput(f"citation {citation_id} was withdrawn and cannot be evidence", field=field)
 
     def _target_kind(self, target_id: str) -> str:
         # Whether the target is a figure or a report never changes, and the cache or the

@@ -147,8 +147,9 @@ class FigureBatch:
 
     def claimed(self, e: Any) -> None:
         if e.adopted:
-            t = self._advance(e, "adopted", source_id=e.source_id, report_id=e.report_id, value=e.value,
-                              value_source_id=e.source_id)
+            # No evidence is NULL, as these rows read before evidence existed: views built then equal a rebuild.
+            t = self._advance(e, "adopted", reason=e.reason, evidence=list(e.evidence) or None, source_id=e.source_id,
+                              report_id=e.report_id, value=e.value, value_source_id=e.source_id)
         else:
             t = self._advance(e, "claimed", source_id=e.source_id, report_id=e.report_id)
         self._claim(e.originator_id, e.source_id, e, t)
@@ -159,8 +160,9 @@ class FigureBatch:
 
     def superseded(self, e: Any) -> None:
         fid = e.originator_id
-        t = self._advance(e, "superseded", reason=e.reason, source_id=e.source_id, report_id=e.report_id,
-                          replaces=list(e.replaces), value=e.value, value_source_id=e.source_id, status=ACTIVE)
+        t = self._advance(e, "superseded", reason=e.reason, evidence=list(e.evidence) or None, source_id=e.source_id,
+                          report_id=e.report_id, replaces=list(e.replaces), value=e.value,
+                          value_source_id=e.source_id, status=ACTIVE)
         for source_id in e.replaces:
             old = self._close_claim(fid, source_id, t)
             if old is None:

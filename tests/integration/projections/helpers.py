@@ -103,7 +103,8 @@ class World:
             result = ledger.file_report("officer", source_id=self.sources[source], title="R", language="en",
                                         url=f"https://{SOURCE_NAMES[source]}.example.org/r", figures=[
                 {"incident_id": self.incidents[FIGURES[f][0]], "metric": FIGURES[f][1], "breakdown": FIGURES[f][2],
-                 "value": {**value, "quote": self.quote(source)}, "adopt": adopt}
+                 "value": {**value, "quote": self.quote(source)}, "adopt": adopt,
+                 **({"reason": "the later count"} if adopt else {})}
                 for f, value, adopt in items])
             self.reports[source].append(result["report_id"])
         elif kind == "correct":
