@@ -59,6 +59,9 @@ class Sum(Open):
     high: int | None = Field(description="Null: unbounded (some figure has no ceiling).")
     kind: Kind
     figures: int = Field(description="How many figures the sum is made of.")
+    approximate: bool = Field(description="True when some figure in the sum is approximate (\"about 40\"): its"
+                                          " bounds are the ledger's reading of the words (docs/model.md).")
+    approximate_figures: int = Field(description="How many of those figures are approximate.")
     figure_ids: list[UUID] | None = None
 
 
@@ -83,10 +86,33 @@ class Tally(Open):
     valid_from: Date | None
     valid_to: Date | None
     place: str | None
-    sum: Sum
+    sum: Sum = Field(description="The metric's total, the same with or without `by`: each incident's total figure,"
+                                 " or failing one its best-documented parts (listed in `from_parts`).")
     groups: list[Group] = Field(description="Per value of `by`; empty without `by`.")
+    groups_sum: Sum | None = Field(
+        None, description="With `by`: the groups added up, the part of the total the sources broke down that way"
+                          " (below `sum` where a source gave a total and no split). Null without `by`.")
     from_parts: list[FromParts] | None = Field(
         description="Incidents with no total, counted from their parts (a lower bound).")
+
+
+class SourceSum(Sum):
+    source: SourceRef
+    figure_ids: list[UUID] = Field(description="The figures this source's latest claims are on.")
+    superseded: int = Field(description="How many of those claims the ledger has since superseded (still counted:"
+                                        " the source said them).")
+
+
+class TallyBySource(Open):
+    """Each source's latest claims on a metric's figures of one breakdown, summed source by source."""
+
+    metric: str
+    breakdown: dict[str, str] = Field(description="The breakdown summed; {} for the incidents' totals.")
+    as_of: datetime | None
+    valid_from: Date | None
+    valid_to: Date | None
+    place: str | None
+    sources: list[SourceSum] = Field(description="Public sources by name, then protected ones.")
 
 
 class Moved(Open):
@@ -103,6 +129,8 @@ class HistoryGroup(Open):
     high: int | None
     kind: Kind
     figures: int
+    approximate: bool
+    approximate_figures: int
 
 
 class TallyPoint(Open):
@@ -111,6 +139,8 @@ class TallyPoint(Open):
     high: int | None
     kind: Kind
     figures: int
+    approximate: bool = Field(description="True when some figure in the sum at this point is approximate.")
+    approximate_figures: int
     groups: list[HistoryGroup] | None = None
     moved_by: list[Moved]
 

@@ -79,7 +79,7 @@ class BatchFigure:
     open_version: list[Any] | None = None  # this batch's open version row, once it has one
     first_from: int | None = None  # start of this batch's first version of the figure
     prior_version: int | None = None  # the open version before this batch, if any
-    prior_value: tuple[int, int | None, str] | None = None  # its (low, high, status)
+    prior_value: tuple[int, int | None, str, str] | None = None  # its (low, high, status, qualifier)
     prior_from: int | None = None  # and its start
 
 
@@ -119,7 +119,7 @@ class FigureBatch:
                 record = dict(zip(FIGURE_COLUMNS, row))
                 self.state[record["figure_id"]] = BatchFigure(
                     record, new=False, prior_version=record["version"], prior_from=record["updated_at"],
-                    prior_value=(record["low"], record["high"], record["status"]))
+                    prior_value=(record["low"], record["high"], record["status"], record["qualifier"]))
             for row in db.all(c, f"SELECT {', '.join(CLAIM_COLUMNS)} FROM {{claim_versions}}"
                                  f" WHERE figure_id IN ({marks}) AND recorded_to = ?", (*chunk, OPEN)):
                 self.claims[(row[0], row[1])] = list(row)

@@ -5,9 +5,10 @@ grows with the ledger. For the questions asked most (a metric's total, or its sp
 one dimension, over everything, now or as of T) the sums are kept instead, as step
 functions of recording time in ``tally_versions``: one row per interval in which the sum
 stood still, ``(metric, dimension, value, [recorded_from, recorded_to), low, high_sum,
-unbounded, figures)``. ``dimension`` and ``value`` are '' for the total. The high is the
+unbounded, figures, approximate)``. ``dimension`` and ``value`` are '' for the total. The high is the
 sum of the bounded highs, plus a count of unbounded ones: any unbounded makes the sum's
-high unbounded, and keeping the count lets a later change take one back out.
+high unbounded, and keeping the count lets a later change take one back out. ``approximate``
+counts the approximate figures in the sum the same way (ledger/tally.py).
 
 After a batch's figure versions are written, the batch works out how the sums changed:
 
@@ -31,7 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ledger.tally import ZERO, IncidentParts, Part, Tally
+from ledger.tally import ZERO, IncidentParts, Part, Tally, is_approximate
 from projections.db import OPEN, Db
 from projections.figures import Touched
 
@@ -39,13 +40,13 @@ Key = tuple[str, str, str]  # metric, dimension, value
 Segment = tuple[int, int, Tally]  # [start, end), change
 
 
-def figure_value(low: int, high: int | None, status: str) -> Tally:
-    return Tally.of(low, high) if status == "active" else ZERO
+def figure_value(low: int, high: int | None, status: str, qualifier: str) -> Tally:
+    return Tally.of(low, high, 1, is_approximate(qualifier)) if status == "active" else ZERO
 
 
 def _part(row: tuple[Any, ...]) -> Part:
-    # (figure_id, version, from, to, dims, depth, dim_value, low, high, status)
-    return Part(row[0], "", row[4], row[5], row[6], row[7], row[8])
+    # (figure_id, version, from, to, dims, depth, dim_value, low, high, status, qualifier)
+    return Part(row[0], "", row[4], row[5], row[6], row[7], row[8], is_approximate(row[10]))
 
 
 def _timeline(rows: list[tuple[Any, ...]], points: list[int]) -> list[Tally]:
@@ -77,7 +78,8 @@ def _segments(points: set[int], start: int) -> list[tuple[int, int]]:
     return list(zip(ordered, [*ordered[1:], OPEN]))
 
 
-_PAIR_COLUMNS = "figure_id, version, recorded_from, recorded_to, dims, depth, dim_value, low, high, status"
+_PAIR_COLUMNS = ("figure_id, version, recorded_from, recorded_to, dims, depth, dim_value, low, high, status,"
+                 " qualifier")
 
 
 def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[list[Any]]) -> list[tuple[Key, Segment]]:
@@ -92,17 +94,17 @@ def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[list[An
         return []
     in_batch: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for v in versions:
-        # (figure_id, version, from, to, dims, depth, dim_value, low, high, status)
-        in_batch[v[0]].append((v[0], v[1], v[2], v[3], v[16], v[17], v[18], v[20], v[21], v[24]))
+        # (figure_id, version, from, to, dims, depth, dim_value, low, high, status, qualifier)
+        in_batch[v[0]].append((v[0], v[1], v[2], v[3], v[16], v[17], v[18], v[20], v[21], v[24], v[19]))
     current: dict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)
     wanted = sorted((incident, metric) for metric, incident in pairs)
     for start in range(0, len(wanted), 400):
         chunk = wanted[start:start + 400]
         for r in db.all(cursor, "SELECT figure_id, version, updated_at, dims, depth, dim_value, low, high, status,"
-                                " metric, incident_id FROM {figures} WHERE (incident_id, metric) IN"
+                                " metric, incident_id, qualifier FROM {figures} WHERE (incident_id, metric) IN"
                                 f" (VALUES {', '.join(['(?, ?)'] * len(chunk))}) AND depth <= 1",
                         [x for pair in chunk for x in pair]):
-            current[(r[9], r[10])].append((r[0], r[1], r[2], OPEN, *r[3:9]))
+            current[(r[9], r[10])].append((r[0], r[1], r[2], OPEN, *r[3:9], r[11]))
 
     out: list[tuple[Key, Segment]] = []
     for (metric, incident_id), start in sorted(pairs.items()):
@@ -169,7 +171,7 @@ def update(db: Db, cursor: Any, touched: Touched, versions: list[list[Any]]) -> 
         for v in rows:
             if v[2] == v[3]:
                 continue
-            delta = figure_value(v[20], v[21], v[24]) - prior
+            delta = figure_value(v[20], v[21], v[24], v[19]) - prior
             if delta != ZERO:
                 changes[key].append((v[2], v[3], delta))
 
@@ -181,7 +183,7 @@ def update(db: Db, cursor: Any, touched: Touched, versions: list[list[Any]]) -> 
     db.run_many(cursor, "DELETE FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value = ?"
                         " AND recorded_from = ?", deletes)
     db.run_many(cursor, "INSERT INTO {tally_versions} (metric, dimension, value, recorded_from, recorded_to, low,"
-                        " high_sum, unbounded, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+                        " high_sum, unbounded, figures, approximate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
 
 
 def _standing_rows(db: Db, cursor: Any, starts: dict[Key, int]) -> dict[Key, list[tuple[Any, ...]]]:
@@ -195,8 +197,8 @@ def _standing_rows(db: Db, cursor: Any, starts: dict[Key, int]) -> dict[Key, lis
     # One branch per key, each with its own constants, so both stores plan every branch as a
     # seek on the primary key (a join against a list of keys was planned as a scan on PostgreSQL).
     branch = (
-        "SELECT metric, dimension, value, recorded_from, recorded_to, low, high_sum, unbounded, figures"
-        " FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from >= COALESCE("
+        "SELECT metric, dimension, value, recorded_from, recorded_to, low, high_sum, unbounded, figures,"
+        " approximate FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from >= COALESCE("
         "(SELECT MAX(recorded_from) FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value = ?"
         " AND recorded_from < ?), ?)"
     )
@@ -232,7 +234,7 @@ def _apply(key: Key, segments: list[Segment], rows: list[tuple[Any, ...]], delet
         running += steps.get(a, ZERO)
         while i < len(rows) and rows[i][1] <= a:
             i += 1
-        old = Tally._make(rows[i][2:6]) if i < len(rows) and rows[i][0] <= a else ZERO
+        old = Tally._make(rows[i][2:7]) if i < len(rows) and rows[i][0] <= a else ZERO
         value = old + running
         if merged and tuple(merged[-1][2:]) == value:
             merged[-1][1] = b
@@ -269,7 +271,7 @@ def recompute(db: Db, cursor: Any) -> None:
                 continue  # a version that never stood
             incidents[r[0]].append(v)
             if v[5] == 1:
-                value = figure_value(v[7], v[8], v[9])
+                value = figure_value(v[7], v[8], v[9], v[10])
                 if value != ZERO:
                     segments[(metric, v[4], v[6])].append((v[2], v[3], value))
         total = segments[(metric, "", "")]
@@ -285,5 +287,5 @@ def recompute(db: Db, cursor: Any) -> None:
             if segments[key]:
                 _apply(key, segments[key], [], [], inserts)
     db.run_many(cursor, "INSERT INTO {tally_versions} (metric, dimension, value, recorded_from, recorded_to, low,"
-                        " high_sum, unbounded, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+                        " high_sum, unbounded, figures, approximate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
 

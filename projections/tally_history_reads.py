@@ -26,8 +26,10 @@ class TallyHistoryReads:
         """How the tally moved in recording time: ``{"metric", "by", ..., "points": [...]}``.
 
         One point per instant at which the sum changed: ``{"recorded_at", "low", "high", "kind",
-        "figures", "groups" (with by), "moved_by": [{"figure_id" | "incident_id", "version",
-        "event", "actor"}]}``. ``tally(as_of=point's time)`` reads the same numbers.
+        "figures", "approximate", "approximate_figures", "groups" (with by), "moved_by":
+        [{"figure_id" | "incident_id", "version", "event", "actor"}]}``; the point's sum is the
+        metric's total whatever ``by`` is, as in ``tally``. ``tally(as_of=point's time)`` reads
+        the same numbers.
         """
         metric, by = check_metric(metric), check_dimension(by, "by")
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
@@ -36,7 +38,8 @@ class TallyHistoryReads:
         if not windowed and place_key is None:
             with self.db.snapshot() as c:
                 return {**echo, "points": self._running_history(c, t, metric, by)}
-        shape = ("fv.depth <= ?", 1) if by is None else ("fv.dims = ?", by)
+        # The total needs every figure it could count, the groups their own (depth 1): both have depth <= 1.
+        shape = ("fv.depth <= ?", 1)
         place_clause = ""
         params: list[Any] = [metric, shape[1], t]
         if place_key is not None:
@@ -46,7 +49,7 @@ class TallyHistoryReads:
             figure_rows = self.db.all(
                 c,
                 "SELECT fv.recorded_from, fv.version, fv.figure_id, fv.incident_id, fv.dims, fv.depth, fv.dim_value,"
-                " fv.low, fv.high, fv.status, fv.kind, fv.actor FROM {figure_versions} fv"
+                " fv.low, fv.high, fv.status, fv.kind, fv.actor, fv.qualifier FROM {figure_versions} fv"
                 f" WHERE fv.metric = ? AND {shape[0]} AND fv.recorded_from <= ?{place_clause}",
                 params,
             )
@@ -65,24 +68,26 @@ class TallyHistoryReads:
 
     def _running_history(self, c: Any, t: int, metric: str, by: str | None) -> list[dict[str, Any]]:
         """The points of a tally with no window or place, read off the running tallies."""
+        # The total's rows ('' / '') and, with by, the groups' rows, in recording order.
         rows = self.db.all(
             c,
-            "SELECT value, recorded_from, low, high_sum, unbounded, figures FROM {tally_versions}"
-            " WHERE metric = ? AND dimension = ? AND recorded_from <= ? ORDER BY recorded_from, value",
+            "SELECT dimension, value, recorded_from, low, high_sum, unbounded, figures, approximate"
+            " FROM {tally_versions} WHERE metric = ? AND dimension IN ('', ?) AND recorded_from <= ?"
+            " ORDER BY recorded_from, dimension, value",
             (metric, by or "", t),
         )
-        shape, shape_value = ("depth <= ?", 1) if by is None else ("dims = ?", by)
-        groups: dict[str, Tally] = {}
+        shape, shape_value = "depth <= ?", 1
+        groups: dict[tuple[str, str], Tally] = {}
         states: list[tuple[int, Any]] = []
         i = 0
         while i < len(rows):
-            at = rows[i][1]
-            while i < len(rows) and rows[i][1] == at:
-                groups[rows[i][0]] = Tally._make(rows[i][2:6])
+            at = rows[i][2]
+            while i < len(rows) and rows[i][2] == at:
+                groups[(rows[i][0], rows[i][1])] = Tally._make(rows[i][3:8])
                 i += 1
             states.append((at, _history_state(groups)))
         points: list[dict[str, Any]] = []
-        last: Any = ((0, 0, 0), ())
+        last: Any = ((0, 0, 0, 0), ())
         kept = []
         for at, state in states:
             if state != last:
@@ -107,7 +112,9 @@ class TallyHistoryReads:
         return moved
 
 
-def _history_state(groups: dict[str, Tally]) -> Any:
-    total = sum(groups.values(), ZERO)
-    return ((total.low, total.high, total.figures),
-            tuple((v, g.low, g.high, g.figures) for v, g in sorted(groups.items()) if v != "" and g.figures))
+def _history_state(groups: dict[tuple[str, str], Tally]) -> Any:
+    """How the tally reads (history.render's shape): the total, then the groups of ``by``."""
+    total = groups.get(("", ""), ZERO)
+    return ((total.low, total.high, total.figures, total.approximate),
+            tuple((v, g.low, g.high, g.figures, g.approximate) for (d, v), g in sorted(groups.items())
+                  if d != "" and g.figures))

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from ledger.tally import ZERO, Part, Tally
+from ledger.tally import ZERO, Part, Tally, is_approximate
 from projections import breakdown_checks as checks, oneshot, tallies
 from projections.db import Db
 from projections.read_arguments import (
@@ -20,7 +20,7 @@ from projections.read_filters import figure_filters, live_figures, source_cards
 from projections.redaction import PROTECTED
 
 #: The running tally of one (metric, dimension, value) as it stood at t.
-_TOTAL_AT = ("SELECT recorded_to, low, high_sum, unbounded, figures FROM {tally_versions}"
+_TOTAL_AT = ("SELECT recorded_to, low, high_sum, unbounded, figures, approximate FROM {tally_versions}"
              " WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from <= ?"
              " ORDER BY recorded_from DESC LIMIT 1")
 
@@ -38,9 +38,11 @@ class TallyReads:
         """A metric summed across incidents (ledger/tally.py says what each incident contributes).
 
         Returns ``{"metric", "by", "as_of", "valid_from", "valid_to", "place",
-        "sum": {"low", "high", "kind", "figures", "figure_ids"},
-        "groups": [{"value", "low", "high", "kind", "figures", "figure_ids"}]  (by a dimension; else []),
+        "sum": {"low", "high", "kind", "figures", "approximate", "approximate_figures", "figure_ids"},
+        "groups": [{"value", ...as sum}]  (by a dimension; else []),
+        "groups_sum": {...as sum} (the groups added up; None without by),
         "from_parts": [{"incident_id", "dimension", "low", "high": None, "figure_ids"}]}``.
+        ``sum`` is the metric's total whatever ``by`` is (projections/tallies.py).
 
         The lists of figure ids (and ``from_parts``) come only with ``figure_ids=True``. Without
         them, and with no window and no place, the sums come from the running tallies
@@ -58,11 +60,10 @@ class TallyReads:
                 return {**echo, **self._running_tally(partial(self.db.one, c), t, metric, by), "from_parts": None}
         with self.db.snapshot() as c:
             rows = live_figures(self.db,
-                c, t, "fv.figure_id, fv.incident_id, fv.dims, fv.depth, fv.dim_value, fv.low, fv.high",
-                metric=metric, status="active", max_depth=1 if by is None else None, dims=by,
-                window=(wf, wt), place=place_key,
+                c, t, "fv.figure_id, fv.incident_id, fv.dims, fv.depth, fv.dim_value, fv.low, fv.high, fv.qualifier",
+                metric=metric, status="active", max_depth=1, window=(wf, wt), place=place_key,
             )
-        result = tallies.tally([Part(*row) for row in rows], by)
+        result = tallies.tally([Part(*row[:7], is_approximate(row[7])) for row in rows], by)
         if not figure_ids:
             result = _without_ids(result)
         return {**echo, **result}
@@ -74,28 +75,29 @@ class TallyReads:
     def _running_tally(self, one: Callable[[str, Sequence[Any]], Any], t: int, metric: str,
                        by: str | None) -> dict[str, Any]:
         """The sums as of t from the running tallies: one lookup per group (``one`` reads a row)."""
-        dimension = by or ""
-        values = [""]
-        if by is not None:
-            values = []
-            # A skip scan over the primary key: one seek per group, however many rows each has.
-            last = one("SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ?",
-                       (metric, dimension))
-            while last is not None and last[0] is not None:
-                values.append(last[0])
-                last = one("SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value > ?",
-                           (metric, dimension, last[0]))
-        total = ZERO
+
+        def at(dimension: str, value: str) -> Tally:
+            row = one(_TOTAL_AT, (metric, dimension, value, t))
+            return ZERO if row is None or row[0] <= t or row[4] == 0 else Tally._make(row[1:6])
+
+        total = at("", "")
+        if by is None:
+            return {"sum": total.as_dict(), "groups": [], "groups_sum": None}
+        values = []
+        # A skip scan over the primary key: one seek per group, however many rows each has.
+        last = one("SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ?", (metric, by))
+        while last is not None and last[0] is not None:
+            values.append(last[0])
+            last = one("SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value > ?",
+                       (metric, by, last[0]))
+        groups_sum = ZERO
         groups = []
         for value in values:
-            row = one(_TOTAL_AT, (metric, dimension, value, t))
-            if row is None or row[0] <= t or row[4] == 0:
-                continue
-            group = Tally._make(row[1:5])
-            total += group
-            if by is not None:
+            group = at(by, value)
+            if group.figures:
+                groups_sum += group
                 groups.append({"value": value, **group.as_dict()})
-        return {"sum": total.as_dict(), "groups": groups}
+        return {"sum": total.as_dict(), "groups": groups, "groups_sum": groups_sum.as_dict()}
 
     def tally_by_source(
         self, metric: str, *, breakdown: dict[str, str] | None = None, as_of: datetime | None = None,
@@ -118,7 +120,7 @@ class TallyReads:
                 t, metric=metric, status="active", breakdown=breakdown, window=(wf, wt), place=place_key)
             rows = self.db.all(
                 c,
-                "SELECT cv.source_id, cv.figure_id, cv.low, cv.high, cv.superseded FROM {figure_versions} fv"
+                "SELECT cv.source_id, cv.figure_id, cv.low, cv.high, cv.superseded, cv.qualifier FROM {figure_versions} fv"
                 f" {joins} JOIN {{claim_versions}} cv ON cv.figure_id = fv.figure_id"
                 " AND cv.recorded_from <= ? AND cv.recorded_to > ?"
                 f" WHERE {where}",
@@ -128,8 +130,8 @@ class TallyReads:
         per_source: dict[str, Tally] = defaultdict(Tally)
         ids: dict[str, list[str]] = defaultdict(list)
         superseded: dict[str, int] = defaultdict(int)
-        for source_id, figure_id, low, high, was_superseded in rows:
-            per_source[source_id] += Tally.of(low, high)
+        for source_id, figure_id, low, high, was_superseded, qualifier in rows:
+            per_source[source_id] += Tally.of(low, high, 1, is_approximate(qualifier))
             ids[source_id].append(figure_id)
             superseded[source_id] += was_superseded
         entries = []
@@ -175,5 +177,7 @@ def _without_ids(result: dict[str, Any]) -> dict[str, Any]:
     return {
         "sum": {k: v for k, v in result["sum"].items() if k != "figure_ids"},
         "groups": [{k: v for k, v in g.items() if k != "figure_ids"} for g in result["groups"]],
+        "groups_sum": None if result["groups_sum"] is None else {
+            k: v for k, v in result["groups_sum"].items() if k != "figure_ids"},
         "from_parts": None,
     }

@@ -26,7 +26,7 @@ from api.deps import Caller, IfNoneMatch, Now
 from api.exports import rows as export_rows
 from api.exports.negotiate import NAMES, choose, documented, export
 from api.models import Dimension, Metric, text
-from api.problems import responses
+from api.problems import invalid, responses
 from api.query_models import (
     BreakdownCheck,
     CitationEntry,
@@ -37,6 +37,7 @@ from api.query_models import (
     SourceEntry,
     Spread,
     Tally,
+    TallyBySource,
     TallyHistory,
     page,
 )
@@ -75,6 +76,22 @@ Place = Annotated[text(limits.MAX_FILTER) | None, Query(description="Only incide
 By = Annotated[Dimension | None, Query(description="Sum per value of this breakdown dimension.")]
 Cursor = Annotated[str | None, Query(max_length=limits.MAX_CURSOR, description="`next_cursor` of the previous page.")]
 Limit = Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Items per page.")]
+BreakdownParts = Annotated[text(limits.MAX_FILTER) | None, Query(
+    alias="breakdown",
+    description="The breakdown as `dimension:value`, e.g. `perpetrator:russian-forces`; several dimensions joined"
+                " by commas (`perpetrator:russian-forces,victim_group:children`). Without it: the incidents' totals.")]
+
+
+def _breakdown(asked: str | None) -> dict[str, str]:
+    breakdown: dict[str, str] = {}
+    for part in (asked or "").split(",") if asked else ():
+        dimension, colon, value = part.strip().partition(":")
+        if not colon or not dimension or not value:
+            raise invalid(f"{part!r} is not dimension:value, e.g. perpetrator:russian-forces", field="breakdown")
+        if dimension in breakdown:
+            raise invalid(f"dimension {dimension!r} is given twice", field="breakdown")
+        breakdown[dimension] = value
+    return breakdown
 
 
 def _v(value: Any) -> Any:
@@ -159,6 +176,21 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, caller
                                    valid_to=valid_to, place=place)
     return await answer(request, now, caller, TallyHistory, lambda: reader.tally_history(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
+        include_protected=caller.sees_protected), if_none_match)
+
+
+@router.get("/tallies/{metric}/by-source", response_model=TallyBySource, responses=_answered(),
+            summary="Tally a metric source by source")
+async def tally_by_source(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now,
+                          breakdown: BreakdownParts = None, as_of: AsOf = None, valid_from: ValidFrom = None,
+                          valid_to: ValidTo = None, place: Place = None, if_none_match: IfNoneMatch = None) -> Any:
+    """What each source's own latest claims add up to, beside the ledger's tally: one sum per source.
+
+    A claim the ledger superseded still counts here (the source said it; `superseded` says how
+    many did); retracted figures are left out. A protected source is listed as `"protected"`."""
+    parts = _breakdown(breakdown)
+    return await answer(request, now, caller, TallyBySource, lambda: reader.tally_by_source(
+        _v(metric), breakdown=parts, as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
         include_protected=caller.sees_protected), if_none_match)
 
 

@@ -149,6 +149,8 @@ values = st.one_of(
               st.integers(0, 300), st.integers(0, 300)),
     st.builds(lambda n: {"qualifier": "at_most", "number": n}, st.integers(0, 300)),
     st.just({"qualifier": "vague", "term": "dozens"}),
+    st.builds(lambda t, n: {"qualifier": "approximate", "term": t, "number": n}, st.sampled_from(["about", "nearly"]),
+              st.integers(1, 300)),
 )
 # Half the time one of the first incident's killed figures: histories then meet on the same
 # figures (claims by several sources, supersessions, parts without a total) far more often.
