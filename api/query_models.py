@@ -210,6 +210,11 @@ class FigureVersionEntry(Open):
     citations: list[CitationEntry]
 
 
+RecordState = Annotated[Literal["recorded", "not_yet_recorded"], Field(
+    description="`not_yet_recorded`: as of `as_of` the ledger had not recorded this figure yet (it has since); an id"
+                " it has never recorded answers 404.")]
+
+
 class FigureHistory(Open):
     figure_id: UUID
     incident_id: UUID
@@ -217,6 +222,7 @@ class FigureHistory(Open):
     breakdown: dict[str, str]
     versions: list[FigureVersionEntry]
     next_cursor: str | None = Field(description="Pass it back as `cursor` for the next page; null on the last.")
+    state: RecordState
 
 
 class SpreadClaim(Open):
@@ -242,7 +248,8 @@ class Range(Open):
 class Spread(Open):
     figure_id: UUID
     as_of: datetime | None
-    current: FigureState
+    state: RecordState
+    current: FigureState | None = Field(description="Null when the figure was not yet recorded at `as_of`.")
     claims: list[SpreadClaim]
     range: Range
     live_range: Range = Field(description="The same, over claims not superseded.")

@@ -33,7 +33,11 @@ class FigureHistoryReads:
         "versions": [{"version", "recorded_at", "recorded_to", "actor", "event", "reason", "value",
         "value_changed", "status", "grade", "value_source", "source", "report_id", "evidence",
         "replaces", "citations": [citation...]}],
-        "next_cursor": str | None}``.
+        "next_cursor": str | None, "state": "recorded" | "not_yet_recorded"}``.
+
+        As of a time before the figure was first recorded the ledger said nothing of it yet: the
+        answer is its identity, no versions and ``state`` "not_yet_recorded" (not NotFound,
+        which is kept for an id the ledger has never recorded).
 
         ``event`` is stated, claimed, adopted, corrected, superseded, retracted or regraded. A
         version's citations are those live on the figure at any moment while it stood (cited
@@ -60,14 +64,14 @@ class FigureHistoryReads:
                                   f" AND fv.recorded_from <= ?{keyset} ORDER BY fv.recorded_from, fv.version LIMIT ?",
                                (*params, limit + 1))
             if not rows:
-                if after is None:
-                    raise NotFound("figure", figure_id)
-                # Past the last version: an empty last page; an unknown id is unknown whatever the cursor.
+                # Before its first version (no cursor), or past its last (an empty last page); an
+                # id never recorded is unknown whatever the cursor.
                 first_row = figure_at(self.db, c, OPEN - 1, fid)
                 if first_row is None:
                     raise NotFound("figure", figure_id)
                 return {"figure_id": fid, "incident_id": first_row[13], "metric": first_row[14],
-                        "breakdown": orjson.loads(first_row[15]), "versions": [], "next_cursor": None}
+                        "breakdown": orjson.loads(first_row[15]), "versions": [], "next_cursor": None,
+                        "state": "not_yet_recorded" if after is None else "recorded"}
             page, more = rows[:limit], len(rows) > limit
             # Only the citations that overlap the page's span of recording time.
             span_from, span_to = page[0][2], min(page[-1][3], t + 1)
@@ -109,7 +113,8 @@ class FigureHistoryReads:
         first = page[0]
         out = {"figure_id": fid, "incident_id": first[13], "metric": first[14], "breakdown": orjson.loads(first[15]),
                "versions": versions,
-               "next_cursor": encode_cursor("figure_history", f"{last[2]}:{last[1]}") if more else None}
+               "next_cursor": encode_cursor("figure_history", f"{last[2]}:{last[1]}") if more else None,
+               "state": "recorded"}
         if citation_index:
             out["citations"] = citations
         return out

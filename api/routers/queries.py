@@ -265,7 +265,8 @@ def spread(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None) 
 def figure_citations(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None,
                      include_withdrawn: bool = True) -> Any:
     """The citations of the figure as of a moment, oldest first (withdrawn ones marked)."""
-    reader.figure(str(figure_id), as_of=as_of, include_protected=caller.sees_protected)  # 404 if unknown then
+    # 404 only for an id never recorded: as of a time before the figure was, its citations were none yet.
+    reader.figure(str(figure_id), include_protected=caller.sees_protected)
     return reader.citations(str(figure_id), as_of=as_of, include_withdrawn=include_withdrawn,
                             include_protected=caller.sees_protected)
 
@@ -276,7 +277,8 @@ def report_citations(report_id: UUID, reader: Reader, caller: Caller, as_of: AsO
                      include_withdrawn: bool = True) -> Any:
     """The citations of the report, oldest first. A protected source's report answers 404 to anyone
     but an auditor, exactly as an unknown one."""
-    reader.report(str(report_id), as_of=as_of, include_protected=caller.sees_protected)  # 404 if unknown or hidden
+    # 404 for an id never recorded or hidden, the same bytes either way; before the report was filed: none yet.
+    reader.report(str(report_id), include_protected=caller.sees_protected)
     return reader.citations(str(report_id), as_of=as_of, include_withdrawn=include_withdrawn,
                             include_protected=caller.sees_protected)
 

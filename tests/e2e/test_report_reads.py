@@ -92,3 +92,41 @@ def test_sum_is_the_total_with_or_without_by_and_the_groups_add_up_to_groups_sum
         assert (by["groups_sum"]["low"], by["groups_sum"]["figures"]) == (71, 1), query
     points = api.get(f"{KILLED}/history?by=perpetrator", "reader").json()["points"]
     assert [(p["low"], [g["low"] for g in p["groups"]]) for p in points] == [(108, []), (108, [71])]
+
+
+BEFORE = "2000-01-01T00:00:00Z"  # before anything in the test ledger was recorded
+UNKNOWN = "00000000-0000-4000-8000-00000000abcd"
+
+
+def test_as_of_before_a_record_existed_answers_what_the_ledger_said_then(api: Api, world: World) -> None:
+    api.ledger.cite("seed-officer", target_id=world.public_report, source_id=world.public_source,
+                    url="https://snhr.org/r/1")
+    history = api.get(f"/figures/{world.figure}/history?as_of={BEFORE}", "reader")
+    assert history.status_code == 200, history.text
+    body = history.json()
+    assert (body["state"], body["versions"], body["next_cursor"], body["metric"]) == (
+        "not_yet_recorded", [], None, "civilians_killed")
+    assert api.get(f"/figures/{world.figure}/history", "reader").json()["state"] == "recorded"
+    spread = api.get(f"/figures/{world.figure}/spread?as_of={BEFORE}", "reader").json()
+    assert (spread["state"], spread["current"], spread["claims"], spread["range"]["sources"]) == (
+        "not_yet_recorded", None, [], 0)
+    assert api.get(f"/figures/{world.figure}/spread", "reader").json()["state"] == "recorded"
+    for path in (f"/figures/{world.figure}/citations", f"/reports/{world.public_report}/citations"):
+        then = api.get(f"{path}?as_of={BEFORE}", "reader")
+        assert (then.status_code, then.json()) == (200, []), path
+        assert len(api.get(path, "reader").json()) >= 1, path
+
+
+def test_an_id_never_recorded_or_protected_stays_a_404_whatever_the_time(api: Api, world: World) -> None:
+    for path in ("/figures/{}/history", "/figures/{}/spread", "/figures/{}/citations"):
+        for query in ("", f"?as_of={BEFORE}"):
+            assert_problem(api.get(path.format(UNKNOWN) + query, "reader"), 404)
+    for role in ("reader", "officer"):
+        for query in ("", f"?as_of={BEFORE}"):
+            hidden = api.get(f"/reports/{world.protected_report}/citations{query}", role)
+            unknown = api.get(f"/reports/{UNKNOWN}/citations{query}", role)
+            assert hidden.status_code == unknown.status_code == 404
+            # Byte for byte the same answer, once the id asked is set aside.
+            assert hidden.text.replace(world.protected_report, UNKNOWN) == unknown.text
+            assert dict(hidden.headers) == dict(unknown.headers) | {"content-length": hidden.headers["content-length"]}
+    assert api.get(f"/reports/{world.protected_report}/citations?as_of={BEFORE}", "auditor").json() == []
