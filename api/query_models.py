@@ -153,6 +153,7 @@ class TallyHistory(Open):
     valid_to: Date | None
     place: str | None
     points: list[TallyPoint] = Field(description="One per moment the tally changed, oldest first.")
+    next_cursor: str | None = Field(None, description="Pass it back as `cursor` for the next page; null on the last.")
 
 
 class FigureState(Open):

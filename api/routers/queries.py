@@ -163,20 +163,22 @@ async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller
             summary="How a tally moved")
 async def tally_history(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now, by: By = None,
                         as_of: AsOf = None, valid_from: ValidFrom = None, valid_to: ValidTo = None,
-                        place: Place = None, if_none_match: IfNoneMatch = None, format_: Format = None,
-                        accept: Accept = None) -> Any:
-    """One point per moment the tally changed, with the figure changes that moved it.
+                        place: Place = None, cursor: Cursor = None,
+                        limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Points per page.")] = 100,
+                        if_none_match: IfNoneMatch = None, format_: Format = None, accept: Accept = None) -> Any:
+    """One point per moment the tally changed, with the figure changes that moved it, oldest first,
+    a page at a time: pass `next_cursor` back as `cursor` for the next page.
 
-    Also as a spreadsheet (`?format=` or `Accept`), a row per point."""
+    Also as a spreadsheet (`?format=` or `Accept`), a row per point: every point from `cursor` on."""
     fmt = choose(format_, accept)
     if fmt != "json":
         return await _tally_export(fmt, now, reader.tally_history, export_rows.history_rows,
                                    export_rows.history_columns, f"tally-{_v(metric)}-history", caller,
                                    metric=_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from,
-                                   valid_to=valid_to, place=place)
+                                   valid_to=valid_to, place=place, cursor=cursor)
     return await answer(request, now, caller, TallyHistory, lambda: reader.tally_history(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-        include_protected=caller.sees_protected), if_none_match)
+        cursor=cursor, limit=limit, include_protected=caller.sees_protected), if_none_match)
 
 
 @router.get("/tallies/{metric}/by-source", response_model=TallyBySource, responses=_answered(),

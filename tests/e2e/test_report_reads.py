@@ -130,3 +130,34 @@ def test_an_id_never_recorded_or_protected_stays_a_404_whatever_the_time(api: Ap
             assert hidden.text.replace(world.protected_report, UNKNOWN) == unknown.text
             assert dict(hidden.headers) == dict(unknown.headers) | {"content-length": hidden.headers["content-length"]}
     assert api.get(f"/reports/{world.protected_report}/citations?as_of={BEFORE}", "auditor").json() == []
+
+
+def _all_points(api: Api, url: str, limit: int) -> tuple[list[dict], int]:
+    seen, cursor, pages = [], None, 0
+    while True:
+        response = api.get(f"{url}{'&' if '?' in url else '?'}limit={limit}" + ("" if cursor is None else f"&cursor={cursor}"),
+                           "reader")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert len(body["points"]) <= limit
+        seen += body["points"]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return seen, pages
+
+
+def test_a_tally_history_reads_to_its_last_point_a_page_at_a_time(api: Api, world: World) -> None:
+    for n in range(24):  # each correction moves the tally: 25 points in all
+        api.ledger.correct_figure("seed-officer", world.figure, reason="recount",
+                                  value={"qualifier": "exact", "number": 200 + n})
+    for url in (f"{KILLED}/history", f"{KILLED}/history?by=perpetrator", f"{KILLED}/history?valid_from=2019-01-01"):
+        whole = api.get(f"{url}{'&' if '?' in url else '?'}limit=500", "reader").json()
+        assert whole["next_cursor"] is None and len(whole["points"]) == 25, url
+        paged, pages = _all_points(api, url, 10)
+        assert paged == whole["points"] and pages == 3, url
+        assert paged[-1]["low"] == 223
+    assert len(api.get(f"{KILLED}/history", "reader").json()["points"]) == 25  # 100 a page unless asked
+    listing = api.get("/figures?limit=1", "reader").json()["next_cursor"]
+    for bad in ("nonsense", listing, "WyJ0YWxseV9oaXN0b3J5IiwiMjAxOSJd"):  # the last: right kind, not a point's time
+        assert_problem(api.get(f"{KILLED}/history?cursor={bad}", "reader"), 422, field="cursor")
