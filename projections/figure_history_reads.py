@@ -42,8 +42,8 @@ class FigureHistoryReads:
         ``event`` is stated, claimed, adopted, corrected, superseded, retracted or regraded. A
         version's citations are those live on the figure at any moment while it stood (cited
         before it was replaced, not withdrawn before it was recorded), each with its
-        ``cited_at`` and ``withdrawn_at``. ``evidence`` lists a correction's citation ids, a
-        hidden source's citation as ``"protected"``.
+        ``cited_at`` and ``withdrawn_at``. ``evidence`` lists the citation ids a judgement (an
+        adoption, a correction, a supersession) cites, a hidden source's citation as ``"protected"``.
 
         ``citation_index=True`` gives each citation once, in a top-level ``"citations"`` list,
         and each version's ``"citations"`` as positions in it: for a figure cited hundreds of
