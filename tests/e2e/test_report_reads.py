@@ -3,6 +3,9 @@ source by source, one meaning of `sum`, answers as of before a record existed, t
 
 from __future__ import annotations
 
+import csv
+import io
+
 from tests.e2e.conftest import MARK, Api, World, assert_problem
 
 KILLED = "/tallies/civilians_killed"
@@ -69,6 +72,10 @@ def test_a_tally_that_holds_an_approximate_count_says_so(api: Api, world: World)
     assert (windowed["approximate"], windowed["approximate_figures"]) == (True, 1)
     history = api.get(f"{KILLED}/history", "reader").json()["points"]
     assert [(p["low"], p["approximate"]) for p in history] == [(108, False), (144, True)]
+    # Exports say it too: how many approximate figures each row holds.
+    for path in (f"{KILLED}?format=csv", f"{KILLED}/history?format=csv"):
+        rows = list(csv.reader(io.StringIO(api.get(path, "reader").text)))
+        assert [r[rows[0].index("approximate_figures")] for r in rows[1:]][-1] == "1", path
     # Once the figure is read exactly, the tally stops saying so.
     total_id = filed["figures"][0]["figure_id"]
     corrected = api.post(f"/figures/{total_id}/corrections",
