@@ -4,8 +4,9 @@ A figure export (api/exports/rows.py) gives each figure's current value; this on
 source's latest claim on each figure, with the report that made it and that source's live
 citation of the figure, in the import's own columns (api/imports/columns.py). ``adopt`` says
 which claim is the figure's current value, and ``adopt_reason`` why (an adoption says why:
-ledger/figure.py), here that it was the current value where it was exported from. Rows come from the reader's answers, so a
-protected source's claims are left out for anyone but an auditor, as everywhere.
+ledger/figure.py): that it was the current value where it was exported from. Rows come from
+the reader's answers, so a protected source's claims are left out for anyone but an auditor,
+as everywhere.
 
 What a row cannot say does not travel: a correction (a value no source claimed), a
 supersession, a retraction, a grade, more than one citation of a figure by one source, a
