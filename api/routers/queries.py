@@ -42,7 +42,7 @@ from api.query_models import (
     page,
 )
 from api.routers._shared import Reader
-from ledger import limits
+from ledger import limits, vocabulary
 
 router = APIRouter(tags=["queries"])
 
@@ -76,8 +76,9 @@ Place = Annotated[text(limits.MAX_FILTER) | None, Query(description="Only incide
 By = Annotated[Dimension | None, Query(description="Sum per value of this breakdown dimension.")]
 Cursor = Annotated[str | None, Query(max_length=limits.MAX_CURSOR, description="`next_cursor` of the previous page.")]
 Limit = Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Items per page.")]
+_PART = f"({'|'.join(vocabulary.DIMENSIONS)}):{limits.SLUG_PATTERN.strip('^$')}"
 BreakdownParts = Annotated[text(limits.MAX_FILTER) | None, Query(
-    alias="breakdown",
+    alias="breakdown", json_schema_extra={"pattern": f"^{_PART}(,{_PART})*$"},
     description="The breakdown as `dimension:value`, e.g. `perpetrator:russian-forces`; several dimensions joined"
                 " by commas (`perpetrator:russian-forces,victim_group:children`). Without it: the incidents' totals.")]
 
