@@ -11,10 +11,19 @@ from ledger.errors import InvalidInput
 from ledger.tally import ZERO, Tally
 from projections import history
 from projections.db import Db
+from projections.named_rows import columns_of, shape
 from projections.paging import check_limit, decode_cursor, encode_cursor
 from projections.read_arguments import check_dimension, check_metric, check_place, check_window, echo_of, read_time
+from projections.running import row_sum
 from projections.times import iso
 
+#: The versions of figures and of incidents' periods a windowed history sweeps (history.py's
+#: types, field for field).
+_FIGURE_CHANGE = columns_of(history.FigureChange, "fv", at="fv.recorded_from", event="fv.kind")
+_PERIOD_CHANGE = columns_of(history.PeriodChange, "iv", at="iv.recorded_from", event="iv.kind")
+#: A running tally's row: one group's sum from its start in recording time.
+_Step = shape("Step", "dimension, value, recorded_from, low, high_sum, unbounded, figures, approximate")
+_Moved = shape("Moved", "recorded_from, figure_id, version, kind, actor")
 
 class TallyHistoryReads:
     """How a tally moved in recording time, for Reader (which provides ``db``)."""
@@ -47,24 +56,23 @@ class TallyHistoryReads:
             with self.db.snapshot() as c:
                 return {**echo, **self._running_history(c, t, metric, by, page)}
         # The total needs every figure it could count, the groups their own (depth 1): both have depth <= 1.
-        shape = ("fv.depth <= ?", 1)
+        kept_clause, kept_value = ("fv.depth <= ?", 1)
         place_clause = ""
-        params: list[Any] = [metric, shape[1], t]
+        params: list[Any] = [metric, kept_value, t]
         if place_key is not None:
             place_clause = " AND fv.incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)"
             params.append(place_key)
         with self.db.snapshot() as c:
             figure_rows = self.db.all(
                 c,
-                "SELECT fv.recorded_from, fv.version, fv.figure_id, fv.incident_id, fv.dims, fv.depth, fv.dim_value,"
-                " fv.low, fv.high, fv.status, fv.kind, fv.actor, fv.qualifier FROM {figure_versions} fv"
-                f" WHERE fv.metric = ? AND {shape[0]} AND fv.recorded_from <= ?{place_clause}",
+                f"SELECT {_FIGURE_CHANGE} FROM {{figure_versions}} fv"
+                f" WHERE fv.metric = ? AND {kept_clause} AND fv.recorded_from <= ?{place_clause}",
                 params,
             )
             period_rows = [] if not windowed else self.db.all(
                 c,
-                "SELECT iv.recorded_from, iv.version, iv.incident_id, iv.valid_from, iv.valid_to, iv.kind, iv.actor"
-                " FROM {incident_versions} iv WHERE iv.recorded_from <= ? AND iv.incident_id IN"
+                f"SELECT {_PERIOD_CHANGE} FROM {{incident_versions}} iv WHERE iv.recorded_from <= ?"
+                " AND iv.incident_id IN"
                 " (SELECT DISTINCT incident_id FROM {figures} WHERE metric = ?)",
                 (t, metric),
             )
@@ -81,19 +89,20 @@ class TallyHistoryReads:
         # The total's rows ('' / '') and, with by, the groups' rows, in recording order.
         rows = self.db.all(
             c,
-            "SELECT dimension, value, recorded_from, low, high_sum, unbounded, figures, approximate"
-            " FROM {tally_versions} WHERE metric = ? AND dimension IN ('', ?) AND recorded_from <= ?"
-            " ORDER BY recorded_from, dimension, value",
-            (metric, by or "", t),
+            f"SELECT {_Step.columns} FROM {{tally_versions}}"
+            " WHERE metric = ? AND dimension IN ('', ?) AND recorded_from <= ? ORDER BY recorded_from, dimension, value",
+            (metric, by or "", t), shape=_Step,
         )
-        shape, shape_value = "depth <= ?", 1
+        # The total's rows ('' / '') and, with by, the groups' rows, in recording order.
+        kept_clause, kept_value = "depth <= ?", 1
         groups: dict[tuple[str, str], Tally] = {}
         states: list[tuple[int, Any]] = []
         i = 0
         while i < len(rows):
-            at = rows[i][2]
-            while i < len(rows) and rows[i][2] == at:
-                groups[(rows[i][0], rows[i][1])] = Tally._make(rows[i][3:8])
+            at = rows[i].recorded_from
+            while i < len(rows) and rows[i].recorded_from == at:
+                r = rows[i]
+                groups[(r.dimension, r.value)] = row_sum(r)
                 i += 1
             states.append((at, _history_state(groups)))
         points: list[dict[str, Any]] = []
@@ -105,23 +114,25 @@ class TallyHistoryReads:
                 last = state
         # Only the page's points are told in full (what moved them is one more read per point).
         kept, next_cursor = _paged(kept, lambda k: iso(k[0]), page)
-        moved = self._moved_by(c, metric, shape, shape_value, [at for at, _ in kept])
+        moved = self._moved_by(c, metric, kept_clause, kept_value, [at for at, _ in kept])
         for at, state in kept:
             points.append({"recorded_at": iso(at), **history.render(state, by),
                            "moved_by": sorted(moved.get(at, []), key=history.moved_order)})
         return {"points": points, "next_cursor": next_cursor}
 
-    def _moved_by(self, c: Any, metric: str, shape: str, shape_value: Any, times: list[int]) -> dict[int, list]:
+    def _moved_by(self, c: Any, metric: str, kept_clause: str, kept_value: Any, times: list[int]) -> dict[int, list]:
+        """Which figure versions began at each of ``times``: what moved the tally then."""
         moved: dict[int, list] = defaultdict(list)
         for start in range(0, len(times), 400):
             chunk = times[start:start + 400]
-            for at, fid, version, event, actor in self.db.all(
+            for r in self.db.all(
                 c,
-                "SELECT recorded_from, figure_id, version, kind, actor FROM {figure_versions} WHERE metric = ?"
-                f" AND {shape} AND recorded_from IN ({', '.join('?' * len(chunk))}) ORDER BY recorded_from, figure_id",
-                (metric, shape_value, *chunk),
+                f"SELECT {_Moved.columns} FROM {{figure_versions}} WHERE metric = ? AND {kept_clause}"
+                f" AND recorded_from IN ({', '.join('?' * len(chunk))}) ORDER BY recorded_from, figure_id",
+                (metric, kept_value, *chunk), shape=_Moved,
             ):
-                moved[at].append({"figure_id": fid, "version": version, "event": event, "actor": actor})
+                moved[r.recorded_from].append({"figure_id": r.figure_id, "version": r.version, "event": r.kind,
+                                               "actor": r.actor})
         return moved
 
 
