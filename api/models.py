@@ -171,7 +171,13 @@ class FigureStatementIn(Strict):
         description="Dimension to slug, e.g. `{\"perpetrator\": \"russian-forces\"}`; {} for a total.")
     value: CountIn
     adopt: StrictBool = Field(
-        False, description="Make this claim the figure's current value (the first statement always is).")
+        False, description="Make this claim the figure's current value (the first statement always is);"
+                           " needs a `reason`.")
+    reason: Reason | None = Field(None, description="Why this claim is adopted (required with `adopt: true`, and"
+                                                    " only then).")
+    evidence: list[UUID] = Field(default_factory=list, max_length=limits.MAX_IDS,
+                                 description="Ids of citations backing the adoption (not withdrawn; only with"
+                                             " `adopt: true`).")
 
 
 class ReportIn(Strict):
@@ -208,6 +214,8 @@ class SupersessionIn(Strict):
     reason: Reason
     replaces: list[UUID] | None = Field(
         None, max_length=limits.MAX_IDS, description="Ids of the sources whose claims are replaced; all live claims when omitted.")
+    evidence: list[UUID] = Field(default_factory=list, max_length=limits.MAX_IDS,
+                                 description="Ids of citations backing the supersession (not withdrawn).")
 
 
 class RetractionIn(Strict):

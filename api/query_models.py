@@ -62,6 +62,9 @@ class Sum(Open):
     high: int | None = Field(description="Null: unbounded (some figure has no ceiling).")
     kind: Kind
     figures: int = Field(description="How many figures the sum is made of.")
+    approximate: bool = Field(description="True when some figure in the sum is approximate (\"about 40\"): its"
+                                          " bounds are the ledger's reading of the words (docs/model.md).")
+    approximate_figures: int = Field(description="How many of those figures are approximate.")
     figure_ids: list[UUID] | None = None
 
 
@@ -86,10 +89,33 @@ class TallyOut(Open):
     valid_from: Date | None
     valid_to: Date | None
     place: str | None
-    sum: Sum
+    sum: Sum = Field(description="The metric's total, the same with or without `by`: each incident's total figure,"
+                                 " or failing one its best-documented parts (listed in `from_parts`).")
     groups: list[Group] = Field(description="Per value of `by`; empty without `by`.")
+    groups_sum: Sum | None = Field(
+        None, description="With `by`: the groups added up, the part of the total the sources broke down that way"
+                          " (below `sum` where a source gave a total and no split). Null without `by`.")
     from_parts: list[FromParts] | None = Field(
         description="Incidents with no total, counted from their parts (a lower bound).")
+
+
+class SourceSum(Sum):
+    source: SourceRef
+    figure_ids: list[UUID] = Field(description="The figures this source's latest claims are on.")
+    superseded: int = Field(description="How many of those claims the ledger has since superseded (still counted:"
+                                        " the source said them).")
+
+
+class TallyBySource(Open):
+    """Each source's latest claims on a metric's figures of one breakdown, summed source by source."""
+
+    metric: str
+    breakdown: dict[str, str] = Field(description="The breakdown summed; {} for the incidents' totals.")
+    as_of: datetime | None
+    valid_from: Date | None
+    valid_to: Date | None
+    place: str | None
+    sources: list[SourceSum] = Field(description="Public sources by name, then protected ones.")
 
 
 class Moved(Open):
@@ -106,6 +132,8 @@ class HistoryGroup(Open):
     high: int | None
     kind: Kind
     figures: int
+    approximate: bool
+    approximate_figures: int
 
 
 class TallyPoint(Open):
@@ -114,6 +142,8 @@ class TallyPoint(Open):
     high: int | None
     kind: Kind
     figures: int
+    approximate: bool = Field(description="True when some figure in the sum at this point is approximate.")
+    approximate_figures: int
     groups: list[HistoryGroup] | None = None
     moved_by: list[Moved]
 
@@ -126,6 +156,7 @@ class TallyHistory(Open):
     valid_to: Date | None
     place: str | None
     points: list[TallyPoint] = Field(description="One per moment the tally changed, oldest first.")
+    next_cursor: str | None = Field(None, description="Pass it back as `cursor` for the next page; null on the last.")
 
 
 class FigureState(Open):
@@ -183,6 +214,11 @@ class FigureVersionEntry(Open):
     citations: list[CitationEntry]
 
 
+RecordState = Annotated[Literal["recorded", "not_yet_recorded"], Field(
+    description="`not_yet_recorded`: as of `as_of` the ledger had not recorded this figure yet (it has since); an id"
+                " it has never recorded answers 404.")]
+
+
 class FigureHistory(Open):
     figure_id: UUID
     incident_id: UUID
@@ -190,6 +226,7 @@ class FigureHistory(Open):
     breakdown: dict[str, str]
     versions: list[FigureVersionEntry]
     next_cursor: str | None = Field(description="Pass it back as `cursor` for the next page; null on the last.")
+    state: RecordState
 
 
 class SpreadClaim(Open):
@@ -215,7 +252,8 @@ class Range(Open):
 class Spread(Open):
     figure_id: UUID
     as_of: datetime | None
-    current: FigureState
+    state: RecordState
+    current: FigureState | None = Field(description="Null when the figure was not yet recorded at `as_of`.")
     claims: list[SpreadClaim]
     range: Range
     live_range: Range = Field(description="The same, over claims not superseded.")

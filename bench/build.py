@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.stats import clock
-from bench.workload import BREAKDOWNS, Ids, Op, Workload
+from bench.workload import ADOPTION_REASON, BREAKDOWNS, Ids, Op, Workload
 from ledger.citation import Citation
 from ledger.figure import Figure
 from ledger.incident import Incident
@@ -98,7 +98,8 @@ class BulkExecutor:
                 else:
                     figure = self._figure(f)
                     figure.claim(op.actor, source_id=source_id, report_id=str(report.id),
-                                 value=Count.parse(value), adopt=adopt)
+                                 value=Count.parse(value), adopt=adopt,
+                                 reason=ADOPTION_REASON if adopt else None)
                 changed.append(figure)
             self._collect(report, *changed, *self._receipt(op, {"report_id": str(report.id)}))
         elif op.kind == "correct":

@@ -25,7 +25,7 @@ from bench import web
 from bench.baseline import Bare, Padder, Shape, replay
 from bench.ingest import slices
 from bench.stats import clock, median_runs, rate
-from bench.workload import ACTORS, BREAKDOWNS, Ids, Op, Workload
+from bench.workload import ADOPTION_REASON, ACTORS, BREAKDOWNS, Ids, Op, Workload
 
 
 class HttpCommands:
@@ -50,7 +50,7 @@ class HttpCommands:
             ids.incidents.append(self._post(op, "/incidents", op.fields)["incident_id"])
         elif op.kind == "report":
             figures = [{"incident_id": ids.incidents[inc], "metric": metric, "breakdown": BREAKDOWNS[b],
-                        "value": value, "adopt": adopt}
+                        "value": value, "adopt": adopt, **({"reason": ADOPTION_REASON} if adopt else {})}
                        for (_f, _new, inc, metric, b, value, adopt) in op.statements]
             body = {k: v for k, v in op.fields.items() if v is not None}
             result = self._post(op, "/reports", {**body, "source_id": ids.sources[op.source], "figures": figures})

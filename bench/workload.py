@@ -55,6 +55,8 @@ N_INITIAL_INCIDENTS = 8
 P_REPORT, P_CORRECT, P_CITE = 0.40, 0.33, 0.25     # the remaining 2%: a new incident
 P_NEW_FIGURE = 0.55
 P_ADOPT = 0.30
+#: An adoption says why (ledger/figure.py, adoption).
+ADOPTION_REASON = "the later count of a monitor with named victims"
 P_REQUEST_KEY = 0.5
 P_CITE_FIGURE = 0.7
 P_EVIDENCE = 0.3
@@ -275,7 +277,7 @@ class CommandExecutor:
             ids.incidents.append(lg.record_incident(op.actor, request_key=op.request_key, **op.fields)["incident_id"])
         elif op.kind == "report":
             figures = [{"incident_id": ids.incidents[inc], "metric": metric, "breakdown": BREAKDOWNS[b],
-                        "value": value, "adopt": adopt}
+                        "value": value, "adopt": adopt, **({"reason": ADOPTION_REASON} if adopt else {})}
                        for (_f, _new, inc, metric, b, value, adopt) in op.statements]
             result = lg.file_report(op.actor, source_id=ids.sources[op.source], figures=figures,
                                     request_key=op.request_key, **op.fields)

@@ -82,7 +82,8 @@ class Ledger(AtMostOnce):
 
         ``figures`` items: ``incident_id``, ``metric``, ``breakdown`` (dimension: slug),
         ``value`` (see Count.parse) and optionally ``adopt`` (make this claim the figure's
-        current value; the first statement of a figure always is).
+        current value; the first statement of a figure always is), which needs a ``reason``
+        and may cite ``evidence`` (citation ids).
         """
         statements = figure_statements(figures)
 
@@ -97,12 +98,13 @@ class Ledger(AtMostOnce):
                 # how a new figure is found new with one SELECT).
                 figure = None if fresh else self._cached(Figure, fid)
                 if figure is not None:
-                    figure.claim(actor, value=s["value"], adopt=s["adopt"], **claim)
+                    figure.claim(actor, value=s["value"], adopt=s["adopt"], reason=s["reason"],
+                                 evidence=s["evidence"], **claim)
                     changed.append(figure)
                     version = figure.version
                 elif last := self._stored(fid, desc=True, limit=1):
                     event = Figure.claim_at(fid, last[0].originator_version, actor, value=s["value"],
-                                            adopt=s["adopt"], **claim)
+                                            adopt=s["adopt"], reason=s["reason"], evidence=s["evidence"], **claim)
                     changed.append(event)
                     version = event.originator_version
                 else:
@@ -113,8 +115,10 @@ class Ledger(AtMostOnce):
                 versions.append({"figure_id": str(fid), "version": version})
             return {"report_id": str(report.id), "figures": versions}, [report, *changed]
 
+        # An adoption's reason and evidence only when given, so a request key sent before they existed still matches.
         args = {"source_id": source_id, "figures": [
-            {**s, "value": s["value"].as_dict()} for s in statements], **fields}
+            {**{k: v for k, v in s.items() if v or k not in ("reason", "evidence")}, "value": s["value"].as_dict()}
+            for s in statements], **fields}
         return self._run(actor, request_key, "file_report", args, work)
 
     def check_report(
@@ -132,8 +136,9 @@ class Ledger(AtMostOnce):
         self, actor: str, source_id: str, statements: list[dict[str, Any]], fields: dict[str, Any],
     ) -> tuple[Source, list[UUID], Report]:
         source = self._existing(Source, source_id)
-        for s in statements:
+        for i, s in enumerate(statements):
             self._existing(Incident, s["incident_id"])
+            self._check_evidence(s["evidence"], f"figures[{i}].evidence")
         ids = [figure_id(s["incident_id"], s["metric"], s["breakdown"]) for s in statements]
         if len(set(ids)) != len(ids):
             raise InvalidInput("a report states each figure once; two items share incident, metric and breakdown",
@@ -150,10 +155,7 @@ class Ledger(AtMostOnce):
 
         def work(fresh: bool) -> tuple[dict[str, Any], list[Aggregate]]:
             figure = self._expect(self._get(Figure, figure_id, fresh=fresh), expected_version)
-            for citation_id in evidence:
-                # Not saved by this command, so nothing would catch a stale "not withdrawn": read fresh.
-                if self._get(Citation, citation_id, copy=False).withdrawn:
-                    raise InvalidInput(f"citation {citation_id} was withdrawn and cannot be evidence", field="evidence")
+            self._check_evidence(evidence)
             figure.correct(actor, value=count, reason=reason, evidence=list(evidence))
             return self._figure_result(figure), [figure]
 
@@ -163,10 +165,11 @@ class Ledger(AtMostOnce):
 
     def supersede_figure(
         self, actor: str, figure_id: str, *, source_id: str, report_id: str, value: Any, reason: str,
-        replaces: Sequence[str] | None = None, expected_version: int | None = None,
+        replaces: Sequence[str] | None = None, evidence: Sequence[str] = (), expected_version: int | None = None,
         request_key: str | None = None,
     ) -> dict[str, Any]:
         count = Count.parse(value)
+        evidence = checks.text_list(list(evidence), "evidence")
 
         def work(fresh: bool) -> tuple[dict[str, Any], list[Aggregate]]:
             figure = self._expect(self._get(Figure, figure_id, fresh=fresh), expected_version)
@@ -174,12 +177,15 @@ class Ledger(AtMostOnce):
             report = self._existing(Report, report_id)
             if report.source_id != str(source.id):
                 raise InvalidInput(f"report {report_id} is not from source {source_id}", field="report_id")
+            self._check_evidence(evidence)
             figure.supersede(actor, source_id=str(source.id), report_id=str(report.id), value=count,
-                             reason=reason, replaces=None if replaces is None else list(replaces))
+                             reason=reason, replaces=None if replaces is None else list(replaces), evidence=evidence)
             return self._figure_result(figure), [figure]
 
         args = {"figure_id": figure_id, "source_id": source_id, "report_id": report_id, "value": count.as_dict(),
                 "reason": reason, "replaces": replaces, "expected_version": expected_version}
+        if evidence:  # only when given, so a request key sent before evidence existed still matches
+            args["evidence"] = evidence
         return self._run(actor, request_key, "supersede_figure", args, work, additive=False)
 
     def retract_figure(
@@ -254,6 +260,12 @@ class Ledger(AtMostOnce):
         except NotFound:
             return None
         return access if access.matches(key) else None
+
+    def _check_evidence(self, evidence: Sequence[str], field: str = "evidence") -> None:
+        for citation_id in evidence:
+            # Not saved by the command, so nothing would catch a stale "not withdrawn": read fresh.
+            if self._get(Citation, citation_id, copy=False).withdrawn:
+                raise InvalidInput(f"citation {citation_id} was withdrawn and cannot be evidence", field=field)
 
     @staticmethod
     def _figure_result(figure: Figure) -> dict[str, Any]:

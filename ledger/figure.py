@@ -4,7 +4,9 @@ Its identity is (incident, metric, breakdown), so two reports stating "children 
 Russian forces" in the same incident land on the same figure, each as the claim of its
 source. The figure keeps every source's latest claim and the ledger's current value,
 which moves only by the first statement, an adopted claim, a correction or a supersession,
-each recorded with who and why. Officers working on different figures never touch the
+each recorded with who and why. Every judgement that moves the value past what a source
+first said (adopting a claim, correcting, superseding) carries a reason and may cite
+evidence (citation ids). Officers working on different figures never touch the
 same aggregate, so they never conflict.
 """
 
@@ -43,9 +45,27 @@ def _claim(event: Figure.Stated | Figure.Claimed | Figure.Superseded) -> dict[st
     }
 
 
-def _claim_fields(actor: str, source_id: str, report_id: str, value: Count, adopt: object) -> dict[str, Any]:
+def adoption(adopt: object, reason: object = None, evidence: object = None) -> tuple[bool, str | None, list[str]]:
+    """Whether a claim is adopted, and the reason and evidence of that judgement.
+
+    Adopting a claim sets another source's word above the figure's current value, so it says
+    why; a claim that is not adopted judges nothing and carries neither.
+    """
+    adopted = checks.flag(adopt, "adopt")
+    if adopted:
+        return True, checks.reason(reason), checks.text_list(evidence, "evidence")
+    if reason is not None or evidence:
+        raise InvalidInput("a reason and evidence go with adopt: true; a claim that is not adopted judges nothing",
+                           field="reason" if reason is not None else "evidence")
+    return False, None, []
+
+
+def _claim_fields(
+    actor: str, source_id: str, report_id: str, value: Count, adopt: object, reason: object, evidence: object,
+) -> dict[str, Any]:
+    adopted, reason, evidence = adoption(adopt, reason, evidence)
     return {"actor": checks.actor(actor), "source_id": source_id, "report_id": report_id, "value": value.as_dict(),
-            "adopted": checks.flag(adopt, "adopt")}
+            "adopted": adopted, "reason": reason, "evidence": evidence}
 
 
 class Figure(Aggregate):
@@ -61,10 +81,20 @@ class Figure(Aggregate):
             figure.claims[self.source_id] = _claim(self)
 
     class Claimed(LedgerEvent):
+        """Schema v2 added the adoption's ``reason`` and ``evidence`` (v1 claims read as None and [])."""
+
+        class_version = 2
         source_id: str
         report_id: str
         value: dict[str, Any]
         adopted: bool
+        reason: str | None
+        evidence: list[str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reason"] = None
+            state["evidence"] = []
 
         def apply(self, figure: Figure) -> None:
             figure.claims[self.source_id] = _claim(self)
@@ -81,11 +111,19 @@ class Figure(Aggregate):
             figure.status = ACTIVE
 
     class Superseded(LedgerEvent):
+        """Schema v2 added ``evidence`` (v1 supersessions read as citing none)."""
+
+        class_version = 2
         source_id: str
         report_id: str
         value: dict[str, Any]
         reason: str
         replaces: list[str]
+        evidence: list[str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["evidence"] = []
 
         def apply(self, figure: Figure) -> None:
             # Replace the claim rather than change it in place: cached figures are shared
@@ -146,13 +184,16 @@ class Figure(Aggregate):
             value=value.as_dict(),
         )
 
-    def claim(self, actor: str, *, source_id: str, report_id: str, value: Count, adopt: bool = False) -> None:
-        self.trigger_event(self.Claimed, **_claim_fields(actor, source_id, report_id, value, adopt))
+    def claim(
+        self, actor: str, *, source_id: str, report_id: str, value: Count, adopt: bool = False,
+        reason: str | None = None, evidence: list[str] | None = None,
+    ) -> None:
+        self.trigger_event(self.Claimed, **_claim_fields(actor, source_id, report_id, value, adopt, reason, evidence))
 
     @classmethod
     def claim_at(
         cls, figure: uuid.UUID, version: int, actor: str, *, source_id: str, report_id: str, value: Count,
-        adopt: bool = False,
+        adopt: bool = False, reason: str | None = None, evidence: list[str] | None = None,
     ) -> Figure.Claimed:
         """The claim a source makes on a figure known only by its id and current version.
 
@@ -161,7 +202,7 @@ class Figure(Aggregate):
         """
         return cls.Claimed(
             originator_id=figure, originator_version=version + 1, timestamp=cls.Claimed.create_timestamp(),
-            **_claim_fields(actor, source_id, report_id, value, adopt),
+            **_claim_fields(actor, source_id, report_id, value, adopt, reason, evidence),
         )
 
     def correct(self, actor: str, *, value: Count, reason: object, evidence: list[str]) -> None:
@@ -172,12 +213,12 @@ class Figure(Aggregate):
             )
         self.trigger_event(
             self.Corrected, actor=checks.actor(actor), value=value.as_dict(),
-            reason=checks.reason(reason), evidence=list(evidence),
+            reason=checks.reason(reason), evidence=checks.text_list(evidence, "evidence"),
         )
 
     def supersede(
         self, actor: str, *, source_id: str, report_id: str, value: Count, reason: object,
-        replaces: list[str] | None = None,
+        replaces: list[str] | None = None, evidence: object = None,
     ) -> None:
         """A later source or an investigation replaces earlier claims (all others, unless named)."""
         live = [s for s, c in self.claims.items() if not c["superseded"] and s != source_id]
@@ -192,6 +233,7 @@ class Figure(Aggregate):
         self.trigger_event(
             self.Superseded, actor=checks.actor(actor), source_id=source_id, report_id=report_id,
             value=value.as_dict(), reason=checks.reason(reason), replaces=sorted(replaces),
+            evidence=checks.text_list(evidence, "evidence"),
         )
 
     def retract(self, actor: str, *, reason: object) -> None:

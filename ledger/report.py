@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 from ledger import checks, vocabulary
 from ledger.errors import InvalidInput
 from ledger.event import LedgerCreated
+from ledger.figure import adoption
 from ledger.limits import MAX_REFERENCE, MAX_TITLE
 from ledger.value import Count
 
@@ -77,14 +78,15 @@ class Report(Aggregate):
 
 
 def figure_statements(figures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A report's figure statements checked: ``incident_id``, ``metric``, ``breakdown``, ``value``, ``adopt``."""
+    """A report's figure statements checked: ``incident_id``, ``metric``, ``breakdown``, ``value``, ``adopt``
+    (with the ``reason`` and ``evidence`` of the adoption: ledger/figure.py, adoption)."""
     if isinstance(figures, (str, bytes, dict)):
         raise InvalidInput("figures must be a list of figure statements", field="figures")
     statements = []
     for item in figures:
         if not isinstance(item, dict):
             raise InvalidInput("each figure statement must be an object", field="figures")
-        unknown = set(item) - {"incident_id", "metric", "breakdown", "value", "adopt"}
+        unknown = set(item) - {"incident_id", "metric", "breakdown", "value", "adopt", "reason", "evidence"}
         if unknown:
             raise InvalidInput(f"unknown figure fields: {', '.join(sorted(unknown))}", field="figures")
         incident_id = item.get("incident_id")
@@ -95,6 +97,10 @@ def figure_statements(figures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
             "metric": vocabulary.check_metric(item.get("metric")),
             "breakdown": vocabulary.check_breakdown(item.get("breakdown")),
             "value": Count.parse(item.get("value")),
-            "adopt": checks.flag(item.get("adopt", False), "adopt"),
         })
+        try:
+            adopted, reason, evidence = adoption(item.get("adopt", False), item.get("reason"), item.get("evidence"))
+        except InvalidInput as e:  # named as the API's own checks name it, beside its row
+            raise InvalidInput(e.message, field=f"figures[{len(statements) - 1}].{e.field}") from None
+        statements[-1].update({"adopt": adopted, "reason": reason, "evidence": evidence})
     return statements

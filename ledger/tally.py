@@ -6,7 +6,11 @@ parts had no upper bound, so that a part can be taken back out again (a correcti
 retraction) and the sum is exactly what it would have been without it: tallies form a
 group under ``+`` and ``-``, which is what lets the projections keep running sums as step
 functions and apply a change as a difference. It is a tuple, ``(low, bounded, unbounded,
-figures)``, in the order the running tallies store it.
+figures, approximate)``, in the order the running tallies store it.
+
+A tally that contains an approximate count ("about 40": ledger/value.py) says so: it counts
+its approximate parts as it counts its unbounded ones, so taking one back out is exact too.
+Its bounds then include the ledger's reading of "about", not only what sources said.
 
 What one incident contributes to a total of a metric (``IncidentParts``):
 
@@ -29,6 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from ledger.value import Qualifier
+
 
 class Tally(NamedTuple):
     """A sum of counts; ``figures`` says how many figures it is made of (0: no data, not zero)."""
@@ -39,17 +45,24 @@ class Tally(NamedTuple):
     #: How many parts had no upper bound.
     unbounded: int = 0
     figures: int = 0
+    #: How many parts are approximate counts.
+    approximate: int = 0
 
     @classmethod
-    def of(cls, low: int, high: int | None, figures: int = 1) -> Tally:
-        """One count (or ``figures`` counts already added up) with these bounds."""
-        return cls(low, 0, 1, figures) if high is None else cls(low, high, 0, figures)
+    def of(cls, low: int, high: int | None, figures: int = 1, approximate: int = 0) -> Tally:
+        """One count (or ``figures`` counts already added up, ``approximate`` of them approximate)."""
+        return cls(low, 0, 1, figures, approximate) if high is None else cls(low, high, 0, figures, approximate)
 
     @classmethod
-    def total(cls, counts: Iterable[tuple[int, int | None]]) -> Tally:
+    def of_part(cls, part: Part) -> Tally:
+        return cls.of(part.low, part.high, 1, part.approximate)
+
+    @classmethod
+    def total(cls, counts: Iterable[tuple[int, int | None] | tuple[int, int | None, int]]) -> Tally:
+        """The sum of (low, high) or (low, high, approximate) counts."""
         out = ZERO
-        for low, high in counts:
-            out += cls.of(low, high)
+        for count in counts:
+            out += cls.of(count[0], count[1], 1, count[2] if len(count) > 2 else 0)
         return out
 
     @property
@@ -66,19 +79,22 @@ class Tally(NamedTuple):
         return "exact" if self.low == self.bounded else "range"
 
     def __add__(self, other: tuple) -> Tally:  # type: ignore[override]
-        return Tally(self[0] + other[0], self[1] + other[1], self[2] + other[2], self[3] + other[3])
+        return Tally(self[0] + other[0], self[1] + other[1], self[2] + other[2], self[3] + other[3],
+                     self[4] + other[4])
 
     def __sub__(self, other: tuple) -> Tally:
-        return Tally(self[0] - other[0], self[1] - other[1], self[2] - other[2], self[3] - other[3])
+        return Tally(self[0] - other[0], self[1] - other[1], self[2] - other[2], self[3] - other[3],
+                     self[4] - other[4])
 
     def __neg__(self) -> Tally:
-        return Tally(-self[0], -self[1], -self[2], -self[3])
+        return Tally(-self[0], -self[1], -self[2], -self[3], -self[4])
 
     def __bool__(self) -> bool:
         return any(self)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"low": self.low, "high": self.high, "kind": self.kind, "figures": self.figures}
+        return {"low": self.low, "high": self.high, "kind": self.kind, "figures": self.figures,
+                "approximate": self.approximate > 0, "approximate_figures": self.approximate}
 
 
 ZERO = Tally()
@@ -94,6 +110,13 @@ class Part(NamedTuple):
     dim_value: str | None  # with one dimension, its value
     low: int
     high: int | None
+    #: 1 when the figure's value is approximate ("about 40"), else 0: a count, so parts add up.
+    approximate: int = 0
+
+
+def is_approximate(qualifier: str) -> int:
+    """A figure's ``approximate`` flag as Part and Tally count it, from its value's qualifier."""
+    return int(qualifier == Qualifier.APPROXIMATE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +139,7 @@ class IncidentParts:
     def __init__(self, parts: Iterable[Part] = ()) -> None:
         self.live: dict[str, Part] = {}
         self.total: Part | None = None
-        self.dims: dict[str, list[int]] = {}  # dimension -> [documented low, figures]
+        self.dims: dict[str, list[int]] = {}  # dimension -> [documented low, figures, approximate ones]
         for part in parts:
             self.put(part)
 
@@ -129,9 +152,10 @@ class IncidentParts:
         if part.depth == 0:
             self.total = part
             return
-        d = self.dims.setdefault(part.dims, [0, 0])
+        d = self.dims.setdefault(part.dims, [0, 0, 0])
         d[0] += part.low
         d[1] += 1
+        d[2] += part.approximate
 
     def remove(self, figure_id: str) -> None:
         old = self.live.pop(figure_id, None)
@@ -143,6 +167,7 @@ class IncidentParts:
         d = self.dims[old.dims]
         d[0] -= old.low
         d[1] -= 1
+        d[2] -= old.approximate
         if not d[1]:
             del self.dims[old.dims]
 
@@ -155,12 +180,12 @@ class IncidentParts:
 
     def tally(self) -> Tally:
         if self.total is not None:
-            return Tally.of(self.total.low, self.total.high)
+            return Tally.of_part(self.total)
         best = self._best()
         if best is None:
             return ZERO
-        low, figures = self.dims[best]
-        return Tally(low, 0, 1, figures)
+        low, figures, approximate = self.dims[best]
+        return Tally(low, 0, 1, figures, approximate)
 
     def contribution(self) -> Contribution | None:
         """The tally, with the figures it was made of (None: the incident adds nothing)."""

@@ -37,13 +37,17 @@ class FigureHistoryReads:
         "versions": [{"version", "recorded_at", "recorded_to", "actor", "event", "reason", "value",
         "value_changed", "status", "grade", "value_source", "source", "report_id", "evidence",
         "replaces", "citations": [citation...]}],
-        "next_cursor": str | None}``.
+        "next_cursor": str | None, "state": "recorded" | "not_yet_recorded"}``.
+
+        As of a time before the figure was first recorded the ledger said nothing of it yet: the
+        answer is its identity, no versions and ``state`` "not_yet_recorded" (not NotFound,
+        which is kept for an id the ledger has never recorded).
 
         ``event`` is stated, claimed, adopted, corrected, superseded, retracted or regraded. A
         version's citations are those live on the figure at any moment while it stood (cited
         before it was replaced, not withdrawn before it was recorded), each with its
-        ``cited_at`` and ``withdrawn_at``. ``evidence`` lists a correction's citation ids, a
-        hidden source's citation as ``"protected"``.
+        ``cited_at`` and ``withdrawn_at``. ``evidence`` lists the citation ids a judgement (an
+        adoption, a correction, a supersession) cites, a hidden source's citation as ``"protected"``.
 
         ``citation_index=True`` gives each citation once, in a top-level ``"citations"`` list,
         and each version's ``"citations"`` as positions in it: for a figure cited hundreds of
@@ -64,13 +68,13 @@ class FigureHistoryReads:
                                   f" AND fv.recorded_from <= ?{keyset} ORDER BY fv.recorded_from, fv.version LIMIT ?",
                                (*params, limit + 1), shape=FigureVersion)
             if not rows:
-                if after is None:
-                    raise NotFound("figure", figure_id)
-                # Past the last version: an empty last page; an unknown id is unknown whatever the cursor.
+                # Before its first version (no cursor), or past its last (an empty last page); an
+                # id never recorded is unknown whatever the cursor.
                 first_row = figure_at(self.db, c, OPEN - 1, fid)
                 if first_row is None:
                     raise NotFound("figure", figure_id)
-                return {**_identity(fid, first_row), "versions": [], "next_cursor": None}
+                return {**_identity(fid, first_row), "versions": [], "next_cursor": None,
+                        "state": "not_yet_recorded" if after is None else "recorded"}
             page, more = rows[:limit], len(rows) > limit
             # Only the citations that overlap the page's span of recording time.
             span_from, span_to = page[0].recorded_from, min(page[-1].recorded_to, t + 1)
@@ -117,7 +121,8 @@ class FigureHistoryReads:
         last = page[-1]
         out = {**_identity(fid, page[0]), "versions": versions,
                "next_cursor": (encode_cursor("figure_history", f"{last.recorded_from}:{last.version}")
-                               if more else None)}
+                               if more else None),
+               "state": "recorded"}
         if citation_index:
             out["citations"] = citations
         return out

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from ledger.errors import InvalidInput, NotFound
-from projections.db import Db
+from projections.db import OPEN, Db
 from projections.named_rows import shape
 from projections.paging import check_limit, decode_cursor, listing_page
 from projections.read_arguments import (
@@ -74,15 +74,20 @@ class FigureReads:
         ``{"figure_id", "as_of", "current": figure, "claims": [{"source", "report_id", "value",
         "qualifier", "low", "high", "superseded", "claimed_at", "version"}],
         "range": {"sources", "min_low", "max_low", "min_high", "max_high"},
-        "live_range": same over claims not superseded}``. A high of None is unbounded, in the
-        range too (``max_high`` None: some source put no ceiling on it).
+        "live_range": same over claims not superseded, "state": "recorded" | "not_yet_recorded"}``.
+        A high of None is unbounded, in the range too (``max_high`` None: some source put no
+        ceiling on it). As of a time before the figure was recorded: ``current`` None, no
+        claims, ``state`` "not_yet_recorded"; NotFound only for an id never recorded.
         """
         t = read_time(as_of)
         fid = str(figure_id)
         with self.db.snapshot() as c:
             current = figure_at(self.db, c, t, fid)
             if current is None:
-                raise NotFound("figure", figure_id)
+                if figure_at(self.db, c, OPEN - 1, fid) is None:
+                    raise NotFound("figure", figure_id)
+                return {"figure_id": fid, "as_of": iso_as_of(as_of), "current": None, "claims": [],
+                        "range": _range([]), "live_range": _range([]), "state": "not_yet_recorded"}
             rows = []
             # Each source's claim as of t: one seek per source that ever claimed on the figure.
             source = self.db.value(c, "SELECT MIN(source_id) FROM {claim_versions} WHERE figure_id = ?", (fid,))
@@ -110,6 +115,7 @@ class FigureReads:
         return {
             "figure_id": fid, "as_of": iso_as_of(as_of), "current": render_figure(current, sources, t),
             "claims": claims, "range": _range(claims), "live_range": _range([x for x in claims if not x["superseded"]]),
+            "state": "recorded",
         }
 
 

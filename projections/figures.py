@@ -83,7 +83,7 @@ class BatchFigure:
     open_version: Any = None  # this batch's open VersionRow, once it has one
     first_from: int | None = None  # start of this batch's first version of the figure
     prior_version: int | None = None  # the open version before this batch, if any
-    prior_value: tuple[int, int | None, str] | None = None  # its (low, high, status)
+    prior_value: tuple[int, int | None, str, str] | None = None  # its (low, high, status, qualifier)
     prior_from: int | None = None  # and its start
 
 
@@ -123,7 +123,7 @@ class FigureBatch:
                 record = dict(zip(FIGURE_COLUMNS, row))
                 self.state[record["figure_id"]] = BatchFigure(
                     record, new=False, prior_version=record["version"], prior_from=record["updated_at"],
-                    prior_value=(record["low"], record["high"], record["status"]))
+                    prior_value=(record["low"], record["high"], record["status"], record["qualifier"]))
             for row in db.all(c, f"SELECT {', '.join(CLAIM_COLUMNS)} FROM {{claim_versions}}"
                                  f" WHERE figure_id IN ({marks}) AND recorded_to = ?", (*chunk, OPEN)):
                 claim = ClaimRow(row)
@@ -152,8 +152,9 @@ class FigureBatch:
 
     def claimed(self, e: Any) -> None:
         if e.adopted:
-            t = self._advance(e, "adopted", source_id=e.source_id, report_id=e.report_id, value=e.value,
-                              value_source_id=e.source_id)
+            # No evidence is NULL, as these rows read before evidence existed: views built then equal a rebuild.
+            t = self._advance(e, "adopted", reason=e.reason, evidence=list(e.evidence) or None, source_id=e.source_id,
+                              report_id=e.report_id, value=e.value, value_source_id=e.source_id)
         else:
             t = self._advance(e, "claimed", source_id=e.source_id, report_id=e.report_id)
         self._claim(e.originator_id, e.source_id, e, t)
@@ -164,8 +165,9 @@ class FigureBatch:
 
     def superseded(self, e: Any) -> None:
         fid = e.originator_id
-        t = self._advance(e, "superseded", reason=e.reason, source_id=e.source_id, report_id=e.report_id,
-                          replaces=list(e.replaces), value=e.value, value_source_id=e.source_id, status=ACTIVE)
+        t = self._advance(e, "superseded", reason=e.reason, evidence=list(e.evidence) or None, source_id=e.source_id,
+                          report_id=e.report_id, replaces=list(e.replaces), value=e.value,
+                          value_source_id=e.source_id, status=ACTIVE)
         for source_id in e.replaces:
             old = self._close_claim(fid, source_id, t)
             if old is None:

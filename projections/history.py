@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.tally import ZERO, Part, Tally, incident_contribution
+from ledger.tally import ZERO, Part, Tally, incident_contribution, is_approximate
 from projections.times import iso
 
 
@@ -33,6 +33,7 @@ class FigureChange:
     status: str
     event: str
     actor: str
+    qualifier: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,17 +56,17 @@ def in_window(valid_from: str, valid_to: str | None, window_from: str | None, wi
     return True
 
 
-Counted = dict[Any, Tally]  # what one incident adds: to the total (key None) or to each group
+Counted = dict[Any, Tally]  # what one incident adds: to the total (key None) and to each group
 
 
 def _contribution(parts: dict[str, Part], by: str | None) -> Counted:
-    if by is None:
-        c = incident_contribution(parts.values())
-        return {} if c is None else {None: c.tally}
-    out: dict[Any, Tally] = defaultdict(Tally)
-    for p in parts.values():
-        if p.depth == 1 and p.dims == by:
-            out[p.dim_value] += Tally.of(p.low, p.high)
+    # The total whatever ``by`` is (a tally's ``sum`` means one thing: tallies.py), and the groups.
+    c = incident_contribution(parts.values())
+    out: dict[Any, Tally] = {} if c is None else {None: c.tally}
+    if by is not None:
+        for p in parts.values():
+            if p.depth == 1 and p.dims == by:
+                out[p.dim_value] = out.get(p.dim_value, ZERO) + Tally.of_part(p)
     return out
 
 
@@ -85,7 +86,7 @@ def tally_points(
     total = ZERO
     groups: dict[Any, Tally] = defaultdict(Tally)
     points: list[dict[str, Any]] = []
-    last: Any = ((0, 0, 0), ())  # nothing counted yet: no point until something is
+    last: Any = ((0, 0, 0, 0), ())  # nothing counted yet: no point until something is
     i = 0
     while i < len(changes):
         at = changes[i][0]
@@ -103,7 +104,8 @@ def tally_points(
             parts = live[change.incident_id]
             if change.status == "active":
                 parts[change.figure_id] = Part(change.figure_id, change.incident_id, change.dims, change.depth,
-                                               change.dim_value, change.low, change.high)
+                                               change.dim_value, change.low, change.high,
+                                               is_approximate(change.qualifier))
             else:
                 parts.pop(change.figure_id, None)
             moved.append({"figure_id": change.figure_id, "version": change.version,
@@ -111,17 +113,21 @@ def tally_points(
         # Only the incidents touched at this instant can contribute differently.
         for incident_id in touched:
             for key, tally in counted.pop(incident_id, {}).items():
-                total -= tally
-                groups[key] -= tally
+                if key is None:
+                    total -= tally
+                else:
+                    groups[key] -= tally
             # Without a window the period does not matter (as in a tally without one).
             unwindowed = window_from is None and window_to is None
             if unwindowed or (incident_id in period and in_window(*period[incident_id], window_from, window_to)):
                 now = _contribution(live[incident_id], by)
                 for key, tally in now.items():
-                    total += tally
-                    groups[key] += tally
+                    if key is None:
+                        total += tally
+                    else:
+                        groups[key] += tally
                 counted[incident_id] = now
-        state = (_view(total), tuple((k, *_view(g)) for k, g in sorted(groups.items()) if k is not None and g.figures))
+        state = (_view(total), tuple((k, *_view(g)) for k, g in sorted(groups.items()) if g.figures))
         if state != last:
             points.append({"recorded_at": iso(at), **render(state, by), "moved_by": sorted(moved, key=moved_order)})
             last = state
@@ -132,14 +138,14 @@ def moved_order(moved: dict[str, Any]) -> tuple[str, str, int]:
     return (moved.get("incident_id", ""), moved.get("figure_id", ""), moved["version"])
 
 
-def _view(tally: Tally) -> tuple[int, int | None, int]:
+def _view(tally: Tally) -> tuple[int, int | None, int, int]:
     # How the sum reads: two tallies that read the same are the same point of the history.
-    return tally.low, tally.high, tally.figures
+    return tally.low, tally.high, tally.figures, tally.approximate
 
 
 def render(state: Any, by: str | None) -> dict[str, Any]:
-    (low, high, n), groups = state
-    out: dict[str, Any] = Tally.of(low, high, n).as_dict()
+    (low, high, n, approximate), groups = state
+    out: dict[str, Any] = Tally.of(low, high, n, approximate).as_dict()
     if by is not None:
-        out["groups"] = [{"value": v, **Tally.of(lo, hi, m).as_dict()} for v, lo, hi, m in groups]
+        out["groups"] = [{"value": v, **Tally.of(lo, hi, m, a).as_dict()} for v, lo, hi, m, a in groups]
     return out

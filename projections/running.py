@@ -5,9 +5,10 @@ grows with the ledger. For the questions asked most (a metric's total, or its sp
 one dimension, over everything, now or as of T) the sums are kept instead, as step
 functions of recording time in ``tally_versions``: one row per interval in which the sum
 stood still, ``(metric, dimension, value, [recorded_from, recorded_to), low, high_sum,
-unbounded, figures)``. ``dimension`` and ``value`` are '' for the total. The high is the
+unbounded, figures, approximate)``. ``dimension`` and ``value`` are '' for the total. The high is the
 sum of the bounded highs, plus a count of unbounded ones: any unbounded makes the sum's
-high unbounded, and keeping the count lets a later change take one back out.
+high unbounded, and keeping the count lets a later change take one back out. ``approximate``
+counts the approximate figures in the sum the same way (ledger/tally.py).
 
 After a batch's figure versions are written, the batch works out how the sums changed:
 
@@ -31,7 +32,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ledger.tally import ZERO, IncidentParts, Part, Tally
+from ledger.tally import ZERO, IncidentParts, Part, Tally, is_approximate
 from projections.db import OPEN, Db
 from projections.figures import Touched
 from projections.named_rows import shape
@@ -40,17 +41,17 @@ Key = tuple[str, str, str]  # metric, dimension, value
 Segment = tuple[int, int, Tally]  # [start, end), change
 
 
-def figure_value(low: int, high: int | None, status: str) -> Tally:
-    return Tally.of(low, high) if status == "active" else ZERO
+def figure_value(low: int, high: int | None, status: str, qualifier: str) -> Tally:
+    return Tally.of(low, high, 1, is_approximate(qualifier)) if status == "active" else ZERO
 
 
 #: A figure version as far as an incident's contribution needs it.
 Pair = shape("Pair", "figure_id, incident_id, version, recorded_from, recorded_to, dims, depth, dim_value, low, high,"
-                     " status")
+                     " status, qualifier")
 
 
 def _part(row: Any) -> Part:
-    return Part(row.figure_id, "", row.dims, row.depth, row.dim_value, row.low, row.high)
+    return Part(row.figure_id, "", row.dims, row.depth, row.dim_value, row.low, row.high, is_approximate(row.qualifier))
 
 
 def _timeline(rows: list[Any], points: list[int]) -> list[Tally]:
@@ -83,9 +84,10 @@ def _segments(points: set[int], start: int) -> list[tuple[int, int]]:
 
 
 #: A running tally's row (``dimension`` and ``value`` '' for the total).
-_Standing = shape("Standing", "metric, dimension, value, recorded_from, recorded_to, low, high_sum, unbounded, figures")
+_Standing = shape("Standing", "metric, dimension, value, recorded_from, recorded_to, low, high_sum, unbounded, figures,"
+                             " approximate")
 #: A figure's current row, as a Pair still open (its recorded_to is OPEN).
-_Current = shape("Current", "figure_id, version, updated_at, dims, depth, dim_value, low, high, status, metric,"
+_Current = shape("Current", "figure_id, version, updated_at, dims, depth, dim_value, low, high, status, qualifier, metric,"
                             " incident_id")
 
 
@@ -102,7 +104,7 @@ def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -
     in_batch: dict[str, list[Any]] = defaultdict(list)
     for v in versions:
         in_batch[v.figure_id].append(Pair(v.figure_id, v.incident_id, v.version, v.recorded_from, v.recorded_to,
-                                          v.dims, v.depth, v.dim_value, v.low, v.high, v.status))
+                                          v.dims, v.depth, v.dim_value, v.low, v.high, v.status, v.qualifier))
     current: dict[tuple[str, str], list[Any]] = defaultdict(list)
     wanted = sorted((incident, metric) for metric, incident in pairs)
     for start in range(0, len(wanted), 400):
@@ -111,7 +113,8 @@ def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -
                                 f" (VALUES {', '.join(['(?, ?)'] * len(chunk))}) AND depth <= 1",
                         [x for pair in chunk for x in pair], shape=_Current):
             current[(r.metric, r.incident_id)].append(Pair(r.figure_id, r.incident_id, r.version, r.updated_at, OPEN,
-                                                           r.dims, r.depth, r.dim_value, r.low, r.high, r.status))
+                                                           r.dims, r.depth, r.dim_value, r.low, r.high, r.status,
+                                                           r.qualifier))
 
     out: list[tuple[Key, Segment]] = []
     for (metric, incident_id), start in sorted(pairs.items()):
@@ -127,9 +130,9 @@ def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -
                 continue
             after += in_batch[r.figure_id]
             if not state.new:
-                low, high, status = state.prior_value  # type: ignore[misc]
+                low, high, status, qualifier = state.prior_value  # type: ignore[misc]
                 prior = r._replace(version=state.prior_version, recorded_from=state.prior_from, low=low, high=high,
-                                   status=status)
+                                   status=status, qualifier=qualifier)
                 in_order = in_order and state.prior_from <= start  # type: ignore[operator]
                 before.append(prior)
                 after.append(prior._replace(recorded_to=state.first_from))
@@ -182,7 +185,7 @@ def update(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -> None:
         for v in rows:
             if v.recorded_from == v.recorded_to:
                 continue
-            delta = figure_value(v.low, v.high, v.status) - prior
+            delta = figure_value(v.low, v.high, v.status, v.qualifier) - prior
             if delta != ZERO:
                 changes[key].append((v.recorded_from, v.recorded_to, delta))
 
@@ -194,7 +197,7 @@ def update(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -> None:
     db.run_many(cursor, "DELETE FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value = ?"
                         " AND recorded_from = ?", deletes)
     db.run_many(cursor, "INSERT INTO {tally_versions} (metric, dimension, value, recorded_from, recorded_to, low,"
-                        " high_sum, unbounded, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+                        " high_sum, unbounded, figures, approximate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
 
 
 def _standing_rows(db: Db, cursor: Any, starts: dict[Key, int]) -> dict[Key, list[tuple[Any, ...]]]:
@@ -259,8 +262,8 @@ def _apply(key: Key, segments: list[Segment], rows: list[Any], deletes: list, in
 
 
 def row_sum(row: Any) -> Tally:
-    """The sum a row of ``tally_versions`` holds (any shape with its low, high_sum, unbounded, figures)."""
-    return Tally(row.low, row.high_sum, row.unbounded, row.figures)
+    """The sum a row of ``tally_versions`` holds (any shape with its low, high_sum, unbounded, figures, approximate)."""
+    return Tally(row.low, row.high_sum, row.unbounded, row.figures, row.approximate)
 
 
 def recompute(db: Db, cursor: Any) -> None:
@@ -285,7 +288,7 @@ def recompute(db: Db, cursor: Any) -> None:
                 continue  # a version that never stood
             incidents[v.incident_id].append(v)
             if v.depth == 1:
-                value = figure_value(v.low, v.high, v.status)
+                value = figure_value(v.low, v.high, v.status, v.qualifier)
                 if value != ZERO:
                     segments[(metric, v.dims, v.dim_value)].append((v.recorded_from, v.recorded_to, value))
         total = segments[(metric, "", "")]
@@ -301,5 +304,5 @@ def recompute(db: Db, cursor: Any) -> None:
             if segments[key]:
                 _apply(key, segments[key], [], [], inserts)
     db.run_many(cursor, "INSERT INTO {tally_versions} (metric, dimension, value, recorded_from, recorded_to, low,"
-                        " high_sum, unbounded, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+                        " high_sum, unbounded, figures, approximate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
 

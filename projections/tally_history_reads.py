@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
+from ledger.errors import InvalidInput
 from ledger.tally import ZERO, Tally
 from projections import history
 from projections.db import Db
 from projections.named_rows import columns_of, shape
+from projections.paging import check_limit, decode_cursor, encode_cursor
 from projections.read_arguments import check_dimension, check_metric, check_place, check_window, echo_of, read_time
 from projections.running import row_sum
 from projections.times import iso
@@ -19,7 +22,7 @@ from projections.times import iso
 _FIGURE_CHANGE = columns_of(history.FigureChange, "fv", at="fv.recorded_from", event="fv.kind")
 _PERIOD_CHANGE = columns_of(history.PeriodChange, "iv", at="iv.recorded_from", event="iv.kind")
 #: A running tally's row: one group's sum from its start in recording time.
-_Step = shape("Step", "value, recorded_from, low, high_sum, unbounded, figures")
+_Step = shape("Step", "dimension, value, recorded_from, low, high_sum, unbounded, figures, approximate")
 _Moved = shape("Moved", "recorded_from, figure_id, version, kind, actor")
 
 class TallyHistoryReads:
@@ -30,22 +33,30 @@ class TallyHistoryReads:
     def tally_history(
         self, metric: str, *, by: str | None = None, as_of: datetime | None = None,
         valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
-        include_protected: bool = False,
+        cursor: str | None = None, limit: int | None = None, include_protected: bool = False,
     ) -> dict[str, Any]:
-        """How the tally moved in recording time: ``{"metric", "by", ..., "points": [...]}``.
+        """How the tally moved in recording time: ``{"metric", "by", ..., "points": [...], "next_cursor"}``.
 
         One point per instant at which the sum changed: ``{"recorded_at", "low", "high", "kind",
-        "figures", "groups" (with by), "moved_by": [{"figure_id" | "incident_id", "version",
-        "event", "actor"}]}``. ``tally(as_of=point's time)`` reads the same numbers.
+        "figures", "approximate", "approximate_figures", "groups" (with by), "moved_by":
+        [{"figure_id" | "incident_id", "version", "event", "actor"}]}``; the point's sum is the
+        metric's total whatever ``by`` is, as in ``tally``. ``tally(as_of=point's time)`` reads
+        the same numbers.
+
+        ``limit`` points a page (None: all of them), from after ``cursor`` (a page's
+        ``next_cursor``, None on the last page): the points are keyed by their time, so a page
+        stays put while the tally moves on.
         """
         metric, by = check_metric(metric), check_dimension(by, "by")
+        page = _page(cursor, limit)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         echo = echo_of(metric, by, as_of, wf, wt, place)
         windowed = wf is not None or wt is not None
         if not windowed and place_key is None:
             with self.db.snapshot() as c:
-                return {**echo, "points": self._running_history(c, t, metric, by)}
-        kept_clause, kept_value = ("fv.depth <= ?", 1) if by is None else ("fv.dims = ?", by)
+                return {**echo, **self._running_history(c, t, metric, by, page)}
+        # The total needs every figure it could count, the groups their own (depth 1): both have depth <= 1.
+        kept_clause, kept_value = ("fv.depth <= ?", 1)
         place_clause = ""
         params: list[Any] = [metric, kept_value, t]
         if place_key is not None:
@@ -69,39 +80,45 @@ class TallyHistoryReads:
             [history.FigureChange(*r) for r in figure_rows], [history.PeriodChange(*r) for r in period_rows],
             by=by, window_from=wf, window_to=wt,
         )
-        return {**echo, "points": points}
+        points, next_cursor = _paged(points, lambda p: p["recorded_at"], page)
+        return {**echo, "points": points, "next_cursor": next_cursor}
 
-    def _running_history(self, c: Any, t: int, metric: str, by: str | None) -> list[dict[str, Any]]:
+    def _running_history(self, c: Any, t: int, metric: str, by: str | None,
+                         page: tuple[str | None, int | None]) -> dict[str, Any]:
         """The points of a tally with no window or place, read off the running tallies."""
+        # The total's rows ('' / '') and, with by, the groups' rows, in recording order.
         rows = self.db.all(
             c,
             f"SELECT {_Step.columns} FROM {{tally_versions}}"
-            " WHERE metric = ? AND dimension = ? AND recorded_from <= ? ORDER BY recorded_from, value",
+            " WHERE metric = ? AND dimension IN ('', ?) AND recorded_from <= ? ORDER BY recorded_from, dimension, value",
             (metric, by or "", t), shape=_Step,
         )
-        kept_clause, kept_value = ("depth <= ?", 1) if by is None else ("dims = ?", by)
-        groups: dict[str, Tally] = {}
+        # The total's rows ('' / '') and, with by, the groups' rows, in recording order.
+        kept_clause, kept_value = "depth <= ?", 1
+        groups: dict[tuple[str, str], Tally] = {}
         states: list[tuple[int, Any]] = []
         i = 0
         while i < len(rows):
             at = rows[i].recorded_from
             while i < len(rows) and rows[i].recorded_from == at:
                 r = rows[i]
-                groups[r.value] = row_sum(r)
+                groups[(r.dimension, r.value)] = row_sum(r)
                 i += 1
             states.append((at, _history_state(groups)))
         points: list[dict[str, Any]] = []
-        last: Any = ((0, 0, 0), ())
+        last: Any = ((0, 0, 0, 0), ())
         kept = []
         for at, state in states:
             if state != last:
                 kept.append((at, state))
                 last = state
+        # Only the page's points are told in full (what moved them is one more read per point).
+        kept, next_cursor = _paged(kept, lambda k: iso(k[0]), page)
         moved = self._moved_by(c, metric, kept_clause, kept_value, [at for at, _ in kept])
         for at, state in kept:
             points.append({"recorded_at": iso(at), **history.render(state, by),
                            "moved_by": sorted(moved.get(at, []), key=history.moved_order)})
-        return points
+        return {"points": points, "next_cursor": next_cursor}
 
     def _moved_by(self, c: Any, metric: str, kept_clause: str, kept_value: Any, times: list[int]) -> dict[int, list]:
         """Which figure versions began at each of ``times``: what moved the tally then."""
@@ -119,7 +136,30 @@ class TallyHistoryReads:
         return moved
 
 
-def _history_state(groups: dict[str, Tally]) -> Any:
-    total = sum(groups.values(), ZERO)
-    return ((total.low, total.high, total.figures),
-            tuple((v, g.low, g.high, g.figures) for v, g in sorted(groups.items()) if v != "" and g.figures))
+_POINT_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+
+
+def _page(cursor: str | None, limit: int | None) -> tuple[str | None, int | None]:
+    """The time a page starts after (a point's canonical time, projections/times.py) and its size."""
+    after = decode_cursor("tally_history", cursor)
+    if after is not None and not _POINT_TIME.fullmatch(after):
+        raise InvalidInput("cursor is not one this tally_history list gave out", field="cursor")
+    return after, None if limit is None else check_limit(limit)
+
+
+def _paged(items: list[Any], time_of: Any, page: tuple[str | None, int | None]) -> tuple[list[Any], str | None]:
+    # Canonical UTC times sort as text in time order, so the cursor compares as it is.
+    after, limit = page
+    if after is not None:
+        items = [i for i in items if time_of(i) > after]
+    if limit is None or len(items) <= limit:
+        return items, None
+    return items[:limit], encode_cursor("tally_history", time_of(items[limit - 1]))
+
+
+def _history_state(groups: dict[tuple[str, str], Tally]) -> Any:
+    """How the tally reads (history.render's shape): the total, then the groups of ``by``."""
+    total = groups.get(("", ""), ZERO)
+    return ((total.low, total.high, total.figures, total.approximate),
+            tuple((v, g.low, g.high, g.figures, g.approximate) for (d, v), g in sorted(groups.items())
+                  if d != "" and g.figures))

@@ -10,7 +10,8 @@ from typing import Any
 
 import orjson
 
-from ledger.tally import ZERO, Part, Tally
+from ledger.tally import ZERO, Part, Tally, is_approximate
+from ledger.value import Qualifier
 from projections import breakdown_checks as checks, oneshot, tallies
 from projections.db import Db
 from projections.named_rows import columns_of, shape
@@ -22,7 +23,7 @@ from projections.redaction import PROTECTED
 from projections.running import row_sum
 
 #: A running tally's row (running.py): its end in recording time and its sum.
-_Standing = shape("Standing", "recorded_to, low, high_sum, unbounded, figures")
+_Standing = shape("Standing", "recorded_to, low, high_sum, unbounded, figures, approximate")
 #: The running tally of one (metric, dimension, value) as it stood at t.
 _TOTAL_AT = (f"SELECT {_Standing.columns} FROM {{tally_versions}}"
              " WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from <= ?"
@@ -30,9 +31,10 @@ _TOTAL_AT = (f"SELECT {_Standing.columns} FROM {{tally_versions}}"
 #: The least group value of a running tally (past one).
 _Least = shape("Least", "MIN(value) AS value")
 #: What a tally from the figures reads of each (ledger/tally.py's Part, field for field).
-_PART_COLUMNS = columns_of(Part, "fv")
+#: A Part's approximate flag is ledger/tally.py's is_approximate, worked out in the query.
+_PART_COLUMNS = columns_of(Part, "fv", approximate=f"CASE WHEN fv.qualifier = '{Qualifier.APPROXIMATE}' THEN 1 ELSE 0 END")
 _Reading = shape("Reading", "fv.figure_id, fv.incident_id, fv.metric, fv.breakdown, fv.low, fv.high")
-_Claim = shape("Claim", "cv.source_id, cv.figure_id, cv.low, cv.high, cv.superseded")
+_Claim = shape("Claim", "cv.source_id, cv.figure_id, cv.low, cv.high, cv.superseded, cv.qualifier")
 
 
 class TallyReads:
@@ -48,9 +50,11 @@ class TallyReads:
         """A metric summed across incidents (ledger/tally.py says what each incident contributes).
 
         Returns ``{"metric", "by", "as_of", "valid_from", "valid_to", "place",
-        "sum": {"low", "high", "kind", "figures", "figure_ids"},
-        "groups": [{"value", "low", "high", "kind", "figures", "figure_ids"}]  (by a dimension; else []),
+        "sum": {"low", "high", "kind", "figures", "approximate", "approximate_figures", "figure_ids"},
+        "groups": [{"value", ...as sum}]  (by a dimension; else []),
+        "groups_sum": {...as sum} (the groups added up; None without by),
         "from_parts": [{"incident_id", "dimension", "low", "high": None, "figure_ids"}]}``.
+        ``sum`` is the metric's total whatever ``by`` is (projections/tallies.py).
 
         The lists of figure ids (and ``from_parts``) come only with ``figure_ids=True``. Without
         them, and with no window and no place, the sums come from the running tallies
@@ -68,8 +72,8 @@ class TallyReads:
                 return {**echo, **self._running_tally(partial(self.db.one, c), t, metric, by), "from_parts": None}
         with self.db.snapshot() as c:
             parts = live_figures(
-                self.db, c, t, Part, columns=_PART_COLUMNS, metric=metric, status="active",
-                max_depth=1 if by is None else None, dims=by, window=(wf, wt), place=place_key,
+                self.db, c, t, Part, columns=_PART_COLUMNS, metric=metric, status="active", max_depth=1,
+                window=(wf, wt), place=place_key,
             )
         result = tallies.tally(parts, by)
         if not figure_ids:
@@ -83,28 +87,30 @@ class TallyReads:
     def _running_tally(self, one: Callable[..., Any], t: int, metric: str, by: str | None) -> dict[str, Any]:
         """The sums as of t from the running tallies: one lookup per group (``one`` reads a row
         of a shape: Db.one's signature)."""
-        dimension = by or ""
-        values = [""]
-        if by is not None:
-            values = []
-            # A skip scan over the primary key: one seek per group, however many rows each has.
-            last = one(f"SELECT {_Least.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ?",
-                       (metric, dimension), shape=_Least)
-            while last is not None and last.value is not None:
-                values.append(last.value)
-                last = one(f"SELECT {_Least.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ?"
-                           " AND value > ?", (metric, dimension, last.value), shape=_Least)
-        total = ZERO
+
+        def at(dimension: str, value: str) -> Tally:
+            row = one(_TOTAL_AT, (metric, dimension, value, t), shape=_Standing)
+            return ZERO if row is None or row.recorded_to <= t or row.figures == 0 else row_sum(row)
+
+        total = at("", "")
+        if by is None:
+            return {"sum": total.as_dict(), "groups": [], "groups_sum": None}
+        values = []
+        # A skip scan over the primary key: one seek per group, however many rows each has.
+        last = one(f"SELECT {_Least.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ?",
+                   (metric, by), shape=_Least)
+        while last is not None and last.value is not None:
+            values.append(last.value)
+            last = one(f"SELECT {_Least.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ?"
+                       " AND value > ?", (metric, by, last.value), shape=_Least)
+        groups_sum = ZERO
         groups = []
         for value in values:
-            row = one(_TOTAL_AT, (metric, dimension, value, t), shape=_Standing)
-            if row is None or row.recorded_to <= t or row.figures == 0:
-                continue
-            group = row_sum(row)
-            total += group
-            if by is not None:
+            group = at(by, value)
+            if group.figures:
+                groups_sum += group
                 groups.append({"value": value, **group.as_dict()})
-        return {"sum": total.as_dict(), "groups": groups}
+        return {"sum": total.as_dict(), "groups": groups, "groups_sum": groups_sum.as_dict()}
 
     def tally_by_source(
         self, metric: str, *, breakdown: dict[str, str] | None = None, as_of: datetime | None = None,
@@ -139,7 +145,7 @@ class TallyReads:
         ids: dict[str, list[str]] = defaultdict(list)
         superseded: dict[str, int] = defaultdict(int)
         for r in rows:
-            per_source[r.source_id] += Tally.of(r.low, r.high)
+            per_source[r.source_id] += Tally.of(r.low, r.high, 1, is_approximate(r.qualifier))
             ids[r.source_id].append(r.figure_id)
             superseded[r.source_id] += r.superseded
         entries = []
@@ -186,5 +192,7 @@ def _without_ids(result: dict[str, Any]) -> dict[str, Any]:
     return {
         "sum": {k: v for k, v in result["sum"].items() if k != "figure_ids"},
         "groups": [{k: v for k, v in g.items() if k != "figure_ids"} for g in result["groups"]],
+        "groups_sum": None if result["groups_sum"] is None else {
+            k: v for k, v in result["groups_sum"].items() if k != "figure_ids"},
         "from_parts": None,
     }

@@ -157,7 +157,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "tally_versions",
         _cols("metric dimension value recorded_from:int recorded_to:int low:int high_sum:int unbounded:int"
-              " figures:int"),
+              " figures:int approximate:int"),
         ("metric", "dimension", "value", "recorded_from"),
     ),
 )

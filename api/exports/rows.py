@@ -37,8 +37,8 @@ def tally_columns(metric: str) -> list[tuple[str, str]]:
     return [
         ("metric", "#indicator+name"), ("by", "#meta+dimension"), ("value", "#meta+group"),
         ("low", f"#affected+{m}+min"), ("high", f"#affected+{m}+max"), ("kind", "#meta+kind"),
-        ("figures", "#meta+count+figures"), ("valid_from", "#date+start"), ("valid_to", "#date+end"),
-        ("place", "#loc+name"), ("as_of", "#date+as_of"),
+        ("figures", "#meta+count+figures"), ("approximate_figures", "#meta+count+approximate"),
+        ("valid_from", "#date+start"), ("valid_to", "#date+end"), ("place", "#loc+name"), ("as_of", "#date+as_of"),
     ]
 
 
@@ -177,14 +177,14 @@ def tally_rows(tally: dict[str, Any]) -> Iterator[dict[str, Any]]:
     echo = {k: _text(tally.get(k)) for k in ("metric", "by", "valid_from", "valid_to", "place", "as_of")}
     for value, part in [("total", tally["sum"]), *((g["value"], g) for g in tally.get("groups") or [])]:
         yield {**echo, "value": value, "low": part["low"], "high": part["high"], "kind": part["kind"],
-               "figures": part["figures"]}
+               "figures": part["figures"], "approximate_figures": part["approximate_figures"]}
 
 
 def history_columns(metric: str) -> list[tuple[str, str]]:
     m = _attribute(metric)
     return [("recorded_at", "#date+recorded"), ("metric", "#indicator+name"), ("low", f"#affected+{m}+min"),
             ("high", f"#affected+{m}+max"), ("kind", "#meta+kind"), ("figures", "#meta+count+figures"),
-            ("moved_by", "#meta+figures+moved")]
+            ("approximate_figures", "#meta+count+approximate"), ("moved_by", "#meta+figures+moved")]
 
 
 def history_rows(history: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -192,6 +192,7 @@ def history_rows(history: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for point in history.get("points") or []:
         yield {"recorded_at": _text(point["recorded_at"]), "metric": history["metric"], "low": point["low"],
                "high": point["high"], "kind": point["kind"], "figures": point["figures"],
+               "approximate_figures": point["approximate_figures"],
                "moved_by": " ".join(str(m.get("figure_id") or m.get("incident_id") or "") for m in point["moved_by"])}
 
 

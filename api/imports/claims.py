@@ -3,8 +3,10 @@
 A figure export (api/exports/rows.py) gives each figure's current value; this one gives each
 source's latest claim on each figure, with the report that made it and that source's live
 citation of the figure, in the import's own columns (api/imports/columns.py). ``adopt`` says
-which claim is the figure's current value. Rows come from the reader's answers, so a
-protected source's claims are left out for anyone but an auditor, as everywhere.
+which claim is the figure's current value, and ``adopt_reason`` why (an adoption says why:
+ledger/figure.py): that it was the current value where it was exported from. Rows come from
+the reader's answers, so a protected source's claims are left out for anyone but an auditor,
+as everywhere.
 
 What a row cannot say does not travel: a correction (a value no source claimed), a
 supersession, a retraction, a grade, more than one citation of a figure by one source, a
@@ -20,6 +22,8 @@ from api.exports.rows import figure_items, figure_row
 from api.imports.columns import COLUMNS, TAGS
 
 CLAIM_COLUMNS = [(name, TAGS[name]) for name in COLUMNS]
+#: Why an imported claim is adopted: what the ledger it came from held (its own reasons stay in its history).
+EXPORTED_ADOPTION = "the figure's current value in the ledger this was exported from"
 
 
 def claim_rows(reader: Any, *, include_protected: bool = False) -> Iterator[dict[str, Any]]:
@@ -48,7 +52,8 @@ def claim_rows(reader: Any, *, include_protected: bool = False) -> Iterator[dict
                 "language": report["language"], "published_on": report["published_on"],
                 "report_url": report["url"], "reference": report["reference"],
                 "incident_id": item["incident_id"], "metric": item["metric"], "breakdown": breakdown,
-                "adopt": str(source_id == str(current.get("source_id")) and value == item["value"]).lower(),
+                "adopt": str(adopted := source_id == str(current.get("source_id")) and value == item["value"]).lower(),
+                "adopt_reason": EXPORTED_ADOPTION if adopted else None,
                 **{k: value.get(k) for k in ("qualifier", "number", "low", "high", "term", "quote", "quote_en")},
                 "citation_url": citation.get("url"), "citation_quote": citation.get("quote"),
                 "citation_quote_en": citation.get("quote_en"), "citation_page": citation.get("page"),

@@ -25,7 +25,8 @@ REPORT = {
     "published_on": "published_on", "report_url": "url", "reference": "reference",
 }
 #: column: the figure statement field it fills.
-FIGURE = {"incident_id": "incident_id", "metric": "metric", "breakdown": "breakdown", "adopt": "adopt"}
+FIGURE = {"incident_id": "incident_id", "metric": "metric", "breakdown": "breakdown", "adopt": "adopt",
+          "adopt_reason": "reason"}
 #: column: the value field it fills (as ledger.value.Count.statement reads it).
 VALUE = {k: k for k in ("qualifier", "number", "low", "high", "term", "quote", "quote_en")}
 #: column: the citation field it fills (a citation of the row's figure, from the row's source).
@@ -40,7 +41,7 @@ TAGS: dict[str, str] = {
     **{name: _EXPORTED[name] for name in (*FIGURE, *VALUE, "source_id") if name in _EXPORTED},
     "report_title": "#meta+report+title", "report_title_en": "#meta+report+title+i_en",
     "language": "#meta+report+lang", "published_on": "#date+published", "report_url": "#meta+report+url",
-    "reference": "#meta+report+reference", "adopt": "#meta+adopt",
+    "reference": "#meta+report+reference", "adopt": "#meta+adopt", "adopt_reason": "#meta+adopt+reason",
     "citation_url": "#meta+citation+url", "citation_quote": "#description+citation",
     "citation_quote_en": "#description+citation+i_en", "citation_page": "#meta+citation+page",
     "accessed_on": "#date+accessed", "citation_sha256": "#meta+citation+sha256",

@@ -65,11 +65,14 @@ def supersede(figure_id: UUID, body: SupersessionIn, ledger: LedgerDep, caller: 
     key = request_key(idempotency_key)
     version = expected_version(if_match, required=True)
     replaces = None if body.replaces is None else [str(s) for s in body.replaces]
+    evidence = [str(e) for e in body.evidence]
     return run(lambda: ledger.supersede_figure(
         caller.owner, str(figure_id), source_id=str(body.source_id), report_id=str(body.report_id),
-        value=body.value.as_ledger(), reason=body.reason, replaces=replaces, expected_version=version,
-        request_key=key),
-        target=("figure", figure_id), refs={"source": "source_id", "report": "report_id"}, precondition=True)
+        value=body.value.as_ledger(), reason=body.reason, replaces=replaces, evidence=evidence,
+        expected_version=version, request_key=key),
+        target=("figure", figure_id),
+        refs={"source": "source_id", "report": "report_id", "citation": index_in("evidence", evidence)},
+        precondition=True)
 
 
 @router.post("/{figure_id}/retractions", response_model=FigureChanged, responses=CHANGE_ERRORS,

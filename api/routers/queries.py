@@ -27,7 +27,7 @@ from api.exports import rows as export_rows
 from api.exports.about import pinned, stated
 from api.exports.negotiate import Accept, Format, choose, documented, export
 from api.models import Dimension, Metric, text
-from api.problems import responses
+from api.problems import invalid, responses
 from api.query_models import (
     BreakdownCheck,
     CitationEntry,
@@ -37,12 +37,13 @@ from api.query_models import (
     ReportEntry,
     SourceEntry,
     Spread,
+    TallyBySource,
     TallyHistory,
     TallyOut,
     page,
 )
 from api.routers._shared import Reader
-from ledger import limits
+from ledger import limits, vocabulary
 
 router = APIRouter(tags=["queries"])
 
@@ -76,6 +77,23 @@ Place = Annotated[text(limits.MAX_FILTER) | None, Query(description="Only incide
 By = Annotated[Dimension | None, Query(description="Sum per value of this breakdown dimension.")]
 Cursor = Annotated[str | None, Query(max_length=limits.MAX_CURSOR, description="`next_cursor` of the previous page.")]
 Limit = Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Items per page.")]
+_PART = f"({'|'.join(vocabulary.DIMENSIONS)}):{limits.SLUG_PATTERN.strip('^$')}"
+BreakdownParts = Annotated[text(limits.MAX_FILTER) | None, Query(
+    alias="breakdown", json_schema_extra={"pattern": f"^{_PART}(,{_PART})*$"},
+    description="The breakdown as `dimension:value`, e.g. `perpetrator:russian-forces`; several dimensions joined"
+                " by commas (`perpetrator:russian-forces,victim_group:children`). Without it: the incidents' totals.")]
+
+
+def _breakdown(asked: str | None) -> dict[str, str]:
+    breakdown: dict[str, str] = {}
+    for part in (asked or "").split(",") if asked else ():
+        dimension, colon, value = part.strip().partition(":")
+        if not colon or not dimension or not value:
+            raise invalid(f"{part!r} is not dimension:value, e.g. perpetrator:russian-forces", field="breakdown")
+        if dimension in breakdown:
+            raise invalid(f"dimension {dimension!r} is given twice", field="breakdown")
+        breakdown[dimension] = value
+    return breakdown
 
 
 def _v(value: Any) -> Any:
@@ -146,19 +164,36 @@ async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller
             summary="How a tally moved")
 async def tally_history(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now, by: By = None,
                         as_of: AsOf = None, valid_from: ValidFrom = None, valid_to: ValidTo = None,
-                        place: Place = None, if_none_match: IfNoneMatch = None, format_: Format = None,
-                        accept: Accept = None) -> Any:
-    """One point per moment the tally changed, with the figure changes that moved it.
+                        place: Place = None, cursor: Cursor = None,
+                        limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Points per page.")] = 100,
+                        if_none_match: IfNoneMatch = None, format_: Format = None, accept: Accept = None) -> Any:
+    """One point per moment the tally changed, with the figure changes that moved it, oldest first,
+    a page at a time: pass `next_cursor` back as `cursor` for the next page.
 
-    Also as a spreadsheet (`?format=` or `Accept`), a row per point."""
+    Also as a spreadsheet (`?format=` or `Accept`), a row per point: every point from `cursor` on."""
     fmt = choose(format_, accept)
     if fmt != "json":
         return await _tally_export(request, fmt, now, reader.tally_history, export_rows.history_rows,
                                    export_rows.history_columns, f"tally-{_v(metric)}-history", caller,
                                    metric=_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from,
-                                   valid_to=valid_to, place=place)
+                                   valid_to=valid_to, place=place, cursor=cursor)
     return await answer(request, now, caller, TallyHistory, lambda: reader.tally_history(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
+        cursor=cursor, limit=limit, include_protected=caller.sees_protected), if_none_match)
+
+
+@router.get("/tallies/{metric}/by-source", response_model=TallyBySource, responses=_answered(),
+            summary="Tally a metric source by source")
+async def tally_by_source(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now,
+                          breakdown: BreakdownParts = None, as_of: AsOf = None, valid_from: ValidFrom = None,
+                          valid_to: ValidTo = None, place: Place = None, if_none_match: IfNoneMatch = None) -> Any:
+    """What each source's own latest claims add up to, beside the ledger's tally: one sum per source.
+
+    A claim the ledger superseded still counts here (the source said it; `superseded` says how
+    many did); retracted figures are left out. A protected source is listed as `"protected"`."""
+    parts = _breakdown(breakdown)
+    return await answer(request, now, caller, TallyBySource, lambda: reader.tally_by_source(
+        _v(metric), breakdown=parts, as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
         include_protected=caller.sees_protected), if_none_match)
 
 
@@ -266,7 +301,8 @@ def spread(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None) 
 def figure_citations(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None,
                      include_withdrawn: bool = True) -> Any:
     """The citations of the figure as of a moment, oldest first (withdrawn ones marked)."""
-    reader.figure(str(figure_id), as_of=as_of, include_protected=caller.sees_protected)  # 404 if unknown then
+    # 404 only for an id never recorded: as of a time before the figure was, its citations were none yet.
+    reader.figure(str(figure_id), include_protected=caller.sees_protected)
     return reader.citations(str(figure_id), as_of=as_of, include_withdrawn=include_withdrawn,
                             include_protected=caller.sees_protected)
 
@@ -277,7 +313,8 @@ def report_citations(report_id: UUID, reader: Reader, caller: Caller, as_of: AsO
                      include_withdrawn: bool = True) -> Any:
     """The citations of the report, oldest first. A protected source's report answers 404 to anyone
     but an auditor, exactly as an unknown one."""
-    reader.report(str(report_id), as_of=as_of, include_protected=caller.sees_protected)  # 404 if unknown or hidden
+    # 404 for an id never recorded or hidden, the same bytes either way; before the report was filed: none yet.
+    reader.report(str(report_id), include_protected=caller.sees_protected)
     return reader.citations(str(report_id), as_of=as_of, include_withdrawn=include_withdrawn,
                             include_protected=caller.sees_protected)
 

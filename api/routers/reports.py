@@ -22,15 +22,20 @@ def file_report(body: ReportIn, request: Request, response: Response, ledger: Le
     """File a document from a source, with each figure it states as that source's claim.
 
     The first statement of a figure becomes its current value; a later one does only with
-    `adopt: true`. The report and all its claims are recorded in one transaction, or nothing.
+    `adopt: true` and a `reason` (and optionally `evidence`, citation ids). The report and all its claims are recorded in one transaction, or nothing.
     """
     key = request_key(idempotency_key)
     fields = body.as_ledger()
     source_id, figures = fields.pop("source_id"), fields.pop("figures")
     incidents = [f["incident_id"] for f in figures]
+    evidence: dict[str, str] = {}  # a citation id -> the first field naming it
+    for i, f in enumerate(figures):
+        for j, e in enumerate(f["evidence"]):
+            evidence.setdefault(str(e), f"figures[{i}].evidence[{j}]")
     result = run(lambda: ledger.file_report(caller.owner, source_id=source_id, figures=figures,
                                             request_key=key, **fields),
-                 refs={"source": "source_id", "incident": index_in("figures", incidents, ".incident_id")})
+                 refs={"source": "source_id", "incident": index_in("figures", incidents, ".incident_id"),
+                       "citation": lambda ident: evidence.get(ident, "figures")})
     created(request, response, "read_report", report_id=result["report_id"])
     return result
 

@@ -84,7 +84,8 @@ def test_a_claim_on_a_figure_stale_in_the_cache_lands_after_the_other_workers_ch
     a.figure(world["figure"])
     b.correct_figure("bob", world["figure"], value=value(110), reason="r")
     filed = a.file_report("carol", source_id=world["other"], title="T", language="ar", figures=[
-        {"incident_id": world["incident"], "metric": "civilians_killed", "value": value(130), "adopt": True}])
+        {"incident_id": world["incident"], "metric": "civilians_killed", "value": value(130), "adopt": True,
+         "reason": "newer count"}])
     assert filed["figures"] == [{"figure_id": world["figure"], "version": 3}]
     for app in (a, b):
         figure = app.figure(world["figure"])
@@ -236,7 +237,8 @@ def test_a_save_that_fails_leaves_the_cached_record_unchanged(two, world, monkey
             a.correct_figure("alice", world["figure"], value=value(150), reason="r")
         with pytest.raises(RuntimeError):
             a.file_report("alice", source_id=world["other"], title="T", language="ar", figures=[
-                {"incident_id": world["incident"], "metric": "civilians_killed", "value": value(151), "adopt": True}])
+                {"incident_id": world["incident"], "metric": "civilians_killed", "value": value(151), "adopt": True,
+                 "reason": "newer count"}])
     figure = a.figure(world["figure"])
     assert (figure.version, figure.value.low, figure.pending_events) == (1, 108, [])
     assert set(figure.claims) == {world["source"]} and log_size(a) == before

@@ -141,7 +141,8 @@ def test_exported_claims_import_back_with_their_reports_and_citations(tmp_path_f
         fids.append(figure_id(incidents[incident], metric, breakdown))
         for i, (s, value, adopt, _) in enumerate(claims):
             rounds.setdefault((i, s), []).append({"incident_id": incidents[incident], "metric": metric,
-                                                  "breakdown": breakdown, "value": value, "adopt": adopt})
+                                                  "breakdown": breakdown, "value": value, "adopt": adopt,
+                                                  **({"reason": "a later count"} if adopt else {})})
     for (i, s), figures in sorted(rounds.items()):
         a.file_report("alice", source_id=sources[s], title=f"R{s}-{i}", language="ar", published_on="2019-06-01",
                       figures=figures)

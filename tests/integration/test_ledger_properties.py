@@ -132,7 +132,7 @@ def check(store, sequence: list[tuple]) -> None:
                 _, source, items = command
                 result = app.file_report("p", source_id=sources[source], title="R", language="en", figures=[
                     {"incident_id": incident, "metric": FIGURES[i][0], "breakdown": FIGURES[i][1], "value": v,
-                     "adopt": a} for i, v, a in items])
+                     "adopt": a, **({"reason": "later count"} if a else {})} for i, v, a in items])
                 reports[source] = result["report_id"]
                 model.apply(command, reports)
                 ok = True

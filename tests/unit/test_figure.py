@@ -63,7 +63,8 @@ def test_a_later_claim_does_not_move_the_current_value_unless_adopted():
     figure = stated()
     figure.claim("bob", source_id=OTHER, report_id="r2", value=Count.of("exact", 120))
     assert figure.value.low == 108
-    figure.claim("bob", source_id=OTHER, report_id="r3", value=Count.of("exact", 121), adopt=True)
+    figure.claim("bob", source_id=OTHER, report_id="r3", value=Count.of("exact", 121), adopt=True,
+                 reason="their count is later")
     assert figure.value.low == 121 and figure.claims[OTHER]["report_id"] == "r3"
 
 
@@ -85,6 +86,16 @@ def test_correction_of_a_retracted_figure_reinstates_it():
         ("regrade", {"grade": "unassessed", "reason": "x"}, "already graded"),
         ("supersede", {"source_id": "s", "report_id": "r", "value": Count.of("exact", 1), "reason": "x",
                        "replaces": ["nobody"]}, "no live claim"),
+        ("claim", {"source_id": OTHER, "report_id": "r2", "value": Count.of("exact", 1), "adopt": True},
+         "a reason is required"),
+        ("claim", {"source_id": OTHER, "report_id": "r2", "value": Count.of("exact", 1), "adopt": True,
+                   "reason": " \n "}, "a reason is required"),
+        ("claim", {"source_id": OTHER, "report_id": "r2", "value": Count.of("exact", 1), "reason": "x"},
+         "go with adopt: true"),
+        ("claim", {"source_id": OTHER, "report_id": "r2", "value": Count.of("exact", 1), "evidence": ["c1"]},
+         "go with adopt: true"),
+        ("supersede", {"source_id": "s", "report_id": "r", "value": Count.of("exact", 1), "reason": "x",
+                       "evidence": "c1"}, "evidence must be a list"),
     ],
 )
 def test_invalid_verbs_record_nothing(verb, kwargs, message):
@@ -105,3 +116,58 @@ def test_unknown_metric_or_bad_breakdown_is_refused():
     with pytest.raises(InvalidInput, match="lower-case slug"):
         Figure.state("a", incident_id=INCIDENT, metric="airstrikes", breakdown={"perpetrator": "Russian Forces"},
                      source_id=SNHR, report_id="r", value=Count.of("exact", 1))
+
+
+def test_an_adoption_and_a_supersession_carry_their_reason_and_evidence():
+    figure = stated()
+    figure.claim("bob", source_id=OTHER, report_id="r2", value=Count.of("exact", 120), adopt=True,
+                 reason="names every victim", evidence=["c1"])
+    figure.supersede("carol", source_id="inquiry", report_id="r3", value=Count.of("exact", 115),
+                     reason="the inquiry's final count", evidence=["c2", "c3"])
+    _, claimed, superseded = figure.pending_events
+    assert (claimed.adopted, claimed.reason, claimed.evidence) == (True, "names every victim", ["c1"])
+    assert (superseded.reason, superseded.evidence) == ("the inquiry's final count", ["c2", "c3"])
+    assert replay(figure).value.low == 115
+
+
+#: A figure's events exactly as the ledger stored them before schema v2 (bytes the
+#: mapper wrote at commit 833e0dd): no class_version, no adoption reason, no evidence.
+TODAYS_FORM = [
+    ("ledger.figure:Figure.Stated", b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-12-02T14:50:41.316804+00:00"},'
+     b'"originator_topic":"ledger.figure:Figure","actor":"alice","incident_id":"95c26400-417b-4a2c-8798-aff32a7673f4",'
+     b'"metric":"civilians_killed","breakdown":{},"source_id":"s1","report_id":"r1","value":{"qualifier":"at_least",'
+     b'"number":108,"low":108,"high":null,"term":null,"quote":null,"quote_en":null}}'),
+    ("ledger.figure:Figure.Claimed", b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-12-02T14:50:41.316969+00:00"},'
+     b'"actor":"bob","source_id":"s2","report_id":"r2","value":{"qualifier":"exact","number":112,"low":112,"high":112,'
+     b'"term":null,"quote":null,"quote_en":null},"adopted":true}'),
+    ("ledger.figure:Figure.Superseded", b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-12-02T14:50:41.317007+00:00"},'
+     b'"actor":"carol","source_id":"s3","report_id":"r3","value":{"qualifier":"exact","number":115,"low":115,'
+     b'"high":115,"term":null,"quote":null,"quote_en":null},"reason":"the investigation","replaces":["s1","s2"]}'),
+]
+
+
+def test_events_stored_before_schema_v2_are_upcast_and_new_ones_round_trip():
+    from uuid import uuid4
+
+    from eventsourcing.persistence import DatetimeAsISO, Mapper, StoredEvent
+
+    from ledger.transcoder import OrjsonTranscoder
+
+    transcoder = OrjsonTranscoder()
+    transcoder.register(DatetimeAsISO())
+    mapper = Mapper(transcoder=transcoder)
+    uid = uuid4()
+    events = [mapper.to_domain_event(StoredEvent(uid, v, topic, state))
+              for v, (topic, state) in enumerate(TODAYS_FORM, start=1)]
+    _, claimed, superseded = events
+    assert (claimed.adopted, claimed.reason, claimed.evidence) == (True, None, [])
+    assert (superseded.reason, superseded.evidence, superseded.replaces) == ("the investigation", [], ["s1", "s2"])
+    figure = None
+    for event in events:
+        figure = event.mutate(figure)
+    assert figure.value.low == 115 and figure.claims["s1"]["superseded"] and figure.version == 3
+    # Written again, they carry schema v2 and read back as they were.
+    for event in events[1:]:
+        stored = mapper.to_stored_event(event)
+        assert b'"class_version":2' in stored.state
+        assert vars(mapper.to_domain_event(stored)) == vars(event)

@@ -36,7 +36,7 @@ def figure_with_claims() -> Figure:
 
 VERBS = {
     "figure claim": (figure_with_claims, lambda f: f.claim("c", source_id="s3", report_id="r3",
-                                                            value=Count.of("exact", 1), adopt=True)),
+                                                            value=Count.of("exact", 1), adopt=True, reason="r")),
     "figure correct": (figure_with_claims, lambda f: f.correct("c", value=Count.of("exact", 7), reason="r",
                                                                 evidence=["e"])),
     "figure supersede": (figure_with_claims, lambda f: f.supersede("c", source_id="s9", report_id="r9",
@@ -90,7 +90,7 @@ def test_a_copy_equals_its_original_and_is_of_the_same_class():
 def test_lean_replay_rebuilds_what_the_library_projector_rebuilds():
     figure = Figure.state("alice", incident_id=INCIDENT, metric="civilians_killed", breakdown={},
                           source_id="s1", report_id="r1", value=Count.of("at_least", 108))
-    figure.claim("bob", source_id="s2", report_id="r2", value=Count.of("exact", 112), adopt=True)
+    figure.claim("bob", source_id="s2", report_id="r2", value=Count.of("exact", 112), adopt=True, reason="r")
     figure.supersede("c", source_id="s3", report_id="r3", value=Count.of("exact", 115), reason="r")
     figure.regrade("c", grade="fair", reason="r")
     events = figure.collect_events()
@@ -101,8 +101,8 @@ def test_lean_replay_rebuilds_what_the_library_projector_rebuilds():
 def test_a_claim_made_by_version_alone_is_the_claim_the_figure_would_make():
     figure = figure_with_claims()
     alone = Figure.claim_at(figure.id, figure.version, "carol", source_id="s3", report_id="r3",
-                            value=Count.of("exact", 5), adopt=True)
-    figure.claim("carol", source_id="s3", report_id="r3", value=Count.of("exact", 5), adopt=True)
+                            value=Count.of("exact", 5), adopt=True, reason="r")
+    figure.claim("carol", source_id="s3", report_id="r3", value=Count.of("exact", 5), adopt=True, reason="r")
     (made,) = figure.collect_events()
     fields = lambda e: {k: v for k, v in vars(e).items() if k != "timestamp"}  # noqa: E731
     assert type(alone) is type(made) and fields(alone) == fields(made)

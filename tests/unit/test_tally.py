@@ -19,7 +19,13 @@ def counts(draw: st.DrawFn) -> tuple[int, int | None]:
     return low, high
 
 
-tallies = st.builds(lambda cs: Tally.total(cs), st.lists(counts(), max_size=6))
+@st.composite
+def marked_counts(draw: st.DrawFn) -> tuple[int, int | None, int]:
+    """A count and whether it is approximate ("about 40": 1) or not (0)."""
+    return (*draw(counts()), draw(st.integers(0, 1)))
+
+
+tallies = st.builds(lambda cs: Tally.total(cs), st.lists(marked_counts(), max_size=6))
 
 
 @given(tallies, tallies, tallies)
@@ -123,19 +129,20 @@ def test_reduce_over_many_parts_matches_the_running_sum() -> None:
 incident_figures = st.lists(
     st.tuples(st.sampled_from([("", 0), ("perpetrator", 1), ("victim_group", 1), ("place", 1)]),
               st.sampled_from(["x", "y", "z"]), st.integers(0, 50), st.one_of(st.none(), st.integers(0, 50)),
-              st.booleans()),
+              st.booleans(), st.integers(0, 1)),
     max_size=8)
 
 
 @given(incident_figures, st.lists(st.integers(0, 7), max_size=6))
-@example([(("perpetrator", 1), "x", 5, None, True), (("victim_group", 1), "x", 2, None, True),
-          (("victim_group", 1), "y", 3, None, True)], [])  # a tie: the first dimension by name wins
+@example([(("perpetrator", 1), "x", 5, None, True, 0), (("victim_group", 1), "x", 2, None, True, 1),
+          (("victim_group", 1), "y", 3, None, True, 1)], [])  # a tie: the first dimension by name wins
 def test_parts_kept_as_figures_come_and_go_read_as_the_live_figures_counted_afresh(figures, removals):
     state = IncidentParts()
     live: dict[str, Part] = {}
-    for (dims, depth), value, low, high, active in figures:
+    for (dims, depth), value, low, high, active, approximate in figures:
         fid = f"{dims}={value}" if depth else "total"  # one figure per breakdown, as in the ledger
-        part = Part(fid, "i", dims, depth, value if depth else None, low, None if high is None else low + high)
+        part = Part(fid, "i", dims, depth, value if depth else None, low, None if high is None else low + high,
+                    approximate)
         live.pop(fid, None)
         if active:
             state.put(part)
@@ -151,3 +158,40 @@ def test_parts_kept_as_figures_come_and_go_read_as_the_live_figures_counted_afre
     fresh = IncidentParts(live.values())
     assert state.contribution() == fresh.contribution()
     assert state.tally() == (ZERO if fresh.contribution() is None else fresh.contribution().tally)
+
+
+@given(st.lists(marked_counts(), max_size=8))
+def test_a_tally_says_approximate_exactly_when_a_part_it_adds_is(cs: list[tuple[int, int | None, int]]) -> None:
+    total = Tally.total(cs)
+    flags = sum(a for _, _, a in cs)
+    shown = total.as_dict()
+    assert (total.approximate, shown["approximate_figures"]) == (flags, flags)
+    assert shown["approximate"] is (flags > 0)
+    # The flag says how the bounds were read; it never moves them.
+    plain = Tally.total((low, high) for low, high, _ in cs)
+    assert (total.low, total.high, total.figures, total.kind) == (plain.low, plain.high, plain.figures, plain.kind)
+
+
+@given(st.lists(marked_counts(), min_size=1, max_size=8), st.data())
+def test_taking_approximate_parts_back_out_leaves_a_tally_that_says_so_only_if_one_is_left(cs, data) -> None:
+    total = Tally.total(cs)
+    removed = data.draw(st.lists(st.integers(0, len(cs) - 1), unique=True, max_size=len(cs)))
+    for i in removed:
+        total -= Tally.of(*cs[i][:2], 1, cs[i][2])
+    kept = [c for i, c in enumerate(cs) if i not in removed]
+    assert total == Tally.total(kept)
+    assert total.as_dict()["approximate"] is any(a for _, _, a in kept)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["", "perpetrator", "victim_group"]), marked_counts()), max_size=8))
+def test_an_incident_is_approximate_when_a_figure_it_counts_is(figures) -> None:
+    first_total = next((i for i, (dims, _) in enumerate(figures) if not dims), None)
+    parts = [Part(f"f{i}", "i", dims, 1 if dims else 0, dims or None, low, high, approximate)
+             for i, (dims, (low, high, approximate)) in enumerate(figures) if dims or i == first_total]
+    got = incident_contribution(parts)
+    if got is None:
+        assert not parts
+        return
+    counted = [p for p in parts if p.figure_id in got.figure_ids]
+    # Only the figures it counts: an approximate part beside a total does not make the total approximate.
+    assert got.tally.approximate == sum(p.approximate for p in counted)

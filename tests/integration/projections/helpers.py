@@ -103,7 +103,8 @@ class World:
             result = ledger.file_report("officer", source_id=self.sources[source], title="R", language="en",
                                         url=f"https://{SOURCE_NAMES[source]}.example.org/r", figures=[
                 {"incident_id": self.incidents[FIGURES[f][0]], "metric": FIGURES[f][1], "breakdown": FIGURES[f][2],
-                 "value": {**value, "quote": self.quote(source)}, "adopt": adopt}
+                 "value": {**value, "quote": self.quote(source)}, "adopt": adopt,
+                 **({"reason": "the later count"} if adopt else {})}
                 for f, value, adopt in items])
             self.reports[source].append(result["report_id"])
         elif kind == "correct":
@@ -148,6 +149,8 @@ values = st.one_of(
               st.integers(0, 300), st.integers(0, 300)),
     st.builds(lambda n: {"qualifier": "at_most", "number": n}, st.integers(0, 300)),
     st.just({"qualifier": "vague", "term": "dozens"}),
+    st.builds(lambda t, n: {"qualifier": "approximate", "term": t, "number": n}, st.sampled_from(["about", "nearly"]),
+              st.integers(1, 300)),
 )
 # Half the time one of the first incident's killed figures: histories then meet on the same
 # figures (claims by several sources, supersessions, parts without a total) far more often.

@@ -116,6 +116,7 @@ def test_views_upcast_old_events_and_read_through_the_cipher(kind, cipher):
         ledger = open_ledger(store)
         load_case(ledger)
         old = _legacy_source(ledger)
+        old_figure = _legacy_figure(ledger)
         if cipher:
             raw = b"".join(n.state for n in ledger.recorder.select_notifications(start=1, limit=1000))
             assert b"Old source" not in raw
@@ -124,9 +125,25 @@ def test_views_upcast_old_events_and_read_through_the_cipher(kind, cipher):
             source = reader.source(old)
             assert source["language"] == "und"
             assert source["name"] == "Old source"
-            assert reader.tally("civilians_killed")["sum"]["low"] == 108
+            versions = reader.figure_history(old_figure)["versions"]
+            assert [(v["event"], v["reason"], v["evidence"]) for v in versions] == [
+                ("stated", None, None), ("adopted", None, None), ("superseded", "the investigation", None)]
         assert rebuild(store, progress=False, name="copy", ledger=ledger)["digest"] == digest(store)["sha256"]
         ledger.close()
+
+
+def _legacy_figure(ledger) -> str:
+    """A figure whose claim and supersession are stored as before schema v2 (tests/unit/test_figure.py)."""
+    from tests.unit.test_figure import TODAYS_FORM
+
+    figure_id = uuid4()
+    stored = []
+    for version, (topic, data) in enumerate(TODAYS_FORM, start=1):
+        if ledger.mapper.cipher:
+            data = ledger.mapper.cipher.encrypt(data)
+        stored.append(StoredEvent(figure_id, version, topic, data))
+    ledger.recorder.insert_events(stored)
+    return str(figure_id)
 
 
 @pytest.mark.parametrize("cipher", [None, KEY], ids=["plain", "cipher"])
@@ -135,6 +152,7 @@ def test_decoded_events_carry_what_the_mapper_gives(cipher):
         ledger = open_ledger(store)
         load_case(ledger)
         _legacy_source(ledger)
+        _legacy_figure(ledger)
         decode = decoder(ledger.mapper)
         for n in ledger.recorder.select_notifications(start=1, limit=10_000):
             full = ledger.mapper.to_domain_event(n)

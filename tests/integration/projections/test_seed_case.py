@@ -65,27 +65,33 @@ def test_killed_airstrikes_and_facilities_add_up_as_the_report_says(seeded):
 def test_tallies_of_the_seed_case(seeded):
     _, _, ids, reader = seeded
     killed = reader.tally("civilians_killed", figure_ids=True)
-    assert killed["sum"] == {"low": 108, "high": None, "kind": "lower_bound", "figures": 1,
-                             "figure_ids": [ids["figures"]["snhr-report/0"]]}
+    assert killed["sum"] == {"low": 108, "high": None, "kind": "lower_bound", "figures": 1, "approximate": False,
+                             "approximate_figures": 0, "figure_ids": [ids["figures"]["snhr-report/0"]]}
     assert killed["from_parts"] == []
     by = reader.tally("civilians_killed", by="perpetrator")
     assert [(g["value"], g["low"], g["high"], g["kind"]) for g in by["groups"]] == [
         ("russian-forces", 37, None, "lower_bound"), ("syrian-regime", 71, None, "lower_bound")]
-    assert by["sum"]["low"] == 108
+    assert by["sum"]["low"] == by["groups_sum"]["low"] == 108
     assert reader.tally("airstrikes", by="perpetrator")["sum"]["low"] == 1068
-    assert reader.tally("attacks_on_vital_facilities", by="facility_type")["sum"]["low"] == 66
+    # `sum` is the total (82 attacks); the 66 broken down by facility type are `groups_sum`.
+    facilities = reader.tally("attacks_on_vital_facilities", by="facility_type")
+    assert (facilities["sum"]["low"], facilities["groups_sum"]["low"]) == (82, 66)
     assert reader.tally("civilians_injured", figure_ids=True)["sum"] == {
-        "low": 200, "high": 999, "kind": "range", "figures": 1, "figure_ids": [ids["figures"]["snhr-report/7"]]}
+        "low": 200, "high": 999, "kind": "range", "figures": 1, "approximate": False, "approximate_figures": 0,
+        "figure_ids": [ids["figures"]["snhr-report/7"]]}
     assert reader.tally("cluster_munition_attacks")["sum"]["kind"] == "exact"
     assert reader.tally("displaced")["sum"]["low"] == 300_001
-    assert reader.tally("civilians_detained", figure_ids=True)["sum"] == {"low": 0, "high": 0, "kind": "no_data", "figures": 0,
-                                                        "figure_ids": []}
+    assert reader.tally("civilians_detained", figure_ids=True)["sum"] == {
+        "low": 0, "high": 0, "kind": "no_data", "figures": 0, "approximate": False, "approximate_figures": 0,
+        "figure_ids": []}
     # The running tallies say the same without listing the figures.
     for metric in ("civilians_killed", "airstrikes", "attacks_on_vital_facilities", "civilians_injured"):
         for by in (None, "perpetrator", "facility_type"):
             fast = reader.tally(metric, by=by, figure_ids=False)
             slow = reader.tally(metric, by=by, figure_ids=True)
             assert fast["sum"] == {k: v for k, v in slow["sum"].items() if k != "figure_ids"}
+            assert fast["groups_sum"] == (None if by is None else {
+                k: v for k, v in slow["groups_sum"].items() if k != "figure_ids"})
 
 
 def test_valid_time_window_and_place(seeded):
@@ -110,7 +116,9 @@ def test_as_of_before_the_case_and_the_history_of_the_tally(seeded):
     assert points[0]["moved_by"] == [{"figure_id": ids["figures"]["snhr-report/0"], "version": 1,
                                       "event": "stated", "actor": "seed-loader"}]
     by = reader.tally_history("civilians_killed", by="perpetrator")["points"]
-    assert [p["low"] for p in by] == [71, 108]
+    # The total stands at 108 from the first statement on; the groups fill in as the parts are filed.
+    assert [(p["low"], [(g["value"], g["low"]) for g in p["groups"]]) for p in by] == [
+        (108, []), (108, [("syrian-regime", 71)]), (108, [("russian-forces", 37), ("syrian-regime", 71)])]
 
     # A correction moves the tally; as of just before it, the old value stands.
     figure = ids["figures"]["snhr-report/0"]

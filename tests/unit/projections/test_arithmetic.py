@@ -48,16 +48,21 @@ def test_an_incident_without_a_total_counts_its_best_documented_parts_as_a_lower
 
 def test_tally_by_a_dimension_sums_single_dimension_figures_only():
     parts = [Part("a", "i", "perpetrator", 1, "x", 10, 10), Part("b", "j", "perpetrator", 1, "x", 5, None),
-             Part("c", "i", "perpetrator", 1, "y", 1, 2), Part("d", "i", "", 0, None, 100, 100),
+             Part("c", "i", "perpetrator", 1, "y", 1, 2, 1), Part("d", "i", "", 0, None, 100, 100),
              Part("e", "i", "perpetrator,victim_group", 2, None, 3, 3)]
     out = tallies.tally(parts, "perpetrator")
     assert out["groups"] == [
-        {"value": "x", "low": 15, "high": None, "kind": "lower_bound", "figures": 2, "figure_ids": ["a", "b"]},
-        {"value": "y", "low": 1, "high": 2, "kind": "range", "figures": 1, "figure_ids": ["c"]}]
-    assert out["sum"]["low"] == 16 and out["sum"]["high"] is None
+        {"value": "x", "low": 15, "high": None, "kind": "lower_bound", "figures": 2, "approximate": False,
+         "approximate_figures": 0, "figure_ids": ["a", "b"]},
+        {"value": "y", "low": 1, "high": 2, "kind": "range", "figures": 1, "approximate": True,
+         "approximate_figures": 1, "figure_ids": ["c"]}]
+    # `sum` is the metric's total whatever `by` is; the groups add up to `groups_sum`.
+    assert (out["groups_sum"]["low"], out["groups_sum"]["high"], out["groups_sum"]["figures"]) == (16, None, 3)
     total = tallies.tally(parts, None)
     assert total["sum"]["low"] == 105 and total["from_parts"] == [
         {"incident_id": "j", "dimension": "perpetrator", "low": 5, "high": None, "figure_ids": ["b"]}]
+    assert total["groups_sum"] is None
+    assert out["sum"] == total["sum"] and out["from_parts"] == total["from_parts"]
 
 
 def _reading(fid, breakdown, low, high):
@@ -98,7 +103,8 @@ def test_checks_look_at_parts_of_parts_and_can_be_limited():
 changes = st.lists(
     st.tuples(st.sampled_from([("", 0, None), ("perpetrator", 1, "x"), ("perpetrator", 1, "y"),
                                                    ("victim_group", 1, "c")]),
-              st.integers(0, 1), bounds, st.sampled_from(["active", "active", "retracted"])),
+              st.integers(0, 1), bounds, st.sampled_from(["active", "active", "retracted"]),
+              st.sampled_from(["exact", "approximate"])),
     max_size=14)
 periods = st.lists(st.tuples(st.integers(0, 1), st.sampled_from(["2019-01-01", "2019-03-01"]),
                              st.sampled_from([None, "2019-02-01", "2019-04-01"])), max_size=4)
@@ -113,13 +119,13 @@ def test_the_sweep_agrees_with_a_tally_at_every_instant(figure_changes, period_c
     t = 1
     for incident, (period_from, period_to) in enumerate([("2019-01-01", None), ("2019-03-01", None)]):
         periods_list.append(history.PeriodChange(0, 1, f"i{incident}", period_from, period_to, "recorded", "x"))
-    for shape, incident, (low, high), status in figure_changes:
+    for shape, incident, (low, high), status, qualifier in figure_changes:
         # A figure is one (incident, breakdown), as in the ledger: one total per incident.
         dims, depth, value = shape
         fid = f"i{incident}/{dims}={value}"
         version[fid] = version.get(fid, 0) + 1
         figures.append(history.FigureChange(t, version[fid], fid, f"i{incident}", dims, depth, value, low, high,
-                                            status, "x", "a"))
+                                            status, "x", "a", qualifier))
         t += 1
     for n, (incident, start, end) in enumerate(period_changes):
         if end is not None and end < start:
@@ -137,23 +143,25 @@ def test_the_sweep_agrees_with_a_tally_at_every_instant(figure_changes, period_c
         for p in sorted(periods_list, key=lambda p: (p.at, p.version)):
             if p.at <= at:
                 period[p.incident_id] = (p.valid_from, p.valid_to)
-        parts = [Part(c.figure_id, c.incident_id, c.dims, c.depth, c.dim_value, c.low, c.high)
-                 for c in live.values() if c.status == "active"
+        parts = [Part(c.figure_id, c.incident_id, c.dims, c.depth, c.dim_value, c.low, c.high,
+                      int(c.qualifier == "approximate"))
+                 for c in live.values() if c.status == "active" and c.depth <= 1
                  and (window == (None, None) or history.in_window(*period[c.incident_id], *window))]
-        if by is None:
-            parts = [p for p in parts if p.depth <= 1]
         out = tallies.tally(parts, by)
-        groups = tuple((g["value"], g["low"], g["high"], g["figures"]) for g in out["groups"])
-        return (out["sum"]["low"], out["sum"]["high"], out["sum"]["figures"], groups)
+        groups = tuple((g["value"], g["low"], g["high"], g["figures"], g["approximate_figures"])
+                       for g in out["groups"])
+        return (out["sum"]["low"], out["sum"]["high"], out["sum"]["figures"], out["sum"]["approximate_figures"],
+                groups)
 
-    expected, last = [], (0, 0, 0, ())
+    expected, last = [], (0, 0, 0, 0, ())
     for at in range(0, t):
         now = plain(at)
         if now != last:
             expected.append((at, now))
         last = now
-    got = [(_micro(p["recorded_at"]), (p["low"], p["high"], p["figures"],
-                                       tuple((g["value"], g["low"], g["high"], g["figures"]) for g in p.get("groups", ()))))
+    got = [(_micro(p["recorded_at"]), (p["low"], p["high"], p["figures"], p["approximate_figures"],
+                                       tuple((g["value"], g["low"], g["high"], g["figures"], g["approximate_figures"])
+                                             for g in p.get("groups", ()))))
            for p in points]
     assert got == expected, (figure_changes, period_changes, by, window, got, expected)
     for p in points:
