@@ -1,11 +1,11 @@
 """HTTP: requests/s of the ledger's API against a bare FastAPI endpoint, same run.
 
 Both are served by uvicorn with the same number of worker processes on this machine, and
-loaded from this machine on 127.0.0.1 by the same client (see loadgen), alternately, the
-other server idle. Both run through ``bench.nodelay`` (uvicorn with TCP_NODELAY, see there); the API is also
+loaded from this machine on 127.0.0.1 by the same client (see loadgen), alternately in
+one-second slices (the other server idle), so both meet the same bursts of other work. Both run through ``bench.nodelay`` (uvicorn with TCP_NODELAY, see there); the API is also
 measured as shipped (``python -m api.serve``). The API's routes are found in its OpenAPI schema: the tally route when
-the projections' reader is wired in, and ``GET /figures/{id}`` (one figure, read by the
-ledger from its events) always. Paths rotate over figures chosen by the same Zipf spread
+the projections' reader is wired in, and ``GET /figures/{id}`` (one figure, read from the
+views) always. Paths rotate over figures chosen by the same Zipf spread
 as the writes. The bare endpoint returns a body of the median size of the API's answers.
 """
 
@@ -88,6 +88,37 @@ def _fill(template: str, values: dict[str, str]) -> str | None:
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
 
 
+#: Seconds of one slice of load: a run alternates API and baseline slice by slice.
+SLICE_SECONDS = 1.0
+
+
+def _paired(base: str, paths: list[str], headers: dict[str, str], bare_base: str, bare_paths: list[str],
+            seconds: float, conns: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``seconds`` of load on each of the API and the bare endpoint, alternated in one-second
+    slices (API first, then bare first, and so on), so that both meet the same bursts of
+    whatever else runs on the machine; requests and errors summed over the slices."""
+    sides: dict[str, dict[str, Any]] = {
+        side: {"requests": 0, "seconds": 0.0, "non_2xx": 0, "socket_errors": 0, "slices": []}
+        for side in ("api", "bare")}
+    order = [("api", base, paths, headers), ("bare", bare_base, bare_paths, {})]
+    for k in range(max(1, round(seconds / SLICE_SECONDS))):
+        for side, b, ps, h in (order if k % 2 == 0 else order[::-1]):
+            r = loadgen.run(b, ps, h, SLICE_SECONDS, conns)
+            out = sides[side]
+            out["requests"] += r["requests"]
+            out["seconds"] += r["requests"] / r["requests_per_s"] if r["requests_per_s"] else SLICE_SECONDS
+            out["non_2xx"] += r["non_2xx"]
+            out["socket_errors"] += r["socket_errors"]
+            out["slices"].append(r["requests_per_s"])
+            if "wrk_output" in r:
+                out["wrk_output"] = r["wrk_output"]
+    for out in sides.values():
+        out["requests_per_s"] = out["requests"] / out["seconds"] if out["seconds"] else 0.0
+        out["client"] = loadgen.client_name()
+        out["connections"] = conns
+    return sides["api"], sides["bare"]
+
+
 def measure(opts, store, ledger, wl, ids, proj, say) -> dict[str, Any]:
     key, _ = ledger.issue_key("bench-admin", owner="bench-load", role="reader")
     headers = {"Authorization": f"Bearer {key}"}
@@ -147,13 +178,13 @@ def measure(opts, store, ledger, wl, ids, proj, say) -> dict[str, Any]:
                 loadgen.run(b, ps, h, 1.0, conns)
             runs = []
             for k in range(opts.runs):
-                api_r = loadgen.run(base, paths, headers, seconds, conns)
-                bare_r = loadgen.run(bare_base, bare_paths, {}, seconds, conns)
+                api_r, bare_r = _paired(base, paths, headers, bare_base, bare_paths, seconds, conns)
                 for label, r in (("api", api_r), ("bare", bare_r)):
                     if r["non_2xx"] or r["socket_errors"]:
                         say(f"  warning: {name} {label}: {r['non_2xx']} non-2xx, {r['socket_errors']} socket errors")
                 runs.append({"requests_per_s": api_r["requests_per_s"], "bare_requests_per_s": bare_r["requests_per_s"],
-                             "ratio": api_r["requests_per_s"] / bare_r["requests_per_s"], "api": api_r, "bare": bare_r})
+                             "ratio": api_r["requests_per_s"] / bare_r["requests_per_s"], "api": api_r, "bare": bare_r,
+                             "slice_ratios": [a / b for a, b in zip(api_r["slices"], bare_r["slices"]) if b]})
                 say(f"  http {name} run {k + 1}: {api_r['requests_per_s']:,.0f} req/s vs bare "
                     f"{bare_r['requests_per_s']:,.0f} req/s ({runs[-1]['ratio']:.0%})")
             shipped = loadgen.run(shipped_base, paths, headers, seconds, conns)
