@@ -128,13 +128,12 @@ def measure(opts, store, ledger, wl, ids, proj, say) -> dict[str, Any]:
     ports = {"api": _free_port(), "shipped": _free_port(), "bare": _free_port()}
     servers: dict[str, subprocess.Popen] = {}
     try:
-        # The API through the TCP_NODELAY launcher (compared with the bare endpoint), and as
-        # shipped (``python -m api.serve``), which keeps uvicorn's multi-worker Nagle stall.
+        # The API through the TCP_NODELAY launcher (compared with the bare endpoint), and then as
+        # shipped (``python -m api.serve``), which keeps uvicorn's multi-worker Nagle stall. One
+        # API server at a time: each worker holds about 15 pooled connections, and the database
+        # may be shared (100 connections in all on the bench machine).
         servers["api"] = _start([sys.executable, "-m", "bench.nodelay", "api.app:app_from_environment", "--factory",
                                  "--port", str(ports["api"]), "--workers", workers], env, ports["api"], say)
-        servers["shipped"] = _start([sys.executable, "-m", "api.serve", "--host", "127.0.0.1", "--port",
-                                     str(ports["shipped"]), "--workers", workers, "--log-level", "warning"],
-                                    env, ports["shipped"], say)
         base = f"http://127.0.0.1:{ports['api']}"
         routes = _routes(base)
         import random
@@ -172,7 +171,6 @@ def measure(opts, store, ledger, wl, ids, proj, say) -> dict[str, Any]:
                                       str(ports["bare"]), "--workers", workers], bare_env, ports["bare"], say)
             bare_base = f"http://127.0.0.1:{ports['bare']}"
             bare_paths = [f"/bare/{i}" for i in range(len(paths))]
-            shipped_base = f"http://127.0.0.1:{ports['shipped']}"
             seconds, conns = opts.http_seconds, opts.http_connections
             for b, ps, h in ((base, paths, headers), (bare_base, bare_paths, {})):   # warm-up
                 loadgen.run(b, ps, h, 1.0, conns)
@@ -187,20 +185,26 @@ def measure(opts, store, ledger, wl, ids, proj, say) -> dict[str, Any]:
                              "slice_ratios": [a / b for a, b in zip(api_r["slices"], bare_r["slices"]) if b]})
                 say(f"  http {name} run {k + 1}: {api_r['requests_per_s']:,.0f} req/s vs bare "
                     f"{bare_r['requests_per_s']:,.0f} req/s ({runs[-1]['ratio']:.0%})")
-            shipped = loadgen.run(shipped_base, paths, headers, seconds, conns)
-            if shipped["requests"] == 0 or shipped["non_2xx"] or shipped["socket_errors"]:
-                say(f"  warning: {name} as shipped: {shipped.get('wrk_output', shipped)}")
-            say(f"  http {name}, API as shipped (api.serve): {shipped['requests_per_s']:,.0f} req/s")
             _stop(servers.pop("bare"))
             results["endpoints"][name] = {
                 "path": paths[0] if name == "tally" else routes["figure"],
                 "requests_per_s": median([r["requests_per_s"] for r in runs]),
                 "bare_requests_per_s": median([r["bare_requests_per_s"] for r in runs]),
                 "ratio": median([r["ratio"] for r in runs]),
-                "shipped_requests_per_s": shipped["requests_per_s"],
-                "shipped": shipped,
                 "runs": runs,
             }
+        _stop(servers.pop("api"))
+        servers["shipped"] = _start([sys.executable, "-m", "api.serve", "--host", "127.0.0.1", "--port",
+                                     str(ports["shipped"]), "--workers", workers, "--log-level", "warning"],
+                                    env, ports["shipped"], say)
+        shipped_base = f"http://127.0.0.1:{ports['shipped']}"
+        for name, paths in targets.items():
+            loadgen.run(shipped_base, paths, headers, 1.0, opts.http_connections)  # warm-up
+            shipped = loadgen.run(shipped_base, paths, headers, opts.http_seconds, opts.http_connections)
+            if shipped["requests"] == 0 or shipped["non_2xx"] or shipped["socket_errors"]:
+                say(f"  warning: {name} as shipped: {shipped.get('wrk_output', shipped)}")
+            say(f"  http {name}, API as shipped (api.serve): {shipped['requests_per_s']:,.0f} req/s")
+            results["endpoints"][name].update(shipped_requests_per_s=shipped["requests_per_s"], shipped=shipped)
         return results
     finally:
         for proc in servers.values():
