@@ -88,7 +88,7 @@ def create_app(
         description=DESCRIPTION,
         default_response_class=OrjsonResponse,
         dependencies=[Depends(reject_unknown_query)],
-        docs_url=None, redoc_url=None,  # /docs is api.web's, with its own copy of swagger-ui
+        docs_url=None, redoc_url=None,  # /docs is api.web's, with its own copy of RapiDoc
     )
     runtime = _Runtime(app, store, ledger, read_side=read_side, follow_every=follow_every,
                        checkpoint_every=checkpoint_every)

@@ -19,7 +19,9 @@ from ledger.store import Store
 from projections.audit import install as install_audit
 from projections.audit.coverage import covering
 from projections.audit.trail import AuditTrail
-from projections.views_schema import create_tables
+from projections.follower import install as install_projection
+from projections.views import Views
+from projections.views_schema import DEFAULT_NAME
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,15 @@ def create_schema(store: Store) -> None:
     ledger.close()
     create_tables(store)
     install_audit(store)
+
+
+def create_tables(store: Store, name: str = DEFAULT_NAME) -> None:
+    """Create the view tables and the tracking table of projection ``name`` (idempotent).
+
+    Part of create_schema: one explicit step before any worker starts, never at start-up
+    (concurrent CREATEs race on PostgreSQL). Tests and benchmarks call it for views of their own.
+    """
+    install_projection(store, Views(name))
 
 
 def open_ledger(store: Store | None = None) -> Ledger:

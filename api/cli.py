@@ -10,6 +10,7 @@ import argparse
 import getpass
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from api.bootstrap import create_schema, open_ledger
 from ledger.access import ROLES
@@ -134,6 +135,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
             columns, its = export_rows.FIGURE_COLUMNS, items()
             rows, name = (its, "figures") if args.format == "ndjson" else (map(export_rows.figure_row, its), "figures")
+        elif args.what == "claims":
+            from api.imports.claims import CLAIM_COLUMNS, claim_rows
+
+            rows, columns, name = claim_rows(reader), CLAIM_COLUMNS, "claims"
         else:
             if args.metric is None:
                 print("ledger: export tally needs a METRIC", file=sys.stderr)
@@ -153,6 +158,67 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         ledger.close()
     return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Spreadsheet rows filed as reports: every row checked first, each report filed at most once."""
+    from tqdm import tqdm
+
+    from api import imports
+    from api.imports.columns import Mapping
+
+    try:
+        mapping = Mapping.read(args.mapping)
+        for pair in args.set or []:
+            name, sep, value = pair.partition("=")
+            if not sep:
+                raise ValueError(f"--set takes COLUMN=VALUE, not {pair!r}")
+            mapping = Mapping(mapping.columns, {**mapping.fixed, name.strip(): value.strip()})
+        with open(args.file, "rb") as f:
+            data = f.read()
+    except (OSError, ValueError) as e:
+        print(f"ledger import: {e}", file=sys.stderr)
+        return 2
+    bars: list[Any] = []
+
+    def checking(n: int) -> None:
+        if not bars:
+            bars.append(tqdm(desc="checked", unit=" rows", file=sys.stderr, mininterval=0.5))
+        bars[0].update(n)
+
+    def recording(rows: int, reports: int) -> Any:
+        bar = tqdm(total=rows, desc=f"filed ({reports} reports)", unit=" rows", file=sys.stderr, mininterval=0.5)
+        bars.append(bar)
+        return bar.update
+
+    ledger = open_ledger()
+    try:
+        plan, outcome = imports.run(ledger, args.by, data, name=args.file, mapping=mapping, partial=args.partial,
+                                    check_only=args.check, checking=checking, recording=recording)
+    except ValueError as e:
+        print(f"ledger import: {e}", file=sys.stderr)
+        return 2
+    finally:
+        for bar in bars:
+            bar.close()
+        ledger.close()
+    problems = sorted(plan.problems + (outcome.problems if outcome else []), key=lambda p: p.row)
+    for p in problems:
+        where = f"row {p.row}" + (f", column {p.column}" if p.column else "")
+        print(f"{where}: {p.message}")
+    for row, first in sorted(plan.with_report.items()):
+        print(f"row {row}: not filed: its report is refused (see row {first})")
+    refused = len(plan.refused | {p.row for p in problems})
+    if outcome is None:
+        said = "checked only" if args.check else "nothing recorded" if refused else "no rows"
+        print(f"ledger import: {plan.rows} rows, {len(plan.reports)} reports; {refused} rows refused; {said}",
+              file=sys.stderr)
+        return 1 if refused else 0
+    filed = sum(1 for s in outcome.rows.values() if s == "recorded")
+    print(f"ledger import: {plan.rows} rows: {filed} filed in {outcome.reports} reports"
+          f" ({outcome.citations} citations), {len(outcome.rows) - filed} already recorded, {refused} refused",
+          file=sys.stderr)
+    return 1 if refused else 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -187,13 +253,24 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("--by", default=f"cli:{getpass.getuser()}")
     revoke.set_defaults(func=cmd_keys_revoke)
 
-    export = sub.add_parser("export", help="figures or a tally as a reader exports them (CSV, HXL, XLSX, NDJSON)")
-    export.add_argument("what", choices=["figures", "tally"])
+    export = sub.add_parser("export", help="figures, claims or a tally as a reader exports them (CSV, HXL, XLSX, NDJSON);"
+                                           " claims in the columns `ledger import` reads back")
+    export.add_argument("what", choices=["figures", "claims", "tally"])
     export.add_argument("metric", nargs="?", choices=list(METRICS), help="the tally's metric")
     export.add_argument("--by", help="a tally's breakdown dimension")
     export.add_argument("--format", default="csv", choices=["csv", "xlsx", "hxl", "ndjson"])
     export.add_argument("--out", help="the file to write (default: stdout)")
     export.set_defaults(func=cmd_export)
+
+    load = sub.add_parser("import", help="file spreadsheet rows (CSV, HXL, XLSX) as reports, each row a figure")
+    load.add_argument("file")
+    load.add_argument("--mapping", help="a JSON or TOML file naming the import column of each header")
+    load.add_argument("--set", action="append", metavar="COLUMN=VALUE",
+                      help="a value for every row that leaves the column empty (e.g. language=ar)")
+    load.add_argument("--partial", action="store_true", help="file the good rows even if some are refused")
+    load.add_argument("--check", action="store_true", help="check every row, record nothing")
+    load.add_argument("--by", default=f"cli:{getpass.getuser()}", help="who imports (recorded; owns the receipts)")
+    load.set_defaults(func=cmd_import)
 
     from api.audit_cli import add_commands as add_audit_commands
 

@@ -25,6 +25,7 @@ from api.head_watch import AtHead
 from ledger.access import GIVES_COMMANDS, READS_AUDIT_TRAIL, SEES_PROTECTED, key_hash
 from ledger.application import Ledger
 from ledger.errors import LedgerError, NotFound
+from ledger.limits import MAX_REQUEST_KEY
 
 T = TypeVar("T")
 
@@ -48,6 +49,14 @@ class Principal:
     @property
     def sees_protected(self) -> bool:
         return self.role in SEES_PROTECTED
+
+    @property
+    def gives_commands(self) -> bool:
+        return self.role in GIVES_COMMANDS
+
+    @property
+    def reads_audit_trail(self) -> bool:
+        return self.role in READS_AUDIT_TRAIL
 
 
 async def get_ledger(request: Request) -> Ledger:
@@ -165,9 +174,13 @@ def require(*roles: str) -> Callable[[Principal], Any]:
     return guard
 
 
+#: The two guards, for the routes (``Officer``, ``Auditor``) and the web pages alike.
+may_give_commands = require(*GIVES_COMMANDS)
+may_read_audit_trail = require(*READS_AUDIT_TRAIL)
+
 Caller = Annotated[Principal, Depends(principal)]
-Officer = Annotated[Principal, Depends(require(*GIVES_COMMANDS))]
-Auditor = Annotated[Principal, Depends(require(*READS_AUDIT_TRAIL))]
+Officer = Annotated[Principal, Depends(may_give_commands)]
+Auditor = Annotated[Principal, Depends(may_read_audit_trail)]
 
 # ---- query parameters ------------------------------------------------------------------------
 
@@ -201,7 +214,7 @@ IF_MATCH_HELP = (
     " incident (428 without it); a stale one answers 412 with `current_version` and records nothing."
 )
 IDEMPOTENCY_HELP = (
-    "Any unique string of 1 to 255 printable ASCII characters, plain or quoted (a UUID is ideal). A retry with the same key and the same request"
+    f"Any unique string of 1 to {MAX_REQUEST_KEY} printable ASCII characters, plain or quoted (a UUID is ideal). A retry with the same key and the same request"
     " returns the first response and records nothing twice, whichever server process it reaches; the same key"
     " with a different request answers 422. Keys are scoped to the owner of the access key."
 )
@@ -209,8 +222,8 @@ IDEMPOTENCY_HELP = (
 #: The forms of If-Match a change takes: one ETag, strong or weak, of a version from 1 (what
 #: ``expected_version`` reads; anything else is 400, and none at all 428 where it is required).
 ETAG_PATTERN = r'^(W/)?("[1-9][0-9]{0,17}"|[1-9][0-9]{0,17})$'
-#: An Idempotency-Key: 1 to 255 printable ASCII characters, as sent or as an RFC 8941 string ("...").
-REQUEST_KEY_PATTERN = r'^("[ -~]{1,255}"|[!#-~]([ -~]{0,253}[!-~])?)$'
+#: An Idempotency-Key: 1 to MAX_REQUEST_KEY printable ASCII characters, as sent or as an RFC 8941 string ("...").
+REQUEST_KEY_PATTERN = rf'^("[ -~]{{1,{MAX_REQUEST_KEY}}}"|[!#-~]([ -~]{{0,{MAX_REQUEST_KEY - 2}}}[!-~])?)$'
 _ETAG, _REQUEST_KEY = re.compile(ETAG_PATTERN), re.compile(REQUEST_KEY_PATTERN)
 
 # Optional headers are typed ``str`` with a None default, so the schema says "a string of this
@@ -265,7 +278,7 @@ def request_key(value: str | None) -> str | None:
     if value is None:
         return None
     if not _REQUEST_KEY.match(value):
-        raise invalid("the Idempotency-Key must be 1 to 255 printable ASCII characters (a UUID is ideal),"
+        raise invalid(f"the Idempotency-Key must be 1 to {MAX_REQUEST_KEY} printable ASCII characters (a UUID is ideal),"
                       ' as sent or quoted ("...")', "Idempotency-Key")
     return value[1:-1] if value[0] == '"' else value
 

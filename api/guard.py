@@ -2,8 +2,8 @@
 
 A pure ASGI middleware, so it works the same whatever FastAPI version reads the body later:
 
-* a body larger than ``max_body`` bytes is refused with 413, from its Content-Length when it
-  declares one (nothing is read), otherwise as soon as the chunks read exceed the limit;
+* a body larger than ``max_body`` bytes (``max_upload`` for the import page's file) is refused
+  with 413, from its Content-Length when it declares one (nothing is read), otherwise as soon as the chunks read exceed the limit;
 * a non-empty body on POST/PUT/PATCH that is not ``application/json`` is refused with 415;
 * a body that is not strict JSON (RFC 8259: UTF-8, no NaN, no trailing commas, no lone
   surrogates) is refused with 400.
@@ -18,33 +18,43 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
 
+#: The officers' upload of a spreadsheet to import (api/web/imports.py): the one multipart body taken.
+UPLOAD_PATH = "/web/imports"
+
+
 def is_form(scope: Scope, media_type: str) -> bool:
-    """The web pages' forms (api/web) post form-encoded bodies; every API route takes JSON."""
+    """The web pages' forms (api/web) post form-encoded bodies, the import page a file; every API route takes JSON."""
+    if media_type == "multipart/form-data":
+        return scope["path"] == UPLOAD_PATH
     return media_type == "application/x-www-form-urlencoded" and scope["path"].startswith("/web/")
 
 
 DEFAULT_MAX_BODY = 1024 * 1024  # 1 MiB: a report with hundreds of figures is a few tens of KiB
+#: A spreadsheet of 100,000 figure rows is about 15 MiB as CSV (less as XLSX).
+MAX_UPLOAD = 24 * 1024 * 1024
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 class BodyGuard:
-    def __init__(self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY, max_upload: int = MAX_UPLOAD) -> None:
         self.app = app
         self.max_body = max_body
+        self.max_upload = max(max_upload, max_body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        limit = self.max_upload if scope["path"] == UPLOAD_PATH and scope["method"] == "POST" else self.max_body
         declared = headers.get("content-length")
         if declared is not None:
             if not declared.isdigit():
                 await self._refuse(scope, receive, send, 400, "Content-Length is not a number",
                                    "malformed-request", "Malformed request")
                 return
-            if int(declared) > self.max_body:
-                await self._too_large(scope, receive, send)
+            if int(declared) > limit:
+                await self._too_large(scope, receive, send, limit)
                 return
 
         chunks: list[bytes] = []
@@ -56,8 +66,8 @@ class BodyGuard:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
-                await self._too_large(scope, receive, send)
+            if size > limit:
+                await self._too_large(scope, receive, send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -89,8 +99,8 @@ class BodyGuard:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._refuse(scope, receive, send, 413, f"the body is larger than {self.max_body} bytes",
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        await self._refuse(scope, receive, send, 413, f"the body is larger than {limit} bytes",
                            "body-too-large", "Content too large")
 
     @staticmethod

@@ -3,8 +3,9 @@
 Request models forbid unknown fields (an ``actor`` in a body is refused with 422: the actor
 is always the owner of the access key). They check shapes and the controlled vocabulary;
 the ledger then checks every rule of the model again (bounds, dates, reasons...) and its
-messages name the field. Counts are checked by the ledger's own ``Count.parse`` inside the
-model, so a range whose low exceeds its high is refused at the exact body path.
+messages name the field. Counts are parsed by the ledger's own ``Count.parse`` inside the
+model, so a range whose low exceeds its high is refused at the exact body path, and the
+parsed Count is what the ledger is handed (it parses no value twice).
 
 Response models are built only from what the ledger returns: a command's result dict (which
 a receipt stores, so that a retry answers the same) or a record's current state.
@@ -19,7 +20,7 @@ from uuid import UUID
 
 from pydantic import (
     BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, StrictBool, StrictInt,
-    StringConstraints, model_validator,
+    PrivateAttr, StringConstraints, model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
@@ -118,16 +119,19 @@ class CountIn(Strict):
     quote: Text | None = Field(None, description="The source's words, as written (any language).")
     quote_en: Text | None = Field(None, description="An English rendering of the quote.")
 
+    #: The count as the ledger parsed it here, handed on as it is (a value is parsed once).
+    _count: Count = PrivateAttr()
+
     @model_validator(mode="after")
     def _ledger_rules(self) -> CountIn:
         try:
-            Count.parse(self.as_ledger())
+            self._count = Count.parse(self.model_dump(mode="json"))
         except InvalidInput as e:
             raise LedgerValueError(e) from None
         return self
 
-    def as_ledger(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+    def as_ledger(self) -> Count:
+        return self._count
 
 
 class SourceIn(Strict):
@@ -147,8 +151,7 @@ class ProtectionIn(Strict):
 class IncidentIn(Strict):
     title: ShortText
     title_en: ShortText | None = None
-    places: list[ShortText] = Field(
-        default_factory=list, max_length=200)
+    places: list[ShortText] = Field(default_factory=list, max_length=limits.MAX_PLACES)
     valid_from: IsoDate = Field(description="First day of the incident (valid time), YYYY-MM-DD.")
     valid_to: IsoDate | None = Field(None, description="Last day; null when the sources say it continues.")
     description: Text | None = None
@@ -181,18 +184,20 @@ class ReportIn(Strict):
     reference: text(limits.MAX_REFERENCE) | None = None
     period_from: IsoDate | None = None
     period_to: IsoDate | None = None
-    places: list[ShortText] = Field(
-        default_factory=list, max_length=200)
-    figures: list[FigureStatementIn] = Field(default_factory=list, max_length=500)
+    places: list[ShortText] = Field(default_factory=list, max_length=limits.MAX_PLACES)
+    figures: list[FigureStatementIn] = Field(default_factory=list, max_length=limits.MAX_STATEMENTS)
 
     def as_ledger(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        fields = self.model_dump(mode="json")
+        for statement, given in zip(fields["figures"], self.figures):
+            statement["value"] = given.value.as_ledger()
+        return fields
 
 
 class CorrectionIn(Strict):
     value: CountIn
     reason: Reason
-    evidence: list[UUID] = Field(default_factory=list, max_length=100,
+    evidence: list[UUID] = Field(default_factory=list, max_length=limits.MAX_IDS,
                                  description="Ids of citations backing the correction (not withdrawn).")
 
 
@@ -202,7 +207,7 @@ class SupersessionIn(Strict):
     value: CountIn
     reason: Reason
     replaces: list[UUID] | None = Field(
-        None, max_length=100, description="Ids of the sources whose claims are replaced; all live claims when omitted.")
+        None, max_length=limits.MAX_IDS, description="Ids of the sources whose claims are replaced; all live claims when omitted.")
 
 
 class RetractionIn(Strict):

@@ -185,13 +185,8 @@ def _message(error: Mapping[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
-def from_validation_error(exc: RequestValidationError) -> ApiProblem:
-    errors = list(exc.errors())
-    if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("header", "If-Match") for e in errors):
-        return ApiProblem(428, 'this change requires If-Match with the ETag of the version you read,'
-                          ' e.g. If-Match: "3"', type_="if-match-required", title="If-Match required")
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return ApiProblem(400, "the body is not valid JSON", type_="malformed-request", title="Malformed request")
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Pydantic's errors as the API states them: each field's body path and its message."""
     details: list[dict[str, str]] = []
     for e in errors:
         loc = list(e.get("loc", ()))
@@ -200,6 +195,17 @@ def from_validation_error(exc: RequestValidationError) -> ApiProblem:
         if sub_field:
             loc.append(sub_field)
         details.append({"field": _field_path(loc), "message": _message(e)})
+    return details
+
+
+def from_validation_error(exc: RequestValidationError) -> ApiProblem:
+    errors = list(exc.errors())
+    if any(e.get("type") == "missing" and tuple(e.get("loc", ())) == ("header", "If-Match") for e in errors):
+        return ApiProblem(428, 'this change requires If-Match with the ETag of the version you read,'
+                          ' e.g. If-Match: "3"', type_="if-match-required", title="If-Match required")
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return ApiProblem(400, "the body is not valid JSON", type_="malformed-request", title="Malformed request")
+    details = field_errors(errors)
     if not details:
         return invalid("the request is not valid")
     first = details[0]

@@ -40,7 +40,10 @@ class StoredCount(Open):
     quote_en: str | None
 
 
-class SourceCard(Open):
+class SourceCardOut(Open):
+    """projections.redaction.SourceCard as an answer shows it: the same fields (a unit test holds
+    them to one list), optional because an auditor gets the id alone of a source the views do not know."""
+
     source_id: UUID
     name: str | None = None
     name_en: str | None = None
@@ -49,7 +52,7 @@ class SourceCard(Open):
 
 
 SourceRef = Annotated[
-    Literal["protected"] | SourceCard,
+    Literal["protected"] | SourceCardOut,
     Field(description='The source, or the string "protected" when you may not know who it is.'),
 ]
 
@@ -74,7 +77,7 @@ class FromParts(Open):
     figure_ids: list[UUID]
 
 
-class Tally(Open):
+class TallyOut(Open):
     """A metric summed across incidents: lows add to lows, highs to highs."""
 
     metric: str

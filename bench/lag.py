@@ -25,13 +25,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from api.bootstrap import create_schema, open_ledger
+from api.bootstrap import create_schema, create_tables, open_ledger
 from ledger.application import Ledger
 from ledger.store import Store
 from projections.db import Db
 from projections.follower import Follower, UPSTREAM
 from projections.rebuild import drop, rebuild
-from projections.views_schema import DEFAULT_NAME, create_tables
+from projections.views_schema import DEFAULT_NAME
 from projections.views import Views
 
 PAGE = 500

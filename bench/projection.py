@@ -33,7 +33,7 @@ class ProjectionBench:
         try:
             from projections.follower import Follower  # noqa: F401
             from projections.rebuild import rebuild  # noqa: F401
-            from projections.views_schema import DEFAULT_NAME, create_tables  # noqa: F401
+            from projections.views_schema import DEFAULT_NAME  # noqa: F401
             from projections.views import Views  # noqa: F401
         except ImportError as e:
             self.missing = f"projections not available: {e}"
@@ -47,8 +47,8 @@ class ProjectionBench:
         if not self.available:
             return None
         from bench.baseline import raw_read
+        from api.bootstrap import create_tables
         from projections.follower import Follower
-        from projections.views_schema import create_tables
         from projections.views import Views
 
         create_tables(self.store)

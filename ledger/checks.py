@@ -1,4 +1,4 @@
-"""Checks of free-form command fields: text, reasons, actors, dates, links, digests.
+"""Checks of free-form command fields: text, reasons, actors, dates, links, digests, record ids.
 
 Each returns the cleaned value or raises InvalidInput naming the field, so that the API
 can say exactly what was wrong.
@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from datetime import date
 from urllib.parse import urlsplit
+from uuid import UUID
 
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, NotFound
 from ledger.limits import MAX_ACTOR, MAX_REASON, MAX_TEXT, MAX_URL
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -138,3 +139,13 @@ def version(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
         raise InvalidInput(f"expected_version must be a positive whole number, got {value!r}", field="expected_version")
     return value
+
+
+def record_id(ident: object, kind: str) -> UUID:
+    """The id of a record of ``kind`` a command names; an id that is no UUID names no record (NotFound)."""
+    if isinstance(ident, UUID):
+        return ident
+    try:
+        return UUID(str(ident))
+    except ValueError:
+        raise NotFound(kind, ident) from None

@@ -22,6 +22,11 @@ MAX_ACTOR = 200  # who gave a command; a key's owner
 MAX_PAGE = 50  # where in a report a citation points
 MAX_REQUEST_KEY = 255
 
+# How many items one command's lists hold (the API's schema states and enforces them).
+MAX_PLACES = 200  # an incident's or a report's places
+MAX_STATEMENTS = 500  # figures one report states
+MAX_IDS = 100  # citations given as a correction's evidence, sources a supersession replaces
+
 #: A BCP 47 language tag such as ``ar`` or ``en-GB``.
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 MAX_LANGUAGE = 35
@@ -32,4 +37,6 @@ MAX_SLUG = 200
 # How much a reader may ask for at once: the query routes (api/routers/queries.py, audit.py) read these.
 MAX_PAGE_SIZE = 500  # items in one page of an answer
 MAX_CURSOR = 500  # a `next_cursor` as the ledger hands it out
+MAX_LOG_CURSOR = 40  # the audit log's `next_cursor` (a position in the log)
+MAX_MOMENT = 40  # a time as a web page's query gives it (ISO 8601), before it is read
 MAX_FILTER = 200  # a word to filter by (an actor, a place)

@@ -7,11 +7,16 @@ go from a document to its numbers and back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from eventsourcing.domain import Aggregate
 
 from ledger import checks, vocabulary
+from ledger.errors import InvalidInput
 from ledger.event import LedgerCreated
 from ledger.limits import MAX_REFERENCE, MAX_TITLE
+from ledger.value import Count
 
 
 class Report(Aggregate):
@@ -69,3 +74,27 @@ class Report(Aggregate):
             places=checks.text_list(places, "places"),
             figure_ids=list(figure_ids),
         )
+
+
+def figure_statements(figures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A report's figure statements checked: ``incident_id``, ``metric``, ``breakdown``, ``value``, ``adopt``."""
+    if isinstance(figures, (str, bytes, dict)):
+        raise InvalidInput("figures must be a list of figure statements", field="figures")
+    statements = []
+    for item in figures:
+        if not isinstance(item, dict):
+            raise InvalidInput("each figure statement must be an object", field="figures")
+        unknown = set(item) - {"incident_id", "metric", "breakdown", "value", "adopt"}
+        if unknown:
+            raise InvalidInput(f"unknown figure fields: {', '.join(sorted(unknown))}", field="figures")
+        incident_id = item.get("incident_id")
+        if not isinstance(incident_id, str):
+            raise InvalidInput("each figure statement needs the incident_id it is about", field="incident_id")
+        statements.append({
+            "incident_id": str(checks.record_id(incident_id, "incident")),
+            "metric": vocabulary.check_metric(item.get("metric")),
+            "breakdown": vocabulary.check_breakdown(item.get("breakdown")),
+            "value": Count.parse(item.get("value")),
+            "adopt": checks.flag(item.get("adopt", False), "adopt"),
+        })
+    return statements

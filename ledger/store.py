@@ -72,7 +72,7 @@ class Store:
             "CREATE_TABLE": "y" if create_table else "n",
             # Without a cache every command replays the whole history of a hot figure. How
             # the ledger reads through it, and why that stays right with several processes
-            # writing, is in Ledger._get and Ledger._run (ledger/application.py): reads whose
+            # writing, is in ledger/loading.py and ledger/once.py (Ledger._get, Ledger._run): reads whose
             # current state decides are brought up to date from the store; commands change
             # private copies, and a change made on a stale copy fails on the store's unique
             # (id, version) and is done again on fresh reads.

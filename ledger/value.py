@@ -226,7 +226,13 @@ class Count:
 
     @classmethod
     def parse(cls, data: object) -> Count:
-        """Build a count from untrusted input (the API, a data file)."""
+        """Build a count from untrusted input (the API, a data file).
+
+        A Count is taken as it is: the API's request model parsed it already, and a value
+        is parsed once on its way in.
+        """
+        if isinstance(data, Count):
+            return data
         if not isinstance(data, dict):
             raise InvalidInput("a value must be an object with a qualifier", field="value")
         unknown = set(data) - {"qualifier", "number", "low", "high", "term", "quote", "quote_en"}
@@ -243,6 +249,28 @@ class Count:
             quote=data.get("quote"),
             quote_en=data.get("quote_en"),
         )
+
+    @staticmethod
+    def statement(data: dict[str, Any]) -> dict[str, Any]:
+        """What the source said, from a count as the ledger writes it out (an export row: the
+        bounds it derived beside the words), as ``parse`` takes it back.
+
+        Derived bounds are left out when they are what these rules derive from the rest; any
+        other low or high is kept, so that ``parse`` refuses it with its own words.
+        """
+        given = {k: v for k, v in data.items() if v is not None}
+        if given.get("qualifier") not in Qualifier.__members__.values() or not ({"low", "high"} & set(given)):
+            return given
+        said = {k: v for k, v in given.items() if k not in ("low", "high")}
+        if given["qualifier"] == Qualifier.RANGE:
+            return given
+        try:
+            derived = Count.parse(said)
+        except InvalidInput:
+            return given
+        if given.get("low", derived.low) == derived.low and given.get("high", derived.high) == derived.high:
+            return said
+        return given
 
     def describe(self) -> str:
         """A short English rendering, e.g. 'at least 108' or 'hundreds (200-999)'."""

@@ -25,6 +25,7 @@ from eventsourcing.utils import Environment
 from psycopg.pq import TransactionStatus
 
 from ledger.store import Store
+from projections.sealed_columns import SEALED
 from projections.sealing import Plan, Sealer, open_rows
 
 #: "Still current" in recording time: the largest value both stores hold in a 64-bit integer,
@@ -131,7 +132,7 @@ class Db:
     def plan(self, text: str) -> Plan:
         plan = self._plans.get(text)
         if plan is None:
-            plan = self._plans[text] = Plan.of(text)
+            plan = self._plans[text] = Plan.of(text, SEALED)
         return plan
 
     def sealed_params(self, text: str, params: Sequence[Any]) -> Sequence[Any]:

@@ -203,7 +203,7 @@ class Follower:
         if row is None:
             raise RuntimeError(
                 f"projection {self.projection.name!r} has no tracking row: run its create step"
-                " (projections.views_schema.create_tables) before following"
+                " (api.bootstrap.create_schema) before following"
             )
         if row[0] != start:
             raise PositionMoved(start, row[0])

@@ -22,6 +22,13 @@ PROTECTED = "protected"
 
 @dataclass(frozen=True, slots=True)
 class SourceCard:
+    """A source as an answer names it to those who may know it (``Sources.ref``).
+
+    The API's response model of a card (api/query_models.py ``SourceCardOut``) lists these
+    fields, all optional but the id: an auditor is shown the id alone of a source the views
+    do not know (tests/unit/test_source_card.py holds them to one list).
+    """
+
     source_id: str
     name: str
     name_en: str | None

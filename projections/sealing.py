@@ -2,8 +2,8 @@
 
 With ``CIPHER_KEY`` set, the library encrypts the events; the views and the audit log,
 which live in the same store, would otherwise hold the same words in the clear. A column
-declared ``sealed`` (beside its table: projections/views_schema.py, projections/audit/tables.py)
-holds, with the key, AES-SIV of its text (RFC 5297, ``cryptography``'s ``AESSIV``) under a
+declared ``sealed`` (projections/sealed_columns.py: the views' beside their tables in
+projections/views_schema.py, and the audit log's) holds, with the key, AES-SIV of its text (RFC 5297, ``cryptography``'s ``AESSIV``) under a
 key derived from CIPHER_KEY with HKDF, the column's name as associated data; without the
 key, the text itself.
 
@@ -15,8 +15,8 @@ away is that equality: someone reading the tables sees which rows of one column 
 same thing (two incidents at one place, a quote repeated), never what is said. Nothing
 sorts or ranges on a sealed column; the plan below refuses ``<``, ``>`` and the like.
 
-The Db applies this to every statement (``Plan``), so nothing above it ever sees a sealed
-value: parameters bound to a sealed column are sealed, result columns named like a sealed
+The Db applies this to every statement (``Plan``, given the sealed columns as data), so
+nothing above it ever sees a sealed value: parameters bound to a sealed column are sealed, result columns named like a sealed
 column of a table the statement names are opened. So one statement must not read a plain
 column and a sealed one of the same name from two tables (``tally_versions.value``, a group,
 beside ``figures.value``, a count): none does.
@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -86,16 +86,6 @@ class Sealer:
         return found
 
 
-@cache
-def sealed_columns() -> dict[str, frozenset[str]]:
-    """Table (short name) -> its sealed columns, from the two schema modules that declare them."""
-    # Imported here, not at the top: both schemas build on projections.db, which uses this module.
-    from projections.audit.tables import SEALED as AUDIT_SEALED
-    from projections.views_schema import SEALED as VIEWS_SEALED
-
-    return {**VIEWS_SEALED, **AUDIT_SEALED}
-
-
 @dataclass(frozen=True)
 class Plan:
     """What sealing does to one statement: which parameters to seal, which result names to open."""
@@ -104,9 +94,9 @@ class Plan:
     names: frozenset[str]  # sealed columns of the tables the statement names
 
     @classmethod
-    def of(cls, text: str) -> Plan:
-        by_table = sealed_columns()
-        names = frozenset().union(*(by_table.get(t, ()) for t in _TABLE_REF.findall(text)))
+    def of(cls, text: str, sealed: Mapping[str, frozenset[str]]) -> Plan:
+        """The plan of ``text``, given each table's (short name's) sealed columns."""
+        names = frozenset().union(*(sealed.get(t, ()) for t in _TABLE_REF.findall(text)))
         if not names:
             return cls((), names)
         params = []

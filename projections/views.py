@@ -11,6 +11,7 @@ are not projected (their notifications are read and tracked, never decoded).
 
 ``name`` prefixes every table and the tracking table, so a second copy (a rebuild kept
 beside the live views for the audit to compare digests) can live in the same database.
+The tables are declared in views_schema.py; the statements that create and drop them are here.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from projections.decoding import Event
 from projections.db import Db, check_name
 from projections.figures import FigureBatch
 from projections.records import RecordBatch
-from projections.views_schema import DEFAULT_NAME, analyze_statements, create_statements, drop_statements
+from projections.views_schema import DEFAULT_NAME, TABLES
 
 _RECORDS: dict[str, str] = {
     get_topic(Source.Registered): "source_registered",
@@ -52,6 +53,36 @@ _FIGURES: dict[str, str] = {
 _STATED = get_topic(Figure.Stated)
 #: Holds a row while a replay is under way (see create_for_replay); not a view, not in the digest.
 _CREATE_REPLAY = "CREATE TABLE IF NOT EXISTS {replay} (deferred INTEGER)"
+
+
+def create_statements(db: Db, *, read_indexes: bool = True) -> list[str]:
+    """CREATE ... IF NOT EXISTS for every table and index (without ``read_indexes``: for a replay)."""
+    statements = []
+    for table in TABLES:
+        columns = ", ".join(f"{c} {db.column_type(k)}" for c, k in table.columns)
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {db.table(table.name)} ({columns}, PRIMARY KEY ({', '.join(table.key)}))"
+            # SQLite: rows stored in key order, with no separate rowid tree to keep up as well.
+            + (" WITHOUT ROWID" if db.kind == "sqlite" else "")
+        )
+        for index, cols in table.indexes:
+            if not read_indexes and index in table.read_indexes:
+                continue
+            # An index name is schema-local on PostgreSQL and file-global on SQLite: prefix both.
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS {db.name}_{table.name}_{index} ON {db.table(table.name)}"
+                f" ({', '.join(cols)})"
+            )
+    return statements
+
+
+def analyze_statements(db: Db) -> list[str]:
+    """Fresh planner statistics for every table (after a replay, so plans fit the data)."""
+    return [f"ANALYZE {db.table(t.name)}" for t in TABLES]
+
+
+def drop_statements(db: Db) -> list[str]:
+    return [f"DROP TABLE IF EXISTS {db.table(t.name)}" for t in reversed(TABLES)]
 
 
 class Views:

@@ -1,4 +1,4 @@
-"""The view tables, defined once for both stores, and the one step that creates them.
+"""The view tables, defined once for both stores: their columns, keys, indexes and which columns are sealed.
 
 Every versioned table keeps each state with the interval of recording time in which it was
 the ledger's word, ``[recorded_from, recorded_to)`` in microseconds, the current one ending
@@ -15,17 +15,14 @@ values with their quoted words) or an officer's free text (reasons): with CIPHER
 is stored encrypted, deterministically, and read back as text (projections/sealing.py).
 Ids, times, numbers and the ledger's own vocabulary (metrics, breakdown slugs, grades,
 kinds) stay plain: the questions filter, join and sort on them.
+
+This module is data alone: the statements that create, analyze and drop the tables are
+projections/views.py's, and the schema step that runs them is api/bootstrap.py's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ledger.store import Store
-    from projections.db import Db
 
 DEFAULT_NAME = "views"
 
@@ -153,47 +150,5 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLES_BY_NAME = {t.name: t for t in TABLES}
-#: Table -> the columns sealed at rest with CIPHER_KEY (projections/sealing.py).
+#: Table -> the columns sealed at rest with CIPHER_KEY (projections/sealed_columns.py, sealing.py).
 SEALED = {t.name: frozenset(c for c, k in t.columns if k == "sealed") for t in TABLES if "sealed" in dict(t.columns).values()}
-
-
-def create_statements(db: Db, *, read_indexes: bool = True) -> list[str]:
-    """CREATE ... IF NOT EXISTS for every table and index (without ``read_indexes``: for a replay)."""
-    statements = []
-    for table in TABLES:
-        columns = ", ".join(f"{c} {db.column_type(k)}" for c, k in table.columns)
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS {db.table(table.name)} ({columns}, PRIMARY KEY ({', '.join(table.key)}))"
-            # SQLite: rows stored in key order, with no separate rowid tree to keep up as well.
-            + (" WITHOUT ROWID" if db.kind == "sqlite" else "")
-        )
-        for index, cols in table.indexes:
-            if not read_indexes and index in table.read_indexes:
-                continue
-            # An index name is schema-local on PostgreSQL and file-global on SQLite: prefix both.
-            statements.append(
-                f"CREATE INDEX IF NOT EXISTS {db.name}_{table.name}_{index} ON {db.table(table.name)}"
-                f" ({', '.join(cols)})"
-            )
-    return statements
-
-
-def analyze_statements(db: Db) -> list[str]:
-    """Fresh planner statistics for every table (after a replay, so plans fit the data)."""
-    return [f"ANALYZE {db.table(t.name)}" for t in TABLES]
-
-
-def drop_statements(db: Db) -> list[str]:
-    return [f"DROP TABLE IF EXISTS {db.table(t.name)}" for t in reversed(TABLES)]
-
-
-def create_tables(store: Store, name: str = DEFAULT_NAME) -> None:
-    """Create the view tables and the tracking table of projection ``name`` (idempotent).
-
-    Meant for ``api.bootstrap.create_schema``: one explicit step before any worker starts,
-    never at start-up (concurrent CREATEs race on PostgreSQL).
-    """
-    from projections.follower import install
-    from projections.views import Views
-
-    install(store, Views(name))

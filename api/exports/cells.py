@@ -13,3 +13,10 @@ def safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def as_typed(value: Any) -> Any:
+    """The inverse of ``safe``, for a cell read back (an import): the leading quote dropped."""
+    if isinstance(value, str) and value[:1] == "'" and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-PAGE = 500  # the reader's largest page: figures are streamed a page at a time, never held whole
+from ledger.limits import MAX_PAGE_SIZE
+
+PAGE = MAX_PAGE_SIZE  # the reader's largest page: figures are streamed a page at a time, never held whole
 
 
 def _attribute(word: str) -> str:

@@ -162,7 +162,7 @@ def audit_log(
     incident_id: Annotated[UUID | None, Query(description="Only events concerning this incident.")] = None,
     since: Annotated[datetime | None, Query(description="Recorded at or after (ISO 8601 with a zone).")] = None,
     until: Annotated[datetime | None, Query(description="Recorded before (ISO 8601 with a zone).")] = None,
-    cursor: Annotated[str | None, Query(max_length=40, description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[str | None, Query(max_length=limits.MAX_LOG_CURSOR, description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE)] = 100,
 ) -> Any:
     """Every event in log order: who, when (UTC), what, to which figure or incident, and why. Auditors only."""

@@ -36,8 +36,8 @@ from api.query_models import (
     ReportEntry,
     SourceEntry,
     Spread,
-    Tally,
     TallyHistory,
+    TallyOut,
     page,
 )
 from api.routers._shared import Reader
@@ -123,7 +123,7 @@ def _answered(*errors: int) -> dict[int | str, dict[str, Any]]:
                                              "headers": headers}, **_errors(*errors)}
 
 
-@router.get("/tallies/{metric}", response_model=Tally, responses=_exported(), summary="Tally a metric")
+@router.get("/tallies/{metric}", response_model=TallyOut, responses=_exported(), summary="Tally a metric")
 async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now, by: By = None,
                 as_of: AsOf = None, valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None,
                 figure_ids: FigureIds = False, if_none_match: IfNoneMatch = None, format_: Format = None,
@@ -137,7 +137,7 @@ async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller
         return await _tally_export(fmt, now, reader.tally, export_rows.tally_rows, export_rows.tally_columns,
                                    f"tally-{_v(metric)}", caller, metric=_v(metric), by=_v(by), as_of=as_of,
                                    valid_from=valid_from, valid_to=valid_to, place=place)
-    return await answer(request, now, caller, Tally, lambda: reader.tally(
+    return await answer(request, now, caller, TallyOut, lambda: reader.tally(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
         figure_ids=figure_ids, include_protected=caller.sees_protected), if_none_match)
 
@@ -199,7 +199,7 @@ def list_figures(
 
     if fmt == "json":
         return figures(cursor, limit)
-    items = export_rows.figure_items(lambda after, _: figures(cursor if after is None else after, 500))
+    items = export_rows.figure_items(lambda after, _: figures(cursor if after is None else after, export_rows.PAGE))
     if fmt == "ndjson":
         return export(fmt, [], [], items, _about(now, as_of=as_of), "figures")
     return export(fmt, export_rows.FIGURE_COLUMNS, map(export_rows.figure_row, items),

@@ -19,7 +19,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.problems import ApiProblem
-from api.web import access, audit, docs, forms, pages
+from api.web import access, audit, docs, downloads, forms, imports, pages
+from api.web.compress import CompressStatic
 from api.web.render import HERE, PREFIX, PageHeaders, page
 from api.web.session import Sessions, current_session
 from ledger.errors import LedgerError
@@ -29,9 +30,10 @@ def install(app: FastAPI, key_file: Path) -> None:
     """Pages, forms, /docs and static files on ``app``; call after the error handlers are installed."""
     app.state.web_sessions = Sessions(key_file)
     app.mount(PREFIX + "/static", StaticFiles(directory=HERE / "static"), name="web-static")
-    for module in (docs, access, pages, forms, audit):
+    for module in (docs, access, downloads, pages, forms, imports, audit):
         app.include_router(module.router)
     app.add_middleware(PageHeaders)
+    app.add_middleware(CompressStatic)
 
     @app.exception_handler(pages.SignInRequired)
     async def _sign_in(request: Request, exc: Exception) -> Any:

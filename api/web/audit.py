@@ -10,11 +10,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import require
+from api.deps import may_read_audit_trail
 from api.problems import ApiProblem
 from api.routers.audit import _call as audit_call
 from api.web.pages import Signed, moment
 from api.web.render import PREFIX, page
+from ledger import limits
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,12 +23,13 @@ router = APIRouter(include_in_schema=False)
 @router.get(PREFIX + "/audit", response_class=HTMLResponse)
 async def audit(
     request: Request, session: Signed,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
+    actor: Annotated[str | None, Query(max_length=limits.MAX_FILTER)] = None,
     figure_id: Annotated[UUID | None, Query()] = None, incident_id: Annotated[UUID | None, Query()] = None,
-    since: Annotated[str | None, Query(max_length=40)] = None, until: Annotated[str | None, Query(max_length=40)] = None,
-    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    since: Annotated[str | None, Query(max_length=limits.MAX_MOMENT)] = None,
+    until: Annotated[str | None, Query(max_length=limits.MAX_MOMENT)] = None,
+    cursor: Annotated[str | None, Query(max_length=limits.MAX_LOG_CURSOR)] = None,
 ) -> Any:
-    await require("auditor")(session.caller)
+    await may_read_audit_trail(session.caller)
     trail = getattr(request.app.state, "audit", None)
     if trail is None:
         raise ApiProblem(503, "the audit trail is not set up on this server", title="Service unavailable")

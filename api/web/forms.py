@@ -21,18 +21,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
-from api.deps import etag, require
+from api.deps import etag, may_give_commands
+from ledger import limits
 from ledger.errors import InvalidInput, NotFound
 from api.models import (
-    CitationIn, CorrectionIn, GradeIn, IncidentIn, ReportIn, RetractionIn, SourceIn, SupersessionIn, WithdrawalIn,
+    CitationIn, CorrectionIn, GradeIn, IncidentIn, PeriodRevisionIn, ProtectionIn, ReportIn, RetractionIn, SourceIn,
+    SupersessionIn, WithdrawalIn,
 )
 from api.problems import ApiProblem, from_validation_error
 from api.routers import citations, figures, incidents, reports, sources
 from api.routers.queries import Reader
 from api.web.access import form_fields
-from api.web.pages import Signed, figure_page
+from api.web.pages import Signed, figure_page, incident_page, listing, source_page
 from api.web.render import PREFIX, page
 from api.web.session import Session
+from projections import search
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,7 +48,7 @@ MAX_ROWS = 100
 #: How many sources and incidents a picker offers at once; the officer's search words (a GET
 #: form beside the picker, no JavaScript) narrow the choice, so any of them can be reached.
 CHOICES = 200
-Words = Annotated[str | None, Query(max_length=200)]
+Words = Annotated[str | None, Query(max_length=limits.MAX_FILTER)]
 
 
 def body_of(fields: list[tuple[str, str]]) -> dict[str, Any]:
@@ -117,7 +120,7 @@ def _model(model: type[BaseModel], body: dict[str, Any]) -> BaseModel:
 
 
 async def _record(request: Request, session: Session, call: Callable[[], Any]) -> Any:
-    await require("officer")(session.caller)  # the API's role rule
+    await may_give_commands(session.caller)  # the API's role rule
     try:
         return await run_in_threadpool(call)
     except ApiProblem as problem:
@@ -168,15 +171,17 @@ def new_form(request: Request, kind: str, reader: Reader, session: Signed, rows:
 def _new_page(request: Request, session: Session, reader: Any, kind: str, form: dict[str, Any], rows: int,
               status: int = 200) -> HTMLResponse:
     sees = session.caller.sees_protected
-    search = form.setdefault("search", {"source_q": "", "incident_q": ""})
-    sources = reader.sources(limit=CHOICES, include_protected=sees, named=search["source_q"] or None)
-    incidents = reader.incidents(limit=CHOICES, include_protected=sees, titled=search["incident_q"] or None)
+    search_words = form.setdefault("search", {"source_q": "", "incident_q": ""})
+    sources = search.sources(reader, search_words["source_q"], limit=CHOICES, include_protected=sees)
+    incidents = search.incidents(reader, search_words["incident_q"], limit=CHOICES, include_protected=sees)
     choices = {
         "sources": _keeping_chosen(sources["items"], "source_id", form, lambda i: reader.source(
             i, include_protected=sees)),
         "incidents": _keeping_chosen(incidents["items"], "incident_id", form, lambda i: reader.incident(
             i, include_protected=sees)),
-        "more_sources": sources["next_cursor"] is not None, "more_incidents": incidents["next_cursor"] is not None,
+        "more_sources": sources["more"], "more_incidents": incidents["more"],
+        "searched_part": {"sources": not sources["complete"], "incidents": not incidents["complete"]},
+        "scan": search.SCAN,
     }
     return page(request, f"new_{kind}.html", session, status=status, form=form, rows=range(rows), **choices)
 
@@ -237,7 +242,7 @@ async def change_figure(request: Request, figure_id: UUID, change: str, reader: 
                                                       **_preconditions(fields)))
     except Refused as refused:
         form = {**_form_state(fields, refused.problem), "change": change}
-        return await run_in_threadpool(figure_page, request, session, reader, str(figure_id), None, None,
+        return await run_in_threadpool(figure_page, request, session, reader, str(figure_id), None, None, None,
                                        status=refused.problem.status, form=form)
     return RedirectResponse(f"{PREFIX}/figures/{figure_id}", status_code=303)
 
@@ -253,3 +258,74 @@ async def withdraw(request: Request, citation_id: UUID, session: Signed) -> Any:
         return page(request, "refused.html", session, status=refused.problem.status, problem=refused.problem,
                     back=f"{PREFIX}/citations/{citation_id}")
     return RedirectResponse(f"{PREFIX}/citations/{citation_id}", status_code=303)
+
+
+# ---- changing a source or an incident ------------------------------------------------------------
+
+@router.post(PREFIX + "/sources/{source_id}/protection", response_class=HTMLResponse)
+async def protect(request: Request, source_id: UUID, reader: Reader, session: Signed) -> Any:
+    """Protect a source (or stop protecting it): POST /sources/{id}/protection, with its reason."""
+    return await _protection(request, source_id, reader, session, await form_fields(request, session))
+
+
+@router.post(PREFIX + "/sources/protection", response_class=HTMLResponse)
+async def protect_by_id(request: Request, reader: Reader, session: Signed) -> Any:
+    """The same, for a source named by its id: an officer cannot open a protected source's page to unprotect it."""
+    fields = await form_fields(request, session)
+    given = dict(fields).get("source_id", "").strip()
+    try:
+        source_id = UUID(given)
+    except ValueError:
+        problem = ApiProblem(422, "source_id must be a source's id (a UUID)", field="source_id")
+        return await run_in_threadpool(_sources_refused, request, session, reader, fields, problem)
+    return await _protection(request, source_id, reader, session, [(k, v) for k, v in fields if k != "source_id"],
+                             by_id=fields)
+
+
+async def _protection(request: Request, source_id: UUID, reader: Any, session: Session,
+                      fields: list[tuple[str, str]], by_id: list[tuple[str, str]] | None = None) -> Any:
+    try:
+        body = _model(ProtectionIn, body_of(fields))
+        await _record(request, session, lambda: sources.change_protection(
+            source_id, body, request.app.state.ledger, session.caller, **_preconditions(fields)))
+    except Refused as refused:
+        if by_id is not None:
+            return await run_in_threadpool(_sources_refused, request, session, reader, by_id, refused.problem)
+        return await run_in_threadpool(_record_refused, request, session, refused.problem, f"{PREFIX}/sources",
+                                       lambda: source_page(request, session, reader, str(source_id), None,
+                                                           status=refused.problem.status,
+                                                           form=_form_state(fields, refused.problem)))
+    # A source just protected is no longer the officer's to read: back to the list, where it is gone.
+    hidden = body.protected and not session.caller.sees_protected
+    return RedirectResponse(f"{PREFIX}/sources" if hidden else f"{PREFIX}/sources/{source_id}", status_code=303)
+
+
+def _sources_refused(request: Request, session: Session, reader: Any, fields: list[tuple[str, str]],
+                     problem: ApiProblem) -> HTMLResponse:
+    return listing(request, session, "sources.html", reader.sources, None, None, status=problem.status,
+                   form=_form_state(fields, problem))
+
+
+@router.post(PREFIX + "/incidents/{incident_id}/period-revisions", response_class=HTMLResponse)
+async def revise_period(request: Request, incident_id: UUID, reader: Reader, session: Signed) -> Any:
+    """Revise when the incident happened: POST /incidents/{id}/period-revisions, with its reason and If-Match."""
+    fields = await form_fields(request, session)
+    try:
+        body = _model(PeriodRevisionIn, body_of(fields))
+        await _record(request, session, lambda: incidents.revise_period(
+            incident_id, body, request.app.state.ledger, session.caller, **_preconditions(fields)))
+    except Refused as refused:
+        return await run_in_threadpool(_record_refused, request, session, refused.problem, f"{PREFIX}/incidents",
+                                       lambda: incident_page(request, session, reader, str(incident_id), None, None,
+                                                             status=refused.problem.status,
+                                                             form=_form_state(fields, refused.problem)))
+    return RedirectResponse(f"{PREFIX}/incidents/{incident_id}", status_code=303)
+
+
+def _record_refused(request: Request, session: Session, problem: ApiProblem, back: str,
+                    again: Callable[[], HTMLResponse]) -> HTMLResponse:
+    """The record's page with the refused form on it; a bare refusal when the record cannot be shown (no such id)."""
+    try:
+        return again()
+    except (NotFound, InvalidInput):
+        return page(request, "refused.html", session, status=problem.status, problem=problem, back=back)

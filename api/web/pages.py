@@ -19,9 +19,11 @@ from api.models import Metric
 from api.problems import ApiProblem
 from api.routers._shared import Reader
 from api.routers._shared import _reader as queries_reader
+from api.web import by_month
 from api.web.access import sign_in_page
 from api.web.render import PREFIX, page, parse_moment
 from api.web.session import Session, current_session
+from ledger import limits
 from ledger.errors import InvalidInput
 from ledger.vocabulary import DIMENSIONS, METRICS
 
@@ -40,9 +42,16 @@ async def signed_in(request: Request) -> Session:
 
 
 Signed = Annotated[Session, Depends(signed_in)]
-AsOf = Annotated[str | None, Query(max_length=40)]
+AsOf = Annotated[str | None, Query(max_length=limits.MAX_MOMENT)]
 Lang = Annotated[str | None, Query(max_length=5)]
-Cursor = Annotated[str | None, Query(max_length=500)]
+Cursor = Annotated[str | None, Query(max_length=limits.MAX_CURSOR)]
+Month = Annotated[str | None, Query(max_length=7)]
+#: The cursors of the pages before this one (``~`` for the first), "."-joined: the history's cursor
+#: only goes forward, so "previous" links carry where they came from, the latest BACK of them.
+BACK = 20
+Back = Annotated[str | None, Query(max_length=BACK * 80, pattern=r"^[A-Za-z0-9_~.-]*$")]
+#: Versions of a figure on one page of its history; the by-version lookups read MAX_LIMIT at a time.
+HISTORY_PAGE, LOOKUP = 50, limits.MAX_PAGE_SIZE
 #: How many incidents and sources the dashboard lists (the lists' own pages have the rest).
 LISTED = 50
 #: A count's history: how many of its latest points are charted, listed in the table, and told in
@@ -104,29 +113,67 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
 
 
 @router.get(PREFIX + "/tallies/{metric}", response_class=HTMLResponse)
-def tally_history(request: Request, metric: Metric, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
-    """A count's history: every moment the tally changed, with who moved it, why, from which source."""
+def tally_history(request: Request, metric: Metric, reader: Reader, session: Signed, as_of: AsOf = None,
+                  months_from: Month = None, months_to: Month = None) -> Any:
+    """A count's history: every moment the tally changed, with who moved it, why, from which source;
+    and the count month by month of valid time."""
     sees, at = session.caller.sees_protected, moment(as_of)
+    monthly = _monthly(reader, metric.value, at, sees, months_from, months_to)
     history = reader.tally_history(metric.value, as_of=at, include_protected=sees)
     points = history["points"]
     listed = points[-LISTED_STEPS:]
-    versions: dict[str, dict[int, dict[str, Any]]] = {}
+    # The versions the last TOLD steps are told with: one walk through each figure's history.
+    wanted: dict[str, set[int]] = {}
+    for point in listed[-TOLD:]:
+        for moved in point["moved_by"]:
+            if moved.get("figure_id") is not None:
+                wanted.setdefault(str(moved["figure_id"]), set()).add(moved["version"])
+    versions = {fid: versions_of(reader, fid, numbers, at, sees) for fid, numbers in wanted.items()}
     steps = []
     for i, point in enumerate(listed):
         told = i >= len(listed) - TOLD
-        changes = []
-        for moved in point["moved_by"]:
-            fid = moved.get("figure_id")
-            if told and fid is not None and fid not in versions:
-                figure = reader.figure_history(str(fid), as_of=at, limit=500, include_protected=sees)
-                versions[fid] = {v["version"]: v for v in figure["versions"]}
-            changes.append({"moved": moved, "version": versions.get(fid, {}).get(moved["version"])})
+        changes = [{"moved": moved, "version": versions.get(str(moved.get("figure_id")), {}).get(moved["version"])
+                    if told else None} for moved in point["moved_by"]]
         steps.append({"point": point, "changes": changes})
     chart = [{"t": p["recorded_at"], "low": p["low"], "high": p["high"], "kind": p["kind"]}
              for p in points[-CHARTED:]]
     earlier = listed[0]["recorded_at"] if len(points) > len(listed) else None
     return page(request, "tally.html", session, metric=metric.value, steps=steps, chart=chart, earlier=earlier,
-                first=len(chart) - len(listed))
+                first=len(chart) - len(listed), **monthly)
+
+
+def monthly_rows(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
+                 months_to: str | None) -> list[dict[str, Any]]:
+    """The months asked for, or the latest year of the incidents' span; [] when there is no incident."""
+    start, end = by_month.parse_month(months_from, "months_from"), by_month.parse_month(months_to, "months_to")
+    if start is None or end is None:
+        found = by_month.span(reader, at, sees)
+        if found is None:
+            return []
+        end = end or found[1]
+        start = start or by_month.latest(found[0], end)
+    return by_month.by_month(reader, metric, by_month.months(start, end), at, sees)
+
+
+def _monthly(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
+             months_to: str | None) -> dict[str, Any]:
+    """The count by month of valid time: the months asked for, or the incidents' whole span."""
+    rows = monthly_rows(reader, metric, at, sees, months_from, months_to)
+    return {"monthly": rows, "month_chart": by_month.bars(rows) if rows else None,
+            "month_span": {"from": rows[0]["month"] if rows else "", "to": rows[-1]["month"] if rows else ""}}
+
+
+def versions_of(reader: Any, figure_id: str, wanted: set[int], at: Any, sees: bool) -> dict[int, dict[str, Any]]:
+    """The figure's versions numbered ``wanted``, read through its history page by page (with the
+    cursor) until all are found: a figure with 10,000 versions has its last ones too."""
+    found: dict[int, dict[str, Any]] = {}
+    cursor = None
+    while True:
+        page_ = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=LOOKUP, include_protected=sees)
+        found.update({v["version"]: v for v in page_["versions"] if v["version"] in wanted})
+        cursor = page_["next_cursor"]
+        if cursor is None or wanted <= found.keys():
+            return found
 
 
 @router.get(PREFIX + "/checks", response_class=HTMLResponse)
@@ -140,17 +187,22 @@ def checks(request: Request, reader: Reader, session: Signed, metric: Annotated[
 
 @router.get(PREFIX + "/figures/{figure_id}", response_class=HTMLResponse)
 def figure(request: Request, figure_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None,
-           cursor: Cursor = None) -> Any:
-    return figure_page(request, session, reader, str(figure_id), moment(as_of), cursor)
+           cursor: Cursor = None, back: Back = None) -> Any:
+    return figure_page(request, session, reader, str(figure_id), moment(as_of), cursor, back)
 
 
 def figure_page(request: Request, session: Session, reader: Any, figure_id: str, at: Any, cursor: str | None,
-                *, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+                back: str | None = None, *, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     """The figure page; the officer forms on it are filled from ``form`` after a refusal."""
     sees = session.caller.sees_protected
     current = reader.figure(figure_id, as_of=at, include_protected=sees)
     spread = reader.spread(figure_id, as_of=at, include_protected=sees)
-    history = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=50, include_protected=sees)
+    history = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=HISTORY_PAGE, include_protected=sees)
+    paging = history_links(cursor, back, history["next_cursor"])
+    # A conflict box tells the latest change, wherever the page of the history shown is.
+    latest = None
+    if form and form.get("problem") is not None and form["problem"].status == 412:
+        latest = versions_of(reader, figure_id, {current["version"]}, at, sees).get(current["version"])
     citations = reader.citations(figure_id, as_of=at, include_protected=sees)
     incident = reader.incident(current["incident_id"], as_of=at, include_protected=sees)
     form = form or {}
@@ -159,44 +211,74 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
     if form.get("change"):
         form_keys[form["change"]] = form["request_key"]
     return page(request, "figure.html", session, status=status, figure=current, spread=spread, history=history,
-                citations=citations, incident=incident, form=form,
-                form_keys=form_keys)
+                citations=citations, incident=incident, form=form, form_keys=form_keys, paging=paging, latest=latest)
+
+
+def history_links(cursor: str | None, back: str | None, next_cursor: str | None) -> dict[str, Any]:
+    """The next and previous pages of a history as query parameters (``None``: no such page); the
+    previous page is known for the latest BACK pages walked, and the first page always is."""
+    trail = [c for c in (back or "").split(".") if c]
+    here = cursor or "~"
+    following = None if next_cursor is None else {"cursor": next_cursor, "back": ".".join([*trail, here][-BACK:])}
+    previous = None
+    if cursor is not None and trail:
+        before = trail[-1]
+        previous = {"cursor": None if before == "~" else before, "back": ".".join(trail[:-1]) or None}
+    return {"next": following, "previous": previous, "first": cursor is not None}
 
 
 @router.get(PREFIX + "/incidents", response_class=HTMLResponse)
 def incidents(request: Request, reader: Reader, session: Signed, as_of: AsOf = None, cursor: Cursor = None) -> Any:
-    return _listing(request, session, "incidents.html", reader.incidents, as_of, cursor)
+    return listing(request, session, "incidents.html", reader.incidents, as_of, cursor)
 
 
-def _listing(request: Request, session: Session, template: str, read: Any, as_of: str | None,
-             cursor: str | None) -> HTMLResponse:
-    """A page of a listing, as the API's list routes read it."""
+def listing(request: Request, session: Session, template: str, read: Any, as_of: str | None,
+            cursor: str | None, *, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    """A page of a listing, as the API's list routes read it (with its officer form, if it has one)."""
     listed = read(as_of=moment(as_of), cursor=cursor, limit=LISTED, include_protected=session.caller.sees_protected)
-    return page(request, template, session, listed=listed)
+    return page(request, template, session, status=status, listed=listed, form=_change_form(form))
 
 
 @router.get(PREFIX + "/incidents/{incident_id}", response_class=HTMLResponse)
 def incident(request: Request, incident_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None,
              cursor: Cursor = None) -> Any:
-    sees, at = session.caller.sees_protected, moment(as_of)
-    record = reader.incident(str(incident_id), as_of=at, include_protected=sees)
-    figures = reader.figures(incident_id=str(incident_id), as_of=at, cursor=cursor, limit=100,
-                             include_protected=sees)
-    checks = reader.breakdown_checks(incident_id=str(incident_id), as_of=at, include_protected=sees)
-    return page(request, "incident.html", session, incident=record, figures=figures, checks=checks)
+    return incident_page(request, session, reader, str(incident_id), moment(as_of), cursor)
+
+
+def incident_page(request: Request, session: Session, reader: Any, incident_id: str, at: Any, cursor: str | None,
+                  *, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+    """The incident page; its officer form (revising the period) is filled from ``form`` after a refusal."""
+    sees = session.caller.sees_protected
+    record = reader.incident(incident_id, as_of=at, include_protected=sees)
+    figures = reader.figures(incident_id=incident_id, as_of=at, cursor=cursor, limit=100, include_protected=sees)
+    checks = reader.breakdown_checks(incident_id=incident_id, as_of=at, include_protected=sees)
+    return page(request, "incident.html", session, status=status, incident=record, figures=figures, checks=checks,
+                form=_change_form(form))
+
+
+def _change_form(form: dict[str, Any] | None) -> dict[str, Any]:
+    """A record page's officer form: as refused (the officer's input, the API's words), or blank with a new key."""
+    return form or {"values": {}, "errors": {}, "problem": None, "request_key": str(uuid4())}
 
 
 @router.get(PREFIX + "/sources", response_class=HTMLResponse)
 def sources(request: Request, reader: Reader, session: Signed, as_of: AsOf = None, cursor: Cursor = None) -> Any:
-    return _listing(request, session, "sources.html", reader.sources, as_of, cursor)
+    return listing(request, session, "sources.html", reader.sources, as_of, cursor)
 
 
 @router.get(PREFIX + "/sources/{source_id}", response_class=HTMLResponse)
 def source(request: Request, source_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
-    sees, at = session.caller.sees_protected, moment(as_of)
-    record = reader.source(str(source_id), as_of=at, include_protected=sees)
-    reports = reader.reports(source_id=str(source_id), as_of=at, limit=500, include_protected=sees)
-    return page(request, "source.html", session, source=record, reports=reports["items"])
+    return source_page(request, session, reader, str(source_id), moment(as_of))
+
+
+def source_page(request: Request, session: Session, reader: Any, source_id: str, at: Any, *, status: int = 200,
+                form: dict[str, Any] | None = None) -> HTMLResponse:
+    """The source page; its officer form (protecting the source) is filled from ``form`` after a refusal."""
+    sees = session.caller.sees_protected
+    record = reader.source(source_id, as_of=at, include_protected=sees)
+    reports = reader.reports(source_id=source_id, as_of=at, limit=limits.MAX_PAGE_SIZE, include_protected=sees)
+    return page(request, "source.html", session, status=status, source=record, reports=reports["items"],
+                form=_change_form(form))
 
 
 @router.get(PREFIX + "/reports/{report_id}", response_class=HTMLResponse)

@@ -22,7 +22,7 @@ PREFIX = "/web"
 #: Every HTML answer: nothing from another origin, no inline script, no framing.
 CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self';"
        " frame-ancestors 'none'")
-#: swagger-ui sets inline styles on its own elements; still nothing from another origin.
+#: RapiDoc (a web component) writes its own styles inline; still nothing from another origin.
 DOCS_CSP = CSP.replace("img-src", "style-src 'self' 'unsafe-inline'; img-src")
 HTML_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -51,7 +51,7 @@ MAX_PROBLEMS = 100
 
 
 @dataclass(frozen=True)
-class Problem:
+class VerificationProblem:
     position: int | None
     kind: str
     detail: str
@@ -68,7 +68,7 @@ class VerificationReport:
     root: bytes = b""
     first_bad_position: int | None = None
     suspect_range: tuple[int, int] | None = None
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[VerificationProblem] = field(default_factory=list)
     problem_count: int = 0
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     snapshots: int = 0
@@ -87,7 +87,7 @@ class VerificationReport:
     def add(self, position: int | None, kind: str, detail: str) -> None:
         self.problem_count += 1
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(Problem(position, kind, detail))
+            self.problems.append(VerificationProblem(position, kind, detail))
         if position is not None and (self.first_bad_position is None or position < self.first_bad_position):
             self.first_bad_position = position
 

@@ -16,7 +16,7 @@ Kept across rebuilds (created by ``install``, never dropped by the projection):
 - ``audit_meta(key PK, value)``: the log's origin and verifier key, fixed at install.
 
 Hashes are BLOB (SQLite) / BYTEA (PostgreSQL): both return Python ``bytes``. The log's
-``reason`` is sealed with the cipher on (``SEALED``, projections/sealing.py). Text columns
+``reason`` is sealed with the cipher on (listed in projections/sealed_columns.py). Text columns
 are ``COLLATE "C"`` on PostgreSQL (projections.db), so ordering is bytewise on both.
 """
 
@@ -28,9 +28,6 @@ NAME = "audit"
 
 PROJECTION_TABLES = ("leaves", "nodes", "log", "subjects")
 KEPT_TABLES = ("checkpoints", "meta")
-#: Sealed at rest with CIPHER_KEY (projections/sealing.py): a reason is an officer's free text,
-#: and may quote a source or say why one is protected.
-SEALED = {"log": frozenset({"reason"})}
 
 
 def _without_rowid(db: Db) -> str:

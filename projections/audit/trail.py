@@ -29,6 +29,7 @@ from ledger.audit.leaf import LeafRecord, format_recorded_at, parse_recorded_at
 from ledger.audit.proof import consistency_proof, inclusion_proof
 from ledger.audit.tree import root_of_size
 from ledger.audit.proof_check import ProofError, verify_consistency
+from ledger.limits import MAX_PAGE_SIZE
 from ledger.store import Store
 from projections.audit.nodes import DbNodeStore, ProofRead, nodes_read_by, read_for_proof
 from projections.audit.projection import AuditProjection, as_uuid
@@ -38,7 +39,7 @@ from projections.db import Db
 
 log = logging.getLogger(__name__)
 
-MAX_LOG_LIMIT = 500
+MAX_LOG_LIMIT = MAX_PAGE_SIZE
 _MAX_INT = 2**63 - 1
 MIRROR_PAGE = 1000
 

@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import audit_trail, open_ledger
-from ledger.application import FIGURE_SNAPSHOT_INTERVAL, Ledger
+from api.bootstrap import audit_trail, create_tables, open_ledger
+from ledger.application import Ledger
+from ledger.loading import FIGURE_SNAPSHOT_INTERVAL
 from ledger.seed import case_data, load_case
 from ledger.store import Store
 from projections.audit import AuditTrail
@@ -32,7 +33,7 @@ from projections.views_digest import digest
 from projections.follower import Follower
 from projections.rebuild import rebuild
 from projections.reader import Reader
-from projections.views_schema import TABLES, create_tables
+from projections.views_schema import TABLES
 from projections.views import Views
 from tests.conftest import make_store, postgres_url_or_skip
 from tests.integration.projections.helpers import answers, copy_events, notifications

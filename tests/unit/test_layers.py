@@ -3,6 +3,10 @@
 The domain knows nothing of the read side or of HTTP, and the read side nothing of HTTP;
 the composition root (api/bootstrap.py) is where they meet. import-linter checks every
 import of the installed packages, so a forbidden one fails the suite, not a review.
+
+No module imports itself through others either: a cycle makes the order of imports matter
+and the modules in it one tangle. The check uses grimp, the graph import-linter is built on
+(imports inside functions and under TYPE_CHECKING count: each is a dependency all the same).
 """
 
 from __future__ import annotations
@@ -14,12 +18,40 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+PACKAGES = ("ledger", "projections", "api")
+
+#: Prints every import cycle among the modules of the packages named, one per line: each direct
+#: import ``a -> b`` for which ``b`` leads back to ``a``.
+FIND_CYCLES = """
+import sys, grimp
+graph = grimp.build_graph(*sys.argv[1:], cache_dir=None)
+for importer in sorted(graph.modules):
+    for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+        back = graph.find_shortest_chain(importer=imported, imported=importer)
+        if back is not None:
+            print(" -> ".join((importer, *back)))
+"""
 
 
 def lint(cwd: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {"PATH": str(LINT_IMPORTS.parent), "PYTHONPATH": str(pythonpath or cwd), "NO_COLOR": "1"}
     return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--config", str(cwd / "pyproject.toml")],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def cycles(cwd: Path) -> list[str]:
+    env = {"PYTHONPATH": str(cwd), "PATH": str(LINT_IMPORTS.parent)}
+    result = subprocess.run([sys.executable, "-c", FIND_CYCLES, *PACKAGES], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def copy_packages(tmp_path: Path) -> Path:
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
 
 
 def test_the_layers_are_kept():
@@ -31,9 +63,7 @@ def test_the_layers_are_kept():
 
 def test_a_forbidden_import_breaks_the_contract(tmp_path):
     # The same packages, with the domain reaching up into the read side and the proofs into the domain.
-    for package in ("ledger", "projections", "api"):
-        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    copy_packages(tmp_path)
     with (tmp_path / "ledger" / "tally.py").open("a") as f:
         f.write("\nfrom projections.db import Db  # noqa: E402\n")
     with (tmp_path / "ledger" / "audit" / "tree.py").open("a") as f:
@@ -43,3 +73,21 @@ def test_a_forbidden_import_breaks_the_contract(tmp_path):
     assert "api -> projections -> ledger BROKEN" in result.stdout
     assert "ledger.tally -> projections.db" in result.stdout
     assert "ledger.audit.tree -> ledger.errors" in result.stdout
+
+
+def test_no_module_imports_itself_through_others():
+    assert cycles(ROOT) == []
+
+
+def test_an_import_cycle_is_found(tmp_path):
+    # The same packages with two cycles put back: sealing reading the view tables' schema
+    # (which the views, built on the Db, declare), and a lazy import closing a loop in the domain.
+    copy_packages(tmp_path)
+    with (tmp_path / "projections" / "sealing.py").open("a") as f:
+        f.write("\nfrom projections.views import Views  # noqa: E402\n")
+    with (tmp_path / "ledger" / "value.py").open("a") as f:
+        f.write("\n\ndef _late():\n    from ledger.report import Report  # noqa: F401\n")
+    found = cycles(tmp_path)
+    assert "projections.sealing -> projections.views -> projections.db -> projections.sealing" in found
+    assert "ledger.value -> ledger.report -> ledger.value" in found
+    assert all(line.startswith(("projections.", "ledger.")) for line in found)

@@ -121,7 +121,7 @@ def test_no_page_asks_another_host_for_anything(browser, site):
                  "/web/incidents", "/docs"):
         page.goto(path)
         page.wait_for_load_state("networkidle")
-    page.wait_for_selector(".swagger-ui .info")  # /docs works offline, from the app's own copy
+    page.locator("rapi-doc").get_by_text("Incident ledger").first.wait_for()  # /docs works offline, from its own copy
     assert asked and all(url.startswith(site.base + "/") or url.startswith("data:") for url in asked), \
         [u for u in asked if not u.startswith(site.base)]
     policy = page.request.get("/", headers={"Accept": "text/html"}).headers["content-security-policy"]
@@ -130,12 +130,16 @@ def test_no_page_asks_another_host_for_anything(browser, site):
 
 
 def crawl(page, site) -> dict[str, str]:
-    """Every page reachable from / by links on this server (sign-out and language switches aside)."""
+    """Every page (and download) reachable from / by links on this server (sign-out and language switches aside)."""
     seen: dict[str, str] = {}
     todo = ["/"]
     while todo and len(seen) < 300:
         path = todo.pop()
         if path in seen:
+            continue
+        if "/download?" in path:  # a file, not a page: its CSV is read (the XLSX holds the same rows, zipped)
+            if "format=csv" in path:
+                seen[path] = page.request.get(path).text()
             continue
         page.goto(path)
         seen[path] = page.content()
@@ -154,7 +158,7 @@ def crawl(page, site) -> dict[str, str]:
 def test_no_reachable_page_shows_a_protected_source(browser, site, role):
     page = sign_in(browser, site, role)
     pages = crawl(page, site)
-    assert len(pages) > 15 and any("/web/figures/" in p for p in pages)
+    assert len(pages) > 15 and any("/web/figures/" in p for p in pages) and any("/download?" in p for p in pages)
     for path, html in pages.items():
         for marker in site.markers:
             assert marker not in html, (path, marker)
@@ -186,17 +190,111 @@ def test_the_arabic_interface_lays_out_right_to_left(browser, site):
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_axe_finds_no_serious_or_critical_violation(browser, site, lang):
-    page = sign_in(browser, site, "officer", bypass_csp=True)  # to inject axe itself; the app is unchanged
-    page.goto(f"/web/language/{lang}?next=/")
     found = {}
-    for path in ("/", "/web/tallies/civilians_killed", f"/web/figures/{site.killed_figure}", "/web/new/report",
-                 "/web/incidents", "/web/sources", "/web/new/source"):
-        page.goto(path)
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-        bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"]
-               if v["impact"] in ("serious", "critical")]
-        if bad:
-            found[path] = bad
+    incident = site.ledger.figure(site.killed_figure).incident_id
+    for role, paths in (("officer", ("/", "/web/tallies/civilians_killed", f"/web/figures/{site.killed_figure}",
+                                     "/web/new/report", "/web/incidents", f"/web/incidents/{incident}",
+                                     "/web/sources", "/web/new/source", "first-source")),
+                        ("auditor", ("/web/audit",))):
+        page = sign_in(browser, site, role, bypass_csp=True)  # to inject axe itself; the app is unchanged
+        page.goto(f"/web/language/{lang}?next=/")
+        for path in paths:
+            if path == "first-source":  # a source's page, with the officer's protection form on it
+                page.goto("/web/sources")
+                path = page.locator("main table a").first.get_attribute("href")
+            page.goto(path)
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+            bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"]
+                   if v["impact"] in ("serious", "critical")]
+            if bad:
+                found[path] = bad
+        page.context.close()
     assert not found, found
+
+
+def test_an_auditor_checks_an_events_inclusion_proof_in_the_browser(browser, site):
+    """proof.js's SHA-256 and RFC 9162 check, in Chromium: good proofs lead to the signed checkpoint's
+    root (its signature checked with the page's key); a proof or a signature tampered with does not."""
+    import base64
+    import hashlib
+
+    page = sign_in(browser, site, "auditor")
+    page.goto("/web/audit")
+    for data in (b"", b"abc", bytes(range(256)) * 5):
+        js = page.evaluate("d => ledgerProof.toHex(ledgerProof.sha256(new Uint8Array(d)))", list(data))
+        assert js == hashlib.sha256(data).hexdigest()
+    size = int(page.locator("#proof-form input[name=size]").get_attribute("value"))
+
+    def checked(index: int) -> tuple[str | None, str | None]:
+        page.evaluate("() => { const r = document.getElementById('proof-result');"
+                      " delete r.dataset.included; delete r.dataset.signed; }")
+        page.fill("#proof-index", str(index))
+        page.click("#proof-form button[type=submit]")
+        result = page.wait_for_selector("#proof-result[data-included]")
+        return result.get_attribute("data-included"), result.get_attribute("data-signed")
+
+    for index in sorted({0, 1, size // 2, size - 1}):
+        assert checked(index) == ("true", "true"), page.locator("#proof-result").inner_text()
+    assert "is in the signed log" in page.locator("#proof-result").inner_text()
+
+    def flip(text: str) -> str:
+        raw = bytearray(base64.b64decode(text))
+        raw[0] ^= 1
+        return base64.b64encode(bytes(raw)).decode()
+
+    def tampered_proof(route):
+        answer = route.fetch()
+        body = answer.json()
+        body["proof"][-1] = flip(body["proof"][-1])
+        route.fulfill(response=answer, json=body)
+
+    page.route("**/audit/proofs/inclusion*", tampered_proof)
+    assert checked(size // 2)[0] == "false"
+    assert "does NOT lead" in page.locator("#proof-result").inner_text()
+    page.unroute("**/audit/proofs/inclusion*")
+
+    def tampered_signature(route):
+        answer = route.fetch()
+        body = answer.json()
+        text, _, signature = body["note"].rstrip("\n").rpartition(" ")
+        body["note"] = f"{text} {signature[:-8] + ('A' if signature[-8] != 'A' else 'B') + signature[-7:]}\n"
+        route.fulfill(response=answer, json=body)
+
+    page.route("**/audit/checkpoints/latest", tampered_signature)
+    assert checked(0) == ("true", "false")
+    page.context.close()
+
+
+#: No page may weigh more than this before images, as transferred (compressed where it is sent so).
+PAGE_BUDGET = 300 * 1024
+
+
+def test_no_page_weighs_more_than_300_kb_before_images(browser, site):
+    """Each page's HTML, scripts, style sheets, fonts and data, as the browser received them."""
+    page = sign_in(browser, site, "officer")
+    weights: dict[str, dict[str, int]] = {}
+    current: dict[str, int] = {}
+
+    def received(request) -> None:
+        if request.resource_type != "image" and request.response() is not None:
+            sizes = request.sizes()
+            current[request.url] = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+
+    page.on("requestfinished", received)
+    page.context.new_cdp_session(page).send("Network.setCacheDisabled", {"cacheDisabled": True})  # each page whole
+    for path in ("/", "/web/tallies/civilians_killed", f"/web/figures/{site.killed_figure}", "/web/new/report",
+                 "/web/incidents", "/web/audit", "/docs"):
+        current.clear()
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        if path == "/docs":
+            page.locator("rapi-doc").get_by_text("Incident ledger").first.wait_for()
+            if os.environ.get("LEDGER_SCREENSHOTS"):
+                page.screenshot(path="/tmp/docs.png")
+        weights[path] = dict(current)
+    totals = {path: sum(sizes.values()) for path, sizes in weights.items()}
+    print("transferred bytes per page:", totals)
+    assert all(total <= PAGE_BUDGET for total in totals.values()), weights
+    assert any(url.endswith("rapidoc-min.js") for url in weights["/docs"])  # the renderer was counted
     page.context.close()

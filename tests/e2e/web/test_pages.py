@@ -31,9 +31,13 @@ def test_json_clients_keep_their_answers(api):
     assert answer.status_code == 404 and answer.headers["content-type"].startswith("application/problem+json")
     assert api.client.get("/health").json()["status"] == "ok"
     docs = api.client.get("/docs")
-    assert docs.status_code == 200 and "/web/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
+    assert docs.status_code == 200 and "/web/static/vendor/rapidoc/rapidoc-min.js" in docs.text
     assert "default-src 'self'" in docs.headers["content-security-policy"]
     assert api.client.get("/web/static/vendor/uplot/uPlot.iife.min.js").status_code == 200
+    bundle = api.client.get("/web/static/vendor/rapidoc/rapidoc-min.js", headers={"Accept-Encoding": "gzip"})
+    assert bundle.headers["content-encoding"] == "gzip"  # static files go compressed; pages do not (BREACH)
+    page = api.client.get("/docs", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in page.headers
 
 
 def test_a_page_without_a_session_asks_to_sign_in(api):
@@ -165,3 +169,181 @@ def test_a_source_beyond_the_first_two_hundred_can_be_picked(api):
     assert everyone.count('dir="auto">Monitor ') <= 200
     assert 'dir="auto">Monitor 204</option>' in found and 'Monitor 203</option>' not in found
     assert '<label for="f-source_q">' in found
+
+
+def test_a_source_is_protected_and_unprotected_from_its_forms(api, world):
+    csrf = sign_in(api, "officer")
+    where = f"/web/sources/{world.spare_source}"
+    page = api.client.get(where, headers=HTML).text
+    assert re.search(r"<title>[^<]*</title>", page) and page.count('id="form-protect"') == 1
+    key = re.search(r'id="form-protect">\s*<input type="hidden" name="csrf" value="[^"]+">\s*'
+                    r'<input type="hidden" name="request_key" value="([^"]+)"', page).group(1)
+    form = {"csrf": csrf, "request_key": key, "version": "1", "protected": "true"}
+    events = api.events()
+    refused = api.client.post(where + "/protection", headers=HTML, data=form)
+    assert refused.status_code == 422 and re.search(r'id="err-p-reason">[^<]*required', refused.text, re.I)
+    assert api.events() == events
+    stale = api.client.post(where + "/protection", headers=HTML, data={**form, "version": "7", "reason": "r"})
+    assert stale.status_code == 412 and 'id="conflict"' in stale.text and api.events() == events
+    done = api.client.post(where + "/protection", headers=HTML, follow_redirects=False,
+                           data={**form, "reason": "the witness asked"})
+    assert done.status_code == 303 and done.headers["location"] == "/web/sources"
+    events = api.events()
+    again = api.client.post(where + "/protection", headers=HTML, follow_redirects=False,
+                            data={**form, "reason": "the witness asked"})
+    assert again.status_code == 303 and api.events() == events  # the second click records nothing
+    assert api.client.get(where, headers=HTML).status_code == 404  # an officer no longer reads it
+    unprotect = {"csrf": csrf, "request_key": "unprotect-1", "protected": "false", "reason": "safe again"}
+    bad_id = api.client.post("/web/sources/protection", headers=HTML, data={**unprotect, "source_id": "nope"})
+    assert bad_id.status_code == 422 and 'id="err-u-source_id"' in bad_id.text
+    made_public = api.client.post("/web/sources/protection", headers=HTML, follow_redirects=False,
+                                  data={**unprotect, "source_id": world.spare_source})
+    assert made_public.status_code == 303 and made_public.headers["location"] == where
+    assert api.client.get(where, headers=HTML).status_code == 200
+
+
+def test_an_incidents_period_is_revised_from_its_form(api, world):
+    csrf = sign_in(api, "officer")
+    where = f"/web/incidents/{world.incident}"
+    version = api.client.get(where, headers=HTML).text
+    assert re.search(r"<title>[^<]*</title>", version) and version.count('id="form-period"') == 1
+    listing = api.client.get("/web/sources", headers=HTML).text
+    assert re.search(r"<title>[^<]*</title>", listing) and listing.count('id="form-unprotect"') == 1
+    version = re.search(r'id="form-period">.*?name="version" value="(\d+)"', version, re.S).group(1)
+    form = {"csrf": csrf, "request_key": "period-1", "version": version, "valid_from": "2019-05-06",
+            "valid_to": "2019-05-09"}
+    events = api.events()
+    no_reason = api.client.post(where + "/period-revisions", headers=HTML, data=form)
+    assert no_reason.status_code == 422 and 'id="err-v-reason"' in no_reason.text
+    bad_day = api.client.post(where + "/period-revisions", headers=HTML,
+                              data={**form, "valid_from": "6 May", "reason": "r"})
+    assert bad_day.status_code == 422 and 'id="err-v-valid_from"' in bad_day.text
+    assert 'value="6 May"' in bad_day.text  # the officer's input, shown again
+    assert api.events() == events
+    done = api.client.post(where + "/period-revisions", headers=HTML, follow_redirects=False,
+                           data={**form, "reason": "the hospital's records"})
+    assert done.status_code == 303
+    page = api.client.get(where, headers=HTML).text
+    assert "2019-05-06 – 2019-05-09" in page
+    stale = api.client.post(where + "/period-revisions", headers=HTML,
+                            data={**form, "request_key": "period-2", "valid_from": "2019-05-01", "reason": "x"})
+    assert stale.status_code == 412 and 'id="conflict"' in stale.text and "the hospital&#39;s records" in stale.text
+    assert 'value="2019-05-01"' in stale.text  # the officer decides again on the new version
+
+
+def test_a_long_history_is_paged_to_its_last_version_and_back(api, world, monkeypatch):
+    """Every version can be reached, forward with the history's cursor and back by the links' trail;
+    a tally step's why and source are found however far down the figure's history they are."""
+    from api.web import pages
+
+    monkeypatch.setattr(pages, "LOOKUP", 7)  # the by-version lookup pages too: a few reads here
+    for n in range(120):
+        api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 200 + n},
+                                  reason=f"recount {n}", expected_version=api.ledger.figure(world.figure).version)
+    last = api.ledger.figure(world.figure).version
+    sign_in(api, "reader")
+    where, seen, trail = f"/web/figures/{world.figure}", [], []
+    while where:
+        trail.append(where)
+        text = api.client.get(where.replace("&amp;", "&"), headers=HTML).text
+        table = text.split('id="figure-history"')[1].split("</table>")[0]
+        seen += [int(v) for v in re.findall(r"<tr>\s*<td>(\d+)</td>", table)]
+        found = re.search(r'href="([^"]+)" id="history-next"', text)
+        where = found and found.group(1)
+    assert seen == list(range(1, last + 1))
+    for page_before in reversed(trail[:-1]):  # each "earlier" link leads to the page walked before
+        back = re.search(r'href="([^"]+)" id="history-previous"', text).group(1).replace("&amp;", "&")
+        text = api.client.get(back, headers=HTML).text
+        assert text == api.client.get(page_before.replace("&amp;", "&"), headers=HTML).text
+    assert 'id="history-previous"' not in text and 'id="history-first"' not in text
+    tally = api.client.get("/web/tallies/civilians_killed", headers=HTML).text
+    assert "recount 119" in tally
+
+
+def test_the_count_by_month_of_valid_time_draws_no_data_as_no_data(api, world):
+    """Each month is the API's tally with that month as its window; a month with nothing is "no data"
+    (an outlined mark, not a zero bar), and the span can be chosen."""
+    api.ledger.revise_incident_period("officer-1", world.incident, valid_from="2019-04-26", valid_to="2019-05-02",
+                                      reason="ended", expected_version=1)
+    api.ledger.record_incident("officer-1", title="Later strike", places=["Idlib"], valid_from="2019-07-03",
+                               valid_to="2019-07-03")
+    sign_in(api, "reader")
+    page = api.client.get("/web/tallies/civilians_killed", headers=HTML).text
+    months = re.findall(r'<tr data-month="([\d-]+)"><td>[^<]*</td><td class="num">(.*?)</td>', page)
+    assert [m for m, _ in months] == ["2019-04", "2019-05", "2019-06", "2019-07"]
+    for month, shown in months:
+        last = {"04": 30, "05": 31, "06": 30, "07": 31}[month[5:]]
+        api_sum = api.get(f"/tallies/civilians_killed?valid_from={month}-01&valid_to={month}-{last}").json()["sum"]
+        if api_sum["kind"] == "no_data":
+            assert "no data" in shown
+            assert re.search(f'data-month="{month}">\\s*<title>[^<]*</title>\\s*<rect class="no-data"', page)
+        else:
+            assert str(api_sum["low"]) in shown and "no data" not in shown
+    assert "no data" in dict(months)["2019-06"]
+    chosen = api.client.get("/web/tallies/civilians_killed?months_from=2019-05&months_to=2019-06", headers=HTML)
+    assert re.findall(r'<tr data-month="([\d-]+)">', chosen.text) == ["2019-05", "2019-06"]
+    wrong = api.client.get("/web/tallies/civilians_killed?months_from=May", headers=HTML)
+    assert wrong.status_code == 422 and "months_from" in wrong.text
+
+
+def test_the_tables_download_links_give_the_apis_exports(api, world):
+    """Each page's download link gives, to a signed-in browser, the file the API's export gives to its key."""
+    sign_in(api, "reader")
+    links = {}
+    for where in ("/", "/web/tallies/civilians_killed", f"/web/incidents/{world.incident}",
+                  f"/web/figures/{world.figure}"):
+        text = api.client.get(where, headers=HTML).text
+        found = re.findall(r'href="(/web/[^"]+/download\?[^"]*format=csv[^"]*)"', text)
+        assert found, where
+        links[where] = [link.replace("&amp;", "&") for link in found]
+    tally = next(u for u in links["/"] if "/tallies/civilians_killed/" in u)
+    assert api.client.get(tally).text.splitlines()[1:] == api.get(
+        "/tallies/civilians_killed?format=csv").text.splitlines()[1:]
+    history = next(u for u in links["/web/tallies/civilians_killed"] if "/history/" in u)
+    assert api.client.get(history).text == api.get("/tallies/civilians_killed/history?format=csv").text
+    figures = api.client.get(links[f"/web/incidents/{world.incident}"][0])
+    assert figures.headers["content-type"].startswith("text/csv")
+    assert figures.text == api.get(f"/figures?incident_id={world.incident}&format=csv").text
+    for mark in world.protected_markers():
+        assert mark not in figures.text
+    versions = api.client.get(links[f"/web/figures/{world.figure}"][0]).text.splitlines()
+    assert len(versions) - 1 == api.ledger.figure(world.figure).version
+    months = next(u for u in links["/web/tallies/civilians_killed"] if "/months/" in u)
+    xlsx = api.client.get(months.replace("format=csv", "format=xlsx"))
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    api.client.cookies.clear()
+    assert api.client.get(history, headers=HTML, follow_redirects=False).status_code == 303  # signed in only
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_pickers_find_names_sealed_at_rest(kind, tmp_path, monkeypatch):
+    """With encryption at rest no SQL pattern matches a name: the search reads the opened names, says
+    when it stopped short, and never offers a protected source to an officer."""
+    import base64
+    import os
+
+    from projections import search
+    from tests.conftest import make_store
+    from tests.e2e.conftest import open_api
+
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", str(tmp_path / "signing-key.pem"))
+    stores = make_store(kind, tmp_path, base64.b64encode(os.urandom(32)).decode())
+    try:
+        with open_api(next(stores)) as api:
+            for name, protected in (("Monitor Alpha", False), ("مرصد حلب", False), ("Monitor Beta", False),
+                                    ("Monitor Hidden", True)):
+                assert api.post("/sources", {"name": name, "kind": "media_office", "language": "en",
+                                             "protected": protected}).status_code == 201
+            sign_in(api, "officer")
+            alpha = api.client.get("/web/new/report?source_q=ALPHA", headers=HTML)
+            assert alpha.status_code == 200, alpha.text[-2000:]
+            assert 'dir="auto">Monitor Alpha</option>' in alpha.text and "Monitor Beta</option>" not in alpha.text
+            assert 'id="search-partial"' not in alpha.text
+            arabic = api.client.get("/web/new/citation?source_q=حلب", headers=HTML).text
+            assert 'dir="auto">مرصد حلب</option>' in arabic and "Monitor Alpha</option>" not in arabic
+            assert "Monitor Hidden" not in api.client.get("/web/new/report?source_q=monitor", headers=HTML).text
+            monkeypatch.setattr(search, "SCAN", 1)
+            short = api.client.get("/web/new/report?source_q=monitor", headers=HTML).text
+            assert 'id="search-partial"' in short  # it says it stopped, not that nothing matched
+    finally:
+        stores.close()

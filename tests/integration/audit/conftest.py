@@ -11,7 +11,7 @@ from ledger.application import Ledger
 from ledger.seed import load_case
 from ledger.store import Store
 from projections.audit import AuditTrail, install
-from projections.views_schema import create_tables
+from api.bootstrap import create_tables
 
 
 @pytest.fixture(autouse=True)

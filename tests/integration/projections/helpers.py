@@ -19,7 +19,7 @@ from ledger.figure import figure_id
 from ledger.store import Store
 from projections.follower import Follower
 from projections.reader import Reader
-from projections.views_schema import create_tables
+from api.bootstrap import create_tables
 from projections.times import from_micros, micros
 from projections.views import Views
 from tests.conftest import CIPHER_KEY, make_store

@@ -15,12 +15,11 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.bootstrap import open_ledger
+from api.bootstrap import create_tables, open_ledger
 from ledger.seed import load_case
 from projections.views_digest import digest
 from projections.follower import Follower
 from projections.rebuild import rebuild
-from projections.views_schema import create_tables
 from projections.views import Views
 from tests.integration.projections.helpers import World, catch_up, fresh_store, histories
 

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from api.bootstrap import open_ledger
+from api.bootstrap import create_tables, open_ledger
 from ledger.errors import InvalidInput, NotFound
 from projections.follower import Follower
 from projections.reader import Reader
-from projections.views_schema import create_tables
 from projections.views import Views
 
 SECRET = "zq-hidden-7"

@@ -6,13 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from api.bootstrap import open_ledger
+from api.bootstrap import create_tables, open_ledger
 from ledger.seed import load_case
 from projections.views_digest import digest
 from projections.follower import Follower
 from projections.reader import Reader
 from projections.rebuild import rebuild
-from projections.views_schema import create_tables
 from projections.views import Views
 
 

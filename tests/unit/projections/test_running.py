@@ -12,12 +12,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from api.bootstrap import create_schema
+from api.bootstrap import create_schema, create_tables
 from ledger.store import Store
 from ledger.tally import ZERO
 from projections import running
 from projections.db import OPEN, Db
-from projections.views_schema import create_tables
 
 _keys = itertools.count()
 

@@ -1,0 +1,56 @@
+"""The claims a ledger holds, as import rows: the export that imports back whole (``ledger export claims``).
+
+A figure export (api/exports/rows.py) gives each figure's current value; this one gives each
+source's latest claim on each figure, with the report that made it and that source's live
+citation of the figure, in the import's own columns (api/imports/columns.py). ``adopt`` says
+which claim is the figure's current value. Rows come from the reader's answers, so a
+protected source's claims are left out for anyone but an auditor, as everywhere.
+
+What a row cannot say does not travel: a correction (a value no source claimed), a
+supersession, a retraction, a grade, more than one citation of a figure by one source, a
+citation by a source that made no claim on the figure, and a report's own citations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from api.exports.rows import figure_items, figure_row
+from api.imports.columns import COLUMNS, TAGS
+
+CLAIM_COLUMNS = [(name, TAGS[name]) for name in COLUMNS]
+
+
+def claim_rows(reader: Any, *, include_protected: bool = False) -> Iterator[dict[str, Any]]:
+    reports: dict[str, dict[str, Any]] = {}
+    items = figure_items(lambda after, size: reader.figures(cursor=after, limit=size,
+                                                            include_protected=include_protected))
+    for item in items:
+        fid = item["figure_id"]
+        current = item["value_source"] if isinstance(item["value_source"], dict) else {}
+        cited: dict[str, dict[str, Any]] = {}
+        for c in reader.citations(fid, include_withdrawn=False, include_protected=include_protected):
+            if isinstance(c.get("source"), dict):
+                cited.setdefault(str(c["source"]["source_id"]), c)
+        breakdown = figure_row(item)["breakdown"]
+        for claim in reader.spread(fid, include_protected=include_protected)["claims"]:
+            if not isinstance(claim["source"], dict) or claim["report_id"] is None:
+                continue  # withheld from this caller
+            source_id = str(claim["source"]["source_id"])
+            report_id = str(claim["report_id"])
+            if report_id not in reports:
+                reports[report_id] = reader.report(report_id, include_protected=include_protected)
+            report, value = reports[report_id], claim["value"]
+            citation = cited.get(source_id, {})
+            yield {
+                "source_id": source_id, "report_title": report["title"], "report_title_en": report["title_en"],
+                "language": report["language"], "published_on": report["published_on"],
+                "report_url": report["url"], "reference": report["reference"],
+                "incident_id": item["incident_id"], "metric": item["metric"], "breakdown": breakdown,
+                "adopt": str(source_id == str(current.get("source_id")) and value == item["value"]).lower(),
+                **{k: value.get(k) for k in ("qualifier", "number", "low", "high", "term", "quote", "quote_en")},
+                "citation_url": citation.get("url"), "citation_quote": citation.get("quote"),
+                "citation_quote_en": citation.get("quote_en"), "citation_page": citation.get("page"),
+                "accessed_on": citation.get("accessed_on"), "citation_sha256": citation.get("sha256"),
+            }

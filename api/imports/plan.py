@@ -1,0 +1,267 @@
+"""From a table's rows to the reports an import would file, with every problem named by row and column.
+
+One row states one figure of one report; rows group into reports by source, title and
+publication date. Each report is checked by the API's own request model (``ReportIn``: the
+same messages as ``POST /reports``) and then by the ledger's own check of that command
+(``Ledger.check_report``: unknown sources and incidents, a figure stated twice, the report's
+period...). A row at fault is left out of its report and the rest checked again, so every
+problem is found, not only the first; a problem with the report itself (its title, its
+source) refuses all of its rows.
+
+Nothing here records anything: ``api.imports.record`` files the reports of a plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import orjson
+from pydantic import ValidationError
+
+from api.imports.columns import CITATION, FIELD_COLUMN, FIGURE, REPORT, VALUE, Mapping
+from api.imports.tables import Table
+from api.models import CitationIn, ReportIn
+from api.problems import field_errors
+from ledger.citation import Citation
+from ledger.errors import InvalidInput, LedgerError, NotFound
+from ledger.figure import figure_id
+from ledger.value import Count
+
+_ITEM = re.compile(r"figures\[(\d+)\]\.?(.*)")
+_INTEGER = re.compile(r"-?[0-9]{1,20}")
+_NOBODY = str(UUID(int=0))  # stands for ids a citation's check does not look at
+FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int
+    column: str | None  # the file's own header (or hashtag) of the column at fault
+    message: str        # the API's words
+
+
+@dataclass
+class Report:
+    """A report to file: the ledger's arguments, the rows stating its figures, each row's citation."""
+
+    rows: list[int]
+    fields: dict[str, Any]
+    citations: list[dict[str, Any] | None]
+    key: str = ""
+
+
+@dataclass
+class Plan:
+    reports: list[Report] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    rows: int = 0
+    #: Rows refused because another row of their report (or the report itself) was at fault.
+    with_report: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> set[int]:
+        return {p.row for p in self.problems} | set(self.with_report)
+
+
+@dataclass
+class _Row:
+    number: int
+    figure: dict[str, Any]
+    citation: dict[str, Any] | None
+
+
+def plan(ledger: Any, actor: str, table: Table, mapping: Mapping | None = None,
+         progress: Callable[[int], None] | None = None) -> Plan:
+    mapping = mapping or Mapping()
+    out = Plan()
+    labels: dict[str, str] = {}
+    names: list[str | None] = []
+    for i, (header, tag) in enumerate(zip(table.headers, table.tags)):
+        label = str(header if header is not None else tag or f"column {i + 1}")
+        name = mapping.name(header, tag)
+        if mapping.unknown(header, tag):
+            out.problems.append(Problem(1, label, "this column is not one an import reads; name it in a"
+                                        " mapping file, or leave it out"))
+        elif name in labels:
+            out.problems.append(Problem(1, label, f"this column says {name} again (so does {labels[name]})"))
+            name = None
+        if name is not None:
+            labels[name] = label
+        names.append(name)
+    labels.update({name: name for name in mapping.fixed if name not in labels})
+
+    groups: dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]] = {}
+    for number, cells in table.rows:
+        values = dict(mapping.fixed)
+        for name, cell in zip(names, cells):
+            if name is not None and cell is not None:
+                values[name] = cell
+        out.rows += 1
+        key = tuple(_text(values.get(k)) for k in ("source_id", "report_title", "published_on"))
+        groups.setdefault(key, []).append((number, values))
+        if progress is not None and out.rows % 1000 == 0:
+            progress(1000)
+    for rows in groups.values():
+        report = _report(ledger, actor, rows, labels, out)
+        if report is not None:
+            report.key = request_key(report)
+            out.reports.append(report)
+    if progress is not None:
+        progress(out.rows % 1000)
+    out.problems.sort(key=lambda p: p.row)
+    return out
+
+
+def request_key(report: Report) -> str:
+    """The request key of a report's filing: its content, so the same rows file once however often imported."""
+    content = orjson.dumps([report.fields, report.citations], option=orjson.OPT_SORT_KEYS)
+    return "import:" + hashlib.sha256(content).hexdigest()
+
+
+def _text(value: Any) -> Any:
+    return None if value is None else str(value)
+
+
+def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], labels: dict[str, str],
+            out: Plan) -> Report | None:
+    first_number, first = rows[0]
+    column = lambda name: labels.get(name, name)  # noqa: E731
+    fields = {REPORT[k]: _text(first[k]) for k in REPORT if first.get(k) is not None}
+    items: list[_Row] = []
+    for number, values in rows:
+        bad = False
+        for name in REPORT:
+            if _text(values.get(name)) != _text(first.get(name)):
+                out.problems.append(Problem(number, column(name), f"the rows of one report (one source, title and"
+                                            f" publication date) must agree on {name}; row {first_number} does not"))
+                bad = True
+        citation, problems = _citation(actor, values, column)
+        out.problems.extend(Problem(number, c, m) for c, m in problems)
+        if not (bad or problems):
+            items.append(_Row(number, _figure(values), citation))
+    refused_report = False
+    while items:
+        body = {**fields, "figures": [r.figure for r in items]}
+        try:
+            model = ReportIn.model_validate(body)
+        except ValidationError as error:
+            at_fault: set[int] = set()
+            for e in field_errors(error.errors()):
+                match = _ITEM.fullmatch(e["field"])
+                if match is None:
+                    out.problems.append(Problem(first_number, column(_column(e["field"])), e["message"]))
+                    refused_report = True
+                else:
+                    index = int(match.group(1))
+                    at_fault.add(index)
+                    out.problems.append(Problem(items[index].number, column(_column(match.group(2))), e["message"]))
+            if refused_report:
+                break
+            items = [r for i, r in enumerate(items) if i not in at_fault]
+            continue
+        arguments = model.as_ledger()
+        try:
+            ledger.check_report(actor, **arguments)
+        except NotFound as e:
+            gone = []
+            if e.kind == "incident":
+                gone = [r for r, f in zip(items, arguments["figures"]) if f["incident_id"] == str(e.ident)]
+                out.problems.extend(Problem(r.number, column("incident_id"), "no incident with this id") for r in gone)
+            if gone:
+                items = [r for r in items if r not in gone]
+                continue
+            out.problems.append(Problem(first_number, column("source_id" if e.kind == "source" else ""),
+                                        f"no {e.kind} with this id"))
+            refused_report = True
+            break
+        except InvalidInput as e:
+            if e.field == "figures":  # a figure stated twice: every statement after its first is at fault
+                seen: set[UUID] = set()
+                twice = []
+                for r, f in zip(items, arguments["figures"]):
+                    fid = figure_id(f["incident_id"], f["metric"], f["breakdown"])
+                    (twice if fid in seen else []).append(r)
+                    seen.add(fid)
+                if twice:
+                    out.problems.extend(Problem(r.number, column("breakdown"), e.message) for r in twice)
+                    items = [r for r in items if r not in twice]
+                    continue
+            out.problems.append(Problem(first_number, column(FIELD_COLUMN.get(e.field or "", e.field or "")),
+                                        e.message))
+            refused_report = True
+            break
+        except LedgerError as e:
+            out.problems.append(Problem(first_number, None, e.message))
+            refused_report = True
+            break
+        return Report([r.number for r in items], arguments, [r.citation for r in items])
+    if refused_report:
+        faulty = {p.row for p in out.problems}
+        for r in items:
+            if r.number not in faulty:
+                out.with_report[r.number] = first_number
+    return None
+
+
+def _column(path: str) -> str:
+    path = path.split("[")[0]
+    return FIELD_COLUMN.get(path) or FIELD_COLUMN.get(path.split(".")[0]) or path
+
+
+def _figure(values: dict[str, Any]) -> dict[str, Any]:
+    value = {field: _number(values[name]) if field in ("number", "low", "high") else _text(values[name])
+             for name, field in VALUE.items() if values.get(name) is not None}
+    figure: dict[str, Any] = {"value": Count.statement(value) if "qualifier" in value else value}
+    for name, field_ in FIGURE.items():
+        if values.get(name) is None:
+            continue
+        cell = values[name]
+        if name == "breakdown":
+            figure[field_] = breakdown(cell)
+        elif name == "adopt":
+            figure[field_] = cell if isinstance(cell, bool) else FLAGS.get(str(cell).strip().lower(), cell)
+        else:
+            figure[field_] = _text(cell)
+    return figure
+
+
+def breakdown(cell: Any) -> Any:
+    """The export's form ``dimension=slug;dimension=slug`` (``total`` for none) as the API's object."""
+    text = str(cell).strip()
+    if text in ("", "total"):
+        return {}
+    parts = [p.partition("=") for p in text.split(";") if p.strip()]
+    if any(not sep for _, sep, _ in parts):
+        return text  # refused by the request model, in its words, at this column
+    return {k.strip(): v.strip() for k, _, v in parts}
+
+
+def _number(cell: Any) -> Any:
+    if isinstance(cell, str) and _INTEGER.fullmatch(cell.strip()):
+        return int(cell)  # a negative one too, so that it is refused as a count, not as text
+    return cell
+
+
+def _citation(actor: str, values: dict[str, Any], column: Callable[[str], str]
+              ) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """The citation a row asks for, checked as POST /citations and the cite command check it."""
+    given = {field: _text(values[name]) for name, field in CITATION.items() if values.get(name) is not None}
+    if not given:
+        return None, []
+    by_field = {field: name for name, field in CITATION.items()}
+    try:
+        model = CitationIn.model_validate({"target_id": _NOBODY, "source_id": _NOBODY, **given})
+    except ValidationError as error:
+        return None, [(column(by_field.get(e["field"], e["field"])), e["message"])
+                      for e in field_errors(error.errors())]
+    citation = model.model_dump(mode="json", exclude={"target_id", "source_id"})
+    try:
+        Citation.cite(actor, target_kind="figure", target_id=_NOBODY, source_id=_NOBODY, **citation)
+    except InvalidInput as e:
+        return None, [(column(by_field.get(e.field or "", "citation_url")), e.message)]
+    return citation, []

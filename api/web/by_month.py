@@ -1,0 +1,105 @@
+"""A count by valid time, month by month, as casualty recorders publish it.
+
+Each month is the tally with that month as its window (``Reader.tally(valid_from=, valid_to=)``,
+as ``GET /tallies/{metric}?valid_from=&valid_to=`` answers it): an incident counts in every
+month its period overlaps, so the months of a long incident do not add up to its total,
+and a month with no figure is "no data", never zero. One tally a month (each reads the
+metric's figures): the latest DEFAULT_MONTHS the incidents cover unless others are asked
+for, at most MONTHS.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+from typing import Any
+
+from ledger.errors import InvalidInput
+
+#: Months one chart shows at most (one tally each), and by default: the latest year the incidents cover.
+MONTHS, DEFAULT_MONTHS = 120, 12
+#: Incidents read to find the ledger's span when none is asked for.
+SPAN_SAMPLE = 2000
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def parse_month(value: str | None, field: str) -> tuple[int, int] | None:
+    if not value:
+        return None
+    found = _MONTH.fullmatch(value.strip())
+    if found is None or not 1 <= int(found.group(2)) <= 12:
+        raise InvalidInput(f"{field} must be a month, YYYY-MM, e.g. 2019-05", field=field)
+    return int(found.group(1)), int(found.group(2))
+
+
+def span(reader: Any, at: Any, sees: bool) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The months the incidents' periods cover (the first SPAN_SAMPLE incidents read); None for none."""
+    first: str | None = None
+    last: str | None = None
+    cursor, read = None, 0
+    while read < SPAN_SAMPLE:
+        listed = reader.incidents(as_of=at, cursor=cursor, limit=500, include_protected=sees)
+        for incident in listed["items"]:
+            end = incident["valid_to"] or incident["valid_from"]
+            first = min(first or incident["valid_from"], incident["valid_from"])
+            last = max(last or end, end)
+        read += len(listed["items"])
+        cursor = listed["next_cursor"]
+        if cursor is None:
+            break
+    if first is None or last is None:
+        return None
+    return (int(first[:4]), int(first[5:7])), (int(last[:4]), int(last[5:7]))
+
+
+def latest(start: tuple[int, int], end: tuple[int, int], count: int = DEFAULT_MONTHS) -> tuple[int, int]:
+    """The first of the latest ``count`` months up to ``end``, not before ``start``."""
+    serial = max(start[0] * 12 + start[1] - 1, end[0] * 12 + end[1] - count)
+    return serial // 12, serial % 12 + 1
+
+
+def months(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]]:
+    if start > end:
+        raise InvalidInput("months_from is after months_to", field="months_from")
+    out, (y, m) = [], start
+    while (y, m) <= end and len(out) < MONTHS:
+        out.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def by_month(reader: Any, metric: str, chosen: list[tuple[int, int]], at: Any, sees: bool) -> list[dict[str, Any]]:
+    """``[{"month": "YYYY-MM", "valid_from", "valid_to", "low", "high", "kind", "figures"}]``."""
+    rows = []
+    for y, m in chosen:
+        first, last = date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
+        total = reader.tally(metric, valid_from=first, valid_to=last, as_of=at, include_protected=sees)["sum"]
+        rows.append({"month": f"{y:04d}-{m:02d}", "valid_from": first.isoformat(), "valid_to": last.isoformat(),
+                     "low": total["low"], "high": total["high"], "kind": total["kind"], "figures": total["figures"]})
+    return rows
+
+
+def bars(rows: list[dict[str, Any]], *, width: int = 960, height: int = 260) -> dict[str, Any]:
+    """The geometry of the bar chart (an SVG drawn by the template, so it needs no script): a bar
+    up to the low bound, a band up to the high one, an open top marked as open, and a "no data"
+    mark, not a bar, where a month has no figure."""
+    top = max([r["high"] if r["high"] is not None else r["low"] or 0 for r in rows if r["kind"] != "no_data"] or [0])
+    ceiling = max(1, int(top * 1.15) + 1)
+    plot = height - 30
+    slot = width / max(1, len(rows))
+    out = []
+    for i, r in enumerate(rows):
+        w = min(slot * 0.7, 48)  # a few months are still bars, not walls
+        x = i * slot + (slot - w) / 2
+        bar: dict[str, Any] = {"x": round(x, 1), "w": round(w, 1), "row": r, "label_x": round(x + w / 2, 1)}
+        if r["kind"] != "no_data":
+            low_y = plot - plot * (r["low"] or 0) / ceiling
+            bar["low_y"], bar["low_h"] = round(low_y, 1), round(plot - low_y, 1)
+            if r["high"] is not None and r["high"] != r["low"]:
+                high_y = plot - plot * r["high"] / ceiling
+                bar["high_y"], bar["high_h"] = round(high_y, 1), round(low_y - high_y, 1)
+            bar["open"] = r["high"] is None
+        out.append(bar)
+    return {"width": width, "height": height, "plot": plot, "ceiling": ceiling, "bars": out,
+            "label_every": max(1, len(rows) // 12)}

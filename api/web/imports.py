@@ -1,0 +1,105 @@
+"""The officers' upload of a spreadsheet: the same import as ``ledger import`` (api/imports), as a page.
+
+The file comes as multipart/form-data (read with the standard library's MIME parser, no
+extra dependency), after the session's CSRF check like every form; the import runs as the
+signed-in officer, so its receipts are theirs and a second upload of the same file records
+nothing. The answer is the per-row report: what was filed, what was already recorded, and
+every refused row with its column and the API's words.
+"""
+
+from __future__ import annotations
+
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from api import imports
+from api.deps import require
+from api.imports.columns import Mapping
+from api.imports.record import ALREADY, RECORDED
+from api.web.access import CsrfRefused
+from api.web.pages import Signed
+from api.web.render import PREFIX, page
+from api.web.session import Session, csrf_basis, sessions
+from ledger.access import GIVES_COMMANDS
+
+router = APIRouter(include_in_schema=False)
+PATH = PREFIX + "/imports"
+#: Report fields an officer may give for every row (a figure export carries none of them).
+SET = ("report_title", "language", "published_on")
+
+
+def parts(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """A multipart/form-data body's fields: name -> (file name or None, bytes)."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return {}
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
+                                                  + body)
+    fields: dict[str, tuple[str | None, bytes]] = {}
+    if not message.is_multipart():
+        return fields
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str) and name not in fields:
+            fields[name] = (part.get_filename(), part.get_payload(decode=True) or b"")
+    return fields
+
+
+@router.get(PATH, response_class=HTMLResponse)
+async def upload_form(request: Request, session: Signed) -> Any:
+    await require(*GIVES_COMMANDS)(session.caller)
+    return page(request, "imports.html", session, given={}, result=None)
+
+
+@router.post(PATH, response_class=HTMLResponse)
+async def upload(request: Request, session: Signed) -> Any:
+    fields = parts(request.headers.get("content-type", ""), await request.body())
+    _csrf(request, session, fields)
+    await require(*GIVES_COMMANDS)(session.caller)
+    text = {k: v.decode("utf-8", "replace").strip() for k, (filename, v) in fields.items() if filename is None}
+    name, data = fields.get("file", (None, b""))
+    given = {k: text[k] for k in SET if text.get(k)}
+    if not data:
+        return page(request, "imports.html", session, status=422, given=given, result=None,
+                    error="Choose the file to import.")
+    partial, check_only = text.get("partial") == "on", text.get("check") == "on"
+    try:
+        plan, outcome = await run_in_threadpool(
+            imports.run, request.app.state.ledger, session.caller.owner, data, name=name or "",
+            mapping=Mapping(fixed=given), partial=partial, check_only=check_only)
+    except ValueError as e:
+        return page(request, "imports.html", session, status=422, given=given, result=None, error=str(e))
+    return page(request, "imports.html", session, status=200 if outcome or not plan.problems else 422,
+                given=given, result=_report(plan, outcome, check_only), file=name)
+
+
+def _csrf(request: Request, session: Session, fields: dict[str, tuple[str | None, bytes]]) -> None:
+    sent = fields.get("csrf", (None, b""))[1].decode("ascii", "replace")
+    if not sessions(request).csrf_ok(csrf_basis(request, session), sent):
+        raise CsrfRefused()
+
+
+def _report(plan: Any, outcome: Any, check_only: bool) -> dict[str, Any]:
+    """Each row's line: filed, already recorded, refused (with its column and the API's words), or held back."""
+    problems = sorted(plan.problems + (outcome.problems if outcome else []), key=lambda p: p.row)
+    rows: list[dict[str, Any]] = [{"row": p.row, "status": "refused", "column": p.column, "message": p.message}
+                                  for p in problems]
+    rows += [{"row": r, "status": "refused", "column": None, "message": f"its report is refused (row {first})"}
+             for r, first in plan.with_report.items()]
+    done = outcome.rows if outcome else {}
+    rows += [{"row": r, "status": status, "column": None, "message": ""} for r, status in done.items()]
+    held = "checked only" if check_only else "not recorded"
+    rows += [{"row": r, "status": held, "column": None, "message": ""}
+             for report in plan.reports for r in report.rows if r not in done]
+    rows.sort(key=lambda line: line["row"])
+    return {
+        "rows": rows, "total": plan.rows, "reports": len(plan.reports),
+        "filed": sum(1 for s in done.values() if s == RECORDED),
+        "already": sum(1 for s in done.values() if s == ALREADY),
+        "refused": len(plan.refused | {p.row for p in problems}),
+        "recorded": outcome is not None, "check_only": check_only,
+    }

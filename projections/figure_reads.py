@@ -1,0 +1,128 @@
+"""Figures as of T: one, a page of them under filters, and the spread of the sources' claims on one."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+
+from ledger.errors import InvalidInput, NotFound
+from projections.db import Db
+from projections.paging import check_limit, decode_cursor, listing_page
+from projections.read_arguments import (
+    check_breakdown, check_dimension, check_metric, check_place, check_window, iso_as_of, read_time,
+)
+from projections.read_filters import live_figures, source_cards
+from projections.times import iso
+from projections.view_rows import FIGURE_COLUMNS, render_figure
+
+
+class FigureReads:
+    """Figures as of T, one or a page, and the spread of sources' claims, for Reader (which provides ``db``)."""
+
+    db: Db
+
+    def figure(self, figure_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
+        """The figure as of T: ``{"figure_id", "incident_id", "metric", "breakdown", "version", "value",
+        "status", "grade", "value_source", "recorded_at", "recorded_to"}``."""
+        t = read_time(as_of)
+        with self.db.snapshot() as c:
+            row = figure_at(self.db, c, t, str(figure_id))
+            if row is None:
+                raise NotFound("figure", figure_id)
+            sources = source_cards(self.db, c, {row[17]}, include_protected)
+        return render_figure(row, sources, t)
+
+    def figures(
+        self, *, incident_id: str | None = None, metric: str | None = None, dimension: str | None = None,
+        breakdown: dict[str, str] | None = None, status: str | None = None, as_of: datetime | None = None,
+        valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
+        cursor: str | None = None, limit: int = 50, include_protected: bool = False,
+    ) -> dict[str, Any]:
+        """A page of figures as of T, in figure-id order: ``{"items": [figure...], "next_cursor"}``.
+
+        ``dimension``: figures broken down by it (among others); ``breakdown``: exactly this one
+        (``{}`` for totals); ``status``: "active" or "retracted".
+        """
+        metric = None if metric is None else check_metric(metric)
+        dimension = check_dimension(dimension, "dimension")
+        breakdown = check_breakdown(breakdown)
+        if status not in (None, "active", "retracted"):
+            raise InvalidInput(f"status {status!r} is not known; use active or retracted", field="status")
+        limit = check_limit(limit)
+        after = decode_cursor("figures", cursor)
+        t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
+        with self.db.snapshot() as c:
+            rows = live_figures(self.db,
+                c, t, FIGURE_COLUMNS, metric=metric, incident_id=incident_id, status=status, dimension=dimension,
+                breakdown=breakdown, window=(wf, wt), place=place_key, after=after, limit=limit + 1,
+            )
+            sources = source_cards(self.db, c, {r[17] for r in rows}, include_protected)
+        items = [render_figure(r, sources, t) for r in rows[:limit]]
+        return listing_page("figures", "figure_id", items, len(rows) > limit)
+
+    def spread(self, figure_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
+        """Each source's latest claim on the figure as of T, the range across them, and the ledger's value.
+
+        ``{"figure_id", "as_of", "current": figure, "claims": [{"source", "report_id", "value",
+        "qualifier", "low", "high", "superseded", "claimed_at", "version"}],
+        "range": {"sources", "min_low", "max_low", "min_high", "max_high"},
+        "live_range": same over claims not superseded}``. A high of None is unbounded, in the
+        range too (``max_high`` None: some source put no ceiling on it).
+        """
+        t = read_time(as_of)
+        fid = str(figure_id)
+        with self.db.snapshot() as c:
+            current = figure_at(self.db, c, t, fid)
+            if current is None:
+                raise NotFound("figure", figure_id)
+            rows = []
+            # Each source's claim as of t: one seek per source that ever claimed on the figure.
+            source = self.db.one(c, "SELECT MIN(source_id) FROM {claim_versions} WHERE figure_id = ?", (fid,))
+            while source is not None and source[0] is not None:
+                row = self.db.one(
+                    c,
+                    "SELECT source_id, report_id, value, qualifier, low, high, superseded, claimed_at, claim_version,"
+                    " recorded_to FROM {claim_versions} WHERE figure_id = ? AND source_id = ? AND recorded_from <= ?"
+                    " ORDER BY recorded_from DESC, figure_version DESC LIMIT 1",
+                    (fid, source[0], t),
+                )
+                if row is not None and row[9] > t:
+                    rows.append(row[:9])
+                source = self.db.one(c, "SELECT MIN(source_id) FROM {claim_versions} WHERE figure_id = ?"
+                                        " AND source_id > ?", (fid, source[0]))
+            rows.sort(key=lambda r: (r[7], r[8]))
+            sources = source_cards(self.db, c, {r[0] for r in rows} | {current[17]}, include_protected)
+        claims = [
+            {"source": sources.ref(s), "report_id": None if sources.hidden(s) else report_id,
+             "value": sources.value(orjson.loads(value), s), "qualifier": qualifier, "low": low, "high": high,
+             "superseded": bool(sup), "claimed_at": iso(at), "version": version}
+            for s, report_id, value, qualifier, low, high, sup, at, version in rows
+        ]
+        return {
+            "figure_id": fid, "as_of": iso_as_of(as_of), "current": render_figure(current, sources, t),
+            "claims": claims, "range": _range(claims), "live_range": _range([x for x in claims if not x["superseded"]]),
+        }
+
+
+def figure_at(db: Db, c: Any, t: int, fid: str) -> tuple | None:
+    """The figure's version live at t, or None."""
+    # The latest start at or before t is the live version (one seek, however long the history);
+    # of two versions starting at the same instant the later one stands.
+    row = db.one(c, f"SELECT {FIGURE_COLUMNS} FROM {{figure_versions}} fv WHERE fv.figure_id = ?"
+                    " AND fv.recorded_from <= ? ORDER BY fv.recorded_from DESC, fv.version DESC LIMIT 1",
+                 (fid, t))
+    return row if row is not None and row[3] > t else None
+
+
+def _range(claims: list[dict[str, Any]]) -> dict[str, Any]:
+    if not claims:
+        return {"sources": 0, "min_low": None, "max_low": None, "min_high": None, "max_high": None}
+    lows = [x["low"] for x in claims]
+    bounded = [x["high"] for x in claims if x["high"] is not None]
+    return {
+        "sources": len(claims), "min_low": min(lows), "max_low": max(lows),
+        "min_high": min(bounded) if bounded else None,
+        "max_high": max(bounded) if len(bounded) == len(claims) else None,
+    }

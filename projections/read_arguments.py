@@ -1,0 +1,78 @@
+"""The arguments every read takes, checked once: as_of, metric, dimension, breakdown, window, place.
+
+Bad input raises ledger.errors.InvalidInput naming the field (the reader's docstring says
+what each argument means).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ledger import vocabulary
+from ledger.errors import InvalidInput
+from projections.times import as_of_micros, day, iso, micros
+
+
+def check_as_of(as_of: datetime | None) -> datetime | None:
+    if as_of is None:
+        return None
+    if not isinstance(as_of, datetime):
+        raise InvalidInput("as_of must be a date and time with a time zone", field="as_of")
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise InvalidInput("as_of must carry a time zone (UTC), e.g. 2019-05-01T10:00:00Z", field="as_of")
+    return as_of
+
+
+def read_time(as_of: datetime | None) -> int:
+    """The instant in recording time (microseconds) an answer as of ``as_of`` is read at."""
+    return as_of_micros(check_as_of(as_of))
+
+
+def iso_as_of(as_of: datetime | None) -> str | None:
+    return None if as_of is None else iso(micros(as_of))
+
+
+def check_metric(metric: object) -> str:
+    return vocabulary.check_metric(metric)
+
+
+def check_dimension(dimension: object, field: str) -> str | None:
+    if dimension is None:
+        return None
+    if not isinstance(dimension, str) or dimension not in vocabulary.DIMENSIONS:
+        raise InvalidInput(f"dimension {dimension!r} is not known; use one of: {', '.join(vocabulary.DIMENSIONS)}",
+                           field=field)
+    return dimension
+
+
+def check_breakdown(breakdown: object) -> dict[str, str] | None:
+    if breakdown is None:
+        return None
+    return vocabulary.check_breakdown(breakdown)
+
+
+def check_window(valid_from: date | str | None, valid_to: date | str | None) -> tuple[str | None, str | None]:
+    try:
+        wf, wt = day(valid_from, "valid_from"), day(valid_to, "valid_to")
+    except ValueError as error:
+        raise InvalidInput(str(error), field="valid_from" if "valid_from" in str(error) else "valid_to") from None
+    if wf is not None and wt is not None and wf > wt:
+        raise InvalidInput(f"valid_from {wf} is after valid_to {wt}", field="valid_from")
+    return wf, wt
+
+
+def check_place(place: str | None) -> str | None:
+    if place is None:
+        return None
+    if not isinstance(place, str) or not place.strip():
+        raise InvalidInput("place must be a place name", field="place")
+    return place.strip().casefold()
+
+
+
+def echo_of(metric: str, by: str | None, as_of: datetime | None, wf: str | None, wt: str | None,
+         place: str | None) -> dict[str, Any]:
+    """The arguments of a tally, as its answer states them."""
+    return {"metric": metric, "by": by, "as_of": iso_as_of(as_of), "valid_from": wf, "valid_to": wt,
+            "place": place}

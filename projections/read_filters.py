@@ -1,0 +1,85 @@
+"""The SQL the reads share: figure versions live at T under filters, windows in valid time,
+title and name search, and the cards of the sources an answer names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.db import OPEN, Db
+from projections.figures import canonical
+from projections.redaction import SourceCard, Sources
+
+
+def figure_filters(
+    t: int, *, metric: str | None = None, incident_id: str | None = None, figure_id: str | None = None,
+    status: str | None = None, max_depth: int | None = None, dims: str | None = None,
+    breakdown: dict[str, str] | None = None, dimension: str | None = None,
+    window: tuple[str | None, str | None] = (None, None), place: str | None = None, after: str | None = None,
+) -> tuple[str, tuple[list[Any], list[Any]], str]:
+    """Joins, their parameters and the WHERE of "figure versions live at t" under these filters.
+
+    With a window, the incident's version at t is joined for its period as recorded then.
+    """
+    windowed = window[0] is not None or window[1] is not None
+    join_params: list[Any] = [t, t] if windowed else []
+    joins = ("JOIN {incident_versions} iv ON iv.incident_id = fv.incident_id"
+             " AND iv.recorded_from <= ? AND iv.recorded_to > ?") if windowed else ""
+    if t >= OPEN - 1:
+        # Now: the open versions, by equality (the planner then never prefers a history index).
+        where, params = ["fv.recorded_to = ?"], [OPEN]
+    else:
+        # The unary plus keeps SQLite off the (metric, recorded_from) index, which would read
+        # the metric's whole history before T; PostgreSQL reads it as a no-op and plans by statistics.
+        where, params = ["+fv.recorded_from <= ?", "fv.recorded_to > ?"], [t, t]
+    for clause, value in (
+        ("fv.figure_id = ?", figure_id), ("fv.metric = ?", metric), ("fv.incident_id = ?", incident_id),
+        ("fv.status = ?", status), ("fv.depth <= ?", max_depth), ("fv.dims = ?", dims),
+        ("fv.breakdown = ?", None if breakdown is None else canonical(breakdown)),
+        ("fv.figure_id IN (SELECT figure_id FROM {figure_dimensions} WHERE dimension = ?)", dimension),
+        ("fv.incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)", place),
+        ("fv.figure_id > ?", after),
+    ):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    window_where, window_params = window_clause("iv", *window)
+    where += window_where
+    params += window_params
+    return joins, (join_params, params), " AND ".join(where)
+
+
+def live_figures(db: Db, c: Any, t: int, columns: str, *, limit: int | None = None, **filters: Any) -> list[tuple]:
+    joins, (join_params, params), where = figure_filters(t, **filters)
+    tail = " ORDER BY fv.figure_id" + (" LIMIT ?" if limit is not None else "")
+    return db.all(c, f"SELECT {columns} FROM {{figure_versions}} fv {joins} WHERE {where}{tail}",
+                  (*join_params, *params, *(() if limit is None else (limit,))))
+
+
+def source_cards(db: Db, c: Any, ids: set[str | None], include_protected: bool) -> Sources:
+    """The cards of these sources (None and unknown ids skipped), for redaction.py to judge."""
+    wanted = sorted(i for i in ids if i)
+    cards = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        rows = db.all(c, "SELECT source_id, name, name_en, kind, protected FROM {sources}"
+                         f" WHERE source_id IN ({', '.join('?' * len(chunk))})", chunk)
+        cards += [SourceCard(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+    return Sources(cards, include_protected)
+
+
+def window_clause(alias: str, wf: str | None, wt: str | None) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if wt is not None:
+        where.append(f"{alias}.valid_from <= ?")
+        params.append(wt)
+    if wf is not None:
+        where.append(f"({alias}.valid_to IS NULL OR {alias}.valid_to >= ?)")
+        params.append(wf)
+    return where, params
+
+
+def containing(words: str) -> str:
+    """A LIKE pattern matching text that contains ``words`` as typed (wildcards taken literally)."""
+    escaped = words.strip().lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"

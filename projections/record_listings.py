@@ -1,0 +1,167 @@
+"""Records as of T: pages of incidents, sources and reports, one of each, and the citations of a record."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ledger.errors import NotFound
+from projections.db import Db
+from projections.paging import check_limit, decode_cursor, listing_page
+from projections.read_arguments import check_place, check_window, read_time
+from projections.read_filters import containing, source_cards, window_clause
+from projections.view_rows import (
+    CITATION_COLUMNS, INCIDENT_COLUMNS, REPORT_COLUMNS, SOURCE_COLUMNS, render_citation, render_incident,
+    render_report, render_source,
+)
+
+
+class RecordListings:
+    """Incidents, sources and reports (a page, or one as of T) and a record's citations, for Reader
+    (which provides ``db``)."""
+
+    db: Db
+
+    def incidents(
+        self, *, as_of: datetime | None = None, valid_from: date | None = None, valid_to: date | None = None,
+        place: str | None = None, cursor: str | None = None, limit: int = 50, include_protected: bool = False,
+        titled: str | None = None,
+    ) -> dict[str, Any]:
+        """A page of incidents as of T (period as recorded then), in id order; ``titled`` keeps
+        those whose title (or English title) contains the words, so a picker finds any of them."""
+        limit = check_limit(limit)
+        after = decode_cursor("incidents", cursor)
+        t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
+        where, params = window_clause("iv", wf, wt)
+        if place_key is not None:
+            where.append("i.incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)")
+            params.append(place_key)
+        if titled:
+            where.append("(lower(i.title) LIKE ? ESCAPE '!' OR lower(i.title_en) LIKE ? ESCAPE '!')")
+            params.extend([containing(titled)] * 2)
+        if after is not None:
+            where.append("i.incident_id > ?")
+            params.append(after)
+        with self.db.snapshot() as c:
+            rows = self.db.all(
+                c,
+                f"SELECT {INCIDENT_COLUMNS} FROM {{incidents}} i JOIN {{incident_versions}} iv"
+                " ON iv.incident_id = i.incident_id AND iv.recorded_from <= ? AND iv.recorded_to > ?"
+                f"{''.join(' AND ' + w for w in where)} ORDER BY i.incident_id LIMIT ?",
+                (t, t, *params, limit + 1),
+            )
+        items = [render_incident(r) for r in rows[:limit]]
+        return listing_page("incidents", "incident_id", items, len(rows) > limit)
+
+    def incident(self, incident_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
+        """``{"incident_id", "title", "title_en", "description", "places", "valid_from", "valid_to",
+        "version", "recorded_at", "recorded_by", "period_recorded_at", "period_reason"}``."""
+        t = read_time(as_of)
+        with self.db.snapshot() as c:
+            row = self.db.one(
+                c,
+                f"SELECT {INCIDENT_COLUMNS} FROM {{incidents}} i JOIN {{incident_versions}} iv"
+                " ON iv.incident_id = i.incident_id AND iv.recorded_from <= ? AND iv.recorded_to > ?"
+                " WHERE i.incident_id = ?",
+                (t, t, str(incident_id)),
+            )
+        if row is None:
+            raise NotFound("incident", incident_id)
+        return render_incident(row)
+
+    def sources(
+        self, *, as_of: datetime | None = None, cursor: str | None = None, limit: int = 50,
+        include_protected: bool = False, named: str | None = None,
+    ) -> dict[str, Any]:
+        """A page of sources registered by T, in id order; protected ones only with include_protected;
+        ``named`` keeps those whose name (or English name) contains the words."""
+        limit = check_limit(limit)
+        after = decode_cursor("sources", cursor)
+        t = read_time(as_of)
+        where, params = ["registered_at <= ?"], [t]
+        if not include_protected:
+            where.append("protected = 0")
+        if named:
+            where.append("(lower(name) LIKE ? ESCAPE '!' OR lower(name_en) LIKE ? ESCAPE '!')")
+            params.extend([containing(named)] * 2)
+        if after is not None:
+            where.append("source_id > ?")
+            params.append(after)
+        with self.db.snapshot() as c:
+            rows = self.db.all(c, f"SELECT {SOURCE_COLUMNS} FROM {{sources}} WHERE {' AND '.join(where)}"
+                                  " ORDER BY source_id LIMIT ?", (*params, limit + 1))
+        items = [render_source(r) for r in rows[:limit]]
+        return listing_page("sources", "source_id", items, len(rows) > limit)
+
+    def source(self, source_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
+        """``{"source_id", "name", "name_en", "kind", "url", "language", "protected", "version",
+        "registered_at", "registered_by"}``; a protected source is NotFound without include_protected."""
+        t = read_time(as_of)
+        with self.db.snapshot() as c:
+            row = self.db.one(c, f"SELECT {SOURCE_COLUMNS} FROM {{sources}} WHERE source_id = ? AND registered_at <= ?",
+                              (str(source_id), t))
+        if row is None or (row[6] and not include_protected):
+            raise NotFound("source", source_id)
+        return render_source(row)
+
+    def reports(
+        self, *, source_id: str | None = None, as_of: datetime | None = None, cursor: str | None = None,
+        limit: int = 50, include_protected: bool = False,
+    ) -> dict[str, Any]:
+        """A page of reports filed by T, in id order. A protected source's reports are left out
+        without include_protected: a report's title and link name its source."""
+        limit = check_limit(limit)
+        after = decode_cursor("reports", cursor)
+        t = read_time(as_of)
+        where, params = ["r.filed_at <= ?"], [t]
+        if not include_protected:
+            where.append("s.protected = 0")
+        if source_id is not None:
+            where.append("r.source_id = ?")
+            params.append(str(source_id))
+        if after is not None:
+            where.append("r.report_id > ?")
+            params.append(after)
+        with self.db.snapshot() as c:
+            rows = self.db.all(
+                c,
+                f"SELECT {REPORT_COLUMNS} FROM {{reports}} r JOIN {{sources}} s ON s.source_id = r.source_id"
+                f" WHERE {' AND '.join(where)} ORDER BY r.report_id LIMIT ?",
+                (*params, limit + 1),
+            )
+            sources = source_cards(self.db, c, {r[1] for r in rows}, include_protected)
+        items = [render_report(r, sources) for r in rows[:limit]]
+        return listing_page("reports", "report_id", items, len(rows) > limit)
+
+    def report(self, report_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
+        """``{"report_id", "source", "title", "title_en", "language", "published_on", "url", "reference",
+        "period_from", "period_to", "places", "figure_ids", "filed_at", "filed_by"}``."""
+        t = read_time(as_of)
+        with self.db.snapshot() as c:
+            row = self.db.one(c, f"SELECT {REPORT_COLUMNS} FROM {{reports}} r WHERE r.report_id = ? AND r.filed_at <= ?",
+                              (str(report_id), t))
+            sources = source_cards(self.db, c, {row[1]} if row else set(), include_protected)
+        if row is None or sources.hidden(row[1]):
+            raise NotFound("report", report_id)
+        return render_report(row, sources)
+
+    def citations(
+        self, target_id: str, *, as_of: datetime | None = None, include_withdrawn: bool = True,
+        include_protected: bool = False,
+    ) -> list[dict[str, Any]]:
+        """The citations of a report or figure made by T, oldest first (withdrawn ones marked, as of T).
+
+        ``{"citation_id", "target_kind", "target_id", "source", "url", "quote", "quote_en", "page",
+        "accessed_on", "sha256", "cited_at", "cited_by", "withdrawn", "withdrawn_at", "withdrawn_by",
+        "withdrawn_reason"}``; a hidden source's citation is ``{"source": "protected", "withdrawn",
+        "cited_at"}``.
+        """
+        t = read_time(as_of)
+        with self.db.snapshot() as c:
+            rows = self.db.all(c, f"SELECT {CITATION_COLUMNS} FROM {{citations}}"
+                                  " WHERE target_id = ? AND cited_at <= ? ORDER BY cited_at, citation_id",
+                               (str(target_id), t))
+            sources = source_cards(self.db, c, {r[3] for r in rows}, include_protected)
+        out = [render_citation(r, sources, t) for r in rows]
+        return out if include_withdrawn else [x for x in out if not x["withdrawn"]]
+

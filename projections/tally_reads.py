@@ -1,0 +1,179 @@
+"""Tallies: a metric summed across incidents, each source's sum, and parts against their totals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from functools import partial
+from typing import Any
+
+import orjson
+
+from ledger.tally import ZERO, Part, Tally
+from projections import breakdown_checks as checks, oneshot, tallies
+from projections.db import Db
+from projections.read_arguments import (
+    check_breakdown, check_dimension, check_metric, check_place, check_window, echo_of, read_time,
+)
+from projections.read_filters import figure_filters, live_figures, source_cards
+from projections.redaction import PROTECTED
+
+#: The running tally of one (metric, dimension, value) as it stood at t.
+_TOTAL_AT = ("SELECT recorded_to, low, high_sum, unbounded, figures FROM {tally_versions}"
+             " WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from <= ?"
+             " ORDER BY recorded_from DESC LIMIT 1")
+
+
+class TallyReads:
+    """Tallies, tallies by source and breakdown checks, for Reader (which provides ``db``)."""
+
+    db: Db
+
+    def tally(
+        self, metric: str, *, by: str | None = None, as_of: datetime | None = None,
+        valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
+        figure_ids: bool = False, include_protected: bool = False,
+    ) -> dict[str, Any]:
+        """A metric summed across incidents (ledger/tally.py says what each incident contributes).
+
+        Returns ``{"metric", "by", "as_of", "valid_from", "valid_to", "place",
+        "sum": {"low", "high", "kind", "figures", "figure_ids"},
+        "groups": [{"value", "low", "high", "kind", "figures", "figure_ids"}]  (by a dimension; else []),
+        "from_parts": [{"incident_id", "dimension", "low", "high": None, "figure_ids"}]}``.
+
+        The lists of figure ids (and ``from_parts``) come only with ``figure_ids=True``. Without
+        them, and with no window and no place, the sums come from the running tallies
+        (running.py): one index lookup per group, now or as of any T, however long the ledger.
+        With the lists, or with a window or place, the figures are read and summed (cost grows
+        with the metric's figures).
+        """
+        metric, by = check_metric(metric), check_dimension(by, "by")
+        t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
+        echo = echo_of(metric, by, as_of, wf, wt, place)
+        if not figure_ids and wf is None and wt is None and place_key is None:
+            if by is None:  # one statement: no transaction around it
+                return {**echo, **self._running_tally(self._oneshot_row, t, metric, by), "from_parts": None}
+            with self.db.snapshot() as c:
+                return {**echo, **self._running_tally(partial(self.db.one, c), t, metric, by), "from_parts": None}
+        with self.db.snapshot() as c:
+            rows = live_figures(self.db,
+                c, t, "fv.figure_id, fv.incident_id, fv.dims, fv.depth, fv.dim_value, fv.low, fv.high",
+                metric=metric, status="active", max_depth=1 if by is None else None, dims=by,
+                window=(wf, wt), place=place_key,
+            )
+        result = tallies.tally([Part(*row) for row in rows], by)
+        if not figure_ids:
+            result = _without_ids(result)
+        return {**echo, **result}
+
+    def _oneshot_row(self, text: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+        rows = oneshot.read(self.db, text, params)
+        return rows[0] if rows else None
+
+    def _running_tally(self, one: Callable[[str, Sequence[Any]], Any], t: int, metric: str,
+                       by: str | None) -> dict[str, Any]:
+        """The sums as of t from the running tallies: one lookup per group (``one`` reads a row)."""
+        dimension = by or ""
+        values = [""]
+        if by is not None:
+            values = []
+            # A skip scan over the primary key: one seek per group, however many rows each has.
+            last = one("SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ?",
+                       (metric, dimension))
+            while last is not None and last[0] is not None:
+                values.append(last[0])
+                last = one("SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value > ?",
+                           (metric, dimension, last[0]))
+        total = ZERO
+        groups = []
+        for value in values:
+            row = one(_TOTAL_AT, (metric, dimension, value, t))
+            if row is None or row[0] <= t or row[4] == 0:
+                continue
+            group = Tally._make(row[1:5])
+            total += group
+            if by is not None:
+                groups.append({"value": value, **group.as_dict()})
+        return {"sum": total.as_dict(), "groups": groups}
+
+    def tally_by_source(
+        self, metric: str, *, breakdown: dict[str, str] | None = None, as_of: datetime | None = None,
+        valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
+        include_protected: bool = False,
+    ) -> dict[str, Any]:
+        """Each source's latest claims on the metric's figures of one breakdown (default: totals), summed.
+
+        A source's latest claim on a figure counts whether or not the ledger later superseded it
+        (``superseded`` says how many were); retracted figures are left out. Returns
+        ``{"metric", "breakdown", "as_of", "valid_from", "valid_to", "place",
+        "sources": [{"source", "low", "high", "kind", "figure_ids", "superseded"}]}``;
+        public sources by name, then hidden ones (``"source": "protected"``).
+        """
+        metric = check_metric(metric)
+        breakdown = check_breakdown(breakdown) or {}
+        t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
+        with self.db.snapshot() as c:
+            joins, params, where = figure_filters(
+                t, metric=metric, status="active", breakdown=breakdown, window=(wf, wt), place=place_key)
+            rows = self.db.all(
+                c,
+                "SELECT cv.source_id, cv.figure_id, cv.low, cv.high, cv.superseded FROM {figure_versions} fv"
+                f" {joins} JOIN {{claim_versions}} cv ON cv.figure_id = fv.figure_id"
+                " AND cv.recorded_from <= ? AND cv.recorded_to > ?"
+                f" WHERE {where}",
+                (*params[0], t, t, *params[1]),
+            )
+            sources = source_cards(self.db, c, {r[0] for r in rows}, include_protected)
+        per_source: dict[str, Tally] = defaultdict(Tally)
+        ids: dict[str, list[str]] = defaultdict(list)
+        superseded: dict[str, int] = defaultdict(int)
+        for source_id, figure_id, low, high, was_superseded in rows:
+            per_source[source_id] += Tally.of(low, high)
+            ids[source_id].append(figure_id)
+            superseded[source_id] += was_superseded
+        entries = []
+        for source_id, s in per_source.items():
+            ref = sources.ref(source_id)
+            entries.append({"source": ref, **s.as_dict(), "figure_ids": sorted(ids[source_id]),
+                            "superseded": superseded[source_id]})
+
+        def order(entry: dict[str, Any]) -> tuple[Any, ...]:
+            ref = entry["source"]
+            if ref == PROTECTED:
+                return (1, "", -entry["low"], entry["high"] is None, entry["high"] or 0)
+            return (0, ref.get("name_en") or ref.get("name") or "", ref["source_id"])
+
+        entries.sort(key=order)
+        return {**echo_of(metric, None, as_of, wf, wt, place), "breakdown": breakdown, "sources": entries}
+
+    def breakdown_checks(
+        self, *, metric: str | None = None, incident_id: str | None = None, dimension: str | None = None,
+        totals_only: bool = False, as_of: datetime | None = None, valid_from: date | None = None,
+        valid_to: date | None = None, place: str | None = None, include_protected: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Sum of parts against each total (see checks.py). One dict per (total, dimension):
+
+        ``{"incident_id", "metric", "dimension", "total": {"figure_id", "breakdown", "low", "high"},
+        "parts": [{"value", "figure_id", "low", "high"}], "parts_low", "parts_high",
+        "status": "complete" | "remainder" | "parts_exceed_low" | "inconsistent",
+        "remainder": {"low", "high"} | None, "excess": int | None}``.
+        """
+        metric = None if metric is None else check_metric(metric)
+        dimension = check_dimension(dimension, "dimension")
+        t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
+        with self.db.snapshot() as c:
+            rows = live_figures(self.db,
+                c, t, "fv.figure_id, fv.incident_id, fv.metric, fv.breakdown, fv.low, fv.high",
+                metric=metric, incident_id=incident_id, status="active", window=(wf, wt), place=place_key,
+            )
+        readings = [checks.Reading(fid, iid, m, orjson.loads(b), low, high) for fid, iid, m, b, low, high in rows]
+        return checks.breakdown_checks(readings, dimension=dimension, totals_only=totals_only)
+
+
+def _without_ids(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "sum": {k: v for k, v in result["sum"].items() if k != "figure_ids"},
+        "groups": [{k: v for k, v in g.items() if k != "figure_ids"} for g in result["groups"]],
+        "from_parts": None,
+    }

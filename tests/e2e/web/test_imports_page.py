@@ -1,0 +1,74 @@
+"""The officers' upload page: the file checked and filed as `ledger import` does, the per-row report shown."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.conftest import count_events
+from tests.e2e.web.test_pages import HTML, sign_in
+from tests.integration.test_imports import csv_bytes
+
+
+def rows(world, bad: bool = False) -> bytes:
+    header = ["source_id", "report_title", "language", "incident_id", "metric", "qualifier", "number", "low", "high"]
+    good = [world.public_source, "Upload", "en", world.incident, "civilians_detained", "exact", 3, "", ""]
+    second = [world.public_source, "Upload", "en", world.incident, "civilians_injured", "range", "", 9, 2]
+    return csv_bytes([good, second] if bad else [good], header)
+
+
+def upload(api, csrf: str, data: bytes, **fields: str):
+    return api.client.post("/web/imports", data={"csrf": csrf, **fields}, files={"file": ("rows.csv", data)},
+                           headers=HTML)
+
+
+def test_an_upload_is_filed_once_and_reported_by_row(api, world):
+    csrf = sign_in(api, "officer")
+    assert 'action="/web/imports"' in api.client.get("/web/imports", headers=HTML).text
+    answer = upload(api, csrf, rows(world))
+    assert answer.status_code == 200, answer.text
+    assert re.search(r"<td>2</td><td>recorded</td>", answer.text)
+    before = count_events(api.ledger)
+    again = upload(api, csrf, rows(world))
+    assert re.search(r"<td>2</td><td>already recorded</td>", again.text) and count_events(api.ledger) == before
+
+
+def test_a_bad_row_is_named_with_the_apis_words_and_nothing_is_recorded(api, world):
+    csrf = sign_in(api, "officer")
+    before = count_events(api.ledger)
+    answer = upload(api, csrf, rows(world, bad=True))
+    assert answer.status_code == 422
+    assert re.search(r"<td>3</td><td>refused</td><td dir=\"auto\">low</td><td dir=\"auto\">range low 9 exceeds high 2",
+                     answer.text)
+    assert re.search(r"<td>2</td><td>not recorded</td>", answer.text) and count_events(api.ledger) == before
+    partial = upload(api, csrf, rows(world, bad=True), partial="on")
+    assert re.search(r"<td>2</td><td>recorded</td>", partial.text) and count_events(api.ledger) > before
+
+
+def test_an_upload_needs_the_csrf_token_and_an_officer(api, world):
+    csrf = sign_in(api, "officer")
+    before = count_events(api.ledger)
+    assert upload(api, "forged", rows(world)).status_code == 403
+    reader = sign_in(api, "reader")
+    assert upload(api, reader, rows(world)).status_code == 403
+    assert count_events(api.ledger) == before
+
+
+def test_only_the_upload_takes_a_file_and_within_its_own_limit(api, world):
+    from api.guard import DEFAULT_MAX_BODY, MAX_UPLOAD
+
+    assert api.client.post("/reports", files={"file": ("rows.csv", b"a,b")},
+                           headers=api.headers("officer")).status_code == 415
+    csrf = sign_in(api, "officer")
+    padded = rows(world) + b"\n" * (2 * DEFAULT_MAX_BODY)  # over the API's limit, within the upload's
+    assert upload(api, csrf, padded).status_code == 200
+    huge = api.client.post("/web/imports", files={"file": ("rows.csv", b"\n" * (MAX_UPLOAD + 1))},
+                           data={"csrf": csrf}, headers=HTML)
+    assert huge.status_code == 413
+
+
+def test_an_unreadable_upload_is_a_page_saying_why(api, world):
+    csrf = sign_in(api, "officer")
+    answer = upload(api, csrf, b"PK\x03\x04 not a workbook")
+    assert answer.status_code == 422 and "not a workbook" in answer.text
+    empty = api.client.post("/web/imports", data={"csrf": csrf}, files={"file": ("none.csv", b"")}, headers=HTML)
+    assert empty.status_code == 422 and "Choose the file" in empty.text
