@@ -14,26 +14,33 @@ import orjson
 
 from ledger.errors import NotFound
 from ledger.value import Count
-from projections.db import OPEN
-from projections.redaction import Sources, record_hidden
+from projections.db import OPEN, Db
+from projections.named_rows import shape
+from projections.read_filters import source_cards
+from projections.redaction import record_hidden
 from projections.times import from_micros
 
-_SOURCE = "source_id, name, name_en, kind, url, language, protected, version, registered_at, updated_at"
-_REPORT = ("report_id, source_id, title, title_en, language, published_on, url, reference, period_from, period_to,"
-           " places, figure_ids, filed_at")
-_CITATION = ("citation_id, target_kind, target_id, source_id, url, quote, quote_en, page, accessed_on, sha256,"
-             " withdrawn, version, cited_at, withdrawn_at")
-_INCIDENT = "incident_id, title, title_en, places, valid_from, valid_to, description, version, recorded_at, updated_at"
-_FIGURE = "figure_id, incident_id, metric, breakdown, value, value_source_id, status, grade, version, recorded_at"
+_Source = shape("Source", "source_id, name, name_en, kind, url, language, protected, version, registered_at,"
+                         " updated_at")
+_Report = shape("Report", "report_id, source_id, title, title_en, language, published_on, url, reference,"
+                         " period_from, period_to, places, figure_ids, filed_at")
+_Citation = shape("Citation", "citation_id, target_kind, target_id, source_id, url, quote, quote_en, page,"
+                             " accessed_on, sha256, withdrawn, version, cited_at, withdrawn_at")
+_Incident = shape("Incident", "incident_id, title, title_en, places, valid_from, valid_to, description, version,"
+                             " recorded_at, updated_at")
+_Figure = shape("Figure", "figure_id, incident_id, metric, breakdown, value, value_source_id, status, grade, version,"
+                         " recorded_at")
+#: A source's claim on a figure, as one figure version put it in place.
+_Claim = shape("Claim", "source_id, figure_version, claim_version, claimed_at, report_id, value, superseded")
+#: Whose record an id is, whatever its kind.
+_Owner = shape("Owner", "source_id")
+_CitationOwner = shape("CitationOwner", "source_id, target_kind, target_id")
 
 
 class RecordReads:
-    """By-id reads for Reader (which provides ``db`` and ``_sources``)."""
+    """By-id reads for Reader (which provides ``db``)."""
 
-    db: Any
-
-    def _sources(self, c: Any, ids: set[str | None], include_protected: bool) -> Sources:
-        raise NotImplementedError
+    db: Db
 
     def figure_record(self, figure_id: str, *, version: int | None = None,
                       include_protected: bool = False) -> dict[str, Any]:
@@ -45,89 +52,96 @@ class RecordReads:
         with self.db.snapshot() as c:
             row = None
             if version is not None:
-                row = self.db.one(c, f"SELECT {_FIGURE} FROM {{figure_versions}} WHERE figure_id = ? AND version = ?",
-                                  (fid, version))
+                row = self.db.one(c, f"SELECT {_Figure.columns} FROM {{figure_versions}} WHERE figure_id = ?"
+                                     " AND version = ?", (fid, version), shape=_Figure)
             if row is None:
-                row = self.db.one(c, f"SELECT {_FIGURE} FROM {{figure_versions}} WHERE figure_id = ?"
-                                     " AND recorded_to = ?", (fid, OPEN))
+                row = self.db.one(c, f"SELECT {_Figure.columns} FROM {{figure_versions}} WHERE figure_id = ?"
+                                     " AND recorded_to = ?", (fid, OPEN), shape=_Figure)
             if row is None:
                 raise NotFound("figure", figure_id)
-            created = self.db.one(c, "SELECT stated_at FROM {figures} WHERE figure_id = ?", (fid,))
+            created = self.db.value(c, "SELECT stated_at FROM {figures} WHERE figure_id = ?", (fid,))
             # Each source's claim as it stood at this version: its row put in place last by then.
-            latest: dict[str, tuple] = {}
-            for claim in self.db.all(c, "SELECT source_id, figure_version, claim_version, claimed_at, report_id, value,"
-                                        " superseded FROM {claim_versions} WHERE figure_id = ? AND figure_version <= ?",
-                                     (fid, row[8])):
-                if claim[0] not in latest or latest[claim[0]][1] < claim[1]:
-                    latest[claim[0]] = claim
-            sources = self._sources(c, set(latest) | {row[5]}, include_protected)
+            latest: dict[str, Any] = {}
+            for claim in self.db.all(c, f"SELECT {_Claim.columns} FROM {{claim_versions}} WHERE figure_id = ?"
+                                        " AND figure_version <= ?", (fid, row.version), shape=_Claim):
+                if claim.source_id not in latest or latest[claim.source_id].figure_version < claim.figure_version:
+                    latest[claim.source_id] = claim
+            sources = source_cards(self.db, c, set(latest) | {row.value_source_id}, include_protected)
         claims, withheld = [], []
-        for source_id, _, claim_version, claimed_at, report_id, value, superseded in sorted(
-                latest.values(), key=lambda r: r[2]):
-            stated = orjson.loads(value)
-            if sources.hidden(source_id):
+        for claim in sorted(latest.values(), key=lambda r: r.claim_version):
+            stated = orjson.loads(claim.value)
+            if sources.hidden(claim.source_id):
                 withheld.append(stated)
-            claims.append({**sources.claim(source_id, report_id, _count(stated)), "version": claim_version,
-                           "recorded_at": from_micros(claimed_at), "superseded": bool(superseded)})
-        return {"figure_id": row[0], "incident_id": row[1], "metric": row[2], "breakdown": orjson.loads(row[3]),
-                "value": _count(sources.current(orjson.loads(row[4]), row[5], withheld)), "status": row[6],
-                "grade": row[7], "claims": claims, "version": row[8], "created_at": from_micros(created[0]),
-                "modified_at": from_micros(row[9])}
+            claims.append({**sources.claim(claim.source_id, claim.report_id, _count(stated)),
+                           "version": claim.claim_version, "recorded_at": from_micros(claim.claimed_at),
+                           "superseded": bool(claim.superseded)})
+        return {"figure_id": row.figure_id, "incident_id": row.incident_id, "metric": row.metric,
+                "breakdown": orjson.loads(row.breakdown),
+                "value": _count(sources.current(orjson.loads(row.value), row.value_source_id, withheld)),
+                "status": row.status, "grade": row.grade, "claims": claims, "version": row.version,
+                "created_at": from_micros(created), "modified_at": from_micros(row.recorded_at)}
 
     def source_record(self, source_id: str, *, include_protected: bool = False) -> dict[str, Any]:
         """``{"source_id", "name", "name_en", "kind", "url", "language", "protected", "version",
         "created_at", "modified_at"}``."""
         with self.db.snapshot() as c:
-            row = self.db.one(c, f"SELECT {_SOURCE} FROM {{sources}} WHERE source_id = ?", (str(source_id),))
-            sources = self._sources(c, {row[0]} if row else set(), include_protected)
-        if row is None or sources.hidden(row[0]):
+            row = self.db.one(c, f"SELECT {_Source.columns} FROM {{sources}} WHERE source_id = ?", (str(source_id),),
+                              shape=_Source)
+            sources = source_cards(self.db, c, {row.source_id} if row else set(), include_protected)
+        if row is None or sources.hidden(row.source_id):
             raise NotFound("source", source_id)
-        return {"source_id": row[0], "name": row[1], "name_en": row[2], "kind": row[3], "url": row[4],
-                "language": row[5], "protected": bool(row[6]), "version": row[7],
-                "created_at": from_micros(row[8]), "modified_at": from_micros(row[9])}
+        return {"source_id": row.source_id, "name": row.name, "name_en": row.name_en, "kind": row.kind, "url": row.url,
+                "language": row.language, "protected": bool(row.protected), "version": row.version,
+                "created_at": from_micros(row.registered_at), "modified_at": from_micros(row.updated_at)}
 
     def incident_record(self, incident_id: str) -> dict[str, Any]:
         """``{"incident_id", "title", "title_en", "places", "valid_from", "valid_to", "description",
         "version", "created_at", "modified_at"}``."""
         with self.db.snapshot() as c:
-            row = self.db.one(c, f"SELECT {_INCIDENT} FROM {{incidents}} WHERE incident_id = ?", (str(incident_id),))
+            row = self.db.one(c, f"SELECT {_Incident.columns} FROM {{incidents}} WHERE incident_id = ?",
+                              (str(incident_id),), shape=_Incident)
         if row is None:
             raise NotFound("incident", incident_id)
-        return {"incident_id": row[0], "title": row[1], "title_en": row[2], "places": orjson.loads(row[3]),
-                "valid_from": row[4], "valid_to": row[5], "description": row[6], "version": row[7],
-                "created_at": from_micros(row[8]), "modified_at": from_micros(row[9])}
+        return {"incident_id": row.incident_id, "title": row.title, "title_en": row.title_en,
+                "places": orjson.loads(row.places), "valid_from": row.valid_from, "valid_to": row.valid_to,
+                "description": row.description, "version": row.version, "created_at": from_micros(row.recorded_at),
+                "modified_at": from_micros(row.updated_at)}
 
     def report_record(self, report_id: str, *, include_protected: bool = False) -> dict[str, Any]:
         """``{"report_id", "source_id", "title", "title_en", "language", "published_on", "url",
         "reference", "period_from", "period_to", "places", "figure_ids", "version", "created_at"}``."""
         with self.db.snapshot() as c:
-            row = self.db.one(c, f"SELECT {_REPORT} FROM {{reports}} WHERE report_id = ?", (str(report_id),))
-            sources = self._sources(c, {row[1]} if row else set(), include_protected)
-        if row is None or sources.hidden(row[1]):
+            row = self.db.one(c, f"SELECT {_Report.columns} FROM {{reports}} WHERE report_id = ?", (str(report_id),),
+                              shape=_Report)
+            sources = source_cards(self.db, c, {row.source_id} if row else set(), include_protected)
+        if row is None or sources.hidden(row.source_id):
             raise NotFound("report", report_id)
-        return {"report_id": row[0], "source_id": row[1], "title": row[2], "title_en": row[3], "language": row[4],
-                "published_on": row[5], "url": row[6], "reference": row[7], "period_from": row[8],
-                "period_to": row[9], "places": orjson.loads(row[10]), "figure_ids": orjson.loads(row[11]),
-                "version": 1, "created_at": from_micros(row[12])}  # a report is never changed once filed
+        return {"report_id": row.report_id, "source_id": row.source_id, "title": row.title, "title_en": row.title_en,
+                "language": row.language, "published_on": row.published_on, "url": row.url,
+                "reference": row.reference, "period_from": row.period_from, "period_to": row.period_to,
+                "places": orjson.loads(row.places), "figure_ids": orjson.loads(row.figure_ids),
+                "version": 1, "created_at": from_micros(row.filed_at)}  # a report is never changed once filed
 
     def citation_record(self, citation_id: str, *, include_protected: bool = False) -> dict[str, Any]:
         """``{"citation_id", "target_kind", "target_id", "source_id", "url", "quote", "quote_en", "page",
         "accessed_on", "sha256", "withdrawn", "version", "created_at", "modified_at"}``; ``target_id``
         null when it is a hidden source's report."""
         with self.db.snapshot() as c:
-            row = self.db.one(c, f"SELECT {_CITATION} FROM {{citations}} WHERE citation_id = ?", (str(citation_id),))
+            row = self.db.one(c, f"SELECT {_Citation.columns} FROM {{citations}} WHERE citation_id = ?",
+                              (str(citation_id),), shape=_Citation)
             if row is None:
                 raise NotFound("citation", citation_id)
-            target_source = self._report_source(c, row[2]) if row[1] == "report" else None
-            sources = self._sources(c, {row[3], target_source}, include_protected)
-        if sources.hidden(row[3]):
+            target_source = self._report_source(c, row.target_id) if row.target_kind == "report" else None
+            sources = source_cards(self.db, c, {row.source_id, target_source}, include_protected)
+        if sources.hidden(row.source_id):
             raise NotFound("citation", citation_id)
-        hides_target = row[1] == "report" and (target_source is None or sources.hidden(target_source))
-        return {"citation_id": row[0], "target_kind": row[1],
-                "target_id": None if hides_target and not include_protected else row[2], "source_id": row[3],
-                "url": row[4], "quote": row[5], "quote_en": row[6], "page": row[7], "accessed_on": row[8],
-                "sha256": row[9], "withdrawn": bool(row[10]), "version": row[11], "created_at": from_micros(row[12]),
-                "modified_at": from_micros(row[13] if row[10] else row[12])}
+        hides_target = row.target_kind == "report" and (target_source is None or sources.hidden(target_source))
+        return {"citation_id": row.citation_id, "target_kind": row.target_kind,
+                "target_id": None if hides_target and not include_protected else row.target_id,
+                "source_id": row.source_id, "url": row.url, "quote": row.quote, "quote_en": row.quote_en,
+                "page": row.page, "accessed_on": row.accessed_on, "sha256": row.sha256,
+                "withdrawn": bool(row.withdrawn), "version": row.version, "created_at": from_micros(row.cited_at),
+                "modified_at": from_micros(row.withdrawn_at if row.withdrawn else row.cited_at)}
 
     def hides_record(self, record_id: str, *, include_protected: bool = False, current: bool = True) -> bool:
         """Whether the id of any record, whatever its kind, would tell who a protected source is
@@ -135,21 +149,22 @@ class RecordReads:
         rid = str(record_id)
         with self.db.snapshot() as c:
             kind, source_id, target_source = None, None, None
-            if (row := self.db.one(c, "SELECT source_id FROM {sources} WHERE source_id = ?", (rid,))) is not None:
-                kind, source_id = "source", row[0]
-            elif (row := self.db.one(c, "SELECT source_id FROM {reports} WHERE report_id = ?", (rid,))) is not None:
-                kind, source_id = "report", row[0]
-            elif (row := self.db.one(c, "SELECT source_id, target_kind, target_id FROM {citations}"
-                                        " WHERE citation_id = ?", (rid,))) is not None:
-                kind, source_id = "citation", row[0]
-                if row[1] == "report":
-                    target_source = self._report_source(c, row[2]) or ""  # unknown report: withhold
-            sources = self._sources(c, {source_id, target_source}, include_protected)
+            if (row := self.db.one(c, "SELECT source_id FROM {sources} WHERE source_id = ?", (rid,),
+                                   shape=_Owner)) is not None:
+                kind, source_id = "source", row.source_id
+            elif (row := self.db.one(c, "SELECT source_id FROM {reports} WHERE report_id = ?", (rid,),
+                                     shape=_Owner)) is not None:
+                kind, source_id = "report", row.source_id
+            elif (row := self.db.one(c, f"SELECT {_CitationOwner.columns} FROM {{citations}} WHERE citation_id = ?",
+                                     (rid,), shape=_CitationOwner)) is not None:
+                kind, source_id = "citation", row.source_id
+                if row.target_kind == "report":
+                    target_source = self._report_source(c, row.target_id) or ""  # unknown report: withhold
+            sources = source_cards(self.db, c, {source_id, target_source}, include_protected)
         return record_hidden(kind, source_id, target_source, sources, known=current)
 
     def _report_source(self, c: Any, report_id: str) -> str | None:
-        row = self.db.one(c, "SELECT source_id FROM {reports} WHERE report_id = ?", (report_id,))
-        return None if row is None else row[0]
+        return self.db.value(c, "SELECT source_id FROM {reports} WHERE report_id = ?", (report_id,))
 
 
 def _count(value: dict[str, Any]) -> dict[str, Any]:

@@ -212,18 +212,30 @@ class Db:
         return self._statements[key]
 
     def all(self, cursor: Any, text: str, params: Sequence[Any] = (), *, as_stored: bool = False,
-            ) -> list[tuple[Any, ...]]:
-        """The rows of a query; ``as_stored``: sealed columns left sealed, parameters taken as stored."""
+            shape: type[Any] | None = None) -> list[Any]:
+        """The rows of a query; ``as_stored``: sealed columns left sealed, parameters taken as stored;
+        ``shape``: each row as this named tuple of its columns (named_rows.py)."""
         if as_stored:
             cursor.execute(self.sql(text), tuple(params))
-            return [_row(r) for r in cursor.fetchall()]
-        cursor.execute(self.sql(text), tuple(self.sealed_params(text, params)))
-        return self.opened(text, cursor, [_row(r) for r in cursor.fetchall()])
+            rows = [_row(r) for r in cursor.fetchall()]
+        else:
+            cursor.execute(self.sql(text), tuple(self.sealed_params(text, params)))
+            rows = self.opened(text, cursor, [_row(r) for r in cursor.fetchall()])
+        return rows if shape is None else [shape._make(r) for r in rows]
 
-    def one(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+    def one(self, cursor: Any, text: str, params: Sequence[Any] = (), *, shape: type[Any] | None = None) -> Any:
+        """The first row of a query (as ``shape``, if given), or None."""
         cursor.execute(self.sql(text), tuple(self.sealed_params(text, params)))
         row = cursor.fetchone()
-        return None if row is None else self.opened(text, cursor, [_row(row)])[0]
+        if row is None:
+            return None
+        opened = self.opened(text, cursor, [_row(row)])[0]
+        return opened if shape is None else shape._make(opened)
+
+    def value(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> Any:
+        """The one column of a query's first row, or None when there is no row."""
+        row = self.one(cursor, text, params)
+        return None if row is None else row[0]
 
     def column_type(self, kind: str) -> str:
         """Portable column types: text, int (64-bit), flag (0/1, never a boolean) and sealed

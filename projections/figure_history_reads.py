@@ -10,12 +10,16 @@ import orjson
 from ledger.errors import NotFound
 from projections.db import OPEN, Db
 from projections.figure_reads import figure_at
+from projections.named_rows import shape
 from projections.paging import check_limit, decode_cursor, encode_cursor, history_key
 from projections.read_arguments import read_time
 from projections.read_filters import source_cards
 from projections.redaction import PROTECTED
 from projections.times import iso
-from projections.view_rows import CITATION_COLUMNS, FIGURE_COLUMNS, render_citation
+from projections.view_rows import Citation, FigureVersion, render_citation
+
+#: A correction's evidence cited on another record: only whose citation it is.
+_Cited = shape("Cited", "citation_id, source_id")
 
 
 class FigureHistoryReads:
@@ -56,9 +60,9 @@ class FigureHistoryReads:
                 start, version = history_key(after)
                 keyset = " AND (fv.recorded_from, fv.version) > (?, ?)"
                 params += [start, version]
-            rows = self.db.all(c, f"SELECT {FIGURE_COLUMNS} FROM {{figure_versions}} fv WHERE fv.figure_id = ?"
+            rows = self.db.all(c, f"SELECT {FigureVersion.columns} FROM {{figure_versions}} fv WHERE fv.figure_id = ?"
                                   f" AND fv.recorded_from <= ?{keyset} ORDER BY fv.recorded_from, fv.version LIMIT ?",
-                               (*params, limit + 1))
+                               (*params, limit + 1), shape=FigureVersion)
             if not rows:
                 if after is None:
                     raise NotFound("figure", figure_id)
@@ -66,51 +70,60 @@ class FigureHistoryReads:
                 first_row = figure_at(self.db, c, OPEN - 1, fid)
                 if first_row is None:
                     raise NotFound("figure", figure_id)
-                return {"figure_id": fid, "incident_id": first_row[13], "metric": first_row[14],
-                        "breakdown": orjson.loads(first_row[15]), "versions": [], "next_cursor": None}
+                return {**_identity(fid, first_row), "versions": [], "next_cursor": None}
             page, more = rows[:limit], len(rows) > limit
             # Only the citations that overlap the page's span of recording time.
-            span_from, span_to = page[0][2], min(page[-1][3], t + 1)
-            cites = self.db.all(c, f"SELECT {CITATION_COLUMNS} FROM {{citations}} WHERE target_id = ?"
+            span_from, span_to = page[0].recorded_from, min(page[-1].recorded_to, t + 1)
+            cites = self.db.all(c, f"SELECT {Citation.columns} FROM {{citations}} WHERE target_id = ?"
                                    " AND cited_at < ? AND cited_at <= ? AND withdrawn_at > ?"
-                                   " ORDER BY cited_at, citation_id", (fid, span_to, t, span_from))
-            evidence = sorted({e for r in page if r[10] for e in orjson.loads(r[10])} - {ct[0] for ct in cites})
+                                   " ORDER BY cited_at, citation_id", (fid, span_to, t, span_from), shape=Citation)
+            evidence = sorted({e for r in page if r.evidence for e in orjson.loads(r.evidence)}
+                              - {ct.citation_id for ct in cites})
             if evidence:
-                cites_by_id = self.db.all(c, "SELECT citation_id, source_id FROM {citations}"
-                                             f" WHERE citation_id IN ({', '.join('?' * len(evidence))})", evidence)
+                cited_elsewhere = self.db.all(c, f"SELECT {_Cited.columns} FROM {{citations}}"
+                                                 f" WHERE citation_id IN ({', '.join('?' * len(evidence))})",
+                                              evidence, shape=_Cited)
             else:
-                cites_by_id = []
-            ids = {r[8] for r in page} | {r[17] for r in page} | {r[3] for r in cites} | {x[1] for x in cites_by_id}
+                cited_elsewhere = []
+            ids = ({r.source_id for r in page} | {r.value_source_id for r in page} | {ct.source_id for ct in cites}
+                   | {x.source_id for x in cited_elsewhere})
             for r in page:
-                ids.update(orjson.loads(r[11]) if r[11] else ())
+                ids.update(orjson.loads(r.replaces) if r.replaces else ())
             sources = source_cards(self.db, c, ids, include_protected)
         citations = [render_citation(ct, sources, t) for ct in cites]
-        hidden_citations = {ct[0] for ct in cites if sources.hidden(ct[3])} | {
-            cid for cid, source_id in cites_by_id if sources.hidden(source_id)}
+        hidden_citations = {ct.citation_id for ct in cites + cited_elsewhere if sources.hidden(ct.source_id)}
         versions = []
         for r in page:
-            start, end = r[2], min(r[3], t + 1)
-            hidden = sources.hidden(r[8])
+            start, end = r.recorded_from, min(r.recorded_to, t + 1)
+            hidden = sources.hidden(r.source_id)
             versions.append({
-                "version": r[1], "recorded_at": iso(r[4]), "recorded_to": iso(r[3]) if r[3] <= t else None,
-                "actor": r[5], "event": r[6], "reason": r[7],
-                "value": sources.value(orjson.loads(r[16]), r[17]), "value_changed": bool(r[12]),
-                "status": r[18], "grade": r[19], "value_source": sources.ref(r[17]),
-                "source": sources.ref(r[8]), "report_id": None if hidden else r[9],
-                "evidence": [PROTECTED if e in hidden_citations else e for e in orjson.loads(r[10])] if r[10] else None,
-                "replaces": [sources.ref(x) for x in orjson.loads(r[11])] if r[11] else None,
-                "citations": [n for n, ct in enumerate(cites) if ct[10] < end and min(ct[12], t + 1) > start],
+                "version": r.version, "recorded_at": iso(r.recorded_at),
+                "recorded_to": iso(r.recorded_to) if r.recorded_to <= t else None,
+                "actor": r.actor, "event": r.kind, "reason": r.reason,
+                "value": sources.value(orjson.loads(r.value), r.value_source_id),
+                "value_changed": bool(r.value_changed),
+                "status": r.status, "grade": r.grade, "value_source": sources.ref(r.value_source_id),
+                "source": sources.ref(r.source_id), "report_id": None if hidden else r.report_id,
+                "evidence": ([PROTECTED if e in hidden_citations else e for e in orjson.loads(r.evidence)]
+                             if r.evidence else None),
+                "replaces": [sources.ref(x) for x in orjson.loads(r.replaces)] if r.replaces else None,
+                "citations": [n for n, ct in enumerate(cites)
+                              if ct.cited_at < end and min(ct.withdrawn_at, t + 1) > start],
             })
         if not citation_index:
             # The same dict objects, shared: the cost of the inline form is in its size, not in rendering.
             for v in versions:
                 v["citations"] = [citations[n] for n in v["citations"]]
         last = page[-1]
-        first = page[0]
-        out = {"figure_id": fid, "incident_id": first[13], "metric": first[14], "breakdown": orjson.loads(first[15]),
-               "versions": versions,
-               "next_cursor": encode_cursor("figure_history", f"{last[2]}:{last[1]}") if more else None}
+        out = {**_identity(fid, page[0]), "versions": versions,
+               "next_cursor": (encode_cursor("figure_history", f"{last.recorded_from}:{last.version}")
+                               if more else None)}
         if citation_index:
             out["citations"] = citations
         return out
 
+
+def _identity(fid: str, row: Any) -> dict[str, Any]:
+    """What never changes in a figure's versions: its incident, metric and breakdown."""
+    return {"figure_id": fid, "incident_id": row.incident_id, "metric": row.metric,
+            "breakdown": orjson.loads(row.breakdown)}

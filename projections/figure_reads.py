@@ -9,13 +9,18 @@ import orjson
 
 from ledger.errors import InvalidInput, NotFound
 from projections.db import Db
+from projections.named_rows import shape
 from projections.paging import check_limit, decode_cursor, listing_page
 from projections.read_arguments import (
     check_breakdown, check_dimension, check_metric, check_place, check_window, iso_as_of, read_time,
 )
 from projections.read_filters import live_figures, source_cards
 from projections.times import iso
-from projections.view_rows import FIGURE_COLUMNS, render_figure
+from projections.view_rows import FigureVersion, render_figure
+
+#: A source's claim on a figure, in one of its versions.
+_Claim = shape("Claim", "source_id, report_id, value, qualifier, low, high, superseded, claimed_at, claim_version,"
+                        " recorded_to")
 
 
 class FigureReads:
@@ -31,7 +36,7 @@ class FigureReads:
             row = figure_at(self.db, c, t, str(figure_id))
             if row is None:
                 raise NotFound("figure", figure_id)
-            sources = source_cards(self.db, c, {row[17]}, include_protected)
+            sources = source_cards(self.db, c, {row.value_source_id}, include_protected)
         return render_figure(row, sources, t)
 
     def figures(
@@ -54,11 +59,12 @@ class FigureReads:
         after = decode_cursor("figures", cursor)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         with self.db.snapshot() as c:
-            rows = live_figures(self.db,
-                c, t, FIGURE_COLUMNS, metric=metric, incident_id=incident_id, status=status, dimension=dimension,
-                breakdown=breakdown, window=(wf, wt), place=place_key, after=after, limit=limit + 1,
+            rows = live_figures(
+                self.db, c, t, FigureVersion, metric=metric, incident_id=incident_id, status=status,
+                dimension=dimension, breakdown=breakdown, window=(wf, wt), place=place_key, after=after,
+                limit=limit + 1,
             )
-            sources = source_cards(self.db, c, {r[17] for r in rows}, include_protected)
+            sources = source_cards(self.db, c, {r.value_source_id for r in rows}, include_protected)
         items = [render_figure(r, sources, t) for r in rows[:limit]]
         return listing_page("figures", "figure_id", items, len(rows) > limit)
 
@@ -79,26 +85,27 @@ class FigureReads:
                 raise NotFound("figure", figure_id)
             rows = []
             # Each source's claim as of t: one seek per source that ever claimed on the figure.
-            source = self.db.one(c, "SELECT MIN(source_id) FROM {claim_versions} WHERE figure_id = ?", (fid,))
-            while source is not None and source[0] is not None:
+            source = self.db.value(c, "SELECT MIN(source_id) FROM {claim_versions} WHERE figure_id = ?", (fid,))
+            while source is not None:
                 row = self.db.one(
                     c,
-                    "SELECT source_id, report_id, value, qualifier, low, high, superseded, claimed_at, claim_version,"
-                    " recorded_to FROM {claim_versions} WHERE figure_id = ? AND source_id = ? AND recorded_from <= ?"
-                    " ORDER BY recorded_from DESC, figure_version DESC LIMIT 1",
-                    (fid, source[0], t),
+                    f"SELECT {_Claim.columns} FROM {{claim_versions}} WHERE figure_id = ? AND source_id = ?"
+                    " AND recorded_from <= ? ORDER BY recorded_from DESC, figure_version DESC LIMIT 1",
+                    (fid, source, t), shape=_Claim,
                 )
-                if row is not None and row[9] > t:
-                    rows.append(row[:9])
-                source = self.db.one(c, "SELECT MIN(source_id) FROM {claim_versions} WHERE figure_id = ?"
-                                        " AND source_id > ?", (fid, source[0]))
-            rows.sort(key=lambda r: (r[7], r[8]))
-            sources = source_cards(self.db, c, {r[0] for r in rows} | {current[17]}, include_protected)
+                if row is not None and row.recorded_to > t:
+                    rows.append(row)
+                source = self.db.value(c, "SELECT MIN(source_id) FROM {claim_versions} WHERE figure_id = ?"
+                                          " AND source_id > ?", (fid, source))
+            rows.sort(key=lambda r: (r.claimed_at, r.claim_version))
+            sources = source_cards(self.db, c, {r.source_id for r in rows} | {current.value_source_id},
+                                   include_protected)
         claims = [
-            {"source": sources.ref(s), "report_id": None if sources.hidden(s) else report_id,
-             "value": sources.value(orjson.loads(value), s), "qualifier": qualifier, "low": low, "high": high,
-             "superseded": bool(sup), "claimed_at": iso(at), "version": version}
-            for s, report_id, value, qualifier, low, high, sup, at, version in rows
+            {"source": sources.ref(r.source_id), "report_id": None if sources.hidden(r.source_id) else r.report_id,
+             "value": sources.value(orjson.loads(r.value), r.source_id), "qualifier": r.qualifier, "low": r.low,
+             "high": r.high, "superseded": bool(r.superseded), "claimed_at": iso(r.claimed_at),
+             "version": r.claim_version}
+            for r in rows
         ]
         return {
             "figure_id": fid, "as_of": iso_as_of(as_of), "current": render_figure(current, sources, t),
@@ -106,14 +113,14 @@ class FigureReads:
         }
 
 
-def figure_at(db: Db, c: Any, t: int, fid: str) -> tuple | None:
+def figure_at(db: Db, c: Any, t: int, fid: str) -> Any:
     """The figure's version live at t, or None."""
     # The latest start at or before t is the live version (one seek, however long the history);
     # of two versions starting at the same instant the later one stands.
-    row = db.one(c, f"SELECT {FIGURE_COLUMNS} FROM {{figure_versions}} fv WHERE fv.figure_id = ?"
+    row = db.one(c, f"SELECT {FigureVersion.columns} FROM {{figure_versions}} fv WHERE fv.figure_id = ?"
                     " AND fv.recorded_from <= ? ORDER BY fv.recorded_from DESC, fv.version DESC LIMIT 1",
-                 (fid, t))
-    return row if row is not None and row[3] > t else None
+                 (fid, t), shape=FigureVersion)
+    return row if row is not None and row.recorded_to > t else None
 
 
 def _range(claims: list[dict[str, Any]]) -> dict[str, Any]:

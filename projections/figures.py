@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import orjson
 
 from ledger.figure import ACTIVE, RETRACTED
 from projections.db import OPEN, Db
+from projections.named_rows import mutable_shape
 
 
 def canonical(value: Any) -> str:
@@ -51,10 +52,13 @@ FIGURE_COLUMNS = (
     "figure_id", "incident_id", "metric", "breakdown", "dims", "depth", "dim_value", "version", "qualifier", "low",
     "high", "value", "value_source_id", "status", "grade", "stated_at", "stated_by", "updated_at",
 )
-_R_FROM, _R_TO = 2, 3  # recorded_from / recorded_to, in version rows
-_VERSION_KEY = itemgetter(0, 2, 1)  # the primary key of figure_versions, in a version row
-_CLAIM_KEY = itemgetter(0, 1, 3, 2)  # and of claim_versions, in a claim row
-_C_FROM, _C_TO = 3, 4  # and in claim rows
+#: Rows of figure_versions and claim_versions as a batch builds them (closed in place, then written).
+VersionRow = mutable_shape("VersionRow", VERSION_COLUMNS)
+ClaimRow = mutable_shape("ClaimRow", CLAIM_COLUMNS)
+#: A version's columns from ``incident_id`` on, copied from the figure's current row (a dict).
+_COPIED = itemgetter(*VERSION_COLUMNS[VERSION_COLUMNS.index("incident_id"):])
+_VERSION_KEY = attrgetter("figure_id", "recorded_from", "version")  # the primary key of figure_versions
+_CLAIM_KEY = attrgetter("figure_id", "source_id", "recorded_from", "figure_version")  # and of claim_versions
 
 
 def _insert(table: str, columns: tuple[str, ...]) -> str:
@@ -76,7 +80,7 @@ class BatchFigure:
 
     row: dict[str, Any]
     new: bool
-    open_version: list[Any] | None = None  # this batch's open version row, once it has one
+    open_version: Any = None  # this batch's open VersionRow, once it has one
     first_from: int | None = None  # start of this batch's first version of the figure
     prior_version: int | None = None  # the open version before this batch, if any
     prior_value: tuple[int, int | None, str] | None = None  # its (low, high, status)
@@ -97,10 +101,10 @@ class FigureBatch:
         self.db = db
         self.cursor = cursor
         self.state: dict[str, BatchFigure] = {}
-        self.claims: dict[tuple[str, str], list[Any]] = {}  # open claim rows, by (figure, source)
+        self.claims: dict[tuple[str, str], Any] = {}  # open ClaimRows, by (figure, source)
         self.prior_claims: set[tuple[str, str, int]] = set()  # open claim rows that predate the batch
-        self.versions: list[list[Any]] = []
-        self.new_claims: list[list[Any]] = []
+        self.versions: list[Any] = []  # VersionRows
+        self.new_claims: list[Any] = []  # ClaimRows
         self.version_closes: list[tuple[int, str, int, int]] = []
         self.claim_closes: list[tuple[int, str, str, int, int]] = []
         self.touched = Touched()
@@ -122,8 +126,9 @@ class FigureBatch:
                     prior_value=(record["low"], record["high"], record["status"]))
             for row in db.all(c, f"SELECT {', '.join(CLAIM_COLUMNS)} FROM {{claim_versions}}"
                                  f" WHERE figure_id IN ({marks}) AND recorded_to = ?", (*chunk, OPEN)):
-                self.claims[(row[0], row[1])] = list(row)
-                self.prior_claims.add((row[0], row[1], row[2]))
+                claim = ClaimRow(row)
+                self.claims[(claim.figure_id, claim.source_id)] = claim
+                self.prior_claims.add((claim.figure_id, claim.source_id, claim.figure_version))
 
     # ---- applying events -------------------------------------------------------------------
 
@@ -166,7 +171,8 @@ class FigureBatch:
             if old is None:
                 continue
             # The source still said what it said; the ledger now marks the claim as replaced.
-            row = [*old[:2], e.originator_version, t, OPEN, *old[5:13], 1]
+            row = ClaimRow(old)
+            row.figure_version, row.recorded_from, row.recorded_to, row.superseded = e.originator_version, t, OPEN, 1
             self.new_claims.append(row)
             self.claims[(fid, source_id)] = row
         self._claim(fid, e.source_id, e, t)
@@ -216,17 +222,16 @@ class FigureBatch:
         row = state.row
         fid = row["figure_id"]
         if state.open_version is not None:
-            state.open_version[_R_TO] = t
+            state.open_version.recorded_to = t
         elif not state.new:
             self.version_closes.append((t, fid, state.prior_from, state.prior_version))  # type: ignore[arg-type]
             self.touched.closed_before.add((fid, state.prior_version))  # type: ignore[arg-type]
-        version = [
+        # In VERSION_COLUMNS order (a row per event: keyword arguments cost ten times as much).
+        version = VersionRow((
             fid, e.originator_version, t, OPEN, e.t, e.actor, kind, reason, source_id, report_id,
             None if evidence is None else canonical(evidence), None if replaces is None else canonical(replaces),
-            int(changed), row["incident_id"], row["metric"], row["breakdown"], row["dims"], row["depth"],
-            row["dim_value"], row["qualifier"], row["low"], row["high"], row["value"], row["value_source_id"],
-            row["status"], row["grade"],
-        ]
+            int(changed), *_COPIED(row),
+        ))
         self.versions.append(version)
         state.open_version = version
         if state.first_from is None:
@@ -234,20 +239,21 @@ class FigureBatch:
         self.touched.inserted.add((fid, e.originator_version))
         self.touched.figures[fid] = state
 
-    def _close_claim(self, fid: str, source_id: str, t: int) -> list[Any] | None:
+    def _close_claim(self, fid: str, source_id: str, t: int) -> Any:
         row = self.claims.pop((fid, source_id), None)
         if row is None:
             return None
-        if (fid, source_id, row[2]) in self.prior_claims:
-            self.claim_closes.append((t, fid, source_id, row[_C_FROM], row[2]))
+        if (fid, source_id, row.figure_version) in self.prior_claims:
+            self.claim_closes.append((t, fid, source_id, row.recorded_from, row.figure_version))
         else:
-            row[_C_TO] = t
+            row.recorded_to = t
         return row
 
     def _claim(self, fid: str, source_id: str, e: Any, t: int) -> None:
         self._close_claim(fid, source_id, t)
-        row = [fid, source_id, e.originator_version, t, OPEN, e.originator_version, e.t, e.actor,
-               e.report_id, e.value["qualifier"], e.value["low"], e.value["high"], canonical(e.value), 0]
+        # In CLAIM_COLUMNS order.
+        row = ClaimRow((fid, source_id, e.originator_version, t, OPEN, e.originator_version, e.t, e.actor,
+                        e.report_id, e.value["qualifier"], e.value["low"], e.value["high"], canonical(e.value), 0))
         self.new_claims.append(row)
         self.claims[(fid, source_id)] = row
 

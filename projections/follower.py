@@ -39,6 +39,7 @@ from eventsourcing.persistence import Notification, Tracking
 from ledger.application import Ledger
 from ledger.store import Store
 from projections.db import Db
+from projections.named_rows import shape
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ BATCH_SIZE = 5_000
 #: A first catch-up (nothing applied yet) of a log at least this long is made as a replay (see
 #: ``Follower.catch_up``); shorter ones apply batch by batch, as later catch-ups always do.
 REPLAY_FROM = 10_000
+#: The position a projection's tracking row holds.
+_Tracked = shape("Tracked", "notification_id")
 
 
 class Projection(Protocol):
@@ -199,14 +202,15 @@ class Follower:
     def _claim(self, cursor: Any, start: int) -> None:
         db = self.db
         _lock_position(db, cursor)
-        row = db.one(cursor, "SELECT notification_id FROM {tracking} WHERE application_name = ?", (UPSTREAM,))
+        row = db.one(cursor, f"SELECT {_Tracked.columns} FROM {{tracking}} WHERE application_name = ?", (UPSTREAM,),
+                     shape=_Tracked)
         if row is None:
             raise RuntimeError(
                 f"projection {self.projection.name!r} has no tracking row: run its create step"
                 " (api.bootstrap.create_schema) before following"
             )
-        if row[0] != start:
-            raise PositionMoved(start, row[0])
+        if row.notification_id != start:
+            raise PositionMoved(start, row.notification_id)
 
     def catch_up(
         self, *, on_batch: Callable[[int, int], None] | None = None, stop_event: threading.Event | None = None,

@@ -30,5 +30,5 @@ class Standing:
                            " (SELECT notification_id FROM {tracking} WHERE application_name = ?)")
 
     def __call__(self) -> tuple[int, int]:
-        head, position = oneshot.read(self.db, self._statement, (UPSTREAM,))[0]
+        (head, position), = oneshot.read(self.db, self._statement, (UPSTREAM,))
         return head or 0, position or 0

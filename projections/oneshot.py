@@ -15,9 +15,9 @@ from typing import Any
 from projections.db import Db
 
 
-def read(db: Db, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+def read(db: Db, text: str, params: Sequence[Any] = (), *, shape: type[Any] | None = None) -> list[Any]:
     """The rows of one read-only statement (``?`` placeholders, ``{table}`` names), in autocommit;
-    sealed columns are sealed and opened as Db.all does."""
+    sealed columns are sealed and opened as Db.all does, rows named by ``shape`` as there."""
     statement, params = db.sql(text), tuple(db.sealed_params(text, params))
     if db.kind == "postgres":
         # The library's pool hands out connections in autocommit mode.
@@ -26,10 +26,12 @@ def read(db: Db, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]
         # Plain tuples: a dict row would fold unnamed columns ("?column?") into one.
         with db.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
             cursor.execute(statement, params)
-            return db.opened(text, cursor, cursor.fetchall())
-    with db.datastore.transaction(commit=False) as cursor:
-        cursor.execute(statement, params)
-        return db.opened(text, cursor, [tuple(row) for row in cursor.fetchall()])
+            rows = db.opened(text, cursor, cursor.fetchall())
+    else:
+        with db.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, params)
+            rows = db.opened(text, cursor, [tuple(row) for row in cursor.fetchall()])
+    return rows if shape is None else [shape._make(r) for r in rows]
 
 
 def quoted(name: str) -> str:

@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from projections.db import OPEN, Db
+from projections.named_rows import shape
 from projections.figures import canonical
 from projections.redaction import SourceCard, Sources
+
+_Card = shape("Card", "source_id, name, name_en, kind, protected")
 
 
 def figure_filters(
@@ -48,11 +51,14 @@ def figure_filters(
     return joins, (join_params, params), " AND ".join(where)
 
 
-def live_figures(db: Db, c: Any, t: int, columns: str, *, limit: int | None = None, **filters: Any) -> list[tuple]:
+def live_figures(db: Db, c: Any, t: int, shape: type[Any], *, columns: str | None = None, limit: int | None = None,
+                 **filters: Any) -> list[Any]:
+    """The figure versions live at t under ``filters``, in id order, as ``shape`` (its own
+    ``columns``, unless given)."""
     joins, (join_params, params), where = figure_filters(t, **filters)
     tail = " ORDER BY fv.figure_id" + (" LIMIT ?" if limit is not None else "")
-    return db.all(c, f"SELECT {columns} FROM {{figure_versions}} fv {joins} WHERE {where}{tail}",
-                  (*join_params, *params, *(() if limit is None else (limit,))))
+    return db.all(c, f"SELECT {columns or shape.columns} FROM {{figure_versions}} fv {joins} WHERE {where}{tail}",
+                  (*join_params, *params, *(() if limit is None else (limit,))), shape=shape)
 
 
 def source_cards(db: Db, c: Any, ids: set[str | None], include_protected: bool) -> Sources:
@@ -61,9 +67,9 @@ def source_cards(db: Db, c: Any, ids: set[str | None], include_protected: bool) 
     cards = []
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        rows = db.all(c, "SELECT source_id, name, name_en, kind, protected FROM {sources}"
-                         f" WHERE source_id IN ({', '.join('?' * len(chunk))})", chunk)
-        cards += [SourceCard(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+        rows = db.all(c, f"SELECT {_Card.columns} FROM {{sources}} WHERE source_id IN ({', '.join('?' * len(chunk))})",
+                      chunk, shape=_Card)
+        cards += [SourceCard(r.source_id, r.name, r.name_en, r.kind, bool(r.protected)) for r in rows]
     return Sources(cards, include_protected)
 
 

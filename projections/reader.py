@@ -25,8 +25,6 @@ from one that does not exist.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ledger.store import Store
 from projections.by_id import RecordReads
 from projections.db import Db
@@ -34,9 +32,7 @@ from projections.figure_history_reads import FigureHistoryReads
 from projections.figure_reads import FigureReads
 from projections.follower import UPSTREAM
 from projections.paging import MAX_LIMIT
-from projections.read_filters import source_cards
 from projections.record_listings import RecordListings
-from projections.redaction import Sources
 from projections.tally_history_reads import TallyHistoryReads
 from projections.tally_reads import TallyReads
 from projections.views_schema import DEFAULT_NAME
@@ -63,6 +59,3 @@ class Reader(TallyReads, TallyHistoryReads, FigureReads, FigureHistoryReads, Rec
     def position(self) -> int:
         """The last notification id the views reflect."""
         return self.db.tracking.max_tracking_id(UPSTREAM) or 0
-
-    def _sources(self, c: Any, ids: set[str | None], include_protected: bool) -> Sources:
-        return source_cards(self.db, c, ids, include_protected)

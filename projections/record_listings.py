@@ -11,8 +11,7 @@ from projections.paging import check_limit, decode_cursor, listing_page
 from projections.read_arguments import check_place, check_window, read_time
 from projections.read_filters import containing, source_cards, window_clause
 from projections.view_rows import (
-    CITATION_COLUMNS, INCIDENT_COLUMNS, REPORT_COLUMNS, SOURCE_COLUMNS, render_citation, render_incident,
-    render_report, render_source,
+    Citation, Incident, Report, Source, render_citation, render_incident, render_report, render_source,
 )
 
 
@@ -45,10 +44,10 @@ class RecordListings:
         with self.db.snapshot() as c:
             rows = self.db.all(
                 c,
-                f"SELECT {INCIDENT_COLUMNS} FROM {{incidents}} i JOIN {{incident_versions}} iv"
+                f"SELECT {Incident.columns} FROM {{incidents}} i JOIN {{incident_versions}} iv"
                 " ON iv.incident_id = i.incident_id AND iv.recorded_from <= ? AND iv.recorded_to > ?"
                 f"{''.join(' AND ' + w for w in where)} ORDER BY i.incident_id LIMIT ?",
-                (t, t, *params, limit + 1),
+                (t, t, *params, limit + 1), shape=Incident,
             )
         items = [render_incident(r) for r in rows[:limit]]
         return listing_page("incidents", "incident_id", items, len(rows) > limit)
@@ -60,10 +59,10 @@ class RecordListings:
         with self.db.snapshot() as c:
             row = self.db.one(
                 c,
-                f"SELECT {INCIDENT_COLUMNS} FROM {{incidents}} i JOIN {{incident_versions}} iv"
+                f"SELECT {Incident.columns} FROM {{incidents}} i JOIN {{incident_versions}} iv"
                 " ON iv.incident_id = i.incident_id AND iv.recorded_from <= ? AND iv.recorded_to > ?"
                 " WHERE i.incident_id = ?",
-                (t, t, str(incident_id)),
+                (t, t, str(incident_id)), shape=Incident,
             )
         if row is None:
             raise NotFound("incident", incident_id)
@@ -88,8 +87,8 @@ class RecordListings:
             where.append("source_id > ?")
             params.append(after)
         with self.db.snapshot() as c:
-            rows = self.db.all(c, f"SELECT {SOURCE_COLUMNS} FROM {{sources}} WHERE {' AND '.join(where)}"
-                                  " ORDER BY source_id LIMIT ?", (*params, limit + 1))
+            rows = self.db.all(c, f"SELECT {Source.columns} FROM {{sources}} WHERE {' AND '.join(where)}"
+                                  " ORDER BY source_id LIMIT ?", (*params, limit + 1), shape=Source)
         items = [render_source(r) for r in rows[:limit]]
         return listing_page("sources", "source_id", items, len(rows) > limit)
 
@@ -98,9 +97,9 @@ class RecordListings:
         "registered_at", "registered_by"}``; a protected source is NotFound without include_protected."""
         t = read_time(as_of)
         with self.db.snapshot() as c:
-            row = self.db.one(c, f"SELECT {SOURCE_COLUMNS} FROM {{sources}} WHERE source_id = ? AND registered_at <= ?",
-                              (str(source_id), t))
-        if row is None or (row[6] and not include_protected):
+            row = self.db.one(c, f"SELECT {Source.columns} FROM {{sources}} WHERE source_id = ? AND registered_at <= ?",
+                              (str(source_id), t), shape=Source)
+        if row is None or (row.protected and not include_protected):
             raise NotFound("source", source_id)
         return render_source(row)
 
@@ -125,11 +124,11 @@ class RecordListings:
         with self.db.snapshot() as c:
             rows = self.db.all(
                 c,
-                f"SELECT {REPORT_COLUMNS} FROM {{reports}} r JOIN {{sources}} s ON s.source_id = r.source_id"
+                f"SELECT {Report.columns} FROM {{reports}} r JOIN {{sources}} s ON s.source_id = r.source_id"
                 f" WHERE {' AND '.join(where)} ORDER BY r.report_id LIMIT ?",
-                (*params, limit + 1),
+                (*params, limit + 1), shape=Report,
             )
-            sources = source_cards(self.db, c, {r[1] for r in rows}, include_protected)
+            sources = source_cards(self.db, c, {r.source_id for r in rows}, include_protected)
         items = [render_report(r, sources) for r in rows[:limit]]
         return listing_page("reports", "report_id", items, len(rows) > limit)
 
@@ -138,10 +137,10 @@ class RecordListings:
         "period_from", "period_to", "places", "figure_ids", "filed_at", "filed_by"}``."""
         t = read_time(as_of)
         with self.db.snapshot() as c:
-            row = self.db.one(c, f"SELECT {REPORT_COLUMNS} FROM {{reports}} r WHERE r.report_id = ? AND r.filed_at <= ?",
-                              (str(report_id), t))
-            sources = source_cards(self.db, c, {row[1]} if row else set(), include_protected)
-        if row is None or sources.hidden(row[1]):
+            row = self.db.one(c, f"SELECT {Report.columns} FROM {{reports}} r WHERE r.report_id = ?"
+                                 " AND r.filed_at <= ?", (str(report_id), t), shape=Report)
+            sources = source_cards(self.db, c, {row.source_id} if row else set(), include_protected)
+        if row is None or sources.hidden(row.source_id):
             raise NotFound("report", report_id)
         return render_report(row, sources)
 
@@ -158,10 +157,10 @@ class RecordListings:
         """
         t = read_time(as_of)
         with self.db.snapshot() as c:
-            rows = self.db.all(c, f"SELECT {CITATION_COLUMNS} FROM {{citations}}"
+            rows = self.db.all(c, f"SELECT {Citation.columns} FROM {{citations}}"
                                   " WHERE target_id = ? AND cited_at <= ? ORDER BY cited_at, citation_id",
-                               (str(target_id), t))
-            sources = source_cards(self.db, c, {r[3] for r in rows}, include_protected)
+                               (str(target_id), t), shape=Citation)
+            sources = source_cards(self.db, c, {r.source_id for r in rows}, include_protected)
         out = [render_citation(r, sources, t) for r in rows]
         return out if include_withdrawn else [x for x in out if not x["withdrawn"]]
 

@@ -132,10 +132,9 @@ class RecordBatch:
         cid = e.originator_id
         cited_at = self.cited_at.get(cid)
         if cited_at is None:
-            row = self.db.one(self.cursor, "SELECT cited_at FROM {citations} WHERE citation_id = ?", (cid,))
-            if row is None:
+            cited_at = self.db.value(self.cursor, "SELECT cited_at FROM {citations} WHERE citation_id = ?", (cid,))
+            if cited_at is None:
                 raise LookupError(f"citation {cid}: withdrawn before it was made")
-            cited_at = row[0]
         self._put("UPDATE {citations} SET withdrawn = 1, withdrawn_at = ?, withdrawn_by = ?, withdrawn_reason = ?,"
                   " version = ? WHERE citation_id = ?",
                   (max(e.t, cited_at), e.actor, e.reason, e.originator_version, cid))

@@ -34,6 +34,7 @@ from typing import Any
 from ledger.tally import ZERO, IncidentParts, Part, Tally
 from projections.db import OPEN, Db
 from projections.figures import Touched
+from projections.named_rows import shape
 
 Key = tuple[str, str, str]  # metric, dimension, value
 Segment = tuple[int, int, Tally]  # [start, end), change
@@ -43,28 +44,32 @@ def figure_value(low: int, high: int | None, status: str) -> Tally:
     return Tally.of(low, high) if status == "active" else ZERO
 
 
-def _part(row: tuple[Any, ...]) -> Part:
-    # (figure_id, version, from, to, dims, depth, dim_value, low, high, status)
-    return Part(row[0], "", row[4], row[5], row[6], row[7], row[8])
+#: A figure version as far as an incident's contribution needs it.
+Pair = shape("Pair", "figure_id, incident_id, version, recorded_from, recorded_to, dims, depth, dim_value, low, high,"
+                     " status")
 
 
-def _timeline(rows: list[tuple[Any, ...]], points: list[int]) -> list[Tally]:
-    """The incident's contribution at each of ``points`` (ascending), from its figures' versions."""
-    changes: list[tuple[int, int, str, tuple[Any, ...] | None]] = []
+def _part(row: Any) -> Part:
+    return Part(row.figure_id, "", row.dims, row.depth, row.dim_value, row.low, row.high)
+
+
+def _timeline(rows: list[Any], points: list[int]) -> list[Tally]:
+    """The incident's contribution at each of ``points`` (ascending), from its figures' versions (Pairs)."""
+    changes: list[tuple[int, int, str, Any]] = []  # (at, 0 ends | 1 begins, figure_id, version begun)
     for r in rows:
-        if r[2] >= r[3]:
+        if r.recorded_from >= r.recorded_to:
             continue  # a version that never stood
-        changes.append((r[2], 1, r[0], r))
-        if r[3] < OPEN:
-            changes.append((r[3], 0, r[0], None))  # at one instant, endings before beginnings
+        changes.append((r.recorded_from, 1, r.figure_id, r))
+        if r.recorded_to < OPEN:
+            changes.append((r.recorded_to, 0, r.figure_id, None))  # at one instant, endings before beginnings
     changes.sort(key=lambda c: (c[0], c[1]))
     state = IncidentParts()
     out, i = [], 0
     for p in points:
         while i < len(changes) and changes[i][0] <= p:
-            row = changes[i][3]
-            if row is None or row[9] != "active":
-                state.remove(changes[i][2])
+            _, _, figure_id, row = changes[i]
+            if row is None or row.status != "active":
+                state.remove(figure_id)
             else:
                 state.put(_part(row))
             i += 1
@@ -77,10 +82,14 @@ def _segments(points: set[int], start: int) -> list[tuple[int, int]]:
     return list(zip(ordered, [*ordered[1:], OPEN]))
 
 
-_PAIR_COLUMNS = "figure_id, version, recorded_from, recorded_to, dims, depth, dim_value, low, high, status"
+#: A running tally's row (``dimension`` and ``value`` '' for the total).
+_Standing = shape("Standing", "metric, dimension, value, recorded_from, recorded_to, low, high_sum, unbounded, figures")
+#: A figure's current row, as a Pair still open (its recorded_to is OPEN).
+_Current = shape("Current", "figure_id, version, updated_at, dims, depth, dim_value, low, high, status, metric,"
+                            " incident_id")
 
 
-def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[list[Any]]) -> list[tuple[Key, Segment]]:
+def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -> list[tuple[Key, Segment]]:
     """How each touched (metric, incident)'s contribution to the metric's total moved."""
     pairs: dict[tuple[str, str], int] = {}
     for state in touched.figures.values():
@@ -90,48 +99,52 @@ def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[list[An
             pairs[key] = min(pairs.get(key, OPEN), state.first_from)  # type: ignore[arg-type]
     if not pairs:
         return []
-    in_batch: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    in_batch: dict[str, list[Any]] = defaultdict(list)
     for v in versions:
-        # (figure_id, version, from, to, dims, depth, dim_value, low, high, status)
-        in_batch[v[0]].append((v[0], v[1], v[2], v[3], v[16], v[17], v[18], v[20], v[21], v[24]))
-    current: dict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)
+        in_batch[v.figure_id].append(Pair(v.figure_id, v.incident_id, v.version, v.recorded_from, v.recorded_to,
+                                          v.dims, v.depth, v.dim_value, v.low, v.high, v.status))
+    current: dict[tuple[str, str], list[Any]] = defaultdict(list)
     wanted = sorted((incident, metric) for metric, incident in pairs)
     for start in range(0, len(wanted), 400):
         chunk = wanted[start:start + 400]
-        for r in db.all(cursor, "SELECT figure_id, version, updated_at, dims, depth, dim_value, low, high, status,"
-                                " metric, incident_id FROM {figures} WHERE (incident_id, metric) IN"
+        for r in db.all(cursor, f"SELECT {_Current.columns} FROM {{figures}} WHERE (incident_id, metric) IN"
                                 f" (VALUES {', '.join(['(?, ?)'] * len(chunk))}) AND depth <= 1",
-                        [x for pair in chunk for x in pair]):
-            current[(r[9], r[10])].append((r[0], r[1], r[2], OPEN, *r[3:9]))
+                        [x for pair in chunk for x in pair], shape=_Current):
+            current[(r.metric, r.incident_id)].append(Pair(r.figure_id, r.incident_id, r.version, r.updated_at, OPEN,
+                                                           r.dims, r.depth, r.dim_value, r.low, r.high, r.status))
 
     out: list[tuple[Key, Segment]] = []
     for (metric, incident_id), start in sorted(pairs.items()):
-        before: list[tuple[Any, ...]] = []
-        after: list[tuple[Any, ...]] = []
+        before: list[Any] = []
+        after: list[Any] = []
         in_order = True
         for r in current[(metric, incident_id)]:
-            state = touched.figures.get(r[0])
+            state = touched.figures.get(r.figure_id)
             if state is None:
-                in_order = in_order and r[2] <= start
+                in_order = in_order and r.recorded_from <= start
                 before.append(r)
                 after.append(r)
                 continue
-            after += in_batch[r[0]]
+            after += in_batch[r.figure_id]
             if not state.new:
-                prior = (r[0], state.prior_version, state.prior_from, OPEN, r[4], r[5], r[6], *state.prior_value)
+                low, high, status = state.prior_value  # type: ignore[misc]
+                prior = r._replace(version=state.prior_version, recorded_from=state.prior_from, low=low, high=high,
+                                   status=status)
                 in_order = in_order and state.prior_from <= start  # type: ignore[operator]
                 before.append(prior)
-                after.append((*prior[:3], state.first_from, *prior[4:]))
+                after.append(prior._replace(recorded_to=state.first_from))
         if not in_order:
             # An event recorded before one already applied (racing writers): read the history back.
-            after = _versions_since(db, cursor, [r[0] for r in current[(metric, incident_id)]], start)
+            after = _versions_since(db, cursor, [r.figure_id for r in current[(metric, incident_id)]], start)
             before = []
             for r in after:
-                if (r[0], r[1]) in touched.inserted:
+                if (r.figure_id, r.version) in touched.inserted:
                     continue
                 # A version this batch closed was still open before it.
-                before.append((*r[:3], OPEN, *r[4:]) if (r[0], r[1]) in touched.closed_before else r)
-        points = {start} | {r[2] for r in after} | {r[3] for r in after} | {r[3] for r in before}
+                before.append(r._replace(recorded_to=OPEN) if (r.figure_id, r.version) in touched.closed_before
+                              else r)
+        points = ({start} | {r.recorded_from for r in after} | {r.recorded_to for r in after}
+                  | {r.recorded_to for r in before})
         segments = _segments(points, start)
         instants = [a for a, _ in segments]
         for (a, b), new, old in zip(segments, _timeline(after, instants), _timeline(before, instants)):
@@ -141,37 +154,37 @@ def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[list[An
     return out
 
 
-def _versions_since(db: Db, cursor: Any, figure_ids: list[str], start: int) -> list[tuple[Any, ...]]:
-    """Every version of these figures that stood at or after ``start``: seeks on the primary key."""
-    rows: list[tuple[Any, ...]] = []
+def _versions_since(db: Db, cursor: Any, figure_ids: list[str], start: int) -> list[Any]:
+    """Every version (Pair) of these figures that stood at or after ``start``: seeks on the primary key."""
+    rows: list[Any] = []
     for fid in figure_ids:
-        rows += db.all(cursor, f"SELECT {_PAIR_COLUMNS} FROM {{figure_versions}} WHERE figure_id = ? AND recorded_from"
+        rows += db.all(cursor, f"SELECT {Pair.columns} FROM {{figure_versions}} WHERE figure_id = ? AND recorded_from"
                                " >= COALESCE((SELECT MAX(recorded_from) FROM {figure_versions} WHERE figure_id = ?"
-                               " AND recorded_from < ?), ?)", (fid, fid, start, start))
+                               " AND recorded_from < ?), ?)", (fid, fid, start, start), shape=Pair)
     return rows
 
 
-def update(db: Db, cursor: Any, touched: Touched, versions: list[list[Any]]) -> None:
+def update(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -> None:
     """Bring the running tallies up to date with a batch of figure versions (already written)."""
     changes: dict[Key, list[Segment]] = defaultdict(list)
     for key, segment in _total_changes(db, cursor, touched, versions):
         changes[key].append(segment)
 
     # Splits by one dimension: each changed figure's own difference.
-    by_figure: dict[str, list[list[Any]]] = defaultdict(list)
+    by_figure: dict[str, list[Any]] = defaultdict(list)
     for v in versions:
-        if v[17] == 1:  # depth
-            by_figure[v[0]].append(v)
+        if v.depth == 1:
+            by_figure[v.figure_id].append(v)
     for fid, rows in by_figure.items():
         state = touched.figures[fid]
         prior = ZERO if state.new else figure_value(*state.prior_value)  # type: ignore[misc]
         key = (state.row["metric"], state.row["dims"], state.row["dim_value"])
         for v in rows:
-            if v[2] == v[3]:
+            if v.recorded_from == v.recorded_to:
                 continue
-            delta = figure_value(v[20], v[21], v[24]) - prior
+            delta = figure_value(v.low, v.high, v.status) - prior
             if delta != ZERO:
-                changes[key].append((v[2], v[3], delta))
+                changes[key].append((v.recorded_from, v.recorded_to, delta))
 
     deletes: list[tuple[Any, ...]] = []
     inserts: list[tuple[Any, ...]] = []
@@ -190,60 +203,64 @@ def _standing_rows(db: Db, cursor: Any, starts: dict[Key, int]) -> dict[Key, lis
     Found by seeks on the key (not a scan of its whole history): rows are contiguous, so the
     last start before t is the row standing at t.
     """
-    out: dict[Key, list[tuple[Any, ...]]] = defaultdict(list)
+    out: dict[Key, list[Any]] = defaultdict(list)
     keys = sorted(starts)
     # One branch per key, each with its own constants, so both stores plan every branch as a
     # seek on the primary key (a join against a list of keys was planned as a scan on PostgreSQL).
     branch = (
-        "SELECT metric, dimension, value, recorded_from, recorded_to, low, high_sum, unbounded, figures"
-        " FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from >= COALESCE("
+        f"SELECT {_Standing.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from >= COALESCE("
         "(SELECT MAX(recorded_from) FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value = ?"
         " AND recorded_from < ?), ?)"
     )
     for first in range(0, len(keys), 200):
         chunk = keys[first:first + 200]
         rows = db.all(cursor, " UNION ALL ".join([branch] * len(chunk)),
-                      [p for key in chunk for p in (*key, *key, starts[key], starts[key])])
+                      [p for key in chunk for p in (*key, *key, starts[key], starts[key])], shape=_Standing)
         for r in rows:
-            out[(r[0], r[1], r[2])].append(r[3:])
+            out[(r.metric, r.dimension, r.value)].append(r)
     for found in out.values():
-        found.sort()
+        found.sort(key=lambda r: r.recorded_from)
     return out
 
 
-def _apply(key: Key, segments: list[Segment], rows: list[tuple[Any, ...]], deletes: list, inserts: list) -> None:
+def _apply(key: Key, segments: list[Segment], rows: list[Any], deletes: list, inserts: list) -> None:
     """Add changes on intervals to one running sum, in canonical form: rows to delete and to insert.
 
-    ``rows``: the key's row standing at the earliest change and every later one, in order.
+    ``rows``: the key's row standing at the earliest change and every later one, in order (Standing).
     """
-    t_min = min(s[0] for s in segments)
-    start = min(t_min, rows[0][0]) if rows else t_min
+    t_min = min(a for a, _, _ in segments)
+    start = min(t_min, rows[0].recorded_from) if rows else t_min
     # Changes as a difference array: each adds at its start and takes back at its end.
     steps: dict[int, Tally] = defaultdict(lambda: ZERO)
     for a, b, delta in segments:
         steps[a] += delta
         if b < OPEN:
             steps[b] -= delta
-    points = {start} | {r[0] for r in rows} | {r[1] for r in rows} | set(steps)
-    merged: list[list[Any]] = []
+    points = {start} | {r.recorded_from for r in rows} | {r.recorded_to for r in rows} | set(steps)
+    merged: list[Segment] = []
     running = ZERO
     i = 0
     for a, b in _segments(points, start):
         running += steps.get(a, ZERO)
-        while i < len(rows) and rows[i][1] <= a:
+        while i < len(rows) and rows[i].recorded_to <= a:
             i += 1
-        old = Tally._make(rows[i][2:6]) if i < len(rows) and rows[i][0] <= a else ZERO
+        old = row_sum(rows[i]) if i < len(rows) and rows[i].recorded_from <= a else ZERO
         value = old + running
-        if merged and tuple(merged[-1][2:]) == value:
-            merged[-1][1] = b
+        if merged and merged[-1][2] == value:
+            merged[-1] = (merged[-1][0], b, value)
         else:
-            merged.append([a, b, *value])
+            merged.append((a, b, value))
     # Nothing is stored before the first non-zero sum, unless an earlier row must be ended.
-    if not rows or rows[0][0] >= t_min:
-        while merged and tuple(merged[0][2:]) == ZERO:
+    if not rows or rows[0].recorded_from >= t_min:
+        while merged and merged[0][2] == ZERO:
             merged.pop(0)
-    deletes.extend((*key, r[0]) for r in rows)
-    inserts.extend((*key, *m) for m in merged)
+    deletes.extend((*key, r.recorded_from) for r in rows)
+    inserts.extend((*key, a, b, *value) for a, b, value in merged)
+
+
+def row_sum(row: Any) -> Tally:
+    """The sum a row of ``tally_versions`` holds (any shape with its low, high_sum, unbounded, figures)."""
+    return Tally(row.low, row.high_sum, row.unbounded, row.figures)
 
 
 def recompute(db: Db, cursor: Any) -> None:
@@ -257,24 +274,23 @@ def recompute(db: Db, cursor: Any) -> None:
     """
     db.run(cursor, "DELETE FROM {tally_versions}")
     inserts: list[tuple[Any, ...]] = []
-    metrics = [r[0] for r in db.all(cursor, "SELECT DISTINCT metric FROM {figure_versions}")]
+    metrics = [metric for (metric,) in db.all(cursor, "SELECT DISTINCT metric FROM {figure_versions}")]
     for metric in sorted(metrics):
         # One metric at a time, so only one metric's versions are ever held in memory.
         segments: dict[Key, list[Segment]] = defaultdict(list)
-        incidents: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        for r in db.all(cursor, f"SELECT incident_id, {_PAIR_COLUMNS} FROM {{figure_versions}}"
-                                " WHERE metric = ? AND depth <= 1", (metric,)):
-            v = r[1:]
-            if v[2] >= v[3]:
+        incidents: dict[str, list[Any]] = defaultdict(list)
+        for v in db.all(cursor, f"SELECT {Pair.columns} FROM {{figure_versions}} WHERE metric = ? AND depth <= 1",
+                        (metric,), shape=Pair):
+            if v.recorded_from >= v.recorded_to:
                 continue  # a version that never stood
-            incidents[r[0]].append(v)
-            if v[5] == 1:
-                value = figure_value(v[7], v[8], v[9])
+            incidents[v.incident_id].append(v)
+            if v.depth == 1:
+                value = figure_value(v.low, v.high, v.status)
                 if value != ZERO:
-                    segments[(metric, v[4], v[6])].append((v[2], v[3], value))
+                    segments[(metric, v.dims, v.dim_value)].append((v.recorded_from, v.recorded_to, value))
         total = segments[(metric, "", "")]
         for rows in incidents.values():
-            points = sorted({r[2] for r in rows} | {r[3] for r in rows if r[3] < OPEN})
+            points = sorted({r.recorded_from for r in rows} | {r.recorded_to for r in rows if r.recorded_to < OPEN})
             previous = ZERO
             for point, value in zip(points, _timeline(rows, points)):
                 if value != previous:

@@ -9,9 +9,18 @@ from typing import Any
 from ledger.tally import ZERO, Tally
 from projections import history
 from projections.db import Db
+from projections.named_rows import columns_of, shape
 from projections.read_arguments import check_dimension, check_metric, check_place, check_window, echo_of, read_time
+from projections.running import row_sum
 from projections.times import iso
 
+#: The versions of figures and of incidents' periods a windowed history sweeps (history.py's
+#: types, field for field).
+_FIGURE_CHANGE = columns_of(history.FigureChange, "fv", at="fv.recorded_from", event="fv.kind")
+_PERIOD_CHANGE = columns_of(history.PeriodChange, "iv", at="iv.recorded_from", event="iv.kind")
+#: A running tally's row: one group's sum from its start in recording time.
+_Step = shape("Step", "value, recorded_from, low, high_sum, unbounded, figures")
+_Moved = shape("Moved", "recorded_from, figure_id, version, kind, actor")
 
 class TallyHistoryReads:
     """How a tally moved in recording time, for Reader (which provides ``db``)."""
@@ -36,24 +45,23 @@ class TallyHistoryReads:
         if not windowed and place_key is None:
             with self.db.snapshot() as c:
                 return {**echo, "points": self._running_history(c, t, metric, by)}
-        shape = ("fv.depth <= ?", 1) if by is None else ("fv.dims = ?", by)
+        kept_clause, kept_value = ("fv.depth <= ?", 1) if by is None else ("fv.dims = ?", by)
         place_clause = ""
-        params: list[Any] = [metric, shape[1], t]
+        params: list[Any] = [metric, kept_value, t]
         if place_key is not None:
             place_clause = " AND fv.incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)"
             params.append(place_key)
         with self.db.snapshot() as c:
             figure_rows = self.db.all(
                 c,
-                "SELECT fv.recorded_from, fv.version, fv.figure_id, fv.incident_id, fv.dims, fv.depth, fv.dim_value,"
-                " fv.low, fv.high, fv.status, fv.kind, fv.actor FROM {figure_versions} fv"
-                f" WHERE fv.metric = ? AND {shape[0]} AND fv.recorded_from <= ?{place_clause}",
+                f"SELECT {_FIGURE_CHANGE} FROM {{figure_versions}} fv"
+                f" WHERE fv.metric = ? AND {kept_clause} AND fv.recorded_from <= ?{place_clause}",
                 params,
             )
             period_rows = [] if not windowed else self.db.all(
                 c,
-                "SELECT iv.recorded_from, iv.version, iv.incident_id, iv.valid_from, iv.valid_to, iv.kind, iv.actor"
-                " FROM {incident_versions} iv WHERE iv.recorded_from <= ? AND iv.incident_id IN"
+                f"SELECT {_PERIOD_CHANGE} FROM {{incident_versions}} iv WHERE iv.recorded_from <= ?"
+                " AND iv.incident_id IN"
                 " (SELECT DISTINCT incident_id FROM {figures} WHERE metric = ?)",
                 (t, metric),
             )
@@ -67,18 +75,19 @@ class TallyHistoryReads:
         """The points of a tally with no window or place, read off the running tallies."""
         rows = self.db.all(
             c,
-            "SELECT value, recorded_from, low, high_sum, unbounded, figures FROM {tally_versions}"
+            f"SELECT {_Step.columns} FROM {{tally_versions}}"
             " WHERE metric = ? AND dimension = ? AND recorded_from <= ? ORDER BY recorded_from, value",
-            (metric, by or "", t),
+            (metric, by or "", t), shape=_Step,
         )
-        shape, shape_value = ("depth <= ?", 1) if by is None else ("dims = ?", by)
+        kept_clause, kept_value = ("depth <= ?", 1) if by is None else ("dims = ?", by)
         groups: dict[str, Tally] = {}
         states: list[tuple[int, Any]] = []
         i = 0
         while i < len(rows):
-            at = rows[i][1]
-            while i < len(rows) and rows[i][1] == at:
-                groups[rows[i][0]] = Tally._make(rows[i][2:6])
+            at = rows[i].recorded_from
+            while i < len(rows) and rows[i].recorded_from == at:
+                r = rows[i]
+                groups[r.value] = row_sum(r)
                 i += 1
             states.append((at, _history_state(groups)))
         points: list[dict[str, Any]] = []
@@ -88,22 +97,25 @@ class TallyHistoryReads:
             if state != last:
                 kept.append((at, state))
                 last = state
-        moved = self._moved_by(c, metric, shape, shape_value, [at for at, _ in kept])
+        moved = self._moved_by(c, metric, kept_clause, kept_value, [at for at, _ in kept])
         for at, state in kept:
-            points.append({"recorded_at": iso(at), **history.render(state, by), "moved_by": sorted(moved.get(at, []), key=history.moved_order)})
+            points.append({"recorded_at": iso(at), **history.render(state, by),
+                           "moved_by": sorted(moved.get(at, []), key=history.moved_order)})
         return points
 
-    def _moved_by(self, c: Any, metric: str, shape: str, shape_value: Any, times: list[int]) -> dict[int, list]:
+    def _moved_by(self, c: Any, metric: str, kept_clause: str, kept_value: Any, times: list[int]) -> dict[int, list]:
+        """Which figure versions began at each of ``times``: what moved the tally then."""
         moved: dict[int, list] = defaultdict(list)
         for start in range(0, len(times), 400):
             chunk = times[start:start + 400]
-            for at, fid, version, event, actor in self.db.all(
+            for r in self.db.all(
                 c,
-                "SELECT recorded_from, figure_id, version, kind, actor FROM {figure_versions} WHERE metric = ?"
-                f" AND {shape} AND recorded_from IN ({', '.join('?' * len(chunk))}) ORDER BY recorded_from, figure_id",
-                (metric, shape_value, *chunk),
+                f"SELECT {_Moved.columns} FROM {{figure_versions}} WHERE metric = ? AND {kept_clause}"
+                f" AND recorded_from IN ({', '.join('?' * len(chunk))}) ORDER BY recorded_from, figure_id",
+                (metric, kept_value, *chunk), shape=_Moved,
             ):
-                moved[at].append({"figure_id": fid, "version": version, "event": event, "actor": actor})
+                moved[r.recorded_from].append({"figure_id": r.figure_id, "version": r.version, "event": r.kind,
+                                               "actor": r.actor})
         return moved
 
 

@@ -13,16 +13,26 @@ import orjson
 from ledger.tally import ZERO, Part, Tally
 from projections import breakdown_checks as checks, oneshot, tallies
 from projections.db import Db
+from projections.named_rows import columns_of, shape
 from projections.read_arguments import (
     check_breakdown, check_dimension, check_metric, check_place, check_window, echo_of, read_time,
 )
 from projections.read_filters import figure_filters, live_figures, source_cards
 from projections.redaction import PROTECTED
+from projections.running import row_sum
 
+#: A running tally's row (running.py): its end in recording time and its sum.
+_Standing = shape("Standing", "recorded_to, low, high_sum, unbounded, figures")
 #: The running tally of one (metric, dimension, value) as it stood at t.
-_TOTAL_AT = ("SELECT recorded_to, low, high_sum, unbounded, figures FROM {tally_versions}"
+_TOTAL_AT = (f"SELECT {_Standing.columns} FROM {{tally_versions}}"
              " WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from <= ?"
              " ORDER BY recorded_from DESC LIMIT 1")
+#: The least group value of a running tally (past one).
+_Least = shape("Least", "MIN(value) AS value")
+#: What a tally from the figures reads of each (ledger/tally.py's Part, field for field).
+_PART_COLUMNS = columns_of(Part, "fv")
+_Reading = shape("Reading", "fv.figure_id, fv.incident_id, fv.metric, fv.breakdown, fv.low, fv.high")
+_Claim = shape("Claim", "cv.source_id, cv.figure_id, cv.low, cv.high, cv.superseded")
 
 
 class TallyReads:
@@ -57,41 +67,40 @@ class TallyReads:
             with self.db.snapshot() as c:
                 return {**echo, **self._running_tally(partial(self.db.one, c), t, metric, by), "from_parts": None}
         with self.db.snapshot() as c:
-            rows = live_figures(self.db,
-                c, t, "fv.figure_id, fv.incident_id, fv.dims, fv.depth, fv.dim_value, fv.low, fv.high",
-                metric=metric, status="active", max_depth=1 if by is None else None, dims=by,
-                window=(wf, wt), place=place_key,
+            parts = live_figures(
+                self.db, c, t, Part, columns=_PART_COLUMNS, metric=metric, status="active",
+                max_depth=1 if by is None else None, dims=by, window=(wf, wt), place=place_key,
             )
-        result = tallies.tally([Part(*row) for row in rows], by)
+        result = tallies.tally(parts, by)
         if not figure_ids:
             result = _without_ids(result)
         return {**echo, **result}
 
-    def _oneshot_row(self, text: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
-        rows = oneshot.read(self.db, text, params)
+    def _oneshot_row(self, text: str, params: Sequence[Any], *, shape: type[Any]) -> Any:
+        rows = oneshot.read(self.db, text, params, shape=shape)
         return rows[0] if rows else None
 
-    def _running_tally(self, one: Callable[[str, Sequence[Any]], Any], t: int, metric: str,
-                       by: str | None) -> dict[str, Any]:
-        """The sums as of t from the running tallies: one lookup per group (``one`` reads a row)."""
+    def _running_tally(self, one: Callable[..., Any], t: int, metric: str, by: str | None) -> dict[str, Any]:
+        """The sums as of t from the running tallies: one lookup per group (``one`` reads a row
+        of a shape: Db.one's signature)."""
         dimension = by or ""
         values = [""]
         if by is not None:
             values = []
             # A skip scan over the primary key: one seek per group, however many rows each has.
-            last = one("SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ?",
-                       (metric, dimension))
-            while last is not None and last[0] is not None:
-                values.append(last[0])
-                last = one("SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ? AND value > ?",
-                           (metric, dimension, last[0]))
+            last = one(f"SELECT {_Least.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ?",
+                       (metric, dimension), shape=_Least)
+            while last is not None and last.value is not None:
+                values.append(last.value)
+                last = one(f"SELECT {_Least.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ?"
+                           " AND value > ?", (metric, dimension, last.value), shape=_Least)
         total = ZERO
         groups = []
         for value in values:
-            row = one(_TOTAL_AT, (metric, dimension, value, t))
-            if row is None or row[0] <= t or row[4] == 0:
+            row = one(_TOTAL_AT, (metric, dimension, value, t), shape=_Standing)
+            if row is None or row.recorded_to <= t or row.figures == 0:
                 continue
-            group = Tally._make(row[1:5])
+            group = row_sum(row)
             total += group
             if by is not None:
                 groups.append({"value": value, **group.as_dict()})
@@ -116,22 +125,23 @@ class TallyReads:
         with self.db.snapshot() as c:
             joins, params, where = figure_filters(
                 t, metric=metric, status="active", breakdown=breakdown, window=(wf, wt), place=place_key)
+            join_params, where_params = params
             rows = self.db.all(
                 c,
-                "SELECT cv.source_id, cv.figure_id, cv.low, cv.high, cv.superseded FROM {figure_versions} fv"
+                f"SELECT {_Claim.columns} FROM {{figure_versions}} fv"
                 f" {joins} JOIN {{claim_versions}} cv ON cv.figure_id = fv.figure_id"
                 " AND cv.recorded_from <= ? AND cv.recorded_to > ?"
                 f" WHERE {where}",
-                (*params[0], t, t, *params[1]),
+                (*join_params, t, t, *where_params), shape=_Claim,
             )
-            sources = source_cards(self.db, c, {r[0] for r in rows}, include_protected)
+            sources = source_cards(self.db, c, {r.source_id for r in rows}, include_protected)
         per_source: dict[str, Tally] = defaultdict(Tally)
         ids: dict[str, list[str]] = defaultdict(list)
         superseded: dict[str, int] = defaultdict(int)
-        for source_id, figure_id, low, high, was_superseded in rows:
-            per_source[source_id] += Tally.of(low, high)
-            ids[source_id].append(figure_id)
-            superseded[source_id] += was_superseded
+        for r in rows:
+            per_source[r.source_id] += Tally.of(r.low, r.high)
+            ids[r.source_id].append(r.figure_id)
+            superseded[r.source_id] += r.superseded
         entries = []
         for source_id, s in per_source.items():
             ref = sources.ref(source_id)
@@ -163,11 +173,12 @@ class TallyReads:
         dimension = check_dimension(dimension, "dimension")
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         with self.db.snapshot() as c:
-            rows = live_figures(self.db,
-                c, t, "fv.figure_id, fv.incident_id, fv.metric, fv.breakdown, fv.low, fv.high",
-                metric=metric, incident_id=incident_id, status="active", window=(wf, wt), place=place_key,
+            rows = live_figures(
+                self.db, c, t, _Reading, metric=metric, incident_id=incident_id, status="active", window=(wf, wt),
+                place=place_key,
             )
-        readings = [checks.Reading(fid, iid, m, orjson.loads(b), low, high) for fid, iid, m, b, low, high in rows]
+        readings = [checks.Reading(r.figure_id, r.incident_id, r.metric, orjson.loads(r.breakdown), r.low, r.high)
+                    for r in rows]
         return checks.breakdown_checks(readings, dimension=dimension, totals_only=totals_only)
 
 

@@ -1,4 +1,4 @@
-"""The rows the reads select from the view tables, and the JSON each becomes."""
+"""The rows the reads select from the view tables, each shape declared once, and the JSON each becomes."""
 
 from __future__ import annotations
 
@@ -6,69 +6,77 @@ from typing import Any
 
 import orjson
 
+from projections.named_rows import shape
 from projections.redaction import PROTECTED, Sources
 from projections.times import iso
 
-FIGURE_COLUMNS = (
+#: A figure version (``fv``): every column a figure's answers and its history need.
+FigureVersion = shape("FigureVersion", (
     "fv.figure_id, fv.version, fv.recorded_from, fv.recorded_to, fv.recorded_at, fv.actor, fv.kind, fv.reason,"
     " fv.source_id, fv.report_id, fv.evidence, fv.replaces, fv.value_changed, fv.incident_id, fv.metric,"
     " fv.breakdown, fv.value, fv.value_source_id, fv.status, fv.grade"
-)
-CITATION_COLUMNS = (
+))
+Citation = shape("Citation", (
     "citation_id, target_kind, target_id, source_id, url, quote, quote_en, page, accessed_on, sha256, cited_at,"
     " cited_by, withdrawn_at, withdrawn_by, withdrawn_reason"
-)
-SOURCE_COLUMNS = "source_id, name, name_en, kind, url, language, protected, version, registered_at, registered_by"
-REPORT_COLUMNS = (
+))
+Source = shape("Source", "source_id, name, name_en, kind, url, language, protected, version, registered_at,"
+                         " registered_by")
+#: A report (``r``).
+Report = shape("Report", (
     "r.report_id, r.source_id, r.title, r.title_en, r.language, r.published_on, r.url, r.reference,"
     " r.period_from, r.period_to, r.places, r.figure_ids, r.filed_at, r.filed_by"
-)
-INCIDENT_COLUMNS = (
+))
+#: An incident (``i``) with its version (``iv``) as of T: the period as recorded then.
+Incident = shape("Incident", (
     "i.incident_id, i.title, i.title_en, i.description, i.places, iv.valid_from, iv.valid_to, iv.version,"
     " i.recorded_at, i.recorded_by, iv.recorded_from, iv.kind, iv.reason"
-)
+))
 
 
-
-def render_figure(r: tuple, sources: Sources, t: int) -> dict[str, Any]:
+def render_figure(r: Any, sources: Sources, t: int) -> dict[str, Any]:
+    """A figure version as it stood at t (``recorded_to`` only once it had ended by then)."""
     return {
-        "figure_id": r[0], "incident_id": r[13], "metric": r[14], "breakdown": orjson.loads(r[15]),
-        "version": r[1], "value": sources.value(orjson.loads(r[16]), r[17]), "status": r[18], "grade": r[19],
-        "value_source": sources.ref(r[17]), "recorded_at": iso(r[4]),
-        "recorded_to": iso(r[3]) if r[3] <= t else None,
+        "figure_id": r.figure_id, "incident_id": r.incident_id, "metric": r.metric,
+        "breakdown": orjson.loads(r.breakdown), "version": r.version,
+        "value": sources.value(orjson.loads(r.value), r.value_source_id), "status": r.status, "grade": r.grade,
+        "value_source": sources.ref(r.value_source_id), "recorded_at": iso(r.recorded_at),
+        "recorded_to": iso(r.recorded_to) if r.recorded_to <= t else None,
     }
 
 
-def render_citation(r: tuple, sources: Sources, t: int) -> dict[str, Any]:
-    withdrawn = r[12] <= t
-    if sources.hidden(r[3]):
-        return {"source": PROTECTED, "withdrawn": withdrawn, "cited_at": iso(r[10])}
+def render_citation(r: Any, sources: Sources, t: int) -> dict[str, Any]:
+    """A citation as of t; a hidden source's keeps only that it was there, and when."""
+    withdrawn = r.withdrawn_at <= t
+    if sources.hidden(r.source_id):
+        return {"source": PROTECTED, "withdrawn": withdrawn, "cited_at": iso(r.cited_at)}
     return {
-        "citation_id": r[0], "target_kind": r[1], "target_id": r[2], "source": sources.ref(r[3]), "url": r[4],
-        "quote": r[5], "quote_en": r[6], "page": r[7], "accessed_on": r[8], "sha256": r[9],
-        "cited_at": iso(r[10]), "cited_by": r[11], "withdrawn": withdrawn,
-        "withdrawn_at": iso(r[12]) if withdrawn else None, "withdrawn_by": r[13] if withdrawn else None,
-        "withdrawn_reason": r[14] if withdrawn else None,
+        "citation_id": r.citation_id, "target_kind": r.target_kind, "target_id": r.target_id,
+        "source": sources.ref(r.source_id), "url": r.url, "quote": r.quote, "quote_en": r.quote_en, "page": r.page,
+        "accessed_on": r.accessed_on, "sha256": r.sha256, "cited_at": iso(r.cited_at), "cited_by": r.cited_by,
+        "withdrawn": withdrawn, "withdrawn_at": iso(r.withdrawn_at) if withdrawn else None,
+        "withdrawn_by": r.withdrawn_by if withdrawn else None,
+        "withdrawn_reason": r.withdrawn_reason if withdrawn else None,
     }
 
 
-def render_incident(r: tuple) -> dict[str, Any]:
+def render_incident(r: Any) -> dict[str, Any]:
     return {
-        "incident_id": r[0], "title": r[1], "title_en": r[2], "description": r[3], "places": orjson.loads(r[4]),
-        "valid_from": r[5], "valid_to": r[6], "version": r[7], "recorded_at": iso(r[8]), "recorded_by": r[9],
-        "period_recorded_at": iso(r[10]), "period_reason": r[12],
+        "incident_id": r.incident_id, "title": r.title, "title_en": r.title_en, "description": r.description,
+        "places": orjson.loads(r.places), "valid_from": r.valid_from, "valid_to": r.valid_to, "version": r.version,
+        "recorded_at": iso(r.recorded_at), "recorded_by": r.recorded_by, "period_recorded_at": iso(r.recorded_from),
+        "period_reason": r.reason,
     }
 
 
-def render_source(r: tuple) -> dict[str, Any]:
-    return {"source_id": r[0], "name": r[1], "name_en": r[2], "kind": r[3], "url": r[4], "language": r[5],
-            "protected": bool(r[6]), "version": r[7], "registered_at": iso(r[8]), "registered_by": r[9]}
+def render_source(r: Any) -> dict[str, Any]:
+    return {"source_id": r.source_id, "name": r.name, "name_en": r.name_en, "kind": r.kind, "url": r.url,
+            "language": r.language, "protected": bool(r.protected), "version": r.version,
+            "registered_at": iso(r.registered_at), "registered_by": r.registered_by}
 
 
-def render_report(r: tuple, sources: Sources) -> dict[str, Any]:
-    return {"report_id": r[0], "source": sources.ref(r[1]), "title": r[2], "title_en": r[3], "language": r[4],
-            "published_on": r[5], "url": r[6], "reference": r[7], "period_from": r[8], "period_to": r[9],
-            "places": orjson.loads(r[10]), "figure_ids": orjson.loads(r[11]), "filed_at": iso(r[12]),
-            "filed_by": r[13]}
-
-
+def render_report(r: Any, sources: Sources) -> dict[str, Any]:
+    return {"report_id": r.report_id, "source": sources.ref(r.source_id), "title": r.title, "title_en": r.title_en,
+            "language": r.language, "published_on": r.published_on, "url": r.url, "reference": r.reference,
+            "period_from": r.period_from, "period_to": r.period_to, "places": orjson.loads(r.places),
+            "figure_ids": orjson.loads(r.figure_ids), "filed_at": iso(r.filed_at), "filed_by": r.filed_by}

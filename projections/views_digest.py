@@ -66,15 +66,15 @@ def digest_db(db: Db) -> dict[str, Any]:
     hasher = hashlib.sha256(DIGEST_VERSION.encode() + b"\n")
     counts: dict[str, int] = {}
     with db.snapshot() as cursor:
-        position = db.one(cursor, "SELECT notification_id FROM {tracking} WHERE application_name = ?",
-                          (UPSTREAM,))
+        position = db.value(cursor, "SELECT notification_id FROM {tracking} WHERE application_name = ?",
+                            (UPSTREAM,))
         for table in TABLES:
             n = 0
             for row in table_rows(db, cursor, table):
                 hasher.update(orjson.dumps([table.name, *(plain(v) for v in row)]) + b"\n")
                 n += 1
             counts[table.name] = n
-    return {"sha256": hasher.hexdigest(), "position": position[0] if position else None, "rows": counts}
+    return {"sha256": hasher.hexdigest(), "position": position, "rows": counts}
 
 
 def digest(store: Store, name: str = DEFAULT_NAME) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.audit.hasher import HASH_SIZE
 from ledger.audit.tree import Node
@@ -39,8 +39,8 @@ class DbNodeStore:
 
     def size(self) -> int:
         if self._size is None:
-            row = self.db.one(self.cursor, "SELECT MAX(idx) FROM {nodes} WHERE level = 0")
-            self._size = 0 if row is None or row[0] is None else int(row[0]) + 1
+            largest = self.db.value(self.cursor, "SELECT MAX(idx) FROM {nodes} WHERE level = 0")
+            self._size = 0 if largest is None else int(largest) + 1
         return self._size
 
     def get(self, level: int, index: int) -> bytes:
@@ -48,10 +48,10 @@ class DbNodeStore:
         if found is not None:
             return found
         self.reads += 1
-        row = self.db.one(self.cursor, "SELECT hash FROM {nodes} WHERE level = ? AND idx = ?", (level, index))
-        if row is None:
+        node_hash = self.db.value(self.cursor, "SELECT hash FROM {nodes} WHERE level = ? AND idx = ?", (level, index))
+        if node_hash is None:
             raise KeyError(f"no perfect node at level {level}, index {index}")
-        return bytes(row[0])
+        return bytes(node_hash)
 
     def put_many(self, nodes: Iterable[Node]) -> None:
         """Stage nodes (all or none); ``flush`` writes them. A node written twice fails at flush."""
@@ -87,13 +87,21 @@ def nodes_read_by(size: int, *calls: Callable[[Any], Any]) -> set[tuple[int, int
     return planner.keys
 
 
+class ProvenLeaf(NamedTuple):
+    """Which event a proof's leaf holds."""
+
+    notification_id: int
+    originator_id: Any
+    originator_version: int
+
+
 @dataclass(frozen=True)
 class ProofRead:
     """What one proof needs, read at one moment."""
 
     stored: int  # leaves in the stored tree
     nodes: FetchedNodes
-    leaf: tuple[Any, ...] | None  # (notification_id, originator_id, originator_version)
+    leaf: ProvenLeaf | None
     notes: tuple[str | None, ...]  # the checkpoint note of each size asked for, or None
 
 
@@ -135,7 +143,7 @@ def read_for_proof(db: Db, keys: Iterable[tuple[int, int]], *, leaf: int = -1,
             text = (f"SELECT n.level, n.idx, n.hash{blanks} FROM {{nodes}} n"
                     " JOIN unnest(?::bigint[], ?::bigint[]) AS k(level, idx) ON n.level = k.level AND n.idx = k.idx"
                     f" UNION ALL {meta}")
-            params = [[k[0] for k in keys], [k[1] for k in keys]]
+            params = [[level for level, _ in keys], [idx for _, idx in keys]]
         else:
             # Point lookups ORed: SQLite makes them index seeks (a VALUES list made it scan).
             where = " OR ".join(["(level = ? AND idx = ?)"] * len(keys))
@@ -145,12 +153,15 @@ def read_for_proof(db: Db, keys: Iterable[tuple[int, int]], *, leaf: int = -1,
     nodes: dict[tuple[int, int], bytes] = {}
     stored, leaf_row, found_notes = 0, None, tuple(None for _ in checkpoints)
     for row in oneshot.read(db, text, params):
-        if row[0] == -1:
-            stored = 0 if row[1] is None else int(row[1]) + 1
-            leaf_row = None if row[3] is None else (row[3], row[4], row[5])
-            found_notes = tuple(row[6:6 + len(checkpoints)])
+        # A node's row, or (level -1) the meta row: the largest leaf index, the leaf, the notes.
+        level, idx, node_hash, notification_id, originator_id, originator_version, *notes = row
+        if level == -1:
+            stored = 0 if idx is None else int(idx) + 1
+            leaf_row = None if notification_id is None else ProvenLeaf(notification_id, originator_id,
+                                                                         originator_version)
+            found_notes = tuple(notes[:len(checkpoints)])
         else:
-            nodes[(int(row[0]), int(row[1]))] = bytes(row[2])
+            nodes[(int(level), int(idx))] = bytes(node_hash)
     return ProofRead(stored, FetchedNodes(nodes, stored), leaf_row, found_notes)
 
 
@@ -208,4 +219,5 @@ class StoredNodeReader:
         self._offsets[level] = 0
         self._done[level] = len(rows) < self.page
         if rows:
-            self._next[level] = int(rows[-1][0]) + 1
+            last_idx, _ = self._buffers[level][-1]
+            self._next[level] = last_idx + 1

@@ -77,7 +77,7 @@ class _Subjects:
         if found is None:
             row = self.db.one(self.cursor, "SELECT figure_id, incident_id FROM {subjects} WHERE aggregate_id = ?",
                               (aggregate_id,))
-            found = (row[0], row[1]) if row else (None, None)
+            found = tuple(row) if row else (None, None)
             self.known[aggregate_id] = found
         return found
 

@@ -45,9 +45,13 @@ from projections.audit.scratch import clear_stale, scratch_store
 from projections.audit.signing import AuditConfigError
 from projections.audit.trail import AuditTrail, b64
 from projections.db import Db
+from projections.named_rows import shape
 
 PAGE = 2_000
 MAX_PROBLEMS = 100
+#: A leaf of the stored tree, and the last one.
+_StoredLeaf = shape("StoredLeaf", "position, notification_id, originator_id, originator_version, leaf_hash")
+_LastLeaf = shape("LastLeaf", "position, notification_id")
 
 
 @dataclass(frozen=True)
@@ -194,10 +198,11 @@ def verify(
 def _replay(trail: AuditTrail, report: VerificationReport, progress: bool, page: int) -> None:
     db = trail.db
     with db.transaction(commit=False) as cursor:
-        row = db.one(cursor, "SELECT position, notification_id FROM {leaves} ORDER BY position DESC LIMIT 1")
+        row = db.one(cursor, f"SELECT {_LastLeaf.columns} FROM {{leaves}} ORDER BY position DESC LIMIT 1",
+                     shape=_LastLeaf)
         stored_checkpoints = db.all(cursor, "SELECT size, root, note FROM {checkpoints} ORDER BY size")
-    tree_size = 0 if row is None else row[0] + 1
-    last_id = 0 if row is None else row[1]
+    tree_size = 0 if row is None else row.position + 1
+    last_id = 0 if row is None else row.notification_id
     report.tree_size = tree_size
     named = _events_no_leaf_covers(trail, report, last_id)
 
@@ -417,8 +422,9 @@ def _check_signatures(trail: AuditTrail, rows: list[tuple[Any, ...]], report: Ve
     return signed
 
 
-def _compare_leaf(report: VerificationReport, position: int, stored: tuple[Any, ...], n: Any, leaf_hash: bytes) -> bool:
-    _, notification_id, originator_id, version, stored_hash = stored
+def _compare_leaf(report: VerificationReport, position: int, stored: Any, n: Any, leaf_hash: bytes) -> bool:
+    notification_id, originator_id, version = stored.notification_id, stored.originator_id, stored.originator_version
+    stored_hash = stored.leaf_hash
     if notification_id != n.id:
         report.add(position, "moved",
                    f"the tree has notification {notification_id} here, the log has notification {n.id}"
@@ -441,20 +447,20 @@ class _LeafPages:
     def __init__(self, db: Db, page: int) -> None:
         self.db = db
         self.page = page
-        self._rows: dict[int, tuple[Any, ...]] = {}
+        self._rows: dict[int, Any] = {}
         self._next = 0
         self._done = False
 
-    def get(self, position: int) -> tuple[Any, ...] | None:
+    def get(self, position: int) -> Any:
+        """The stored leaf at ``position`` (a _StoredLeaf), or None."""
         while position not in self._rows and not self._done and position >= self._next:
             with self.db.transaction(commit=False) as cursor:
-                rows = self.db.all(cursor, "SELECT position, notification_id, originator_id, originator_version,"
-                                           " leaf_hash FROM {leaves} WHERE position >= ? ORDER BY position LIMIT ?",
-                                   (self._next, self.page))
-            self._rows = {r[0]: r for r in rows}
+                rows = self.db.all(cursor, f"SELECT {_StoredLeaf.columns} FROM {{leaves}} WHERE position >= ?"
+                                           " ORDER BY position LIMIT ?", (self._next, self.page), shape=_StoredLeaf)
+            self._rows = {r.position: r for r in rows}
             self._done = len(rows) < self.page
             if rows:
-                self._next = rows[-1][0] + 1
+                self._next = rows[-1].position + 1
         return self._rows.get(position)
 
 

@@ -58,10 +58,11 @@ def clear_stale_schemas(store: Store) -> list[str]:
     """Drop the scratch schemas whose maker is gone (its advisory lock is free); return their names."""
     dropped = []
     with store.connect_postgres() as conn:
-        names = [r[0] for r in conn.execute(
+        names = [nspname for (nspname,) in conn.execute(
             "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)", (SCHEMA_PREFIX,)).fetchall()]
         for name in filter(_SCHEMA.match, names):
-            if conn.execute(_LOCK, (name,)).fetchone()[0]:
+            (gone,) = conn.execute(_LOCK, (name,)).fetchone()
+            if gone:
                 try:
                     _drop(conn, name)
                     dropped.append(name)

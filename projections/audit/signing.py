@@ -84,9 +84,9 @@ def read_meta(db: Db, cursor: Any) -> dict[str, str]:
 
 def _put_meta(db: Db, cursor: Any, key: str, value: str) -> str:
     db.run(cursor, "INSERT INTO {meta} (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, value))
-    row = db.one(cursor, "SELECT value FROM {meta} WHERE key = ?", (key,))
-    assert row is not None
-    return row[0]
+    value = db.value(cursor, "SELECT value FROM {meta} WHERE key = ?", (key,))
+    assert value is not None
+    return value
 
 
 def install_identity(db: Db, path: Path, origin: str | None = None) -> dict[str, str]:

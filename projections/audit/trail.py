@@ -36,6 +36,7 @@ from projections.audit.projection import AuditProjection, as_uuid
 from projections.audit.tables import NAME
 from projections.audit.signing import Identity, key_path, read_meta
 from projections.db import Db
+from projections.named_rows import shape
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,18 @@ class StoredCheckpoint:
 
     def to_dict(self) -> dict[str, Any]:
         return {"size": self.size, "root": b64(self.root), "time": self.time, "note": self.note}
+
+
+_Signed = shape("Signed", "size, root, time, note")
+_Leaf = shape("Leaf", "position, notification_id, originator_id, originator_version, leaf_hash")
+#: An entry of the audit log, as ``log`` lists it.
+_Logged = shape("Logged", "position, notification_id, recorded_at, actor, topic, kind, aggregate_id,"
+                          " aggregate_version, figure_id, incident_id, reason")
+_Mirrored = shape("Mirrored", "l.position, l.notification_id, g.recorded_at")
+
+
+def _stored(row: Any) -> StoredCheckpoint:
+    return StoredCheckpoint(row.size, bytes(row.root), row.time, row.note)
 
 
 class AuditTrail:
@@ -188,12 +201,11 @@ class AuditTrail:
         if type(position) is not int or not 0 <= position <= _MAX_INT:
             raise AuditRequestError(f"no leaf at position {position}", "index")
         with self.db.transaction(commit=False) as cursor:
-            row = self.db.one(cursor, "SELECT position, notification_id, originator_id, originator_version, leaf_hash"
-                                      " FROM {leaves} WHERE position = ?", (position,))
+            row = self.db.one(cursor, f"SELECT {_Leaf.columns} FROM {{leaves}} WHERE position = ?", (position,),
+                              shape=_Leaf)
         if row is None:
             raise AuditRequestError(f"no leaf at position {position}", "index")
-        return {"position": row[0], "notification_id": row[1], "originator_id": row[2], "originator_version": row[3],
-                "leaf_hash": b64(bytes(row[4]))}
+        return {**row._asdict(), "leaf_hash": b64(bytes(row.leaf_hash))}
 
     def inclusion(self, index: int, size: int) -> dict[str, Any]:
         """PATH(index, D[size]) from the stored nodes, with the leaf and the root it leads to: one statement."""
@@ -207,8 +219,7 @@ class AuditTrail:
         return {
             "index": index, "size": size, "leaf_hash": b64(nodes.get(0, index)),
             "proof": [b64(h) for h in inclusion_proof(nodes, index, size)], "root": b64(root_of_size(nodes, size)),
-            "leaf": None if leaf is None else {"notification_id": leaf[0], "originator_id": leaf[1],
-                                               "originator_version": leaf[2]},
+            "leaf": None if leaf is None else leaf._asdict(),
             "checkpoint": found.notes[0],
         }
 
@@ -230,8 +241,9 @@ class AuditTrail:
     # ---- checkpoints ----------------------------------------------------------------------
 
     def _checkpoint_row(self, cursor: Any, size: int) -> StoredCheckpoint | None:
-        row = self.db.one(cursor, "SELECT size, root, time, note FROM {checkpoints} WHERE size = ?", (size,))
-        return None if row is None else StoredCheckpoint(row[0], bytes(row[1]), row[2], row[3])
+        row = self.db.one(cursor, f"SELECT {_Signed.columns} FROM {{checkpoints}} WHERE size = ?", (size,),
+                          shape=_Signed)
+        return None if row is None else _stored(row)
 
     def checkpoint(self, size: int) -> StoredCheckpoint:
         if type(size) is not int or not 0 <= size <= _MAX_INT:
@@ -244,13 +256,14 @@ class AuditTrail:
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         with self.db.transaction(commit=False) as cursor:
-            row = self.db.one(cursor, "SELECT size, root, time, note FROM {checkpoints} ORDER BY size DESC LIMIT 1")
-        return None if row is None else StoredCheckpoint(row[0], bytes(row[1]), row[2], row[3])
+            row = self.db.one(cursor, f"SELECT {_Signed.columns} FROM {{checkpoints}} ORDER BY size DESC LIMIT 1",
+                              shape=_Signed)
+        return None if row is None else _stored(row)
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         with self.db.transaction(commit=False) as cursor:
-            rows = self.db.all(cursor, "SELECT size, root, time, note FROM {checkpoints} ORDER BY size")
-        return [StoredCheckpoint(r[0], bytes(r[1]), r[2], r[3]) for r in rows]
+            rows = self.db.all(cursor, f"SELECT {_Signed.columns} FROM {{checkpoints}} ORDER BY size", shape=_Signed)
+        return [_stored(r) for r in rows]
 
     def make_checkpoint(self, *, catch_up: bool = True, now: datetime | None = None) -> StoredCheckpoint | None:
         """Sign the tree as it stands (after catching up); None while the log is empty.
@@ -371,19 +384,12 @@ class AuditTrail:
                                             column) from None
                 where.append(f"recorded_at {op} ?")
         with self.db.transaction(commit=False) as db_cursor:
-            rows = self.db.all(db_cursor, "SELECT position, notification_id, recorded_at, actor, topic, kind,"
-                                          " aggregate_id, aggregate_version, figure_id, incident_id, reason"
-                                          f" FROM {{log}} WHERE {' AND '.join(where)} ORDER BY position LIMIT ?",
-                               (*params, limit + 1))
+            rows = self.db.all(db_cursor, f"SELECT {_Logged.columns} FROM {{log}} WHERE {' AND '.join(where)}"
+                                          " ORDER BY position LIMIT ?", (*params, limit + 1), shape=_Logged)
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [
-            {"position": r[0], "notification_id": r[1], "recorded_at": r[2], "actor": r[3], "topic": r[4],
-             "kind": r[5], "aggregate_id": r[6], "aggregate_version": r[7], "figure_id": r[8],
-             "incident_id": r[9], "reason": r[10]}
-            for r in rows
-        ]
-        return {"items": items, "next_cursor": str(rows[-1][0]) if more else None}
+        items = [r._asdict() for r in rows]
+        return {"items": items, "next_cursor": str(rows[-1].position) if more else None}
 
     # ---- the mirror -----------------------------------------------------------------------
 
@@ -408,13 +414,13 @@ class AuditTrail:
         while position < checkpoint.size:
             end = min(position + MIRROR_PAGE, checkpoint.size)
             with self.db.transaction(commit=False) as cursor:
-                rows = self.db.all(cursor, "SELECT l.position, l.notification_id, g.recorded_at FROM {leaves} l"
+                rows = self.db.all(cursor, f"SELECT {_Mirrored.columns} FROM {{leaves}} l"
                                            " JOIN {log} g ON g.position = l.position"
                                            " WHERE l.position >= ? AND l.position < ? ORDER BY l.position",
-                                   (position, end))
+                                   (position, end), shape=_Mirrored)
             if len(rows) != end - position:
                 raise MirrorSourceError(f"the tree's leaves [{position}, {end}) are incomplete")
-            first, last = rows[0][1], rows[-1][1]
+            first, last = rows[0].notification_id, rows[-1].notification_id
             events = {n.id: n for n in recorder.select_notifications(start=first, stop=last, limit=last - first + 1)}
             for pos, notification_id, recorded_at in rows:
                 n = events.get(notification_id)
@@ -458,18 +464,18 @@ class AuditTrail:
         if self.position() < position:
             self.catch_up()
         with self.db.transaction(commit=False) as cursor:
-            row = self.db.one(cursor, "SELECT position FROM {leaves} WHERE notification_id <= ?"
-                                      " ORDER BY notification_id DESC LIMIT 1", (position,))
-            tree_size = 0 if row is None else row[0] + 1
+            last_leaf = self.db.value(cursor, "SELECT position FROM {leaves} WHERE notification_id <= ?"
+                                              " ORDER BY notification_id DESC LIMIT 1", (position,))
+            tree_size = 0 if last_leaf is None else last_leaf + 1
             nodes = DbNodeStore(self.db, cursor)
             if tree_size > nodes.size():
                 raise AuditRequestError(f"the tree does not cover position {position} yet", "position")
             root = root_of_size(nodes, tree_size)
-            cp = self.db.one(cursor, "SELECT size, note FROM {checkpoints} WHERE size >= ? ORDER BY size LIMIT 1",
-                             (tree_size,))
+            cp = self.db.one(cursor, f"SELECT {_Signed.columns} FROM {{checkpoints}} WHERE size >= ? ORDER BY size"
+                                     " LIMIT 1", (tree_size,), shape=_Signed)
         return {
             "position": position, "tree_size": tree_size, "root": b64(root),
-            "checkpoint": None if cp is None else cp[1], "checkpoint_size": None if cp is None else cp[0],
+            "checkpoint": None if cp is None else cp.note, "checkpoint_size": None if cp is None else cp.size,
             "state_digest": state_digest,
         }
 

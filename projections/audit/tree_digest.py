@@ -31,7 +31,7 @@ def audit_digest(db: Db, page: int = 5_000) -> dict[str, Any]:
     hasher = hashlib.sha256(DIGEST_VERSION.encode() + b"\n")
     counts: dict[str, int] = {}
     with db.snapshot() as cursor:
-        position = db.one(cursor, "SELECT notification_id FROM {tracking} WHERE application_name = ?", (UPSTREAM,))
+        position = db.value(cursor, "SELECT notification_id FROM {tracking} WHERE application_name = ?", (UPSTREAM,))
         for table, columns, key in _TABLES:
             names = [c.strip() for c in columns.split(",")]
             key_at = [names.index(k) for k in key]
@@ -53,4 +53,4 @@ def audit_digest(db: Db, page: int = 5_000) -> dict[str, Any]:
                     break
                 after = tuple(rows[-1][i] for i in key_at)
             counts[table] = n
-    return {"sha256": hasher.hexdigest(), "position": position[0] if position else None, "rows": counts}
+    return {"sha256": hasher.hexdigest(), "position": position, "rows": counts}
