@@ -23,6 +23,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
 
 from ledger.store import Store
 from projections.sealed_columns import SEALED
@@ -173,7 +174,8 @@ class Db:
         # The level goes with BEGIN itself: psycopg's transaction() would send BEGIN, then SET
         # TRANSACTION, each a round trip of its own, as long as the small reads they wrap.
         with self.datastore.get_connection() as conn:  # autocommit: the library's pool
-            cursor = conn.cursor()
+            # Plain tuples, as oneshot reads them: no dict made per row only to be unpacked again.
+            cursor = conn.cursor(row_factory=tuple_row)
             cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
                 yield cursor

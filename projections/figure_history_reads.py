@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import datetime
 from typing import Any
 
@@ -83,6 +84,8 @@ class FigureHistoryReads:
         citations = [render_citation(ct, sources, t) for ct in cites]
         hidden_citations = {ct.citation_id for ct in cites if sources.hidden(ct.source_id)} | {
             citation_id for citation_id, source_id in cited_elsewhere if sources.hidden(source_id)}
+        cited_at = [ct.cited_at for ct in cites]
+        live_until = [min(ct.withdrawn_at, t + 1) for ct in cites]
         versions = []
         for r in page:
             start, end = r.recorded_from, min(r.recorded_to, t + 1)
@@ -98,8 +101,9 @@ class FigureHistoryReads:
                 "evidence": ([PROTECTED if e in hidden_citations else e for e in orjson.loads(r.evidence)]
                              if r.evidence else None),
                 "replaces": [sources.ref(x) for x in orjson.loads(r.replaces)] if r.replaces else None,
-                "citations": [n for n, ct in enumerate(cites)
-                              if ct.cited_at < end and min(ct.withdrawn_at, t + 1) > start],
+                # Cited before the version ended (a prefix: cites are in cited_at order), not
+                # withdrawn before it began.
+                "citations": [n for n in range(bisect_left(cited_at, end)) if live_until[n] > start],
             })
         if not citation_index:
             # The same dict objects, shared: the cost of the inline form is in its size, not in rendering.
