@@ -124,11 +124,46 @@ def _postgres_factory() -> type:
 
         def __init__(self, env) -> None:  # noqa: ANN001 (the library's Environment)
             super().__init__(env)
+            pool = self.datastore.pool
             wait = self.env.get("POSTGRES_POOL_WAIT")
             if wait:
-                self.datastore.pool.timeout = float(wait)
+                pool.timeout = float(wait)
+            if pool._check is not None:  # POSTGRES_PRE_PING: psycopg_pool's check, a round trip per use
+                _check_after_idle(pool)
 
     return PostgresFactory
+
+
+#: A pooled connection handed back less than this many seconds ago is handed out again unchecked.
+FRESH_SECONDS = 1.0
+
+
+def _check_after_idle(pool) -> None:  # noqa: ANN001 (a psycopg_pool.ConnectionPool)
+    """Check a pooled connection before use only when it has been idle for FRESH_SECONDS.
+
+    The check (an empty query) is one more round trip on every checkout, as much as a small
+    read itself: most requests make one such read. It is there for the connections a
+    database restart broke while they sat in the pool; a restart takes longer than
+    FRESH_SECONDS, so a connection that worked that recently was not idle across one. A
+    connection that fails in use anyway is discarded by the pool when handed back (the
+    request answers 503, as while the database is down).
+    """
+    from time import monotonic
+
+    check, reset = pool._check, pool._reset
+
+    def check_if_idle(conn) -> None:  # noqa: ANN001
+        if monotonic() - getattr(conn, "_ledger_returned_at", float("-inf")) >= FRESH_SECONDS:
+            check(conn)
+
+    def reset_and_stamp(conn) -> None:  # noqa: ANN001
+        if reset is not None:
+            reset(conn)
+        conn._ledger_returned_at = monotonic()
+
+    # psycopg_pool keeps its callbacks as these attributes (psycopg_pool 3.2-3.3); the library
+    # builds the pool, so they are replaced here rather than passed in.
+    pool._check, pool._reset = check_if_idle, reset_and_stamp
 
 
 def __getattr__(name: str) -> type:

@@ -22,6 +22,8 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
+from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
 
 from ledger.store import Store
 from projections.sealed_columns import SEALED
@@ -164,11 +166,22 @@ class Db:
     @contextmanager
     def snapshot(self) -> Iterator[Any]:
         """A read-only transaction in which every statement sees the same committed state."""
-        with self.datastore.transaction(commit=False) as cursor:
-            if self.kind == "postgres":
-                # READ COMMITTED would let a follower's commit land between two statements of one answer.
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            yield cursor
+        if self.kind == "sqlite":
+            with self.datastore.transaction(commit=False) as cursor:
+                yield cursor
+            return
+        # READ COMMITTED would let a follower's commit land between two statements of one answer.
+        # The level goes with BEGIN itself: psycopg's transaction() would send BEGIN, then SET
+        # TRANSACTION, each a round trip of its own, as long as the small reads they wrap.
+        with self.datastore.get_connection() as conn:  # autocommit: the library's pool
+            # Plain tuples, as oneshot reads them: no dict made per row only to be unpacked again.
+            cursor = conn.cursor(row_factory=tuple_row)
+            cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                yield cursor
+            finally:
+                if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+                    conn.rollback()
 
     def run(self, cursor: Any, text: str, params: Sequence[Any] = ()) -> None:
         cursor.execute(self.sql(text), tuple(self.sealed_params(text, params)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import datetime
 from typing import Any
 
@@ -10,16 +11,12 @@ import orjson
 from ledger.errors import NotFound
 from projections.db import OPEN, Db
 from projections.figure_reads import figure_at
-from projections.named_rows import shape
 from projections.paging import check_limit, decode_cursor, encode_cursor, history_key
 from projections.read_arguments import read_time
-from projections.read_filters import source_cards
+from projections.read_filters import cited_source_cards
 from projections.redaction import PROTECTED
 from projections.times import iso
 from projections.view_rows import Citation, FigureVersion, render_citation
-
-#: A correction's evidence cited on another record: only whose citation it is.
-_Cited = shape("Cited", "citation_id, source_id")
 
 
 class FigureHistoryReads:
@@ -81,21 +78,18 @@ class FigureHistoryReads:
             cites = self.db.all(c, f"SELECT {Citation.columns} FROM {{citations}} WHERE target_id = ?"
                                    " AND cited_at < ? AND cited_at <= ? AND withdrawn_at > ?"
                                    " ORDER BY cited_at, citation_id", (fid, span_to, t, span_from), shape=Citation)
+            # A correction's evidence cited on another record: only whose citation it is.
             evidence = sorted({e for r in page if r.evidence for e in orjson.loads(r.evidence)}
                               - {ct.citation_id for ct in cites})
-            if evidence:
-                cited_elsewhere = self.db.all(c, f"SELECT {_Cited.columns} FROM {{citations}}"
-                                                 f" WHERE citation_id IN ({', '.join('?' * len(evidence))})",
-                                              evidence, shape=_Cited)
-            else:
-                cited_elsewhere = []
-            ids = ({r.source_id for r in page} | {r.value_source_id for r in page} | {ct.source_id for ct in cites}
-                   | {x.source_id for x in cited_elsewhere})
+            ids = {r.source_id for r in page} | {r.value_source_id for r in page} | {ct.source_id for ct in cites}
             for r in page:
                 ids.update(orjson.loads(r.replaces) if r.replaces else ())
-            sources = source_cards(self.db, c, ids, include_protected)
+            sources, cited_elsewhere = cited_source_cards(self.db, c, ids, evidence, include_protected)
         citations = [render_citation(ct, sources, t) for ct in cites]
-        hidden_citations = {ct.citation_id for ct in cites + cited_elsewhere if sources.hidden(ct.source_id)}
+        hidden_citations = {ct.citation_id for ct in cites if sources.hidden(ct.source_id)} | {
+            citation_id for citation_id, source_id in cited_elsewhere if sources.hidden(source_id)}
+        cited_at = [ct.cited_at for ct in cites]
+        live_until = [min(ct.withdrawn_at, t + 1) for ct in cites]
         versions = []
         for r in page:
             start, end = r.recorded_from, min(r.recorded_to, t + 1)
@@ -111,8 +105,9 @@ class FigureHistoryReads:
                 "evidence": ([PROTECTED if e in hidden_citations else e for e in orjson.loads(r.evidence)]
                              if r.evidence else None),
                 "replaces": [sources.ref(x) for x in orjson.loads(r.replaces)] if r.replaces else None,
-                "citations": [n for n, ct in enumerate(cites)
-                              if ct.cited_at < end and min(ct.withdrawn_at, t + 1) > start],
+                # Cited before the version ended (a prefix: cites are in cited_at order), not
+                # withdrawn before it began.
+                "citations": [n for n in range(bisect_left(cited_at, end)) if live_until[n] > start],
             })
         if not citation_index:
             # The same dict objects, shared: the cost of the inline form is in its size, not in rendering.

@@ -73,6 +73,36 @@ def source_cards(db: Db, c: Any, ids: set[str | None], include_protected: bool) 
     return Sources(cards, include_protected)
 
 
+
+#: A citation's source, with that source's card (NULLs for a source the views do not hold).
+_CitedCard = shape("CitedCard", "c.citation_id, c.source_id, s.source_id AS card_id, s.name, s.name_en, s.kind,"
+                                " s.protected")
+
+
+def cited_source_cards(db: Db, c: Any, ids: set[str | None], citation_ids: list[str], include_protected: bool,
+                       ) -> tuple[Sources, list[tuple[str, str]]]:
+    """The cards of these sources and of the sources of these citations, with each citation's
+    source: ``(Sources, [(citation_id, source_id)])``, in one statement where source_cards and a
+    look-up of the citations would make two (a round trip each)."""
+    wanted = sorted(i for i in ids if i)
+    if not citation_ids or len(wanted) > 500 or len(citation_ids) > 500:
+        cited = []
+        if citation_ids:
+            cited = db.all(c, f"SELECT citation_id, source_id FROM {{citations}}"
+                              f" WHERE citation_id IN ({', '.join('?' * len(citation_ids))})", citation_ids)
+        more = {source_id for _, source_id in cited}
+        return source_cards(db, c, set(wanted) | more, include_protected), [tuple(r) for r in cited]
+    cards_of = (f"SELECT NULL AS citation_id, source_id, source_id AS card_id, name, name_en, kind, protected"
+                f" FROM {{sources}} WHERE source_id IN ({', '.join('?' * len(wanted))}) UNION ALL ") if wanted else ""
+    rows = db.all(c, f"{cards_of}SELECT {_CitedCard.columns} FROM {{citations}} c LEFT JOIN {{sources}} s"
+                     f" ON s.source_id = c.source_id WHERE c.citation_id IN ({', '.join('?' * len(citation_ids))})",
+                  (*wanted, *citation_ids), shape=_CitedCard)
+    cards = {r.card_id: SourceCard(r.card_id, r.name, r.name_en, r.kind, bool(r.protected))
+             for r in rows if r.card_id is not None}
+    return (Sources(list(cards.values()), include_protected),
+            [(r.citation_id, r.source_id) for r in rows if r.citation_id is not None])
+
+
 def window_clause(alias: str, wf: str | None, wt: str | None) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     params: list[Any] = []

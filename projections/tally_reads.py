@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from functools import partial
 from typing import Any
 
 import orjson
@@ -28,8 +26,34 @@ _Standing = shape("Standing", "recorded_to, low, high_sum, unbounded, figures, a
 _TOTAL_AT = (f"SELECT {_Standing.columns} FROM {{tally_versions}}"
              " WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from <= ?"
              " ORDER BY recorded_from DESC LIMIT 1")
-#: The least group value of a running tally (past one).
-_Least = shape("Least", "MIN(value) AS value")
+#: Each group of a running tally's split, as it stood at t.
+_Group = shape("Group", "value, recorded_to, low, high_sum, unbounded, figures, approximate")
+#: The metric's total is the running tally of no dimension; no group of a split has this value.
+_TOTAL_VALUE = ""
+#: The metric's total as it stood at t, as one more row of a split's statement.
+_TOTAL_ROW = (" UNION ALL SELECT * FROM (SELECT '' AS value, recorded_to, low, high_sum, unbounded, figures, approximate"
+              " FROM {tally_versions} WHERE metric = ? AND dimension = '' AND value = '' AND recorded_from <= ?"
+              " ORDER BY recorded_from DESC LIMIT 1) total ORDER BY value")
+#: The split's group values: a skip scan over the key, one seek per group however many rows each has.
+_VALUES = ("WITH RECURSIVE vals(value) AS ("
+           "SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ?"
+           " UNION ALL SELECT (SELECT MIN(g.value) FROM {tally_versions} g"
+           " WHERE g.metric = ? AND g.dimension = ? AND g.value > vals.value) FROM vals WHERE vals.value IS NOT NULL) ")
+#: Every group as of t in one statement (one round trip, however many groups), each row one more
+#: seek. PostgreSQL seeks per group only in a LATERAL subquery (it plans a join on the key as a
+#: hash join over all of the split's rows); SQLite, which has no LATERAL, seeks the key in a join.
+_GROUPS_AT = {
+    "postgres": _VALUES + (
+        "SELECT vals.value, s.recorded_to, s.low, s.high_sum, s.unbounded, s.figures, s.approximate FROM vals"
+        " CROSS JOIN LATERAL (SELECT recorded_to, low, high_sum, unbounded, figures, approximate FROM {tally_versions}"
+        " WHERE metric = ? AND dimension = ? AND value = vals.value AND recorded_from <= ?"
+        " ORDER BY recorded_from DESC LIMIT 1) s" + _TOTAL_ROW),
+    "sqlite": _VALUES + (
+        "SELECT tv.value, tv.recorded_to, tv.low, tv.high_sum, tv.unbounded, tv.figures, tv.approximate FROM vals"
+        " JOIN {tally_versions} tv ON tv.metric = ? AND tv.dimension = ? AND tv.value = vals.value"
+        " AND tv.recorded_from = (SELECT MAX(a.recorded_from) FROM {tally_versions} a WHERE a.metric = tv.metric"
+        " AND a.dimension = tv.dimension AND a.value = vals.value AND a.recorded_from <= ?)" + _TOTAL_ROW),
+}
 #: What a tally from the figures reads of each (ledger/tally.py's Part, field for field).
 #: A Part's approximate flag is ledger/tally.py's is_approximate, worked out in the query.
 _PART_COLUMNS = columns_of(Part, "fv", approximate=f"CASE WHEN fv.qualifier = '{Qualifier.APPROXIMATE}' THEN 1 ELSE 0 END")
@@ -66,10 +90,7 @@ class TallyReads:
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         echo = echo_of(metric, by, as_of, wf, wt, place)
         if not figure_ids and wf is None and wt is None and place_key is None:
-            if by is None:  # one statement: no transaction around it
-                return {**echo, **self._running_tally(self._oneshot_row, t, metric, by), "from_parts": None}
-            with self.db.snapshot() as c:
-                return {**echo, **self._running_tally(partial(self.db.one, c), t, metric, by), "from_parts": None}
+            return {**echo, **self._running_tally(t, metric, by), "from_parts": None}
         with self.db.snapshot() as c:
             parts = live_figures(
                 self.db, c, t, Part, columns=_PART_COLUMNS, metric=metric, status="active", max_depth=1,
@@ -80,36 +101,24 @@ class TallyReads:
             result = _without_ids(result)
         return {**echo, **result}
 
-    def _oneshot_row(self, text: str, params: Sequence[Any], *, shape: type[Any]) -> Any:
-        rows = oneshot.read(self.db, text, params, shape=shape)
-        return rows[0] if rows else None
-
-    def _running_tally(self, one: Callable[..., Any], t: int, metric: str, by: str | None) -> dict[str, Any]:
-        """The sums as of t from the running tallies: one lookup per group (``one`` reads a row
-        of a shape: Db.one's signature)."""
-
-        def at(dimension: str, value: str) -> Tally:
-            row = one(_TOTAL_AT, (metric, dimension, value, t), shape=_Standing)
-            return ZERO if row is None or row.recorded_to <= t or row.figures == 0 else row_sum(row)
-
-        total = at("", "")
+    def _running_tally(self, t: int, metric: str, by: str | None) -> dict[str, Any]:
+        """The sums as of t from the running tallies (running.py), in one statement and so with
+        no transaction around it: the metric's total, and with ``by`` each group of that split
+        and the groups' own sum (which leaves out what no group holds)."""
         if by is None:
-            return {"sum": total.as_dict(), "groups": [], "groups_sum": None}
-        values = []
-        # A skip scan over the primary key: one seek per group, however many rows each has.
-        last = one(f"SELECT {_Least.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ?",
-                   (metric, by), shape=_Least)
-        while last is not None and last.value is not None:
-            values.append(last.value)
-            last = one(f"SELECT {_Least.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ?"
-                       " AND value > ?", (metric, by, last.value), shape=_Least)
-        groups_sum = ZERO
+            rows = oneshot.read(self.db, _TOTAL_AT, (metric, "", "", t), shape=_Standing)
+            return {"sum": _standing(rows[0] if rows else None, t).as_dict(), "groups": [], "groups_sum": None}
+        rows = oneshot.read(self.db, _GROUPS_AT[self.db.kind], (metric, by, metric, by, metric, by, t, metric, t),
+                            shape=_Group)
+        total = groups_sum = ZERO
         groups = []
-        for value in values:
-            group = at(by, value)
-            if group.figures:
+        for row in rows:
+            group = _standing(row, t)
+            if row.value == _TOTAL_VALUE:
+                total = group
+            elif group.figures:
                 groups_sum += group
-                groups.append({"value": value, **group.as_dict()})
+                groups.append({"value": row.value, **group.as_dict()})
         return {"sum": total.as_dict(), "groups": groups, "groups_sum": groups_sum.as_dict()}
 
     def tally_by_source(
@@ -196,3 +205,8 @@ def _without_ids(result: dict[str, Any]) -> dict[str, Any]:
             k: v for k, v in result["groups_sum"].items() if k != "figure_ids"},
         "from_parts": None,
     }
+
+
+def _standing(row: Any, t: int) -> Tally:
+    """What a running tally's row says at t: nothing where it had ended or held no figure."""
+    return ZERO if row is None or row.recorded_to <= t or row.figures == 0 else row_sum(row)
