@@ -1,6 +1,8 @@
 """Records read by id, from the view tables, in the shape the API's by-id reads answer with.
 
-Each answer carries the record's ``version`` (its ETag) and its times as datetimes. Redaction
+Each answer carries the record's ``version`` (its ETag) and its times as datetimes; ``as_of``
+gives the record as the views held it at that recording time, and a record not yet recorded
+then is NotFound, exactly as an unknown id (these answers have no room to say "not yet"). Redaction
 is redaction.py's: a protected source, its reports and its citations are NotFound to those
 who may not see them, exactly as an unknown id; a figure's claims from it keep their numbers
 and lose who said them and the words.
@@ -8,17 +10,19 @@ and lose who said them and the words.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
 
-from ledger.errors import NotFound
+from ledger.errors import InvalidInput, NotFound
 from ledger.value import Count
 from projections.db import OPEN, Db
 from projections.named_rows import shape
+from projections.read_arguments import read_time
 from projections.read_filters import source_cards
 from projections.redaction import record_hidden
-from projections.times import from_micros
+from projections.times import from_micros, iso
 
 _Source = shape("Source", "source_id, name, name_en, kind, url, language, protected, version, registered_at,"
                          " updated_at")
@@ -28,6 +32,7 @@ _Citation = shape("Citation", "citation_id, target_kind, target_id, source_id, u
                              " accessed_on, sha256, withdrawn, version, cited_at, withdrawn_at")
 _Incident = shape("Incident", "incident_id, title, title_en, places, valid_from, valid_to, description, version,"
                              " recorded_at, updated_at")
+_IncidentThen = shape("IncidentThen", "valid_from, valid_to, version, recorded_from")
 _Figure = shape("Figure", "figure_id, incident_id, metric, breakdown, value, value_source_id, status, grade, version,"
                          " recorded_at")
 #: A source's claim on a figure, as one figure version put it in place.
@@ -42,16 +47,25 @@ class RecordReads:
 
     db: Db
 
-    def figure_record(self, figure_id: str, *, version: int | None = None,
+    def figure_record(self, figure_id: str, *, version: int | None = None, as_of: datetime | None = None,
                       include_protected: bool = False) -> dict[str, Any]:
-        """The figure now (or at ``version``; the latest when it has no such version):
+        """The figure now (or at ``version``, the latest when it has no such version; or the
+        version live at ``as_of``):
         ``{"figure_id", "incident_id", "metric", "breakdown", "value", "status", "grade",
         "claims": [{"source_id", "report_id", "protected", "value", "version", "recorded_at",
         "superseded"}], "version", "created_at", "modified_at"}``, claims in the order made."""
         fid = str(figure_id)
+        if version is not None and as_of is not None:
+            raise InvalidInput("give version or as_of, not both", field="version, as_of")
+        t = OPEN if as_of is None else read_time(as_of)
         with self.db.snapshot() as c:
             row = None
-            if version is not None:
+            if as_of is not None:
+                row = self.db.one(c, f"SELECT {_Figure.columns} FROM {{figure_versions}} WHERE figure_id = ?"
+                                     " AND recorded_from <= ? AND recorded_to > ?", (fid, t, t), shape=_Figure)
+                if row is None:
+                    raise NotFound("figure", figure_id)
+            elif version is not None:
                 row = self.db.one(c, f"SELECT {_Figure.columns} FROM {{figure_versions}} WHERE figure_id = ?"
                                      " AND version = ?", (fid, version), shape=_Figure)
             if row is None:
@@ -81,25 +95,38 @@ class RecordReads:
                 "status": row.status, "grade": row.grade, "claims": claims, "version": row.version,
                 "created_at": from_micros(created), "modified_at": from_micros(row.recorded_at)}
 
-    def source_record(self, source_id: str, *, include_protected: bool = False) -> dict[str, Any]:
+    def source_record(self, source_id: str, *, as_of: datetime | None = None,
+                      include_protected: bool = False) -> dict[str, Any]:
         """``{"source_id", "name", "name_en", "kind", "url", "language", "protected", "version",
-        "created_at", "modified_at"}``."""
+        "created_at", "modified_at"}``. The views keep a source's current version only: as of a
+        time before its last protection change is InvalidInput (once it is known to be visible)."""
+        t = OPEN if as_of is None else read_time(as_of)
         with self.db.snapshot() as c:
             row = self.db.one(c, f"SELECT {_Source.columns} FROM {{sources}} WHERE source_id = ?", (str(source_id),),
                               shape=_Source)
             sources = source_cards(self.db, c, {row.source_id} if row else set(), include_protected)
-        if row is None or sources.hidden(row.source_id):
+        if row is None or sources.hidden(row.source_id) or row.registered_at > t:
             raise NotFound("source", source_id)
+        if row.updated_at > t:
+            raise InvalidInput(f"as_of is before this source's last change ({iso(row.updated_at)}): only its current"
+                               " version is kept for reading by id", field="as_of")
         return {"source_id": row.source_id, "name": row.name, "name_en": row.name_en, "kind": row.kind, "url": row.url,
                 "language": row.language, "protected": bool(row.protected), "version": row.version,
                 "created_at": from_micros(row.registered_at), "modified_at": from_micros(row.updated_at)}
 
-    def incident_record(self, incident_id: str) -> dict[str, Any]:
+    def incident_record(self, incident_id: str, *, as_of: datetime | None = None) -> dict[str, Any]:
         """``{"incident_id", "title", "title_en", "places", "valid_from", "valid_to", "description",
-        "version", "created_at", "modified_at"}``."""
+        "version", "created_at", "modified_at"}``; as of T, the period (and version) live then."""
         with self.db.snapshot() as c:
             row = self.db.one(c, f"SELECT {_Incident.columns} FROM {{incidents}} WHERE incident_id = ?",
                               (str(incident_id),), shape=_Incident)
+            if row is not None and as_of is not None:
+                t = read_time(as_of)
+                then = self.db.one(c, "SELECT valid_from, valid_to, version, recorded_from FROM {incident_versions}"
+                                      " WHERE incident_id = ? AND recorded_from <= ? AND recorded_to > ?",
+                                   (row.incident_id, t, t), shape=_IncidentThen)
+                row = None if then is None else row._replace(valid_from=then.valid_from, valid_to=then.valid_to,
+                                                              version=then.version, updated_at=then.recorded_from)
         if row is None:
             raise NotFound("incident", incident_id)
         return {"incident_id": row.incident_id, "title": row.title, "title_en": row.title_en,
@@ -107,14 +134,16 @@ class RecordReads:
                 "description": row.description, "version": row.version, "created_at": from_micros(row.recorded_at),
                 "modified_at": from_micros(row.updated_at)}
 
-    def report_record(self, report_id: str, *, include_protected: bool = False) -> dict[str, Any]:
+    def report_record(self, report_id: str, *, as_of: datetime | None = None,
+                      include_protected: bool = False) -> dict[str, Any]:
         """``{"report_id", "source_id", "title", "title_en", "language", "published_on", "url",
         "reference", "period_from", "period_to", "places", "figure_ids", "version", "created_at"}``."""
+        t = OPEN if as_of is None else read_time(as_of)
         with self.db.snapshot() as c:
             row = self.db.one(c, f"SELECT {_Report.columns} FROM {{reports}} WHERE report_id = ?", (str(report_id),),
                               shape=_Report)
             sources = source_cards(self.db, c, {row.source_id} if row else set(), include_protected)
-        if row is None or sources.hidden(row.source_id):
+        if row is None or sources.hidden(row.source_id) or row.filed_at > t:
             raise NotFound("report", report_id)
         return {"report_id": row.report_id, "source_id": row.source_id, "title": row.title, "title_en": row.title_en,
                 "language": row.language, "published_on": row.published_on, "url": row.url,
@@ -122,10 +151,12 @@ class RecordReads:
                 "places": orjson.loads(row.places), "figure_ids": orjson.loads(row.figure_ids),
                 "version": 1, "created_at": from_micros(row.filed_at)}  # a report is never changed once filed
 
-    def citation_record(self, citation_id: str, *, include_protected: bool = False) -> dict[str, Any]:
+    def citation_record(self, citation_id: str, *, as_of: datetime | None = None,
+                        include_protected: bool = False) -> dict[str, Any]:
         """``{"citation_id", "target_kind", "target_id", "source_id", "url", "quote", "quote_en", "page",
         "accessed_on", "sha256", "withdrawn", "version", "created_at", "modified_at"}``; ``target_id``
-        null when it is a hidden source's report."""
+        null when it is a hidden source's report. As of T: withdrawn only if it was by then."""
+        t = OPEN if as_of is None else read_time(as_of)
         with self.db.snapshot() as c:
             row = self.db.one(c, f"SELECT {_Citation.columns} FROM {{citations}} WHERE citation_id = ?",
                               (str(citation_id),), shape=_Citation)
@@ -133,15 +164,18 @@ class RecordReads:
                 raise NotFound("citation", citation_id)
             target_source = self._report_source(c, row.target_id) if row.target_kind == "report" else None
             sources = source_cards(self.db, c, {row.source_id, target_source}, include_protected)
-        if sources.hidden(row.source_id):
+        if sources.hidden(row.source_id) or row.cited_at > t:
             raise NotFound("citation", citation_id)
+        withdrawn = bool(row.withdrawn) and row.withdrawn_at <= t
+        # A citation is withdrawn once at most (ledger/citation.py): one version before, one after.
+        version = row.version if withdrawn or not row.withdrawn else row.version - 1
         hides_target = row.target_kind == "report" and (target_source is None or sources.hidden(target_source))
         return {"citation_id": row.citation_id, "target_kind": row.target_kind,
                 "target_id": None if hides_target and not include_protected else row.target_id,
                 "source_id": row.source_id, "url": row.url, "quote": row.quote, "quote_en": row.quote_en,
                 "page": row.page, "accessed_on": row.accessed_on, "sha256": row.sha256,
-                "withdrawn": bool(row.withdrawn), "version": row.version, "created_at": from_micros(row.cited_at),
-                "modified_at": from_micros(row.withdrawn_at if row.withdrawn else row.cited_at)}
+                "withdrawn": withdrawn, "version": version, "created_at": from_micros(row.cited_at),
+                "modified_at": from_micros(row.withdrawn_at if withdrawn else row.cited_at)}
 
     def hides_record(self, record_id: str, *, include_protected: bool = False, current: bool = True) -> bool:
         """Whether the id of any record, whatever its kind, would tell who a protected source is

@@ -3,13 +3,14 @@ before a read (one head read per group of requests, api/standing.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import logging
-from typing import Annotated
+import re
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BeforeValidator
 
 from api.answers import VIEWS_CURRENT
 from api.deps import Now
@@ -64,3 +65,20 @@ def _catch_up(state: Any, head: int) -> bool:
 
 
 Reader = Annotated[Any, Depends(_reader)]
+
+
+def _iso_moment(value: Any) -> Any:
+    if isinstance(value, str):
+        if not _MOMENT.match(value):
+            raise ValueError("must be an ISO 8601 date and time with a zone, e.g. 2019-05-01T10:00:00Z")
+        if int(value[:4]) < 1970:  # recording time: nothing was recorded before the Unix epoch
+            raise ValueError("must be 1970 or later: it is the time the ledger recorded something")
+    return value
+
+
+_MOMENT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T")
+
+AsOf = Annotated[datetime | None, BeforeValidator(_iso_moment),
+                 Query(description="Recording time: the answer as the ledger gave it then"
+                                   " (ISO 8601 with a zone, e.g. 2019-05-01T10:00:00Z; 1970 or later).",
+                       json_schema_extra={"pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}T"})]

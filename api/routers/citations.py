@@ -13,7 +13,7 @@ from api.deps import (
 )
 from api.models import CitationChanged, CitationIn, CitationOut, CitationRecorded, WithdrawalIn
 from api.problems import responses
-from api.routers._shared import COMMAND_ERRORS, Reader, created, created_responses, read_responses
+from api.routers._shared import COMMAND_ERRORS, AsOf, Reader, created, created_responses, read_responses
 
 router = APIRouter(prefix="/citations", tags=["citations"])
 
@@ -35,10 +35,10 @@ def cite(body: CitationIn, request: Request, response: Response, ledger: LedgerD
 
 @router.get("/{citation_id}", response_model=CitationOut, responses=read_responses(), summary="Read a citation")
 async def read_citation(citation_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now,
-                        if_none_match: IfNoneMatch = None) -> Any:
-    """A citation of a protected source answers 404 to anyone but an auditor."""
+                        if_none_match: IfNoneMatch = None, as_of: AsOf = None) -> Any:
+    """A citation of a protected source answers 404 to anyone but an auditor (as of any time)."""
     return await answer_record(request, now, caller, CitationOut, lambda: reader.citation_record(
-        str(citation_id), include_protected=caller.sees_protected), if_none_match)
+        str(citation_id), as_of=as_of, include_protected=caller.sees_protected), if_none_match)
 
 
 @router.post("/{citation_id}/withdrawals", response_model=CitationChanged,

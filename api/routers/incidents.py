@@ -13,7 +13,7 @@ from api.deps import (
 )
 from api.models import IncidentIn, IncidentOut, IncidentRecorded, PeriodRevisionIn
 from api.problems import responses
-from api.routers._shared import COMMAND_ERRORS, Reader, created, created_responses, read_responses
+from api.routers._shared import COMMAND_ERRORS, AsOf, Reader, created, created_responses, read_responses
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
@@ -32,9 +32,9 @@ def record_incident(body: IncidentIn, request: Request, response: Response, ledg
 
 @router.get("/{incident_id}", response_model=IncidentOut, responses=read_responses(), summary="Read an incident")
 async def read_incident(incident_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now,
-                        if_none_match: IfNoneMatch = None) -> Any:
-    return await answer_record(request, now, caller, IncidentOut, lambda: reader.incident_record(str(incident_id)),
-                               if_none_match)
+                        if_none_match: IfNoneMatch = None, as_of: AsOf = None) -> Any:
+    return await answer_record(request, now, caller, IncidentOut,
+                               lambda: reader.incident_record(str(incident_id), as_of=as_of), if_none_match)
 
 
 @router.post("/{incident_id}/period-revisions", response_model=IncidentRecorded,

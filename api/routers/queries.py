@@ -13,7 +13,7 @@ overlaps the window.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -42,19 +42,10 @@ from api.query_models import (
     TallyOut,
     page,
 )
-from api.routers._shared import Reader
+from api.routers._shared import AsOf, Reader
 from ledger import limits, vocabulary
 
 router = APIRouter(tags=["queries"])
-
-
-def _iso_moment(value: Any) -> Any:
-    if isinstance(value, str):
-        if not _MOMENT.match(value):
-            raise ValueError("must be an ISO 8601 date and time with a zone, e.g. 2019-05-01T10:00:00Z")
-        if int(value[:4]) < 1970:  # recording time: nothing was recorded before the Unix epoch
-            raise ValueError("must be 1970 or later: it is the time the ledger recorded something")
-    return value
 
 
 def _iso_day(value: Any) -> Any:
@@ -63,13 +54,8 @@ def _iso_day(value: Any) -> Any:
     return value
 
 
-_MOMENT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T")
 _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
-AsOf = Annotated[datetime | None, BeforeValidator(_iso_moment),
-                 Query(description="Recording time: the answer as the ledger gave it then"
-                                   " (ISO 8601 with a zone, e.g. 2019-05-01T10:00:00Z; 1970 or later).",
-                       json_schema_extra={"pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}T"})]
 ValidFrom = Annotated[date | None, BeforeValidator(_iso_day),
                       Query(description="Valid-time window start (YYYY-MM-DD).")]
 ValidTo = Annotated[date | None, BeforeValidator(_iso_day), Query(description="Valid-time window end (YYYY-MM-DD).")]

@@ -13,7 +13,7 @@ from api.deps import (
 )
 from api.models import ProtectionIn, SourceIn, SourceOut, SourceRecorded
 from api.problems import responses
-from api.routers._shared import COMMAND_ERRORS, Reader, created, created_responses, read_responses
+from api.routers._shared import COMMAND_ERRORS, AsOf, Reader, created, created_responses, read_responses
 
 router = APIRouter(prefix="/sources", tags=["sources"])
 
@@ -35,10 +35,14 @@ def register_source(body: SourceIn, request: Request, response: Response, ledger
 
 @router.get("/{source_id}", response_model=SourceOut, responses=read_responses(), summary="Read a source")
 async def read_source(source_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now,
-                      if_none_match: IfNoneMatch = None) -> Any:
-    """A protected source answers 404, as if it did not exist, to anyone but an auditor."""
+                      if_none_match: IfNoneMatch = None, as_of: AsOf = None) -> Any:
+    """A protected source answers 404, as if it did not exist, to anyone but an auditor.
+
+    `as_of` before the source's last protection change answers 422: only its current version
+    is kept for reading by id.
+    """
     return await answer_record(request, now, caller, SourceOut, lambda: reader.source_record(
-        str(source_id), include_protected=caller.sees_protected), if_none_match)
+        str(source_id), as_of=as_of, include_protected=caller.sees_protected), if_none_match)
 
 
 @router.post("/{source_id}/protection", response_model=SourceRecorded,

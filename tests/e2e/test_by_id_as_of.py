@@ -1,0 +1,102 @@
+"""Records by id as of a recording time: the version the views held then, its ETag, and a time
+before the record (or a protected record) answering exactly as an unknown id."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+
+from tests.e2e.conftest import Api, World, assert_problem
+
+BEFORE_ANYTHING = "1999-01-01T00:00:00Z"
+
+
+def _now() -> str:
+    moment = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    time.sleep(0.01)  # what comes next is recorded strictly after the moment
+    return moment
+
+
+def _as_unknown(api: Api, path: str, ident: str, role: str) -> None:
+    """``path`` (naming ``ident``) answers byte for byte what the same path naming an unknown id answers."""
+    unknown = str(uuid.uuid4())
+    seen, never = api.get(path, role), api.get(path.replace(ident, unknown), role)
+    assert seen.status_code == never.status_code == 404, (seen.text, never.text)
+    assert seen.content == never.content.replace(unknown.encode(), ident.encode()), (seen.text, never.text)
+    assert "etag" not in seen.headers
+
+
+def test_a_figure_as_of_a_time_is_the_version_live_then(api: Api, world: World) -> None:
+    path = f"/figures/{world.figure}"
+    moment = _now()
+    api.post(f"{path}/corrections", {"value": {"qualifier": "range", "low": 110, "high": 115},
+                                     "reason": "hospital lists"}, If_Match='"2"')
+    then, now = api.get(f"{path}?as_of={moment}", "reader"), api.get(path, "reader")
+    assert then.status_code == 200 and then.headers["etag"] == '"2"' and now.headers["etag"] == '"3"'
+    assert then.json()["value"]["low"] == 108 and now.json()["value"]["low"] == 110
+    assert then.json() == api.get(f"{path}?version=2", "reader").json()  # the same record, two ways to ask
+    assert api.get(f"{path}?as_of={moment}", "reader", If_None_Match='"2"').status_code == 304
+    assert api.get(f"{path}?as_of={_now()}", "reader").json() == now.json()
+    # The protected source's claim keeps its number and loses who said it, as of any time.
+    claims = then.json()["claims"]
+    assert any(c["protected"] and c["source_id"] is None for c in claims)
+    assert world.protected_source not in then.text
+
+
+def test_as_of_before_a_record_existed_answers_as_an_unknown_id(api: Api, world: World) -> None:
+    for path, ident in ((f"/figures/{world.figure}", world.figure), (f"/sources/{world.public_source}",
+                        world.public_source), (f"/incidents/{world.incident}", world.incident),
+                        (f"/reports/{world.public_report}", world.public_report),
+                        (f"/citations/{world.public_citation}", world.public_citation)):
+        _as_unknown(api, f"{path}?as_of={BEFORE_ANYTHING}", ident, "reader")
+        assert api.get(f"{path}?as_of={_now()}", "reader").status_code == 200, path
+
+
+def test_a_protected_record_as_of_any_time_answers_a_reader_as_an_unknown_id(api: Api, world: World) -> None:
+    moment = _now()
+    for kind, ident in (("sources", world.protected_source), ("reports", world.protected_report),
+                        ("citations", world.protected_citation), ("citations", world.protected_report_citation)):
+        for at in (moment, BEFORE_ANYTHING):
+            _as_unknown(api, f"/{kind}/{ident}?as_of={at}", ident, "reader")
+        assert api.get(f"/{kind}/{ident}?as_of={moment}", "auditor").status_code == 200
+    # A public citation of the protected report keeps hiding its target as of a time.
+    cited = api.get(f"/citations/{world.public_citation_of_protected_report}?as_of={moment}", "reader").json()
+    assert cited["target_id"] is None
+
+
+def test_an_incident_and_a_citation_as_of_before_they_changed(api: Api, world: World) -> None:
+    moment = _now()
+    api.post(f"/incidents/{world.incident}/period-revisions",
+             {"valid_from": "2019-04-20", "valid_to": "2019-06-01", "reason": "later sources"}, If_Match='"1"')
+    api.post(f"/citations/{world.public_citation}/withdrawals", {"reason": "archive does not match"})
+    incident = api.get(f"/incidents/{world.incident}?as_of={moment}", "reader")
+    assert incident.headers["etag"] == '"1"'
+    assert (incident.json()["valid_from"], incident.json()["valid_to"]) == ("2019-04-26", None)
+    assert api.get(f"/incidents/{world.incident}", "reader").headers["etag"] == '"2"'
+    citation = api.get(f"/citations/{world.public_citation}?as_of={moment}", "reader")
+    assert citation.json()["withdrawn"] is False and citation.headers["etag"] == '"1"'
+    assert citation.json()["modified_at"] == citation.json()["created_at"]
+    now = api.get(f"/citations/{world.public_citation}", "reader")
+    assert now.json()["withdrawn"] is True and now.headers["etag"] == '"2"'
+
+
+def test_a_source_as_of_before_its_protection_changed_says_so(api: Api, world: World) -> None:
+    moment = _now()
+    assert api.get(f"/sources/{world.spare_source}?as_of={moment}", "reader").headers["etag"] == '"1"'
+    assert api.post(f"/sources/{world.spare_source}/protection", {"protected": True, "reason": "threats"}).status_code == 200
+    # The auditor is told the views keep only the current version; a reader still sees no such source.
+    assert_problem(api.get(f"/sources/{world.spare_source}?as_of={moment}", "auditor"), 422, field="as_of",
+                   says="last change")
+    _as_unknown(api, f"/sources/{world.spare_source}?as_of={moment}", world.spare_source, "reader")
+    assert api.get(f"/sources/{world.spare_source}?as_of={_now()}", "auditor").headers["etag"] == '"2"'
+
+
+def test_bad_as_of_and_as_of_with_version_are_refused(api: Api, world: World) -> None:
+    for kind, ident in (("figures", world.figure), ("sources", world.public_source), ("incidents", world.incident),
+                        ("reports", world.public_report), ("citations", world.public_citation)):
+        for bad in ("yesterday", "2019-05-01", "1969-12-31T00:00:00Z", "2019-05-01T10:00:00"):
+            assert_problem(api.get(f"/{kind}/{ident}?as_of={bad}", "reader"), 422, field="as_of")
+    both = assert_problem(api.get(f"/figures/{world.figure}?version=1&as_of={_now()}", "reader"), 422,
+                          field="version, as_of")
+    assert "version" in both["detail"] and "as_of" in both["detail"], both
