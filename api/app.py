@@ -30,7 +30,7 @@ from api.head_watch import HeadWatch
 from api.guard import DEFAULT_MAX_BODY, BodyGuard
 from api.methods import Methods
 from api.models import Health
-from api.routers import audit, changes, citations, figures, incidents, queries, reports, sources
+from api.routers import audit, change_feed, citations, figures, incidents, queries, reports, sources
 from ledger.application import Ledger
 from ledger.store import Store
 
@@ -109,7 +109,7 @@ def create_app(
     app.add_middleware(AnswerLane, state=app.state)  # a kept answer skips everything after it
     app.add_middleware(Methods, routes=app.router.routes)  # outermost: OPTIONS, and HEAD as GET
 
-    for module in (sources, incidents, reports, figures, citations, queries, changes, audit):
+    for module in (sources, incidents, reports, figures, citations, queries, change_feed, audit):
         # What any request can meet: two Authorization headers (400), the database out of reach (503).
         app.include_router(module.router, responses=problems.responses(400, 503))
 

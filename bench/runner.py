@@ -14,12 +14,12 @@ from typing import Any
 from api.bootstrap import open_ledger
 from bench import (
     baseline,
+    catch_up,
     config,
     http_ingest,
     ingest,
-    projection,
     reads,
-    report,
+    results_table,
     stores,
     web,
 )
@@ -61,7 +61,7 @@ def block(opts: config.Options, kind: str, n_events: int) -> dict[str, Any]:
         bare = baseline.open_bare(bstore, create_table=True)
         padder = baseline.Padder(bare)
         wl, ids = Workload(), Ids()
-        pb = projection.ProjectionBench(lstore, ledger) if want_views else None
+        pb = catch_up.ProjectionBench(lstore, ledger) if want_views else None
         try:
             say(f"{kind}: building a log of {n_events:,} events (bulk insert)")
             log_start = datetime.now(UTC)
@@ -109,7 +109,7 @@ def block(opts: config.Options, kind: str, n_events: int) -> dict[str, Any]:
                         gc.collect()
                         rebuilds.append(pb.rebuild())
                         say(f"  rebuild: {rebuilds[-1]['events_per_s']:,.0f} ev/s")
-                out["projection"] = projection.summarise(pb, initial, catch_ups, rebuilds, out["raw_read"])
+                out["projection"] = catch_up.summarise(pb, initial, catch_ups, rebuilds, out["raw_read"])
             if "reads" not in opts.skip:
                 say(f"{kind} @ {n_events:,}: read latencies")
                 out["reads"] = reads.measure(opts, lstore, ledger, wl, ids, pb, (log_start, datetime.now(UTC)))
@@ -142,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         "seed": config.SEED,
         "zipf_s": config.ZIPF_S,
         "options": {k: (sorted(v) if isinstance(v, set) else v) for k, v in vars(opts).items()},
-        "machine": report.machine(pg_version),
-        "targets": report.TARGETS,
+        "machine": results_table.machine(pg_version),
+        "targets": results_table.TARGETS,
         "blocks": [],
     }
     for n in opts.scales:
@@ -154,12 +154,12 @@ def main(argv: list[str] | None = None) -> int:
             results["blocks"].append(b)
             say(f"{kind} @ {n:,} done in {b['seconds']:.0f} s")
     results["seconds"] = time.perf_counter() - started
-    print(report.table(results))
+    print(results_table.table(results))
     print(f"total {results['seconds']:.1f} s")
     if opts.out:
-        report.write_json(results, opts.out)
+        results_table.write_json(results, opts.out)
         print(f"results written to {opts.out}")
     if opts.markdown:
         with open(opts.markdown, "w", encoding="utf-8") as f:
-            f.write(report.markdown(results))
+            f.write(results_table.markdown(results))
     return 0

@@ -7,7 +7,7 @@ from typing import Any
 
 from projections.db import OPEN, Db
 from projections.named_rows import shape
-from projections.figures import canonical
+from projections.figure_views import canonical
 from projections.redaction import SourceCard, Sources
 
 _Card = shape("Card", "source_id, name, name_en, kind, protected")

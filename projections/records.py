@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from projections.db import OPEN, Db
-from projections.figures import canonical
+from projections.figure_views import canonical
 
 
 class RecordBatch:

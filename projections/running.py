@@ -34,7 +34,7 @@ from typing import Any
 
 from ledger.tally import ZERO, IncidentParts, Part, Tally, is_approximate
 from projections.db import OPEN, Db
-from projections.figures import Touched
+from projections.figure_views import Touched
 from projections.named_rows import shape
 
 Key = tuple[str, str, str]  # metric, dimension, value

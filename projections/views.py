@@ -29,7 +29,7 @@ from ledger.source import Source
 from projections import changes, decoding, running
 from projections.decoding import Event
 from projections.db import Db, check_name
-from projections.figures import FigureBatch
+from projections.figure_views import FigureBatch
 from projections.records import RecordBatch
 from projections.views_schema import DEFAULT_NAME, TABLES
 

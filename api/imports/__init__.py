@@ -15,7 +15,7 @@ from typing import Any
 from api.imports.columns import Mapping
 from api.imports.plan import Plan, plan
 from api.imports.record import Outcome, record
-from api.imports.tables import read
+from api.imports.files import read
 
 
 def run(ledger: Any, actor: str, data: bytes, *, name: str = "", mapping: Mapping | None = None,

@@ -24,7 +24,7 @@ import orjson
 from pydantic import ValidationError
 
 from api.imports.columns import CITATION, FIELD_COLUMN, FIGURE, REPORT, VALUE, Mapping
-from api.imports.tables import Table
+from api.imports.files import Table
 from api.models import CitationIn, ReportIn
 from api.problems import field_errors
 from ledger.citation import Citation

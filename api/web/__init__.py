@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.problems import ApiProblem
-from api.web import access, audit, docs, downloads, forms, imports, pages
+from api.web import audit_pages, docs, downloads, forms, imports, pages, sign_in
 from api.web.compress import CompressStatic
 from api.web.render import HERE, PREFIX, PageHeaders, page
 from api.web.session import Sessions, current_session
@@ -30,7 +30,7 @@ def install(app: FastAPI, key_file: Path) -> None:
     """Pages, forms, /docs and static files on ``app``; call after the error handlers are installed."""
     app.state.web_sessions = Sessions(key_file)
     app.mount(PREFIX + "/static", StaticFiles(directory=HERE / "static"), name="web-static")
-    for module in (docs, access, downloads, pages, forms, imports, audit):
+    for module in (docs, sign_in, downloads, pages, forms, imports, audit_pages):
         app.include_router(module.router)
     app.add_middleware(PageHeaders)
     app.add_middleware(CompressStatic)
@@ -38,9 +38,9 @@ def install(app: FastAPI, key_file: Path) -> None:
     @app.exception_handler(pages.SignInRequired)
     async def _sign_in(request: Request, exc: Exception) -> Any:
         there = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(access.link_to_sign_in(there), status_code=303)
+        return RedirectResponse(sign_in.link_to_sign_in(there), status_code=303)
 
-    @app.exception_handler(access.CsrfRefused)
+    @app.exception_handler(sign_in.CsrfRefused)
     async def _csrf(request: Request, exc: Exception) -> Any:
         return page(request, "csrf.html", await current_session(request), status=403)
 

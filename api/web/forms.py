@@ -31,7 +31,7 @@ from api.models import (
 from api.problems import ApiProblem, from_validation_error
 from api.routers import citations, figures, incidents, reports, sources
 from api.routers.queries import Reader
-from api.web.access import form_fields
+from api.web.sign_in import form_fields
 from api.web.pages import Signed, figure_page, incident_page, listing, source_page
 from api.web.render import PREFIX, page
 from api.web.session import Session

@@ -21,7 +21,7 @@ from api import imports
 from api.deps import require
 from api.imports.columns import Mapping
 from api.imports.record import ALREADY, RECORDED
-from api.web.access import CsrfRefused
+from api.web.sign_in import CsrfRefused
 from api.web.pages import Signed
 from api.web.render import PREFIX, page
 from api.web.session import Session, csrf_basis, sessions

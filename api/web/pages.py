@@ -20,7 +20,7 @@ from api.problems import ApiProblem
 from api.routers._shared import Reader
 from api.routers._shared import _reader as queries_reader
 from api.web import by_month
-from api.web.access import sign_in_page
+from api.web.sign_in import sign_in_page
 from api.web.render import PREFIX, page, parse_moment
 from api.web.session import Session, current_session
 from ledger import limits

@@ -7,6 +7,9 @@ import of the installed packages, so a forbidden one fails the suite, not a revi
 No module imports itself through others either: a cycle makes the order of imports matter
 and the modules in it one tangle. The check uses grimp, the graph import-linter is built on
 (imports inside functions and under TYPE_CHECKING count: each is a dependency all the same).
+
+Nor do two modules share a file name: ``figures.py`` in two packages means a reader must
+check which job each does before changing either.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 PACKAGES = ("ledger", "projections", "api")
+#: Every package whose module names must differ (the benchmarks' included: they import the others).
+NAMED = (*PACKAGES, "bench")
+#: Names every package has by convention, never a job of their own.
+SHARED_NAMES = {"__init__.py", "__main__.py"}
 
 #: Prints every import cycle among the modules of the packages named, one per line: each direct
 #: import ``a -> b`` for which ``b`` leads back to ``a``.
@@ -45,6 +52,16 @@ def cycles(cwd: Path) -> list[str]:
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
+
+
+def shared_names(root: Path) -> dict[str, list[str]]:
+    """Each module file name found more than once under the packages, with where it is."""
+    where: dict[str, list[str]] = {}
+    for package in NAMED:
+        for module in sorted((root / package).rglob("*.py")):
+            if module.name not in SHARED_NAMES and "__pycache__" not in module.parts:
+                where.setdefault(module.name, []).append(module.relative_to(root).as_posix())
+    return {name: paths for name, paths in where.items() if len(paths) > 1}
 
 
 def copy_packages(tmp_path: Path) -> Path:
@@ -91,3 +108,15 @@ def test_an_import_cycle_is_found(tmp_path):
     assert "projections.sealing -> projections.views -> projections.db -> projections.sealing" in found
     assert "ledger.value -> ledger.report -> ledger.value" in found
     assert all(line.startswith(("projections.", "ledger.")) for line in found)
+
+
+def test_no_two_modules_share_a_name():
+    assert shared_names(ROOT) == {}
+
+
+def test_a_shared_name_is_found(tmp_path):
+    for package in NAMED:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "bench" / "tally.py").write_text('"""A second tally.py, for another job."""\n')
+    (tmp_path / "api" / "web" / "__main__.py").write_text("")
+    assert shared_names(tmp_path) == {"tally.py": ["ledger/tally.py", "bench/tally.py"]}

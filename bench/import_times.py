@@ -1,4 +1,4 @@
-"""Imports against the ledger's own command ingest, in the same run: ``python -m bench.imports [ROWS] [PER_REPORT]``.
+"""Imports against the ledger's own command ingest, in the same run: ``python -m bench.import_times [ROWS] [PER_REPORT]``.
 
 Two fresh SQLite stores hold the same source and incident. The baseline files the reports
 straight through ``Ledger.file_report`` (with a request key each, as ``POST /reports`` with an

@@ -1,6 +1,6 @@
 """Server time and size of the web pages (api/web) on a bulk-built log.
 
-``python -m bench.pages --events 100000`` builds a log of the benchmark workload on a fresh
+``python -m bench.page_times --events 100000`` builds a log of the benchmark workload on a fresh
 SQLite store (or ``--postgres URL``), brings the views up to date, signs in as an auditor
 (who sees the most), then asks for each page many times in-process and reports the p50 and
 p99 of the server time and the size of each answer. The issue's aims: p99 <= 50 ms at 1M

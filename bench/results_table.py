@@ -202,11 +202,11 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bench.report A.json B.json ...``: one Markdown table (and growth table) from
+    """``python -m bench.results_table A.json B.json ...``: one Markdown table (and growth table) from
     several runs' records, e.g. the 10k/100k run and the separate 1M runs."""
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m bench.report", description=main.__doc__)
+    p = argparse.ArgumentParser(prog="python -m bench.results_table", description=main.__doc__)
     p.add_argument("files", nargs="+")
     a = p.parse_args(argv)
     merged: dict[str, Any] | None = None
