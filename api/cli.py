@@ -112,8 +112,9 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Figures, sources, incidents, a tally, a figure's history or spread, or the checks as the API exports them to a reader
-    (protected sources withheld), or the audit log as an auditor reads it; to a file or stdout."""
+    """Figures, sources, incidents, a tally, a figure's history or spread, or the checks as the API
+    exports them to a reader (protected sources withheld), or the audit log as an auditor reads it;
+    to a file or stdout."""
     from api.bootstrap import open_read_side
     from api.exports import rows as export_rows
     from api.exports.about import pinned, stated

@@ -230,7 +230,8 @@ SOURCE_COLUMNS: list[tuple[str, str]] = [
 
 
 def source_row(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _text(item.get(name)) for name, _ in SOURCE_COLUMNS} | {"protected": int(bool(item.get("protected")))}
+    return {name: _text(item.get(name)) for name, _ in SOURCE_COLUMNS} | {
+        "protected": int(bool(item.get("protected")))}
 
 
 #: The incidents, with their period as recorded at the export's moment.

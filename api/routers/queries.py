@@ -342,8 +342,8 @@ def _listing_export(request: Request, now: Any, fmt: str, read: Any, cursor: str
 @router.get("/incidents", response_model=page(IncidentEntry), responses=_exported(kept=False),
             summary="List incidents")
 def list_incidents(request: Request, reader: Reader, caller: Caller, now: Now, as_of: AsOf = None,
-                   valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None, cursor: Cursor = None,
-                   limit: Limit = 50, format_: Format = None, accept: Accept = None) -> Any:
+                   valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None,
+                   cursor: Cursor = None, limit: Limit = 50, format_: Format = None, accept: Accept = None) -> Any:
     """Incidents as of a moment (with their period as recorded then), in id order.
 
     Also every incident at once (from `cursor` on) as a spreadsheet: `?format=` or `Accept`,

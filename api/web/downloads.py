@@ -99,7 +99,8 @@ def checks(request: Request, reader: Reader, session: Signed, now: Now, format_:
 
 
 @router.get(PREFIX + "/incidents/download")
-def incidents(request: Request, reader: Reader, session: Signed, now: Now, format_: Format, as_of: AsOf = None) -> Any:
+def incidents(request: Request, reader: Reader, session: Signed, now: Now, format_: Format,
+              as_of: AsOf = None) -> Any:
     return queries.list_incidents(request, reader, session.caller, now, as_of=moment(as_of), valid_from=None,
                                   valid_to=None, place=None, cursor=None, limit=50, format_=format_, accept=None)
 

@@ -309,7 +309,8 @@ def test_the_tables_download_links_give_the_apis_exports(api, world):
     assert figures.text == api.get(f"/figures?incident_id={world.incident}&format=csv").text
     for mark in world.protected_markers():
         assert mark not in figures.text
-    versions = api.client.get(next(u for u in links[f"/web/figures/{world.figure}"] if "/history/" in u)).text.splitlines()
+    history_link = next(u for u in links[f"/web/figures/{world.figure}"] if "/history/" in u)
+    versions = api.client.get(history_link).text.splitlines()
     assert len(versions) - 1 == api.ledger.figure(world.figure).version
     months = next(u for u in links["/web/tallies/civilians_killed"] if "/months/" in u)
     xlsx = api.client.get(months.replace("format=csv", "format=xlsx"))
@@ -385,7 +386,8 @@ def test_the_checks_sources_incidents_and_spread_download_what_the_api_gives(api
     sources = _rows(api.client.get("/web/sources/download?format=csv").text)
     assert {world.public_source, world.protected_source} <= {r["source_id"] for r in sources}
     assert next(r for r in sources if r["source_id"] == world.protected_source)["protected"] == "1"
-    assert [r["source_id"] for r in sources] == [s["source_id"] for s in api.get("/sources", role="auditor").json()["items"]]
+    listed = api.get("/sources", role="auditor").json()["items"]
+    assert [r["source_id"] for r in sources] == [s["source_id"] for s in listed]
     checks = _rows(api.client.get("/web/checks/download?format=csv&metric=civilians_killed").text)
     assert checks and {r["metric"] for r in checks} == {"civilians_killed"}
     assert not _rows(api.client.get("/web/checks/download?format=csv&metric=civilians_detained").text)
