@@ -112,8 +112,9 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Figures, a tally, a figure's history or the checks as the API exports them to a reader
-    (protected sources withheld), or the audit log as an auditor reads it; to a file or stdout."""
+    """Figures, sources, incidents, a tally, a figure's history or spread, or the checks as the API
+    exports them to a reader (protected sources withheld), or the audit log as an auditor reads it;
+    to a file or stdout."""
     from api.bootstrap import open_read_side
     from api.exports import rows as export_rows
     from api.exports.about import pinned, stated
@@ -123,8 +124,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.what == "tally" and args.subject not in METRICS:
         print(f"ledger: export tally needs a METRIC, one of: {', '.join(METRICS)}", file=sys.stderr)
         return 2
-    if args.what == "history" and not args.subject:
-        print("ledger: export history needs a FIGURE_ID", file=sys.stderr)
+    if args.what in ("history", "spread") and not args.subject:
+        print(f"ledger: export {args.what} needs a FIGURE_ID", file=sys.stderr)
         return 2
     store = Store.from_environment()
     ledger = open_ledger(store)
@@ -148,6 +149,18 @@ def cmd_export(args: argparse.Namespace) -> int:
             its = counted(export_rows.figure_items(lambda after, size: reader.figures(
                 cursor=after, limit=size, as_of=at)), "figures")
             columns, rows, name = export_rows.FIGURE_COLUMNS, its if ndjson else map(export_rows.figure_row, its), "figures"
+        elif args.what in ("sources", "incidents"):
+            about = stated(position, trail, as_of=at)
+            read = reader.sources if args.what == "sources" else reader.incidents
+            its = counted(export_rows.paged(lambda after, size: read(cursor=after, limit=size, as_of=at)), args.what)
+            columns, row = ((export_rows.SOURCE_COLUMNS, export_rows.source_row) if args.what == "sources"
+                            else (export_rows.INCIDENT_COLUMNS, export_rows.incident_row))
+            rows, name = its if ndjson else map(row, its), args.what
+        elif args.what == "spread":
+            about = stated(position, trail, figure_id=args.subject, as_of=at)
+            spread = reader.spread(args.subject, as_of=at)
+            columns, name = export_rows.SPREAD_COLUMNS, f"figure-{args.subject}-spread"
+            rows = spread["claims"] if ndjson else export_rows.spread_rows(spread)
         elif args.what == "claims":
             from api.imports.claims import CLAIM_COLUMNS, claim_rows
 
@@ -281,12 +294,15 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("--by", default=f"cli:{getpass.getuser()}")
     revoke.set_defaults(func=cmd_keys_revoke)
 
-    export = sub.add_parser("export", help="figures, claims, a tally, a figure's history or the checks as a reader"
+    export = sub.add_parser("export", help="figures, sources, incidents, claims, a tally, a figure's history or"
+                                           " spread, or the checks as a reader"
                                            " exports them, or the audit log (CSV, HXL, XLSX, NDJSON); claims in the"
                                            " columns `ledger import` reads back")
-    export.add_argument("what", choices=["figures", "claims", "tally", "history", "checks", "audit-log"])
+    export.add_argument("what", choices=["figures", "sources", "incidents", "claims", "tally", "history",
+                                                "spread", "checks", "audit-log"])
     export.add_argument("subject", nargs="?", metavar="METRIC|FIGURE_ID",
-                        help="the tally's metric (checks: only this metric), or the figure of a history")
+                        help="the tally's metric (checks: only this metric), or the figure of a history"
+                                                  " or a spread")
     export.add_argument("--by", help="a tally's breakdown dimension")
     export.add_argument("--format", default="csv", choices=["csv", "xlsx", "hxl", "ndjson"])
     export.add_argument("--out", help="the file to write (default: stdout)")

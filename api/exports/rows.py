@@ -198,3 +198,49 @@ def history_rows(history: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def _text(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+#: A figure's spread: a row per source's latest claim (a protected source reads ``protected``, no words).
+SPREAD_COLUMNS: list[tuple[str, str]] = [
+    ("figure_id", "#meta+id+figure"), ("source_id", "#meta+source+id"), ("source", "#meta+source"),
+    ("report_id", "#meta+report+id"), ("version", "#meta+version"), ("claimed_at", "#date+recorded"),
+    ("superseded", "#meta+superseded"), ("qualifier", "#meta+qualifier"), ("number", "#affected+num"),
+    ("low", "#affected+min"), ("high", "#affected+max"), ("term", "#meta+term"),
+    ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"),
+]
+
+
+def spread_rows(spread: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for claim in spread["claims"]:
+        value = claim.get("value") or {}
+        source_id, source = _source(claim.get("source"))
+        yield {"figure_id": spread["figure_id"], "source_id": source_id, "source": source,
+               "report_id": claim.get("report_id"), "version": claim["version"], "claimed_at": claim["claimed_at"],
+               "superseded": int(bool(claim["superseded"])), "qualifier": claim["qualifier"],
+               "number": value.get("number"), "low": claim["low"], "high": claim["high"], "term": value.get("term"),
+               "quote": value.get("quote"), "quote_en": value.get("quote_en")}
+
+
+#: The sources (a protected one is in the reader's listing for auditors only, so in no one else's rows).
+SOURCE_COLUMNS: list[tuple[str, str]] = [
+    ("source_id", "#meta+source+id"), ("name", "#meta+source"), ("name_en", "#meta+source+i_en"),
+    ("kind", "#meta+source+type"), ("url", "#meta+url"), ("language", "#meta+lang"),
+    ("protected", "#meta+protected"), ("version", "#meta+version"), ("registered_at", "#date+recorded"),
+]
+
+
+def source_row(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _text(item.get(name)) for name, _ in SOURCE_COLUMNS} | {
+        "protected": int(bool(item.get("protected")))}
+
+
+#: The incidents, with their period as recorded at the export's moment.
+INCIDENT_COLUMNS: list[tuple[str, str]] = [
+    ("incident_id", "#event+id"), ("title", "#event+name"), ("title_en", "#event+name+i_en"),
+    ("description", "#description"), ("places", "#loc+name"), ("valid_from", "#date+start"),
+    ("valid_to", "#date+end"), ("version", "#meta+version"), ("recorded_at", "#date+recorded"),
+]
+
+
+def incident_row(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _text(item.get(name)) for name, _ in INCIDENT_COLUMNS} | {"places": "; ".join(item["places"])}

@@ -275,11 +275,20 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Ca
     return export(fmt, export_rows.HISTORY_COLUMNS, map(export_rows.history_row, items), [], about, name)
 
 
-@router.get("/figures/{figure_id}/spread", response_model=Spread, responses=_errors(404),
+@router.get("/figures/{figure_id}/spread", response_model=Spread, responses=_exported(404, kept=False),
             summary="What each source claims")
-def spread(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None) -> Any:
-    """Each source's latest claim on the figure, the range across them, and the ledger's value."""
-    return reader.spread(str(figure_id), as_of=as_of, include_protected=caller.sees_protected)
+def spread(request: Request, figure_id: UUID, reader: Reader, caller: Caller, now: Now, as_of: AsOf = None,
+           format_: Format = None, accept: Accept = None) -> Any:
+    """Each source's latest claim on the figure, the range across them, and the ledger's value.
+
+    Also as a spreadsheet (`?format=` or `Accept`), a row per source's latest claim."""
+    fmt = choose(format_, accept)
+    answered = reader.spread(str(figure_id), as_of=as_of, include_protected=caller.sees_protected)
+    if fmt == "json":
+        return answered
+    about = _about(request, now, figure_id=str(figure_id), as_of=as_of)
+    return export(fmt, export_rows.SPREAD_COLUMNS, export_rows.spread_rows(answered), answered["claims"], about,
+                  f"figure-{figure_id}-spread")
 
 
 @router.get("/figures/{figure_id}/citations", response_model=list[CitationEntry], responses=_errors(404),
@@ -305,19 +314,54 @@ def report_citations(report_id: UUID, reader: Reader, caller: Caller, as_of: AsO
                             include_protected=caller.sees_protected)
 
 
-@router.get("/incidents", response_model=page(IncidentEntry), responses=_errors(), summary="List incidents")
-def list_incidents(reader: Reader, caller: Caller, as_of: AsOf = None, valid_from: ValidFrom = None,
-                   valid_to: ValidTo = None, place: Place = None, cursor: Cursor = None, limit: Limit = 50) -> Any:
-    """Incidents as of a moment (with their period as recorded then), in id order."""
-    return reader.incidents(as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place, cursor=cursor,
-                            limit=limit, include_protected=caller.sees_protected)
+def _listing_export(request: Request, now: Any, fmt: str, read: Any, cursor: str | None, as_of: Any,
+                    columns: list[tuple[str, str]], row: Any, name: str, **asked: Any) -> Any:
+    """Every item of a listing from ``cursor`` on, its pages all read as of the moment the export began."""
+    at = pinned(as_of)
+    items = export_rows.paged(lambda after, size: read(cursor if after is None else after, size, at))
+    about = _about(request, now, as_of=at, **asked)
+    if fmt == "ndjson":
+        return export(fmt, [], [], items, about, name)
+    return export(fmt, columns, map(row, items), [], about, name)
 
 
-@router.get("/sources", response_model=page(SourceEntry), responses=_errors(), summary="List sources")
-def list_sources(reader: Reader, caller: Caller, as_of: AsOf = None, cursor: Cursor = None,
-                 limit: Limit = 50) -> Any:
-    """Sources registered by a moment, in id order; protected ones for auditors only."""
-    return reader.sources(as_of=as_of, cursor=cursor, limit=limit, include_protected=caller.sees_protected)
+@router.get("/incidents", response_model=page(IncidentEntry), responses=_exported(kept=False),
+            summary="List incidents")
+def list_incidents(request: Request, reader: Reader, caller: Caller, now: Now, as_of: AsOf = None,
+                   valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None,
+                   cursor: Cursor = None, limit: Limit = 50, format_: Format = None, accept: Accept = None) -> Any:
+    """Incidents as of a moment (with their period as recorded then), in id order.
+
+    Also every incident at once (from `cursor` on) as a spreadsheet: `?format=` or `Accept`,
+    all read as of the moment the export began (stated as `as_of`)."""
+    fmt = choose(format_, accept)
+
+    def incidents(after: str | None, size: int, at: Any = as_of) -> dict[str, Any]:
+        return reader.incidents(as_of=at, valid_from=valid_from, valid_to=valid_to, place=place, cursor=after,
+                                limit=size, include_protected=caller.sees_protected)
+
+    if fmt == "json":
+        return incidents(cursor, limit)
+    return _listing_export(request, now, fmt, incidents, cursor, as_of, export_rows.INCIDENT_COLUMNS,
+                           export_rows.incident_row, "incidents", valid_from=valid_from, valid_to=valid_to,
+                           place=place)
+
+
+@router.get("/sources", response_model=page(SourceEntry), responses=_exported(kept=False), summary="List sources")
+def list_sources(request: Request, reader: Reader, caller: Caller, now: Now, as_of: AsOf = None,
+                 cursor: Cursor = None, limit: Limit = 50, format_: Format = None, accept: Accept = None) -> Any:
+    """Sources registered by a moment, in id order; protected ones for auditors only.
+
+    Also every source at once (from `cursor` on) as a spreadsheet: `?format=` or `Accept`."""
+    fmt = choose(format_, accept)
+
+    def sources(after: str | None, size: int, at: Any = as_of) -> dict[str, Any]:
+        return reader.sources(as_of=at, cursor=after, limit=size, include_protected=caller.sees_protected)
+
+    if fmt == "json":
+        return sources(cursor, limit)
+    return _listing_export(request, now, fmt, sources, cursor, as_of, export_rows.SOURCE_COLUMNS,
+                           export_rows.source_row, "sources")
 
 
 @router.get("/reports", response_model=page(ReportEntry), responses=_errors(), summary="List reports")

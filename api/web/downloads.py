@@ -1,7 +1,8 @@
 """The download links under the pages' tables: each is the API's export of the same reading.
 
 A browser signed in with a session cannot send the Bearer key the API's routes ask for, so
-each link here hands the signed-in caller to the export route itself (``api/routers/queries.py``):
+each link here hands the signed-in caller to the export route itself (``api/routers/queries.py``,
+``api/routers/audit.py`` for the audit log, auditors only):
 the same rows, the same writers (``api/exports/``), the same redaction. The counts by month,
 which the API has no route for, are the API's windowed tally a month at a time, written by the
 same export step with the tally's columns.
@@ -15,20 +16,23 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import Now
+from api.deps import Now, may_read_audit_trail
 from api.exports import rows as export_rows
 from api.exports.about import stated
 from api.exports.negotiate import export
 from api.models import Metric
+from api.routers import audit as audit_routes
 from api.routers import queries
 from api.routers._shared import Reader
 from api.web.pages import AsOf, Month, Signed, moment, monthly_rows
 from api.web.render import PREFIX
+from ledger import limits
 
 router = APIRouter(include_in_schema=False)
 
 #: The formats the pages offer (the API gives more: hxl, ndjson, json).
 Format = Annotated[Literal["csv", "xlsx"], Query(alias="format")]
+Moment = Annotated[str | None, Query(max_length=limits.MAX_MOMENT)]
 
 
 @router.get(PREFIX + "/tallies/{metric}/download")
@@ -76,3 +80,46 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, session: S
     """Every version of the figure, a row each, as the API's history export gives them."""
     return queries.figure_history(request, figure_id, reader, session.caller, now, as_of=moment(as_of), cursor=None,
                                   limit=100, format_=format_, accept=None)
+
+
+@router.get(PREFIX + "/figures/{figure_id}/spread/download")
+def spread(request: Request, figure_id: UUID, reader: Reader, session: Signed, now: Now, format_: Format,
+           as_of: AsOf = None) -> Any:
+    """Each source's latest claim on the figure, a row each."""
+    return queries.spread(request, figure_id, reader, session.caller, now, as_of=moment(as_of), format_=format_,
+                          accept=None)
+
+
+@router.get(PREFIX + "/checks/download")
+def checks(request: Request, reader: Reader, session: Signed, now: Now, format_: Format, as_of: AsOf = None,
+           metric: Annotated[Metric | None, Query()] = None) -> Any:
+    return queries.breakdown_checks(request, reader, session.caller, now, metric=metric, incident_id=None,
+                                    dimension=None, totals_only=False, as_of=moment(as_of), valid_from=None,
+                                    valid_to=None, place=None, format_=format_, accept=None)
+
+
+@router.get(PREFIX + "/incidents/download")
+def incidents(request: Request, reader: Reader, session: Signed, now: Now, format_: Format,
+              as_of: AsOf = None) -> Any:
+    return queries.list_incidents(request, reader, session.caller, now, as_of=moment(as_of), valid_from=None,
+                                  valid_to=None, place=None, cursor=None, limit=50, format_=format_, accept=None)
+
+
+@router.get(PREFIX + "/sources/download")
+def sources(request: Request, reader: Reader, session: Signed, now: Now, format_: Format, as_of: AsOf = None) -> Any:
+    return queries.list_sources(request, reader, session.caller, now, as_of=moment(as_of), cursor=None, limit=50,
+                                format_=format_, accept=None)
+
+
+@router.get(PREFIX + "/audit/download")
+async def audit_log(session: Signed, trail: audit_routes.Trail, format_: Format,
+                    actor: Annotated[str | None, Query(max_length=limits.MAX_FILTER)] = None,
+                    figure_id: Annotated[UUID | None, Query()] = None,
+                    incident_id: Annotated[UUID | None, Query()] = None, since: Moment = None,
+                    until: Moment = None) -> Any:
+    """The audit log with the page's filters, every event of them. Auditors only, as the API's /audit/log."""
+    await may_read_audit_trail(session.caller)
+    return await run_in_threadpool(
+        audit_routes.audit_log, trail, session.caller, actor=actor or None, figure_id=figure_id,
+        incident_id=incident_id, since=moment(since), until=moment(until), cursor=None, limit=100,
+        format_=format_, accept=None)

@@ -342,3 +342,66 @@ def test_cli_exports_history_checks_and_the_audit_log(store, api, tmp_path, monk
     lines = (tmp_path / "a.ndjson").read_bytes().splitlines()
     assert len(lines) - 1 == api.events() == orjson.loads(lines[0])["about"]["tree_size"]
     assert main(["export", "history"]) == 2 and main(["export", "tally", "nonsense"]) == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hxl", "xlsx", "ndjson"])
+def test_sources_and_incidents_export_every_one_a_reader_may_see(api, fmt):
+    world = build_world(api.ledger)
+    for route, key in (("/sources", "source_id"), ("/incidents", "incident_id")):
+        for role in ("reader", "officer", "auditor"):
+            listed = api.get(f"{route}?limit=500", role=role).json()["items"]
+            response = api.get(f"{route}?format={fmt}&limit=1", role=role)  # limit: the size of the pages read
+            assert response.status_code == 200, response.text
+            about, rows = _stated(response, fmt)
+            assert [str(r[key]) for r in rows] == [i[key] for i in listed], (route, role)
+            assert about["ledger_position"] == response.headers["Ledger-Position"]
+            if fmt == "hxl":
+                assert all(HXL_TAG.match(t) for t in _csv(response)[1])
+            text = response.content.decode("utf-8", "replace") if fmt != "xlsx" else str(_xlsx(response))
+            if role != "auditor":
+                assert not [m for m in world.protected_markers() if m in text], (route, role)
+            elif route == "/sources":
+                assert world.protected_source in text
+    as_csv = {r["source_id"]: r for r in _stated(api.get("/sources?format=csv", role="auditor"), "csv")[1]}
+    assert as_csv[world.protected_source]["protected"] == "1" and as_csv[world.public_source]["protected"] == "0"
+    incidents = _stated(api.get("/incidents?format=csv"), "csv")[1]
+    by_id = {i["incident_id"]: i for i in api.get("/incidents?limit=500").json()["items"]}
+    assert all(r["places"] == "; ".join(by_id[r["incident_id"]]["places"]) for r in incidents)
+    assert _stated(api.get("/incidents?format=csv&as_of=1971-01-01T00:00:00Z"), "csv")[1] == []
+    assert_problem(api.get("/sources?format=csv&cursor=x"), 422, field="cursor")
+
+
+def test_a_spread_exports_a_row_per_source_with_the_protected_one_withheld(api):
+    world = build_world(api.ledger)
+    for role in ("reader", "auditor"):
+        claims = api.get(f"/figures/{world.figure}/spread", role=role).json()["claims"]
+        _, rows = _stated(api.get(f"/figures/{world.figure}/spread?format=csv", role=role), "csv")
+        assert len(claims) >= 2 and [r["low"] for r in rows] == [str(c["low"]) for c in claims]
+        text = api.get(f"/figures/{world.figure}/spread?format=csv", role=role).text
+        if role == "reader":
+            assert "protected" in {r["source"] for r in rows}
+            assert not [m for m in world.protected_markers() if m in text]
+        else:
+            assert world.protected_source in {r["source_id"] for r in rows}
+    assert api.get("/figures/00000000-0000-0000-0000-000000000000/spread?format=csv").status_code == 404
+
+
+def test_cli_exports_sources_incidents_and_a_spread_as_a_reader_sees_them(store, api, tmp_path, monkeypatch):
+    from api.cli import main
+
+    monkeypatch.setenv("LEDGER_DB", store.url)
+    if store.cipher_key:
+        monkeypatch.setenv("CIPHER_KEY", store.cipher_key)
+    world = build_world(api.ledger)
+    for what, route, key in (("sources", "/sources", "source_id"), ("incidents", "/incidents", "incident_id")):
+        out = tmp_path / f"{what}.csv"
+        assert main(["export", what, "--out", str(out)]) == 0
+        rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))
+        assert [r[key] for r in rows] == [i[key] for i in api.get(f"{route}?limit=500").json()["items"]]
+        assert not [m for m in world.protected_markers() if m in out.read_text("utf-8-sig")]
+    out = tmp_path / "spread.csv"
+    assert main(["export", "spread", world.figure, "--out", str(out)]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))
+    assert len(rows) == len(api.get(f"/figures/{world.figure}/spread").json()["claims"])
+    assert not [m for m in world.protected_markers() if m in out.read_text("utf-8-sig")]
+    assert main(["export", "spread"]) == 2

@@ -3,9 +3,12 @@ follow the key, forms record once and refuse with the API's words next to the fi
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.e2e.conftest import count_events
 
@@ -306,7 +309,8 @@ def test_the_tables_download_links_give_the_apis_exports(api, world):
     assert figures.text == api.get(f"/figures?incident_id={world.incident}&format=csv").text
     for mark in world.protected_markers():
         assert mark not in figures.text
-    versions = api.client.get(links[f"/web/figures/{world.figure}"][0]).text.splitlines()
+    history_link = next(u for u in links[f"/web/figures/{world.figure}"] if "/history/" in u)
+    versions = api.client.get(history_link).text.splitlines()
     assert len(versions) - 1 == api.ledger.figure(world.figure).version
     months = next(u for u in links["/web/tallies/civilians_killed"] if "/months/" in u)
     xlsx = api.client.get(months.replace("format=csv", "format=xlsx"))
@@ -347,3 +351,62 @@ def test_the_pickers_find_names_sealed_at_rest(kind, tmp_path, monkeypatch):
             assert 'id="search-partial"' in short  # it says it stopped, not that nothing matched
     finally:
         stores.close()
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def test_the_checks_sources_incidents_and_spread_download_what_the_api_gives(api, world):
+    """The new tables' links give the API's export to the signed-in caller: a reader's has no protected marker."""
+    for source, n in ((world.public_source, 30), (world.protected_source, 31)):  # parts, so there are checks
+        api.ledger.file_report("o", source_id=source, title=f"parts {n}", language="en", figures=[
+            {"incident_id": world.incident, "metric": "civilians_killed", "breakdown": {"victim_group": "children"},
+             "value": {"qualifier": "exact", "number": n, "quote": f"zqx7741 children {n}"}}])
+    assert api.get("/checks", role="reader").json()
+    pages = {"/web/checks": "/checks", "/web/sources": "/sources", "/web/incidents": "/incidents",
+             f"/web/figures/{world.figure}": f"/figures/{world.figure}/spread"}
+    for role in ("reader", "auditor"):
+        sign_in(api, role)
+        for where, route in pages.items():
+            text = api.client.get(where, headers=HTML).text
+            link = next(u.replace("&amp;", "&") for u in re.findall(r'href="(/web/[^"]+/download\?[^"]*)"', text)
+                        if route.rsplit("/", 1)[-1] + "/download" in u and "format=csv" in u)
+            got = api.client.get(link)
+            assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv"), (where, got.text)
+            assert _rows(got.text) == _rows(api.get(f"{route}?format=csv", role=role).text), where
+            book = load_workbook(io.BytesIO(api.client.get(link.replace("format=csv", "format=xlsx")).content),
+                                 read_only=True)
+            sheet = list(book.worksheets[0].iter_rows(values_only=True))
+            assert len(sheet) - 1 == len(_rows(got.text)), where
+            if role == "reader":
+                for mark in world.protected_markers():
+                    assert mark not in got.text, (where, mark)
+    sign_in(api, "auditor")
+    sources = _rows(api.client.get("/web/sources/download?format=csv").text)
+    assert {world.public_source, world.protected_source} <= {r["source_id"] for r in sources}
+    assert next(r for r in sources if r["source_id"] == world.protected_source)["protected"] == "1"
+    listed = api.get("/sources", role="auditor").json()["items"]
+    assert [r["source_id"] for r in sources] == [s["source_id"] for s in listed]
+    checks = _rows(api.client.get("/web/checks/download?format=csv&metric=civilians_killed").text)
+    assert checks and {r["metric"] for r in checks} == {"civilians_killed"}
+    assert not _rows(api.client.get("/web/checks/download?format=csv&metric=civilians_detained").text)
+
+
+def test_the_audit_log_downloads_to_auditors_only_with_the_pages_filters(api, world):
+    sign_in(api, "auditor")
+    text = api.client.get(f"/web/audit?figure_id={world.figure}", headers=HTML).text
+    link = next(u.replace("&amp;", "&") for u in re.findall(r'href="(/web/audit/download\?[^"]*)"', text)
+                if "format=csv" in u)
+    assert f"figure_id={world.figure}" in link
+    got = _rows(api.client.get(link).text)
+    wanted = _rows(api.get(f"/audit/log?figure_id={world.figure}&format=csv", role="auditor").text)
+    assert got and got == wanted and {r["figure_id"] for r in got} == {world.figure}
+    every = _rows(api.client.get("/web/audit/download?format=csv").text)
+    assert len(every) > len(got)
+    for role in ("reader", "officer"):
+        sign_in(api, role)
+        assert api.client.get("/web/audit", headers=HTML).status_code == 403
+        refused = api.client.get("/web/audit/download?format=csv")
+        assert refused.status_code == api.get("/audit/log?format=csv", role=role).status_code == 403
+        assert "position" not in refused.text
