@@ -16,7 +16,7 @@ from projections.read_arguments import read_time
 from projections.read_filters import cited_source_cards
 from projections.redaction import PROTECTED
 from projections.times import iso
-from projections.view_rows import Citation, FigureVersion, render_citation
+from projections.view_rows import HISTORY_JOINS, Citation, HistoryVersion, render_citation
 
 
 class FigureHistoryReads:
@@ -33,7 +33,7 @@ class FigureHistoryReads:
         ``{"figure_id", "incident_id", "metric", "breakdown",
         "versions": [{"version", "recorded_at", "recorded_to", "actor", "event", "reason", "value",
         "value_changed", "status", "grade", "value_source", "source", "report_id", "evidence",
-        "replaces", "citations": [citation...]}],
+        "replaces", "said", "citations": [citation...]}],
         "next_cursor": str | None, "state": "recorded" | "not_yet_recorded"}``.
 
         As of a time before the figure was first recorded the ledger said nothing of it yet: the
@@ -45,6 +45,11 @@ class FigureHistoryReads:
         before it was replaced, not withdrawn before it was recorded), each with its
         ``cited_at`` and ``withdrawn_at``. ``evidence`` lists the citation ids a judgement (an
         adoption, a correction, a supersession) cites, a hidden source's citation as ``"protected"``.
+
+        ``value`` is the figure's value after the version; ``said`` what the version's source said
+        in it, as said: ``{"value", "source", "report_id", "published_on", "filed_by", "adopted"}``
+        (``adopted``: whether it became the figure's value), None for a version that is no
+        source's word. A hidden source's words, report and its publication date are withheld.
 
         ``citation_index=True`` gives each citation once, in a top-level ``"citations"`` list,
         and each version's ``"citations"`` as positions in it: for a figure cited hundreds of
@@ -61,9 +66,10 @@ class FigureHistoryReads:
                 start, version = history_key(after)
                 keyset = " AND (fv.recorded_from, fv.version) > (?, ?)"
                 params += [start, version]
-            rows = self.db.all(c, f"SELECT {FigureVersion.columns} FROM {{figure_versions}} fv WHERE fv.figure_id = ?"
-                                  f" AND fv.recorded_from <= ?{keyset} ORDER BY fv.recorded_from, fv.version LIMIT ?",
-                               (*params, limit + 1), shape=FigureVersion)
+            rows = self.db.all(c, f"SELECT {HistoryVersion.columns} FROM {{figure_versions}} fv{HISTORY_JOINS}"
+                                  f" WHERE fv.figure_id = ? AND fv.recorded_from <= ?{keyset}"
+                                  " ORDER BY fv.recorded_from, fv.version LIMIT ?",
+                               (*params, limit + 1), shape=HistoryVersion)
             if not rows:
                 # Before its first version (no cursor), or past its last (an empty last page); an
                 # id never recorded is unknown whatever the cursor.
@@ -105,6 +111,7 @@ class FigureHistoryReads:
                 "evidence": ([PROTECTED if e in hidden_citations else e for e in orjson.loads(r.evidence)]
                              if r.evidence else None),
                 "replaces": [sources.ref(x) for x in orjson.loads(r.replaces)] if r.replaces else None,
+                "said": _said(r, sources, hidden),
                 # Cited before the version ended (a prefix: cites are in cited_at order), not
                 # withdrawn before it began.
                 "citations": [n for n in range(bisect_left(cited_at, end)) if live_until[n] > start],
@@ -121,6 +128,16 @@ class FigureHistoryReads:
         if citation_index:
             out["citations"] = citations
         return out
+
+
+def _said(r: Any, sources: Any, hidden: bool) -> dict[str, Any] | None:
+    """What the version's source said in it, as said (the figure's value after it may be another's),
+    or None for a version that is no source's word (a correction, a retraction, a regrading)."""
+    if r.said is None:
+        return None
+    return {"value": sources.value(orjson.loads(r.said), r.source_id), "source": sources.ref(r.source_id),
+            "report_id": None if hidden else r.report_id, "published_on": None if hidden else r.published_on,
+            "filed_by": r.actor, "adopted": r.kind != "claimed"}
 
 
 def _identity(fid: str, row: Any) -> dict[str, Any]:
