@@ -76,3 +76,22 @@ def test_a_tallys_history_names_whose_claim_moved_it(api: Api, world: World) -> 
         audited = [m for p in api.get(injured, "auditor").json()["points"] for m in p["moved_by"]]
         assert [(m["source"]["source_id"], m["report_id"]) for m in audited] == [
             (world.protected_source, world.protected_report)]
+
+
+def test_protecting_a_source_later_hides_its_word_in_both_histories_at_once(api: Api, world: World) -> None:
+    report = _council(api, world, {"qualifier": "exact", "number": 121, "quote": "121 named victims"}, adopt=True,
+                      reason="names every victim")
+    changed = api.post(f"/sources/{world.spare_source}/protection", {"protected": True, "reason": "threats"})
+    assert changed.status_code in (200, 201), changed.text
+    figure = api.get(f"/figures/{world.figure}/history", "reader")
+    tally = api.get("/tallies/civilians_killed/history", "reader")
+    for answer in (figure, tally):
+        assert world.spare_source not in answer.text and report not in answer.text
+        assert "2019-06-01" not in answer.text and "121 named victims" not in answer.text
+    said = figure.json()["versions"][-1]["said"]
+    assert (said["source"], said["report_id"], said["published_on"], said["value"]["number"]) == (
+        "protected", None, None, 121)
+    moved = tally.json()["points"][-1]["moved_by"]
+    assert [(m["source"], m["report_id"], m["published_on"]) for m in moved] == [("protected", None, None)]
+    audited = api.get(f"/figures/{world.figure}/history", "auditor").json()["versions"][-1]["said"]
+    assert (audited["report_id"], audited["published_on"]) == (report, "2019-06-01")
