@@ -95,3 +95,18 @@ def test_protecting_a_source_later_hides_its_word_in_both_histories_at_once(api:
     assert [(m["source"], m["report_id"], m["published_on"]) for m in moved] == [("protected", None, None)]
     audited = api.get(f"/figures/{world.figure}/history", "auditor").json()["versions"][-1]["said"]
     assert (audited["report_id"], audited["published_on"]) == (report, "2019-06-01")
+
+
+def test_a_supersession_shows_the_superseding_word_adopted(api: Api, world: World) -> None:
+    version = api.ledger.figure(world.figure).version
+    response = api.post(f"/figures/{world.figure}/supersessions", {
+        "source_id": world.public_source, "report_id": world.public_report,
+        "value": {"qualifier": "exact", "number": 115, "quote": "115 in the final list"},
+        "reason": "the investigation's final list"}, If_Match=f'"{version}"')
+    assert response.status_code == 200, response.text
+    last = api.get(f"/figures/{world.figure}/history", "reader").json()["versions"][-1]
+    assert last["event"] == "superseded" and last["value"]["number"] == 115
+    assert (last["said"]["source"]["source_id"], last["said"]["report_id"], last["said"]["adopted"],
+            last["said"]["value"]["quote"]) == (world.public_source, world.public_report, True,
+                                                "115 in the final list")
+    assert last["replaces"] == ["protected"]
