@@ -108,6 +108,8 @@ class FigureHistoryReads:
             if r.source_id not in seen:
                 seen[r.source_id] = (sources.hidden(r.source_id), sources.ref(r.source_id))
             hidden, source = seen[r.source_id]
+            if r.value_source_id not in seen:
+                seen[r.value_source_id] = (sources.hidden(r.value_source_id), sources.ref(r.value_source_id))
             if (r.value, r.value_source_id) != shown_key:
                 shown_key, shown = (r.value, r.value_source_id), sources.value(orjson.loads(r.value), r.value_source_id)
             value = shown
@@ -118,7 +120,7 @@ class FigureHistoryReads:
                 "actor": r.actor, "event": r.kind, "reason": r.reason,
                 "value": value,
                 "value_changed": bool(r.value_changed),
-                "status": r.status, "grade": r.grade, "value_source": sources.ref(r.value_source_id),
+                "status": r.status, "grade": r.grade, "value_source": seen[r.value_source_id][1],
                 "source": source, "report_id": None if hidden else r.report_id,
                 "evidence": ([PROTECTED if e in hidden_citations else e for e in orjson.loads(r.evidence)]
                              if r.evidence else None),
