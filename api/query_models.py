@@ -124,6 +124,9 @@ class Moved(Open):
     version: int
     event: str
     actor: str | None = None
+    source: SourceRef | None = Field(None, description="Whose claim moved it; null for a change that was no claim.")
+    report_id: UUID | None = Field(None, description="The claim's report; null for a protected source.")
+    published_on: Date | None = Field(None, description="The report's publication date; null for a protected source.")
 
 
 class HistoryGroup(Open):
@@ -194,6 +197,17 @@ class CitationEntry(Open):
     withdrawn_reason: str | None = None
 
 
+class SaidEntry(Open):
+    """A source's word in a figure's version: its own value, which the figure's may not be."""
+
+    value: StoredCount = Field(description="The count as the source said it: qualifier, numbers, words.")
+    source: SourceRef
+    report_id: UUID | None = Field(description="The report it was said in; null for a protected source.")
+    published_on: Date | None = Field(description="The report's publication date; null for a protected source.")
+    filed_by: str | None = Field(description="Who filed it.")
+    adopted: bool = Field(description="Whether it became the figure's value (stated, adopted, superseding).")
+
+
 class FigureVersionEntry(Open):
     version: int
     recorded_at: datetime
@@ -211,6 +225,8 @@ class FigureVersionEntry(Open):
     evidence: list[UUID | Literal["protected"]] | None = Field(
         description='Citation ids backing a correction; "protected" for a protected source\'s citation.')
     replaces: list[SourceRef] | None
+    said: SaidEntry | None = Field(description="What the version's source said in it, as said; null for a version"
+                                               " that is no source's word (a correction, a retraction, a regrading).")
     citations: list[CitationEntry]
 
 

@@ -16,7 +16,7 @@ from projections.read_arguments import read_time
 from projections.read_filters import cited_source_cards
 from projections.redaction import PROTECTED
 from projections.times import iso
-from projections.view_rows import Citation, FigureVersion, render_citation
+from projections.view_rows import HISTORY_JOINS, Citation, HistoryVersion, render_citation
 
 
 class FigureHistoryReads:
@@ -33,7 +33,7 @@ class FigureHistoryReads:
         ``{"figure_id", "incident_id", "metric", "breakdown",
         "versions": [{"version", "recorded_at", "recorded_to", "actor", "event", "reason", "value",
         "value_changed", "status", "grade", "value_source", "source", "report_id", "evidence",
-        "replaces", "citations": [citation...]}],
+        "replaces", "said", "citations": [citation...]}],
         "next_cursor": str | None, "state": "recorded" | "not_yet_recorded"}``.
 
         As of a time before the figure was first recorded the ledger said nothing of it yet: the
@@ -45,6 +45,11 @@ class FigureHistoryReads:
         before it was replaced, not withdrawn before it was recorded), each with its
         ``cited_at`` and ``withdrawn_at``. ``evidence`` lists the citation ids a judgement (an
         adoption, a correction, a supersession) cites, a hidden source's citation as ``"protected"``.
+
+        ``value`` is the figure's value after the version; ``said`` what the version's source said
+        in it, as said: ``{"value", "source", "report_id", "published_on", "filed_by", "adopted"}``
+        (``adopted``: whether it became the figure's value), None for a version that is no
+        source's word. A hidden source's words, report and its publication date are withheld.
 
         ``citation_index=True`` gives each citation once, in a top-level ``"citations"`` list,
         and each version's ``"citations"`` as positions in it: for a figure cited hundreds of
@@ -61,9 +66,10 @@ class FigureHistoryReads:
                 start, version = history_key(after)
                 keyset = " AND (fv.recorded_from, fv.version) > (?, ?)"
                 params += [start, version]
-            rows = self.db.all(c, f"SELECT {FigureVersion.columns} FROM {{figure_versions}} fv WHERE fv.figure_id = ?"
-                                  f" AND fv.recorded_from <= ?{keyset} ORDER BY fv.recorded_from, fv.version LIMIT ?",
-                               (*params, limit + 1), shape=FigureVersion)
+            rows = self.db.all(c, f"SELECT {HistoryVersion.columns} FROM {{figure_versions}} fv{HISTORY_JOINS}"
+                                  f" WHERE fv.figure_id = ? AND fv.recorded_from <= ?{keyset}"
+                                  " ORDER BY fv.recorded_from, fv.version LIMIT ?",
+                               (*params, limit + 1), shape=HistoryVersion)
             if not rows:
                 # Before its first version (no cursor), or past its last (an empty last page); an
                 # id never recorded is unknown whatever the cursor.
@@ -91,20 +97,35 @@ class FigureHistoryReads:
         cited_at = [ct.cited_at for ct in cites]
         live_until = [min(ct.withdrawn_at, t + 1) for ct in cites]
         versions = []
+        # Most versions leave the value as it was (a claim not adopted, a regrading, a citation's
+        # span): the previous version's parsed value serves them, shared.
+        shown_key, shown = None, None
+        # A version ends when the next begins, which is most often that event's own time: its text is reused.
+        ended, ended_text = None, None
+        seen: dict[str | None, tuple[bool, Any]] = {}  # each source's (hidden, card): a few per page
         for r in page:
             start, end = r.recorded_from, min(r.recorded_to, t + 1)
-            hidden = sources.hidden(r.source_id)
+            if r.source_id not in seen:
+                seen[r.source_id] = (sources.hidden(r.source_id), sources.ref(r.source_id))
+            hidden, source = seen[r.source_id]
+            if r.value_source_id not in seen:
+                seen[r.value_source_id] = (sources.hidden(r.value_source_id), sources.ref(r.value_source_id))
+            if (r.value, r.value_source_id) != shown_key:
+                shown_key, shown = (r.value, r.value_source_id), sources.value(orjson.loads(r.value), r.value_source_id)
+            value = shown
+            recorded_at = ended_text if r.recorded_at == ended else iso(r.recorded_at)
+            ended, ended_text = r.recorded_to, (iso(r.recorded_to) if r.recorded_to <= t else None)
             versions.append({
-                "version": r.version, "recorded_at": iso(r.recorded_at),
-                "recorded_to": iso(r.recorded_to) if r.recorded_to <= t else None,
+                "version": r.version, "recorded_at": recorded_at, "recorded_to": ended_text,
                 "actor": r.actor, "event": r.kind, "reason": r.reason,
-                "value": sources.value(orjson.loads(r.value), r.value_source_id),
+                "value": value,
                 "value_changed": bool(r.value_changed),
-                "status": r.status, "grade": r.grade, "value_source": sources.ref(r.value_source_id),
-                "source": sources.ref(r.source_id), "report_id": None if hidden else r.report_id,
+                "status": r.status, "grade": r.grade, "value_source": seen[r.value_source_id][1],
+                "source": source, "report_id": None if hidden else r.report_id,
                 "evidence": ([PROTECTED if e in hidden_citations else e for e in orjson.loads(r.evidence)]
                              if r.evidence else None),
                 "replaces": [sources.ref(x) for x in orjson.loads(r.replaces)] if r.replaces else None,
+                "said": _said(r, sources, hidden, value, source),
                 # Cited before the version ended (a prefix: cites are in cited_at order), not
                 # withdrawn before it began.
                 "citations": [n for n in range(bisect_left(cited_at, end)) if live_until[n] > start],
@@ -121,6 +142,22 @@ class FigureHistoryReads:
         if citation_index:
             out["citations"] = citations
         return out
+
+
+def _said(r: Any, sources: Any, hidden: bool, value: dict[str, Any], source: Any) -> dict[str, Any] | None:
+    """What the version's source said in it, as said, or None for a version that is no source's
+    word (a correction, a retraction, a regrading). A stated, adopted or superseding word is the
+    figure's value after it (``value``, ``source``: already rendered, shared); a claim not adopted
+    is its own (``r.said``)."""
+    if r.source_id is None:
+        return None
+    adopted = r.kind != "claimed"
+    if not adopted:
+        if r.said is None:  # a claim row the views lack: say nothing rather than guess
+            return None
+        value = sources.value(orjson.loads(r.said), r.source_id)
+    return {"value": value, "source": source, "report_id": None if hidden else r.report_id,
+            "published_on": None if hidden else r.published_on, "filed_by": r.actor, "adopted": adopted}
 
 
 def _identity(fid: str, row: Any) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Redaction is decided at read time from the source's *current* flag, so protecting a source
 hides it at once in every answer, historical ones included, with no rebuild. What goes:
-the source's id, name, URL, kind; the report ids of its claims (a report names its source);
+the source's id, name, URL, kind; the report ids of its claims (a report names its source)
+and their reports' publication dates (a date can pick the report out);
 and quoted words (a quote can name its speaker). What stays: the numbers, and the fact that
 a protected source said something, shown as the string ``"protected"`` where a source
 would be.

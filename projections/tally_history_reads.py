@@ -14,6 +14,7 @@ from projections.db import Db
 from projections.named_rows import columns_of, shape
 from projections.paging import check_limit, decode_cursor, encode_cursor
 from projections.read_arguments import check_dimension, check_metric, check_place, check_window, echo_of, read_time
+from projections.read_filters import source_cards
 from projections.running import row_sum
 from projections.times import iso
 
@@ -24,6 +25,8 @@ _PERIOD_CHANGE = columns_of(history.PeriodChange, "iv", at="iv.recorded_from", e
 #: A running tally's row: one group's sum from its start in recording time.
 _Step = shape("Step", "dimension, value, recorded_from, low, high_sum, unbounded, figures, approximate")
 _Moved = shape("Moved", "recorded_from, figure_id, version, kind, actor")
+#: Whose word a figure version that moved a tally was: its source, report and the report's date.
+_Word = shape("Word", "fv.figure_id, fv.version, fv.source_id, fv.report_id, r.published_on")
 
 class TallyHistoryReads:
     """How a tally moved in recording time, for Reader (which provides ``db``)."""
@@ -39,7 +42,9 @@ class TallyHistoryReads:
 
         One point per instant at which the sum changed: ``{"recorded_at", "low", "high", "kind",
         "figures", "approximate", "approximate_figures", "groups" (with by), "moved_by":
-        [{"figure_id" | "incident_id", "version", "event", "actor"}]}``; the point's sum is the
+        [{"figure_id" | "incident_id", "version", "event", "actor"}]}``, a figure's also with the
+        ``source``, ``report_id`` and ``published_on`` of its change where that was a source's claim
+        (a protected source as ``"protected"``, its report and date withheld); the point's sum is the
         metric's total whatever ``by`` is, as in ``tally``. ``tally(as_of=point's time)`` reads
         the same numbers.
 
@@ -54,7 +59,9 @@ class TallyHistoryReads:
         windowed = wf is not None or wt is not None
         if not windowed and place_key is None:
             with self.db.snapshot() as c:
-                return {**echo, **self._running_history(c, t, metric, by, page)}
+                answer = self._running_history(c, t, metric, by, page)
+                self._whose_word(c, answer["points"], include_protected)
+                return {**echo, **answer}
         # The total needs every figure it could count, the groups their own (depth 1): both have depth <= 1.
         kept_clause, kept_value = ("fv.depth <= ?", 1)
         place_clause = ""
@@ -81,6 +88,8 @@ class TallyHistoryReads:
             by=by, window_from=wf, window_to=wt,
         )
         points, next_cursor = _paged(points, lambda p: p["recorded_at"], page)
+        with self.db.snapshot() as c:
+            self._whose_word(c, points, include_protected)
         return {**echo, "points": points, "next_cursor": next_cursor}
 
     def _running_history(self, c: Any, t: int, metric: str, by: str | None,
@@ -134,6 +143,28 @@ class TallyHistoryReads:
                 moved[r.recorded_from].append({"figure_id": r.figure_id, "version": r.version, "event": r.kind,
                                                "actor": r.actor})
         return moved
+
+    def _whose_word(self, c: Any, points: list[dict[str, Any]], include_protected: bool) -> None:
+        """Give each figure version in the page's ``moved_by`` its source, report and the report's
+        publication date (None where the change was no source's claim), a hidden source's withheld."""
+        entries = [m for p in points for m in p["moved_by"] if "figure_id" in m]
+        keys = sorted({(m["figure_id"], m["version"]) for m in entries})
+        words: dict[tuple[str, int], Any] = {}
+        for start in range(0, len(keys), 200):
+            chunk = keys[start:start + 200]
+            where = " OR ".join(["(fv.figure_id = ? AND fv.version = ?)"] * len(chunk))
+            for r in self.db.all(c, f"SELECT {_Word.columns} FROM {{figure_versions}} fv LEFT JOIN {{reports}} r"
+                                    f" ON r.report_id = fv.report_id WHERE {where}",
+                                 [x for key in chunk for x in key], shape=_Word):
+                words[(r.figure_id, r.version)] = r
+        sources = source_cards(self.db, c, {w.source_id for w in words.values()}, include_protected)
+        for m in entries:
+            w = words.get((m["figure_id"], m["version"]))
+            source_id = w.source_id if w is not None else None
+            hidden = sources.hidden(source_id)
+            m["source"] = sources.ref(source_id)
+            m["report_id"] = None if hidden or w is None else w.report_id
+            m["published_on"] = None if hidden or w is None else w.published_on
 
 
 _POINT_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")

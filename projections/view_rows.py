@@ -16,6 +16,18 @@ FigureVersion = shape("FigureVersion", (
     " fv.source_id, fv.report_id, fv.evidence, fv.replaces, fv.value_changed, fv.incident_id, fv.metric,"
     " fv.breakdown, fv.value, fv.value_source_id, fv.status, fv.grade"
 ))
+#: A version of a figure's history: its row, what its source said in it where that is not the
+#: figure's value after it (a claim not adopted: the claim row the same event put in place,
+#: ``cv``, by its key in full) and the report's publication date (``r``).
+HistoryVersion = shape("HistoryVersion", FigureVersion.columns + (
+    ", cv.value AS said, r.published_on AS published_on"
+))
+#: The joins HistoryVersion reads through: primary-key seeks, no query per version.
+HISTORY_JOINS = (
+    " LEFT JOIN {claim_versions} cv ON fv.kind = 'claimed' AND cv.figure_id = fv.figure_id"
+    " AND cv.source_id = fv.source_id AND cv.recorded_from = fv.recorded_from AND cv.figure_version = fv.version"
+    " LEFT JOIN {reports} r ON r.report_id = fv.report_id"
+)
 Citation = shape("Citation", (
     "citation_id, target_kind, target_id, source_id, url, quote, quote_en, page, accessed_on, sha256, cited_at,"
     " cited_by, withdrawn_at, withdrawn_by, withdrawn_reason"
