@@ -56,7 +56,7 @@ _GROUPS_AT = {
 }
 #: What a tally from the figures reads of each (ledger/tally.py's Part, field for field).
 #: A Part's approximate flag is ledger/tally.py's is_approximate, worked out in the query.
-_PART_COLUMNS = columns_of(Part, "fv", approximate=f"CASE WHEN fv.qualifier = '{Qualifier.APPROXIMATE}' THEN 1 ELSE 0 END")
+PART_COLUMNS = columns_of(Part, "fv", approximate=f"CASE WHEN fv.qualifier = '{Qualifier.APPROXIMATE}' THEN 1 ELSE 0 END")
 _Reading = shape("Reading", "fv.figure_id, fv.incident_id, fv.metric, fv.breakdown, fv.low, fv.high")
 _Claim = shape("Claim", "cv.source_id, cv.figure_id, cv.low, cv.high, cv.superseded, cv.qualifier")
 
@@ -93,7 +93,7 @@ class TallyReads:
             return {**echo, **self._running_tally(t, metric, by), "from_parts": None}
         with self.db.snapshot() as c:
             parts = live_figures(
-                self.db, c, t, Part, columns=_PART_COLUMNS, metric=metric, status="active", max_depth=1,
+                self.db, c, t, Part, columns=PART_COLUMNS, metric=metric, status="active", max_depth=1,
                 window=(wf, wt), place=place_key,
             )
         result = tallies.tally(parts, by)
