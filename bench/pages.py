@@ -89,6 +89,7 @@ def main() -> None:
                   flush=True)
         _tally_page_before_after(client, paths[2:4], opts.samples)
         _months(app.state.reader, opts.samples)
+        _splits(app.state.reader, opts.samples)
     app.state.ledger.close()
 
 
@@ -125,6 +126,29 @@ def _tally_page_before_after(client: Any, paths: list[str], samples: int) -> Non
         b50, a50 = _percentile(before, 0.5), _percentile(after, 0.5)
         print(f"{path[:58]}: a windowed tally a month p50 {b50:.1f} p99 {_percentile(before, 0.99):.1f} ms;"
               f" one read p50 {a50:.1f} p99 {_percentile(after, 0.99):.1f} ms; p50 {a50 / b50:.2f}x", flush=True)
+
+
+def _splits(reader: Any, samples: int) -> None:
+    """The dashboard's tallies as it read them before (each metric's total, then a tally by each
+    dimension: six statements a metric, the baseline) against Reader.tally_splits (one a metric), in turn."""
+    from ledger.vocabulary import DIMENSIONS, METRICS
+
+    apart, together = [], []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        for metric in METRICS:
+            reader.tally(metric)
+            for dimension in DIMENSIONS:
+                reader.tally(metric, by=dimension)
+        t1 = time.perf_counter()
+        for metric in METRICS:
+            reader.tally_splits(metric)
+        t2 = time.perf_counter()
+        apart.append((t1 - t0) * 1000)
+        together.append((t2 - t1) * 1000)
+    a, b = _percentile(apart, 0.5), _percentile(together, 0.5)
+    print(f"dashboard tallies, {len(METRICS)} metrics x {len(DIMENSIONS)} splits: a statement a split p50 {a:.1f} ms,"
+          f" tally_splits p50 {b:.1f} ms, {a / b:.1f}x", flush=True)
 
 
 def _months(reader: Any, samples: int) -> None:
