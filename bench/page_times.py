@@ -16,6 +16,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 from bench.build import build_log
 from bench.workload import Ids, Workload
@@ -67,7 +68,13 @@ def main() -> None:
         paths = ["/", "/web/tallies/civilians_killed", f"/web/figures/{figure}", f"/web/incidents/{ids.incidents[0]}",
                  f"/web/sources/{ids.sources[0]}", f"/web/reports/{ids.reports[0]}", "/web/incidents", "/web/sources",
                  "/web/new/report", "/web/audit", "/docs"]
-        print(f"{'page':<58} {'p50 ms':>8} {'p99 ms':>8} {'KB':>8}")
+        starts = sorted(i["valid_from"] for i in app.state.reader.incidents(limit=500)["items"])
+        paths.insert(2, f"/web/tallies/civilians_killed?months_from={starts[0][:7]}&months_to={starts[-1][:7]}")
+        # The baseline, measured in the same run: the sign-in page renders a template behind the same
+        # middleware and session and reads nothing, so the ratios hold when the machine's load does not.
+        paths.insert(0, "/web/sign-in")
+        print(f"{'page':<58} {'p50 ms':>8} {'p99 ms':>8} {'KB':>8} {'p50 x base':>10}")
+        base = None
         for path in paths:
             times, size = [], 0
             for _ in range(opts.samples):
@@ -76,9 +83,106 @@ def main() -> None:
                 times.append((time.perf_counter() - start) * 1000)
                 size = len(answer.content)
                 assert answer.status_code == 200, (path, answer.status_code, answer.text[:500])
-            print(f"{path[:58]:<58} {_percentile(times, 0.5):8.1f} {_percentile(times, 0.99):8.1f} {size / 1024:8.1f}",
+            p50 = _percentile(times, 0.5)
+            base = base or p50
+            print(f"{path[:58]:<58} {p50:8.1f} {_percentile(times, 0.99):8.1f} {size / 1024:8.1f} {p50 / base:10.2f}",
                   flush=True)
+        _tally_page_before_after(client, paths[2:4], opts.samples)
+        _months(app.state.reader, opts.samples)
+        _splits(app.state.reader, opts.samples)
     app.state.ledger.close()
+
+
+def _per_month_windows(reader: Any, metric: str, chosen: list[tuple[int, int]], at: Any, sees: bool) -> list[Any]:
+    """The count by month as the page read it before Reader.tally_months: a windowed tally a month."""
+    import calendar
+    from datetime import date
+
+    rows = []
+    for y, m in chosen:
+        first, last = date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
+        total = reader.tally(metric, valid_from=first, valid_to=last, as_of=at, include_protected=sees)["sum"]
+        rows.append({"month": f"{y:04d}-{m:02d}", "valid_from": first.isoformat(), "valid_to": last.isoformat(),
+                     "low": total["low"], "high": total["high"], "kind": total["kind"], "figures": total["figures"]})
+    return rows
+
+
+def _tally_page_before_after(client: Any, paths: list[str], samples: int) -> None:
+    """A count's history page with its months read a windowed tally a month (before, the
+    baseline) and in one read (now), request by request in turn, so both meet the same load."""
+    from api.web import by_month
+
+    now = by_month.by_month
+    for path in paths:
+        before, after = [], []
+        for _ in range(samples):
+            for reads, times in ((_per_month_windows, before), (now, after)):
+                by_month.by_month = reads
+                start = time.perf_counter()
+                answer = client.get(path, headers=HTML)
+                times.append((time.perf_counter() - start) * 1000)
+                assert answer.status_code == 200
+        by_month.by_month = now
+        b50, a50 = _percentile(before, 0.5), _percentile(after, 0.5)
+        print(f"{path[:58]}: a windowed tally a month p50 {b50:.1f} p99 {_percentile(before, 0.99):.1f} ms;"
+              f" one read p50 {a50:.1f} p99 {_percentile(after, 0.99):.1f} ms; p50 {a50 / b50:.2f}x", flush=True)
+
+
+def _splits(reader: Any, samples: int) -> None:
+    """The dashboard's tallies as it read them before (each metric's total, then a tally by each
+    dimension: six statements a metric, the baseline) against Reader.tally_splits (one a metric), in turn."""
+    from ledger.vocabulary import DIMENSIONS, METRICS
+
+    apart, together = [], []
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        for metric in METRICS:
+            reader.tally(metric)
+            for dimension in DIMENSIONS:
+                reader.tally(metric, by=dimension)
+        t1 = time.perf_counter()
+        for metric in METRICS:
+            reader.tally_splits(metric)
+        t2 = time.perf_counter()
+        apart.append((t1 - t0) * 1000)
+        together.append((t2 - t1) * 1000)
+    a, b = _percentile(apart, 0.5), _percentile(together, 0.5)
+    print(f"dashboard tallies, {len(METRICS)} metrics x {len(DIMENSIONS)} splits: a statement a split p50 {a:.1f} ms,"
+          f" tally_splits p50 {b:.1f} ms, {a / b:.1f}x", flush=True)
+
+
+def _months(reader: Any, samples: int) -> None:
+    """The count by month as the page read it before (one windowed tally a month, the baseline)
+    against ``Reader.tally_months`` (one read), alternately in the same run, over the default
+    year and over every month the incidents start in."""
+    import calendar
+    from datetime import date
+
+    listed = reader.incidents(limit=500)["items"]
+    first, last = min(i["valid_from"] for i in listed), max(i["valid_from"] for i in listed)
+    end = date(int(last[:4]), int(last[5:7]), 1)
+    serial = end.year * 12 + end.month - 12
+    for label, start in (("the latest 12 months", date(serial // 12, serial % 12 + 1, 1)),
+                         ("every month the incidents start in", date(int(first[:4]), int(first[5:7]), 1))):
+        months = []
+        d = start
+        while d <= end:
+            months.append((d, d.replace(day=calendar.monthrange(d.year, d.month)[1])))
+            d = date(d.year + d.month // 12, d.month % 12 + 1, 1)
+        per_month, one_read = [], []
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            old = [reader.tally("civilians_killed", valid_from=a, valid_to=b)["sum"] for a, b in months]
+            t1 = time.perf_counter()
+            new = reader.tally_months("civilians_killed", valid_from=months[0][0], valid_to=months[-1][0])
+            t2 = time.perf_counter()
+            per_month.append((t1 - t0) * 1000)
+            one_read.append((t2 - t1) * 1000)
+        assert [(o["low"], o["high"], o["figures"]) for o in old] == [(n["low"], n["high"], n["figures"]) for n in new]
+        a, b = _percentile(per_month, 0.5), _percentile(one_read, 0.5)
+        print(f"by month, {label} ({len(months)}): a windowed tally a month p50 {a:.1f} ms,"
+              f" tally_months p50 {b:.1f} ms, {a / b:.1f}x", flush=True)
+
 
 
 if __name__ == "__main__":

@@ -34,13 +34,14 @@ from projections.follower import UPSTREAM
 from projections.paging import MAX_LIMIT
 from projections.record_listings import RecordListings
 from projections.tally_history_reads import TallyHistoryReads
+from projections.tally_months import TallyMonths
 from projections.tally_reads import TallyReads
 from projections.views_schema import DEFAULT_NAME
 
 __all__ = ["MAX_LIMIT", "Reader"]
 
 
-class Reader(TallyReads, TallyHistoryReads, FigureReads, FigureHistoryReads, RecordListings, RecordReads):
+class Reader(TallyReads, TallyMonths, TallyHistoryReads, FigureReads, FigureHistoryReads, RecordListings, RecordReads):
     """Queries over projection ``name`` (default: the live views) of ``store``; each kind of
     question is answered by the module of its mixin (docs/where-things-live.md)."""
 

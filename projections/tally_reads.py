@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
@@ -10,11 +11,12 @@ import orjson
 
 from ledger.tally import ZERO, Part, Tally, is_approximate
 from ledger.value import Qualifier
+from ledger.vocabulary import DIMENSIONS
 from projections import breakdown_checks as checks, oneshot, tallies
 from projections.db import Db
 from projections.named_rows import columns_of, shape
 from projections.read_arguments import (
-    check_breakdown, check_dimension, check_metric, check_place, check_window, echo_of, read_time,
+    check_breakdown, check_dimension, check_metric, check_place, check_window, echo_of, iso_as_of, read_time,
 )
 from projections.read_filters import figure_filters, live_figures, source_cards
 from projections.redaction import PROTECTED
@@ -27,36 +29,56 @@ _TOTAL_AT = (f"SELECT {_Standing.columns} FROM {{tally_versions}}"
              " WHERE metric = ? AND dimension = ? AND value = ? AND recorded_from <= ?"
              " ORDER BY recorded_from DESC LIMIT 1")
 #: Each group of a running tally's split, as it stood at t.
-_Group = shape("Group", "value, recorded_to, low, high_sum, unbounded, figures, approximate")
-#: The metric's total is the running tally of no dimension; no group of a split has this value.
-_TOTAL_VALUE = ""
+_Group = shape("Group", "dimension, value, recorded_to, low, high_sum, unbounded, figures, approximate")
+#: The metric's total is the running tally of no dimension; no split has this dimension.
+_TOTAL_DIMENSION = ""
+_SUMS = "recorded_to, low, high_sum, unbounded, figures, approximate"
 #: The metric's total as it stood at t, as one more row of a split's statement.
-_TOTAL_ROW = (" UNION ALL SELECT * FROM (SELECT '' AS value, recorded_to, low, high_sum, unbounded, figures, approximate"
+_TOTAL_ROW = (f" UNION ALL SELECT * FROM (SELECT '' AS dimension, '' AS value, {_SUMS}"
               " FROM {tally_versions} WHERE metric = ? AND dimension = '' AND value = '' AND recorded_from <= ?"
-              " ORDER BY recorded_from DESC LIMIT 1) total ORDER BY value")
-#: The split's group values: a skip scan over the key, one seek per group however many rows each has.
-_VALUES = ("WITH RECURSIVE vals(value) AS ("
-           "SELECT MIN(value) FROM {tally_versions} WHERE metric = ? AND dimension = ?"
-           " UNION ALL SELECT (SELECT MIN(g.value) FROM {tally_versions} g"
-           " WHERE g.metric = ? AND g.dimension = ? AND g.value > vals.value) FROM vals WHERE vals.value IS NOT NULL) ")
-#: Every group as of t in one statement (one round trip, however many groups), each row one more
-#: seek. PostgreSQL seeks per group only in a LATERAL subquery (it plans a join on the key as a
-#: hash join over all of the split's rows); SQLite, which has no LATERAL, seeks the key in a join.
-_GROUPS_AT = {
-    "postgres": _VALUES + (
-        "SELECT vals.value, s.recorded_to, s.low, s.high_sum, s.unbounded, s.figures, s.approximate FROM vals"
-        " CROSS JOIN LATERAL (SELECT recorded_to, low, high_sum, unbounded, figures, approximate FROM {tally_versions}"
-        " WHERE metric = ? AND dimension = ? AND value = vals.value AND recorded_from <= ?"
-        " ORDER BY recorded_from DESC LIMIT 1) s" + _TOTAL_ROW),
-    "sqlite": _VALUES + (
-        "SELECT tv.value, tv.recorded_to, tv.low, tv.high_sum, tv.unbounded, tv.figures, tv.approximate FROM vals"
-        " JOIN {tally_versions} tv ON tv.metric = ? AND tv.dimension = ? AND tv.value = vals.value"
-        " AND tv.recorded_from = (SELECT MAX(a.recorded_from) FROM {tally_versions} a WHERE a.metric = tv.metric"
-        " AND a.dimension = tv.dimension AND a.value = vals.value AND a.recorded_from <= ?)" + _TOTAL_ROW),
-}
+              " ORDER BY recorded_from DESC LIMIT 1) total ORDER BY dimension, value")
+
+
+def _values(name: str) -> str:
+    """One split's group values: a skip scan over the key, one seek per group however many rows each has."""
+    return (f"{name}(value) AS (SELECT MIN(value) FROM {{tally_versions}} WHERE metric = ? AND dimension = ?"
+            f" UNION ALL SELECT (SELECT MIN(g.value) FROM {{tally_versions}} g"
+            f" WHERE g.metric = ? AND g.dimension = ? AND g.value > {name}.value) FROM {name}"
+            f" WHERE {name}.value IS NOT NULL)")
+
+
+def _groups(kind: str, name: str) -> str:
+    """One split's groups as of t, each row one more seek. PostgreSQL seeks per group only in a
+    LATERAL subquery (it plans a join on the key as a hash join over all of the split's rows);
+    SQLite, which has no LATERAL, seeks the key in a join."""
+    if kind == "postgres":
+        return (f"SELECT s.dimension, {name}.value, s.{_SUMS.replace(', ', ', s.')} FROM {name}"
+                f" CROSS JOIN LATERAL (SELECT dimension, {_SUMS} FROM {{tally_versions}}"
+                f" WHERE metric = ? AND dimension = ? AND value = {name}.value AND recorded_from <= ?"
+                " ORDER BY recorded_from DESC LIMIT 1) s")
+    return (f"SELECT tv.dimension, tv.value, tv.{_SUMS.replace(', ', ', tv.')} FROM {name}"
+            f" JOIN {{tally_versions}} tv ON tv.metric = ? AND tv.dimension = ? AND tv.value = {name}.value"
+            " AND tv.recorded_from = (SELECT MAX(a.recorded_from) FROM {tally_versions} a WHERE a.metric = tv.metric"
+            f" AND a.dimension = tv.dimension AND a.value = {name}.value AND a.recorded_from <= ?)")
+
+
+@functools.cache
+def _splits_at(kind: str, splits: int) -> str:
+    """Every group of ``splits`` splits and the metric's total as of t, in one statement (one
+    round trip, however many groups and splits)."""
+    names = [f"vals{i}" for i in range(splits)]
+    return ("WITH RECURSIVE " + ", ".join(_values(n) for n in names) + " "
+            + " UNION ALL ".join(_groups(kind, n) for n in names) + _TOTAL_ROW)
+
+
+def _splits_params(metric: str, dimensions: tuple[str, ...], t: int) -> tuple[Any, ...]:
+    return (*(p for d in dimensions for p in (metric, d, metric, d)), *(p for d in dimensions for p in (metric, d, t)),
+            metric, t)
+
+
 #: What a tally from the figures reads of each (ledger/tally.py's Part, field for field).
 #: A Part's approximate flag is ledger/tally.py's is_approximate, worked out in the query.
-_PART_COLUMNS = columns_of(Part, "fv", approximate=f"CASE WHEN fv.qualifier = '{Qualifier.APPROXIMATE}' THEN 1 ELSE 0 END")
+PART_COLUMNS = columns_of(Part, "fv", approximate=f"CASE WHEN fv.qualifier = '{Qualifier.APPROXIMATE}' THEN 1 ELSE 0 END")
 _Reading = shape("Reading", "fv.figure_id, fv.incident_id, fv.metric, fv.breakdown, fv.low, fv.high")
 _Claim = shape("Claim", "cv.source_id, cv.figure_id, cv.low, cv.high, cv.superseded, cv.qualifier")
 
@@ -93,7 +115,7 @@ class TallyReads:
             return {**echo, **self._running_tally(t, metric, by), "from_parts": None}
         with self.db.snapshot() as c:
             parts = live_figures(
-                self.db, c, t, Part, columns=_PART_COLUMNS, metric=metric, status="active", max_depth=1,
+                self.db, c, t, Part, columns=PART_COLUMNS, metric=metric, status="active", max_depth=1,
                 window=(wf, wt), place=place_key,
             )
         result = tallies.tally(parts, by)
@@ -108,18 +130,43 @@ class TallyReads:
         if by is None:
             rows = oneshot.read(self.db, _TOTAL_AT, (metric, "", "", t), shape=_Standing)
             return {"sum": _standing(rows[0] if rows else None, t).as_dict(), "groups": [], "groups_sum": None}
-        rows = oneshot.read(self.db, _GROUPS_AT[self.db.kind], (metric, by, metric, by, metric, by, t, metric, t),
+        total, splits = self._running_splits(t, metric, (by,))
+        return {"sum": total.as_dict(), **splits.get(by, {"groups": [], "groups_sum": ZERO.as_dict()})}
+
+    def tally_splits(
+        self, metric: str, *, dimensions: list[str] | None = None, as_of: datetime | None = None,
+        include_protected: bool = False,
+    ) -> dict[str, Any]:
+        """The metric's total and its split by each of ``dimensions`` (default: every dimension) at
+        once, from the running tallies in one statement: what ``tally(metric, by=d)`` says for each d.
+
+        Returns ``{"metric", "as_of", "sum": {...}, "splits": {dimension: {"groups", "groups_sum"}}}``,
+        a split only where it has a group.
+        """
+        metric = check_metric(metric)
+        chosen = tuple(check_dimension(d, "dimensions") for d in (DIMENSIONS if dimensions is None else dimensions))
+        t = read_time(as_of)
+        total, splits = self._running_splits(t, metric, chosen)  # type: ignore[arg-type]
+        return {"metric": metric, "as_of": iso_as_of(as_of), "sum": total.as_dict(),
+                "splits": {d: splits[d] for d in chosen if d in splits}}
+
+    def _running_splits(self, t: int, metric: str, dimensions: tuple[str, ...]) -> tuple[Tally, dict[str, Any]]:
+        """The metric's total as of t, and each split that has a group: ``{dimension: {"groups", "groups_sum"}}``."""
+        rows = oneshot.read(self.db, _splits_at(self.db.kind, len(dimensions)), _splits_params(metric, dimensions, t),
                             shape=_Group)
-        total = groups_sum = ZERO
-        groups = []
+        total = ZERO
+        splits: dict[str, Any] = {}
+        sums: dict[str, Tally] = defaultdict(Tally)
         for row in rows:
             group = _standing(row, t)
-            if row.value == _TOTAL_VALUE:
+            if row.dimension == _TOTAL_DIMENSION:
                 total = group
             elif group.figures:
-                groups_sum += group
-                groups.append({"value": row.value, **group.as_dict()})
-        return {"sum": total.as_dict(), "groups": groups, "groups_sum": groups_sum.as_dict()}
+                sums[row.dimension] += group
+                splits.setdefault(row.dimension, {"groups": []})["groups"].append({"value": row.value, **group.as_dict()})
+        for dimension, split in splits.items():
+            split["groups_sum"] = sums[dimension].as_dict()
+        return total, splits
 
     def tally_by_source(
         self, metric: str, *, breakdown: dict[str, str] | None = None, as_of: datetime | None = None,

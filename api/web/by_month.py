@@ -1,23 +1,21 @@
 """A count by valid time, month by month, as casualty recorders publish it.
 
-Each month is the tally with that month as its window (``Reader.tally(valid_from=, valid_to=)``,
-as ``GET /tallies/{metric}?valid_from=&valid_to=`` answers it): an incident counts in every
-month its period overlaps, so the months of a long incident do not add up to its total,
-and a month with no figure is "no data", never zero. One tally a month (each reads the
-metric's figures): the latest DEFAULT_MONTHS the incidents cover unless others are asked
-for, at most MONTHS.
+Each month is the tally with that month as its window (as ``GET /tallies/{metric}?valid_from=&valid_to=``
+answers it), all months in one read (``Reader.tally_months``, projections/tally_months.py): an
+incident counts in every month its period overlaps, so the months of a long incident do not
+add up to its total, and a month with no figure is "no data", never zero. The latest
+DEFAULT_MONTHS the incidents cover unless others are asked for, at most MONTHS.
 """
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import date
 from typing import Any
 
 from ledger.errors import InvalidInput
 
-#: Months one chart shows at most (one tally each), and by default: the latest year the incidents cover.
+#: Months one chart shows at most, and by default: the latest year the incidents cover.
 MONTHS, DEFAULT_MONTHS = 120, 12
 #: Incidents read to find the ledger's span when none is asked for.
 SPAN_SAMPLE = 2000
@@ -70,14 +68,11 @@ def months(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]
 
 
 def by_month(reader: Any, metric: str, chosen: list[tuple[int, int]], at: Any, sees: bool) -> list[dict[str, Any]]:
-    """``[{"month": "YYYY-MM", "valid_from", "valid_to", "low", "high", "kind", "figures"}]``."""
-    rows = []
-    for y, m in chosen:
-        first, last = date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
-        total = reader.tally(metric, valid_from=first, valid_to=last, as_of=at, include_protected=sees)["sum"]
-        rows.append({"month": f"{y:04d}-{m:02d}", "valid_from": first.isoformat(), "valid_to": last.isoformat(),
-                     "low": total["low"], "high": total["high"], "kind": total["kind"], "figures": total["figures"]})
-    return rows
+    """``[{"month": "YYYY-MM", "valid_from", "valid_to", "low", "high", "kind", "figures"}]``, in one read
+    (``Reader.tally_months``: each month as the tally with that month as its window)."""
+    (y0, m0), (y1, m1) = chosen[0], chosen[-1]
+    return reader.tally_months(metric, valid_from=date(y0, m0, 1), valid_to=date(y1, m1, 1), as_of=at,
+                               include_protected=sees)
 
 
 def bars(rows: list[dict[str, Any]], *, width: int = 960, height: int = 260) -> dict[str, Any]:

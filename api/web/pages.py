@@ -25,7 +25,7 @@ from api.web.render import PREFIX, page, parse_moment
 from api.web.session import Session, current_session
 from ledger import limits
 from ledger.errors import InvalidInput
-from ledger.vocabulary import DIMENSIONS, METRICS
+from ledger.vocabulary import METRICS
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,14 +92,10 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
     sources = reader.sources(as_of=at, limit=LISTED, include_protected=sees)
     tallies = []
     for metric in METRICS:
-        total = reader.tally(metric, as_of=at, include_protected=sees)
+        total = reader.tally_splits(metric, as_of=at, include_protected=sees)  # one statement, every split
         if not total["sum"]["figures"]:
             continue
-        breakdowns = {}
-        for dimension in DIMENSIONS:
-            split = reader.tally(metric, by=dimension, as_of=at, include_protected=sees)
-            if split["groups"]:
-                breakdowns[dimension] = split["groups"]
+        breakdowns = {dimension: split["groups"] for dimension, split in total["splits"].items()}
         tallies.append({"metric": metric, "sum": total["sum"], "breakdowns": breakdowns})
     # The checks of parts are read incident by incident: on a ledger of more than a page of
     # incidents they cost too much for the first page, and are a link to the checks page instead.

@@ -1,0 +1,91 @@
+"""A metric's tally month by month of valid time, every month in one read.
+
+Each month's answer is the one ``Reader.tally(metric, valid_from=<its first day>,
+valid_to=<its last day>)`` gives: an incident counts in every month its period (as recorded
+as of ``as_of``) overlaps, an open-ended period in every month from its start, so the months
+of a long incident do not add up to its total; a month with no figure is "no data", never
+zero. Rather than one windowed read a month, the live figures of the whole span are read
+once, each incident's contribution is worked out once (ledger/tally.py's rule), added at
+its first month and taken back out after its last (tallies form a group under + and -),
+and the months are the running sum of those steps: one pass, however many months.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from ledger.errors import InvalidInput
+from ledger.tally import ZERO, Part, incident_contribution
+from projections.db import Db
+from projections.named_rows import shape
+from projections.read_arguments import check_metric, check_place, check_window, read_time
+from projections.read_filters import live_figures
+from projections.tally_reads import PART_COLUMNS
+
+#: Months one answer holds at most (a century).
+MAX_MONTHS = 1200
+#: A figure's reading and its incident's period as recorded at t.
+_Dated = shape("Dated", f"{PART_COLUMNS}, iv.valid_from AS period_from, iv.valid_to AS period_to")
+_PART_FIELDS = len(Part._fields)
+
+
+def _serial(day: str) -> int:
+    """A month as a count of months ('YYYY-MM-DD' text, as the views and check_window hold days)."""
+    return int(day[:4]) * 12 + int(day[5:7]) - 1
+
+
+class TallyMonths:
+    """``tally_months`` for Reader (which provides ``db``)."""
+
+    db: Db
+
+    def tally_months(
+        self, metric: str, *, valid_from: date, valid_to: date, as_of: datetime | None = None,
+        place: str | None = None, include_protected: bool = False,
+    ) -> list[dict[str, Any]]:
+        """The metric's total for each month from ``valid_from``'s month to ``valid_to``'s, in order:
+        ``[{"month": "YYYY-MM", "valid_from", "valid_to", "low", "high", "kind", "figures",
+        "approximate", "approximate_figures"}]``, each as ``tally()``'s ``sum`` with that month as
+        its window. ``include_protected`` is accepted for a uniform call (a tally names no source).
+        """
+        metric = check_metric(metric)
+        if valid_from is None or valid_to is None:
+            raise InvalidInput("a count by month needs valid_from and valid_to",
+                               field="valid_from" if valid_from is None else "valid_to")
+        t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
+        assert wf is not None and wt is not None
+        first, last = _serial(wf), _serial(wt)
+        if last - first >= MAX_MONTHS:
+            raise InvalidInput(f"a count by month spans at most {MAX_MONTHS} months", field="valid_to")
+        starts = [date(s // 12, s % 12 + 1, 1) for s in range(first, last + 1)]
+        ends = [date(d.year, d.month, calendar.monthrange(d.year, d.month)[1]) for d in starts]
+        with self.db.snapshot() as c:
+            rows = live_figures(
+                self.db, c, t, _Dated, metric=metric, status="active", max_depth=1,
+                window=(starts[0].isoformat(), ends[-1].isoformat()), place=place_key,
+            )
+        per_incident: dict[str, list[Part]] = defaultdict(list)
+        periods: dict[str, tuple[str, str | None]] = {}
+        for row in rows:
+            per_incident[row.incident_id].append(Part(*row[:_PART_FIELDS]))
+            periods[row.incident_id] = (row.period_from, row.period_to)
+        # steps[i]: what changes from month i-1 to month i; one more slot for "after the last month".
+        steps = [ZERO] * (len(starts) + 1)
+        for incident_id, parts in per_incident.items():
+            contribution = incident_contribution(parts)
+            if contribution is None:
+                continue
+            period_from, period_to = periods[incident_id]
+            begin = max(0, _serial(period_from) - first)
+            end = len(starts) - 1 if period_to is None else min(len(starts) - 1, _serial(period_to) - first)
+            steps[begin] += contribution.tally
+            steps[end + 1] -= contribution.tally
+        out, running = [], ZERO
+        for i, start in enumerate(starts):
+            running += steps[i]
+            out.append({"month": start.isoformat()[:7], "valid_from": start.isoformat(),
+                        "valid_to": ends[i].isoformat(), **running.as_dict()})
+        return out

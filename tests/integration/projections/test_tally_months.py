@@ -1,0 +1,61 @@
+"""A count by month of valid time in one read says, month by month, what the windowed tally
+with that month as its window says: random histories, random incident periods (open-ended
+ones too), now and as of a time before the periods were last revised."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from api.bootstrap import open_ledger
+from ledger.errors import InvalidInput
+from projections.reader import Reader
+from tests.integration.projections.helpers import METRICS, N_INCIDENTS, World, at, catch_up, fresh_store, histories, timestamps
+
+days = st.dates(date(2018, 10, 1), date(2020, 3, 31))
+periods = st.tuples(days, st.one_of(st.none(), days)).map(
+    lambda p: (p[0], p[1]) if p[1] is None or p[0] <= p[1] else (p[1], p[0]))
+spans = st.tuples(days, days).map(sorted)
+
+
+def _windowed(reader: Reader, metric: str, month: dict, **kw) -> dict:
+    total = reader.tally(metric, valid_from=month["valid_from"], valid_to=month["valid_to"], **kw)["sum"]
+    return {k: v for k, v in total.items() if k != "figure_ids"}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(history=histories, revised=st.lists(periods, min_size=N_INCIDENTS, max_size=N_INCIDENTS), span=spans)
+def test_every_month_is_the_windowed_tally_of_that_month(history, revised, span) -> None:
+    with fresh_store("sqlite") as store:
+        app = open_ledger(store)
+        world = World(app)
+        for command in history:
+            world.run(command)
+        before = timestamps(app)[-1]
+        for incident, (start, end) in zip(world.incidents, revised):
+            app.revise_incident_period("officer", incident, valid_from=start.isoformat(),
+                                       valid_to=None if end is None else end.isoformat(), reason="new information")
+        catch_up(store, app)
+        with Reader(store) as reader:
+            for metric in METRICS:
+                for as_of in (None, at(before)):
+                    months = reader.tally_months(metric, valid_from=span[0], valid_to=span[1], as_of=as_of)
+                    first, last = span[0].replace(day=1), span[1]
+                    assert months[0]["valid_from"] == first.isoformat()
+                    assert months[-1]["valid_to"] == last.replace(day=calendar.monthrange(last.year, last.month)[1]).isoformat()
+                    assert len(months) == (last.year - first.year) * 12 + last.month - first.month + 1
+                    for month in months:
+                        expected = _windowed(reader, metric, month, as_of=as_of)
+                        assert {k: v for k, v in month.items() if k in expected} == expected, month["month"]
+
+
+def test_a_count_by_month_needs_both_ends_in_order() -> None:
+    with fresh_store("sqlite") as store, Reader(store) as reader:
+        with pytest.raises(InvalidInput):
+            reader.tally_months("civilians_killed", valid_from=date(2019, 5, 1), valid_to=date(2019, 1, 1))
+        with pytest.raises(InvalidInput):
+            reader.tally_months("civilians_killed", valid_from=None, valid_to=date(2019, 1, 1))  # type: ignore[arg-type]
