@@ -113,8 +113,13 @@ def test_as_of_before_the_case_and_the_history_of_the_tally(seeded):
     assert reader.tally("civilians_killed", as_of=before, figure_ids=False)["sum"]["kind"] == "no_data"
     points = reader.tally_history("civilians_killed")["points"]
     assert [(p["low"], p["kind"]) for p in points] == [(108, "lower_bound")]
-    assert points[0]["moved_by"] == [{"figure_id": ids["figures"]["snhr-report/0"], "version": 1,
-                                      "event": "stated", "actor": "seed-loader"}]
+    # The step names the claim that moved it: the source and report that said it (the seed's
+    # report gives no publication date).
+    [moved] = points[0]["moved_by"]
+    assert {k: moved[k] for k in ("figure_id", "version", "event", "actor", "report_id", "published_on")} == {
+        "figure_id": ids["figures"]["snhr-report/0"], "version": 1, "event": "stated", "actor": "seed-loader",
+        "report_id": ids["reports"]["snhr-report"], "published_on": None}
+    assert moved["source"]["source_id"] == ids["sources"]["snhr"]
     by = reader.tally_history("civilians_killed", by="perpetrator")["points"]
     # The total stands at 108 from the first statement on; the groups fill in as the parts are filed.
     assert [(p["low"], [(g["value"], g["low"]) for g in p["groups"]]) for p in by] == [
