@@ -405,3 +405,42 @@ def test_cli_exports_sources_incidents_and_a_spread_as_a_reader_sees_them(store,
     assert len(rows) == len(api.get(f"/figures/{world.figure}/spread").json()["claims"])
     assert not [m for m in world.protected_markers() if m in out.read_text("utf-8-sig")]
     assert main(["export", "spread"]) == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hxl", "xlsx", "ndjson"])
+def test_reports_and_citations_export_what_each_role_may_see(api, fmt):
+    world = build_world(api.ledger)
+    for role in ("reader", "officer", "auditor"):
+        for path, key in (("/reports", "report_id"), (f"/reports?source_id={world.public_source}", "report_id"),
+                          (f"/reports/{world.public_report}/citations", "citation_id"),
+                          (f"/figures/{world.figure}/citations", "citation_id")):
+            json_path = path if "citations" in path else f"{path}{'&' if '?' in path else '?'}limit=500"
+            listed = api.get(json_path, role=role).json()
+            listed = listed["items"] if isinstance(listed, dict) else listed
+            response = api.get(f"{path}{'&' if '?' in path else '?'}format={fmt}", role=role)
+            assert response.status_code == 200, response.text
+            about, rows = _stated(response, fmt)
+            if rows or fmt in ("xlsx", "ndjson"):  # CSV states the position on each row, so on none of none
+                assert about["ledger_position"] == response.headers["Ledger-Position"]
+            assert [str(r.get(key) or "") for r in rows] == [str(i.get(key) or "") for i in listed], (path, role)
+            if fmt == "hxl":
+                assert all(HXL_TAG.match(t) for t in _csv(response)[1])
+            text = response.content.decode("utf-8", "replace") if fmt != "xlsx" else str(_xlsx(response))
+            if role != "auditor":
+                assert not [m for m in world.protected_markers() if m in text], (path, role)
+        auditor_reports = _stated(api.get(f"/reports?format={fmt}", role="auditor"), fmt)[1]
+        assert world.protected_report in {str(r["report_id"]) for r in auditor_reports}
+    reader_citations = _stated(api.get(f"/figures/{world.figure}/citations?format={fmt}", role="reader"), fmt)[1]
+    assert any(r["source"] == "protected" for r in reader_citations)
+    only = _stated(api.get(f"/reports?source_id={world.public_source}&format={fmt}"), fmt)[1]
+    assert only and all(str(r["source_id"] if fmt != "ndjson" else r["source"]["source_id"]) == world.public_source
+                        for r in only)
+
+
+def test_report_and_citation_exports_refuse_what_they_cannot_give(api):
+    world = build_world(api.ledger)
+    for path in ("/reports", f"/reports/{world.public_report}/citations", f"/figures/{world.figure}/citations"):
+        assert_problem(api.get(path, Accept="image/png"), 406, says="Accept")
+        assert api.get(f"{path}?format=pdf").status_code == 422
+    assert api.get(f"/reports/{world.protected_report}/citations?format=csv", role="reader").status_code == 404
+    assert_problem(api.get("/reports?format=csv&cursor=x"), 422, field="cursor")
