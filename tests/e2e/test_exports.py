@@ -444,3 +444,24 @@ def test_report_and_citation_exports_refuse_what_they_cannot_give(api):
         assert api.get(f"{path}?format=pdf").status_code == 422
     assert api.get(f"/reports/{world.protected_report}/citations?format=csv", role="reader").status_code == 404
     assert_problem(api.get("/reports?format=csv&cursor=x"), 422, field="cursor")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hxl", "xlsx", "ndjson"])
+def test_the_checkpoints_export_a_row_per_signed_tree(api, fmt):
+    trail = api.client.app.state.audit
+    assert _stated(api.get(f"/audit/checkpoints?format={fmt}"), fmt)[1] == []
+    build_world(api.ledger)
+    first = trail.make_checkpoint()
+    api.ledger.register_source("seed-officer", name="Another", kind="witness", language="en")
+    second = trail.make_checkpoint()
+    listed = api.get("/audit/checkpoints").json()
+    assert [c["size"] for c in listed] == [first.size, second.size]
+    response = api.get(f"/audit/checkpoints?format={fmt}")  # no key: hashes only
+    assert response.status_code == 200, response.text
+    about, rows = _stated(response, fmt)
+    assert [(int(r["size"]), r["root"], r["note"]) for r in rows] == [(c["size"], c["root"], c["note"])
+                                                                     for c in listed]
+    assert about["tree_size"] == response.headers["Ledger-Tree-Size"] == str(second.size)
+    if fmt == "hxl":
+        assert all(HXL_TAG.match(t) for t in _csv(response)[1])
+    assert_problem(api.get("/audit/checkpoints", Accept="image/png"), 406, says="Accept")
