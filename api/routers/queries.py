@@ -333,6 +333,30 @@ def report_citations(request: Request, report_id: UUID, reader: Reader, caller: 
     return _citations(request, now, reader, caller, fmt, "report", str(report_id), as_of, include_withdrawn)
 
 
+def report_figures(reader: Any, record: dict[str, Any], as_of: Any, include_protected: bool) -> list[dict[str, Any]]:
+    """The figures the report ``record`` states, each as it stood at ``as_of`` (the report page's table too)."""
+    return [reader.figure(str(f), as_of=as_of, include_protected=include_protected) for f in record["figure_ids"]]
+
+
+@router.get("/reports/{report_id}/figures", response_model=list[FigureState],
+            responses=_exported(404, kept=False), summary="The figures a report states")
+def list_report_figures(request: Request, report_id: UUID, reader: Reader, caller: Caller, now: Now,
+                        as_of: AsOf = None, format_: Format = None, accept: Accept = None) -> Any:
+    """Each figure the report states, as it stands (or stood at `as_of`): its current value, which
+    may be another source's claim or a correction since.
+
+    Also as a spreadsheet (`?format=` or `Accept`), a row per figure, as `GET /figures` gives them."""
+    fmt = choose(format_, accept)
+    # A protected source's report is 404 to anyone but an auditor, exactly as an unknown one.
+    record = reader.report(str(report_id), as_of=as_of, include_protected=caller.sees_protected)
+    figures = report_figures(reader, record, as_of, caller.sees_protected)
+    if fmt == "json":
+        return figures
+    about = _about(request, now, report_id=str(report_id), as_of=as_of)
+    return export(fmt, export_rows.FIGURE_COLUMNS, map(export_rows.figure_row, figures), figures, about,
+                  f"report-{report_id}-figures")
+
+
 def _listing_export(request: Request, now: Any, fmt: str, read: Any, cursor: str | None, as_of: Any,
                     columns: list[tuple[str, str]], row: Any, name: str, **asked: Any) -> Any:
     """Every item of a listing from ``cursor`` on, its pages all read as of the moment the export began."""
