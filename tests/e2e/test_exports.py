@@ -465,3 +465,26 @@ def test_the_checkpoints_export_a_row_per_signed_tree(api, fmt):
     if fmt == "hxl":
         assert all(HXL_TAG.match(t) for t in _csv(response)[1])
     assert_problem(api.get("/audit/checkpoints", Accept="image/png"), 406, says="Accept")
+
+
+def test_cli_exports_reports_and_checkpoints_as_the_api_gives_them(store, api, tmp_path, monkeypatch):
+    from api.cli import main
+
+    monkeypatch.setenv("LEDGER_DB", store.url)
+    if store.cipher_key:
+        monkeypatch.setenv("CIPHER_KEY", store.cipher_key)
+    world = build_world(api.ledger)
+    api.client.app.state.audit.make_checkpoint()
+    for args, route in ((["reports"], "/reports"), (["reports", world.public_source],
+                                                     f"/reports?source_id={world.public_source}"),
+                        (["checkpoints"], "/audit/checkpoints")):
+        out = tmp_path / "out.csv"
+        assert main(["export", *args, "--out", str(out)]) == 0
+        text = out.read_text("utf-8-sig")
+        rows = [{k: v for k, v in r.items() if k not in ("ledger_position", "tree_size")}
+                for r in csv.DictReader(io.StringIO(text))]
+        wanted = [{k: v for k, v in r.items() if k not in ("ledger_position", "tree_size")}
+                  for r in _stated(api.get(f"{route}{'&' if '?' in route else '?'}format=csv"), "csv")[1]]
+        assert rows and rows == wanted, args
+        assert not [m for m in world.protected_markers() if m in text]
+    assert main(["export", "reports", "not-a-source"]) == 2
