@@ -488,3 +488,21 @@ def test_cli_exports_reports_and_checkpoints_as_the_api_gives_them(store, api, t
         assert rows and rows == wanted, args
         assert not [m for m in world.protected_markers() if m in text]
     assert main(["export", "reports", "not-a-source"]) == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "ndjson"])
+def test_a_reports_figures_export_as_they_stand_and_hide_a_protected_report(api, fmt):
+    world = build_world(api.ledger)
+    stated_ids = api.get(f"/reports/{world.public_report}").json()["figure_ids"]
+    figures = api.get(f"/reports/{world.public_report}/figures")
+    assert figures.status_code == 200 and [f["figure_id"] for f in figures.json()] == stated_ids
+    _, rows = _stated(api.get(f"/reports/{world.public_report}/figures?format={fmt}"), fmt)
+    if fmt == "ndjson":
+        assert rows == figures.json()
+    else:
+        assert [str(r["figure_id"]) for r in rows] == stated_ids
+        assert [str(r["number"] or "") for r in rows] == [str(f["value"].get("number") or "") for f in figures.json()]
+    for role in ("reader", "officer"):
+        assert api.get(f"/reports/{world.protected_report}/figures?format={fmt}", role=role).status_code == 404
+    assert api.get(f"/reports/{world.protected_report}/figures?format={fmt}", role="auditor").status_code == 200
+    assert_problem(api.get(f"/reports/{world.public_report}/figures", Accept="image/png"), 406, says="Accept")
