@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -111,10 +112,18 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def cmd_export(args: argparse.Namespace) -> int:
-    """Figures, sources, incidents, a tally, a figure's history or spread, or the checks as the API
-    exports them to a reader (protected sources withheld), or the audit log as an auditor reads it;
-    to a file or stdout."""
+    """Figures, sources, incidents, reports, a tally, a figure's history or spread, or the checks as
+    the API exports them to a reader (protected sources withheld), the signed checkpoints, or the
+    audit log as an auditor reads it; to a file or stdout."""
     from api.bootstrap import open_read_side
     from api.exports import rows as export_rows
     from api.exports.about import pinned, stated
@@ -126,6 +135,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 2
     if args.what in ("history", "spread") and not args.subject:
         print(f"ledger: export {args.what} needs a FIGURE_ID", file=sys.stderr)
+        return 2
+    if args.what == "reports" and args.subject and not _is_uuid(args.subject):
+        print(f"ledger: export reports takes a SOURCE_ID, not {args.subject!r}", file=sys.stderr)
         return 2
     store = Store.from_environment()
     ledger = open_ledger(store)
@@ -156,6 +168,15 @@ def cmd_export(args: argparse.Namespace) -> int:
             columns, row = ((export_rows.SOURCE_COLUMNS, export_rows.source_row) if args.what == "sources"
                             else (export_rows.INCIDENT_COLUMNS, export_rows.incident_row))
             rows, name = its if ndjson else map(row, its), args.what
+        elif args.what == "reports":
+            about = stated(position, trail, as_of=at, source_id=args.subject)
+            its = counted(export_rows.paged(lambda after, size: reader.reports(
+                source_id=args.subject, cursor=after, limit=size, as_of=at)), "reports")
+            columns, name = export_rows.REPORT_COLUMNS, "reports"
+            rows = its if ndjson else map(export_rows.report_row, its)
+        elif args.what == "checkpoints":  # hashes only, as anyone may have them from GET /audit/checkpoints
+            about = stated(position, trail)
+            rows, columns, name = [c.to_dict() for c in trail.checkpoints()], export_rows.CHECKPOINT_COLUMNS, "checkpoints"
         elif args.what == "spread":
             about = stated(position, trail, figure_id=args.subject, as_of=at)
             spread = reader.spread(args.subject, as_of=at)
@@ -294,15 +315,15 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("--by", default=f"cli:{getpass.getuser()}")
     revoke.set_defaults(func=cmd_keys_revoke)
 
-    export = sub.add_parser("export", help="figures, sources, incidents, claims, a tally, a figure's history or"
-                                           " spread, or the checks as a reader"
-                                           " exports them, or the audit log (CSV, HXL, XLSX, NDJSON); claims in the"
+    export = sub.add_parser("export", help="figures, sources, incidents, reports, claims, a tally, a figure's"
+                                           " history or spread, or the checks as a reader"
+                                           " exports them, the checkpoints, or the audit log (CSV, HXL, XLSX, NDJSON); claims in the"
                                            " columns `ledger import` reads back")
-    export.add_argument("what", choices=["figures", "sources", "incidents", "claims", "tally", "history",
-                                                "spread", "checks", "audit-log"])
-    export.add_argument("subject", nargs="?", metavar="METRIC|FIGURE_ID",
-                        help="the tally's metric (checks: only this metric), or the figure of a history"
-                                                  " or a spread")
+    export.add_argument("what", choices=["figures", "sources", "incidents", "reports", "claims", "tally", "history",
+                                                "spread", "checks", "checkpoints", "audit-log"])
+    export.add_argument("subject", nargs="?", metavar="METRIC|FIGURE_ID|SOURCE_ID",
+                        help="the tally's metric (checks: only this metric), the figure of a history"
+                                                  " or a spread, or the source of the reports (else all)")
     export.add_argument("--by", help="a tally's breakdown dimension")
     export.add_argument("--format", default="csv", choices=["csv", "xlsx", "hxl", "ndjson"])
     export.add_argument("--out", help="the file to write (default: stdout)")

@@ -244,3 +244,44 @@ INCIDENT_COLUMNS: list[tuple[str, str]] = [
 
 def incident_row(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _text(item.get(name)) for name, _ in INCIDENT_COLUMNS} | {"places": "; ".join(item["places"])}
+
+
+#: The reports (a protected source's are in the reader's listing for auditors only, so in no one else's rows).
+REPORT_COLUMNS: list[tuple[str, str]] = [
+    ("report_id", "#meta+report+id"), ("source_id", "#meta+source+id"), ("source", "#meta+source"),
+    ("title", "#meta+report+name"), ("title_en", "#meta+report+name+i_en"), ("language", "#meta+lang"),
+    ("published_on", "#date+published"), ("url", "#meta+url"), ("reference", "#meta+reference"),
+    ("period_from", "#date+start"), ("period_to", "#date+end"), ("places", "#loc+name"),
+    ("figure_ids", "#meta+id+figure"), ("filed_at", "#date+recorded"),
+]
+
+
+def report_row(item: dict[str, Any]) -> dict[str, Any]:
+    source_id, source = _source(item.get("source"))
+    return {name: _text(item.get(name)) for name, _ in REPORT_COLUMNS} | {
+        "source_id": source_id, "source": source, "places": "; ".join(item.get("places") or []),
+        "figure_ids": " ".join(str(f) for f in item.get("figure_ids") or [])}
+
+
+#: A report's or a figure's citations; one of a protected source reads ``protected`` with no
+#: id, link or words (the reader gives it so), to anyone but an auditor.
+CITATION_COLUMNS: list[tuple[str, str]] = [
+    ("citation_id", "#meta+id+citation"), ("target_kind", "#meta+target+type"), ("target_id", "#meta+target+id"),
+    ("source_id", "#meta+source+id"), ("source", "#meta+source"), ("url", "#meta+url"),
+    ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"), ("page", "#meta+page"),
+    ("accessed_on", "#date+accessed"), ("sha256", "#meta+hash"), ("cited_by", "#meta+actor"),
+    ("cited_at", "#date+recorded"), ("withdrawn", "#meta+withdrawn"), ("withdrawn_at", "#date+withdrawn"),
+    ("withdrawn_reason", "#meta+reason+withdrawn"),
+]
+
+
+def citation_row(item: dict[str, Any]) -> dict[str, Any]:
+    source_id, source = _source(item.get("source"))
+    return {name: _text(item.get(name)) for name, _ in CITATION_COLUMNS} | {
+        "source_id": source_id, "source": source, "withdrawn": int(bool(item.get("withdrawn")))}
+
+
+#: The audit trail's signed checkpoints (hashes only: anyone may have them).
+CHECKPOINT_COLUMNS: list[tuple[str, str]] = [
+    ("size", "#meta+size"), ("time", "#date+signed"), ("root", "#meta+hash+root"), ("note", "#meta+note"),
+]

@@ -192,13 +192,32 @@ def audit_log(
 
     if fmt == "json":
         return entries(cursor, limit)
-    size = trail.size()  # the tree as the export begins: later events wait for the next one
-    position = _call(trail.leaf, size - 1)["notification_id"] if size else 0
+    size, position = _head(trail)
     items = export_rows.audit_entries(lambda after, n: entries(cursor if after is None else after, n), size)
     about = stated(position, trail, **filters)
     if fmt == "ndjson":
         return export(fmt, [], [], items, about, "audit-log")
     return export(fmt, export_rows.AUDIT_COLUMNS, items, [], about, "audit-log")
+
+
+def _head(trail: Any) -> tuple[int, int]:
+    """The tree's size as an export begins (later events wait for the next one) and its ledger position."""
+    size = trail.size()
+    return size, (_call(trail.leaf, size - 1)["notification_id"] if size else 0)
+
+
+@router.get("/checkpoints", response_model=list[CheckpointOut], responses={**_errors(), **documented()},
+            summary="Every signed checkpoint")
+def checkpoints(trail: Trail, format_: Format = None, accept: Accept = None) -> Any:
+    """Every checkpoint signed so far, smallest tree first. No key needed: hashes only.
+
+    Also as a spreadsheet (`?format=` or `Accept`), a row per checkpoint with its signed note."""
+    fmt = choose(format_, accept)
+    signed = [c.to_dict() for c in trail.checkpoints()]
+    if fmt == "json":
+        return signed
+    _, position = _head(trail)
+    return export(fmt, export_rows.CHECKPOINT_COLUMNS, signed, signed, stated(position, trail), "checkpoints")
 
 
 @router.get("/checkpoints/latest", response_model=CheckpointOut, responses=_errors(404),

@@ -291,27 +291,70 @@ def spread(request: Request, figure_id: UUID, reader: Reader, caller: Caller, no
                   f"figure-{figure_id}-spread")
 
 
-@router.get("/figures/{figure_id}/citations", response_model=list[CitationEntry], responses=_errors(404),
-            summary="A figure's citations")
-def figure_citations(figure_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None,
-                     include_withdrawn: bool = True) -> Any:
-    """The citations of the figure as of a moment, oldest first (withdrawn ones marked)."""
+def _citations(request: Request, now: Any, reader: Any, caller: Any, fmt: str, kind: str, target_id: str,
+               as_of: Any, include_withdrawn: bool) -> Any:
+    """A figure's or a report's citations, as JSON or as a file of a row each (the reader's answer,
+    already redacted: a protected source's citation reads ``protected``)."""
+    cited = reader.citations(target_id, as_of=as_of, include_withdrawn=include_withdrawn,
+                             include_protected=caller.sees_protected)
+    if fmt == "json":
+        return cited
+    about = _about(request, now, target_id=target_id, as_of=as_of, include_withdrawn=include_withdrawn)
+    return export(fmt, export_rows.CITATION_COLUMNS, map(export_rows.citation_row, cited), cited, about,
+                  f"{kind}-{target_id}-citations")
+
+
+@router.get("/figures/{figure_id}/citations", response_model=list[CitationEntry],
+            responses=_exported(404, kept=False), summary="A figure's citations")
+def figure_citations(request: Request, figure_id: UUID, reader: Reader, caller: Caller, now: Now,
+                     as_of: AsOf = None, include_withdrawn: bool = True, format_: Format = None,
+                     accept: Accept = None) -> Any:
+    """The citations of the figure as of a moment, oldest first (withdrawn ones marked).
+
+    Also as a spreadsheet (`?format=` or `Accept`), a row per citation."""
+    fmt = choose(format_, accept)
     # 404 only for an id never recorded: as of a time before the figure was, its citations were none yet.
     reader.figure(str(figure_id), include_protected=caller.sees_protected)
-    return reader.citations(str(figure_id), as_of=as_of, include_withdrawn=include_withdrawn,
-                            include_protected=caller.sees_protected)
+    return _citations(request, now, reader, caller, fmt, "figure", str(figure_id), as_of, include_withdrawn)
 
 
-@router.get("/reports/{report_id}/citations", response_model=list[CitationEntry], responses=_errors(404),
-            summary="A report's citations")
-def report_citations(report_id: UUID, reader: Reader, caller: Caller, as_of: AsOf = None,
-                     include_withdrawn: bool = True) -> Any:
+@router.get("/reports/{report_id}/citations", response_model=list[CitationEntry],
+            responses=_exported(404, kept=False), summary="A report's citations")
+def report_citations(request: Request, report_id: UUID, reader: Reader, caller: Caller, now: Now,
+                     as_of: AsOf = None, include_withdrawn: bool = True, format_: Format = None,
+                     accept: Accept = None) -> Any:
     """The citations of the report, oldest first. A protected source's report answers 404 to anyone
-    but an auditor, exactly as an unknown one."""
+    but an auditor, exactly as an unknown one.
+
+    Also as a spreadsheet (`?format=` or `Accept`), a row per citation."""
+    fmt = choose(format_, accept)
     # 404 for an id never recorded or hidden, the same bytes either way; before the report was filed: none yet.
     reader.report(str(report_id), include_protected=caller.sees_protected)
-    return reader.citations(str(report_id), as_of=as_of, include_withdrawn=include_withdrawn,
-                            include_protected=caller.sees_protected)
+    return _citations(request, now, reader, caller, fmt, "report", str(report_id), as_of, include_withdrawn)
+
+
+def report_figures(reader: Any, record: dict[str, Any], as_of: Any, include_protected: bool) -> list[dict[str, Any]]:
+    """The figures the report ``record`` states, each as it stood at ``as_of`` (the report page's table too)."""
+    return [reader.figure(str(f), as_of=as_of, include_protected=include_protected) for f in record["figure_ids"]]
+
+
+@router.get("/reports/{report_id}/figures", response_model=list[FigureState],
+            responses=_exported(404, kept=False), summary="The figures a report states")
+def list_report_figures(request: Request, report_id: UUID, reader: Reader, caller: Caller, now: Now,
+                        as_of: AsOf = None, format_: Format = None, accept: Accept = None) -> Any:
+    """Each figure the report states, as it stands (or stood at `as_of`): its current value, which
+    may be another source's claim or a correction since.
+
+    Also as a spreadsheet (`?format=` or `Accept`), a row per figure, as `GET /figures` gives them."""
+    fmt = choose(format_, accept)
+    # A protected source's report is 404 to anyone but an auditor, exactly as an unknown one.
+    record = reader.report(str(report_id), as_of=as_of, include_protected=caller.sees_protected)
+    figures = report_figures(reader, record, as_of, caller.sees_protected)
+    if fmt == "json":
+        return figures
+    about = _about(request, now, report_id=str(report_id), as_of=as_of)
+    return export(fmt, export_rows.FIGURE_COLUMNS, map(export_rows.figure_row, figures), figures, about,
+                  f"report-{report_id}-figures")
 
 
 def _listing_export(request: Request, now: Any, fmt: str, read: Any, cursor: str | None, as_of: Any,
@@ -364,9 +407,21 @@ def list_sources(request: Request, reader: Reader, caller: Caller, now: Now, as_
                            export_rows.source_row, "sources")
 
 
-@router.get("/reports", response_model=page(ReportEntry), responses=_errors(), summary="List reports")
-def list_reports(reader: Reader, caller: Caller, source_id: Annotated[UUID | None, Query()] = None,
-                 as_of: AsOf = None, cursor: Cursor = None, limit: Limit = 50) -> Any:
-    """Reports filed by a moment, in id order; a protected source's reports for auditors only."""
-    return reader.reports(source_id=None if source_id is None else str(source_id), as_of=as_of, cursor=cursor,
-                          limit=limit, include_protected=caller.sees_protected)
+@router.get("/reports", response_model=page(ReportEntry), responses=_exported(kept=False), summary="List reports")
+def list_reports(request: Request, reader: Reader, caller: Caller, now: Now,
+                 source_id: Annotated[UUID | None, Query()] = None, as_of: AsOf = None, cursor: Cursor = None,
+                 limit: Limit = 50, format_: Format = None, accept: Accept = None) -> Any:
+    """Reports filed by a moment, in id order; a protected source's reports for auditors only.
+
+    Also every report at once (from `cursor` on) as a spreadsheet: `?format=` or `Accept`."""
+    fmt = choose(format_, accept)
+    source = None if source_id is None else str(source_id)
+
+    def reports(after: str | None, size: int, at: Any = as_of) -> dict[str, Any]:
+        return reader.reports(source_id=source, as_of=at, cursor=after, limit=size,
+                              include_protected=caller.sees_protected)
+
+    if fmt == "json":
+        return reports(cursor, limit)
+    return _listing_export(request, now, fmt, reports, cursor, as_of, export_rows.REPORT_COLUMNS,
+                           export_rows.report_row, "reports", source_id=source)

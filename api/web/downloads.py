@@ -2,7 +2,7 @@
 
 A browser signed in with a session cannot send the Bearer key the API's routes ask for, so
 each link here hands the signed-in caller to the export route itself (``api/routers/queries.py``,
-``api/routers/audit.py`` for the audit log, auditors only):
+``api/routers/audit.py`` for the audit log and the checkpoints, auditors only as their page is):
 the same rows, the same writers (``api/exports/``), the same redaction. The counts by month,
 which the API has no route for, are the API's windowed tally a month at a time, written by the
 same export step with the tally's columns.
@@ -109,6 +109,35 @@ def incidents(request: Request, reader: Reader, session: Signed, now: Now, forma
 def sources(request: Request, reader: Reader, session: Signed, now: Now, format_: Format, as_of: AsOf = None) -> Any:
     return queries.list_sources(request, reader, session.caller, now, as_of=moment(as_of), cursor=None, limit=50,
                                 format_=format_, accept=None)
+
+
+@router.get(PREFIX + "/reports/{report_id}/figures/download")
+def report_figures(request: Request, report_id: UUID, reader: Reader, session: Signed, now: Now, format_: Format,
+                   as_of: AsOf = None) -> Any:
+    return queries.list_report_figures(request, report_id, reader, session.caller, now, as_of=moment(as_of),
+                                       format_=format_, accept=None)
+
+
+@router.get(PREFIX + "/reports/{report_id}/citations/download")
+def report_citations(request: Request, report_id: UUID, reader: Reader, session: Signed, now: Now, format_: Format,
+                     as_of: AsOf = None) -> Any:
+    return queries.report_citations(request, report_id, reader, session.caller, now, as_of=moment(as_of),
+                                    include_withdrawn=True, format_=format_, accept=None)
+
+
+@router.get(PREFIX + "/sources/{source_id}/reports/download")
+def source_reports(request: Request, source_id: UUID, reader: Reader, session: Signed, now: Now, format_: Format,
+                   as_of: AsOf = None) -> Any:
+    """The source's reports, as GET /reports?source_id= gives them (every one, not the page's first)."""
+    return queries.list_reports(request, reader, session.caller, now, source_id=source_id, as_of=moment(as_of),
+                                cursor=None, limit=50, format_=format_, accept=None)
+
+
+@router.get(PREFIX + "/audit/checkpoints/download")
+async def checkpoints(session: Signed, trail: audit_routes.Trail, format_: Format) -> Any:
+    """Every signed checkpoint (the page shows the latest 20). Auditors only, as the page."""
+    await may_read_audit_trail(session.caller)
+    return await run_in_threadpool(audit_routes.checkpoints, trail, format_=format_, accept=None)
 
 
 @router.get(PREFIX + "/audit/download")

@@ -18,6 +18,7 @@ from api.deps import log_state
 from api.models import Metric
 from api.problems import ApiProblem
 from api.routers._shared import Reader
+from api.routers.queries import report_figures
 from api.routers._shared import _reader as queries_reader
 from api.web import by_month
 from api.web.sign_in import sign_in_page
@@ -281,7 +282,7 @@ def source_page(request: Request, session: Session, reader: Any, source_id: str,
 def report(request: Request, report_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
     sees, at = session.caller.sees_protected, moment(as_of)
     record = reader.report(str(report_id), as_of=at, include_protected=sees)
-    figures = [reader.figure(str(f), as_of=at, include_protected=sees) for f in record["figure_ids"]]
+    figures = report_figures(reader, record, at, sees)
     citations = reader.citations(str(report_id), as_of=at, include_protected=sees)
     return page(request, "report.html", session, report=record, figures=figures, citations=citations)
 

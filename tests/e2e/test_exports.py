@@ -405,3 +405,104 @@ def test_cli_exports_sources_incidents_and_a_spread_as_a_reader_sees_them(store,
     assert len(rows) == len(api.get(f"/figures/{world.figure}/spread").json()["claims"])
     assert not [m for m in world.protected_markers() if m in out.read_text("utf-8-sig")]
     assert main(["export", "spread"]) == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hxl", "xlsx", "ndjson"])
+def test_reports_and_citations_export_what_each_role_may_see(api, fmt):
+    world = build_world(api.ledger)
+    for role in ("reader", "officer", "auditor"):
+        for path, key in (("/reports", "report_id"), (f"/reports?source_id={world.public_source}", "report_id"),
+                          (f"/reports/{world.public_report}/citations", "citation_id"),
+                          (f"/figures/{world.figure}/citations", "citation_id")):
+            json_path = path if "citations" in path else f"{path}{'&' if '?' in path else '?'}limit=500"
+            listed = api.get(json_path, role=role).json()
+            listed = listed["items"] if isinstance(listed, dict) else listed
+            response = api.get(f"{path}{'&' if '?' in path else '?'}format={fmt}", role=role)
+            assert response.status_code == 200, response.text
+            about, rows = _stated(response, fmt)
+            if rows or fmt in ("xlsx", "ndjson"):  # CSV states the position on each row, so on none of none
+                assert about["ledger_position"] == response.headers["Ledger-Position"]
+            assert [str(r.get(key) or "") for r in rows] == [str(i.get(key) or "") for i in listed], (path, role)
+            if fmt == "hxl":
+                assert all(HXL_TAG.match(t) for t in _csv(response)[1])
+            text = response.content.decode("utf-8", "replace") if fmt != "xlsx" else str(_xlsx(response))
+            if role != "auditor":
+                assert not [m for m in world.protected_markers() if m in text], (path, role)
+        auditor_reports = _stated(api.get(f"/reports?format={fmt}", role="auditor"), fmt)[1]
+        assert world.protected_report in {str(r["report_id"]) for r in auditor_reports}
+    reader_citations = _stated(api.get(f"/figures/{world.figure}/citations?format={fmt}", role="reader"), fmt)[1]
+    assert any(r["source"] == "protected" for r in reader_citations)
+    only = _stated(api.get(f"/reports?source_id={world.public_source}&format={fmt}"), fmt)[1]
+    assert only and all(str(r["source_id"] if fmt != "ndjson" else r["source"]["source_id"]) == world.public_source
+                        for r in only)
+
+
+def test_report_and_citation_exports_refuse_what_they_cannot_give(api):
+    world = build_world(api.ledger)
+    for path in ("/reports", f"/reports/{world.public_report}/citations", f"/figures/{world.figure}/citations"):
+        assert_problem(api.get(path, Accept="image/png"), 406, says="Accept")
+        assert api.get(f"{path}?format=pdf").status_code == 422
+    assert api.get(f"/reports/{world.protected_report}/citations?format=csv", role="reader").status_code == 404
+    assert_problem(api.get("/reports?format=csv&cursor=x"), 422, field="cursor")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hxl", "xlsx", "ndjson"])
+def test_the_checkpoints_export_a_row_per_signed_tree(api, fmt):
+    trail = api.client.app.state.audit
+    assert _stated(api.get(f"/audit/checkpoints?format={fmt}"), fmt)[1] == []
+    build_world(api.ledger)
+    first = trail.make_checkpoint()
+    api.ledger.register_source("seed-officer", name="Another", kind="witness", language="en")
+    second = trail.make_checkpoint()
+    listed = api.get("/audit/checkpoints").json()
+    assert [c["size"] for c in listed] == [first.size, second.size]
+    response = api.get(f"/audit/checkpoints?format={fmt}")  # no key: hashes only
+    assert response.status_code == 200, response.text
+    about, rows = _stated(response, fmt)
+    assert [(int(r["size"]), r["root"], r["note"]) for r in rows] == [(c["size"], c["root"], c["note"])
+                                                                     for c in listed]
+    assert about["tree_size"] == response.headers["Ledger-Tree-Size"] == str(second.size)
+    if fmt == "hxl":
+        assert all(HXL_TAG.match(t) for t in _csv(response)[1])
+    assert_problem(api.get("/audit/checkpoints", Accept="image/png"), 406, says="Accept")
+
+
+def test_cli_exports_reports_and_checkpoints_as_the_api_gives_them(store, api, tmp_path, monkeypatch):
+    from api.cli import main
+
+    monkeypatch.setenv("LEDGER_DB", store.url)
+    if store.cipher_key:
+        monkeypatch.setenv("CIPHER_KEY", store.cipher_key)
+    world = build_world(api.ledger)
+    api.client.app.state.audit.make_checkpoint()
+    for args, route in ((["reports"], "/reports"), (["reports", world.public_source],
+                                                     f"/reports?source_id={world.public_source}"),
+                        (["checkpoints"], "/audit/checkpoints")):
+        out = tmp_path / "out.csv"
+        assert main(["export", *args, "--out", str(out)]) == 0
+        text = out.read_text("utf-8-sig")
+        rows = [{k: v for k, v in r.items() if k not in ("ledger_position", "tree_size")}
+                for r in csv.DictReader(io.StringIO(text))]
+        wanted = [{k: v for k, v in r.items() if k not in ("ledger_position", "tree_size")}
+                  for r in _stated(api.get(f"{route}{'&' if '?' in route else '?'}format=csv"), "csv")[1]]
+        assert rows and rows == wanted, args
+        assert not [m for m in world.protected_markers() if m in text]
+    assert main(["export", "reports", "not-a-source"]) == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "ndjson"])
+def test_a_reports_figures_export_as_they_stand_and_hide_a_protected_report(api, fmt):
+    world = build_world(api.ledger)
+    stated_ids = api.get(f"/reports/{world.public_report}").json()["figure_ids"]
+    figures = api.get(f"/reports/{world.public_report}/figures")
+    assert figures.status_code == 200 and [f["figure_id"] for f in figures.json()] == stated_ids
+    _, rows = _stated(api.get(f"/reports/{world.public_report}/figures?format={fmt}"), fmt)
+    if fmt == "ndjson":
+        assert rows == figures.json()
+    else:
+        assert [str(r["figure_id"]) for r in rows] == stated_ids
+        assert [str(r["number"] or "") for r in rows] == [str(f["value"].get("number") or "") for f in figures.json()]
+    for role in ("reader", "officer"):
+        assert api.get(f"/reports/{world.protected_report}/figures?format={fmt}", role=role).status_code == 404
+    assert api.get(f"/reports/{world.protected_report}/figures?format={fmt}", role="auditor").status_code == 200
+    assert_problem(api.get(f"/reports/{world.public_report}/figures", Accept="image/png"), 406, says="Accept")

@@ -410,3 +410,45 @@ def test_the_audit_log_downloads_to_auditors_only_with_the_pages_filters(api, wo
         refused = api.client.get("/web/audit/download?format=csv")
         assert refused.status_code == api.get("/audit/log?format=csv", role=role).status_code == 403
         assert "position" not in refused.text
+
+
+def test_the_reports_sources_reports_and_checkpoints_download_what_the_api_gives(api, world):
+    """The report page's figures and citations, a source's reports and the auditor's checkpoints:
+    each link gives the API's export of the same reading; a reader's has no protected marker."""
+    api.ledger.cite("o", target_id=world.public_report, source_id=world.protected_source,
+                    url=f"https://{world.protected_markers()[0]}.example/x")  # a protected citation on a public report
+    api.client.app.state.audit.make_checkpoint()
+    report, source = f"/web/reports/{world.public_report}", f"/web/sources/{world.public_source}"
+    pages = {report: (f"/reports/{world.public_report}/figures", f"/reports/{world.public_report}/citations"),
+             source: (f"/reports?source_id={world.public_source}",),
+             f"/web/sources/{world.protected_source}": (f"/reports?source_id={world.protected_source}",),
+             "/web/audit": ("/audit/checkpoints",)}
+    for role in ("reader", "auditor"):
+        sign_in(api, role)
+        for where, routes in pages.items():
+            text = api.client.get(where, headers=HTML)
+            if role == "reader" and where != report and where != source:
+                assert text.status_code in (403, 404), where  # the protected source's page, the audit page
+                continue
+            links = [u.replace("&amp;", "&") for u in re.findall(r'href="(/web/[^"]+/download\?[^"]*)"', text.text)]
+            for route in routes:
+                wanted = "/reports/download" if "source_id" in route else route.rsplit("?")[0] + "/download"
+                link = next(u for u in links if u.endswith("format=csv") and wanted.split("/")[-2] in u
+                            and wanted.split("/")[-1] in u)
+                got = api.client.get(link)
+                assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv"), (where, got.text)
+                from_api = _rows(api.get(f"{route}{'&' if '?' in route else '?'}format=csv", role=role).text)
+                assert from_api and _rows(got.text) == from_api, (where, route)
+                book = load_workbook(io.BytesIO(api.client.get(link.replace("format=csv", "format=xlsx")).content),
+                                     read_only=True)
+                assert len(list(book.worksheets[0].iter_rows(values_only=True))) - 1 == len(from_api), where
+                if role == "reader":
+                    assert not [m for m in world.protected_markers() if m in got.text], (where, route)
+                    if route.endswith("/citations"):
+                        assert "protected" in {r["source"] for r in from_api}
+    sign_in(api, "reader")
+    assert api.client.get("/web/audit/checkpoints/download?format=csv").status_code == 403
+    assert api.client.get(f"/web/reports/{world.protected_report}/citations/download?format=csv").status_code == 404
+    assert api.client.get(f"/web/reports/{world.protected_report}/figures/download?format=csv").status_code == 404
+    hidden = api.client.get(f"/web/sources/{world.protected_source}/reports/download?format=csv")
+    assert hidden.status_code == 200 and _rows(hidden.text) == []  # as GET /reports?source_id= answers a reader
