@@ -206,7 +206,7 @@ def _head(trail: Any) -> tuple[int, int]:
     return size, (_call(trail.leaf, size - 1)["notification_id"] if size else 0)
 
 
-@router.get("/checkpoints", response_model=list[CheckpointOut], responses={**_errors(), **documented()},
+@router.get("/checkpoints", response_model=list[CheckpointOut], responses={**_errors(422), **documented()},
             summary="Every signed checkpoint")
 def checkpoints(trail: Trail, format_: Format = None, accept: Accept = None) -> Any:
     """Every checkpoint signed so far, smallest tree first. No key needed: hashes only.
