@@ -53,6 +53,10 @@ BACK = 20
 Back = Annotated[str | None, Query(max_length=BACK * 80, pattern=r"^[A-Za-z0-9_~.-]*$")]
 #: Versions of a figure on one page of its history; the by-version lookups read MAX_LIMIT at a time.
 HISTORY_PAGE, LOOKUP = 50, limits.MAX_PAGE_SIZE
+#: Claims and citations shown on one page of a figure: a figure cited thousands of times would
+#: otherwise weigh megabytes; "more" links page on, the spread's download has every claim.
+LISTED_CLAIMS = 50
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 #: How many incidents and sources the dashboard lists (the lists' own pages have the rest).
 LISTED = 50
 #: A count's history: how many of its latest points are charted, listed in the table, and told in
@@ -184,12 +188,21 @@ def checks(request: Request, reader: Reader, session: Signed, metric: Annotated[
 
 @router.get(PREFIX + "/figures/{figure_id}", response_class=HTMLResponse)
 def figure(request: Request, figure_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None,
-           cursor: Cursor = None, back: Back = None) -> Any:
-    return figure_page(request, session, reader, str(figure_id), moment(as_of), cursor, back)
+           cursor: Cursor = None, back: Back = None, claims: Offset = 0, citations: Offset = 0) -> Any:
+    return figure_page(request, session, reader, str(figure_id), moment(as_of), cursor, back,
+                       shown={"claims": claims, "citations": citations})
+
+
+def listed_from(items: list[Any], start: int) -> dict[str, Any]:
+    """The LISTED_CLAIMS items from ``start`` and where the pages before and after it begin (``None``: none)."""
+    end = start + LISTED_CLAIMS
+    return {"rows": items[start:end], "total": len(items), "start": start,
+            "previous": max(start - LISTED_CLAIMS, 0) if start else None, "next": end if end < len(items) else None}
 
 
 def figure_page(request: Request, session: Session, reader: Any, figure_id: str, at: Any, cursor: str | None,
-                back: str | None = None, *, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
+                back: str | None = None, *, status: int = 200, form: dict[str, Any] | None = None,
+                shown: dict[str, int] | None = None) -> HTMLResponse:
     """The figure page; the officer forms on it are filled from ``form`` after a refusal."""
     sees = session.caller.sees_protected
     current = reader.figure(figure_id, as_of=at, include_protected=sees)
@@ -207,8 +220,10 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
     form_keys = {change: str(uuid4()) for change in ("corrections", "grades", "supersessions", "retractions")}
     if form.get("change"):
         form_keys[form["change"]] = form["request_key"]
+    shown = shown or {}
     return page(request, "figure.html", session, status=status, figure=current, spread=spread, history=history,
-                citations=citations, incident=incident, form=form, form_keys=form_keys, paging=paging, latest=latest)
+                claims=listed_from(spread["claims"], shown.get("claims", 0)),
+                citations=listed_from(citations, shown.get("citations", 0)), incident=incident, form=form, form_keys=form_keys, paging=paging, latest=latest)
 
 
 def history_links(cursor: str | None, back: str | None, next_cursor: str | None) -> dict[str, Any]:

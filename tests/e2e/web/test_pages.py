@@ -10,7 +10,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.conftest import count_events
+from tests.e2e.conftest import MARK, count_events
 
 HTML = {"Accept": "text/html"}
 
@@ -452,3 +452,67 @@ def test_the_reports_sources_reports_and_checkpoints_download_what_the_api_gives
     assert api.client.get(f"/web/reports/{world.protected_report}/figures/download?format=csv").status_code == 404
     hidden = api.client.get(f"/web/sources/{world.protected_source}/reports/download?format=csv")
     assert hidden.status_code == 200 and _rows(hidden.text) == []  # as GET /reports?source_id= answers a reader
+
+def _history_table(text: str) -> str:
+    return text.split('id="figure-history"')[1].split("</table>")[0]
+
+
+def test_the_figure_and_tally_pages_say_what_each_source_said_and_where(api, world):
+    """Each version shows the source's own words, its report and publication date and whether it was
+    adopted; a protected source's word reads "protected" to a reader, in full to an auditor."""
+    report = api.post("/reports", {
+        "source_id": world.spare_source, "title": "Council list", "language": "ar", "published_on": "2019-06-01",
+        "figures": [{"incident_id": world.incident, "metric": "civilians_killed",
+                     "value": {"qualifier": "approximate", "number": 130, "term": "about",
+                               "quote": "نحو 130 مدنياً"}}]}).json()["report_id"]
+    sign_in(api, "reader")
+    text = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
+    rows = re.findall(r"<tr>.*?</tr>", _history_table(text).split("<tbody>")[1], re.S)
+    council = next(r for r in rows if report in r)
+    assert '<q dir="auto">نحو 130 مدنياً</q>' in council and "about" in council and "130" in council
+    assert f'/web/reports/{report}"' in council and '<time datetime="2019-06-01">' in council
+    assert re.search(r"<td>no</td>", council)  # a claim the figure did not take
+    assert re.search(r"<td>yes</td>", rows[0]) and f"/web/reports/{world.public_report}" in rows[0]
+    hidden = rows[1]  # the protected source's claim: its number, not its name, words or report
+    assert "protected source" in hidden and "112" in hidden and "/web/reports/" not in hidden
+    assert MARK not in text and world.protected_source not in text and world.protected_report not in text
+    tally = api.client.get("/web/tallies/civilians_killed", headers=HTML).text
+    steps = tally.split('id="steps"')[1].split("</table>")[0]
+    assert f"/web/reports/{world.public_report}" in steps and "said by" in steps
+    assert MARK not in tally and world.protected_report not in tally
+    sign_in(api, "auditor")
+    audited = _history_table(api.client.get(f"/web/figures/{world.figure}", headers=HTML).text)
+    assert f"/web/reports/{world.protected_report}" in audited and f"{MARK} counted 112" in audited
+
+
+def test_a_figure_with_many_claims_citations_and_versions_stays_under_300_kb(api, world):
+    """The claims and citations are paged as the history is: every one reachable, no page too heavy."""
+    sources = [api.ledger.register_source("officer-1", name=f"مرصد المدنيين رقم {n}", name_en=f"Civilian monitor {n}",
+                                          kind="monitoring_network", language="ar")["source_id"] for n in range(300)]
+    for n, source in enumerate(sources):
+        api.ledger.file_report("officer-1", source_id=source, title=f"تقرير {n}", language="ar",
+                               published_on="2019-06-01", figures=[{
+                                   "incident_id": world.incident, "metric": "civilians_killed",
+                                   "value": {"qualifier": "at_least", "number": 100 + n,
+                                             "quote": "قُتل ما لا يقل عن مئة مدني في القصف " * 4}}])
+        api.ledger.cite("officer-1", target_id=world.figure, source_id=source, url=f"https://example.org/{n}",
+                        quote="شهادة أحد الناجين من القصف " * 6, sha256="ab" * 32)
+    sign_in(api, "reader")
+    where, claims, citations, biggest = f"/web/figures/{world.figure}", 0, 0, 0
+    while where:
+        text = api.client.get(where.replace("&amp;", "&"), headers=HTML).text
+        biggest = max(biggest, len(text.encode()))
+        claims += text.split("What each source claims")[1].split("</table>")[0].count("<tr><td>")
+        found = re.search(r'href="([^"]+)" id="claims-next"', text)
+        where = found and found.group(1)
+    where = f"/web/figures/{world.figure}"
+    while where:
+        text = api.client.get(where.replace("&amp;", "&"), headers=HTML).text
+        biggest = max(biggest, len(text.encode()))
+        citations += text.split('class="citations"')[1].split("</ul>")[0].count("<li>")
+        found = re.search(r'href="([^"]+)" id="citations-next"', text)
+        where = found and found.group(1)
+    spread = api.get(f"/figures/{world.figure}/spread", "reader").json()["claims"]
+    assert claims == len(spread) > 300 and citations == len(api.get(f"/figures/{world.figure}/citations",
+                                                                    "reader").json()) >= 300
+    assert biggest < 300_000, biggest
