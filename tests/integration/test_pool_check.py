@@ -64,6 +64,8 @@ def test_a_connection_broken_while_idle_is_replaced_before_use(checks: list[int]
         checks.clear()
         now = _pid(db)                    # checked, found broken, replaced: no error reaches the caller
         assert now not in pooled
-        assert set(checks) & pooled
+        # The one handed out was checked before use. Whether the broken one was checked first, or
+        # the pool had already dropped it, depends on when the driver read the server's goodbye.
+        assert now in checks
     finally:
         db.close()
