@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     with httpx.Client(base_url=args.url, timeout=30) as client:
         for name in args.names:
             filed = load_timeline(client, key, timeline_data(name))
-            print(f"{name}: {len(filed.reports)} reports, {len(filed.figures)} figures, {len(filed.citations)} citations"
+            print(f"{name}: {len(filed.reports)} reports, {len(filed.figures)} figure statements, {len(filed.citations)} citations"
                   + (f", held back (no populations here): {', '.join(filed.held_back)}" if filed.held_back else ""))
     return 0
 
