@@ -157,6 +157,27 @@ def test_a_figures_history_comes_a_page_at_a_time(loaded: Loaded) -> None:
     assert [v for p in pages for v in p] == [v["version"] for v in whole["versions"]]
 
 
+def test_a_tallys_history_comes_a_page_at_a_time_and_names_each_update(loaded: Loaded) -> None:
+    def page(**query: str) -> dict:
+        return loaded.api.client.get("/tallies/civilians_killed/history", params={"place": "Ukraine", **query},
+                                     headers=loaded.api.headers("reader")).json()
+
+    whole = page()["points"]
+    assert [p["low"] for p in whole] == [227, 249, 331, 474, 902, 1081, 1480, 8173]
+    points, cursor = [], None
+    while True:
+        answer = page(limit="3", **({"cursor": cursor} if cursor else {}))
+        points += answer["points"]
+        cursor = answer["next_cursor"]
+        if cursor is None:
+            break
+    assert points == whole
+    reports = loaded.filed["ukraine-ohchr-2022"].reports
+    assert [m["report_id"] for p in whole for m in p["moved_by"]] == [reports[k] for k in (
+        "ohchr-2022-03-01", "ohchr-2022-03-02", "ohchr-2022-03-03", "ohchr-2022-03-07", "ohchr-2022-03-19",
+        "ohchr-2022-03-24", "dicarlo-2022-04-04", "ohchr-2023-03-05")]
+
+
 def test_before_the_first_report_a_figure_is_not_yet_recorded(loaded: Loaded) -> None:
     figure_id = loaded.filed["kabul-strike-2021"].figures["nyt-family/0"]
     history = loaded.api.client.get(f"/figures/{figure_id}/history", params={"as_of": loaded.before},
