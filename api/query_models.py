@@ -247,6 +247,7 @@ class FigureHistory(Open):
     incident_id: UUID
     metric: str
     breakdown: dict[str, str]
+    population: str
     versions: list[FigureVersionEntry]
     next_cursor: str | None = Field(description="Pass it back as `cursor` for the next page; null on the last.")
     state: RecordState
@@ -373,6 +374,7 @@ class FigureChange(Open):
     incident_id: UUID
     metric: str
     breakdown: dict[str, str]
+    population: str
     recorded_at: datetime
     value: StoredCount | None
     value_source: SourceRef | None
