@@ -42,6 +42,7 @@ POPULATIONS: dict[str, str] = {
     "identified": "those identified (by name, age, sex or an identity document)",
     "named": "those whose names are published",
     "verified": "those whose deaths or cases the source verified individually",
+    "unidentified": "those counted but not identified (yet)",
 }
 #: The population a figure counts when none is stated; its figures keep the ids they had before populations.
 WHOLE_POPULATION = "counted"
