@@ -35,6 +35,7 @@ Metric = enum.StrEnum("Metric", {k: k for k in vocabulary.METRICS})  # type: ign
 Grade = enum.StrEnum("Grade", {k: k for k in vocabulary.GRADES})  # type: ignore[misc]
 SourceKind = enum.StrEnum("SourceKind", {k: k for k in vocabulary.SOURCE_KINDS})  # type: ignore[misc]
 Dimension = enum.StrEnum("Dimension", {k: k for k in vocabulary.DIMENSIONS})  # type: ignore[misc]
+Population = enum.StrEnum("Population", {k: k for k in vocabulary.POPULATIONS})  # type: ignore[misc]
 
 class Plain:
     """The API's rule for text, in a request model or a query parameter: some character other than
@@ -169,6 +170,10 @@ class FigureStatementIn(Strict):
     breakdown: dict[Dimension, Slug] = Field(
         default_factory=dict,
         description="Dimension to slug, e.g. `{\"perpetrator\": \"russian-forces\"}`; {} for a total.")
+    population: Population = Field(
+        Population(vocabulary.WHOLE_POPULATION),
+        description="Whom the figure counts: `counted` (the whole, the default) or a subset of it such as"
+                    " `identified` (\"34,844 killed, of whom 24,686 identified\": two figures).")
     value: CountIn
     adopt: StrictBool = Field(
         False, description="Make this claim the figure's current value (the first statement always is);"
@@ -355,6 +360,7 @@ class FigureOut(BaseModel):
     incident_id: UUID
     metric: str
     breakdown: dict[str, str]
+    population: str
     value: CountOut = Field(description="The ledger's current value.")
     status: Literal["active", "retracted"]
     grade: str

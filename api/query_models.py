@@ -84,6 +84,8 @@ class TallyOut(Open):
     """A metric summed across incidents: lows add to lows, highs to highs."""
 
     metric: str
+    population: str = Field(description="The population the tally counts (docs/model.md): `counted`, the whole,"
+                                        " unless another was asked for; never a sum of populations.")
     by: str | None
     as_of: datetime | None
     valid_from: Date | None
@@ -110,6 +112,8 @@ class TallyBySource(Open):
     """Each source's latest claims on a metric's figures of one breakdown, summed source by source."""
 
     metric: str
+    population: str = Field(description="The population the tally counts (docs/model.md): `counted`, the whole,"
+                                        " unless another was asked for; never a sum of populations.")
     breakdown: dict[str, str] = Field(description="The breakdown summed; {} for the incidents' totals.")
     as_of: datetime | None
     valid_from: Date | None
@@ -153,6 +157,8 @@ class TallyPoint(Open):
 
 class TallyHistory(Open):
     metric: str
+    population: str = Field(description="The population the tally counts (docs/model.md): `counted`, the whole,"
+                                        " unless another was asked for; never a sum of populations.")
     by: str | None
     as_of: datetime | None
     valid_from: Date | None
@@ -167,6 +173,7 @@ class FigureState(Open):
     incident_id: UUID
     metric: str
     breakdown: dict[str, str]
+    population: str = Field(description="Whom the figure counts: `counted` (the whole) or a subset of it.")
     version: int
     value: StoredCount
     status: Literal["active", "retracted"]
@@ -240,6 +247,7 @@ class FigureHistory(Open):
     incident_id: UUID
     metric: str
     breakdown: dict[str, str]
+    population: str
     versions: list[FigureVersionEntry]
     next_cursor: str | None = Field(description="Pass it back as `cursor` for the next page; null on the last.")
     state: RecordState
@@ -278,6 +286,7 @@ class Spread(Open):
 class CheckTotal(Open):
     figure_id: UUID
     breakdown: dict[str, str]
+    population: str
     low: int
     high: int | None
 
@@ -297,13 +306,18 @@ class Bounds(Open):
 class BreakdownCheck(Open):
     incident_id: UUID
     metric: str
-    dimension: str
+    population: str = Field(description="The population checked: the parts' and their total's, or the subset's.")
+    check: Literal["parts", "subset"] = Field(
+        description="`parts`: parts along `dimension` against their total (of the same population); `subset`: a"
+                    " subset population (the one part) against the whole population's figure (`total`).")
+    dimension: str | None = Field(description="The parts' dimension; null for a subset check.")
     total: CheckTotal
     parts: list[CheckPart]
     parts_low: int
     parts_high: int | None
     status: Literal["complete", "remainder", "parts_exceed_low", "inconsistent"]
-    remainder: Bounds | None
+    remainder: Bounds | None = Field(description="What the parts leave unallocated: the total less the parts, or"
+                                                 " the whole less the subset. Null when inconsistent.")
     excess: int | None
 
 
@@ -360,6 +374,7 @@ class FigureChange(Open):
     incident_id: UUID
     metric: str
     breakdown: dict[str, str]
+    population: str
     recorded_at: datetime
     value: StoredCount | None
     value_source: SourceRef | None

@@ -18,7 +18,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from ledger import checks
+from ledger import checks, vocabulary
 from ledger.access import AccessKey, key_id, new_key
 from ledger.citation import Citation
 from ledger.errors import InvalidInput, NotFound
@@ -81,7 +81,7 @@ class Ledger(AtMostOnce):
         """File a report and record each figure it states as its source's claim.
 
         ``figures`` items: ``incident_id``, ``metric``, ``breakdown`` (dimension: slug),
-        ``value`` (see Count.parse) and optionally ``adopt`` (make this claim the figure's
+        ``population`` (default the whole counted one: ledger/vocabulary.py), ``value`` (see Count.parse) and optionally ``adopt`` (make this claim the figure's
         current value; the first statement of a figure always is), which needs a ``reason``
         and may cite ``evidence`` (citation ids).
         """
@@ -109,15 +109,17 @@ class Ledger(AtMostOnce):
                     version = event.originator_version
                 else:
                     figure = Figure.state(actor, incident_id=s["incident_id"], metric=s["metric"],
-                                          breakdown=s["breakdown"], value=s["value"], **claim)
+                                          breakdown=s["breakdown"], population=s["population"],
+                                          value=s["value"], **claim)
                     changed.append(figure)
                     version = figure.version
                 versions.append({"figure_id": str(fid), "version": version})
             return {"report_id": str(report.id), "figures": versions}, [report, *changed]
 
-        # An adoption's reason and evidence only when given, so a request key sent before they existed still matches.
+        # An adoption's reason and evidence, and a population other than the whole, only when given,
+        # so a request key sent before they existed still matches.
         args = {"source_id": source_id, "figures": [
-            {**{k: v for k, v in s.items() if v or k not in ("reason", "evidence")}, "value": s["value"].as_dict()}
+            {**{k: v for k, v in s.items() if _fingerprinted(k, v)}, "value": s["value"].as_dict()}
             for s in statements], **fields}
         return self._run(actor, request_key, "file_report", args, work)
 
@@ -139,9 +141,10 @@ class Ledger(AtMostOnce):
         for i, s in enumerate(statements):
             self._existing(Incident, s["incident_id"])
             self._check_evidence(s["evidence"], f"figures[{i}].evidence")
-        ids = [figure_id(s["incident_id"], s["metric"], s["breakdown"]) for s in statements]
+        ids = [figure_id(s["incident_id"], s["metric"], s["breakdown"], s["population"]) for s in statements]
         if len(set(ids)) != len(ids):
-            raise InvalidInput("a report states each figure once; two items share incident, metric and breakdown",
+            raise InvalidInput("a report states each figure once; two items share incident, metric, breakdown and"
+                               " population",
                                field="figures")
         report = Report.file(actor, source_id=str(source.id), figure_ids=[str(i) for i in ids], **fields)
         return source, ids, report
@@ -270,3 +273,12 @@ class Ledger(AtMostOnce):
     @staticmethod
     def _figure_result(figure: Figure) -> dict[str, Any]:
         return {"figure_id": str(figure.id), "version": figure.version}
+
+
+def _fingerprinted(key: str, value: Any) -> bool:
+    """Whether a statement's field goes into its request's fingerprint (fields added since keep old keys valid)."""
+    if key in ("reason", "evidence"):
+        return bool(value)
+    if key == "population":
+        return value != vocabulary.WHOLE_POPULATION
+    return True

@@ -1,8 +1,9 @@
-"""A figure: one count about one incident, for one metric and one breakdown.
+"""A figure: one count about one incident, for one metric, one breakdown and one population.
 
-Its identity is (incident, metric, breakdown), so two reports stating "children killed by
+Its identity is (incident, metric, breakdown, population), so two reports stating "children killed by
 Russian forces" in the same incident land on the same figure, each as the claim of its
-source. The figure keeps every source's latest claim and the ledger's current value,
+source. The population is the whole counted one unless the source counts a subset of it
+(those identified, verified, named: ledger/vocabulary.py). The figure keeps every source's latest claim and the ledger's current value,
 which moves only by the first statement, an adopted claim, a correction or a supersession,
 each recorded with who and why. Every judgement that moves the value past what a source
 first said (adopting a claim, correcting, superseding) carries a reason and may cite
@@ -29,9 +30,16 @@ ACTIVE = "active"
 RETRACTED = "retracted"
 
 
-def figure_id(incident_id: str, metric: str, breakdown: dict[str, str]) -> uuid.UUID:
-    """The figure's id follows from what it counts, so equal statements meet on one figure."""
-    key = orjson.dumps([incident_id, metric, breakdown], option=orjson.OPT_SORT_KEYS)
+def figure_id(incident_id: str, metric: str, breakdown: dict[str, str],
+              population: str = vocabulary.WHOLE_POPULATION) -> uuid.UUID:
+    """The figure's id follows from what it counts, so equal statements meet on one figure.
+
+    The whole population's figures keep the ids they had before populations existed.
+    """
+    what: list[object] = [incident_id, metric, breakdown]
+    if population != vocabulary.WHOLE_POPULATION:
+        what.append(population)
+    key = orjson.dumps(what, option=orjson.OPT_SORT_KEYS)
     return uuid.uuid5(FIGURE_NAMESPACE, key.decode())
 
 
@@ -69,13 +77,28 @@ def _claim_fields(
 
 
 class Figure(Aggregate):
+    #: Snapshots v2 hold the ``population``; a v1 snapshot is of a whole-population figure.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["population"] = vocabulary.WHOLE_POPULATION
+
     class Stated(LedgerCreated):
+        """Schema v2 added the ``population`` counted (v1 statements read as the whole, ``counted``)."""
+
+        class_version = 2
         incident_id: str
         metric: str
         breakdown: dict[str, str]
+        population: str
         source_id: str
         report_id: str
         value: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["population"] = vocabulary.WHOLE_POPULATION
 
         def apply(self, figure: Figure) -> None:
             figure.claims[self.source_id] = _claim(self)
@@ -149,12 +172,13 @@ class Figure(Aggregate):
 
     def __init__(
         self, *, actor: str, incident_id: str, metric: str, breakdown: dict[str, str],
-        value: dict[str, Any],
+        population: str, value: dict[str, Any],
     ) -> None:
         self.stated_by = actor
         self.incident_id = incident_id
         self.metric = metric
         self.breakdown = dict(breakdown)
+        self.population = population
         self.current: dict[str, Any] = value
         self.status = ACTIVE
         self.grade = "unassessed"
@@ -168,17 +192,19 @@ class Figure(Aggregate):
     @classmethod
     def state(
         cls, actor: str, *, incident_id: str, metric: object, breakdown: object, source_id: str,
-        report_id: str, value: Count,
+        report_id: str, value: Count, population: object = None,
     ) -> Figure:
         metric = vocabulary.check_metric(metric)
         breakdown = vocabulary.check_breakdown(breakdown)
+        population = vocabulary.check_population(population)
         return cls._create(
             cls.Stated,
-            id=figure_id(incident_id, metric, breakdown),
+            id=figure_id(incident_id, metric, breakdown, population),
             actor=checks.actor(actor),
             incident_id=incident_id,
             metric=metric,
             breakdown=breakdown,
+            population=population,
             source_id=source_id,
             report_id=report_id,
             value=value.as_dict(),

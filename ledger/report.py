@@ -78,7 +78,8 @@ class Report(Aggregate):
 
 
 def figure_statements(figures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A report's figure statements checked: ``incident_id``, ``metric``, ``breakdown``, ``value``, ``adopt``
+    """A report's figure statements checked: ``incident_id``, ``metric``, ``breakdown``, ``population``
+    (the whole counted one unless stated), ``value``, ``adopt``
     (with the ``reason`` and ``evidence`` of the adoption: ledger/figure.py, adoption)."""
     if isinstance(figures, (str, bytes, dict)):
         raise InvalidInput("figures must be a list of figure statements", field="figures")
@@ -86,7 +87,8 @@ def figure_statements(figures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
     for item in figures:
         if not isinstance(item, dict):
             raise InvalidInput("each figure statement must be an object", field="figures")
-        unknown = set(item) - {"incident_id", "metric", "breakdown", "value", "adopt", "reason", "evidence"}
+        unknown = set(item) - {"incident_id", "metric", "breakdown", "population", "value", "adopt", "reason",
+                                 "evidence"}
         if unknown:
             raise InvalidInput(f"unknown figure fields: {', '.join(sorted(unknown))}", field="figures")
         incident_id = item.get("incident_id")
@@ -96,6 +98,7 @@ def figure_statements(figures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
             "incident_id": str(checks.record_id(incident_id, "incident")),
             "metric": vocabulary.check_metric(item.get("metric")),
             "breakdown": vocabulary.check_breakdown(item.get("breakdown")),
+            "population": vocabulary.check_population(item.get("population")),
             "value": Count.parse(item.get("value")),
         })
         try:

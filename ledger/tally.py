@@ -25,6 +25,14 @@ What one incident contributes to a total of a metric (``IncidentParts``):
 Parts set against their total (``compare``) are read as documented counts: "at least 82,
 including 28 on schools..." leaves a remainder counted from what was documented (the
 parts' lows), not from the widest interval arithmetic would allow.
+
+**Populations** (ledger/vocabulary.py). A figure counts the whole counted population or a
+subset of it ("34,844 killed, of whom 24,686 identified"). Every rule above applies within
+one population: a tally counts one (the whole, unless another is asked for), never the sum of
+several, since the identified are among those counted; a subset's parts are set against the
+subset, not the whole. A subset set against its whole (``compare_subset``) is one documented
+part of it: above the whole's high it is ``inconsistent``, and the rest, the people counted
+but not in the subset ("about 10,000 not yet broken down"), is its remainder.
 """
 
 from __future__ import annotations
@@ -218,6 +226,11 @@ class Comparison:
     excess: int | None
     remainder_low: int | None
     remainder_high: int | None
+
+
+def compare_subset(whole_low: int, whole_high: int | None, subset_low: int, subset_high: int | None) -> Comparison:
+    """A subset population against the whole population of the same incident, metric and breakdown."""
+    return compare(whole_low, whole_high, Tally.of(subset_low, subset_high))
 
 
 def compare(total_low: int, total_high: int | None, parts: Tally) -> Comparison:

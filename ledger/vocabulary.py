@@ -1,4 +1,4 @@
-"""The controlled words of the ledger: metrics, breakdown dimensions, grades, kinds of source.
+"""The controlled words of the ledger: metrics, breakdown dimensions, populations, grades, kinds of source.
 
 Kept in one place so that adding a metric or a grade is a one-line change, and so that
 every command is checked against the same lists the documentation shows.
@@ -33,6 +33,20 @@ DIMENSIONS: dict[str, str] = {
     "weapon": "weapon or means",
 }
 
+#: Which people (or events) a figure counts. A figure of another population than ``counted`` is a
+#: subset of the whole counted population of the same incident, metric and breakdown ("34,844
+#: killed, of whom 24,686 identified"): it carries its own breakdown, its parts add up to it, and
+#: it never adds to the whole's tally (ledger/tally.py). Add new populations here.
+POPULATIONS: dict[str, str] = {
+    "counted": "everyone the source counted: the whole population (the default)",
+    "identified": "those identified (by name, age, sex or an identity document)",
+    "named": "those whose names are published",
+    "verified": "those whose deaths or cases the source verified individually",
+    "unidentified": "those counted but not identified (yet)",
+}
+#: The population a figure counts when none is stated; its figures keep the ids they had before populations.
+WHOLE_POPULATION = "counted"
+
 #: Verification grades, from the strongest to the weakest; "unassessed" until an officer grades it.
 GRADES: dict[str, str] = {
     "unassessed": "not yet assessed by a verification officer",
@@ -66,6 +80,13 @@ def _one_of(value: object, allowed: dict[str, str], what: str, field: str) -> st
 
 def check_metric(value: object) -> str:
     return _one_of(value, METRICS, "metric", "metric")
+
+
+def check_population(value: object) -> str:
+    """A population code; none stated is the whole counted population."""
+    if value is None:
+        return WHOLE_POPULATION
+    return _one_of(value, POPULATIONS, "population", "population")
 
 
 def check_grade(value: object) -> str:

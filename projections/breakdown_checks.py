@@ -1,12 +1,18 @@
-"""Breakdown checks: do the parts of a figure add up to it?
+"""Breakdown checks: do the parts of a figure add up to it, and does a subset fit its whole?
 
 For every figure (the "total": the incident's total, or itself a part such as "killed by
-the regime") and every dimension along which the same incident and metric has parts
-(figures whose breakdown is the total's plus exactly that dimension), the parts' documented
-counts are set against the total by the domain's rule (ledger/tally.py ``compare``):
-``inconsistent`` (with the ``excess``), ``remainder`` (e.g. 82 attacks on vital facilities,
-of which 28 + 11 + 18 + 9 = 66 by type: 16 of no stated type), ``complete`` (71 + 37 = 108)
-or ``parts_exceed_low``.
+the regime") and every dimension along which the same incident, metric and population has
+parts (figures whose breakdown is the total's plus exactly that dimension), the parts'
+documented counts are set against the total by the domain's rule (ledger/tally.py
+``compare``): ``inconsistent`` (with the ``excess``), ``remainder`` (e.g. 82 attacks on vital
+facilities, of which 28 + 11 + 18 + 9 = 66 by type: 16 of no stated type), ``complete``
+(71 + 37 = 108) or ``parts_exceed_low``. These are ``"check": "parts"``.
+
+A figure of a subset population (those identified, say) is also set against the whole
+population's figure of the same incident, metric and breakdown (``"check": "subset"``, by
+``compare_subset``): its one part is the subset (``value``: the population), its remainder the
+people counted but not in the subset, and a subset above its whole is ``inconsistent``. The
+subset's own parts are checked against the subset, never against the whole.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.tally import Tally, compare
+from ledger.tally import Comparison, Tally, compare, compare_subset
+from ledger.vocabulary import WHOLE_POPULATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,24 +34,29 @@ class Reading:
     breakdown: dict[str, str]
     low: int
     high: int | None
+    population: str = WHOLE_POPULATION
 
 
 def _key(breakdown: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(breakdown.items()))
 
 
-def check(total: Reading, dimension: str, parts: list[Reading]) -> dict[str, Any]:
-    parts = sorted(parts, key=lambda p: p.breakdown[dimension])
-    documented = Tally.total((p.low, p.high) for p in parts)
-    c = compare(total.low, total.high, documented)
+def _figure(r: Reading) -> dict[str, Any]:
+    return {"figure_id": r.figure_id, "breakdown": r.breakdown, "population": r.population, "low": r.low,
+            "high": r.high}
+
+
+def _answer(total: Reading, population: str, check: str, dimension: str | None, parts: list[dict[str, Any]],
+            documented: Tally, c: Comparison) -> dict[str, Any]:
     remainder = None if c.status == "inconsistent" else {"low": c.remainder_low, "high": c.remainder_high}
     return {
         "incident_id": total.incident_id,
         "metric": total.metric,
+        "population": population,
+        "check": check,
         "dimension": dimension,
-        "total": {"figure_id": total.figure_id, "breakdown": total.breakdown, "low": total.low, "high": total.high},
-        "parts": [{"value": p.breakdown[dimension], "figure_id": p.figure_id, "low": p.low, "high": p.high}
-                  for p in parts],
+        "total": _figure(total),
+        "parts": parts,
         "parts_low": documented.low,
         "parts_high": documented.high,
         "status": c.status,
@@ -53,19 +65,41 @@ def check(total: Reading, dimension: str, parts: list[Reading]) -> dict[str, Any
     }
 
 
-def breakdown_checks(readings: Iterable[Reading], *, dimension: str | None = None,
-                     totals_only: bool = False) -> list[dict[str, Any]]:
-    """Every (total, dimension) pair that has parts, in a stable order."""
-    groups: dict[tuple[str, str], dict[tuple[tuple[str, str], ...], Reading]] = defaultdict(dict)
+def check(total: Reading, dimension: str, parts: list[Reading]) -> dict[str, Any]:
+    parts = sorted(parts, key=lambda p: p.breakdown[dimension])
+    documented = Tally.total((p.low, p.high) for p in parts)
+    return _answer(total, total.population, "parts", dimension,
+                   [{"value": p.breakdown[dimension], "figure_id": p.figure_id, "low": p.low, "high": p.high}
+                    for p in parts], documented, compare(total.low, total.high, documented))
+
+
+def subset_check(whole: Reading, subset: Reading) -> dict[str, Any]:
+    return _answer(whole, subset.population, "subset", None,
+                   [{"value": subset.population, "figure_id": subset.figure_id, "low": subset.low,
+                     "high": subset.high}],
+                   Tally.of(subset.low, subset.high), compare_subset(whole.low, whole.high, subset.low, subset.high))
+
+
+def breakdown_checks(readings: Iterable[Reading], *, dimension: str | None = None, totals_only: bool = False,
+                     population: str | None = None) -> list[dict[str, Any]]:
+    """Every (total, dimension) pair that has parts, and every subset with its whole, in a stable
+    order (the whole population's checks first); ``population``: only the checks of that one."""
+    groups: dict[tuple[str, str, str], dict[tuple[tuple[str, str], ...], Reading]] = defaultdict(dict)
     for r in readings:
-        groups[(r.incident_id, r.metric)][_key(r.breakdown)] = r
+        groups[(r.incident_id, r.metric, r.population)][_key(r.breakdown)] = r
     results = []
-    for group_key in sorted(groups):
+    for group_key in sorted(groups, key=lambda k: (k[0], k[1], k[2] != WHOLE_POPULATION, k[2])):
+        incident_id, metric, kind = group_key
+        if population is not None and kind != population:
+            continue
         by_breakdown = groups[group_key]
+        whole = groups.get((incident_id, metric, WHOLE_POPULATION), {}) if kind != WHOLE_POPULATION else {}
         for total_key in sorted(by_breakdown):
             total = by_breakdown[total_key]
             if totals_only and total.breakdown:
                 continue
+            if dimension is None and total_key in whole:
+                results.append(subset_check(whole[total_key], total))
             parts_by_dimension: dict[str, list[Reading]] = defaultdict(list)
             for key, r in by_breakdown.items():
                 if len(key) != len(total_key) + 1 or not set(total_key) <= set(key):

@@ -33,8 +33,8 @@ _Citation = shape("Citation", "citation_id, target_kind, target_id, source_id, u
 _Incident = shape("Incident", "incident_id, title, title_en, places, valid_from, valid_to, description, version,"
                              " recorded_at, updated_at")
 _IncidentThen = shape("IncidentThen", "valid_from, valid_to, version, recorded_from")
-_Figure = shape("Figure", "figure_id, incident_id, metric, breakdown, value, value_source_id, status, grade, version,"
-                         " recorded_at")
+_Figure = shape("Figure", "figure_id, incident_id, metric, breakdown, population, value, value_source_id, status, grade,"
+                         " version, recorded_at")
 #: A source's claim on a figure, as one figure version put it in place.
 _Claim = shape("Claim", "source_id, figure_version, claim_version, claimed_at, report_id, value, superseded")
 #: Whose record an id is, whatever its kind.
@@ -51,7 +51,7 @@ class RecordReads:
                       include_protected: bool = False) -> dict[str, Any]:
         """The figure now (or at ``version``, the latest when it has no such version; or the
         version live at ``as_of``):
-        ``{"figure_id", "incident_id", "metric", "breakdown", "value", "status", "grade",
+        ``{"figure_id", "incident_id", "metric", "breakdown", "population", "value", "status", "grade",
         "claims": [{"source_id", "report_id", "protected", "value", "version", "recorded_at",
         "superseded"}], "version", "created_at", "modified_at"}``, claims in the order made."""
         fid = str(figure_id)
@@ -90,7 +90,7 @@ class RecordReads:
                            "version": claim.claim_version, "recorded_at": from_micros(claim.claimed_at),
                            "superseded": bool(claim.superseded)})
         return {"figure_id": row.figure_id, "incident_id": row.incident_id, "metric": row.metric,
-                "breakdown": orjson.loads(row.breakdown),
+                "breakdown": orjson.loads(row.breakdown), "population": row.population,
                 "value": _count(sources.current(orjson.loads(row.value), row.value_source_id, withheld)),
                 "status": row.status, "grade": row.grade, "claims": claims, "version": row.version,
                 "created_at": from_micros(created), "modified_at": from_micros(row.recorded_at)}

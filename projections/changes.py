@@ -50,7 +50,7 @@ _BY_SOURCE = ("INSERT INTO {figure_changes} (position, figure_id, version, cause
 #: the figure's version before, as every figure event makes one).
 _SELECT = (
     "SELECT fc.position, fc.cause, fv.figure_id, fv.version, fv.recorded_at, fv.kind, fv.incident_id, fv.metric,"
-    " fv.breakdown, fv.value, fv.value_source_id, fv.status, fv.grade"
+    " fv.breakdown, fv.value, fv.value_source_id, fv.status, fv.grade, fv.population"
     " FROM {figure_changes} fc"
     " JOIN {figure_versions} fv ON fv.figure_id = fc.figure_id AND fv.version = fc.version"
     " LEFT JOIN {figure_versions} pv ON pv.figure_id = fc.figure_id AND pv.version = fc.version - 1"
@@ -90,7 +90,7 @@ def feed(db: Db, *, since: int, limit: int, include_protected: bool = False) -> 
     ``{"since", "items": [change...], "next_since", "more"}``: ask again with ``next_since``;
     ``more`` says a further page is already there. A change is ``{"position", "change":
     "changed" | "removed", "event", "figure_id", "version", "incident_id", "metric", "breakdown",
-    "recorded_at", "value", "value_source", "status", "grade"}`` with the figure as it stood
+    "population", "recorded_at", "value", "value_source", "status", "grade"}`` with the figure as it stood
     after that position; a removal carries no value. The figures changed at one position are
     never split across pages (one protection change can touch more than ``limit``).
     """
@@ -111,12 +111,13 @@ def feed(db: Db, *, since: int, limit: int, include_protected: bool = False) -> 
 
 
 def _change(r: tuple, sources: Sources) -> dict[str, Any]:
-    position, cause, fid, version, recorded_at, kind, incident_id, metric, breakdown, value, source_id, status, grade = r
+    (position, cause, fid, version, recorded_at, kind, incident_id, metric, breakdown, value, source_id, status, grade,
+     population) = r
     removed = status == RETRACTED
     return {
         "position": position, "change": "removed" if removed else "changed",
         "event": "protection" if cause == "protection" else kind, "figure_id": fid, "version": version,
         "incident_id": incident_id, "metric": metric, "breakdown": orjson.loads(breakdown),
-        "recorded_at": iso(recorded_at), "value": None if removed else sources.value(orjson.loads(value), source_id),
+        "population": population, "recorded_at": iso(recorded_at), "value": None if removed else sources.value(orjson.loads(value), source_id),
         "value_source": None if removed else sources.ref(source_id), "status": status, "grade": grade,
     }

@@ -30,7 +30,7 @@ class FigureHistoryReads:
     ) -> dict[str, Any]:
         """Every state the figure has been in, oldest first, a page at a time, with the citations live on each.
 
-        ``{"figure_id", "incident_id", "metric", "breakdown",
+        ``{"figure_id", "incident_id", "metric", "breakdown", "population",
         "versions": [{"version", "recorded_at", "recorded_to", "actor", "event", "reason", "value",
         "value_changed", "status", "grade", "value_source", "source", "report_id", "evidence",
         "replaces", "said", "citations": [citation...]}],
@@ -161,6 +161,6 @@ def _said(r: Any, sources: Any, hidden: bool, value: dict[str, Any], source: Any
 
 
 def _identity(fid: str, row: Any) -> dict[str, Any]:
-    """What never changes in a figure's versions: its incident, metric and breakdown."""
+    """What never changes in a figure's versions: its incident, metric, breakdown and population."""
     return {"figure_id": fid, "incident_id": row.incident_id, "metric": row.metric,
-            "breakdown": orjson.loads(row.breakdown)}
+            "breakdown": orjson.loads(row.breakdown), "population": row.population}

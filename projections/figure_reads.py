@@ -12,7 +12,8 @@ from projections.db import OPEN, Db
 from projections.named_rows import shape
 from projections.paging import check_limit, decode_cursor, listing_page
 from projections.read_arguments import (
-    check_breakdown, check_dimension, check_metric, check_place, check_window, iso_as_of, read_time,
+    check_breakdown, check_dimension, check_metric, check_place, check_population_filter, check_window, iso_as_of,
+    read_time,
 )
 from projections.read_filters import live_figures, source_cards
 from projections.times import iso
@@ -29,7 +30,7 @@ class FigureReads:
     db: Db
 
     def figure(self, figure_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
-        """The figure as of T: ``{"figure_id", "incident_id", "metric", "breakdown", "version", "value",
+        """The figure as of T: ``{"figure_id", "incident_id", "metric", "breakdown", "population", "version", "value",
         "status", "grade", "value_source", "recorded_at", "recorded_to"}``."""
         t = read_time(as_of)
         with self.db.snapshot() as c:
@@ -43,16 +44,18 @@ class FigureReads:
         self, *, incident_id: str | None = None, metric: str | None = None, dimension: str | None = None,
         breakdown: dict[str, str] | None = None, status: str | None = None, as_of: datetime | None = None,
         valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
-        cursor: str | None = None, limit: int = 50, include_protected: bool = False,
+        cursor: str | None = None, limit: int = 50, include_protected: bool = False, population: str | None = None,
     ) -> dict[str, Any]:
         """A page of figures as of T, in figure-id order: ``{"items": [figure...], "next_cursor"}``.
 
         ``dimension``: figures broken down by it (among others); ``breakdown``: exactly this one
-        (``{}`` for totals); ``status``: "active" or "retracted".
+        (``{}`` for totals); ``status``: "active" or "retracted"; ``population``: the figures counting
+        it (None: every population).
         """
         metric = None if metric is None else check_metric(metric)
         dimension = check_dimension(dimension, "dimension")
         breakdown = check_breakdown(breakdown)
+        population = check_population_filter(population)
         if status not in (None, "active", "retracted"):
             raise InvalidInput(f"status {status!r} is not known; use active or retracted", field="status")
         limit = check_limit(limit)
@@ -61,8 +64,8 @@ class FigureReads:
         with self.db.snapshot() as c:
             rows = live_figures(
                 self.db, c, t, FigureVersion, metric=metric, incident_id=incident_id, status=status,
-                dimension=dimension, breakdown=breakdown, window=(wf, wt), place=place_key, after=after,
-                limit=limit + 1,
+                dimension=dimension, breakdown=breakdown, population=population, window=(wf, wt), place=place_key,
+                after=after, limit=limit + 1,
             )
             sources = source_cards(self.db, c, {r.value_source_id for r in rows}, include_protected)
         items = [render_figure(r, sources, t) for r in rows[:limit]]

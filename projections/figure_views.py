@@ -41,15 +41,16 @@ def shape(breakdown: dict[str, str]) -> tuple[str, int, str | None]:
 
 VERSION_COLUMNS = (
     "figure_id", "version", "recorded_from", "recorded_to", "recorded_at", "actor", "kind", "reason", "source_id",
-    "report_id", "evidence", "replaces", "value_changed", "incident_id", "metric", "breakdown", "dims", "depth",
-    "dim_value", "qualifier", "low", "high", "value", "value_source_id", "status", "grade",
+    "report_id", "evidence", "replaces", "value_changed", "incident_id", "metric", "breakdown", "population", "dims",
+    "depth", "dim_value", "qualifier", "low", "high", "value", "value_source_id", "status", "grade",
 )
 CLAIM_COLUMNS = (
     "figure_id", "source_id", "figure_version", "recorded_from", "recorded_to", "claim_version", "claimed_at",
     "actor", "report_id", "qualifier", "low", "high", "value", "superseded",
 )
 FIGURE_COLUMNS = (
-    "figure_id", "incident_id", "metric", "breakdown", "dims", "depth", "dim_value", "version", "qualifier", "low",
+    "figure_id", "incident_id", "metric", "breakdown", "population", "dims", "depth", "dim_value", "version",
+    "qualifier", "low",
     "high", "value", "value_source_id", "status", "grade", "stated_at", "stated_by", "updated_at",
 )
 #: Rows of figure_versions and claim_versions as a batch builds them (closed in place, then written).
@@ -139,7 +140,7 @@ class FigureBatch:
         value = e.value
         row = {
             "figure_id": fid, "incident_id": e.incident_id, "metric": e.metric, "breakdown": canonical(e.breakdown),
-            "dims": dims, "depth": depth, "dim_value": dim_value, "version": e.originator_version,
+            "population": e.population, "dims": dims, "depth": depth, "dim_value": dim_value, "version": e.originator_version,
             "qualifier": value["qualifier"], "low": value["low"], "high": value["high"], "value": canonical(value),
             "value_source_id": e.source_id, "status": ACTIVE, "grade": "unassessed", "stated_at": t,
             "stated_by": e.actor, "updated_at": t,

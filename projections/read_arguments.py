@@ -1,4 +1,4 @@
-"""The arguments every read takes, checked once: as_of, metric, dimension, breakdown, window, place.
+"""The arguments every read takes, checked once: as_of, metric, dimension, breakdown, population, window, place.
 
 Bad input raises ledger.errors.InvalidInput naming the field (the reader's docstring says
 what each argument means).
@@ -52,6 +52,16 @@ def check_breakdown(breakdown: object) -> dict[str, str] | None:
     return vocabulary.check_breakdown(breakdown)
 
 
+def check_population(population: object) -> str:
+    """The population a tally counts: one, the whole counted population unless named (never a sum of several)."""
+    return vocabulary.check_population(population)
+
+
+def check_population_filter(population: object) -> str | None:
+    """A population to list figures of (None: every population)."""
+    return None if population is None else vocabulary.check_population(population)
+
+
 def check_window(valid_from: date | str | None, valid_to: date | str | None) -> tuple[str | None, str | None]:
     try:
         wf, wt = day(valid_from, "valid_from"), day(valid_to, "valid_to")
@@ -72,7 +82,7 @@ def check_place(place: str | None) -> str | None:
 
 
 def echo_of(metric: str, by: str | None, as_of: datetime | None, wf: str | None, wt: str | None,
-         place: str | None) -> dict[str, Any]:
-    """The arguments of a tally, as its answer states them."""
-    return {"metric": metric, "by": by, "as_of": iso_as_of(as_of), "valid_from": wf, "valid_to": wt,
-            "place": place}
+         place: str | None, population: str = vocabulary.WHOLE_POPULATION) -> dict[str, Any]:
+    """The arguments of a tally, as its answer states them (with the population it counts)."""
+    return {"metric": metric, "population": population, "by": by, "as_of": iso_as_of(as_of), "valid_from": wf,
+            "valid_to": wt, "place": place}

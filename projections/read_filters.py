@@ -16,7 +16,7 @@ _Card = shape("Card", "source_id, name, name_en, kind, protected")
 def figure_filters(
     t: int, *, metric: str | None = None, incident_id: str | None = None, figure_id: str | None = None,
     status: str | None = None, max_depth: int | None = None, dims: str | None = None,
-    breakdown: dict[str, str] | None = None, dimension: str | None = None,
+    breakdown: dict[str, str] | None = None, dimension: str | None = None, population: str | None = None,
     window: tuple[str | None, str | None] = (None, None), place: str | None = None, after: str | None = None,
 ) -> tuple[str, tuple[list[Any], list[Any]], str]:
     """Joins, their parameters and the WHERE of "figure versions live at t" under these filters.
@@ -37,7 +37,7 @@ def figure_filters(
     for clause, value in (
         ("fv.figure_id = ?", figure_id), ("fv.metric = ?", metric), ("fv.incident_id = ?", incident_id),
         ("fv.status = ?", status), ("fv.depth <= ?", max_depth), ("fv.dims = ?", dims),
-        ("fv.breakdown = ?", None if breakdown is None else canonical(breakdown)),
+        ("fv.breakdown = ?", None if breakdown is None else canonical(breakdown)), ("fv.population = ?", population),
         ("fv.figure_id IN (SELECT figure_id FROM {figure_dimensions} WHERE dimension = ?)", dimension),
         ("fv.incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)", place),
         ("fv.figure_id > ?", after),

@@ -20,6 +20,12 @@ After a batch's figure versions are written, the batch works out how the sums ch
 - a split by one dimension sums single figures: the difference each changed figure makes,
   from its first change in the batch on.
 
+A tally counts one population (ledger/vocabulary.py): the whole counted one, or a subset such
+as those identified, never their sum. Each population's figures have running tallies of their
+own, kept under ``tally_metric(metric, population)`` in the ``metric`` column: the metric
+itself for the whole population (so its rows read as before populations), ``metric/population``
+for a subset.
+
 Both are exact whatever the order in which the log delivers events of different figures:
 an event recorded earlier but committed later (two writers racing) changes the sums from
 its own time on, the later rows included. The rows are kept canonical (adjacent equal
@@ -33,12 +39,18 @@ from collections import defaultdict
 from typing import Any
 
 from ledger.tally import ZERO, IncidentParts, Part, Tally, is_approximate
+from ledger.vocabulary import WHOLE_POPULATION
 from projections.db import OPEN, Db
 from projections.figure_views import Touched
 from projections.named_rows import shape
 
-Key = tuple[str, str, str]  # metric, dimension, value
+Key = tuple[str, str, str]  # tally_metric, dimension, value
 Segment = tuple[int, int, Tally]  # [start, end), change
+
+
+def tally_metric(metric: str, population: str) -> str:
+    """The key of a metric's running tallies of one population (``tally_versions.metric``)."""
+    return metric if population == WHOLE_POPULATION else f"{metric}/{population}"
 
 
 def figure_value(low: int, high: int | None, status: str, qualifier: str) -> Tally:
@@ -88,16 +100,16 @@ _Standing = shape("Standing", "metric, dimension, value, recorded_from, recorded
                              " approximate")
 #: A figure's current row, as a Pair still open (its recorded_to is OPEN).
 _Current = shape("Current", "figure_id, version, updated_at, dims, depth, dim_value, low, high, status, qualifier, metric,"
-                            " incident_id")
+                            " population, incident_id")
 
 
 def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -> list[tuple[Key, Segment]]:
-    """How each touched (metric, incident)'s contribution to the metric's total moved."""
+    """How each touched (metric and population, incident)'s contribution to that population's total moved."""
     pairs: dict[tuple[str, str], int] = {}
     for state in touched.figures.values():
         row = state.row
         if row["depth"] <= 1:
-            key = (row["metric"], row["incident_id"])
+            key = (tally_metric(row["metric"], row["population"]), row["incident_id"])
             pairs[key] = min(pairs.get(key, OPEN), state.first_from)  # type: ignore[arg-type]
     if not pairs:
         return []
@@ -106,15 +118,15 @@ def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -
         in_batch[v.figure_id].append(Pair(v.figure_id, v.incident_id, v.version, v.recorded_from, v.recorded_to,
                                           v.dims, v.depth, v.dim_value, v.low, v.high, v.status, v.qualifier))
     current: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    wanted = sorted((incident, metric) for metric, incident in pairs)
+    wanted = sorted({(incident, metric.partition("/")[0]) for metric, incident in pairs})
     for start in range(0, len(wanted), 400):
         chunk = wanted[start:start + 400]
         for r in db.all(cursor, f"SELECT {_Current.columns} FROM {{figures}} WHERE (incident_id, metric) IN"
                                 f" (VALUES {', '.join(['(?, ?)'] * len(chunk))}) AND depth <= 1",
                         [x for pair in chunk for x in pair], shape=_Current):
-            current[(r.metric, r.incident_id)].append(Pair(r.figure_id, r.incident_id, r.version, r.updated_at, OPEN,
-                                                           r.dims, r.depth, r.dim_value, r.low, r.high, r.status,
-                                                           r.qualifier))
+            current[(tally_metric(r.metric, r.population), r.incident_id)].append(
+                Pair(r.figure_id, r.incident_id, r.version, r.updated_at, OPEN, r.dims, r.depth, r.dim_value, r.low,
+                     r.high, r.status, r.qualifier))
 
     out: list[tuple[Key, Segment]] = []
     for (metric, incident_id), start in sorted(pairs.items()):
@@ -181,7 +193,7 @@ def update(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -> None:
     for fid, rows in by_figure.items():
         state = touched.figures[fid]
         prior = ZERO if state.new else figure_value(*state.prior_value)  # type: ignore[misc]
-        key = (state.row["metric"], state.row["dims"], state.row["dim_value"])
+        key = (tally_metric(state.row["metric"], state.row["population"]), state.row["dims"], state.row["dim_value"])
         for v in rows:
             if v.recorded_from == v.recorded_to:
                 continue
@@ -277,13 +289,14 @@ def recompute(db: Db, cursor: Any) -> None:
     """
     db.run(cursor, "DELETE FROM {tally_versions}")
     inserts: list[tuple[Any, ...]] = []
-    metrics = [metric for (metric,) in db.all(cursor, "SELECT DISTINCT metric FROM {figure_versions}")]
-    for metric in sorted(metrics):
-        # One metric at a time, so only one metric's versions are ever held in memory.
+    kept = db.all(cursor, "SELECT DISTINCT metric, population FROM {figure_versions}")
+    for name, population in sorted(kept):
+        # One metric and population at a time, so only their versions are ever held in memory.
+        metric = tally_metric(name, population)
         segments: dict[Key, list[Segment]] = defaultdict(list)
         incidents: dict[str, list[Any]] = defaultdict(list)
-        for v in db.all(cursor, f"SELECT {Pair.columns} FROM {{figure_versions}} WHERE metric = ? AND depth <= 1",
-                        (metric,), shape=Pair):
+        for v in db.all(cursor, f"SELECT {Pair.columns} FROM {{figure_versions}} WHERE metric = ? AND population = ?"
+                                " AND depth <= 1", (name, population), shape=Pair):
             if v.recorded_from >= v.recorded_to:
                 continue  # a version that never stood
             incidents[v.incident_id].append(v)

@@ -13,9 +13,11 @@ from projections import history
 from projections.db import Db
 from projections.named_rows import columns_of, shape
 from projections.paging import check_limit, decode_cursor, encode_cursor
-from projections.read_arguments import check_dimension, check_metric, check_place, check_window, echo_of, read_time
+from projections.read_arguments import (
+    check_dimension, check_metric, check_place, check_population, check_window, echo_of, read_time,
+)
 from projections.read_filters import source_cards
-from projections.running import row_sum
+from projections.running import row_sum, tally_metric
 from projections.times import iso
 
 #: The versions of figures and of incidents' periods a windowed history sweeps (history.py's
@@ -37,8 +39,10 @@ class TallyHistoryReads:
         self, metric: str, *, by: str | None = None, as_of: datetime | None = None,
         valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
         cursor: str | None = None, limit: int | None = None, include_protected: bool = False,
+        population: str | None = None,
     ) -> dict[str, Any]:
-        """How the tally moved in recording time: ``{"metric", "by", ..., "points": [...], "next_cursor"}``.
+        """How the tally of one ``population`` (default the whole) moved in recording time:
+        ``{"metric", "population", "by", ..., "points": [...], "next_cursor"}``.
 
         One point per instant at which the sum changed: ``{"recorded_at", "low", "high", "kind",
         "figures", "approximate", "approximate_figures", "groups" (with by), "moved_by":
@@ -52,20 +56,20 @@ class TallyHistoryReads:
         ``next_cursor``, None on the last page): the points are keyed by their time, so a page
         stays put while the tally moves on.
         """
-        metric, by = check_metric(metric), check_dimension(by, "by")
+        metric, by, population = check_metric(metric), check_dimension(by, "by"), check_population(population)
         page = _page(cursor, limit)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
-        echo = echo_of(metric, by, as_of, wf, wt, place)
+        echo = echo_of(metric, by, as_of, wf, wt, place, population)
         windowed = wf is not None or wt is not None
         if not windowed and place_key is None:
             with self.db.snapshot() as c:
-                answer = self._running_history(c, t, metric, by, page)
+                answer = self._running_history(c, t, metric, population, by, page)
                 self._whose_word(c, answer["points"], include_protected)
                 return {**echo, **answer}
         # The total needs every figure it could count, the groups their own (depth 1): both have depth <= 1.
         kept_clause, kept_value = ("fv.depth <= ?", 1)
         place_clause = ""
-        params: list[Any] = [metric, kept_value, t]
+        params: list[Any] = [metric, population, kept_value, t]
         if place_key is not None:
             place_clause = " AND fv.incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)"
             params.append(place_key)
@@ -73,7 +77,7 @@ class TallyHistoryReads:
             figure_rows = self.db.all(
                 c,
                 f"SELECT {_FIGURE_CHANGE} FROM {{figure_versions}} fv"
-                f" WHERE fv.metric = ? AND {kept_clause} AND fv.recorded_from <= ?{place_clause}",
+                f" WHERE fv.metric = ? AND fv.population = ? AND {kept_clause} AND fv.recorded_from <= ?{place_clause}",
                 params,
             )
             period_rows = [] if not windowed else self.db.all(
@@ -92,7 +96,7 @@ class TallyHistoryReads:
             self._whose_word(c, points, include_protected)
         return {**echo, "points": points, "next_cursor": next_cursor}
 
-    def _running_history(self, c: Any, t: int, metric: str, by: str | None,
+    def _running_history(self, c: Any, t: int, metric: str, population: str, by: str | None,
                          page: tuple[str | None, int | None]) -> dict[str, Any]:
         """The points of a tally with no window or place, read off the running tallies."""
         # The total's rows ('' / '') and, with by, the groups' rows, in recording order.
@@ -100,10 +104,10 @@ class TallyHistoryReads:
             c,
             f"SELECT {_Step.columns} FROM {{tally_versions}}"
             " WHERE metric = ? AND dimension IN ('', ?) AND recorded_from <= ? ORDER BY recorded_from, dimension, value",
-            (metric, by or "", t), shape=_Step,
+            (tally_metric(metric, population), by or "", t), shape=_Step,
         )
         # The total's rows ('' / '') and, with by, the groups' rows, in recording order.
-        kept_clause, kept_value = "depth <= ?", 1
+        kept_clause, kept_value = "depth <= ? AND population = ?", (1, population)
         groups: dict[tuple[str, str], Tally] = {}
         states: list[tuple[int, Any]] = []
         i = 0
@@ -138,7 +142,7 @@ class TallyHistoryReads:
                 c,
                 f"SELECT {_Moved.columns} FROM {{figure_versions}} WHERE metric = ? AND {kept_clause}"
                 f" AND recorded_from IN ({', '.join('?' * len(chunk))}) ORDER BY recorded_from, figure_id",
-                (metric, kept_value, *chunk), shape=_Moved,
+                (metric, *kept_value, *chunk), shape=_Moved,
             ):
                 moved[r.recorded_from].append({"figure_id": r.figure_id, "version": r.version, "event": r.kind,
                                                "actor": r.actor})

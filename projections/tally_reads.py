@@ -16,11 +16,12 @@ from projections import breakdown_checks as checks, oneshot, tallies
 from projections.db import Db
 from projections.named_rows import columns_of, shape
 from projections.read_arguments import (
-    check_breakdown, check_dimension, check_metric, check_place, check_window, echo_of, iso_as_of, read_time,
+    check_breakdown, check_dimension, check_metric, check_place, check_population, check_population_filter,
+    check_window, echo_of, iso_as_of, read_time,
 )
 from projections.read_filters import figure_filters, live_figures, source_cards
 from projections.redaction import PROTECTED
-from projections.running import row_sum
+from projections.running import row_sum, tally_metric
 
 #: A running tally's row (running.py): its end in recording time and its sum.
 _Standing = shape("Standing", "recorded_to, low, high_sum, unbounded, figures, approximate")
@@ -79,7 +80,7 @@ def _splits_params(metric: str, dimensions: tuple[str, ...], t: int) -> tuple[An
 #: What a tally from the figures reads of each (ledger/tally.py's Part, field for field).
 #: A Part's approximate flag is ledger/tally.py's is_approximate, worked out in the query.
 PART_COLUMNS = columns_of(Part, "fv", approximate=f"CASE WHEN fv.qualifier = '{Qualifier.APPROXIMATE}' THEN 1 ELSE 0 END")
-_Reading = shape("Reading", "fv.figure_id, fv.incident_id, fv.metric, fv.breakdown, fv.low, fv.high")
+_Reading = shape("Reading", "fv.figure_id, fv.incident_id, fv.metric, fv.breakdown, fv.low, fv.high, fv.population")
 _Claim = shape("Claim", "cv.source_id, cv.figure_id, cv.low, cv.high, cv.superseded, cv.qualifier")
 
 
@@ -91,11 +92,12 @@ class TallyReads:
     def tally(
         self, metric: str, *, by: str | None = None, as_of: datetime | None = None,
         valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
-        figure_ids: bool = False, include_protected: bool = False,
+        figure_ids: bool = False, include_protected: bool = False, population: str | None = None,
     ) -> dict[str, Any]:
-        """A metric summed across incidents (ledger/tally.py says what each incident contributes).
+        """A metric summed across incidents (ledger/tally.py says what each incident contributes),
+        of one ``population`` (default the whole counted one; never a sum of populations).
 
-        Returns ``{"metric", "by", "as_of", "valid_from", "valid_to", "place",
+        Returns ``{"metric", "population", "by", "as_of", "valid_from", "valid_to", "place",
         "sum": {"low", "high", "kind", "figures", "approximate", "approximate_figures", "figure_ids"},
         "groups": [{"value", ...as sum}]  (by a dimension; else []),
         "groups_sum": {...as sum} (the groups added up; None without by),
@@ -108,15 +110,15 @@ class TallyReads:
         With the lists, or with a window or place, the figures are read and summed (cost grows
         with the metric's figures).
         """
-        metric, by = check_metric(metric), check_dimension(by, "by")
+        metric, by, population = check_metric(metric), check_dimension(by, "by"), check_population(population)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
-        echo = echo_of(metric, by, as_of, wf, wt, place)
+        echo = echo_of(metric, by, as_of, wf, wt, place, population)
         if not figure_ids and wf is None and wt is None and place_key is None:
-            return {**echo, **self._running_tally(t, metric, by), "from_parts": None}
+            return {**echo, **self._running_tally(t, tally_metric(metric, population), by), "from_parts": None}
         with self.db.snapshot() as c:
             parts = live_figures(
                 self.db, c, t, Part, columns=PART_COLUMNS, metric=metric, status="active", max_depth=1,
-                window=(wf, wt), place=place_key,
+                population=population, window=(wf, wt), place=place_key,
             )
         result = tallies.tally(parts, by)
         if not figure_ids:
@@ -135,19 +137,19 @@ class TallyReads:
 
     def tally_splits(
         self, metric: str, *, dimensions: list[str] | None = None, as_of: datetime | None = None,
-        include_protected: bool = False,
+        include_protected: bool = False, population: str | None = None,
     ) -> dict[str, Any]:
         """The metric's total and its split by each of ``dimensions`` (default: every dimension) at
         once, from the running tallies in one statement: what ``tally(metric, by=d)`` says for each d.
 
-        Returns ``{"metric", "as_of", "sum": {...}, "splits": {dimension: {"groups", "groups_sum"}}}``,
+        Returns ``{"metric", "population", "as_of", "sum": {...}, "splits": {dimension: {"groups", "groups_sum"}}}``,
         a split only where it has a group.
         """
-        metric = check_metric(metric)
+        metric, population = check_metric(metric), check_population(population)
         chosen = tuple(check_dimension(d, "dimensions") for d in (DIMENSIONS if dimensions is None else dimensions))
         t = read_time(as_of)
-        total, splits = self._running_splits(t, metric, chosen)  # type: ignore[arg-type]
-        return {"metric": metric, "as_of": iso_as_of(as_of), "sum": total.as_dict(),
+        total, splits = self._running_splits(t, tally_metric(metric, population), chosen)  # type: ignore[arg-type]
+        return {"metric": metric, "population": population, "as_of": iso_as_of(as_of), "sum": total.as_dict(),
                 "splits": {d: splits[d] for d in chosen if d in splits}}
 
     def _running_splits(self, t: int, metric: str, dimensions: tuple[str, ...]) -> tuple[Tally, dict[str, Any]]:
@@ -171,22 +173,23 @@ class TallyReads:
     def tally_by_source(
         self, metric: str, *, breakdown: dict[str, str] | None = None, as_of: datetime | None = None,
         valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
-        include_protected: bool = False,
+        include_protected: bool = False, population: str | None = None,
     ) -> dict[str, Any]:
         """Each source's latest claims on the metric's figures of one breakdown (default: totals), summed.
 
         A source's latest claim on a figure counts whether or not the ledger later superseded it
         (``superseded`` says how many were); retracted figures are left out. Returns
-        ``{"metric", "breakdown", "as_of", "valid_from", "valid_to", "place",
+        ``{"metric", "population", "breakdown", "as_of", "valid_from", "valid_to", "place",
         "sources": [{"source", "low", "high", "kind", "figure_ids", "superseded"}]}``;
         public sources by name, then hidden ones (``"source": "protected"``).
         """
-        metric = check_metric(metric)
+        metric, population = check_metric(metric), check_population(population)
         breakdown = check_breakdown(breakdown) or {}
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         with self.db.snapshot() as c:
             joins, params, where = figure_filters(
-                t, metric=metric, status="active", breakdown=breakdown, window=(wf, wt), place=place_key)
+                t, metric=metric, status="active", breakdown=breakdown, population=population, window=(wf, wt),
+                place=place_key)
             join_params, where_params = params
             rows = self.db.all(
                 c,
@@ -217,31 +220,36 @@ class TallyReads:
             return (0, ref.get("name_en") or ref.get("name") or "", ref["source_id"])
 
         entries.sort(key=order)
-        return {**echo_of(metric, None, as_of, wf, wt, place), "breakdown": breakdown, "sources": entries}
+        return {**echo_of(metric, None, as_of, wf, wt, place, population), "breakdown": breakdown,
+                "sources": entries}
 
     def breakdown_checks(
         self, *, metric: str | None = None, incident_id: str | None = None, dimension: str | None = None,
         totals_only: bool = False, as_of: datetime | None = None, valid_from: date | None = None,
         valid_to: date | None = None, place: str | None = None, include_protected: bool = False,
+        population: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Sum of parts against each total (see checks.py). One dict per (total, dimension):
+        """Sum of parts against each total, and each subset population against its whole (see
+        checks.py). One dict per (total, dimension) or (whole, subset):
 
-        ``{"incident_id", "metric", "dimension", "total": {"figure_id", "breakdown", "low", "high"},
+        ``{"incident_id", "metric", "population", "check": "parts" | "subset", "dimension" (None for
+        a subset), "total": {"figure_id", "breakdown", "population", "low", "high"},
         "parts": [{"value", "figure_id", "low", "high"}], "parts_low", "parts_high",
         "status": "complete" | "remainder" | "parts_exceed_low" | "inconsistent",
         "remainder": {"low", "high"} | None, "excess": int | None}``.
         """
         metric = None if metric is None else check_metric(metric)
         dimension = check_dimension(dimension, "dimension")
+        population = check_population_filter(population)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         with self.db.snapshot() as c:
             rows = live_figures(
                 self.db, c, t, _Reading, metric=metric, incident_id=incident_id, status="active", window=(wf, wt),
                 place=place_key,
             )
-        readings = [checks.Reading(r.figure_id, r.incident_id, r.metric, orjson.loads(r.breakdown), r.low, r.high)
-                    for r in rows]
-        return checks.breakdown_checks(readings, dimension=dimension, totals_only=totals_only)
+        readings = [checks.Reading(r.figure_id, r.incident_id, r.metric, orjson.loads(r.breakdown), r.low, r.high,
+                                   r.population) for r in rows]
+        return checks.breakdown_checks(readings, dimension=dimension, totals_only=totals_only, population=population)
 
 
 def _without_ids(result: dict[str, Any]) -> dict[str, Any]:

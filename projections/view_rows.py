@@ -14,7 +14,7 @@ from projections.times import iso
 FigureVersion = shape("FigureVersion", (
     "fv.figure_id, fv.version, fv.recorded_from, fv.recorded_to, fv.recorded_at, fv.actor, fv.kind, fv.reason,"
     " fv.source_id, fv.report_id, fv.evidence, fv.replaces, fv.value_changed, fv.incident_id, fv.metric,"
-    " fv.breakdown, fv.value, fv.value_source_id, fv.status, fv.grade"
+    " fv.breakdown, fv.population, fv.value, fv.value_source_id, fv.status, fv.grade"
 ))
 #: A version of a figure's history: its row, what its source said in it where that is not the
 #: figure's value after it (a claim not adopted: the claim row the same event put in place,
@@ -50,7 +50,7 @@ def render_figure(r: Any, sources: Sources, t: int) -> dict[str, Any]:
     """A figure version as it stood at t (``recorded_to`` only once it had ended by then)."""
     return {
         "figure_id": r.figure_id, "incident_id": r.incident_id, "metric": r.metric,
-        "breakdown": orjson.loads(r.breakdown), "version": r.version,
+        "breakdown": orjson.loads(r.breakdown), "population": r.population, "version": r.version,
         "value": sources.value(orjson.loads(r.value), r.value_source_id), "status": r.status, "grade": r.grade,
         "value_source": sources.ref(r.value_source_id), "recorded_at": iso(r.recorded_at),
         "recorded_to": iso(r.recorded_to) if r.recorded_to <= t else None,

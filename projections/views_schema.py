@@ -103,7 +103,7 @@ TABLES: tuple[Table, ...] = (
     # Current state of each figure: what the next event is applied to.
     Table(
         "figures",
-        _cols("figure_id incident_id metric breakdown dims depth:int dim_value version:int qualifier"
+        _cols("figure_id incident_id metric breakdown population dims depth:int dim_value version:int qualifier"
               " low:int high:int value:sealed value_source_id status grade stated_at:int stated_by updated_at:int"),
         ("figure_id",),
         (("by_metric", ("metric", "incident_id")), ("by_incident", ("incident_id", "metric"))),
@@ -122,7 +122,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "figure_versions",
         _cols("figure_id version:int recorded_from:int recorded_to:int recorded_at:int actor kind reason:sealed"
-              " source_id report_id evidence replaces value_changed:flag incident_id metric breakdown dims"
+              " source_id report_id evidence replaces value_changed:flag incident_id metric breakdown population dims"
               " depth:int dim_value qualifier low:int high:int value:sealed value_source_id status grade"),
         # Keyed by start as well as version, so "F as of T" is one seek on the key itself.
         ("figure_id", "recorded_from", "version"),

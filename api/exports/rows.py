@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ledger.limits import MAX_PAGE_SIZE
+from ledger.vocabulary import WHOLE_POPULATION
 
 PAGE = MAX_PAGE_SIZE  # the reader's largest page: figures are streamed a page at a time, never held whole
 
@@ -21,9 +22,20 @@ def _attribute(word: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in word.lower())
 
 
+def _counted(metric: str, population: str | None) -> str:
+    """The attributes of a tally's counts: the metric's, and a subset population's (``+identified``)."""
+    if population is None or population == WHOLE_POPULATION:
+        return _attribute(metric)
+    return f"{_attribute(metric)}+{_attribute(population)}"
+
+
+#: Whom a figure, a tally or a check counts (docs/model.md, populations).
+POPULATION_COLUMN = ("population", "#meta+population")
+
+
 FIGURE_COLUMNS: list[tuple[str, str]] = [
     ("figure_id", "#meta+id+figure"), ("incident_id", "#event+id"), ("metric", "#indicator+name"),
-    ("breakdown", "#meta+breakdown"), ("version", "#meta+version"), ("status", "#status"),
+    ("breakdown", "#meta+breakdown"), POPULATION_COLUMN, ("version", "#meta+version"), ("status", "#status"),
     ("grade", "#meta+grade"), ("qualifier", "#meta+qualifier"), ("number", "#affected+num"),
     ("low", "#affected+min"), ("high", "#affected+max"), ("term", "#meta+term"),
     ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"),
@@ -32,10 +44,10 @@ FIGURE_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
-def tally_columns(metric: str) -> list[tuple[str, str]]:
-    m = _attribute(metric)
+def tally_columns(metric: str, population: str | None = None) -> list[tuple[str, str]]:
+    m = _counted(metric, population)
     return [
-        ("metric", "#indicator+name"), ("by", "#meta+dimension"), ("value", "#meta+group"),
+        ("metric", "#indicator+name"), POPULATION_COLUMN, ("by", "#meta+dimension"), ("value", "#meta+group"),
         ("low", f"#affected+{m}+min"), ("high", f"#affected+{m}+max"), ("kind", "#meta+kind"),
         ("figures", "#meta+count+figures"), ("approximate_figures", "#meta+count+approximate"),
         ("valid_from", "#date+start"), ("valid_to", "#date+end"), ("place", "#loc+name"), ("as_of", "#date+as_of"),
@@ -54,7 +66,7 @@ def figure_row(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "figure_id": item["figure_id"], "incident_id": item["incident_id"], "metric": item["metric"],
         "breakdown": ";".join(f"{k}={v}" for k, v in sorted(item.get("breakdown", {}).items())) or "total",
-        "version": item["version"], "status": item["status"], "grade": item["grade"],
+        "population": item.get("population", WHOLE_POPULATION), "version": item["version"], "status": item["status"], "grade": item["grade"],
         "qualifier": value.get("qualifier"), "number": value.get("number"), "low": value.get("low"),
         "high": value.get("high"), "term": value.get("term"), "quote": value.get("quote"),
         "quote_en": value.get("quote_en"), "source_id": source_id, "source": source,
@@ -136,8 +148,8 @@ def history_row(item: dict[str, Any]) -> dict[str, Any]:
 
 #: The breakdown checks: a row per total and dimension.
 CHECK_COLUMNS: list[tuple[str, str]] = [
-    ("incident_id", "#event+id"), ("metric", "#indicator+name"), ("dimension", "#meta+dimension"),
-    ("status", "#status"), ("total_figure_id", "#meta+id+figure"), ("total_low", "#affected+min"),
+    ("incident_id", "#event+id"), ("metric", "#indicator+name"), POPULATION_COLUMN, ("check", "#meta+check"),
+    ("dimension", "#meta+dimension"), ("status", "#status"), ("total_figure_id", "#meta+id+figure"), ("total_low", "#affected+min"),
     ("total_high", "#affected+max"), ("parts_low", "#affected+min+parts"), ("parts_high", "#affected+max+parts"),
     ("remainder_low", "#affected+min+remainder"), ("remainder_high", "#affected+max+remainder"),
     ("excess", "#affected+excess"), ("parts", "#meta+parts"),
@@ -148,7 +160,8 @@ def check_row(check: dict[str, Any]) -> dict[str, Any]:
     remainder = check.get("remainder") or {}
     total = check["total"]
     return {
-        "incident_id": check["incident_id"], "metric": check["metric"], "dimension": check["dimension"],
+        "incident_id": check["incident_id"], "metric": check["metric"], "population": check["population"],
+        "check": check["check"], "dimension": check["dimension"],
         "status": check["status"], "total_figure_id": total["figure_id"], "total_low": total["low"],
         "total_high": total["high"], "parts_low": check["parts_low"], "parts_high": check["parts_high"],
         "remainder_low": remainder.get("low"), "remainder_high": remainder.get("high"), "excess": check.get("excess"),
@@ -174,15 +187,15 @@ def audit_entries(page: Callable[[str | None, int], dict[str, Any]], size: int) 
 
 def tally_rows(tally: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The sum first (``value`` "total"), then one row per group of ``by``."""
-    echo = {k: _text(tally.get(k)) for k in ("metric", "by", "valid_from", "valid_to", "place", "as_of")}
+    echo = {k: _text(tally.get(k)) for k in ("metric", "population", "by", "valid_from", "valid_to", "place", "as_of")}
     for value, part in [("total", tally["sum"]), *((g["value"], g) for g in tally.get("groups") or [])]:
         yield {**echo, "value": value, "low": part["low"], "high": part["high"], "kind": part["kind"],
                "figures": part["figures"], "approximate_figures": part["approximate_figures"]}
 
 
-def history_columns(metric: str) -> list[tuple[str, str]]:
-    m = _attribute(metric)
-    return [("recorded_at", "#date+recorded"), ("metric", "#indicator+name"), ("low", f"#affected+{m}+min"),
+def history_columns(metric: str, population: str | None = None) -> list[tuple[str, str]]:
+    m = _counted(metric, population)
+    return [("recorded_at", "#date+recorded"), ("metric", "#indicator+name"), POPULATION_COLUMN, ("low", f"#affected+{m}+min"),
             ("high", f"#affected+{m}+max"), ("kind", "#meta+kind"), ("figures", "#meta+count+figures"),
             ("approximate_figures", "#meta+count+approximate"), ("moved_by", "#meta+figures+moved")]
 
@@ -190,7 +203,8 @@ def history_columns(metric: str) -> list[tuple[str, str]]:
 def history_rows(history: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """One row per point of a tally's history: the figures that moved it as their ids."""
     for point in history.get("points") or []:
-        yield {"recorded_at": _text(point["recorded_at"]), "metric": history["metric"], "low": point["low"],
+        yield {"recorded_at": _text(point["recorded_at"]), "metric": history["metric"],
+               "population": history.get("population", WHOLE_POPULATION), "low": point["low"],
                "high": point["high"], "kind": point["kind"], "figures": point["figures"],
                "approximate_figures": point["approximate_figures"],
                "moved_by": " ".join(str(m.get("figure_id") or m.get("incident_id") or "") for m in point["moved_by"])}

@@ -52,6 +52,7 @@ def claim_rows(reader: Any, *, include_protected: bool = False) -> Iterator[dict
                 "language": report["language"], "published_on": report["published_on"],
                 "report_url": report["url"], "reference": report["reference"],
                 "incident_id": item["incident_id"], "metric": item["metric"], "breakdown": breakdown,
+                "population": item["population"],
                 "adopt": str(adopted := source_id == str(current.get("source_id")) and value == item["value"]).lower(),
                 "adopt_reason": EXPORTED_ADOPTION if adopted else None,
                 **{k: value.get(k) for k in ("qualifier", "number", "low", "high", "term", "quote", "quote_en")},

@@ -25,8 +25,8 @@ REPORT = {
     "published_on": "published_on", "report_url": "url", "reference": "reference",
 }
 #: column: the figure statement field it fills.
-FIGURE = {"incident_id": "incident_id", "metric": "metric", "breakdown": "breakdown", "adopt": "adopt",
-          "adopt_reason": "reason"}
+FIGURE = {"incident_id": "incident_id", "metric": "metric", "breakdown": "breakdown", "population": "population",
+          "adopt": "adopt", "adopt_reason": "reason"}
 #: column: the value field it fills (as ledger.value.Count.statement reads it).
 VALUE = {k: k for k in ("qualifier", "number", "low", "high", "term", "quote", "quote_en")}
 #: column: the citation field it fills (a citation of the row's figure, from the row's source).

@@ -184,7 +184,7 @@ def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], lab
                 seen: set[UUID] = set()
                 twice = []
                 for r, f in zip(items, arguments["figures"]):
-                    fid = figure_id(f["incident_id"], f["metric"], f["breakdown"])
+                    fid = figure_id(f["incident_id"], f["metric"], f["breakdown"], f["population"])
                     (twice if fid in seen else []).append(r)
                     seen.add(fid)
                 if twice:

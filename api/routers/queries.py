@@ -26,7 +26,7 @@ from api.deps import Caller, IfNoneMatch, Now
 from api.exports import rows as export_rows
 from api.exports.about import pinned, stated
 from api.exports.negotiate import Accept, Format, choose, documented, export
-from api.models import Dimension, Metric, text
+from api.models import Dimension, Metric, Population, text
 from api.problems import invalid, responses
 from api.query_models import (
     BreakdownCheck,
@@ -61,6 +61,10 @@ ValidFrom = Annotated[date | None, BeforeValidator(_iso_day),
 ValidTo = Annotated[date | None, BeforeValidator(_iso_day), Query(description="Valid-time window end (YYYY-MM-DD).")]
 Place = Annotated[text(limits.MAX_FILTER) | None, Query(description="Only incidents whose places include it (case-blind).")]
 By = Annotated[Dimension | None, Query(description="Sum per value of this breakdown dimension.")]
+Counts = Annotated[Population | None, Query(
+    alias="population", description="The population counted (docs/model.md): `counted`, the whole, by default; a"
+                                    " subset such as `identified` is counted on its own, never added to the whole.")]
+Of = Annotated[Population | None, Query(alias="population", description="Only figures (or checks) of this population.")]
 Cursor = Annotated[str | None, Query(max_length=limits.MAX_CURSOR, description="`next_cursor` of the previous page.")]
 Limit = Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Items per page.")]
 _PART = f"({'|'.join(vocabulary.DIMENSIONS)}):{limits.SLUG_PATTERN.strip('^$')}"
@@ -113,7 +117,7 @@ async def _tally_export(request: Request, fmt: str, now: Any, read: Any, rows: A
     answered = await run_in_threadpool(lambda: read(metric, include_protected=caller.sees_protected, **asked))
     flat = list(rows(answered))
     about = await run_in_threadpool(_about, request, now, metric=metric, **asked)
-    return export(fmt, columns(metric), flat, flat, about, name)
+    return export(fmt, columns(metric, asked.get("population")), flat, flat, about, name)
 
 
 def _about(request: Request, now: Any, **asked: Any) -> dict[str, Any]:
@@ -130,8 +134,8 @@ def _answered(*errors: int) -> dict[int | str, dict[str, Any]]:
 @router.get("/tallies/{metric}", response_model=TallyOut, responses=_exported(), summary="Tally a metric")
 async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now, by: By = None,
                 as_of: AsOf = None, valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None,
-                figure_ids: FigureIds = False, if_none_match: IfNoneMatch = None, format_: Format = None,
-                accept: Accept = None) -> Any:
+                figure_ids: FigureIds = False, population: Counts = None, if_none_match: IfNoneMatch = None,
+                format_: Format = None, accept: Accept = None) -> Any:
     """A metric summed across incidents (retracted figures left out), optionally split `by` a dimension.
 
     Also as a spreadsheet: `?format=` or `Accept` (text/csv, XLSX, application/x-ndjson); a row for
@@ -140,17 +144,17 @@ async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller
     if fmt != "json":
         return await _tally_export(request, fmt, now, reader.tally, export_rows.tally_rows, export_rows.tally_columns,
                                    f"tally-{_v(metric)}", caller, metric=_v(metric), by=_v(by), as_of=as_of,
-                                   valid_from=valid_from, valid_to=valid_to, place=place)
+                                   valid_from=valid_from, valid_to=valid_to, place=place, population=_v(population))
     return await answer(request, now, caller, TallyOut, lambda: reader.tally(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-        figure_ids=figure_ids, include_protected=caller.sees_protected), if_none_match)
+        figure_ids=figure_ids, population=_v(population), include_protected=caller.sees_protected), if_none_match)
 
 
 @router.get("/tallies/{metric}/history", response_model=TallyHistory, responses=_exported(),
             summary="How a tally moved")
 async def tally_history(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now, by: By = None,
                         as_of: AsOf = None, valid_from: ValidFrom = None, valid_to: ValidTo = None,
-                        place: Place = None, cursor: Cursor = None,
+                        place: Place = None, cursor: Cursor = None, population: Counts = None,
                         limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Points per page.")] = 100,
                         if_none_match: IfNoneMatch = None, format_: Format = None, accept: Accept = None) -> Any:
     """One point per moment the tally changed, with the figure changes that moved it, oldest first,
@@ -162,17 +166,19 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, caller
         return await _tally_export(request, fmt, now, reader.tally_history, export_rows.history_rows,
                                    export_rows.history_columns, f"tally-{_v(metric)}-history", caller,
                                    metric=_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from,
-                                   valid_to=valid_to, place=place, cursor=cursor)
+                                   valid_to=valid_to, place=place, cursor=cursor, population=_v(population))
     return await answer(request, now, caller, TallyHistory, lambda: reader.tally_history(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-        cursor=cursor, limit=limit, include_protected=caller.sees_protected), if_none_match)
+        cursor=cursor, limit=limit, population=_v(population), include_protected=caller.sees_protected),
+        if_none_match)
 
 
 @router.get("/tallies/{metric}/by-source", response_model=TallyBySource, responses=_answered(),
             summary="Tally a metric source by source")
 async def tally_by_source(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now,
                           breakdown: BreakdownParts = None, as_of: AsOf = None, valid_from: ValidFrom = None,
-                          valid_to: ValidTo = None, place: Place = None, if_none_match: IfNoneMatch = None) -> Any:
+                          valid_to: ValidTo = None, place: Place = None, population: Counts = None,
+                          if_none_match: IfNoneMatch = None) -> Any:
     """What each source's own latest claims add up to, beside the ledger's tally: one sum per source.
 
     A claim the ledger superseded still counts here (the source said it; `superseded` says how
@@ -180,7 +186,7 @@ async def tally_by_source(request: Request, metric: Metric, reader: Reader, call
     parts = _breakdown(breakdown)
     return await answer(request, now, caller, TallyBySource, lambda: reader.tally_by_source(
         _v(metric), breakdown=parts, as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-        include_protected=caller.sees_protected), if_none_match)
+        population=_v(population), include_protected=caller.sees_protected), if_none_match)
 
 
 @router.get("/checks", response_model=list[BreakdownCheck], responses=_exported(kept=False), summary="Do the parts add up")
@@ -188,23 +194,23 @@ def breakdown_checks(
     request: Request, reader: Reader, caller: Caller, now: Now, metric: Annotated[Metric | None, Query()] = None,
     incident_id: Annotated[UUID | None, Query()] = None,
     dimension: Annotated[Dimension | None, Query()] = None, totals_only: bool = False, as_of: AsOf = None,
-    valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None, format_: Format = None,
-    accept: Accept = None,
+    valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None, population: Of = None,
+    format_: Format = None, accept: Accept = None,
 ) -> Any:
-    """Each total against the sum of its parts along each dimension: complete, remainder,
-    parts_exceed_low or inconsistent.
+    """Each total against the sum of its parts along each dimension (of the same population), and
+    each subset population against its whole: complete, remainder, parts_exceed_low or inconsistent.
 
     Also as a spreadsheet (`?format=` or `Accept`), a row per total and dimension."""
     fmt = choose(format_, accept)
     checks = reader.breakdown_checks(
         metric=_v(metric), incident_id=None if incident_id is None else str(incident_id), dimension=_v(dimension),
         totals_only=totals_only, as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-        include_protected=caller.sees_protected)
+        population=_v(population), include_protected=caller.sees_protected)
     if fmt == "json":
         return checks
     about = _about(request, now, metric=_v(metric), incident_id=None if incident_id is None else str(incident_id),
                    dimension=_v(dimension), totals_only=totals_only or None, as_of=as_of, valid_from=valid_from,
-                   valid_to=valid_to, place=place)
+                   valid_to=valid_to, place=place, population=_v(population))
     return export(fmt, export_rows.CHECK_COLUMNS, map(export_rows.check_row, checks), checks, about, "checks")
 
 
@@ -214,7 +220,7 @@ def list_figures(
     metric: Annotated[Metric | None, Query()] = None, dimension: Annotated[Dimension | None, Query()] = None,
     status: Annotated[str | None, Query(pattern="^(active|retracted)$")] = None, as_of: AsOf = None,
     valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None, cursor: Cursor = None,
-    limit: Limit = 50, format_: Format = None, accept: Accept = None,
+    limit: Limit = 50, population: Of = None, format_: Format = None, accept: Accept = None,
 ) -> Any:
     """Figures as of a moment, in id order, a page at a time.
 
@@ -227,14 +233,15 @@ def list_figures(
         return reader.figures(
             incident_id=None if incident_id is None else str(incident_id), metric=_v(metric),
             dimension=_v(dimension), status=status, as_of=at, valid_from=valid_from, valid_to=valid_to,
-            place=place, cursor=after, limit=size, include_protected=caller.sees_protected)
+            place=place, cursor=after, limit=size, population=_v(population),
+            include_protected=caller.sees_protected)
 
     if fmt == "json":
         return figures(cursor, limit)
     at = pinned(as_of)
     items = export_rows.figure_items(lambda after, size: figures(cursor if after is None else after, size, at))
     about = _about(request, now, as_of=at, metric=_v(metric), status=status, valid_from=valid_from,
-                   valid_to=valid_to, place=place)
+                   valid_to=valid_to, place=place, population=_v(population))
     if fmt == "ndjson":
         return export(fmt, [], [], items, about, "figures")
     return export(fmt, export_rows.FIGURE_COLUMNS, map(export_rows.figure_row, items), [], about, "figures")

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.web import i18n
 from api.web.session import Session, csrf_basis, sessions
-from ledger.vocabulary import DIMENSIONS, GRADES, METRICS, SOURCE_KINDS
+from ledger.vocabulary import DIMENSIONS, GRADES, METRICS, POPULATIONS, SOURCE_KINDS
 
 HERE = Path(__file__).parent
 PREFIX = "/web"
@@ -34,7 +34,8 @@ templates = Environment(
     loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
     trim_blocks=True, lstrip_blocks=True,
 )
-templates.globals.update(METRICS=METRICS, DIMENSIONS=DIMENSIONS, GRADES=GRADES, SOURCE_KINDS=SOURCE_KINDS,
+templates.globals.update(METRICS=METRICS, DIMENSIONS=DIMENSIONS, POPULATIONS=POPULATIONS, GRADES=GRADES,
+                         SOURCE_KINDS=SOURCE_KINDS,
                          LANGUAGES=i18n.LANGUAGES, PREFIX=PREFIX)
 
 

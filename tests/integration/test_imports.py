@@ -289,3 +289,25 @@ def test_a_mapping_file_that_says_nothing_usable_is_refused(tmp_path, text, says
     (tmp_path / "map.json").write_text(text)
     with pytest.raises(ValueError, match=says):
         Mapping.read(tmp_path / "map.json")
+
+
+def test_a_population_column_states_the_subset_beside_the_total(sqlite_ledger):
+    w = world(sqlite_ledger)
+    header = [*HEADER, "population"]
+    row = [w["snhr"], "May toll", "ar", "2019-06-01", w["idlib"], "civilians_killed", "total", "exact"]
+    rows = [[*row, 300, "", "", "", "", "", ""], [*row, 200, "", "", "", "", "", "identified"],
+            [*row[:6], "victim_group=children", "exact", 80, "", "", "", "", "", "identified"]]
+    plan, outcome = imports.run(sqlite_ledger, "bob", csv_bytes(rows, header))
+    assert plan.problems == [] and outcome is not None and outcome.reports == 1
+    assert sqlite_ledger.figure(figure_id(w["idlib"], "civilians_killed", {})).current["number"] == 300
+    identified = sqlite_ledger.figure(figure_id(w["idlib"], "civilians_killed", {}, "identified"))
+    assert (identified.population, identified.current["number"]) == ("identified", 200)
+    children = sqlite_ledger.figure(figure_id(w["idlib"], "civilians_killed", {"victim_group": "children"},
+                                              "identified"))
+    assert children.current["number"] == 80
+    # A population not known: refused at its row and column, nothing recorded.
+    before = log_size(sqlite_ledger)
+    bad = [[*row, 1, "", "", "", "", "", "everyone"]]
+    plan, outcome = imports.run(sqlite_ledger, "bob", csv_bytes(bad, header))
+    assert outcome is None and [(p.row, p.column) for p in plan.problems] == [(2, "population")]
+    assert log_size(sqlite_ledger) == before

@@ -159,15 +159,52 @@ def test_events_stored_before_schema_v2_are_upcast_and_new_ones_round_trip():
     uid = uuid4()
     events = [mapper.to_domain_event(StoredEvent(uid, v, topic, state))
               for v, (topic, state) in enumerate(TODAYS_FORM, start=1)]
-    _, claimed, superseded = events
+    stated_, claimed, superseded = events
+    assert stated_.population == "counted"
     assert (claimed.adopted, claimed.reason, claimed.evidence) == (True, None, [])
     assert (superseded.reason, superseded.evidence, superseded.replaces) == ("the investigation", [], ["s1", "s2"])
     figure = None
     for event in events:
         figure = event.mutate(figure)
     assert figure.value.low == 115 and figure.claims["s1"]["superseded"] and figure.version == 3
+    assert figure.population == "counted"
     # Written again, they carry schema v2 and read back as they were.
-    for event in events[1:]:
+    for event in events:
         stored = mapper.to_stored_event(event)
         assert b'"class_version":2' in stored.state
         assert vars(mapper.to_domain_event(stored)) == vars(event)
+
+
+def test_a_population_other_than_the_whole_is_a_figure_of_its_own_and_the_whole_keeps_its_id():
+    import uuid
+
+    import orjson
+
+    from ledger.figure import FIGURE_NAMESPACE
+
+    before = uuid.uuid5(FIGURE_NAMESPACE, orjson.dumps([INCIDENT, "civilians_killed", {}],
+                                                       option=orjson.OPT_SORT_KEYS).decode())
+    assert figure_id(INCIDENT, "civilians_killed", {}) == figure_id(INCIDENT, "civilians_killed", {}, "counted") == before
+    identified = figure_id(INCIDENT, "civilians_killed", {}, "identified")
+    assert identified not in (before, figure_id(INCIDENT, "civilians_killed", {}, "verified"))
+    figure = Figure.state("alice", incident_id=INCIDENT, metric="civilians_killed", breakdown={}, source_id=SNHR,
+                          report_id="r1", value=Count.of("exact", 24686), population="identified")
+    assert figure.id == identified and figure.population == "identified"
+    assert stated().population == "counted"
+    assert replay(figure).population == "identified"
+    with pytest.raises(InvalidInput) as refused:
+        Figure.state("alice", incident_id=INCIDENT, metric="civilians_killed", breakdown={}, source_id=SNHR,
+                     report_id="r1", value=Count.of("exact", 1), population="everyone")
+    assert refused.value.field == "population" and "identified" in refused.value.message
+
+
+def test_a_snapshot_taken_before_populations_reads_as_the_whole_population():
+    from eventsourcing.domain import Snapshot
+
+    figure = stated()
+    snapshot = Snapshot.take(figure)
+    old_state = {k: v for k, v in snapshot.state.items() if k not in ("population", "class_version")}
+    old = Snapshot(originator_id=snapshot.originator_id, originator_version=snapshot.originator_version,
+                   timestamp=snapshot.timestamp, topic=snapshot.topic, state=old_state)
+    assert old.mutate(None).population == "counted"
+    assert snapshot.state["class_version"] == 2

@@ -113,12 +113,19 @@ def test_a_report_with_several_figures_is_filed_from_the_form(api, world):
             "figures[1].incident_id": world.incident, "figures[1].metric": "civilians_killed",
             "figures[1].dimension": "victim_group", "figures[1].part": "children",
             "figures[1].value.qualifier": "range", "figures[1].value.low": "10", "figures[1].value.high": "14",
-            "figures[2].incident_id": "", "figures[2].metric": ""}
+            "figures[1].population": "",
+            "figures[2].incident_id": "", "figures[2].metric": "", "figures[2].population": "",
+            "figures[3].incident_id": world.incident, "figures[3].metric": "civilians_killed",
+            "figures[3].population": "identified", "figures[3].value.qualifier": "exact", "figures[3].value.number": "90"}
     answer = api.client.post("/web/new/report", data=form, headers=HTML, follow_redirects=False)
     assert answer.status_code == 303, answer.text[-2000:]
     report = api.client.get(answer.headers["location"], headers=HTML)
     assert report.status_code == 200 and "10 to 14" in report.text  # the new children's figure
-    assert report.text.count("/web/figures/") == 2  # both rows filed, the empty third left out
+    assert report.text.count("/web/figures/") == 3  # the rows filed, the empty third left out
+    assert "those identified" in report.text  # the subset population, beside its breakdown
+    assert 'name="figures[0].population"' in api.client.get("/web/new/report", headers=HTML).text
+    identified = api.get(f"/figures?population=identified&incident_id={world.incident}").json()["items"]
+    assert [f["value"]["number"] for f in identified] == [90]
 
 
 def test_sources_incidents_and_citations_from_their_forms(api, world):

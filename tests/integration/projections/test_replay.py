@@ -126,6 +126,7 @@ def test_views_upcast_old_events_and_read_through_the_cipher(kind, cipher):
             assert source["language"] == "und"
             assert source["name"] == "Old source"
             versions = reader.figure_history(old_figure)["versions"]
+            assert reader.figure(old_figure)["population"] == "counted"  # stated before populations: the whole
             assert [(v["event"], v["reason"], v["evidence"]) for v in versions] == [
                 ("stated", None, None), ("adopted", None, None), ("superseded", "the investigation", None)]
         assert rebuild(store, progress=False, name="copy", ledger=ledger)["digest"] == digest(store)["sha256"]
