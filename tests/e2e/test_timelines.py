@@ -240,7 +240,6 @@ def test_a_count_of_the_identified_dead_never_meets_the_whole_count(loaded: Load
              if f.get("population")])
 
 
-@pytest.mark.xfail(strict=True, reason="needs populations")
 def test_the_identified_dead_are_a_figure_of_their_own(loaded: Loaded) -> None:
     filed = loaded.filed["gaza-moh-2024"]
     assert filed.populations and not filed.held_back
