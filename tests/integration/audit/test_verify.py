@@ -244,3 +244,39 @@ def test_a_store_re_signed_with_another_key_is_caught_by_the_published_key(store
     assert "not the verifier key you trust" in out and published in out, out
     (tmp_path / "published.pub").write_text(published + "\n")
     assert main(["verify", "--no-projections", "--no-progress", "--key", str(tmp_path / "published.pub")]) == 1
+
+
+def test_a_checkpoint_deleted_before_a_rewrite_is_caught_by_one_held_outside(store, ledger, trail, tmp_path,
+                                                                            monkeypatch, capsys):
+    from api.audit_cli import main
+
+    early = trail.make_checkpoint()
+    add_events(ledger, 5)
+    trail.catch_up()
+    held = trail.make_checkpoint()  # a witness keeps this one
+    with trail.db.transaction(commit=True) as cursor:
+        trail.db.run(cursor, "DELETE FROM {checkpoints} WHERE size = ?", (held.size,))
+    with Tamper(store) as t:
+        t.alter(nid(trail, SEED_EVENTS + 2), b"officer-test", b"officer-tesT")
+    with trail.db.transaction(commit=True) as cursor:
+        reset(trail.db, cursor, trail.follower.projection)
+    trail.catch_up()
+    assert verify(store, progress=False, ledger=ledger, projections=False).ok  # the store alone agrees with itself
+
+    report = verify(store, progress=False, ledger=ledger, projections=False, held=[held.note])
+    assert not report.ok
+    assert any(f"size {held.size} you hold is not in the store" in p.detail for p in report.problems), report.summary()
+    assert report.suspect_range == (early.size, held.size)
+
+    (tmp_path / "held.txt").write_text(held.note)
+    monkeypatch.setenv("LEDGER_DB", store.url)
+    assert main(["verify", "--no-projections", "--no-progress", "--checkpoint", str(tmp_path / "held.txt")]) == 1
+    assert "you hold is not in the store" in capsys.readouterr().out
+
+
+def test_a_checkpoint_rows_root_edited_is_found(store, ledger, trail):
+    checkpoint = trail.make_checkpoint()
+    with trail.db.transaction(commit=True) as cursor:
+        trail.db.run(cursor, "UPDATE {checkpoints} SET root = ? WHERE size = ?", (b"\x07" * 32, checkpoint.size))
+    report = verify(store, progress=False, ledger=ledger, projections=False)
+    assert not report.ok and "does not match its own signed note" in report.summary()
