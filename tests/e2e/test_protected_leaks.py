@@ -442,3 +442,31 @@ def test_a_real_servers_log_names_routes_not_ids(store: Store, tmp_path: Path) -
     assert '"GET /figures/{figure_id} HTTP/1.1" 200' in text and '"GET - HTTP/1.1" 404' in text
     assert text.count('"GET /tallies/{metric} HTTP/1.1" 200') == 3, text
     assert leaks(text, world) == [] and MARK not in text
+
+
+@pytest.mark.parametrize("failure", ["database down before routing", "database down in the route", "a crash"])
+def test_a_failing_request_logs_its_route_not_the_ids_in_its_path(api: Api, world: World, failure: str,
+                                                                   caplog: pytest.LogCaptureFixture,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # An outage's or a crash's log line once named the request's path, and so any protected id in it.
+    from eventsourcing.persistence import OperationalError
+
+    state = api.client.app.state
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise (RuntimeError if failure == "a crash" else OperationalError)("boom")
+
+    if failure == "database down before routing":
+        monkeypatch.setattr(state.head_watch, "current", fail)
+    else:
+        monkeypatch.setattr(type(state.reader), "source_record", fail)
+    caplog.set_level(logging.DEBUG)
+    for ident in world.protected_ids():
+        response = api.get(f"/sources/{ident}", "reader")
+        assert response.status_code == (500 if failure == "a crash" else 503), response.text
+        assert leaks(as_text(response), world) == []
+    server = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]  # the client's own
+    lines = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in server)
+    assert "/sources/{source_id}" in lines, lines  # the line is there, naming the route
+    assert leaks(lines, world) == [], lines
+
