@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api import route_names
 from api.deps import LOG_STATE, LogState, Principal, bearer_key, not_modified
 from api.deps import etag as version_tag
 from api.problems import UNAVAILABLE, ApiProblem, render, unavailable
@@ -148,7 +149,7 @@ class AnswerLane:
             try:
                 now: LogState = await self.state.head_watch.current()
             except UNAVAILABLE as error:  # answered here: past this middleware it would drop the connection
-                await unavailable(error, f"GET {scope['path']}")(scope, receive, send)
+                await unavailable(error, f"GET {route_names.template(scope)}")(scope, receive, send)
                 return
             scope[LOG_STATE] = now  # the app reuses it on a miss: the request's reading of the log
             caller = self.state.key_checks.get(now.head, key)

@@ -60,11 +60,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from projections.audit.replay_check import verify
 
     _exit_on_sigterm()
+    from ledger.audit.keys import parse_verifier_key
+
+    try:
+        trusted = _read_key(args.key) if args.key else None
+        if trusted is not None:
+            parse_verifier_key(trusted)
+    except (OSError, ValueError) as error:
+        return _fail(f"--key: {error}")
+    try:
+        held = [Path(name).read_text(encoding="utf-8") for name in args.checkpoint or ()]
+    except OSError as error:
+        return _fail(f"--checkpoint: {error}")
     store = Store.from_environment()
     ledger = open_ledger(store)
     try:
         report = verify(store, progress=not args.no_progress, catch_up=not args.no_catch_up,
-                        projections=not args.no_projections, ledger=ledger)
+                        projections=not args.no_projections, ledger=ledger, trusted_key=trusted, held=held)
     finally:
         ledger.close()
     if args.json:
@@ -250,6 +262,11 @@ def _add(subparsers: Any) -> None:
     p.add_argument("--no-projections", action="store_true", help="skip rebuilding the projections")
     p.add_argument("--no-catch-up", action="store_true",
                    help="do not bring the audit tree up to date first (check only what it holds)")
+    p.add_argument("--key", help="the verifier key the ledger published (`ledger public-key`), or a file holding"
+                                 " it: the checkpoints must verify with it, not only with the key the store records")
+    p.add_argument("--checkpoint", action="append", metavar="FILE",
+                   help="a signed checkpoint kept outside the store (a witness's, a mirror's; repeatable): it must"
+                        " be in the store and give the root the log gives now")
     p.set_defaults(func=cmd_verify)
 
     proof = subparsers.add_parser("proof", help="inclusion and consistency proofs from the stored tree")

@@ -48,6 +48,37 @@ def create_tables(store: Store, name: str = DEFAULT_NAME) -> None:
     install_projection(store, Views(name))
 
 
+#: One table of each of the projections' parts the schema step makes, as (projection name, table).
+SCHEMA_TABLES = ((DEFAULT_NAME, "tracking"), ("audit", "checkpoints"))
+
+
+def schema_missing(store: Store) -> str | None:
+    """What of the schema step's work ``store`` lacks (the events' table, or a projection's), or None.
+
+    So that a command on a store never set up (a mistyped LEDGER_DB, a fresh file) says to run
+    ``ledger init`` instead of failing deep inside with "no such table"; it creates nothing itself,
+    since making the schema is one explicit step (concurrent CREATEs race on PostgreSQL)."""
+    from projections.db import Db
+
+    ledger = Ledger(env=store.environment(create_table=False))
+    try:
+        ledger.recorder.max_notification_id()
+    except Exception:  # noqa: BLE001 - no such table (each store's driver names it its own way)
+        return "the events' table"
+    finally:
+        ledger.close()
+    for name, short in SCHEMA_TABLES:
+        db = Db(store, name, pool_size=1)
+        try:
+            with db.transaction(commit=False) as cursor:
+                cursor.execute(db.sql(f"SELECT 1 FROM {{{short}}} WHERE 1 = 0"))
+        except Exception:  # noqa: BLE001 - as above
+            return f"{name}_{short}"
+        finally:
+            db.close()
+    return None
+
+
 def open_ledger(store: Store | None = None) -> Ledger:
     """The ledger application on an existing schema (run create_schema first)."""
     store = store or Store.from_environment()

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from api import route_names
 from api.methods import allowed
 from ledger.errors import HistoryNotCovered, InvalidInput, LedgerError, NotFound, RequestKeyReused, VersionConflict
 
@@ -236,7 +237,7 @@ def install(app: FastAPI) -> None:
     for kind in UNAVAILABLE:
         @app.exception_handler(kind)
         async def _unavailable(request: Request, exc: Exception) -> Response:
-            return unavailable(exc, f"{request.method} {request.url.path}")
+            return unavailable(exc, f"{request.method} {route_names.template(request.scope)}")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -253,7 +254,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         # Logged without the request body or any stored data; the caller learns nothing internal.
-        log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        log.error("unhandled error on %s %s: %s", request.method, route_names.template(request.scope),
+                  type(exc).__name__)
         return problem_response(500, "the server could not answer this request")
 
 

@@ -20,7 +20,6 @@ import argparse
 import copy
 import logging
 import os
-import re
 import socket
 import sys
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from uvicorn.protocols.utils import get_client_addr
 
+from api import route_names
 from ledger.store import Store
 
 FACTORY = "api.serve:app_from_environment"
@@ -48,7 +48,6 @@ class RouteLog:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._templates: list[tuple[str, re.Pattern[str]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
@@ -69,21 +68,7 @@ class RouteLog:
                             self.template(scope), scope["http_version"], status)
 
     def template(self, scope: Scope) -> str:
-        route = scope.get("route")  # set by the router; absent when a kept answer skipped routing
-        if route is not None:
-            return str(route.path)
-        if self._templates is None:
-            self._templates = _templates(self.app)
-        path = scope["path"]
-        return next((template for template, pattern in self._templates if pattern.fullmatch(path)), "-")
-
-
-def _templates(app: Any) -> list[tuple[str, re.Pattern[str]]]:
-    """The app's path templates as patterns, literal ones first (``/checkpoints/latest`` before ``/{size}``)."""
-    paths = set(app.openapi()["paths"]) if hasattr(app, "openapi") else set()
-    paths |= {route.path for route in getattr(app, "routes", ()) if isinstance(getattr(route, "path", None), str)}
-    ordered = sorted(paths, key=lambda template: (template.count("{"), template))
-    return [(template, re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))) for template in ordered]
+        return route_names.template(scope, self.app)
 
 
 def log_config(level: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from ledger.checks import record_id
 from ledger.citation import Citation
 from ledger.coverage_check import CoverageCheck
 from ledger.errors import HistoryNotCovered, NotFound
+from ledger.failure_lines import failure
 from ledger.figure import Figure
 from ledger.incident import Incident
 from ledger.replay import detached, replay
@@ -113,10 +114,10 @@ class RecordLoading(Application):
         if self.snapshots is not None and cls in self.snapshotting_intervals:
             try:
                 snapshots = list(self.snapshots.get(uid, desc=True, limit=1, lte=version))
-            except Exception:  # noqa: BLE001
+            except Exception as error:  # noqa: BLE001
                 # A store made before snapshots has no table for them until `ledger init` is
                 # run again: replay the whole history rather than fail every load.
-                log.warning("could not read snapshots; replaying from the first event", exc_info=True)
+                log.warning("could not read snapshots (%s); replaying from the first event", failure(error))
         after = snapshots[0].originator_version if snapshots else None
         if after is None or self.coverage is None:
             events = self._stored(uid, gt=after, lte=version)

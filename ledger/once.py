@@ -21,6 +21,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger import checks
 from ledger.errors import LedgerError, NotFound, VersionConflict
+from ledger.failure_lines import failure
 from ledger.figure import Figure
 from ledger.limits import MAX_REQUEST_KEY
 from ledger.loading import KINDS, RecordLoading
@@ -106,8 +107,8 @@ class AtMostOnce(RecordLoading):
                     self.snapshots.put([Aggregate.Snapshot.take(aggregate)])
                 else:
                     self.take_snapshot(event.originator_id, event.originator_version, replay)
-            except Exception:  # noqa: BLE001
-                log.warning("could not store a snapshot of %s", event.originator_id, exc_info=True)
+            except Exception as error:  # noqa: BLE001
+                log.warning("could not store a snapshot of %s (%s)", event.originator_id, failure(error))
 
     def _run(
         self, actor: str, request_key: str | None, command: str, arguments: dict[str, Any], work: Work,

@@ -37,6 +37,7 @@ from typing import Any, Protocol
 from eventsourcing.persistence import Notification, Tracking
 
 from ledger.application import Ledger
+from ledger.failure_lines import failure
 from ledger.store import Store
 from projections.db import Db
 from projections.named_rows import shape
@@ -275,7 +276,7 @@ class Follower:
                 self.catch_up(stop_event=stop_event)
             except Exception as error:  # noqa: BLE001 - a follower must outlive a bad moment of the database
                 self.last_error = error
-                log.exception("projection %s: batch failed; retrying", self.projection.name)
+                log.error("projection %s: batch failed (%s); retrying", self.projection.name, failure(error))
                 stop_event.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue

@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from ledger.audit.checkpoint import verify_checkpoint
 from ledger.audit.hasher import hash_leaf
+from ledger.audit.keys import VerifierKey, encode_verifier_key, load_private_key, parse_verifier_key
 from ledger.audit.note import NoteError
 from ledger.store import Store
 from projections.audit.frontier import Frontier
@@ -167,11 +168,16 @@ PROJECTIONS: list[ProjectionSpec] = [
 
 def verify(
     store: Store, progress: bool = True, *, catch_up: bool = True, projections: bool | Sequence[str] = True,
-    ledger: Any, key_file: Any = None, page: int = PAGE,
+    ledger: Any, key_file: Any = None, page: int = PAGE, trusted_key: str | None = None,
+    held: Sequence[str] = (),
 ) -> VerificationReport:
     """Verify the whole stored history of ``store``; never raises for what it finds (see the report).
 
     Raises AuditConfigError only when there is no audit trail to verify (never installed).
+    ``trusted_key``: the verifier key the ledger published (``ledger public-key``), which the
+    checkpoints must verify with, whatever key the store records. ``held``: signed checkpoint
+    notes kept outside the store (a witness's, a mirror's): each must be in the store and give
+    the root the log gives now, so deleting or replacing checkpoints before a rewrite is found.
     """
     started = time.perf_counter()
     report = VerificationReport()
@@ -182,7 +188,7 @@ def verify(
         clear_stale(store)
         if catch_up:
             trail.catch_up()
-        _replay(trail, report, progress, page)
+        _replay(trail, report, progress, page, trusted_key, held)
         _check_snapshots(trail, report, progress)
         if projections:
             wanted = None if projections is True else set(projections)
@@ -195,7 +201,8 @@ def verify(
     return report
 
 
-def _replay(trail: AuditTrail, report: VerificationReport, progress: bool, page: int) -> None:
+def _replay(trail: AuditTrail, report: VerificationReport, progress: bool, page: int,
+            trusted_key: str | None = None, held: Sequence[str] = ()) -> None:
     db = trail.db
     with db.transaction(commit=False) as cursor:
         row = db.one(cursor, f"SELECT {_LastLeaf.columns} FROM {{leaves}} ORDER BY position DESC LIMIT 1",
@@ -206,7 +213,7 @@ def _replay(trail: AuditTrail, report: VerificationReport, progress: bool, page:
     report.tree_size = tree_size
     named = _events_no_leaf_covers(trail, report, last_id)
 
-    signed = _check_signatures(trail, stored_checkpoints, report)
+    signed = _check_signatures(trail, stored_checkpoints, report, trusted_key, held)
     pending_sizes = sorted(signed)
     recomputed_roots: dict[int, bytes] = {}
     if 0 in signed:
@@ -396,21 +403,81 @@ def _check_snapshots_of(ledger: Any, uid: uuid.UUID, versions: list[int], report
                                      f" ({type(error).__name__})")
 
 
-def _check_signatures(trail: AuditTrail, rows: list[tuple[Any, ...]], report: VerificationReport) -> dict[int, bytes]:
-    """Verify each stored checkpoint's note; return size -> signed root of those that verify."""
+def _verifier_key(trail: AuditTrail, report: VerificationReport, trusted_key: str | None) -> VerifierKey:
+    """The key the checkpoints must verify with: the one the caller trusts, else the signing key
+    file's when this machine has it, else the one the store records.
+
+    The store's own record cannot be the last word: whoever can rewrite the events can also put
+    a key of theirs in its place and re-sign every checkpoint, and the store is then consistent
+    with itself. A key from outside the store (published, or the key file) is what tells."""
+    identity = trail.identity()
+    recorded = identity.verifier_key
+    if trusted_key is not None:
+        trusted = parse_verifier_key(trusted_key.strip())
+        if trusted.encode() != recorded:
+            report.add(None, "verifier-key",
+                       f"the store records the verifier key {recorded}, not the verifier key you trust,"
+                       f" {trusted.encode()}: its checkpoints are checked with the key you trust")
+        return trusted
+    if identity.path.exists():
+        try:
+            identity.private_key()
+        except AuditConfigError:
+            mine = encode_verifier_key(identity.origin, load_private_key(identity.path).public_key())
+            report.add(None, "verifier-key",
+                       f"the store records the verifier key {recorded}, but the signing key at {identity.path}"
+                       f" is {mine}: one of them was replaced (the store's, by whoever rewrote it, or the"
+                       f" file); the checkpoints are checked with the key file's. Verify with the key the"
+                       f" ledger published (--key) to tell which")
+            return parse_verifier_key(mine)
+    return identity.verifier()
+
+
+def _check_signatures(trail: AuditTrail, rows: list[tuple[Any, ...]], report: VerificationReport,
+                      trusted_key: str | None = None, held: Sequence[str] = ()) -> dict[int, bytes]:
+    """Verify each stored checkpoint's note, and each one held outside the store; return
+    size -> signed root of those that verify (a held one's where the store's differs)."""
     signed: dict[int, bytes] = {}
     try:
         identity = trail.identity()
-        verifier = identity.verifier()
+        verifier = _verifier_key(trail, report, trusted_key)
     except (AuditConfigError, ValueError) as error:
-        if rows:
-            report.add(None, "checkpoint", f"cannot check {len(rows)} checkpoints: {error}")
+        if rows or held:
+            report.add(None, "checkpoint", f"cannot check {len(rows) + len(held)} checkpoints: {error}")
         return signed
+    _check_stored(rows, report, identity.origin, verifier, signed)
+    stored = {size for size, _, _ in rows}
+    for note in held:
+        try:
+            checkpoint = verify_checkpoint(note, verifier, identity.origin)
+        except NoteError as error:
+            report.add(None, "checkpoint", f"a checkpoint you hold does not verify: {error}")
+            continue
+        size, root = checkpoint.size, checkpoint.root_hash
+        if size not in stored:
+            report.add(None, "checkpoint", f"the checkpoint of size {size} you hold is not in the store:"
+                                           " it was deleted")
+        elif signed.get(size) != root:
+            report.add(None, "checkpoint", f"the store's checkpoint of size {size} is not the one you hold"
+                                           f" (root {b64(root)}): it was replaced")
+        else:
+            continue
+        entry = next((c for c in report.checkpoints if c["size"] == size), None)
+        if entry is None:
+            report.checkpoints.append({"size": size, "signature_ok": True, "root_ok": None, "held": True})
+        else:
+            entry.update(signature_ok=True, held=True)
+        signed[size] = root
+    return signed
+
+
+def _check_stored(rows: list[tuple[Any, ...]], report: VerificationReport, origin: str, verifier: VerifierKey,
+                  signed: dict[int, bytes]) -> None:
     for size, root, note in rows:
         entry: dict[str, Any] = {"size": size, "signature_ok": False, "root_ok": None}
         report.checkpoints.append(entry)
         try:
-            checkpoint = verify_checkpoint(note, verifier, identity.origin)
+            checkpoint = verify_checkpoint(note, verifier, origin)
         except NoteError as error:
             report.add(None, "checkpoint", f"checkpoint of size {size}: {error}")
             continue
@@ -419,7 +486,6 @@ def _check_signatures(trail: AuditTrail, rows: list[tuple[Any, ...]], report: Ve
             continue
         entry["signature_ok"] = True
         signed[size] = checkpoint.root_hash
-    return signed
 
 
 def _compare_leaf(report: VerificationReport, position: int, stored: Any, n: Any, leaf_hash: bytes) -> bool:

@@ -29,6 +29,7 @@ from ledger.audit.leaf import LeafRecord, format_recorded_at, parse_recorded_at
 from ledger.audit.proof import consistency_proof, inclusion_proof
 from ledger.audit.tree import root_of_size
 from ledger.audit.proof_check import ProofError, verify_consistency
+from ledger.failure_lines import failure
 from ledger.limits import MAX_PAGE_SIZE
 from ledger.store import Store
 from projections.audit.nodes import DbNodeStore, ProofRead, nodes_read_by, read_for_proof
@@ -356,8 +357,8 @@ class AuditTrail:
                     self.checkpoint_if_grown()
                 else:
                     self.catch_up()
-            except Exception:  # noqa: BLE001 - a background thread must outlive a bad moment
-                log.exception("audit trail: checkpoint tick failed; retrying")
+            except Exception as error:  # noqa: BLE001 - a background thread must outlive a bad moment
+                log.error("audit trail: checkpoint tick failed (%s); retrying", failure(error))
             stop_event.wait(follow_every)
 
     def start(self, every: float = 60.0, follow_every: float | None = None) -> Background:

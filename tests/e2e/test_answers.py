@@ -149,3 +149,23 @@ def test_an_answer_from_views_that_could_not_catch_up_is_given_but_not_kept(api:
     assert stale.status_code == 200 and stale.json()["sum"]["low"] == 108  # stale but available
     monkeypatch.undo()
     assert api.get(KILLED, "reader").json()["sum"]["low"] == 150  # not the stale bytes: they were not kept
+
+
+def test_a_database_found_down_by_the_head_read_answers_503_without_retrying_elsewhere(api, monkeypatch):
+    # The head read once fell back on the ledger's own read when it failed for any reason; in an
+    # outage that fallback waited out the library's ten retries: GETs took 8-13 s to answer 503.
+    from eventsourcing.persistence import OperationalError
+
+    state = api.client.app.state
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    def fallback(*args, **kwargs):
+        raise AssertionError("the ledger's read was tried after the database was found down")
+
+    monkeypatch.setattr(state, "standing", down)
+    monkeypatch.setattr(type(state.ledger.recorder), "max_notification_id", fallback)
+    response = api.get("/tallies/civilians_killed", "reader")
+    assert response.status_code == 503 and response.headers["Retry-After"], response.text
+    assert response.json()["type"] == "/problems/unavailable"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 
 import orjson
 import pytest
@@ -151,6 +152,33 @@ def test_cli_exports_what_a_reader_sees(store, api, tmp_path, monkeypatch, capsy
     assert main(["export", "tally", "civilians_killed", "--format", "hxl", "--out", str(tmp_path / "t.csv")]) == 0
     rows = list(csv.reader(io.StringIO((tmp_path / "t.csv").read_text("utf-8-sig"))))
     assert rows[1][0] == "#indicator+name" and rows[2][rows[0].index("value")] == "total"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("command", [["export", "sources"], ["export", "checkpoints"], ["mirror"],
+                                     ["proof", "inclusion", "--index", "0"], ["keys", "issue", "--owner", "a",
+                                                                              "--role", "reader"]])
+def test_a_command_on_a_store_never_set_up_says_to_run_init(kind, command, tmp_path, monkeypatch, capsys):
+    # Was "OperationalError: no such table: views_tracking" and a traceback, for a fresh file or a
+    # mistyped LEDGER_DB; and nothing is created on the way (the schema is one explicit step).
+    from api.cli import main
+    from tests.conftest import drop_postgres_schema, postgres_url_or_skip
+
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'never-set-up.db'}"
+    else:
+        base, schema = postgres_url_or_skip(), f"t_{uuid.uuid4().hex[:16]}"
+        url = f"{base}{'&' if '?' in base else '?'}schema={schema}"
+    monkeypatch.setenv("LEDGER_DB", url)
+    try:
+        assert main(command) == 2
+        assert "run `ledger init` first" in capsys.readouterr().err
+        assert main(["init"]) == 0
+        if command[0] == "export":
+            assert main([*command, "--out", str(tmp_path / "out.csv")]) == 0
+    finally:
+        if kind == "postgres":
+            drop_postgres_schema(base, schema)
 
 
 def test_a_bad_cursor_is_refused_before_streaming(shared):

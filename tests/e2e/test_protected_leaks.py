@@ -14,11 +14,15 @@ too.
 from __future__ import annotations
 
 import base64
+import html
+import io
 import logging
 import re
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +71,8 @@ class Run:
     world: World
     size: int
     logs: list[logging.LogRecord] = field(default_factory=list)
+    #: A moment when the protected source was public (it was unprotected, then protected again).
+    public_moment: str = ""
     seen: dict[str | None, list[Seen]] = field(default_factory=dict)
 
 
@@ -86,8 +92,14 @@ def leaks(text: str, world: World) -> list[str]:
 
 
 def as_text(response: httpx.Response) -> str:
+    """Status, headers and body; a spreadsheet's body is the text of every part of its zip
+    (searched as is, its bytes would hide any marker in deflate)."""
     headers = "\n".join(f"{name}: {value}" for name, value in response.headers.multi_items())
-    return f"{response.status_code}\n{headers}\n\n{response.text}"
+    body = response.text
+    if response.content[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(response.content)) as book:
+            body = "\n".join(book.read(part).decode("utf-8", "replace") for part in book.namelist())
+    return f"{response.status_code}\n{headers}\n\n{html.unescape(body)}"
 
 
 # ---- what to ask ------------------------------------------------------------------------------
@@ -122,6 +134,12 @@ def _values(spec: dict[str, Any], run: Run, param: dict[str, Any]) -> list[Any]:
         return list(range(run.size)) if name == "index" else list(range(1, run.size + 1))
     if name in ("from", "since"):  # the mirror's first position, the feed of changes' (everything)
         return [0]
+    if name == "as_of":  # not asked, then before anything was recorded, then while the source was public
+        return [None, "2000-01-01T00:00:00Z", run.public_moment]
+    if name == "version":
+        return [None, 1, 2]
+    if schema.get("type") == "boolean":  # figure_ids, include_withdrawn, totals_only: the fuller answer too
+        return [None, True]
     if param.get("required"):
         pytest.fail(f"teach this test a value for {param['in']} parameter {name!r}")
     return []
@@ -134,7 +152,8 @@ def requests(spec: dict[str, Any], run: Run) -> Iterator[tuple[str, str, dict[st
         for method, operation in operations.items():
             params = [p for p in operation.get("parameters", []) if p["in"] in ("path", "query")]
             values = {p["name"]: _values(spec, run, p) for p in params}
-            base = {p["name"]: values[p["name"]][0] for p in params if values[p["name"]]}
+            base = {p["name"]: values[p["name"]][0] for p in params
+                    if values[p["name"]] and values[p["name"]][0] is not None}
             where = {p["name"]: p["in"] for p in params}
             variants = [base] + [{**base, name: value} for name, options in values.items() for value in options[1:]]
             body = None
@@ -207,11 +226,17 @@ def everything(shared: tuple[Api, World]) -> Iterator[Run]:
 
     keep, root = Keep(logging.DEBUG), logging.getLogger()
     old_level = root.level
-    run = Run(api, world, api.client.app.state.audit.make_checkpoint().size, records)
+    # Public for a while: an answer as of then must still withhold it (protection is read as of now).
+    for protected in (False, True):
+        api.post(f"/sources/{world.protected_source}/protection", {"protected": protected, "reason": "probe"})
+        if not protected:
+            public_moment = datetime.now(UTC).isoformat()
+    run = Run(api, world, api.client.app.state.audit.make_checkpoint().size, records, public_moment=public_moment)
     root.addHandler(keep)
     root.setLevel(logging.DEBUG)
     try:
-        for caller in (*NON_AUDITORS, "auditor"):
+        # The auditor first: an answer kept for an auditor must never be handed to anyone else.
+        for caller in ("auditor", *NON_AUDITORS):
             run.seen[caller] = ask_everything(run, caller)
     finally:
         root.removeHandler(keep)
@@ -247,6 +272,8 @@ def test_auditors_see_every_marker(everything: Run) -> None:
     # Else the search above could pass by looking in the wrong place.
     everything_seen = "\n".join(seen.text for seen in everything.seen["auditor"])
     assert sorted(leaks(everything_seen, everything.world)) == sorted(everything.world.protected_markers())
+    books = [seen.text for seen in everything.seen["auditor"] if "spreadsheetml" in seen.text.split("\n\n")[0]]
+    assert books and leaks("\n".join(books), everything.world)  # the spreadsheets are read, not their zip bytes
 
 
 def test_the_same_requests_reach_protected_records_for_auditors(everything: Run) -> None:
@@ -265,6 +292,53 @@ def test_server_log_lines_name_no_protected_record(everything: Run) -> None:
     server = [r for r in everything.logs if not r.name.startswith(("httpx", "httpcore"))]
     lines = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in server)
     assert leaks(lines, everything.world) == []
+
+
+#: Officers' commands naming a protected record by an id they hold: `{p}` is each protected id in turn.
+OFFICER_COMMANDS = (
+    ("/sources/{p}/protection", {"protected": True, "reason": "probe"}),
+    ("/reports", {"source_id": "{p}", "title": "probe", "language": "en"}),
+    ("/citations", {"target_id": "{p}", "source_id": "{public_source}", "url": "https://x.org"}),
+    ("/citations", {"target_id": "{figure}", "source_id": "{p}", "url": "https://x.org"}),
+    ("/citations/{p}/withdrawals", {"reason": "probe"}),
+    ("/figures/{figure}/corrections", {"value": {"qualifier": "exact", "number": 1}, "reason": "probe",
+                                       "evidence": ["{p}"]}),
+    ("/figures/{figure}/supersessions", {"source_id": "{p}", "report_id": "{p}", "replaces": ["{p}"],
+                                         "value": {"qualifier": "exact", "number": 1}, "reason": "probe"}),
+)
+
+
+@pytest.mark.parametrize("if_match", ['"99"', None])
+def test_an_officers_commands_on_protected_records_give_back_nothing_of_them(api: Api, world: World,
+                                                                            if_match: str | None) -> None:
+    # Officers file a witness's reports and cite its words, so a command naming a protected id they
+    # hold is carried out (or refused for a stale If-Match, 412 with the version only), unlike an
+    # unknown id; such an id is a random UUID, so this tells nothing to anyone who does not hold it.
+    # What must never come back is anything of the source beyond that id: its name, URL, words,
+    # its reports' and citations' ids and texts, in the answer, its headers or the log's lines.
+    answered = set()
+    for path, body in OFFICER_COMMANDS:
+        for ident in world.protected_ids():
+            values = {"p": ident, "public_source": world.public_source, "figure": world.figure}
+            url, sent = path.format(**values), _fill_text(body, values)
+            headers = api.headers("officer") | ({"If-Match": if_match} if if_match else {})
+            response = api.client.post(url, json=sent, headers=headers)
+            assert response.status_code < 500, (url, sent, response.text)
+            answered.add(response.status_code)
+            text = as_text(response).replace(ident, RANDOM)
+            assert leaks(text, world) == [], (url, sent, response.status_code, text)
+            if response.status_code == 412:
+                assert set(response.json()) == {"type", "title", "status", "detail", "current_version",
+                                                "expected_version"}
+    assert {201, 422} <= answered and (412 in answered) == (if_match is not None)
+
+
+def _fill_text(body: Any, values: dict[str, str]) -> Any:
+    if isinstance(body, dict):
+        return {k: _fill_text(v, values) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_fill_text(v, values) for v in body]
+    return body.format(**values) if isinstance(body, str) else body
 
 
 # ---- inclusion proofs ---------------------------------------------------------------------
@@ -368,3 +442,31 @@ def test_a_real_servers_log_names_routes_not_ids(store: Store, tmp_path: Path) -
     assert '"GET /figures/{figure_id} HTTP/1.1" 200' in text and '"GET - HTTP/1.1" 404' in text
     assert text.count('"GET /tallies/{metric} HTTP/1.1" 200') == 3, text
     assert leaks(text, world) == [] and MARK not in text
+
+
+@pytest.mark.parametrize("failure", ["database down before routing", "database down in the route", "a crash"])
+def test_a_failing_request_logs_its_route_not_the_ids_in_its_path(api: Api, world: World, failure: str,
+                                                                   caplog: pytest.LogCaptureFixture,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # An outage's or a crash's log line once named the request's path, and so any protected id in it.
+    from eventsourcing.persistence import OperationalError
+
+    state = api.client.app.state
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise (RuntimeError if failure == "a crash" else OperationalError)("boom")
+
+    if failure == "database down before routing":
+        monkeypatch.setattr(state.head_watch, "current", fail)
+    else:
+        monkeypatch.setattr(type(state.reader), "source_record", fail)
+    caplog.set_level(logging.DEBUG)
+    for ident in world.protected_ids():
+        response = api.get(f"/sources/{ident}", "reader")
+        assert response.status_code == (500 if failure == "a crash" else 503), response.text
+        assert leaks(as_text(response), world) == []
+    server = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]  # the client's own
+    lines = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in server)
+    assert "/sources/{source_id}" in lines, lines  # the line is there, naming the route
+    assert leaks(lines, world) == [], lines
+

@@ -311,3 +311,32 @@ def test_a_population_column_states_the_subset_beside_the_total(sqlite_ledger):
     plan, outcome = imports.run(sqlite_ledger, "bob", csv_bytes(bad, header))
     assert outcome is None and [(p.row, p.column) for p in plan.problems] == [(2, "population")]
     assert log_size(sqlite_ledger) == before
+
+
+def test_the_same_file_imported_by_two_processes_at_once_is_filed_once(store, tmp_path):
+    # Two `ledger import` processes (an operator's double run, a retried job), on one store.
+    import os
+    import subprocess
+    import sys
+
+    from api.bootstrap import open_ledger
+
+    ledger = open_ledger(store)
+    try:
+        w = world(ledger)
+        rows = [[w["snhr"], f"Report {n}", "ar", "2019-06-01", w["idlib"], "civilians_killed", f"victim_group=g{n}",
+                 "exact", n, "", "", "", "", f"https://snhr.org/{n}"] for n in range(1, 13)]
+        path = tmp_path / "rows.csv"
+        path.write_bytes(csv_bytes(rows))
+        before = log_size(ledger)
+        env = {**os.environ, "LEDGER_DB": store.url, **({"CIPHER_KEY": store.cipher_key} if store.cipher_key else {})}
+        runs = [subprocess.Popen([sys.executable, "-m", "api.cli", "import", str(path), "--by", "importer"], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        outs = [run.communicate(timeout=120) for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], outs
+        events = [n for n in ledger.recorder.select_notifications(start=None, limit=10_000) if n.id > before]
+        filed = [n for n in events if n.topic.endswith("Report.Filed")]
+        cited = [n for n in events if n.topic.endswith("Citation.Cited")]
+        assert (len(filed), len(cited)) == (12, 12), outs
+    finally:
+        ledger.close()

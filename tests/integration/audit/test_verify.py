@@ -191,3 +191,92 @@ def test_with_the_cipher_on_leaves_commit_to_ciphertext_and_edits_are_found(ciph
     finally:
         trail.close()
         ledger.close()
+
+
+def _rewrite_with_another_key(store, ledger, trail, tmp_path):
+    """An intruder with write access to the database (not to the key file): an event edited, the
+    tree rebuilt over it, the recorded verifier key replaced by one of theirs, every checkpoint
+    re-signed with it. Everything in the store is then consistent with everything else."""
+    from ledger.audit.keys import encode_verifier_key, generate_private_key, load_private_key, save_private_key
+
+    trail.make_checkpoint()
+    theirs = tmp_path / "intruder.pem"
+    save_private_key(generate_private_key(), theirs)
+    with Tamper(store) as t:
+        t.alter(nid(trail, 30), b"seed-loader", b"seed-l0ader")
+    origin = trail.identity().origin
+    with trail.db.transaction(commit=True) as cursor:
+        reset(trail.db, cursor, trail.follower.projection)
+        trail.db.run(cursor, "DELETE FROM {checkpoints}")
+        trail.db.run(cursor, "UPDATE {meta} SET value = ? WHERE key = 'verifier_key'",
+                     (encode_verifier_key(origin, load_private_key(theirs).public_key()),))
+    forger = AuditTrail(store, ledger=ledger, key_file=theirs)
+    try:
+        forger.catch_up()
+        forge_checkpoint(forger)
+        assert verify(store, progress=False, ledger=ledger, projections=False, key_file=theirs).ok  # all consistent
+    finally:
+        forger.close()
+    return origin
+
+
+def test_a_store_re_signed_with_another_key_is_caught_by_the_key_file(store, ledger, trail, tmp_path):
+    _rewrite_with_another_key(store, ledger, trail, tmp_path)
+    report = verify(store, progress=False, ledger=ledger, projections=False)  # with the ledger's own key file
+    assert not report.ok, report.summary()
+    assert any(p.kind == "verifier-key" and "signing key" in p.detail for p in report.problems), report.summary()
+    assert [c["signature_ok"] for c in report.checkpoints] == [False]
+
+
+def test_a_store_re_signed_with_another_key_is_caught_by_the_published_key(store, ledger, trail, tmp_path,
+                                                                           monkeypatch, capsys):
+    # An auditor without the key file holds the verifier key the ledger published (`ledger public-key`).
+    from api.audit_cli import main
+
+    published = trail.public_key()["verifier_key"]
+    _rewrite_with_another_key(store, ledger, trail, tmp_path)
+    monkeypatch.setenv("LEDGER_DB", store.url)
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", str(tmp_path / "no-such-key.pem"))
+    assert main(["verify", "--no-projections", "--no-progress"]) == 0  # the store alone cannot tell
+    capsys.readouterr()
+    assert main(["verify", "--no-projections", "--no-progress", "--key", published]) == 1
+    out = capsys.readouterr().out
+    assert "not the verifier key you trust" in out and published in out, out
+    (tmp_path / "published.pub").write_text(published + "\n")
+    assert main(["verify", "--no-projections", "--no-progress", "--key", str(tmp_path / "published.pub")]) == 1
+
+
+def test_a_checkpoint_deleted_before_a_rewrite_is_caught_by_one_held_outside(store, ledger, trail, tmp_path,
+                                                                            monkeypatch, capsys):
+    from api.audit_cli import main
+
+    early = trail.make_checkpoint()
+    add_events(ledger, 5)
+    trail.catch_up()
+    held = trail.make_checkpoint()  # a witness keeps this one
+    with trail.db.transaction(commit=True) as cursor:
+        trail.db.run(cursor, "DELETE FROM {checkpoints} WHERE size = ?", (held.size,))
+    with Tamper(store) as t:
+        t.alter(nid(trail, SEED_EVENTS + 2), b"officer-test", b"officer-tesT")
+    with trail.db.transaction(commit=True) as cursor:
+        reset(trail.db, cursor, trail.follower.projection)
+    trail.catch_up()
+    assert verify(store, progress=False, ledger=ledger, projections=False).ok  # the store alone agrees with itself
+
+    report = verify(store, progress=False, ledger=ledger, projections=False, held=[held.note])
+    assert not report.ok
+    assert any(f"size {held.size} you hold is not in the store" in p.detail for p in report.problems), report.summary()
+    assert report.suspect_range == (early.size, held.size)
+
+    (tmp_path / "held.txt").write_text(held.note)
+    monkeypatch.setenv("LEDGER_DB", store.url)
+    assert main(["verify", "--no-projections", "--no-progress", "--checkpoint", str(tmp_path / "held.txt")]) == 1
+    assert "you hold is not in the store" in capsys.readouterr().out
+
+
+def test_a_checkpoint_rows_root_edited_is_found(store, ledger, trail):
+    checkpoint = trail.make_checkpoint()
+    with trail.db.transaction(commit=True) as cursor:
+        trail.db.run(cursor, "UPDATE {checkpoints} SET root = ? WHERE size = ?", (b"\x07" * 32, checkpoint.size))
+    report = verify(store, progress=False, ledger=ledger, projections=False)
+    assert not report.ok and "does not match its own signed note" in report.summary()

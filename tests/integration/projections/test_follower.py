@@ -250,3 +250,24 @@ def test_views_follow_an_encrypted_store(tmp_path):
         with Reader(store) as reader:
             assert reader.tally("civilians_killed")["sum"]["low"] == 108
         ledger.close()
+
+
+def test_a_failed_batch_is_logged_by_type_and_place_never_by_its_message(views, caplog, monkeypatch):
+    # A driver's or a validator's message can quote stored data (a protected source's name among
+    # them); the follower's log line once carried it whole, as log.exception's traceback does.
+    store, ledger = views
+    follower = Follower(store, Views(), ledger=ledger)
+    stop = threading.Event()
+
+    def failing(**kwargs):
+        stop.set()
+        raise ValueError("input_value='Witness cell zqx7741'")
+
+    monkeypatch.setattr(follower, "catch_up", failing)
+    caplog.set_level("DEBUG")
+    follower.run_forever(poll_interval=0.01, stop_event=stop)
+    follower.close()
+    logged = [r for r in caplog.records if r.name.startswith("projections")]
+    text = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in logged)
+    assert "ValueError at " in text and "test_follower.py" in text, text
+    assert "zqx7741" not in text and all(r.exc_info is None for r in logged)
