@@ -16,7 +16,7 @@ from projections.paging import check_limit, decode_cursor, encode_cursor
 from projections.read_arguments import check_dimension, check_metric, check_place, check_window, echo_of, read_time
 from projections.read_filters import source_cards
 from projections.running import row_sum
-from projections.times import iso
+from projections.times import iso, micros
 
 #: The versions of figures and of incidents' periods a windowed history sweeps (history.py's
 #: types, field for field).
@@ -24,7 +24,8 @@ _FIGURE_CHANGE = columns_of(history.FigureChange, "fv", at="fv.recorded_from", e
 _PERIOD_CHANGE = columns_of(history.PeriodChange, "iv", at="iv.recorded_from", event="iv.kind")
 #: A running tally's row: one group's sum from its start in recording time.
 _Step = shape("Step", "dimension, value, recorded_from, low, high_sum, unbounded, figures, approximate")
-_Moved = shape("Moved", "recorded_from, figure_id, version, kind, actor")
+_Moved = shape("Moved", "fv.recorded_from, fv.figure_id, fv.version, fv.kind, fv.actor, fv.source_id, fv.report_id,"
+                         " r.published_on")
 #: Whose word a figure version that moved a tally was: its source, report and the report's date.
 _Word = shape("Word", "fv.figure_id, fv.version, fv.source_id, fv.report_id, r.published_on")
 
@@ -59,8 +60,8 @@ class TallyHistoryReads:
         windowed = wf is not None or wt is not None
         if not windowed and place_key is None:
             with self.db.snapshot() as c:
-                answer = self._running_history(c, t, metric, by, page)
-                self._whose_word(c, answer["points"], include_protected)
+                answer, words = self._running_history(c, t, metric, by, page)
+                self._whose_word(c, answer["points"], include_protected, words)
                 return {**echo, **answer}
         # The total needs every figure it could count, the groups their own (depth 1): both have depth <= 1.
         kept_clause, kept_value = ("fv.depth <= ?", 1)
@@ -93,8 +94,9 @@ class TallyHistoryReads:
         return {**echo, "points": points, "next_cursor": next_cursor}
 
     def _running_history(self, c: Any, t: int, metric: str, by: str | None,
-                         page: tuple[str | None, int | None]) -> dict[str, Any]:
-        """The points of a tally with no window or place, read off the running tallies."""
+                         page: tuple[str | None, int | None]) -> tuple[dict[str, Any], dict[tuple[str, int], Any]]:
+        """The points of a tally with no window or place, read off the running tallies, and whose
+        word each figure version that moved them was (for _whose_word)."""
         # The total's rows ('' / '') and, with by, the groups' rows, in recording order.
         rows = self.db.all(
             c,
@@ -123,40 +125,59 @@ class TallyHistoryReads:
                 last = state
         # Only the page's points are told in full (what moved them is one more read per point).
         kept, next_cursor = _paged(kept, lambda k: iso(k[0]), page)
-        moved = self._moved_by(c, metric, kept_clause, kept_value, [at for at, _ in kept])
+        moved, words = self._moved_by(c, metric, kept_clause, kept_value, [at for at, _ in kept])
         for at, state in kept:
             points.append({"recorded_at": iso(at), **history.render(state, by),
                            "moved_by": sorted(moved.get(at, []), key=history.moved_order)})
-        return {"points": points, "next_cursor": next_cursor}
+        return {"points": points, "next_cursor": next_cursor}, words
 
-    def _moved_by(self, c: Any, metric: str, kept_clause: str, kept_value: Any, times: list[int]) -> dict[int, list]:
-        """Which figure versions began at each of ``times``: what moved the tally then."""
+    def _moved_by(self, c: Any, metric: str, kept_clause: str, kept_value: Any, times: list[int],
+                  ) -> tuple[dict[int, list], dict[tuple[str, int], Any]]:
+        """Which figure versions began at each of ``times`` (what moved the tally then), and whose
+        word each was, read in the same statement (_whose_word's rows)."""
         moved: dict[int, list] = defaultdict(list)
+        words: dict[tuple[str, int], Any] = {}
         for start in range(0, len(times), 400):
             chunk = times[start:start + 400]
             for r in self.db.all(
                 c,
-                f"SELECT {_Moved.columns} FROM {{figure_versions}} WHERE metric = ? AND {kept_clause}"
-                f" AND recorded_from IN ({', '.join('?' * len(chunk))}) ORDER BY recorded_from, figure_id",
+                f"SELECT {_Moved.columns} FROM {{figure_versions}} fv LEFT JOIN {{reports}} r"
+                f" ON r.report_id = fv.report_id WHERE fv.metric = ? AND fv.{kept_clause}"
+                f" AND fv.recorded_from IN ({', '.join('?' * len(chunk))}) ORDER BY fv.recorded_from, fv.figure_id",
                 (metric, kept_value, *chunk), shape=_Moved,
             ):
                 moved[r.recorded_from].append({"figure_id": r.figure_id, "version": r.version, "event": r.kind,
                                                "actor": r.actor})
-        return moved
+                words[(r.figure_id, r.version)] = _Word(r.figure_id, r.version, r.source_id, r.report_id,
+                                                        r.published_on)
+        return moved, words
 
-    def _whose_word(self, c: Any, points: list[dict[str, Any]], include_protected: bool) -> None:
+    def _whose_word(self, c: Any, points: list[dict[str, Any]], include_protected: bool,
+                    words: dict[tuple[str, int], Any] | None = None) -> None:
         """Give each figure version in the page's ``moved_by`` its source, report and the report's
-        publication date (None where the change was no source's claim), a hidden source's withheld."""
+        publication date (None where the change was no source's claim), a hidden source's withheld;
+        ``words``: those already read (by _moved_by), else they are read here."""
         entries = [m for p in points for m in p["moved_by"] if "figure_id" in m]
-        keys = sorted({(m["figure_id"], m["version"]) for m in entries})
-        words: dict[tuple[str, int], Any] = {}
+        if words is not None:
+            self._tell_words(c, entries, words, include_protected)
+            return
+        # A version that moved the tally began at its point's instant: with that start each
+        # version is a seek on the whole key, where (figure, version) alone reads every version
+        # of the figure before it (thousands for a hot one: most of a history's time).
+        keys = sorted({(m["figure_id"], micros(datetime.fromisoformat(p["recorded_at"])), m["version"])
+                       for p in points for m in p["moved_by"] if "figure_id" in m})
+        words = {}
         for start in range(0, len(keys), 200):
             chunk = keys[start:start + 200]
-            where = " OR ".join(["(fv.figure_id = ? AND fv.version = ?)"] * len(chunk))
+            where = " OR ".join(["(fv.figure_id = ? AND fv.recorded_from = ? AND fv.version = ?)"] * len(chunk))
             for r in self.db.all(c, f"SELECT {_Word.columns} FROM {{figure_versions}} fv LEFT JOIN {{reports}} r"
                                     f" ON r.report_id = fv.report_id WHERE {where}",
                                  [x for key in chunk for x in key], shape=_Word):
                 words[(r.figure_id, r.version)] = r
+        self._tell_words(c, entries, words, include_protected)
+
+    def _tell_words(self, c: Any, entries: list[dict[str, Any]], words: dict[tuple[str, int], Any],
+                    include_protected: bool) -> None:
         sources = source_cards(self.db, c, {w.source_id for w in words.values()}, include_protected)
         for m in entries:
             w = words.get((m["figure_id"], m["version"]))
