@@ -93,6 +93,45 @@ class TallyHistoryReads:
             self._whose_word(c, points, include_protected)
         return {**echo, "points": points, "next_cursor": next_cursor}
 
+    def tally_history_latest(self, metric: str, *, points: int, told: int, as_of: datetime | None = None,
+                             include_protected: bool = False) -> list[dict[str, Any]]:
+        """The latest ``points`` points of ``tally_history(metric)`` (no split, window or place), the
+        last ``told`` of them with their ``moved_by`` as there and the others with none (``[]``).
+
+        For a count's page, which charts the latest points and tells the last few: it reads the
+        running tally's rows from the end, as many as those points need, where tally_history reads
+        every row of the metric's history and what moved each point (its cost grew with the log).
+        """
+        metric, t = check_metric(metric), read_time(as_of)
+        wanted = max(points, told)
+        with self.db.snapshot() as c:
+            rows: list[Any] = []
+            limit = wanted + 1
+            while True:
+                # One row more than the points kept: the state before the earliest says whether it moved.
+                rows = self.db.all(
+                    c, f"SELECT {_Step.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ''"
+                       " AND value = '' AND recorded_from <= ? ORDER BY recorded_from DESC LIMIT ?",
+                    (metric, t, limit), shape=_Step)
+                whole = len(rows) < limit
+                states = [(r.recorded_from, _history_state({("", ""): row_sum(r)})) for r in reversed(rows)]
+                last: Any = ((0, 0, 0, 0), ()) if whole else states[0][1]
+                kept = []
+                for at, state in states if whole else states[1:]:
+                    if state != last:
+                        kept.append((at, state))
+                        last = state
+                if len(kept) >= wanted or whole:
+                    break
+                limit *= 2  # runs of rows that read the same: read further back
+            kept = kept[-wanted:]
+            told_times = [at for at, _ in kept[-told:]] if told else []
+            moved, words = self._moved_by(c, metric, "depth <= ?", 1, told_times)
+            out = [{"recorded_at": iso(at), **history.render(state, None),
+                    "moved_by": sorted(moved.get(at, []), key=history.moved_order)} for at, state in kept]
+            self._whose_word(c, out[len(out) - len(told_times):], include_protected, words)
+        return out[-points:] if points else []
+
     def _running_history(self, c: Any, t: int, metric: str, by: str | None,
                          page: tuple[str | None, int | None]) -> tuple[dict[str, Any], dict[tuple[str, int], Any]]:
         """The points of a tally with no window or place, read off the running tallies, and whose
