@@ -229,6 +229,22 @@ class Db:
             rows = self.opened(text, cursor, [_row(r) for r in cursor.fetchall()])
         return rows if shape is None else [shape._make(r) for r in rows]
 
+    def all_together(self, cursor: Any, *reads: tuple[str, Sequence[Any], type[Any] | None]) -> list[list[Any]]:
+        """The rows of several independent queries ``(text, params, shape)``, as ``all`` gives each.
+        In a PostgreSQL snapshot (pipeline mode) they go out together and come back in one round
+        trip; on SQLite they run in turn."""
+        if self.kind != "postgres":
+            return [self.all(cursor, text, params, shape=shape) for text, params, shape in reads]
+        # A cursor each (the snapshot's own may still hold BEGIN's result, not yet fetched).
+        cursors = [cursor.connection.cursor(row_factory=tuple_row) for _ in reads]
+        for c, (text, params, _) in zip(cursors, reads):
+            c.execute(self.sql(text), tuple(self.sealed_params(text, params)))
+        out = []
+        for c, (text, _, shape) in zip(cursors, reads):
+            rows = self.opened(text, c, [_row(r) for r in c.fetchall()])
+            out.append(rows if shape is None else [shape._make(r) for r in rows])
+        return out
+
     def one(self, cursor: Any, text: str, params: Sequence[Any] = (), *, shape: type[Any] | None = None) -> Any:
         """The first row of a query (as ``shape``, if given), or None."""
         cursor.execute(self.sql(text), tuple(self.sealed_params(text, params)))
