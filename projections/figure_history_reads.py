@@ -66,7 +66,8 @@ class FigureHistoryReads:
                 start, version = history_key(after)
                 keyset = " AND (fv.recorded_from, fv.version) > (?, ?)"
                 params += [start, version]
-            where = f" WHERE fv.figure_id = ? AND fv.recorded_from <= ?{keyset} ORDER BY fv.recorded_from, fv.version LIMIT ?"
+            where = (f" WHERE fv.figure_id = ? AND fv.recorded_from <= ?{keyset}"
+                     " ORDER BY fv.recorded_from, fv.version LIMIT ?")
             # Only the citations that overlap the page's span of recording time: from its first
             # version's start to its last one's end (the page's versions never overlap), worked
             # out by the statement itself so that both go out together (one round trip).
