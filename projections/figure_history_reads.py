@@ -66,10 +66,19 @@ class FigureHistoryReads:
                 start, version = history_key(after)
                 keyset = " AND (fv.recorded_from, fv.version) > (?, ?)"
                 params += [start, version]
-            rows = self.db.all(c, f"SELECT {HistoryVersion.columns} FROM {{figure_versions}} fv{HISTORY_JOINS}"
-                                  f" WHERE fv.figure_id = ? AND fv.recorded_from <= ?{keyset}"
-                                  " ORDER BY fv.recorded_from, fv.version LIMIT ?",
-                               (*params, limit + 1), shape=HistoryVersion)
+            where = (f" WHERE fv.figure_id = ? AND fv.recorded_from <= ?{keyset}"
+                     " ORDER BY fv.recorded_from, fv.version LIMIT ?")
+            # Only the citations that overlap the page's span of recording time: from its first
+            # version's start to its last one's end (the page's versions never overlap), worked
+            # out by the statement itself so that both go out together (one round trip).
+            rows, cites = self.db.all_together(
+                c, (f"SELECT {HistoryVersion.columns} FROM {{figure_versions}} fv{HISTORY_JOINS}{where}",
+                    (*params, limit + 1), HistoryVersion),
+                (f"WITH shown AS (SELECT fv.recorded_from, fv.recorded_to FROM {{figure_versions}} fv{where})"
+                 f" SELECT {Citation.columns} FROM {{citations}} WHERE target_id = ?"
+                 " AND cited_at < (SELECT MAX(recorded_to) FROM shown) AND cited_at <= ?"
+                 " AND withdrawn_at > (SELECT MIN(recorded_from) FROM shown) ORDER BY cited_at, citation_id",
+                 (*params, limit, fid, t), Citation))
             if not rows:
                 # Before its first version (no cursor), or past its last (an empty last page); an
                 # id never recorded is unknown whatever the cursor.
@@ -79,11 +88,6 @@ class FigureHistoryReads:
                 return {**_identity(fid, first_row), "versions": [], "next_cursor": None,
                         "state": "not_yet_recorded" if after is None else "recorded"}
             page, more = rows[:limit], len(rows) > limit
-            # Only the citations that overlap the page's span of recording time.
-            span_from, span_to = page[0].recorded_from, min(page[-1].recorded_to, t + 1)
-            cites = self.db.all(c, f"SELECT {Citation.columns} FROM {{citations}} WHERE target_id = ?"
-                                   " AND cited_at < ? AND cited_at <= ? AND withdrawn_at > ?"
-                                   " ORDER BY cited_at, citation_id", (fid, span_to, t, span_from), shape=Citation)
             # A correction's evidence cited on another record: only whose citation it is.
             evidence = sorted({e for r in page if r.evidence for e in orjson.loads(r.evidence)}
                               - {ct.citation_id for ct in cites})

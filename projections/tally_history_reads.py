@@ -17,8 +17,8 @@ from projections.read_arguments import (
     check_dimension, check_metric, check_place, check_population, check_window, echo_of, read_time,
 )
 from projections.read_filters import source_cards
-from projections.running import row_sum, tally_metric
-from projections.times import iso
+from projections.running import WHOLE_POPULATION, row_sum, tally_metric
+from projections.times import iso, micros
 
 #: The versions of figures and of incidents' periods a windowed history sweeps (history.py's
 #: types, field for field).
@@ -26,7 +26,8 @@ _FIGURE_CHANGE = columns_of(history.FigureChange, "fv", at="fv.recorded_from", e
 _PERIOD_CHANGE = columns_of(history.PeriodChange, "iv", at="iv.recorded_from", event="iv.kind")
 #: A running tally's row: one group's sum from its start in recording time.
 _Step = shape("Step", "dimension, value, recorded_from, low, high_sum, unbounded, figures, approximate")
-_Moved = shape("Moved", "recorded_from, figure_id, version, kind, actor")
+_Moved = shape("Moved", "fv.recorded_from, fv.figure_id, fv.version, fv.kind, fv.actor, fv.source_id, fv.report_id,"
+                         " r.published_on")
 #: Whose word a figure version that moved a tally was: its source, report and the report's date.
 _Word = shape("Word", "fv.figure_id, fv.version, fv.source_id, fv.report_id, r.published_on")
 
@@ -63,8 +64,8 @@ class TallyHistoryReads:
         windowed = wf is not None or wt is not None
         if not windowed and place_key is None:
             with self.db.snapshot() as c:
-                answer = self._running_history(c, t, metric, population, by, page)
-                self._whose_word(c, answer["points"], include_protected)
+                answer, words = self._running_history(c, t, metric, population, by, page)
+                self._whose_word(c, answer["points"], include_protected, words)
                 return {**echo, **answer}
         # The total needs every figure it could count, the groups their own (depth 1): both have depth <= 1.
         kept_clause, kept_value = ("fv.depth <= ?", 1)
@@ -96,9 +97,49 @@ class TallyHistoryReads:
             self._whose_word(c, points, include_protected)
         return {**echo, "points": points, "next_cursor": next_cursor}
 
+    def tally_history_latest(self, metric: str, *, points: int, told: int, as_of: datetime | None = None,
+                             include_protected: bool = False) -> list[dict[str, Any]]:
+        """The latest ``points`` points of ``tally_history(metric)`` (no split, window or place), the
+        last ``told`` of them with their ``moved_by`` as there and the others with none (``[]``).
+
+        For a count's page, which charts the latest points and tells the last few: it reads the
+        running tally's rows from the end, as many as those points need, where tally_history reads
+        every row of the metric's history and what moved each point (its cost grew with the log).
+        """
+        metric, t = check_metric(metric), read_time(as_of)
+        wanted = max(points, told)
+        with self.db.snapshot() as c:
+            rows: list[Any] = []
+            limit = wanted + 1
+            while True:
+                # One row more than the points kept: the state before the earliest says whether it moved.
+                rows = self.db.all(
+                    c, f"SELECT {_Step.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ''"
+                       " AND value = '' AND recorded_from <= ? ORDER BY recorded_from DESC LIMIT ?",
+                    (metric, t, limit), shape=_Step)
+                whole = len(rows) < limit
+                states = [(r.recorded_from, _history_state({("", ""): row_sum(r)})) for r in reversed(rows)]
+                last: Any = ((0, 0, 0, 0), ()) if whole else states[0][1]
+                kept = []
+                for at, state in states if whole else states[1:]:
+                    if state != last:
+                        kept.append((at, state))
+                        last = state
+                if len(kept) >= wanted or whole:
+                    break
+                limit *= 2  # runs of rows that read the same: read further back
+            kept = kept[-wanted:]
+            told_times = [at for at, _ in kept[-told:]] if told else []
+            moved, words = self._moved_by(c, metric, "fv.depth <= ? AND fv.population = ?", (1, WHOLE_POPULATION), told_times)
+            out = [{"recorded_at": iso(at), **history.render(state, None),
+                    "moved_by": sorted(moved.get(at, []), key=history.moved_order)} for at, state in kept]
+            self._whose_word(c, out[len(out) - len(told_times):], include_protected, words)
+        return out[-points:] if points else []
+
     def _running_history(self, c: Any, t: int, metric: str, population: str, by: str | None,
-                         page: tuple[str | None, int | None]) -> dict[str, Any]:
-        """The points of a tally with no window or place, read off the running tallies."""
+                         page: tuple[str | None, int | None]) -> tuple[dict[str, Any], dict[tuple[str, int], Any]]:
+        """The points of a tally with no window or place, read off the running tallies, and whose
+        word each figure version that moved them was (for _whose_word)."""
         # The total's rows ('' / '') and, with by, the groups' rows, in recording order.
         rows = self.db.all(
             c,
@@ -106,8 +147,7 @@ class TallyHistoryReads:
             " WHERE metric = ? AND dimension IN ('', ?) AND recorded_from <= ? ORDER BY recorded_from, dimension, value",
             (tally_metric(metric, population), by or "", t), shape=_Step,
         )
-        # The total's rows ('' / '') and, with by, the groups' rows, in recording order.
-        kept_clause, kept_value = "depth <= ? AND population = ?", (1, population)
+        kept_clause, kept_value = "fv.depth <= ? AND fv.population = ?", (1, population)
         groups: dict[tuple[str, str], Tally] = {}
         states: list[tuple[int, Any]] = []
         i = 0
@@ -127,40 +167,59 @@ class TallyHistoryReads:
                 last = state
         # Only the page's points are told in full (what moved them is one more read per point).
         kept, next_cursor = _paged(kept, lambda k: iso(k[0]), page)
-        moved = self._moved_by(c, metric, kept_clause, kept_value, [at for at, _ in kept])
+        moved, words = self._moved_by(c, metric, kept_clause, kept_value, [at for at, _ in kept])
         for at, state in kept:
             points.append({"recorded_at": iso(at), **history.render(state, by),
                            "moved_by": sorted(moved.get(at, []), key=history.moved_order)})
-        return {"points": points, "next_cursor": next_cursor}
+        return {"points": points, "next_cursor": next_cursor}, words
 
-    def _moved_by(self, c: Any, metric: str, kept_clause: str, kept_value: Any, times: list[int]) -> dict[int, list]:
-        """Which figure versions began at each of ``times``: what moved the tally then."""
+    def _moved_by(self, c: Any, metric: str, kept_clause: str, kept_value: Any, times: list[int],
+                  ) -> tuple[dict[int, list], dict[tuple[str, int], Any]]:
+        """Which figure versions began at each of ``times`` (what moved the tally then), and whose
+        word each was, read in the same statement (_whose_word's rows)."""
         moved: dict[int, list] = defaultdict(list)
+        words: dict[tuple[str, int], Any] = {}
         for start in range(0, len(times), 400):
             chunk = times[start:start + 400]
             for r in self.db.all(
                 c,
-                f"SELECT {_Moved.columns} FROM {{figure_versions}} WHERE metric = ? AND {kept_clause}"
-                f" AND recorded_from IN ({', '.join('?' * len(chunk))}) ORDER BY recorded_from, figure_id",
+                f"SELECT {_Moved.columns} FROM {{figure_versions}} fv LEFT JOIN {{reports}} r"
+                f" ON r.report_id = fv.report_id WHERE fv.metric = ? AND {kept_clause}"
+                f" AND fv.recorded_from IN ({', '.join('?' * len(chunk))}) ORDER BY fv.recorded_from, fv.figure_id",
                 (metric, *kept_value, *chunk), shape=_Moved,
             ):
                 moved[r.recorded_from].append({"figure_id": r.figure_id, "version": r.version, "event": r.kind,
                                                "actor": r.actor})
-        return moved
+                words[(r.figure_id, r.version)] = _Word(r.figure_id, r.version, r.source_id, r.report_id,
+                                                        r.published_on)
+        return moved, words
 
-    def _whose_word(self, c: Any, points: list[dict[str, Any]], include_protected: bool) -> None:
+    def _whose_word(self, c: Any, points: list[dict[str, Any]], include_protected: bool,
+                    words: dict[tuple[str, int], Any] | None = None) -> None:
         """Give each figure version in the page's ``moved_by`` its source, report and the report's
-        publication date (None where the change was no source's claim), a hidden source's withheld."""
+        publication date (None where the change was no source's claim), a hidden source's withheld;
+        ``words``: those already read (by _moved_by), else they are read here."""
         entries = [m for p in points for m in p["moved_by"] if "figure_id" in m]
-        keys = sorted({(m["figure_id"], m["version"]) for m in entries})
-        words: dict[tuple[str, int], Any] = {}
+        if words is not None:
+            self._tell_words(c, entries, words, include_protected)
+            return
+        # A version that moved the tally began at its point's instant: with that start each
+        # version is a seek on the whole key, where (figure, version) alone reads every version
+        # of the figure before it (thousands for a hot one: most of a history's time).
+        keys = sorted({(m["figure_id"], micros(datetime.fromisoformat(p["recorded_at"])), m["version"])
+                       for p in points for m in p["moved_by"] if "figure_id" in m})
+        words = {}
         for start in range(0, len(keys), 200):
             chunk = keys[start:start + 200]
-            where = " OR ".join(["(fv.figure_id = ? AND fv.version = ?)"] * len(chunk))
+            where = " OR ".join(["(fv.figure_id = ? AND fv.recorded_from = ? AND fv.version = ?)"] * len(chunk))
             for r in self.db.all(c, f"SELECT {_Word.columns} FROM {{figure_versions}} fv LEFT JOIN {{reports}} r"
                                     f" ON r.report_id = fv.report_id WHERE {where}",
                                  [x for key in chunk for x in key], shape=_Word):
                 words[(r.figure_id, r.version)] = r
+        self._tell_words(c, entries, words, include_protected)
+
+    def _tell_words(self, c: Any, entries: list[dict[str, Any]], words: dict[tuple[str, int], Any],
+                    include_protected: bool) -> None:
         sources = source_cards(self.db, c, {w.source_id for w in words.values()}, include_protected)
         for m in entries:
             w = words.get((m["figure_id"], m["version"]))

@@ -50,17 +50,22 @@ def _values(name: str) -> str:
 
 def _groups(kind: str, name: str) -> str:
     """One split's groups as of t, each row one more seek. PostgreSQL seeks per group only in a
-    LATERAL subquery (it plans a join on the key as a hash join over all of the split's rows);
-    SQLite, which has no LATERAL, seeks the key in a join."""
+    LATERAL subquery (it plans a join on the key as a hash join over all of the split's rows).
+    SQLite, which has no LATERAL, finds each group's start as of t (a seek), then its row by the
+    whole key. The LIMIT keeps that subquery from being flattened into the join: flattened,
+    SQLite first built a Bloom filter over every row of the split (thousands at 100k events:
+    6.6 ms a split, against 0.014 ms so)."""
     if kind == "postgres":
         return (f"SELECT s.dimension, {name}.value, s.{_SUMS.replace(', ', ', s.')} FROM {name}"
                 f" CROSS JOIN LATERAL (SELECT dimension, {_SUMS} FROM {{tally_versions}}"
                 f" WHERE metric = ? AND dimension = ? AND value = {name}.value AND recorded_from <= ?"
                 " ORDER BY recorded_from DESC LIMIT 1) s")
-    return (f"SELECT tv.dimension, tv.value, tv.{_SUMS.replace(', ', ', tv.')} FROM {name}"
-            f" JOIN {{tally_versions}} tv ON tv.metric = ? AND tv.dimension = ? AND tv.value = {name}.value"
-            " AND tv.recorded_from = (SELECT MAX(a.recorded_from) FROM {tally_versions} a WHERE a.metric = tv.metric"
-            f" AND a.dimension = tv.dimension AND a.value = {name}.value AND a.recorded_from <= ?)")
+    return (f"SELECT tv.dimension, tv.value, tv.{_SUMS.replace(', ', ', tv.')} FROM (SELECT {name}.value,"
+            " (SELECT MAX(a.recorded_from) FROM {tally_versions} a WHERE a.metric = ? AND a.dimension = ?"
+            f" AND a.value = {name}.value AND a.recorded_from <= ?) AS best FROM {name}"
+            f" WHERE {name}.value IS NOT NULL LIMIT -1) g"
+            " CROSS JOIN {tally_versions} tv WHERE tv.metric = ? AND tv.dimension = ? AND tv.value = g.value"
+            " AND tv.recorded_from = g.best")
 
 
 @functools.cache
@@ -72,8 +77,9 @@ def _splits_at(kind: str, splits: int) -> str:
             + " UNION ALL ".join(_groups(kind, n) for n in names) + _TOTAL_ROW)
 
 
-def _splits_params(metric: str, dimensions: tuple[str, ...], t: int) -> tuple[Any, ...]:
-    return (*(p for d in dimensions for p in (metric, d, metric, d)), *(p for d in dimensions for p in (metric, d, t)),
+def _splits_params(kind: str, metric: str, dimensions: tuple[str, ...], t: int) -> tuple[Any, ...]:
+    group = (lambda d: (metric, d, t)) if kind == "postgres" else (lambda d: (metric, d, t, metric, d))
+    return (*(p for d in dimensions for p in (metric, d, metric, d)), *(p for d in dimensions for p in group(d)),
             metric, t)
 
 
@@ -154,7 +160,8 @@ class TallyReads:
 
     def _running_splits(self, t: int, metric: str, dimensions: tuple[str, ...]) -> tuple[Tally, dict[str, Any]]:
         """The metric's total as of t, and each split that has a group: ``{dimension: {"groups", "groups_sum"}}``."""
-        rows = oneshot.read(self.db, _splits_at(self.db.kind, len(dimensions)), _splits_params(metric, dimensions, t),
+        kind = self.db.kind
+        rows = oneshot.read(self.db, _splits_at(kind, len(dimensions)), _splits_params(kind, metric, dimensions, t),
                             shape=_Group)
         total = ZERO
         splits: dict[str, Any] = {}

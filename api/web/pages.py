@@ -120,8 +120,9 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     and the count month by month of valid time."""
     sees, at = session.caller.sees_protected, moment(as_of)
     monthly = _monthly(reader, metric.value, at, sees, months_from, months_to)
-    history = reader.tally_history(metric.value, as_of=at, include_protected=sees)
-    points = history["points"]
+    # The latest points only: the whole history grows with the log (tally_history_latest).
+    points = reader.tally_history_latest(metric.value, points=CHARTED, told=LISTED_STEPS, as_of=at,
+                                         include_protected=sees)
     listed = points[-LISTED_STEPS:]
     # The versions the last TOLD steps are told with: one walk through each figure's history.
     wanted: dict[str, set[int]] = {}

@@ -199,6 +199,17 @@ def _check_tally_history(reader: Reader) -> None:
                     if by is not None:
                         assert point["groups"] == then["groups"]
                     assert point["moved_by"], point
+                if by is None and not window:
+                    _check_latest_points(reader, metric, points)
+
+
+def _check_latest_points(reader: Reader, metric: str, points: list[dict[str, Any]]) -> None:
+    """The latest points (the count's page) are tally_history's last ones; only the told ones say what moved them."""
+    for wanted, told in ((1, 1), (2, 1), (3, 0), (len(points), 2), (len(points) + 5, len(points) + 5)):
+        tail = points[-wanted:]
+        silent = len(tail) - min(told, len(tail))
+        expected = [dict(p, moved_by=[]) if i < silent else p for i, p in enumerate(tail)]
+        assert reader.tally_history_latest(metric, points=wanted, told=told) == expected
 
 
 def _check_no_leak(app, world: World, out: dict[str, Any], include_protected: bool) -> None:
