@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from ledger.figure import ACTIVE, RETRACTED
+from projections import publication
 from projections.db import OPEN, Db
 from projections.named_rows import mutable_shape
 
@@ -41,7 +42,8 @@ def shape(breakdown: dict[str, str]) -> tuple[str, int, str | None]:
 
 VERSION_COLUMNS = (
     "figure_id", "version", "recorded_from", "recorded_to", "recorded_at", "actor", "kind", "reason", "source_id",
-    "report_id", "evidence", "replaces", "value_changed", "incident_id", "metric", "breakdown", "population", "dims",
+    "report_id", "evidence", "replaces", "value_changed", "published_at", "published_from", "published_to", "late",
+    "incident_id", "metric", "breakdown", "population", "dims",
     "depth", "dim_value", "qualifier", "low", "high", "value", "value_source_id", "status", "grade",
 )
 CLAIM_COLUMNS = (
@@ -51,7 +53,7 @@ CLAIM_COLUMNS = (
 FIGURE_COLUMNS = (
     "figure_id", "incident_id", "metric", "breakdown", "population", "dims", "depth", "dim_value", "version",
     "qualifier", "low",
-    "high", "value", "value_source_id", "status", "grade", "stated_at", "stated_by", "updated_at",
+    "high", "value", "value_source_id", "status", "grade", "stated_at", "stated_by", "updated_at", "published_from",
 )
 #: Rows of figure_versions and claim_versions as a batch builds them (closed in place, then written).
 VersionRow = mutable_shape("VersionRow", VERSION_COLUMNS)
@@ -71,7 +73,7 @@ _INSERT_CLAIM = _insert("claim_versions", CLAIM_COLUMNS)
 _INSERT_FIGURE = _insert("figures", FIGURE_COLUMNS)
 _UPDATE_FIGURE = (
     "UPDATE {figures} SET version = ?, qualifier = ?, low = ?, high = ?, value = ?, value_source_id = ?, status = ?,"
-    " grade = ?, updated_at = ? WHERE figure_id = ?"
+    " grade = ?, updated_at = ?, published_from = ? WHERE figure_id = ?"
 )
 
 
@@ -86,6 +88,7 @@ class BatchFigure:
     prior_version: int | None = None  # the open version before this batch, if any
     prior_value: tuple[int, int | None, str, str] | None = None  # its (low, high, status, qualifier)
     prior_from: int | None = None  # and its start
+    row_published: int | None = None  # its published_from (projections/publication.py)
 
 
 @dataclass
@@ -124,6 +127,7 @@ class FigureBatch:
                 record = dict(zip(FIGURE_COLUMNS, row))
                 self.state[record["figure_id"]] = BatchFigure(
                     record, new=False, prior_version=record["version"], prior_from=record["updated_at"],
+                    row_published=record["published_from"],
                     prior_value=(record["low"], record["high"], record["status"], record["qualifier"]))
             for row in db.all(c, f"SELECT {', '.join(CLAIM_COLUMNS)} FROM {{claim_versions}}"
                                  f" WHERE figure_id IN ({marks}) AND recorded_to = ?", (*chunk, OPEN)):
@@ -143,7 +147,7 @@ class FigureBatch:
             "population": e.population, "dims": dims, "depth": depth, "dim_value": dim_value, "version": e.originator_version,
             "qualifier": value["qualifier"], "low": value["low"], "high": value["high"], "value": canonical(value),
             "value_source_id": e.source_id, "status": ACTIVE, "grade": "unassessed", "stated_at": t,
-            "stated_by": e.actor, "updated_at": t,
+            "stated_by": e.actor, "updated_at": t, "published_from": None,  # set by _publish
         }
         if fid in self.state:
             raise ValueError(f"figure {fid} stated twice")
@@ -233,7 +237,7 @@ class FigureBatch:
         version = VersionRow((
             fid, e.originator_version, t, OPEN, e.t, e.actor, kind, reason, source_id, report_id,
             None if evidence is None else canonical(evidence), None if replaces is None else canonical(replaces),
-            int(changed), *_COPIED(row),
+            int(changed), None, None, OPEN, 0, *_COPIED(row),  # published_*: set by _publish
         ))
         self.versions.append(version)
         state.open_version = version
@@ -262,8 +266,41 @@ class FigureBatch:
 
     # ---- writing the end state ----------------------------------------------------------------
 
+    def _publish(self) -> list[tuple[Any, ...]]:
+        """Place each new version in publication time (projections/publication.py), once the
+        batch's reports are written; the closes of versions open before the batch, with the
+        ``published_to`` each now ends at."""
+        db, c = self.db, self.cursor
+        wanted = sorted({v.report_id for v in self.versions if v.report_id})
+        reports: dict[str, tuple[str | None, int]] = {}
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start:start + 400]
+            for report_id, published_on, filed_at in db.all(
+                    c, f"SELECT report_id, published_on, filed_at FROM {{reports}}"
+                       f" WHERE report_id IN ({', '.join('?' * len(chunk))})", chunk):
+                reports[report_id] = (published_on, filed_at)
+        last: dict[str, Any] = {}
+        first: dict[str, int] = {}
+        for v in self.versions:  # in the order applied
+            state = self.state[v.figure_id]
+            before = last.get(v.figure_id)
+            prior = before.published_from if before is not None else (None if state.new else state.row_published)
+            at = publication.word_published_at(v.kind, reports.get(v.report_id), v.recorded_at)
+            v.published_at = at
+            v.published_from = at if prior is None else max(prior, at)
+            v.late = int(prior is not None and at < prior)
+            if before is not None:
+                before.published_to = v.published_from
+            else:
+                first[v.figure_id] = v.published_from
+            last[v.figure_id] = v
+        for fid, v in last.items():
+            self.state[fid].row["published_from"] = v.published_from
+        return [(t, first[fid], fid, start, version) for t, fid, start, version in self.version_closes]
+
     def write(self) -> Touched:
         db, c = self.db, self.cursor
+        closes = self._publish()
         new = [s.row for s in self.state.values() if s.new]
         changed = [s.row for s in self.state.values() if not s.new and s.open_version is not None]
         db.run_many(c, _INSERT_FIGURE, sorted([[r[k] for k in FIGURE_COLUMNS] for r in new]))
@@ -271,9 +308,9 @@ class FigureBatch:
                     [(r["figure_id"], d) for r in new for d in (r["dims"].split(",") if r["dims"] else ())])
         db.run_many(c, _UPDATE_FIGURE, [
             (r["version"], r["qualifier"], r["low"], r["high"], r["value"], r["value_source_id"], r["status"],
-             r["grade"], r["updated_at"], r["figure_id"]) for r in changed])
-        db.run_many(c, "UPDATE {figure_versions} SET recorded_to = ? WHERE figure_id = ? AND recorded_from = ?"
-                       " AND version = ?", self.version_closes)
+             r["grade"], r["updated_at"], r["published_from"], r["figure_id"]) for r in changed])
+        db.run_many(c, "UPDATE {figure_versions} SET recorded_to = ?, published_to = ? WHERE figure_id = ?"
+                       " AND recorded_from = ? AND version = ?", closes)
         # In key order: each B-tree page is then visited once per batch, not once per row.
         db.run_many(c, _INSERT_VERSION, sorted(self.versions, key=_VERSION_KEY))
         db.run_many(c, "UPDATE {claim_versions} SET recorded_to = ? WHERE figure_id = ? AND source_id = ?"

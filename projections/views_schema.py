@@ -104,7 +104,8 @@ TABLES: tuple[Table, ...] = (
     Table(
         "figures",
         _cols("figure_id incident_id metric breakdown population dims depth:int dim_value version:int qualifier"
-              " low:int high:int value:sealed value_source_id status grade stated_at:int stated_by updated_at:int"),
+              " low:int high:int value:sealed value_source_id status grade stated_at:int stated_by updated_at:int"
+              " published_from:int"),
         ("figure_id",),
         (("by_metric", ("metric", "incident_id")), ("by_incident", ("incident_id", "metric"))),
         ("by_metric",),  # by_incident is what running.py reads a batch's incidents by
@@ -118,11 +119,13 @@ TABLES: tuple[Table, ...] = (
     ),
     # Every state a figure has been in. recorded_at is the event's own timestamp; recorded_from
     # is the same unless the clock went backwards between two events of the figure (then it is
-    # held at the previous start, so the intervals of one figure never overlap).
+    # held at the previous start, so the intervals of one figure never overlap). The published_*
+    # columns and late place each version in publication time (projections/publication.py).
     Table(
         "figure_versions",
         _cols("figure_id version:int recorded_from:int recorded_to:int recorded_at:int actor kind reason:sealed"
-              " source_id report_id evidence replaces value_changed:flag incident_id metric breakdown population dims"
+              " source_id report_id evidence replaces value_changed:flag published_at:int published_from:int"
+              " published_to:int late:flag incident_id metric breakdown population dims"
               " depth:int dim_value qualifier low:int high:int value:sealed value_source_id status grade"),
         # Keyed by start as well as version, so "F as of T" is one seek on the key itself.
         ("figure_id", "recorded_from", "version"),
@@ -130,8 +133,12 @@ TABLES: tuple[Table, ...] = (
             ("live_by_metric", ("metric", "recorded_to", "recorded_from")),
             ("live_by_incident", ("incident_id", "recorded_to", "recorded_from")),
             ("by_metric_time", ("metric", "recorded_from")),
+            # A cut at publication time P: versions still the word at P (their successor published after it),
+            # and the few words published before a word already on record (publication.py's CUT and LATE).
+            ("published_by_metric", ("metric", "published_to", "published_from")),
+            ("late_by_metric", ("metric", "late", "published_at")),
         ),
-        ("live_by_metric", "live_by_incident", "by_metric_time"),
+        ("live_by_metric", "live_by_incident", "by_metric_time", "published_by_metric", "late_by_metric"),
     ),
     # Each source's latest claim on each figure, versioned the same way. figure_version is the
     # figure event that put this row in place; claim_version the event in which the source

@@ -1,0 +1,157 @@
+"""The three times, and the publication cut-off: when a source's word counts in ``published_by``.
+
+Valid time (when the harm happened) is the incidents' periods; recording time (when the ledger
+learnt it) is ``as_of``; publication time (when the source said it) is each report's
+``published_on``. A read cut at (``as_of`` T, ``published_by`` P) folds, in the order the ledger
+recorded them, a figure's events recorded by T whose *publication instant* is by P:
+
+- a source's word (a statement, a claim, an adoption, a supersession) is published when its
+  report was: the start (00:00 UTC) of its ``published_on`` day; a report with no publication
+  date counts from its filing (recording) time;
+- corrections, retractions and grades are the ledger's own acts: published when recorded;
+- an adoption or a supersession goes with the report of the claim it adopts (the event's own
+  report), so a judgement never counts before the word it judges was out.
+
+The first word counted is the figure's value, as a first statement is; an act on a figure of
+which no word counts yet has nothing to act on and is left out. With P past every publication
+the cut is the plain as-of read (docs/model.md, "Three times").
+
+The views keep, per figure version (projections/figure_views.py): ``published_at``, its own
+event's publication instant; ``published_from``, the latest instant among the figure's
+versions up to it (the version is the fold of a prefix all published by then);
+``published_to``, the next version's ``published_from`` (OPEN for the current one); and
+``late``, whether it was published before a word already on record for the figure (an archive
+entered late). The stored state answering (T, P) is the last version recorded by T whose
+``published_from`` is by P (CUT below); it is exact unless a late word after it counts
+(LATE below), and only such figures are folded afresh here (``fold``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterable, NamedTuple
+
+from ledger.errors import InvalidInput
+from projections.db import OPEN
+from projections.times import micros
+
+#: Kinds of figure version that are a source's word (their report dates them).
+WORDS = frozenset({"stated", "claimed", "adopted", "superseded"})
+#: Kinds that set the figure's value when counted (a claim not adopted does only as the first word).
+_SETS_VALUE = frozenset({"stated", "adopted", "corrected", "superseded"})
+_DAY = timedelta(days=1)
+_MICRO = timedelta(microseconds=1)
+
+
+def check_published_by(value: object) -> int | None:
+    """The cut as an instant (microseconds, UTC), or None for no cut.
+
+    A date (YYYY-MM-DD) means by the end of that day; a date and time must carry a zone."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        return micros(datetime(value.year, value.month, value.day, tzinfo=timezone.utc) + _DAY) - 1
+    elif isinstance(value, str) and len(value.strip()) == 10:
+        try:
+            return check_published_by(date.fromisoformat(value.strip()))
+        except ValueError:
+            raise InvalidInput(f"published_by must be a date (YYYY-MM-DD) or a date and time with a zone,"
+                               f" got {value!r}", field="published_by") from None
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(f"published_by must be a date (YYYY-MM-DD) or a date and time with a zone,"
+                               f" got {value!r}", field="published_by") from None
+    else:
+        raise InvalidInput("published_by must be a date (YYYY-MM-DD) or a date and time with a zone",
+                           field="published_by")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput("published_by must carry a time zone (UTC), e.g. 2019-06-01T00:00:00Z or a date",
+                           field="published_by")
+    return micros(moment)
+
+
+def iso_published_by(cut: int | None) -> str | None:
+    """The cut as answers state it (ISO 8601 UTC)."""
+    if cut is None:
+        return None
+    return (datetime(1970, 1, 1, tzinfo=timezone.utc) + cut * _MICRO).isoformat(timespec="microseconds").replace(
+        "+00:00", "Z")
+
+
+def report_published_at(published_on: str | None, filed_at: int) -> int:
+    """When a report was published: the start of its publication day, else its filing time."""
+    if not published_on:
+        return filed_at
+    day = date.fromisoformat(published_on)
+    return micros(datetime(day.year, day.month, day.day, tzinfo=timezone.utc))
+
+
+def word_published_at(kind: str, report: tuple[str | None, int] | None, recorded_at: int) -> int:
+    """When a figure event was published: its report's time for a source's word (``report`` is
+    its (published_on, filed_at), None when the views hold no such report), else its recording."""
+    if kind in WORDS and report is not None:
+        return report_published_at(*report)
+    return recorded_at
+
+
+def counts(published_at: int, cut: int | None) -> bool:
+    return cut is None or published_at <= cut
+
+
+#: Versions answering (T, P) from the stored states: recorded by T, published through P, and
+#: either still the word at T or followed by a version not all published by P. Parameters: T, P, T, P.
+CUT = ("fv.recorded_from <= ? AND fv.published_from <= ? AND (fv.recorded_to > ? OR fv.published_to > ?)")
+#: Late words that count at (T, P) past the stored state: their figures are folded afresh.
+#: Parameters: T, P, P.
+LATE = ("fv.late = 1 AND fv.recorded_from <= ? AND fv.published_at <= ? AND fv.published_from > ?")
+
+
+class Folded(NamedTuple):
+    """A figure's state under a cut, as the tallies and lists need it."""
+
+    qualifier: str
+    low: int
+    high: int | None
+    value: str
+    value_source_id: str | None
+    status: str
+    grade: str
+    version: int
+
+
+def fold(rows: Iterable[Any], cut: int | None) -> Folded | None:
+    """A figure's state from its versions recorded by T (in version order), counting only those
+    published by ``cut``: None when no word counts. Each row has ``kind``, ``published_at``,
+    ``version``, the state after it (``qualifier``, ``low``, ``high``, ``value``,
+    ``value_source_id``, ``grade``) and ``said_*``, the word's own value (a claim not adopted
+    leaves the state as it was but may be the first word counted)."""
+    state: dict[str, Any] | None = None
+    for r in rows:
+        if not counts(r.published_at, cut):
+            continue
+        if state is None:
+            if r.kind not in WORDS:
+                continue  # an act with no word to act on yet
+            said = (r.qualifier, r.low, r.high, r.value) if r.kind in _SETS_VALUE else (
+                r.said_qualifier, r.said_low, r.said_high, r.said_value)
+            state = {"qualifier": said[0], "low": said[1], "high": said[2], "value": said[3],
+                     "value_source_id": r.source_id, "status": "active", "grade": "unassessed"}
+        elif r.kind in _SETS_VALUE:
+            state.update(qualifier=r.qualifier, low=r.low, high=r.high, value=r.value,
+                         value_source_id=r.value_source_id)
+        if r.kind in ("corrected", "superseded"):
+            state["status"] = "active"
+        elif r.kind == "retracted":
+            state["status"] = "retracted"
+        elif r.kind == "regraded":
+            state["grade"] = r.grade
+        state["version"] = r.version
+    return None if state is None else Folded(**state)
+
+
+def is_open(value: int) -> bool:
+    return value >= OPEN
