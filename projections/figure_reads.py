@@ -15,7 +15,8 @@ from projections.read_arguments import (
     check_breakdown, check_dimension, check_metric, check_place, check_population_filter, check_window, iso_as_of,
     read_time,
 )
-from projections.read_filters import live_figures, source_cards
+from projections.publication import check_published_by, published_echo
+from projections.read_filters import claims_published_by, live_figures, source_cards
 from projections.times import iso
 from projections.view_rows import FigureVersion, render_figure
 
@@ -29,12 +30,13 @@ class FigureReads:
 
     db: Db
 
-    def figure(self, figure_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
-        """The figure as of T: ``{"figure_id", "incident_id", "metric", "breakdown", "population", "version", "value",
-        "status", "grade", "value_source", "recorded_at", "recorded_to"}``."""
-        t = read_time(as_of)
+    def figure(self, figure_id: str, *, as_of: datetime | None = None, include_protected: bool = False,
+               published_by: Any = None) -> dict[str, Any]:
+        """The figure as of T (cut at ``published_by``): ``{"figure_id", "incident_id", "metric", "breakdown",
+        "population", "version", "value", "status", "grade", "value_source", "recorded_at", "recorded_to"}``."""
+        t, cut = read_time(as_of), check_published_by(published_by)
         with self.db.snapshot() as c:
-            row = figure_at(self.db, c, t, str(figure_id))
+            row = figure_at(self.db, c, t, str(figure_id), cut)
             if row is None:
                 raise NotFound("figure", figure_id)
             sources = source_cards(self.db, c, {row.value_source_id}, include_protected)
@@ -45,8 +47,9 @@ class FigureReads:
         breakdown: dict[str, str] | None = None, status: str | None = None, as_of: datetime | None = None,
         valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
         cursor: str | None = None, limit: int = 50, include_protected: bool = False, population: str | None = None,
+        published_by: Any = None,
     ) -> dict[str, Any]:
-        """A page of figures as of T, in figure-id order: ``{"items": [figure...], "next_cursor"}``.
+        """A page of figures as of T (cut at ``published_by``), in figure-id order: ``{"items": [figure...], "next_cursor"}``.
 
         ``dimension``: figures broken down by it (among others); ``breakdown``: exactly this one
         (``{}`` for totals); ``status``: "active" or "retracted"; ``population``: the figures counting
@@ -61,17 +64,19 @@ class FigureReads:
         limit = check_limit(limit)
         after = decode_cursor("figures", cursor)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
+        cut = check_published_by(published_by)
         with self.db.snapshot() as c:
             rows = live_figures(
                 self.db, c, t, FigureVersion, metric=metric, incident_id=incident_id, status=status,
                 dimension=dimension, breakdown=breakdown, population=population, window=(wf, wt), place=place_key,
-                after=after, limit=limit + 1,
+                after=after, limit=limit + 1, published_by=cut,
             )
             sources = source_cards(self.db, c, {r.value_source_id for r in rows}, include_protected)
         items = [render_figure(r, sources, t) for r in rows[:limit]]
         return listing_page("figures", "figure_id", items, len(rows) > limit)
 
-    def spread(self, figure_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
+    def spread(self, figure_id: str, *, as_of: datetime | None = None, include_protected: bool = False,
+               published_by: Any = None) -> dict[str, Any]:
         """Each source's latest claim on the figure as of T, the range across them, and the ledger's value.
 
         ``{"figure_id", "as_of", "current": figure, "claims": [{"source", "report_id", "value",
@@ -80,20 +85,23 @@ class FigureReads:
         "live_range": same over claims not superseded, "state": "recorded" | "not_yet_recorded"}``.
         A high of None is unbounded, in the range too (``max_high`` None: some source put no
         ceiling on it). As of a time before the figure was recorded: ``current`` None, no
-        claims, ``state`` "not_yet_recorded"; NotFound only for an id never recorded.
+        claims, ``state`` "not_yet_recorded"; NotFound only for an id never recorded. With
+        ``published_by``, each source's latest claim published by then (projections/publication.py).
         """
-        t = read_time(as_of)
+        t, cut = read_time(as_of), check_published_by(published_by)
         fid = str(figure_id)
+        echo = {"figure_id": fid, "as_of": iso_as_of(as_of), **published_echo(cut)}
         with self.db.snapshot() as c:
-            current = figure_at(self.db, c, t, fid)
+            current = figure_at(self.db, c, t, fid, cut)
             if current is None:
                 if figure_at(self.db, c, OPEN - 1, fid) is None:
                     raise NotFound("figure", figure_id)
-                return {"figure_id": fid, "as_of": iso_as_of(as_of), "current": None, "claims": [],
+                return {**echo, "current": None, "claims": [],
                         "range": _range([]), "live_range": _range([]), "state": "not_yet_recorded"}
-            rows = []
+            rows = [] if cut is None else claims_published_by(self.db, c, t, cut, [fid])
             # Each source's claim as of t: one seek per source that ever claimed on the figure.
-            source = self.db.value(c, "SELECT MIN(source_id) FROM {claim_versions} WHERE figure_id = ?", (fid,))
+            source = None if cut is not None else self.db.value(
+                c, "SELECT MIN(source_id) FROM {claim_versions} WHERE figure_id = ?", (fid,))
             while source is not None:
                 row = self.db.one(
                     c,
@@ -116,14 +124,17 @@ class FigureReads:
             for r in rows
         ]
         return {
-            "figure_id": fid, "as_of": iso_as_of(as_of), "current": render_figure(current, sources, t),
+            **echo, "current": render_figure(current, sources, t),
             "claims": claims, "range": _range(claims), "live_range": _range([x for x in claims if not x["superseded"]]),
             "state": "recorded",
         }
 
 
-def figure_at(db: Db, c: Any, t: int, fid: str) -> Any:
-    """The figure's version live at t, or None."""
+def figure_at(db: Db, c: Any, t: int, fid: str, cut: int | None = None) -> Any:
+    """The figure's version live at t (cut at publication time ``cut``), or None."""
+    if cut is not None:
+        rows = live_figures(db, c, t, FigureVersion, figure_id=fid, published_by=cut)
+        return rows[0] if rows else None
     # The latest start at or before t is the live version (one seek, however long the history);
     # of two versions starting at the same instant the later one stands.
     row = db.one(c, f"SELECT {FigureVersion.columns} FROM {{figure_versions}} fv WHERE fv.figure_id = ?"

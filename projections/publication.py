@@ -31,8 +31,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, NamedTuple
 
+import orjson
+
 from ledger.errors import InvalidInput
-from projections.db import OPEN
+from ledger.tally import is_approximate
 from projections.times import micros
 
 #: Kinds of figure version that are a source's word (their report dates them).
@@ -80,6 +82,11 @@ def iso_published_by(cut: int | None) -> str | None:
         return None
     return (datetime(1970, 1, 1, tzinfo=timezone.utc) + cut * _MICRO).isoformat(timespec="microseconds").replace(
         "+00:00", "Z")
+
+
+def published_echo(cut: int | None) -> dict[str, Any]:
+    """The cut as an answer states it: present only when asked (answers without it are unchanged)."""
+    return {} if cut is None else {"published_by": iso_published_by(cut)}
 
 
 def report_published_at(published_on: str | None, filed_at: int) -> int:
@@ -153,5 +160,45 @@ def fold(rows: Iterable[Any], cut: int | None) -> Folded | None:
     return None if state is None else Folded(**state)
 
 
-def is_open(value: int) -> bool:
-    return value >= OPEN
+class Claim(NamedTuple):
+    """A source's latest claim on a figure under a cut (the shape the by-source tally and the spread read)."""
+
+    source_id: str
+    figure_id: str
+    report_id: str | None
+    value: str
+    qualifier: str
+    low: int
+    high: int | None
+    superseded: int
+    claimed_at: int
+    claim_version: int
+
+
+def latest_claims(words: Iterable[Any], cut: int | None) -> list[Claim]:
+    """Each source's latest claim counted by ``cut``, from a figure's words recorded by T in
+    version order (rows with ``figure_id``, ``version``, ``kind``, ``source_id``, ``report_id``,
+    ``replaces``, ``published_at``, ``recorded_at`` and the claim as said: ``said_*``). A claim
+    is superseded only by a supersession counted by the cut, which goes with its own report."""
+    latest: dict[tuple[str, str], Claim] = {}
+    for w in words:
+        if w.kind not in WORDS or not counts(w.published_at, cut):
+            continue
+        if w.kind == "superseded":
+            for source_id in orjson.loads(w.replaces or "[]"):
+                old = latest.get((w.figure_id, source_id))
+                if old is not None:
+                    latest[(w.figure_id, source_id)] = old._replace(superseded=1)
+        latest[(w.figure_id, w.source_id)] = Claim(w.source_id, w.figure_id, w.report_id, w.said_value,
+                                                   w.said_qualifier, w.said_low, w.said_high, 0, w.recorded_at,
+                                                   w.version)
+    return list(latest.values())
+
+
+def restate(row: Any, folded: Folded) -> Any:
+    """A stored row (a named tuple of any shape) with the state the fold found, field by field."""
+    fields = set(row._fields)
+    changes = {k: v for k, v in folded._asdict().items() if k in fields}
+    if "approximate" in fields:
+        changes["approximate"] = is_approximate(folded.qualifier)
+    return row._replace(**changes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from projections import publication
 from projections.db import OPEN, Db
 from projections.named_rows import shape
 from projections.figure_views import canonical
@@ -18,8 +19,10 @@ def figure_filters(
     status: str | None = None, max_depth: int | None = None, dims: str | None = None,
     breakdown: dict[str, str] | None = None, dimension: str | None = None, population: str | None = None,
     window: tuple[str | None, str | None] = (None, None), place: str | None = None, after: str | None = None,
+    at: tuple[str, list[Any]] | None = None,
 ) -> tuple[str, tuple[list[Any], list[Any]], str]:
-    """Joins, their parameters and the WHERE of "figure versions live at t" under these filters.
+    """Joins, their parameters and the WHERE of "figure versions live at t" under these filters
+    (``at``: another condition on the versions' times than "live at t", with its parameters).
 
     With a window, the incident's version at t is joined for its period as recorded then.
     """
@@ -27,7 +30,9 @@ def figure_filters(
     join_params: list[Any] = [t, t] if windowed else []
     joins = ("JOIN {incident_versions} iv ON iv.incident_id = fv.incident_id"
              " AND iv.recorded_from <= ? AND iv.recorded_to > ?") if windowed else ""
-    if t >= OPEN - 1:
+    if at is not None:
+        where, params = [at[0]], list(at[1])
+    elif t >= OPEN - 1:
         # Now: the open versions, by equality (the planner then never prefers a history index).
         where, params = ["fv.recorded_to = ?"], [OPEN]
     else:
@@ -52,13 +57,88 @@ def figure_filters(
 
 
 def live_figures(db: Db, c: Any, t: int, shape: type[Any], *, columns: str | None = None, limit: int | None = None,
-                 **filters: Any) -> list[Any]:
+                 published_by: int | None = None, **filters: Any) -> list[Any]:
     """The figure versions live at t under ``filters``, in id order, as ``shape`` (its own
-    ``columns``, unless given)."""
+    ``columns``, unless given); with ``published_by``, each figure as its words published by
+    then made it (projections/publication.py)."""
+    if published_by is not None:
+        return _cut_figures(db, c, t, published_by, shape, columns, limit, filters)
     joins, (join_params, params), where = figure_filters(t, **filters)
     tail = " ORDER BY fv.figure_id" + (" LIMIT ?" if limit is not None else "")
     return db.all(c, f"SELECT {columns or shape.columns} FROM {{figure_versions}} fv {joins} WHERE {where}{tail}",
                   (*join_params, *params, *(() if limit is None else (limit,))), shape=shape)
+
+
+def _select(db: Db, c: Any, t: int, shape: type[Any], columns: str | None, at: tuple[str, list[Any]],
+            limit: int | None, filters: dict[str, Any], distinct: bool = False) -> list[Any]:
+    joins, (join_params, params), where = figure_filters(t, at=at, **filters)
+    tail = " ORDER BY fv.figure_id" + (" LIMIT ?" if limit is not None else "")
+    return db.all(c, f"SELECT {'DISTINCT ' if distinct else ''}{columns or shape.columns} FROM {{figure_versions}} fv"
+                     f" {joins} WHERE {where}{tail}",
+                  (*join_params, *params, *(() if limit is None else (limit,))), shape=shape)
+
+
+#: What publication.fold reads of each version of a figure with a late word: the state after it,
+#: and (a claim not adopted) the word itself, from the claim row the same event put in place.
+_Step = shape("Step", "fv.kind, fv.published_at, fv.version, fv.qualifier, fv.low, fv.high, fv.value, fv.source_id,"
+                      " fv.value_source_id, fv.grade, cv.qualifier AS said_qualifier, cv.low AS said_low,"
+                      " cv.high AS said_high, cv.value AS said_value")
+_STEPS = (f"SELECT {_Step.columns} FROM {{figure_versions}} fv LEFT JOIN {{claim_versions}} cv"
+          " ON cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id AND cv.figure_version = fv.version"
+          " AND cv.claim_version = fv.version WHERE fv.figure_id = ? AND fv.recorded_from <= ? ORDER BY fv.version")
+_Id = shape("Id", "fv.figure_id")
+
+
+#: A figure's words as said: the claim row each word's event put in place.
+_Word = shape("Word", "fv.figure_id, fv.version, fv.kind, fv.source_id, fv.report_id, fv.replaces, fv.published_at,"
+                      " fv.recorded_at, cv.qualifier AS said_qualifier, cv.low AS said_low, cv.high AS said_high,"
+                      " cv.value AS said_value")
+
+
+def claims_published_by(db: Db, c: Any, t: int, cut: int | None, figure_ids: list[str]) -> list[Any]:
+    """Each source's latest claim on these figures as of t counted by the cut (publication.latest_claims):
+    every word of theirs recorded by t is read, one seek and range per figure."""
+    out: list[Any] = []
+    for fid in sorted(set(figure_ids)):
+        words = db.all(c, f"SELECT {_Word.columns} FROM {{figure_versions}} fv JOIN {{claim_versions}} cv"
+                          " ON cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id"
+                          " AND cv.figure_version = fv.version AND cv.claim_version = fv.version"
+                          " WHERE fv.figure_id = ? AND fv.recorded_from <= ? ORDER BY fv.version", (fid, t),
+                       shape=_Word)
+        out += publication.latest_claims(words, cut)
+    return out
+
+
+def _cut_figures(db: Db, c: Any, t: int, cut: int, shape: type[Any], columns: str | None, limit: int | None,
+                 filters: dict[str, Any]) -> list[Any]:
+    """The figures as of t cut at publication time ``cut``: the stored state answering (t, cut)
+    by two index ranges (still the word at t, or followed by a version not all published by
+    the cut), and the few figures with a late word past that state folded afresh."""
+    status = filters.pop("status", None)
+    late = {r.figure_id for r in _select(db, c, t, _Id, None, (publication.LATE, [t, cut, cut]), None, filters,
+                                         distinct=True)}
+    with_status = {**filters, "status": status}
+    wanted = None if limit is None else limit + len(late)
+    now = t >= OPEN - 1
+    branches = (
+        ("fv.recorded_to = ? AND fv.published_from <= ?", [OPEN, cut]) if now else
+        ("fv.recorded_to > ? AND fv.recorded_from <= ? AND fv.published_from <= ?", [t, t, cut]),
+        ("fv.published_to > ? AND fv.published_from <= ? AND fv.recorded_to <= ?", [cut, cut, t]),
+    )
+    rows = [r for at in branches for r in _select(db, c, t, shape, columns, at, wanted, with_status)
+            if r.figure_id not in late]
+    for fid in sorted(late):
+        if filters.get("after") is not None and fid <= filters["after"]:
+            continue
+        folded = publication.fold(db.all(c, _STEPS, (fid, t), shape=_Step), cut)
+        if folded is None or (status is not None and folded.status != status):
+            continue
+        found = _select(db, c, t, shape, columns, ("fv.figure_id = ? AND fv.version = ?", [fid, folded.version]),
+                        None, filters)
+        if found:
+            rows.append(publication.restate(found[0], folded))
+    rows.sort(key=lambda r: r.figure_id)
+    return rows if limit is None else rows[:limit]
 
 
 def source_cards(db: Db, c: Any, ids: set[str | None], include_protected: bool) -> Sources:

@@ -19,7 +19,8 @@ from projections.read_arguments import (
     check_breakdown, check_dimension, check_metric, check_place, check_population, check_population_filter,
     check_window, echo_of, iso_as_of, read_time,
 )
-from projections.read_filters import figure_filters, live_figures, source_cards
+from projections.read_filters import claims_published_by, figure_filters, live_figures, source_cards
+from projections.publication import check_published_by, published_echo
 from projections.redaction import PROTECTED
 from projections.running import row_sum, tally_metric
 
@@ -87,6 +88,7 @@ def _splits_params(kind: str, metric: str, dimensions: tuple[str, ...], t: int) 
 #: A Part's approximate flag is ledger/tally.py's is_approximate, worked out in the query.
 PART_COLUMNS = columns_of(Part, "fv", approximate=f"CASE WHEN fv.qualifier = '{Qualifier.APPROXIMATE}' THEN 1 ELSE 0 END")
 _Reading = shape("Reading", "fv.figure_id, fv.incident_id, fv.metric, fv.breakdown, fv.low, fv.high, fv.population")
+_Id = shape("Id", "fv.figure_id")
 _Claim = shape("Claim", "cv.source_id, cv.figure_id, cv.low, cv.high, cv.superseded, cv.qualifier")
 
 
@@ -99,6 +101,7 @@ class TallyReads:
         self, metric: str, *, by: str | None = None, as_of: datetime | None = None,
         valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
         figure_ids: bool = False, include_protected: bool = False, population: str | None = None,
+        published_by: Any = None,
     ) -> dict[str, Any]:
         """A metric summed across incidents (ledger/tally.py says what each incident contributes),
         of one ``population`` (default the whole counted one; never a sum of populations).
@@ -114,17 +117,19 @@ class TallyReads:
         them, and with no window and no place, the sums come from the running tallies
         (running.py): one index lookup per group, now or as of any T, however long the ledger.
         With the lists, or with a window or place, the figures are read and summed (cost grows
-        with the metric's figures).
+        with the metric's figures). So are they with ``published_by`` (projections/publication.py):
+        two index ranges over the metric's versions and a fold of the few figures with late words.
         """
         metric, by, population = check_metric(metric), check_dimension(by, "by"), check_population(population)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
-        echo = echo_of(metric, by, as_of, wf, wt, place, population)
-        if not figure_ids and wf is None and wt is None and place_key is None:
+        cut = check_published_by(published_by)
+        echo = {**echo_of(metric, by, as_of, wf, wt, place, population), **published_echo(cut)}
+        if not figure_ids and wf is None and wt is None and place_key is None and cut is None:
             return {**echo, **self._running_tally(t, tally_metric(metric, population), by), "from_parts": None}
         with self.db.snapshot() as c:
             parts = live_figures(
                 self.db, c, t, Part, columns=PART_COLUMNS, metric=metric, status="active", max_depth=1,
-                population=population, window=(wf, wt), place=place_key,
+                population=population, window=(wf, wt), place=place_key, published_by=cut,
             )
         result = tallies.tally(parts, by)
         if not figure_ids:
@@ -143,7 +148,7 @@ class TallyReads:
 
     def tally_splits(
         self, metric: str, *, dimensions: list[str] | None = None, as_of: datetime | None = None,
-        include_protected: bool = False, population: str | None = None,
+        include_protected: bool = False, population: str | None = None, published_by: Any = None,
     ) -> dict[str, Any]:
         """The metric's total and its split by each of ``dimensions`` (default: every dimension) at
         once, from the running tallies in one statement: what ``tally(metric, by=d)`` says for each d.
@@ -153,10 +158,20 @@ class TallyReads:
         """
         metric, population = check_metric(metric), check_population(population)
         chosen = tuple(check_dimension(d, "dimensions") for d in (DIMENSIONS if dimensions is None else dimensions))
-        t = read_time(as_of)
+        t, cut = read_time(as_of), check_published_by(published_by)
+        echo = {"metric": metric, "population": population, "as_of": iso_as_of(as_of), **published_echo(cut)}
+        if cut is not None:
+            # Cut at publication time: the figures read once and split in memory, as the tally does.
+            with self.db.snapshot() as c:
+                parts = live_figures(self.db, c, t, Part, columns=PART_COLUMNS, metric=metric, status="active",
+                                     max_depth=1, population=population, published_by=cut)
+            each = {d: _without_ids(tallies.tally(parts, d)) for d in chosen}
+            total_sum = _without_ids(tallies.tally(parts, None))["sum"]
+            return {**echo, "sum": total_sum,
+                    "splits": {d: {"groups": r["groups"], "groups_sum": r["groups_sum"]}
+                               for d, r in each.items() if r["groups"]}}
         total, splits = self._running_splits(t, tally_metric(metric, population), chosen)  # type: ignore[arg-type]
-        return {"metric": metric, "population": population, "as_of": iso_as_of(as_of), "sum": total.as_dict(),
-                "splits": {d: splits[d] for d in chosen if d in splits}}
+        return {**echo, "sum": total.as_dict(), "splits": {d: splits[d] for d in chosen if d in splits}}
 
     def _running_splits(self, t: int, metric: str, dimensions: tuple[str, ...]) -> tuple[Tally, dict[str, Any]]:
         """The metric's total as of t, and each split that has a group: ``{dimension: {"groups", "groups_sum"}}``."""
@@ -180,7 +195,7 @@ class TallyReads:
     def tally_by_source(
         self, metric: str, *, breakdown: dict[str, str] | None = None, as_of: datetime | None = None,
         valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
-        include_protected: bool = False, population: str | None = None,
+        include_protected: bool = False, population: str | None = None, published_by: Any = None,
     ) -> dict[str, Any]:
         """Each source's latest claims on the metric's figures of one breakdown (default: totals), summed.
 
@@ -193,7 +208,14 @@ class TallyReads:
         metric, population = check_metric(metric), check_population(population)
         breakdown = check_breakdown(breakdown) or {}
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
+        cut = check_published_by(published_by)
         with self.db.snapshot() as c:
+            if cut is not None:
+                active = live_figures(self.db, c, t, _Id, metric=metric, status="active", breakdown=breakdown,
+                                      population=population, window=(wf, wt), place=place_key, published_by=cut)
+                rows = claims_published_by(self.db, c, t, cut, [r.figure_id for r in active])
+                sources = source_cards(self.db, c, {r.source_id for r in rows}, include_protected)
+                return self._by_source(rows, sources, metric, as_of, wf, wt, place, population, breakdown, cut)
             joins, params, where = figure_filters(
                 t, metric=metric, status="active", breakdown=breakdown, population=population, window=(wf, wt),
                 place=place_key)
@@ -207,6 +229,11 @@ class TallyReads:
                 (*join_params, t, t, *where_params), shape=_Claim,
             )
             sources = source_cards(self.db, c, {r.source_id for r in rows}, include_protected)
+        return self._by_source(rows, sources, metric, as_of, wf, wt, place, population, breakdown, None)
+
+    @staticmethod
+    def _by_source(rows: list[Any], sources: Any, metric: str, as_of: Any, wf: Any, wt: Any, place: Any,
+                   population: str, breakdown: dict[str, str], cut: int | None) -> dict[str, Any]:
         per_source: dict[str, Tally] = defaultdict(Tally)
         ids: dict[str, list[str]] = defaultdict(list)
         superseded: dict[str, int] = defaultdict(int)
@@ -227,14 +254,14 @@ class TallyReads:
             return (0, ref.get("name_en") or ref.get("name") or "", ref["source_id"])
 
         entries.sort(key=order)
-        return {**echo_of(metric, None, as_of, wf, wt, place, population), "breakdown": breakdown,
-                "sources": entries}
+        return {**echo_of(metric, None, as_of, wf, wt, place, population), **published_echo(cut),
+                "breakdown": breakdown, "sources": entries}
 
     def breakdown_checks(
         self, *, metric: str | None = None, incident_id: str | None = None, dimension: str | None = None,
         totals_only: bool = False, as_of: datetime | None = None, valid_from: date | None = None,
         valid_to: date | None = None, place: str | None = None, include_protected: bool = False,
-        population: str | None = None,
+        population: str | None = None, published_by: Any = None,
     ) -> list[dict[str, Any]]:
         """Sum of parts against each total, and each subset population against its whole (see
         checks.py). One dict per (total, dimension) or (whole, subset):
@@ -252,7 +279,7 @@ class TallyReads:
         with self.db.snapshot() as c:
             rows = live_figures(
                 self.db, c, t, _Reading, metric=metric, incident_id=incident_id, status="active", window=(wf, wt),
-                place=place_key,
+                place=place_key, published_by=check_published_by(published_by),
             )
         readings = [checks.Reading(r.figure_id, r.incident_id, r.metric, orjson.loads(r.breakdown), r.low, r.high,
                                    r.population) for r in rows]

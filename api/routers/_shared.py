@@ -82,3 +82,11 @@ AsOf = Annotated[datetime | None, BeforeValidator(_iso_moment),
                  Query(description="Recording time: the answer as the ledger gave it then"
                                    " (ISO 8601 with a zone, e.g. 2019-05-01T10:00:00Z; 1970 or later).",
                        json_schema_extra={"pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}T"})]
+
+
+#: The sources' publication cut-off (projections/publication.py): checked there, so that a bad
+#: one is refused with the same problem naming ``published_by`` on every route.
+PublishedBy = Annotated[str | None, Query(
+    max_length=40, description="Publication time: count only what the sources had published by then (a date,"
+                               " YYYY-MM-DD, meaning by the end of that day, or a date and time with a zone)."
+                               " Combines with `as_of` (recording time); docs/model.md, \"Three times\".")]

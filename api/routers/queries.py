@@ -42,7 +42,7 @@ from api.query_models import (
     TallyOut,
     page,
 )
-from api.routers._shared import AsOf, Reader
+from api.routers._shared import AsOf, PublishedBy, Reader
 from ledger import limits, vocabulary
 
 router = APIRouter(tags=["queries"])
@@ -135,7 +135,7 @@ def _answered(*errors: int) -> dict[int | str, dict[str, Any]]:
 async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now, by: By = None,
                 as_of: AsOf = None, valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None,
                 figure_ids: FigureIds = False, population: Counts = None, if_none_match: IfNoneMatch = None,
-                format_: Format = None, accept: Accept = None) -> Any:
+                format_: Format = None, accept: Accept = None, published_by: PublishedBy = None) -> Any:
     """A metric summed across incidents (retracted figures left out), optionally split `by` a dimension.
 
     Also as a spreadsheet: `?format=` or `Accept` (text/csv, XLSX, application/x-ndjson); a row for
@@ -144,10 +144,12 @@ async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller
     if fmt != "json":
         return await _tally_export(request, fmt, now, reader.tally, export_rows.tally_rows, export_rows.tally_columns,
                                    f"tally-{_v(metric)}", caller, metric=_v(metric), by=_v(by), as_of=as_of,
-                                   valid_from=valid_from, valid_to=valid_to, place=place, population=_v(population))
+                                   valid_from=valid_from, valid_to=valid_to, place=place, population=_v(population),
+                                   published_by=published_by)
     return await answer(request, now, caller, TallyOut, lambda: reader.tally(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-        figure_ids=figure_ids, population=_v(population), include_protected=caller.sees_protected), if_none_match)
+        figure_ids=figure_ids, population=_v(population), include_protected=caller.sees_protected,
+        published_by=published_by), if_none_match)
 
 
 @router.get("/tallies/{metric}/history", response_model=TallyHistory, responses=_exported(),
@@ -178,7 +180,7 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, caller
 async def tally_by_source(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now,
                           breakdown: BreakdownParts = None, as_of: AsOf = None, valid_from: ValidFrom = None,
                           valid_to: ValidTo = None, place: Place = None, population: Counts = None,
-                          if_none_match: IfNoneMatch = None) -> Any:
+                          if_none_match: IfNoneMatch = None, published_by: PublishedBy = None) -> Any:
     """What each source's own latest claims add up to, beside the ledger's tally: one sum per source.
 
     A claim the ledger superseded still counts here (the source said it; `superseded` says how
@@ -186,7 +188,7 @@ async def tally_by_source(request: Request, metric: Metric, reader: Reader, call
     parts = _breakdown(breakdown)
     return await answer(request, now, caller, TallyBySource, lambda: reader.tally_by_source(
         _v(metric), breakdown=parts, as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-        population=_v(population), include_protected=caller.sees_protected), if_none_match)
+        population=_v(population), include_protected=caller.sees_protected, published_by=published_by), if_none_match)
 
 
 @router.get("/checks", response_model=list[BreakdownCheck], responses=_exported(kept=False), summary="Do the parts add up")
@@ -195,7 +197,7 @@ def breakdown_checks(
     incident_id: Annotated[UUID | None, Query()] = None,
     dimension: Annotated[Dimension | None, Query()] = None, totals_only: bool = False, as_of: AsOf = None,
     valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None, population: Of = None,
-    format_: Format = None, accept: Accept = None,
+    format_: Format = None, accept: Accept = None, published_by: PublishedBy = None,
 ) -> Any:
     """Each total against the sum of its parts along each dimension (of the same population), and
     each subset population against its whole: complete, remainder, parts_exceed_low or inconsistent.
@@ -205,12 +207,12 @@ def breakdown_checks(
     checks = reader.breakdown_checks(
         metric=_v(metric), incident_id=None if incident_id is None else str(incident_id), dimension=_v(dimension),
         totals_only=totals_only, as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-        population=_v(population), include_protected=caller.sees_protected)
+        population=_v(population), include_protected=caller.sees_protected, published_by=published_by)
     if fmt == "json":
         return checks
     about = _about(request, now, metric=_v(metric), incident_id=None if incident_id is None else str(incident_id),
                    dimension=_v(dimension), totals_only=totals_only or None, as_of=as_of, valid_from=valid_from,
-                   valid_to=valid_to, place=place, population=_v(population))
+                   valid_to=valid_to, place=place, population=_v(population), published_by=published_by)
     return export(fmt, export_rows.CHECK_COLUMNS, map(export_rows.check_row, checks), checks, about, "checks")
 
 
@@ -221,6 +223,7 @@ def list_figures(
     status: Annotated[str | None, Query(pattern="^(active|retracted)$")] = None, as_of: AsOf = None,
     valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None, cursor: Cursor = None,
     limit: Limit = 50, population: Of = None, format_: Format = None, accept: Accept = None,
+    published_by: PublishedBy = None,
 ) -> Any:
     """Figures as of a moment, in id order, a page at a time.
 
@@ -234,14 +237,14 @@ def list_figures(
             incident_id=None if incident_id is None else str(incident_id), metric=_v(metric),
             dimension=_v(dimension), status=status, as_of=at, valid_from=valid_from, valid_to=valid_to,
             place=place, cursor=after, limit=size, population=_v(population),
-            include_protected=caller.sees_protected)
+            include_protected=caller.sees_protected, published_by=published_by)
 
     if fmt == "json":
         return figures(cursor, limit)
     at = pinned(as_of)
     items = export_rows.figure_items(lambda after, size: figures(cursor if after is None else after, size, at))
     about = _about(request, now, as_of=at, metric=_v(metric), status=status, valid_from=valid_from,
-                   valid_to=valid_to, place=place, population=_v(population))
+                   valid_to=valid_to, place=place, population=_v(population), published_by=published_by)
     if fmt == "ndjson":
         return export(fmt, [], [], items, about, "figures")
     return export(fmt, export_rows.FIGURE_COLUMNS, map(export_rows.figure_row, items), [], about, "figures")
@@ -285,15 +288,16 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Ca
 @router.get("/figures/{figure_id}/spread", response_model=Spread, responses=_exported(404, kept=False),
             summary="What each source claims")
 def spread(request: Request, figure_id: UUID, reader: Reader, caller: Caller, now: Now, as_of: AsOf = None,
-           format_: Format = None, accept: Accept = None) -> Any:
+           format_: Format = None, accept: Accept = None, published_by: PublishedBy = None) -> Any:
     """Each source's latest claim on the figure, the range across them, and the ledger's value.
 
     Also as a spreadsheet (`?format=` or `Accept`), a row per source's latest claim."""
     fmt = choose(format_, accept)
-    answered = reader.spread(str(figure_id), as_of=as_of, include_protected=caller.sees_protected)
+    answered = reader.spread(str(figure_id), as_of=as_of, include_protected=caller.sees_protected,
+                             published_by=published_by)
     if fmt == "json":
         return answered
-    about = _about(request, now, figure_id=str(figure_id), as_of=as_of)
+    about = _about(request, now, figure_id=str(figure_id), as_of=as_of, published_by=published_by)
     return export(fmt, export_rows.SPREAD_COLUMNS, export_rows.spread_rows(answered), answered["claims"], about,
                   f"figure-{figure_id}-spread")
 

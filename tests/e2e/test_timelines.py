@@ -258,7 +258,6 @@ def test_the_identified_dead_are_a_figure_of_their_own(loaded: Loaded) -> None:
     assert (tally["low"], tally["high"]) == (41001, None)
 
 
-@pytest.mark.xfail(strict=True, reason="needs published_by")
 def test_a_tally_as_published_by_a_date_counts_only_what_was_published_by_then(loaded: Loaded) -> None:
     def tally(place: str, published_by: str) -> dict:
         return loaded.api.client.get("/tallies/civilians_killed", params={"place": place, "published_by": published_by},
