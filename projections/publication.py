@@ -130,13 +130,19 @@ class Folded(NamedTuple):
     version: int
 
 
-def fold(rows: Iterable[Any], cut: int | None) -> Folded | None:
-    """A figure's state from its versions recorded by T (in version order), counting only those
-    published by ``cut``: None when no word counts. Each row has ``kind``, ``published_at``,
+def state_of(row: Any) -> Folded:
+    """A stored version's state, as ``fold`` carries it on."""
+    return Folded(row.qualifier, row.low, row.high, row.value, row.value_source_id, row.status, row.grade, row.version)
+
+
+def fold(rows: Iterable[Any], cut: int | None, start: Folded | None = None) -> Folded | None:
+    """A figure's state under a cut: from ``start`` (a stored state all counted, or None), on
+    through its later versions recorded by T (``rows``, in version order), counting only those
+    published by ``cut``; None when no word counts. Each row has ``kind``, ``published_at``,
     ``version``, the state after it (``qualifier``, ``low``, ``high``, ``value``,
     ``value_source_id``, ``grade``) and ``said_*``, the word's own value (a claim not adopted
     leaves the state as it was but may be the first word counted)."""
-    state: dict[str, Any] | None = None
+    state: dict[str, Any] | None = None if start is None else start._asdict()
     for r in rows:
         if not counts(r.published_at, cut):
             continue

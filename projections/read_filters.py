@@ -3,6 +3,7 @@ title and name search, and the cards of the sources an answer names."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from projections import publication
@@ -70,23 +71,71 @@ def live_figures(db: Db, c: Any, t: int, shape: type[Any], *, columns: str | Non
 
 
 def _select(db: Db, c: Any, t: int, shape: type[Any], columns: str | None, at: tuple[str, list[Any]],
-            limit: int | None, filters: dict[str, Any], distinct: bool = False) -> list[Any]:
+            limit: int | None, filters: dict[str, Any], more_joins: str = "") -> list[Any]:
     joins, (join_params, params), where = figure_filters(t, at=at, **filters)
     tail = " ORDER BY fv.figure_id" + (" LIMIT ?" if limit is not None else "")
-    return db.all(c, f"SELECT {'DISTINCT ' if distinct else ''}{columns or shape.columns} FROM {{figure_versions}} fv"
-                     f" {joins} WHERE {where}{tail}",
+    return db.all(c, f"SELECT {columns or shape.columns} FROM {{figure_versions}} fv {joins}{more_joins}"
+                     f" WHERE {where}{tail}",
                   (*join_params, *params, *(() if limit is None else (limit,))), shape=shape)
 
 
-#: What publication.fold reads of each version of a figure with a late word: the state after it,
+#: What publication.fold reads of a version beyond the shape asked for: the state after it,
 #: and (a claim not adopted) the word itself, from the claim row the same event put in place.
-_Step = shape("Step", "fv.kind, fv.published_at, fv.version, fv.qualifier, fv.low, fv.high, fv.value, fv.source_id,"
-                      " fv.value_source_id, fv.grade, cv.qualifier AS said_qualifier, cv.low AS said_low,"
-                      " cv.high AS said_high, cv.value AS said_value")
-_STEPS = (f"SELECT {_Step.columns} FROM {{figure_versions}} fv LEFT JOIN {{claim_versions}} cv"
-          " ON cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id AND cv.figure_version = fv.version"
-          " AND cv.claim_version = fv.version WHERE fv.figure_id = ? AND fv.recorded_from <= ? ORDER BY fv.version")
-_Id = shape("Id", "fv.figure_id")
+_STEP_COLUMNS = ("fv.kind, fv.published_at, fv.version, fv.qualifier, fv.low, fv.high, fv.value, fv.source_id,"
+                 " fv.value_source_id, fv.status, fv.grade, cv.qualifier AS said_qualifier, cv.low AS said_low,"
+                 " cv.high AS said_high, cv.value AS said_value")
+_STEP_JOIN = (" LEFT JOIN {claim_versions} cv ON cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id"
+              " AND cv.figure_version = fv.version AND cv.claim_version = fv.version")
+
+
+@functools.cache
+def _with_steps(wanted: type[Any], columns: str) -> type[Any]:
+    """``wanted``'s columns and every step column it lacks, as one shape."""
+    have = set(shape("Have", columns)._fields)
+    extra = [c for c in _STEP_COLUMNS.split(", ") if c.rsplit(" ", 1)[-1].rsplit(".", 1)[-1] not in have]
+    return shape(f"{wanted.__name__}Steps", ", ".join([columns, *extra]))
+
+
+def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: str | None, limit: int | None,
+                 filters: dict[str, Any]) -> list[Any]:
+    """The figures as of t cut at publication time ``cut``: the stored state answering (t, cut)
+    by two index ranges (still the word at t, or followed by a version not all published by
+    the cut), and for the few figures with a late word past that state, the state carried on
+    through those words (publication.fold): four statements, none per figure."""
+    columns = columns or wanted.columns
+    status = filters.pop("status", None)
+    steps = _with_steps(wanted, columns)
+    late: dict[str, list[Any]] = {}
+    for r in _select(db, c, t, steps, None, (publication.LATE, [t, cut, cut]), None, filters, _STEP_JOIN):
+        late.setdefault(r.figure_id, []).append(r)
+    now = t >= OPEN - 1
+    branches = (
+        ("fv.recorded_to = ? AND fv.published_from <= ?", [OPEN, cut]) if now else
+        ("fv.recorded_to > ? AND fv.recorded_from <= ? AND fv.published_from <= ?", [t, t, cut]),
+        ("fv.published_to > ? AND fv.published_from <= ? AND fv.recorded_to <= ?", [cut, cut, t]),
+    )
+    wanted_rows = None if limit is None else limit + len(late)
+    rows = [r for at in branches
+            for r in _select(db, c, t, wanted, columns, at, wanted_rows, {**filters, "status": status})
+            if r.figure_id not in late]
+    stored: dict[str, Any] = {}
+    ids = sorted(late)
+    for first in range(0, len(ids), 400):
+        chunk = ids[first:first + 400]
+        among = f" AND fv.figure_id IN ({', '.join('?' * len(chunk))})"
+        for condition, params in branches:
+            for r in _select(db, c, t, steps, None, (condition + among, [*params, *chunk]), None, filters, _STEP_JOIN):
+                stored[r.figure_id] = r
+    for fid in ids:
+        words = sorted(late[fid], key=lambda r: r.version)
+        base = stored.get(fid)
+        folded = publication.fold(words, cut, publication.state_of(base) if base is not None else None)
+        if folded is None or (status is not None and folded.status != status):
+            continue
+        row = next((w for w in words if w.version == folded.version), base)
+        rows.append(wanted(*publication.restate(row, folded)[:len(wanted._fields)]))
+    rows.sort(key=lambda r: r.figure_id)
+    return rows if limit is None else rows[:limit]
 
 
 #: A figure's words as said: the claim row each word's event put in place.
@@ -107,38 +156,6 @@ def claims_published_by(db: Db, c: Any, t: int, cut: int | None, figure_ids: lis
                        shape=_Word)
         out += publication.latest_claims(words, cut)
     return out
-
-
-def _cut_figures(db: Db, c: Any, t: int, cut: int, shape: type[Any], columns: str | None, limit: int | None,
-                 filters: dict[str, Any]) -> list[Any]:
-    """The figures as of t cut at publication time ``cut``: the stored state answering (t, cut)
-    by two index ranges (still the word at t, or followed by a version not all published by
-    the cut), and the few figures with a late word past that state folded afresh."""
-    status = filters.pop("status", None)
-    late = {r.figure_id for r in _select(db, c, t, _Id, None, (publication.LATE, [t, cut, cut]), None, filters,
-                                         distinct=True)}
-    with_status = {**filters, "status": status}
-    wanted = None if limit is None else limit + len(late)
-    now = t >= OPEN - 1
-    branches = (
-        ("fv.recorded_to = ? AND fv.published_from <= ?", [OPEN, cut]) if now else
-        ("fv.recorded_to > ? AND fv.recorded_from <= ? AND fv.published_from <= ?", [t, t, cut]),
-        ("fv.published_to > ? AND fv.published_from <= ? AND fv.recorded_to <= ?", [cut, cut, t]),
-    )
-    rows = [r for at in branches for r in _select(db, c, t, shape, columns, at, wanted, with_status)
-            if r.figure_id not in late]
-    for fid in sorted(late):
-        if filters.get("after") is not None and fid <= filters["after"]:
-            continue
-        folded = publication.fold(db.all(c, _STEPS, (fid, t), shape=_Step), cut)
-        if folded is None or (status is not None and folded.status != status):
-            continue
-        found = _select(db, c, t, shape, columns, ("fv.figure_id = ? AND fv.version = ?", [fid, folded.version]),
-                        None, filters)
-        if found:
-            rows.append(publication.restate(found[0], folded))
-    rows.sort(key=lambda r: r.figure_id)
-    return rows if limit is None else rows[:limit]
 
 
 def source_cards(db: Db, c: Any, ids: set[str | None], include_protected: bool) -> Sources:
