@@ -20,7 +20,9 @@ from ledger.value import Count
 from projections.db import OPEN, Db
 from projections.named_rows import shape
 from projections.read_arguments import read_time
-from projections.read_filters import source_cards
+from projections.figure_reads import figure_at
+from projections.publication import check_published_by, counts, report_published_at
+from projections.read_filters import claims_published_by, source_cards
 from projections.redaction import record_hidden
 from projections.times import from_micros, iso
 
@@ -48,19 +50,28 @@ class RecordReads:
     db: Db
 
     def figure_record(self, figure_id: str, *, version: int | None = None, as_of: datetime | None = None,
-                      include_protected: bool = False) -> dict[str, Any]:
+                      include_protected: bool = False, published_by: Any = None) -> dict[str, Any]:
         """The figure now (or at ``version``, the latest when it has no such version; or the
         version live at ``as_of``):
         ``{"figure_id", "incident_id", "metric", "breakdown", "population", "value", "status", "grade",
         "claims": [{"source_id", "report_id", "protected", "value", "version", "recorded_at",
-        "superseded"}], "version", "created_at", "modified_at"}``, claims in the order made."""
+        "superseded"}], "version", "created_at", "modified_at"}``, claims in the order made. With
+        ``published_by``, as the words published by then made it (projections/publication.py), each
+        source's claim its latest published by then (NotFound while none was)."""
         fid = str(figure_id)
         if version is not None and as_of is not None:
             raise InvalidInput("give version or as_of, not both", field="version, as_of")
+        cut = check_published_by(published_by)
+        if version is not None and cut is not None:
+            raise InvalidInput("give version or published_by, not both", field="published_by")
         t = OPEN if as_of is None else read_time(as_of)
         with self.db.snapshot() as c:
             row = None
-            if as_of is not None:
+            if cut is not None:
+                row = figure_at(self.db, c, read_time(as_of), fid, cut)
+                if row is None:
+                    raise NotFound("figure", figure_id)
+            elif as_of is not None:
                 row = self.db.one(c, f"SELECT {_Figure.columns} FROM {{figure_versions}} WHERE figure_id = ?"
                                      " AND recorded_from <= ? AND recorded_to > ?", (fid, t, t), shape=_Figure)
                 if row is None:
@@ -76,8 +87,11 @@ class RecordReads:
             created = self.db.value(c, "SELECT stated_at FROM {figures} WHERE figure_id = ?", (fid,))
             # Each source's claim as it stood at this version: its row put in place last by then.
             latest: dict[str, Any] = {}
-            for claim in self.db.all(c, f"SELECT {_Claim.columns} FROM {{claim_versions}} WHERE figure_id = ?"
-                                        " AND figure_version <= ?", (fid, row.version), shape=_Claim):
+            if cut is not None:
+                latest = {w.source_id: w for w in claims_published_by(self.db, c, read_time(as_of), cut, [fid])}
+            for claim in () if cut is not None else self.db.all(
+                    c, f"SELECT {_Claim.columns} FROM {{claim_versions}} WHERE figure_id = ? AND figure_version <= ?",
+                    (fid, row.version), shape=_Claim):
                 if claim.source_id not in latest or latest[claim.source_id].figure_version < claim.figure_version:
                     latest[claim.source_id] = claim
             sources = source_cards(self.db, c, set(latest) | {row.value_source_id}, include_protected)
@@ -135,15 +149,18 @@ class RecordReads:
                 "modified_at": from_micros(row.updated_at)}
 
     def report_record(self, report_id: str, *, as_of: datetime | None = None,
-                      include_protected: bool = False) -> dict[str, Any]:
+                      include_protected: bool = False, published_by: Any = None) -> dict[str, Any]:
         """``{"report_id", "source_id", "title", "title_en", "language", "published_on", "url",
-        "reference", "period_from", "period_to", "places", "figure_ids", "version", "created_at"}``."""
+        "reference", "period_from", "period_to", "places", "figure_ids", "version", "created_at"}``;
+        NotFound, as an unknown id, if it was published after ``published_by`` (or filed after as_of)."""
         t = OPEN if as_of is None else read_time(as_of)
+        cut = check_published_by(published_by)
         with self.db.snapshot() as c:
             row = self.db.one(c, f"SELECT {_Report.columns} FROM {{reports}} WHERE report_id = ?", (str(report_id),),
                               shape=_Report)
             sources = source_cards(self.db, c, {row.source_id} if row else set(), include_protected)
-        if row is None or sources.hidden(row.source_id) or row.filed_at > t:
+        if row is None or sources.hidden(row.source_id) or row.filed_at > t or not counts(
+                report_published_at(row.published_on, row.filed_at), cut):
             raise NotFound("report", report_id)
         return {"report_id": row.report_id, "source_id": row.source_id, "title": row.title, "title_en": row.title_en,
                 "language": row.language, "published_on": row.published_on, "url": row.url,

@@ -8,15 +8,21 @@ from typing import Any
 
 import orjson
 
-from ledger.errors import NotFound
+from ledger.errors import InvalidInput, NotFound
 from projections.db import OPEN, Db
 from projections.figure_reads import figure_at
 from projections.paging import check_limit, decode_cursor, encode_cursor, history_key
 from projections.read_arguments import read_time
 from projections.read_filters import cited_source_cards
-from projections.redaction import PROTECTED
+from projections.named_rows import shape
+from projections.publication import check_published_by
+from projections.redaction import PLACED_JOIN, PROTECTED, publication_placed
 from projections.times import iso
 from projections.view_rows import HISTORY_JOINS, Citation, HistoryVersion, render_citation
+
+
+#: A history version with the instant it is placed at in publication order.
+PlacedVersion = shape("PlacedVersion", HistoryVersion.columns + ", fv.published_at, fv.published_at AS placed")
 
 
 class FigureHistoryReads:
@@ -26,7 +32,8 @@ class FigureHistoryReads:
 
     def figure_history(
         self, figure_id: str, *, as_of: datetime | None = None, cursor: str | None = None, limit: int = 100,
-        citation_index: bool = False, include_protected: bool = False,
+        citation_index: bool = False, include_protected: bool = False, published_by: Any = None,
+        order: str = "recorded",
     ) -> dict[str, Any]:
         """Every state the figure has been in, oldest first, a page at a time, with the citations live on each.
 
@@ -54,27 +61,42 @@ class FigureHistoryReads:
         ``citation_index=True`` gives each citation once, in a top-level ``"citations"`` list,
         and each version's ``"citations"`` as positions in it: for a figure cited hundreds of
         times over many versions the inline form repeats every citation in every version.
+
+        ``published_by``: only the versions whose word (or act) counts by then
+        (projections/publication.py); each version's ``value`` stays the ledger's value after it.
+        ``order="published"``: the versions in publication order (``published_at``, then version),
+        a hidden source's words placed at their filing time (redaction.py: their dates are withheld).
         """
-        t = read_time(as_of)
+        t, cut = read_time(as_of), check_published_by(published_by)
         fid = str(figure_id)
         limit = check_limit(limit)
-        after = decode_cursor("figure_history", cursor)
+        if order not in ("recorded", "published"):
+            raise InvalidInput(f"order {order!r} is not known; use recorded or published", field="order")
+        by_publication = order == "published"
+        listing = "figure_history_published" if by_publication else "figure_history"
+        after = decode_cursor(listing, cursor)
+        placed = publication_placed("fv", "ps", include_protected)
+        key = f"{placed}, fv.version" if by_publication else "fv.recorded_from, fv.version"
         with self.db.snapshot() as c:
             params: list[Any] = [fid, t]
             keyset = ""
+            if cut is not None:
+                keyset += " AND fv.published_at <= ?"
+                params.append(cut)
             if after is not None:
                 start, version = history_key(after)
-                keyset = " AND (fv.recorded_from, fv.version) > (?, ?)"
+                keyset += f" AND ({key}) > (?, ?)"
                 params += [start, version]
             where = (f" WHERE fv.figure_id = ? AND fv.recorded_from <= ?{keyset}"
-                     " ORDER BY fv.recorded_from, fv.version LIMIT ?")
+                     f" ORDER BY {key} LIMIT ?")
+            joins = HISTORY_JOINS + PLACED_JOIN
             # Only the citations that overlap the page's span of recording time: from its first
             # version's start to its last one's end (the page's versions never overlap), worked
             # out by the statement itself so that both go out together (one round trip).
             rows, cites = self.db.all_together(
-                c, (f"SELECT {HistoryVersion.columns} FROM {{figure_versions}} fv{HISTORY_JOINS}{where}",
-                    (*params, limit + 1), HistoryVersion),
-                (f"WITH shown AS (SELECT fv.recorded_from, fv.recorded_to FROM {{figure_versions}} fv{where})"
+                c, (f"SELECT {HistoryVersion.columns}, fv.published_at, {placed} AS placed FROM {{figure_versions}} fv{joins}{where}",
+                    (*params, limit + 1), PlacedVersion),
+                (f"WITH shown AS (SELECT fv.recorded_from, fv.recorded_to FROM {{figure_versions}} fv{joins}{where})"
                  f" SELECT {Citation.columns} FROM {{citations}} WHERE target_id = ?"
                  " AND cited_at < (SELECT MAX(recorded_to) FROM shown) AND cited_at <= ?"
                  " AND withdrawn_at > (SELECT MIN(recorded_from) FROM shown) ORDER BY cited_at, citation_id",
@@ -130,6 +152,7 @@ class FigureHistoryReads:
                              if r.evidence else None),
                 "replaces": [sources.ref(x) for x in orjson.loads(r.replaces)] if r.replaces else None,
                 "said": _said(r, sources, hidden, value, source),
+                "published_at": None if hidden and r.source_id is not None else iso(r.published_at),
                 # Cited before the version ended (a prefix: cites are in cited_at order), not
                 # withdrawn before it began.
                 "citations": [n for n in range(bisect_left(cited_at, end)) if live_until[n] > start],
@@ -140,8 +163,8 @@ class FigureHistoryReads:
                 v["citations"] = [citations[n] for n in v["citations"]]
         last = page[-1]
         out = {**_identity(fid, page[0]), "versions": versions,
-               "next_cursor": (encode_cursor("figure_history", f"{last.recorded_from}:{last.version}")
-                               if more else None),
+               "next_cursor": (encode_cursor(listing, f"{last.placed if by_publication else last.recorded_from}"
+                                                     f":{last.version}") if more else None),
                "state": "recorded"}
         if citation_index:
             out["citations"] = citations

@@ -20,6 +20,19 @@ from typing import Any
 
 PROTECTED = "protected"
 
+#: The source of a figure version (``fv``), for publication_placed.
+PLACED_JOIN = " LEFT JOIN {sources} ps ON ps.source_id = fv.source_id"
+
+
+def publication_placed(version: str, source: str, include_protected: bool) -> str:
+    """The SQL of the instant a figure version is placed at in publication order: its word's
+    publication (projections/publication.py), but a hidden source's at its recording, since
+    its report's date is withheld and the order would tell it."""
+    if include_protected:
+        return f"{version}.published_at"
+    return (f"CASE WHEN {source}.protected IS NULL OR {source}.protected = 1 THEN {version}.recorded_at"
+            f" ELSE {version}.published_at END")
+
 
 @dataclass(frozen=True, slots=True)
 class SourceCard:

@@ -14,7 +14,7 @@ from api.deps import (
 )
 from api.models import CorrectionIn, FigureChanged, FigureOut, GradeIn, RetractionIn, SupersessionIn
 from api.problems import ApiProblem, responses
-from api.routers._shared import COMMAND_ERRORS, AsOf, Reader, read_responses
+from api.routers._shared import COMMAND_ERRORS, AsOf, PublishedBy, Reader, read_responses
 
 router = APIRouter(prefix="/figures", tags=["figures"])
 
@@ -25,17 +25,18 @@ CHANGE_ERRORS = {**COMMAND_ERRORS, **responses(404, 409, 412, 428)}
 async def read_figure(
     figure_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now, if_none_match: IfNoneMatch = None,
     version: Annotated[int | None, Query(ge=1, le=2**62, description="The figure as it was at this version.")] = None,
-    as_of: AsOf = None,
+    as_of: AsOf = None, published_by: PublishedBy = None,
 ) -> Any:
     """The current value, status, grade and every source's latest claim, with the version as ETag.
 
     Claims of protected sources keep their numbers but withhold the source, the report and
     the quoted words from anyone but an auditor. `as_of` gives the version live at that
     recording time (404, as an unknown id, before the figure was recorded); not with `version`.
+    `published_by` gives it as the sources' words published by then made it (404 while none was).
     """
     def figure() -> dict[str, Any]:
         record = reader.figure_record(str(figure_id), version=version, as_of=as_of,
-                                      include_protected=caller.sees_protected)
+                                      include_protected=caller.sees_protected, published_by=published_by)
         if version is not None and record["version"] != version:
             raise ApiProblem(404, f"the figure has no version {version}; its latest is {record['version']}")
         return record

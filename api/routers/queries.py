@@ -94,6 +94,9 @@ def _errors(*extra: int) -> dict[int | str, dict[str, Any]]:
     return responses(401, 422, 503, *extra)
 
 
+HistoryOrder = Annotated[str, Query(pattern="^(recorded|published)$", description=(
+    "`recorded` (the default): in the order the ledger recorded them; `published`: by the publication time of"
+    " each word (a report's date, else its filing; the ledger's own acts by their recording), docs/model.md."))]
 FigureIds = Annotated[bool, Query(description=(
     "Also list the ids of the figures each sum is made of (and the incidents counted from their parts,"
     " `from_parts`). Off by default: without it, and without a window or a place, the sums come from the"
@@ -255,7 +258,8 @@ def list_figures(
 def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Caller, now: Now, as_of: AsOf = None,
                    cursor: Cursor = None,
                    limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Versions per page.")] = 100,
-                   format_: Format = None, accept: Accept = None) -> Any:
+                   format_: Format = None, accept: Accept = None, published_by: PublishedBy = None,
+                   order: HistoryOrder = "recorded") -> Any:
     """Every version of the figure, oldest first, a page at a time: who changed what, why, and the
     citations live then. Pass `next_cursor` back as `cursor` for the next page.
 
@@ -271,14 +275,16 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Ca
 
     def versions(after: str | None, size: int, at: Any = as_of, index: bool = False) -> dict[str, Any]:
         return reader.figure_history(fid, as_of=at, cursor=after, limit=size, citation_index=index,
-                                     include_protected=caller.sees_protected)
+                                     include_protected=caller.sees_protected, published_by=published_by,
+                                     order=order)
 
     if fmt == "json":
         return versions(cursor, limit)
     at = pinned(as_of)
     items = export_rows.history_versions(
         fid, lambda after, size: versions(cursor if after is None else after, size, at, True))
-    about = _about(request, now, figure_id=fid, as_of=at)
+    about = _about(request, now, figure_id=fid, as_of=at, published_by=published_by,
+                   order=None if order == "recorded" else order)
     name = f"figure-{fid}-history"
     if fmt == "ndjson":
         return export(fmt, [], [], items, about, name)
@@ -344,15 +350,22 @@ def report_citations(request: Request, report_id: UUID, reader: Reader, caller: 
     return _citations(request, now, reader, caller, fmt, "report", str(report_id), as_of, include_withdrawn)
 
 
-def report_figures(reader: Any, record: dict[str, Any], as_of: Any, include_protected: bool) -> list[dict[str, Any]]:
-    """The figures the report ``record`` states, each as it stood at ``as_of`` (the report page's table too)."""
-    return [reader.figure(str(f), as_of=as_of, include_protected=include_protected) for f in record["figure_ids"]]
+def report_figures(reader: Any, record: dict[str, Any], as_of: Any, include_protected: bool,
+                   published_by: Any = None) -> list[dict[str, Any]]:
+    """The figures the report ``record`` states, each as it stood at ``as_of`` (cut at
+    ``published_by``; the report page's table too)."""
+    if published_by is None:
+        return [reader.figure(str(f), as_of=as_of, include_protected=include_protected) for f in record["figure_ids"]]
+    # Cut at publication time, a figure none of whose words was out yet is not listed (nothing to show).
+    return [row for row in (reader.figures_by_id([str(f) for f in record["figure_ids"]], as_of=as_of,
+                                                 include_protected=include_protected, published_by=published_by))]
 
 
 @router.get("/reports/{report_id}/figures", response_model=list[FigureState],
             responses=_exported(404, kept=False), summary="The figures a report states")
 def list_report_figures(request: Request, report_id: UUID, reader: Reader, caller: Caller, now: Now,
-                        as_of: AsOf = None, format_: Format = None, accept: Accept = None) -> Any:
+                        as_of: AsOf = None, format_: Format = None, accept: Accept = None,
+                        published_by: PublishedBy = None) -> Any:
     """Each figure the report states, as it stands (or stood at `as_of`): its current value, which
     may be another source's claim or a correction since.
 
@@ -360,10 +373,10 @@ def list_report_figures(request: Request, report_id: UUID, reader: Reader, calle
     fmt = choose(format_, accept)
     # A protected source's report is 404 to anyone but an auditor, exactly as an unknown one.
     record = reader.report(str(report_id), as_of=as_of, include_protected=caller.sees_protected)
-    figures = report_figures(reader, record, as_of, caller.sees_protected)
+    figures = report_figures(reader, record, as_of, caller.sees_protected, published_by)
     if fmt == "json":
         return figures
-    about = _about(request, now, report_id=str(report_id), as_of=as_of)
+    about = _about(request, now, report_id=str(report_id), as_of=as_of, published_by=published_by)
     return export(fmt, export_rows.FIGURE_COLUMNS, map(export_rows.figure_row, figures), figures, about,
                   f"report-{report_id}-figures")
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from api.answers import answer_record
 from api.deps import Caller, IdempotencyKey, IfNoneMatch, LedgerDep, Now, Officer, index_in, request_key, run
 from api.models import ReportFiled, ReportIn, ReportOut
-from api.routers._shared import AsOf, Reader, created, created_responses, read_responses
+from api.routers._shared import AsOf, PublishedBy, Reader, created, created_responses, read_responses
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -42,7 +42,10 @@ def file_report(body: ReportIn, request: Request, response: Response, ledger: Le
 
 @router.get("/{report_id}", response_model=ReportOut, responses=read_responses(), summary="Read a report")
 async def read_report(report_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now,
-                      if_none_match: IfNoneMatch = None, as_of: AsOf = None) -> Any:
-    """A report from a protected source answers 404 to anyone but an auditor (as of any time)."""
+                      if_none_match: IfNoneMatch = None, as_of: AsOf = None,
+                      published_by: PublishedBy = None) -> Any:
+    """A report from a protected source answers 404 to anyone but an auditor (as of any time); so
+    does one published after `published_by`, as an unknown id."""
     return await answer_record(request, now, caller, ReportOut, lambda: reader.report_record(
-        str(report_id), as_of=as_of, include_protected=caller.sees_protected), if_none_match)
+        str(report_id), as_of=as_of, include_protected=caller.sees_protected, published_by=published_by),
+        if_none_match)
