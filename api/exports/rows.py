@@ -51,6 +51,7 @@ def tally_columns(metric: str, population: str | None = None) -> list[tuple[str,
         ("low", f"#affected+{m}+min"), ("high", f"#affected+{m}+max"), ("kind", "#meta+kind"),
         ("figures", "#meta+count+figures"), ("approximate_figures", "#meta+count+approximate"),
         ("valid_from", "#date+start"), ("valid_to", "#date+end"), ("place", "#loc+name"), ("as_of", "#date+as_of"),
+        ("published_by", "#date+published_by"),
     ]
 
 
@@ -187,7 +188,8 @@ def audit_entries(page: Callable[[str | None, int], dict[str, Any]], size: int) 
 
 def tally_rows(tally: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The sum first (``value`` "total"), then one row per group of ``by``."""
-    echo = {k: _text(tally.get(k)) for k in ("metric", "population", "by", "valid_from", "valid_to", "place", "as_of")}
+    echo = {k: _text(tally.get(k)) for k in ("metric", "population", "by", "valid_from", "valid_to", "place", "as_of",
+                                             "published_by")}
     for value, part in [("total", tally["sum"]), *((g["value"], g) for g in tally.get("groups") or [])]:
         yield {**echo, "value": value, "low": part["low"], "high": part["high"], "kind": part["kind"],
                "figures": part["figures"], "approximate_figures": part["approximate_figures"]}

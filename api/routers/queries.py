@@ -44,6 +44,7 @@ from api.query_models import (
 )
 from api.routers._shared import AsOf, PublishedBy, Reader
 from ledger import limits, vocabulary
+from ledger.errors import NotFound
 
 router = APIRouter(tags=["queries"])
 
@@ -357,8 +358,14 @@ def report_figures(reader: Any, record: dict[str, Any], as_of: Any, include_prot
     if published_by is None:
         return [reader.figure(str(f), as_of=as_of, include_protected=include_protected) for f in record["figure_ids"]]
     # Cut at publication time, a figure none of whose words was out yet is not listed (nothing to show).
-    return [row for row in (reader.figures_by_id([str(f) for f in record["figure_ids"]], as_of=as_of,
-                                                 include_protected=include_protected, published_by=published_by))]
+    out = []
+    for f in record["figure_ids"]:
+        try:
+            out.append(reader.figure(str(f), as_of=as_of, include_protected=include_protected,
+                                     published_by=published_by))
+        except NotFound:
+            continue
+    return out
 
 
 @router.get("/reports/{report_id}/figures", response_model=list[FigureState],

@@ -1,0 +1,121 @@
+"""``published_by`` (the sources' publication cut-off) on every route family, on both stores,
+over the real Kabul timeline: the family's ten stood until CENTCOM's investigation was
+published on 17 September 2021, and before 31 August no source had given a count."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.e2e.conftest import assert_problem
+from tests.e2e.test_timelines import Loaded, loaded  # noqa: F401 - the module's fixture, loaded once per store
+
+KABUL = "kabul-strike-2021"
+BEFORE_ANY = "2021-08-30"  # CENTCOM's statement (29 August) gave no count
+FAMILY_ONLY = "2021-09-16"  # the press accounts of the family's words, not yet the investigation
+AFTER_ALL = "2021-12-31"
+
+
+def _get(loaded: Loaded, path: str, **query: str):
+    return loaded.api.client.get(path, params=query, headers=loaded.api.headers("reader"))
+
+
+def _ok(loaded: Loaded, path: str, **query: str):
+    answer = _get(loaded, path, **query)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _figure(loaded: Loaded) -> str:
+    return loaded.filed[KABUL].figures["nyt-family/0"]
+
+
+def test_the_figure_by_id_is_the_family_count_until_the_investigation_was_published(loaded: Loaded) -> None:
+    fid = _figure(loaded)
+    assert _get(loaded, f"/figures/{fid}", published_by=BEFORE_ANY).status_code == 404
+    family = _ok(loaded, f"/figures/{fid}", published_by=FAMILY_ONLY)
+    now = _ok(loaded, f"/figures/{fid}")
+    assert family["value"]["number"] == 10
+    assert family["version"] < now["version"]
+    investigation = loaded.source(KABUL, "centcom-investigation")
+    assert investigation not in {c["source_id"] for c in family["claims"]}
+    assert _ok(loaded, f"/figures/{fid}", published_by=AFTER_ALL)["value"] == now["value"]
+
+
+def test_figures_list_spread_and_report_figures_follow_the_cut(loaded: Loaded) -> None:
+    fid = _figure(loaded)
+    kabul = loaded.filed[KABUL].incidents
+    incident = next(iter(kabul.values()))
+    assert _ok(loaded, "/figures", incident_id=incident, published_by=BEFORE_ANY)["items"] == []
+    listed = {f["figure_id"]: f for f in _ok(loaded, "/figures", incident_id=incident, published_by=FAMILY_ONLY)["items"]}
+    assert listed[fid]["value"]["number"] == 10
+    spread = _ok(loaded, f"/figures/{fid}/spread", published_by=FAMILY_ONLY)
+    assert spread["published_by"].startswith("2021-09-16T23:59:59")
+    everyone = _ok(loaded, f"/figures/{fid}/spread")
+    assert 0 < len(spread["claims"]) < len(everyone["claims"])
+    assert not any(c["superseded"] for c in spread["claims"])  # the supersession came with the investigation
+    report = loaded.filed[KABUL].reports["centcom-investigation"]
+    assert _get(loaded, f"/reports/{report}", published_by=FAMILY_ONLY).status_code == 404
+    assert _ok(loaded, f"/reports/{report}", published_by=AFTER_ALL)["report_id"] == report
+    family_report = loaded.filed[KABUL].reports["nyt-family"]
+    stated = _ok(loaded, f"/reports/{family_report}/figures", published_by=FAMILY_ONLY)
+    assert {f["figure_id"]: f["value"]["number"] for f in stated}[fid] == 10
+
+
+def test_tallies_by_source_and_checks_take_the_cut(loaded: Loaded) -> None:
+    investigation = loaded.source(KABUL, "centcom-investigation")
+    by_source = _ok(loaded, "/tallies/civilians_killed/by-source", place="Kabul", published_by=FAMILY_ONLY)
+    named = {s["source"]["source_id"] for s in by_source["sources"] if s["source"] != "protected"}
+    assert named and investigation not in named
+    assert investigation in {s["source"]["source_id"] for s in _ok(
+        loaded, "/tallies/civilians_killed/by-source", place="Kabul")["sources"] if s["source"] != "protected"}
+    assert _ok(loaded, "/tallies/civilians_killed/by-source", place="Kabul", published_by=BEFORE_ANY)["sources"] == []
+    checks = _ok(loaded, "/checks", published_by=BEFORE_ANY, metric="civilians_killed")
+    assert len(checks) < len(_ok(loaded, "/checks", metric="civilians_killed"))
+    # Combined with as_of: before anything was filed, nothing, whatever the cut.
+    assert _ok(loaded, "/tallies/civilians_killed", as_of=loaded.before, published_by=AFTER_ALL)["sum"]["figures"] == 0
+
+
+def test_the_figure_history_reads_in_publication_order_and_under_the_cut(loaded: Loaded) -> None:
+    fid = _figure(loaded)
+    full = loaded.history("nyt-family/0", KABUL)
+    cut = loaded.history("nyt-family/0", KABUL, published_by=FAMILY_ONLY)
+    assert 0 < len(cut["versions"]) < len(full["versions"])
+    assert all(v["published_at"] <= "2021-09-16T23:59:59.999999Z" for v in cut["versions"])
+    ordered = loaded.history("nyt-family/0", KABUL, order="published")
+    placed = [v["published_at"] for v in ordered["versions"]]
+    assert placed == sorted(placed) and len(placed) == len(full["versions"])
+    # A page at a time, in that order, to the last.
+    pages, cursor = [], None
+    while True:
+        page = _ok(loaded, f"/figures/{fid}/history", order="published", limit="1", **({"cursor": cursor} if cursor else {}))
+        pages += page["versions"]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert [v["version"] for v in pages] == [v["version"] for v in ordered["versions"]]
+    # A cursor of the recording-order listing is not one of this listing's.
+    recorded = _ok(loaded, f"/figures/{fid}/history", limit="1")
+    assert_problem(_get(loaded, f"/figures/{fid}/history", order="published", cursor=recorded["next_cursor"]), 422,
+                   field="cursor")
+
+
+def test_the_tally_export_states_the_cut(loaded: Loaded) -> None:
+    answer = _get(loaded, "/tallies/civilians_killed", place="Kabul", published_by=FAMILY_ONLY, format="csv")
+    assert answer.status_code == 200, answer.text
+    text = answer.text
+    assert "published_by" in text and FAMILY_ONLY in text
+    rows = [r for r in csv.reader(io.StringIO(text)) if r and not r[0].startswith("#")]
+    assert rows, text
+
+
+@pytest.mark.parametrize("path", ["/tallies/civilians_killed", "/tallies/civilians_killed/by-source", "/checks",
+                                  "/figures", "/figures/{fid}", "/figures/{fid}/spread", "/figures/{fid}/history",
+                                  "/reports/{report}"])
+@pytest.mark.parametrize("bad", ["yesterday", "2021-13-01", "2021-09-16T10:00:00", "16/09/2021"])
+def test_a_bad_published_by_is_a_problem_naming_it(loaded: Loaded, path: str, bad: str) -> None:
+    filled = path.format(fid=_figure(loaded), report=loaded.filed[KABUL].reports["nyt-family"])
+    events = loaded.api.events()
+    assert_problem(_get(loaded, filled, published_by=bad), 422, field="published_by")
+    assert loaded.api.events() == events
