@@ -112,7 +112,9 @@ def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: s
     branches = (
         ("fv.recorded_to = ? AND fv.published_from <= ?", [OPEN, cut]) if now else
         ("fv.recorded_to > ? AND fv.recorded_from <= ? AND fv.published_from <= ?", [t, t, cut]),
-        ("fv.published_to > ? AND fv.published_from <= ? AND fv.recorded_to <= ?", [cut, cut, t]),
+        # The unary plus keeps the planners off (metric, recorded_to, ...), which would read every
+        # closed version of the metric: (metric, published_to, published_from) is the range here.
+        ("fv.published_to > ? AND fv.published_from <= ? AND +fv.recorded_to <= ?", [cut, cut, t]),
     )
     wanted_rows = None if limit is None else limit + len(late)
     rows = [r for at in branches
@@ -124,7 +126,8 @@ def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: s
         chunk = ids[first:first + 400]
         among = f" AND fv.figure_id IN ({', '.join('?' * len(chunk))})"
         for condition, params in branches:
-            for r in _select(db, c, t, steps, None, (condition + among, [*params, *chunk]), None, filters, _STEP_JOIN):
+            # By id alone (the late words' figures met the filters): seeks on the key.
+            for r in _select(db, c, t, steps, None, (condition + among, [*params, *chunk]), None, {}, _STEP_JOIN):
                 stored[r.figure_id] = r
     for fid in ids:
         words = sorted(late[fid], key=lambda r: r.version)

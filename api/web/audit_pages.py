@@ -7,17 +7,17 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import may_read_audit_trail
 from api.problems import ApiProblem
 from api.routers.audit import _call as audit_call
 from api.web.pages import Signed, moment
-from api.web.render import PREFIX, page
+from api.web.render import PREFIX, kept_cut, page
 from ledger import limits
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 
 
 @router.get(PREFIX + "/audit", response_class=HTMLResponse)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Now, may_read_audit_trail
@@ -25,10 +25,10 @@ from api.routers import audit as audit_routes
 from api.routers import queries
 from api.routers._shared import Reader
 from api.web.pages import AsOf, Month, Signed, moment, monthly_rows
-from api.web.render import PREFIX
+from api.web.render import PREFIX, kept_cut
 from ledger import limits
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 
 #: The formats the pages offer (the API gives more: hxl, ndjson, json).
 Format = Annotated[Literal["csv", "xlsx"], Query(alias="format")]

@@ -15,7 +15,7 @@ import uuid
 from typing import Annotated, Any, Callable
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -33,11 +33,11 @@ from api.routers import citations, figures, incidents, reports, sources
 from api.routers.queries import Reader
 from api.web.sign_in import form_fields
 from api.web.pages import Signed, figure_page, incident_page, listing, source_page
-from api.web.render import PREFIX, page
+from api.web.render import PREFIX, kept_cut, page
 from api.web.session import Session
 from projections import search
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 
 #: Fields a form may repeat, gathered into a list.
 LISTS = {"places", "evidence", "replaces"}

@@ -22,13 +22,13 @@ from api.routers.queries import report_figures
 from api.routers._shared import _reader as queries_reader
 from api.web import by_month
 from api.web.sign_in import sign_in_page
-from api.web.render import PREFIX, page, parse_moment
+from api.web.render import PREFIX, kept_cut, page, parse_moment, published_of
 from api.web.session import Session, current_session
 from ledger import limits
 from ledger.errors import InvalidInput
 from ledger.vocabulary import METRICS
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 
 
 class SignInRequired(Exception):
@@ -92,12 +92,12 @@ async def dashboard(request: Request, as_of: AsOf = None) -> Any:
 
 
 def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTMLResponse:
-    sees = session.caller.sees_protected
+    sees, cut = session.caller.sees_protected, published_of(request)
     incidents = reader.incidents(as_of=at, limit=LISTED, include_protected=sees)
     sources = reader.sources(as_of=at, limit=LISTED, include_protected=sees)
     tallies = []
     for metric in METRICS:
-        total = reader.tally_splits(metric, as_of=at, include_protected=sees)  # one statement, every split
+        total = reader.tally_splits(metric, as_of=at, include_protected=sees, published_by=cut)  # every split
         if not total["sum"]["figures"]:
             continue
         breakdowns = {dimension: split["groups"] for dimension, split in total["splits"].items()}
@@ -105,12 +105,13 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
     # The checks of parts are read incident by incident: on a ledger of more than a page of
     # incidents they cost too much for the first page, and are a link to the checks page instead.
     checks = [] if incidents["next_cursor"] else reader.breakdown_checks(totals_only=True, as_of=at,
-                                                                          include_protected=sees)
+                                                                          include_protected=sees, published_by=cut)
     flagged = [c for c in checks if c["status"] != "complete"]
     trail = getattr(request.app.state, "audit", None)
     checkpoint = trail.latest_checkpoint() if trail is not None else None
     return page(request, "dashboard.html", session, incidents=incidents, sources=sources, tallies=tallies,
-                checks=flagged[:FLAGGED], flagged=len(flagged), checked=None if incidents["next_cursor"] else len(checks), checkpoint=None if checkpoint is None else checkpoint.to_dict())
+                checks=flagged[:FLAGGED], flagged=len(flagged), checked=None if incidents["next_cursor"] else len(checks), checkpoint=None if checkpoint is None else checkpoint.to_dict(),
+                applies_cut=True)
 
 
 @router.get(PREFIX + "/tallies/{metric}", response_class=HTMLResponse)
@@ -183,8 +184,10 @@ def checks(request: Request, reader: Reader, session: Signed, metric: Annotated[
            as_of: AsOf = None) -> Any:
     """Every check of parts against their total, as GET /checks gives them."""
     found = reader.breakdown_checks(metric=None if metric is None else metric.value, as_of=moment(as_of),
-                                    include_protected=session.caller.sees_protected)
-    return page(request, "checks.html", session, checks=found, metric=None if metric is None else metric.value)
+                                    include_protected=session.caller.sees_protected,
+                                    published_by=published_of(request))
+    return page(request, "checks.html", session, checks=found, metric=None if metric is None else metric.value,
+                applies_cut=True)
 
 
 @router.get(PREFIX + "/figures/{figure_id}", response_class=HTMLResponse)
@@ -205,10 +208,11 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
                 back: str | None = None, *, status: int = 200, form: dict[str, Any] | None = None,
                 shown: dict[str, int] | None = None) -> HTMLResponse:
     """The figure page; the officer forms on it are filled from ``form`` after a refusal."""
-    sees = session.caller.sees_protected
-    current = reader.figure(figure_id, as_of=at, include_protected=sees)
-    spread = reader.spread(figure_id, as_of=at, include_protected=sees)
-    history = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=HISTORY_PAGE, include_protected=sees)
+    sees, cut = session.caller.sees_protected, published_of(request)
+    current = reader.figure(figure_id, as_of=at, include_protected=sees, published_by=cut)
+    spread = reader.spread(figure_id, as_of=at, include_protected=sees, published_by=cut)
+    history = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=HISTORY_PAGE, include_protected=sees,
+                                    published_by=cut)
     paging = history_links(cursor, back, history["next_cursor"])
     # A conflict box tells the latest change, wherever the page of the history shown is.
     latest = None
@@ -224,7 +228,8 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
     shown = shown or {}
     return page(request, "figure.html", session, status=status, figure=current, spread=spread, history=history,
                 claims=listed_from(spread["claims"], shown.get("claims", 0)),
-                citations=listed_from(citations, shown.get("citations", 0)), incident=incident, form=form, form_keys=form_keys, paging=paging, latest=latest)
+                citations=listed_from(citations, shown.get("citations", 0)), incident=incident, form=form, form_keys=form_keys, paging=paging, latest=latest,
+                applies_cut=True)
 
 
 def history_links(cursor: str | None, back: str | None, next_cursor: str | None) -> dict[str, Any]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -69,12 +69,23 @@ def as_of_of(request: Request) -> str | None:
     return value or None
 
 
+def kept_cut(published_by: Annotated[str | None, Query(max_length=40)] = None) -> None:
+    """Every page takes the publication cut-off, so that links can keep it (``link``); the pages
+    that apply it read it with ``published_of`` and projections/publication.py checks it."""
+
+
+def published_of(request: Request) -> str | None:
+    """The publication cut-off chosen (``published_by``; projections/publication.py checks it)."""
+    value = request.query_params.get("published_by")
+    return value or None
+
+
 def link(request: Request, path: str, **params: Any) -> str:
-    """A link to another page that keeps the "as of" choice."""
+    """A link to another page that keeps the "as of" and "published by" choices."""
     query = {k: v for k, v in params.items() if v not in (None, "")}
-    as_of = as_of_of(request)
-    if as_of and "as_of" not in params:
-        query["as_of"] = as_of
+    for name, chosen in (("as_of", as_of_of(request)), ("published_by", published_of(request))):
+        if chosen and name not in params:
+            query[name] = chosen
     return path + ("?" + urlencode(query) if query else "")
 
 
@@ -87,7 +98,8 @@ def page(request: Request, template: str, session: Session | None, *, status: in
         request=request, session=session, caller=None if session is None else session.caller,
         lang=lang, _=lang.gettext, n=lang.number, moment=lang.moment,
         csrf=sessions(request).csrf_token(basis) if basis else "",
-        as_of=as_of_of(request), link=lambda path, **params: link(request, path, **params),
+        as_of=as_of_of(request), published_by=published_of(request),
+        link=lambda path, **params: link(request, path, **params),
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,
     )

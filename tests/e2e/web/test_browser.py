@@ -298,3 +298,22 @@ def test_no_page_weighs_more_than_300_kb_before_images(browser, site):
     assert all(total <= PAGE_BUDGET for total in totals.values()), weights
     assert any(url.endswith("rapidoc-min.js") for url in weights["/docs"])  # the renderer was counted
     page.context.close()
+
+
+def test_the_footer_form_cuts_the_dashboard_at_a_publication_date_and_links_keep_it(browser, site):
+    page = sign_in(browser, site, "reader")
+    page.fill("#published_by", "2019-01-01")
+    page.click("footer form.asof button[type=submit]")
+    page.wait_for_url(re.compile(r".*published_by=2019-01-01"))
+    banner = page.locator(".banner")
+    assert "2019-01-01" in banner.inner_text()
+    assert page.locator("tr[data-metric=civilians_killed]").count() == 0  # nothing published that early
+    kept = [h for h in page.locator("main a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+            if h and h.startswith("/web/")]
+    assert kept and all("published_by=2019-01-01" in h for h in kept), kept
+    # The seed's reports carry no publication date: they count from their filing, today.
+    page.fill("#published_by", "2100-01-01")
+    page.click("footer form.asof button[type=submit]")
+    page.wait_for_url(re.compile(r".*published_by=2100-01-01"))
+    assert "at least 108" in page.locator("tr[data-metric=civilians_killed]").inner_text()
+    page.context.close()
