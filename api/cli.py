@@ -120,6 +120,10 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
+#: The exports a publication cut-off applies to (the others are records, or the log itself).
+CUT_EXPORTS = ("figures", "tally", "history", "spread", "checks")
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Figures, sources, incidents, reports, a tally, a figure's history or spread, or the checks as
     the API exports them to a reader (protected sources withheld), the signed checkpoints, or the
@@ -139,6 +143,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.what == "reports" and args.subject and not _is_uuid(args.subject):
         print(f"ledger: export reports takes a SOURCE_ID, not {args.subject!r}", file=sys.stderr)
         return 2
+    cut = args.published_by
+    if cut is not None:
+        from ledger.errors import InvalidInput
+        from projections.publication import check_published_by
+
+        if args.what not in CUT_EXPORTS:
+            print(f"ledger: --published-by applies to {', '.join(CUT_EXPORTS)}, not {args.what}", file=sys.stderr)
+            return 2
+        try:
+            check_published_by(cut)
+        except InvalidInput as error:
+            print(f"ledger: --published-by: {error.message}", file=sys.stderr)
+            return 2
     store = Store.from_environment()
     ledger = open_ledger(store)
     reader, follower = open_read_side(store, ledger)
@@ -157,9 +174,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         position, at = follower.position(), pinned(None)  # one cut: every page read as of the start
         ndjson = args.format == "ndjson"
         if args.what == "figures":
-            about = stated(position, trail, as_of=at)
+            about = stated(position, trail, as_of=at, published_by=cut)
             its = counted(export_rows.figure_items(lambda after, size: reader.figures(
-                cursor=after, limit=size, as_of=at)), "figures")
+                cursor=after, limit=size, as_of=at, published_by=cut)), "figures")
             columns, rows, name = export_rows.FIGURE_COLUMNS, its if ndjson else map(export_rows.figure_row, its), "figures"
         elif args.what in ("sources", "incidents"):
             about = stated(position, trail, as_of=at)
@@ -178,8 +195,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             about = stated(position, trail)
             rows, columns, name = [c.to_dict() for c in trail.checkpoints()], export_rows.CHECKPOINT_COLUMNS, "checkpoints"
         elif args.what == "spread":
-            about = stated(position, trail, figure_id=args.subject, as_of=at)
-            spread = reader.spread(args.subject, as_of=at)
+            about = stated(position, trail, figure_id=args.subject, as_of=at, published_by=cut)
+            spread = reader.spread(args.subject, as_of=at, published_by=cut)
             columns, name = export_rows.SPREAD_COLUMNS, f"figure-{args.subject}-spread"
             rows = spread["claims"] if ndjson else export_rows.spread_rows(spread)
         elif args.what == "claims":
@@ -188,18 +205,18 @@ def cmd_export(args: argparse.Namespace) -> int:
             about = stated(position, trail)
             rows, columns, name = claim_rows(reader), CLAIM_COLUMNS, "claims"
         elif args.what == "tally":
-            about = stated(position, trail, metric=args.subject, by=args.by)
-            rows = list(export_rows.tally_rows(reader.tally(args.subject, by=args.by)))
+            about = stated(position, trail, metric=args.subject, by=args.by, published_by=cut)
+            rows = list(export_rows.tally_rows(reader.tally(args.subject, by=args.by, published_by=cut)))
             columns, name = export_rows.tally_columns(args.subject), f"tally-{args.subject}"
         elif args.what == "history":
-            about = stated(position, trail, figure_id=args.subject, as_of=at)
+            about = stated(position, trail, figure_id=args.subject, as_of=at, published_by=cut)
             its = counted(export_rows.history_versions(args.subject, lambda after, size: reader.figure_history(
-                args.subject, cursor=after, limit=size, as_of=at, citation_index=True)), "versions")
+                args.subject, cursor=after, limit=size, as_of=at, citation_index=True, published_by=cut)), "versions")
             columns, rows = export_rows.HISTORY_COLUMNS, its if ndjson else map(export_rows.history_row, its)
             name = f"figure-{args.subject}-history"
         elif args.what == "checks":
-            about = stated(position, trail, metric=args.subject)
-            checks = reader.breakdown_checks(metric=args.subject)
+            about = stated(position, trail, metric=args.subject, published_by=cut)
+            checks = reader.breakdown_checks(metric=args.subject, published_by=cut)
             columns, rows, name = export_rows.CHECK_COLUMNS, checks if ndjson else map(export_rows.check_row, checks), "checks"
         else:  # the audit log, as far as the tree reaches now
             trail.catch_up()
@@ -325,6 +342,8 @@ def parser() -> argparse.ArgumentParser:
                         help="the tally's metric (checks: only this metric), the figure of a history"
                                                   " or a spread, or the source of the reports (else all)")
     export.add_argument("--by", help="a tally's breakdown dimension")
+    export.add_argument("--published-by", metavar="DATE", help="count only what the sources had published by then"
+                        " (YYYY-MM-DD, or a time with a zone): figures, tally, history, spread, checks")
     export.add_argument("--format", default="csv", choices=["csv", "xlsx", "hxl", "ndjson"])
     export.add_argument("--out", help="the file to write (default: stdout)")
     export.set_defaults(func=cmd_export)

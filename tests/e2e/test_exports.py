@@ -154,6 +154,30 @@ def test_cli_exports_what_a_reader_sees(store, api, tmp_path, monkeypatch, capsy
     assert rows[1][0] == "#indicator+name" and rows[2][rows[0].index("value")] == "total"
 
 
+def test_cli_exports_cut_at_a_publication_date(store, api, tmp_path, monkeypatch, capsys):
+    from api.cli import main
+    from tests.e2e.conftest import build_world
+
+    monkeypatch.setenv("LEDGER_DB", store.url)
+    if store.cipher_key:
+        monkeypatch.setenv("CIPHER_KEY", store.cipher_key)
+    build_world(api.ledger)
+
+    def tally(cut: str) -> list[list[str]]:
+        out = tmp_path / f"t-{cut}.csv"
+        assert main(["export", "tally", "civilians_killed", "--published-by", cut, "--out", str(out)]) == 0
+        rows = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))
+        return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+    # The world's reports carry no publication date: they count from their filing, today.
+    before, after = tally("2000-01-01"), tally("2100-01-01")
+    assert before[0]["figures"] == "0" and before[0]["published_by"].startswith("2000-01-01T23:59:59")
+    assert int(after[0]["figures"]) > 0
+    assert main(["export", "tally", "civilians_killed", "--published-by", "soon"]) == 2
+    assert "published_by must be a date" in capsys.readouterr().err
+    assert main(["export", "sources", "--published-by", "2000-01-01"]) == 2
+
+
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 @pytest.mark.parametrize("command", [["export", "sources"], ["export", "checkpoints"], ["mirror"],
                                      ["proof", "inclusion", "--index", "0"], ["keys", "issue", "--owner", "a",

@@ -138,6 +138,10 @@ def _values(spec: dict[str, Any], run: Run, param: dict[str, Any]) -> list[Any]:
         return [None, "2000-01-01T00:00:00Z", run.public_moment]
     if name == "version":
         return [None, 1, 2]
+    if name == "published_by":  # not asked, before any publication, after all of them, and a bad one
+        return [None, "2000-01-01", "2100-01-01T00:00:00Z", "not-a-date"]
+    if name == "order":  # a history in publication order places a hidden source's words by their filing
+        return [None, "published"]
     if schema.get("type") == "boolean":  # figure_ids, include_withdrawn, totals_only: the fuller answer too
         return [None, True]
     if param.get("required"):
