@@ -126,8 +126,10 @@ def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: s
         chunk = ids[first:first + 400]
         among = f" AND fv.figure_id IN ({', '.join('?' * len(chunk))})"
         for condition, params in branches:
-            # By id alone (the late words' figures met the filters): seeks on the key.
-            for r in _select(db, c, t, steps, None, (condition + among, [*params, *chunk]), None, {}, _STEP_JOIN):
+            # By id (the late words' figures met the filters): seeks on the key; the window's join
+            # stays for the shapes that read the incident's period.
+            for r in _select(db, c, t, steps, None, (condition + among, [*params, *chunk]), None,
+                             {"window": filters.get("window", (None, None))}, _STEP_JOIN):
                 stored[r.figure_id] = r
     for fid in ids:
         words = sorted(late[fid], key=lambda r: r.version)

@@ -22,6 +22,7 @@ from ledger.tally import ZERO, Part, incident_contribution
 from projections.db import Db
 from projections.named_rows import shape
 from projections.read_arguments import check_metric, check_place, check_population, check_window, read_time
+from projections.publication import check_published_by
 from projections.read_filters import live_figures
 from projections.tally_reads import PART_COLUMNS
 
@@ -45,11 +46,13 @@ class TallyMonths:
     def tally_months(
         self, metric: str, *, valid_from: date, valid_to: date, as_of: datetime | None = None,
         place: str | None = None, include_protected: bool = False, population: str | None = None,
+        published_by: Any = None,
     ) -> list[dict[str, Any]]:
         """The metric's total (of one ``population``, default the whole) for each month from ``valid_from``'s month to ``valid_to``'s, in order:
         ``[{"month": "YYYY-MM", "valid_from", "valid_to", "low", "high", "kind", "figures",
         "approximate", "approximate_figures"}]``, each as ``tally()``'s ``sum`` with that month as
-        its window. ``include_protected`` is accepted for a uniform call (a tally names no source).
+        its window, cut at ``published_by`` if given (projections/publication.py). ``include_protected``
+        is accepted for a uniform call (a tally names no source).
         """
         metric, population = check_metric(metric), check_population(population)
         if valid_from is None or valid_to is None:
@@ -66,6 +69,7 @@ class TallyMonths:
             rows = live_figures(
                 self.db, c, t, _Dated, metric=metric, status="active", max_depth=1, population=population,
                 window=(starts[0].isoformat(), ends[-1].isoformat()), place=place_key,
+                published_by=check_published_by(published_by),
             )
         per_incident: dict[str, list[Part]] = defaultdict(list)
         periods: dict[str, tuple[str, str | None]] = {}

@@ -165,6 +165,13 @@ def _check(kind: str, history: list[tuple], data: st.DataObject | None) -> None:
                                                                                                    as_of, cut)
                         assert live.tally_by_source(metric, as_of=as_of, published_by=cut, include_protected=True) \
                             == again.tally_by_source(metric, as_of=as_of, published_by=cut, include_protected=True)
+                        splits = live.tally_splits(metric, as_of=as_of, published_by=cut)
+                        assert splits == again.tally_splits(metric, as_of=as_of, published_by=cut)
+                        assert splits["sum"] == {k: v for k, v in tallies.tally(parts, None)["sum"].items()
+                                                 if k != "figure_ids"}
+                        months = {"valid_from": "2019-01-01", "valid_to": "2019-06-30", "as_of": as_of,
+                                  "published_by": cut}
+                        assert live.tally_months(metric, **months) == again.tally_months(metric, **months)
                     listed = _listed(live, as_of, cut)
                     assert listed == _listed(again, as_of, cut)
                     assert listed == {fid: f[4:] for fid, f in expected.items()}, (as_of, cut)
