@@ -144,7 +144,9 @@ class HistoryGroup(Open):
 
 
 class TallyPoint(Open):
-    recorded_at: datetime
+    recorded_at: datetime | None = Field(None, description="When the tally moved (recording order, the default).")
+    published_at: datetime | None = Field(None, description="With `order=published`: the publication instant at"
+                                                            " which the tally moved (docs/model.md, \"Three times\").")
     low: int
     high: int | None
     kind: Kind
@@ -164,6 +166,8 @@ class TallyHistory(Open):
     valid_from: Date | None
     valid_to: Date | None
     place: str | None
+    published_by: datetime | None = Field(None, description="The publication cut-off, when one was asked.")
+    order: str | None = Field(None, description="`published` when the points are in publication order.")
     points: list[TallyPoint] = Field(description="One per moment the tally changed, oldest first.")
     next_cursor: str | None = Field(None, description="Pass it back as `cursor` for the next page; null on the last.")
 

@@ -16,7 +16,9 @@ from projections.paging import check_limit, decode_cursor, encode_cursor
 from projections.read_arguments import (
     check_dimension, check_metric, check_place, check_population, check_window, echo_of, read_time,
 )
+from projections.publication import check_published_by, published_echo
 from projections.read_filters import source_cards
+from projections.tally_history_cut import cut_points
 from projections.running import WHOLE_POPULATION, row_sum, tally_metric
 from projections.times import iso, micros
 
@@ -40,7 +42,7 @@ class TallyHistoryReads:
         self, metric: str, *, by: str | None = None, as_of: datetime | None = None,
         valid_from: date | None = None, valid_to: date | None = None, place: str | None = None,
         cursor: str | None = None, limit: int | None = None, include_protected: bool = False,
-        population: str | None = None,
+        population: str | None = None, published_by: Any = None, order: str = "recorded",
     ) -> dict[str, Any]:
         """How the tally of one ``population`` (default the whole) moved in recording time:
         ``{"metric", "population", "by", ..., "points": [...], "next_cursor"}``.
@@ -56,12 +58,18 @@ class TallyHistoryReads:
         ``limit`` points a page (None: all of them), from after ``cursor`` (a page's
         ``next_cursor``, None on the last page): the points are keyed by their time, so a page
         stays put while the tally moves on.
+
+        With ``published_by``, or ``order="published"`` (points keyed by ``published_at``), the
+        history under the publication cut: projections/tally_history_cut.py (no window yet).
         """
         metric, by, population = check_metric(metric), check_dimension(by, "by"), check_population(population)
         page = _page(cursor, limit)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         echo = echo_of(metric, by, as_of, wf, wt, place, population)
         windowed = wf is not None or wt is not None
+        if published_by is not None or order != "recorded":
+            return self._cut_history(echo, t, metric, population, by, published_by, order, place_key, windowed,
+                                     page, include_protected)
         if not windowed and place_key is None:
             with self.db.snapshot() as c:
                 answer, words = self._running_history(c, t, metric, population, by, page)
@@ -96,6 +104,23 @@ class TallyHistoryReads:
         with self.db.snapshot() as c:
             self._whose_word(c, points, include_protected)
         return {**echo, "points": points, "next_cursor": next_cursor}
+
+    def _cut_history(self, echo: dict[str, Any], t: int, metric: str, population: str, by: str | None,
+                     published_by: Any, order: str, place_key: str | None, windowed: bool,
+                     page: tuple[str | None, int | None], include_protected: bool) -> dict[str, Any]:
+        cut = check_published_by(published_by)
+        if order not in ("recorded", "published"):
+            raise InvalidInput(f"order {order!r} is not known; use recorded or published", field="order")
+        if windowed:
+            raise InvalidInput("a history under published_by or in publication order takes no window yet",
+                               field="valid_from")
+        key = "published_at" if order == "published" else "recorded_at"
+        with self.db.snapshot() as c:
+            points, starts = cut_points(self.db, c, t, metric, population, by, cut, order == "published",
+                                        place_key, include_protected)
+            points, next_cursor = _paged(points, lambda p: p[key], page)
+            self._whose_word(c, points, include_protected, starts=starts)
+        return {**echo, **published_echo(cut), "order": order, "points": points, "next_cursor": next_cursor}
 
     def tally_history_latest(self, metric: str, *, points: int, told: int, as_of: datetime | None = None,
                              include_protected: bool = False) -> list[dict[str, Any]]:
@@ -195,10 +220,12 @@ class TallyHistoryReads:
         return moved, words
 
     def _whose_word(self, c: Any, points: list[dict[str, Any]], include_protected: bool,
-                    words: dict[tuple[str, int], Any] | None = None) -> None:
+                    words: dict[tuple[str, int], Any] | None = None,
+                    starts: dict[tuple[str, int], int] | None = None) -> None:
         """Give each figure version in the page's ``moved_by`` its source, report and the report's
         publication date (None where the change was no source's claim), a hidden source's withheld;
-        ``words``: those already read (by _moved_by), else they are read here."""
+        ``words``: those already read (by _moved_by), else they are read here; ``starts``: each
+        version's start where a point's instant is not it (a history in publication order)."""
         entries = [m for p in points for m in p["moved_by"] if "figure_id" in m]
         if words is not None:
             self._tell_words(c, entries, words, include_protected)
@@ -206,7 +233,8 @@ class TallyHistoryReads:
         # A version that moved the tally began at its point's instant: with that start each
         # version is a seek on the whole key, where (figure, version) alone reads every version
         # of the figure before it (thousands for a hot one: most of a history's time).
-        keys = sorted({(m["figure_id"], micros(datetime.fromisoformat(p["recorded_at"])), m["version"])
+        keys = sorted({(m["figure_id"], starts[(m["figure_id"], m["version"])] if starts is not None
+                        else micros(datetime.fromisoformat(p["recorded_at"])), m["version"])
                        for p in points for m in p["moved_by"] if "figure_id" in m})
         words = {}
         for start in range(0, len(keys), 200):

@@ -199,13 +199,15 @@ def history_columns(metric: str, population: str | None = None) -> list[tuple[st
     m = _counted(metric, population)
     return [("recorded_at", "#date+recorded"), ("metric", "#indicator+name"), POPULATION_COLUMN, ("low", f"#affected+{m}+min"),
             ("high", f"#affected+{m}+max"), ("kind", "#meta+kind"), ("figures", "#meta+count+figures"),
-            ("approximate_figures", "#meta+count+approximate"), ("moved_by", "#meta+figures+moved")]
+            ("approximate_figures", "#meta+count+approximate"), ("moved_by", "#meta+figures+moved"),
+            ("published_at", "#date+published")]
 
 
 def history_rows(history: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """One row per point of a tally's history: the figures that moved it as their ids."""
     for point in history.get("points") or []:
-        yield {"recorded_at": _text(point["recorded_at"]), "metric": history["metric"],
+        yield {"recorded_at": _text(point.get("recorded_at")), "published_at": _text(point.get("published_at")),
+               "metric": history["metric"],
                "population": history.get("population", WHOLE_POPULATION), "low": point["low"],
                "high": point["high"], "kind": point["kind"], "figures": point["figures"],
                "approximate_figures": point["approximate_figures"],

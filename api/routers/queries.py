@@ -162,7 +162,8 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, caller
                         as_of: AsOf = None, valid_from: ValidFrom = None, valid_to: ValidTo = None,
                         place: Place = None, cursor: Cursor = None, population: Counts = None,
                         limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Points per page.")] = 100,
-                        if_none_match: IfNoneMatch = None, format_: Format = None, accept: Accept = None) -> Any:
+                        if_none_match: IfNoneMatch = None, format_: Format = None, accept: Accept = None,
+                        published_by: PublishedBy = None, order: HistoryOrder = "recorded") -> Any:
     """One point per moment the tally changed, with the figure changes that moved it, oldest first,
     a page at a time: pass `next_cursor` back as `cursor` for the next page.
 
@@ -172,11 +173,12 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, caller
         return await _tally_export(request, fmt, now, reader.tally_history, export_rows.history_rows,
                                    export_rows.history_columns, f"tally-{_v(metric)}-history", caller,
                                    metric=_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from,
-                                   valid_to=valid_to, place=place, cursor=cursor, population=_v(population))
+                                   valid_to=valid_to, place=place, cursor=cursor, population=_v(population),
+                                   published_by=published_by, order=order)
     return await answer(request, now, caller, TallyHistory, lambda: reader.tally_history(
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-        cursor=cursor, limit=limit, population=_v(population), include_protected=caller.sees_protected),
-        if_none_match)
+        cursor=cursor, limit=limit, population=_v(population), include_protected=caller.sees_protected,
+        published_by=published_by, order=order), if_none_match)
 
 
 @router.get("/tallies/{metric}/by-source", response_model=TallyBySource, responses=_answered(),

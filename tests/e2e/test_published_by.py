@@ -119,3 +119,20 @@ def test_a_bad_published_by_is_a_problem_naming_it(loaded: Loaded, path: str, ba
     events = loaded.api.events()
     assert_problem(_get(loaded, filled, published_by=bad), 422, field="published_by")
     assert loaded.api.events() == events
+
+
+def test_the_tally_history_under_the_cut_and_in_publication_order(loaded: Loaded) -> None:
+    path = "/tallies/civilians_killed/history"
+    cut = _ok(loaded, path, place="Kabul", published_by=FAMILY_ONLY)
+    assert cut["points"] and cut["points"][-1]["low"] == 10 and cut["points"][-1]["high"] == 10
+    ordered = _ok(loaded, path, place="Kabul", order="published")
+    placed = [p["published_at"] for p in ordered["points"]]
+    assert placed == sorted(placed) and placed[0].startswith("2021-08-31")  # the first count, the family's
+    assert ordered["points"][-1]["low"] == _ok(loaded, "/tallies/civilians_killed", place="Kabul")["sum"]["low"]
+    # Each point is the tally cut at its instant.
+    for point in ordered["points"]:
+        at = _ok(loaded, "/tallies/civilians_killed", place="Kabul", published_by=point["published_at"])["sum"]
+        assert (at["low"], at["high"]) == (point["low"], point["high"]), point
+    assert_problem(_get(loaded, path, order="published", valid_from="2021-01-01"), 422, field="valid_from")
+    exported = _get(loaded, path, place="Kabul", order="published", format="csv")
+    assert exported.status_code == 200 and "published_at" in exported.text

@@ -172,6 +172,21 @@ def _check(kind: str, history: list[tuple], data: st.DataObject | None) -> None:
                         months = {"valid_from": "2019-01-01", "valid_to": "2019-06-30", "as_of": as_of,
                                   "published_by": cut}
                         assert live.tally_months(metric, **months) == again.tally_months(metric, **months)
+                        cut_history = live.tally_history(metric, as_of=as_of, published_by=cut, include_protected=True)
+                        assert cut_history == again.tally_history(metric, as_of=as_of, published_by=cut,
+                                                                  include_protected=True)
+                        if cut_history["points"]:  # the last point is the cut tally itself
+                            last = cut_history["points"][-1]
+                            assert (last["low"], last["high"]) == (want["sum"]["low"], want["sum"]["high"])
+                for metric in METRICS:
+                    # In publication order, each point is the tally cut at its instant.
+                    ordered = live.tally_history(metric, as_of=as_of, order="published", include_protected=True)
+                    assert ordered == again.tally_history(metric, as_of=as_of, order="published",
+                                                          include_protected=True)
+                    for point in ordered["points"]:
+                        then = live.tally(metric, as_of=as_of, published_by=point["published_at"])["sum"]
+                        assert (then["low"], then["high"], then["figures"]) == (point["low"], point["high"],
+                                                                                point["figures"]), point
                     listed = _listed(live, as_of, cut)
                     assert listed == _listed(again, as_of, cut)
                     assert listed == {fid: f[4:] for fid, f in expected.items()}, (as_of, cut)

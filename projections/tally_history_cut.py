@@ -1,0 +1,91 @@
+"""How a tally moved under a publication cut, in recording order or in publication order.
+
+Each figure's state under the cut (projections/publication.py's fold) is made into the changes
+projections/history.py sweeps into points: in recording order, one at each version the cut
+counts (the state carried on through it); in publication order (``order="published"``), one at
+each instant a word of the figure was published (the state of the words published by then,
+as ``tally(published_by=that instant)`` reads it). Every version of the metric recorded by T is
+read, as the windowed history reads them; the publication-order fold is worked out afresh at
+each instant (quadratic in a figure's versions: a history, not a tally).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from projections import history, publication
+from projections.db import Db
+from projections.named_rows import shape
+from projections.read_filters import source_cards
+
+#: A figure version as the fold and a history's change need it.
+_Version = shape("Version", (
+    "fv.figure_id, fv.incident_id, fv.dims, fv.depth, fv.dim_value, fv.actor, fv.recorded_from, fv.kind,"
+    " fv.published_at, fv.version, fv.qualifier, fv.low, fv.high, fv.value, fv.source_id, fv.value_source_id,"
+    " fv.status, fv.grade, cv.qualifier AS said_qualifier, cv.low AS said_low, cv.high AS said_high,"
+    " cv.value AS said_value"))
+_VERSIONS = (f"SELECT {_Version.columns} FROM {{figure_versions}} fv LEFT JOIN {{claim_versions}} cv"
+             " ON cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id AND cv.figure_version = fv.version"
+             " AND cv.claim_version = fv.version WHERE fv.metric = ? AND fv.population = ? AND fv.depth <= 1"
+             " AND fv.recorded_from <= ?")
+
+
+def cut_points(db: Db, c: Any, t: int, metric: str, population: str, by: str | None, cut: int | None,
+               published_order: bool, place_key: str | None, include_protected: bool,
+               ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], int]]:
+    """The points of the tally's history as of t under the cut, oldest first: history.tally_points'
+    shape, keyed by ``published_at`` instead of ``recorded_at`` in publication order; and each
+    version's start in recording time (for the words of those that moved it). A hidden
+    source's words are placed at their filing (redaction.py: their dates are withheld)."""
+    sql, params = _VERSIONS, [metric, population, t]
+    if place_key is not None:
+        sql += " AND fv.incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)"
+        params.append(place_key)
+    rows = db.all(c, sql, params, shape=_Version)
+    sources = source_cards(db, c, {r.source_id for r in rows}, include_protected)
+    per_figure: dict[str, list[Any]] = defaultdict(list)
+    for r in rows:
+        if r.source_id is not None and sources.hidden(r.source_id):
+            r = r._replace(published_at=r.recorded_from)
+        per_figure[r.figure_id].append(r)
+    changes: list[history.FigureChange] = []
+    for versions in per_figure.values():
+        versions.sort(key=lambda r: r.version)
+        changes += _published(versions, cut) if published_order else _recorded(versions, cut)
+    points = history.tally_points(changes, [], by=by, window_from=None, window_to=None)
+    if published_order:
+        for p in points:
+            p["published_at"] = p.pop("recorded_at")
+    return points, {(r.figure_id, r.version): r.recorded_from for r in rows}
+
+
+def _change(at: int, row: Any, state: publication.Folded) -> history.FigureChange:
+    return history.FigureChange(at, state.version, row.figure_id, row.incident_id, row.dims, row.depth,
+                                row.dim_value, state.low, state.high, state.status, row.kind, row.actor,
+                                state.qualifier)
+
+
+def _recorded(rows: list[Any], cut: int | None) -> list[history.FigureChange]:
+    """One change at each version the cut counts, in the order recorded."""
+    out, state = [], None
+    for r in rows:
+        if not publication.counts(r.published_at, cut):
+            continue
+        folded = publication.fold([r], cut, state)
+        if folded is not None and folded != state:
+            out.append(_change(r.recorded_from, r, folded))
+        state = folded
+    return out
+
+
+def _published(rows: list[Any], cut: int | None) -> list[history.FigureChange]:
+    """One change at each instant a word of the figure was published (by the cut)."""
+    out, state = [], None
+    by_version = {r.version: r for r in rows}
+    for at in sorted({r.published_at for r in rows if publication.counts(r.published_at, cut)}):
+        folded = publication.fold(rows, at)
+        if folded is not None and folded != state:
+            out.append(_change(at, by_version[folded.version], folded))
+        state = folded
+    return out
