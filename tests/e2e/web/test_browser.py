@@ -298,3 +298,90 @@ def test_no_page_weighs_more_than_300_kb_before_images(browser, site):
     assert all(total <= PAGE_BUDGET for total in totals.values()), weights
     assert any(url.endswith("rapidoc-min.js") for url in weights["/docs"])  # the renderer was counted
     page.context.close()
+
+
+RFC9162 = Path(os.environ.get("LEDGER_SHARED_DIR", Path(__file__).resolve().parents[4] / "shared")) / "test-vectors" / "rfc9162"
+
+
+def test_proof_js_follows_the_rfc_9162_inclusion_vectors_in_chromium(browser, site):
+    """Every inclusion vector of transparency-dev (read where they are kept, never copied): accepted
+    exactly when it should be, by the browser's own SHA-256; and the leaf bytes proof.js builds from an
+    event's fields are ledger/audit/leaf.py's (its known answer)."""
+    import json
+
+    vectors = sorted((RFC9162 / "inclusion").glob("*/*.json"))
+    if not vectors:
+        pytest.skip(f"RFC 9162 test vectors not found at {RFC9162} (set LEDGER_SHARED_DIR)")
+    page = sign_in(browser, site, "auditor")
+    page.goto("/web/audit")
+    cases = [json.loads(path.read_text()) for path in vectors]
+    accepted = page.evaluate("""async cases => {
+      const p = ledgerProof, b = t => t ? p.fromBase64(t) : new Uint8Array(0);
+      const out = [];
+      for (const c of cases) {
+        try {
+          const root = await p.rootFromInclusion(b(c.leafHash), c.leafIdx, c.treeSize, (c.proof || []).map(b));
+          out.push(p.toHex(root) === p.toHex(b(c.root)));
+        } catch (e) { out.push(false); }
+      }
+      return out;
+    }""", cases)
+    assert accepted == [not c["wantErr"] for c in cases], [v.name for v, a, c in zip(vectors, accepted, cases)
+                                                           if a == c["wantErr"]]
+    assert {True, False} <= set(accepted)
+    known = page.evaluate("""async r => ledgerProof.toHex(await ledgerProof.leafHash(ledgerProof.leafBytes(r)))""",
+                          {"position": 1, "originator_id": "12345678-1234-5678-1234-567812345678", "version": 2,
+                           "topic": "ledger.domain:IncidentReported", "state": "eyJhIjoxfQ==",
+                           "recorded_at": "2019-04-26T00:00:00.000000Z"})
+    assert known == "18b7e5748a87d9504eb9f24d0eaf4b14ee037dc3124512749fcccfbd006c38e4"
+    page.context.close()
+
+
+def test_an_events_page_checks_its_leaf_and_path_in_the_browser_and_tampering_fails(browser, site):
+    """/web/audit/leaves/N: the leaf hash rebuilt from the event's stored bytes, the root from its
+    path, against the signed checkpoint the page holds: pass; an altered byte of the event, an altered
+    hash of the path, or a checkpoint of another root: fail."""
+    import base64
+    import json
+
+    page = sign_in(browser, site, "auditor")
+    page.goto("/web/audit")
+    size = int(page.locator("#proof-form input[name=size]").get_attribute("value"))
+    page.click("table.audit a[href^='/web/audit/leaves/']")
+    page.wait_for_url(re.compile(r".*/web/audit/leaves/\d+$"))
+    original = page.locator("#leaf-data").text_content()
+
+    def checked(data: dict | None = None) -> tuple[str | None, str | None]:
+        page.evaluate("""text => { document.getElementById('leaf-data').textContent = text;
+                         const r = document.getElementById('proof-result'); delete r.dataset.pass; }""",
+                      original if data is None else json.dumps(data))
+        page.click("#leaf-check")
+        result = page.wait_for_selector("#proof-result[data-pass]")
+        return result.get_attribute("data-pass"), result.get_attribute("data-included")
+
+    assert checked() == ("true", "true"), page.locator("#proof-result").inner_text()
+    assert page.locator("#proof-result").inner_text().startswith("Pass.")
+    for index in sorted({0, size // 2, size - 1}):  # the other events' pages pass as well
+        page.goto(f"/web/audit/leaves/{index}")
+        original = page.locator("#leaf-data").text_content()
+        assert checked() == ("true", "true"), (index, page.locator("#proof-result").inner_text())
+    good = json.loads(original)
+
+    def flip(text: str, at: int = 0) -> str:
+        raw = bytearray(base64.b64decode(text))
+        raw[at] ^= 1
+        return base64.b64encode(bytes(raw)).decode()
+
+    altered_byte = {**good, "record": {**good["record"], "state": flip(good["record"]["state"], 5)}}
+    assert checked(altered_byte) == ("false", "false")
+    assert page.locator("#proof-result").inner_text().startswith("Fail.")
+    assert good["proof"], "the event's proof has a path to alter"
+    altered_path = {**good, "proof": [flip(good["proof"][0]), *good["proof"][1:]]}
+    assert checked(altered_path) == ("false", "false")
+    head, _, signatures = good["checkpoint"].partition("\n\n")
+    lines = head.split("\n")
+    lines[2] = flip(lines[2])  # another root under the same signature lines
+    wrong_root = {**good, "checkpoint": "\n".join(lines) + "\n\n" + signatures}
+    assert checked(wrong_root)[0] == "false"
+    assert checked() == ("true", "true")  # the page's own data still passes
+    page.context.close()
