@@ -194,8 +194,8 @@ def test_axe_finds_no_serious_or_critical_violation(browser, site, lang):
     incident = site.ledger.figure(site.killed_figure).incident_id
     for role, paths in (("officer", ("/", "/web/tallies/civilians_killed", f"/web/figures/{site.killed_figure}",
                                      "/web/new/report", "/web/incidents", f"/web/incidents/{incident}",
-                                     "/web/sources", "/web/new/source", "first-source")),
-                        ("auditor", ("/web/audit",))):
+                                     "/web/sources", "/web/new/source", "/web/imports", "first-source")),
+                        ("auditor", ("/web/audit", "/web/audit/leaves/0"))):
         page = sign_in(browser, site, role, bypass_csp=True)  # to inject axe itself; the app is unchanged
         page.goto(f"/web/language/{lang}?next=/")
         for path in paths:
