@@ -67,6 +67,10 @@
   async function leafHash(bytes) { return sha256(concat([Uint8Array.of(0), bytes])); }
 
   function u64(value) {
+    // JSON numbers are doubles here: beyond 2**53 they are no longer the number the server sent.
+    if (typeof value === "number" && !Number.isSafeInteger(value)) {
+      throw new Error("a number of the leaf (" + value + ") is beyond what this browser reads exactly");
+    }
     var n = BigInt(value), out = new Uint8Array(8);
     if (n < 0n || n >= (1n << 64n)) throw new Error("a number of the leaf is out of range");
     for (var i = 7; i >= 0; i--) { out[i] = Number(n & 255n); n >>= 8n; }

@@ -385,3 +385,43 @@ def test_an_events_page_checks_its_leaf_and_path_in_the_browser_and_tampering_fa
     assert checked(wrong_root)[0] == "false"
     assert checked() == ("true", "true")  # the page's own data still passes
     page.context.close()
+
+
+def test_proof_js_builds_the_leaf_bytes_and_hash_leaf_py_does(browser, site):
+    """For any stored event (any position and version a JSON number holds exactly, id, topic, state
+    bytes and time), the leaf bytes and leaf hash proof.js makes are ledger/audit/leaf.py's, byte for
+    byte; a larger number is refused rather than read rounded."""
+    import base64
+    import uuid
+    from datetime import UTC, datetime
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ledger.audit.leaf import LeafRecord
+
+    page = sign_in(browser, site, "auditor")
+    page.goto("/web/audit")
+    events = st.builds(
+        LeafRecord, position=st.integers(0, 2**53 - 1), originator_id=st.uuids().map(lambda u: uuid.UUID(str(u))),
+        version=st.integers(0, 2**53 - 1), topic=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+        state=st.binary(max_size=300),
+        recorded_at=st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 1, 1),
+                                 timezones=st.just(UTC)))
+
+    @settings(max_examples=10, deadline=None)
+    @given(st.lists(events, min_size=1, max_size=10))
+    def same_bytes(records):
+        wanted = [(r.leaf_bytes().hex(), r.leaf_hash().hex()) for r in records]
+        made = page.evaluate("""async rs => Promise.all(rs.map(async r => {
+            const bytes = ledgerProof.leafBytes(r);
+            return [ledgerProof.toHex(bytes), ledgerProof.toHex(await ledgerProof.leafHash(bytes))]; }))""",
+                             [r.to_json() for r in records])
+        assert [tuple(m) for m in made] == wanted
+
+    same_bytes()
+    refused = page.evaluate("""r => { try { ledgerProof.leafBytes(r); return ""; } catch (e) { return e.message; } }""",
+                            {"position": 2**53 + 1, "originator_id": str(uuid.UUID(int=1)), "version": 0, "topic": "t",
+                             "state": base64.b64encode(b"").decode(), "recorded_at": "2019-04-26T00:00:00.000000Z"})
+    assert "beyond what this browser reads exactly" in refused
+    page.context.close()
