@@ -4,24 +4,30 @@
 ``GET /figures`` page by page as JSON (500 a page); each export format reads the same figures
 in one streamed answer.
 
-``python -m bench.exports --history EVENTS [--formats csv,ndjson,...]``: a log of EVENTS
-events bulk-built from the workload (bench/build.py), the views and the audit tree caught up,
-then the whole audit log (every event: the ledger's full history) and the whole history of
-the figure with the most versions up to HISTORY_CAP (the JSON baseline inlines every live
-citation in every version, so on the hottest figures it alone would take hours), each read page by page as JSON (500 a page, the baseline)
-and exported in one streamed answer per format.
+``python -m bench.exports --history EVENTS [--store sqlite|postgres] [--formats csv,ndjson,...]``:
+a log of EVENTS events bulk-built from the workload (bench/build.py) on a fresh SQLite file or
+PostgreSQL schema (bench/stores.py; ``--postgres URL``, else $LEDGER_TEST_POSTGRES), the views
+and the audit tree caught up, then the current figures, the whole audit log (every event: the
+ledger's full history) and the whole history of the figure with the most versions up to
+HISTORY_CAP (the JSON baseline inlines every live citation in every version, so on the hottest
+figures it alone would take hours), each read page by page as JSON (500 a page, the baseline)
+and exported in one streamed answer per format. XLSX is skipped on tables of more than
+``--xlsx-rows`` rows (openpyxl writes a few hundred rows a second).
 
-Printed: rows/s and peak Python memory (tracemalloc, on for every route alike) of each, and
-their ratios to the baseline. Flat memory shows as the same peak at any size of log.
+Printed: rows/s, peak Python memory (tracemalloc, on for every route alike) and the growth of
+the process's peak resident set over the route (Linux's VmHWM, reset before each route) of
+each, and their ratios to the baseline. Flat memory shows as the same peak at any size of log.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -43,14 +49,39 @@ def _fill(ledger, figures: int) -> None:
         done += len(batch)
 
 
-def _measure(run) -> tuple[float, int, int]:
+def _reset_peak_rss() -> None:
+    # Linux: writing 5 to clear_refs resets the process's peak resident set (VmHWM) to its current one.
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_rss() -> int:
+    """The process's peak resident set since the last reset, in bytes (0 where /proc cannot tell)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _measure(run) -> tuple[float, int, int, int]:
+    """Seconds, peak Python memory (tracemalloc), rows, and the growth of the peak resident set over the run."""
+    import gc
+
+    gc.collect()
+    _reset_peak_rss()
+    before = _peak_rss()
     tracemalloc.start()
     start = time.perf_counter()
     rows = run()
     seconds = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return seconds, peak, rows
+    return seconds, peak, rows, _peak_rss() - before
 
 
 def main(figures: int = 5000) -> None:
@@ -85,7 +116,7 @@ def main(figures: int = 5000) -> None:
             base = _measure(json_pages)
             print(f"{'route':<10}{'rows/s':>10}{'peak MiB':>10}{'rows/s ratio':>14}{'memory ratio':>14}")
             for name, run in [("json", json_pages), *((f, exported(f)) for f in ("csv", "hxl", "xlsx", "ndjson"))]:
-                seconds, peak, rows = base if name == "json" else _measure(run)
+                seconds, peak, rows, _ = base if name == "json" else _measure(run)
                 print(f"{name:<10}{rows / seconds:>10.0f}{peak / 2**20:>10.1f}"
                       f"{(rows / seconds) / (base[2] / base[0]):>14.2f}{peak / base[1]:>14.2f}")
 
@@ -113,25 +144,27 @@ def _streamed(client, path: str, headers: dict[str, str], fmt: str):
     return run
 
 
-def _table(title: str, base: tuple[float, int, int], runs: list[tuple[str, tuple[float, int, int]]],
+def _table(title: str, base: tuple[float, int, int, int], runs: list[tuple[str, tuple[float, int, int, int]]],
            rows: int) -> None:
     print(f"\n{title}: {rows:,} rows")
-    print(f"{'route':<10}{'rows/s':>10}{'peak MiB':>10}{'seconds':>9}{'rows/s ratio':>14}{'memory ratio':>14}")
-    for name, (seconds, peak, _) in [("json", base), *runs]:
-        print(f"{name:<10}{rows / seconds:>10.0f}{peak / 2**20:>10.1f}{seconds:>9.1f}"
+    print(f"{'route':<10}{'rows/s':>10}{'peak MiB':>10}{'RSS+ MiB':>10}{'seconds':>9}{'rows/s ratio':>14}"
+          f"{'memory ratio':>14}")
+    for name, (seconds, peak, _, rss) in [("json", base), *runs]:
+        print(f"{name:<10}{rows / seconds:>10.0f}{peak / 2**20:>10.1f}{rss / 2**20:>10.1f}{seconds:>9.1f}"
               f"{(rows / seconds) / (rows / base[0]):>14.2f}{peak / base[1]:>14.2f}", flush=True)
 
 
 HISTORY_CAP = 1_000
 
 
-def history(events: int, formats: list[str], store_url: str | None = None) -> None:
+def history(events: int, formats: list[str], store_kind: str = "sqlite", postgres_url: str | None = None,
+            xlsx_rows: int = 350_000) -> None:
+    """Build a log of ``events`` events on a fresh store of ``store_kind``, then time every export."""
     from bench.build import build_log
+    from bench.stores import fresh_store
     from bench.workload import Ids, Workload
 
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(store_url or f"sqlite:///{Path(tmp) / 'bench.db'}")
-        create_schema(store)
+    with tempfile.TemporaryDirectory() as tmp, fresh_store(store_kind, postgres_url or "", tmp, "exports") as store:
         app = create_app(store)
         with TestClient(app) as client:
             state = app.state
@@ -140,7 +173,8 @@ def history(events: int, formats: list[str], store_url: str | None = None) -> No
             t0 = time.perf_counter()
             built = build_log(ledger, Workload(), Ids(), events,
                               progress=lambda n: print(f"  {n:,} events written", file=sys.stderr, flush=True))
-            print(f"built {built['events']:,} events in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+            print(f"{store_kind}: built {built['events']:,} events in {time.perf_counter() - t0:.0f} s",
+                  file=sys.stderr, flush=True)
             t0 = time.perf_counter()
             state.follower.catch_up()
             print(f"views caught up in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
@@ -153,10 +187,13 @@ def history(events: int, formats: list[str], store_url: str | None = None) -> No
                 # the baseline stays feasible only on figures of up to HISTORY_CAP versions.
                 hot, versions = db.one(c, "SELECT figure_id, version FROM {figures} WHERE version <= ?"
                                           " ORDER BY version DESC LIMIT 1", (HISTORY_CAP,))
+                figures = db.value(c, "SELECT COUNT(*) FROM {figures}")
             size = state.audit.size()
             auditor = {"Authorization": f"Bearer {keys['auditor']}"}
             reader = {"Authorization": f"Bearer {keys['reader']}"}
+            print(f"\n{store_kind}, {built['events']:,} events", flush=True)
             for title, path, headers, key, rows, header_lines in (
+                ("current figures", "/figures", reader, "items", figures, 1),
                 ("audit log (every event)", "/audit/log", auditor, "items", size, 1),
                 (f"history of the figure with the most versions up to {HISTORY_CAP:,} ({versions:,})",
                  f"/figures/{hot}/history", reader,
@@ -166,17 +203,36 @@ def history(events: int, formats: list[str], store_url: str | None = None) -> No
                 assert base[2] == rows, (base[2], rows)
                 runs = []
                 for fmt in formats:
-                    seconds, peak, lines = _measure(_streamed(client, path, headers, fmt))
+                    if fmt == "xlsx" and rows > xlsx_rows:
+                        print(f"xlsx skipped: {rows:,} rows > --xlsx-rows {xlsx_rows:,}", flush=True)
+                        continue
+                    measured = _measure(_streamed(client, path, headers, fmt))
                     if fmt != "xlsx":  # a zip: no lines to count
-                        assert lines == rows + header_lines + (fmt == "hxl"), (fmt, lines, rows)
-                    runs.append((fmt, (seconds, peak, rows)))
+                        assert measured[2] == rows + header_lines + (fmt == "hxl"), (fmt, measured[2], rows)
+                    runs.append((fmt, measured))
                 _table(title, base, runs, rows)
 
 
+def _arguments(argv: list[str]) -> Any:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.exports", description=__doc__.split("\n\n")[0])
+    parser.add_argument("figures", nargs="?", type=int, default=5000,
+                        help="figures filed by command for the quick run (no --history)")
+    parser.add_argument("--history", type=int, metavar="EVENTS", help="bulk-build a log of EVENTS events")
+    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--postgres", default=os.environ.get("LEDGER_TEST_POSTGRES", ""),
+                        help="the server to make a fresh schema on (default: $LEDGER_TEST_POSTGRES)")
+    parser.add_argument("--xlsx-rows", type=int, default=350_000, help="skip XLSX on tables of more rows")
+    parser.add_argument("--formats", default="csv,hxl,ndjson,xlsx", help="comma-separated, from csv,hxl,ndjson,xlsx")
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--history":
-        wanted = sys.argv[sys.argv.index("--formats") + 1].split(",") if "--formats" in sys.argv else [
-            "csv", "hxl", "ndjson", "xlsx"]
-        history(int(sys.argv[2]), wanted)
+    args = _arguments(sys.argv[1:])
+    if args.history:
+        if args.store == "postgres" and not args.postgres:
+            sys.exit("--store postgres needs --postgres URL or LEDGER_TEST_POSTGRES")
+        history(args.history, args.formats.split(","), args.store, args.postgres, args.xlsx_rows)
     else:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
+        main(args.figures)

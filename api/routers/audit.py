@@ -85,7 +85,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from projections.audit.trail import AuditRequestError, NotFoundError
+    from projections.audit.trail import AuditRequestError, MirrorSourceError, NotFoundError
 
     try:
         return fn(*args, **kwargs)
@@ -93,6 +93,8 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise invalid(str(error), error.field) from None
     except NotFoundError as error:
         raise ApiProblem(404, str(error)) from None
+    except MirrorSourceError as error:  # the event table lost what the tree holds: the server's state, said so
+        raise ApiProblem(409, f"{error}; run `ledger verify`", title="The log and its tree disagree") from None
 
 
 # ---- models ----------------------------------------------------------------------------------
@@ -143,6 +145,28 @@ class InclusionProof(BaseModel):
     leaf: LeafRef | None = Field(description="The leaf's record; null to anyone but an auditor when it would tell"
                                              " who a protected source is (its records, reports, citations).")
     checkpoint: str | None = Field(description="The signed checkpoint of this size, if one was made.")
+
+
+class StoredEvent(BaseModel):
+    position: int
+    originator_id: str
+    version: int
+    topic: str
+    state: str = Field(description="The stored state bytes exactly as persisted (ciphertext when the cipher is"
+                                   " on), standard padded base64.")
+    recorded_at: str
+
+
+class LeafWithProof(BaseModel):
+    index: int
+    size: int = Field(description="The size of the latest checkpoint's tree, which the proof is against.")
+    record: StoredEvent = Field(description="The fields the leaf bytes are made of (ledger/audit/leaf.py).")
+    leaf_bytes: str = Field(description="The leaf bytes themselves, base64: leaf hash = SHA-256(0x00 || leaf bytes).")
+    leaf_hash: str
+    proof: list[str]
+    root: str
+    checkpoint: str = Field(description="The latest signed checkpoint (C2SP signed note): check its signature,"
+                                        " then that the proof leads from the leaf hash to its root.")
 
 
 class ConsistencyProof(BaseModel):
@@ -264,6 +288,16 @@ def public_key(trail: Trail) -> Any:
     """The key checkpoints verify with. Compare it with the one published out of band: a key fetched
     from the server it is meant to check proves nothing on its own."""
     return trail.public_key()
+
+
+@router.get("/leaves/{index}", response_model=LeafWithProof, responses=_errors(401, 403, 404, 409, 422),
+            summary="One event as stored, with its inclusion proof")
+def leaf(trail: Trail, caller: Auditor, index: Annotated[int, Path(ge=0, le=MAX)]) -> Any:
+    """The event at position `index` as stored (protected sources included, ciphertext when the cipher
+    is on: what its leaf hash is computed from) with its RFC 9162 inclusion proof in the tree of the
+    latest signed checkpoint, and that checkpoint. Auditors only, as the mirror; 404 when the event is
+    not covered by a checkpoint yet."""
+    return _call(trail.leaf_with_proof, index)
 
 
 @router.get("/mirror", response_class=StreamingResponse, responses={

@@ -1,5 +1,6 @@
 """The auditors' pages: the audit log with its filters, the checkpoints, the public key, and
-the commands that verify all of it offline. Auditors only, as the API's /audit/log."""
+the commands that verify all of it offline; one event as stored, with its inclusion proof checked
+in the browser. Auditors only, as the API's /audit/log and /audit/leaves/{index}."""
 
 from __future__ import annotations
 
@@ -7,17 +8,29 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import may_read_audit_trail
 from api.problems import ApiProblem
+from api.routers.audit import MAX
 from api.routers.audit import _call as audit_call
+from api.web import audit_build
 from api.web.pages import Signed, moment
 from api.web.render import PREFIX, kept_cut, page
 from ledger import limits
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
+
+#: Seconds between the reloads of the page while the tree is built (a meta refresh: no script needed).
+RELOAD = 2
+
+
+def _trail(request: Request) -> Any:
+    trail = getattr(request.app.state, "audit", None)
+    if trail is None:
+        raise ApiProblem(503, "the audit trail is not set up on this server", title="Service unavailable")
+    return trail
 
 
 @router.get(PREFIX + "/audit", response_class=HTMLResponse)
@@ -30,10 +43,11 @@ async def audit(
     cursor: Annotated[str | None, Query(max_length=limits.MAX_LOG_CURSOR)] = None,
 ) -> Any:
     await may_read_audit_trail(session.caller)
-    trail = getattr(request.app.state, "audit", None)
-    if trail is None:
-        raise ApiProblem(503, "the audit trail is not set up on this server", title="Service unavailable")
-    trail.catch_up()
+    trail = _trail(request)
+    built = audit_build.progress(trail)
+    if not built.ready:
+        return page(request, "audit_building.html", session, progress=built, reload=RELOAD,
+                    headers={"Refresh": str(RELOAD), "Retry-After": str(RELOAD)})
     log = audit_call(trail.log, actor=actor or None, figure_id=None if figure_id is None else str(figure_id),
                     incident_id=None if incident_id is None else str(incident_id), since=moment(since),
                     until=moment(until), cursor=cursor, limit=100)
@@ -43,3 +57,13 @@ async def audit(
     next_link = f"{PREFIX}/audit?{urlencode(wanted)}" if log["next_cursor"] else None
     return page(request, "audit.html", session, next_link=next_link, log=log, checkpoints=checkpoints, public_key=trail.public_key(),
                 filters=filters, base=str(request.base_url).rstrip("/"))
+
+
+@router.get(PREFIX + "/audit/leaves/{index}", response_class=HTMLResponse)
+async def leaf(request: Request, session: Signed, index: Annotated[int, Path(ge=0, le=MAX)]) -> Any:
+    """One event as stored, its leaf bytes and its proof path, for the browser to check (proof.js)."""
+    await may_read_audit_trail(session.caller)
+    trail = _trail(request)
+    found = audit_call(trail.leaf_with_proof, index)
+    return page(request, "audit_leaf.html", session, found=found, public_key=trail.public_key(),
+                base=str(request.base_url).rstrip("/"))

@@ -5,17 +5,26 @@ extra dependency), after the session's CSRF check like every form; the import ru
 signed-in officer, so its receipts are theirs and a second upload of the same file records
 nothing. The answer is the per-row report: what was filed, what was already recorded, and
 every refused row with its column and the API's words.
+
+A form sent with ``Accept: application/x-ndjson`` (imports.js does) is answered as the import
+goes: a line for the rows checked so far, then for the rows filed of how many, at most every
+PROGRESS_EVERY seconds, and last ``{"stage": "done", "status": ..., "html": page}`` with the page
+the plain form would have had. Without JavaScript the form posts and waits for that page.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 
 from api import imports
 from api.deps import require
@@ -31,6 +40,9 @@ router = APIRouter(include_in_schema=False)
 PATH = PREFIX + "/imports"
 #: Report fields an officer may give for every row (a figure export carries none of them).
 SET = ("report_title", "language", "published_on")
+NDJSON = "application/x-ndjson"
+#: Seconds between two progress lines (the first and the last are always sent).
+PROGRESS_EVERY = 0.25
 
 
 def parts(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
@@ -67,14 +79,72 @@ async def upload(request: Request, session: Signed) -> Any:
         return page(request, "imports.html", session, status=422, given=given, result=None,
                     error="Choose the file to import.")
     partial, check_only = text.get("partial") == "on", text.get("check") == "on"
+
+    def run(checking: Callable[[int], None] | None = None, recording: Any = None) -> Any:
+        return imports.run(request.app.state.ledger, session.caller.owner, data, name=name or "",
+                           mapping=Mapping(fixed=given), partial=partial, check_only=check_only,
+                           checking=checking, recording=recording)
+
+    def answer(done: Any) -> HTMLResponse:
+        if isinstance(done, ValueError):
+            return page(request, "imports.html", session, status=422, given=given, result=None, error=str(done))
+        plan, outcome = done
+        return page(request, "imports.html", session, status=200 if outcome or not plan.problems else 422,
+                    given=given, result=_report(plan, outcome, check_only), file=name)
+
+    if NDJSON in request.headers.get("accept", ""):
+        return StreamingResponse(_progress_lines(run, answer), media_type=NDJSON,
+                                 headers={"Cache-Control": "private, no-store"})
     try:
-        plan, outcome = await run_in_threadpool(
-            imports.run, request.app.state.ledger, session.caller.owner, data, name=name or "",
-            mapping=Mapping(fixed=given), partial=partial, check_only=check_only)
+        done = await run_in_threadpool(run)
     except ValueError as e:
-        return page(request, "imports.html", session, status=422, given=given, result=None, error=str(e))
-    return page(request, "imports.html", session, status=200 if outcome or not plan.problems else 422,
-                given=given, result=_report(plan, outcome, check_only), file=name)
+        done = e
+    return answer(done)
+
+
+async def _progress_lines(run: Callable[..., Any], answer: Callable[[Any], HTMLResponse]) -> AsyncIterator[bytes]:
+    """The import run in a worker thread, its progress as NDJSON lines, then the page it ends with."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    sent = [0.0]
+    counts = {"checked": 0, "filed": 0, "rows": 0, "reports": 0}
+
+    def say(stage: str, last: bool = False) -> None:  # from the worker thread
+        now = time.monotonic()
+        if last or now - sent[0] >= PROGRESS_EVERY:
+            sent[0] = now
+            loop.call_soon_threadsafe(lines.put_nowait, {"stage": stage, **counts})
+
+    def checking(rows: int) -> None:
+        counts["checked"] += rows
+        say("checking")
+
+    def recording(rows: int, reports: int) -> Callable[[int], None]:
+        counts.update(rows=rows, reports=reports)
+        say("recording", last=True)
+
+        def filed(n: int) -> None:
+            counts["filed"] += n
+            say("recording", last=counts["filed"] == rows)
+        return filed
+
+    def work() -> Any:
+        try:
+            return run(checking, recording)
+        finally:
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    job = asyncio.ensure_future(run_in_threadpool(work))
+    yield orjson.dumps({"stage": "received", **counts}) + b"\n"
+    while (line := await lines.get()) is not None:
+        yield orjson.dumps(line) + b"\n"
+    try:
+        done = await job
+    except ValueError as e:
+        done = e
+    final = answer(done)
+    yield orjson.dumps({"stage": "done", **counts, "status": final.status_code,
+                        "html": bytes(final.body).decode("utf-8")}) + b"\n"
 
 
 def _csrf(request: Request, session: Session, fields: dict[str, tuple[str | None, bytes]]) -> None:

@@ -424,10 +424,16 @@ class AuditTrail:
         return self._mirror_lines(start, checkpoint)
 
     def _mirror_lines(self, start: int, checkpoint: StoredCheckpoint) -> Iterator[bytes]:
+        for record in self._records(start, checkpoint.size):
+            yield orjson.dumps(record.to_json()) + b"\n"
+        yield orjson.dumps({"checkpoint": checkpoint.note}) + b"\n"
+
+    def _records(self, start: int, stop: int) -> Iterator[LeafRecord]:
+        """The leaves [start, stop) as the event table holds their events now, MIRROR_PAGE at a time."""
         recorder = self.ledger.recorder
         position = start
-        while position < checkpoint.size:
-            end = min(position + MIRROR_PAGE, checkpoint.size)
+        while position < stop:
+            end = min(position + MIRROR_PAGE, stop)
             with self.db.transaction(commit=False) as cursor:
                 rows = self.db.all(cursor, f"SELECT {_Mirrored.columns} FROM {{leaves}} l"
                                            " JOIN {log} g ON g.position = l.position"
@@ -442,11 +448,25 @@ class AuditTrail:
                 if n is None:
                     raise MirrorSourceError(f"the event at position {pos} (notification {notification_id})"
                                             " is missing from the event table")
-                record = LeafRecord(pos, as_uuid(n.originator_id), n.originator_version, n.topic, bytes(n.state),
-                                    parse_recorded_at(recorded_at))
-                yield orjson.dumps(record.to_json()) + b"\n"
+                yield LeafRecord(pos, as_uuid(n.originator_id), n.originator_version, n.topic, bytes(n.state),
+                                 parse_recorded_at(recorded_at))
             position = end
-        yield orjson.dumps({"checkpoint": checkpoint.note}) + b"\n"
+
+    def leaf_with_proof(self, index: int) -> dict[str, Any]:
+        """One event as stored (the fields its leaf bytes are made of, and those bytes) with its
+        inclusion proof in the tree of the latest checkpoint and that checkpoint's signed note: all
+        an auditor needs to recompute the leaf hash and the root without asking anything else."""
+        checkpoint = self.latest_checkpoint()
+        if checkpoint is None:
+            raise NotFoundError("no checkpoint has been signed yet: no proof to give")
+        if type(index) is not int or not 0 <= index < checkpoint.size:
+            raise NotFoundError(f"no event {index} in the latest checkpoint, which covers"
+                                f" positions 0 to {checkpoint.size - 1}")
+        record = next(self._records(index, index + 1))
+        proof = self.inclusion(index, checkpoint.size)
+        return {"index": index, "size": checkpoint.size, "record": record.to_json(),
+                "leaf_bytes": b64(record.leaf_bytes()), "leaf_hash": proof["leaf_hash"], "proof": proof["proof"],
+                "root": proof["root"], "checkpoint": checkpoint.note}
 
     # ---- attestation ----------------------------------------------------------------------
 

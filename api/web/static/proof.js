@@ -2,6 +2,9 @@
 // latest signed checkpoint, whose Ed25519 signature is checked with the verifier key on the page
 // (C2SP signed note). The hashing is done here, not asked of the server. The algorithm is ledger/audit/proof_check.py's (transparency-dev's verify.go).
 // Without JavaScript the form still answers: it asks the API for the proof, to check offline.
+// On an event's own page (/web/audit/leaves/N) the check starts from the event itself: its leaf
+// bytes are built here from the stored fields (ledger/audit/leaf.py's layout, v1), hashed, and
+// carried up the proof path to the root of the signed checkpoint the page holds.
 (function () {
   "use strict";
   // SHA-256 is the browser's own (WebCrypto), as is the Ed25519 check: both need a secure context
@@ -60,6 +63,44 @@
     return node;
   }
 
+  // RFC 9162 §2.1.1: a leaf hash is SHA-256(0x00 || leaf bytes).
+  async function leafHash(bytes) { return sha256(concat([Uint8Array.of(0), bytes])); }
+
+  function u64(value) {
+    // JSON numbers are doubles here: beyond 2**53 they are no longer the number the server sent.
+    if (typeof value === "number" && !Number.isSafeInteger(value)) {
+      throw new Error("a number of the leaf (" + value + ") is beyond what this browser reads exactly");
+    }
+    var n = BigInt(value), out = new Uint8Array(8);
+    if (n < 0n || n >= (1n << 64n)) throw new Error("a number of the leaf is out of range");
+    for (var i = 7; i >= 0; i--) { out[i] = Number(n & 255n); n >>= 8n; }
+    return out;
+  }
+
+  function lengthPrefixed(bytes) {
+    var n = bytes.length;
+    return concat([Uint8Array.of((n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255), bytes]);
+  }
+
+  function uuidBytes(text) {
+    var hex = text.replace(/-/g, "");
+    if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new Error("the event's record id is not a UUID");
+    var out = new Uint8Array(16);
+    for (var i = 0; i < 16; i++) out[i] = parseInt(hex.substr(2 * i, 2), 16);
+    return out;
+  }
+
+  // The leaf bytes of one stored event (the mirror's and /audit/leaves/N's record), v1.
+  function leafBytes(record) {
+    var utf8 = new TextEncoder();
+    if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$/.test(record.recorded_at)) {
+      throw new Error("the event's recording time is not canonical");
+    }
+    return concat([utf8.encode("incident-ledger/leaf/v1\n"), u64(record.position), uuidBytes(record.originator_id),
+                   u64(record.version), lengthPrefixed(utf8.encode(record.topic)),
+                   lengthPrefixed(fromBase64(record.state)), lengthPrefixed(utf8.encode(record.recorded_at))]);
+  }
+
   // A C2SP checkpoint note: its signed text (origin, size, root) and its signature lines.
   function parseCheckpoint(note) {
     var split = note.lastIndexOf("\n\n");
@@ -113,8 +154,57 @@
              size: checkpoint.size, root: toHex(root), leaf: toHex(fromBase64(proof.leaf_hash)) };
   }
 
+  // One event's answer (/audit/leaves/N, as the page holds it): the leaf hash from its bytes, the
+  // root from the path, against the root and signature of the checkpoint it came with.
+  async function checkLeaf(data, verifierKey) {
+    if (!window.isSecureContext || !window.crypto || !crypto.subtle) {
+      throw new Error("this browser checks proofs only over https (or on localhost)");
+    }
+    var checkpoint = parseCheckpoint(data.checkpoint);
+    var leaf = await leafHash(leafBytes(data.record));
+    var root = await rootFromInclusion(leaf, data.record.position, checkpoint.size, data.proof.map(fromBase64));
+    return { included: same(root, checkpoint.root), signed: await signatureChecks(checkpoint, verifierKey),
+             size: checkpoint.size, root: toHex(root), leaf: toHex(leaf) };
+  }
+
   window.ledgerProof = { sha256: sha256, rootFromInclusion: rootFromInclusion, parseCheckpoint: parseCheckpoint,
-                         check: check, toHex: toHex };
+                         check: check, toHex: toHex, leafBytes: leafBytes, leafHash: leafHash, checkLeaf: checkLeaf,
+                         fromBase64: fromBase64 };
+
+  function told(out, says, r, index) {
+    var words = r.included ? says.included : says.excluded;
+    var signed = r.signed === true ? says.signed : r.signed === false ? says.unsigned : says.unchecked;
+    var pass = r.included && r.signed !== false;
+    out.className = "proof-result " + (pass ? "good" : "bad");
+    out.dataset.included = String(r.included);
+    out.dataset.signed = String(r.signed);
+    out.dataset.pass = String(pass);
+    out.textContent = (pass ? says.pass : says.fail) + " " + words.replace("{index}", index).replace("{size}", r.size) +
+                      " " + signed + " (" + says.rootLabel + " " + r.root + ")";
+  }
+
+  function failed(out, says, error) {
+    out.className = "proof-result bad";
+    out.dataset.included = "false";
+    out.dataset.pass = "false";
+    out.textContent = says.fail + " " + says.failed + " " + error.message;
+  }
+
+  var leafButton = document.getElementById("leaf-check");
+  if (leafButton) {
+    var leafOut = document.getElementById("proof-result"), leafSays = leafButton.dataset;
+    leafButton.addEventListener("click", function () {
+      leafOut.className = "proof-result";
+      leafOut.textContent = leafSays.working;
+      // Read at each click: what the page holds now is what is checked.
+      Promise.resolve().then(function () {
+        var data = JSON.parse(document.getElementById("leaf-data").textContent);
+        return checkLeaf(data, document.getElementById("public-key").textContent).then(function (r) {
+          told(leafOut, leafSays, r, data.record.position);
+        });
+      }).catch(function (error) { failed(leafOut, leafSays, error); });
+    });
+  }
 
   var form = document.getElementById("proof-form");
   if (!form) return;
@@ -125,17 +215,7 @@
     out.className = "proof-result";
     out.textContent = says.working;
     check(index, document.getElementById("public-key").textContent).then(function (r) {
-      var words = r.included ? says.included : says.excluded;
-      var signed = r.signed === true ? says.signed : r.signed === false ? says.unsigned : says.unchecked;
-      out.className = "proof-result " + (r.included && r.signed !== false ? "good" : "bad");
-      out.dataset.included = String(r.included);
-      out.dataset.signed = String(r.signed);
-      out.textContent = words.replace("{index}", index).replace("{size}", r.size) + " " + signed +
-                        " (" + says.rootLabel + " " + r.root + ")";
-    }).catch(function (error) {
-      out.className = "proof-result bad";
-      out.dataset.included = "false";
-      out.textContent = says.failed + " " + error.message;
-    });
+      told(out, says, r, index);
+    }).catch(function (error) { failed(out, says, error); });
   });
 })();

@@ -194,8 +194,8 @@ def test_axe_finds_no_serious_or_critical_violation(browser, site, lang):
     incident = site.ledger.figure(site.killed_figure).incident_id
     for role, paths in (("officer", ("/", "/web/tallies/civilians_killed", f"/web/figures/{site.killed_figure}",
                                      "/web/new/report", "/web/incidents", f"/web/incidents/{incident}",
-                                     "/web/sources", "/web/new/source", "first-source")),
-                        ("auditor", ("/web/audit",))):
+                                     "/web/sources", "/web/new/source", "/web/imports", "first-source")),
+                        ("auditor", ("/web/audit", "/web/audit/leaves/0"))):
         page = sign_in(browser, site, role, bypass_csp=True)  # to inject axe itself; the app is unchanged
         page.goto(f"/web/language/{lang}?next=/")
         for path in paths:
@@ -317,4 +317,131 @@ def test_the_footer_form_cuts_the_dashboard_at_a_publication_date_and_links_keep
     page.click("footer form.asof button[type=submit]")
     page.wait_for_url(re.compile(r".*published_by=2100-01-01"))
     assert page.locator("tr[data-metric=civilians_killed]").inner_text() == plain  # every word is out by then
+    page.context.close()
+
+
+RFC9162 = Path(os.environ.get("LEDGER_SHARED_DIR", Path(__file__).resolve().parents[4] / "shared")) / "test-vectors" / "rfc9162"
+
+
+def test_proof_js_follows_the_rfc_9162_inclusion_vectors_in_chromium(browser, site):
+    """Every inclusion vector of transparency-dev (read where they are kept, never copied): accepted
+    exactly when it should be, by the browser's own SHA-256; and the leaf bytes proof.js builds from an
+    event's fields are ledger/audit/leaf.py's (its known answer)."""
+    import json
+
+    vectors = sorted((RFC9162 / "inclusion").glob("*/*.json"))
+    if not vectors:
+        pytest.skip(f"RFC 9162 test vectors not found at {RFC9162} (set LEDGER_SHARED_DIR)")
+    page = sign_in(browser, site, "auditor")
+    page.goto("/web/audit")
+    cases = [json.loads(path.read_text()) for path in vectors]
+    accepted = page.evaluate("""async cases => {
+      const p = ledgerProof, b = t => t ? p.fromBase64(t) : new Uint8Array(0);
+      const out = [];
+      for (const c of cases) {
+        try {
+          const root = await p.rootFromInclusion(b(c.leafHash), c.leafIdx, c.treeSize, (c.proof || []).map(b));
+          out.push(p.toHex(root) === p.toHex(b(c.root)));
+        } catch (e) { out.push(false); }
+      }
+      return out;
+    }""", cases)
+    assert accepted == [not c["wantErr"] for c in cases], [v.name for v, a, c in zip(vectors, accepted, cases)
+                                                           if a == c["wantErr"]]
+    assert {True, False} <= set(accepted)
+    known = page.evaluate("""async r => ledgerProof.toHex(await ledgerProof.leafHash(ledgerProof.leafBytes(r)))""",
+                          {"position": 1, "originator_id": "12345678-1234-5678-1234-567812345678", "version": 2,
+                           "topic": "ledger.domain:IncidentReported", "state": "eyJhIjoxfQ==",
+                           "recorded_at": "2019-04-26T00:00:00.000000Z"})
+    assert known == "18b7e5748a87d9504eb9f24d0eaf4b14ee037dc3124512749fcccfbd006c38e4"
+    page.context.close()
+
+
+def test_an_events_page_checks_its_leaf_and_path_in_the_browser_and_tampering_fails(browser, site):
+    """/web/audit/leaves/N: the leaf hash rebuilt from the event's stored bytes, the root from its
+    path, against the signed checkpoint the page holds: pass; an altered byte of the event, an altered
+    hash of the path, or a checkpoint of another root: fail."""
+    import base64
+    import json
+
+    page = sign_in(browser, site, "auditor")
+    page.goto("/web/audit")
+    size = int(page.locator("#proof-form input[name=size]").get_attribute("value"))
+    page.click("table.audit a[href^='/web/audit/leaves/']")
+    page.wait_for_url(re.compile(r".*/web/audit/leaves/\d+$"))
+    original = page.locator("#leaf-data").text_content()
+
+    def checked(data: dict | None = None) -> tuple[str | None, str | None]:
+        page.evaluate("""text => { document.getElementById('leaf-data').textContent = text;
+                         const r = document.getElementById('proof-result'); delete r.dataset.pass; }""",
+                      original if data is None else json.dumps(data))
+        page.click("#leaf-check")
+        result = page.wait_for_selector("#proof-result[data-pass]")
+        return result.get_attribute("data-pass"), result.get_attribute("data-included")
+
+    assert checked() == ("true", "true"), page.locator("#proof-result").inner_text()
+    assert page.locator("#proof-result").inner_text().startswith("Pass.")
+    for index in sorted({0, size // 2, size - 1}):  # the other events' pages pass as well
+        page.goto(f"/web/audit/leaves/{index}")
+        original = page.locator("#leaf-data").text_content()
+        assert checked() == ("true", "true"), (index, page.locator("#proof-result").inner_text())
+    good = json.loads(original)
+
+    def flip(text: str, at: int = 0) -> str:
+        raw = bytearray(base64.b64decode(text))
+        raw[at] ^= 1
+        return base64.b64encode(bytes(raw)).decode()
+
+    altered_byte = {**good, "record": {**good["record"], "state": flip(good["record"]["state"], 5)}}
+    assert checked(altered_byte) == ("false", "false")
+    assert page.locator("#proof-result").inner_text().startswith("Fail.")
+    assert good["proof"], "the event's proof has a path to alter"
+    altered_path = {**good, "proof": [flip(good["proof"][0]), *good["proof"][1:]]}
+    assert checked(altered_path) == ("false", "false")
+    head, _, signatures = good["checkpoint"].partition("\n\n")
+    lines = head.split("\n")
+    lines[2] = flip(lines[2])  # another root under the same signature lines
+    wrong_root = {**good, "checkpoint": "\n".join(lines) + "\n\n" + signatures}
+    assert checked(wrong_root)[0] == "false"
+    assert checked() == ("true", "true")  # the page's own data still passes
+    page.context.close()
+
+
+def test_proof_js_builds_the_leaf_bytes_and_hash_leaf_py_does(browser, site):
+    """For any stored event (any position and version a JSON number holds exactly, id, topic, state
+    bytes and time), the leaf bytes and leaf hash proof.js makes are ledger/audit/leaf.py's, byte for
+    byte; a larger number is refused rather than read rounded."""
+    import base64
+    import uuid
+    from datetime import UTC, datetime
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ledger.audit.leaf import LeafRecord
+
+    page = sign_in(browser, site, "auditor")
+    page.goto("/web/audit")
+    events = st.builds(
+        LeafRecord, position=st.integers(0, 2**53 - 1), originator_id=st.uuids().map(lambda u: uuid.UUID(str(u))),
+        version=st.integers(0, 2**53 - 1), topic=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+        state=st.binary(max_size=300),
+        recorded_at=st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 1, 1),
+                                 timezones=st.just(UTC)))
+
+    @settings(max_examples=10, deadline=None)
+    @given(st.lists(events, min_size=1, max_size=10))
+    def same_bytes(records):
+        wanted = [(r.leaf_bytes().hex(), r.leaf_hash().hex()) for r in records]
+        made = page.evaluate("""async rs => Promise.all(rs.map(async r => {
+            const bytes = ledgerProof.leafBytes(r);
+            return [ledgerProof.toHex(bytes), ledgerProof.toHex(await ledgerProof.leafHash(bytes))]; }))""",
+                             [r.to_json() for r in records])
+        assert [tuple(m) for m in made] == wanted
+
+    same_bytes()
+    refused = page.evaluate("""r => { try { ledgerProof.leafBytes(r); return ""; } catch (e) { return e.message; } }""",
+                            {"position": 2**53 + 1, "originator_id": str(uuid.UUID(int=1)), "version": 0, "topic": "t",
+                             "state": base64.b64encode(b"").decode(), "recorded_at": "2019-04-26T00:00:00.000000Z"})
+    assert "beyond what this browser reads exactly" in refused
     page.context.close()

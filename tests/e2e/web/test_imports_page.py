@@ -72,3 +72,49 @@ def test_an_unreadable_upload_is_a_page_saying_why(api, world):
     assert answer.status_code == 422 and "not a workbook" in answer.text
     empty = api.client.post("/web/imports", data={"csrf": csrf}, files={"file": ("none.csv", b"")}, headers=HTML)
     assert empty.status_code == 422 and "Choose the file" in empty.text
+
+
+def _lines(answer) -> list[dict]:
+    import orjson
+
+    assert answer.headers["content-type"].startswith("application/x-ndjson"), answer.headers
+    return [orjson.loads(line) for line in answer.content.splitlines()]
+
+
+def test_a_script_is_told_the_progress_line_by_line_then_given_the_same_report(api, world, monkeypatch):
+    """Accept: application/x-ndjson: rows checked, rows filed of how many, then the page the plain
+    form gives (status and per-row report alike); without it the answer is that page, unchanged."""
+    from api.web import imports as upload_page
+
+    monkeypatch.setattr(upload_page, "PROGRESS_EVERY", 0)
+    header = ["source_id", "report_title", "language", "incident_id", "metric", "qualifier", "number"]
+    many = csv_bytes([[world.public_source, f"Upload {i}", "en", world.incident, "civilians_detained", "exact", i]
+                      for i in range(1, 6)], header)
+    csrf = sign_in(api, "officer")
+    before = count_events(api.ledger)
+    answer = api.client.post("/web/imports", data={"csrf": csrf}, files={"file": ("rows.csv", many)},
+                             headers={"Accept": "application/x-ndjson, text/html;q=0.9"})
+    assert answer.status_code == 200
+    lines = _lines(answer)
+    assert lines[0]["stage"] == "received" and lines[-1]["stage"] == "done"
+    filing = [(l["filed"], l["rows"], l["reports"]) for l in lines if l["stage"] == "recording"]
+    assert filing == [(0, 5, 5), (1, 5, 5), (2, 5, 5), (3, 5, 5), (4, 5, 5), (5, 5, 5)]
+    assert lines[-1]["checked"] == 5 and lines[-1]["status"] == 200
+    report = lines[-1]["html"]
+    assert re.search(r"<td>6</td><td>recorded</td>", report) and count_events(api.ledger) > before
+    plain = upload(api, csrf, many)  # the same file again, as the form without script sends it
+    assert plain.headers["content-type"].startswith("text/html")
+    assert re.search(r"<td>6</td><td>already recorded</td>", plain.text)
+    # A refused file: the report says so in its last line, and nothing is filed.
+    bad = _lines(api.client.post("/web/imports", data={"csrf": csrf}, files={"file": ("rows.csv", rows(world, True))},
+                                 headers={"Accept": "application/x-ndjson"}))
+    assert bad[-1]["status"] == 422 and not [l for l in bad if l["stage"] == "recording"]
+    assert re.search(r"<td>3</td><td>refused</td>", bad[-1]["html"])
+    unreadable = _lines(api.client.post("/web/imports", data={"csrf": csrf},
+                                        files={"file": ("rows.xlsx", b"not a workbook")},
+                                        headers={"Accept": "application/x-ndjson"}))
+    assert unreadable[-1]["status"] == 422 and 'role="alert"' in unreadable[-1]["html"]
+    # Refused before the import begins (CSRF): the refusal page as without script, not a stream.
+    forged = api.client.post("/web/imports", data={"csrf": "forged"}, files={"file": ("rows.csv", many)},
+                             headers={"Accept": "application/x-ndjson"})
+    assert forged.status_code == 403 and not forged.headers["content-type"].startswith("application/x-ndjson")

@@ -523,3 +523,61 @@ def test_a_figure_with_many_claims_citations_and_versions_stays_under_300_kb(api
     assert claims == len(spread) > 300 and citations == len(api.get(f"/figures/{world.figure}/citations",
                                                                     "reader").json()) >= 300
     assert biggest < 300_000, biggest
+
+
+def test_an_events_page_is_for_auditors_only_and_holds_what_the_api_gives(api, world):
+    trail = api.client.app.state.audit
+    trail.make_checkpoint()
+    size = trail.size()
+    sign_in(api, "auditor")
+    listed = api.client.get("/web/audit", headers=HTML).text
+    assert f'href="/web/audit/leaves/{0}"' in listed
+    text = api.client.get(f"/web/audit/leaves/{size - 1}", headers=HTML)
+    assert text.status_code == 200, text.text
+    data = re.search(r'<script type="application/json" id="leaf-data">(.*?)</script>', text.text, re.S).group(1)
+    import json
+    from html import unescape
+    held = json.loads(unescape(data))
+    given = api.get(f"/audit/leaves/{size - 1}", role="auditor").json()
+    assert held == {"record": given["record"], "proof": given["proof"], "checkpoint": given["checkpoint"]}
+    assert api.client.get(f"/web/audit/leaves/{size + 5}", headers=HTML).status_code == 404
+    assert api.client.get("/web/audit/leaves/-1", headers=HTML).status_code == 422
+    for role in ("reader", "officer"):
+        sign_in(api, role)
+        refused = api.client.get("/web/audit/leaves/0", headers=HTML)
+        assert refused.status_code == api.get("/audit/leaves/0", role=role).status_code == 403
+        assert "leaf-data" not in refused.text
+
+
+def test_the_audit_page_answers_at_once_while_a_far_behind_tree_is_built(api, world, monkeypatch):
+    """A tree behind by more than audit_build.INLINE events is built in the background: the page
+    says how far it has got (and reloads itself) instead of waiting, then shows the log."""
+    from api.web import audit_build
+
+    trail = api.client.app.state.audit
+    sign_in(api, "auditor")
+    assert "tree-building" not in api.client.get("/web/audit", headers=HTML).text  # caught up: the log at once
+    for n in range(3):
+        api.ledger.record_incident("o", title=f"Shelling {n}", places=["Kafr Nabl"], valid_from="2019-05-02")
+    monkeypatch.setattr(audit_build, "INLINE", 1)
+    slow = trail.catch_up
+
+    def held_back(*args, **kwargs):
+        held.wait(10)
+        return slow(*args, **kwargs)
+
+    import threading
+    held = threading.Event()
+    monkeypatch.setattr(trail, "catch_up", held_back)
+    first = api.client.get("/web/audit", headers=HTML)
+    assert first.status_code == 200 and 'id="tree-building"' in first.text, first.text
+    assert first.headers["refresh"] == str(2) and 'http-equiv="refresh"' in first.text
+    assert "<progress" in first.text and '<table class="audit">' not in first.text
+    head = api.ledger.recorder.max_notification_id()
+    assert f'data-head="{head}"' in first.text
+    assert 'id="tree-building"' in api.client.get("/web/audit", headers=HTML).text  # one build, still running
+    held.set()
+    audit_build.wait(trail, 10)
+    after = api.client.get("/web/audit", headers=HTML).text
+    assert 'id="tree-building"' not in after and trail.position() == head
+    assert '<table class="audit">' in after
