@@ -133,6 +133,8 @@ def _form_state(fields: list[tuple[str, str]], problem: ApiProblem) -> dict[str,
     for item in problem.extensions.get("errors", []):
         errors.setdefault(item["field"], item["message"])
     field = problem.extensions.get("field")
+    if field == "If-Match":  # a form sends its If-Match as its `version` field (_preconditions)
+        field = "version"
     if field and field not in errors:
         errors[field] = problem.detail
     return {"values": dict(fields), "multi": fields, "errors": errors, "problem": problem,

@@ -206,8 +206,11 @@ def test_a_source_is_protected_and_unprotected_from_its_forms(api, world):
     unprotect = {"csrf": csrf, "request_key": "unprotect-1", "protected": "false", "reason": "safe again"}
     bad_id = api.client.post("/web/sources/protection", headers=HTML, data={**unprotect, "source_id": "nope"})
     assert bad_id.status_code == 422 and 'id="err-u-source_id"' in bad_id.text
-    made_public = api.client.post("/web/sources/protection", headers=HTML, follow_redirects=False,
+    unversioned = api.client.post("/web/sources/protection", headers=HTML,
                                   data={**unprotect, "source_id": world.spare_source})
+    assert unversioned.status_code == 428 and 'id="err-u-version"' in unversioned.text and api.events() == events
+    made_public = api.client.post("/web/sources/protection", headers=HTML, follow_redirects=False,
+                                  data={**unprotect, "source_id": world.spare_source, "version": "2"})
     assert made_public.status_code == 303 and made_public.headers["location"] == where
     assert api.client.get(where, headers=HTML).status_code == 200
 
