@@ -482,7 +482,7 @@ def test_the_checkpoints_export_a_row_per_signed_tree(api, fmt):
     first = trail.make_checkpoint()
     api.ledger.register_source("seed-officer", name="Another", kind="witness", language="en")
     second = trail.make_checkpoint()
-    listed = api.get("/audit/checkpoints").json()
+    listed = api.get("/audit/checkpoints").json()["items"]
     assert [c["size"] for c in listed] == [first.size, second.size]
     response = api.get(f"/audit/checkpoints?format={fmt}")  # no key: hashes only
     assert response.status_code == 200, response.text

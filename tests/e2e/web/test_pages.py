@@ -422,6 +422,25 @@ def test_the_audit_log_downloads_to_auditors_only_with_the_pages_filters(api, wo
         assert "position" not in refused.text
 
 
+def test_the_audit_page_lists_checkpoints_a_page_at_a_time_newest_first(api, world):
+    trail = api.client.app.state.audit
+    signed = []
+    for n in range(23):
+        api.ledger.register_source("seed-officer", name=f"Checkpointed {n}", kind="witness", language="en")
+        signed.append(trail.make_checkpoint().size)
+    sign_in(api, "auditor")
+    shown, where, pages = [], "/web/audit", 0
+    while where:
+        text = api.client.get(where, headers=HTML).text
+        sizes = re.search(r"<h2>Checkpoints</h2>.*?</table>", text, re.S).group(0)
+        shown += [int(n) for n in re.findall(r"<tr><td>(\d+)</td>", sizes)]
+        earlier = re.search(r'<a href="(/web/audit\?checkpoints=[^"]+)">Earlier checkpoints</a>', text)
+        where, pages = earlier and earlier.group(1).replace("&amp;", "&"), pages + 1
+    assert shown == sorted(signed, reverse=True) and pages == 2
+    refused = api.client.get("/web/audit?checkpoints=abc", headers=HTML)
+    assert refused.status_code == 422
+
+
 def test_the_reports_sources_reports_and_checkpoints_download_what_the_api_gives(api, world):
     """The report page's figures and citations, a source's reports and the auditor's checkpoints:
     each link gives the API's export of the same reading; a reader's has no protected marker."""
