@@ -341,8 +341,8 @@ def report_citations(request: Request, report_id: UUID, reader: Reader, caller: 
 
 
 def report_figures(reader: Any, record: dict[str, Any], as_of: Any, include_protected: bool) -> list[dict[str, Any]]:
-    """The figures the report ``record`` states, each as it stood at ``as_of`` (the report page's table too)."""
-    return [reader.figure(str(f), as_of=as_of, include_protected=include_protected) for f in record["figure_ids"]]
+    """The figures the report ``record`` states, each as it stood at ``as_of`` (the report page's table too), read together."""
+    return reader.figures_of(record["figure_ids"], as_of=as_of, include_protected=include_protected)
 
 
 @router.get("/reports/{report_id}/figures", response_model=list[FigureState],
