@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import may_read_audit_trail
 from api.problems import ApiProblem
 from api.routers.audit import _call as audit_call, checkpoint_page
-from api.web.pages import Signed, moment
+from api.web.pages import Signed, Words, moment
 from api.web.render import PREFIX, page
 from ledger import limits
 
@@ -26,7 +26,7 @@ CHECKPOINTS_SHOWN = 20
 @router.get(PREFIX + "/audit", response_class=HTMLResponse)
 async def audit(
     request: Request, session: Signed,
-    actor: Annotated[str | None, Query(max_length=limits.MAX_FILTER)] = None,
+    actor: Words = None,
     figure_id: Annotated[UUID | None, Query()] = None, incident_id: Annotated[UUID | None, Query()] = None,
     since: Annotated[str | None, Query(max_length=limits.MAX_MOMENT)] = None,
     until: Annotated[str | None, Query(max_length=limits.MAX_MOMENT)] = None,

@@ -545,3 +545,15 @@ def test_a_figure_with_many_claims_citations_and_versions_stays_under_300_kb(api
     assert claims == len(spread) > 300 and citations == len(api.get(f"/figures/{world.figure}/citations",
                                                                     "reader").json()) >= 300
     assert biggest < 300_000, biggest
+
+
+def test_words_a_page_filters_by_are_text_by_the_apis_rule(api, world):
+    """A NUL in a picker's or the audit page's words was a 500 on PostgreSQL (its text holds none)."""
+    sign_in(api, "auditor")
+    for path in ("/web/audit?actor=%00", "/web/audit/download?format=csv&actor=%01"):
+        assert api.client.get(path, headers=HTML).status_code == 422, path
+    assert api.client.get("/web/audit?actor=", headers=HTML).status_code == 200  # an empty filter field: none
+    sign_in(api, "officer")
+    for path in ("/web/new/report?source_q=%00", "/web/new/citation?incident_q=a%00b"):
+        assert api.client.get(path, headers=HTML).status_code == 422, path
+    assert api.client.get("/web/new/report?source_q=&incident_q=", headers=HTML).status_code == 200
