@@ -10,20 +10,10 @@ of reading, so both meet the same load; it prints each p50/p99 and the ratio.
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import tempfile
 import time
-import warnings
-from pathlib import Path
 from typing import Any
 
-HTML = {"Accept": "text/html"}
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+from bench.page_times import HTML, fresh_app, percentile, signed_in
 
 
 def one_by_one(reader: Any, figure_ids: list[str], *, as_of: Any = None, include_protected: bool = False) -> list[Any]:
@@ -37,22 +27,7 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=30)
     p.add_argument("--postgres", help="a PostgreSQL URL (a fresh schema is used)")
     opts = p.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-report-"))
-    os.environ.setdefault("LEDGER_SIGNING_KEY", str(work / "signing-key.pem"))
-    from api.bootstrap import create_schema
-    from ledger.store import Store
-
-    if opts.postgres:
-        store = Store(f"{opts.postgres}{'&' if '?' in opts.postgres else '?'}schema=bench_report_{os.getpid()}")
-    else:
-        store = Store(f"sqlite:///{work / 'ledger.db'}")
-    create_schema(store)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-    from api.app import create_app
-
-    app = create_app(store)
+    app = fresh_app(opts.postgres, "report")
     ledger = app.state.ledger
     source = ledger.register_source("bench", name="Network", kind="monitoring_network", language="en")["source_id"]
     incident = ledger.record_incident("bench", title="Shelling", valid_from="2019-05-01")["incident_id"]
@@ -64,10 +39,7 @@ def main() -> None:
     key = ledger.issue_key("bench", owner="bench-auditor", role="auditor")[0]
     reader = app.state.reader
     together = type(reader).figures_of
-    with TestClient(app) as client:
-        form = client.get("/web/sign-in", headers=HTML)
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
-        client.post("/web/sign-in", data={"key": key, "csrf": csrf, "next": "/"}, headers=HTML)
+    with signed_in(app, key) as client:
         for path, headers in ((f"/web/reports/{report}", HTML),
                               (f"/reports/{report}/figures", {"Authorization": f"Bearer {key}"})):
             times: dict[str, list[float]] = {"one by one": [], "together": []}
@@ -79,10 +51,10 @@ def main() -> None:
                     times[way].append((time.perf_counter() - start) * 1000)
                     assert answer.status_code == 200, (path, answer.text[:300])
             type(reader).figures_of = together
-            b50, a50 = _percentile(times["one by one"], 0.5), _percentile(times["together"], 0.5)
+            b50, a50 = percentile(times["one by one"], 0.5), percentile(times["together"], 0.5)
             print(f"{path[:40]:<40} {opts.figures} figures: one by one p50 {b50:.1f} p99"
-                  f" {_percentile(times['one by one'], 0.99):.1f} ms; together p50 {a50:.1f} p99"
-                  f" {_percentile(times['together'], 0.99):.1f} ms; p50 {a50 / b50:.2f}x", flush=True)
+                  f" {percentile(times['one by one'], 0.99):.1f} ms; together p50 {a50:.1f} p99"
+                  f" {percentile(times['together'], 0.99):.1f} ms; p50 {a50 / b50:.2f}x", flush=True)
     ledger.close()
 
 
