@@ -253,7 +253,8 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
     if if_match is None or (required and not if_match.strip()):
         if required:
             raise ApiProblem(428, 'this change requires If-Match with the ETag of the version you read,'
-                             ' e.g. If-Match: "3"', type_="if-match-required", title="If-Match required")
+                             ' e.g. If-Match: "3"', type_="if-match-required", title="If-Match required",
+                             field="If-Match")
         return None
     if if_match.strip() == "*":
         raise ApiProblem(428, "If-Match must name the version you read, not *",

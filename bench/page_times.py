@@ -15,6 +15,8 @@ import re
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +26,40 @@ from bench.workload import Ids, Workload
 HTML = {"Accept": "text/html"}
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def fresh_app(postgres: str | None, name: str) -> Any:
+    """The app on a fresh store: SQLite in a new directory, or a new schema ``bench_<name>_<pid>`` of ``postgres``."""
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    os.environ.setdefault("LEDGER_SIGNING_KEY", str(work / "signing-key.pem"))
+    from api.bootstrap import create_schema
+    from ledger.store import Store
+
+    if postgres:
+        store = Store(f"{postgres}{'&' if '?' in postgres else '?'}schema=bench_{name}_{os.getpid()}")
+    else:
+        store = Store(f"sqlite:///{work / 'ledger.db'}")
+    create_schema(store)
+    from api.app import create_app
+
+    return create_app(store)
+
+
+@contextmanager
+def signed_in(app: Any, key: str) -> Iterator[Any]:
+    """A test client of ``app`` (its lifespan running) signed in to the pages with ``key``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        form = client.get("/web/sign-in", headers=HTML)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+        client.post("/web/sign-in", data={"key": key, "csrf": csrf, "next": "/"}, headers=HTML)
+        yield client
 
 
 def main() -> None:
@@ -35,23 +68,7 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=60)
     p.add_argument("--postgres", help="a PostgreSQL URL (a fresh schema is used)")
     opts = p.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-pages-"))
-    os.environ.setdefault("LEDGER_SIGNING_KEY", str(work / "signing-key.pem"))
-    from api.bootstrap import create_schema
-    from ledger.store import Store
-
-    if opts.postgres:
-        schema = f"bench_pages_{os.getpid()}"
-        store = Store(f"{opts.postgres}{'&' if '?' in opts.postgres else '?'}schema={schema}")
-    else:
-        store = Store(f"sqlite:///{work / 'ledger.db'}")
-    create_schema(store)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-    from api.app import create_app
-
-    app = create_app(store)
+    app = fresh_app(opts.postgres, "pages")
     ledger = app.state.ledger
     wl, ids = Workload(), Ids()
     built = build_log(ledger, wl, ids, opts.events)
@@ -60,10 +77,7 @@ def main() -> None:
     app.state.follower.catch_up()
     print(f"views caught up in {time.perf_counter() - t0:.1f} s", flush=True)
     key = ledger.issue_key("bench", owner="bench-auditor", role="auditor")[0]
-    with TestClient(app) as client:
-        form = client.get("/web/sign-in", headers=HTML)
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
-        client.post("/web/sign-in", data={"key": key, "csrf": csrf, "next": "/"}, headers=HTML)
+    with signed_in(app, key) as client:
         figure = ids.figures[0]
         paths = ["/", "/web/tallies/civilians_killed", f"/web/figures/{figure}", f"/web/incidents/{ids.incidents[0]}",
                  f"/web/sources/{ids.sources[0]}", f"/web/reports/{ids.reports[0]}", "/web/incidents", "/web/sources",
@@ -83,9 +97,9 @@ def main() -> None:
                 times.append((time.perf_counter() - start) * 1000)
                 size = len(answer.content)
                 assert answer.status_code == 200, (path, answer.status_code, answer.text[:500])
-            p50 = _percentile(times, 0.5)
+            p50 = percentile(times, 0.5)
             base = base or p50
-            print(f"{path[:58]:<58} {p50:8.1f} {_percentile(times, 0.99):8.1f} {size / 1024:8.1f} {p50 / base:10.2f}",
+            print(f"{path[:58]:<58} {p50:8.1f} {percentile(times, 0.99):8.1f} {size / 1024:8.1f} {p50 / base:10.2f}",
                   flush=True)
         _tally_page_before_after(client, paths[2:4], opts.samples)
         _months(app.state.reader, opts.samples)
@@ -123,9 +137,9 @@ def _tally_page_before_after(client: Any, paths: list[str], samples: int) -> Non
                 times.append((time.perf_counter() - start) * 1000)
                 assert answer.status_code == 200
         by_month.by_month = now
-        b50, a50 = _percentile(before, 0.5), _percentile(after, 0.5)
-        print(f"{path[:58]}: a windowed tally a month p50 {b50:.1f} p99 {_percentile(before, 0.99):.1f} ms;"
-              f" one read p50 {a50:.1f} p99 {_percentile(after, 0.99):.1f} ms; p50 {a50 / b50:.2f}x", flush=True)
+        b50, a50 = percentile(before, 0.5), percentile(after, 0.5)
+        print(f"{path[:58]}: a windowed tally a month p50 {b50:.1f} p99 {percentile(before, 0.99):.1f} ms;"
+              f" one read p50 {a50:.1f} p99 {percentile(after, 0.99):.1f} ms; p50 {a50 / b50:.2f}x", flush=True)
 
 
 def _splits(reader: Any, samples: int) -> None:
@@ -146,7 +160,7 @@ def _splits(reader: Any, samples: int) -> None:
         t2 = time.perf_counter()
         apart.append((t1 - t0) * 1000)
         together.append((t2 - t1) * 1000)
-    a, b = _percentile(apart, 0.5), _percentile(together, 0.5)
+    a, b = percentile(apart, 0.5), percentile(together, 0.5)
     print(f"dashboard tallies, {len(METRICS)} metrics x {len(DIMENSIONS)} splits: a statement a split p50 {a:.1f} ms,"
           f" tally_splits p50 {b:.1f} ms, {a / b:.1f}x", flush=True)
 
@@ -179,7 +193,7 @@ def _months(reader: Any, samples: int) -> None:
             per_month.append((t1 - t0) * 1000)
             one_read.append((t2 - t1) * 1000)
         assert [(o["low"], o["high"], o["figures"]) for o in old] == [(n["low"], n["high"], n["figures"]) for n in new]
-        a, b = _percentile(per_month, 0.5), _percentile(one_read, 0.5)
+        a, b = percentile(per_month, 0.5), percentile(one_read, 0.5)
         print(f"by month, {label} ({len(months)}): a windowed tally a month p50 {a:.1f} ms,"
               f" tally_months p50 {b:.1f} ms, {a / b:.1f}x", flush=True)
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from ledger.errors import InvalidInput, NotFound
-from ledger.limits import MAX_ACTOR, MAX_REASON, MAX_TEXT, MAX_URL
+from ledger.limits import MAX_ACTOR, MAX_REASON, MAX_TEXT, MAX_URL, MAX_VERSION
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -136,7 +136,7 @@ def flag(value: object, field: str) -> bool:
 def version(value: object) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_VERSION:
         raise InvalidInput(f"expected_version must be a positive whole number, got {value!r}", field="expected_version")
     return value
 

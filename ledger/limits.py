@@ -11,6 +11,10 @@ from __future__ import annotations
 #: where the stores, orjson and every JSON client agree on its value.
 MAX_COUNT = 10**15
 
+#: A record's largest version, read (``?version=``) or expected (If-Match, ``expected_version``):
+#: both stores keep versions in signed 64-bit integers.
+MAX_VERSION = 2**63 - 1
+
 # Lengths of text, in characters.
 MAX_TEXT = 20_000  # quotes, descriptions: any text not bounded more tightly below
 MAX_REASON = 5_000  # why a change was made

@@ -30,6 +30,17 @@ def fingerprint(command: str, arguments: dict[str, Any]) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
+class Replayed(dict):  # type: ignore[type-arg]
+    """A command's answer given again from its receipt: this call recorded nothing. Read as
+    the same dict (the API answers it unchanged); a caller counting what it filed tells the
+    two apart, even when two processes sent one key at once (api/imports/record.py)."""
+
+
+def replayed(answer: dict[str, Any]) -> bool:
+    """Whether ``answer`` came from an earlier call's receipt rather than from this call's work."""
+    return isinstance(answer, Replayed)
+
+
 class Receipt(Aggregate):
     class Issued(LedgerCreated):
         request_key: str
@@ -54,4 +65,4 @@ class Receipt(Aggregate):
     def replay(self, fingerprint: str) -> dict[str, Any]:
         if fingerprint != self.fingerprint:
             raise RequestKeyReused(self.request_key)
-        return self.result
+        return Replayed(self.result)

@@ -21,6 +21,7 @@ def figure_filters(
     breakdown: dict[str, str] | None = None, dimension: str | None = None, population: str | None = None,
     window: tuple[str | None, str | None] = (None, None), place: str | None = None, after: str | None = None,
     at: tuple[str, list[Any]] | None = None,
+    figure_ids: list[str] | None = None,
 ) -> tuple[str, tuple[list[Any], list[Any]], str]:
     """Joins, their parameters and the WHERE of "figure versions live at t" under these filters
     (``at``: another condition on the versions' times than "live at t", with its parameters).
@@ -51,6 +52,9 @@ def figure_filters(
         if value is not None:
             where.append(clause)
             params.append(value)
+    if figure_ids is not None:  # these figures (a report's: at most limits.MAX_STATEMENTS)
+        where.append(f"fv.figure_id IN ({', '.join('?' * len(figure_ids))})" if figure_ids else "1 = 0")
+        params += figure_ids
     window_where, window_params = window_clause("iv", *window)
     where += window_where
     params += window_params

@@ -81,7 +81,10 @@ class RecordListings:
         if not include_protected:
             where.append("protected = 0")
         if named:
-            where.append("(lower(name) LIKE ? ESCAPE '!' OR lower(name_en) LIKE ? ESCAPE '!')")
+            match = "(lower(name) LIKE ? ESCAPE '!' OR lower(name_en) LIKE ? ESCAPE '!')"
+            # For a reader the pattern never touches a protected name: not even its time may depend
+            # on it. CASE is evaluated in order in both stores; AND's terms may be reordered.
+            where.append(match if include_protected else f"CASE WHEN protected = 0 THEN {match} ELSE 1 = 0 END")
             params.extend([containing(named)] * 2)
         if after is not None:
             where.append("source_id > ?")

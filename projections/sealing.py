@@ -13,7 +13,8 @@ SQLite and PostgreSQL, given one key) still have one digest; and equality still 
 SQL (``place_key = ?``, ``IN (...)``: the parameter is sealed the same way). What it gives
 away is that equality: someone reading the tables sees which rows of one column say the
 same thing (two incidents at one place, a quote repeated), never what is said. Nothing
-sorts or ranges on a sealed column; the plan below refuses ``<``, ``>`` and the like.
+sorts, ranges or matches a pattern on a sealed column; the plan below refuses ``<``, ``>``,
+``LIKE`` and the like.
 
 The Db applies this to every statement (``Plan``, given the sealed columns as data), so
 nothing above it ever sees a sealed value: parameters bound to a sealed column are sealed, result columns named like a sealed
@@ -40,6 +41,8 @@ _INSERT = re.compile(r"^\s*INSERT INTO \{[a-z_]+\} \(([a-z0-9_, ]+)\) VALUES \("
 #: ``column <op> ?`` and ``column IN (?, ?, ...?``: the column a placeholder is bound to.
 _COMPARED = re.compile(r"([a-z_][a-z0-9_]*)\s*(=|<>|!=|<=|>=|<|>)\s*$")
 _IN_LIST = re.compile(r"([a-z_][a-z0-9_]*)\s+IN\s*\((?:\s*\?\s*,)*\s*$")
+#: ``column LIKE ?`` (or ``lower(column) LIKE ?``): a pattern, which ciphertext cannot answer.
+_PATTERN = re.compile(r"([a-z_][a-z0-9_]*)\)?\s+LIKE\s*$", re.IGNORECASE)
 
 
 #: Sealed and opened values kept in memory, per direction, before the memo starts afresh.
@@ -110,12 +113,16 @@ class Plan:
                 column, op = m.group(1), m.group(2)
             elif (m := _IN_LIST.search(before)) is not None:
                 column, op = m.group(1), "IN"
+            elif (m := _PATTERN.search(before)) is not None:
+                column, op = m.group(1), "LIKE"
             else:
                 continue
             if column not in names:
                 continue
             if op not in ("=", "IN"):
-                raise ValueError(f"sealed column {column} can only be compared for equality: {text}")
+                # A LIKE would match stray ciphertext bytes (SQLite) or fail (PostgreSQL has no
+                # lower() of bytea): names sealed at rest are matched opened (projections/search.py).
+                raise ValueError(f"sealed column {column} can only be compared for equality, not {op}: {text}")
             params.append((index, column))
         return cls(tuple(params), names)
 

@@ -3,13 +3,16 @@
 When the views hold text, the words are matched in SQL (``Reader.sources(named=)``,
 ``Reader.incidents(titled=)``: LIKE over the name columns). With encryption at rest those
 columns hold AES-SIV ciphertext (projections/sealing.py): no pattern matches inside it, and
-PostgreSQL has no ``lower()`` of bytea at all. So there the records are read a page at a
+PostgreSQL has no ``lower()`` of bytea at all (the Db's plan refuses such a pattern: a ValueError,
+never a stray match or a crash). So there the records are read a page at a
 time in id order (the Db opens every sealed value it reads, as for any answer) and matched
 in memory, at most SCAN of them; the answer says whether all were read, so a picker can say
 that a search stopped short rather than that nothing matched. Either way the match is the
 same: the name (or its English form) contains the words, whatever their case.
 
 Visibility is the Reader's: a protected source is only read with ``include_protected``.
+In SQL the pattern is never evaluated on a protected name for a reader (a CASE guards it), so
+not even the time of an answer depends on one.
 """
 
 from __future__ import annotations

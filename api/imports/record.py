@@ -5,6 +5,8 @@ Every report is filed with ``file_report`` under a request key made from its con
 place in the report: the ledger's receipts then make a second import of the same rows record
 nothing, and an import cut off halfway resume where it stopped (the reports it had filed
 answer from their receipts). Receipts belong to the officer who imported, as with any request.
+Two imports of one file at once file each report once, and each counts as filed only what
+its own calls recorded (an answer replayed from the other's receipt counts as already filed).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from api.imports.plan import Plan, Problem, Report
 from ledger.errors import LedgerError
+from ledger.receipt import replayed
 
 RECORDED, ALREADY = "recorded", "already recorded"
 
@@ -45,20 +48,24 @@ def record(ledger: Any, actor: str, plan: Plan, progress: Callable[[int], None] 
 
 
 def _file(ledger: Any, actor: str, report: Report, out: Outcome) -> str:
-    result = ledger.answered(actor, report.key)
-    status = ALREADY if result is not None else RECORDED
+    # The receipt read first saves the work of a second run; whether this call filed is what
+    # the ledger answers (replayed: another process filed it between that read and ours).
+    result, filed = ledger.answered(actor, report.key), False
     if result is None:
         result = ledger.file_report(actor, request_key=report.key, **report.fields)
+        filed = not replayed(result)
+    if filed:
         out.reports += 1
     else:
         out.already += 1
+    status = RECORDED if filed else ALREADY
     for index, citation in enumerate(report.citations):
         if citation is None:
             continue
         key = f"{report.key}:{index}"
-        if ledger.answered(actor, key) is None:
-            ledger.cite(actor, target_id=result["figures"][index]["figure_id"],
-                        source_id=report.fields["source_id"], request_key=key, **citation)
+        if ledger.answered(actor, key) is None and not replayed(ledger.cite(
+                actor, target_id=result["figures"][index]["figure_id"], source_id=report.fields["source_id"],
+                request_key=key, **citation)):
             out.citations += 1
             status = RECORDED
     return status

@@ -35,6 +35,7 @@ from ledger import limits
 from api.problems import ApiProblem, invalid, responses
 from api.answers import VIEWS_CURRENT
 from api.routers._shared import Reader
+from projections.paging import decode_cursor, encode_cursor
 
 log = logging.getLogger("api")
 
@@ -230,16 +231,42 @@ def _head(trail: Any) -> tuple[int, int]:
     return size, (_call(trail.leaf, size - 1)["notification_id"] if size else 0)
 
 
-@router.get("/checkpoints", response_model=list[CheckpointOut], responses={**_errors(422), **documented()},
-            summary="Every signed checkpoint")
-def checkpoints(trail: Trail, format_: Format = None, accept: Accept = None) -> Any:
-    """Every checkpoint signed so far, smallest tree first. No key needed: hashes only.
+def checkpoint_page(trail: Any, kind: str, cursor: str | None, limit: int | None, *,
+                    newest_first: bool = False) -> dict[str, Any]:
+    """A page of checkpoints from ``cursor`` (one this ``kind`` of list gave out, else 422 naming
+    it) in size order, largest first with ``newest_first``; every one left when ``limit`` is None."""
+    after = decode_cursor(kind, cursor)
+    if after is not None and not (after.isascii() and after.isdigit() and int(after) <= MAX):
+        raise invalid(f"cursor is not one this {kind} list gave out", "cursor")
+    signed = [c.to_dict() for c in trail.checkpoints(past=None if after is None else int(after),
+                                                     limit=None if limit is None else limit + 1,
+                                                     newest_first=newest_first)]
+    more = limit is not None and len(signed) > limit
+    items = signed[:limit] if more else signed
+    return {"items": items, "next_cursor": encode_cursor(kind, str(items[-1]["size"])) if more else None}
 
-    Also as a spreadsheet (`?format=` or `Accept`), a row per checkpoint with its signed note."""
+
+class CheckpointPage(BaseModel):
+    items: list[CheckpointOut]
+    next_cursor: str | None = Field(description="Pass back as `cursor` for the next page; null on the last.")
+
+
+@router.get("/checkpoints", response_model=CheckpointPage, responses={**_errors(422), **documented()},
+            summary="The signed checkpoints, a page at a time")
+def checkpoints(
+    trail: Trail,
+    cursor: Annotated[str | None, Query(max_length=limits.MAX_CURSOR, description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE)] = 100,
+    format_: Format = None, accept: Accept = None,
+) -> Any:
+    """The checkpoints signed so far, smallest tree first, a page at a time. No key needed: hashes only.
+
+    Also every one (from `cursor` on) as a spreadsheet (`?format=` or `Accept`), a row per
+    checkpoint with its signed note."""
     fmt = choose(format_, accept)
-    signed = [c.to_dict() for c in trail.checkpoints()]
     if fmt == "json":
-        return signed
+        return checkpoint_page(trail, "checkpoints", cursor, limit)
+    signed = checkpoint_page(trail, "checkpoints", cursor, None)["items"]
     _, position = _head(trail)
     return export(fmt, export_rows.CHECKPOINT_COLUMNS, signed, signed, stated(position, trail), "checkpoints")
 

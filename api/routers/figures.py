@@ -15,6 +15,7 @@ from api.deps import (
 from api.models import CorrectionIn, FigureChanged, FigureOut, GradeIn, RetractionIn, SupersessionIn
 from api.problems import ApiProblem, responses
 from api.routers._shared import COMMAND_ERRORS, AsOf, PublishedBy, Reader, read_responses
+from ledger import limits
 
 router = APIRouter(prefix="/figures", tags=["figures"])
 
@@ -24,7 +25,7 @@ CHANGE_ERRORS = {**COMMAND_ERRORS, **responses(404, 409, 412, 428)}
 @router.get("/{figure_id}", response_model=FigureOut, responses=read_responses(), summary="Read a figure")
 async def read_figure(
     figure_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now, if_none_match: IfNoneMatch = None,
-    version: Annotated[int | None, Query(ge=1, le=2**62, description="The figure as it was at this version.")] = None,
+    version: Annotated[int | None, Query(ge=1, le=limits.MAX_VERSION, description="The figure as it was at this version.")] = None,
     as_of: AsOf = None, published_by: PublishedBy = None,
 ) -> Any:
     """The current value, status, grade and every source's latest claim, with the version as ETag.

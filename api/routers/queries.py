@@ -358,7 +358,7 @@ def report_figures(reader: Any, record: dict[str, Any], as_of: Any, include_prot
     """The figures the report ``record`` states, each as it stood at ``as_of`` (cut at
     ``published_by``; the report page's table too)."""
     if published_by is None:
-        return [reader.figure(str(f), as_of=as_of, include_protected=include_protected) for f in record["figure_ids"]]
+        return reader.figures_of(record["figure_ids"], as_of=as_of, include_protected=include_protected)
     # Cut at publication time, a figure none of whose words was out yet is not listed (nothing to show).
     out = []
     for f in record["figure_ids"]:

@@ -51,11 +51,13 @@ def change_protection(source_id: UUID, body: ProtectionIn, ledger: LedgerDep, ca
                       if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Any:
     """Withhold a source's identity from readers (or stop withholding it), with a reason.
 
-    If-Match is optional here (an officer may protect a source it cannot read); when sent, a
-    stale version answers 412.
+    Protecting takes If-Match as optional (an officer may protect a source it cannot read, and
+    the safe direction must not wait on a read); when sent, a stale version answers 412.
+    Unprotecting (`protected: false`) requires If-Match (428 without it): two officers deciding
+    on one witness must not undo each other's decision unseen.
     """
     key = request_key(idempotency_key)
-    version = expected_version(if_match, required=False)
+    version = expected_version(if_match, required=not body.protected)
     return run(lambda: ledger.change_source_protection(
         caller.owner, str(source_id), protected=body.protected, reason=body.reason, expected_version=version,
         request_key=key), target=("source", source_id), precondition=version is not None)

@@ -13,10 +13,10 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import may_read_audit_trail
 from api.problems import ApiProblem
-from api.routers.audit import MAX
+from api.routers.audit import MAX, checkpoint_page
 from api.routers.audit import _call as audit_call
 from api.web import audit_build
-from api.web.pages import Signed, moment
+from api.web.pages import Signed, Words, moment
 from api.web.render import PREFIX, kept_cut, page
 from ledger import limits
 
@@ -32,15 +32,19 @@ def _trail(request: Request) -> Any:
         raise ApiProblem(503, "the audit trail is not set up on this server", title="Service unavailable")
     return trail
 
+#: Checkpoints the audit page shows at once.
+CHECKPOINTS_SHOWN = 20
+
 
 @router.get(PREFIX + "/audit", response_class=HTMLResponse)
 async def audit(
     request: Request, session: Signed,
-    actor: Annotated[str | None, Query(max_length=limits.MAX_FILTER)] = None,
+    actor: Words = None,
     figure_id: Annotated[UUID | None, Query()] = None, incident_id: Annotated[UUID | None, Query()] = None,
     since: Annotated[str | None, Query(max_length=limits.MAX_MOMENT)] = None,
     until: Annotated[str | None, Query(max_length=limits.MAX_MOMENT)] = None,
     cursor: Annotated[str | None, Query(max_length=limits.MAX_LOG_CURSOR)] = None,
+    checkpoints: Annotated[str | None, Query(max_length=limits.MAX_CURSOR)] = None,
 ) -> Any:
     await may_read_audit_trail(session.caller)
     trail = _trail(request)
@@ -51,12 +55,16 @@ async def audit(
     log = audit_call(trail.log, actor=actor or None, figure_id=None if figure_id is None else str(figure_id),
                     incident_id=None if incident_id is None else str(incident_id), since=moment(since),
                     until=moment(until), cursor=cursor, limit=100)
-    checkpoints = [c.to_dict() for c in trail.checkpoints()][-20:]
+    # The latest first, a page at a time (a trail signs them without end; the download has them all).
+    signed = checkpoint_page(trail, "earlier-checkpoints", checkpoints, CHECKPOINTS_SHOWN, newest_first=True)
     filters = {"actor": actor, "figure_id": figure_id, "incident_id": incident_id, "since": since, "until": until}
     wanted = {k: v for k, v in {**filters, "cursor": log["next_cursor"]}.items() if v}
     next_link = f"{PREFIX}/audit?{urlencode(wanted)}" if log["next_cursor"] else None
-    return page(request, "audit.html", session, next_link=next_link, log=log, checkpoints=checkpoints, public_key=trail.public_key(),
-                filters=filters, base=str(request.base_url).rstrip("/"))
+    earlier = {**{k: v for k, v in {**filters, "cursor": cursor}.items() if v}, "checkpoints": signed["next_cursor"]}
+    earlier_link = f"{PREFIX}/audit?{urlencode(earlier)}" if signed["next_cursor"] else None
+    return page(request, "audit.html", session, next_link=next_link, log=log, checkpoints=signed["items"],
+                earlier_link=earlier_link, latest=trail.latest_checkpoint(), public_key=trail.public_key(), filters=filters,
+                base=str(request.base_url).rstrip("/"))
 
 
 @router.get(PREFIX + "/audit/leaves/{index}", response_class=HTMLResponse)

@@ -24,7 +24,7 @@ from api.models import Metric
 from api.routers import audit as audit_routes
 from api.routers import queries
 from api.routers._shared import Reader
-from api.web.pages import AsOf, Month, Signed, moment, monthly_rows
+from api.web.pages import AsOf, Month, Signed, Words, moment, monthly_rows
 from api.web.render import PREFIX, kept_cut
 from ledger import limits
 
@@ -142,7 +142,7 @@ async def checkpoints(session: Signed, trail: audit_routes.Trail, format_: Forma
 
 @router.get(PREFIX + "/audit/download")
 async def audit_log(session: Signed, trail: audit_routes.Trail, format_: Format,
-                    actor: Annotated[str | None, Query(max_length=limits.MAX_FILTER)] = None,
+                    actor: Words = None,
                     figure_id: Annotated[UUID | None, Query()] = None,
                     incident_id: Annotated[UUID | None, Query()] = None, since: Moment = None,
                     until: Moment = None) -> Any:

@@ -22,7 +22,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
 from api.deps import etag, may_give_commands
-from ledger import limits
 from ledger.errors import InvalidInput, NotFound
 from api.models import (
     CitationIn, CorrectionIn, GradeIn, IncidentIn, PeriodRevisionIn, ProtectionIn, ReportIn, RetractionIn, SourceIn,
@@ -32,7 +31,7 @@ from api.problems import ApiProblem, from_validation_error
 from api.routers import citations, figures, incidents, reports, sources
 from api.routers.queries import Reader
 from api.web.sign_in import form_fields
-from api.web.pages import Signed, figure_page, incident_page, listing, source_page
+from api.web.pages import Signed, Words, figure_page, incident_page, listing, source_page
 from api.web.render import PREFIX, kept_cut, page
 from api.web.session import Session
 from projections import search
@@ -48,7 +47,6 @@ MAX_ROWS = 100
 #: How many sources and incidents a picker offers at once; the officer's search words (a GET
 #: form beside the picker, no JavaScript) narrow the choice, so any of them can be reached.
 CHOICES = 200
-Words = Annotated[str | None, Query(max_length=limits.MAX_FILTER)]
 
 
 def body_of(fields: list[tuple[str, str]]) -> dict[str, Any]:
@@ -133,6 +131,8 @@ def _form_state(fields: list[tuple[str, str]], problem: ApiProblem) -> dict[str,
     for item in problem.extensions.get("errors", []):
         errors.setdefault(item["field"], item["message"])
     field = problem.extensions.get("field")
+    if field == "If-Match":  # a form sends its If-Match as its `version` field (_preconditions)
+        field = "version"
     if field and field not in errors:
         errors[field] = problem.detail
     return {"values": dict(fields), "multi": fields, "errors": errors, "problem": problem,

@@ -24,7 +24,7 @@ from api.web import by_month
 from api.web.sign_in import sign_in_page
 from api.web.render import PREFIX, kept_cut, page, parse_moment, published_of
 from api.web.session import Session, current_session
-from ledger import limits
+from ledger import checks, limits
 from ledger.errors import InvalidInput
 from ledger.vocabulary import METRICS
 
@@ -47,6 +47,9 @@ AsOf = Annotated[str | None, Query(max_length=limits.MAX_MOMENT)]
 Lang = Annotated[str | None, Query(max_length=5)]
 Cursor = Annotated[str | None, Query(max_length=limits.MAX_CURSOR)]
 Month = Annotated[str | None, Query(max_length=7)]
+#: Words a page filters or searches by (a picker's, the audit page's actor): text by the API's rule
+#: (no control character: PostgreSQL's text holds no NUL), empty for none, as a form sends it.
+Words = Annotated[str | None, Query(max_length=limits.MAX_FILTER, pattern=rf"^[^{checks.CONTROLS}]*$")]
 #: The cursors of the pages before this one (``~`` for the first), "."-joined: the history's cursor
 #: only goes forward, so "previous" links carry where they came from, the latest BACK of them.
 BACK = 20

@@ -275,9 +275,19 @@ class AuditTrail:
                               shape=_Signed)
         return None if row is None else _stored(row)
 
-    def checkpoints(self) -> list[StoredCheckpoint]:
+    def checkpoints(self, *, past: int | None = None, limit: int | None = None,
+                    newest_first: bool = False) -> list[StoredCheckpoint]:
+        """Signed checkpoints in size order (largest first with ``newest_first``), those beyond
+        size ``past`` in that order only, at most ``limit`` (a page: they grow without end)."""
+        where, params = "", []
+        if past is not None:
+            where, params = (" WHERE size < ?" if newest_first else " WHERE size > ?"), [past]
+        if limit is not None:
+            params.append(limit)
         with self.db.transaction(commit=False) as cursor:
-            rows = self.db.all(cursor, f"SELECT {_Signed.columns} FROM {{checkpoints}} ORDER BY size", shape=_Signed)
+            rows = self.db.all(cursor, f"SELECT {_Signed.columns} FROM {{checkpoints}}{where}"
+                                       f" ORDER BY size{' DESC' if newest_first else ''}"
+                                       f"{'' if limit is None else ' LIMIT ?'}", params, shape=_Signed)
         return [_stored(r) for r in rows]
 
     def make_checkpoint(self, *, catch_up: bool = True, now: datetime | None = None) -> StoredCheckpoint | None:

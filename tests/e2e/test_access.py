@@ -204,8 +204,9 @@ def test_protection_takes_effect_on_the_next_request(api: Api, world: World) -> 
     assert_problem(api.get(f"/citations/{world.public_citation}", "reader"), 404)
     figure = api.get(f"/figures/{world.figure}", "reader")
     assert world.public_source not in figure.text and "killed at least 108" not in figure.text
-    # And back.
-    api.post(f"/sources/{world.protected_source}/protection", {"protected": False, "reason": "the threat has passed"})
+    # And back: unprotecting names the version it was decided on (428 without it, tested below).
+    api.post(f"/sources/{world.protected_source}/protection", {"protected": False, "reason": "the threat has passed"},
+             If_Match='"1"')
     assert MARK in api.get(f"/sources/{world.protected_source}", "reader").json()["name"]
 
 
@@ -232,3 +233,23 @@ def test_readers_errors_never_echo_protected_data(api: Api, world: World, caplog
     for marker in world.protected_markers():
         assert marker not in server_lines
     assert MARK not in caplog.text
+
+
+def test_unprotecting_a_source_requires_the_version_it_was_decided_on(api: Api, world: World) -> None:
+    """Two officers deciding on one witness: without If-Match the second would undo the first unseen."""
+    where = f"/sources/{world.protected_source}/protection"
+    events = api.events()
+    missing = api.post(where, {"protected": False, "reason": "the threat has passed"})
+    problem = assert_problem(missing, 428)
+    assert problem["type"].endswith("/if-match-required") and problem["field"] == "If-Match"
+    assert api.events() == events
+    assert_problem(api.get(f"/sources/{world.protected_source}", "reader"), 404)  # still protected
+    again = api.post(where, {"protected": True, "reason": "a second threat"}, If_Match='"1"')  # protecting: optional
+    assert again.status_code == 200 and again.json()["version"] == 2
+    stale = api.post(where, {"protected": False, "reason": "the threat has passed"}, If_Match='"1"')
+    assert_problem(stale, 412)
+    assert api.events() == events + 1
+    done = api.post(where, {"protected": False, "reason": "the threat has passed"}, If_Match='"2"')
+    assert done.status_code == 200 and done.json()["version"] == 3
+    # Protecting stays one step without a version: the safe direction must never wait on a read.
+    assert api.post(where, {"protected": True, "reason": "again"}).status_code == 200

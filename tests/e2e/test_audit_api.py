@@ -182,3 +182,28 @@ def test_the_audit_routes_keep_their_schema(api: Api, audit, role):
             case.call_and_validate(headers=api.headers(role), checks=checks)
 
         check()
+
+
+def test_checkpoints_are_listed_a_page_at_a_time(api: Api, audit, world: World):
+    """Like every other list: cursor, limit, next_cursor, 422 for a cursor it did not give out."""
+    signed = [audit.latest_checkpoint().size]
+    for n in range(4):
+        api.ledger.register_source("seed-officer", name=f"Paged {n}", kind="witness", language="en")
+        signed.append(audit.make_checkpoint().size)
+    walked, cursor, pages = [], None, 0
+    while True:
+        page = api.get("/audit/checkpoints?limit=2" + (f"&cursor={cursor}" if cursor else ""), role=None).json()
+        assert len(page["items"]) <= 2
+        walked += [c["size"] for c in page["items"]]
+        pages, cursor = pages + 1, page["next_cursor"]
+        if cursor is None:
+            break
+    assert walked == signed and pages == 3
+    whole = api.get("/audit/checkpoints", role=None).json()
+    assert [c["size"] for c in whole["items"]] == signed and whole["next_cursor"] is None
+    others = api.get("/audit/log?limit=1", role="auditor").json()["next_cursor"]
+    sources = api.get("/sources?limit=1", role="reader").json()["next_cursor"]
+    for bad in ("abc", others, sources, "W10"):
+        assert_problem(api.get(f"/audit/checkpoints?cursor={bad}", role=None), 422, field="cursor")
+    for bad in ("0", "501", "x"):
+        assert_problem(api.get(f"/audit/checkpoints?limit={bad}", role=None), 422, field="limit")

@@ -225,5 +225,9 @@ def test_routing_errors_are_problems(api: Api, world: World) -> None:
     assert_problem(response, 405)
     assert "GET" in response.headers["allow"]
     assert_problem(api.get(f"/figures/{world.figure}?version=0"), 422, field="version")
+    # One bound for every version, read or expected (ledger/limits.py MAX_VERSION = 2^63 - 1).
+    assert_problem(api.get(f"/figures/{world.figure}?version={2**63 - 1}"), 404, says="no version")
+    for too_large in (2**63, 10**30):
+        assert_problem(api.get(f"/figures/{world.figure}?version={too_large}"), 422, field="version")
     assert_problem(api.get(f"/figures/{uuid.uuid4()}"), 404, says="no figure")
     assert_problem(api.get("/sources/1234"), 422, field="source_id")

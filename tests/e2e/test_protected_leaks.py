@@ -406,7 +406,8 @@ def test_leaves_follow_the_sources_protection_now(api: Api, world: World) -> Non
     now_hidden = shown("reader")
     assert not {world.public_source, world.public_report, world.public_citation} & now_hidden
     assert world.public_source in shown("auditor")
-    api.post(f"/sources/{world.protected_source}/protection", {"protected": False, "reason": "the threat passed"})
+    api.post(f"/sources/{world.protected_source}/protection", {"protected": False, "reason": "the threat passed"},
+             If_Match='"1"')
     assert {world.protected_source, world.protected_report, world.protected_citation} <= shown(None)
     assert world.public_citation_of_protected_report not in shown(None)  # its report's source is protected now
 
@@ -418,7 +419,8 @@ def test_a_public_citation_of_a_protected_report_withholds_its_target(api: Api, 
         assert body["target_kind"] == "report" and body["target_id"] is None
         assert body["source_id"] == world.public_source
     assert api.get(f"/citations/{cited}", "auditor").json()["target_id"] == world.protected_report
-    api.post(f"/sources/{world.protected_source}/protection", {"protected": False, "reason": "the threat passed"})
+    api.post(f"/sources/{world.protected_source}/protection", {"protected": False, "reason": "the threat passed"},
+             If_Match='"1"')
     assert api.get(f"/citations/{cited}", "reader").json()["target_id"] == world.protected_report
 
 

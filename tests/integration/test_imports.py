@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import orjson
@@ -338,5 +339,44 @@ def test_the_same_file_imported_by_two_processes_at_once_is_filed_once(store, tm
         filed = [n for n in events if n.topic.endswith("Report.Filed")]
         cited = [n for n in events if n.topic.endswith("Citation.Cited")]
         assert (len(filed), len(cited)) == (12, 12), outs
+        # Each says what it filed: together exactly what the log holds, however they overlapped.
+        said = [re.search(rb"(\d+) filed in (\d+) reports \((\d+) citations\), (\d+) already", out).groups()
+                for _, out in outs]
+        assert [sum(int(s[i]) for s in said) for i in (1, 2)] == [12, 12], outs
+        assert all(int(rows) + int(already) == 12 for rows, _, _, already in said), outs
     finally:
         ledger.close()
+
+
+def test_each_of_two_overlapping_imports_reports_what_it_filed_and_what_it_found_filed(store):
+    """The worst overlap, made exact: process A checks its receipts (none yet), then B files the
+    whole file, then A files. The log holds each report once, and each process's report is true:
+    B filed 12, A filed none and found 12 already filed (it said "12 filed" too, before)."""
+    from api.bootstrap import open_ledger
+
+    a, b = open_ledger(store), open_ledger(store)  # two processes: each its own cache
+    try:
+        w = world(a)
+        rows = [[w["snhr"], f"Report {n}", "ar", "2019-06-01", w["idlib"], "civilians_killed", f"victim_group=g{n}",
+                 "exact", n, "", "", "", "", f"https://snhr.org/{n}"] for n in range(1, 13)]
+        data = csv_bytes(rows)
+        before = log_size(a)
+        outcomes = {}
+        seen_first = a.answered
+
+        def a_checks_then_b_runs(actor, key):
+            earlier = seen_first(actor, key)  # A's check, before B committed anything
+            if "b" not in outcomes:
+                outcomes["b"] = imports.run(b, "importer", data)[1]
+            return earlier
+
+        a.answered = a_checks_then_b_runs
+        outcomes["a"] = imports.run(a, "importer", data)[1]
+        events = [n for n in a.recorder.select_notifications(start=None, limit=10_000) if n.id > before]
+        assert [sum(n.topic.endswith(t) for n in events) for t in ("Report.Filed", "Citation.Cited")] == [12, 12]
+        assert (outcomes["b"].reports, outcomes["b"].already, outcomes["b"].citations) == (12, 0, 12)
+        assert (outcomes["a"].reports, outcomes["a"].already, outcomes["a"].citations) == (0, 12, 0)
+        assert set(outcomes["a"].rows.values()) == {ALREADY} and set(outcomes["b"].rows.values()) == {RECORDED}
+    finally:
+        a.close()
+        b.close()

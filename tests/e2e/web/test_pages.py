@@ -206,8 +206,11 @@ def test_a_source_is_protected_and_unprotected_from_its_forms(api, world):
     unprotect = {"csrf": csrf, "request_key": "unprotect-1", "protected": "false", "reason": "safe again"}
     bad_id = api.client.post("/web/sources/protection", headers=HTML, data={**unprotect, "source_id": "nope"})
     assert bad_id.status_code == 422 and 'id="err-u-source_id"' in bad_id.text
-    made_public = api.client.post("/web/sources/protection", headers=HTML, follow_redirects=False,
+    unversioned = api.client.post("/web/sources/protection", headers=HTML,
                                   data={**unprotect, "source_id": world.spare_source})
+    assert unversioned.status_code == 428 and 'id="err-u-version"' in unversioned.text and api.events() == events
+    made_public = api.client.post("/web/sources/protection", headers=HTML, follow_redirects=False,
+                                  data={**unprotect, "source_id": world.spare_source, "version": "2"})
     assert made_public.status_code == 303 and made_public.headers["location"] == where
     assert api.client.get(where, headers=HTML).status_code == 200
 
@@ -419,6 +422,25 @@ def test_the_audit_log_downloads_to_auditors_only_with_the_pages_filters(api, wo
         assert "position" not in refused.text
 
 
+def test_the_audit_page_lists_checkpoints_a_page_at_a_time_newest_first(api, world):
+    trail = api.client.app.state.audit
+    signed = []
+    for n in range(23):
+        api.ledger.register_source("seed-officer", name=f"Checkpointed {n}", kind="witness", language="en")
+        signed.append(trail.make_checkpoint().size)
+    sign_in(api, "auditor")
+    shown, where, pages = [], "/web/audit", 0
+    while where:
+        text = api.client.get(where, headers=HTML).text
+        sizes = re.search(r"<h2>Checkpoints</h2>.*?</table>", text, re.S).group(0)
+        shown += [int(n) for n in re.findall(r"<tr><td>(\d+)</td>", sizes)]
+        earlier = re.search(r'<a href="(/web/audit\?checkpoints=[^"]+)">Earlier checkpoints</a>', text)
+        where, pages = earlier and earlier.group(1).replace("&amp;", "&"), pages + 1
+    assert shown == sorted(signed, reverse=True) and pages == 2
+    refused = api.client.get("/web/audit?checkpoints=abc", headers=HTML)
+    assert refused.status_code == 422
+
+
 def test_the_reports_sources_reports_and_checkpoints_download_what_the_api_gives(api, world):
     """The report page's figures and citations, a source's reports and the auditor's checkpoints:
     each link gives the API's export of the same reading; a reader's has no protected marker."""
@@ -581,3 +603,15 @@ def test_the_audit_page_answers_at_once_while_a_far_behind_tree_is_built(api, wo
     after = api.client.get("/web/audit", headers=HTML).text
     assert 'id="tree-building"' not in after and trail.position() == head
     assert '<table class="audit">' in after
+
+
+def test_words_a_page_filters_by_are_text_by_the_apis_rule(api, world):
+    """A NUL in a picker's or the audit page's words was a 500 on PostgreSQL (its text holds none)."""
+    sign_in(api, "auditor")
+    for path in ("/web/audit?actor=%00", "/web/audit/download?format=csv&actor=%01"):
+        assert api.client.get(path, headers=HTML).status_code == 422, path
+    assert api.client.get("/web/audit?actor=", headers=HTML).status_code == 200  # an empty filter field: none
+    sign_in(api, "officer")
+    for path in ("/web/new/report?source_q=%00", "/web/new/citation?incident_q=a%00b"):
+        assert api.client.get(path, headers=HTML).status_code == 422, path
+    assert api.client.get("/web/new/report?source_q=&incident_q=", headers=HTML).status_code == 200

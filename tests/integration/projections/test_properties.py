@@ -240,6 +240,7 @@ def _check_as_of(kind: str, store, app, world: World, data: st.DataObject) -> No
             copied = len(wanted)
             catch_up(other, copy, batch_size=7)
             with Reader(store) as full, Reader(other) as cut_reader:
+                _check_figures_of(full, world.figure_ids, t)
                 mine = answers(full, as_of=t, figure_ids=world.figure_ids)
                 theirs = answers(cut_reader, figure_ids=world.figure_ids)
                 mine, theirs = _as_of_comparable(mine), _as_of_comparable(theirs)
@@ -257,6 +258,23 @@ def _check_as_of(kind: str, store, app, world: World, data: st.DataObject) -> No
                                 d.pop("as_of", None)
                     assert mine[key] == theirs[key], key
         copy.close()
+
+
+def _check_figures_of(reader: Reader, figure_ids: list[str], as_of: Any) -> None:
+    """Reader.figures_of (a report's figures, one statement) answers as each figure read alone, in the order asked."""
+    for sees in (False, True):
+        alone: dict[str, Any] = {}
+        for fid in figure_ids:
+            try:
+                alone[fid] = reader.figure(fid, as_of=as_of, include_protected=sees)
+            except NotFound:
+                pass
+        asked = list(alone)[::-1]
+        assert reader.figures_of(asked, as_of=as_of, include_protected=sees) == [alone[f] for f in asked]
+        missing = [f for f in figure_ids if f not in alone]
+        if missing:
+            with pytest.raises(NotFound):
+                reader.figures_of([*asked, missing[0]], as_of=as_of, include_protected=sees)
 
 
 def _drop_as_of(d: Any) -> None:

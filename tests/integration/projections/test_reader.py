@@ -233,3 +233,66 @@ def test_a_clock_that_went_backwards_keeps_one_figure_at_a_time(world):
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_a_name_search_never_matches_reveals_or_reads_a_protected_name_for_a_reader(world):
+    """Both witnesses' names hold SECRET: a reader's search finds nothing, an auditor's both; and
+    (SQLite, where the pattern function can be watched) no protected name is ever matched for a reader."""
+    from projections import search
+
+    reader = Reader(world["store"])
+    hidden = {world["hidden"], world["later"]}
+    for words in (SECRET, "witness"):
+        assert search.sources(reader, words, limit=50, include_protected=False)["items"] == []
+    found = search.sources(reader, SECRET, limit=50, include_protected=True)["items"]
+    assert {s["source_id"] for s in found} == hidden
+    if search.sealed(reader) or reader.db.kind != "sqlite":
+        return
+    matched: list[str] = []
+
+    def like(pattern, text, escape=None):  # SQLite's LIKE, watched: what text it was asked to match
+        matched.append(text)
+        return pattern.strip("%").replace("!", "") in (text or "")
+
+    with reader.db.snapshot() as c:
+        c.sqlite_cursor.connection.create_function("like", 3, like)
+    try:
+        assert reader.sources(named="network")["items"][0]["source_id"] == world["public"]
+        assert matched and not [t for t in matched if SECRET in (t or "")]  # protected names never matched
+        assert {s["source_id"] for s in reader.sources(named=SECRET, include_protected=True)["items"]} == hidden
+    finally:
+        with reader.db.snapshot() as c:
+            c.sqlite_cursor.connection.create_function("like", 3, None)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_names_sealed_at_rest_are_never_matched_by_a_sql_pattern(kind, tmp_path):
+    """AES-SIV bytes are no text: LIKE over them would match stray bytes (SQLite) or fail (PostgreSQL).
+    The plan refuses it, as it refuses ranges; the pickers match the opened names (projections.search)."""
+    import base64
+    import os
+
+    from projections import search
+    from tests.conftest import make_store
+
+    stores = make_store(kind, tmp_path, base64.b64encode(os.urandom(32)).decode())
+    store = next(stores)
+    try:
+        create_tables(store)
+        ledger = open_ledger(store)
+        try:
+            for name, protected in (("Alpha network", False), (f"Witness {SECRET}", True)):
+                ledger.register_source("officer", name=name, kind="witness", language="en", protected=protected)
+            _follow(store, ledger)
+        finally:
+            ledger.close()
+        reader = Reader(store)
+        for ask in (lambda: reader.sources(named="a"), lambda: reader.incidents(titled="a")):
+            with pytest.raises(ValueError, match="sealed column"):
+                ask()
+        assert [s["name"] for s in search.sources(reader, "ALPHA", limit=5, include_protected=False)["items"]] \
+            == ["Alpha network"]
+        assert search.sources(reader, SECRET, limit=5, include_protected=False)["items"] == []
+        assert len(search.sources(reader, SECRET, limit=5, include_protected=True)["items"]) == 1
+    finally:
+        stores.close()
