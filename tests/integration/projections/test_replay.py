@@ -10,6 +10,7 @@ from eventsourcing.persistence import StoredEvent
 
 from api.bootstrap import open_ledger
 from ledger.seed import load_case
+from ledger.store import IDLE_TIMEOUT
 from projections.db import Db
 from projections.decoding import decoder
 from projections.views_digest import digest
@@ -93,6 +94,40 @@ def test_a_rebuild_leaves_no_replay_pending_and_equals_the_views(kind):
         assert not _pending(store, "copy")
         assert result["digest"] == digest(store)["sha256"]
         assert result["rows"]["tally_versions"] > 0
+        ledger.close()
+
+
+@pytest.mark.postgres
+def test_the_end_of_a_replay_may_work_longer_than_the_idle_in_transaction_limit(monkeypatch):
+    # At 1M events working out the running tallies leaves the finishing transaction idle for
+    # longer than the server's limit, which then ended it and the rebuild failed. Here the
+    # limit is 1 s and the work is made to take 1.5 s between two statements.
+    import time
+
+    from projections import running
+
+    monkeypatch.setenv(IDLE_TIMEOUT, "1")
+    recompute = running.recompute
+
+    def slow(db, cursor):
+        db.one(cursor, "SELECT 1 FROM {replay}")
+        time.sleep(1.5)
+        recompute(db, cursor)
+
+    with fresh_store("postgres") as store:
+        ledger = open_ledger(store)
+        load_case(ledger)
+        catch_up(store, ledger)
+        monkeypatch.setattr(running, "recompute", slow)
+        result = rebuild(store, progress=False, name="copy", ledger=ledger)
+        assert not _pending(store, "copy")
+        assert result["digest"] == digest(store)["sha256"]
+        db = Db(store, "copy", pool_size=1)
+        try:  # the limit still holds for every other transaction
+            with db.transaction(commit=False) as cursor:
+                assert db.value(cursor, "SHOW idle_in_transaction_session_timeout") == "1s"
+        finally:
+            db.close()
         ledger.close()
 
 
