@@ -61,6 +61,12 @@ def live_figures(db: Db, c: Any, t: int, shape: type[Any], *, columns: str | Non
                   (*join_params, *params, *(() if limit is None else (limit,))), shape=shape)
 
 
+#: Sources (``s``) with their version (``v``) live at T, the one ``?``: the latest recorded by then
+#: (OPEN: the current one). A source not registered by T has none, and is not among them.
+SOURCE_AT = ("{sources} s JOIN {source_versions} v ON v.source_id = s.source_id AND v.version ="
+             " (SELECT MAX(w.version) FROM {source_versions} w WHERE w.source_id = s.source_id AND w.recorded_at <= ?)")
+
+
 def source_cards(db: Db, c: Any, ids: set[str | None], include_protected: bool) -> Sources:
     """The cards of these sources (None and unknown ids skipped), for redaction.py to judge."""
     wanted = sorted(i for i in ids if i)

@@ -32,8 +32,10 @@ Citation = shape("Citation", (
     "citation_id, target_kind, target_id, source_id, url, quote, quote_en, page, accessed_on, sha256, cited_at,"
     " cited_by, withdrawn_at, withdrawn_by, withdrawn_reason"
 ))
-Source = shape("Source", "source_id, name, name_en, kind, url, language, protected, version, registered_at,"
-                         " registered_by")
+#: A source as the ledger said it at T (read ``FROM {SOURCE_AT}``, read_filters.py): its words, with the
+#: protection and version of its latest version recorded by T.
+Source = shape("Source", "s.source_id, s.name, s.name_en, s.kind, s.url, s.language, v.protected, v.version,"
+                         " s.registered_at, s.registered_by, v.recorded_at AS updated_at")
 #: A report (``r``).
 Report = shape("Report", (
     "r.report_id, r.source_id, r.title, r.title_en, r.language, r.published_on, r.url, r.reference,"
