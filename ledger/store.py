@@ -109,9 +109,8 @@ class Store:
             POSTGRES_POOL_WAIT=os.environ.get("POSTGRES_POOL_WAIT", ""),
             # A transaction left open this many seconds between two statements is ended by the
             # server (the library's default, 5): a hung process then holds no lock for long. The
-            # one transaction that is idle for longer while working, the end of a replay (its
-            # running tallies are worked out in Python: ~20 s at 1M events), lifts it for itself
-            # (projections/views.py, Views.finish_replay).
+            # views' connections, which work out whole batches between statements, set their own
+            # (projections/db.py), and the end of a replay lifts it for itself (projections/views.py).
             POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT=os.environ.get(IDLE_TIMEOUT, "5"),
         )
         return env

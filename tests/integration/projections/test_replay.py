@@ -10,7 +10,6 @@ from eventsourcing.persistence import StoredEvent
 
 from api.bootstrap import open_ledger
 from ledger.seed import load_case
-from ledger.store import IDLE_TIMEOUT
 from projections.db import Db
 from projections.decoding import decoder
 from projections.views_digest import digest
@@ -101,12 +100,12 @@ def test_a_rebuild_leaves_no_replay_pending_and_equals_the_views(kind):
 def test_the_end_of_a_replay_may_work_longer_than_the_idle_in_transaction_limit(monkeypatch):
     # At 1M events working out the running tallies leaves the finishing transaction idle for
     # longer than the server's limit, which then ended it and the rebuild failed. Here the
-    # limit is 1 s and the work is made to take 1.5 s between two statements.
+    # views' limit is 1 s and the work is made to take 1.5 s between two statements.
     import time
 
-    from projections import running
+    from projections import db as views_db, running
 
-    monkeypatch.setenv(IDLE_TIMEOUT, "1")
+    monkeypatch.setattr(views_db, "VIEWS_IDLE_SECONDS", 1)
     recompute = running.recompute
 
     def slow(db, cursor):
