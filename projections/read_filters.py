@@ -10,7 +10,12 @@ from projections.named_rows import shape
 from projections.figure_views import canonical
 from projections.redaction import SourceCard, Sources
 
-_Card = shape("Card", "source_id, name, name_en, kind, protected")
+#: A source's card (redaction.SourceCard) as a statement reads it.
+CARD = shape("Card", "source_id, name, name_en, kind, protected")
+
+
+def card(row: Any) -> SourceCard:
+    return SourceCard(row.source_id, row.name, row.name_en, row.kind, bool(row.protected))
 
 
 def figure_filters(
@@ -73,9 +78,9 @@ def source_cards(db: Db, c: Any, ids: set[str | None], include_protected: bool) 
     cards = []
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        rows = db.all(c, f"SELECT {_Card.columns} FROM {{sources}} WHERE source_id IN ({', '.join('?' * len(chunk))})",
-                      chunk, shape=_Card)
-        cards += [SourceCard(r.source_id, r.name, r.name_en, r.kind, bool(r.protected)) for r in rows]
+        rows = db.all(c, f"SELECT {CARD.columns} FROM {{sources}} WHERE source_id IN ({', '.join('?' * len(chunk))})",
+                      chunk, shape=CARD)
+        cards += [card(r) for r in rows]
     return Sources(cards, include_protected)
 
 
