@@ -10,6 +10,7 @@ imports nothing of ``projections/`` or ``api/``, and ``projections/`` nothing of
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -97,9 +98,20 @@ def open_read_side(store: Store, ledger: Ledger) -> tuple[Any, Any]:
     except ImportError as error:
         log.warning("query routes disabled: projections are not available (%s)", error)
         return None, None
-    # Two connections kept open per worker for the reader (more are opened for bursts and then
-    # closed): most requests share one read of the log head and are answered from memory.
-    return Reader(store, pool_size=2), Follower(store, Views(), ledger=ledger)
+    return Reader(store, pool_size=read_pool_size()), Follower(store, Views(), ledger=ledger)
+
+
+#: Connections each worker's reader keeps open (LEDGER_READ_POOL; up to 10 more are opened for a
+#: burst and closed after 10 idle minutes). A request holds one only for its reads, about a
+#: quarter of its time over HTTP (a history page: ~4 ms of reads in ~16 ms), so a worker taking
+#: 8 of the bench's 16 HTTP connections keeps 2-3 busy: 4, where 2 made most bursts open more.
+#: Not more: each worker also holds the ledger's and the follower's pools, and a PostgreSQL
+#: shared by several processes runs out of connections (100 by default) before its cores do.
+READ_POOL = 4
+
+
+def read_pool_size() -> int:
+    return int(os.environ.get("LEDGER_READ_POOL") or READ_POOL)
 
 
 @contextmanager

@@ -6,8 +6,8 @@ judgements in the order they were made: supersessions, corrections and grades, e
 ``after`` the report that prompted it. Reports are filed in the file's order, so a figure's
 history runs as the reporting did.
 
-Citations are made as the seed loader makes them: one per report (its ``quote``, its page's
-URL) and one per figure statement that quotes words. A statement that adopts a later claim on
+Citations are made by the seed loader's own function (``ledger.seed.citation_fields``): one
+per report (its ``quote``, its page's URL) and one per figure statement that quotes words. A statement that adopts a later claim on
 a figure already recorded cites those words first and gives that citation as the adoption's
 evidence, so the reason and the words it rests on stand together in the history.
 
@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ledger.seed import case_data
+from ledger.seed import case_data, citation_fields
 
 TIMELINES = ("kabul-strike-2021", "gaza-moh-2024", "ukraine-ohchr-2022", "coalition-airwars-2014")
 
@@ -154,9 +154,7 @@ def load_timeline(client: Client, key: str, data: dict[str, Any]) -> Filed:
         fields = _pick(report, _REPORT_FIELDS) | {"source_id": filed.sources[report["source"]], "figures": statements}
         result = officer.post("/reports", fields, f"report:{rk}")
         filed.reports[rk] = result["report_id"]
-        citation = {"target_id": result["report_id"], "source_id": via, "url": report.get("url")}
-        if report.get("quote"):
-            citation["quote"] = report["quote"]
+        citation = {"target_id": result["report_id"], "source_id": via} | citation_fields(report)
         filed.citations[rk] = officer.post("/citations", citation, f"cite:{rk}")["citation_id"]
         for ref, stated_figure in zip(sent, result["figures"]):
             figure_id = stated_figure["figure_id"]
@@ -174,8 +172,7 @@ def _cite(officer: _Officer, filed: Filed, ref: str, figure_id: str, via: str, r
           value: dict[str, Any]) -> str:
     """Cite a statement's words on its figure (once): the citation an adoption gives as evidence."""
     if ref not in filed.citations:
-        body = {"target_id": figure_id, "source_id": via, "url": report.get("url")}
-        body |= {k: value[k] for k in ("quote", "quote_en") if value.get(k)}
+        body = {"target_id": figure_id, "source_id": via} | citation_fields(report, value=value)
         filed.citations[ref] = officer.post("/citations", body, f"cite:{ref}")["citation_id"]
     return filed.citations[ref]
 

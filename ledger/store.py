@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 DEFAULT_URL = "sqlite:///var/ledger.db"
 TRANSCODER_TOPIC = "ledger.transcoder:OrjsonTranscoder"
+#: The one place the idle-in-transaction limit is read from (seconds, whole; 0 = none).
+IDLE_TIMEOUT = "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,11 @@ class Store:
             POSTGRES_CONNECT_TIMEOUT=os.environ.get("POSTGRES_CONNECT_TIMEOUT", "1"),
             POSTGRES_PRE_PING=os.environ.get("POSTGRES_PRE_PING", "y"),
             POSTGRES_POOL_WAIT=os.environ.get("POSTGRES_POOL_WAIT", ""),
+            # A transaction left open this many seconds between two statements is ended by the
+            # server (the library's default, 5): a hung process then holds no lock for long. The
+            # views' connections, which work out whole batches between statements, set their own
+            # (projections/db.py), and the end of a replay lifts it for itself (projections/views.py).
+            POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT=os.environ.get(IDLE_TIMEOUT, "5"),
         )
         return env
 

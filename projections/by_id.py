@@ -22,12 +22,11 @@ from projections.named_rows import shape
 from projections.read_arguments import read_time
 from projections.figure_reads import figure_at
 from projections.publication import check_published_by, counts, report_published_at
-from projections.read_filters import claims_published_by, source_cards
+from projections.read_filters import SOURCE_AT, claims_published_by, source_cards
 from projections.redaction import record_hidden
-from projections.times import from_micros, iso
+from projections.times import from_micros
+from projections.view_rows import Source
 
-_Source = shape("Source", "source_id, name, name_en, kind, url, language, protected, version, registered_at,"
-                         " updated_at")
 _Report = shape("Report", "report_id, source_id, title, title_en, language, published_on, url, reference,"
                          " period_from, period_to, places, figure_ids, filed_at")
 _Citation = shape("Citation", "citation_id, target_kind, target_id, source_id, url, quote, quote_en, page,"
@@ -112,18 +111,15 @@ class RecordReads:
     def source_record(self, source_id: str, *, as_of: datetime | None = None,
                       include_protected: bool = False) -> dict[str, Any]:
         """``{"source_id", "name", "name_en", "kind", "url", "language", "protected", "version",
-        "created_at", "modified_at"}``. The views keep a source's current version only: as of a
-        time before its last protection change is InvalidInput (once it is known to be visible)."""
+        "created_at", "modified_at"}``: as of T, the version live then (its protection then). Who
+        may see it is decided by its protection now (redaction.py), whatever T."""
         t = OPEN if as_of is None else read_time(as_of)
         with self.db.snapshot() as c:
-            row = self.db.one(c, f"SELECT {_Source.columns} FROM {{sources}} WHERE source_id = ?", (str(source_id),),
-                              shape=_Source)
+            row = self.db.one(c, f"SELECT {Source.columns} FROM {SOURCE_AT} WHERE s.source_id = ?", (t, str(source_id)),
+                              shape=Source)
             sources = source_cards(self.db, c, {row.source_id} if row else set(), include_protected)
-        if row is None or sources.hidden(row.source_id) or row.registered_at > t:
+        if row is None or sources.hidden(row.source_id):
             raise NotFound("source", source_id)
-        if row.updated_at > t:
-            raise InvalidInput(f"as_of is before this source's last change ({iso(row.updated_at)}): only its current"
-                               " version is kept for reading by id", field="as_of")
         return {"source_id": row.source_id, "name": row.name, "name_en": row.name_en, "kind": row.kind, "url": row.url,
                 "language": row.language, "protected": bool(row.protected), "version": row.version,
                 "created_at": from_micros(row.registered_at), "modified_at": from_micros(row.updated_at)}

@@ -13,13 +13,15 @@ from projections.db import OPEN, Db
 from projections.figure_reads import figure_at
 from projections.paging import check_limit, decode_cursor, encode_cursor, history_key
 from projections.read_arguments import read_time
-from projections.read_filters import cited_source_cards
 from projections.named_rows import shape
 from projections.publication import check_published_by
-from projections.redaction import PLACED_JOIN, PROTECTED, publication_placed
+from projections.read_filters import CARD, card, cited_source_cards
+from projections.redaction import PLACED_JOIN, PROTECTED, Sources, publication_placed
 from projections.times import iso
 from projections.view_rows import HISTORY_JOINS, Citation, HistoryVersion, render_citation
 
+#: What the page's versions name for the statements that go with them: their span and sources.
+_SHOWN = "fv.recorded_from, fv.recorded_to, fv.source_id, fv.value_source_id"
 
 #: A history version with the instant it is placed at in publication order.
 PlacedVersion = shape("PlacedVersion", HistoryVersion.columns + ", fv.published_at, fv.published_at AS placed")
@@ -77,46 +79,55 @@ class FigureHistoryReads:
         after = decode_cursor(listing, cursor)
         placed = publication_placed("fv", "ps", include_protected)
         key = f"{placed}, fv.version" if by_publication else "fv.recorded_from, fv.version"
-        with self.db.snapshot() as c:
-            params: list[Any] = [fid, t]
-            keyset = ""
-            if cut is not None:
-                keyset += " AND fv.published_at <= ?"
-                params.append(cut)
-            if after is not None:
-                start, version = history_key(after)
-                keyset += f" AND ({key}) > (?, ?)"
-                params += [start, version]
-            where = (f" WHERE fv.figure_id = ? AND fv.recorded_from <= ?{keyset}"
-                     f" ORDER BY {key} LIMIT ?")
-            joins = HISTORY_JOINS + PLACED_JOIN
-            # Only the citations that overlap the page's span of recording time: from its first
-            # version's start to its last one's end (the page's versions never overlap), worked
-            # out by the statement itself so that both go out together (one round trip).
-            rows, cites = self.db.all_together(
-                c, (f"SELECT {HistoryVersion.columns}, fv.published_at, {placed} AS placed FROM {{figure_versions}} fv{joins}{where}",
-                    (*params, limit + 1), PlacedVersion),
-                (f"WITH shown AS (SELECT fv.recorded_from, fv.recorded_to FROM {{figure_versions}} fv{joins}{where})"
-                 f" SELECT {Citation.columns} FROM {{citations}} WHERE target_id = ?"
-                 " AND cited_at < (SELECT MAX(recorded_to) FROM shown) AND cited_at <= ?"
-                 " AND withdrawn_at > (SELECT MIN(recorded_from) FROM shown) ORDER BY cited_at, citation_id",
-                 (*params, limit, fid, t), Citation))
-            if not rows:
-                # Before its first version (no cursor), or past its last (an empty last page); an
-                # id never recorded is unknown whatever the cursor.
+        params: list[Any] = [fid, t]
+        keyset = ""
+        if cut is not None:
+            keyset += " AND fv.published_at <= ?"
+            params.append(cut)
+        if after is not None:
+            start, version = history_key(after)
+            keyset += f" AND ({key}) > (?, ?)"
+            params += [start, version]
+        where = (f" WHERE fv.figure_id = ? AND fv.recorded_from <= ?{keyset}"
+                 f" ORDER BY {key} LIMIT ?")
+        joins = HISTORY_JOINS + PLACED_JOIN
+        # Only the citations that overlap the page's span of recording time: from its first
+        # version's start to its last one's end (the page's versions never overlap), worked out
+        # by the statement itself; and the cards of the sources the page's versions and those
+        # citations name. All three go out together with the snapshot's BEGIN and ROLLBACK:
+        # one round trip.
+        shown = f"WITH shown AS (SELECT {_SHOWN} FROM {{figure_versions}} fv{joins}{where})"
+        span = (" target_id = ? AND cited_at < (SELECT MAX(recorded_to) FROM shown) AND cited_at <= ?"
+                " AND withdrawn_at > (SELECT MIN(recorded_from) FROM shown)")
+        rows, cites, cards = self.db.read_at_once(
+            (f"SELECT {HistoryVersion.columns}, fv.published_at, {placed} AS placed FROM {{figure_versions}} fv{joins}{where}",
+             (*params, limit + 1), PlacedVersion),
+            (f"{shown} SELECT {Citation.columns} FROM {{citations}} WHERE{span} ORDER BY cited_at, citation_id",
+             (*params, limit, fid, t), Citation),
+            (f"{shown} SELECT {CARD.columns} FROM {{sources}} WHERE source_id IN (SELECT source_id FROM shown"
+             f" UNION SELECT value_source_id FROM shown UNION SELECT source_id FROM {{citations}} WHERE{span})",
+             (*params, limit, fid, t), CARD))
+        if not rows:
+            # Before its first version (no cursor), or past its last (an empty last page); an
+            # id never recorded is unknown whatever the cursor.
+            with self.db.snapshot() as c:
                 first_row = figure_at(self.db, c, OPEN - 1, fid)
-                if first_row is None:
-                    raise NotFound("figure", figure_id)
-                return {**_identity(fid, first_row), "versions": [], "next_cursor": None,
-                        "state": "not_yet_recorded" if after is None else "recorded"}
-            page, more = rows[:limit], len(rows) > limit
-            # A correction's evidence cited on another record: only whose citation it is.
-            evidence = sorted({e for r in page if r.evidence for e in orjson.loads(r.evidence)}
-                              - {ct.citation_id for ct in cites})
-            ids = {r.source_id for r in page} | {r.value_source_id for r in page} | {ct.source_id for ct in cites}
-            for r in page:
-                ids.update(orjson.loads(r.replaces) if r.replaces else ())
-            sources, cited_elsewhere = cited_source_cards(self.db, c, ids, evidence, include_protected)
+            if first_row is None:
+                raise NotFound("figure", figure_id)
+            return {**_identity(fid, first_row), "versions": [], "next_cursor": None,
+                    "state": "not_yet_recorded" if after is None else "recorded"}
+        page, more = rows[:limit], len(rows) > limit
+        sources = Sources([card(r) for r in cards], include_protected)
+        # A correction's evidence cited on another record (only whose citation it is), and the
+        # sources a supersession replaces: rare, and read only when the page has them.
+        evidence = sorted({e for r in page if r.evidence for e in orjson.loads(r.evidence)}
+                          - {ct.citation_id for ct in cites})
+        replaced = {x for r in page if r.replaces for x in orjson.loads(r.replaces)} - sources.cards.keys()
+        cited_elsewhere: list[tuple[str, str]] = []
+        if evidence or replaced:
+            with self.db.snapshot() as c:
+                more_sources, cited_elsewhere = cited_source_cards(self.db, c, replaced, evidence, include_protected)
+            sources = Sources([*sources.cards.values(), *more_sources.cards.values()], include_protected)
         citations = [render_citation(ct, sources, t) for ct in cites]
         hidden_citations = {ct.citation_id for ct in cites if sources.hidden(ct.source_id)} | {
             citation_id for citation_id, source_id in cited_elsewhere if sources.hidden(source_id)}

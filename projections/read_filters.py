@@ -12,7 +12,12 @@ from projections.named_rows import shape
 from projections.figure_views import canonical
 from projections.redaction import SourceCard, Sources
 
-_Card = shape("Card", "source_id, name, name_en, kind, protected")
+#: A source's card (redaction.SourceCard) as a statement reads it.
+CARD = shape("Card", "source_id, name, name_en, kind, protected")
+
+
+def card(row: Any) -> SourceCard:
+    return SourceCard(row.source_id, row.name, row.name_en, row.kind, bool(row.protected))
 
 
 def figure_filters(
@@ -167,15 +172,21 @@ def claims_published_by(db: Db, c: Any, t: int, cut: int | None, figure_ids: lis
     return out
 
 
+#: Sources (``s``) with their version (``v``) live at T, the one ``?``: the latest recorded by then
+#: (OPEN: the current one). A source not registered by T has none, and is not among them.
+SOURCE_AT = ("{sources} s JOIN {source_versions} v ON v.source_id = s.source_id AND v.version ="
+             " (SELECT MAX(w.version) FROM {source_versions} w WHERE w.source_id = s.source_id AND w.recorded_at <= ?)")
+
+
 def source_cards(db: Db, c: Any, ids: set[str | None], include_protected: bool) -> Sources:
     """The cards of these sources (None and unknown ids skipped), for redaction.py to judge."""
     wanted = sorted(i for i in ids if i)
     cards = []
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        rows = db.all(c, f"SELECT {_Card.columns} FROM {{sources}} WHERE source_id IN ({', '.join('?' * len(chunk))})",
-                      chunk, shape=_Card)
-        cards += [SourceCard(r.source_id, r.name, r.name_en, r.kind, bool(r.protected)) for r in rows]
+        rows = db.all(c, f"SELECT {CARD.columns} FROM {{sources}} WHERE source_id IN ({', '.join('?' * len(chunk))})",
+                      chunk, shape=CARD)
+        cards += [card(r) for r in rows]
     return Sources(cards, include_protected)
 
 

@@ -9,7 +9,7 @@ from ledger.errors import NotFound
 from projections.db import Db
 from projections.paging import check_limit, decode_cursor, listing_page
 from projections.read_arguments import check_place, check_window, read_time
-from projections.read_filters import containing, source_cards, window_clause
+from projections.read_filters import SOURCE_AT, containing, source_cards, window_clause
 from projections.view_rows import (
     Citation, Incident, Report, Source, render_citation, render_incident, render_report, render_source,
 )
@@ -76,33 +76,33 @@ class RecordListings:
         ``named`` keeps those whose name (or English name) contains the words."""
         limit = check_limit(limit)
         after = decode_cursor("sources", cursor)
-        t = read_time(as_of)
-        where, params = ["registered_at <= ?"], [t]
+        where: list[str] = []
+        params: list[Any] = []
         if not include_protected:
-            where.append("protected = 0")
+            where.append("s.protected = 0")  # as it is now, whatever T (redaction.py)
         if named:
-            match = "(lower(name) LIKE ? ESCAPE '!' OR lower(name_en) LIKE ? ESCAPE '!')"
+            match = "(lower(s.name) LIKE ? ESCAPE '!' OR lower(s.name_en) LIKE ? ESCAPE '!')"
             # For a reader the pattern never touches a protected name: not even its time may depend
             # on it. CASE is evaluated in order in both stores; AND's terms may be reordered.
-            where.append(match if include_protected else f"CASE WHEN protected = 0 THEN {match} ELSE 1 = 0 END")
+            where.append(match if include_protected else f"CASE WHEN s.protected = 0 THEN {match} ELSE 1 = 0 END")
             params.extend([containing(named)] * 2)
         if after is not None:
-            where.append("source_id > ?")
+            where.append("s.source_id > ?")
             params.append(after)
         with self.db.snapshot() as c:
-            rows = self.db.all(c, f"SELECT {Source.columns} FROM {{sources}} WHERE {' AND '.join(where)}"
-                                  " ORDER BY source_id LIMIT ?", (*params, limit + 1), shape=Source)
+            rows = self.db.all(c, f"SELECT {Source.columns} FROM {SOURCE_AT} WHERE {' AND '.join(where) or '1 = 1'}"
+                                  " ORDER BY s.source_id LIMIT ?", (read_time(as_of), *params, limit + 1), shape=Source)
         items = [render_source(r) for r in rows[:limit]]
         return listing_page("sources", "source_id", items, len(rows) > limit)
 
     def source(self, source_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
         """``{"source_id", "name", "name_en", "kind", "url", "language", "protected", "version",
-        "registered_at", "registered_by"}``; a protected source is NotFound without include_protected."""
-        t = read_time(as_of)
+        "registered_at", "registered_by"}`` as of T; a protected source is NotFound without include_protected."""
         with self.db.snapshot() as c:
-            row = self.db.one(c, f"SELECT {Source.columns} FROM {{sources}} WHERE source_id = ? AND registered_at <= ?",
-                              (str(source_id), t), shape=Source)
-        if row is None or (row.protected and not include_protected):
+            row = self.db.one(c, f"SELECT {Source.columns} FROM {SOURCE_AT} WHERE s.source_id = ?",
+                              (read_time(as_of), str(source_id)), shape=Source)
+            sources = source_cards(self.db, c, {row.source_id} if row else set(), include_protected)
+        if row is None or sources.hidden(row.source_id):
             raise NotFound("source", source_id)
         return render_source(row)
 

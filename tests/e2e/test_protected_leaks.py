@@ -160,6 +160,9 @@ def requests(spec: dict[str, Any], run: Run) -> Iterator[tuple[str, str, dict[st
                     if values[p["name"]] and values[p["name"]][0] is not None}
             where = {p["name"]: p["in"] for p in params}
             variants = [base] + [{**base, name: value} for name, options in values.items() for value in options[1:]]
+            if "as_of" in values:  # each protected id also as of the moment its source was public
+                variants += [{**base, name: value, "as_of": run.public_moment} for name, options in values.items()
+                             if name.endswith("_id") for value in options[1:]]
             body = None
             if method == "post":
                 if template not in BODIES:
@@ -290,6 +293,11 @@ def test_the_same_requests_reach_protected_records_for_auditors(everything: Run)
         assert path in answered
     refused = {seen.asked.split()[1]: seen.status for seen in everything.seen["reader"]}
     assert refused[f"/sources/{world.protected_source}"] == refused[f"/sources/{RANDOM}"] == 404
+    # As of the moment it was public, before it was protected again, the auditor is shown that
+    # version of it (its protection then), which the others were refused as an unknown id.
+    then = [seen for seen in everything.seen["auditor"] if seen.asked.startswith(f"GET /sources/{world.protected_source} ")
+            and everything.public_moment in seen.asked]
+    assert then and all(seen.status == 200 and '"protected":false' in seen.text for seen in then), then
 
 
 def test_server_log_lines_name_no_protected_record(everything: Run) -> None:

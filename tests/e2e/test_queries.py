@@ -83,6 +83,24 @@ def test_spread_and_history_withhold_the_protected_source(api: Api, world: World
     assert {c["source"]["source_id"] for c in spread["claims"]} == {world.public_source, world.protected_source}
 
 
+def test_a_figure_history_is_sent_as_its_response_model_gives_it(api: Api, world: World) -> None:
+    # The route sends the reads' own rendering, not the model's dump of it: the two must agree,
+    # withheld citations (every field but when null) and all, for each caller and page.
+    from api.query_models import FigureHistory
+
+    correction = {"value": {"qualifier": "exact", "number": 112}, "reason": "the witness list",
+                  "evidence": [world.protected_citation]}
+    assert api.post(f"/figures/{world.figure}/corrections", correction, If_Match='"2"').status_code == 200
+    for role in ("reader", "auditor"):
+        for query in ("", "?limit=1", "?limit=2"):
+            answer = api.get(f"/figures/{world.figure}/history{query}", role)
+            assert answer.status_code == 200 and answer.headers["content-type"] == "application/json", answer.text
+            body = answer.json()
+            assert body == FigureHistory.model_validate(body).model_dump(mode="json"), (role, query)
+        cited = api.get(f"/figures/{world.figure}/history", role).json()["versions"][-1]["citations"]
+        assert any(c["source"] == "protected" for c in cited) == (role == "reader")
+
+
 def test_a_protected_report_and_its_citations_answer_404_to_non_auditors(api: Api, world: World) -> None:
     path = f"/reports/{world.protected_report}/citations"
     hidden = api.get(path, "reader")

@@ -46,9 +46,20 @@ def _without(value: Any, keys: set[str]) -> Any:
 
 
 def _as_of_comparable(out: dict[str, Any]) -> dict[str, Any]:
-    # Protection is read as it stands now (redaction.py), never as of T, and a source's version
-    # moves with it: leave both out when comparing with a log cut at T.
-    return {k: _without(v, {"protected", "version"} if k == "sources" else {"protected"}) for k, v in out.items()}
+    # A source's card in a claim says whether it is protected now (redaction.py decides by that),
+    # not as of T: leave it out when comparing with a log cut at T. The sources themselves, as of
+    # T, are their versions then (source_versions), protection and version included.
+    return {k: v if k.startswith("source") else _without(v, {"protected"}) for k, v in out.items()}
+
+
+def _source_records(reader: Reader, source_ids: list[str], as_of: Any = None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for source_id in source_ids:
+        try:
+            out[f"source {source_id}"] = reader.source_record(source_id, as_of=as_of, include_protected=True)
+        except NotFound:
+            out[f"source {source_id}"] = "not found"
+    return out
 
 
 # ---- kept up to date = rebuilt; fast = scanned; parts = sums; history = as of ---------------------
@@ -241,8 +252,13 @@ def _check_as_of(kind: str, store, app, world: World, data: st.DataObject) -> No
             catch_up(other, copy, batch_size=7)
             with Reader(store) as full, Reader(other) as cut_reader:
                 _check_figures_of(full, world.figure_ids, t)
-                mine = answers(full, as_of=t, figure_ids=world.figure_ids)
-                theirs = answers(cut_reader, figure_ids=world.figure_ids)
+                mine = answers(full, as_of=t, figure_ids=world.figure_ids) | _source_records(full, world.sources, t)
+                theirs = answers(cut_reader, figure_ids=world.figure_ids) | _source_records(cut_reader, world.sources)
+                for source_id in world.sources:  # and as the ledger cut at t says of each source
+                    if mine[f"source {source_id}"] != "not found":
+                        said = copy.source(source_id)
+                        assert (mine[f"source {source_id}"]["version"], mine[f"source {source_id}"]["protected"]) \
+                            == (said.version, said.protected), source_id
                 mine, theirs = _as_of_comparable(mine), _as_of_comparable(theirs)
                 for key in mine:
                     if isinstance(mine[key], dict) and mine[key].get("state") == "not_yet_recorded":

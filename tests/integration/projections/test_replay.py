@@ -96,6 +96,40 @@ def test_a_rebuild_leaves_no_replay_pending_and_equals_the_views(kind):
         ledger.close()
 
 
+@pytest.mark.postgres
+def test_the_end_of_a_replay_may_work_longer_than_the_idle_in_transaction_limit(monkeypatch):
+    # At 1M events working out the running tallies leaves the finishing transaction idle for
+    # longer than the server's limit, which then ended it and the rebuild failed. Here the
+    # views' limit is 1 s and the work is made to take 1.5 s between two statements.
+    import time
+
+    from projections import db as views_db, running
+
+    monkeypatch.setattr(views_db, "VIEWS_IDLE_SECONDS", 1)
+    recompute = running.recompute
+
+    def slow(db, cursor):
+        db.one(cursor, "SELECT 1 FROM {replay}")
+        time.sleep(1.5)
+        recompute(db, cursor)
+
+    with fresh_store("postgres") as store:
+        ledger = open_ledger(store)
+        load_case(ledger)
+        catch_up(store, ledger)
+        monkeypatch.setattr(running, "recompute", slow)
+        result = rebuild(store, progress=False, name="copy", ledger=ledger)
+        assert not _pending(store, "copy")
+        assert result["digest"] == digest(store)["sha256"]
+        db = Db(store, "copy", pool_size=1)
+        try:  # the limit still holds for every other transaction
+            with db.transaction(commit=False) as cursor:
+                assert db.value(cursor, "SHOW idle_in_transaction_session_timeout") == "1s"
+        finally:
+            db.close()
+        ledger.close()
+
+
 def _legacy_source(ledger) -> str:
     """A Source.Registered as stored before schema v2 (no language, no class_version)."""
     source_id = uuid4()
