@@ -10,6 +10,8 @@ events, no page over 300 KB before images.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import re
 import tempfile
@@ -34,8 +36,13 @@ def main() -> None:
     p.add_argument("--events", type=int, default=20_000)
     p.add_argument("--samples", type=int, default=60)
     p.add_argument("--postgres", help="a PostgreSQL URL (a fresh schema is used)")
+    p.add_argument("--keep", help="a folder for the SQLite store: built there once, reused when it is there"
+                                  " (a 1M log takes ~25 min to build)")
+    p.add_argument("--only", help="comma-separated paths to time instead of every page")
     opts = p.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    work = Path(opts.keep) if opts.keep else Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    work.mkdir(parents=True, exist_ok=True)
+    kept = work / "ids.json"
     os.environ.setdefault("LEDGER_SIGNING_KEY", str(work / "signing-key.pem"))
     from api.bootstrap import create_schema
     from ledger.store import Store
@@ -54,11 +61,17 @@ def main() -> None:
     app = create_app(store)
     ledger = app.state.ledger
     wl, ids = Workload(), Ids()
-    built = build_log(ledger, wl, ids, opts.events)
-    print(f"built {built['events']:,} events in {built['seconds']:.1f} s", flush=True)
+    if opts.keep and kept.exists():
+        ids = Ids(**json.loads(kept.read_text()))
+        print(f"reusing the log in {work}", flush=True)
+    else:
+        built = build_log(ledger, wl, ids, opts.events)
+        print(f"built {built['events']:,} events in {built['seconds']:.1f} s", flush=True)
     t0 = time.perf_counter()
     app.state.follower.catch_up()
     print(f"views caught up in {time.perf_counter() - t0:.1f} s", flush=True)
+    if opts.keep and not kept.exists():
+        kept.write_text(json.dumps(dataclasses.asdict(ids)))
     key = ledger.issue_key("bench", owner="bench-auditor", role="auditor")[0]
     with TestClient(app) as client:
         form = client.get("/web/sign-in", headers=HTML)
@@ -73,6 +86,9 @@ def main() -> None:
         # The baseline, measured in the same run: the sign-in page renders a template behind the same
         # middleware and session and reads nothing, so the ratios hold when the machine's load does not.
         paths.insert(0, "/web/sign-in")
+        if opts.only is not None:
+            wanted = opts.only.split(",")
+            paths = [p for p in paths if any(p == w or (w != "/" and p.startswith(w)) for w in wanted)]
         print(f"{'page':<58} {'p50 ms':>8} {'p99 ms':>8} {'KB':>8} {'p50 x base':>10}")
         base = None
         for path in paths:
@@ -87,9 +103,10 @@ def main() -> None:
             base = base or p50
             print(f"{path[:58]:<58} {p50:8.1f} {_percentile(times, 0.99):8.1f} {size / 1024:8.1f} {p50 / base:10.2f}",
                   flush=True)
-        _tally_page_before_after(client, paths[2:4], opts.samples)
-        _months(app.state.reader, opts.samples)
-        _splits(app.state.reader, opts.samples)
+        if opts.only is None:
+            _tally_page_before_after(client, paths[2:4], opts.samples)
+            _months(app.state.reader, opts.samples)
+            _splits(app.state.reader, opts.samples)
     app.state.ledger.close()
 
 

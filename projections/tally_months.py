@@ -18,12 +18,14 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger.errors import InvalidInput
-from ledger.tally import ZERO, Part, incident_contribution
+from ledger.tally import ZERO, Part, Tally, incident_contribution
 from projections.db import Db
 from projections.named_rows import shape
 from projections.read_arguments import check_metric, check_place, check_population, check_window, read_time
 from projections.read_filters import live_figures
-from projections.tally_reads import PART_COLUMNS
+from projections.running import row_sum, tally_metric
+from projections.running_months import MONTH_STEPS
+from projections.tally_reads import PART_COLUMNS, running_groups
 
 #: Months one answer holds at most (a century).
 MAX_MONTHS = 1200
@@ -62,6 +64,8 @@ class TallyMonths:
             raise InvalidInput(f"a count by month spans at most {MAX_MONTHS} months", field="valid_to")
         starts = [date(s // 12, s % 12 + 1, 1) for s in range(first, last + 1)]
         ends = [date(d.year, d.month, calendar.monthrange(d.year, d.month)[1]) for d in starts]
+        if place_key is None:
+            return _months(starts, ends, self._month_steps(t, tally_metric(metric, population), first, len(starts)))
         with self.db.snapshot() as c:
             rows = live_figures(
                 self.db, c, t, _Dated, metric=metric, status="active", max_depth=1, population=population,
@@ -83,9 +87,26 @@ class TallyMonths:
             end = len(starts) - 1 if period_to is None else min(len(starts) - 1, _serial(period_to) - first)
             steps[begin] += contribution.tally
             steps[end + 1] -= contribution.tally
-        out, running = [], ZERO
-        for i, start in enumerate(starts):
-            running += steps[i]
-            out.append({"month": start.isoformat()[:7], "valid_from": start.isoformat(),
-                        "valid_to": ends[i].isoformat(), **running.as_dict()})
-        return out
+        return _months(starts, ends, steps)
+
+    def _month_steps(self, t: int, key: str, first: int, months: int) -> list[Tally]:
+        """The steps of months ``first`` on, as the projection keeps them (running_months.py): the
+        first holds every step up to it, so each month's sum is the running sum."""
+        steps = [ZERO] * (months + 1)
+        for row in running_groups(self.db, t, key, (MONTH_STEPS,)):
+            if row.dimension != MONTH_STEPS or row.recorded_to <= t:
+                continue
+            at = _serial(f"{row.value}-01") - first
+            if at < months:
+                steps[max(0, at)] += row_sum(row)
+        return steps
+
+
+def _months(starts: list[date], ends: list[date], steps: list[Tally]) -> list[dict[str, Any]]:
+    """Each month's sum, the running sum of the steps."""
+    out, running = [], ZERO
+    for i, start in enumerate(starts):
+        running += steps[i]
+        out.append({"month": start.isoformat()[:7], "valid_from": start.isoformat(),
+                    "valid_to": ends[i].isoformat(), **running.as_dict()})
+    return out
