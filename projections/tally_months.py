@@ -4,10 +4,12 @@ Each month's answer is the one ``Reader.tally(metric, valid_from=<its first day>
 valid_to=<its last day>)`` gives: an incident counts in every month its period (as recorded
 as of ``as_of``) overlaps, an open-ended period in every month from its start, so the months
 of a long incident do not add up to its total; a month with no figure is "no data", never
-zero. Rather than one windowed read a month, the live figures of the whole span are read
-once, each incident's contribution is worked out once (ledger/tally.py's rule), added at
-its first month and taken back out after its last (tallies form a group under + and -),
-and the months are the running sum of those steps: one pass, however many months.
+zero. Each incident's contribution (ledger/tally.py's rule) is added at its first month and
+taken back out after its last (tallies form a group under + and -), and the months are the
+running sum of those steps. The projection keeps each month's step as a running tally
+(running_months.py), so the months as of T are one index read of the months that have a
+step, however many figures the metric has; with a place (which the steps are not split by)
+the live figures of the span are read once and the steps worked out from them.
 """
 
 from __future__ import annotations
@@ -65,11 +67,19 @@ class TallyMonths:
         starts = [date(s // 12, s % 12 + 1, 1) for s in range(first, last + 1)]
         ends = [date(d.year, d.month, calendar.monthrange(d.year, d.month)[1]) for d in starts]
         if place_key is None:
-            return _months(starts, ends, self._month_steps(t, tally_metric(metric, population), first, len(starts)))
+            steps = self._month_steps(t, tally_metric(metric, population), first, len(starts))
+        else:
+            steps = self._steps_from_figures(t, metric, population, place_key, starts[0], ends[-1], first, len(starts))
+        return _months(starts, ends, steps)
+
+    def _steps_from_figures(self, t: int, metric: str, population: str, place_key: str | None, start: date, end: date,
+                            first: int, months: int) -> list[Tally]:
+        """The steps of months ``first`` on (as _month_steps), from the figures live at t in the
+        span: with a place, which the running months do not split by (and the bench's baseline)."""
         with self.db.snapshot() as c:
             rows = live_figures(
                 self.db, c, t, _Dated, metric=metric, status="active", max_depth=1, population=population,
-                window=(starts[0].isoformat(), ends[-1].isoformat()), place=place_key,
+                window=(start.isoformat(), end.isoformat()), place=place_key,
             )
         per_incident: dict[str, list[Part]] = defaultdict(list)
         periods: dict[str, tuple[str, str | None]] = {}
@@ -77,17 +87,17 @@ class TallyMonths:
             per_incident[row.incident_id].append(Part(*row[:_PART_FIELDS]))
             periods[row.incident_id] = (row.period_from, row.period_to)
         # steps[i]: what changes from month i-1 to month i; one more slot for "after the last month".
-        steps = [ZERO] * (len(starts) + 1)
+        steps = [ZERO] * (months + 1)
         for incident_id, parts in per_incident.items():
             contribution = incident_contribution(parts)
             if contribution is None:
                 continue
             period_from, period_to = periods[incident_id]
             begin = max(0, _serial(period_from) - first)
-            end = len(starts) - 1 if period_to is None else min(len(starts) - 1, _serial(period_to) - first)
+            last = months - 1 if period_to is None else min(months - 1, _serial(period_to) - first)
             steps[begin] += contribution.tally
-            steps[end + 1] -= contribution.tally
-        return _months(starts, ends, steps)
+            steps[last + 1] -= contribution.tally
+        return steps
 
     def _month_steps(self, t: int, key: str, first: int, months: int) -> list[Tally]:
         """The steps of months ``first`` on, as the projection keeps them (running_months.py): the

@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from api.deps import log_state
-from api.models import Metric
+from api.models import Metric, Population
 from api.problems import ApiProblem
 from api.routers._shared import Reader
 from api.routers.queries import report_figures
@@ -26,7 +26,7 @@ from api.web.render import PREFIX, page, parse_moment
 from api.web.session import Session, current_session
 from ledger import limits
 from ledger.errors import InvalidInput
-from ledger.vocabulary import METRICS
+from ledger.vocabulary import METRICS, WHOLE_POPULATION
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,6 +47,8 @@ AsOf = Annotated[str | None, Query(max_length=limits.MAX_MOMENT)]
 Lang = Annotated[str | None, Query(max_length=5)]
 Cursor = Annotated[str | None, Query(max_length=limits.MAX_CURSOR)]
 Month = Annotated[str | None, Query(max_length=7)]
+#: The population a count's page counts (docs/model.md): the whole counted one by default.
+Counted = Annotated[Population | None, Query()]
 #: The cursors of the pages before this one (``~`` for the first), "."-joined: the history's cursor
 #: only goes forward, so "previous" links carry where they came from, the latest BACK of them.
 BACK = 20
@@ -115,14 +117,15 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
 
 @router.get(PREFIX + "/tallies/{metric}", response_class=HTMLResponse)
 def tally_history(request: Request, metric: Metric, reader: Reader, session: Signed, as_of: AsOf = None,
-                  months_from: Month = None, months_to: Month = None) -> Any:
+                  months_from: Month = None, months_to: Month = None, population: Counted = None) -> Any:
     """A count's history: every moment the tally changed, with who moved it, why, from which source;
-    and the count month by month of valid time."""
+    and the count month by month of valid time; of one population (default the whole counted one)."""
     sees, at = session.caller.sees_protected, moment(as_of)
-    monthly = _monthly(reader, metric.value, at, sees, months_from, months_to)
+    counted = population.value if population is not None else WHOLE_POPULATION
+    monthly = _monthly(reader, metric.value, at, sees, months_from, months_to, counted)
     # The latest points only: the whole history grows with the log (tally_history_latest).
     points = reader.tally_history_latest(metric.value, points=CHARTED, told=LISTED_STEPS, as_of=at,
-                                         include_protected=sees)
+                                         include_protected=sees, population=counted)
     listed = points[-LISTED_STEPS:]
     # The versions the last TOLD steps are told with: one walk through each figure's history.
     wanted: dict[str, set[int]] = {}
@@ -141,11 +144,12 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
              for p in points[-CHARTED:]]
     earlier = listed[0]["recorded_at"] if len(points) > len(listed) else None
     return page(request, "tally.html", session, metric=metric.value, steps=steps, chart=chart, earlier=earlier,
-                first=len(chart) - len(listed), **monthly)
+                first=len(chart) - len(listed), population=counted,
+                chosen=None if population is None else counted, **monthly)
 
 
 def monthly_rows(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
-                 months_to: str | None) -> list[dict[str, Any]]:
+                 months_to: str | None, population: str = WHOLE_POPULATION) -> list[dict[str, Any]]:
     """The months asked for, or the latest year of the incidents' span; [] when there is no incident."""
     start, end = by_month.parse_month(months_from, "months_from"), by_month.parse_month(months_to, "months_to")
     if start is None or end is None:
@@ -154,13 +158,13 @@ def monthly_rows(reader: Any, metric: str, at: Any, sees: bool, months_from: str
             return []
         end = end or found[1]
         start = start or by_month.latest(found[0], end)
-    return by_month.by_month(reader, metric, by_month.months(start, end), at, sees)
+    return by_month.by_month(reader, metric, by_month.months(start, end), at, sees, population)
 
 
 def _monthly(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
-             months_to: str | None) -> dict[str, Any]:
+             months_to: str | None, population: str) -> dict[str, Any]:
     """The count by month of valid time: the months asked for, or the incidents' whole span."""
-    rows = monthly_rows(reader, metric, at, sees, months_from, months_to)
+    rows = monthly_rows(reader, metric, at, sees, months_from, months_to, population)
     return {"monthly": rows, "month_chart": by_month.bars(rows) if rows else None,
             "month_span": {"from": rows[0]["month"] if rows else "", "to": rows[-1]["month"] if rows else ""}}
 
