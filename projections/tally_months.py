@@ -99,6 +99,16 @@ class TallyMonths:
             steps[last + 1] -= contribution.tally
         return steps
 
+    def incidents_span(self, *, as_of: datetime | None = None) -> tuple[str, str] | None:
+        """The first and last day the incidents' periods cover as recorded as of ``as_of`` (an
+        open-ended period up to its start), ``('YYYY-MM-DD', 'YYYY-MM-DD')``; None for no incident.
+        One statement over the incidents' periods (no source's words are in them)."""
+        t = read_time(as_of)
+        with self.db.snapshot() as c:
+            row = self.db.one(c, "SELECT MIN(valid_from), MAX(COALESCE(valid_to, valid_from)) FROM {incident_versions}"
+                                 " WHERE recorded_from <= ? AND recorded_to > ?", (t, t))
+        return None if row is None or row[0] is None else (row[0], row[1])
+
     def _month_steps(self, t: int, key: str, first: int, months: int) -> list[Tally]:
         """The steps of months ``first`` on, as the projection keeps them (running_months.py): the
         first holds every step up to it, so each month's sum is the running sum."""
