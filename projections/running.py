@@ -18,7 +18,10 @@ After a batch's figure versions are written, the batch works out how the sums ch
   versions *before* and *after* the batch, on every interval from the batch's earliest
   change on, and the difference is added to the metric's sum on each interval;
 - a split by one dimension sums single figures: the difference each changed figure makes,
-  from its first change in the batch on.
+  from its first change in the batch on;
+- each month's step of the count by month of valid time (running_months.py): an incident's
+  change placed at the months of its period as it stood then, and a revised period's months
+  moved, under the same metric key with dimension ``valid_month``.
 
 A tally counts one population (ledger/vocabulary.py): the whole counted one, or a subset such
 as those identified, never their sum. Each population's figures have running tallies of their
@@ -26,7 +29,7 @@ own, kept under ``tally_metric(metric, population)`` in the ``metric`` column: t
 itself for the whole population (so its rows read as before populations), ``metric/population``
 for a subset.
 
-Both are exact whatever the order in which the log delivers events of different figures:
+All are exact whatever the order in which the log delivers events of different figures:
 an event recorded earlier but committed later (two writers racing) changes the sums from
 its own time on, the later rows included. The rows are kept canonical (adjacent equal
 intervals merged, nothing stored before the first non-zero sum), so the table's content,

@@ -76,3 +76,12 @@ def test_a_count_by_month_needs_both_ends_in_order() -> None:
             reader.tally_months("civilians_killed", valid_from=date(2019, 5, 1), valid_to=date(2019, 1, 1))
         with pytest.raises(InvalidInput):
             reader.tally_months("civilians_killed", valid_from=None, valid_to=date(2019, 1, 1))  # type: ignore[arg-type]
+
+
+def test_the_month_steps_are_kept_under_a_dimension_no_split_has() -> None:
+    """The steps share tally_versions with the splits: a split by ``valid_month`` would read them as groups."""
+    from ledger.vocabulary import DIMENSIONS
+    from projections.running_months import MONTH_STEPS, month_after
+
+    assert MONTH_STEPS not in DIMENSIONS
+    assert [month_after(d) for d in ("2019-11-30", "2019-12-01", "2020-02-29")] == ["2019-12", "2020-01", "2020-03"]
