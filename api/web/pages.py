@@ -27,8 +27,6 @@ from api.web.session import Session, current_session
 from ledger import limits
 from ledger.errors import InvalidInput
 from ledger.vocabulary import METRICS, WHOLE_POPULATION
-from projections.paging import encode_cursor
-from projections.times import micros
 
 router = APIRouter(include_in_schema=False)
 
@@ -126,24 +124,12 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     counted = population.value if population is not None else WHOLE_POPULATION
     monthly = _monthly(reader, metric.value, at, sees, months_from, months_to, counted)
     # The latest points only: the whole history grows with the log (tally_history_latest).
+    # The last TOLD steps come with the versions that moved them (value, why, evidence).
     points = reader.tally_history_latest(metric.value, points=CHARTED, told=LISTED_STEPS, as_of=at,
-                                         include_protected=sees, population=counted)
+                                         include_protected=sees, population=counted, versions=TOLD)
     listed = points[-LISTED_STEPS:]
-    # The versions the last TOLD steps are told with: one walk through each figure's history.
-    wanted: dict[str, set[int]] = {}
-    starts: dict[str, dict[int, str]] = {}  # a version that moved a point began at the point's time
-    for point in listed[-TOLD:]:
-        for moved in point["moved_by"]:
-            if moved.get("figure_id") is not None:
-                wanted.setdefault(str(moved["figure_id"]), set()).add(moved["version"])
-                starts.setdefault(str(moved["figure_id"]), {})[moved["version"]] = point["recorded_at"]
-    versions = {fid: versions_of(reader, fid, numbers, at, sees, starts[fid]) for fid, numbers in wanted.items()}
-    steps = []
-    for i, point in enumerate(listed):
-        told = i >= len(listed) - TOLD
-        changes = [{"moved": moved, "version": versions.get(str(moved.get("figure_id")), {}).get(moved["version"])
-                    if told else None} for moved in point["moved_by"]]
-        steps.append({"point": point, "changes": changes})
+    steps = [{"point": point, "changes": [{"moved": moved, "version": moved.get("told")} for moved in point["moved_by"]]}
+             for point in listed]
     chart = [{"t": p["recorded_at"], "low": p["low"], "high": p["high"], "kind": p["kind"]}
              for p in points[-CHARTED:]]
     earlier = listed[0]["recorded_at"] if len(points) > len(listed) else None
@@ -173,20 +159,10 @@ def _monthly(reader: Any, metric: str, at: Any, sees: bool, months_from: str | N
             "month_span": {"from": rows[0]["month"] if rows else "", "to": rows[-1]["month"] if rows else ""}}
 
 
-def versions_of(reader: Any, figure_id: str, wanted: set[int], at: Any, sees: bool,
-                starts: dict[int, str] | None = None) -> dict[int, dict[str, Any]]:
+def versions_of(reader: Any, figure_id: str, wanted: set[int], at: Any, sees: bool) -> dict[int, dict[str, Any]]:
     """The figure's versions numbered ``wanted``, read through its history page by page (with the
-    cursor) until all are found: a figure with 10,000 versions has its last ones too. A version
-    whose start is known (``starts``: version -> its recorded_at) is read alone, from a cursor
-    just before it: the hottest figure's history is 40,000 versions at 1M events."""
+    cursor) until all are found: a figure with 10,000 versions has its last ones too."""
     found: dict[int, dict[str, Any]] = {}
-    for number, start in sorted((starts or {}).items()):
-        if number in wanted:
-            just_before = encode_cursor("figure_history", f"{micros(parse_moment(start))}:{number - 1}")
-            page_ = reader.figure_history(figure_id, as_of=at, cursor=just_before, limit=1, include_protected=sees)
-            found.update({v["version"]: v for v in page_["versions"] if v["version"] == number})
-    if wanted <= found.keys():
-        return found
     cursor = None
     while True:
         page_ = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=LOOKUP, include_protected=sees)
