@@ -21,7 +21,7 @@ from ledger.figure import Figure
 from ledger.incident import Incident
 from ledger.seed import case_data, load_case
 from ledger.store import Store
-from ledger.vocabulary import METRICS
+from ledger.vocabulary import METRICS, POPULATIONS
 
 
 def _describe_breakdown(breakdown: dict[str, str]) -> str:
@@ -205,9 +205,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             about = stated(position, trail)
             rows, columns, name = claim_rows(reader), CLAIM_COLUMNS, "claims"
         elif args.what == "tally":
-            about = stated(position, trail, metric=args.subject, by=args.by, published_by=cut)
-            rows = list(export_rows.tally_rows(reader.tally(args.subject, by=args.by, published_by=cut)))
-            columns, name = export_rows.tally_columns(args.subject), f"tally-{args.subject}"
+            about = stated(position, trail, metric=args.subject, by=args.by, population=args.population,
+                           published_by=cut)
+            rows = list(export_rows.tally_rows(reader.tally(args.subject, by=args.by, population=args.population,
+                                                            published_by=cut)))
+            columns, name = export_rows.tally_columns(args.subject, args.population), f"tally-{args.subject}"
         elif args.what == "history":
             about = stated(position, trail, figure_id=args.subject, as_of=at, published_by=cut)
             its = counted(export_rows.history_versions(args.subject, lambda after, size: reader.figure_history(
@@ -344,6 +346,8 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--by", help="a tally's breakdown dimension")
     export.add_argument("--published-by", metavar="DATE", help="count only what the sources had published by then"
                         " (YYYY-MM-DD, or a time with a zone): figures, tally, history, spread, checks")
+    export.add_argument("--population", choices=sorted(POPULATIONS),
+                        help="the population a tally counts (default: the whole counted one; docs/model.md)")
     export.add_argument("--format", default="csv", choices=["csv", "xlsx", "hxl", "ndjson"])
     export.add_argument("--out", help="the file to write (default: stdout)")
     export.set_defaults(func=cmd_export)

@@ -10,6 +10,8 @@ events, no page over 300 KB before images.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import re
 import tempfile
@@ -31,9 +33,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def fresh_app(postgres: str | None, name: str) -> Any:
-    """The app on a fresh store: SQLite in a new directory, or a new schema ``bench_<name>_<pid>`` of ``postgres``."""
-    work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+def fresh_app(postgres: str | None, name: str, work: Path | None = None) -> Any:
+    """The app on a fresh store: SQLite in a new directory (or ``work``, kept: a store there is
+    reused), or a new schema ``bench_<name>_<pid>`` of ``postgres``; ``app.state.bench_work`` is the directory."""
+    if work is None:
+        work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("LEDGER_SIGNING_KEY", str(work / "signing-key.pem"))
     from api.bootstrap import create_schema
     from ledger.store import Store
@@ -45,7 +50,9 @@ def fresh_app(postgres: str | None, name: str) -> Any:
     create_schema(store)
     from api.app import create_app
 
-    return create_app(store)
+    app = create_app(store)
+    app.state.bench_work = str(work)
+    return app
 
 
 @contextmanager
@@ -67,15 +74,27 @@ def main() -> None:
     p.add_argument("--events", type=int, default=20_000)
     p.add_argument("--samples", type=int, default=60)
     p.add_argument("--postgres", help="a PostgreSQL URL (a fresh schema is used)")
+    p.add_argument("--keep", help="a folder for the SQLite store: built there once, reused when it is there"
+                                  " (a 1M log takes ~25 min to build)")
+    p.add_argument("--only", help="comma-separated paths to time instead of every page")
     opts = p.parse_args()
-    app = fresh_app(opts.postgres, "pages")
+    work = Path(opts.keep) if opts.keep else None
+    app = fresh_app(opts.postgres, "pages", work)
+    work = Path(app.state.bench_work)
+    kept = work / "ids.json"
     ledger = app.state.ledger
     wl, ids = Workload(), Ids()
-    built = build_log(ledger, wl, ids, opts.events)
-    print(f"built {built['events']:,} events in {built['seconds']:.1f} s", flush=True)
+    if opts.keep and kept.exists():
+        ids = Ids(**json.loads(kept.read_text()))
+        print(f"reusing the log in {work}", flush=True)
+    else:
+        built = build_log(ledger, wl, ids, opts.events)
+        print(f"built {built['events']:,} events in {built['seconds']:.1f} s", flush=True)
     t0 = time.perf_counter()
     app.state.follower.catch_up()
     print(f"views caught up in {time.perf_counter() - t0:.1f} s", flush=True)
+    if opts.keep and not kept.exists():
+        kept.write_text(json.dumps(dataclasses.asdict(ids)))
     key = ledger.issue_key("bench", owner="bench-auditor", role="auditor")[0]
     with signed_in(app, key) as client:
         figure = ids.figures[0]
@@ -87,6 +106,9 @@ def main() -> None:
         # The baseline, measured in the same run: the sign-in page renders a template behind the same
         # middleware and session and reads nothing, so the ratios hold when the machine's load does not.
         paths.insert(0, "/web/sign-in")
+        if opts.only is not None:
+            wanted = opts.only.split(",")
+            paths = [p for p in paths if any(p == w or (w != "/" and p.startswith(w)) for w in wanted)]
         print(f"{'page':<58} {'p50 ms':>8} {'p99 ms':>8} {'KB':>8} {'p50 x base':>10}")
         base = None
         for path in paths:
@@ -101,13 +123,15 @@ def main() -> None:
             base = base or p50
             print(f"{path[:58]:<58} {p50:8.1f} {percentile(times, 0.99):8.1f} {size / 1024:8.1f} {p50 / base:10.2f}",
                   flush=True)
-        _tally_page_before_after(client, paths[2:4], opts.samples)
-        _months(app.state.reader, opts.samples)
-        _splits(app.state.reader, opts.samples)
+        if opts.only is None:
+            _tally_page_before_after(client, paths[2:4], opts.samples)
+            _months(app.state.reader, opts.samples)
+            _splits(app.state.reader, opts.samples)
     app.state.ledger.close()
 
 
-def _per_month_windows(reader: Any, metric: str, chosen: list[tuple[int, int]], at: Any, sees: bool) -> list[Any]:
+def _per_month_windows(reader: Any, metric: str, chosen: list[tuple[int, int]], at: Any, sees: bool,
+                       population: str | None = None) -> list[Any]:
     """The count by month as the page read it before Reader.tally_months: a windowed tally a month."""
     import calendar
     from datetime import date
@@ -115,7 +139,8 @@ def _per_month_windows(reader: Any, metric: str, chosen: list[tuple[int, int]], 
     rows = []
     for y, m in chosen:
         first, last = date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
-        total = reader.tally(metric, valid_from=first, valid_to=last, as_of=at, include_protected=sees)["sum"]
+        total = reader.tally(metric, valid_from=first, valid_to=last, as_of=at, include_protected=sees,
+                             population=population)["sum"]
         rows.append({"month": f"{y:04d}-{m:02d}", "valid_from": first.isoformat(), "valid_to": last.isoformat(),
                      "low": total["low"], "high": total["high"], "kind": total["kind"], "figures": total["figures"]})
     return rows

@@ -167,3 +167,18 @@ class RecordListings:
         out = [render_citation(r, sources, t) for r in rows]
         return out if include_withdrawn else [x for x in out if not x["withdrawn"]]
 
+    def citations_from(self, target_id: str, *, start: int, limit: int, as_of: datetime | None = None,
+                       include_protected: bool = False) -> dict[str, Any]:
+        """``limit`` of ``citations(target_id)`` from position ``start``, and how many there are:
+        ``{"rows", "total", "start"}``. For a page that lists a few of a record's citations: a
+        figure cited 10,000 times would otherwise read and render every one (300 ms at 1M events)."""
+        t = read_time(as_of)
+        with self.db.snapshot() as c:
+            total = self.db.value(c, "SELECT COUNT(*) FROM {citations} WHERE target_id = ? AND cited_at <= ?",
+                                  (str(target_id), t))
+            rows = self.db.all(c, f"SELECT {Citation.columns} FROM {{citations}}"
+                                  " WHERE target_id = ? AND cited_at <= ? ORDER BY cited_at, citation_id"
+                                  " LIMIT ? OFFSET ?", (str(target_id), t, check_limit(limit), start), shape=Citation)
+            sources = source_cards(self.db, c, {r.source_id for r in rows}, include_protected)
+        return {"rows": [render_citation(r, sources, t) for r in rows], "total": total, "start": start}
+

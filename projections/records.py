@@ -25,6 +25,10 @@ class RecordBatch:
         self.queue: list[tuple[str, tuple[Any, ...]]] = []
         self.incidents: dict[str, tuple[int, int]] = {}  # incident -> (version, updated_at), this batch
         self.cited_at: dict[str, int] = {}  # citation -> cited_at, this batch
+        #: incident -> (when the batch first set its period, the period before the batch, None for
+        #: one recorded in it): for the running tallies by month (running_months.py). A recorded
+        #: incident is there too: the log may deliver its figures' events before it (other aggregates).
+        self.revised: dict[str, tuple[int, tuple[str, str | None] | None]] = {}
 
     def _put(self, sql: str, params: tuple[Any, ...]) -> None:
         self.queue.append((sql, params))
@@ -94,6 +98,7 @@ class RecordBatch:
                 self._put("INSERT INTO {incident_places} (incident_id, place, place_key) VALUES (?, ?, ?)",
                           (iid, place, key))
         self.incidents[iid] = (e.originator_version, t)
+        self.revised.setdefault(iid, (t, None))
 
     def period_revised(self, e: Any) -> None:
         iid = e.originator_id
@@ -104,6 +109,10 @@ class RecordBatch:
                 raise LookupError(f"incident {iid}: revised before it was recorded")
         previous, since = known
         t = max(e.t, since)
+        if iid not in self.revised:
+            # Read before this batch writes anything: the period as it stood before the batch.
+            self.revised[iid] = (t, self.db.one(self.cursor, "SELECT valid_from, valid_to FROM {incidents}"
+                                                              " WHERE incident_id = ?", (iid,)))
         self._put("UPDATE {incidents} SET valid_from = ?, valid_to = ?, version = ?, updated_at = ?"
                   " WHERE incident_id = ?", (e.valid_from, e.valid_to, e.originator_version, t, iid))
         self._put("UPDATE {incident_versions} SET recorded_to = ? WHERE incident_id = ? AND version = ?",

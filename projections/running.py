@@ -18,7 +18,10 @@ After a batch's figure versions are written, the batch works out how the sums ch
   versions *before* and *after* the batch, on every interval from the batch's earliest
   change on, and the difference is added to the metric's sum on each interval;
 - a split by one dimension sums single figures: the difference each changed figure makes,
-  from its first change in the batch on.
+  from its first change in the batch on;
+- each month's step of the count by month of valid time (running_months.py): an incident's
+  change placed at the months of its period as it stood then, and a revised period's months
+  moved, under the same metric key with dimension ``valid_month``.
 
 A tally counts one population (ledger/vocabulary.py): the whole counted one, or a subset such
 as those identified, never their sum. Each population's figures have running tallies of their
@@ -26,7 +29,7 @@ own, kept under ``tally_metric(metric, population)`` in the ``metric`` column: t
 itself for the whole population (so its rows read as before populations), ``metric/population``
 for a subset.
 
-Both are exact whatever the order in which the log delivers events of different figures:
+All are exact whatever the order in which the log delivers events of different figures:
 an event recorded earlier but committed later (two writers racing) changes the sums from
 its own time on, the later rows included. The rows are kept canonical (adjacent equal
 intervals merged, nothing stored before the first non-zero sum), so the table's content,
@@ -40,6 +43,7 @@ from typing import Any
 
 from ledger.tally import ZERO, IncidentParts, Part, Tally, is_approximate
 from ledger.vocabulary import WHOLE_POPULATION
+from projections import running_months
 from projections.db import OPEN, Db
 from projections.figure_views import Touched
 from projections.named_rows import shape
@@ -103,7 +107,7 @@ _Current = shape("Current", "figure_id, version, updated_at, dims, depth, dim_va
                             " population, incident_id")
 
 
-def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -> list[tuple[Key, Segment]]:
+def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -> list[tuple[tuple[str, str], Segment]]:
     """How each touched (metric and population, incident)'s contribution to that population's total moved."""
     pairs: dict[tuple[str, str], int] = {}
     for state in touched.figures.values():
@@ -128,7 +132,7 @@ def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -
                 Pair(r.figure_id, r.incident_id, r.version, r.updated_at, OPEN, r.dims, r.depth, r.dim_value, r.low,
                      r.high, r.status, r.qualifier))
 
-    out: list[tuple[Key, Segment]] = []
+    out: list[tuple[tuple[str, str], Segment]] = []
     for (metric, incident_id), start in sorted(pairs.items()):
         before: list[Any] = []
         after: list[Any] = []
@@ -165,7 +169,7 @@ def _total_changes(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -
         for (a, b), new, old in zip(segments, _timeline(after, instants), _timeline(before, instants)):
             delta = new - old
             if delta != ZERO:
-                out.append(((metric, "", ""), (a, b, delta)))
+                out.append(((metric, incident_id), (a, b, delta)))
     return out
 
 
@@ -179,11 +183,48 @@ def _versions_since(db: Db, cursor: Any, figure_ids: list[str], start: int) -> l
     return rows
 
 
-def update(db: Db, cursor: Any, touched: Touched, versions: list[Any]) -> None:
-    """Bring the running tallies up to date with a batch of figure versions (already written)."""
+def contribution(rows: list[Any]) -> list[Segment]:
+    """An incident's contribution over recording time from its figures' versions (Pairs), as
+    changes from each instant on (``(t, OPEN, change)``): at t, the sum of those begun by t."""
+    points = sorted({r.recorded_from for r in rows} | {r.recorded_to for r in rows if r.recorded_to < OPEN})
+    out: list[Segment] = []
+    previous = ZERO
+    for point, value in zip(points, _timeline(rows, points)):
+        if value != previous:
+            out.append((point, OPEN, value - previous))
+            previous = value
+    return out
+
+
+#: A figure version as an incident's contribution needs it, with the key of its running tallies.
+_Keyed = shape("Keyed", f"{Pair.columns}, metric, population")
+
+
+def update(db: Db, cursor: Any, touched: Touched, versions: list[Any],
+           revised: dict[str, tuple[int, tuple[str, str | None] | None]] | None = None) -> None:
+    """Bring the running tallies up to date with a batch of figure versions (already written)
+    and the incidents' periods it revised (``revised``: incident -> (from when, the period before))."""
     changes: dict[Key, list[Segment]] = defaultdict(list)
-    for key, segment in _total_changes(db, cursor, touched, versions):
-        changes[key].append(segment)
+    by_incident: dict[tuple[str, str], list[Segment]] = defaultdict(list)
+    for pair, segment in _total_changes(db, cursor, touched, versions):
+        changes[(pair[0], "", "")].append(segment)
+        by_incident[pair].append(segment)
+    revised = revised or {}
+    periods = running_months.periods_of(db, cursor, {i for _, i in by_incident} | set(revised))
+    for (metric, incident_id), segments in by_incident.items():
+        for key, segment in running_months.placed(metric, segments, periods[incident_id]):
+            changes[key].append(segment)
+    for incident_id, (since, before) in sorted(revised.items()):
+        # The period moved: the incident's contribution moves from the old months to the new.
+        figures: dict[str, list[Any]] = defaultdict(list)
+        for r in db.all(cursor, f"SELECT {_Keyed.columns} FROM {{figure_versions}} WHERE incident_id = ? AND depth <= 1",
+                        (incident_id,), shape=_Keyed):
+            if r.recorded_from < r.recorded_to:
+                figures[tally_metric(r.metric, r.population)].append(Pair(*r[:len(Pair._fields)]))
+        for metric, rows in sorted(figures.items()):
+            for key, segment in running_months.revised(metric, since, before, periods[incident_id], contribution(rows),
+                                                       by_incident.get((metric, incident_id), [])):
+                changes[key].append(segment)
 
     # Splits by one dimension: each changed figure's own difference.
     by_figure: dict[str, list[Any]] = defaultdict(list)
@@ -289,6 +330,7 @@ def recompute(db: Db, cursor: Any) -> None:
     """
     db.run(cursor, "DELETE FROM {tally_versions}")
     inserts: list[tuple[Any, ...]] = []
+    periods = running_months.periods_of(db, cursor)
     kept = db.all(cursor, "SELECT DISTINCT metric, population FROM {figure_versions}")
     for name, population in sorted(kept):
         # One metric and population at a time, so only their versions are ever held in memory.
@@ -305,13 +347,11 @@ def recompute(db: Db, cursor: Any) -> None:
                 if value != ZERO:
                     segments[(metric, v.dims, v.dim_value)].append((v.recorded_from, v.recorded_to, value))
         total = segments[(metric, "", "")]
-        for rows in incidents.values():
-            points = sorted({r.recorded_from for r in rows} | {r.recorded_to for r in rows if r.recorded_to < OPEN})
-            previous = ZERO
-            for point, value in zip(points, _timeline(rows, points)):
-                if value != previous:
-                    total.append((point, OPEN, value - previous))
-                    previous = value
+        for incident_id, rows in incidents.items():
+            moved = contribution(rows)
+            total += moved
+            for key, segment in running_months.placed(metric, moved, periods[incident_id]):
+                segments[key].append(segment)
         # The same canonical form as ``update`` keeps, by the same code: from nothing stored.
         for key in sorted(segments):
             if segments[key]:

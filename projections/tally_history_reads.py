@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
+
+import orjson
 
 from ledger.errors import InvalidInput
 from ledger.tally import ZERO, Tally
@@ -17,19 +20,23 @@ from projections.read_arguments import (
     check_dimension, check_metric, check_place, check_population, check_window, echo_of, read_time,
 )
 from projections.publication import check_published_by, published_echo
-from projections.read_filters import source_cards
+from projections.read_filters import cited_source_cards, source_cards
+from projections.redaction import PROTECTED
 from projections.tally_history_cut import cut_points
 from projections.running import WHOLE_POPULATION, row_sum, tally_metric
-from projections.times import iso, micros
+from projections.times import iso
 
 #: The versions of figures and of incidents' periods a windowed history sweeps (history.py's
 #: types, field for field).
 _FIGURE_CHANGE = columns_of(history.FigureChange, "fv", at="fv.recorded_from", event="fv.kind")
+_CHANGE_FIELDS = len(dataclasses.fields(history.FigureChange))
 _PERIOD_CHANGE = columns_of(history.PeriodChange, "iv", at="iv.recorded_from", event="iv.kind")
 #: A running tally's row: one group's sum from its start in recording time.
 _Step = shape("Step", "dimension, value, recorded_from, low, high_sum, unbounded, figures, approximate")
 _Moved = shape("Moved", "fv.recorded_from, fv.figure_id, fv.version, fv.kind, fv.actor, fv.source_id, fv.report_id,"
                          " r.published_on")
+#: A figure version as a count's page tells it (figure_history's fields of the same names).
+_Told = shape("Told", "fv.figure_id, fv.version, fv.reason, fv.value, fv.value_source_id, fv.source_id, fv.evidence")
 #: Whose word a figure version that moved a tally was: its source, report and the report's date.
 _Word = shape("Word", "fv.figure_id, fv.version, fv.source_id, fv.report_id, r.published_on")
 
@@ -83,9 +90,11 @@ class TallyHistoryReads:
             place_clause = " AND fv.incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)"
             params.append(place_key)
         with self.db.snapshot() as c:
+            # Whose word each version was comes in the same statement (it is told for the page's points).
             figure_rows = self.db.all(
                 c,
-                f"SELECT {_FIGURE_CHANGE} FROM {{figure_versions}} fv"
+                f"SELECT {_FIGURE_CHANGE}, fv.source_id, fv.report_id, r.published_on FROM {{figure_versions}} fv"
+                " LEFT JOIN {reports} r ON r.report_id = fv.report_id"
                 f" WHERE fv.metric = ? AND fv.population = ? AND {kept_clause} AND fv.recorded_from <= ?{place_clause}",
                 params,
             )
@@ -96,13 +105,14 @@ class TallyHistoryReads:
                 " (SELECT DISTINCT incident_id FROM {figures} WHERE metric = ?)",
                 (t, metric),
             )
-        points = history.tally_points(
-            [history.FigureChange(*r) for r in figure_rows], [history.PeriodChange(*r) for r in period_rows],
-            by=by, window_from=wf, window_to=wt,
-        )
+        changes = [history.FigureChange(*r[:_CHANGE_FIELDS]) for r in figure_rows]
+        words = {(f.figure_id, f.version): _Word(f.figure_id, f.version, *r[_CHANGE_FIELDS:])
+                 for f, r in zip(changes, figure_rows)}
+        points = history.tally_points(changes, [history.PeriodChange(*r) for r in period_rows],
+                                      by=by, window_from=wf, window_to=wt)
         points, next_cursor = _paged(points, lambda p: p["recorded_at"], page)
         with self.db.snapshot() as c:
-            self._whose_word(c, points, include_protected)
+            self._whose_word(c, points, include_protected, words)
         return {**echo, "points": points, "next_cursor": next_cursor}
 
     def _cut_history(self, echo: dict[str, Any], t: int, metric: str, population: str, by: str | None,
@@ -119,19 +129,25 @@ class TallyHistoryReads:
             points, starts = cut_points(self.db, c, t, metric, population, by, cut, order == "published",
                                         place_key, include_protected)
             points, next_cursor = _paged(points, lambda p: p[key], page)
-            self._whose_word(c, points, include_protected, starts=starts)
+            self._whose_word(c, points, include_protected, self._words_at(c, points, starts))
         return {**echo, **published_echo(cut), "order": order, "points": points, "next_cursor": next_cursor}
 
     def tally_history_latest(self, metric: str, *, points: int, told: int, as_of: datetime | None = None,
-                             include_protected: bool = False) -> list[dict[str, Any]]:
-        """The latest ``points`` points of ``tally_history(metric)`` (no split, window or place), the
-        last ``told`` of them with their ``moved_by`` as there and the others with none (``[]``).
+                             include_protected: bool = False, population: str | None = None,
+                             versions: int = 0) -> list[dict[str, Any]]:
+        """The latest ``points`` points of ``tally_history(metric, population=)`` (no split, window or
+        place), the last ``told`` of them with their ``moved_by`` as there and the others with none (``[]``);
+        in the last ``versions`` of them each figure's entry also has ``"told"``: the version as
+        ``figure_history`` gives it, as far as a step tells it (``{"value", "reason", "source",
+        "evidence"}``, a hidden source's quoted words and citations withheld as there).
 
         For a count's page, which charts the latest points and tells the last few: it reads the
         running tally's rows from the end, as many as those points need, where tally_history reads
-        every row of the metric's history and what moved each point (its cost grew with the log).
+        every row of the metric's history and what moved each point (its cost grew with the log);
+        the told versions in one statement, where a history read each cost ~1-4 ms at 1M events.
         """
-        metric, t = check_metric(metric), read_time(as_of)
+        metric, population, t = check_metric(metric), check_population(population), read_time(as_of)
+        key = tally_metric(metric, population)
         wanted = max(points, told)
         with self.db.snapshot() as c:
             rows: list[Any] = []
@@ -141,25 +157,43 @@ class TallyHistoryReads:
                 rows = self.db.all(
                     c, f"SELECT {_Step.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ''"
                        " AND value = '' AND recorded_from <= ? ORDER BY recorded_from DESC LIMIT ?",
-                    (metric, t, limit), shape=_Step)
+                    (key, t, limit), shape=_Step)
                 whole = len(rows) < limit
                 states = [(r.recorded_from, _history_state({("", ""): row_sum(r)})) for r in reversed(rows)]
-                last: Any = ((0, 0, 0, 0), ()) if whole else states[0][1]
-                kept = []
-                for at, state in states if whole else states[1:]:
-                    if state != last:
-                        kept.append((at, state))
-                        last = state
+                kept = _moves(states) if whole else _moves(states[1:], states[0][1])
                 if len(kept) >= wanted or whole:
                     break
                 limit *= 2  # runs of rows that read the same: read further back
             kept = kept[-wanted:]
             told_times = [at for at, _ in kept[-told:]] if told else []
-            moved, words = self._moved_by(c, metric, "fv.depth <= ? AND fv.population = ?", (1, WHOLE_POPULATION), told_times)
+            moved, words = self._moved_by(c, metric, "fv.depth <= ? AND fv.population = ?", (1, population), told_times)
             out = [{"recorded_at": iso(at), **history.render(state, None),
                     "moved_by": sorted(moved.get(at, []), key=history.moved_order)} for at, state in kept]
             self._whose_word(c, out[len(out) - len(told_times):], include_protected, words)
+            if versions:
+                shown = self._told_versions(c, metric, population, [at for at, _ in kept[-versions:]],
+                                            include_protected)
+                for point in out[-versions:]:
+                    for m in point["moved_by"]:
+                        m["told"] = shown.get((m["figure_id"], m["version"]))
         return out[-points:] if points else []
+
+    def _told_versions(self, c: Any, metric: str, population: str, times: list[int], include_protected: bool,
+                       ) -> dict[tuple[str, int], dict[str, Any]]:
+        """The figure versions that began at ``times`` as a step tells them, by (figure, version)."""
+        rows = self.db.all(
+            c, f"SELECT {_Told.columns} FROM {{figure_versions}} fv WHERE fv.metric = ? AND fv.depth <= 1"
+               f" AND fv.population = ? AND fv.recorded_from IN ({', '.join('?' * len(times))})",
+            (metric, population, *times), shape=_Told) if times else []
+        cited = sorted({e for r in rows if r.evidence for e in orjson.loads(r.evidence)})
+        sources, cited_by = cited_source_cards(self.db, c, {r.source_id for r in rows} | {r.value_source_id for r in rows},
+                                               cited, include_protected)
+        hidden = {citation_id for citation_id, source_id in cited_by if sources.hidden(source_id)}
+        return {(r.figure_id, r.version): {
+            "value": sources.value(orjson.loads(r.value), r.value_source_id), "reason": r.reason,
+            "source": sources.ref(r.source_id),
+            "evidence": None if not r.evidence else [PROTECTED if e in hidden else e for e in orjson.loads(r.evidence)],
+        } for r in rows}
 
     def _running_history(self, c: Any, t: int, metric: str, population: str, by: str | None,
                          page: tuple[str | None, int | None]) -> tuple[dict[str, Any], dict[tuple[str, int], Any]]:
@@ -184,14 +218,8 @@ class TallyHistoryReads:
                 i += 1
             states.append((at, _history_state(groups)))
         points: list[dict[str, Any]] = []
-        last: Any = ((0, 0, 0, 0), ())
-        kept = []
-        for at, state in states:
-            if state != last:
-                kept.append((at, state))
-                last = state
         # Only the page's points are told in full (what moved them is one more read per point).
-        kept, next_cursor = _paged(kept, lambda k: iso(k[0]), page)
+        kept, next_cursor = _paged(_moves(states), lambda k: iso(k[0]), page)
         moved, words = self._moved_by(c, metric, kept_clause, kept_value, [at for at, _ in kept])
         for at, state in kept:
             points.append({"recorded_at": iso(at), **history.render(state, by),
@@ -220,23 +248,27 @@ class TallyHistoryReads:
         return moved, words
 
     def _whose_word(self, c: Any, points: list[dict[str, Any]], include_protected: bool,
-                    words: dict[tuple[str, int], Any] | None = None,
-                    starts: dict[tuple[str, int], int] | None = None) -> None:
+                    words: dict[tuple[str, int], Any]) -> None:
         """Give each figure version in the page's ``moved_by`` its source, report and the report's
         publication date (None where the change was no source's claim), a hidden source's withheld;
-        ``words``: those already read (by _moved_by), else they are read here; ``starts``: each
-        version's start where a point's instant is not it (a history in publication order)."""
-        entries = [m for p in points for m in p["moved_by"] if "figure_id" in m]
-        if words is not None:
-            self._tell_words(c, entries, words, include_protected)
-            return
-        # A version that moved the tally began at its point's instant: with that start each
-        # version is a seek on the whole key, where (figure, version) alone reads every version
-        # of the figure before it (thousands for a hot one: most of a history's time).
-        keys = sorted({(m["figure_id"], starts[(m["figure_id"], m["version"])] if starts is not None
-                        else micros(datetime.fromisoformat(p["recorded_at"])), m["version"])
+        ``words``: each version's (_Word), read with the versions themselves."""
+        told = [(m, words.get((m["figure_id"], m["version"]))) for p in points for m in p["moved_by"] if "figure_id" in m]
+        sources = source_cards(self.db, c, {w.source_id for _, w in told if w is not None}, include_protected)
+        for m, w in told:
+            source_id = w.source_id if w is not None else None
+            hidden = sources.hidden(source_id)
+            m["source"] = sources.ref(source_id)
+            m["report_id"] = None if hidden or w is None else w.report_id
+            m["published_on"] = None if hidden or w is None else w.published_on
+
+
+    def _words_at(self, c: Any, points: list[dict[str, Any]], starts: dict[tuple[str, int], int]) -> dict[tuple[str, int], Any]:
+        """The words (_Word) of the versions that moved these points, each sought on its whole key
+        with its start (``starts``: where a point's instant is not the version's own, as in a history
+        in publication order): (figure, version) alone would read every earlier version of the figure."""
+        keys = sorted({(m["figure_id"], starts[(m["figure_id"], m["version"])], m["version"])
                        for p in points for m in p["moved_by"] if "figure_id" in m})
-        words = {}
+        words: dict[tuple[str, int], Any] = {}
         for start in range(0, len(keys), 200):
             chunk = keys[start:start + 200]
             where = " OR ".join(["(fv.figure_id = ? AND fv.recorded_from = ? AND fv.version = ?)"] * len(chunk))
@@ -244,19 +276,7 @@ class TallyHistoryReads:
                                     f" ON r.report_id = fv.report_id WHERE {where}",
                                  [x for key in chunk for x in key], shape=_Word):
                 words[(r.figure_id, r.version)] = r
-        self._tell_words(c, entries, words, include_protected)
-
-    def _tell_words(self, c: Any, entries: list[dict[str, Any]], words: dict[tuple[str, int], Any],
-                    include_protected: bool) -> None:
-        sources = source_cards(self.db, c, {w.source_id for w in words.values()}, include_protected)
-        for m in entries:
-            w = words.get((m["figure_id"], m["version"]))
-            source_id = w.source_id if w is not None else None
-            hidden = sources.hidden(source_id)
-            m["source"] = sources.ref(source_id)
-            m["report_id"] = None if hidden or w is None else w.report_id
-            m["published_on"] = None if hidden or w is None else w.published_on
-
+        return words
 
 _POINT_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 
@@ -277,6 +297,21 @@ def _paged(items: list[Any], time_of: Any, page: tuple[str | None, int | None]) 
     if limit is None or len(items) <= limit:
         return items, None
     return items[:limit], encode_cursor("tally_history", time_of(items[limit - 1]))
+
+
+#: How the tally read before its first row: nothing.
+_NOTHING: Any = ((0, 0, 0, 0), ())
+
+
+def _moves(states: list[tuple[int, Any]], last: Any = _NOTHING) -> list[tuple[int, Any]]:
+    """The states (``(time, _history_state)``, in time order) at which the tally read otherwise
+    than just before (``last``: how it read before the first), i.e. its history's points."""
+    kept = []
+    for at, state in states:
+        if state != last:
+            kept.append((at, state))
+            last = state
+    return kept
 
 
 def _history_state(groups: dict[tuple[str, str], Tally]) -> Any:

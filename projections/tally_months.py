@@ -4,10 +4,12 @@ Each month's answer is the one ``Reader.tally(metric, valid_from=<its first day>
 valid_to=<its last day>)`` gives: an incident counts in every month its period (as recorded
 as of ``as_of``) overlaps, an open-ended period in every month from its start, so the months
 of a long incident do not add up to its total; a month with no figure is "no data", never
-zero. Rather than one windowed read a month, the live figures of the whole span are read
-once, each incident's contribution is worked out once (ledger/tally.py's rule), added at
-its first month and taken back out after its last (tallies form a group under + and -),
-and the months are the running sum of those steps: one pass, however many months.
+zero. Each incident's contribution (ledger/tally.py's rule) is added at its first month and
+taken back out after its last (tallies form a group under + and -), and the months are the
+running sum of those steps. The projection keeps each month's step as a running tally
+(running_months.py), so the months as of T are one index read of the months that have a
+step, however many figures the metric has; with a place (which the steps are not split by)
+the live figures of the span are read once and the steps worked out from them.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from datetime import date, datetime
 from typing import Any
 
 from ledger.errors import InvalidInput
-from ledger.tally import ZERO, Part, incident_contribution
+from ledger.tally import ZERO, Part, Tally, incident_contribution
 from projections.db import Db
 from projections.named_rows import shape
 from projections.read_arguments import check_metric, check_place, check_population, check_window, read_time
 from projections.publication import check_published_by
 from projections.read_filters import live_figures
-from projections.tally_reads import PART_COLUMNS
+from projections.running import row_sum, tally_metric
+from projections.running_months import MONTH_STEPS
+from projections.tally_reads import PART_COLUMNS, running_groups
 
 #: Months one answer holds at most (a century).
 MAX_MONTHS = 1200
@@ -65,11 +69,23 @@ class TallyMonths:
             raise InvalidInput(f"a count by month spans at most {MAX_MONTHS} months", field="valid_to")
         starts = [date(s // 12, s % 12 + 1, 1) for s in range(first, last + 1)]
         ends = [date(d.year, d.month, calendar.monthrange(d.year, d.month)[1]) for d in starts]
+        cut = check_published_by(published_by)
+        if place_key is None and cut is None:
+            steps = self._month_steps(t, tally_metric(metric, population), first, len(starts))
+        else:
+            steps = self._steps_from_figures(t, metric, population, place_key, starts[0], ends[-1], first, len(starts),
+                                             cut)
+        return _months(starts, ends, steps)
+
+    def _steps_from_figures(self, t: int, metric: str, population: str, place_key: str | None, start: date, end: date,
+                            first: int, months: int, cut: int | None = None) -> list[Tally]:
+        """The steps of months ``first`` on (as _month_steps), from the figures live at t in the
+        span (cut at publication time ``cut``): with a place or a cut, which the running months
+        do not split by (and the bench's baseline)."""
         with self.db.snapshot() as c:
             rows = live_figures(
                 self.db, c, t, _Dated, metric=metric, status="active", max_depth=1, population=population,
-                window=(starts[0].isoformat(), ends[-1].isoformat()), place=place_key,
-                published_by=check_published_by(published_by),
+                window=(start.isoformat(), end.isoformat()), place=place_key, published_by=cut,
             )
         per_incident: dict[str, list[Part]] = defaultdict(list)
         periods: dict[str, tuple[str, str | None]] = {}
@@ -77,19 +93,46 @@ class TallyMonths:
             per_incident[row.incident_id].append(Part(*row[:_PART_FIELDS]))
             periods[row.incident_id] = (row.period_from, row.period_to)
         # steps[i]: what changes from month i-1 to month i; one more slot for "after the last month".
-        steps = [ZERO] * (len(starts) + 1)
+        steps = [ZERO] * (months + 1)
         for incident_id, parts in per_incident.items():
             contribution = incident_contribution(parts)
             if contribution is None:
                 continue
             period_from, period_to = periods[incident_id]
             begin = max(0, _serial(period_from) - first)
-            end = len(starts) - 1 if period_to is None else min(len(starts) - 1, _serial(period_to) - first)
+            last = months - 1 if period_to is None else min(months - 1, _serial(period_to) - first)
             steps[begin] += contribution.tally
-            steps[end + 1] -= contribution.tally
-        out, running = [], ZERO
-        for i, start in enumerate(starts):
-            running += steps[i]
-            out.append({"month": start.isoformat()[:7], "valid_from": start.isoformat(),
-                        "valid_to": ends[i].isoformat(), **running.as_dict()})
-        return out
+            steps[last + 1] -= contribution.tally
+        return steps
+
+    def incidents_span(self, *, as_of: datetime | None = None) -> tuple[str, str] | None:
+        """The first and last day the incidents' periods cover as recorded as of ``as_of`` (an
+        open-ended period up to its start), ``('YYYY-MM-DD', 'YYYY-MM-DD')``; None for no incident.
+        One statement over the incidents' periods (no source's words are in them)."""
+        t = read_time(as_of)
+        with self.db.snapshot() as c:
+            row = self.db.one(c, "SELECT MIN(valid_from), MAX(COALESCE(valid_to, valid_from)) FROM {incident_versions}"
+                                 " WHERE recorded_from <= ? AND recorded_to > ?", (t, t))
+        return None if row is None or row[0] is None else (row[0], row[1])
+
+    def _month_steps(self, t: int, key: str, first: int, months: int) -> list[Tally]:
+        """The steps of months ``first`` on, as the projection keeps them (running_months.py): the
+        first holds every step up to it, so each month's sum is the running sum."""
+        steps = [ZERO] * (months + 1)
+        for row in running_groups(self.db, t, key, (MONTH_STEPS,)):
+            if row.dimension != MONTH_STEPS or row.recorded_to <= t:
+                continue
+            at = _serial(f"{row.value}-01") - first
+            if at < months:
+                steps[max(0, at)] += row_sum(row)
+        return steps
+
+
+def _months(starts: list[date], ends: list[date], steps: list[Tally]) -> list[dict[str, Any]]:
+    """Each month's sum, the running sum of the steps."""
+    out, running = [], ZERO
+    for i, start in enumerate(starts):
+        running += steps[i]
+        out.append({"month": start.isoformat()[:7], "valid_from": start.isoformat(),
+                    "valid_to": ends[i].isoformat(), **running.as_dict()})
+    return out

@@ -175,9 +175,7 @@ class TallyReads:
 
     def _running_splits(self, t: int, metric: str, dimensions: tuple[str, ...]) -> tuple[Tally, dict[str, Any]]:
         """The metric's total as of t, and each split that has a group: ``{dimension: {"groups", "groups_sum"}}``."""
-        kind = self.db.kind
-        rows = oneshot.read(self.db, _splits_at(kind, len(dimensions)), _splits_params(kind, metric, dimensions, t),
-                            shape=_Group)
+        rows = running_groups(self.db, t, metric, dimensions)
         total = ZERO
         splits: dict[str, Any] = {}
         sums: dict[str, Tally] = defaultdict(Tally)
@@ -294,6 +292,14 @@ def _without_ids(result: dict[str, Any]) -> dict[str, Any]:
             k: v for k, v in result["groups_sum"].items() if k != "figure_ids"},
         "from_parts": None,
     }
+
+
+def running_groups(db: Db, t: int, metric: str, dimensions: tuple[str, ...]) -> list[Any]:
+    """The rows of a running tally's key (``tally_metric``) standing at t: its total's (dimension
+    '') and every group's of each of ``dimensions``, in one statement; a row that had ended by t
+    comes too (``recorded_to <= t``: it says nothing then)."""
+    return oneshot.read(db, _splits_at(db.kind, len(dimensions)), _splits_params(db.kind, metric, dimensions, t),
+                        shape=_Group)
 
 
 def _standing(row: Any, t: int) -> Tally:

@@ -160,4 +160,4 @@ class Views:
         touched = figures.write()
         changes.record(db, cursor, items)
         if not self.replay_pending(db, cursor):
-            running.update(db, cursor, touched, figures.versions)
+            running.update(db, cursor, touched, figures.versions, records.revised)

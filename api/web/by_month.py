@@ -17,8 +17,6 @@ from ledger.errors import InvalidInput
 
 #: Months one chart shows at most, and by default: the latest year the incidents cover.
 MONTHS, DEFAULT_MONTHS = 120, 12
-#: Incidents read to find the ledger's span when none is asked for.
-SPAN_SAMPLE = 2000
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -31,23 +29,12 @@ def parse_month(value: str | None, field: str) -> tuple[int, int] | None:
     return int(found.group(1)), int(found.group(2))
 
 
-def span(reader: Any, at: Any, sees: bool) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """The months the incidents' periods cover (the first SPAN_SAMPLE incidents read); None for none."""
-    first: str | None = None
-    last: str | None = None
-    cursor, read = None, 0
-    while read < SPAN_SAMPLE:
-        listed = reader.incidents(as_of=at, cursor=cursor, limit=500, include_protected=sees)
-        for incident in listed["items"]:
-            end = incident["valid_to"] or incident["valid_from"]
-            first = min(first or incident["valid_from"], incident["valid_from"])
-            last = max(last or end, end)
-        read += len(listed["items"])
-        cursor = listed["next_cursor"]
-        if cursor is None:
-            break
-    if first is None or last is None:
+def span(reader: Any, at: Any) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The months the incidents' periods cover (``Reader.incidents_span``); None for none."""
+    found = reader.incidents_span(as_of=at)
+    if found is None:
         return None
+    first, last = found
     return (int(first[:4]), int(first[5:7])), (int(last[:4]), int(last[5:7]))
 
 
@@ -67,12 +54,14 @@ def months(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]
     return out
 
 
-def by_month(reader: Any, metric: str, chosen: list[tuple[int, int]], at: Any, sees: bool) -> list[dict[str, Any]]:
-    """``[{"month": "YYYY-MM", "valid_from", "valid_to", "low", "high", "kind", "figures"}]``, in one read
-    (``Reader.tally_months``: each month as the tally with that month as its window)."""
+def by_month(reader: Any, metric: str, chosen: list[tuple[int, int]], at: Any, sees: bool,
+             population: str | None = None) -> list[dict[str, Any]]:
+    """``[{"month": "YYYY-MM", "valid_from", "valid_to", "low", "high", "kind", "figures"}]`` of one
+    population (None: the whole), in one read (``Reader.tally_months``: each month as the tally with
+    that month as its window)."""
     (y0, m0), (y1, m1) = chosen[0], chosen[-1]
     return reader.tally_months(metric, valid_from=date(y0, m0, 1), valid_to=date(y1, m1, 1), as_of=at,
-                               include_protected=sees)
+                               include_protected=sees, population=population)
 
 
 def bars(rows: list[dict[str, Any]], *, width: int = 960, height: int = 260) -> dict[str, Any]:

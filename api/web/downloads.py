@@ -24,9 +24,10 @@ from api.models import Metric
 from api.routers import audit as audit_routes
 from api.routers import queries
 from api.routers._shared import Reader
-from api.web.pages import AsOf, Month, Signed, Words, moment, monthly_rows
+from api.web.pages import AsOf, Counted, Month, Signed, Words, moment, monthly_rows
 from api.web.render import PREFIX, kept_cut
 from ledger import limits
+from ledger.vocabulary import WHOLE_POPULATION
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 
@@ -37,32 +38,35 @@ Moment = Annotated[str | None, Query(max_length=limits.MAX_MOMENT)]
 
 @router.get(PREFIX + "/tallies/{metric}/download")
 async def tally(request: Request, metric: Metric, reader: Reader, session: Signed, now: Now, format_: Format,
-                as_of: AsOf = None) -> Any:
+                as_of: AsOf = None, population: Counted = None) -> Any:
     return await queries.tally(request, metric, reader, session.caller, now, as_of=moment(as_of), by=None,
                                valid_from=None, valid_to=None, place=None, figure_ids=False, if_none_match=None,
-                               format_=format_, accept=None)
+                               format_=format_, accept=None, population=population)
 
 
 @router.get(PREFIX + "/tallies/{metric}/history/download")
 async def tally_history(request: Request, metric: Metric, reader: Reader, session: Signed, now: Now,
-                        format_: Format, as_of: AsOf = None) -> Any:
+                        format_: Format, as_of: AsOf = None, population: Counted = None) -> Any:
     return await queries.tally_history(request, metric, reader, session.caller, now, as_of=moment(as_of), by=None,
                                        valid_from=None, valid_to=None, place=None, if_none_match=None,
-                                       format_=format_, accept=None)
+                                       format_=format_, accept=None, population=population)
 
 
 @router.get(PREFIX + "/tallies/{metric}/months/download")
 async def months(request: Request, metric: Metric, reader: Reader, session: Signed, now: Now, format_: Format,
-                 as_of: AsOf = None, months_from: Month = None, months_to: Month = None) -> Any:
+                 as_of: AsOf = None, months_from: Month = None, months_to: Month = None,
+                 population: Counted = None) -> Any:
     at = moment(as_of)
+    counted = WHOLE_POPULATION if population is None else population.value
     rows = await run_in_threadpool(monthly_rows, reader, metric.value, at, session.caller.sees_protected,
-                                   months_from, months_to)
-    flat = [{"metric": metric.value, "by": None, "value": None, "low": r["low"], "high": r["high"], "kind": r["kind"],
+                                   months_from, months_to, counted)
+    flat = [{"metric": metric.value, "population": counted, "by": None, "value": None, "low": r["low"], "high": r["high"], "kind": r["kind"],
              "figures": r["figures"], "valid_from": r["valid_from"], "valid_to": r["valid_to"], "place": None,
              "as_of": None if at is None else at.isoformat()} for r in rows]
     about = await run_in_threadpool(lambda: stated(now.head, getattr(request.app.state, "audit", None),
-                                                   metric=metric.value, by_month=True, as_of=at))
-    return export(format_, export_rows.tally_columns(metric.value), flat, flat, about,
+                                                   metric=metric.value, by_month=True, as_of=at,
+                                                   population=None if population is None else counted))
+    return export(format_, export_rows.tally_columns(metric.value, counted), flat, flat, about,
                   f"tally-{metric.value}-by-month")
 
 

@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from api.deps import log_state
-from api.models import Metric
+from api.models import Metric, Population
 from api.problems import ApiProblem
 from api.routers._shared import Reader
 from api.routers.queries import report_figures
@@ -26,7 +26,7 @@ from api.web.render import PREFIX, kept_cut, page, parse_moment, published_of
 from api.web.session import Session, current_session
 from ledger import checks, limits
 from ledger.errors import InvalidInput
-from ledger.vocabulary import METRICS
+from ledger.vocabulary import METRICS, WHOLE_POPULATION
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 
@@ -50,6 +50,9 @@ Month = Annotated[str | None, Query(max_length=7)]
 #: Words a page filters or searches by (a picker's, the audit page's actor): text by the API's rule
 #: (no control character: PostgreSQL's text holds no NUL), empty for none, as a form sends it.
 Words = Annotated[str | None, Query(max_length=limits.MAX_FILTER, pattern=rf"^[^{checks.CONTROLS}]*$")]
+
+#: The population a count's page counts (docs/model.md): the whole counted one by default.
+Counted = Annotated[Population | None, Query()]
 #: The cursors of the pages before this one (``~`` for the first), "."-joined: the history's cursor
 #: only goes forward, so "previous" links carry where they came from, the latest BACK of them.
 BACK = 20
@@ -119,52 +122,44 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
 
 @router.get(PREFIX + "/tallies/{metric}", response_class=HTMLResponse)
 def tally_history(request: Request, metric: Metric, reader: Reader, session: Signed, as_of: AsOf = None,
-                  months_from: Month = None, months_to: Month = None) -> Any:
+                  months_from: Month = None, months_to: Month = None, population: Counted = None) -> Any:
     """A count's history: every moment the tally changed, with who moved it, why, from which source;
-    and the count month by month of valid time."""
+    and the count month by month of valid time; of one population (default the whole counted one)."""
     sees, at = session.caller.sees_protected, moment(as_of)
-    monthly = _monthly(reader, metric.value, at, sees, months_from, months_to)
+    counted = population.value if population is not None else WHOLE_POPULATION
+    monthly = _monthly(reader, metric.value, at, sees, months_from, months_to, counted)
     # The latest points only: the whole history grows with the log (tally_history_latest).
+    # The last TOLD steps come with the versions that moved them (value, why, evidence).
     points = reader.tally_history_latest(metric.value, points=CHARTED, told=LISTED_STEPS, as_of=at,
-                                         include_protected=sees)
+                                         include_protected=sees, population=counted, versions=TOLD)
     listed = points[-LISTED_STEPS:]
-    # The versions the last TOLD steps are told with: one walk through each figure's history.
-    wanted: dict[str, set[int]] = {}
-    for point in listed[-TOLD:]:
-        for moved in point["moved_by"]:
-            if moved.get("figure_id") is not None:
-                wanted.setdefault(str(moved["figure_id"]), set()).add(moved["version"])
-    versions = {fid: versions_of(reader, fid, numbers, at, sees) for fid, numbers in wanted.items()}
-    steps = []
-    for i, point in enumerate(listed):
-        told = i >= len(listed) - TOLD
-        changes = [{"moved": moved, "version": versions.get(str(moved.get("figure_id")), {}).get(moved["version"])
-                    if told else None} for moved in point["moved_by"]]
-        steps.append({"point": point, "changes": changes})
+    steps = [{"point": point, "changes": [{"moved": moved, "version": moved.get("told")} for moved in point["moved_by"]]}
+             for point in listed]
     chart = [{"t": p["recorded_at"], "low": p["low"], "high": p["high"], "kind": p["kind"]}
              for p in points[-CHARTED:]]
     earlier = listed[0]["recorded_at"] if len(points) > len(listed) else None
     return page(request, "tally.html", session, metric=metric.value, steps=steps, chart=chart, earlier=earlier,
-                first=len(chart) - len(listed), **monthly)
+                first=len(chart) - len(listed), population=counted,
+                chosen=None if population is None else counted, **monthly)
 
 
 def monthly_rows(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
-                 months_to: str | None) -> list[dict[str, Any]]:
+                 months_to: str | None, population: str = WHOLE_POPULATION) -> list[dict[str, Any]]:
     """The months asked for, or the latest year of the incidents' span; [] when there is no incident."""
     start, end = by_month.parse_month(months_from, "months_from"), by_month.parse_month(months_to, "months_to")
     if start is None or end is None:
-        found = by_month.span(reader, at, sees)
+        found = by_month.span(reader, at)
         if found is None:
             return []
         end = end or found[1]
         start = start or by_month.latest(found[0], end)
-    return by_month.by_month(reader, metric, by_month.months(start, end), at, sees)
+    return by_month.by_month(reader, metric, by_month.months(start, end), at, sees, population)
 
 
 def _monthly(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
-             months_to: str | None) -> dict[str, Any]:
+             months_to: str | None, population: str) -> dict[str, Any]:
     """The count by month of valid time: the months asked for, or the incidents' whole span."""
-    rows = monthly_rows(reader, metric, at, sees, months_from, months_to)
+    rows = monthly_rows(reader, metric, at, sees, months_from, months_to, population)
     return {"monthly": rows, "month_chart": by_month.bars(rows) if rows else None,
             "month_span": {"from": rows[0]["month"] if rows else "", "to": rows[-1]["month"] if rows else ""}}
 
@@ -202,9 +197,14 @@ def figure(request: Request, figure_id: UUID, reader: Reader, session: Signed, a
 
 def listed_from(items: list[Any], start: int) -> dict[str, Any]:
     """The LISTED_CLAIMS items from ``start`` and where the pages before and after it begin (``None``: none)."""
+    return listed(items[start:start + LISTED_CLAIMS], len(items), start)
+
+
+def listed(rows: list[Any], total: int, start: int) -> dict[str, Any]:
+    """``rows``, LISTED_CLAIMS of ``total`` from ``start``, and where the pages before and after begin."""
     end = start + LISTED_CLAIMS
-    return {"rows": items[start:end], "total": len(items), "start": start,
-            "previous": max(start - LISTED_CLAIMS, 0) if start else None, "next": end if end < len(items) else None}
+    return {"rows": rows, "total": total, "start": start,
+            "previous": max(start - LISTED_CLAIMS, 0) if start else None, "next": end if end < total else None}
 
 
 def figure_page(request: Request, session: Session, reader: Any, figure_id: str, at: Any, cursor: str | None,
@@ -221,7 +221,9 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
     latest = None
     if form and form.get("problem") is not None and form["problem"].status == 412:
         latest = versions_of(reader, figure_id, {current["version"]}, at, sees).get(current["version"])
-    citations = reader.citations(figure_id, as_of=at, include_protected=sees)
+    # Only the citations listed: the hottest figures are cited thousands of times.
+    cited = reader.citations_from(figure_id, start=shown.get("citations", 0) if shown else 0, limit=LISTED_CLAIMS,
+                                  as_of=at, include_protected=sees)
     incident = reader.incident(current["incident_id"], as_of=at, include_protected=sees)
     form = form or {}
     # Each form its own request key (Idempotency-Key); a refused form comes back with a new one.
@@ -231,7 +233,7 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
     shown = shown or {}
     return page(request, "figure.html", session, status=status, figure=current, spread=spread, history=history,
                 claims=listed_from(spread["claims"], shown.get("claims", 0)),
-                citations=listed_from(citations, shown.get("citations", 0)), incident=incident, form=form, form_keys=form_keys, paging=paging, latest=latest,
+                citations=listed(cited["rows"], cited["total"], cited["start"]), incident=incident, form=form, form_keys=form_keys, paging=paging, latest=latest,
                 applies_cut=True)
 
 

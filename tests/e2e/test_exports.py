@@ -152,6 +152,15 @@ def test_cli_exports_what_a_reader_sees(store, api, tmp_path, monkeypatch, capsy
     assert main(["export", "tally", "civilians_killed", "--format", "hxl", "--out", str(tmp_path / "t.csv")]) == 0
     rows = list(csv.reader(io.StringIO((tmp_path / "t.csv").read_text("utf-8-sig"))))
     assert rows[1][0] == "#indicator+name" and rows[2][rows[0].index("value")] == "total"
+    filed = api.post("/reports", {"source_id": world.public_source, "title": "Names", "language": "en", "figures": [
+        {"incident_id": world.incident, "metric": "civilians_killed", "value": {"qualifier": "exact", "number": 24},
+         "population": "identified"}]})
+    assert filed.status_code == 201, filed.text
+    assert main(["export", "tally", "civilians_killed", "--population", "identified", "--out", str(tmp_path / "i.csv")]) == 0
+    subset = list(csv.DictReader(io.StringIO((tmp_path / "i.csv").read_text("utf-8-sig"))))
+    assert [(r["population"], r["low"]) for r in subset] == [("identified", "24")]
+    with pytest.raises(SystemExit):
+        main(["export", "tally", "civilians_killed", "--population", "everyone"])
 
 
 def test_cli_exports_cut_at_a_publication_date(store, api, tmp_path, monkeypatch, capsys):

@@ -299,6 +299,39 @@ def test_the_count_by_month_of_valid_time_draws_no_data_as_no_data(api, world):
     assert wrong.status_code == 422 and "months_from" in wrong.text
 
 
+def test_a_counts_page_its_months_and_its_downloads_count_the_population_chosen(api, world):
+    """``?population=`` on a count's page (chosen in the page's selector) counts that population in
+    its steps, its months and the files its links give, as the API's ``?population=`` does."""
+    filed = api.post("/reports", {"source_id": world.public_source, "title": "Names", "language": "en", "figures": [
+        {"incident_id": world.incident, "metric": "civilians_killed", "value": {"qualifier": "exact", "number": 24},
+         "population": "identified"}]})
+    assert filed.status_code == 201, filed.text
+    sign_in(api, "reader")
+    whole = api.client.get("/web/tallies/civilians_killed", headers=HTML).text
+    assert '<option value="identified">' in whole and '<option value="counted" selected>' in whole
+    page = api.client.get("/web/tallies/civilians_killed?population=identified", headers=HTML).text
+    assert '<option value="identified" selected>' in page
+    months = re.findall(r'<tr data-month="([\d-]+)"><td>[^<]*</td><td class="num">(.*?)</td>', page)
+    assert months and any(">24<" in shown or shown.strip() == "24" for _, shown in months), months
+    month = next(m for m, shown in months if "24" in shown)
+    api_month = api.get(f"/tallies/civilians_killed?population=identified&valid_from={month}-01"
+                        f"&valid_to={month}-28").json()["sum"]
+    assert api_month["low"] == 24
+    links = [u.replace("&amp;", "&") for u in re.findall(r'href="(/web/[^"]+/download\?[^"]*format=csv[^"]*)"', page)]
+    assert links and all("population=identified" in u for u in links)
+    history = next(u for u in links if "/history/" in u)
+    assert api.client.get(history).text == api.get(
+        "/tallies/civilians_killed/history?population=identified&format=csv").text
+    rows = list(csv.DictReader(io.StringIO(api.client.get(next(u for u in links if "/months/" in u)).text)))
+    assert {r["population"] for r in rows} == {"identified"}
+    assert [r["low"] for r in rows if r["valid_from"].startswith(month)] == ["24"]
+    assert "population=identified" in re.search(r'<form method="get" action="[^"]*#by-month".*?</form>', page,
+                                                re.S).group(0).replace('name="population" value="identified"',
+                                                                       "population=identified")
+    wrong = api.client.get("/web/tallies/civilians_killed?population=everyone", headers=HTML)
+    assert wrong.status_code == 422 and "population" in wrong.text
+
+
 def test_the_tables_download_links_give_the_apis_exports(api, world):
     """Each page's download link gives, to a signed-in browser, the file the API's export gives to its key."""
     sign_in(api, "reader")

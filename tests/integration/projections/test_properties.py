@@ -221,6 +221,18 @@ def _check_latest_points(reader: Reader, metric: str, points: list[dict[str, Any
         silent = len(tail) - min(told, len(tail))
         expected = [dict(p, moved_by=[]) if i < silent else p for i, p in enumerate(tail)]
         assert reader.tally_history_latest(metric, points=wanted, told=told) == expected
+    # The versions told with the last steps are the figure's history's, as far as a step tells them.
+    for protected in (False, True):
+        latest = reader.tally_history_latest(metric, points=len(points), told=len(points), versions=len(points),
+                                             include_protected=protected)
+        for point in latest:
+            for moved in point["moved_by"]:
+                if "figure_id" in moved:
+                    history = reader.figure_history(moved["figure_id"], limit=500, include_protected=protected)
+                    version = next(v for v in history["versions"] if v["version"] == moved["version"])
+                    assert moved.pop("told") == {k: version[k] for k in ("value", "reason", "source", "evidence")}
+        if not protected:
+            assert latest == points
 
 
 def _check_no_leak(app, world: World, out: dict[str, Any], include_protected: bool) -> None:
