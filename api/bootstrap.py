@@ -37,6 +37,16 @@ def create_schema(store: Store) -> None:
     ledger.close()
     create_tables(store)
     install_audit(store)
+    record_vocabulary(store)
+
+
+def record_vocabulary(store: Store) -> int:
+    """Record the built-in terms the store's vocabulary lacks (exactly once, however many processes race)."""
+    ledger = open_ledger(store)
+    try:
+        return ledger.record_built_ins()
+    finally:
+        ledger.close()
 
 
 def create_tables(store: Store, name: str = DEFAULT_NAME) -> None:
@@ -99,7 +109,7 @@ def open_read_side(store: Store, ledger: Ledger) -> tuple[Any, Any]:
         return None, None
     # Two connections kept open per worker for the reader (more are opened for bursts and then
     # closed): most requests share one read of the log head and are answered from memory.
-    return Reader(store, pool_size=2), Follower(store, Views(), ledger=ledger)
+    return Reader(store, pool_size=2, terms=ledger.terms), Follower(store, Views(), ledger=ledger)
 
 
 @contextmanager

@@ -95,11 +95,14 @@ def figure_statements(figures: Iterable[dict[str, Any]], terms: TermCheck) -> li
         incident_id = item.get("incident_id")
         if not isinstance(incident_id, str):
             raise InvalidInput("each figure statement needs the incident_id it is about", field="incident_id")
+        try:
+            words = {"metric": terms.metric(item.get("metric")), "breakdown": terms.breakdown(item.get("breakdown")),
+                     "population": terms.population(item.get("population"))}
+        except InvalidInput as e:  # named beside its row, as the API's own checks name it
+            raise InvalidInput(e.message, field=f"figures[{len(statements)}].{e.field}") from None
         statements.append({
             "incident_id": str(checks.record_id(incident_id, "incident")),
-            "metric": terms.metric(item.get("metric")),
-            "breakdown": terms.breakdown(item.get("breakdown")),
-            "population": terms.population(item.get("population")),
+            **words,
             "value": Count.parse(item.get("value")),
         })
         try:

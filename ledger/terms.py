@@ -69,14 +69,15 @@ def key_of(kind: str, code: str, dimension: str | None = None) -> str:
 def breakdown_value(value: object, dimension: str) -> str:
     """A breakdown value as recorded: any script, NFC-normalised, trimmed, bounded, and free of commas
     (the query form ``dimension:value,dimension:value`` separates values with them)."""
+    field = f"breakdown.{dimension}"
     if not isinstance(value, str):
         raise InvalidInput(f"breakdown value for {dimension!r} must be text, got {type(value).__name__}",
-                           field="breakdown")
-    cleaned = checks.text(unicodedata.normalize("NFC", value), "breakdown", max_length=MAX_SLUG)
+                           field=field)
+    cleaned = checks.text(unicodedata.normalize("NFC", value), field, max_length=MAX_SLUG)
     assert cleaned is not None
     if "," in cleaned:
         raise InvalidInput(f"breakdown value for {dimension!r} must not contain a comma, got {cleaned!r}",
-                           field="breakdown")
+                           field=field)
     return cleaned
 
 
@@ -133,7 +134,10 @@ class Vocabulary(Aggregate):
             raise InvalidInput(f"kind {kind!r} is not a kind of term; use one of: {', '.join(KINDS)}", field="kind")
         if kind == "value":  # a value's code is the value itself, in any script
             dimension = self._known(_code(dimension, "dimension"), "dimension", "dimension")
-            code = breakdown_value(code, dimension)
+            try:
+                code = breakdown_value(code, dimension)
+            except InvalidInput as e:
+                raise InvalidInput(e.message, field="code") from None
         elif dimension is not None:
             raise InvalidInput("only a dimension's value names a dimension", field="dimension")
         else:
@@ -353,12 +357,13 @@ class TermCheck:
             raise InvalidInput("breakdown must be an object of dimension: value", field="breakdown")
         checked: dict[str, str] = {}
         for dimension in sorted(value):
-            self._one(dimension, "dimension", "breakdown dimension", "breakdown")
+            self._one(dimension, "dimension", "breakdown dimension", f"breakdown.{dimension}")
             item = breakdown_value(value[dimension], dimension)
             if self.find(dimension, "dimension").get("closed") and self.find(key_of("value", item, dimension),
                                                                              "value") is None:
                 raise InvalidInput(f"{dimension!r} is a closed dimension and {item!r} is not one of its values;"
-                                   f" {HOW_TO_DEFINE} (kind: 'value', dimension: {dimension!r})", field="breakdown")
+                                   f" {HOW_TO_DEFINE} (kind: 'value', dimension: {dimension!r})",
+                                   field=f"breakdown.{dimension}")
             checked[dimension] = item
         return checked
 

@@ -52,10 +52,10 @@ class FigureReads:
         (``{}`` for totals); ``status``: "active" or "retracted"; ``population``: the figures counting
         it (None: every population).
         """
-        metric = None if metric is None else check_metric(metric)
-        dimension = check_dimension(dimension, "dimension")
-        breakdown = check_breakdown(breakdown)
-        population = check_population_filter(population)
+        metric = None if metric is None else check_metric(self.terms, metric)
+        dimension = check_dimension(self.terms, dimension, "dimension")
+        breakdown = check_breakdown(self.terms, breakdown)
+        population = check_population_filter(self.terms, population)
         if status not in (None, "active", "retracted"):
             raise InvalidInput(f"status {status!r} is not known; use active or retracted", field="status")
         limit = check_limit(limit)

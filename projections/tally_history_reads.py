@@ -57,7 +57,7 @@ class TallyHistoryReads:
         ``next_cursor``, None on the last page): the points are keyed by their time, so a page
         stays put while the tally moves on.
         """
-        metric, by, population = check_metric(metric), check_dimension(by, "by"), check_population(population)
+        metric, by, population = check_metric(self.terms, metric), check_dimension(self.terms, by, "by"), check_population(self.terms, population)
         page = _page(cursor, limit)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         echo = echo_of(metric, by, as_of, wf, wt, place, population)
@@ -106,7 +106,7 @@ class TallyHistoryReads:
         running tally's rows from the end, as many as those points need, where tally_history reads
         every row of the metric's history and what moved each point (its cost grew with the log).
         """
-        metric, t = check_metric(metric), read_time(as_of)
+        metric, t = check_metric(self.terms, metric), read_time(as_of)
         wanted = max(points, told)
         with self.db.snapshot() as c:
             rows: list[Any] = []

@@ -11,7 +11,6 @@ import orjson
 
 from ledger.tally import ZERO, Part, Tally, is_approximate
 from ledger.value import Qualifier
-from ledger.vocabulary import DIMENSIONS
 from projections import breakdown_checks as checks, oneshot, tallies
 from projections.db import Db
 from projections.named_rows import columns_of, shape
@@ -116,7 +115,7 @@ class TallyReads:
         With the lists, or with a window or place, the figures are read and summed (cost grows
         with the metric's figures).
         """
-        metric, by, population = check_metric(metric), check_dimension(by, "by"), check_population(population)
+        metric, by, population = check_metric(self.terms, metric), check_dimension(self.terms, by, "by"), check_population(self.terms, population)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         echo = echo_of(metric, by, as_of, wf, wt, place, population)
         if not figure_ids and wf is None and wt is None and place_key is None:
@@ -151,8 +150,8 @@ class TallyReads:
         Returns ``{"metric", "population", "as_of", "sum": {...}, "splits": {dimension: {"groups", "groups_sum"}}}``,
         a split only where it has a group.
         """
-        metric, population = check_metric(metric), check_population(population)
-        chosen = tuple(check_dimension(d, "dimensions") for d in (DIMENSIONS if dimensions is None else dimensions))
+        metric, population = check_metric(self.terms, metric), check_population(self.terms, population)
+        chosen = tuple(check_dimension(self.terms, d, "dimensions") for d in (self.terms.of_kind("dimension") if dimensions is None else dimensions))
         t = read_time(as_of)
         total, splits = self._running_splits(t, tally_metric(metric, population), chosen)  # type: ignore[arg-type]
         return {"metric": metric, "population": population, "as_of": iso_as_of(as_of), "sum": total.as_dict(),
@@ -190,8 +189,8 @@ class TallyReads:
         "sources": [{"source", "low", "high", "kind", "figure_ids", "superseded"}]}``;
         public sources by name, then hidden ones (``"source": "protected"``).
         """
-        metric, population = check_metric(metric), check_population(population)
-        breakdown = check_breakdown(breakdown) or {}
+        metric, population = check_metric(self.terms, metric), check_population(self.terms, population)
+        breakdown = check_breakdown(self.terms, breakdown) or {}
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         with self.db.snapshot() as c:
             joins, params, where = figure_filters(
@@ -245,9 +244,9 @@ class TallyReads:
         "status": "complete" | "remainder" | "parts_exceed_low" | "inconsistent",
         "remainder": {"low", "high"} | None, "excess": int | None}``.
         """
-        metric = None if metric is None else check_metric(metric)
-        dimension = check_dimension(dimension, "dimension")
-        population = check_population_filter(population)
+        metric = None if metric is None else check_metric(self.terms, metric)
+        dimension = check_dimension(self.terms, dimension, "dimension")
+        population = check_population_filter(self.terms, population)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         with self.db.snapshot() as c:
             rows = live_figures(
