@@ -238,8 +238,8 @@ class TallyReads:
         """Sum of parts against each total, and each subset population against its whole (see
         checks.py). One dict per (total, dimension) or (whole, subset):
 
-        ``{"incident_id", "metric", "population", "check": "parts" | "subset", "dimension" (None for
-        a subset), "total": {"figure_id", "breakdown", "population", "low", "high"},
+        ``{"incident_id", "metric", "population", "check": "parts" | "subset" | "part_of", "dimension" (None for
+        a subset or a part-of check), "total": {"figure_id", "breakdown", "population", "low", "high"},
         "parts": [{"value", "figure_id", "low", "high"}], "parts_low", "parts_high",
         "status": "complete" | "remainder" | "parts_exceed_low" | "inconsistent",
         "remainder": {"low", "high"} | None, "excess": int | None}``.
@@ -248,14 +248,22 @@ class TallyReads:
         dimension = check_dimension(self.terms, dimension, "dimension")
         population = check_population_filter(self.terms, population)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
+        part_of = self.terms.part_of()
+        # A metric's part-of checks need the figures of the metric it is part of, and of its parts.
+        related = None if metric is None else {m for m in (metric, part_of.get(metric)) if m} | {
+            p for p, w in part_of.items() if w == metric}
         with self.db.snapshot() as c:
             rows = live_figures(
-                self.db, c, t, _Reading, metric=metric, incident_id=incident_id, status="active", window=(wf, wt),
-                place=place_key,
+                self.db, c, t, _Reading, metric=metric if related == {metric} else None,
+                incident_id=incident_id, status="active", window=(wf, wt), place=place_key,
             )
         readings = [checks.Reading(r.figure_id, r.incident_id, r.metric, orjson.loads(r.breakdown), r.low, r.high,
-                                   r.population) for r in rows]
-        return checks.breakdown_checks(readings, dimension=dimension, totals_only=totals_only, population=population)
+                                   r.population) for r in rows if related is None or r.metric in related]
+        found = checks.breakdown_checks(readings, dimension=dimension, totals_only=totals_only, population=population,
+                                        part_of=part_of)
+        if metric is None:
+            return found
+        return [f for f in found if f["metric"] == metric or (f["check"] == "part_of" and f["parts"][0]["value"] == metric)]
 
 
 def _without_ids(result: dict[str, Any]) -> dict[str, Any]:
