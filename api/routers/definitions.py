@@ -8,6 +8,7 @@ vocabulary's record itself, not the views: a term is usable the moment it is def
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -74,7 +75,8 @@ def define_term(body: TermIn, request: Request, response: Response, ledger: Ledg
     key = request_key(idempotency_key)
     fields = body.model_dump(mode="json", exclude_none=True)
     result = run(lambda: ledger.define_term(caller.owner, request_key=key, **fields))
-    created(request, response, "read_term", term=result["term"])
+    # A value's name may be in any script: the Location header carries it percent-encoded.
+    created(request, response, "read_term", term=quote(result["term"], safe=":"))
     response.headers["ETag"] = f'"{result["version"]}"'
     return result
 
