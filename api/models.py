@@ -364,6 +364,8 @@ class FigureOut(BaseModel):
     incident_id: UUID
     metric: str
     breakdown: dict[str, str]
+    admin_codes: dict[str, str] = Field(default_factory=dict, description="The OCHA P-code of the breakdown's"
+                                        " place, where the vocabulary gives one: place name to P-code.")
     population: str
     value: CountOut = Field(description="The ledger's current value.")
     status: Literal["active", "retracted"]

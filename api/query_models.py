@@ -173,6 +173,8 @@ class FigureState(Open):
     incident_id: UUID
     metric: str
     breakdown: dict[str, str]
+    admin_codes: dict[str, str] = Field(default_factory=dict, description="The OCHA P-code of the breakdown's"
+                                        " place, where the vocabulary gives one: place name to P-code.")
     population: str = Field(description="Whom the figure counts: `counted` (the whole) or a subset of it.")
     version: int
     value: StoredCount

@@ -23,6 +23,7 @@ from projections.read_arguments import read_time
 from projections.read_filters import source_cards
 from projections.redaction import record_hidden
 from projections.times import from_micros, iso
+from projections.view_rows import admin_codes
 
 _Source = shape("Source", "source_id, name, name_en, kind, url, language, protected, version, registered_at,"
                          " updated_at")
@@ -89,8 +90,9 @@ class RecordReads:
             claims.append({**sources.claim(claim.source_id, claim.report_id, _count(stated)),
                            "version": claim.claim_version, "recorded_at": from_micros(claim.claimed_at),
                            "superseded": bool(claim.superseded)})
+        breakdown = orjson.loads(row.breakdown)
         return {"figure_id": row.figure_id, "incident_id": row.incident_id, "metric": row.metric,
-                "breakdown": orjson.loads(row.breakdown), "population": row.population,
+                "breakdown": breakdown, "admin_codes": admin_codes(self.terms, breakdown), "population": row.population,
                 "value": _count(sources.current(orjson.loads(row.value), row.value_source_id, withheld)),
                 "status": row.status, "grade": row.grade, "claims": claims, "version": row.version,
                 "created_at": from_micros(created), "modified_at": from_micros(row.recorded_at)}

@@ -38,7 +38,7 @@ class FigureReads:
             if row is None:
                 raise NotFound("figure", figure_id)
             sources = source_cards(self.db, c, {row.value_source_id}, include_protected)
-        return render_figure(row, sources, t)
+        return render_figure(row, sources, t, self.terms)
 
     def figures(
         self, *, incident_id: str | None = None, metric: str | None = None, dimension: str | None = None,
@@ -68,7 +68,7 @@ class FigureReads:
                 after=after, limit=limit + 1,
             )
             sources = source_cards(self.db, c, {r.value_source_id for r in rows}, include_protected)
-        items = [render_figure(r, sources, t) for r in rows[:limit]]
+        items = [render_figure(r, sources, t, self.terms) for r in rows[:limit]]
         return listing_page("figures", "figure_id", items, len(rows) > limit)
 
     def spread(self, figure_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
@@ -116,7 +116,7 @@ class FigureReads:
             for r in rows
         ]
         return {
-            "figure_id": fid, "as_of": iso_as_of(as_of), "current": render_figure(current, sources, t),
+            "figure_id": fid, "as_of": iso_as_of(as_of), "current": render_figure(current, sources, t, self.terms),
             "claims": claims, "range": _range(claims), "live_range": _range([x for x in claims if not x["superseded"]]),
             "state": "recorded",
         }

@@ -78,6 +78,13 @@ def test_a_place_in_arabic_with_its_p_code(api: Api, world: World) -> None:
     assert [(g["value"], g["low"]) for g in groups] == [(TOWN, 12)]
     by_place = api.get(f"/tallies/killed/by-source?breakdown={quote('place:' + TOWN)}", "reader")
     assert by_place.status_code == 200, by_place.text
+    figure_id = filed.json()["figures"][0]["figure_id"]
+    assert api.get(f"/figures/{figure_id}", "reader").json()["admin_codes"] == {TOWN: "SY070400"}
+    listed = api.get("/figures?metric=killed", "reader").json()["items"]
+    assert [f["admin_codes"] for f in listed] == [{TOWN: "SY070400"}]
+    exported = api.get("/figures?metric=killed&format=hxl", "reader").content.decode("utf-8-sig").splitlines()
+    header, tags, row = exported[-3:] if len(exported) >= 3 else (exported + ["", "", ""])[:3]
+    assert "place_code" in header and "#loc+code" in tags and "SY070400" in row
 
 
 def test_a_revision_needs_if_match_and_a_reason_and_is_in_the_terms_history(api: Api) -> None:
