@@ -151,7 +151,9 @@ class TallyReads:
         a split only where it has a group.
         """
         metric, population = check_metric(self.terms, metric), check_population(self.terms, population)
-        chosen = tuple(check_dimension(self.terms, d, "dimensions") for d in (self.terms.of_kind("dimension") if dimensions is None else dimensions))
+        # Every dimension the vocabulary holds, the defined ones too, unless some are named.
+        asked = self.terms.of_kind("dimension") if dimensions is None else dimensions
+        chosen = tuple(check_dimension(self.terms, d, "dimensions") for d in asked)
         t = read_time(as_of)
         total, splits = self._running_splits(t, tally_metric(metric, population), chosen)  # type: ignore[arg-type]
         return {"metric": metric, "population": population, "as_of": iso_as_of(as_of), "sum": total.as_dict(),

@@ -114,6 +114,11 @@ def test_a_closed_dimension_takes_only_its_defined_values(api: Api, world: World
     assert _define(api, kind="value", dimension="unit", code="4th Division", label_en="4th Division").status_code == 201
     filed = _report(api, world, {"metric": "killed", "breakdown": {"unit": "4th Division"}, "value": _exact(1)})
     assert filed.status_code == 201, filed.text
+    # The dashboard's splits include the defined dimension, not only the built-ins.
+    reader = api.client.app.state.reader
+    api.get("/tallies/killed", "reader")  # the views caught up
+    splits = reader.tally_splits("killed")["splits"]
+    assert [(g["value"], g["low"]) for g in splits["unit"]["groups"]] == [("4th Division", 1)]
 
 
 def test_civilians_killed_above_everyone_killed_is_an_inconsistent_part_of_check(api: Api, world: World) -> None:
