@@ -77,8 +77,9 @@ Url = Annotated[str, StringConstraints(min_length=1, max_length=limits.MAX_URL,
 Language = Annotated[str, StringConstraints(pattern=limits.LANGUAGE_PATTERN, max_length=limits.MAX_LANGUAGE)]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
                     Field(json_schema_extra={"format": "date"})]
-#: A breakdown's value: text in any script ("معرة النعمان", "russian-forces"), no comma; NFC-normalised by the ledger.
-BreakdownValue = Annotated[str, StringConstraints(min_length=1, max_length=limits.MAX_SLUG, pattern=r"^[^,]*$"),
+#: A breakdown's value: text in any script ("معرة النعمان", "russian-forces"), no comma or semicolon (they
+#: separate pairs in queries and exports); NFC-normalised by the ledger.
+BreakdownValue = Annotated[str, StringConstraints(min_length=1, max_length=limits.MAX_SLUG, pattern=r"^[^,;]*$"),
                            Plain()]
 Number = Annotated[StrictInt, Field(ge=0, le=limits.MAX_COUNT)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]

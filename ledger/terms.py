@@ -67,17 +67,18 @@ def key_of(kind: str, code: str, dimension: str | None = None) -> str:
 
 
 def breakdown_value(value: object, dimension: str) -> str:
-    """A breakdown value as recorded: any script, NFC-normalised, trimmed, bounded, and free of commas
-    (the query form ``dimension:value,dimension:value`` separates values with them)."""
+    """A breakdown value as recorded: any script, NFC-normalised, trimmed, bounded, and free of commas and
+    semicolons (which separate pairs in the query's ``dimension:value,dimension:value`` and the
+    exports' ``dimension=value;dimension=value``)."""
     field = f"breakdown.{dimension}"
     if not isinstance(value, str):
         raise InvalidInput(f"breakdown value for {dimension!r} must be text, got {type(value).__name__}",
                            field=field)
     cleaned = checks.text(unicodedata.normalize("NFC", value), field, max_length=MAX_SLUG)
     assert cleaned is not None
-    if "," in cleaned:
-        raise InvalidInput(f"breakdown value for {dimension!r} must not contain a comma, got {cleaned!r}",
-                           field=field)
+    if "," in cleaned or ";" in cleaned:
+        raise InvalidInput(f"breakdown value for {dimension!r} must not contain a comma or a semicolon, got"
+                           f" {cleaned!r}", field=field)
     return cleaned
 
 
