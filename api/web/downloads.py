@@ -55,15 +55,15 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, sessio
 async def months(request: Request, metric: Metric, reader: Reader, session: Signed, now: Now, format_: Format,
                  as_of: AsOf = None, months_from: Month = None, months_to: Month = None) -> Any:
     at = moment(as_of)
-    rows = await run_in_threadpool(monthly_rows, reader, metric.value, at, session.caller.sees_protected,
+    rows = await run_in_threadpool(monthly_rows, reader, metric, at, session.caller.sees_protected,
                                    months_from, months_to)
-    flat = [{"metric": metric.value, "by": None, "value": None, "low": r["low"], "high": r["high"], "kind": r["kind"],
+    flat = [{"metric": metric, "by": None, "value": None, "low": r["low"], "high": r["high"], "kind": r["kind"],
              "figures": r["figures"], "valid_from": r["valid_from"], "valid_to": r["valid_to"], "place": None,
              "as_of": None if at is None else at.isoformat()} for r in rows]
     about = await run_in_threadpool(lambda: stated(now.head, getattr(request.app.state, "audit", None),
-                                                   metric=metric.value, by_month=True, as_of=at))
-    return export(format_, export_rows.tally_columns(metric.value), flat, flat, about,
-                  f"tally-{metric.value}-by-month")
+                                                   metric=metric, by_month=True, as_of=at))
+    return export(format_, export_rows.tally_columns(metric), flat, flat, about,
+                  f"tally-{metric}-by-month")
 
 
 @router.get(PREFIX + "/figures/download")
