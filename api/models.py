@@ -423,8 +423,9 @@ class TermIn(TermFields):
     """A new term: a metric, a dimension, a dimension's value or a population."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"kind": "metric", "code": "killed", "definition": "everyone killed, civilian or not",
-         "label_en": "people killed", "label_ar": "القتلى", "reason": "ministries count everyone killed"},
+        {"kind": "metric", "code": "journalists_killed", "definition": "journalists and media workers killed",
+         "label_en": "journalists killed", "label_ar": "الصحفيون القتلى", "part_of": "civilians_killed",
+         "reason": "the monitors count them apart"},
         {"kind": "value", "dimension": "place", "code": "معرة النعمان", "definition": "a town in Idlib governorate",
          "label_en": "Maarat al-Numan", "p_code": "SY070400", "coordinates": [35.6433, 36.6717],
          "reason": "SNHR reports name it"}]})
