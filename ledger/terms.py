@@ -32,7 +32,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger import checks, vocabulary
 from ledger.errors import InvalidInput, VersionConflict
-from ledger.event import LedgerCreated, LedgerEvent
+from ledger.event import LedgerCreated
 from ledger.limits import CODE_PATTERN, MAX_DEFINITION, MAX_LABEL, MAX_SLUG, P_CODE_PATTERN
 
 VOCABULARY_ID = uuid.uuid5(uuid.UUID("0b7f3c1e-2d4a-4e8b-9c6f-5a1d2e3f4b50"), "vocabulary")

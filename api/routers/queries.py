@@ -43,7 +43,7 @@ from api.query_models import (
     page,
 )
 from api.routers._shared import AsOf, Reader
-from ledger import limits, vocabulary
+from ledger import limits
 
 router = APIRouter(tags=["queries"])
 

@@ -4,7 +4,7 @@ terms through forms (CSRF, request key, the API's words next to the field), read
 from __future__ import annotations
 
 from tests.e2e.conftest import count_events
-from tests.e2e.web.test_pages import HTML, _csrf, sign_in
+from tests.e2e.web.test_pages import HTML, sign_in
 
 
 def _key(text: str, form: str) -> str:
