@@ -144,9 +144,9 @@ class Vocabulary(Aggregate):
         else:
             code = _code(code)
         key = key_of(kind, code, dimension if kind == "value" else None)
-        if key in self.terms:
-            raise InvalidInput(f"{kind} {key!r} is already defined; revise it with POST /vocabulary/{key}/revisions",
-                               field="code")
+        if key in self.terms:  # a code names one term, whatever its kind
+            raise InvalidInput(f"{key!r} is already defined (a {self.terms[key]['kind']}); revise it with"
+                               f" POST /vocabulary/{key}/revisions", field="code")
         unknown = set(fields) - set(REVISABLE)
         if unknown:
             raise InvalidInput(f"a term has no {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
