@@ -37,11 +37,13 @@ def create_schema(store: Store) -> None:
     ledger.close()
     create_tables(store)
     install_audit(store)
-    record_vocabulary(store)
 
 
 def record_vocabulary(store: Store) -> int:
-    """Record the built-in terms the store's vocabulary lacks (exactly once, however many processes race)."""
+    """Record the built-in terms the store's vocabulary lacks (exactly once, however many processes race).
+
+    ``ledger init`` and ``seed`` call it after the schema step, and each worker as it starts (api/app.py);
+    the schema step itself records nothing, so a store fresh from it holds an empty log."""
     ledger = open_ledger(store)
     try:
         return ledger.record_built_ins()

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from api.bootstrap import create_schema, open_ledger
+from api.bootstrap import create_schema, open_ledger, record_vocabulary
 from ledger.access import ROLES
 from ledger.application import Ledger
 from ledger.errors import LedgerError
@@ -47,6 +47,7 @@ def show_case(ledger: Ledger, ids: dict[str, dict[str, str]], out=sys.stdout) ->
 def cmd_init(args: argparse.Namespace) -> int:
     store = Store.from_environment()
     create_schema(store)
+    record_vocabulary(store)
     print(f"schema ready on {store.kind} ({store.url.split('@')[-1]})")
     return 0
 
@@ -55,6 +56,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     store = Store.from_environment()
     create_schema(store)
     ledger = open_ledger(store)
+    ledger.record_built_ins()
     try:
         data = case_data()
         ids = load_case(ledger, data)
