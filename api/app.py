@@ -30,8 +30,9 @@ from api.head_watch import HeadWatch
 from api.guard import DEFAULT_MAX_BODY, BodyGuard
 from api.methods import Methods
 from api.models import Health
-from api.routers import audit, change_feed, citations, figures, incidents, queries, reports, sources
+from api.routers import audit, change_feed, citations, definitions, figures, incidents, queries, reports, sources
 from ledger.application import Ledger
+from ledger.failure_lines import failure
 from ledger.store import Store
 
 log = logging.getLogger("api")
@@ -109,7 +110,7 @@ def create_app(
     app.add_middleware(AnswerLane, state=app.state)  # a kept answer skips everything after it
     app.add_middleware(Methods, routes=app.router.routes)  # outermost: OPTIONS, and HEAD as GET
 
-    for module in (sources, incidents, reports, figures, citations, queries, change_feed, audit):
+    for module in (sources, incidents, reports, figures, citations, definitions, queries, change_feed, audit):
         # What any request can meet: two Authorization headers (400), the database out of reach (503).
         app.include_router(module.router, responses=problems.responses(400, 503))
 
@@ -125,6 +126,17 @@ def create_app(
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _record_vocabulary(ledger: Ledger) -> None:
+    """Record the built-in terms a store lacks as a worker starts (one of several racing workers does).
+
+    A store that cannot be written now (down, read-only) must not stop the app from serving:
+    its commands check words against the built-ins until the vocabulary is recorded."""
+    try:
+        ledger.record_built_ins()
+    except Exception as error:  # noqa: BLE001
+        log.warning("could not record the built-in vocabulary (%s)", failure(error))
 
 
 class _Runtime:
@@ -153,6 +165,7 @@ class _Runtime:
         if self.is_open:
             return
         state.ledger = self.given_ledger if self.given_ledger is not None else open_ledger(self.store)
+        _record_vocabulary(state.ledger)
         state.reader, state.follower, state.standing = (None, None, None)
         state.audit, state.audit_checkpointer = (None, None)
         state.key_checks, state.answers = KeyChecks(), Answers()

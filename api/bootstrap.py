@@ -40,6 +40,18 @@ def create_schema(store: Store) -> None:
     install_audit(store)
 
 
+def record_vocabulary(store: Store) -> int:
+    """Record the built-in terms the store's vocabulary lacks (exactly once, however many processes race).
+
+    ``ledger init`` and ``seed`` call it after the schema step, and each worker as it starts (api/app.py);
+    the schema step itself records nothing, so a store fresh from it holds an empty log."""
+    ledger = open_ledger(store)
+    try:
+        return ledger.record_built_ins()
+    finally:
+        ledger.close()
+
+
 def create_tables(store: Store, name: str = DEFAULT_NAME) -> None:
     """Create the view tables and the tracking table of projection ``name`` (idempotent).
 
@@ -98,7 +110,7 @@ def open_read_side(store: Store, ledger: Ledger) -> tuple[Any, Any]:
     except ImportError as error:
         log.warning("query routes disabled: projections are not available (%s)", error)
         return None, None
-    return Reader(store, pool_size=read_pool_size()), Follower(store, Views(), ledger=ledger)
+    return Reader(store, pool_size=read_pool_size(), terms=ledger.terms), Follower(store, Views(), ledger=ledger)
 
 
 #: Connections each worker's reader keeps open (LEDGER_READ_POOL; up to 10 more are opened for a

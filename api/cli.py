@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from api.bootstrap import create_schema, open_ledger
+from api.bootstrap import create_schema, open_ledger, record_vocabulary
 from ledger.access import ROLES
 from ledger.application import Ledger
 from ledger.errors import LedgerError
@@ -40,13 +40,14 @@ def show_case(ledger: Ledger, ids: dict[str, dict[str, str]], out=sys.stdout) ->
                 continue
             value = figure.value
             quote = f'  "{value.quote}"' if value.quote else ""
-            print(f"  {METRICS[figure.metric]:<38} {_describe_breakdown(figure.breakdown):<50}"
+            print(f"  {METRICS.get(figure.metric, figure.metric):<38} {_describe_breakdown(figure.breakdown):<50}"
                   f" {value.describe():>22}{quote}", file=out)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     store = Store.from_environment()
     create_schema(store)
+    record_vocabulary(store)
     print(f"schema ready on {store.kind} ({store.url.split('@')[-1]})")
     return 0
 
@@ -55,6 +56,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     store = Store.from_environment()
     create_schema(store)
     ledger = open_ledger(store)
+    ledger.record_built_ins()
     try:
         data = case_data()
         ids = load_case(ledger, data)
@@ -134,8 +136,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from api.exports.negotiate import write
     from projections.audit.trail import AuditTrail
 
-    if args.what == "tally" and args.subject not in METRICS:
-        print(f"ledger: export tally needs a METRIC, one of: {', '.join(METRICS)}", file=sys.stderr)
+    if args.what == "tally" and not args.subject:
+        print(f"ledger: export tally needs a METRIC, e.g. one of: {', '.join(METRICS)}", file=sys.stderr)
         return 2
     if args.what in ("history", "spread") and not args.subject:
         print(f"ledger: export {args.what} needs a FIGURE_ID", file=sys.stderr)
@@ -158,6 +160,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             return 2
     store = Store.from_environment()
     ledger = open_ledger(store)
+    if args.what == "tally" and args.subject not in ledger.terms.of_kind("metric"):
+        known = ", ".join(ledger.terms.of_kind("metric"))
+        ledger.close()
+        print(f"ledger: export tally needs a METRIC of the vocabulary, one of: {known}", file=sys.stderr)
+        return 2
     reader, follower = open_read_side(store, ledger)
     trail = AuditTrail(store, ledger=ledger)
     done = [0]

@@ -25,17 +25,18 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from ledger import checks, limits, vocabulary
+from ledger import checks, limits, terms, vocabulary
 from ledger.errors import InvalidInput
 from ledger.value import APPROXIMATORS, VAGUE_ALIASES, VAGUE_TERMS, Count, Qualifier
 
-# ---- vocabulary, from the ledger's own lists ---------------------------------------------
+# ---- vocabulary: fixed lists from the ledger's own, terms by their code -------------------
 
-Metric = enum.StrEnum("Metric", {k: k for k in vocabulary.METRICS})  # type: ignore[misc]
 Grade = enum.StrEnum("Grade", {k: k for k in vocabulary.GRADES})  # type: ignore[misc]
 SourceKind = enum.StrEnum("SourceKind", {k: k for k in vocabulary.SOURCE_KINDS})  # type: ignore[misc]
-Dimension = enum.StrEnum("Dimension", {k: k for k in vocabulary.DIMENSIONS})  # type: ignore[misc]
-Population = enum.StrEnum("Population", {k: k for k in vocabulary.POPULATIONS})  # type: ignore[misc]
+#: A term of the vocabulary by its code. Which codes are terms is data (GET /vocabulary), so the
+#: schema states only their form; the ledger refuses one it does not hold with a 422 naming it.
+Code = Annotated[str, StringConstraints(pattern=limits.CODE_PATTERN, max_length=limits.MAX_CODE)]
+Metric = Dimension = Population = Code
 
 class Plain:
     """The API's rule for text, in a request model or a query parameter: some character other than
@@ -76,7 +77,10 @@ Url = Annotated[str, StringConstraints(min_length=1, max_length=limits.MAX_URL,
 Language = Annotated[str, StringConstraints(pattern=limits.LANGUAGE_PATTERN, max_length=limits.MAX_LANGUAGE)]
 IsoDate = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
                     Field(json_schema_extra={"format": "date"})]
-Slug = Annotated[str, StringConstraints(pattern=limits.SLUG_PATTERN, max_length=limits.MAX_SLUG)]
+#: A breakdown's value: text in any script ("معرة النعمان", "russian-forces"), no comma or semicolon (they
+#: separate pairs in queries and exports); NFC-normalised by the ledger.
+BreakdownValue = Annotated[str, StringConstraints(min_length=1, max_length=limits.MAX_SLUG, pattern=r"^[^,;]*$"),
+                           Plain()]
 Number = Annotated[StrictInt, Field(ge=0, le=limits.MAX_COUNT)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
 
@@ -167,11 +171,12 @@ class PeriodRevisionIn(Strict):
 class FigureStatementIn(Strict):
     incident_id: UUID
     metric: Metric
-    breakdown: dict[Dimension, Slug] = Field(
+    breakdown: dict[Dimension, BreakdownValue] = Field(
         default_factory=dict,
-        description="Dimension to slug, e.g. `{\"perpetrator\": \"russian-forces\"}`; {} for a total.")
+        description="Dimension to value, in any script, e.g. `{\"perpetrator\": \"russian-forces\"}` or"
+                    " `{\"place\": \"معرة النعمان\"}`; {} for a total. Dimensions are terms (GET /vocabulary).")
     population: Population = Field(
-        Population(vocabulary.WHOLE_POPULATION),
+        vocabulary.WHOLE_POPULATION,
         description="Whom the figure counts: `counted` (the whole, the default) or a subset of it such as"
                     " `identified` (\"34,844 killed, of whom 24,686 identified\": two figures).")
     value: CountIn
@@ -360,6 +365,8 @@ class FigureOut(BaseModel):
     incident_id: UUID
     metric: str
     breakdown: dict[str, str]
+    admin_codes: dict[str, str] = Field(default_factory=dict, description="The OCHA P-code of the breakdown's"
+                                        " place, where the vocabulary gives one: place name to P-code.")
     population: str
     value: CountOut = Field(description="The ledger's current value.")
     status: Literal["active", "retracted"]
@@ -391,3 +398,90 @@ class CitationOut(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     worker: str = Field(description="An opaque token naming the server process that answered.")
+
+
+# ---- the vocabulary (ledger/terms.py) -----------------------------------------------------
+
+TermKind = enum.StrEnum("TermKind", {k: k for k in terms.KINDS})  # type: ignore[misc]
+Label = text(limits.MAX_LABEL)
+Definition = text(limits.MAX_DEFINITION)
+PCode = Annotated[str, StringConstraints(pattern=limits.P_CODE_PATTERN, max_length=14)]
+Coordinates = Annotated[list[Annotated[float, Field(ge=-180, le=180)]], Field(
+    min_length=2, max_length=2, description="[latitude, longitude] in degrees, WGS84.")]
+
+
+class TermFields(Strict):
+    label_ar: Label | None = None
+    part_of: Code | None = Field(None, description="A metric only: the metric this one is part of"
+                                                   " (`civilians_killed` is part of `killed`).")
+    closed: StrictBool | None = Field(None, description="A dimension only: whether its values must be defined terms.")
+    p_code: PCode | None = Field(None, description="A value of `place` only: its OCHA P-code, e.g. `SY070400`.")
+    coordinates: Coordinates | None = Field(None, description="A value of `place` only: [latitude, longitude], WGS84.")
+
+
+class TermIn(TermFields):
+    """A new term: a metric, a dimension, a dimension's value or a population."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"kind": "metric", "code": "journalists_killed", "definition": "journalists and media workers killed",
+         "label_en": "journalists killed", "label_ar": "الصحفيون القتلى", "part_of": "civilians_killed",
+         "reason": "the monitors count them apart"},
+        {"kind": "value", "dimension": "place", "code": "معرة النعمان", "definition": "a town in Idlib governorate",
+         "label_en": "Maarat al-Numan", "p_code": "SY070400", "coordinates": [35.6433, 36.6717],
+         "reason": "SNHR reports name it"}]})
+
+    kind: TermKind
+    code: BreakdownValue = Field(description="A metric's, dimension's or population's code (lower case, `_`);"
+                                             " a value as written, in any script.")
+    dimension: Code | None = Field(None, description="A value only: the dimension it is a value of.")
+    definition: Definition
+    label_en: Label
+    reason: Reason
+
+
+class TermRevisionIn(TermFields):
+    """What changes in a term (its kind and code never do), and why."""
+
+    definition: Definition | None = None
+    label_en: Label | None = None
+    reason: Reason
+
+
+class TermChanged(BaseModel):
+    term: str
+    version: int
+
+
+class TermVersionOut(BaseModel):
+    version: int
+    event: str
+    actor: str
+    at: str
+    reason: str
+    changes: dict[str, Any]
+
+
+class TermOut(BaseModel):
+    term: str
+    kind: str
+    code: str
+    dimension: str | None = None
+    definition: str
+    label_en: str
+    label_ar: str | None = None
+    part_of: str | None = None
+    closed: bool | None = None
+    p_code: str | None = None
+    coordinates: list[float] | None = None
+    version: int
+    defined_by: str
+    defined_at: str | None
+    revised_by: str | None = None
+    revised_at: str | None = None
+    reason: str
+    history: list[TermVersionOut] | None = None
+
+
+class VocabularyOut(BaseModel):
+    kinds: dict[str, str] = Field(description="The kinds of term and what each names.")
+    terms: list[TermOut]

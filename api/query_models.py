@@ -177,6 +177,8 @@ class FigureState(Open):
     incident_id: UUID
     metric: str
     breakdown: dict[str, str]
+    admin_codes: dict[str, str] = Field(default_factory=dict, description="The OCHA P-code of the breakdown's"
+                                        " place, where the vocabulary gives one: place name to P-code.")
     population: str = Field(description="Whom the figure counts: `counted` (the whole) or a subset of it.")
     version: int
     value: StoredCount
@@ -311,9 +313,11 @@ class BreakdownCheck(Open):
     incident_id: UUID
     metric: str
     population: str = Field(description="The population checked: the parts' and their total's, or the subset's.")
-    check: Literal["parts", "subset"] = Field(
+    check: Literal["parts", "subset", "part_of"] = Field(
         description="`parts`: parts along `dimension` against their total (of the same population); `subset`: a"
-                    " subset population (the one part) against the whole population's figure (`total`).")
+                    " subset population (the one part) against the whole population's figure (`total`); `part_of`:"
+                    " a metric's figure (the one part, `value` its metric) against the figure of the metric it is"
+                    " part of (`metric`, `total`), e.g. civilians killed against everyone killed.")
     dimension: str | None = Field(description="The parts' dimension; null for a subset check.")
     total: CheckTotal
     parts: list[CheckPart]

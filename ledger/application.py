@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
 
 from ledger import checks, vocabulary
 from ledger.access import AccessKey, key_id, new_key
@@ -24,14 +25,93 @@ from ledger.citation import Citation
 from ledger.errors import InvalidInput, NotFound
 from ledger.figure import Figure, figure_id
 from ledger.incident import Incident
-from ledger.once import AtMostOnce
+from ledger.once import ADDITIVE_RETRIES, AtMostOnce
 from ledger.report import Report, figure_statements
 from ledger.source import Source
+from ledger.terms import BUILT_IN_ACTOR, VOCABULARY_ID, TermCheck, Vocabulary, built_in_terms, define_built_ins
 from ledger.value import Count
 
 
 class Ledger(AtMostOnce):
     name = "Ledger"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The words commands (and the read side, api/bootstrap.py) are checked against: the recorded vocabulary.
+        self.terms = TermCheck(self._recorded_terms)
+
+    # ---- the vocabulary (ledger/terms.py) ----------------------------------------------
+
+    def _recorded_terms(self) -> dict[str, dict[str, Any]]:
+        try:
+            return self._get(Vocabulary, VOCABULARY_ID, copy=False).terms
+        except NotFound:  # a store older than the vocabulary, before `ledger init` records it
+            return built_in_terms()
+
+    def vocabulary(self) -> Vocabulary:
+        """The vocabulary as stored now (NotFound before `ledger init` has recorded it)."""
+        return self._get(Vocabulary, VOCABULARY_ID, copy=False)
+
+    def _vocabulary_record(self, fresh: bool) -> Vocabulary:
+        """The vocabulary to change, opened with its built-ins if it was never recorded."""
+        try:
+            return self._get(Vocabulary, VOCABULARY_ID, fresh=fresh)
+        except NotFound:
+            vocabulary_ = Vocabulary.open(BUILT_IN_ACTOR)
+            define_built_ins(vocabulary_)
+            return vocabulary_
+
+    def record_built_ins(self) -> int:
+        """Record the built-in terms the vocabulary lacks (``ledger init``, ``seed``, ``serve``); how many.
+
+        Several processes may do this at once: the store's unique (id, version) lets one save,
+        and the others then read the terms defined, so each is recorded exactly once.
+        """
+        for _ in range(ADDITIVE_RETRIES):
+            try:
+                vocabulary_ = self._get(Vocabulary, VOCABULARY_ID)
+            except NotFound:
+                vocabulary_ = Vocabulary.open(BUILT_IN_ACTOR)
+            added = define_built_ins(vocabulary_)
+            if not added:
+                return 0
+            try:
+                self._save(vocabulary_)
+            except IntegrityError:  # another process recorded them first: read what it did
+                self._forget([vocabulary_])
+                continue
+            self.terms.terms(reload=True)
+            return added
+        raise RuntimeError("could not record the built-in vocabulary: other writers kept changing it")
+
+    def define_term(self, actor: str, *, request_key: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Define a term (ledger/terms.py, ``Vocabulary.define``: kind, code, reason, definition, labels...)."""
+        def work(fresh: bool) -> tuple[dict[str, Any], list[Aggregate]]:
+            vocabulary_ = self._vocabulary_record(fresh)
+            key = vocabulary_.define(actor, **fields)
+            return {"term": key, "version": vocabulary_.terms[key]["version"]}, [vocabulary_]
+
+        result = self._run(actor, request_key, "define_term", fields, work)
+        self.terms.terms(reload=True)
+        return result
+
+    def revise_term(
+        self, actor: str, term: str, *, reason: str, expected_version: int | None = None,
+        request_key: str | None = None, **changes: Any,
+    ) -> dict[str, Any]:
+        """Change what a term says; ``expected_version`` is the term's own version (If-Match)."""
+        def work(fresh: bool) -> tuple[dict[str, Any], list[Aggregate]]:
+            vocabulary_ = self._vocabulary_record(fresh)
+            vocabulary_.revise(actor, term, reason=reason, expected_version=checks.version(expected_version),
+                               **changes)
+            return {"term": term, "version": vocabulary_.terms[term]["version"]}, [vocabulary_]
+
+        # Retried on a race like a command that adds: each attempt checks the term's own version,
+        # so a retry never overwrites a revision the officer did not see.
+        args = {"term": term, "reason": reason, "expected_version": expected_version, **changes}
+        result = self._run(actor, request_key, "revise_term", args, work)
+        self.terms.terms(reload=True)
+        return result
 
     # ---- commands ----------------------------------------------------------------------
 
@@ -85,7 +165,7 @@ class Ledger(AtMostOnce):
         current value; the first statement of a figure always is), which needs a ``reason``
         and may cite ``evidence`` (citation ids).
         """
-        statements = figure_statements(figures)
+        statements = figure_statements(figures, self.terms)
 
         def work(fresh: bool) -> tuple[dict[str, Any], list[Aggregate | Figure.Claimed]]:
             source, ids, report = self._report(actor, source_id, statements, fields)
@@ -132,7 +212,7 @@ class Ledger(AtMostOnce):
         Whether a later statement may be adopted depends on the figure's state then, which never
         refuses a report: the check is complete.
         """
-        self._report(actor, source_id, figure_statements(figures), fields)
+        self._report(actor, source_id, figure_statements(figures, self.terms), fields)
 
     def _report(
         self, actor: str, source_id: str, statements: list[dict[str, Any]], fields: dict[str, Any],

@@ -194,9 +194,9 @@ class Figure(Aggregate):
         cls, actor: str, *, incident_id: str, metric: object, breakdown: object, source_id: str,
         report_id: str, value: Count, population: object = None,
     ) -> Figure:
-        metric = vocabulary.check_metric(metric)
-        breakdown = vocabulary.check_breakdown(breakdown)
-        population = vocabulary.check_population(population)
+        # metric, breakdown and population come checked against the recorded vocabulary
+        # (ledger/report.py, figure_statements): what the words mean is the vocabulary's record.
+        population = vocabulary.WHOLE_POPULATION if population is None else population
         return cls._create(
             cls.Stated,
             id=figure_id(incident_id, metric, breakdown, population),

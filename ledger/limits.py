@@ -34,9 +34,19 @@ MAX_IDS = 100  # citations given as a correction's evidence, sources a supersess
 #: A BCP 47 language tag such as ``ar`` or ``en-GB``.
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 MAX_LANGUAGE = 35
-#: A breakdown's value: a lower-case slug such as ``russian-forces``.
+#: A lower-case slug such as ``russian-forces`` (a key's role, a request's name for things).
 SLUG_PATTERN = r"^[a-z0-9]+([-_][a-z0-9]+)*$"
+#: The longest breakdown value, in characters (a value is text in any script, NFC-normalised:
+#: "معرة النعمان", "russian-forces"; ledger/terms.py).
 MAX_SLUG = 200
+#: A term's code in the vocabulary (a metric, a dimension, a population): a slug with underscores,
+#: as it appears in URLs and HXL tags.
+CODE_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+MAX_CODE = 64
+MAX_LABEL = 200  # a term's English or Arabic label
+MAX_DEFINITION = 2_000  # what a term means
+#: An OCHA P-code: a country's ISO 3166 alpha-2 code and the administrative levels' digits ("SY070100").
+P_CODE_PATTERN = r"^[A-Z]{2}[0-9]{0,12}$"
 
 # How much a reader may ask for at once: the query routes (api/routers/queries.py, audit.py) read these.
 MAX_PAGE_SIZE = 500  # items in one page of an answer

@@ -30,13 +30,14 @@ from ledger.incident import Incident
 from ledger.replay import detached, replay
 from ledger.report import Report
 from ledger.source import Source
+from ledger.terms import Vocabulary
 
 A = TypeVar("A", bound=Aggregate)
 
 #: What a record of each class is called in errors (NotFound, VersionConflict).
 KINDS: dict[type[Aggregate], str] = {
     Source: "source", Report: "report", Incident: "incident", Figure: "figure",
-    Citation: "citation", AccessKey: "key",
+    Citation: "citation", AccessKey: "key", Vocabulary: "vocabulary",
 }
 
 #: A citation's target is a figure or a report; the topic of its first event says which.

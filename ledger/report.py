@@ -17,6 +17,7 @@ from ledger.errors import InvalidInput
 from ledger.event import LedgerCreated
 from ledger.figure import adoption
 from ledger.limits import MAX_REFERENCE, MAX_TITLE
+from ledger.terms import TermCheck
 from ledger.value import Count
 
 
@@ -77,9 +78,9 @@ class Report(Aggregate):
         )
 
 
-def figure_statements(figures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def figure_statements(figures: Iterable[dict[str, Any]], terms: TermCheck) -> list[dict[str, Any]]:
     """A report's figure statements checked: ``incident_id``, ``metric``, ``breakdown``, ``population``
-    (the whole counted one unless stated), ``value``, ``adopt``
+    (the whole counted one unless stated; all three against the recorded vocabulary, ``terms``), ``value``, ``adopt``
     (with the ``reason`` and ``evidence`` of the adoption: ledger/figure.py, adoption)."""
     if isinstance(figures, (str, bytes, dict)):
         raise InvalidInput("figures must be a list of figure statements", field="figures")
@@ -94,11 +95,14 @@ def figure_statements(figures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
         incident_id = item.get("incident_id")
         if not isinstance(incident_id, str):
             raise InvalidInput("each figure statement needs the incident_id it is about", field="incident_id")
+        try:
+            words = {"metric": terms.metric(item.get("metric")), "breakdown": terms.breakdown(item.get("breakdown")),
+                     "population": terms.population(item.get("population"))}
+        except InvalidInput as e:  # named beside its row, as the API's own checks name it
+            raise InvalidInput(e.message, field=f"figures[{len(statements)}].{e.field}") from None
         statements.append({
             "incident_id": str(checks.record_id(incident_id, "incident")),
-            "metric": vocabulary.check_metric(item.get("metric")),
-            "breakdown": vocabulary.check_breakdown(item.get("breakdown")),
-            "population": vocabulary.check_population(item.get("population")),
+            **words,
             "value": Count.parse(item.get("value")),
         })
         try:

@@ -1,7 +1,10 @@
-"""The controlled words of the ledger: metrics, breakdown dimensions, populations, grades, kinds of source.
+"""The controlled words of the ledger: the built-in metrics, dimensions and populations, grades, kinds of source.
 
-Kept in one place so that adding a metric or a grade is a one-line change, and so that
-every command is checked against the same lists the documentation shows.
+Metrics, dimensions, their values and populations are data: terms recorded in the
+vocabulary (ledger/terms.py), which officers extend without a code change. The ones below
+are the vocabulary the ledger starts with, recorded once by ``ledger init`` (and ``seed``,
+``serve``); commands and reads check words against the recorded vocabulary, not these lists.
+Grades and kinds of source stay fixed here.
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import re
 
 from ledger.errors import InvalidInput
-from ledger.limits import LANGUAGE_PATTERN, SLUG_PATTERN
+from ledger.limits import LANGUAGE_PATTERN
 
-#: What a figure counts. Add new metrics here; stored events keep the code as written.
+#: What a figure counts: the built-in metrics (more are defined as terms: ledger/terms.py).
 METRICS: dict[str, str] = {
+    "killed": "people killed: everyone, civilian or not (what ministries and many monitors count)",
     "civilians_killed": "civilians killed",
     "civilians_injured": "civilians injured",
     "civilians_detained": "civilians detained",
@@ -24,7 +28,10 @@ METRICS: dict[str, str] = {
     "cluster_munition_attacks": "attacks with cluster munitions",
 }
 
-#: The dimensions a figure may be broken down by.
+#: Built-in metrics that are part of another: their figures never exceed the other's (checked by GET /checks).
+PART_OF: dict[str, str] = {"civilians_killed": "killed"}
+
+#: The dimensions a figure may be broken down by (all open: any value, in any script).
 DIMENSIONS: dict[str, str] = {
     "perpetrator": "party responsible",
     "victim_group": "victim group (children, women, men...)",
@@ -66,7 +73,6 @@ SOURCE_KINDS: dict[str, str] = {
     "other": "other",
 }
 
-_SLUG = re.compile(SLUG_PATTERN)
 _LANGUAGE = re.compile(LANGUAGE_PATTERN)
 
 
@@ -76,17 +82,6 @@ def _one_of(value: object, allowed: dict[str, str], what: str, field: str) -> st
             f"{what} {value!r} is not known; use one of: {', '.join(allowed)}", field=field
         )
     return value
-
-
-def check_metric(value: object) -> str:
-    return _one_of(value, METRICS, "metric", "metric")
-
-
-def check_population(value: object) -> str:
-    """A population code; none stated is the whole counted population."""
-    if value is None:
-        return WHOLE_POPULATION
-    return _one_of(value, POPULATIONS, "population", "population")
 
 
 def check_grade(value: object) -> str:
@@ -103,23 +98,3 @@ def check_language(value: object, field: str = "language") -> str:
             f"language {value!r} is not a BCP 47 tag such as 'ar' or 'en'", field=field
         )
     return value
-
-
-def check_breakdown(value: object) -> dict[str, str]:
-    """A breakdown maps dimensions to slugs; its keys are sorted so equal breakdowns compare equal."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidInput("breakdown must be an object of dimension: value", field="breakdown")
-    checked: dict[str, str] = {}
-    for dimension in sorted(value):
-        _one_of(dimension, DIMENSIONS, "breakdown dimension", "breakdown")
-        item = value[dimension]
-        if not isinstance(item, str) or not _SLUG.match(item):
-            raise InvalidInput(
-                f"breakdown value for {dimension!r} must be a lower-case slug such as"
-                f" 'russian-forces', got {item!r}",
-                field="breakdown",
-            )
-        checked[dimension] = item
-    return checked

@@ -80,13 +80,36 @@ def subset_check(whole: Reading, subset: Reading) -> dict[str, Any]:
                    Tally.of(subset.low, subset.high), compare_subset(whole.low, whole.high, subset.low, subset.high))
 
 
+def part_of_check(whole: Reading, part: Reading) -> dict[str, Any]:
+    return _answer(whole, whole.population, "part_of", None,
+                   [{"value": part.metric, "figure_id": part.figure_id, "low": part.low, "high": part.high}],
+                   Tally.of(part.low, part.high), compare_subset(whole.low, whole.high, part.low, part.high))
+
+
 def breakdown_checks(readings: Iterable[Reading], *, dimension: str | None = None, totals_only: bool = False,
-                     population: str | None = None) -> list[dict[str, Any]]:
-    """Every (total, dimension) pair that has parts, and every subset with its whole, in a stable
-    order (the whole population's checks first); ``population``: only the checks of that one."""
+                     population: str | None = None, part_of: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Every (total, dimension) pair that has parts, every subset with its whole, and (``part_of``: each
+    metric that is part of another, and that other) every figure with the figure of the metric it is
+    part of, in a stable order (the whole population's checks first); ``population``: only the checks
+    of that one."""
     groups: dict[tuple[str, str, str], dict[tuple[tuple[str, str], ...], Reading]] = defaultdict(dict)
     for r in readings:
         groups[(r.incident_id, r.metric, r.population)][_key(r.breakdown)] = r
+    results = _checks_within(groups, dimension, totals_only, population)
+    if dimension is None:
+        for (incident_id, metric, kind), by_breakdown in sorted(groups.items()):
+            whole_metric = (part_of or {}).get(metric)
+            wholes = groups.get((incident_id, whole_metric, kind)) if whole_metric else None
+            if not wholes or (population is not None and kind != population):
+                continue
+            for key in sorted(by_breakdown):
+                if key in wholes and not (totals_only and key):
+                    results.append(part_of_check(wholes[key], by_breakdown[key]))
+    return results
+
+
+def _checks_within(groups: dict[tuple[str, str, str], dict[tuple[tuple[str, str], ...], Reading]],
+                   dimension: str | None, totals_only: bool, population: str | None) -> list[dict[str, Any]]:
     results = []
     for group_key in sorted(groups, key=lambda k: (k[0], k[1], k[2] != WHOLE_POPULATION, k[2])):
         incident_id, metric, kind = group_key

@@ -24,8 +24,8 @@ from projections.figure_reads import figure_at
 from projections.publication import check_published_by, counts, report_published_at
 from projections.read_filters import SOURCE_AT, claims_published_by, source_cards
 from projections.redaction import record_hidden
-from projections.times import from_micros
-from projections.view_rows import Source
+from projections.times import from_micros, iso
+from projections.view_rows import Source, admin_codes
 
 _Report = shape("Report", "report_id, source_id, title, title_en, language, published_on, url, reference,"
                          " period_from, period_to, places, figure_ids, filed_at")
@@ -102,8 +102,9 @@ class RecordReads:
             claims.append({**sources.claim(claim.source_id, claim.report_id, _count(stated)),
                            "version": claim.claim_version, "recorded_at": from_micros(claim.claimed_at),
                            "superseded": bool(claim.superseded)})
+        breakdown = orjson.loads(row.breakdown)
         return {"figure_id": row.figure_id, "incident_id": row.incident_id, "metric": row.metric,
-                "breakdown": orjson.loads(row.breakdown), "population": row.population,
+                "breakdown": breakdown, "admin_codes": admin_codes(self.terms, breakdown), "population": row.population,
                 "value": _count(sources.current(orjson.loads(row.value), row.value_source_id, withheld)),
                 "status": row.status, "grade": row.grade, "claims": claims, "version": row.version,
                 "created_at": from_micros(created), "modified_at": from_micros(row.recorded_at)}

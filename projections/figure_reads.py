@@ -40,7 +40,7 @@ class FigureReads:
             if row is None:
                 raise NotFound("figure", figure_id)
             sources = source_cards(self.db, c, {row.value_source_id}, include_protected)
-        return render_figure(row, sources, t)
+        return render_figure(row, sources, t, self.terms)
 
     def figures_of(self, figure_ids: list[str], *, as_of: datetime | None = None,
                    include_protected: bool = False) -> list[dict[str, Any]]:
@@ -69,10 +69,10 @@ class FigureReads:
         (``{}`` for totals); ``status``: "active" or "retracted"; ``population``: the figures counting
         it (None: every population).
         """
-        metric = None if metric is None else check_metric(metric)
-        dimension = check_dimension(dimension, "dimension")
-        breakdown = check_breakdown(breakdown)
-        population = check_population_filter(population)
+        metric = None if metric is None else check_metric(self.terms, metric)
+        dimension = check_dimension(self.terms, dimension, "dimension")
+        breakdown = check_breakdown(self.terms, breakdown)
+        population = check_population_filter(self.terms, population)
         if status not in (None, "active", "retracted"):
             raise InvalidInput(f"status {status!r} is not known; use active or retracted", field="status")
         limit = check_limit(limit)
@@ -86,7 +86,7 @@ class FigureReads:
                 after=after, limit=limit + 1, published_by=cut,
             )
             sources = source_cards(self.db, c, {r.value_source_id for r in rows}, include_protected)
-        items = [render_figure(r, sources, t) for r in rows[:limit]]
+        items = [render_figure(r, sources, t, self.terms) for r in rows[:limit]]
         return listing_page("figures", "figure_id", items, len(rows) > limit)
 
     def spread(self, figure_id: str, *, as_of: datetime | None = None, include_protected: bool = False,
@@ -138,7 +138,7 @@ class FigureReads:
             for r in rows
         ]
         return {
-            **echo, "current": render_figure(current, sources, t),
+            **echo, "current": render_figure(current, sources, t, self.terms),
             "claims": claims, "range": _range(claims), "live_range": _range([x for x in claims if not x["superseded"]]),
             "state": "recorded",
         }

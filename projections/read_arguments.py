@@ -1,16 +1,22 @@
 """The arguments every read takes, checked once: as_of, metric, dimension, breakdown, population, window, place.
 
+Metrics, dimensions, breakdown values and populations are checked against the recorded
+vocabulary (the reader's ``terms``: ledger/terms.py), so a term defined a moment ago in
+another process is known to every read.
+
 Bad input raises ledger.errors.InvalidInput naming the field (the reader's docstring says
 what each argument means).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Any
 
 from ledger import vocabulary
 from ledger.errors import InvalidInput
+from ledger.terms import TermCheck
 from projections.times import as_of_micros, day, iso, micros
 
 
@@ -33,33 +39,26 @@ def iso_as_of(as_of: datetime | None) -> str | None:
     return None if as_of is None else iso(micros(as_of))
 
 
-def check_metric(metric: object) -> str:
-    return vocabulary.check_metric(metric)
+def check_metric(terms: TermCheck, metric: object) -> str:
+    return terms.metric(metric)
 
 
-def check_dimension(dimension: object, field: str) -> str | None:
-    if dimension is None:
-        return None
-    if not isinstance(dimension, str) or dimension not in vocabulary.DIMENSIONS:
-        raise InvalidInput(f"dimension {dimension!r} is not known; use one of: {', '.join(vocabulary.DIMENSIONS)}",
-                           field=field)
-    return dimension
+def check_dimension(terms: TermCheck, dimension: object, field: str) -> str | None:
+    return None if dimension is None else terms.dimension(dimension, field)
 
 
-def check_breakdown(breakdown: object) -> dict[str, str] | None:
-    if breakdown is None:
-        return None
-    return vocabulary.check_breakdown(breakdown)
+def check_breakdown(terms: TermCheck, breakdown: object) -> dict[str, str] | None:
+    return None if breakdown is None else terms.breakdown(breakdown)
 
 
-def check_population(population: object) -> str:
+def check_population(terms: TermCheck, population: object) -> str:
     """The population a tally counts: one, the whole counted population unless named (never a sum of several)."""
-    return vocabulary.check_population(population)
+    return terms.population(population)
 
 
-def check_population_filter(population: object) -> str | None:
+def check_population_filter(terms: TermCheck, population: object) -> str | None:
     """A population to list figures of (None: every population)."""
-    return None if population is None else vocabulary.check_population(population)
+    return None if population is None else terms.population(population)
 
 
 def check_window(valid_from: date | str | None, valid_to: date | str | None) -> tuple[str | None, str | None]:
@@ -77,7 +76,7 @@ def check_place(place: str | None) -> str | None:
         return None
     if not isinstance(place, str) or not place.strip():
         raise InvalidInput("place must be a place name", field="place")
-    return place.strip().casefold()
+    return unicodedata.normalize("NFC", place.strip()).casefold()
 
 
 

@@ -26,6 +26,7 @@ from one that does not exist.
 from __future__ import annotations
 
 from ledger.store import Store
+from ledger.terms import TermCheck
 from projections.by_id import RecordReads
 from projections.db import Db
 from projections.figure_history_reads import FigureHistoryReads
@@ -45,8 +46,11 @@ class Reader(TallyReads, TallyMonths, TallyHistoryReads, FigureReads, FigureHist
     """Queries over projection ``name`` (default: the live views) of ``store``; each kind of
     question is answered by the module of its mixin (docs/where-things-live.md)."""
 
-    def __init__(self, store: Store, *, name: str = DEFAULT_NAME, pool_size: int | None = None) -> None:
+    def __init__(self, store: Store, *, name: str = DEFAULT_NAME, pool_size: int | None = None,
+                 terms: TermCheck | None = None) -> None:
         self.db = Db(store, name, pool_size=pool_size)
+        #: The vocabulary the arguments are checked against: the ledger's (api/bootstrap.py), or the built-ins.
+        self.terms = terms if terms is not None else TermCheck.built_in()
 
     def close(self) -> None:
         self.db.close()

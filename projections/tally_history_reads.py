@@ -69,7 +69,7 @@ class TallyHistoryReads:
         With ``published_by``, or ``order="published"`` (points keyed by ``published_at``), the
         history under the publication cut: projections/tally_history_cut.py (no window yet).
         """
-        metric, by, population = check_metric(metric), check_dimension(by, "by"), check_population(population)
+        metric, by, population = check_metric(self.terms, metric), check_dimension(self.terms, by, "by"), check_population(self.terms, population)
         page = _page(cursor, limit)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         echo = echo_of(metric, by, as_of, wf, wt, place, population)
@@ -146,7 +146,7 @@ class TallyHistoryReads:
         every row of the metric's history and what moved each point (its cost grew with the log);
         the told versions in one statement, where a history read each cost ~1-4 ms at 1M events.
         """
-        metric, population, t = check_metric(metric), check_population(population), read_time(as_of)
+        metric, population, t = check_metric(self.terms, metric), check_population(self.terms, population), read_time(as_of)
         key = tally_metric(metric, population)
         wanted = max(points, told)
         with self.db.snapshot() as c:

@@ -58,7 +58,7 @@ class TallyMonths:
         its window, cut at ``published_by`` if given (projections/publication.py). ``include_protected``
         is accepted for a uniform call (a tally names no source).
         """
-        metric, population = check_metric(metric), check_population(population)
+        metric, population = check_metric(self.terms, metric), check_population(self.terms, population)
         if valid_from is None or valid_to is None:
             raise InvalidInput("a count by month needs valid_from and valid_to",
                                field="valid_from" if valid_from is None else "valid_to")

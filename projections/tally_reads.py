@@ -11,7 +11,6 @@ import orjson
 
 from ledger.tally import ZERO, Part, Tally, is_approximate
 from ledger.value import Qualifier
-from ledger.vocabulary import DIMENSIONS
 from projections import breakdown_checks as checks, oneshot, tallies
 from projections.db import Db
 from projections.named_rows import columns_of, shape
@@ -120,7 +119,7 @@ class TallyReads:
         with the metric's figures). So are they with ``published_by`` (projections/publication.py):
         two index ranges over the metric's versions and a fold of the few figures with late words.
         """
-        metric, by, population = check_metric(metric), check_dimension(by, "by"), check_population(population)
+        metric, by, population = check_metric(self.terms, metric), check_dimension(self.terms, by, "by"), check_population(self.terms, population)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         cut = check_published_by(published_by)
         echo = {**echo_of(metric, by, as_of, wf, wt, place, population), **published_echo(cut)}
@@ -156,8 +155,10 @@ class TallyReads:
         Returns ``{"metric", "population", "as_of", "sum": {...}, "splits": {dimension: {"groups", "groups_sum"}}}``,
         a split only where it has a group.
         """
-        metric, population = check_metric(metric), check_population(population)
-        chosen = tuple(check_dimension(d, "dimensions") for d in (DIMENSIONS if dimensions is None else dimensions))
+        metric, population = check_metric(self.terms, metric), check_population(self.terms, population)
+        # Every dimension the vocabulary holds, the defined ones too, unless some are named.
+        asked = self.terms.of_kind("dimension") if dimensions is None else dimensions
+        chosen = tuple(check_dimension(self.terms, d, "dimensions") for d in asked)
         t, cut = read_time(as_of), check_published_by(published_by)
         echo = {"metric": metric, "population": population, "as_of": iso_as_of(as_of), **published_echo(cut)}
         if cut is not None:
@@ -203,8 +204,8 @@ class TallyReads:
         "sources": [{"source", "low", "high", "kind", "figure_ids", "superseded"}]}``;
         public sources by name, then hidden ones (``"source": "protected"``).
         """
-        metric, population = check_metric(metric), check_population(population)
-        breakdown = check_breakdown(breakdown) or {}
+        metric, population = check_metric(self.terms, metric), check_population(self.terms, population)
+        breakdown = check_breakdown(self.terms, breakdown) or {}
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
         cut = check_published_by(published_by)
         with self.db.snapshot() as c:
@@ -264,24 +265,33 @@ class TallyReads:
         """Sum of parts against each total, and each subset population against its whole (see
         checks.py). One dict per (total, dimension) or (whole, subset):
 
-        ``{"incident_id", "metric", "population", "check": "parts" | "subset", "dimension" (None for
-        a subset), "total": {"figure_id", "breakdown", "population", "low", "high"},
+        ``{"incident_id", "metric", "population", "check": "parts" | "subset" | "part_of", "dimension" (None for
+        a subset or a part-of check), "total": {"figure_id", "breakdown", "population", "low", "high"},
         "parts": [{"value", "figure_id", "low", "high"}], "parts_low", "parts_high",
         "status": "complete" | "remainder" | "parts_exceed_low" | "inconsistent",
         "remainder": {"low", "high"} | None, "excess": int | None}``.
         """
-        metric = None if metric is None else check_metric(metric)
-        dimension = check_dimension(dimension, "dimension")
-        population = check_population_filter(population)
+        metric = None if metric is None else check_metric(self.terms, metric)
+        dimension = check_dimension(self.terms, dimension, "dimension")
+        population = check_population_filter(self.terms, population)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
+        part_of = self.terms.part_of()
+        # A metric's part-of checks need the figures of the metric it is part of, and of its parts.
+        related = None if metric is None else {m for m in (metric, part_of.get(metric)) if m} | {
+            p for p, w in part_of.items() if w == metric}
         with self.db.snapshot() as c:
             rows = live_figures(
-                self.db, c, t, _Reading, metric=metric, incident_id=incident_id, status="active", window=(wf, wt),
-                place=place_key, published_by=check_published_by(published_by),
+                self.db, c, t, _Reading, metric=metric if related == {metric} else None,
+                incident_id=incident_id, status="active", window=(wf, wt), place=place_key,
+                published_by=check_published_by(published_by),
             )
         readings = [checks.Reading(r.figure_id, r.incident_id, r.metric, orjson.loads(r.breakdown), r.low, r.high,
-                                   r.population) for r in rows]
-        return checks.breakdown_checks(readings, dimension=dimension, totals_only=totals_only, population=population)
+                                   r.population) for r in rows if related is None or r.metric in related]
+        found = checks.breakdown_checks(readings, dimension=dimension, totals_only=totals_only, population=population,
+                                        part_of=part_of)
+        if metric is None:
+            return found
+        return [f for f in found if f["metric"] == metric or (f["check"] == "part_of" and f["parts"][0]["value"] == metric)]
 
 
 def _without_ids(result: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 
+from ledger.terms import TermCheck
 from projections.named_rows import shape
 from projections.redaction import PROTECTED, Sources
 from projections.times import iso
@@ -48,11 +49,19 @@ Incident = shape("Incident", (
 ))
 
 
-def render_figure(r: Any, sources: Sources, t: int) -> dict[str, Any]:
-    """A figure version as it stood at t (``recorded_to`` only once it had ended by then)."""
+def admin_codes(terms: TermCheck, breakdown: dict[str, str]) -> dict[str, str]:
+    """The OCHA P-code of a breakdown's place, where the vocabulary gives one: ``{place name: P-code}``."""
+    return terms.place_codes([breakdown["place"]] if "place" in breakdown else [])
+
+
+def render_figure(r: Any, sources: Sources, t: int, terms: TermCheck) -> dict[str, Any]:
+    """A figure version as it stood at t (``recorded_to`` only once it had ended by then), with the
+    OCHA P-code the vocabulary gives its place (``admin_codes``: place name to P-code)."""
+    breakdown = orjson.loads(r.breakdown)
     return {
         "figure_id": r.figure_id, "incident_id": r.incident_id, "metric": r.metric,
-        "breakdown": orjson.loads(r.breakdown), "population": r.population, "version": r.version,
+        "breakdown": breakdown, "admin_codes": admin_codes(terms, breakdown),
+        "population": r.population, "version": r.version,
         "value": sources.value(orjson.loads(r.value), r.value_source_id), "status": r.status, "grade": r.grade,
         "value_source": sources.ref(r.value_source_id), "recorded_at": iso(r.recorded_at),
         "recorded_to": iso(r.recorded_to) if r.recorded_to <= t else None,

@@ -35,8 +35,8 @@ POPULATION_COLUMN = ("population", "#meta+population")
 
 FIGURE_COLUMNS: list[tuple[str, str]] = [
     ("figure_id", "#meta+id+figure"), ("incident_id", "#event+id"), ("metric", "#indicator+name"),
-    ("breakdown", "#meta+breakdown"), POPULATION_COLUMN, ("version", "#meta+version"), ("status", "#status"),
-    ("grade", "#meta+grade"), ("qualifier", "#meta+qualifier"), ("number", "#affected+num"),
+    ("breakdown", "#meta+breakdown"), ("place_code", "#loc+code"), POPULATION_COLUMN, ("version", "#meta+version"),
+    ("status", "#status"), ("grade", "#meta+grade"), ("qualifier", "#meta+qualifier"), ("number", "#affected+num"),
     ("low", "#affected+min"), ("high", "#affected+max"), ("term", "#meta+term"),
     ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"),
     ("source_id", "#meta+source+id"), ("source", "#meta+source"),
@@ -67,6 +67,8 @@ def figure_row(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "figure_id": item["figure_id"], "incident_id": item["incident_id"], "metric": item["metric"],
         "breakdown": ";".join(f"{k}={v}" for k, v in sorted(item.get("breakdown", {}).items())) or "total",
+        # The OCHA P-code of the figure's place, where the vocabulary gives one (ledger/terms.py).
+        "place_code": (item.get("admin_codes") or {}).get(item.get("breakdown", {}).get("place", "")),
         "population": item.get("population", WHOLE_POPULATION), "version": item["version"], "status": item["status"], "grade": item["grade"],
         "qualifier": value.get("qualifier"), "number": value.get("number"), "low": value.get("low"),
         "high": value.get("high"), "term": value.get("term"), "quote": value.get("quote"),

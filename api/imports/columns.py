@@ -33,7 +33,7 @@ VALUE = {k: k for k in ("qualifier", "number", "low", "high", "term", "quote", "
 CITATION = {"citation_url": "url", "citation_quote": "quote", "citation_quote_en": "quote_en",
             "citation_page": "page", "accessed_on": "accessed_on", "citation_sha256": "sha256"}
 #: What the ledger writes in an export and makes itself: read, never imported.
-IGNORED = {"figure_id", "version", "status", "grade", "source", "recorded_at", "recorded_to",
+IGNORED = {"figure_id", "version", "status", "grade", "source", "recorded_at", "recorded_to", "place_code",
            *(name for name, _ in STATED)}  # where the export was made: ledger_position, tree_size
 
 _EXPORTED = dict(FIGURE_COLUMNS)

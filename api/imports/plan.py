@@ -191,8 +191,10 @@ def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], lab
                     out.problems.extend(Problem(r.number, column("breakdown"), e.message) for r in twice)
                     items = [r for r in items if r not in twice]
                     continue
-            out.problems.append(Problem(first_number, column(FIELD_COLUMN.get(e.field or "", e.field or "")),
-                                        e.message))
+            # A statement's words are checked against the vocabulary by the ledger, named by their row's path.
+            field = _STATEMENT.sub("", e.field or "")
+            out.problems.append(Problem(first_number, column(FIELD_COLUMN.get(field) or FIELD_COLUMN.get(
+                field.split(".")[0], field)), e.message))
             refused_report = True
             break
         except LedgerError as e:
@@ -206,6 +208,9 @@ def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], lab
             if r.number not in faulty:
                 out.with_report[r.number] = first_number
     return None
+
+
+_STATEMENT = re.compile(r"^figures\[\d+\]\.")
 
 
 def _column(path: str) -> str:

@@ -44,7 +44,7 @@ from api.query_models import (
     page,
 )
 from api.routers._shared import AsOf, PublishedBy, Reader
-from ledger import limits, vocabulary
+from ledger import limits
 from ledger.errors import NotFound
 
 router = APIRouter(tags=["queries"])
@@ -69,10 +69,11 @@ Counts = Annotated[Population | None, Query(
 Of = Annotated[Population | None, Query(alias="population", description="Only figures (or checks) of this population.")]
 Cursor = Annotated[str | None, Query(max_length=limits.MAX_CURSOR, description="`next_cursor` of the previous page.")]
 Limit = Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE, description="Items per page.")]
-_PART = f"({'|'.join(vocabulary.DIMENSIONS)}):{limits.SLUG_PATTERN.strip('^$')}"
+_PART = f"{limits.CODE_PATTERN.strip('^$')}:[^,]+"  # a dimension (a term) and a value in any script
 BreakdownParts = Annotated[text(limits.MAX_FILTER) | None, Query(
     alias="breakdown", json_schema_extra={"pattern": f"^{_PART}(,{_PART})*$"},
-    description="The breakdown as `dimension:value`, e.g. `perpetrator:russian-forces`; several dimensions joined"
+    description="The breakdown as `dimension:value`, e.g. `perpetrator:russian-forces` or `place:معرة النعمان`;"
+                " several dimensions joined"
                 " by commas (`perpetrator:russian-forces,victim_group:children`). Without it: the incidents' totals.")]
 
 

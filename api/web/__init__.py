@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.problems import ApiProblem
-from api.web import audit_pages, docs, downloads, forms, imports, pages, sign_in
+from api.web import audit_pages, docs, downloads, forms, imports, pages, sign_in, vocabulary_page
 from api.web.compress import CompressStatic
 from api.web.render import HERE, PREFIX, PageHeaders, page
 from api.web.session import Sessions, current_session
@@ -30,7 +30,7 @@ def install(app: FastAPI, key_file: Path) -> None:
     """Pages, forms, /docs and static files on ``app``; call after the error handlers are installed."""
     app.state.web_sessions = Sessions(key_file)
     app.mount(PREFIX + "/static", StaticFiles(directory=HERE / "static"), name="web-static")
-    for module in (docs, sign_in, downloads, pages, forms, imports, audit_pages):
+    for module in (docs, sign_in, downloads, pages, forms, vocabulary_page, imports, audit_pages):
         app.include_router(module.router)
     app.add_middleware(PageHeaders)
     app.add_middleware(CompressStatic)

@@ -57,17 +57,17 @@ async def months(request: Request, metric: Metric, reader: Reader, session: Sign
                  as_of: AsOf = None, months_from: Month = None, months_to: Month = None,
                  population: Counted = None) -> Any:
     at = moment(as_of)
-    counted = WHOLE_POPULATION if population is None else population.value
-    rows = await run_in_threadpool(monthly_rows, reader, metric.value, at, session.caller.sees_protected,
+    counted = WHOLE_POPULATION if population is None else population
+    rows = await run_in_threadpool(monthly_rows, reader, metric, at, session.caller.sees_protected,
                                    months_from, months_to, counted)
-    flat = [{"metric": metric.value, "population": counted, "by": None, "value": None, "low": r["low"], "high": r["high"], "kind": r["kind"],
+    flat = [{"metric": metric, "population": counted, "by": None, "value": None, "low": r["low"], "high": r["high"], "kind": r["kind"],
              "figures": r["figures"], "valid_from": r["valid_from"], "valid_to": r["valid_to"], "place": None,
              "as_of": None if at is None else at.isoformat()} for r in rows]
     about = await run_in_threadpool(lambda: stated(now.head, getattr(request.app.state, "audit", None),
-                                                   metric=metric.value, by_month=True, as_of=at,
+                                                   metric=metric, by_month=True, as_of=at,
                                                    population=None if population is None else counted))
-    return export(format_, export_rows.tally_columns(metric.value, counted), flat, flat, about,
-                  f"tally-{metric.value}-by-month")
+    return export(format_, export_rows.tally_columns(metric, counted), flat, flat, about,
+                  f"tally-{metric}-by-month")
 
 
 @router.get(PREFIX + "/figures/download")

@@ -26,7 +26,7 @@ from api.web.render import PREFIX, kept_cut, page, parse_moment, published_of
 from api.web.session import Session, current_session
 from ledger import checks, limits
 from ledger.errors import InvalidInput
-from ledger.vocabulary import METRICS, WHOLE_POPULATION
+from ledger.vocabulary import WHOLE_POPULATION
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 
@@ -102,7 +102,7 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
     incidents = reader.incidents(as_of=at, limit=LISTED, include_protected=sees)
     sources = reader.sources(as_of=at, limit=LISTED, include_protected=sees)
     tallies = []
-    for metric in METRICS:
+    for metric in reader.terms.of_kind("metric"):
         total = reader.tally_splits(metric, as_of=at, include_protected=sees, published_by=cut)  # every split
         if not total["sum"]["figures"]:
             continue
@@ -126,11 +126,11 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     """A count's history: every moment the tally changed, with who moved it, why, from which source;
     and the count month by month of valid time; of one population (default the whole counted one)."""
     sees, at = session.caller.sees_protected, moment(as_of)
-    counted = population.value if population is not None else WHOLE_POPULATION
-    monthly = _monthly(reader, metric.value, at, sees, months_from, months_to, counted)
+    counted = population if population is not None else WHOLE_POPULATION
+    monthly = _monthly(reader, metric, at, sees, months_from, months_to, counted)
     # The latest points only: the whole history grows with the log (tally_history_latest).
     # The last TOLD steps come with the versions that moved them (value, why, evidence).
-    points = reader.tally_history_latest(metric.value, points=CHARTED, told=LISTED_STEPS, as_of=at,
+    points = reader.tally_history_latest(metric, points=CHARTED, told=LISTED_STEPS, as_of=at,
                                          include_protected=sees, population=counted, versions=TOLD)
     listed = points[-LISTED_STEPS:]
     steps = [{"point": point, "changes": [{"moved": moved, "version": moved.get("told")} for moved in point["moved_by"]]}
@@ -138,7 +138,7 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     chart = [{"t": p["recorded_at"], "low": p["low"], "high": p["high"], "kind": p["kind"]}
              for p in points[-CHARTED:]]
     earlier = listed[0]["recorded_at"] if len(points) > len(listed) else None
-    return page(request, "tally.html", session, metric=metric.value, steps=steps, chart=chart, earlier=earlier,
+    return page(request, "tally.html", session, metric=metric, steps=steps, chart=chart, earlier=earlier,
                 first=len(chart) - len(listed), population=counted,
                 chosen=None if population is None else counted, **monthly)
 
@@ -181,10 +181,10 @@ def versions_of(reader: Any, figure_id: str, wanted: set[int], at: Any, sees: bo
 def checks(request: Request, reader: Reader, session: Signed, metric: Annotated[Metric | None, Query()] = None,
            as_of: AsOf = None) -> Any:
     """Every check of parts against their total, as GET /checks gives them."""
-    found = reader.breakdown_checks(metric=None if metric is None else metric.value, as_of=moment(as_of),
+    found = reader.breakdown_checks(metric=None if metric is None else metric, as_of=moment(as_of),
                                     include_protected=session.caller.sees_protected,
                                     published_by=published_of(request))
-    return page(request, "checks.html", session, checks=found, metric=None if metric is None else metric.value,
+    return page(request, "checks.html", session, checks=found, metric=None if metric is None else metric,
                 applies_cut=True)
 
 

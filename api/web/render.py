@@ -95,6 +95,7 @@ def page(request: Request, template: str, session: Session | None, *, status: in
     lang = i18n.choose(request)
     basis = visit or csrf_basis(request, session)
     body = templates.get_template(template).render(
+        **vocabulary_labels(request, lang),
         request=request, session=session, caller=None if session is None else session.caller,
         lang=lang, _=lang.gettext, n=lang.number, moment=lang.moment,
         csrf=sessions(request).csrf_token(basis) if basis else "",
@@ -107,6 +108,30 @@ def page(request: Request, template: str, session: Session | None, *, status: in
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Vary"] = "Cookie, Accept-Language"
     return response
+
+
+def label(term: dict[str, Any], lang: i18n.Language) -> str:
+    """A term's label in the page's language: the catalogue's (the built-ins' are in it), else the
+    term's own Arabic label on an Arabic page, else its English one."""
+    english = term["label_en"]
+    if lang.code != "ar":
+        return english
+    translated = lang.gettext(english)
+    return translated if translated != english else (term.get("label_ar") or english)
+
+
+def vocabulary_labels(request: Request, lang: i18n.Language) -> dict[str, dict[str, str]]:
+    """The recorded vocabulary's metrics, dimensions and populations, each code with its label in ``lang``
+    (the templates' METRICS, DIMENSIONS, POPULATIONS: the built-ins when no ledger is open)."""
+    ledger = getattr(request.app.state, "ledger", None)
+    if ledger is None:
+        return {}
+    terms = ledger.terms.terms()
+    by_kind: dict[str, dict[str, str]] = {"metric": {}, "dimension": {}, "population": {}}
+    for code, term in terms.items():
+        if term["kind"] in by_kind:
+            by_kind[term["kind"]][code] = label(term, lang)
+    return {"METRICS": by_kind["metric"], "DIMENSIONS": by_kind["dimension"], "POPULATIONS": by_kind["population"]}
 
 
 def parse_moment(value: str | None) -> datetime | None:

@@ -13,6 +13,8 @@ too.
 
 from __future__ import annotations
 
+from ledger import vocabulary
+
 import base64
 import html
 import io
@@ -53,6 +55,8 @@ BODIES: dict[str, Any] = {
     "/figures/{figure_id}/grades": {"grade": "fair", "reason": "probe"},
     "/citations": {"target_id": "{protected_report}", "source_id": "{protected_source}", "url": "https://x.org"},
     "/citations/{citation_id}/withdrawals": {"reason": "probe"},
+    "/vocabulary": {"kind": "metric", "code": "probe_killed", "definition": "d", "label_en": "l", "reason": "probe"},
+    "/vocabulary/{term}/revisions": {"label_ar": "مسبار", "reason": "probe"},
 }
 
 
@@ -128,6 +132,15 @@ def _values(spec: dict[str, Any], run: Run, param: dict[str, Any]) -> list[Any]:
         return _ids(run.world, name)
     if "enum" in schema:
         return list(schema["enum"])
+    # Terms of the vocabulary are data, not an enum of the schema: the built-ins.
+    if name == "metric":
+        return list(vocabulary.METRICS)
+    if name in ("by", "dimension"):
+        return [None, *vocabulary.DIMENSIONS]
+    if name == "population":
+        return [None, *vocabulary.POPULATIONS]
+    if name in ("term", "kind"):
+        return ["killed"] if name == "term" else [None, "metric"]
     if name in ("size", "second"):
         return [run.size]
     if name in ("index", "first"):

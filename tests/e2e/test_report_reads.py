@@ -50,7 +50,7 @@ def test_the_tally_by_source_refuses_a_breakdown_it_cannot_read(api: Api, world:
     assert_problem(api.get(f"{KILLED}/by-source?breakdown=perpetrator", "reader"), 422, field="breakdown")
     assert_problem(api.get(f"{KILLED}/by-source?breakdown=perpetrator:a,perpetrator:b", "reader"), 422,
                    field="breakdown")
-    assert_problem(api.get(f"{KILLED}/by-source?breakdown=colour:red", "reader"), 422, field="breakdown")
+    assert_problem(api.get(f"{KILLED}/by-source?breakdown=colour:red", "reader"), 422, field="breakdown.colour")
     assert_problem(api.get("/tallies/deaths/by-source", "reader"), 422)
 
 

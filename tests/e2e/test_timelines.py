@@ -216,12 +216,12 @@ def test_the_spread_between_airwars_and_the_coalition(loaded: Loaded) -> None:
 
 
 def test_gazas_tally_history_flags_the_point_where_about_35173_was_adopted(loaded: Loaded) -> None:
-    points = loaded.api.get("/tallies/civilians_killed/history?place=Gaza%20Strip", "reader").json()["points"]
+    points = loaded.api.get("/tallies/killed/history?place=Gaza%20Strip", "reader").json()["points"]
     assert [(p["low"], p["high"], p["approximate"]) for p in points] == [
         (21672, None, False), (34622, 34622, False), (35173 - 3518, 35173 + 3518, True), (41001, None, False)]
     assert [m["published_on"] for p in points for m in p["moved_by"]] == [
         "2023-12-30", "2024-05-08", "2024-05-14", "2024-09-18"]
-    groups = loaded.api.get("/tallies/civilians_killed?place=Gaza%20Strip&by=victim_group", "reader").json()["groups"]
+    groups = loaded.api.get("/tallies/killed?place=Gaza%20Strip&by=victim_group", "reader").json()["groups"]
     children = next(g for g in groups if g["value"] == "children")
     assert (children["approximate"], children["low"], children["high"]) == (True, 14500 - 1450, 14500 + 1450)
 
@@ -254,8 +254,20 @@ def test_the_identified_dead_are_a_figure_of_their_own(loaded: Loaded) -> None:
     unidentified = loaded.api.get(f"/figures/{filed.figures['moh-list-2024-09/1']}", "reader").json()
     assert (unidentified["population"], unidentified["value"]["number"]) == ("unidentified", 7613)
     # The whole count's tally is not swollen by its subsets.
-    tally = loaded.api.get("/tallies/civilians_killed?place=Gaza%20Strip", "reader").json()["sum"]
+    tally = loaded.api.get("/tallies/killed?place=Gaza%20Strip", "reader").json()["sum"]
     assert (tally["low"], tally["high"]) == (41001, None)
+
+
+def test_the_ministrys_dead_are_everyone_killed_and_never_swell_a_civilian_tally(loaded: Loaded) -> None:
+    """The Ministry counts civilians and fighters alike: its figures are `killed`, and a tally never mixes metrics."""
+    data = timeline_data("gaza-moh-2024")
+    metrics = {f["metric"] for report in data["reports"].values() for f in report["figures"]}
+    assert metrics == {"killed", "civilians_injured"}
+    civilians = loaded.api.get("/tallies/civilians_killed?place=Gaza%20Strip", "reader").json()["sum"]
+    assert civilians["figures"] == 0 and civilians["low"] == 0
+    killed = loaded.api.get("/vocabulary/killed", "reader").json()
+    assert killed["kind"] == "metric" and killed["label_ar"] == "القتلى"
+    assert loaded.api.get("/vocabulary/civilians_killed", "reader").json()["part_of"] == "killed"
 
 
 def test_a_tally_as_published_by_a_date_counts_only_what_was_published_by_then(loaded: Loaded) -> None:

@@ -111,7 +111,7 @@ def test_a_bad_file_names_every_problem_by_row_and_column_and_records_nothing(sq
     by_row = {p.row: p.message for p in plan.problems}
     assert by_row[3] == "range low 50 exceeds high 40"  # the words POST /reports answers with
     assert by_row[4] == "no incident with this id"
-    assert by_row[5].startswith("Input should be ")
+    assert by_row[5].startswith("metric 'civilians_vanished' is not in the vocabulary; an officer defines it with")
     assert by_row[6].startswith("String should match pattern")
 
 

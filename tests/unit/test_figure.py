@@ -2,6 +2,7 @@
 
 import pytest
 
+from ledger.terms import TermCheck
 from ledger.errors import InvalidInput
 from ledger.figure import ACTIVE, RETRACTED, Figure, figure_id
 from ledger.value import Count
@@ -106,16 +107,20 @@ def test_invalid_verbs_record_nothing(verb, kwargs, message):
     assert figure.pending_events == [] and figure.version == 1
 
 
-def test_unknown_metric_or_bad_breakdown_is_refused():
-    with pytest.raises(InvalidInput, match="metric 'deaths' is not known"):
-        Figure.state("a", incident_id=INCIDENT, metric="deaths", breakdown={}, source_id=SNHR, report_id="r",
-                     value=Count.of("exact", 1))
-    with pytest.raises(InvalidInput, match="breakdown dimension 'colour'"):
-        Figure.state("a", incident_id=INCIDENT, metric="airstrikes", breakdown={"colour": "red"}, source_id=SNHR,
-                     report_id="r", value=Count.of("exact", 1))
-    with pytest.raises(InvalidInput, match="lower-case slug"):
-        Figure.state("a", incident_id=INCIDENT, metric="airstrikes", breakdown={"perpetrator": "Russian Forces"},
-                     source_id=SNHR, report_id="r", value=Count.of("exact", 1))
+def test_unknown_metric_or_dimension_is_refused_and_a_value_in_any_script_is_taken():
+    terms = TermCheck.built_in()
+    with pytest.raises(InvalidInput, match="metric 'deaths' is not in the vocabulary; an officer defines it with"
+                                           " POST /vocabulary"):
+        terms.metric("deaths")
+    with pytest.raises(InvalidInput, match="breakdown dimension 'colour' is not in the vocabulary"):
+        terms.breakdown({"colour": "red"})
+    # Any script, NFC-normalised (a decomposed "é" is the composed one), trimmed.
+    assert terms.breakdown({"place": " معرة النعمان ", "perpetrator": "Forc\u0065\u0301s"}) == {
+        "perpetrator": "Forc\u00e9s", "place": "معرة النعمان"}
+    with pytest.raises(InvalidInput, match="longer than 200"):
+        terms.breakdown({"place": "x" * 201})
+    with pytest.raises(InvalidInput, match="comma"):
+        terms.breakdown({"place": "Idlib, Syria"})
 
 
 def test_an_adoption_and_a_supersession_carry_their_reason_and_evidence():
@@ -193,9 +198,8 @@ def test_a_population_other_than_the_whole_is_a_figure_of_its_own_and_the_whole_
     assert stated().population == "counted"
     assert replay(figure).population == "identified"
     with pytest.raises(InvalidInput) as refused:
-        Figure.state("alice", incident_id=INCIDENT, metric="civilians_killed", breakdown={}, source_id=SNHR,
-                     report_id="r1", value=Count.of("exact", 1), population="everyone")
-    assert refused.value.field == "population" and "identified" in refused.value.message
+        TermCheck.built_in().population("everyone")
+    assert refused.value.field == "population" and "'everyone' is not in the vocabulary" in refused.value.message
 
 
 def test_a_snapshot_taken_before_populations_reads_as_the_whole_population():

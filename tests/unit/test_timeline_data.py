@@ -67,3 +67,11 @@ def test_a_judgement_follows_its_report_and_cites_only_what_was_cited_before(nam
             assert set(judgement["replaces"]) <= set(data["sources"])
         else:
             GradeIn.model_validate({"grade": judgement["grade"], "reason": judgement["reason"]})
+
+
+def test_the_gaza_ministrys_dead_are_filed_as_everyone_killed() -> None:
+    """The Ministry does not tell civilians from fighters: its deaths are `killed`, never `civilians_killed`."""
+    data = timeline_data("gaza-moh-2024")
+    metrics = [f["metric"] for report in data["reports"].values() for f in report["figures"]]
+    assert "civilians_killed" not in metrics and metrics.count("killed") == 16
+    assert "`killed`" in data["about"]

@@ -40,7 +40,7 @@ def _figure(figure: Figure) -> dict[str, Any]:
                "version": c["version"], "recorded_at": c["recorded_at"], "superseded": c["superseded"]}
               for s, c in sorted(figure.claims.items(), key=lambda item: item[1]["version"])]
     return {"figure_id": str(figure.id), "incident_id": figure.incident_id, "metric": figure.metric,
-            "breakdown": figure.breakdown, "population": figure.population, "value": _count(figure.current), "status": figure.status,
+            "breakdown": figure.breakdown, "admin_codes": {}, "population": figure.population, "value": _count(figure.current), "status": figure.status,
             "grade": figure.grade, "claims": claims, "version": figure.version,
             "created_at": figure.created_on.isoformat(), "modified_at": figure.modified_on.isoformat()}
 

@@ -1,0 +1,86 @@
+"""The vocabulary's page: every term with its labels in the page's language, and the officers' forms to
+define a term and to revise one, each handed to the API route that records it (api/routers/definitions.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api.models import TermIn, TermRevisionIn
+from api.problems import ApiProblem
+from api.routers import definitions
+from api.web.forms import Refused, _form_state, _model, _new, _preconditions, _record, body_of
+from api.web.pages import Signed
+from api.web.i18n import choose
+from api.web.render import PREFIX, label, page
+from api.web.session import Session
+from api.web.sign_in import form_fields
+from ledger import terms
+
+router = APIRouter(include_in_schema=False)
+
+#: The place fields a form gives apart, read into the API's ``coordinates``.
+_COORDINATES = ("latitude", "longitude")
+
+
+def _page(request: Request, session: Session, *, define: dict[str, Any] | None = None,
+          revise: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+    lang = choose(request)
+    recorded = request.app.state.ledger.terms.terms(reload=True)
+    listed = [{"term": key, **term, "label": label(term, lang)} for key, term in recorded.items()]
+    listed.sort(key=lambda t: (list(terms.KINDS).index(t["kind"]), t["term"]))
+    return page(request, "vocabulary.html", session, status=status, terms=listed, kinds=terms.KINDS,
+                define=define or _new("term"), revise=revise or _new("revision"))
+
+
+@router.get(PREFIX + "/vocabulary", response_class=HTMLResponse)
+def vocabulary(request: Request, session: Signed) -> HTMLResponse:
+    return _page(request, session)
+
+
+def _body(fields: list[tuple[str, str]]) -> dict[str, Any]:
+    """The form as the API's body: the checkbox as a flag, latitude and longitude as coordinates."""
+    body = body_of([(k, v) for k, v in fields if k not in ("term", "csrf")])
+    if "closed" in body:
+        body["closed"] = body["closed"] in ("on", "true", "1")
+    given = [body.pop(k, None) for k in _COORDINATES]
+    if any(v is not None for v in given):
+        try:
+            body["coordinates"] = [float(v) for v in given]  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise Refused(ApiProblem(422, "give both latitude and longitude, in degrees (WGS84)",
+                                     field="coordinates")) from None
+    return body
+
+
+@router.post(PREFIX + "/vocabulary", response_class=HTMLResponse)
+async def define(request: Request, session: Signed) -> Any:
+    """Define a term: POST /vocabulary, with its reason and the form's request key."""
+    fields = await form_fields(request, session)
+    key = _preconditions(fields)["idempotency_key"]
+    try:
+        body = _model(TermIn, _body(fields))
+        await _record(request, session, lambda: definitions.define_term(
+            body, request, Response(), request.app.state.ledger, session.caller, idempotency_key=key))
+    except Refused as refused:
+        return await run_in_threadpool(_page, request, session, define=_form_state(fields, refused.problem),
+                                       status=refused.problem.status)
+    return RedirectResponse(PREFIX + "/vocabulary", status_code=303)
+
+
+@router.post(PREFIX + "/vocabulary/revisions", response_class=HTMLResponse)
+async def revise(request: Request, session: Signed) -> Any:
+    """Revise a term: POST /vocabulary/{term}/revisions, with its reason, If-Match (the version shown) and key."""
+    fields = await form_fields(request, session)
+    term = dict(fields).get("term", "").strip()
+    try:
+        body = _model(TermRevisionIn, _body(fields))
+        await _record(request, session, lambda: definitions.revise_term(
+            term, body, request.app.state.ledger, session.caller, **_preconditions(fields)))
+    except Refused as refused:
+        return await run_in_threadpool(_page, request, session, revise=_form_state(fields, refused.problem),
+                                       status=refused.problem.status)
+    return RedirectResponse(PREFIX + "/vocabulary", status_code=303)
