@@ -1,5 +1,5 @@
 """What the routers share: response documentation, and the views caught up to the log's head
-before a read (one head read per group of requests, api/standing.py)."""
+before a read (one head read per group of requests, projections/log_position.py)."""
 
 from __future__ import annotations
 
