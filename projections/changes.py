@@ -32,6 +32,7 @@ from ledger.figure import RETRACTED, Figure
 from ledger.source import Source
 from projections.db import Db
 from projections.follower import UPSTREAM
+from projections.named_rows import shape
 from projections.read_filters import source_cards
 from projections.redaction import Sources
 from projections.times import iso
@@ -48,9 +49,12 @@ _BY_SOURCE = ("INSERT INTO {figure_changes} (position, figure_id, version, cause
 #: A figure event shows in the feed when it made the figure, or moved what a reader of the
 #: figure sees: its value, whose value it is, its status or its grade (the previous version is
 #: the figure's version before, as every figure event makes one).
+#: A change as the feed reads it: the position and cause, and the figure's version after it.
+Change = shape("Change", "fc.position, fc.cause, fv.figure_id, fv.version, fv.recorded_at, fv.kind, fv.incident_id,"
+                         " fv.metric, fv.breakdown, fv.value, fv.value_source_id, fv.status, fv.grade, fv.population")
+
 _SELECT = (
-    "SELECT fc.position, fc.cause, fv.figure_id, fv.version, fv.recorded_at, fv.kind, fv.incident_id, fv.metric,"
-    " fv.breakdown, fv.value, fv.value_source_id, fv.status, fv.grade, fv.population"
+    f"SELECT {Change.columns}"
     " FROM {figure_changes} fc"
     " JOIN {figure_versions} fv ON fv.figure_id = fc.figure_id AND fv.version = fc.version"
     " LEFT JOIN {figure_versions} pv ON pv.figure_id = fc.figure_id AND pv.version = fc.version - 1"
@@ -97,27 +101,26 @@ def feed(db: Db, *, since: int, limit: int, include_protected: bool = False) -> 
     with db.snapshot() as c:
         reached = db.one(c, "SELECT notification_id FROM {tracking} WHERE application_name = ?", (UPSTREAM,))
         reached = (reached[0] if reached else 0) or 0
-        rows = db.all(c, _PAGE, (since, reached, limit + 1))
+        rows = db.all(c, _PAGE, (since, reached, limit + 1), shape=Change)
         more = len(rows) > limit
         if more:
-            cut = rows[limit][0]
-            rows = [r for r in rows[:limit] if r[0] != cut]
+            cut = rows[limit].position
+            rows = [r for r in rows[:limit] if r.position != cut]
             if not rows:  # one position touched more figures than a page holds: give all of them
-                rows = db.all(c, _AT, (since, reached, cut))
-        shown = source_cards(db, c, {r[10] for r in rows if r[11] != RETRACTED}, include_protected)
+                rows = db.all(c, _AT, (since, reached, cut), shape=Change)
+        shown = source_cards(db, c, {r.value_source_id for r in rows if r.status != RETRACTED}, include_protected)
     items = [_change(r, shown) for r in rows]
-    next_since = rows[-1][0] if more else max(since, reached)
+    next_since = rows[-1].position if more else max(since, reached)
     return {"since": since, "items": items, "next_since": next_since, "more": more}
 
 
-def _change(r: tuple, sources: Sources) -> dict[str, Any]:
-    (position, cause, fid, version, recorded_at, kind, incident_id, metric, breakdown, value, source_id, status, grade,
-     population) = r
-    removed = status == RETRACTED
+def _change(r: Any, sources: Sources) -> dict[str, Any]:
+    removed = r.status == RETRACTED
     return {
-        "position": position, "change": "removed" if removed else "changed",
-        "event": "protection" if cause == "protection" else kind, "figure_id": fid, "version": version,
-        "incident_id": incident_id, "metric": metric, "breakdown": orjson.loads(breakdown),
-        "population": population, "recorded_at": iso(recorded_at), "value": None if removed else sources.value(orjson.loads(value), source_id),
-        "value_source": None if removed else sources.ref(source_id), "status": status, "grade": grade,
+        "position": r.position, "change": "removed" if removed else "changed",
+        "event": "protection" if r.cause == "protection" else r.kind, "figure_id": r.figure_id, "version": r.version,
+        "incident_id": r.incident_id, "metric": r.metric, "breakdown": orjson.loads(r.breakdown),
+        "population": r.population, "recorded_at": iso(r.recorded_at),
+        "value": None if removed else sources.value(orjson.loads(r.value), r.value_source_id),
+        "value_source": None if removed else sources.ref(r.value_source_id), "status": r.status, "grade": r.grade,
     }
