@@ -15,6 +15,9 @@ MAX_COUNT = 10**15
 #: both stores keep versions in signed 64-bit integers.
 MAX_VERSION = 2**63 - 1
 
+#: A log position or a tree size (``since``, ``index``, ``size``): signed 64-bit integers in both stores.
+MAX_POSITION = 2**63 - 1
+
 # Lengths of text, in characters.
 MAX_TEXT = 20_000  # quotes, descriptions: any text not bounded more tightly below
 MAX_REASON = 5_000  # why a change was made

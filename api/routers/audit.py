@@ -42,7 +42,7 @@ log = logging.getLogger("api")
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 NDJSON = "application/x-ndjson"
-MAX = 2**63 - 1  # both stores keep sizes and positions in signed 64-bit integers
+MAX = limits.MAX_POSITION
 
 
 def attach(app: Any, store: Any, *, ledger: Any = None, checkpoint_every: float | None = None) -> Any:

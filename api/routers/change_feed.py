@@ -21,7 +21,7 @@ from projections import changes
 
 router = APIRouter(tags=["queries"])
 
-MAX = 2**63 - 1  # positions are signed 64-bit integers in both stores
+MAX = limits.MAX_POSITION
 
 
 @router.get("/changes", response_model=Changes, responses=responses(401, 422, 503), summary="What changed since")
