@@ -52,7 +52,8 @@ def _params(dependant: Any, kind: str) -> list[str]:
 def _valid(world: World) -> dict[str, str]:
     return {"figure_id": world.figure, "source_id": world.public_source, "incident_id": world.incident,
             "report_id": world.public_report, "citation_id": world.public_citation, "metric": "civilians_killed",
-            "size": "1", "kind": "report", "change": "corrections", "code": "ar"}
+            "size": "1", "index": "0", "kind": "report", "change": "corrections", "code": "ar",
+            "term": "civilians_killed"}
 
 
 def _sign_in(api: Api, role: str) -> str:

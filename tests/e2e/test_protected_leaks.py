@@ -247,8 +247,10 @@ def everything(shared: tuple[Api, World]) -> Iterator[Run]:
     keep, root = Keep(logging.DEBUG), logging.getLogger()
     old_level = root.level
     # Public for a while: an answer as of then must still withhold it (protection is read as of now).
-    for protected in (False, True):
-        api.post(f"/sources/{world.protected_source}/protection", {"protected": protected, "reason": "probe"})
+    for version, protected in ((1, False), (2, True)):
+        decided = api.post(f"/sources/{world.protected_source}/protection", {"protected": protected, "reason": "probe"},
+                           If_Match=f'"{version}"')
+        assert decided.status_code == 200, decided.text
         if not protected:
             public_moment = datetime.now(UTC).isoformat()
     run = Run(api, world, api.client.app.state.audit.make_checkpoint().size, records, public_moment=public_moment)
