@@ -8,7 +8,9 @@ from typing import Any
 from ledger.errors import NotFound
 from projections.db import Db
 from projections.paging import check_limit, decode_cursor, listing_page
+from projections.publication import check_published_by
 from projections.read_arguments import check_place, check_window, read_time
+from projections.times import from_micros
 from projections.read_filters import SOURCE_AT, containing, source_cards, window_clause
 from projections.view_rows import (
     Citation, Incident, Report, Source, render_citation, render_incident, render_report, render_source,
@@ -108,14 +110,20 @@ class RecordListings:
 
     def reports(
         self, *, source_id: str | None = None, as_of: datetime | None = None, cursor: str | None = None,
-        limit: int = 50, include_protected: bool = False,
+        limit: int = 50, include_protected: bool = False, published_by: Any = None,
     ) -> dict[str, Any]:
-        """A page of reports filed by T, in id order. A protected source's reports are left out
-        without include_protected: a report's title and link name its source."""
+        """A page of reports filed by T, in id order, and published by ``published_by`` if given
+        (publication.report_published_at: its day, else its filing). A protected source's reports
+        are left out without include_protected: a report's title and link name its source."""
         limit = check_limit(limit)
         after = decode_cursor("reports", cursor)
-        t = read_time(as_of)
+        t, cut = read_time(as_of), check_published_by(published_by)
         where, params = ["r.filed_at <= ?"], [t]
+        if cut is not None:
+            # Published on a day up to the cut's (UTC) day, or undated and filed by the cut.
+            where.append("(r.published_on > '' AND r.published_on <= ?"
+                         " OR COALESCE(r.published_on, '') = '' AND r.filed_at <= ?)")
+            params += [from_micros(cut).date().isoformat(), cut]
         if not include_protected:
             where.append("s.protected = 0")
         if source_id is not None:

@@ -447,8 +447,10 @@ def list_sources(request: Request, reader: Reader, caller: Caller, now: Now, as_
 @router.get("/reports", response_model=page(ReportEntry), responses=_exported(kept=False), summary="List reports")
 def list_reports(request: Request, reader: Reader, caller: Caller, now: Now,
                  source_id: Annotated[UUID | None, Query()] = None, as_of: AsOf = None, cursor: Cursor = None,
-                 limit: Limit = 50, format_: Format = None, accept: Accept = None) -> Any:
-    """Reports filed by a moment, in id order; a protected source's reports for auditors only.
+                 limit: Limit = 50, format_: Format = None, accept: Accept = None,
+                 published_by: PublishedBy = None) -> Any:
+    """Reports filed by a moment (and published by `published_by`), in id order; a protected
+    source's reports for auditors only.
 
     Also every report at once (from `cursor` on) as a spreadsheet: `?format=` or `Accept`."""
     fmt = choose(format_, accept)
@@ -456,9 +458,10 @@ def list_reports(request: Request, reader: Reader, caller: Caller, now: Now,
 
     def reports(after: str | None, size: int, at: Any = as_of) -> dict[str, Any]:
         return reader.reports(source_id=source, as_of=at, cursor=after, limit=size,
-                              include_protected=caller.sees_protected)
+                              include_protected=caller.sees_protected, published_by=published_by)
 
     if fmt == "json":
         return reports(cursor, limit)
     return _listing_export(request, now, fmt, reports, cursor, as_of, export_rows.REPORT_COLUMNS,
-                           export_rows.report_row, "reports", source_id=source)
+                           export_rows.report_row, "reports", source_id=source,
+                           published_by=published_by)

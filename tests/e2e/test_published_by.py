@@ -136,3 +136,32 @@ def test_the_tally_history_under_the_cut_and_in_publication_order(loaded: Loaded
     assert_problem(_get(loaded, path, order="published", valid_from="2021-01-01"), 422, field="valid_from")
     exported = _get(loaded, path, place="Kabul", order="published", format="csv")
     assert exported.status_code == 200 and "published_at" in exported.text
+
+
+def test_the_reports_list_holds_only_the_reports_published_by_the_cut(loaded: Loaded) -> None:
+    """The reports list takes the cut as the report by id does: its day by the cut's, or undated
+    and filed by then; its CSV export holds the same reports."""
+    kabul = loaded.filed[KABUL].reports
+
+    def listed(**query: str) -> set[str]:
+        ids, cursor = set(), None
+        while True:
+            page = _ok(loaded, "/reports", limit="200", **query, **({"cursor": cursor} if cursor else {}))
+            ids |= {r["report_id"] for r in page["items"]}
+            if not (cursor := page["next_cursor"]):
+                return ids
+
+    everything = listed()
+    assert set(kabul.values()) <= everything
+    assert not set(kabul.values()) & listed(published_by="2021-08-28")
+    family = listed(published_by="2021-08-31")
+    assert {kabul["centcom-statement"], kabul["nyt-family"], kabul["bbc-family"]} <= family
+    assert not {kabul["milley-briefing"], kabul["centcom-investigation"], kabul["austin-statement"]} & family
+    assert set(kabul.values()) <= listed(published_by=AFTER_ALL)
+    # The seed's undated reports count from their filing: in at any cut after it, out before it.
+    undated = {r["report_id"] for r in _ok(loaded, "/reports", limit="200")["items"] if r.get("published_on") is None}
+    assert undated <= listed(published_by="2100-01-01") and not undated & listed(published_by=AFTER_ALL)
+    exported = _get(loaded, "/reports", published_by="2021-08-31", format="csv")
+    assert exported.status_code == 200
+    assert {r["report_id"] for r in csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff")))} == family
+    assert _get(loaded, "/reports", published_by="soon").status_code == 422
