@@ -192,20 +192,28 @@ def test_the_arabic_interface_lays_out_right_to_left(browser, site):
 def test_axe_finds_no_serious_or_critical_violation(browser, site, lang):
     found = {}
     incident = site.ledger.figure(site.killed_figure).incident_id
+    report, citation = site.seed["reports"]["snhr-report"], site.seed["citations"]["snhr-report"]
     for role, paths in (("officer", ("/", "/web/tallies/civilians_killed", f"/web/figures/{site.killed_figure}",
-                                     "/web/new/report", "/web/incidents", f"/web/incidents/{incident}",
-                                     "/web/sources", "/web/new/source", "/web/imports", "first-source")),
-                        ("auditor", ("/web/audit", "/web/audit/leaves/0"))):
-        page = sign_in(browser, site, role, bypass_csp=True)  # to inject axe itself; the app is unchanged
-        page.goto(f"/web/language/{lang}?next=/")
+                                     f"/web/reports/{report}", f"/web/citations/{citation}", "/web/checks",
+                                     "/web/new/report", "/web/new/incident", "/web/new/citation", "/web/incidents",
+                                     f"/web/incidents/{incident}", "/web/sources", "/web/new/source",
+                                     "/web/imports", "/web/vocabulary", "first-source")),
+                        ("auditor", ("/web/audit", "/web/audit/leaves/0")),
+                        (None, ("/web/sign-in",))):
+        if role is None:  # the sign-in page, as a visitor sees it
+            page = browser.new_context(base_url=site.base, bypass_csp=True).new_page()
+        else:
+            page = sign_in(browser, site, role, bypass_csp=True)  # to inject axe itself; the app is unchanged
+        page.goto(f"/web/language/{lang}?next=/web/sign-in")
         for path in paths:
             if path == "first-source":  # a source's page, with the officer's protection form on it
                 page.goto("/web/sources")
                 path = page.locator("main table a").first.get_attribute("href")
-            page.goto(path)
+            answer = page.goto(path)
+            assert answer.status == 200 and page.locator("html").get_attribute("lang") == lang, path
             page.add_script_tag(path=str(AXE))
             result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-            bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"]
+            bad = [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in result["violations"]
                    if v["impact"] in ("serious", "critical")]
             if bad:
                 found[path] = bad
