@@ -16,6 +16,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,25 @@ def browser_or_skip() -> str:
     pytest.skip("install Debian's chromium (apt-get install chromium fonts-noto-core) to run the browser tests")
 
 
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, for as long as the block runs; its base address."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="web-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the web test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     browser_or_skip()
@@ -91,20 +111,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             app.state.audit.make_checkpoint()
             keys = {role: ledger.issue_key("test-admin", owner=f"{role}-1", role=role)[0]
                     for role in ("officer", "auditor", "reader")}
-            port = free_port()
-            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-            thread = threading.Thread(target=server.run, name="web-test-server", daemon=True)
-            thread.start()
-            deadline = time.monotonic() + 30
-            while not server.started:
-                if time.monotonic() > deadline or not thread.is_alive():
-                    pytest.fail("the web test server did not start")
-                time.sleep(0.05)
-            try:
-                yield Site(f"http://127.0.0.1:{port}", ledger, keys, seed, markers, killed)
-            finally:
-                server.should_exit = True
-                thread.join(timeout=20)
+            with served(app) as base:
+                yield Site(base, ledger, keys, seed, markers, killed)
         finally:
             stores.close()
 
