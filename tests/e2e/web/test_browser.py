@@ -102,6 +102,45 @@ def test_a_stale_form_gets_the_conflict_page_and_can_decide_again(browser, site)
     first.context.close()
 
 
+@pytest.mark.parametrize(("figure_key", "form_id", "key", "event"), [
+    ("coalition-article/0", "#form-supersede", "s", "superseded"),
+    ("snhr-report/20", "#form-retract", "r", "retracted"),
+])
+def test_supersede_and_retract_need_their_reason_and_show_in_the_history(browser, site, figure_key, form_id, key,
+                                                                         event):
+    figure = site.seed["figures"][figure_key]
+    page = sign_in(browser, site, "officer")
+    page.goto(f"/web/figures/{figure}")
+    versions = page.locator("#figure-history tbody tr").count()
+    form = page.locator(form_id)
+    if key == "s":  # the coalition's own report restates its count, a little higher
+        form.locator("select[name='value.qualifier']").select_option("more_than")
+        form.locator("input[name='value.number']").fill("310000")
+        form.locator("input[name=evidence]").first.check()
+    events = count_events(site.ledger)
+    form.locator("button[type=submit]").click()  # no reason: the browser itself holds the form back
+    assert form.locator("textarea[name=reason]").evaluate("t => t.validity.valueMissing")
+    page.evaluate(f"document.querySelector('{form_id}').noValidate = true")  # as a browser without that check
+    form.locator("button[type=submit]").click()
+    error = page.locator(f"#err-{key}-reason")
+    assert "required" in error.inner_text().lower()
+    assert page.locator(f"#f-{key}-reason").get_attribute("aria-describedby") == f"err-{key}-reason"
+    assert count_events(site.ledger) == events  # nothing recorded
+    reason = f"{event}: the coalition's later article" if key == "s" else f"{event}: a duplicate of the total"
+    form = page.locator(form_id)
+    form.locator("textarea[name=reason]").fill(reason)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(f".*/web/figures/{figure}$"))
+    rows = page.locator("#figure-history tbody tr")
+    assert rows.count() == versions + 1
+    last = rows.last.inner_text()
+    assert event in last and reason in last and "officer-1" in last, last
+    if key == "s":
+        assert "more than 310,000" in page.locator("#current-value").inner_text()
+        assert rows.last.locator("a[href*='/web/citations/']").count() == 1  # the evidence picked
+    page.context.close()
+
+
 def test_a_form_without_its_csrf_token_is_refused(browser, site):
     page = sign_in(browser, site, "officer")
     events = count_events(site.ledger)

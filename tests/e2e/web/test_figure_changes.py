@@ -18,6 +18,14 @@ def _change(api, world, change: str, csrf: str, **fields: str):
                            data={"csrf": csrf, "request_key": f"{change}-{version}", "version": version, **fields})
 
 
+def test_the_evidence_pickers_offer_the_figures_citations_but_not_a_protected_sources(api, world):
+    sign_in(api, "officer")
+    text = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
+    for picker in ("ev", "sev"):  # the correction's and the supersession's
+        assert f'id="{picker}-{world.public_citation}"' in text
+    assert world.protected_citation not in text
+
+
 def test_a_supersession_needs_its_reason_and_shows_in_the_figures_history(api, world):
     csrf = sign_in(api, "officer")
     fields = {"source_id": world.public_source, "report_id": world.public_report, "value.qualifier": "at_least",
@@ -34,8 +42,9 @@ def test_a_supersession_needs_its_reason_and_shows_in_the_figures_history(api, w
     figure = api.ledger.figure(world.figure)
     assert figure.version == version + 1 and figure.value.as_dict()["number"] == 115
     history = _history_table(api.client.get(done.headers["location"], headers=HTML).text)
-    assert "SNHR&#39;s later count replaces the others" in history or "SNHR's later count replaces the others" in history
+    assert "SNHR&#39;s later count replaces the others" in history
     assert "at least 115" in history and "supersede" in history.lower()
+    assert f"/web/citations/{world.public_citation}" in history  # the evidence picked
 
 
 def test_a_retraction_needs_its_reason_and_shows_in_the_figures_history(api, world):
