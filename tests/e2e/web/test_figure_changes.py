@@ -35,6 +35,8 @@ def test_a_supersession_needs_its_reason_and_shows_in_the_figures_history(api, w
     assert refused.status_code == 422
     assert re.search(r'id="err-s-reason">[^<]*required', refused.text, re.IGNORECASE), refused.text[-3000:]
     assert 'aria-describedby="err-s-reason"' in refused.text  # the field points at its error
+    picked = f'id="sev-{world.public_citation}" name="evidence" value="{world.public_citation}" checked'
+    assert picked in refused.text  # the evidence picked stays picked
     assert api.events() == events
     version = api.ledger.figure(world.figure).version
     done = _change(api, world, "supersessions", csrf, **fields, reason="SNHR's later count replaces the others")
