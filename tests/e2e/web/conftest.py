@@ -95,26 +95,31 @@ def served(app: Any) -> Iterator[str]:
         thread.join(timeout=20)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@contextmanager
+def web_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Any]:
+    """A new app on a SQLite store of its own (and its own signing key), for a module's site."""
     browser_or_skip()
-    tmp = tmp_path_factory.mktemp("web")
+    tmp = tmp_path_factory.mktemp(name)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("LEDGER_SIGNING_KEY", str(tmp / "signing-key.pem"))
         stores = make_store("sqlite", tmp)
-        store = next(stores)
         try:
-            app = create_app(store)
-            ledger: Ledger = app.state.ledger
-            seed = load_case(ledger, case_data())
-            markers, killed = add_protected_source(ledger, seed)
-            app.state.audit.make_checkpoint()
-            keys = {role: ledger.issue_key("test-admin", owner=f"{role}-1", role=role)[0]
-                    for role in ("officer", "auditor", "reader")}
-            with served(app) as base:
-                yield Site(base, ledger, keys, seed, markers, killed)
+            yield create_app(next(stores))
         finally:
             stores.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with web_app(tmp_path_factory, "web") as app:
+        ledger: Ledger = app.state.ledger
+        seed = load_case(ledger, case_data())
+        markers, killed = add_protected_source(ledger, seed)
+        app.state.audit.make_checkpoint()
+        keys = {role: ledger.issue_key("test-admin", owner=f"{role}-1", role=role)[0]
+                for role in ("officer", "auditor", "reader")}
+        with served(app) as base:
+            yield Site(base, ledger, keys, seed, markers, killed)
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,9 @@ from typing import Any
 
 import pytest
 
-from api.app import create_app
 from ledger.application import Ledger
 from ledger.seed import case_data
-from tests.conftest import make_store
-from tests.e2e.web.conftest import Site, browser_or_skip, served, sign_in
+from tests.e2e.web.conftest import Site, served, sign_in, web_app
 
 pytestmark = pytest.mark.slow
 
@@ -26,24 +24,16 @@ CASE = case_data()
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    browser_or_skip()
-    tmp = tmp_path_factory.mktemp("web-seed-form")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("LEDGER_SIGNING_KEY", str(tmp / "signing-key.pem"))
-        stores = make_store("sqlite", tmp)
-        try:
-            app = create_app(next(stores))
-            ledger: Ledger = app.state.ledger
-            ids: dict[str, dict[str, str]] = {
-                "sources": {k: ledger.register_source("seed-officer", **f)["source_id"]
-                            for k, f in CASE["sources"].items()},
-                "incidents": {k: ledger.record_incident("seed-officer", **f)["incident_id"]
-                              for k, f in CASE["incidents"].items()}}
-            keys = {"officer": ledger.issue_key("test-admin", owner="officer-1", role="officer")[0]}
-            with served(app) as base:
-                yield Site(base, ledger, keys, ids)
-        finally:
-            stores.close()
+    with web_app(tmp_path_factory, "web-seed-form") as app:
+        ledger: Ledger = app.state.ledger
+        ids: dict[str, dict[str, str]] = {
+            "sources": {k: ledger.register_source("seed-officer", **f)["source_id"]
+                        for k, f in CASE["sources"].items()},
+            "incidents": {k: ledger.record_incident("seed-officer", **f)["incident_id"]
+                          for k, f in CASE["incidents"].items()}}
+        keys = {"officer": ledger.issue_key("test-admin", owner="officer-1", role="officer")[0]}
+        with served(app) as base:
+            yield Site(base, ledger, keys, ids)
 
 
 def fits_the_form(figure: dict[str, Any]) -> bool:
