@@ -16,6 +16,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,38 +76,50 @@ def browser_or_skip() -> str:
     pytest.skip("install Debian's chromium (apt-get install chromium fonts-noto-core) to run the browser tests")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """The app under uvicorn on a free loopback port, for as long as the block runs; its base address."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="web-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the web test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+@contextmanager
+def web_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Any]:
+    """A new app on a SQLite store of its own (and its own signing key), for a module's site."""
     browser_or_skip()
-    tmp = tmp_path_factory.mktemp("web")
+    tmp = tmp_path_factory.mktemp(name)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("LEDGER_SIGNING_KEY", str(tmp / "signing-key.pem"))
         stores = make_store("sqlite", tmp)
-        store = next(stores)
         try:
-            app = create_app(store)
-            ledger: Ledger = app.state.ledger
-            seed = load_case(ledger, case_data())
-            markers, killed = add_protected_source(ledger, seed)
-            app.state.audit.make_checkpoint()
-            keys = {role: ledger.issue_key("test-admin", owner=f"{role}-1", role=role)[0]
-                    for role in ("officer", "auditor", "reader")}
-            port = free_port()
-            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-            thread = threading.Thread(target=server.run, name="web-test-server", daemon=True)
-            thread.start()
-            deadline = time.monotonic() + 30
-            while not server.started:
-                if time.monotonic() > deadline or not thread.is_alive():
-                    pytest.fail("the web test server did not start")
-                time.sleep(0.05)
-            try:
-                yield Site(f"http://127.0.0.1:{port}", ledger, keys, seed, markers, killed)
-            finally:
-                server.should_exit = True
-                thread.join(timeout=20)
+            yield create_app(next(stores))
         finally:
             stores.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with web_app(tmp_path_factory, "web") as app:
+        ledger: Ledger = app.state.ledger
+        seed = load_case(ledger, case_data())
+        markers, killed = add_protected_source(ledger, seed)
+        app.state.audit.make_checkpoint()
+        keys = {role: ledger.issue_key("test-admin", owner=f"{role}-1", role=role)[0]
+                for role in ("officer", "auditor", "reader")}
+        with served(app) as base:
+            yield Site(base, ledger, keys, seed, markers, killed)
 
 
 @pytest.fixture(scope="module")

@@ -102,6 +102,45 @@ def test_a_stale_form_gets_the_conflict_page_and_can_decide_again(browser, site)
     first.context.close()
 
 
+@pytest.mark.parametrize(("figure_key", "form_id", "key", "event"), [
+    ("coalition-article/0", "#form-supersede", "s", "superseded"),
+    ("snhr-report/20", "#form-retract", "r", "retracted"),
+])
+def test_supersede_and_retract_need_their_reason_and_show_in_the_history(browser, site, figure_key, form_id, key,
+                                                                         event):
+    figure = site.seed["figures"][figure_key]
+    page = sign_in(browser, site, "officer")
+    page.goto(f"/web/figures/{figure}")
+    versions = page.locator("#figure-history tbody tr").count()
+    form = page.locator(form_id)
+    if key == "s":  # the coalition's own report restates its count, a little higher
+        form.locator("select[name='value.qualifier']").select_option("more_than")
+        form.locator("input[name='value.number']").fill("310000")
+        form.locator("input[name=evidence]").first.check()
+    events = count_events(site.ledger)
+    form.locator("button[type=submit]").click()  # no reason: the browser itself holds the form back
+    assert form.locator("textarea[name=reason]").evaluate("t => t.validity.valueMissing")
+    page.evaluate(f"document.querySelector('{form_id}').noValidate = true")  # as a browser without that check
+    form.locator("button[type=submit]").click()
+    error = page.locator(f"#err-{key}-reason")
+    assert "required" in error.inner_text().lower()
+    assert page.locator(f"#f-{key}-reason").get_attribute("aria-describedby") == f"err-{key}-reason"
+    assert count_events(site.ledger) == events  # nothing recorded
+    reason = f"{event}: the coalition's later article" if key == "s" else f"{event}: a duplicate of the total"
+    form = page.locator(form_id)
+    form.locator("textarea[name=reason]").fill(reason)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(f".*/web/figures/{figure}$"))
+    rows = page.locator("#figure-history tbody tr")
+    assert rows.count() == versions + 1
+    last = rows.last.inner_text()
+    assert event in last and reason in last and "officer-1" in last, last
+    if key == "s":
+        assert "more than 310,000" in page.locator("#current-value").inner_text()
+        assert rows.last.locator("a[href*='/web/citations/']").count() == 1  # the evidence picked
+    page.context.close()
+
+
 def test_a_form_without_its_csrf_token_is_refused(browser, site):
     page = sign_in(browser, site, "officer")
     events = count_events(site.ledger)
@@ -192,20 +231,28 @@ def test_the_arabic_interface_lays_out_right_to_left(browser, site):
 def test_axe_finds_no_serious_or_critical_violation(browser, site, lang):
     found = {}
     incident = site.ledger.figure(site.killed_figure).incident_id
+    report, citation = site.seed["reports"]["snhr-report"], site.seed["citations"]["snhr-report"]
     for role, paths in (("officer", ("/", "/web/tallies/civilians_killed", f"/web/figures/{site.killed_figure}",
-                                     "/web/new/report", "/web/incidents", f"/web/incidents/{incident}",
-                                     "/web/sources", "/web/new/source", "/web/imports", "first-source")),
-                        ("auditor", ("/web/audit", "/web/audit/leaves/0"))):
-        page = sign_in(browser, site, role, bypass_csp=True)  # to inject axe itself; the app is unchanged
-        page.goto(f"/web/language/{lang}?next=/")
+                                     f"/web/reports/{report}", f"/web/citations/{citation}", "/web/checks",
+                                     "/web/new/report", "/web/new/incident", "/web/new/citation", "/web/incidents",
+                                     f"/web/incidents/{incident}", "/web/sources", "/web/new/source",
+                                     "/web/imports", "/web/vocabulary", "first-source")),
+                        ("auditor", ("/web/audit", "/web/audit/leaves/0")),
+                        (None, ("/web/sign-in",))):
+        if role is None:  # the sign-in page, as a visitor sees it
+            page = browser.new_context(base_url=site.base, bypass_csp=True).new_page()
+        else:
+            page = sign_in(browser, site, role, bypass_csp=True)  # to inject axe itself; the app is unchanged
+        page.goto(f"/web/language/{lang}?next=/web/sign-in")
         for path in paths:
             if path == "first-source":  # a source's page, with the officer's protection form on it
                 page.goto("/web/sources")
                 path = page.locator("main table a").first.get_attribute("href")
-            page.goto(path)
+            answer = page.goto(path)
+            assert answer.status == 200 and page.locator("html").get_attribute("lang") == lang, path
             page.add_script_tag(path=str(AXE))
             result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-            bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result["violations"]
+            bad = [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in result["violations"]
                    if v["impact"] in ("serious", "critical")]
             if bad:
                 found[path] = bad
