@@ -308,9 +308,10 @@ def source_page(request: Request, session: Session, reader: Any, source_id: str,
 def report(request: Request, report_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
     sees, at = session.caller.sees_protected, moment(as_of)
     record = reader.report(str(report_id), as_of=at, include_protected=sees)
-    figures = report_figures(reader, record, at, sees)
+    figures = report_figures(reader, record, at, sees, published_of(request))  # as its download, cut
     citations = reader.citations(str(report_id), as_of=at, include_protected=sees)
-    return page(request, "report.html", session, report=record, figures=figures, citations=citations)
+    return page(request, "report.html", session, report=record, figures=figures, citations=citations,
+                applies_cut=True)
 
 
 @router.get(PREFIX + "/citations/{citation_id}", response_class=HTMLResponse)

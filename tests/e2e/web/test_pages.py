@@ -648,3 +648,37 @@ def test_words_a_page_filters_by_are_text_by_the_apis_rule(api, world):
     for path in ("/web/new/report?source_q=%00", "/web/new/citation?incident_q=a%00b"):
         assert api.client.get(path, headers=HTML).status_code == 422, path
     assert api.client.get("/web/new/report?source_q=&incident_q=", headers=HTML).status_code == 200
+
+
+CUT, LATE = "2019-01-01", "2100-01-01"  # before anything the seed filed (nothing counts), and after all of it
+
+
+def _api_route(download: str) -> str:
+    """The API's route a page's download link hands to (``/web/figures/X/history/download?q`` → ``/figures/X/history?q``)."""
+    path, _, query = download.partition("?")
+    return path.removeprefix("/web").removesuffix("/download") + "?" + query
+
+
+def test_a_download_under_the_pages_cut_gives_the_apis_export_under_that_cut(api, world):
+    """The cut a page is viewed under reaches its downloads: the file is the API's export under the same cut."""
+    sign_in(api, "reader")
+    links = []
+    for where in ("/", "/web/checks", f"/web/figures/{world.figure}", "/web/tallies/civilians_killed",
+                  f"/web/reports/{world.public_report}"):
+        text = api.client.get(where, params={"published_by": LATE}, headers=HTML).text
+        for found in re.findall(r'href="(/web/[^"]+/download\?[^"]*format=csv[^"]*)"', text):
+            link = found.replace("&amp;", "&")
+            assert f"published_by={LATE}" in link, (where, link)  # the link keeps the cut
+            if "/months/" not in link and "/citations/" not in link:  # no API route; the API's takes no cut
+                links.append(link)
+    assert len(links) >= 7, links
+    cut = {}
+    for link in links:
+        for when in (LATE, CUT):
+            asked = link.replace(f"published_by={LATE}", f"published_by={when}")
+            got, expected = api.client.get(asked), api.get(_api_route(asked), role="reader")
+            assert got.status_code == expected.status_code, (asked, got.text)
+            assert _rows(got.text) == _rows(expected.text), asked
+            cut[asked] = _rows(got.text)
+    tally = "/web/tallies/civilians_killed/download?format=csv&published_by="
+    assert cut[tally + LATE] != cut[tally + CUT]  # the cut does cut
