@@ -684,17 +684,24 @@ def test_a_download_under_the_pages_cut_gives_the_apis_export_under_that_cut(api
     assert cut[tally + LATE] != cut[tally + CUT]  # the cut does cut
 
 
-def test_a_citations_page_reads_as_of_the_chosen_time(api, world):
-    """As GET /citations/{id}?as_of= answers: withdrawn only if it was by then."""
+def _withdrawn_after_a_moment(api, world) -> str:
+    """A moment (ISO 8601) after the world was recorded; then the public citation is withdrawn."""
     import time
     from datetime import datetime, timezone
-    from urllib.parse import quote
 
-    sign_in(api, "reader")
     time.sleep(0.01)
     then = datetime.now(timezone.utc).isoformat()
     time.sleep(0.01)
     api.ledger.withdraw_citation("officer-1", world.public_citation, reason="the page was taken down")
+    return then
+
+
+def test_a_citations_page_reads_as_of_the_chosen_time(api, world):
+    """As GET /citations/{id}?as_of= answers: withdrawn only if it was by then."""
+    from urllib.parse import quote
+
+    sign_in(api, "reader")
+    then = _withdrawn_after_a_moment(api, world)
     where = f"/web/citations/{world.public_citation}"
     assert api.get(f"/citations/{world.public_citation}?as_of={quote(then)}", role="reader").json()["withdrawn"] is False
     assert "<dd>withdrawn</dd>" in api.client.get(where, headers=HTML).text
@@ -721,14 +728,8 @@ def test_every_link_in_a_page_viewed_as_of_and_cut_keeps_both(api, world, role):
 
 
 def test_the_audit_log_as_of_a_time_lists_the_events_recorded_by_then(api, world):
-    import time
-    from datetime import datetime, timezone
-
     sign_in(api, "auditor")
-    time.sleep(0.01)
-    then = datetime.now(timezone.utc).isoformat()
-    time.sleep(0.01)
-    api.ledger.withdraw_citation("officer-1", world.public_citation, reason="the page was taken down")
+    then = _withdrawn_after_a_moment(api, world)
     now = api.client.get("/web/audit", headers=HTML).text
     past = api.client.get("/web/audit", params={"as_of": then}, headers=HTML)
     assert past.status_code == 200 and 'class="banner"' in past.text
