@@ -4,8 +4,8 @@ in the browser. Auditors only, as the API's /audit/log and /audit/leaves/{index}
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -16,8 +16,8 @@ from api.problems import ApiProblem
 from api.routers.audit import MAX, checkpoint_page
 from api.routers.audit import _call as audit_call
 from api.web import audit_build
-from api.web.pages import Signed, Words, moment
-from api.web.render import PREFIX, kept_cut, page
+from api.web.pages import AsOf, Signed, Words, moment
+from api.web.render import PREFIX, kept_cut, link, page
 from ledger import limits
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
@@ -36,6 +36,15 @@ def _trail(request: Request) -> Any:
 CHECKPOINTS_SHOWN = 20
 
 
+def recorded_by(until: datetime | None, as_of: datetime | None) -> datetime | None:
+    """The log's bound: before ``until`` and, as of a time, recorded at or by it (``until`` is
+    exclusive; the log's times are to the microsecond)."""
+    if as_of is None:
+        return until
+    by = as_of + timedelta(microseconds=1)
+    return by if until is None else min(until, by)
+
+
 @router.get(PREFIX + "/audit", response_class=HTMLResponse)
 async def audit(
     request: Request, session: Signed,
@@ -45,6 +54,7 @@ async def audit(
     until: Annotated[str | None, Query(max_length=limits.MAX_MOMENT)] = None,
     cursor: Annotated[str | None, Query(max_length=limits.MAX_LOG_CURSOR)] = None,
     checkpoints: Annotated[str | None, Query(max_length=limits.MAX_CURSOR)] = None,
+    as_of: AsOf = None,
 ) -> Any:
     await may_read_audit_trail(session.caller)
     trail = _trail(request)
@@ -54,14 +64,14 @@ async def audit(
                     headers={"Refresh": str(RELOAD), "Retry-After": str(RELOAD)})
     log = audit_call(trail.log, actor=actor or None, figure_id=None if figure_id is None else str(figure_id),
                     incident_id=None if incident_id is None else str(incident_id), since=moment(since),
-                    until=moment(until), cursor=cursor, limit=100)
+                    until=recorded_by(moment(until), moment(as_of)), cursor=cursor, limit=100)
     # The latest first, a page at a time (a trail signs them without end; the download has them all).
     signed = checkpoint_page(trail, "earlier-checkpoints", checkpoints, CHECKPOINTS_SHOWN, newest_first=True)
     filters = {"actor": actor, "figure_id": figure_id, "incident_id": incident_id, "since": since, "until": until}
     wanted = {k: v for k, v in {**filters, "cursor": log["next_cursor"]}.items() if v}
-    next_link = f"{PREFIX}/audit?{urlencode(wanted)}" if log["next_cursor"] else None
+    next_link = link(request, PREFIX + "/audit", **wanted) if log["next_cursor"] else None  # keeps as of, cut
     earlier = {**{k: v for k, v in {**filters, "cursor": cursor}.items() if v}, "checkpoints": signed["next_cursor"]}
-    earlier_link = f"{PREFIX}/audit?{urlencode(earlier)}" if signed["next_cursor"] else None
+    earlier_link = link(request, PREFIX + "/audit", **earlier) if signed["next_cursor"] else None
     return page(request, "audit.html", session, next_link=next_link, log=log, checkpoints=signed["items"],
                 earlier_link=earlier_link, latest=trail.latest_checkpoint(), public_key=trail.public_key(), filters=filters,
                 base=str(request.base_url).rstrip("/"))

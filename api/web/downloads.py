@@ -25,7 +25,7 @@ from api.routers import audit as audit_routes
 from api.routers import queries
 from api.routers._shared import Reader
 from api.web.pages import AsOf, Counted, Month, Signed, Words, moment, monthly_rows
-from api.web.render import PREFIX, kept_cut
+from api.web.render import PREFIX, kept_cut, published_of
 from ledger import limits
 from ledger.vocabulary import WHOLE_POPULATION
 
@@ -41,7 +41,8 @@ async def tally(request: Request, metric: Metric, reader: Reader, session: Signe
                 as_of: AsOf = None, population: Counted = None) -> Any:
     return await queries.tally(request, metric, reader, session.caller, now, as_of=moment(as_of), by=None,
                                valid_from=None, valid_to=None, place=None, figure_ids=False, if_none_match=None,
-                               format_=format_, accept=None, population=population)
+                               format_=format_, accept=None, population=population,
+                               published_by=published_of(request))
 
 
 @router.get(PREFIX + "/tallies/{metric}/history/download")
@@ -49,7 +50,8 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, sessio
                         format_: Format, as_of: AsOf = None, population: Counted = None) -> Any:
     return await queries.tally_history(request, metric, reader, session.caller, now, as_of=moment(as_of), by=None,
                                        valid_from=None, valid_to=None, place=None, if_none_match=None,
-                                       format_=format_, accept=None, population=population)
+                                       format_=format_, accept=None, population=population,
+                                       published_by=published_of(request))
 
 
 @router.get(PREFIX + "/tallies/{metric}/months/download")
@@ -75,7 +77,8 @@ def figures(request: Request, reader: Reader, session: Signed, now: Now, format_
             incident_id: Annotated[UUID | None, Query()] = None) -> Any:
     return queries.list_figures(request, reader, session.caller, now, incident_id=incident_id, metric=None,
                                 dimension=None, status=None, as_of=moment(as_of), valid_from=None, valid_to=None,
-                                place=None, cursor=None, limit=50, format_=format_, accept=None)
+                                place=None, cursor=None, limit=50, format_=format_, accept=None,
+                                published_by=published_of(request))
 
 
 @router.get(PREFIX + "/figures/{figure_id}/history/download")
@@ -83,7 +86,7 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, session: S
                    as_of: AsOf = None) -> Any:
     """Every version of the figure, a row each, as the API's history export gives them."""
     return queries.figure_history(request, figure_id, reader, session.caller, now, as_of=moment(as_of), cursor=None,
-                                  limit=100, format_=format_, accept=None)
+                                  limit=100, format_=format_, accept=None, published_by=published_of(request))
 
 
 @router.get(PREFIX + "/figures/{figure_id}/spread/download")
@@ -91,7 +94,7 @@ def spread(request: Request, figure_id: UUID, reader: Reader, session: Signed, n
            as_of: AsOf = None) -> Any:
     """Each source's latest claim on the figure, a row each."""
     return queries.spread(request, figure_id, reader, session.caller, now, as_of=moment(as_of), format_=format_,
-                          accept=None)
+                          accept=None, published_by=published_of(request))
 
 
 @router.get(PREFIX + "/checks/download")
@@ -99,7 +102,8 @@ def checks(request: Request, reader: Reader, session: Signed, now: Now, format_:
            metric: Annotated[Metric | None, Query()] = None) -> Any:
     return queries.breakdown_checks(request, reader, session.caller, now, metric=metric, incident_id=None,
                                     dimension=None, totals_only=False, as_of=moment(as_of), valid_from=None,
-                                    valid_to=None, place=None, format_=format_, accept=None)
+                                    valid_to=None, place=None, format_=format_, accept=None,
+                                    published_by=published_of(request))
 
 
 @router.get(PREFIX + "/incidents/download")
@@ -119,7 +123,7 @@ def sources(request: Request, reader: Reader, session: Signed, now: Now, format_
 def report_figures(request: Request, report_id: UUID, reader: Reader, session: Signed, now: Now, format_: Format,
                    as_of: AsOf = None) -> Any:
     return queries.list_report_figures(request, report_id, reader, session.caller, now, as_of=moment(as_of),
-                                       format_=format_, accept=None)
+                                       format_=format_, accept=None, published_by=published_of(request))
 
 
 @router.get(PREFIX + "/reports/{report_id}/citations/download")

@@ -308,13 +308,16 @@ def source_page(request: Request, session: Session, reader: Any, source_id: str,
 def report(request: Request, report_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
     sees, at = session.caller.sees_protected, moment(as_of)
     record = reader.report(str(report_id), as_of=at, include_protected=sees)
-    figures = report_figures(reader, record, at, sees)
+    figures = report_figures(reader, record, at, sees, published_of(request))  # as its download, cut
     citations = reader.citations(str(report_id), as_of=at, include_protected=sees)
-    return page(request, "report.html", session, report=record, figures=figures, citations=citations)
+    return page(request, "report.html", session, report=record, figures=figures, citations=citations,
+                applies_cut=True)
 
 
 @router.get(PREFIX + "/citations/{citation_id}", response_class=HTMLResponse)
-def citation(request: Request, citation_id: UUID, reader: Reader, session: Signed) -> Any:
-    """As GET /citations/{id} answers it: a protected source's citation is 404 to all but auditors."""
-    record = reader.citation_record(str(citation_id), include_protected=session.caller.sees_protected)
+def citation(request: Request, citation_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
+    """As GET /citations/{id} answers it: a protected source's citation is 404 to all but auditors;
+    as of a time, withdrawn only if it was by then."""
+    record = reader.citation_record(str(citation_id), as_of=moment(as_of),
+                                    include_protected=session.caller.sees_protected)
     return page(request, "citation.html", session, citation=record, request_key=str(uuid4()))

@@ -648,3 +648,90 @@ def test_words_a_page_filters_by_are_text_by_the_apis_rule(api, world):
     for path in ("/web/new/report?source_q=%00", "/web/new/citation?incident_q=a%00b"):
         assert api.client.get(path, headers=HTML).status_code == 422, path
     assert api.client.get("/web/new/report?source_q=&incident_q=", headers=HTML).status_code == 200
+
+
+CUT, LATE = "2019-01-01", "2100-01-01"  # before anything the seed filed (nothing counts), and after all of it
+
+
+def _api_route(download: str) -> str:
+    """The API's route a page's download link hands to (``/web/figures/X/history/download?q`` → ``/figures/X/history?q``)."""
+    path, _, query = download.partition("?")
+    return path.removeprefix("/web").removesuffix("/download") + "?" + query
+
+
+def test_a_download_under_the_pages_cut_gives_the_apis_export_under_that_cut(api, world):
+    """The cut a page is viewed under reaches its downloads: the file is the API's export under the same cut."""
+    sign_in(api, "reader")
+    links = []
+    for where in ("/", "/web/checks", f"/web/figures/{world.figure}", "/web/tallies/civilians_killed",
+                  f"/web/reports/{world.public_report}"):
+        text = api.client.get(where, params={"published_by": LATE}, headers=HTML).text
+        for found in re.findall(r'href="(/web/[^"]+/download\?[^"]*format=csv[^"]*)"', text):
+            link = found.replace("&amp;", "&")
+            assert f"published_by={LATE}" in link, (where, link)  # the link keeps the cut
+            if "/months/" not in link and "/citations/" not in link:  # no API route; the API's takes no cut
+                links.append(link)
+    assert len(links) >= 7, links
+    cut = {}
+    for link in links:
+        for when in (LATE, CUT):
+            asked = link.replace(f"published_by={LATE}", f"published_by={when}")
+            got, expected = api.client.get(asked), api.get(_api_route(asked), role="reader")
+            assert got.status_code == expected.status_code, (asked, got.text)
+            assert _rows(got.text) == _rows(expected.text), asked
+            cut[asked] = _rows(got.text)
+    tally = "/web/tallies/civilians_killed/download?format=csv&published_by="
+    assert cut[tally + LATE] != cut[tally + CUT]  # the cut does cut
+
+
+def _withdrawn_after_a_moment(api, world) -> str:
+    """A moment (ISO 8601) after the world was recorded; then the public citation is withdrawn."""
+    import time
+    from datetime import datetime, timezone
+
+    time.sleep(0.01)
+    then = datetime.now(timezone.utc).isoformat()
+    time.sleep(0.01)
+    api.ledger.withdraw_citation("officer-1", world.public_citation, reason="the page was taken down")
+    return then
+
+
+def test_a_citations_page_reads_as_of_the_chosen_time(api, world):
+    """As GET /citations/{id}?as_of= answers: withdrawn only if it was by then."""
+    from urllib.parse import quote
+
+    sign_in(api, "reader")
+    then = _withdrawn_after_a_moment(api, world)
+    where = f"/web/citations/{world.public_citation}"
+    assert api.get(f"/citations/{world.public_citation}?as_of={quote(then)}", role="reader").json()["withdrawn"] is False
+    assert "<dd>withdrawn</dd>" in api.client.get(where, headers=HTML).text
+    past = api.client.get(where, params={"as_of": then}, headers=HTML).text
+    assert "<dd>live</dd>" in past and 'class="banner"' in past
+
+
+@pytest.mark.parametrize("role", ["reader", "auditor"])
+def test_every_link_in_a_page_viewed_as_of_and_cut_keeps_both(api, world, role):
+    """From the count, figure, report, citation and audit pages viewed as of a time and under a cut,
+    every link to another page keeps both choices."""
+    sign_in(api, role)
+    chosen = {"as_of": "2100-01-01T00:00:00Z", "published_by": "2100-01-01"}
+    pages = ["/web/tallies/civilians_killed", f"/web/figures/{world.figure}", f"/web/reports/{world.public_report}",
+             f"/web/citations/{world.public_citation}"] + (["/web/audit"] if role == "auditor" else [])
+    for where in pages:
+        answer = api.client.get(where, params=chosen, headers=HTML)
+        assert answer.status_code == 200, (where, answer.text)
+        main = answer.text.split('<main id="main">', 1)[1].split("</main>", 1)[0]
+        links = [h.replace("&amp;", "&") for h in re.findall(r'href="(/web/[^"]*)"', main)]
+        assert links, where
+        dropped = [h for h in links if "as_of=2100-01-01T00%3A00%3A00Z" not in h or "published_by=2100-01-01" not in h]
+        assert not dropped, (where, dropped)
+
+
+def test_the_audit_log_as_of_a_time_lists_the_events_recorded_by_then(api, world):
+    sign_in(api, "auditor")
+    then = _withdrawn_after_a_moment(api, world)
+    now = api.client.get("/web/audit", headers=HTML).text
+    past = api.client.get("/web/audit", params={"as_of": then}, headers=HTML)
+    assert past.status_code == 200 and 'class="banner"' in past.text
+    leaves = lambda text: re.findall(r'href="/web/audit/leaves/(\d+)', text)  # noqa: E731
+    assert len(leaves(past.text)) == len(leaves(now)) - 1  # the withdrawal is after then
