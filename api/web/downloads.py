@@ -138,7 +138,7 @@ def source_reports(request: Request, source_id: UUID, reader: Reader, session: S
                    as_of: AsOf = None) -> Any:
     """The source's reports, as GET /reports?source_id= gives them (every one, not the page's first)."""
     return queries.list_reports(request, reader, session.caller, now, source_id=source_id, as_of=moment(as_of),
-                                cursor=None, limit=50, format_=format_, accept=None)
+                                cursor=None, limit=50, format_=format_, accept=None, published_by=published_of(request))
 
 
 @router.get(PREFIX + "/audit/checkpoints/download")

@@ -299,9 +299,11 @@ def source_page(request: Request, session: Session, reader: Any, source_id: str,
     """The source page; its officer form (protecting the source) is filled from ``form`` after a refusal."""
     sees = session.caller.sees_protected
     record = reader.source(source_id, as_of=at, include_protected=sees)
-    reports = reader.reports(source_id=source_id, as_of=at, limit=limits.MAX_PAGE_SIZE, include_protected=sees)
+    # Its reports as published by the page's cut (the source itself is the ledger's record: as_of alone).
+    reports = reader.reports(source_id=source_id, as_of=at, limit=limits.MAX_PAGE_SIZE, include_protected=sees,
+                             published_by=published_of(request))
     return page(request, "source.html", session, status=status, source=record, reports=reports["items"],
-                form=_change_form(form))
+                form=_change_form(form), applies_cut=True)
 
 
 @router.get(PREFIX + "/reports/{report_id}", response_class=HTMLResponse)

@@ -656,6 +656,8 @@ CUT, LATE = "2019-01-01", "2100-01-01"  # before anything the seed filed (nothin
 def _api_route(download: str) -> str:
     """The API's route a page's download link hands to (``/web/figures/X/history/download?q`` → ``/figures/X/history?q``)."""
     path, _, query = download.partition("?")
+    if found := re.fullmatch(r"/web/sources/([^/]+)/reports/download", path):  # GET /reports?source_id=
+        return f"/reports?source_id={found.group(1)}&{query}"
     return path.removeprefix("/web").removesuffix("/download") + "?" + query
 
 
@@ -664,7 +666,7 @@ def test_a_download_under_the_pages_cut_gives_the_apis_export_under_that_cut(api
     sign_in(api, "reader")
     links = []
     for where in ("/", "/web/checks", f"/web/figures/{world.figure}", "/web/tallies/civilians_killed",
-                  f"/web/reports/{world.public_report}"):
+                  f"/web/reports/{world.public_report}", f"/web/sources/{world.public_source}"):
         text = api.client.get(where, params={"published_by": LATE}, headers=HTML).text
         for found in re.findall(r'href="(/web/[^"]+/download\?[^"]*format=csv[^"]*)"', text):
             link = found.replace("&amp;", "&")
