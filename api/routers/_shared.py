@@ -87,7 +87,7 @@ AsOf = Annotated[datetime | None, BeforeValidator(_iso_moment),
 #: The sources' publication cut-off (projections/publication.py): checked there, so that a bad
 #: one is refused with the same problem naming ``published_by`` on every route.
 PublishedBy = Annotated[str | None, Query(
-    max_length=40, description="Publication time: count only what the sources had published by then (a date,"
+    min_length=1, max_length=40, description="Publication time: count only what the sources had published by then (a date,"
                                " YYYY-MM-DD, meaning by the end of that day, or a date and time with a zone)."
                                " Combines with `as_of` (recording time); docs/model.md, \"Three times\".",
     json_schema_extra={"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})]

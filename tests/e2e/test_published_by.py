@@ -165,3 +165,7 @@ def test_the_reports_list_holds_only_the_reports_published_by_the_cut(loaded: Lo
     assert exported.status_code == 200
     assert {r["report_id"] for r in csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff")))} == family
     assert _get(loaded, "/reports", published_by="soon").status_code == 422
+    # An empty cut is no date (the schema says a date): refused, not read as "no cut".
+    report = loaded.filed[KABUL].reports["nyt-family"]
+    for path in ("/reports", f"/reports/{report}/figures", "/tallies/civilians_killed"):
+        assert_problem(_get(loaded, path, published_by=""), 422, field="published_by")
