@@ -10,7 +10,7 @@ from projections import publication
 from projections.db import OPEN, Db
 from projections.named_rows import shape
 from projections.figure_views import canonical
-from projections.redaction import PLACED_OTHERWISE, SourceCard, Sources, filing_placed
+from projections.redaction import SourceCard, Sources, filing_placed, placed_otherwise
 
 #: A source's card (redaction.SourceCard) as a statement reads it.
 CARD = shape("Card", "source_id, name, name_en, kind, protected")
@@ -115,7 +115,7 @@ def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: s
 
     The stored states place every word by its report's date. For a caller who may not see
     protected sources, the figures with a protected source's word dated otherwise than filed
-    (redaction.PLACED_OTHERWISE, by the sources' protection now) are folded afresh from their
+    (redaction.placed_otherwise, by the sources' protection now) are folded afresh from their
     first version with those words at their filing: two statements more, and one fold per such
     figure."""
     columns = columns or wanted.columns
@@ -123,7 +123,9 @@ def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: s
     steps = _with_steps(wanted, columns)
     fresh: dict[str, list[Any]] = {}
     if not include_protected:
-        for r in _select(db, c, t, steps, None, (f"fv.recorded_from <= ? AND {PLACED_OTHERWISE}", [t, t]), None,
+        narrow = [v for v in (filters.get("metric"), filters.get("figure_id")) if v is not None]
+        among = placed_otherwise(metric=filters.get("metric") is not None, figure=filters.get("figure_id") is not None)
+        for r in _select(db, c, t, steps, None, (f"fv.recorded_from <= ? AND {among}", [t, t, *narrow]), None,
                          filters, _STEP_JOIN):
             fresh.setdefault(r.figure_id, []).append(r)
     late: dict[str, list[Any]] = {}

@@ -246,7 +246,8 @@ def test_the_property_fails_when_the_cut_is_loosened(monkeypatch: pytest.MonkeyP
 def test_the_property_fails_when_a_readers_cut_places_protected_words_by_their_date(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # A reader's figures no longer folded afresh, nor its claims placed at their filing.
-    monkeypatch.setattr(read_filters, "PLACED_OTHERWISE", "? < 0")  # no figure: T is never negative
+    monkeypatch.setattr(read_filters, "placed_otherwise", lambda **narrow: "? < 0" + " AND ? IS NOT NULL" * len(
+        [n for n in narrow.values() if n]))  # no figure: T is never negative
     monkeypatch.setattr(read_filters, "filing_placed", lambda rows, hidden: list(rows))
     with pytest.raises(AssertionError):
         _check("sqlite", PROTECTED_WORD, None)
