@@ -117,7 +117,8 @@ class TallyReads:
         (running.py): one index lookup per group, now or as of any T, however long the ledger.
         With the lists, or with a window or place, the figures are read and summed (cost grows
         with the metric's figures). So are they with ``published_by`` (projections/publication.py):
-        two index ranges over the metric's versions and a fold of the few figures with late words.
+        two index ranges over the metric's versions and a fold of the few figures with late words
+        (for a reader, and of those with a protected source's word: read_filters.live_figures).
         """
         metric, by, population = check_metric(self.terms, metric), check_dimension(self.terms, by, "by"), check_population(self.terms, population)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
