@@ -54,7 +54,7 @@ class FigureReads:
         for fid in wanted:
             if fid not in found:
                 raise NotFound("figure", fid)
-        return [render_figure(found[fid], sources, t) for fid in wanted]
+        return [render_figure(found[fid], sources, t, self.terms) for fid in wanted]
 
     def figures(
         self, *, incident_id: str | None = None, metric: str | None = None, dimension: str | None = None,
