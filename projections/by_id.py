@@ -67,7 +67,7 @@ class RecordReads:
         with self.db.snapshot() as c:
             row = None
             if cut is not None:
-                row = figure_at(self.db, c, read_time(as_of), fid, cut)
+                row = figure_at(self.db, c, read_time(as_of), fid, cut, include_protected)
                 if row is None:
                     raise NotFound("figure", figure_id)
             elif as_of is not None:
@@ -87,7 +87,8 @@ class RecordReads:
             # Each source's claim as it stood at this version: its row put in place last by then.
             latest: dict[str, Any] = {}
             if cut is not None:
-                latest = {w.source_id: w for w in claims_published_by(self.db, c, read_time(as_of), cut, [fid])}
+                latest = {w.source_id: w for w in claims_published_by(self.db, c, read_time(as_of), cut, [fid],
+                                                                   include_protected)}
             for claim in () if cut is not None else self.db.all(
                     c, f"SELECT {_Claim.columns} FROM {{claim_versions}} WHERE figure_id = ? AND figure_version <= ?",
                     (fid, row.version), shape=_Claim):

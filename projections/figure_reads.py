@@ -36,7 +36,7 @@ class FigureReads:
         "population", "version", "value", "status", "grade", "value_source", "recorded_at", "recorded_to"}``."""
         t, cut = read_time(as_of), check_published_by(published_by)
         with self.db.snapshot() as c:
-            row = figure_at(self.db, c, t, str(figure_id), cut)
+            row = figure_at(self.db, c, t, str(figure_id), cut, include_protected)
             if row is None:
                 raise NotFound("figure", figure_id)
             sources = source_cards(self.db, c, {row.value_source_id}, include_protected)
@@ -83,7 +83,7 @@ class FigureReads:
             rows = live_figures(
                 self.db, c, t, FigureVersion, metric=metric, incident_id=incident_id, status=status,
                 dimension=dimension, breakdown=breakdown, population=population, window=(wf, wt), place=place_key,
-                after=after, limit=limit + 1, published_by=cut,
+                after=after, limit=limit + 1, published_by=cut, include_protected=include_protected,
             )
             sources = source_cards(self.db, c, {r.value_source_id for r in rows}, include_protected)
         items = [render_figure(r, sources, t, self.terms) for r in rows[:limit]]
@@ -106,13 +106,13 @@ class FigureReads:
         fid = str(figure_id)
         echo = {"figure_id": fid, "as_of": iso_as_of(as_of), **published_echo(cut)}
         with self.db.snapshot() as c:
-            current = figure_at(self.db, c, t, fid, cut)
+            current = figure_at(self.db, c, t, fid, cut, include_protected)
             if current is None:
                 if figure_at(self.db, c, OPEN - 1, fid) is None:
                     raise NotFound("figure", figure_id)
                 return {**echo, "current": None, "claims": [],
                         "range": _range([]), "live_range": _range([]), "state": "not_yet_recorded"}
-            rows = [] if cut is None else claims_published_by(self.db, c, t, cut, [fid])
+            rows = [] if cut is None else claims_published_by(self.db, c, t, cut, [fid], include_protected)
             # Each source's claim as of t: one seek per source that ever claimed on the figure.
             source = None if cut is not None else self.db.value(
                 c, "SELECT MIN(source_id) FROM {claim_versions} WHERE figure_id = ?", (fid,))
@@ -144,10 +144,12 @@ class FigureReads:
         }
 
 
-def figure_at(db: Db, c: Any, t: int, fid: str, cut: int | None = None) -> Any:
-    """The figure's version live at t (cut at publication time ``cut``), or None."""
+def figure_at(db: Db, c: Any, t: int, fid: str, cut: int | None = None, include_protected: bool = False) -> Any:
+    """The figure's version live at t (cut at publication time ``cut``, as live_figures places
+    the words for this caller), or None."""
     if cut is not None:
-        rows = live_figures(db, c, t, FigureVersion, figure_id=fid, published_by=cut)
+        rows = live_figures(db, c, t, FigureVersion, figure_id=fid, published_by=cut,
+                            include_protected=include_protected)
         return rows[0] if rows else None
     # The latest start at or before t is the live version (one seek, however long the history);
     # of two versions starting at the same instant the later one stands.

@@ -11,6 +11,9 @@ recorded them, a figure's events recorded by T whose *publication instant* is by
 - corrections, retractions and grades are the ledger's own acts: published when recorded;
 - an adoption or a supersession goes with the report of the claim it adopts (the event's own
   report), so a judgement never counts before the word it judges was out.
+- for anyone but an auditor, a protected source's word counts from its filing, its report's
+  date being withheld (redaction.filing_placed; the reads in read_filters.py fold its figures
+  afresh, since the views' columns below place it by the date).
 
 The first word counted is the figure's value, as a first statement is; an act on a figure of
 which no word counts yet has nothing to act on and is left out. With P past every publication

@@ -10,7 +10,7 @@ from projections import publication
 from projections.db import OPEN, Db
 from projections.named_rows import shape
 from projections.figure_views import canonical
-from projections.redaction import SourceCard, Sources
+from projections.redaction import SourceCard, Sources, filing_placed, placed_otherwise
 
 #: A source's card (redaction.SourceCard) as a statement reads it.
 CARD = shape("Card", "source_id, name, name_en, kind, protected")
@@ -67,12 +67,13 @@ def figure_filters(
 
 
 def live_figures(db: Db, c: Any, t: int, shape: type[Any], *, columns: str | None = None, limit: int | None = None,
-                 published_by: int | None = None, **filters: Any) -> list[Any]:
+                 published_by: int | None = None, include_protected: bool = False, **filters: Any) -> list[Any]:
     """The figure versions live at t under ``filters``, in id order, as ``shape`` (its own
     ``columns``, unless given); with ``published_by``, each figure as its words published by
-    then made it (projections/publication.py)."""
+    then made it (projections/publication.py), a protected source's placed at their filing
+    unless the caller sees protected sources (redaction.filing_placed)."""
     if published_by is not None:
-        return _cut_figures(db, c, t, published_by, shape, columns, limit, filters)
+        return _cut_figures(db, c, t, published_by, shape, columns, limit, filters, include_protected)
     joins, (join_params, params), where = figure_filters(t, **filters)
     tail = " ORDER BY fv.figure_id" + (" LIMIT ?" if limit is not None else "")
     return db.all(c, f"SELECT {columns or shape.columns} FROM {{figure_versions}} fv {joins} WHERE {where}{tail}",
@@ -90,7 +91,7 @@ def _select(db: Db, c: Any, t: int, shape: type[Any], columns: str | None, at: t
 
 #: What publication.fold reads of a version beyond the shape asked for: the state after it,
 #: and (a claim not adopted) the word itself, from the claim row the same event put in place.
-_STEP_COLUMNS = ("fv.kind, fv.published_at, fv.version, fv.qualifier, fv.low, fv.high, fv.value, fv.source_id,"
+_STEP_COLUMNS = ("fv.kind, fv.published_at, fv.recorded_at, fv.version, fv.qualifier, fv.low, fv.high, fv.value, fv.source_id,"
                  " fv.value_source_id, fv.status, fv.grade, cv.qualifier AS said_qualifier, cv.low AS said_low,"
                  " cv.high AS said_high, cv.value AS said_value")
 _STEP_JOIN = (" LEFT JOIN {claim_versions} cv ON cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id"
@@ -106,17 +107,31 @@ def _with_steps(wanted: type[Any], columns: str) -> type[Any]:
 
 
 def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: str | None, limit: int | None,
-                 filters: dict[str, Any]) -> list[Any]:
+                 filters: dict[str, Any], include_protected: bool) -> list[Any]:
     """The figures as of t cut at publication time ``cut``: the stored state answering (t, cut)
     by two index ranges (still the word at t, or followed by a version not all published by
     the cut), and for the few figures with a late word past that state, the state carried on
-    through those words (publication.fold): four statements, none per figure."""
+    through those words (publication.fold): four statements, none per figure.
+
+    The stored states place every word by its report's date. For a caller who may not see
+    protected sources, the figures with a protected source's word dated otherwise than filed
+    (redaction.placed_otherwise, by the sources' protection now) are folded afresh from their
+    first version with those words at their filing: two statements more, and one fold per such
+    figure."""
     columns = columns or wanted.columns
     status = filters.pop("status", None)
     steps = _with_steps(wanted, columns)
+    fresh: dict[str, list[Any]] = {}
+    if not include_protected:
+        narrow = [v for v in (filters.get("metric"), filters.get("figure_id")) if v is not None]
+        among = placed_otherwise(metric=filters.get("metric") is not None, figure=filters.get("figure_id") is not None)
+        for r in _select(db, c, t, steps, None, (f"fv.recorded_from <= ? AND {among}", [t, t, *narrow]), None,
+                         filters, _STEP_JOIN):
+            fresh.setdefault(r.figure_id, []).append(r)
     late: dict[str, list[Any]] = {}
     for r in _select(db, c, t, steps, None, (publication.LATE, [t, cut, cut]), None, filters, _STEP_JOIN):
-        late.setdefault(r.figure_id, []).append(r)
+        if r.figure_id not in fresh:
+            late.setdefault(r.figure_id, []).append(r)
     now = t >= OPEN - 1
     branches = (
         ("fv.recorded_to = ? AND fv.published_from <= ?", [OPEN, cut]) if now else
@@ -125,10 +140,10 @@ def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: s
         # closed version of the metric: (metric, published_to, published_from) is the range here.
         ("fv.published_to > ? AND fv.published_from <= ? AND +fv.recorded_to <= ?", [cut, cut, t]),
     )
-    wanted_rows = None if limit is None else limit + len(late)
+    wanted_rows = None if limit is None else limit + len(late) + len(fresh)
     rows = [r for at in branches
             for r in _select(db, c, t, wanted, columns, at, wanted_rows, {**filters, "status": status})
-            if r.figure_id not in late]
+            if r.figure_id not in late and r.figure_id not in fresh]
     stored: dict[str, Any] = {}
     ids = sorted(late)
     for first in range(0, len(ids), 400):
@@ -140,9 +155,11 @@ def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: s
             for r in _select(db, c, t, steps, None, (condition + among, [*params, *chunk]), None,
                              {"window": filters.get("window", (None, None))}, _STEP_JOIN):
                 stored[r.figure_id] = r
-    for fid in ids:
-        words = sorted(late[fid], key=lambda r: r.version)
+    hidden = source_cards(db, c, {r.source_id for rs in fresh.values() for r in rs}, False).hidden if fresh else None
+    for fid in [*ids, *fresh]:
         base = stored.get(fid)
+        words = sorted(late[fid], key=lambda r: r.version) if fid in late else sorted(
+            filing_placed(fresh[fid], hidden), key=lambda r: r.version)
         folded = publication.fold(words, cut, publication.state_of(base) if base is not None else None)
         if folded is None or (status is not None and folded.status != status):
             continue
@@ -158,18 +175,21 @@ _Word = shape("Word", "fv.figure_id, fv.version, fv.kind, fv.source_id, fv.repor
                       " cv.value AS said_value")
 
 
-def claims_published_by(db: Db, c: Any, t: int, cut: int | None, figure_ids: list[str]) -> list[Any]:
+def claims_published_by(db: Db, c: Any, t: int, cut: int | None, figure_ids: list[str],
+                        include_protected: bool = False) -> list[Any]:
     """Each source's latest claim on these figures as of t counted by the cut (publication.latest_claims):
-    every word of theirs recorded by t is read, one seek and range per figure."""
-    out: list[Any] = []
-    for fid in sorted(set(figure_ids)):
-        words = db.all(c, f"SELECT {_Word.columns} FROM {{figure_versions}} fv JOIN {{claim_versions}} cv"
-                          " ON cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id"
-                          " AND cv.figure_version = fv.version AND cv.claim_version = fv.version"
-                          " WHERE fv.figure_id = ? AND fv.recorded_from <= ? ORDER BY fv.version", (fid, t),
-                       shape=_Word)
-        out += publication.latest_claims(words, cut)
-    return out
+    every word of theirs recorded by t is read, one seek and range per figure; a protected
+    source's placed at their filing unless the caller sees protected sources (redaction.filing_placed)."""
+    per_figure = [db.all(c, f"SELECT {_Word.columns} FROM {{figure_versions}} fv JOIN {{claim_versions}} cv"
+                            " ON cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id"
+                            " AND cv.figure_version = fv.version AND cv.claim_version = fv.version"
+                            " WHERE fv.figure_id = ? AND fv.recorded_from <= ? ORDER BY fv.version", (fid, t),
+                         shape=_Word)
+                  for fid in sorted(set(figure_ids))]
+    if not include_protected:
+        hidden = source_cards(db, c, {w.source_id for words in per_figure for w in words}, False).hidden
+        per_figure = [filing_placed(words, hidden) for words in per_figure]
+    return [claim for words in per_figure for claim in publication.latest_claims(words, cut)]
 
 
 #: Sources (``s``) with their version (``v``) live at T, the one ``?``: the latest recorded by then

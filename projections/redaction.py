@@ -14,7 +14,7 @@ first) is treated as protected: when in doubt, say nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,28 @@ def publication_placed(version: str, source: str, include_protected: bool) -> st
         return f"{version}.published_at"
     return (f"CASE WHEN {source}.protected IS NULL OR {source}.protected = 1 THEN {version}.recorded_at"
             f" ELSE {version}.published_at END")
+
+
+def placed_otherwise(*, metric: bool = False, figure: bool = False) -> str:
+    """The SQL of "``fv``'s figure has a word of a protected source recorded by T whose report
+    date is not its filing": a reader's cut places those words otherwise than the views'
+    ``published_*`` do (filing_placed), so the reads fold these figures afresh. Parameters: T,
+    then the metric (``metric``) and the figure id (``figure``) it is narrowed to, if asked."""
+    # (source_id, metric, figure_id) reads the protected sources' words of the metric alone; the
+    # unary plus keeps SQLite off (metric, recorded_from), which would read every version by T.
+    return ("fv.figure_id IN (SELECT h.figure_id FROM {figure_versions} h WHERE h.source_id IN"
+            " (SELECT source_id FROM {sources} WHERE protected = 1) AND +h.recorded_from <= ?"
+            + (" AND h.metric = ?" if metric else "") + (" AND h.figure_id = ?" if figure else "")
+            + " AND h.published_at <> h.recorded_at)")
+
+
+def filing_placed(rows: Iterable[Any], hidden: Callable[[str | None], bool]) -> list[Any]:
+    """Rows (named tuples with ``source_id``, ``published_at``, ``recorded_at``) as a caller who
+    may not see ``hidden`` sources places them in publication time: a hidden source's words at
+    their filing, as publication_placed does in SQL (their report's date is withheld, and cut
+    after cut would bound it)."""
+    return [r._replace(published_at=r.recorded_at) if r.source_id is not None and hidden(r.source_id) else r
+            for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,12 @@ from projections import history, publication
 from projections.db import Db
 from projections.named_rows import shape
 from projections.read_filters import source_cards
+from projections.redaction import filing_placed
 
 #: A figure version as the fold and a history's change need it.
 _Version = shape("Version", (
     "fv.figure_id, fv.incident_id, fv.dims, fv.depth, fv.dim_value, fv.actor, fv.recorded_from, fv.kind,"
-    " fv.published_at, fv.version, fv.qualifier, fv.low, fv.high, fv.value, fv.source_id, fv.value_source_id,"
+    " fv.published_at, fv.recorded_at, fv.version, fv.qualifier, fv.low, fv.high, fv.value, fv.source_id, fv.value_source_id,"
     " fv.status, fv.grade, cv.qualifier AS said_qualifier, cv.low AS said_low, cv.high AS said_high,"
     " cv.value AS said_value"))
 _VERSIONS = (f"SELECT {_Version.columns} FROM {{figure_versions}} fv LEFT JOIN {{claim_versions}} cv"
@@ -45,9 +46,7 @@ def cut_points(db: Db, c: Any, t: int, metric: str, population: str, by: str | N
     rows = db.all(c, sql, params, shape=_Version)
     sources = source_cards(db, c, {r.source_id for r in rows}, include_protected)
     per_figure: dict[str, list[Any]] = defaultdict(list)
-    for r in rows:
-        if r.source_id is not None and sources.hidden(r.source_id):
-            r = r._replace(published_at=r.recorded_from)
+    for r in filing_placed(rows, sources.hidden):
         per_figure[r.figure_id].append(r)
     changes: list[history.FigureChange] = []
     for versions in per_figure.values():

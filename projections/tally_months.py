@@ -55,8 +55,9 @@ class TallyMonths:
         """The metric's total (of one ``population``, default the whole) for each month from ``valid_from``'s month to ``valid_to``'s, in order:
         ``[{"month": "YYYY-MM", "valid_from", "valid_to", "low", "high", "kind", "figures",
         "approximate", "approximate_figures"}]``, each as ``tally()``'s ``sum`` with that month as
-        its window, cut at ``published_by`` if given (projections/publication.py). ``include_protected``
-        is accepted for a uniform call (a tally names no source).
+        its window, cut at ``published_by`` if given (projections/publication.py). A tally names no
+        source; ``include_protected`` says how a cut places a protected source's words (at their
+        filing unless the caller sees protected sources: read_filters.live_figures).
         """
         metric, population = check_metric(self.terms, metric), check_population(self.terms, population)
         if valid_from is None or valid_to is None:
@@ -74,11 +75,12 @@ class TallyMonths:
             steps = self._month_steps(t, tally_metric(metric, population), first, len(starts))
         else:
             steps = self._steps_from_figures(t, metric, population, place_key, starts[0], ends[-1], first, len(starts),
-                                             cut)
+                                             cut, include_protected)
         return _months(starts, ends, steps)
 
     def _steps_from_figures(self, t: int, metric: str, population: str, place_key: str | None, start: date, end: date,
-                            first: int, months: int, cut: int | None = None) -> list[Tally]:
+                            first: int, months: int, cut: int | None = None,
+                            include_protected: bool = False) -> list[Tally]:
         """The steps of months ``first`` on (as _month_steps), from the figures live at t in the
         span (cut at publication time ``cut``): with a place or a cut, which the running months
         do not split by (and the bench's baseline)."""
@@ -86,6 +88,7 @@ class TallyMonths:
             rows = live_figures(
                 self.db, c, t, _Dated, metric=metric, status="active", max_depth=1, population=population,
                 window=(start.isoformat(), end.isoformat()), place=place_key, published_by=cut,
+                include_protected=include_protected,
             )
         per_incident: dict[str, list[Part]] = defaultdict(list)
         periods: dict[str, tuple[str, str | None]] = {}

@@ -117,7 +117,8 @@ class TallyReads:
         (running.py): one index lookup per group, now or as of any T, however long the ledger.
         With the lists, or with a window or place, the figures are read and summed (cost grows
         with the metric's figures). So are they with ``published_by`` (projections/publication.py):
-        two index ranges over the metric's versions and a fold of the few figures with late words.
+        two index ranges over the metric's versions and a fold of the few figures with late words
+        (for a reader, and of those with a protected source's word: read_filters.live_figures).
         """
         metric, by, population = check_metric(self.terms, metric), check_dimension(self.terms, by, "by"), check_population(self.terms, population)
         t, (wf, wt), place_key = read_time(as_of), check_window(valid_from, valid_to), check_place(place)
@@ -129,6 +130,7 @@ class TallyReads:
             parts = live_figures(
                 self.db, c, t, Part, columns=PART_COLUMNS, metric=metric, status="active", max_depth=1,
                 population=population, window=(wf, wt), place=place_key, published_by=cut,
+                include_protected=include_protected,
             )
         result = tallies.tally(parts, by)
         if not figure_ids:
@@ -165,7 +167,8 @@ class TallyReads:
             # Cut at publication time: the figures read once and split in memory, as the tally does.
             with self.db.snapshot() as c:
                 parts = live_figures(self.db, c, t, Part, columns=PART_COLUMNS, metric=metric, status="active",
-                                     max_depth=1, population=population, published_by=cut)
+                                     max_depth=1, population=population, published_by=cut,
+                                     include_protected=include_protected)
             each = {d: _without_ids(tallies.tally(parts, d)) for d in chosen}
             total_sum = _without_ids(tallies.tally(parts, None))["sum"]
             return {**echo, "sum": total_sum,
@@ -211,8 +214,9 @@ class TallyReads:
         with self.db.snapshot() as c:
             if cut is not None:
                 active = live_figures(self.db, c, t, _Id, metric=metric, status="active", breakdown=breakdown,
-                                      population=population, window=(wf, wt), place=place_key, published_by=cut)
-                rows = claims_published_by(self.db, c, t, cut, [r.figure_id for r in active])
+                                      population=population, window=(wf, wt), place=place_key, published_by=cut,
+                                      include_protected=include_protected)
+                rows = claims_published_by(self.db, c, t, cut, [r.figure_id for r in active], include_protected)
                 sources = source_cards(self.db, c, {r.source_id for r in rows}, include_protected)
                 return self._by_source(rows, sources, metric, as_of, wf, wt, place, population, breakdown, cut)
             joins, params, where = figure_filters(
@@ -283,7 +287,7 @@ class TallyReads:
             rows = live_figures(
                 self.db, c, t, _Reading, metric=metric if related == {metric} else None,
                 incident_id=incident_id, status="active", window=(wf, wt), place=place_key,
-                published_by=check_published_by(published_by),
+                published_by=check_published_by(published_by), include_protected=include_protected,
             )
         readings = [checks.Reading(r.figure_id, r.incident_id, r.metric, orjson.loads(r.breakdown), r.low, r.high,
                                    r.population) for r in rows if related is None or r.metric in related]

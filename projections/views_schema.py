@@ -145,8 +145,11 @@ TABLES: tuple[Table, ...] = (
             # and the few words published before a word already on record (publication.py's CUT and LATE).
             ("published_by_metric", ("metric", "published_to", "published_from")),
             ("late_by_metric", ("metric", "late", "published_at")),
+            # A protected source's words, which a reader's cut places at their filing (redaction.placed_otherwise).
+            ("by_source", ("source_id", "metric", "figure_id")),
         ),
-        ("live_by_metric", "live_by_incident", "by_metric_time", "published_by_metric", "late_by_metric"),
+        ("live_by_metric", "live_by_incident", "by_metric_time", "published_by_metric", "late_by_metric",
+         "by_source"),
     ),
     # Each source's latest claim on each figure, versioned the same way. figure_version is the
     # figure event that put this row in place; claim_version the event in which the source
