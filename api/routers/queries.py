@@ -46,6 +46,7 @@ from api.query_models import (
 from api.routers._shared import AsOf, PublishedBy, Reader
 from ledger import limits
 from ledger.errors import NotFound
+from projections.publication import check_published_by
 
 router = APIRouter(tags=["queries"])
 
@@ -363,6 +364,8 @@ def report_figures(reader: Any, record: dict[str, Any], as_of: Any, include_prot
     ``published_by``; the report page's table too)."""
     if published_by is None:
         return reader.figures_of(record["figure_ids"], as_of=as_of, include_protected=include_protected)
+    # Checked here too: a report of no figures reads none, and a bad cut must still be refused.
+    check_published_by(published_by)
     # Cut at publication time, a figure none of whose words was out yet is not listed (nothing to show).
     out = []
     for f in record["figure_ids"]:

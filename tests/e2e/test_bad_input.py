@@ -251,3 +251,14 @@ def test_routing_errors_are_problems(api: Api, world: World) -> None:
         assert_problem(api.get(f"/figures/{world.figure}?version={too_large}"), 422, field="version")
     assert_problem(api.get(f"/figures/{uuid.uuid4()}"), 404, says="no figure")
     assert_problem(api.get("/sources/1234"), 422, field="source_id")
+
+
+def test_a_bad_publication_cut_is_refused_on_a_report_of_no_figures(api: Api, world: World) -> None:
+    """A report that states no figure reads none under a cut, and a bad cut must still be a 422
+    (schemathesis found `published_by=null` answered 200 `[]` here)."""
+    filed = api.post("/reports", {"source_id": world.public_source, "title": "A note, no counts", "language": "en"})
+    assert filed.status_code == 201, filed.text
+    path = f"/reports/{filed.json()['report_id']}/figures"
+    assert api.get(f"{path}?published_by=2100-01-01", "reader").json() == []
+    for bad in ("null", "2019-13-01", "soon"):
+        assert_problem(api.get(f"{path}?published_by={bad}", "reader"), 422, field="published_by")
