@@ -43,18 +43,21 @@ class FigureReads:
         return render_figure(row, sources, t, self.terms)
 
     def figures_of(self, figure_ids: list[str], *, as_of: datetime | None = None,
-                   include_protected: bool = False) -> list[dict[str, Any]]:
+                   include_protected: bool = False, published_by: Any = None) -> list[dict[str, Any]]:
         """These figures as of T, in the order given, as ``figure`` gives each, in one statement
-        (and one for their sources' cards): a report's figures. NotFound for one not recorded by T."""
-        t, wanted = read_time(as_of), [str(f) for f in figure_ids]
+        (and one for their sources' cards): a report's figures. NotFound for one not recorded by T;
+        cut at ``published_by``, a figure none of whose words was out yet is left out (nothing to show)."""
+        t, cut, wanted = read_time(as_of), check_published_by(published_by), [str(f) for f in figure_ids]
         with self.db.snapshot() as c:
-            rows = live_figures(self.db, c, t, FigureVersion, figure_ids=wanted)
+            rows = live_figures(self.db, c, t, FigureVersion, figure_ids=wanted, published_by=cut,
+                                include_protected=include_protected)
             sources = source_cards(self.db, c, {r.value_source_id for r in rows}, include_protected)
         found = {r.figure_id: r for r in rows}
-        for fid in wanted:
-            if fid not in found:
-                raise NotFound("figure", fid)
-        return [render_figure(found[fid], sources, t, self.terms) for fid in wanted]
+        if cut is None:
+            for fid in wanted:
+                if fid not in found:
+                    raise NotFound("figure", fid)
+        return [render_figure(found[fid], sources, t, self.terms) for fid in wanted if fid in found]
 
     def figures(
         self, *, incident_id: str | None = None, metric: str | None = None, dimension: str | None = None,
