@@ -8,11 +8,11 @@ from typing import Any
 
 import orjson
 
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import NotFound
 from projections.db import OPEN, Db
 from projections.figure_reads import figure_at
 from projections.paging import check_limit, decode_cursor, encode_cursor, history_key
-from projections.read_arguments import read_time
+from projections.read_arguments import check_order, read_time
 from projections.named_rows import shape
 from projections.publication import check_published_by
 from projections.read_filters import CARD, card, cited_source_cards
@@ -72,9 +72,7 @@ class FigureHistoryReads:
         t, cut = read_time(as_of), check_published_by(published_by)
         fid = str(figure_id)
         limit = check_limit(limit)
-        if order not in ("recorded", "published"):
-            raise InvalidInput(f"order {order!r} is not known; use recorded or published", field="order")
-        by_publication = order == "published"
+        by_publication = check_order(order)
         listing = "figure_history_published" if by_publication else "figure_history"
         after = decode_cursor(listing, cursor)
         placed = publication_placed("fv", "ps", include_protected)

@@ -38,14 +38,13 @@ import orjson
 
 from ledger.errors import InvalidInput
 from ledger.tally import is_approximate
-from projections.times import micros
+from projections.times import iso, micros
 
 #: Kinds of figure version that are a source's word (their report dates them).
 WORDS = frozenset({"stated", "claimed", "adopted", "superseded"})
 #: Kinds that set the figure's value when counted (a claim not adopted does only as the first word).
 _SETS_VALUE = frozenset({"stated", "adopted", "corrected", "superseded"})
 _DAY = timedelta(days=1)
-_MICRO = timedelta(microseconds=1)
 
 
 def check_published_by(value: object) -> int | None:
@@ -81,10 +80,7 @@ def check_published_by(value: object) -> int | None:
 
 def iso_published_by(cut: int | None) -> str | None:
     """The cut as answers state it (ISO 8601 UTC)."""
-    if cut is None:
-        return None
-    return (datetime(1970, 1, 1, tzinfo=timezone.utc) + cut * _MICRO).isoformat(timespec="microseconds").replace(
-        "+00:00", "Z")
+    return None if cut is None else iso(cut)
 
 
 def published_echo(cut: int | None) -> dict[str, Any]:

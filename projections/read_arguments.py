@@ -71,6 +71,13 @@ def check_window(valid_from: date | str | None, valid_to: date | str | None) -> 
     return wf, wt
 
 
+def check_order(order: object) -> bool:
+    """A history's order, checked: True for publication order ("published"), False for recording order."""
+    if order not in ("recorded", "published"):
+        raise InvalidInput(f"order {order!r} is not known; use recorded or published", field="order")
+    return order == "published"
+
+
 def check_place(place: str | None) -> str | None:
     if place is None:
         return None

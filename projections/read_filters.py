@@ -74,13 +74,10 @@ def live_figures(db: Db, c: Any, t: int, shape: type[Any], *, columns: str | Non
     unless the caller sees protected sources (redaction.filing_placed)."""
     if published_by is not None:
         return _cut_figures(db, c, t, published_by, shape, columns, limit, filters, include_protected)
-    joins, (join_params, params), where = figure_filters(t, **filters)
-    tail = " ORDER BY fv.figure_id" + (" LIMIT ?" if limit is not None else "")
-    return db.all(c, f"SELECT {columns or shape.columns} FROM {{figure_versions}} fv {joins} WHERE {where}{tail}",
-                  (*join_params, *params, *(() if limit is None else (limit,))), shape=shape)
+    return _select(db, c, t, shape, columns, None, limit, filters)
 
 
-def _select(db: Db, c: Any, t: int, shape: type[Any], columns: str | None, at: tuple[str, list[Any]],
+def _select(db: Db, c: Any, t: int, shape: type[Any], columns: str | None, at: tuple[str, list[Any]] | None,
             limit: int | None, filters: dict[str, Any], more_joins: str = "") -> list[Any]:
     joins, (join_params, params), where = figure_filters(t, at=at, **filters)
     tail = " ORDER BY fv.figure_id" + (" LIMIT ?" if limit is not None else "")

@@ -17,7 +17,7 @@ from projections.db import Db
 from projections.named_rows import columns_of, shape
 from projections.paging import check_limit, decode_cursor, encode_cursor
 from projections.read_arguments import (
-    check_dimension, check_metric, check_place, check_population, check_window, echo_of, read_time,
+    check_dimension, check_metric, check_order, check_place, check_population, check_window, echo_of, read_time,
 )
 from projections.publication import check_published_by, published_echo
 from projections.read_filters import cited_source_cards, source_cards
@@ -119,14 +119,13 @@ class TallyHistoryReads:
                      published_by: Any, order: str, place_key: str | None, windowed: bool,
                      page: tuple[str | None, int | None], include_protected: bool) -> dict[str, Any]:
         cut = check_published_by(published_by)
-        if order not in ("recorded", "published"):
-            raise InvalidInput(f"order {order!r} is not known; use recorded or published", field="order")
+        by_publication = check_order(order)
         if windowed:
             raise InvalidInput("a history under published_by or in publication order takes no window yet",
                                field="valid_from")
-        key = "published_at" if order == "published" else "recorded_at"
+        key = "published_at" if by_publication else "recorded_at"
         with self.db.snapshot() as c:
-            points, starts = cut_points(self.db, c, t, metric, population, by, cut, order == "published",
+            points, starts = cut_points(self.db, c, t, metric, population, by, cut, by_publication,
                                         place_key, include_protected)
             points, next_cursor = _paged(points, lambda p: p[key], page)
             self._whose_word(c, points, include_protected, self._words_at(c, points, starts))
