@@ -32,6 +32,8 @@ from api.routers import citations, figures, incidents, reports, sources
 from api.routers.queries import Reader
 from api.web.sign_in import form_fields
 from api.web.pages import Signed, Words, figure_page, incident_page, listing, source_page
+from api.web import report_rows
+from api.web.report_rows import MAX_ROWS
 from api.web.render import PREFIX, kept_cut, page
 from api.web.session import Session
 from projections import search
@@ -43,7 +45,6 @@ LISTS = {"places", "evidence", "replaces"}
 NUMBERS = {"number", "low", "high"}
 FLAGS = {"protected", "adopt"}
 _PART = re.compile(r"([a-z_]+)(?:\[(\d{1,3})\])?")
-MAX_ROWS = 100
 #: How many sources and incidents a picker offers at once; the officer's search words (a GET
 #: form beside the picker, no JavaScript) narrow the choice, so any of them can be reached.
 CHOICES = 200
@@ -85,11 +86,7 @@ def _rows_to_lists(node: Any) -> Any:
     if isinstance(node, dict):
         if node and all(isinstance(k, int) for k in node):
             return [_rows_to_lists(node[k]) for k in sorted(node) if node[k]]
-        out = {k: _rows_to_lists(v) for k, v in node.items()}
-        if "metric" in out:  # a figure row: at most one breakdown pair (dimension, part)
-            dimension, part = out.pop("dimension", ""), out.pop("part", "")
-            out["breakdown"] = {str(dimension): str(part)} if dimension or part else {}
-        return out
+        return {k: _rows_to_lists(v) for k, v in node.items()}
     return node
 
 
@@ -125,12 +122,15 @@ async def _record(request: Request, session: Session, call: Callable[[], Any]) -
         raise Refused(problem) from None
 
 
-def _form_state(fields: list[tuple[str, str]], problem: ApiProblem) -> dict[str, Any]:
-    """What a refused form shows again: the officer's input, and the API's words next to the field."""
+def _form_state(fields: list[tuple[str, str]], problem: ApiProblem,
+                on_form: Callable[[str], str] = str) -> dict[str, Any]:
+    """What a refused form shows again: the officer's input, and the API's words next to the field
+    (``on_form``: the form's field for the path the API named, where the two differ)."""
     errors: dict[str, str] = {}
     for item in problem.extensions.get("errors", []):
-        errors.setdefault(item["field"], item["message"])
+        errors.setdefault(on_form(item["field"]), item["message"])
     field = problem.extensions.get("field")
+    field = on_form(field) if field else field
     if field == "If-Match":  # a form sends its If-Match as its `version` field (_preconditions)
         field = "version"
     if field and field not in errors:
@@ -153,23 +153,24 @@ FORMS: dict[str, tuple[type[BaseModel], Callable[..., Any], str, str]] = {
     "citation": (CitationIn, citations.cite, "citation_id", "/citations/"),
 }
 Rows = Annotated[int, Query(ge=1, le=MAX_ROWS)]
+Pairs = Annotated[int, Query(ge=1, le=report_rows.MAX_PAIRS)]
 Target = Annotated[UUID | None, Query()]
 
 
 @router.get(PREFIX + "/new/{kind}", response_class=HTMLResponse)
 def new_form(request: Request, kind: str, reader: Reader, session: Signed, rows: Rows = 3,
-             target: Target = None, source_q: Words = None, incident_q: Words = None) -> Any:
+             pairs: Pairs = 1, target: Target = None, source_q: Words = None, incident_q: Words = None) -> Any:
     if kind not in FORMS:
         raise ApiProblem(404, "there is no such form")
     form = _new(kind)
     if target is not None:
         form["values"]["target_id"] = str(target)
     form["search"] = {"source_q": (source_q or "").strip(), "incident_q": (incident_q or "").strip()}
-    return _new_page(request, session, reader, kind, form, rows)
+    return _new_page(request, session, reader, kind, form, rows, dict.fromkeys(range(rows), pairs))
 
 
 def _new_page(request: Request, session: Session, reader: Any, kind: str, form: dict[str, Any], rows: int,
-              status: int = 200) -> HTMLResponse:
+              pairs: dict[int, int] | None = None, status: int = 200) -> HTMLResponse:
     sees = session.caller.sees_protected
     search_words = form.setdefault("search", {"source_q": "", "incident_q": ""})
     sources = search.sources(reader, search_words["source_q"], limit=CHOICES, include_protected=sees)
@@ -183,7 +184,8 @@ def _new_page(request: Request, session: Session, reader: Any, kind: str, form: 
         "searched_part": {"sources": not sources["complete"], "incidents": not incidents["complete"]},
         "scan": search.SCAN,
     }
-    return page(request, f"new_{kind}.html", session, status=status, form=form, rows=range(rows), **choices)
+    return page(request, f"new_{kind}.html", session, status=status, form=form, rows=range(rows),
+                pairs=pairs or {}, words=report_rows.WORDS, **choices)
 
 
 def _keeping_chosen(items: list[dict[str, Any]], key: str, form: dict[str, Any],
@@ -208,16 +210,31 @@ async def create(request: Request, kind: str, reader: Reader, session: Signed) -
     model, route, ident, where = FORMS[kind]
     fields = await form_fields(request, session)
     key = _preconditions(fields)["idempotency_key"]
+    typed = report_rows.read(fields) if kind == "report" else None
+    add = dict(fields).get("add")
+    if typed is not None and add:  # the form's own "add a row / a breakdown" buttons: shown again, nothing recorded
+        form = {**_new(kind), "values": dict(fields), "multi": fields, "request_key": key or _fresh_key()}
+        return await run_in_threadpool(_new_page, request, session, reader, kind, form, *typed.layout(add))
     try:
-        body = _model(model, body_of(fields))
+        body = _model(model, _body(typed, fields))
         result = await _record(request, session, lambda: route(body, request, Response(), request.app.state.ledger,
                                                                session.caller, idempotency_key=key))
     except Refused as refused:
-        rows = max(3, sum(1 for k, _ in fields if k.endswith(".metric")))
-        form = {**_form_state(fields, refused.problem), "kind": kind}
-        return await run_in_threadpool(_new_page, request, session, reader, kind, form, rows,
+        form = {**_form_state(fields, refused.problem, typed.form_field if typed else str), "kind": kind}
+        rows, pairs = typed.layout() if typed else (3, {})
+        return await run_in_threadpool(_new_page, request, session, reader, kind, form, rows, pairs,
                                        refused.problem.status)
     return RedirectResponse(PREFIX + where + str(result[ident]), status_code=303)
+
+
+def _body(typed: report_rows.Rows | None, fields: list[tuple[str, str]]) -> dict[str, Any]:
+    """A form's body; a report's figures from its rows (report_rows.py)."""
+    if typed is None:
+        return body_of(fields)
+    try:
+        return {**body_of(typed.own), "figures": typed.statements(body_of)}
+    except ApiProblem as problem:  # a pair missing its half: refused as the API refuses
+        raise Refused(problem) from None
 
 
 # ---- changing a figure or a citation -------------------------------------------------------------

@@ -111,7 +111,7 @@ def test_a_report_with_several_figures_is_filed_from_the_form(api, world):
             "figures[0].incident_id": world.incident, "figures[0].metric": "civilians_injured",
             "figures[0].value.qualifier": "vague", "figures[0].value.term": "hundreds",
             "figures[1].incident_id": world.incident, "figures[1].metric": "civilians_killed",
-            "figures[1].dimension": "victim_group", "figures[1].part": "children",
+            "figures[1].breakdown[0].dimension": "victim_group", "figures[1].breakdown[0].part": "children",
             "figures[1].value.qualifier": "range", "figures[1].value.low": "10", "figures[1].value.high": "14",
             "figures[1].population": "",
             "figures[2].incident_id": "", "figures[2].metric": "", "figures[2].population": "",
