@@ -31,7 +31,7 @@ from api.problems import ApiProblem, from_validation_error
 from api.routers import citations, figures, incidents, reports, sources
 from api.routers.queries import Reader
 from api.web.sign_in import form_fields
-from api.web.pages import Signed, Words, figure_page, incident_page, listing, source_page
+from api.web.pages import AsOf, Signed, Words, figure_page, incident_page, listing, moment, source_page
 from api.web import report_rows
 from api.web.report_rows import MAX_ROWS
 from api.web.render import PREFIX, kept_cut, page
@@ -159,9 +159,11 @@ Target = Annotated[UUID | None, Query()]
 
 @router.get(PREFIX + "/new/{kind}", response_class=HTMLResponse)
 def new_form(request: Request, kind: str, reader: Reader, session: Signed, rows: Rows = 3,
-             pairs: Pairs = 1, target: Target = None, source_q: Words = None, incident_q: Words = None) -> Any:
+             pairs: Pairs = 1, target: Target = None, source_q: Words = None, incident_q: Words = None,
+             as_of: AsOf = None) -> Any:
     if kind not in FORMS:
         raise ApiProblem(404, "there is no such form")
+    moment(as_of)  # taken so that the footer's as-of form answers; the page then shows no form (base.html)
     form = _new(kind)
     if target is not None:
         form["values"]["target_id"] = str(target)
@@ -184,7 +186,7 @@ def _new_page(request: Request, session: Session, reader: Any, kind: str, form: 
         "searched_part": {"sources": not sources["complete"], "incidents": not incidents["complete"]},
         "scan": search.SCAN,
     }
-    return page(request, f"new_{kind}.html", session, status=status, form=form, rows=range(rows),
+    return page(request, f"new_{kind}.html", session, status=status, form=form, rows=range(rows), forms_only=True,
                 pairs=pairs or {}, words=report_rows.WORDS, **choices)
 
 

@@ -22,7 +22,7 @@ from email.policy import HTTP
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, StreamingResponse
 
@@ -31,8 +31,8 @@ from api.deps import require
 from api.imports.columns import Mapping
 from api.imports.record import ALREADY, RECORDED
 from api.web.sign_in import CsrfRefused
-from api.web.pages import Signed
-from api.web.render import PREFIX, page
+from api.web.pages import AsOf, Signed, moment
+from api.web.render import PREFIX, kept_cut, page
 from api.web.session import Session, csrf_basis, sessions
 from ledger.access import GIVES_COMMANDS
 
@@ -61,10 +61,12 @@ def parts(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]
     return fields
 
 
-@router.get(PATH, response_class=HTMLResponse)
-async def upload_form(request: Request, session: Signed) -> Any:
+@router.get(PATH, response_class=HTMLResponse, dependencies=[Depends(kept_cut)])
+async def upload_form(request: Request, session: Signed, as_of: AsOf = None) -> Any:
+    """The upload form; on the ledger as it stood (the footer's as-of form), a line saying why it is not there."""
     await require(*GIVES_COMMANDS)(session.caller)
-    return page(request, "imports.html", session, given={}, result=None)
+    moment(as_of)
+    return page(request, "imports.html", session, given={}, result=None, forms_only=True)
 
 
 @router.post(PATH, response_class=HTMLResponse)

@@ -100,6 +100,7 @@ def page(request: Request, template: str, session: Session | None, *, status: in
         lang=lang, _=lang.gettext, n=lang.number, moment=lang.moment,
         csrf=sessions(request).csrf_token(basis) if basis else "",
         as_of=as_of_of(request), published_by=published_of(request),
+        past=bool(as_of_of(request) or published_of(request)),  # no officer's form on the ledger as it stood
         link=lambda path, **params: link(request, path, **params),
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,
