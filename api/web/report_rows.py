@@ -110,7 +110,7 @@ class Rows:
         pairs = {i: min(MAX_PAIRS, max(1, max(row.pairs, default=-1) + 1)) for i, row in self.rows.items()}
         if add == "row":
             count = min(MAX_ROWS, count + 1)
-        elif add is not None and add.isascii() and add.isdigit() and int(add) < count:
+        elif add is not None and add.isascii() and add.isdigit() and len(add) <= 3 and int(add) < count:
             pairs[int(add)] = min(MAX_PAIRS, pairs.get(int(add), 1) + 1)
         return count, pairs
 
