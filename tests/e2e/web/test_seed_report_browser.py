@@ -140,5 +140,8 @@ def test_the_report_form_lays_out_right_to_left_in_arabic(browser, site):
     dimension = pair.locator("select").bounding_box()
     part = pair.locator("input").bounding_box()
     assert dimension["x"] > part["x"]  # the pair's first field on the right
-    assert "dir" not in (pair.locator("select").get_attribute("aria-describedby") or "")
+    pair.locator("input").fill("children")
+    pair.locator("input").press("Enter")  # Enter files the report (the hidden first button), never adds a pair
+    assert form.locator("fieldset[data-row='0'] fieldset.pair").count() == 2
+    assert page.evaluate("document.querySelector('#report-form').checkValidity()") is False  # the title: required
     page.context.close()
