@@ -141,3 +141,4 @@ def test_no_officer_form_on_the_ledger_as_it_stood(api, world):
             assert answer.status_code == 200, (path, past, re.findall(r"<main.*?</main>", answer.text, re.S))
             assert form not in answer.text and 'id="past-view"' in answer.text, (path, past)
             assert f'<a href="{path}">' in answer.text  # the way back to the present
+            assert ("as it stood then" if "as_of" in past else "had published by then") in answer.text
