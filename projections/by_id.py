@@ -131,8 +131,9 @@ class RecordReads:
             sources = source_cards(self.db, c, {row.source_id}, include_protected)
         if sources.hidden(row.source_id):
             raise NotFound("source", source_id)
-        return {"state": "recorded", "source_id": row.source_id, "name": row.name, "name_en": row.name_en, "kind": row.kind, "url": row.url,
-                "language": row.language, "protected": bool(row.protected), "version": row.version,
+        return {"state": "recorded", "source_id": row.source_id, "name": row.name, "name_en": row.name_en,
+                "kind": row.kind, "url": row.url, "language": row.language, "protected": bool(row.protected),
+                "version": row.version,
                 "created_at": from_micros(row.registered_at), "modified_at": from_micros(row.updated_at)}
 
     def incident_record(self, incident_id: str, *, as_of: datetime | None = None) -> dict[str, Any]:
@@ -174,8 +175,8 @@ class RecordReads:
             sources = source_cards(self.db, c, {row.source_id} if row else set(), include_protected)
         if row is None or sources.hidden(row.source_id):
             raise NotFound("report", report_id)
-        return {"state": "recorded", "report_id": row.report_id, "source_id": row.source_id, "title": row.title, "title_en": row.title_en,
-                "language": row.language, "published_on": row.published_on, "url": row.url,
+        return {"state": "recorded", "report_id": row.report_id, "source_id": row.source_id, "title": row.title,
+                "title_en": row.title_en, "language": row.language, "published_on": row.published_on, "url": row.url,
                 "reference": row.reference, "period_from": row.period_from, "period_to": row.period_to,
                 "places": orjson.loads(row.places), "figure_ids": orjson.loads(row.figure_ids),
                 "version": 1, "created_at": from_micros(row.filed_at)}  # a report is never changed once filed
