@@ -415,7 +415,8 @@ def by_id(record: type[BaseModel], ident: str, *, cut: bool = False) -> type[Roo
         times["published_by"] = (datetime | None, Field(description="The publication cut-off asked, if one was."))
     nothing = create_model(
         name + "NotYet", __config__=ConfigDict(json_schema_serialization_defaults_required=True),
-        __doc__=f"The {name.lower()} as of a time before it existed: nothing yet (docs/model.md, \"Three times\").",
+        __doc__=f"The {name.lower()} as of a time before it existed: nothing yet"
+                " (docs/projections.md, \"Reads by id\").",
         **{ident: (UUID, ...)},
         state=(Literal["not_yet_recorded"], Field(description="`not_yet_recorded`: the ledger had not recorded it"
                                                               " yet then (it has since); an unknown id answers 404.")),
