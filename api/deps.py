@@ -229,6 +229,8 @@ ETAG_PATTERN = r'^(W/)?("[1-9][0-9]{0,17}"|[1-9][0-9]{0,17})$'
 #: An Idempotency-Key: 1 to MAX_REQUEST_KEY printable ASCII characters, as sent or as an RFC 8941 string ("...").
 REQUEST_KEY_PATTERN = rf'^("[ -~]{{1,{MAX_REQUEST_KEY}}}"|[!#-~]([ -~]{{0,{MAX_REQUEST_KEY - 2}}}[!-~])?)$'
 _ETAG, _REQUEST_KEY = re.compile(ETAG_PATTERN), re.compile(REQUEST_KEY_PATTERN)
+#: An ETag If-None-Match may hold: also "0", a record's as of a time before it existed (projections/by_id.py).
+_HELD = re.compile(r'^(W/)?("(?:0|[1-9][0-9]{0,17})"|0|[1-9][0-9]{0,17})$')
 
 # Optional headers are typed ``str`` with a None default, so the schema says "a string of this
 # pattern, or absent" (``str | None`` would let a client send the text "null").
@@ -243,8 +245,8 @@ IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match",
                                            description="An ETag you hold; 304 if the record still has that version.")]
 
 
-def _version_of(tag: str) -> int | None:
-    found = _ETAG.match(tag.strip())
+def _version_of(tag: str, form: re.Pattern[str] = _ETAG) -> int | None:
+    found = form.match(tag.strip())
     return None if found is None else int(found.group(2).strip('"'))
 
 
@@ -271,7 +273,7 @@ def not_modified(if_none_match: str | None, version: int) -> bool:
         return False
     if if_none_match.strip() == "*":
         return True
-    return any(_version_of(tag) == version for tag in if_none_match.split(","))
+    return any(_version_of(tag, _HELD) == version for tag in if_none_match.split(","))
 
 
 def etag(version: int) -> str:

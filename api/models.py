@@ -19,8 +19,8 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
-    BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, StrictBool, StrictInt,
-    PrivateAttr, StringConstraints, model_validator,
+    BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, RootModel, StrictBool, StrictInt,
+    PrivateAttr, StringConstraints, create_model, model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
@@ -291,6 +291,9 @@ class CitationChanged(BaseModel):
 
 # ---- records ------------------------------------------------------------------------------
 
+#: Every record read by id says it is one (its answer before it existed says otherwise: NotYet).
+Recorded = Annotated[Literal["recorded"], Field(description="`recorded`: the record as the ledger held it then.")]
+
 class CountOut(BaseModel):
     qualifier: Qualifier
     number: int | None
@@ -318,6 +321,7 @@ class SourceFields(BaseModel):
 class SourceOut(SourceFields):
     created_at: datetime
     modified_at: datetime
+    state: Recorded
 
 
 class IncidentOut(BaseModel):
@@ -331,6 +335,7 @@ class IncidentOut(BaseModel):
     version: int
     created_at: datetime
     modified_at: datetime
+    state: Recorded
 
 
 class ReportOut(BaseModel):
@@ -348,6 +353,7 @@ class ReportOut(BaseModel):
     figure_ids: list[UUID]
     version: int
     created_at: datetime
+    state: Recorded
 
 
 class ClaimOut(BaseModel):
@@ -375,6 +381,7 @@ class FigureOut(BaseModel):
     version: int = Field(description="Send it back in If-Match (the ETag) with a change.")
     created_at: datetime
     modified_at: datetime
+    state: Recorded
 
 
 class CitationOut(BaseModel):
@@ -393,6 +400,38 @@ class CitationOut(BaseModel):
     version: int
     created_at: datetime
     modified_at: datetime
+    state: Recorded
+
+
+def by_id(record: type[BaseModel], ident: str, *, cut: bool = False) -> type[RootModel[Any]]:
+    """The answer of a by-id read: ``record``, or, as of a time (or a publication cut, ``cut``)
+    before the record existed, its NotYet: the ledger said nothing of it yet. That holds the id,
+    the times asked, ``state`` "not_yet_recorded", version 0 (the ETag `"0"`), and every other
+    field of the record null."""
+    name = record.__name__.removesuffix("Out")
+    empty: dict[str, Any] = {f: (None, None) for f in record.model_fields if f not in (ident, "version", "state")}
+    times: dict[str, Any] = {"as_of": (datetime | None, Field(description="The recording time asked, if one was."))}
+    if cut:
+        times["published_by"] = (datetime | None, Field(description="The publication cut-off asked, if one was."))
+    nothing = create_model(
+        name + "NotYet", __config__=ConfigDict(json_schema_serialization_defaults_required=True),
+        __doc__=f"The {name.lower()} as of a time before it existed: nothing yet"
+                " (docs/projections.md, \"Reads by id\").",
+        **{ident: (UUID, ...)},
+        state=(Literal["not_yet_recorded"], Field(description="`not_yet_recorded`: the ledger had not recorded it"
+                                                              " yet then (it has since); an unknown id answers 404.")),
+        version=(Literal[0], Field(description="0: no version yet; the ETag `\"0\"` gives 304 while it holds.")),
+        **times, **empty)
+    root = RootModel[Annotated[record | nothing, Field(discriminator="state")]]  # type: ignore[valid-type]
+    return type(name + "Answer", (root,), {"__module__": __name__,
+                                           "__doc__": f"The {name.lower()}, or nothing yet before it existed."})
+
+
+FigureAnswer = by_id(FigureOut, "figure_id", cut=True)
+SourceAnswer = by_id(SourceOut, "source_id")
+IncidentAnswer = by_id(IncidentOut, "incident_id")
+ReportAnswer = by_id(ReportOut, "report_id", cut=True)
+CitationAnswer = by_id(CitationOut, "citation_id")
 
 
 class Health(BaseModel):

@@ -11,7 +11,7 @@ from api.answers import answer_record
 from api.deps import (
     Caller, IdempotencyKey, IfMatch, IfNoneMatch, LedgerDep, Now, Officer, expected_version, request_key, run,
 )
-from api.models import CitationChanged, CitationIn, CitationOut, CitationRecorded, WithdrawalIn
+from api.models import CitationAnswer, CitationChanged, CitationIn, CitationRecorded, WithdrawalIn
 from api.problems import responses
 from api.routers._shared import COMMAND_ERRORS, AsOf, Reader, created, created_responses, read_responses
 
@@ -33,11 +33,12 @@ def cite(body: CitationIn, request: Request, response: Response, ledger: LedgerD
     return result
 
 
-@router.get("/{citation_id}", response_model=CitationOut, responses=read_responses(), summary="Read a citation")
+@router.get("/{citation_id}", response_model=CitationAnswer, responses=read_responses(), summary="Read a citation")
 async def read_citation(citation_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now,
                         if_none_match: IfNoneMatch = None, as_of: AsOf = None) -> Any:
-    """A citation of a protected source answers 404 to anyone but an auditor (as of any time)."""
-    return await answer_record(request, now, caller, CitationOut, lambda: reader.citation_record(
+    """A citation of a protected source answers 404 to anyone but an auditor (as of any time). As of
+    a time before it was made, nothing yet (`state` `not_yet_recorded`, version 0)."""
+    return await answer_record(request, now, caller, CitationAnswer, lambda: reader.citation_record(
         str(citation_id), as_of=as_of, include_protected=caller.sees_protected), if_none_match)
 
 

@@ -12,7 +12,7 @@ from api.deps import (
     Caller, IdempotencyKey, IfMatchRequired, IfNoneMatch, LedgerDep, Now, Officer, expected_version, index_in,
     request_key, run,
 )
-from api.models import CorrectionIn, FigureChanged, FigureOut, GradeIn, RetractionIn, SupersessionIn
+from api.models import CorrectionIn, FigureAnswer, FigureChanged, GradeIn, RetractionIn, SupersessionIn
 from api.problems import ApiProblem, responses
 from api.routers._shared import COMMAND_ERRORS, AsOf, PublishedBy, Reader, read_responses
 from ledger import limits
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/figures", tags=["figures"])
 CHANGE_ERRORS = {**COMMAND_ERRORS, **responses(404, 409, 412, 428)}
 
 
-@router.get("/{figure_id}", response_model=FigureOut, responses=read_responses(), summary="Read a figure")
+@router.get("/{figure_id}", response_model=FigureAnswer, responses=read_responses(), summary="Read a figure")
 async def read_figure(
     figure_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now, if_none_match: IfNoneMatch = None,
     version: Annotated[int | None, Query(ge=1, le=limits.MAX_VERSION, description="The figure as it was at this version.")] = None,
@@ -32,8 +32,10 @@ async def read_figure(
 
     Claims of protected sources keep their numbers but withhold the source, the report and
     the quoted words from anyone but an auditor. `as_of` gives the version live at that
-    recording time (404, as an unknown id, before the figure was recorded); not with `version`.
-    `published_by` gives it as the sources' words published by then made it (404 while none was).
+    recording time; not with `version`. `published_by` gives it as the sources' words published
+    by then made it. Before the figure was recorded (or while none of its words was published by
+    the cut) the answer is what the ledger said then, nothing yet: `state` `not_yet_recorded`,
+    version 0 (ETag `"0"`), every value field null. `version` counts from 1: 0 is refused.
     """
     def figure() -> dict[str, Any]:
         record = reader.figure_record(str(figure_id), version=version, as_of=as_of,
@@ -42,7 +44,7 @@ async def read_figure(
             raise ApiProblem(404, f"the figure has no version {version}; its latest is {record['version']}")
         return record
 
-    return await answer_record(request, now, caller, FigureOut, figure, if_none_match)
+    return await answer_record(request, now, caller, FigureAnswer, figure, if_none_match)
 
 
 @router.post("/{figure_id}/corrections", response_model=FigureChanged, responses=CHANGE_ERRORS,

@@ -11,7 +11,7 @@ from api.answers import answer_record
 from api.deps import (
     Caller, IdempotencyKey, IfMatchRequired, IfNoneMatch, LedgerDep, Now, Officer, expected_version, request_key, run,
 )
-from api.models import IncidentIn, IncidentOut, IncidentRecorded, PeriodRevisionIn
+from api.models import IncidentAnswer, IncidentIn, IncidentRecorded, PeriodRevisionIn
 from api.problems import responses
 from api.routers._shared import COMMAND_ERRORS, AsOf, Reader, created, created_responses, read_responses
 
@@ -30,10 +30,12 @@ def record_incident(body: IncidentIn, request: Request, response: Response, ledg
     return result
 
 
-@router.get("/{incident_id}", response_model=IncidentOut, responses=read_responses(), summary="Read an incident")
+@router.get("/{incident_id}", response_model=IncidentAnswer, responses=read_responses(), summary="Read an incident")
 async def read_incident(incident_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now,
                         if_none_match: IfNoneMatch = None, as_of: AsOf = None) -> Any:
-    return await answer_record(request, now, caller, IncidentOut,
+    """`as_of` gives the period (and version) live then; before the incident was recorded,
+    nothing yet (`state` `not_yet_recorded`, version 0)."""
+    return await answer_record(request, now, caller, IncidentAnswer,
                                lambda: reader.incident_record(str(incident_id), as_of=as_of), if_none_match)
 
 

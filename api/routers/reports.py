@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.answers import answer_record
 from api.deps import Caller, IdempotencyKey, IfNoneMatch, LedgerDep, Now, Officer, index_in, request_key, run
-from api.models import ReportFiled, ReportIn, ReportOut
+from api.models import ReportAnswer, ReportFiled, ReportIn
 from api.routers._shared import AsOf, PublishedBy, Reader, created, created_responses, read_responses
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -40,12 +40,13 @@ def file_report(body: ReportIn, request: Request, response: Response, ledger: Le
     return result
 
 
-@router.get("/{report_id}", response_model=ReportOut, responses=read_responses(), summary="Read a report")
+@router.get("/{report_id}", response_model=ReportAnswer, responses=read_responses(), summary="Read a report")
 async def read_report(report_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now,
                       if_none_match: IfNoneMatch = None, as_of: AsOf = None,
                       published_by: PublishedBy = None) -> Any:
-    """A report from a protected source answers 404 to anyone but an auditor (as of any time); so
-    does one published after `published_by`, as an unknown id."""
-    return await answer_record(request, now, caller, ReportOut, lambda: reader.report_record(
+    """A report from a protected source answers 404 to anyone but an auditor (as of any time). One
+    filed after `as_of`, or published after `published_by`, is nothing yet (`state`
+    `not_yet_recorded`, version 0)."""
+    return await answer_record(request, now, caller, ReportAnswer, lambda: reader.report_record(
         str(report_id), as_of=as_of, include_protected=caller.sees_protected, published_by=published_by),
         if_none_match)

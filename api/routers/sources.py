@@ -11,7 +11,7 @@ from api.answers import answer_record
 from api.deps import (
     Caller, IdempotencyKey, IfMatch, IfNoneMatch, LedgerDep, Now, Officer, expected_version, request_key, run,
 )
-from api.models import ProtectionIn, SourceIn, SourceOut, SourceRecorded
+from api.models import ProtectionIn, SourceAnswer, SourceIn, SourceRecorded
 from api.problems import responses
 from api.routers._shared import COMMAND_ERRORS, AsOf, Reader, created, created_responses, read_responses
 
@@ -33,15 +33,15 @@ def register_source(body: SourceIn, request: Request, response: Response, ledger
     return result
 
 
-@router.get("/{source_id}", response_model=SourceOut, responses=read_responses(), summary="Read a source")
+@router.get("/{source_id}", response_model=SourceAnswer, responses=read_responses(), summary="Read a source")
 async def read_source(source_id: UUID, request: Request, reader: Reader, caller: Caller, now: Now,
                       if_none_match: IfNoneMatch = None, as_of: AsOf = None) -> Any:
-    """A protected source answers 404, as if it did not exist, to anyone but an auditor.
+    """A protected source answers 404, as if it did not exist, to anyone but an auditor, as of any time.
 
-    `as_of` before the source's last protection change answers 422: only its current version
-    is kept for reading by id.
+    `as_of` gives the version live then (its protection then); before the source was registered,
+    nothing yet (`state` `not_yet_recorded`, version 0).
     """
-    return await answer_record(request, now, caller, SourceOut, lambda: reader.source_record(
+    return await answer_record(request, now, caller, SourceAnswer, lambda: reader.source_record(
         str(source_id), as_of=as_of, include_protected=caller.sees_protected), if_none_match)
 
 

@@ -25,7 +25,7 @@ from api.web.sign_in import sign_in_page
 from api.web.render import PREFIX, kept_cut, page, parse_moment, published_of
 from api.web.session import Session, current_session
 from ledger import checks, limits
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, NotFound
 from ledger.vocabulary import WHOLE_POPULATION
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
@@ -212,7 +212,10 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
                 shown: dict[str, int] | None = None) -> HTMLResponse:
     """The figure page; the officer forms on it are filled from ``form`` after a refusal."""
     sees, cut = session.caller.sees_protected, published_of(request)
-    current = reader.figure(figure_id, as_of=at, include_protected=sees, published_by=cut)
+    try:
+        current = reader.figure(figure_id, as_of=at, include_protected=sees, published_by=cut)
+    except NotFound:
+        return not_yet_page(request, session, reader, "figure", figure_id, at, cut)
     spread = reader.spread(figure_id, as_of=at, include_protected=sees, published_by=cut)
     history = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=HISTORY_PAGE, include_protected=sees,
                                     published_by=cut)
@@ -272,7 +275,10 @@ def incident_page(request: Request, session: Session, reader: Any, incident_id: 
                   *, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     """The incident page; its officer form (revising the period) is filled from ``form`` after a refusal."""
     sees = session.caller.sees_protected
-    record = reader.incident(incident_id, as_of=at, include_protected=sees)
+    try:
+        record = reader.incident(incident_id, as_of=at, include_protected=sees)
+    except NotFound:
+        return not_yet_page(request, session, reader, "incident", incident_id, at)
     figures = reader.figures(incident_id=incident_id, as_of=at, cursor=cursor, limit=100, include_protected=sees)
     checks = reader.breakdown_checks(incident_id=incident_id, as_of=at, include_protected=sees)
     return page(request, "incident.html", session, status=status, incident=record, figures=figures, checks=checks,
@@ -298,7 +304,10 @@ def source_page(request: Request, session: Session, reader: Any, source_id: str,
                 form: dict[str, Any] | None = None) -> HTMLResponse:
     """The source page; its officer form (protecting the source) is filled from ``form`` after a refusal."""
     sees = session.caller.sees_protected
-    record = reader.source(source_id, as_of=at, include_protected=sees)
+    try:
+        record = reader.source(source_id, as_of=at, include_protected=sees)
+    except NotFound:
+        return not_yet_page(request, session, reader, "source", source_id, at)
     # Its reports as published by the page's cut (the source itself is the ledger's record: as_of alone).
     reports = reader.reports(source_id=source_id, as_of=at, limit=limits.MAX_PAGE_SIZE, include_protected=sees,
                              published_by=published_of(request))
@@ -309,7 +318,10 @@ def source_page(request: Request, session: Session, reader: Any, source_id: str,
 @router.get(PREFIX + "/reports/{report_id}", response_class=HTMLResponse)
 def report(request: Request, report_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
     sees, at = session.caller.sees_protected, moment(as_of)
-    record = reader.report(str(report_id), as_of=at, include_protected=sees)
+    try:
+        record = reader.report(str(report_id), as_of=at, include_protected=sees)
+    except NotFound:
+        return not_yet_page(request, session, reader, "report", str(report_id), at)
     figures = report_figures(reader, record, at, sees, published_of(request))  # as its download, cut
     citations = reader.citations(str(report_id), as_of=at, include_protected=sees)
     return page(request, "report.html", session, report=record, figures=figures, citations=citations,
@@ -319,7 +331,19 @@ def report(request: Request, report_id: UUID, reader: Reader, session: Signed, a
 @router.get(PREFIX + "/citations/{citation_id}", response_class=HTMLResponse)
 def citation(request: Request, citation_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
     """As GET /citations/{id} answers it: a protected source's citation is 404 to all but auditors;
-    as of a time, withdrawn only if it was by then."""
+    as of a time, withdrawn only if it was by then, nothing yet before it was made."""
     record = reader.citation_record(str(citation_id), as_of=moment(as_of),
                                     include_protected=session.caller.sees_protected)
+    if record["state"] == "not_yet_recorded":
+        return page(request, "not_yet.html", session, kind="citation", record=record)
     return page(request, "citation.html", session, citation=record, request_key=str(uuid4()))
+
+
+def not_yet_page(request: Request, session: Session, reader: Any, kind: str, record_id: str, at: Any,
+                 cut: str | None = None) -> HTMLResponse:
+    """A record page as of a time (or under a cut) before the record existed: the ledger's
+    "nothing yet" (projections/by_id.py), under the banner, rather than an error. An unknown id,
+    or one the caller may not see, is the 404 it was: not_yet decides, as it does for the API."""
+    record = reader.not_yet(kind, record_id, as_of=at, published_by=cut,
+                            include_protected=session.caller.sees_protected)
+    return page(request, "not_yet.html", session, kind=kind, record=record, applies_cut=cut is not None)

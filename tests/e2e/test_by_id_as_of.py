@@ -1,5 +1,6 @@
-"""Records by id as of a recording time: the version the views held then, its ETag, and a time
-before the record (or a protected record) answering exactly as an unknown id."""
+"""Records by id as of a recording time: the version the views held then, its ETag; a time (or a
+publication cut) before the record existed answering what the ledger said then, nothing yet; and
+a protected record answering a non-auditor exactly as an unknown id, as of every time."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime, timezone
 from tests.e2e.conftest import Api, World, assert_problem
 
 BEFORE_ANYTHING = "1999-01-01T00:00:00Z"
+BEFORE_ANY_WORD = "2000-01-01"  # a publication cut before every report of the world (none is dated)
 
 
 def _now() -> str:
@@ -25,6 +27,26 @@ def _as_unknown(api: Api, path: str, ident: str, role: str) -> None:
     assert seen.status_code == never.status_code == 404, (seen.text, never.text)
     assert seen.content == never.content.replace(unknown.encode(), ident.encode()), (seen.text, never.text)
     assert "etag" not in seen.headers
+
+
+def _nothing_yet(api: Api, path: str, ident: str, role: str, **asked: str) -> dict:
+    """``path`` (naming ``ident``) answers that the ledger had not recorded it yet: the id, the
+    times ``asked`` echoed (each as the start of its ISO text), version 0 as the ETag, which
+    gives 304, and every other field null."""
+    answer = api.get(path, role)
+    assert answer.status_code == 200 and answer.headers["etag"] == '"0"', (path, answer.status_code, answer.text)
+    body = answer.json()
+    said = {k: v for k, v in body.items() if v is not None and k not in asked}
+    assert said == {f"{path.split('/')[1][:-1]}_id": ident, "state": "not_yet_recorded", "version": 0}, body
+    for name, start in asked.items():
+        assert body[name].startswith(start), (name, body)
+    assert api.get(path, role, If_None_Match='"0"').status_code == 304
+    return body
+
+
+def _public(world: World) -> tuple[tuple[str, str], ...]:
+    return (("figures", world.figure), ("sources", world.public_source), ("incidents", world.incident),
+            ("reports", world.public_report), ("citations", world.public_citation))
 
 
 def test_a_figure_as_of_a_time_is_the_version_live_then(api: Api, world: World) -> None:
@@ -44,22 +66,62 @@ def test_a_figure_as_of_a_time_is_the_version_live_then(api: Api, world: World) 
     assert world.protected_source not in then.text
 
 
-def test_as_of_before_a_record_existed_answers_as_an_unknown_id(api: Api, world: World) -> None:
-    for path, ident in ((f"/figures/{world.figure}", world.figure), (f"/sources/{world.public_source}",
-                        world.public_source), (f"/incidents/{world.incident}", world.incident),
-                        (f"/reports/{world.public_report}", world.public_report),
-                        (f"/citations/{world.public_citation}", world.public_citation)):
-        _as_unknown(api, f"{path}?as_of={BEFORE_ANYTHING}", ident, "reader")
-        assert api.get(f"{path}?as_of={_now()}", "reader").status_code == 200, path
+def test_as_of_before_a_record_existed_answers_nothing_yet(api: Api, world: World) -> None:
+    for kind, ident in _public(world):
+        path = f"/{kind}/{ident}"
+        now = api.get(path, "reader").json()
+        then = _nothing_yet(api, f"{path}?as_of={BEFORE_ANYTHING}", ident, "reader", as_of=BEFORE_ANYTHING)
+        assert then["as_of"] == BEFORE_ANYTHING
+        # The record's own fields are all there, null: a client reads the same names either way.
+        assert set(then) - {"as_of", "published_by"} == set(now) and now["state"] == "recorded", kind
+        assert api.get(f"{path}?as_of={_now()}", "reader").json()["state"] == "recorded", path
+        # The record, once recorded, is not the ETag "0" any more.
+        assert api.get(path, "reader", If_None_Match='"0"').status_code == 200
+        # An id never recorded is still the 404 it was, as of any time.
+        for query in ("", f"?as_of={BEFORE_ANYTHING}"):
+            assert_problem(api.get(f"/{kind}/{uuid.uuid4()}{query}", "reader"), 404)
+
+
+def test_a_cut_before_a_records_words_were_published_answers_nothing_yet(api: Api, world: World) -> None:
+    for kind, ident in (("figures", world.figure), ("reports", world.public_report)):
+        path = f"/{kind}/{ident}"
+        cut = _nothing_yet(api, f"{path}?published_by={BEFORE_ANY_WORD}", ident, "reader",
+                           published_by=BEFORE_ANY_WORD)
+        assert cut["as_of"] is None
+        _nothing_yet(api, f"{path}?published_by={BEFORE_ANY_WORD}&as_of={_now()}", ident, "reader",
+                     published_by=BEFORE_ANY_WORD, as_of=str(datetime.now(timezone.utc).year))
+        assert api.get(f"{path}?published_by=2100-01-01", "reader").json()["state"] == "recorded"
+        assert_problem(api.get(f"/{kind}/{uuid.uuid4()}?published_by={BEFORE_ANY_WORD}", "reader"), 404)
+    # A figure its protected source alone stated is public (its claims lose who said them):
+    # before its words it is nothing yet, to a reader as to an auditor, and says no more.
+    path = f"/figures/{world.protected_figure}?as_of={BEFORE_ANYTHING}"
+    told = {role: _nothing_yet(api, path, world.protected_figure, role, as_of=BEFORE_ANYTHING)
+            for role in ("reader", "auditor")}
+    assert told["reader"] == told["auditor"]
+
+
+def test_version_0_is_no_version_the_ledger_recorded(api: Api, world: World) -> None:
+    """Nothing yet is asked for by a time (as_of, published_by), never as a version: 0 stays refused."""
+    assert_problem(api.get(f"/figures/{world.figure}?version=0", "reader"), 422, field="version")
 
 
 def test_a_protected_record_as_of_any_time_answers_a_reader_as_an_unknown_id(api: Api, world: World) -> None:
     moment = _now()
     for kind, ident in (("sources", world.protected_source), ("reports", world.protected_report),
                         ("citations", world.protected_citation), ("citations", world.protected_report_citation)):
-        for at in (moment, BEFORE_ANYTHING):
-            _as_unknown(api, f"/{kind}/{ident}?as_of={at}", ident, "reader")
-        assert api.get(f"/{kind}/{ident}?as_of={moment}", "auditor").status_code == 200
+        # Not even "not yet": that would tell the id exists, and since when.
+        for role in ("reader", "officer"):
+            for at in (moment, BEFORE_ANYTHING):
+                _as_unknown(api, f"/{kind}/{ident}?as_of={at}", ident, role)
+        assert api.get(f"/{kind}/{ident}?as_of={moment}", "auditor").json()["state"] == "recorded"
+        # An auditor may know it: before it existed it is nothing yet, as a public record is.
+        _nothing_yet(api, f"/{kind}/{ident}?as_of={BEFORE_ANYTHING}", ident, "auditor", as_of=BEFORE_ANYTHING)
+    # Nor does a publication cut before its words tell a reader the protected report exists.
+    report = world.protected_report
+    for cut in (BEFORE_ANY_WORD, "2100-01-01"):
+        _as_unknown(api, f"/reports/{report}?published_by={cut}", report, "reader")
+    _nothing_yet(api, f"/reports/{report}?published_by={BEFORE_ANY_WORD}", report, "auditor",
+                 published_by=BEFORE_ANY_WORD)
     # A public citation of the protected report keeps hiding its target as of a time.
     cited = api.get(f"/citations/{world.public_citation_of_protected_report}?as_of={moment}", "reader").json()
     assert cited["target_id"] is None
@@ -85,6 +147,7 @@ def test_a_source_as_of_before_its_protection_changed_is_its_version_then(api: A
     path = f"/sources/{world.spare_source}"
     before = api.get(f"{path}?as_of={_now()}", "reader")
     assert before.headers["etag"] == '"1"' and before.json()["protected"] is False
+    _nothing_yet(api, f"{path}?as_of={BEFORE_ANYTHING}", world.spare_source, "reader", as_of=BEFORE_ANYTHING)
     moment = _now()
     assert api.post(f"{path}/protection", {"protected": True, "reason": "threats"}).status_code == 200
     protected_at = _now()
@@ -102,10 +165,12 @@ def test_a_source_as_of_before_its_protection_changed_is_its_version_then(api: A
     # It is public now, so a reader sees it as of any time, also while it was protected.
     assert api.get(f"{path}?as_of={protected_at}", "reader").json() == during.json()
     assert api.get(path, "reader").headers["etag"] == '"3"'
-    # Protected again: hidden from readers as of every time, also those when it was public.
+    # Protected again: hidden from readers as of every time, also those when it was public and
+    # before it was registered (where it was "not yet" to them while it was public).
     assert api.post(f"{path}/protection", {"protected": True, "reason": "threats again"}).status_code == 200
-    for at in (moment, protected_at, _now()):
+    for at in (BEFORE_ANYTHING, moment, protected_at, _now()):
         _as_unknown(api, f"{path}?as_of={at}", world.spare_source, "reader")
+    _nothing_yet(api, f"{path}?as_of={BEFORE_ANYTHING}", world.spare_source, "auditor", as_of=BEFORE_ANYTHING)
     assert api.get(f"{path}?as_of={moment}", "auditor").json() == before.json()
     assert api.get(f"{path}?as_of={_now()}", "auditor").headers["etag"] == '"4"'
 

@@ -4,10 +4,13 @@ The write model (the aggregates, replayed) is the oracle: for random histories o
 each figure at each of its versions, and each source, incident, report and citation, read
 from the views with ``include_protected`` equals what its events say. Without it, a
 protected source's records are not found (as an unknown id) and its claims carry numbers only.
+As of a time before anything was recorded, every record is "nothing yet", except a protected
+source's records to a non-auditor, which stay unknown ids.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 from uuid import uuid4
 
@@ -29,6 +32,7 @@ from tests.integration.projections.helpers import World, catch_up, fresh_store, 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 EXAMPLES = {"sqlite": 6, "postgres": 3}
+BEFORE_ANYTHING = datetime(1971, 1, 1, tzinfo=timezone.utc)
 
 
 def _count(value: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +46,8 @@ def _figure(figure: Figure) -> dict[str, Any]:
     return {"figure_id": str(figure.id), "incident_id": figure.incident_id, "metric": figure.metric,
             "breakdown": figure.breakdown, "admin_codes": {}, "population": figure.population, "value": _count(figure.current), "status": figure.status,
             "grade": figure.grade, "claims": claims, "version": figure.version,
-            "created_at": figure.created_on.isoformat(), "modified_at": figure.modified_on.isoformat()}
+            "created_at": figure.created_on.isoformat(), "modified_at": figure.modified_on.isoformat(),
+            "state": "recorded"}
 
 
 def _comparable(record: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +61,20 @@ def _comparable(record: dict[str, Any]) -> dict[str, Any]:
 def _record(aggregate: Aggregate, kind: str) -> dict[str, Any]:
     fields = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
     return {**fields, f"{kind}_id": str(aggregate.id), "version": aggregate.version, "created_at": aggregate.created_on.isoformat(),
-            "modified_at": aggregate.modified_on.isoformat()}
+            "modified_at": aggregate.modified_on.isoformat(), "state": "recorded"}
+
+
+def _nothing_yet(read: Any, kind: str, record_id: str, *, hidden: bool = False, **protected: bool) -> None:
+    """As of a time before anything was recorded: nothing yet (to a non-auditor, an unknown id if ``hidden``)."""
+    said = read(record_id, as_of=BEFORE_ANYTHING, **protected)
+    assert said.pop("as_of").startswith("1971-01-01T00:00:00"), said
+    assert said == {f"{kind}_id": record_id, "state": "not_yet_recorded", "published_by": None, "version": 0}
+    if protected:
+        if hidden:
+            with pytest.raises(NotFound):
+                read(record_id, as_of=BEFORE_ANYTHING)
+        else:
+            _nothing_yet(read, kind, record_id)
 
 
 def _check(kind: str, history: list[tuple]) -> None:
@@ -79,6 +97,7 @@ def _check(kind: str, history: list[tuple]) -> None:
                     got = _comparable(reader.figure_record(fid, version=version, include_protected=True))
                     assert got == expected, (fid, version)
                 _check_redacted_figure(ledger, reader, latest)
+                _nothing_yet(reader.figure_record, "figure", fid, include_protected=True)
             for sid in world.sources:
                 source = ledger.load(Source, sid)
                 got = _comparable(reader.source_record(sid, include_protected=True))
@@ -89,22 +108,28 @@ def _check(kind: str, history: list[tuple]) -> None:
                 if source.protected:
                     with pytest.raises(NotFound):
                         reader.source_record(sid)
+                _nothing_yet(reader.source_record, "source", sid, hidden=source.protected, include_protected=True)
             for iid in world.incidents:
                 got = _comparable(reader.incident_record(iid))
                 assert got == {k: v for k, v in _record(ledger.load(Incident, iid), "incident").items() if k in got}
+                _nothing_yet(reader.incident_record, "incident", iid)
             for source_index, reports in world.reports.items():
                 for rid in reports:
                     report = ledger.load(Report, rid)
                     got = _comparable(reader.report_record(rid, include_protected=True))
                     assert got == {k: v for k, v in _record(report, "report").items() if k in got}
-                    if ledger.load(Source, report.source_id).protected:
+                    hidden = ledger.load(Source, report.source_id).protected
+                    if hidden:
                         with pytest.raises(NotFound):
                             reader.report_record(rid)
+                    _nothing_yet(reader.report_record, "report", rid, hidden=hidden, include_protected=True)
             for cid in world.citations:
                 citation = ledger.load(Citation, cid)
                 got = _comparable(reader.citation_record(cid, include_protected=True))
                 assert got == {k: v for k, v in _record(citation, "citation").items() if k in got}
                 assert reader.hides_record(cid) == ledger.load(Source, citation.source_id).protected
+                _nothing_yet(reader.citation_record, "citation", cid,
+                             hidden=ledger.load(Source, citation.source_id).protected, include_protected=True)
             # A record the views do not hold is of another kind, unless they were behind the log.
             assert reader.hides_record(str(uuid4()), current=False)
             assert not reader.hides_record(str(uuid4()), current=True)

@@ -267,10 +267,10 @@ def _check_as_of(kind: str, store, app, world: World, data: st.DataObject) -> No
                 mine = answers(full, as_of=t, figure_ids=world.figure_ids) | _source_records(full, world.sources, t)
                 theirs = answers(cut_reader, figure_ids=world.figure_ids) | _source_records(cut_reader, world.sources)
                 for source_id in world.sources:  # and as the ledger cut at t says of each source
-                    if mine[f"source {source_id}"] != "not found":
+                    record = mine[f"source {source_id}"]
+                    if record != "not found" and record["state"] == "recorded":  # not "nothing yet" as of t
                         said = copy.source(source_id)
-                        assert (mine[f"source {source_id}"]["version"], mine[f"source {source_id}"]["protected"]) \
-                            == (said.version, said.protected), source_id
+                        assert (record["version"], record["protected"]) == (said.version, said.protected), source_id
                 mine, theirs = _as_of_comparable(mine), _as_of_comparable(theirs)
                 for key in mine:
                     if isinstance(mine[key], dict) and mine[key].get("state") == "not_yet_recorded":
