@@ -68,7 +68,9 @@ def _load(base: str, paths: list[str], headers: dict[str, str], seconds: float, 
 ROUTES = ("history", "breakdown", "figure")
 
 
-def _endpoints(api: str, bare: str, key: str, data: dict[str, Any]) -> dict[str, tuple[str, list[str], dict]]:
+def _endpoints(api: str, bare: str, key: str, data: dict[str, Any], baseline: str | None = None,
+               ) -> dict[str, tuple[str, list[str], dict]]:
+    """Each route, its bare twin, and with ``baseline`` (another API on the same store) the route there too."""
     headers = {"Authorization": f"Bearer {key}"}
     routes = {
         "history": [f"/figures/{f}/history" for f in data["figures"]],
@@ -83,6 +85,11 @@ def _endpoints(api: str, bare: str, key: str, data: dict[str, Any]) -> dict[str,
             endpoints[name] = (api, paths, headers)
             endpoints[f"bare-{name}"] = (bare, [f"/bare/{i}?bytes={size}" for i in range(len(paths))], {})
             print(f"{name}: median answer {size:,} bytes (largest of 50: {sizes[-1]:,})", flush=True)
+            if baseline:
+                endpoints[f"{name}@baseline"] = (baseline, paths, headers)
+                with httpx.Client(base_url=baseline, headers=headers, timeout=30) as b:
+                    print(f"{name}@baseline: median answer {sorted(len(b.get(p).content) for p in paths[:50])[25]:,} bytes",
+                          flush=True)
     return endpoints
 
 
@@ -106,8 +113,8 @@ def _measure(endpoints: dict, runs: int, seconds: float, connections: int, label
         run = {"connections": connections, "load": (load_before + os.getloadavg()[0]) / 2, **got}
         out.append(run)
         print(f"{label} {connections} client(s), run {k + 1} (load {run['load']:.1f}):", flush=True)
-        for n in ROUTES:
-            g, b = got[n], got[f"bare-{n}"]
+        for n in [n for r in ROUTES for n in (r, f"{r}@baseline") if n in got]:
+            g, b = got[n], got[f"bare-{n.split('@')[0]}"]
             print(f"  {n:<9} p50/p95/p99 {g['p50']:6.2f} / {g['p95']:6.2f} / {g['p99']:6.2f} ms, {g['rps']:7.1f} req/s"
                   f" | bare twin {b['p50']:6.2f} / {b['p95']:6.2f} / {b['p99']:6.2f} ms, {b['rps']:7.1f} req/s"
                   f" | p99 {g['p99'] / b['p99']:.2f}x, req/s {g['rps'] / b['rps']:.0%} of bare", flush=True)
@@ -165,11 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--connections", default="1,8", help="comma-separated client counts, each measured in turn")
+    p.add_argument("--baseline-tree", help="with --build: also serve the API from this checkout, measured beside")
     p.add_argument("--label", default="")
     p.add_argument("--out", help="write the runs as JSON here")
     args = p.parse_args(argv)
     counts = [int(c) for c in str(args.connections).split(",")]
-    servers = []
+    servers, baseline = [], None
     try:
         if args.build:
             from bench.web import _free_port, _start
@@ -185,6 +193,14 @@ def main(argv: list[str] | None = None) -> int:
                 servers.append(_start(cmd[:4] + ["--factory"] + cmd[4:] if app.startswith("api") else cmd,
                                       env, port, print))
             api, bare = (f"http://127.0.0.1:{p}" for p in ports)
+            if args.baseline_tree:
+                # The same API from another checkout (e.g. main), on the same store, measured in the same runs.
+                port = _free_port()
+                tree = os.path.abspath(args.baseline_tree)
+                servers.append(_start([sys.executable, "-m", "bench.nodelay", "api.app:app_from_environment",
+                                       "--factory", "--port", str(port), "--workers", str(args.workers)],
+                                      {**env, "PYTHONPATH": tree}, port, print, cwd=tree))
+                baseline = f"http://127.0.0.1:{port}"
             key = data["key"]
         else:
             if not (args.api and args.bare and args.key and args.figures):
@@ -193,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         for url in (api, bare):
             if not url.startswith(("http://127.0.0.1", "http://localhost")):
                 raise SystemExit("load is generated against 127.0.0.1 only")
-        endpoints = _endpoints(api, bare, key, data)
+        endpoints = _endpoints(api, bare, key, data, baseline)
         runs = [run for c in counts for run in _measure(endpoints, args.runs, args.seconds, c, args.label)]
     finally:
         if servers:
@@ -219,10 +235,11 @@ def _summary(runs: list[dict[str, Any]]) -> None:
         mine = [r for r in runs if r["connections"] == c]
         loads = [r["load"] for r in mine]
         print(f"median of {len(mine)} runs, {c} client(s), load {min(loads):.1f}-{max(loads):.1f}:")
-        for n in ROUTES:
+        for n in [n for r in ROUTES for n in (r, f"{r}@baseline") if n in mine[0]]:
             med = {q: median(r[n][q] for r in mine) for q in ("p50", "p95", "p99", "rps")}
-            ratio = median(r[n]["rps"] / r[f"bare-{n}"]["rps"] for r in mine)
-            bare99 = median(r[f"bare-{n}"]["p99"] for r in mine)
+            twin = f"bare-{n.split('@')[0]}"
+            ratio = median(r[n]["rps"] / r[twin]["rps"] for r in mine)
+            bare99 = median(r[twin]["p99"] for r in mine)
             print(f"  {n:<9} p50/p95/p99 {med['p50']:.2f} / {med['p95']:.2f} / {med['p99']:.2f} ms;"
                   f" req/s {ratio:.0%} of its bare twin (bare p99 {bare99:.2f} ms)")
 
