@@ -88,8 +88,8 @@ def _endpoints(api: str, bare: str, key: str, data: dict[str, Any], baseline: st
             if baseline:
                 endpoints[f"{name}@baseline"] = (baseline, paths, headers)
                 with httpx.Client(base_url=baseline, headers=headers, timeout=30) as b:
-                    print(f"{name}@baseline: median answer {sorted(len(b.get(p).content) for p in paths[:50])[25]:,} bytes",
-                          flush=True)
+                    theirs = sorted(len(b.get(p).content) for p in paths[:50])
+                print(f"{name}@baseline: median answer {theirs[len(theirs) // 2]:,} bytes", flush=True)
     return endpoints
 
 

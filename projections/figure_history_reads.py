@@ -128,8 +128,8 @@ class FigureHistoryReads:
                 first_row = figure_at(self.db, c, OPEN - 1, fid)
             if first_row is None:
                 raise NotFound("figure", figure_id)
-            return {**_identity(fid, first_row), "versions": [], "next_cursor": None,
-                    "state": "not_yet_recorded" if after is None else "recorded"}
+            return {**_identity(fid, first_row), "versions": [], **({"citations": []} if citation_index else {}),
+                    "next_cursor": None, "state": "not_yet_recorded" if after is None else "recorded"}
         page, more = rows[:limit], len(rows) > limit
         sources = Sources([card(r) for r in cards], include_protected)
         citations = [render_citation(ct, sources, t) for ct in cites]
