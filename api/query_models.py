@@ -240,7 +240,8 @@ class FigureVersionEntry(Open):
     replaces: list[SourceRef] | None
     said: SaidEntry | None = Field(description="What the version's source said in it, as said; null for a version"
                                                " that is no source's word (a correction, a retraction, a regrading).")
-    citations: list[CitationEntry]
+    citations: list[int] = Field(description="The citations live on the figure at any moment while this version"
+                                             " stood, as positions in the page's `citations` (each given once there).")
 
 
 RecordState = Annotated[Literal["recorded", "not_yet_recorded"], Field(
@@ -255,6 +256,8 @@ class FigureHistory(Open):
     breakdown: dict[str, str]
     population: str
     versions: list[FigureVersionEntry]
+    citations: list[CitationEntry] = Field(description="Each citation live on one of the page's versions, once, in"
+                                                       " `cited_at` order; a version's `citations` are positions in it.")
     next_cursor: str | None = Field(description="Pass it back as `cursor` for the next page; null on the last.")
     state: RecordState
 

@@ -3,7 +3,7 @@ API, and declared ``def`` like the API's endpoints, so both pay the same thread-
 difference is the ledger's work.
 
 * ``GET /bare/{ident}``: an orjson body (serialised per request) of BENCH_BARE_BODY_BYTES
-  bytes, with nothing behind it (no key check, no store).
+  bytes (or ``?bytes=N``), with nothing behind it (no key check, no store).
 * ``POST /bare/save``: saves the events a ledger command made, as bare events of the same
   ids, versions and sizes, in one ``app.save`` on the bare store at BENCH_BARE_DB: the bare
   store with an HTTP request in front of it (the floor for ingest through HTTP).
@@ -24,9 +24,15 @@ PAYLOAD = {"pad": "x" * max(0, SIZE - len(b'{"pad":""}'))}
 app = FastAPI()
 
 
+_SIZED: dict[int, dict[str, str]] = {}
+
+
 @app.get("/bare/{ident}")
-def bare(ident: str) -> Response:
-    return Response(orjson.dumps(PAYLOAD), media_type="application/json")
+def bare(ident: str, bytes: int | None = None) -> Response:
+    # ``?bytes=N``: a body of N bytes instead of BENCH_BARE_BODY_BYTES, so that one server is
+    # the baseline of routes whose answers differ in size (bench.http_latency).
+    payload = PAYLOAD if bytes is None else _SIZED.setdefault(bytes, {"pad": "x" * max(0, bytes - 10)})
+    return Response(orjson.dumps(payload), media_type="application/json")
 
 
 _bare = None

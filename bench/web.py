@@ -35,10 +35,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(cmd: list[str], env: dict[str, str], port: int, say) -> subprocess.Popen:
+def _start(cmd: list[str], env: dict[str, str], port: int, say, cwd: str = ROOT) -> subprocess.Popen:
     # stderr to a file, not a pipe: a pipe nobody reads blocks a server once it has logged 64 KB.
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log,
                             start_new_session=True)
     proc.log = log  # type: ignore[attr-defined]
     deadline = time.time() + 60

@@ -248,7 +248,7 @@ class Db:
             c.execute(self.sql(text), tuple(self.sealed_params(text, params)))
         out = []
         for c, (text, _, shape) in zip(cursors, reads):
-            rows = self.opened(text, c, [_row(r) for r in c.fetchall()])
+            rows = self.opened(text, c, c.fetchall())  # tuple_row: tuples already
             out.append(rows if shape is None else [shape._make(r) for r in rows])
         return out
 
@@ -269,7 +269,7 @@ class Db:
                     cursors[0].execute("ROLLBACK")
                     out = []
                     for c, (text, _, shape) in zip(cursors[1:], reads):
-                        rows = self.opened(text, c, [_row(r) for r in c.fetchall()])
+                        rows = self.opened(text, c, c.fetchall())  # tuple_row: tuples already
                         out.append(rows if shape is None else [shape._make(r) for r in rows])
                 return out
             finally:

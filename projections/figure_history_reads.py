@@ -15,13 +15,21 @@ from projections.paging import check_limit, decode_cursor, encode_cursor, histor
 from projections.read_arguments import check_order, read_time
 from projections.named_rows import shape
 from projections.publication import check_published_by
-from projections.read_filters import CARD, card, cited_source_cards
+from projections.read_filters import CARD, card
 from projections.redaction import PLACED_JOIN, PROTECTED, Sources, publication_placed
 from projections.times import iso
 from projections.view_rows import HISTORY_JOINS, Citation, HistoryVersion, render_citation
 
-#: What the page's versions name for the statements that go with them: their span and sources.
-_SHOWN = "fv.recorded_from, fv.recorded_to, fv.source_id, fv.value_source_id"
+#: What the page's versions name for the statements that go with them: their span, their
+#: sources, and the citations (evidence) and sources (replaces) their JSON lists name.
+_SHOWN = "fv.recorded_from, fv.recorded_to, fv.source_id, fv.value_source_id, fv.evidence, fv.replaces"
+
+
+def _named(kind: str, column: str) -> str:
+    """The items of the page's JSON lists in ``column`` (shown's evidence or replaces), in this dialect."""
+    if kind == "postgres":
+        return f"SELECT jsonb_array_elements_text({column}::jsonb) FROM shown WHERE {column} IS NOT NULL"
+    return f"SELECT j.value FROM shown, json_each(shown.{column}) j WHERE shown.{column} IS NOT NULL"
 
 #: A history version with the instant it is placed at in publication order.
 PlacedVersion = shape("PlacedVersion", HistoryVersion.columns + ", fv.published_at, fv.published_at AS placed")
@@ -91,20 +99,28 @@ class FigureHistoryReads:
         joins = HISTORY_JOINS + PLACED_JOIN
         # Only the citations that overlap the page's span of recording time: from its first
         # version's start to its last one's end (the page's versions never overlap), worked out
-        # by the statement itself; and the cards of the sources the page's versions and those
-        # citations name. All three go out together with the snapshot's BEGIN and ROLLBACK:
-        # one round trip.
+        # by the statement itself; the source of each citation the versions' evidence names
+        # (most often a citation of the report the word came in, not of the figure); and the
+        # cards of the sources the page's versions, those citations and the sources a
+        # supersession replaces name. All four go out together with the snapshot's BEGIN and
+        # ROLLBACK: one round trip (evidence and replaces were a second snapshot, two more
+        # round trips, on 4 pages in 5 of the bench's).
         shown = f"WITH shown AS (SELECT {_SHOWN} FROM {{figure_versions}} fv{joins}{where})"
         span = (" target_id = ? AND cited_at < (SELECT MAX(recorded_to) FROM shown) AND cited_at <= ?"
                 " AND withdrawn_at > (SELECT MIN(recorded_from) FROM shown)")
-        rows, cites, cards = self.db.read_at_once(
+        kind, shown_params = self.db.kind, (*params, limit)
+        evidence_named = f"citation_id IN ({_named(kind, 'evidence')})"
+        rows, cites, cited_elsewhere, cards = self.db.read_at_once(
             (f"SELECT {HistoryVersion.columns}, fv.published_at, {placed} AS placed FROM {{figure_versions}} fv{joins}{where}",
              (*params, limit + 1), PlacedVersion),
             (f"{shown} SELECT {Citation.columns} FROM {{citations}} WHERE{span} ORDER BY cited_at, citation_id",
-             (*params, limit, fid, t), Citation),
+             (*shown_params, fid, t), Citation),
+            (f"{shown} SELECT citation_id, source_id FROM {{citations}} WHERE {evidence_named}", shown_params, None),
             (f"{shown} SELECT {CARD.columns} FROM {{sources}} WHERE source_id IN (SELECT source_id FROM shown"
-             f" UNION SELECT value_source_id FROM shown UNION SELECT source_id FROM {{citations}} WHERE{span})",
-             (*params, limit, fid, t), CARD))
+             f" UNION SELECT value_source_id FROM shown UNION SELECT source_id FROM {{citations}} WHERE{span}"
+             f" UNION {_named(kind, 'replaces')}"
+             f" UNION SELECT source_id FROM {{citations}} WHERE {evidence_named})",
+             (*shown_params, fid, t), CARD))
         if not rows:
             # Before its first version (no cursor), or past its last (an empty last page); an
             # id never recorded is unknown whatever the cursor.
@@ -112,20 +128,10 @@ class FigureHistoryReads:
                 first_row = figure_at(self.db, c, OPEN - 1, fid)
             if first_row is None:
                 raise NotFound("figure", figure_id)
-            return {**_identity(fid, first_row), "versions": [], "next_cursor": None,
-                    "state": "not_yet_recorded" if after is None else "recorded"}
+            return {**_identity(fid, first_row), "versions": [], **({"citations": []} if citation_index else {}),
+                    "next_cursor": None, "state": "not_yet_recorded" if after is None else "recorded"}
         page, more = rows[:limit], len(rows) > limit
         sources = Sources([card(r) for r in cards], include_protected)
-        # A correction's evidence cited on another record (only whose citation it is), and the
-        # sources a supersession replaces: rare, and read only when the page has them.
-        evidence = sorted({e for r in page if r.evidence for e in orjson.loads(r.evidence)}
-                          - {ct.citation_id for ct in cites})
-        replaced = {x for r in page if r.replaces for x in orjson.loads(r.replaces)} - sources.cards.keys()
-        cited_elsewhere: list[tuple[str, str]] = []
-        if evidence or replaced:
-            with self.db.snapshot() as c:
-                more_sources, cited_elsewhere = cited_source_cards(self.db, c, replaced, evidence, include_protected)
-            sources = Sources([*sources.cards.values(), *more_sources.cards.values()], include_protected)
         citations = [render_citation(ct, sources, t) for ct in cites]
         hidden_citations = {ct.citation_id for ct in cites if sources.hidden(ct.source_id)} | {
             citation_id for citation_id, source_id in cited_elsewhere if sources.hidden(source_id)}

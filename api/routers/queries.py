@@ -265,7 +265,9 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Ca
                    format_: Format = None, accept: Accept = None, published_by: PublishedBy = None,
                    order: HistoryOrder = "recorded") -> Any:
     """Every version of the figure, oldest first, a page at a time: who changed what, why, and the
-    citations live then. Pass `next_cursor` back as `cursor` for the next page.
+    citations live then. Pass `next_cursor` back as `cursor` for the next page. The page's
+    citations are listed once, in `citations`; each version names those live on it by their
+    position there.
 
     A correction's evidence that is a protected source's citation reads `"protected"` to anyone
     but an auditor.
@@ -285,7 +287,9 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Ca
     if fmt == "json":
         # Sent as the reads render it: the model's validation and dump took 12 ms of a ~700 KB
         # page (orjson: 0.3 ms), and give the same bytes (tests/e2e/test_queries.py holds them to it).
-        return Response(orjson.dumps(versions(cursor, limit)), media_type="application/json")
+        # Each citation once, versions naming theirs by position: a hot figure's page repeated
+        # every live citation in every version (100k events: 645 KB a page at the median, 98 KB so).
+        return Response(orjson.dumps(versions(cursor, limit, index=True)), media_type="application/json")
     at = pinned(as_of)
     items = export_rows.history_versions(
         fid, lambda after, size: versions(cursor if after is None else after, size, at, True))
