@@ -126,6 +126,18 @@ def read_pool_size() -> int:
     return int(os.environ.get("LEDGER_READ_POOL") or READ_POOL)
 
 
+def rebuild_views(store: Store, name: str = DEFAULT_NAME, *, progress: bool = True) -> dict[str, Any]:
+    """``ledger rebuild``: empty the views ``name`` and replay the whole log into them (projections/rebuild.py)."""
+    from projections.rebuild import rebuild
+
+    # Only the log is read (its recorder and mapper): no command is given, so no coverage check.
+    ledger = Ledger(env=store.environment(create_table=False))
+    try:
+        return rebuild(store, progress=progress, name=name, ledger=ledger)
+    finally:
+        ledger.close()
+
+
 @contextmanager
 def audit_trail(store: Store, **kwargs: Any) -> Iterator[AuditTrail]:
     """An audit trail on ``store`` with a ledger of its own, both closed on leaving (the CLI's, a script's)."""

@@ -114,6 +114,16 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """The views emptied and replayed from the whole log, with progress on stderr."""
+    from api.bootstrap import rebuild_views
+
+    result = rebuild_views(Store.from_environment(), args.name, progress=not args.quiet)
+    print(f"{result['name']}: {result['events']} events to position {result['position']} in"
+          f" {result['seconds']:.1f} s; digest {result['digest']}")
+    return 0
+
+
 def _is_uuid(text: str) -> bool:
     try:
         uuid.UUID(text)
@@ -358,6 +368,12 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--format", default="csv", choices=["csv", "xlsx", "hxl", "ndjson"])
     export.add_argument("--out", help="the file to write (default: stdout)")
     export.set_defaults(func=cmd_export)
+
+    rebuild = sub.add_parser("rebuild", help="empty the views and replay the whole log into them, with progress"
+                                             " (after an upgrade whose views changed; docs/operations.md)")
+    rebuild.add_argument("name", nargs="?", default="views", help="the projection to rebuild (default: the live views)")
+    rebuild.add_argument("--quiet", action="store_true", help="no progress bar, the summary line only")
+    rebuild.set_defaults(func=cmd_rebuild)
 
     load = sub.add_parser("import", help="file spreadsheet rows (CSV, HXL, XLSX) as reports, each row a figure")
     load.add_argument("file")
