@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from api.bootstrap import create_schema, open_ledger, record_vocabulary
+from api.bootstrap import StaleViews, check_views, create_schema, open_ledger, record_vocabulary, views_stale
 from ledger.access import ROLES
 from ledger.application import Ledger
 from ledger.errors import LedgerError
@@ -49,6 +49,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     create_schema(store)
     record_vocabulary(store)
     print(f"schema ready on {store.kind} ({store.url.split('@')[-1]})")
+    stale = views_stale(store)
+    if stale is not None:
+        print(f"ledger: {stale}", file=sys.stderr)
     return 0
 
 
@@ -74,6 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.serve import serve
 
     store = Store.from_environment()
+    check_views(store)  # here, once, rather than in each worker as it starts
     print(f"serving the ledger API at http://{args.host}:{args.port}/ (interactive docs: /docs)", flush=True)
     serve(store, args.host, args.port, args.workers)
     return 0
@@ -83,6 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """The main job on the embedded default: the seed case loaded and shown, then the API served."""
     cmd_seed(args)
     store = Store.from_environment()
+    check_views(store)
     ledger = open_ledger(store)
     try:
         key, _ = ledger.issue_key("ledger run", owner="local-reader", role="reader")
@@ -169,6 +174,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"ledger: --published-by: {error.message}", file=sys.stderr)
             return 2
     store = Store.from_environment()
+    check_views(store)
     ledger = open_ledger(store)
     if args.what == "tally" and args.subject not in ledger.terms.of_kind("metric"):
         known = ", ".join(ledger.terms.of_kind("metric"))
@@ -410,6 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except LedgerError as e:
         print(f"ledger: {e.message}", file=sys.stderr)
+        return 2
+    except StaleViews as e:
+        print(f"ledger: {e} (LEDGER_DB={Store.from_environment().url.split('@')[-1]})", file=sys.stderr)
         return 2
 
 

@@ -124,6 +124,16 @@ class Db:
             return f'"{full}"'
         return '"' + self.schema.replace('"', '""') + '"."' + full + '"'
 
+    def has_table(self, cursor: Any, short: str) -> bool:
+        """Whether this projection's table ``short`` exists (asked, not tried: a failed statement
+        would end a PostgreSQL transaction, and a lost connection must not read as "no table")."""
+        if self.kind == "sqlite":
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (f"{self.name}_{short}",))
+        else:
+            cursor.execute("SELECT to_regclass(%s)", (self.table(short),))
+        row = cursor.fetchone()
+        return row is not None and _row(row)[0] is not None
+
     def sql(self, text: str) -> str:
         """``text`` with ``{table}`` names qualified and ``?`` placeholders in this dialect."""
         cached = self._statements.get(text)
