@@ -48,7 +48,7 @@ def cut_points(db: Db, c: Any, t: int, metric: str, population: str, by: str | N
     per_figure: dict[str, list[Any]] = defaultdict(list)
     for r in filing_placed(rows, sources.hidden):
         per_figure[r.figure_id].append(r)
-    changes: list[history.FigureChange] = []
+    changes: list[history.FigureStep] = []
     for versions in per_figure.values():
         versions.sort(key=lambda r: r.version)
         changes += _published(versions, cut) if published_order else _recorded(versions, cut)
@@ -59,13 +59,13 @@ def cut_points(db: Db, c: Any, t: int, metric: str, population: str, by: str | N
     return points, {(r.figure_id, r.version): r.recorded_from for r in rows}
 
 
-def _change(at: int, row: Any, state: publication.Folded) -> history.FigureChange:
-    return history.FigureChange(at, state.version, row.figure_id, row.incident_id, row.dims, row.depth,
+def _change(at: int, row: Any, state: publication.Folded) -> history.FigureStep:
+    return history.FigureStep(at, state.version, row.figure_id, row.incident_id, row.dims, row.depth,
                                 row.dim_value, state.low, state.high, state.status, row.kind, row.actor,
                                 state.qualifier)
 
 
-def _recorded(rows: list[Any], cut: int | None) -> list[history.FigureChange]:
+def _recorded(rows: list[Any], cut: int | None) -> list[history.FigureStep]:
     """One change at each version the cut counts, in the order recorded."""
     out, state = [], None
     for r in rows:
@@ -78,7 +78,7 @@ def _recorded(rows: list[Any], cut: int | None) -> list[history.FigureChange]:
     return out
 
 
-def _published(rows: list[Any], cut: int | None) -> list[history.FigureChange]:
+def _published(rows: list[Any], cut: int | None) -> list[history.FigureStep]:
     """One change at each instant a word of the figure was published (by the cut)."""
     out, state = [], None
     by_version = {r.version: r for r in rows}
