@@ -17,7 +17,7 @@ from typing import Any
 from projections import history, publication
 from projections.db import Db
 from projections.named_rows import shape
-from projections.read_filters import source_cards
+from projections.read_filters import CLAIM_OF_VERSION, source_cards
 from projections.redaction import filing_placed
 
 #: A figure version as the fold and a history's change need it.
@@ -27,8 +27,7 @@ _Version = shape("Version", (
     " fv.status, fv.grade, cv.qualifier AS said_qualifier, cv.low AS said_low, cv.high AS said_high,"
     " cv.value AS said_value"))
 _VERSIONS = (f"SELECT {_Version.columns} FROM {{figure_versions}} fv LEFT JOIN {{claim_versions}} cv"
-             " ON cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id AND cv.figure_version = fv.version"
-             " AND cv.claim_version = fv.version WHERE fv.metric = ? AND fv.population = ? AND fv.depth <= 1"
+             f" ON {CLAIM_OF_VERSION} WHERE fv.metric = ? AND fv.population = ? AND fv.depth <= 1"
              " AND fv.recorded_from <= ?")
 
 
