@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from api.imports.columns import CITATION, FIELD_COLUMN, FIGURE, REPORT, VALUE, Mapping
 from api.imports.files import Sheet
 from api.models import CitationIn, ReportIn
-from api.problems import field_errors
+from api.problems import field_errors, said
 from ledger.citation import Citation
 from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.figure import figure_id
@@ -194,7 +194,7 @@ def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], lab
             # A statement's words are checked against the vocabulary by the ledger, named by their row's path.
             field = _STATEMENT.sub("", e.field or "")
             out.problems.append(RowProblem(first_number, column(FIELD_COLUMN.get(field) or FIELD_COLUMN.get(
-                field.split(".")[0], field)), e.message))
+                field.split(".")[0], field)), said(e)))
             refused_report = True
             break
         except LedgerError as e:
