@@ -92,6 +92,40 @@ def schema_missing(store: Store) -> str | None:
     return None
 
 
+class StaleViews(Exception):
+    """The views were made by another version of the ledger than this one: they need ``ledger rebuild``."""
+
+
+def views_stale(store: Store, name: str = DEFAULT_NAME) -> str | None:
+    """Why the views ``name`` cannot be read by this version (views_schema.VERSION), or None.
+
+    Views made by an older version lack its tables, columns or rows, and read wrong without an
+    error (sources as unknown ids, monthly counts off): so they are refused, never served, until
+    rebuilt. Refused rather than rebuilt here: several workers start at once, and at a million
+    events a rebuild takes minutes that a server's start (and its health checks) should not hide."""
+    from projections.db import Db
+    from projections.views_schema import VERSION
+
+    db = Db(store, name, pool_size=1)
+    try:
+        with db.transaction(commit=False) as cursor:
+            found = Views(name).schema_version(db, cursor)
+    finally:
+        db.close()
+    if found == VERSION:
+        return None
+    made = "an older version of the ledger" if found is None or found < VERSION else "a newer version of the ledger"
+    return (f"the views were made by {made} (views schema {found if found is not None else 'unrecorded'},"
+            f" this version reads {VERSION}): run `ledger rebuild` once before serving (docs/operations.md)")
+
+
+def check_views(store: Store, name: str = DEFAULT_NAME) -> None:
+    """Raise StaleViews unless the views ``name`` are the ones this version reads."""
+    why = views_stale(store, name)
+    if why is not None:
+        raise StaleViews(why)
+
+
 def open_ledger(store: Store | None = None) -> Ledger:
     """The ledger application on an existing schema (run create_schema first)."""
     store = store or Store.from_environment()
@@ -102,7 +136,9 @@ def open_ledger(store: Store | None = None) -> Ledger:
 
 
 def open_read_side(store: Store, ledger: Ledger) -> tuple[Any, Any]:
-    """The projections' reader and a follower keeping their views current, or (None, None) without them."""
+    """The projections' reader and a follower keeping their views current, or (None, None) without them.
+
+    Raises StaleViews on views another version made (check_views): nothing reads them until rebuilt."""
     try:
         from projections.follower import Follower
         from projections.reader import Reader
@@ -110,6 +146,7 @@ def open_read_side(store: Store, ledger: Ledger) -> tuple[Any, Any]:
     except ImportError as error:
         log.warning("query routes disabled: projections are not available (%s)", error)
         return None, None
+    check_views(store)
     return Reader(store, pool_size=read_pool_size(), terms=ledger.terms), Follower(store, Views(), ledger=ledger)
 
 
@@ -124,6 +161,18 @@ READ_POOL = 4
 
 def read_pool_size() -> int:
     return int(os.environ.get("LEDGER_READ_POOL") or READ_POOL)
+
+
+def rebuild_views(store: Store, name: str = DEFAULT_NAME, *, progress: bool = True) -> dict[str, Any]:
+    """``ledger rebuild``: empty the views ``name`` and replay the whole log into them (projections/rebuild.py)."""
+    from projections.rebuild import rebuild
+
+    # Only the log is read (its recorder and mapper): no command is given, so no coverage check.
+    ledger = Ledger(env=store.environment(create_table=False))
+    try:
+        return rebuild(store, progress=progress, name=name, ledger=ledger)
+    finally:
+        ledger.close()
 
 
 @contextmanager

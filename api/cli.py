@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from api.bootstrap import create_schema, open_ledger, record_vocabulary
+from api.bootstrap import StaleViews, check_views, create_schema, open_ledger, record_vocabulary, views_stale
 from ledger.access import ROLES
 from ledger.application import Ledger
 from ledger.errors import LedgerError
@@ -49,6 +49,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     create_schema(store)
     record_vocabulary(store)
     print(f"schema ready on {store.kind} ({store.url.split('@')[-1]})")
+    stale = views_stale(store)
+    if stale is not None:
+        print(f"ledger: {stale}", file=sys.stderr)
     return 0
 
 
@@ -74,6 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.serve import serve
 
     store = Store.from_environment()
+    check_views(store)  # here, once, rather than in each worker as it starts
     print(f"serving the ledger API at http://{args.host}:{args.port}/ (interactive docs: /docs)", flush=True)
     serve(store, args.host, args.port, args.workers)
     return 0
@@ -83,6 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """The main job on the embedded default: the seed case loaded and shown, then the API served."""
     cmd_seed(args)
     store = Store.from_environment()
+    check_views(store)
     ledger = open_ledger(store)
     try:
         key, _ = ledger.issue_key("ledger run", owner="local-reader", role="reader")
@@ -111,6 +116,16 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     finally:
         ledger.close()
     print(f"key {args.key_id} revoked")
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """The views emptied and replayed from the whole log, with progress on stderr."""
+    from api.bootstrap import rebuild_views
+
+    result = rebuild_views(Store.from_environment(), args.name, progress=not args.quiet)
+    print(f"{result['name']}: {result['events']} events to position {result['position']} in"
+          f" {result['seconds']:.1f} s; digest {result['digest']}")
     return 0
 
 
@@ -159,6 +174,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"ledger: --published-by: {error.message}", file=sys.stderr)
             return 2
     store = Store.from_environment()
+    check_views(store)
     ledger = open_ledger(store)
     if args.what == "tally" and args.subject not in ledger.terms.of_kind("metric"):
         known = ", ".join(ledger.terms.of_kind("metric"))
@@ -359,6 +375,12 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--out", help="the file to write (default: stdout)")
     export.set_defaults(func=cmd_export)
 
+    rebuild = sub.add_parser("rebuild", help="empty the views and replay the whole log into them, with progress"
+                                             " (after an upgrade whose views changed; docs/operations.md)")
+    rebuild.add_argument("name", nargs="?", default="views", help="the projection to rebuild (default: the live views)")
+    rebuild.add_argument("--quiet", action="store_true", help="no progress bar, the summary line only")
+    rebuild.set_defaults(func=cmd_rebuild)
+
     load = sub.add_parser("import", help="file spreadsheet rows (CSV, HXL, XLSX) as reports, each row a figure")
     load.add_argument("file")
     load.add_argument("--mapping", help="a JSON or TOML file naming the import column of each header")
@@ -394,6 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except LedgerError as e:
         print(f"ledger: {e.message}", file=sys.stderr)
+        return 2
+    except StaleViews as e:
+        print(f"ledger: {e} (LEDGER_DB={Store.from_environment().url.split('@')[-1]})", file=sys.stderr)
         return 2
 
 

@@ -25,7 +25,7 @@ from api.head_watch import AtHead
 from ledger.access import GIVES_COMMANDS, READS_AUDIT_TRAIL, SEES_PROTECTED, key_hash
 from ledger.application import Ledger
 from ledger.errors import LedgerError, NotFound
-from ledger.limits import MAX_REQUEST_KEY
+from ledger.limits import MAX_REQUEST_KEY, MAX_VERSION
 
 T = TypeVar("T")
 
@@ -223,9 +223,25 @@ IDEMPOTENCY_HELP = (
     " with a different request answers 422. Keys are scoped to the owner of the access key."
 )
 
-#: The forms of If-Match a change takes: one ETag, strong or weak, of a version from 1 (what
-#: ``expected_version`` reads; anything else is 400, and none at all 428 where it is required).
-ETAG_PATTERN = r'^(W/)?("[1-9][0-9]{0,17}"|[1-9][0-9]{0,17})$'
+def decimal_up_to(n: int) -> str:
+    """A regular expression of the decimal integers 1 to ``n`` (no sign, no leading zero).
+
+    A header is text, so its schema can bound a number only by pattern: by its digits, and for
+    as many digits as ``n`` has, digit by digit below ``n``'s own (or ``n`` itself)."""
+    digits = str(n)
+    shorter = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    same_length = [
+        f"{digits[:i]}[{'1' if i == 0 else '0'}-{int(d) - 1}][0-9]{{{len(digits) - i - 1}}}"
+        for i, d in enumerate(digits) if int(d) > (1 if i == 0 else 0)
+    ]
+    return "(?:" + "|".join([*shorter, *same_length, digits]) + ")"
+
+
+_VERSION = decimal_up_to(MAX_VERSION)
+#: The forms of If-Match a change takes: one ETag, strong or weak, of a version from 1 to
+#: limits.MAX_VERSION (what ``expected_version`` reads; anything else is 400, and none at all
+#: 428 where it is required).
+ETAG_PATTERN = rf'^(W/)?("{_VERSION}"|{_VERSION})$'
 #: An Idempotency-Key: 1 to MAX_REQUEST_KEY printable ASCII characters, as sent or as an RFC 8941 string ("...").
 REQUEST_KEY_PATTERN = rf'^("[ -~]{{1,{MAX_REQUEST_KEY}}}"|[!#-~]([ -~]{{0,{MAX_REQUEST_KEY - 2}}}[!-~])?)$'
 _ETAG, _REQUEST_KEY = re.compile(ETAG_PATTERN), re.compile(REQUEST_KEY_PATTERN)

@@ -31,7 +31,9 @@ from starlette.responses import Response
 
 from api import route_names
 from api.methods import allowed
-from ledger.errors import HistoryNotCovered, InvalidInput, LedgerError, NotFound, RequestKeyReused, VersionConflict
+from ledger.errors import (
+    HistoryNotCovered, InvalidInput, LedgerError, NotFound, RequestKeyReused, UnknownTerm, VersionConflict,
+)
 
 log = logging.getLogger("api")
 
@@ -131,6 +133,16 @@ def invalid(detail: str, field: str | None = None, **extensions: Any) -> ApiProb
     return ApiProblem(422, message, type_="invalid-input", title="Invalid input", field=field, **extensions)
 
 
+#: Where an officer defines a term the vocabulary lacks, as the API's answers say it.
+HOW_TO_DEFINE = "with POST /vocabulary (or the web page /web/vocabulary)"
+
+
+def said(error: LedgerError) -> str:
+    """The words the API answers an error of the ledger with: its message, and for an unknown
+    term where to define it (the domain names no route)."""
+    return error.saying(HOW_TO_DEFINE) if isinstance(error, UnknownTerm) else error.message
+
+
 def from_ledger_error(error: LedgerError, *, precondition: bool = False) -> ApiProblem:
     """The problem for an error the ledger raised (routes map NotFound of referenced ids first)."""
     if isinstance(error, VersionConflict):
@@ -153,7 +165,7 @@ def from_ledger_error(error: LedgerError, *, precondition: bool = False) -> ApiP
         return ApiProblem(404, f"no {error.kind} with this id")
     if isinstance(error, InvalidInput):
         field = "Idempotency-Key" if error.field == "request_key" else error.field
-        return invalid(error.message, field)
+        return invalid(said(error), field)
     return ApiProblem(422, error.message, type_="invalid-input", title="Invalid input")
 
 

@@ -12,6 +12,7 @@ import re
 import weakref
 from typing import Any
 
+from starlette.routing import Mount
 from starlette.types import Scope
 
 _TEMPLATES: weakref.WeakKeyDictionary[Any, list[tuple[str, re.Pattern[str]]]] = weakref.WeakKeyDictionary()
@@ -35,6 +36,23 @@ def template(scope: Scope, app: Any = None) -> str:
 def _templates(app: Any) -> list[tuple[str, re.Pattern[str]]]:
     """The app's path templates as patterns, literal ones first (``/checkpoints/latest`` before ``/{size}``)."""
     paths = set(app.openapi()["paths"]) if hasattr(app, "openapi") else set()
-    paths |= {route.path for route in getattr(app, "routes", ()) if isinstance(getattr(route, "path", None), str)}
+    paths |= _paths(getattr(app, "routes", ()))
     ordered = sorted(paths, key=lambda name: (name.count("{"), name))
     return [(name, re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(name)))) for name in ordered]
+
+
+def _paths(routes: Any, prefix: str = "") -> set[str]:
+    """The path templates of these routes, of the routers included among them too: FastAPI (0.165
+    here) keeps an included router whole rather than copying its routes up, so the pages' routes,
+    which are not in the OpenAPI schema, were found nowhere and named ``-``. A mount (the pages'
+    static files) is named by its path and ``{path}``."""
+    found: set[str] = set()
+    for route in routes:
+        path = getattr(route, "path", None)
+        if isinstance(path, str):
+            found.add(prefix + path + ("/{path}" if isinstance(route, Mount) else ""))
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            more = getattr(getattr(route, "include_context", None), "prefix", "") or ""
+            found |= _paths(included.routes, prefix + more)
+    return found

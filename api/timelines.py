@@ -45,7 +45,7 @@ class Client(Protocol):
     def post(self, url: str, **kwargs: Any) -> Any: ...
 
 
-class Refused(Exception):
+class StepRefused(Exception):
     """The API refused a step of the timeline; ``problem`` is its RFC 9457 answer."""
 
     def __init__(self, step: str, status: int, problem: Any) -> None:
@@ -94,13 +94,13 @@ class _Officer:
             # figure has moved since, so the If-Match (part of what the key answered) differs.
             return {}
         if answer.status_code not in (200, 201):
-            raise Refused(item, answer.status_code, answer.json() if answer.content else None)
+            raise StepRefused(item, answer.status_code, answer.json() if answer.content else None)
         return answer.json()
 
     def version(self, figure_id: str) -> int:
         answer = self.client.get(f"/figures/{figure_id}", headers={"Authorization": f"Bearer {self.key}"})
         if answer.status_code != 200:
-            raise Refused(f"figure {figure_id}", answer.status_code, answer.json())
+            raise StepRefused(f"figure {figure_id}", answer.status_code, answer.json())
         return int(answer.json()["version"])
 
 

@@ -17,26 +17,17 @@ reads nothing), so the times can be read as multiples of it on a machine shared 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 from api.bootstrap import create_schema
 from bench.build import build_log
+from bench.page_times import HTML, signed_in
 from bench.workload import Ids, Workload
 from ledger.store import Store
-
-HTML = {"Accept": "text/html"}
-
-
-def _signed_in(client, key: str) -> None:
-    form = client.get("/web/sign-in", headers=HTML)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
-    client.post("/web/sign-in", data={"key": key, "csrf": csrf, "next": "/"}, headers=HTML)
 
 
 def _timed(client, path: str) -> tuple[float, str]:
@@ -47,9 +38,6 @@ def _timed(client, path: str) -> tuple[float, str]:
 
 
 def _first_page(db: Path, key: str, inline: int | None) -> dict[str, float]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
     from api.app import create_app
     from api.web import audit_build
 
@@ -58,8 +46,7 @@ def _first_page(db: Path, key: str, inline: int | None) -> dict[str, float]:
         audit_build.INLINE = inline
     try:
         app = create_app(Store(f"sqlite:///{db}"))
-        with TestClient(app) as client:
-            _signed_in(client, key)
+        with signed_in(app, key) as client:
             base = min(_timed(client, "/web/sign-in")[0] for _ in range(5))
             start = time.perf_counter()
             first, text = _timed(client, "/web/audit")

@@ -23,6 +23,28 @@ class InvalidInput(LedgerError):
         super().__init__(message, field=field)
         self.field = field
 
+    def at(self, field: str) -> InvalidInput:
+        """The same refusal named by another field (a statement's, within its report's fields)."""
+        moved = type(self).__new__(type(self), *self.args)  # not copy.copy: it calls __init__ with args alone
+        moved.__dict__.update(self.__dict__)
+        moved.args = self.args
+        moved.field, moved.details = field, {**self.details, "field": field}
+        return moved
+
+
+class UnknownTerm(InvalidInput):
+    """A word the vocabulary lacks, which an officer may define.
+
+    Where they define it is the entry side's to say (the API names its route): ``saying(where)``
+    puts it in the message; ``message`` itself leaves it out."""
+
+    def __init__(self, said: str, *, field: str | None, detail: str = "") -> None:
+        self.said, self.detail = said, detail
+        super().__init__(self.saying(""), field=field)
+
+    def saying(self, where: str) -> str:
+        return f"{self.said}; an officer defines it{' ' + where if where else ''}{self.detail}"
+
 
 class NotFound(LedgerError):
     """The command names a source, report, incident, figure or citation the ledger does not hold."""

@@ -99,7 +99,7 @@ def figure_statements(figures: Iterable[dict[str, Any]], terms: TermCheck) -> li
             words = {"metric": terms.metric(item.get("metric")), "breakdown": terms.breakdown(item.get("breakdown")),
                      "population": terms.population(item.get("population"))}
         except InvalidInput as e:  # named beside its row, as the API's own checks name it
-            raise InvalidInput(e.message, field=f"figures[{len(statements)}].{e.field}") from None
+            raise e.at(f"figures[{len(statements)}].{e.field}") from None
         statements.append({
             "incident_id": str(checks.record_id(incident_id, "incident")),
             **words,
@@ -108,6 +108,6 @@ def figure_statements(figures: Iterable[dict[str, Any]], terms: TermCheck) -> li
         try:
             adopted, reason, evidence = adoption(item.get("adopt", False), item.get("reason"), item.get("evidence"))
         except InvalidInput as e:  # named as the API's own checks name it, beside its row
-            raise InvalidInput(e.message, field=f"figures[{len(statements) - 1}].{e.field}") from None
+            raise e.at(f"figures[{len(statements) - 1}].{e.field}") from None
         statements[-1].update({"adopt": adopted, "reason": reason, "evidence": evidence})
     return statements

@@ -31,7 +31,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from ledger import checks, vocabulary
-from ledger.errors import InvalidInput, VersionConflict
+from ledger.errors import InvalidInput, UnknownTerm, VersionConflict
 from ledger.event import LedgerCreated
 from ledger.limits import CODE_PATTERN, MAX_DEFINITION, MAX_LABEL, MAX_SLUG, P_CODE_PATTERN
 
@@ -56,9 +56,6 @@ PLACE = "place"
 #: Who records the built-in terms (at ``ledger init``, ``seed`` and ``serve``).
 BUILT_IN_ACTOR = "ledger (built-in vocabulary)"
 BUILT_IN_REASON = "built into the ledger: the vocabulary it started with (ledger/vocabulary.py)"
-
-#: How to define a missing term, as an unknown word's message says it.
-HOW_TO_DEFINE = "an officer defines it with POST /vocabulary (or the web page /web/vocabulary)"
 
 
 def key_of(kind: str, code: str, dimension: str | None = None) -> str:
@@ -138,7 +135,7 @@ class Vocabulary(Aggregate):
             try:
                 code = breakdown_value(code, dimension)
             except InvalidInput as e:
-                raise InvalidInput(e.message, field="code") from None
+                raise e.at("code") from None
         elif dimension is not None:
             raise InvalidInput("only a dimension's value names a dimension", field="dimension")
         else:
@@ -174,7 +171,7 @@ class Vocabulary(Aggregate):
 
     def term(self, key: object) -> dict[str, Any]:
         if not isinstance(key, str) or key not in self.terms:
-            raise InvalidInput(f"term {key!r} is not in the vocabulary; {HOW_TO_DEFINE}", field="term")
+            raise UnknownTerm(f"term {key!r} is not in the vocabulary", field="term")
         return self.terms[key]
 
     # ---- events ------------------------------------------------------------------------
@@ -200,7 +197,7 @@ class Vocabulary(Aggregate):
     def _known(self, code: str, kind: str, field: str) -> str:
         term = self.terms.get(code)
         if term is None or term["kind"] != kind:
-            raise InvalidInput(f"{kind} {code!r} is not in the vocabulary; {HOW_TO_DEFINE}", field=field)
+            raise UnknownTerm(f"{kind} {code!r} is not in the vocabulary", field=field)
         return code
 
     def _fields(self, kind: str, key: str, values: dict[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
@@ -335,8 +332,7 @@ class TermCheck:
     def _one(self, value: object, kind: str, what: str, field: str) -> str:
         if isinstance(value, str) and self.find(value, kind) is not None:
             return value
-        raise InvalidInput(f"{what} {value!r} is not in the vocabulary; {HOW_TO_DEFINE} (kind: {kind!r})",
-                           field=field)
+        raise UnknownTerm(f"{what} {value!r} is not in the vocabulary", field=field, detail=f" (kind: {kind!r})")
 
     def metric(self, value: object, field: str = "metric") -> str:
         return self._one(value, "metric", "metric", field)
@@ -362,9 +358,8 @@ class TermCheck:
             item = breakdown_value(value[dimension], dimension)
             if self.find(dimension, "dimension").get("closed") and self.find(key_of("value", item, dimension),
                                                                              "value") is None:
-                raise InvalidInput(f"{dimension!r} is a closed dimension and {item!r} is not one of its values;"
-                                   f" {HOW_TO_DEFINE} (kind: 'value', dimension: {dimension!r})",
-                                   field=f"breakdown.{dimension}")
+                raise UnknownTerm(f"{dimension!r} is a closed dimension and {item!r} is not one of its values",
+                                  field=f"breakdown.{dimension}", detail=f" (kind: 'value', dimension: {dimension!r})")
             checked[dimension] = item
         return checked
 

@@ -14,7 +14,7 @@ views record, for each figure event and protection change, the position it came 
 (``figure_changes``, written in the follower's transaction with the views it matches), so a
 page and "the position to ask from next" are read in one snapshot of one consistent state.
 Views made before the table existed hold no rows for the events they had applied: rebuilding
-the views (``python -m projections.rebuild``) fills it. The views' digest leaves the table out
+the views (``ledger rebuild``) fills it. The views' digest leaves the table out
 (views_schema.Table.digested): it is keyed by notification ids, which another copy of the same
 log may number otherwise.
 """

@@ -27,7 +27,7 @@ from psycopg.rows import tuple_row
 
 from ledger.store import IDLE_TIMEOUT, Store
 from projections.sealed_columns import SEALED
-from projections.sealing import Plan, Sealer, open_rows
+from projections.sealing import SealPlan, Sealer, open_rows
 
 #: "Still current" in recording time: the largest value both stores hold in a 64-bit integer,
 #: so an open interval is an ordinary range bound and needs no NULL test (which would defeat
@@ -112,7 +112,7 @@ class Db:
         self._statements: dict[str, str] = {}
         #: With CIPHER_KEY, what every statement seals and opens (projections/sealing.py).
         self.sealer = Sealer(store.cipher_key) if store.cipher_key else None
-        self._plans: dict[str, Plan] = {}
+        self._plans: dict[str, SealPlan] = {}
         self._openers: dict[str, tuple[tuple[int, str], ...]] = {}
 
     # ---- names and statements ----------------------------------------------------------
@@ -123,6 +123,16 @@ class Db:
         if self.kind == "sqlite":
             return f'"{full}"'
         return '"' + self.schema.replace('"', '""') + '"."' + full + '"'
+
+    def has_table(self, cursor: Any, short: str) -> bool:
+        """Whether this projection's table ``short`` exists (asked, not tried: a failed statement
+        would end a PostgreSQL transaction, and a lost connection must not read as "no table")."""
+        if self.kind == "sqlite":
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (f"{self.name}_{short}",))
+        else:
+            cursor.execute("SELECT to_regclass(%s)", (self.table(short),))
+        row = cursor.fetchone()
+        return row is not None and _row(row)[0] is not None
 
     def sql(self, text: str) -> str:
         """``text`` with ``{table}`` names qualified and ``?`` placeholders in this dialect."""
@@ -136,10 +146,10 @@ class Db:
             self._statements[text] = cached
         return cached
 
-    def plan(self, text: str) -> Plan:
+    def plan(self, text: str) -> SealPlan:
         plan = self._plans.get(text)
         if plan is None:
-            plan = self._plans[text] = Plan.of(text, SEALED)
+            plan = self._plans[text] = SealPlan.of(text, SEALED)
         return plan
 
     def sealed_params(self, text: str, params: Sequence[Any]) -> Sequence[Any]:

@@ -118,11 +118,13 @@ def reset(db: Db, cursor: Any, projection: Projection, *, replay: bool = False) 
     afterwards calls its ``finish_replay`` (see ``Follower.finish_replay``).
     """
     projection.drop(db, cursor)
+    # Before the create: a projection made with nothing applied may say so (the views record
+    # their schema version then).
+    db.run(cursor, "DELETE FROM {tracking} WHERE application_name = ?", (UPSTREAM,))
     if replay and hasattr(projection, "create_for_replay"):
         projection.create_for_replay(db, cursor)
     else:
         projection.create(db, cursor)
-    db.run(cursor, "DELETE FROM {tracking} WHERE application_name = ?", (UPSTREAM,))
     _ensure_position(db, cursor)
 
 

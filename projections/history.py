@@ -20,7 +20,9 @@ from projections.times import iso
 
 
 @dataclass(frozen=True, slots=True)
-class FigureChange:
+class FigureStep:
+    """One version of a figure as a tally's history steps through it, from ``at`` on."""
+
     at: int
     version: int
     figure_id: str
@@ -71,7 +73,7 @@ def _contribution(parts: dict[str, Part], by: str | None) -> Counted:
 
 
 def tally_points(
-    figures: list[FigureChange], periods: list[PeriodChange], *, by: str | None,
+    figures: list[FigureStep], periods: list[PeriodChange], *, by: str | None,
     window_from: str | None, window_to: str | None,
 ) -> list[dict[str, Any]]:
     changes: list[tuple[int, int, int, Any]] = [(c.at, 0, c.version, c) for c in periods]

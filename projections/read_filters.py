@@ -91,8 +91,10 @@ def _select(db: Db, c: Any, t: int, shape: type[Any], columns: str | None, at: t
 _STEP_COLUMNS = ("fv.kind, fv.published_at, fv.recorded_at, fv.version, fv.qualifier, fv.low, fv.high, fv.value, fv.source_id,"
                  " fv.value_source_id, fv.status, fv.grade, cv.qualifier AS said_qualifier, cv.low AS said_low,"
                  " cv.high AS said_high, cv.value AS said_value")
-_STEP_JOIN = (" LEFT JOIN {claim_versions} cv ON cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id"
-              " AND cv.figure_version = fv.version AND cv.claim_version = fv.version")
+#: The claim row (``cv``) a figure version's own event put in place: its word as said.
+CLAIM_OF_VERSION = ("cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id AND cv.figure_version = fv.version"
+                    " AND cv.claim_version = fv.version")
+_STEP_JOIN = f" LEFT JOIN {{claim_versions}} cv ON {CLAIM_OF_VERSION}"
 
 
 @functools.cache
@@ -175,14 +177,17 @@ _Word = shape("Word", "fv.figure_id, fv.version, fv.kind, fv.source_id, fv.repor
 def claims_published_by(db: Db, c: Any, t: int, cut: int | None, figure_ids: list[str],
                         include_protected: bool = False) -> list[Any]:
     """Each source's latest claim on these figures as of t counted by the cut (publication.latest_claims):
-    every word of theirs recorded by t is read, one seek and range per figure; a protected
+    every word of theirs recorded by t is read, a statement per 400 figures; a protected
     source's placed at their filing unless the caller sees protected sources (redaction.filing_placed)."""
-    per_figure = [db.all(c, f"SELECT {_Word.columns} FROM {{figure_versions}} fv JOIN {{claim_versions}} cv"
-                            " ON cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id"
-                            " AND cv.figure_version = fv.version AND cv.claim_version = fv.version"
-                            " WHERE fv.figure_id = ? AND fv.recorded_from <= ? ORDER BY fv.version", (fid, t),
-                         shape=_Word)
-                  for fid in sorted(set(figure_ids))]
+    ids = sorted(set(figure_ids))
+    by_figure: dict[str, list[Any]] = {}
+    for first in range(0, len(ids), 400):
+        chunk = ids[first:first + 400]
+        for w in db.all(c, f"SELECT {_Word.columns} FROM {{figure_versions}} fv JOIN {{claim_versions}} cv"
+                           f" ON {CLAIM_OF_VERSION} WHERE fv.figure_id IN ({', '.join('?' * len(chunk))})"
+                           " AND fv.recorded_from <= ? ORDER BY fv.figure_id, fv.version", (*chunk, t), shape=_Word):
+            by_figure.setdefault(w.figure_id, []).append(w)
+    per_figure = list(by_figure.values())
     if not include_protected:
         hidden = source_cards(db, c, {w.source_id for words in per_figure for w in words}, False).hidden
         per_figure = [filing_placed(words, hidden) for words in per_figure]

@@ -7,6 +7,9 @@ it stopped the next time anything follows the projection.
 While a rebuild of the live views runs, readers see them partly rebuilt. To rebuild without
 touching the live views (what the audit does to compare digests), rebuild under another
 name: ``rebuild(store, name="views_check")`` builds a complete second copy beside them.
+
+The command that runs it on a store is ``ledger rebuild`` (api/cli.py), wired in the
+composition root (``api/bootstrap.rebuild_views``): this module is the library function alone.
 """
 
 from __future__ import annotations
@@ -32,10 +35,10 @@ REBUILD_BATCH = 20_000
 
 
 def rebuild(
-    store: Store, progress: bool = True, *, name: str = DEFAULT_NAME, ledger: Ledger | None = None,
+    store: Store, progress: bool = True, *, name: str = DEFAULT_NAME, ledger: Ledger,
     batch_size: int = REBUILD_BATCH,
 ) -> dict[str, Any]:
-    """Drop and replay projection ``name``.
+    """Drop and replay projection ``name`` from the log of ``ledger`` (its recorder and mapper; the caller's to close).
 
     Returns ``{"name", "position", "events", "seconds", "digest", "rows"}``: the last applied
     notification id, how many notifications were read, the replay's own time (not the
@@ -79,27 +82,3 @@ def drop(store: Store, name: str) -> None:
             cursor.execute(f"DROP TABLE IF EXISTS {db.tracking_table}")
     finally:
         db.close()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m projections.rebuild [name]``: rebuild the views of the store named by LEDGER_DB."""
-    import argparse
-
-    p = argparse.ArgumentParser(prog="python -m projections.rebuild", description=main.__doc__)
-    p.add_argument("name", nargs="?", default=DEFAULT_NAME)
-    p.add_argument("--quiet", action="store_true")
-    args = p.parse_args(argv)
-    store = Store.from_environment()
-    # Only the log is read (its recorder and mapper): no command is given, so no coverage check.
-    ledger = Ledger(env=store.environment(create_table=False))
-    try:
-        result = rebuild(store, progress=not args.quiet, name=args.name, ledger=ledger)
-    finally:
-        ledger.close()
-    print(f"{result['name']}: {result['events']} events to position {result['position']} in"
-          f" {result['seconds']:.1f} s; digest {result['digest']}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -16,7 +16,7 @@ same thing (two incidents at one place, a quote repeated), never what is said. N
 sorts, ranges or matches a pattern on a sealed column; the plan below refuses ``<``, ``>``,
 ``LIKE`` and the like.
 
-The Db applies this to every statement (``Plan``, given the sealed columns as data), so
+The Db applies this to every statement (``SealPlan``, given the sealed columns as data), so
 nothing above it ever sees a sealed value: parameters bound to a sealed column are sealed, result columns named like a sealed
 column of a table the statement names are opened. So one statement must not read a plain
 column and a sealed one of the same name from two tables (``tally_versions.value``, a group,
@@ -90,14 +90,14 @@ class Sealer:
 
 
 @dataclass(frozen=True)
-class Plan:
+class SealPlan:
     """What sealing does to one statement: which parameters to seal, which result names to open."""
 
     params: tuple[tuple[int, str], ...]  # (placeholder index, column)
     names: frozenset[str]  # sealed columns of the tables the statement names
 
     @classmethod
-    def of(cls, text: str, sealed: Mapping[str, frozenset[str]]) -> Plan:
+    def of(cls, text: str, sealed: Mapping[str, frozenset[str]]) -> SealPlan:
         """The plan of ``text``, given each table's (short name's) sealed columns."""
         names = frozenset().union(*(sealed.get(t, ()) for t in _TABLE_REF.findall(text)))
         if not names:

@@ -17,7 +17,7 @@ from typing import Any
 from projections import history, publication
 from projections.db import Db
 from projections.named_rows import shape
-from projections.read_filters import source_cards
+from projections.read_filters import CLAIM_OF_VERSION, source_cards
 from projections.redaction import filing_placed
 
 #: A figure version as the fold and a history's change need it.
@@ -27,8 +27,7 @@ _Version = shape("Version", (
     " fv.status, fv.grade, cv.qualifier AS said_qualifier, cv.low AS said_low, cv.high AS said_high,"
     " cv.value AS said_value"))
 _VERSIONS = (f"SELECT {_Version.columns} FROM {{figure_versions}} fv LEFT JOIN {{claim_versions}} cv"
-             " ON cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id AND cv.figure_version = fv.version"
-             " AND cv.claim_version = fv.version WHERE fv.metric = ? AND fv.population = ? AND fv.depth <= 1"
+             f" ON {CLAIM_OF_VERSION} WHERE fv.metric = ? AND fv.population = ? AND fv.depth <= 1"
              " AND fv.recorded_from <= ?")
 
 
@@ -48,7 +47,7 @@ def cut_points(db: Db, c: Any, t: int, metric: str, population: str, by: str | N
     per_figure: dict[str, list[Any]] = defaultdict(list)
     for r in filing_placed(rows, sources.hidden):
         per_figure[r.figure_id].append(r)
-    changes: list[history.FigureChange] = []
+    changes: list[history.FigureStep] = []
     for versions in per_figure.values():
         versions.sort(key=lambda r: r.version)
         changes += _published(versions, cut) if published_order else _recorded(versions, cut)
@@ -59,13 +58,13 @@ def cut_points(db: Db, c: Any, t: int, metric: str, population: str, by: str | N
     return points, {(r.figure_id, r.version): r.recorded_from for r in rows}
 
 
-def _change(at: int, row: Any, state: publication.Folded) -> history.FigureChange:
-    return history.FigureChange(at, state.version, row.figure_id, row.incident_id, row.dims, row.depth,
+def _change(at: int, row: Any, state: publication.Folded) -> history.FigureStep:
+    return history.FigureStep(at, state.version, row.figure_id, row.incident_id, row.dims, row.depth,
                                 row.dim_value, state.low, state.high, state.status, row.kind, row.actor,
                                 state.qualifier)
 
 
-def _recorded(rows: list[Any], cut: int | None) -> list[history.FigureChange]:
+def _recorded(rows: list[Any], cut: int | None) -> list[history.FigureStep]:
     """One change at each version the cut counts, in the order recorded."""
     out, state = [], None
     for r in rows:
@@ -78,7 +77,7 @@ def _recorded(rows: list[Any], cut: int | None) -> list[history.FigureChange]:
     return out
 
 
-def _published(rows: list[Any], cut: int | None) -> list[history.FigureChange]:
+def _published(rows: list[Any], cut: int | None) -> list[history.FigureStep]:
     """One change at each instant a word of the figure was published (by the cut)."""
     out, state = [], None
     by_version = {r.version: r for r in rows}

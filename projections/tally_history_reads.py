@@ -28,8 +28,8 @@ from projections.times import iso
 
 #: The versions of figures and of incidents' periods a windowed history sweeps (history.py's
 #: types, field for field).
-_FIGURE_CHANGE = columns_of(history.FigureChange, "fv", at="fv.recorded_from", event="fv.kind")
-_CHANGE_FIELDS = len(dataclasses.fields(history.FigureChange))
+_FIGURE_CHANGE = columns_of(history.FigureStep, "fv", at="fv.recorded_from", event="fv.kind")
+_CHANGE_FIELDS = len(dataclasses.fields(history.FigureStep))
 _PERIOD_CHANGE = columns_of(history.PeriodChange, "iv", at="iv.recorded_from", event="iv.kind")
 #: A running tally's row: one group's sum from its start in recording time.
 _Step = shape("Step", "dimension, value, recorded_from, low, high_sum, unbounded, figures, approximate")
@@ -105,7 +105,7 @@ class TallyHistoryReads:
                 " (SELECT DISTINCT incident_id FROM {figures} WHERE metric = ?)",
                 (t, metric),
             )
-        changes = [history.FigureChange(*r[:_CHANGE_FIELDS]) for r in figure_rows]
+        changes = [history.FigureStep(*r[:_CHANGE_FIELDS]) for r in figure_rows]
         words = {(f.figure_id, f.version): _Word(f.figure_id, f.version, *r[_CHANGE_FIELDS:])
                  for f, r in zip(changes, figure_rows)}
         points = history.tally_points(changes, [history.PeriodChange(*r) for r in period_rows],

@@ -30,8 +30,9 @@ from projections import changes, decoding, running
 from projections.decoding import Event
 from projections.db import Db, check_name
 from projections.figure_views import FigureBatch
+from projections.follower import UPSTREAM
 from projections.records import RecordBatch
-from projections.views_schema import DEFAULT_NAME, TABLES
+from projections.views_schema import DEFAULT_NAME, TABLES, VERSION
 
 _RECORDS: dict[str, str] = {
     get_topic(Source.Registered): "source_registered",
@@ -53,6 +54,8 @@ _FIGURES: dict[str, str] = {
 _STATED = get_topic(Figure.Stated)
 #: Holds a row while a replay is under way (see create_for_replay); not a view, not in the digest.
 _CREATE_REPLAY = "CREATE TABLE IF NOT EXISTS {replay} (deferred INTEGER)"
+#: Holds the views_schema.VERSION the views were made by; not a view, not in the digest.
+_CREATE_SCHEMA = "CREATE TABLE IF NOT EXISTS {schema} (version INTEGER)"
 
 
 def create_statements(db: Db, *, read_indexes: bool = True) -> list[str]:
@@ -92,19 +95,36 @@ class Views:
         self.name = check_name(name)
 
     def create(self, db: Db, cursor: Any) -> None:
-        for statement in create_statements(db):
-            cursor.execute(statement)
-        db.run(cursor, _CREATE_REPLAY)
+        self._create(db, cursor, read_indexes=True)
 
     def create_for_replay(self, db: Db, cursor: Any) -> None:
         # A replay writes every version row once: building the read-only indexes afterwards, in
         # one sorted pass, costs far less than keeping them up row by row. The running tallies
         # are likewise left until the end and worked out once (running.recompute): the mark
         # row says so to every batch, whichever follower applies it.
-        for statement in create_statements(db, read_indexes=False):
+        self._create(db, cursor, read_indexes=False)
+        db.run(cursor, "INSERT INTO {replay} (deferred) VALUES (1)")
+
+    def _create(self, db: Db, cursor: Any, *, read_indexes: bool) -> None:
+        db.run(cursor, _CREATE_SCHEMA)
+        if self.schema_version(db, cursor) is None and not db.value(
+                cursor, "SELECT notification_id FROM {tracking} WHERE application_name = ?", (UPSTREAM,)):
+            # Nothing applied yet (a new store, or a reset): whatever tables an older version
+            # left are empty, so they are made afresh, as this version makes them, and say so.
+            # Views that hold events and no version were made before it was recorded: left
+            # as they are, stale (schema_version), for ``ledger rebuild`` to replace.
+            for statement in drop_statements(db):
+                cursor.execute(statement)
+            db.run(cursor, "INSERT INTO {schema} (version) VALUES (?)", (VERSION,))
+        for statement in create_statements(db, read_indexes=read_indexes):
             cursor.execute(statement)
         db.run(cursor, _CREATE_REPLAY)
-        db.run(cursor, "INSERT INTO {replay} (deferred) VALUES (1)")
+
+    def schema_version(self, db: Db, cursor: Any) -> int | None:
+        """The views_schema.VERSION these views were made by (None: before it was recorded)."""
+        if not db.has_table(cursor, "schema"):
+            return None
+        return db.value(cursor, "SELECT version FROM {schema}")
 
     def replay_pending(self, db: Db, cursor: Any) -> bool:
         return db.one(cursor, "SELECT deferred FROM {replay}") is not None
@@ -127,6 +147,7 @@ class Views:
         for statement in drop_statements(db):
             cursor.execute(statement)
         db.run(cursor, "DROP TABLE IF EXISTS {replay}")
+        db.run(cursor, "DROP TABLE IF EXISTS {schema}")
 
     # Straight from the stored state to what the views need (decoding.py), not domain events.
     decoder = staticmethod(decoding.decoder)

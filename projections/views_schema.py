@@ -26,6 +26,14 @@ from dataclasses import dataclass
 
 DEFAULT_NAME = "views"
 
+#: The version of what the views hold, recorded with them (``{name}_schema``, views.py). Raise it
+#: with any change that views made before cannot pick up by following on: a table or column
+#: added (tables are made with IF NOT EXISTS, so old ones keep their old columns), or rows an
+#: existing event now writes (the month steps, the feed of changes). A store whose views record
+#: another version, or none (made before it was recorded, December 2026), is refused until
+#: ``ledger rebuild`` (api/bootstrap.check_views, docs/operations.md).
+VERSION = 1
+
 
 @dataclass(frozen=True)
 class Table:

@@ -22,7 +22,7 @@ XLSX_MAGIC = b"PK\x03\x04"
 
 
 @dataclass
-class Table:
+class Sheet:
     headers: list[Any]
     tags: list[str | None]
     rows: Iterator[tuple[int, list[Any]]]
@@ -61,11 +61,11 @@ def _numbered(lines: Iterator[list[Any]]) -> Iterator[tuple[int, list[Any]]]:
         raise ValueError(f"row {n + 1} cannot be read as CSV: {e}") from None
 
 
-def _table(lines: Iterator[list[Any]], kind: str) -> Table:
+def _table(lines: Iterator[list[Any]], kind: str) -> Sheet:
     numbered = _numbered(lines)
     first = next(numbered, None)
     if first is None:
-        return Table([], [], iter(()), kind=kind)
+        return Sheet([], [], iter(()), kind=kind)
     headers: list[Any] = first[1]
     tags: list[str | None] = [None] * len(headers)
     hxl = _is_tag_row(headers)
@@ -79,7 +79,7 @@ def _table(lines: Iterator[list[Any]], kind: str) -> Table:
             numbered = _again(second, numbered)
     tags += [None] * (len(headers) - len(tags))
     rows = ((n, cells) for n, cells in numbered if any(c is not None for c in cells))
-    return Table(headers, tags, rows, hxl, kind)
+    return Sheet(headers, tags, rows, hxl, kind)
 
 
 def _again(first: tuple[int, list[Any]], rest: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
@@ -87,7 +87,7 @@ def _again(first: tuple[int, list[Any]], rest: Iterator[tuple[int, list[Any]]]) 
     yield from rest
 
 
-def read(data: bytes, name: str = "") -> Table:
+def read(data: bytes, name: str = "") -> Sheet:
     """The table in a file's bytes: XLSX by its zip signature, CSV (UTF-8, with or without BOM) otherwise."""
     if data[:4] == XLSX_MAGIC or name.lower().endswith(".xlsx"):
         return _xlsx(data)
@@ -100,7 +100,7 @@ def read(data: bytes, name: str = "") -> Table:
     return table
 
 
-def _xlsx(data: bytes) -> Table:
+def _xlsx(data: bytes) -> Sheet:
     from openpyxl import load_workbook
 
     try:

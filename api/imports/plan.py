@@ -24,9 +24,9 @@ import orjson
 from pydantic import ValidationError
 
 from api.imports.columns import CITATION, FIELD_COLUMN, FIGURE, REPORT, VALUE, Mapping
-from api.imports.files import Table
+from api.imports.files import Sheet
 from api.models import CitationIn, ReportIn
-from api.problems import field_errors
+from api.problems import field_errors, said
 from ledger.citation import Citation
 from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.figure import figure_id
@@ -39,14 +39,14 @@ FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0":
 
 
 @dataclass(frozen=True)
-class Problem:
+class RowProblem:
     row: int
     column: str | None  # the file's own header (or hashtag) of the column at fault
     message: str        # the API's words
 
 
 @dataclass
-class Report:
+class ReportToFile:
     """A report to file: the ledger's arguments, the rows stating its figures, each row's citation."""
 
     rows: list[int]
@@ -57,8 +57,8 @@ class Report:
 
 @dataclass
 class Plan:
-    reports: list[Report] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    reports: list[ReportToFile] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
     rows: int = 0
     #: Rows refused because another row of their report (or the report itself) was at fault.
     with_report: dict[int, int] = field(default_factory=dict)
@@ -75,7 +75,7 @@ class _Row:
     citation: dict[str, Any] | None
 
 
-def plan(ledger: Any, actor: str, table: Table, mapping: Mapping | None = None,
+def plan(ledger: Any, actor: str, table: Sheet, mapping: Mapping | None = None,
          progress: Callable[[int], None] | None = None) -> Plan:
     mapping = mapping or Mapping()
     out = Plan()
@@ -85,10 +85,10 @@ def plan(ledger: Any, actor: str, table: Table, mapping: Mapping | None = None,
         label = str(header if header is not None else tag or f"column {i + 1}")
         name = mapping.name(header, tag)
         if mapping.unknown(header, tag):
-            out.problems.append(Problem(1, label, "this column is not one an import reads; name it in a"
+            out.problems.append(RowProblem(1, label, "this column is not one an import reads; name it in a"
                                         " mapping file, or leave it out"))
         elif name in labels:
-            out.problems.append(Problem(1, label, f"this column says {name} again (so does {labels[name]})"))
+            out.problems.append(RowProblem(1, label, f"this column says {name} again (so does {labels[name]})"))
             name = None
         if name is not None:
             labels[name] = label
@@ -117,7 +117,7 @@ def plan(ledger: Any, actor: str, table: Table, mapping: Mapping | None = None,
     return out
 
 
-def request_key(report: Report) -> str:
+def request_key(report: ReportToFile) -> str:
     """The request key of a report's filing: its content, so the same rows file once however often imported."""
     content = orjson.dumps([report.fields, report.citations], option=orjson.OPT_SORT_KEYS)
     return "import:" + hashlib.sha256(content).hexdigest()
@@ -128,7 +128,7 @@ def _text(value: Any) -> Any:
 
 
 def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], labels: dict[str, str],
-            out: Plan) -> Report | None:
+            out: Plan) -> ReportToFile | None:
     first_number, first = rows[0]
     column = lambda name: labels.get(name, name)  # noqa: E731
     fields = {REPORT[k]: _text(first[k]) for k in REPORT if first.get(k) is not None}
@@ -137,11 +137,11 @@ def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], lab
         bad = False
         for name in REPORT:
             if _text(values.get(name)) != _text(first.get(name)):
-                out.problems.append(Problem(number, column(name), f"the rows of one report (one source, title and"
+                out.problems.append(RowProblem(number, column(name), f"the rows of one report (one source, title and"
                                             f" publication date) must agree on {name}; row {first_number} does not"))
                 bad = True
         citation, problems = _citation(actor, values, column)
-        out.problems.extend(Problem(number, c, m) for c, m in problems)
+        out.problems.extend(RowProblem(number, c, m) for c, m in problems)
         if not (bad or problems):
             items.append(_Row(number, _figure(values), citation))
     refused_report = False
@@ -154,12 +154,12 @@ def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], lab
             for e in field_errors(error.errors()):
                 match = _ITEM.fullmatch(e["field"])
                 if match is None:
-                    out.problems.append(Problem(first_number, column(_column(e["field"])), e["message"]))
+                    out.problems.append(RowProblem(first_number, column(_column(e["field"])), e["message"]))
                     refused_report = True
                 else:
                     index = int(match.group(1))
                     at_fault.add(index)
-                    out.problems.append(Problem(items[index].number, column(_column(match.group(2))), e["message"]))
+                    out.problems.append(RowProblem(items[index].number, column(_column(match.group(2))), e["message"]))
             if refused_report:
                 break
             items = [r for i, r in enumerate(items) if i not in at_fault]
@@ -171,11 +171,11 @@ def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], lab
             gone = []
             if e.kind == "incident":
                 gone = [r for r, f in zip(items, arguments["figures"]) if f["incident_id"] == str(e.ident)]
-                out.problems.extend(Problem(r.number, column("incident_id"), "no incident with this id") for r in gone)
+                out.problems.extend(RowProblem(r.number, column("incident_id"), "no incident with this id") for r in gone)
             if gone:
                 items = [r for r in items if r not in gone]
                 continue
-            out.problems.append(Problem(first_number, column("source_id" if e.kind == "source" else ""),
+            out.problems.append(RowProblem(first_number, column("source_id" if e.kind == "source" else ""),
                                         f"no {e.kind} with this id"))
             refused_report = True
             break
@@ -188,20 +188,20 @@ def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], lab
                     (twice if fid in seen else []).append(r)
                     seen.add(fid)
                 if twice:
-                    out.problems.extend(Problem(r.number, column("breakdown"), e.message) for r in twice)
+                    out.problems.extend(RowProblem(r.number, column("breakdown"), e.message) for r in twice)
                     items = [r for r in items if r not in twice]
                     continue
             # A statement's words are checked against the vocabulary by the ledger, named by their row's path.
             field = _STATEMENT.sub("", e.field or "")
-            out.problems.append(Problem(first_number, column(FIELD_COLUMN.get(field) or FIELD_COLUMN.get(
-                field.split(".")[0], field)), e.message))
+            out.problems.append(RowProblem(first_number, column(FIELD_COLUMN.get(field) or FIELD_COLUMN.get(
+                field.split(".")[0], field)), said(e)))
             refused_report = True
             break
         except LedgerError as e:
-            out.problems.append(Problem(first_number, None, e.message))
+            out.problems.append(RowProblem(first_number, None, e.message))
             refused_report = True
             break
-        return Report([r.number for r in items], arguments, [r.citation for r in items])
+        return ReportToFile([r.number for r in items], arguments, [r.citation for r in items])
     if refused_report:
         faulty = {p.row for p in out.problems}
         for r in items:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.imports.plan import Plan, Problem, Report
+from api.imports.plan import Plan, RowProblem, ReportToFile
 from ledger.errors import LedgerError
 from ledger.receipt import replayed
 
@@ -29,7 +29,7 @@ class Outcome:
     reports: int = 0
     already: int = 0
     citations: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
 
 
 def record(ledger: Any, actor: str, plan: Plan, progress: Callable[[int], None] | None = None) -> Outcome:
@@ -39,7 +39,7 @@ def record(ledger: Any, actor: str, plan: Plan, progress: Callable[[int], None] 
         try:
             status = _file(ledger, actor, report, out)
         except LedgerError as e:  # found only now (a record changed since the plan was made)
-            out.problems.append(Problem(report.rows[0], None, e.message))
+            out.problems.append(RowProblem(report.rows[0], None, e.message))
         else:
             out.rows.update(dict.fromkeys(report.rows, status))
         if progress is not None:
@@ -47,7 +47,7 @@ def record(ledger: Any, actor: str, plan: Plan, progress: Callable[[int], None] 
     return out
 
 
-def _file(ledger: Any, actor: str, report: Report, out: Outcome) -> str:
+def _file(ledger: Any, actor: str, report: ReportToFile, out: Outcome) -> str:
     # The receipt read first saves the work of a second run; whether this call filed is what
     # the ledger answers (replayed: another process filed it between that read and ours).
     result, filed = ledger.answered(actor, report.key), False

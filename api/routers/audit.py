@@ -58,14 +58,15 @@ def attach(app: Any, store: Any, *, ledger: Any = None, checkpoint_every: float 
     return trail
 
 
-def _trail(request: Request) -> Any:
+def trail_of(request: Request) -> Any:
+    """The server's audit trail, or a 503 when it has none (the API's routes and the web's audit pages)."""
     trail = getattr(request.app.state, "audit", None)
     if trail is None:
         raise ApiProblem(503, "the audit trail is not set up on this server", title="Service unavailable")
     return trail
 
 
-Trail = Annotated[Any, Depends(_trail)]
+Trail = Annotated[Any, Depends(trail_of)]
 
 ANONYMOUS = Principal(key_id="", owner="", role="anonymous")
 

@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Caller, IdempotencyKey, IfMatchRequired, LedgerDep, Officer, expected_version, request_key, run
 from api.models import TermChanged, TermIn, TermKind, TermOut, TermRevisionIn, VocabularyOut
-from api.problems import ApiProblem, responses
+from api.problems import HOW_TO_DEFINE, ApiProblem, responses
 from api.routers._shared import COMMAND_ERRORS, created, created_responses
 from ledger import terms
 from ledger.errors import NotFound
@@ -56,7 +56,7 @@ async def read_term(term: str, response: Response, ledger: LedgerDep, caller: Ca
     def compute() -> dict[str, Any]:
         recorded = _recorded(ledger)
         if recorded is None or term not in recorded.terms:
-            raise ApiProblem(404, f"no term {term!r} in the vocabulary; {terms.HOW_TO_DEFINE}")
+            raise ApiProblem(404, f"no term {term!r} in the vocabulary; an officer defines it {HOW_TO_DEFINE}")
         return term_out(term, recorded.terms[term], recorded.histories[term])
 
     found = await run_in_threadpool(run, compute)
@@ -94,7 +94,7 @@ def revise_term(term: str, body: TermRevisionIn, ledger: LedgerDep, caller: Offi
 
     def revise() -> dict[str, Any]:
         if term not in ledger.terms.terms(reload=True):
-            raise ApiProblem(404, f"no term {term!r} in the vocabulary; {terms.HOW_TO_DEFINE}")
+            raise ApiProblem(404, f"no term {term!r} in the vocabulary; an officer defines it {HOW_TO_DEFINE}")
         return ledger.revise_term(caller.owner, term, reason=reason, expected_version=version, request_key=key,
                                   **changes)
 

@@ -12,8 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import may_read_audit_trail
-from api.problems import ApiProblem
-from api.routers.audit import MAX, checkpoint_page
+from api.routers.audit import MAX, checkpoint_page, trail_of
 from api.routers.audit import _call as audit_call
 from api.web import audit_build
 from api.web.pages import AsOf, Signed, Words, moment
@@ -25,12 +24,6 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 #: Seconds between the reloads of the page while the tree is built (a meta refresh: no script needed).
 RELOAD = 2
 
-
-def _trail(request: Request) -> Any:
-    trail = getattr(request.app.state, "audit", None)
-    if trail is None:
-        raise ApiProblem(503, "the audit trail is not set up on this server", title="Service unavailable")
-    return trail
 
 #: Checkpoints the audit page shows at once.
 CHECKPOINTS_SHOWN = 20
@@ -57,7 +50,7 @@ async def audit(
     as_of: AsOf = None,
 ) -> Any:
     await may_read_audit_trail(session.caller)
-    trail = _trail(request)
+    trail = trail_of(request)
     built = audit_build.progress(trail)
     if not built.ready:
         return page(request, "audit_building.html", session, progress=built, reload=RELOAD,
@@ -81,7 +74,7 @@ async def audit(
 async def leaf(request: Request, session: Signed, index: Annotated[int, Path(ge=0, le=MAX)]) -> Any:
     """One event as stored, its leaf bytes and its proof path, for the browser to check (proof.js)."""
     await may_read_audit_trail(session.caller)
-    trail = _trail(request)
+    trail = trail_of(request)
     found = audit_call(trail.leaf_with_proof, index)
     return page(request, "audit_leaf.html", session, found=found, public_key=trail.public_key(),
                 base=str(request.base_url).rstrip("/"))

@@ -90,7 +90,7 @@ def _rows_to_lists(node: Any) -> Any:
     return node
 
 
-def _preconditions(fields: list[tuple[str, str]]) -> dict[str, str | None]:
+def preconditions(fields: list[tuple[str, str]]) -> dict[str, str | None]:
     """The version the form was made from, as If-Match, and its request key, as Idempotency-Key."""
     given = dict(fields)
     version = given.get("version", "")
@@ -102,19 +102,22 @@ def _fresh_key() -> str:
     return str(uuid.uuid4())
 
 
+# The steps every officer's form takes (this module's, the vocabulary page's): read, check
+# against the route's model, record through the route, and show again when refused.
+
 class Refused(Exception):
     def __init__(self, problem: ApiProblem) -> None:
         self.problem = problem
 
 
-def _model(model: type[BaseModel], body: dict[str, Any]) -> BaseModel:
+def as_model(model: type[BaseModel], body: dict[str, Any]) -> BaseModel:
     try:
         return model.model_validate(body)
     except ValidationError as error:
         raise Refused(from_validation_error(RequestValidationError(error.errors()))) from None
 
 
-async def _record(request: Request, session: Session, call: Callable[[], Any]) -> Any:
+async def record(request: Request, session: Session, call: Callable[[], Any]) -> Any:
     await may_give_commands(session.caller)  # the API's role rule
     try:
         return await run_in_threadpool(call)
@@ -122,7 +125,7 @@ async def _record(request: Request, session: Session, call: Callable[[], Any]) -
         raise Refused(problem) from None
 
 
-def _form_state(fields: list[tuple[str, str]], problem: ApiProblem,
+def form_state(fields: list[tuple[str, str]], problem: ApiProblem,
                 on_form: Callable[[str], str] = str) -> dict[str, Any]:
     """What a refused form shows again: the officer's input, and the API's words next to the field
     (``on_form``: the form's field for the path the API named, where the two differ)."""
@@ -131,7 +134,7 @@ def _form_state(fields: list[tuple[str, str]], problem: ApiProblem,
         errors.setdefault(on_form(item["field"]), item["message"])
     field = problem.extensions.get("field")
     field = on_form(field) if field else field
-    if field == "If-Match":  # a form sends its If-Match as its `version` field (_preconditions)
+    if field == "If-Match":  # a form sends its If-Match as its `version` field (preconditions)
         field = "version"
     if field and field not in errors:
         errors[field] = problem.detail
@@ -139,7 +142,8 @@ def _form_state(fields: list[tuple[str, str]], problem: ApiProblem,
             "request_key": _fresh_key()}
 
 
-def _new(kind: str) -> dict[str, Any]:
+def new_state(kind: str) -> dict[str, Any]:
+    """What a new, empty form shows: nothing given, and a request key of its own."""
     return {"values": {}, "multi": [], "errors": {}, "problem": None, "request_key": _fresh_key(), "kind": kind}
 
 
@@ -164,7 +168,7 @@ def new_form(request: Request, kind: str, reader: Reader, session: Signed, rows:
     if kind not in FORMS:
         raise ApiProblem(404, "there is no such form")
     moment(as_of)  # taken so that the footer's as-of form answers; the page then shows no form (base.html)
-    form = _new(kind)
+    form = new_state(kind)
     if target is not None:
         form["values"]["target_id"] = str(target)
     form["search"] = {"source_q": (source_q or "").strip(), "incident_q": (incident_q or "").strip()}
@@ -211,18 +215,18 @@ async def create(request: Request, kind: str, reader: Reader, session: Signed) -
         raise ApiProblem(404, "there is no such form")
     model, route, ident, where = FORMS[kind]
     fields = await form_fields(request, session)
-    key = _preconditions(fields)["idempotency_key"]
+    key = preconditions(fields)["idempotency_key"]
     typed = report_rows.read(fields) if kind == "report" else None
     add = dict(fields).get("add")
     if typed is not None and add:  # the form's own "add a row / a breakdown" buttons: shown again, nothing recorded
-        form = {**_new(kind), "values": dict(fields), "multi": fields, "request_key": key or _fresh_key()}
+        form = {**new_state(kind), "values": dict(fields), "multi": fields, "request_key": key or _fresh_key()}
         return await run_in_threadpool(_new_page, request, session, reader, kind, form, *typed.layout(add))
     try:
-        body = _model(model, _body(typed, fields))
-        result = await _record(request, session, lambda: route(body, request, Response(), request.app.state.ledger,
+        body = as_model(model, _body(typed, fields))
+        result = await record(request, session, lambda: route(body, request, Response(), request.app.state.ledger,
                                                                session.caller, idempotency_key=key))
     except Refused as refused:
-        form = {**_form_state(fields, refused.problem, typed.form_field if typed else str), "kind": kind}
+        form = {**form_state(fields, refused.problem, typed.form_field if typed else str), "kind": kind}
         rows, pairs = typed.layout() if typed else (3, {})
         return await run_in_threadpool(_new_page, request, session, reader, kind, form, rows, pairs,
                                        refused.problem.status)
@@ -256,11 +260,11 @@ async def change_figure(request: Request, figure_id: UUID, change: str, reader: 
     model, route = CHANGES[change]
     fields = await form_fields(request, session)
     try:
-        body = _model(model, body_of(fields))
-        await _record(request, session, lambda: route(figure_id, body, request.app.state.ledger, session.caller,
-                                                      **_preconditions(fields)))
+        body = as_model(model, body_of(fields))
+        await record(request, session, lambda: route(figure_id, body, request.app.state.ledger, session.caller,
+                                                      **preconditions(fields)))
     except Refused as refused:
-        form = {**_form_state(fields, refused.problem), "change": change}
+        form = {**form_state(fields, refused.problem), "change": change}
         return await run_in_threadpool(figure_page, request, session, reader, str(figure_id), None, None, None,
                                        status=refused.problem.status, form=form)
     return RedirectResponse(f"{PREFIX}/figures/{figure_id}", status_code=303)
@@ -270,9 +274,9 @@ async def change_figure(request: Request, figure_id: UUID, change: str, reader: 
 async def withdraw(request: Request, citation_id: UUID, session: Signed) -> Any:
     fields = await form_fields(request, session)
     try:
-        body = _model(WithdrawalIn, body_of(fields))
-        await _record(request, session, lambda: citations.withdraw(citation_id, body, request.app.state.ledger,
-                                                                   session.caller, **_preconditions(fields)))
+        body = as_model(WithdrawalIn, body_of(fields))
+        await record(request, session, lambda: citations.withdraw(citation_id, body, request.app.state.ledger,
+                                                                   session.caller, **preconditions(fields)))
     except Refused as refused:
         return page(request, "refused.html", session, status=refused.problem.status, problem=refused.problem,
                     back=f"{PREFIX}/citations/{citation_id}")
@@ -304,16 +308,16 @@ async def protect_by_id(request: Request, reader: Reader, session: Signed) -> An
 async def _protection(request: Request, source_id: UUID, reader: Any, session: Session,
                       fields: list[tuple[str, str]], by_id: list[tuple[str, str]] | None = None) -> Any:
     try:
-        body = _model(ProtectionIn, body_of(fields))
-        await _record(request, session, lambda: sources.change_protection(
-            source_id, body, request.app.state.ledger, session.caller, **_preconditions(fields)))
+        body = as_model(ProtectionIn, body_of(fields))
+        await record(request, session, lambda: sources.change_protection(
+            source_id, body, request.app.state.ledger, session.caller, **preconditions(fields)))
     except Refused as refused:
         if by_id is not None:
             return await run_in_threadpool(_sources_refused, request, session, reader, by_id, refused.problem)
         return await run_in_threadpool(_record_refused, request, session, refused.problem, f"{PREFIX}/sources",
                                        lambda: source_page(request, session, reader, str(source_id), None,
                                                            status=refused.problem.status,
-                                                           form=_form_state(fields, refused.problem)))
+                                                           form=form_state(fields, refused.problem)))
     # A source just protected is no longer the officer's to read: back to the list, where it is gone.
     hidden = body.protected and not session.caller.sees_protected
     return RedirectResponse(f"{PREFIX}/sources" if hidden else f"{PREFIX}/sources/{source_id}", status_code=303)
@@ -322,7 +326,7 @@ async def _protection(request: Request, source_id: UUID, reader: Any, session: S
 def _sources_refused(request: Request, session: Session, reader: Any, fields: list[tuple[str, str]],
                      problem: ApiProblem) -> HTMLResponse:
     return listing(request, session, "sources.html", reader.sources, None, None, status=problem.status,
-                   form=_form_state(fields, problem))
+                   form=form_state(fields, problem))
 
 
 @router.post(PREFIX + "/incidents/{incident_id}/period-revisions", response_class=HTMLResponse)
@@ -330,14 +334,14 @@ async def revise_period(request: Request, incident_id: UUID, reader: Reader, ses
     """Revise when the incident happened: POST /incidents/{id}/period-revisions, with its reason and If-Match."""
     fields = await form_fields(request, session)
     try:
-        body = _model(PeriodRevisionIn, body_of(fields))
-        await _record(request, session, lambda: incidents.revise_period(
-            incident_id, body, request.app.state.ledger, session.caller, **_preconditions(fields)))
+        body = as_model(PeriodRevisionIn, body_of(fields))
+        await record(request, session, lambda: incidents.revise_period(
+            incident_id, body, request.app.state.ledger, session.caller, **preconditions(fields)))
     except Refused as refused:
         return await run_in_threadpool(_record_refused, request, session, refused.problem, f"{PREFIX}/incidents",
                                        lambda: incident_page(request, session, reader, str(incident_id), None, None,
                                                              status=refused.problem.status,
-                                                             form=_form_state(fields, refused.problem)))
+                                                             form=form_state(fields, refused.problem)))
     return RedirectResponse(f"{PREFIX}/incidents/{incident_id}", status_code=303)
 
 

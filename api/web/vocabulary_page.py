@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.models import TermIn, TermRevisionIn
 from api.problems import ApiProblem
 from api.routers import definitions
-from api.web.forms import Refused, _form_state, _model, _new, _preconditions, _record, body_of
+from api.web.forms import Refused, as_model, body_of, form_state, new_state, preconditions, record
 from api.web.pages import Signed
 from api.web.i18n import choose
 from api.web.render import PREFIX, label, page
@@ -33,7 +33,7 @@ def _page(request: Request, session: Session, *, define: dict[str, Any] | None =
     listed = [{"term": key, **term, "label": label(term, lang)} for key, term in recorded.items()]
     listed.sort(key=lambda t: (list(terms.KINDS).index(t["kind"]), t["term"]))
     return page(request, "vocabulary.html", session, status=status, terms=listed, kinds=terms.KINDS,
-                define=define or _new("term"), revise=revise or _new("revision"))
+                define=define or new_state("term"), revise=revise or new_state("revision"))
 
 
 @router.get(PREFIX + "/vocabulary", response_class=HTMLResponse)
@@ -60,13 +60,13 @@ def _body(fields: list[tuple[str, str]]) -> dict[str, Any]:
 async def define(request: Request, session: Signed) -> Any:
     """Define a term: POST /vocabulary, with its reason and the form's request key."""
     fields = await form_fields(request, session)
-    key = _preconditions(fields)["idempotency_key"]
+    key = preconditions(fields)["idempotency_key"]
     try:
-        body = _model(TermIn, _body(fields))
-        await _record(request, session, lambda: definitions.define_term(
+        body = as_model(TermIn, _body(fields))
+        await record(request, session, lambda: definitions.define_term(
             body, request, Response(), request.app.state.ledger, session.caller, idempotency_key=key))
     except Refused as refused:
-        return await run_in_threadpool(_page, request, session, define=_form_state(fields, refused.problem),
+        return await run_in_threadpool(_page, request, session, define=form_state(fields, refused.problem),
                                        status=refused.problem.status)
     return RedirectResponse(PREFIX + "/vocabulary", status_code=303)
 
@@ -77,10 +77,10 @@ async def revise(request: Request, session: Signed) -> Any:
     fields = await form_fields(request, session)
     term = dict(fields).get("term", "").strip()
     try:
-        body = _model(TermRevisionIn, _body(fields))
-        await _record(request, session, lambda: definitions.revise_term(
-            term, body, request.app.state.ledger, session.caller, **_preconditions(fields)))
+        body = as_model(TermRevisionIn, _body(fields))
+        await record(request, session, lambda: definitions.revise_term(
+            term, body, request.app.state.ledger, session.caller, **preconditions(fields)))
     except Refused as refused:
-        return await run_in_threadpool(_page, request, session, revise=_form_state(fields, refused.problem),
+        return await run_in_threadpool(_page, request, session, revise=form_state(fields, refused.problem),
                                        status=refused.problem.status)
     return RedirectResponse(PREFIX + "/vocabulary", status_code=303)

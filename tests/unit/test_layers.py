@@ -8,12 +8,14 @@ No module imports itself through others either: a cycle makes the order of impor
 and the modules in it one tangle. The check uses grimp, the graph import-linter is built on
 (imports inside functions and under TYPE_CHECKING count: each is a dependency all the same).
 
-Nor do two modules share a file name: ``figures.py`` in two packages means a reader must
-check which job each does before changing either.
+Nor do two modules share a file name, nor two classes a name: ``figures.py`` in two packages,
+or a ``Plan`` that is an import's rows in one module and a statement's sealing in another,
+means a reader must check which job each does before changing either.
 """
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -61,6 +63,19 @@ def shared_names(root: Path) -> dict[str, list[str]]:
         for module in sorted((root / package).rglob("*.py")):
             if module.name not in SHARED_NAMES and "__pycache__" not in module.parts:
                 where.setdefault(module.name, []).append(module.relative_to(root).as_posix())
+    return {name: paths for name, paths in where.items() if len(paths) > 1}
+
+
+def shared_class_names(root: Path) -> dict[str, list[str]]:
+    """Each class name defined at the top of more than one module under the packages, with where."""
+    where: dict[str, list[str]] = {}
+    for package in NAMED:
+        for module in sorted((root / package).rglob("*.py")):
+            if "__pycache__" in module.parts:
+                continue
+            for node in ast.parse(module.read_text("utf-8"), str(module)).body:
+                if isinstance(node, ast.ClassDef):
+                    where.setdefault(node.name, []).append(module.relative_to(root).as_posix())
     return {name: paths for name, paths in where.items() if len(paths) > 1}
 
 
@@ -120,3 +135,15 @@ def test_a_shared_name_is_found(tmp_path):
     (tmp_path / "bench" / "tally.py").write_text('"""A second tally.py, for another job."""\n')
     (tmp_path / "api" / "web" / "__main__.py").write_text("")
     assert shared_names(tmp_path) == {"tally.py": ["ledger/tally.py", "bench/tally.py"]}
+
+
+def test_no_two_classes_share_a_name():
+    assert shared_class_names(ROOT) == {}
+
+
+def test_a_shared_class_name_is_found(tmp_path):
+    for package in NAMED:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    with (tmp_path / "api" / "imports" / "plan.py").open("a") as f:
+        f.write("\n\nclass Report:\n    \"\"\"A second Report, for another job than the ledger's.\"\"\"\n")
+    assert shared_class_names(tmp_path) == {"Report": ["ledger/report.py", "api/imports/plan.py"]}

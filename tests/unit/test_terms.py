@@ -97,7 +97,7 @@ def test_checks_read_the_vocabulary_again_on_a_word_they_do_not_know() -> None:
     assert terms.metric("killed") == "killed" and len(loads) == 1
     v.define("bob", kind="metric", code="journalists_killed", definition="d", label_en="l", reason="r")
     assert terms.metric("journalists_killed") == "journalists_killed" and len(loads) == 2
-    with pytest.raises(InvalidInput, match="POST /vocabulary"):
+    with pytest.raises(InvalidInput, match="is not in the vocabulary; an officer defines it"):
         terms.metric("deaths")
     assert terms.population(None) == "counted"
     assert terms.part_of() == {"civilians_killed": "killed"}

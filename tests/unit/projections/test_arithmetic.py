@@ -124,7 +124,7 @@ def test_the_sweep_agrees_with_a_tally_at_every_instant(figure_changes, period_c
         dims, depth, value = shape
         fid = f"i{incident}/{dims}={value}"
         version[fid] = version.get(fid, 0) + 1
-        figures.append(history.FigureChange(t, version[fid], fid, f"i{incident}", dims, depth, value, low, high,
+        figures.append(history.FigureStep(t, version[fid], fid, f"i{incident}", dims, depth, value, low, high,
                                             status, "x", "a", qualifier))
         t += 1
     for n, (incident, start, end) in enumerate(period_changes):
@@ -135,7 +135,7 @@ def test_the_sweep_agrees_with_a_tally_at_every_instant(figure_changes, period_c
     points = history.tally_points(figures, periods_list, by=by, window_from=window[0], window_to=window[1])
 
     def plain(at: int) -> tuple:
-        live: dict[str, history.FigureChange] = {}
+        live: dict[str, history.FigureStep] = {}
         for c in figures:
             if c.at <= at:
                 live[c.figure_id] = c
