@@ -93,15 +93,7 @@ def _change(at: int, row: Any, state: publication.Folded) -> history.FigureChang
 
 def _recorded(rows: list[Any], cut: int | None) -> list[history.FigureChange]:
     """One change at each version the cut counts, in the order recorded."""
-    out, state = [], None
-    for r in rows:
-        if not publication.counts(r.published_at, cut):
-            continue
-        folded = publication.fold([r], cut, state)
-        if folded is not None and folded != state:
-            out.append(_change(r.recorded_from, r, folded))
-        state = folded
-    return out
+    return [_change(r.recorded_from, r, folded) for r, folded in publication.states(rows, cut)]
 
 
 def _published(rows: list[Any], cut: int | None) -> list[history.FigureChange]:
