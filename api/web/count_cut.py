@@ -4,14 +4,23 @@ The page's chart over recording time reads the latest points off the running tal
 (``tally_history_latest``), which knows no cut: under one, its steps are read from the history
 cut there instead (projections/tally_history_cut.py). The chart over publication time is the
 history in publication order (``order="published"``: each point the tally cut at the instant a
-word was published), under the page's cut when one is chosen. A step tells its versions as the
-figure's history under the same cut tells them (the value the cut gives the figure after each).
+word was published), under the page's cut when one is chosen. It replays every version of the
+metric (projections/tally_history_cut.py), as the history under a cut does, where the page's
+chart over recording time reads the running tally's last rows: so it is drawn when asked
+(``?order=published``, a link on the page) or when the page is under a cut anyway. A step tells
+its versions as the figure's history under the same cut tells them (the value the cut gives the
+figure after each).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable
+from typing import Annotated, Any, Callable, Literal
+
+from fastapi import Query
+
+#: The page's ``?order=``: "published" adds the chart over publication time.
+Order = Annotated[Literal["recorded", "published"] | None, Query()]
 
 #: A figure's versions by number, as the figure's history under the page's cut gives them.
 Lookup = Callable[[str, set[int]], dict[int, dict[str, Any]]]
@@ -30,8 +39,11 @@ def recorded_under_cut(reader: Any, metric: str, at: Any, sees: bool, population
 
 
 def published_chart(reader: Any, metric: str, at: Any, sees: bool, population: str, cut: str | None,
-                    lookup: Lookup, shown: Shown) -> dict[str, Any]:
-    """The publication chart's context: ``published`` with its ``steps``, ``chart`` and ``first``."""
+                    lookup: Lookup, shown: Shown, order: str | None) -> dict[str, Any]:
+    """The publication chart's context: ``published`` with its ``steps``, ``chart`` and ``first``
+    (None when neither asked for nor under a cut: the page links to it)."""
+    if cut is None and order != "published":
+        return {"published": None}
     points = reader.tally_history(metric, as_of=at, published_by=cut, population=population, order="published",
                                   include_protected=sees)["points"]
     return {"published": _charted(points, "published_at", lookup, shown)}

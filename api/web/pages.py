@@ -122,7 +122,8 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
 
 @router.get(PREFIX + "/tallies/{metric}", response_class=HTMLResponse)
 def tally_history(request: Request, metric: Metric, reader: Reader, session: Signed, as_of: AsOf = None,
-                  months_from: Month = None, months_to: Month = None, population: Counted = None) -> Any:
+                  months_from: Month = None, months_to: Month = None, population: Counted = None,
+                  order: count_cut.Order = None) -> Any:
     """A count's history: every moment the tally changed, with who moved it, why, from which source;
     and the count month by month of valid time; of one population (default the whole counted one)."""
     sees, at = session.caller.sees_protected, moment(as_of)
@@ -130,7 +131,7 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     monthly = _monthly(reader, metric, at, sees, months_from, months_to, counted)
     cut, shown = published_of(request), (CHARTED, LISTED_STEPS, TOLD)
     lookup = lambda fid, wanted: versions_of(reader, fid, wanted, at, sees, published_by=cut)  # noqa: E731
-    published = count_cut.published_chart(reader, metric, at, sees, counted, cut, lookup, shown)
+    published = count_cut.published_chart(reader, metric, at, sees, counted, cut, lookup, shown, order)
     if cut is not None:  # the running tallies know no cut: the steps are the history cut there
         return page(request, "tally.html", session, metric=metric, population=counted,
                     chosen=None if population is None else counted, **monthly, **published,

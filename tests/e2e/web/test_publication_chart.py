@@ -40,7 +40,10 @@ def test_the_chart_over_publication_time_is_drawn_and_the_cut_changes_its_steps(
     assert ordered[0]["published_at"].startswith("2021-08-31") and ordered[0]["low"] == 10  # the family's ten
     assert ordered[-1]["published_at"] > "2026"  # the seed, counted from its filing
     page = sign_in(browser, site, "reader", bypass_csp=True)  # to inject axe at the end; the app is unchanged
-    page.goto(PAGE)
+    page.goto(PAGE)  # without a cut, drawn when asked: it replays every version of the metric
+    assert page.locator("#pchart").count() == 0
+    page.click("#by-publication + p a")
+    assert "order=published" in page.url
     page.wait_for_selector("#pchart[data-ready]")
     assert page.locator("#pchart").get_attribute("data-ready") == str(len(ordered))
     published = _steps(page, "#published-steps")
