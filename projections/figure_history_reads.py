@@ -14,8 +14,9 @@ from projections.figure_reads import figure_at
 from projections.paging import check_limit, decode_cursor, encode_cursor, history_key
 from projections.read_arguments import check_order, read_time
 from projections.named_rows import shape
+from projections import publication
 from projections.publication import check_published_by
-from projections.read_filters import CARD, card
+from projections.read_filters import CARD, card, figure_steps, source_cards
 from projections.redaction import PLACED_JOIN, PROTECTED, Sources, publication_placed
 from projections.times import iso
 from projections.view_rows import HISTORY_JOINS, Citation, HistoryVersion, render_citation
@@ -73,7 +74,9 @@ class FigureHistoryReads:
         times over many versions the inline form repeats every citation in every version.
 
         ``published_by``: only the versions whose word (or act) counts by then
-        (projections/publication.py); each version's ``value`` stays the ledger's value after it.
+        (projections/publication.py), each version's ``value``, ``value_source``, ``status``,
+        ``grade`` and ``value_changed`` the figure's under the cut after it: what
+        ``figure(as_of=its recorded_at, published_by=)`` says (``said`` stays the word as said).
         ``order="published"``: the versions in publication order (``published_at``, then version),
         a hidden source's words placed at their filing time (redaction.py: their dates are withheld).
         """
@@ -88,7 +91,8 @@ class FigureHistoryReads:
         params: list[Any] = [fid, t]
         keyset = ""
         if cut is not None:
-            keyset += " AND fv.published_at <= ?"
+            # Placed as the figure by id places them: a hidden source's words at their filing.
+            keyset += f" AND {placed} <= ?"
             params.append(cut)
         if after is not None:
             start, version = history_key(after)
@@ -131,7 +135,20 @@ class FigureHistoryReads:
             return {**_identity(fid, first_row), "versions": [], **({"citations": []} if citation_index else {}),
                     "next_cursor": None, "state": "not_yet_recorded" if after is None else "recorded"}
         page, more = rows[:limit], len(rows) > limit
+        read = page
+        under: dict[int, tuple[Any, bool]] = {}
+        if cut is not None:
+            with self.db.snapshot() as c:
+                under = _under_cut(self.db, c, t, fid, cut, max(r.version for r in page), include_protected)
+            page = [r for r in page if r.version in under]  # an act on nothing counted yet: left out
         sources = Sources([card(r) for r in cards], include_protected)
+        # Under a cut the value after a version may be a source no version of the page names
+        # (an earlier word the cut falls back to): rare, and read only then.
+        fallen_back = {under[r.version][0].value_source_id for r in page} - {None} - sources.cards.keys()
+        if fallen_back:
+            with self.db.snapshot() as c:
+                more_sources = source_cards(self.db, c, fallen_back, include_protected)
+            sources = Sources([*sources.cards.values(), *more_sources.cards.values()], include_protected)
         citations = [render_citation(ct, sources, t) for ct in cites]
         hidden_citations = {ct.citation_id for ct in cites if sources.hidden(ct.source_id)} | {
             citation_id for citation_id, source_id in cited_elsewhere if sources.hidden(source_id)}
@@ -149,10 +166,14 @@ class FigureHistoryReads:
             if r.source_id not in seen:
                 seen[r.source_id] = (sources.hidden(r.source_id), sources.ref(r.source_id))
             hidden, source = seen[r.source_id]
-            if r.value_source_id not in seen:
-                seen[r.value_source_id] = (sources.hidden(r.value_source_id), sources.ref(r.value_source_id))
-            if (r.value, r.value_source_id) != shown_key:
-                shown_key, shown = (r.value, r.value_source_id), sources.value(orjson.loads(r.value), r.value_source_id)
+            # Under a cut, the figure's state after the version is the cut's (publication.states).
+            after, changed = under[r.version] if cut is not None else (r, r.value_changed)
+            for source_id in (r.value_source_id, after.value_source_id):
+                if source_id not in seen:
+                    seen[source_id] = (sources.hidden(source_id), sources.ref(source_id))
+            if (after.value, after.value_source_id) != shown_key:
+                shown_key = (after.value, after.value_source_id)
+                shown = sources.value(orjson.loads(after.value), after.value_source_id)
             value = shown
             recorded_at = ended_text if r.recorded_at == ended else iso(r.recorded_at)
             ended, ended_text = r.recorded_to, (iso(r.recorded_to) if r.recorded_to <= t else None)
@@ -160,13 +181,13 @@ class FigureHistoryReads:
                 "version": r.version, "recorded_at": recorded_at, "recorded_to": ended_text,
                 "actor": r.actor, "event": r.kind, "reason": r.reason,
                 "value": value,
-                "value_changed": bool(r.value_changed),
-                "status": r.status, "grade": r.grade, "value_source": seen[r.value_source_id][1],
+                "value_changed": bool(changed),
+                "status": after.status, "grade": after.grade, "value_source": seen[after.value_source_id][1],
                 "source": source, "report_id": None if hidden else r.report_id,
                 "evidence": ([PROTECTED if e in hidden_citations else e for e in orjson.loads(r.evidence)]
                              if r.evidence else None),
                 "replaces": [sources.ref(x) for x in orjson.loads(r.replaces)] if r.replaces else None,
-                "said": _said(r, sources, hidden, value, source),
+                "said": _said(r, sources, hidden, value if after is r else None, source),
                 "published_at": None if hidden and r.source_id is not None else iso(r.published_at),
                 # Cited before the version ended (a prefix: cites are in cited_at order), not
                 # withdrawn before it began.
@@ -176,8 +197,8 @@ class FigureHistoryReads:
             # The same dict objects, shared: the cost of the inline form is in its size, not in rendering.
             for v in versions:
                 v["citations"] = [citations[n] for n in v["citations"]]
-        last = page[-1]
-        out = {**_identity(fid, page[0]), "versions": versions,
+        last = read[-1]
+        out = {**_identity(fid, read[0]), "versions": versions,
                "next_cursor": (encode_cursor(listing, f"{last.placed if by_publication else last.recorded_from}"
                                                      f":{last.version}") if more else None),
                "state": "recorded"}
@@ -194,12 +215,27 @@ def _said(r: Any, sources: Any, hidden: bool, value: dict[str, Any], source: Any
     if r.source_id is None:
         return None
     adopted = r.kind != "claimed"
+    if value is None and adopted:  # the figure's value under a cut was passed over: the word's own
+        value = sources.value(orjson.loads(r.value), r.value_source_id)
     if not adopted:
         if r.said is None:  # a claim row the views lack: say nothing rather than guess
             return None
         value = sources.value(orjson.loads(r.said), r.source_id)
     return {"value": value, "source": source, "report_id": None if hidden else r.report_id,
             "published_on": None if hidden else r.published_on, "filed_by": r.actor, "adopted": adopted}
+
+
+def _under_cut(db: Db, c: Any, t: int, fid: str, cut: int, last_version: int, include_protected: bool,
+               ) -> dict[int, tuple[Any, bool]]:
+    """Each version up to ``last_version`` the cut counts: the figure's state under the cut after
+    it (the figure by id as of its recording, cut there), and whether that moved its value. It
+    folds every earlier version (a page deep in a long history reads them all)."""
+    out: dict[int, tuple[Any, bool]] = {}
+    before = None
+    for r, folded in publication.states(figure_steps(db, c, t, fid, last_version, include_protected), cut):
+        out[r.version] = (folded, before is None or folded.value != before.value)
+        before = folded
+    return out
 
 
 def _identity(fid: str, row: Any) -> dict[str, Any]:

@@ -32,7 +32,7 @@ entered late). The stored state answering (T, P) is the last version recorded by
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable, NamedTuple
+from typing import Any, Iterable, Iterator, NamedTuple
 
 import orjson
 
@@ -163,6 +163,20 @@ def fold(rows: Iterable[Any], cut: int | None, start: Folded | None = None) -> F
             state["grade"] = r.grade
         state["version"] = r.version
     return None if state is None else Folded(**state)
+
+
+def states(rows: Iterable[Any], cut: int | None) -> Iterator[tuple[Any, Folded]]:
+    """Each version the cut counts (``rows`` as ``fold`` reads them, in version order) with the
+    figure's state under the cut after it: the figure by id as of that version's recording. An
+    act on a figure with no word counted yet has no state, and is left out."""
+    state = None
+    for r in rows:
+        if not counts(r.published_at, cut):
+            continue
+        folded = fold([r], cut, state)
+        if folded is not None:
+            yield r, folded
+            state = folded
 
 
 class Claim(NamedTuple):

@@ -168,6 +168,21 @@ def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: s
     return rows if limit is None else rows[:limit]
 
 
+_Step = shape("Step", _STEP_COLUMNS)
+
+
+def figure_steps(db: Db, c: Any, t: int, figure_id: str, last_version: int, include_protected: bool) -> list[Any]:
+    """A figure's versions recorded by t up to ``last_version``, in version order, as
+    publication.fold reads them; a protected source's words placed at their filing unless the
+    caller sees protected sources (redaction.filing_placed). One range on the figure's key."""
+    rows = db.all(c, f"SELECT {_STEP_COLUMNS} FROM {{figure_versions}} fv{_STEP_JOIN}"
+                     " WHERE fv.figure_id = ? AND fv.recorded_from <= ? AND fv.version <= ? ORDER BY fv.version",
+                  (figure_id, t, last_version), shape=_Step)
+    if include_protected:
+        return rows
+    return filing_placed(rows, source_cards(db, c, {r.source_id for r in rows}, False).hidden)
+
+
 #: A figure's words as said: the claim row each word's event put in place.
 _Word = shape("Word", "fv.figure_id, fv.version, fv.kind, fv.source_id, fv.report_id, fv.replaces, fv.published_at,"
                       " fv.recorded_at, cv.qualifier AS said_qualifier, cv.low AS said_low, cv.high AS said_high,"

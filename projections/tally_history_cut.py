@@ -7,16 +7,23 @@ each instant a word of the figure was published (the state of the words publishe
 as ``tally(published_by=that instant)`` reads it). Every version of the metric recorded by T is
 read, as the windowed history reads them; the publication-order fold is worked out afresh at
 each instant (quadratic in a figure's versions: a history, not a tally).
+
+A window in valid time means what it means uncut: an incident counts while its period overlaps
+the window. Periods are the ledger's own record, read by recording time alone: in recording
+order each revision of a period is a change at its recording, as in the uncut history; in
+publication order every point is the tally as of T, so each incident's period is the one it
+had at T, set before the first word.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from typing import Any
 
 from projections import history, publication
 from projections.db import Db
-from projections.named_rows import shape
+from projections.named_rows import columns_of, shape
 from projections.read_filters import CLAIM_OF_VERSION, source_cards
 from projections.redaction import filing_placed
 
@@ -29,11 +36,17 @@ _Version = shape("Version", (
 _VERSIONS = (f"SELECT {_Version.columns} FROM {{figure_versions}} fv LEFT JOIN {{claim_versions}} cv"
              f" ON {CLAIM_OF_VERSION} WHERE fv.metric = ? AND fv.population = ? AND fv.depth <= 1"
              " AND fv.recorded_from <= ?")
+_PERIODS = (f"SELECT {columns_of(history.PeriodChange, 'iv', at='iv.recorded_from', event='iv.kind')}"
+            " FROM {incident_versions} iv WHERE iv.recorded_from <= ?{at_t}"
+            " AND iv.incident_id IN (SELECT DISTINCT incident_id FROM {figures} WHERE metric = ?)")
+#: Before every instant of publication: where the periods as of T are set in publication order
+#: (no point is made there, nothing being counted yet).
+_BEFORE_ALL = -(2**62)
 
 
 def cut_points(db: Db, c: Any, t: int, metric: str, population: str, by: str | None, cut: int | None,
                published_order: bool, place_key: str | None, include_protected: bool,
-               ) -> tuple[list[dict[str, Any]], dict[tuple[str, int], int]]:
+               window: tuple[str | None, str | None] = (None, None)) -> tuple[list[dict[str, Any]], dict[tuple[str, int], int]]:
     """The points of the tally's history as of t under the cut, oldest first: history.tally_points'
     shape, keyed by ``published_at`` instead of ``recorded_at`` in publication order; and each
     version's start in recording time (for the words of those that moved it). A hidden
@@ -51,11 +64,24 @@ def cut_points(db: Db, c: Any, t: int, metric: str, population: str, by: str | N
     for versions in per_figure.values():
         versions.sort(key=lambda r: r.version)
         changes += _published(versions, cut) if published_order else _recorded(versions, cut)
-    points = history.tally_points(changes, [], by=by, window_from=None, window_to=None)
+    points = history.tally_points(changes, _periods(db, c, t, metric, published_order, window), by=by,
+                                  window_from=window[0], window_to=window[1])
     if published_order:
         for p in points:
             p["published_at"] = p.pop("recorded_at")
     return points, {(r.figure_id, r.version): r.recorded_from for r in rows}
+
+
+def _periods(db: Db, c: Any, t: int, metric: str, published_order: bool,
+             window: tuple[str | None, str | None]) -> list[history.PeriodChange]:
+    """The incidents' periods a window needs (none without one): each revision in recording
+    order; in publication order the period at t, set before the first word."""
+    if window == (None, None):
+        return []
+    at_t = " AND iv.recorded_to > ?" if published_order else ""
+    rows = db.all(c, _PERIODS.replace("{at_t}", at_t), (t, t, metric) if published_order else (t, metric))
+    changes = [history.PeriodChange(*r) for r in rows]
+    return [dataclasses.replace(p, at=_BEFORE_ALL) for p in changes] if published_order else changes
 
 
 def _change(at: int, row: Any, state: publication.Folded) -> history.FigureStep:
@@ -66,15 +92,7 @@ def _change(at: int, row: Any, state: publication.Folded) -> history.FigureStep:
 
 def _recorded(rows: list[Any], cut: int | None) -> list[history.FigureStep]:
     """One change at each version the cut counts, in the order recorded."""
-    out, state = [], None
-    for r in rows:
-        if not publication.counts(r.published_at, cut):
-            continue
-        folded = publication.fold([r], cut, state)
-        if folded is not None and folded != state:
-            out.append(_change(r.recorded_from, r, folded))
-        state = folded
-    return out
+    return [_change(r.recorded_from, r, folded) for r, folded in publication.states(rows, cut)]
 
 
 def _published(rows: list[Any], cut: int | None) -> list[history.FigureStep]:

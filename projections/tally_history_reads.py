@@ -67,7 +67,7 @@ class TallyHistoryReads:
         stays put while the tally moves on.
 
         With ``published_by``, or ``order="published"`` (points keyed by ``published_at``), the
-        history under the publication cut: projections/tally_history_cut.py (no window yet).
+        history under the publication cut: projections/tally_history_cut.py (a window as above).
         """
         metric, by, population = check_metric(self.terms, metric), check_dimension(self.terms, by, "by"), check_population(self.terms, population)
         page = _page(cursor, limit)
@@ -75,7 +75,7 @@ class TallyHistoryReads:
         echo = echo_of(metric, by, as_of, wf, wt, place, population)
         windowed = wf is not None or wt is not None
         if published_by is not None or order != "recorded":
-            return self._cut_history(echo, t, metric, population, by, published_by, order, place_key, windowed,
+            return self._cut_history(echo, t, metric, population, by, published_by, order, place_key, (wf, wt),
                                      page, include_protected)
         if not windowed and place_key is None:
             with self.db.snapshot() as c:
@@ -116,17 +116,14 @@ class TallyHistoryReads:
         return {**echo, "points": points, "next_cursor": next_cursor}
 
     def _cut_history(self, echo: dict[str, Any], t: int, metric: str, population: str, by: str | None,
-                     published_by: Any, order: str, place_key: str | None, windowed: bool,
+                     published_by: Any, order: str, place_key: str | None, window: tuple[str | None, str | None],
                      page: tuple[str | None, int | None], include_protected: bool) -> dict[str, Any]:
         cut = check_published_by(published_by)
         by_publication = check_order(order)
-        if windowed:
-            raise InvalidInput("a history under published_by or in publication order takes no window yet",
-                               field="valid_from")
         key = "published_at" if by_publication else "recorded_at"
         with self.db.snapshot() as c:
             points, starts = cut_points(self.db, c, t, metric, population, by, cut, by_publication,
-                                        place_key, include_protected)
+                                        place_key, include_protected, window)
             points, next_cursor = _paged(points, lambda p: p[key], page)
             self._whose_word(c, points, include_protected, self._words_at(c, points, starts))
         return {**echo, **published_echo(cut), "order": order, "points": points, "next_cursor": next_cursor}

@@ -272,6 +272,9 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Ca
     A correction's evidence that is a protected source's citation reads `"protected"` to anyone
     but an auditor.
 
+    Under `published_by`, the versions that count by then, each with the figure's value, status
+    and grade as the cut has them after it (`GET /figures/{id}?published_by=&as_of=` its `recorded_at`).
+
     Also every version at once (from `cursor` on) as a spreadsheet: `?format=` or `Accept`, a row
     per version with the number of citations live on it, all read as of the moment the export
     began (stated as `as_of`).

@@ -20,7 +20,7 @@ from api.problems import ApiProblem
 from api.routers._shared import Reader
 from api.routers.queries import report_figures
 from api.routers._shared import _reader as queries_reader
-from api.web import by_month
+from api.web import by_month, count_cut
 from api.web.sign_in import sign_in_page
 from api.web.render import PREFIX, kept_cut, page, parse_moment, published_of
 from api.web.session import Session, current_session
@@ -122,12 +122,20 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
 
 @router.get(PREFIX + "/tallies/{metric}", response_class=HTMLResponse)
 def tally_history(request: Request, metric: Metric, reader: Reader, session: Signed, as_of: AsOf = None,
-                  months_from: Month = None, months_to: Month = None, population: Counted = None) -> Any:
+                  months_from: Month = None, months_to: Month = None, population: Counted = None,
+                  order: count_cut.Order = None) -> Any:
     """A count's history: every moment the tally changed, with who moved it, why, from which source;
     and the count month by month of valid time; of one population (default the whole counted one)."""
     sees, at = session.caller.sees_protected, moment(as_of)
     counted = population if population is not None else WHOLE_POPULATION
     monthly = _monthly(reader, metric, at, sees, months_from, months_to, counted)
+    cut, shown = published_of(request), (CHARTED, LISTED_STEPS, TOLD)
+    lookup = lambda fid, wanted: versions_of(reader, fid, wanted, at, sees, published_by=cut)  # noqa: E731
+    published = count_cut.published_chart(reader, metric, at, sees, counted, cut, lookup, shown, order)
+    if cut is not None:  # the running tallies know no cut: the steps are the history cut there
+        return page(request, "tally.html", session, metric=metric, population=counted,
+                    chosen=None if population is None else counted, **monthly, **published,
+                    **count_cut.recorded_under_cut(reader, metric, at, sees, counted, cut, lookup, shown))
     # The latest points only: the whole history grows with the log (tally_history_latest).
     # The last TOLD steps come with the versions that moved them (value, why, evidence).
     points = reader.tally_history_latest(metric, points=CHARTED, told=LISTED_STEPS, as_of=at,
@@ -140,7 +148,7 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     earlier = listed[0]["recorded_at"] if len(points) > len(listed) else None
     return page(request, "tally.html", session, metric=metric, steps=steps, chart=chart, earlier=earlier,
                 first=len(chart) - len(listed), population=counted,
-                chosen=None if population is None else counted, **monthly)
+                chosen=None if population is None else counted, **monthly, **published)
 
 
 def monthly_rows(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
@@ -164,13 +172,15 @@ def _monthly(reader: Any, metric: str, at: Any, sees: bool, months_from: str | N
             "month_span": {"from": rows[0]["month"] if rows else "", "to": rows[-1]["month"] if rows else ""}}
 
 
-def versions_of(reader: Any, figure_id: str, wanted: set[int], at: Any, sees: bool) -> dict[int, dict[str, Any]]:
-    """The figure's versions numbered ``wanted``, read through its history page by page (with the
-    cursor) until all are found: a figure with 10,000 versions has its last ones too."""
+def versions_of(reader: Any, figure_id: str, wanted: set[int], at: Any, sees: bool,
+                published_by: str | None = None) -> dict[int, dict[str, Any]]:
+    """The figure's versions numbered ``wanted`` (under the cut, if one), read through its history
+    page by page (with the cursor) until all are found: a figure with 10,000 versions has its last ones too."""
     found: dict[int, dict[str, Any]] = {}
     cursor = None
     while True:
-        page_ = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=LOOKUP, include_protected=sees)
+        page_ = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=LOOKUP, include_protected=sees,
+                                      published_by=published_by)
         found.update({v["version"]: v for v in page_["versions"] if v["version"] in wanted})
         cursor = page_["next_cursor"]
         if cursor is None or wanted <= found.keys():

@@ -1,60 +1,76 @@
 // A count's history as a step chart (uPlot): the low bound as a line, a band up to the high
 // bound, a dashed open top where there is no upper bound, gaps where there is no data (never
 // drawn as zero). Arrow keys on the chart step through the changes; the table below the chart
-// holds the same steps for screen readers, print and browsers without JavaScript.
+// holds the same steps for screen readers, print and browsers without JavaScript. Every
+// `.chart-area` of the page is drawn so (over recording time, and over publication time): its
+// data-points names its points, data-rows the prefix of its table's row ids, data-live the
+// region that describes the step under the cursor or the keyboard.
 (function () {
-  var holder = document.getElementById("chart");
-  var data = JSON.parse(document.getElementById("chart-data").textContent);
-  if (!holder || !data.length || typeof uPlot === "undefined") return;
-  var times = [], lows = [], highs = [], opens = [];
-  var top = 0;
-  data.forEach(function (p) { top = Math.max(top, p.low || 0, p.high || 0); });
-  var ceiling = Math.max(1, Math.ceil(top * 1.25));
-  data.forEach(function (p) {
-    times.push(Date.parse(p.t) / 1000);
-    var none = p.kind === "no_data";
-    lows.push(none ? null : p.low);
-    highs.push(none || p.high === null ? null : p.high);
-    opens.push(!none && p.high === null ? ceiling : null);
+  if (typeof uPlot === "undefined") return;
+  window.ledgerCharts = {};
+  document.querySelectorAll(".chart-area").forEach(function (holder) {
+    var points = document.getElementById(holder.dataset.points || "chart-data");
+    if (!points) return;
+    var plot = draw(holder, JSON.parse(points.textContent), holder.dataset.rows || "step-",
+                    document.getElementById(holder.dataset.live || "chart-step"));
+    if (plot) window.ledgerCharts[holder.id] = plot;
   });
-  // The last step holds until now: one more point so it is drawn with its width.
-  times.push(Math.max(Date.now() / 1000, times[times.length - 1] + 1));
-  lows.push(lows[lows.length - 1]); highs.push(highs[highs.length - 1]); opens.push(opens[opens.length - 1]);
-  var step = uPlot.paths.stepped({ align: 1 });
-  var css = getComputedStyle(document.documentElement);
-  var ink = css.getPropertyValue("--ink").trim() || "#1a1a1a";
-  var accent = css.getPropertyValue("--accent").trim() || "#0b5394";
-  var plot = new uPlot({
-    width: Math.min(holder.clientWidth || 800, 960), height: 320,
-    scales: { x: { time: true }, y: { range: [0, ceiling] } },
-    axes: [{ stroke: ink }, { stroke: ink }],
-    series: [
-      {},
-      { label: holder.dataset.labelLow, stroke: accent, width: 2, paths: step, spanGaps: false },
-      { label: holder.dataset.labelHigh, stroke: accent, width: 1, paths: step, spanGaps: false },
-      { label: holder.dataset.labelOpen, stroke: accent, width: 1, dash: [6, 4], paths: step, spanGaps: false,
-        value: function (u, v) { return v === null ? "" : "∞"; } },
-    ],
-    bands: [{ series: [2, 1], fill: "rgba(11,83,148,0.22)" }, { series: [3, 1], fill: "rgba(11,83,148,0.08)" }],
-    hooks: { setCursor: [function (u) { show(u.cursor.idx); }] },
-  }, [times, lows, highs, opens], holder);
-  var current = data.length - 1;
-  function show(i) {
-    if (i === null || i === undefined || i >= data.length) return;
-    current = i;
-    var row = document.getElementById("step-" + i);
-    document.getElementById("chart-step").textContent = row ? row.innerText.replace(/\s+/g, " ") : "";
-    document.querySelectorAll("tr.current-step").forEach(function (r) { r.classList.remove("current-step"); });
-    if (row) row.classList.add("current-step");
+  window.ledgerChart = window.ledgerCharts.chart;
+
+  function draw(holder, data, rows, live) {
+    if (!data.length) return null;
+    var times = [], lows = [], highs = [], opens = [];
+    var top = 0;
+    data.forEach(function (p) { top = Math.max(top, p.low || 0, p.high || 0); });
+    var ceiling = Math.max(1, Math.ceil(top * 1.25));
+    data.forEach(function (p) {
+      times.push(Date.parse(p.t) / 1000);
+      var none = p.kind === "no_data";
+      lows.push(none ? null : p.low);
+      highs.push(none || p.high === null ? null : p.high);
+      opens.push(!none && p.high === null ? ceiling : null);
+    });
+    // The last step holds until now: one more point so it is drawn with its width.
+    times.push(Math.max(Date.now() / 1000, times[times.length - 1] + 1));
+    lows.push(lows[lows.length - 1]); highs.push(highs[highs.length - 1]); opens.push(opens[opens.length - 1]);
+    var step = uPlot.paths.stepped({ align: 1 });
+    var css = getComputedStyle(document.documentElement);
+    var ink = css.getPropertyValue("--ink").trim() || "#1a1a1a";
+    var accent = css.getPropertyValue("--accent").trim() || "#0b5394";
+    var current = data.length - 1;
+    function show(i) {
+      if (i === null || i === undefined || i >= data.length) return;
+      current = i;
+      var row = document.getElementById(rows + i);
+      if (live) live.textContent = row ? row.innerText.replace(/\s+/g, " ") : "";
+      document.querySelectorAll("tr.current-step[id^='" + rows + "']").forEach(function (r) {
+        r.classList.remove("current-step");
+      });
+      if (row) row.classList.add("current-step");
+    }
+    var plot = new uPlot({
+      width: Math.min(holder.clientWidth || 800, 960), height: 320,
+      scales: { x: { time: true }, y: { range: [0, ceiling] } },
+      axes: [{ stroke: ink }, { stroke: ink }],
+      series: [
+        {},
+        { label: holder.dataset.labelLow, stroke: accent, width: 2, paths: step, spanGaps: false },
+        { label: holder.dataset.labelHigh, stroke: accent, width: 1, paths: step, spanGaps: false },
+        { label: holder.dataset.labelOpen, stroke: accent, width: 1, dash: [6, 4], paths: step, spanGaps: false,
+          value: function (u, v) { return v === null ? "" : "∞"; } },
+      ],
+      bands: [{ series: [2, 1], fill: "rgba(11,83,148,0.22)" }, { series: [3, 1], fill: "rgba(11,83,148,0.08)" }],
+      hooks: { setCursor: [function (u) { show(u.cursor.idx); }] },
+    }, [times, lows, highs, opens], holder);
+    holder.addEventListener("keydown", function (e) {
+      var rtl = document.documentElement.dir === "rtl";
+      var forward = e.key === (rtl ? "ArrowLeft" : "ArrowRight"), back = e.key === (rtl ? "ArrowRight" : "ArrowLeft");
+      if (!forward && !back) return;
+      e.preventDefault();
+      show(Math.max(0, Math.min(data.length - 1, current + (forward ? 1 : -1))));
+    });
+    holder.addEventListener("focus", function () { show(current); });
+    holder.dataset.ready = String(data.length);
+    return plot;
   }
-  holder.addEventListener("keydown", function (e) {
-    var rtl = document.documentElement.dir === "rtl";
-    var forward = e.key === (rtl ? "ArrowLeft" : "ArrowRight"), back = e.key === (rtl ? "ArrowRight" : "ArrowLeft");
-    if (!forward && !back) return;
-    e.preventDefault();
-    show(Math.max(0, Math.min(data.length - 1, current + (forward ? 1 : -1))));
-  });
-  holder.addEventListener("focus", function () { show(current); });
-  holder.dataset.ready = String(data.length);
-  window.ledgerChart = plot;
 })();
