@@ -110,6 +110,16 @@ def test_a_grade_and_a_retraction_cite_evidence_shown_in_the_history_and_its_exp
         exported = api.get(f"/figures/{world.figure}/history?format=csv", role)
         rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
         assert [r["evidence"] for r in rows[-2:]] == [f"{world.public_citation} {protected}", world.public_citation]
+    # The audit log keeps every judgement's evidence (auditors only: the ids as they are), in its export too.
+    logged = api.get(f"/audit/log?figure_id={world.figure}&limit=500", "auditor").json()["items"]
+    assert [(e["kind"], e["evidence"]) for e in logged[-2:]] == [
+        ("Figure.Regraded", [world.public_citation, world.protected_citation]),
+        ("Figure.Retracted", [world.public_citation])]
+    assert {e["kind"]: e["evidence"] for e in logged}["Figure.Stated"] is None
+    exported = api.get(f"/audit/log?figure_id={world.figure}&format=csv", "auditor")
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert [r["evidence"] for r in rows[-2:]] == [f"{world.public_citation} {world.protected_citation}",
+                                                  world.public_citation]
     # Without evidence they are still judgements (a reason is enough), citing none.
     assert _judge(api, world, "grades", version + 2, grade="weak", reason="a single source").status_code == 200
     last = api.get(f"/figures/{world.figure}/history", "reader").json()["versions"][-1]
