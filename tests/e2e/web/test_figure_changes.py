@@ -83,6 +83,10 @@ def test_a_grade_keeps_its_choices_when_refused_and_shows_its_evidence_in_the_hi
     assert figure.grade == "contested"
     history = _history_table(api.client.get(done.headers["location"], headers=HTML).text)
     assert "the lists disagree" in history and f"/web/citations/{world.public_citation}" in history
+    sign_in(api, "auditor")
+    audit = api.client.get(f"/web/audit?figure_id={world.figure}", headers=HTML).text
+    row = next(r for r in audit.split("<tr>") if "Figure.Regraded" in r)
+    assert "the lists disagree" in row and f"/web/citations/{world.public_citation}" in row
 
 
 def test_an_expired_session_asks_to_sign_in_again(api, monkeypatch):
