@@ -230,11 +230,15 @@ class SupersessionIn(Strict):
 
 class RetractionIn(Strict):
     reason: Reason
+    evidence: list[UUID] = Field(default_factory=list, max_length=limits.MAX_IDS,
+                                 description="Ids of citations backing the retraction (not withdrawn).")
 
 
 class GradeIn(Strict):
     grade: Grade
     reason: Reason
+    evidence: list[UUID] = Field(default_factory=list, max_length=limits.MAX_IDS,
+                                 description="Ids of citations backing the grade (not withdrawn).")
 
 
 class CitationIn(Strict):

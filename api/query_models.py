@@ -236,7 +236,8 @@ class FigureVersionEntry(Open):
     source: SourceRef | None
     report_id: UUID | None
     evidence: list[UUID | Literal["protected"]] | None = Field(
-        description='Citation ids backing a correction; "protected" for a protected source\'s citation.')
+        description='Citation ids backing the judgement (an adoption, a correction, a supersession, a grade, a'
+                    ' retraction); "protected" for a protected source\'s citation.')
     replaces: list[SourceRef] | None
     said: SaidEntry | None = Field(description="What the version's source said in it, as said; null for a version"
                                                " that is no source's word (a correction, a retraction, a regrading).")

@@ -199,8 +199,8 @@ def _judge(officer: _Officer, filed: Filed, reports: dict[str, Any], statement_o
         officer.post(f"/figures/{figure_id}/corrections", {"value": judgement["value"], "reason": judgement["reason"],
                                                             "evidence": evidence}, item, version)
     elif kind == "grade":
-        officer.post(f"/figures/{figure_id}/grades", {"grade": judgement["grade"], "reason": judgement["reason"]},
-                     item, version)
+        officer.post(f"/figures/{figure_id}/grades", {"grade": judgement["grade"], "reason": judgement["reason"],
+                                                       "evidence": evidence}, item, version)
     else:
         raise ValueError(f"judgement {i} has an unknown kind {kind!r}")
 

@@ -272,27 +272,37 @@ class Ledger(AtMostOnce):
         return self._run(actor, request_key, "supersede_figure", args, work, additive=False)
 
     def retract_figure(
-        self, actor: str, figure_id: str, *, reason: str, expected_version: int | None = None,
-        request_key: str | None = None,
+        self, actor: str, figure_id: str, *, reason: str, evidence: Sequence[str] = (),
+        expected_version: int | None = None, request_key: str | None = None,
     ) -> dict[str, Any]:
+        evidence = checks.text_list(list(evidence), "evidence")
+
         def work(fresh: bool) -> tuple[dict[str, Any], list[Aggregate]]:
             figure = self._expect(self._get(Figure, figure_id, fresh=fresh), expected_version)
-            figure.retract(actor, reason=reason)
+            self._check_evidence(evidence)
+            figure.retract(actor, reason=reason, evidence=evidence)
             return self._figure_result(figure), [figure]
 
         args = {"figure_id": figure_id, "reason": reason, "expected_version": expected_version}
+        if evidence:  # only when given, so a request key sent before evidence existed still matches
+            args["evidence"] = evidence
         return self._run(actor, request_key, "retract_figure", args, work, additive=False)
 
     def grade_figure(
-        self, actor: str, figure_id: str, *, grade: str, reason: str, expected_version: int | None = None,
-        request_key: str | None = None,
+        self, actor: str, figure_id: str, *, grade: str, reason: str, evidence: Sequence[str] = (),
+        expected_version: int | None = None, request_key: str | None = None,
     ) -> dict[str, Any]:
+        evidence = checks.text_list(list(evidence), "evidence")
+
         def work(fresh: bool) -> tuple[dict[str, Any], list[Aggregate]]:
             figure = self._expect(self._get(Figure, figure_id, fresh=fresh), expected_version)
-            figure.regrade(actor, grade=grade, reason=reason)
+            self._check_evidence(evidence)
+            figure.regrade(actor, grade=grade, reason=reason, evidence=evidence)
             return self._figure_result(figure), [figure]
 
         args = {"figure_id": figure_id, "grade": grade, "reason": reason, "expected_version": expected_version}
+        if evidence:  # as for a retraction
+            args["evidence"] = evidence
         return self._run(actor, request_key, "grade_figure", args, work, additive=False)
 
     def cite(

@@ -5,9 +5,8 @@ Russian forces" in the same incident land on the same figure, each as the claim 
 source. The population is the whole counted one unless the source counts a subset of it
 (those identified, verified, named: ledger/vocabulary.py). The figure keeps every source's latest claim and the ledger's current value,
 which moves only by the first statement, an adopted claim, a correction or a supersession,
-each recorded with who and why. Every judgement that moves the value past what a source
-first said (adopting a claim, correcting, superseding) carries a reason and may cite
-evidence (citation ids). Officers working on different figures never touch the
+each recorded with who and why. Every judgement (adopting a claim, correcting, superseding,
+retracting, grading) carries a reason and may cite evidence (citation ids). Officers working on different figures never touch the
 same aggregate, so they never conflict.
 """
 
@@ -158,14 +157,30 @@ class Figure(Aggregate):
             figure.status = ACTIVE
 
     class Retracted(LedgerEvent):
+        """Schema v2 added ``evidence`` (v1 retractions read as citing none)."""
+
+        class_version = 2
         reason: str
+        evidence: list[str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["evidence"] = []
 
         def apply(self, figure: Figure) -> None:
             figure.status = RETRACTED
 
     class Regraded(LedgerEvent):
+        """Schema v2 added ``evidence`` (v1 gradings read as citing none)."""
+
+        class_version = 2
         grade: str
         reason: str
+        evidence: list[str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["evidence"] = []
 
         def apply(self, figure: Figure) -> None:
             figure.grade = self.grade
@@ -262,13 +277,15 @@ class Figure(Aggregate):
             evidence=checks.text_list(evidence, "evidence"),
         )
 
-    def retract(self, actor: str, *, reason: object) -> None:
+    def retract(self, actor: str, *, reason: object, evidence: object = None) -> None:
         if self.status == RETRACTED:
             raise InvalidInput("the figure is already retracted", field="figure_id")
-        self.trigger_event(self.Retracted, actor=checks.actor(actor), reason=checks.reason(reason))
+        self.trigger_event(self.Retracted, actor=checks.actor(actor), reason=checks.reason(reason),
+                           evidence=checks.text_list(evidence, "evidence"))
 
-    def regrade(self, actor: str, *, grade: object, reason: object) -> None:
+    def regrade(self, actor: str, *, grade: object, reason: object, evidence: object = None) -> None:
         grade = vocabulary.check_grade(grade)
         if grade == self.grade:
             raise InvalidInput(f"the figure is already graded {grade!r}", field="grade")
-        self.trigger_event(self.Regraded, actor=checks.actor(actor), grade=grade, reason=checks.reason(reason))
+        self.trigger_event(self.Regraded, actor=checks.actor(actor), grade=grade, reason=checks.reason(reason),
+                           evidence=checks.text_list(evidence, "evidence"))

@@ -17,7 +17,7 @@ from projections.named_rows import shape
 from projections import publication
 from projections.publication import check_published_by
 from projections.read_filters import CARD, card, figure_steps, source_cards
-from projections.redaction import PLACED_JOIN, PROTECTED, Sources, publication_placed
+from projections.redaction import PLACED_JOIN, Sources, publication_placed, shown_evidence
 from projections.times import iso
 from projections.view_rows import HISTORY_JOINS, Citation, HistoryVersion, render_citation
 
@@ -150,8 +150,8 @@ class FigureHistoryReads:
                 more_sources = source_cards(self.db, c, fallen_back, include_protected)
             sources = Sources([*sources.cards.values(), *more_sources.cards.values()], include_protected)
         citations = [render_citation(ct, sources, t) for ct in cites]
-        hidden_citations = {ct.citation_id for ct in cites if sources.hidden(ct.source_id)} | {
-            citation_id for citation_id, source_id in cited_elsewhere if sources.hidden(source_id)}
+        hidden_citations = sources.citations_withheld([*((ct.citation_id, ct.source_id) for ct in cites),
+                                                       *cited_elsewhere])
         cited_at = [ct.cited_at for ct in cites]
         live_until = [min(ct.withdrawn_at, t + 1) for ct in cites]
         versions = []
@@ -184,8 +184,7 @@ class FigureHistoryReads:
                 "value_changed": bool(changed),
                 "status": after.status, "grade": after.grade, "value_source": seen[after.value_source_id][1],
                 "source": source, "report_id": None if hidden else r.report_id,
-                "evidence": ([PROTECTED if e in hidden_citations else e for e in orjson.loads(r.evidence)]
-                             if r.evidence else None),
+                "evidence": shown_evidence(orjson.loads(r.evidence), hidden_citations) if r.evidence else None,
                 "replaces": [sources.ref(x) for x in orjson.loads(r.replaces)] if r.replaces else None,
                 "said": _said(r, sources, hidden, value if after is r else None, source),
                 "published_at": None if hidden and r.source_id is not None else iso(r.published_at),

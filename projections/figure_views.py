@@ -185,10 +185,10 @@ class FigureBatch:
         self._claim(fid, e.source_id, e, t)
 
     def retracted(self, e: Any) -> None:
-        self._advance(e, "retracted", reason=e.reason, status=RETRACTED)
+        self._advance(e, "retracted", reason=e.reason, evidence=list(e.evidence) or None, status=RETRACTED)
 
     def regraded(self, e: Any) -> None:
-        self._advance(e, "regraded", reason=e.reason, grade=e.grade)
+        self._advance(e, "regraded", reason=e.reason, evidence=list(e.evidence) or None, grade=e.grade)
 
     _UNCHANGED = object()
 

@@ -14,7 +14,7 @@ first) is treated as protected: when in doubt, say nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +96,11 @@ class Sources:
         return {"source_id": card.source_id, "name": card.name, "name_en": card.name_en, "kind": card.kind,
                 "protected": card.protected}
 
+    def citations_withheld(self, cited: Iterable[tuple[str, str | None]]) -> set[str]:
+        """Of these citations, ``(citation id, its source's id)``, those shown to this caller only as
+        ``"protected"`` (shown_evidence): a hidden source's."""
+        return {citation_id for citation_id, source_id in cited if self.hidden(source_id)}
+
     def value(self, value: dict[str, Any], source_id: str | None) -> dict[str, Any]:
         """A count as stated; its quoted words removed when they came from a hidden source."""
         if not self.hidden(source_id):
@@ -116,6 +121,13 @@ class Sources:
         if any(value == w for w in withheld):
             return {**value, "quote": None, "quote_en": None}
         return self.value(value, source_id)
+
+
+def shown_evidence(evidence: Iterable[str], withheld: Container[str]) -> list[str]:
+    """A judgement's evidence (citation ids: an adoption's, a correction's, a supersession's, a
+    grade's, a retraction's) as a caller is shown it: a withheld citation (``Sources.citations_withheld``)
+    as ``"protected"``, since its id leads to a protected source's words."""
+    return [PROTECTED if e in withheld else e for e in evidence]
 
 
 def record_hidden(kind: str | None, source_id: str | None, target_source_id: str | None, sources: Sources,

@@ -21,7 +21,7 @@ from projections.read_arguments import (
 )
 from projections.publication import check_published_by, published_echo
 from projections.read_filters import cited_source_cards, source_cards
-from projections.redaction import PROTECTED
+from projections.redaction import shown_evidence
 from projections.tally_history_cut import cut_points
 from projections.running import WHOLE_POPULATION, row_sum, tally_metric
 from projections.times import iso
@@ -184,11 +184,11 @@ class TallyHistoryReads:
         cited = sorted({e for r in rows if r.evidence for e in orjson.loads(r.evidence)})
         sources, cited_by = cited_source_cards(self.db, c, {r.source_id for r in rows} | {r.value_source_id for r in rows},
                                                cited, include_protected)
-        hidden = {citation_id for citation_id, source_id in cited_by if sources.hidden(source_id)}
+        hidden = sources.citations_withheld(cited_by)
         return {(r.figure_id, r.version): {
             "value": sources.value(orjson.loads(r.value), r.value_source_id), "reason": r.reason,
             "source": sources.ref(r.source_id),
-            "evidence": None if not r.evidence else [PROTECTED if e in hidden else e for e in orjson.loads(r.evidence)],
+            "evidence": None if not r.evidence else shown_evidence(orjson.loads(r.evidence), hidden),
         } for r in rows}
 
     def _running_history(self, c: Any, t: int, metric: str, population: str, by: str | None,

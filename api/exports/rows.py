@@ -172,12 +172,12 @@ def check_row(check: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-#: The audit log (auditors only): who did what, when, to which record, and why.
+#: The audit log (auditors only): who did what, when, to which record, why, and on what evidence.
 AUDIT_COLUMNS: list[tuple[str, str]] = [
     ("position", "#meta+position"), ("notification_id", "#meta+id+notification"), ("recorded_at", "#date+recorded"),
     ("actor", "#meta+actor"), ("kind", "#meta+event"), ("topic", "#meta+topic"), ("aggregate_id", "#meta+id+record"),
     ("aggregate_version", "#meta+version"), ("figure_id", "#meta+id+figure"), ("incident_id", "#event+id"),
-    ("reason", "#meta+reason"),
+    ("reason", "#meta+reason"), ("evidence", "#meta+evidence"),
 ]
 
 
@@ -186,6 +186,11 @@ def audit_entries(page: Callable[[str | None, int], dict[str, Any]], size: int) 
     events are left for the next export, so a long one is one cut."""
     entries = paged(page)  # the first page read now: a bad cursor is refused before streaming
     return (entry for entry in itertools.takewhile(lambda e: e["position"] < size, entries))
+
+
+def audit_row(entry: dict[str, Any]) -> dict[str, Any]:
+    """An audit log entry as a row: its evidence space-separated, as a history row's."""
+    return {**entry, "evidence": " ".join(entry["evidence"]) if entry.get("evidence") else None}
 
 
 def tally_rows(tally: dict[str, Any]) -> Iterator[dict[str, Any]]:

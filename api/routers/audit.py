@@ -113,6 +113,8 @@ class LogEntry(BaseModel):
     figure_id: str | None
     incident_id: str | None
     reason: str | None
+    evidence: list[str] | None = Field(description="The citation ids a judgement cites (an adoption, a correction,"
+                                                   " a supersession, a grade, a retraction); null if none.")
 
 
 class LogPage(BaseModel):
@@ -200,7 +202,8 @@ def audit_log(
     limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE)] = 100,
     format_: Format = None, accept: Accept = None,
 ) -> Any:
-    """Every event in log order: who, when (UTC), what, to which figure or incident, and why. Auditors only.
+    """Every event in log order: who, when (UTC), what, to which figure or incident, why, and on what evidence.
+    Auditors only.
 
     Also every event at once (from `cursor` on; `limit` is then the size of the pages read) as a
     spreadsheet: `?format=` or `Accept`. It stops at the tree as it stood when it began, and states
@@ -223,7 +226,7 @@ def audit_log(
     about = stated(position, trail, **filters)
     if fmt == "ndjson":
         return export(fmt, [], [], items, about, "audit-log")
-    return export(fmt, export_rows.AUDIT_COLUMNS, items, [], about, "audit-log")
+    return export(fmt, export_rows.AUDIT_COLUMNS, map(export_rows.audit_row, items), [], about, "audit-log")
 
 
 def _head(trail: Any) -> tuple[int, int]:

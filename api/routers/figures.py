@@ -86,21 +86,24 @@ def supersede(figure_id: UUID, body: SupersessionIn, ledger: LedgerDep, caller: 
              summary="Retract a figure")
 def retract(figure_id: UUID, body: RetractionIn, ledger: LedgerDep, caller: Officer,
             if_match: IfMatchRequired, idempotency_key: IdempotencyKey = None) -> Any:
-    """The figure stops counting in tallies; its history stays. Requires If-Match."""
+    """The figure stops counting in tallies; its history stays. With a reason and optionally the citations
+    backing it. Requires If-Match."""
     key = request_key(idempotency_key)
     version = expected_version(if_match, required=True)
-    return run(lambda: ledger.retract_figure(caller.owner, str(figure_id), reason=body.reason,
+    evidence = [str(e) for e in body.evidence]
+    return run(lambda: ledger.retract_figure(caller.owner, str(figure_id), reason=body.reason, evidence=evidence,
                                              expected_version=version, request_key=key),
-               target=("figure", figure_id), precondition=True)
+               target=("figure", figure_id), refs={"citation": index_in("evidence", evidence)}, precondition=True)
 
 
 @router.post("/{figure_id}/grades", response_model=FigureChanged, responses=CHANGE_ERRORS,
              summary="Grade a figure")
 def grade(figure_id: UUID, body: GradeIn, ledger: LedgerDep, caller: Officer,
           if_match: IfMatchRequired, idempotency_key: IdempotencyKey = None) -> Any:
-    """Set the verification grade, with a reason. Requires If-Match."""
+    """Set the verification grade, with a reason and optionally the citations backing it. Requires If-Match."""
     key = request_key(idempotency_key)
     version = expected_version(if_match, required=True)
+    evidence = [str(e) for e in body.evidence]
     return run(lambda: ledger.grade_figure(caller.owner, str(figure_id), grade=body.grade.value, reason=body.reason,
-                                           expected_version=version, request_key=key),
-               target=("figure", figure_id), precondition=True)
+                                           evidence=evidence, expected_version=version, request_key=key),
+               target=("figure", figure_id), refs={"citation": index_in("evidence", evidence)}, precondition=True)

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification
 
@@ -34,7 +35,7 @@ from ledger.citation import Citation
 from ledger.figure import Figure
 from ledger.incident import Incident
 from projections.audit.nodes import DbNodeStore
-from projections.audit.tables import NAME, drop_statements, projection_statements
+from projections.audit.tables import NAME, added_columns, drop_statements, projection_statements
 from projections.db import Db, check_name
 
 
@@ -111,6 +112,12 @@ def _text_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _evidence(event: Any) -> str | None:
+    """A judgement's evidence as the log keeps it: its citation ids as JSON, or NULL if it cites none."""
+    evidence = getattr(event, "evidence", None)
+    return orjson.dumps(list(evidence)).decode() if isinstance(evidence, list) and evidence else None
+
+
 class AuditProjection:
     """Leaves, perfect nodes and audit log rows, one of each per event of the log."""
 
@@ -121,6 +128,8 @@ class AuditProjection:
 
     def create(self, db: Db, cursor: Any) -> None:
         for statement in projection_statements(db):
+            cursor.execute(statement)
+        for statement in added_columns(db, cursor):
             cursor.execute(statement)
 
     def drop(self, db: Db, cursor: Any) -> None:
@@ -146,12 +155,12 @@ class AuditProjection:
                 position, notification.id, format_recorded_at(event.timestamp),
                 _text_or_none(getattr(event, "actor", None)), notification.topic, kind_of(notification.topic),
                 aggregate_id, notification.originator_version, figure_id, incident_id,
-                _text_or_none(getattr(event, "reason", None)),
+                _text_or_none(getattr(event, "reason", None)), _evidence(event),
             ))
         nodes.flush()
         db.run_many(cursor, "INSERT INTO {leaves} (position, notification_id, originator_id, originator_version,"
                             " leaf_hash) VALUES (?, ?, ?, ?, ?)", leaves)
         db.run_many(cursor, "INSERT INTO {log} (position, notification_id, recorded_at, actor, topic, kind,"
-                            " aggregate_id, aggregate_version, figure_id, incident_id, reason)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", log)
+                            " aggregate_id, aggregate_version, figure_id, incident_id, reason, evidence)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", log)
         subjects.write()

@@ -6,7 +6,8 @@ Projection tables (rebuilt from the log like any view; ``AuditProjection.drop`` 
   one row per event, positions dense from 0 in notification-id order;
 - ``audit_nodes(level, idx, hash, PK(level, idx))``: every *perfect* Merkle node (see
   ledger.audit.tree), level 0 being the leaf hashes; written once, never updated;
-- ``audit_log(position PK, ...)``: who did what, when, to which figure or incident, and why;
+- ``audit_log(position PK, ...)``: who did what, when, to which figure or incident, why, and on what
+  evidence (a judgement's citation ids, JSON; NULL for an event that cites none);
 - ``audit_subjects(aggregate_id PK, figure_id, incident_id)``: which figure and incident a
   figure or a citation concerns, so later events of it can be filed under them.
 
@@ -21,6 +22,8 @@ are ``COLLATE "C"`` on PostgreSQL (projections.db), so ordering is bytewise on b
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from projections.db import Db
 
@@ -47,7 +50,8 @@ def projection_statements(db: Db) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {db.table('log')} ("
         f"position {integer} NOT NULL PRIMARY KEY, notification_id {integer} NOT NULL, recorded_at {text} NOT NULL,"
         f" actor {text}, topic {text} NOT NULL, kind {text} NOT NULL, aggregate_id {text} NOT NULL,"
-        f" aggregate_version {integer} NOT NULL, figure_id {text}, incident_id {text}, reason {sealed}){tail}",
+        f" aggregate_version {integer} NOT NULL, figure_id {text}, incident_id {text}, reason {sealed},"
+        f" evidence {text}){tail}",
         f"CREATE INDEX IF NOT EXISTS {n}_log_by_actor ON {db.table('log')} (actor, position)",
         f"CREATE INDEX IF NOT EXISTS {n}_log_by_figure ON {db.table('log')} (figure_id, position)",
         f"CREATE INDEX IF NOT EXISTS {n}_log_by_incident ON {db.table('log')} (incident_id, position)",
@@ -55,6 +59,21 @@ def projection_statements(db: Db) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {db.table('subjects')} ("
         f"aggregate_id {text} NOT NULL PRIMARY KEY, figure_id {text}, incident_id {text}){tail}",
     ]
+
+
+def added_columns(db: Db, cursor: Any) -> list[str]:
+    """The columns a log made before them lacks, added in place (their rows read NULL until a
+    rebuild fills them): CREATE TABLE IF NOT EXISTS leaves an existing table as it was, and
+    an INSERT naming a missing column would stop the trail, and with it every command."""
+    table = f"{db.name}_log"
+    if db.kind == "sqlite":
+        listed = db.all(cursor, "SELECT name FROM pragma_table_info(?)", (table,), as_stored=True)
+    else:
+        listed = db.all(cursor, "SELECT column_name FROM information_schema.columns WHERE table_schema = ?"
+                                " AND table_name = ?", (db.schema, table), as_stored=True)
+    have = {r[0] for r in listed}
+    return [f"ALTER TABLE {db.table('log')} ADD COLUMN {name} {db.column_type(kind)}"
+            for name, kind in (("evidence", "text"),) if name not in have]
 
 
 def kept_statements(db: Db) -> list[str]:

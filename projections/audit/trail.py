@@ -81,7 +81,7 @@ _Signed = shape("Signed", "size, root, time, note")
 _Leaf = shape("Leaf", "position, notification_id, originator_id, originator_version, leaf_hash")
 #: An entry of the audit log, as ``log`` lists it.
 _Logged = shape("Logged", "position, notification_id, recorded_at, actor, topic, kind, aggregate_id,"
-                          " aggregate_version, figure_id, incident_id, reason")
+                          " aggregate_version, figure_id, incident_id, reason, evidence")
 _Mirrored = shape("Mirrored", "l.position, l.notification_id, g.recorded_at")
 
 
@@ -413,7 +413,7 @@ class AuditTrail:
                                           " ORDER BY position LIMIT ?", (*params, limit + 1), shape=_Logged)
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [r._asdict() for r in rows]
+        items = [{**r._asdict(), "evidence": orjson.loads(r.evidence) if r.evidence else None} for r in rows]
         return {"items": items, "next_cursor": str(rows[-1].position) if more else None}
 
     # ---- the mirror -----------------------------------------------------------------------

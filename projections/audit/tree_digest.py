@@ -16,13 +16,14 @@ from projections.db import Db
 from projections.views_digest import plain
 from projections.follower import UPSTREAM
 
-DIGEST_VERSION = "incident-ledger/audit-digest/v1"
+#: v2: the log keeps each judgement's evidence.
+DIGEST_VERSION = "incident-ledger/audit-digest/v2"
 
 _TABLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("leaves", "position, notification_id, originator_id, originator_version, leaf_hash", ("position",)),
     ("nodes", "level, idx, hash", ("level", "idx")),
     ("log", "position, notification_id, recorded_at, actor, topic, kind, aggregate_id, aggregate_version,"
-            " figure_id, incident_id, reason", ("position",)),
+            " figure_id, incident_id, reason, evidence", ("position",)),
     ("subjects", "aggregate_id, figure_id, incident_id", ("aggregate_id",)),
 )
 

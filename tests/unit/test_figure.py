@@ -180,6 +180,55 @@ def test_events_stored_before_schema_v2_are_upcast_and_new_ones_round_trip():
         assert vars(mapper.to_domain_event(stored)) == vars(event)
 
 
+#: A grading and a retraction exactly as the ledger stored them before their schema v2 (bytes
+#: the mapper wrote at commit 9517bf3): no class_version, no evidence.
+JUDGEMENTS_TODAYS_FORM = [
+    ("ledger.figure:Figure.Regraded", b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-12-03T14:13:19.559873+00:00"},'
+     b'"actor":"carol","grade":"fair","reason":"single credible source"}'),
+    ("ledger.figure:Figure.Retracted", b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-12-03T14:13:19.559892+00:00"},'
+     b'"actor":"erin","reason":"incident misattributed"}'),
+]
+
+
+def test_gradings_and_retractions_stored_before_their_evidence_read_as_citing_none():
+    from uuid import uuid4
+
+    from eventsourcing.persistence import DatetimeAsISO, Mapper, StoredEvent
+
+    from ledger.transcoder import OrjsonTranscoder
+
+    transcoder = OrjsonTranscoder()
+    transcoder.register(DatetimeAsISO())
+    mapper = Mapper(transcoder=transcoder)
+    uid = uuid4()
+    stated_ = mapper.to_domain_event(StoredEvent(uid, 1, *TODAYS_FORM[0]))
+    regraded, retracted = [mapper.to_domain_event(StoredEvent(uid, v, topic, state))
+                           for v, (topic, state) in enumerate(JUDGEMENTS_TODAYS_FORM, start=2)]
+    assert (regraded.grade, regraded.reason, regraded.evidence) == ("fair", "single credible source", [])
+    assert (retracted.reason, retracted.evidence) == ("incident misattributed", [])
+    figure = None
+    for event in (stated_, regraded, retracted):
+        figure = event.mutate(figure)
+    assert figure.grade == "fair" and figure.status == RETRACTED and figure.version == 3
+    for event in (regraded, retracted):
+        stored = mapper.to_stored_event(event)
+        assert b'"class_version":2' in stored.state
+        assert vars(mapper.to_domain_event(stored)) == vars(event)
+
+
+def test_a_grade_and_a_retraction_cite_their_evidence():
+    figure = stated()
+    figure.regrade("carol", grade="confirmed", reason="two independent lists agree", evidence=["c1", "c2"])
+    figure.retract("erin", reason="the incident was misattributed", evidence=["c3"])
+    figure.regrade("carol", grade="weak", reason="a single source")
+    _, regraded, retracted, bare = figure.pending_events
+    assert (regraded.evidence, retracted.evidence, bare.evidence) == (["c1", "c2"], ["c3"], [])
+    assert state_of(replay(figure)) == state_of(figure)
+    with pytest.raises(InvalidInput) as refused:
+        stated().retract("erin", reason="r", evidence="c3")
+    assert refused.value.field == "evidence"
+
+
 def test_a_population_other_than_the_whole_is_a_figure_of_its_own_and_the_whole_keeps_its_id():
     import uuid
 

@@ -105,9 +105,10 @@ def test_a_stale_form_gets_the_conflict_page_and_can_decide_again(browser, site)
 @pytest.mark.parametrize(("figure_key", "form_id", "key", "event"), [
     ("coalition-article/0", "#form-supersede", "s", "superseded"),
     ("snhr-report/20", "#form-retract", "r", "retracted"),
+    ("snhr-report/21", "#form-grade", "g", "regraded"),
 ])
-def test_supersede_and_retract_need_their_reason_and_show_in_the_history(browser, site, figure_key, form_id, key,
-                                                                         event):
+def test_supersede_retract_and_grade_need_their_reason_and_show_in_the_history_with_their_evidence(
+        browser, site, figure_key, form_id, key, event):
     figure = site.seed["figures"][figure_key]
     page = sign_in(browser, site, "officer")
     page.goto(f"/web/figures/{figure}")
@@ -116,7 +117,9 @@ def test_supersede_and_retract_need_their_reason_and_show_in_the_history(browser
     if key == "s":  # the coalition's own report restates its count, a little higher
         form.locator("select[name='value.qualifier']").select_option("more_than")
         form.locator("input[name='value.number']").fill("310000")
-        form.locator("input[name=evidence]").first.check()
+    if key == "g":
+        form.locator("select[name=grade]").select_option("weak")
+    form.locator("input[name=evidence]").first.check()
     events = count_events(site.ledger)
     form.locator("button[type=submit]").click()  # no reason: the browser itself holds the form back
     assert form.locator("textarea[name=reason]").evaluate("t => t.validity.valueMissing")
@@ -126,6 +129,7 @@ def test_supersede_and_retract_need_their_reason_and_show_in_the_history(browser
     assert "required" in error.inner_text().lower()
     assert page.locator(f"#f-{key}-reason").get_attribute("aria-describedby") == f"err-{key}-reason"
     assert count_events(site.ledger) == events  # nothing recorded
+    assert page.locator(form_id).locator("input[name=evidence]").first.is_checked()  # the evidence stays picked
     reason = f"{event}: the coalition's later article" if key == "s" else f"{event}: a duplicate of the total"
     form = page.locator(form_id)
     form.locator("textarea[name=reason]").fill(reason)
@@ -137,7 +141,9 @@ def test_supersede_and_retract_need_their_reason_and_show_in_the_history(browser
     assert event in last and reason in last and "officer-1" in last, last
     if key == "s":
         assert "more than 310,000" in page.locator("#current-value").inner_text()
-        assert rows.last.locator("a[href*='/web/citations/']").count() == 1  # the evidence picked
+    if key == "g":
+        assert site.ledger.figure(figure).grade == "weak"
+    assert rows.last.locator("a[href*='/web/citations/']").count() == 1  # the evidence picked
     page.context.close()
 
 

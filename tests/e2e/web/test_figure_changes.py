@@ -1,4 +1,4 @@
-"""The supersede and retract forms on a figure's page, and the session's expiry and its Secure
+"""The supersede, retract and grade forms on a figure's page (their evidence pickers), and the session's expiry and its Secure
 cookie behind TLS, through the app in-process (no browser)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def _change(api, world, change: str, csrf: str, **fields: str):
 def test_the_evidence_pickers_offer_the_figures_citations_but_not_a_protected_sources(api, world):
     sign_in(api, "officer")
     text = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
-    for picker in ("ev", "sev"):  # the correction's and the supersession's
+    for picker in ("ev", "sev", "gev", "rev"):  # the correction's, the supersession's, the grade's, the retraction's
         assert f'id="{picker}-{world.public_citation}"' in text
     assert world.protected_citation not in text
 
@@ -57,11 +57,36 @@ def test_a_retraction_needs_its_reason_and_shows_in_the_figures_history(api, wor
     assert re.search(r'id="err-r-reason">[^<]*required', refused.text, re.IGNORECASE), refused.text[-3000:]
     assert api.events() == events
     version = api.ledger.figure(world.figure).version
-    done = _change(api, world, "retractions", csrf, reason="the report was withdrawn by its authors")
+    done = _change(api, world, "retractions", csrf, reason="the report was withdrawn by its authors",
+                   evidence=world.public_citation)
     assert done.status_code == 303, done.text[-3000:]
     assert api.ledger.figure(world.figure).version == version + 1
     history = _history_table(api.client.get(done.headers["location"], headers=HTML).text)
     assert "the report was withdrawn by its authors" in history and "retract" in history.lower()
+    assert f"/web/citations/{world.public_citation}" in history  # the evidence picked
+
+
+def test_a_grade_keeps_its_choices_when_refused_and_shows_its_evidence_in_the_history(api, world):
+    csrf = sign_in(api, "officer")
+    api.ledger.withdraw_citation("seed-officer", world.protected_citation, reason="the page was altered")
+    events = api.events()
+    refused = _change(api, world, "grades", csrf, grade="contested", reason="the lists disagree",
+                      evidence=world.protected_citation)  # withdrawn since the page was made
+    assert refused.status_code == 422
+    assert re.search(r'id="err-g-evidence">[^<]*withdrawn', refused.text), refused.text[-3000:]
+    assert '<option value="contested" selected>' in refused.text  # the grade chosen stays chosen
+    assert api.events() == events
+    done = _change(api, world, "grades", csrf, grade="contested", reason="the lists disagree",
+                   evidence=world.public_citation)
+    assert done.status_code == 303, done.text[-3000:]
+    figure = api.ledger.figure(world.figure)
+    assert figure.grade == "contested"
+    history = _history_table(api.client.get(done.headers["location"], headers=HTML).text)
+    assert "the lists disagree" in history and f"/web/citations/{world.public_citation}" in history
+    sign_in(api, "auditor")
+    audit = api.client.get(f"/web/audit?figure_id={world.figure}", headers=HTML).text
+    row = next(r for r in audit.split("<tr>") if "Figure.Regraded" in r)
+    assert "the lists disagree" in row and f"/web/citations/{world.public_citation}" in row
 
 
 def test_an_expired_session_asks_to_sign_in_again(api, monkeypatch):

@@ -69,6 +69,7 @@ def test_every_event_is_listed_in_order_with_who_when_and_what(ledger, trail, hi
         assert item["topic"] == n.topic and item["kind"] == n.topic.split(":")[1]
         assert item["aggregate_id"] == str(n.originator_id) and item["aggregate_version"] == n.originator_version
         assert item["reason"] == getattr(event, "reason", None)
+        assert item["evidence"] == (list(getattr(event, "evidence", None) or []) or None)
     assert [i["kind"] for i in items[-3:]] == ["Figure.Corrected", "Citation.Cited", "Citation.Withdrawn"]
     assert items[-3]["reason"] == "a second count of the names" and items[-1]["reason"] == "wrong page"
 
@@ -115,3 +116,32 @@ def test_bad_requests_name_their_field(trail):
         with pytest.raises(AuditRequestError) as caught:
             trail.log(**bad)
         assert caught.value.field == next(iter(bad)), bad
+
+
+def test_a_log_made_before_evidence_gains_the_column_and_keeps_each_judgements_evidence(store, ledger, seed_ids):
+    from projections.audit import AuditTrail, install
+    from projections.audit.tables import NAME
+    from projections.db import Db
+
+    db = Db(store, NAME, pool_size=1)
+    try:
+        with db.transaction(commit=True) as cursor:  # the log as the schema step made it before evidence
+            cursor.execute(f"DROP TABLE {db.table('log')}")
+            cursor.execute(f"CREATE TABLE {db.table('log')} (position BIGINT NOT NULL PRIMARY KEY,"
+                           " notification_id BIGINT NOT NULL, recorded_at TEXT NOT NULL, actor TEXT, topic TEXT NOT NULL,"
+                           " kind TEXT NOT NULL, aggregate_id TEXT NOT NULL, aggregate_version BIGINT NOT NULL,"
+                           " figure_id TEXT, incident_id TEXT, reason TEXT)")
+    finally:
+        db.close()
+    install(store)  # the schema step again, as an upgrade runs it
+    figure = seed_ids["figures"]["snhr-report/0"]
+    citation = seed_ids["citations"]["snhr-report/0"]
+    ledger.grade_figure("officer-nour", figure, grade="fair", reason="one credible list", evidence=[citation],
+                        expected_version=ledger.figure(figure).version)
+    audit = AuditTrail(store, ledger=ledger)
+    try:
+        audit.catch_up()
+        last = everything(audit, figure_id=figure)[-1]
+    finally:
+        audit.close()
+    assert (last["kind"], last["reason"], last["evidence"]) == ("Figure.Regraded", "one credible list", [citation])
