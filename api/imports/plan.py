@@ -330,8 +330,9 @@ def _correction(ledger: Any, number: int, values: dict[str, Any], labels: dict[s
     column = lambda name: labels.get(name, name)  # noqa: E731
     figure = _figure(values)
     problems = []
+    value = figure["value"]  # as the source said it: correct_figure reads it as the API's body does
     try:
-        value = Count.parse(figure["value"]).as_dict()
+        Count.parse(value)
     except InvalidInput as e:
         problems.append((column("qualifier"), e.message))
     try:

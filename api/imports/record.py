@@ -22,6 +22,7 @@ from api.imports.plan import Plan, Problem, Report
 from ledger.errors import LedgerError
 from ledger.figure import figure_id
 from ledger.receipt import replayed
+from ledger.value import Count
 
 RECORDED, ALREADY = "recorded", "already recorded"
 
@@ -59,6 +60,9 @@ def record(ledger: Any, actor: str, plan: Plan, progress: Callable[[int], None] 
     for c in plan.corrections:
         fid = figure_id(ids.get(c.incident_id, c.incident_id), c.metric, c.breakdown, c.population)
         try:
+            if Count.parse(c.value).as_dict() == ledger.figure(str(fid)).current:
+                out.rows.setdefault(c.row, ALREADY)  # filed claims already read so (a correction must change it)
+                continue
             if ledger.answered(actor, c.key) is None and not replayed(ledger.correct_figure(
                     actor, str(fid), value=c.value, reason=c.reason, request_key=c.key)):
                 out.corrections += 1
