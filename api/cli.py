@@ -310,8 +310,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 1 if refused else 0
     filed = sum(1 for s in outcome.rows.values() if s == "recorded")
     print(f"ledger import: {plan.rows} rows: {filed} filed in {outcome.reports} reports"
-          f" ({outcome.citations} citations, {outcome.corrections} corrections; {outcome.created} sources and"
-          f" incidents created), {len(outcome.rows) - filed} already recorded, {refused} refused",
+          f" ({outcome.citations} citations), {len(outcome.rows) - filed} already recorded, {refused} refused;"
+          f" {outcome.corrections} corrections, {outcome.created} sources and incidents created",
           file=sys.stderr)
     return 1 if refused else 0
 
