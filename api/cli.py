@@ -184,7 +184,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             about = stated(position, trail, as_of=at, published_by=cut)
             its = counted(export_rows.figure_items(lambda after, size: reader.figures(
                 cursor=after, limit=size, as_of=at, published_by=cut)), "figures")
-            rows = its if ndjson else export_rows.figure_rows(
+            rows = (export_rows.figure_lines if ndjson else export_rows.figure_rows)(
                 its, lambda ids: reader.incidents_by_id(ids, as_of=at), reader.terms.places)
             columns, name = export_rows.FIGURE_COLUMNS, "figures"
         elif args.what in ("sources", "incidents"):

@@ -143,17 +143,43 @@ def incident_cells(incident: dict[str, Any] | None, places: dict[str, dict[str, 
             "coordinates": "; ".join(points) if any(points) else None}
 
 
-def figure_rows(items: Iterable[dict[str, Any]], incidents: Callable[[list[str]], dict[str, dict[str, Any]]],
-                places: Callable[[list[str]], dict[str, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
-    """The figures as rows, a reader page at a time: each page's incidents read in one call
-    (``incidents(ids)``, as of the export's moment) and their places looked up in the vocabulary
-    (``places(names)``); nothing is kept from one page to the next, so memory stays flat."""
+def _with_incidents(items: Iterable[dict[str, Any]], incidents: Callable[[list[str]], dict[str, dict[str, Any]]],
+                    places: Callable[[list[str]], dict[str, dict[str, Any]]],
+                    ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None, dict[str, dict[str, Any]]]]:
+    """Each figure with its incident and that incident's places in the vocabulary, a reader page at
+    a time: each page's incidents read in one call (``incidents(ids)``, as of the export's moment)
+    and their places looked up (``places(names)``); nothing is kept from one page to the next, so
+    memory stays flat."""
     items = iter(items)
     while page := list(itertools.islice(items, PAGE)):
         known = incidents(sorted({str(i["incident_id"]) for i in page}))
         where = places(sorted({n for i in known.values() for n in i.get("places") or []}))
         for item in page:
-            yield figure_row(item, known.get(str(item["incident_id"])), where)
+            yield item, known.get(str(item["incident_id"])), where
+
+
+def figure_rows(items: Iterable[dict[str, Any]], incidents: Callable[[list[str]], dict[str, dict[str, Any]]],
+                places: Callable[[list[str]], dict[str, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """The figures as rows, each with its incident's title, valid time and places (``figure_row``)."""
+    return (figure_row(item, incident, where) for item, incident, where in _with_incidents(items, incidents, places))
+
+
+def figure_lines(items: Iterable[dict[str, Any]], incidents: Callable[[list[str]], dict[str, dict[str, Any]]],
+                 places: Callable[[list[str]], dict[str, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """The figures as NDJSON gives them: each JSON answer with its ``incident`` (title, valid time,
+    places, and the P-codes and coordinates the vocabulary gives them, by place name)."""
+    for item, incident, where in _with_incidents(items, incidents, places):
+        if incident is None:
+            yield {**item, "incident": None}
+            continue
+        names = incident.get("places") or []
+        yield {**item, "incident": {
+            "title": incident.get("title"), "title_en": incident.get("title_en"),
+            "valid_from": _text(incident.get("valid_from")), "valid_to": _text(incident.get("valid_to")),
+            "places": names,
+            "place_codes": {n: where[n]["p_code"] for n in names if (where.get(n) or {}).get("p_code")},
+            "coordinates": {n: where[n]["coordinates"] for n in names if (where.get(n) or {}).get("coordinates")},
+        }}
 
 
 def paged(page: Callable[[str | None, int], dict[str, Any]], key: str = "items") -> Iterator[dict[str, Any]]:

@@ -254,9 +254,10 @@ def list_figures(
     items = export_rows.figure_items(lambda after, size: figures(cursor if after is None else after, size, at))
     about = _about(request, now, as_of=at, metric=_v(metric), status=status, valid_from=valid_from,
                    valid_to=valid_to, place=place, population=_v(population), published_by=published_by)
+    incidents = lambda ids: reader.incidents_by_id(ids, as_of=at)  # noqa: E731
     if fmt == "ndjson":
-        return export(fmt, [], [], items, about, "figures")
-    rows = export_rows.figure_rows(items, lambda ids: reader.incidents_by_id(ids, as_of=at), reader.terms.places)
+        return export(fmt, [], [], export_rows.figure_lines(items, incidents, reader.terms.places), about, "figures")
+    rows = export_rows.figure_rows(items, incidents, reader.terms.places)
     return export(fmt, export_rows.figure_columns(_v(metric), _v(population)), rows, [], about, "figures")
 
 
@@ -389,8 +390,10 @@ def list_report_figures(request: Request, report_id: UUID, reader: Reader, calle
     if fmt == "json":
         return figures
     about = _about(request, now, report_id=str(report_id), as_of=as_of, published_by=published_by)
-    rows = export_rows.figure_rows(figures, lambda ids: reader.incidents_by_id(ids, as_of=as_of), reader.terms.places)
-    return export(fmt, export_rows.FIGURE_COLUMNS, rows, figures, about, f"report-{report_id}-figures")
+    incidents = lambda ids: reader.incidents_by_id(ids, as_of=as_of)  # noqa: E731
+    rows = export_rows.figure_rows(figures, incidents, reader.terms.places)
+    lines = export_rows.figure_lines(figures, incidents, reader.terms.places)
+    return export(fmt, export_rows.FIGURE_COLUMNS, rows, lines, about, f"report-{report_id}-figures")
 
 
 def _listing_export(request: Request, now: Any, fmt: str, read: Any, cursor: str | None, as_of: Any,

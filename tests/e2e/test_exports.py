@@ -82,7 +82,13 @@ def test_ndjson_lines_are_the_json_answers(shared):
     api, _ = shared
     lines = [orjson.loads(line) for line in api.get("/figures?format=ndjson").content.splitlines()]
     assert "ledger_position" in lines[0]["about"]
-    assert lines[1:] == api.get("/figures?limit=500").json()["items"]
+    # Each line is the JSON answer with the figure's incident as GET /incidents/{id} gives it.
+    assert [{k: v for k, v in line.items() if k != "incident"} for line in lines[1:]] == api.get(
+        "/figures?limit=500").json()["items"]
+    for line in lines[1:]:
+        incident = api.get(f"/incidents/{line['incident_id']}").json()
+        assert {k: line["incident"][k] for k in ("title", "title_en", "valid_from", "valid_to", "places")} == {
+            k: incident[k] for k in ("title", "title_en", "valid_from", "valid_to", "places")}
 
 
 def test_an_unacceptable_format_is_a_406_problem(shared):
@@ -561,8 +567,9 @@ def test_a_reports_figures_export_as_they_stand_and_hide_a_protected_report(api,
     figures = api.get(f"/reports/{world.public_report}/figures")
     assert figures.status_code == 200 and [f["figure_id"] for f in figures.json()] == stated_ids
     _, rows = _stated(api.get(f"/reports/{world.public_report}/figures?format={fmt}"), fmt)
-    if fmt == "ndjson":
-        assert rows == figures.json()
+    if fmt == "ndjson":  # the JSON answers, each with its incident
+        assert [{k: v for k, v in r.items() if k != "incident"} for r in rows] == figures.json()
+        assert {r["incident"]["title"] for r in rows} == {"Escalation in Idlib and Hama"}
     else:
         assert [str(r["figure_id"]) for r in rows] == stated_ids
         assert [str(r["number"] or "") for r in rows] == [str(f["value"].get("number") or "") for f in figures.json()]
@@ -656,8 +663,13 @@ def test_figures_give_their_incidents_valid_time_and_places_under_the_cut(api, w
         body = table[2:] if fmt == "hxl" else table[1:]
         return [dict(zip(table[0], (c or None for c in r))) for r in body]
 
-    if fmt == "ndjson":  # the JSON answers, as GET /figures gives them: the incident is GET /incidents/{id}
-        assert {r["figure_id"] for r in rows("")} == {f["figure_id"] for f in api.get("/figures?limit=500").json()["items"]}
+    if fmt == "ndjson":  # each JSON answer with its incident, the lists as lists and codes by place
+        now = next(r for r in rows("") if r["figure_id"] == world.figure)["incident"]
+        assert (now["valid_from"], now["valid_to"], now["places"], now["place_codes"], now["coordinates"]) == (
+            "2019-04-30", "2019-05-31", ["Idlib", "Hama"], {"Idlib": "SY07"}, {"Idlib": [35.93, 36.63]})
+        then = next(r for r in rows(f"&as_of={before}") if r["figure_id"] == world.figure)["incident"]
+        assert (then["valid_from"], then["valid_to"]) == ("2019-04-26", None)
+        assert rows("&published_by=2000-01-01") == []
         return
     now = next(r for r in rows("") if r["figure_id"] == world.figure)
     assert (now["incident"], now["valid_from"], now["valid_to"]) == ("Escalation in Idlib and Hama", "2019-04-30",
