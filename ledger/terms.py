@@ -381,10 +381,4 @@ class TermCheck:
 
     def place_codes(self, names: Iterable[str]) -> dict[str, str]:
         """The P-codes of those of these place names the vocabulary defines with one."""
-        terms = self.terms()
-        out = {}
-        for name in names:
-            term = terms.get(key_of("value", name, PLACE))
-            if term is not None and term.get("p_code"):
-                out[name] = term["p_code"]
-        return out
+        return {name: place["p_code"] for name, place in self.places(names).items() if place["p_code"]}
