@@ -53,11 +53,10 @@ def counted_of(figure: dict[str, Any] | None) -> tuple[str | None, str | None]:
     return (None, None) if not figure else (figure.get("metric"), figure.get("population"))
 
 
-def count_columns(metric: str | None = None, population: str | None = None,
-                  names: tuple[str, str, str] = ("number", "low", "high")) -> list[tuple[str, str]]:
+def count_columns(metric: str | None = None, population: str | None = None) -> list[tuple[str, str]]:
     """A count's three columns: the number as stated, its lower and its upper bound."""
     tag = counted(metric, population)
-    return [(names[0], tag), (names[1], f"{tag}+min"), (names[2], f"{tag}+max")]
+    return [("number", tag), ("low", f"{tag}+min"), ("high", f"{tag}+max")]
 
 
 #: Whom a figure, a tally or a check counts (docs/model.md, populations).
