@@ -200,7 +200,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             about = stated(position, trail, as_of=at, published_by=cut)
             its = counted(export_rows.figure_items(lambda after, size: reader.figures(
                 cursor=after, limit=size, as_of=at, published_by=cut)), "figures")
-            columns, rows, name = export_rows.FIGURE_COLUMNS, its if ndjson else map(export_rows.figure_row, its), "figures"
+            rows = (export_rows.figure_lines if ndjson else export_rows.figure_rows)(
+                its, lambda ids: reader.incidents_by_id(ids, as_of=at), reader.terms.places)
+            columns, name = export_rows.FIGURE_COLUMNS, "figures"
         elif args.what in ("sources", "incidents"):
             about = stated(position, trail, as_of=at)
             read = reader.sources if args.what == "sources" else reader.incidents
@@ -220,7 +222,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         elif args.what == "spread":
             about = stated(position, trail, figure_id=args.subject, as_of=at, published_by=cut)
             spread = reader.spread(args.subject, as_of=at, published_by=cut)
-            columns, name = export_rows.SPREAD_COLUMNS, f"figure-{args.subject}-spread"
+            columns = export_rows.spread_columns(*export_rows.counted_of(spread["current"]))
+            name = f"figure-{args.subject}-spread"
             rows = spread["claims"] if ndjson else export_rows.spread_rows(spread)
         elif args.what == "claims":
             from api.imports.claims import CLAIM_COLUMNS, claim_rows
@@ -237,12 +240,15 @@ def cmd_export(args: argparse.Namespace) -> int:
             about = stated(position, trail, figure_id=args.subject, as_of=at, published_by=cut)
             its = counted(export_rows.history_versions(args.subject, lambda after, size: reader.figure_history(
                 args.subject, cursor=after, limit=size, as_of=at, citation_index=True, published_by=cut)), "versions")
-            columns, rows = export_rows.HISTORY_COLUMNS, its if ndjson else map(export_rows.history_row, its)
+            figure = reader.figure(args.subject, as_of=at, published_by=cut)
+            columns = export_rows.version_columns(*export_rows.counted_of(figure))
+            rows = its if ndjson else map(export_rows.history_row, its)
             name = f"figure-{args.subject}-history"
         elif args.what == "checks":
             about = stated(position, trail, metric=args.subject, published_by=cut)
             checks = reader.breakdown_checks(metric=args.subject, published_by=cut)
-            columns, rows, name = export_rows.CHECK_COLUMNS, checks if ndjson else map(export_rows.check_row, checks), "checks"
+            columns, name = export_rows.check_columns(args.subject), "checks"
+            rows = checks if ndjson else map(export_rows.check_row, checks)
         else:  # the audit log, as far as the tree reaches now
             trail.catch_up()
             size = trail.size()
@@ -320,7 +326,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 1 if refused else 0
     filed = sum(1 for s in outcome.rows.values() if s == "recorded")
     print(f"ledger import: {plan.rows} rows: {filed} filed in {outcome.reports} reports"
-          f" ({outcome.citations} citations), {len(outcome.rows) - filed} already recorded, {refused} refused",
+          f" ({outcome.citations} citations), {len(outcome.rows) - filed} already recorded, {refused} refused;"
+          f" {outcome.corrections} corrections, {outcome.created} sources and incidents created",
           file=sys.stderr)
     return 1 if refused else 0
 

@@ -13,7 +13,7 @@ update, is ledger/once.py. This module holds what each command does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -204,29 +204,35 @@ class Ledger(AtMostOnce):
         return self._run(actor, request_key, "file_report", args, work)
 
     def check_report(
-        self, actor: str, *, source_id: str, figures: Iterable[dict[str, Any]] = (), **fields: Any,
+        self, actor: str, *, source_id: str, figures: Iterable[dict[str, Any]] = (),
+        creating: Collection[str] = (), **fields: Any,
     ) -> None:
         """Raise what ``file_report`` would refuse these arguments with, recording nothing.
 
         For callers that must know a batch of reports is good before recording any (imports).
         Whether a later statement may be adopted depends on the figure's state then, which never
-        refuses a report: the check is complete.
+        refuses a report: the check is complete. ``creating``: ids of sources and incidents the
+        caller will register or record before filing (an import into an empty ledger), taken as
+        existing.
         """
-        self._report(actor, source_id, figure_statements(figures, self.terms), fields)
+        self._report(actor, source_id, figure_statements(figures, self.terms), fields, frozenset(creating))
 
     def _report(
         self, actor: str, source_id: str, statements: list[dict[str, Any]], fields: dict[str, Any],
-    ) -> tuple[Source, list[UUID], Report]:
-        source = self._existing(Source, source_id)
+        creating: frozenset[str] = frozenset(),
+    ) -> tuple[Source | None, list[UUID], Report]:
+        source = None if str(source_id) in creating else self._existing(Source, source_id)
         for i, s in enumerate(statements):
-            self._existing(Incident, s["incident_id"])
+            if str(s["incident_id"]) not in creating:
+                self._existing(Incident, s["incident_id"])
             self._check_evidence(s["evidence"], f"figures[{i}].evidence")
         ids = [figure_id(s["incident_id"], s["metric"], s["breakdown"], s["population"]) for s in statements]
         if len(set(ids)) != len(ids):
             raise InvalidInput("a report states each figure once; two items share incident, metric, breakdown and"
                                " population",
                                field="figures")
-        report = Report.file(actor, source_id=str(source.id), figure_ids=[str(i) for i in ids], **fields)
+        report = Report.file(actor, source_id=str(source_id if source is None else source.id),
+                             figure_ids=[str(i) for i in ids], **fields)
         return source, ids, report
 
     def correct_figure(

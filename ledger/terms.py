@@ -367,12 +367,13 @@ class TermCheck:
         """Each metric that is part of another, and that other."""
         return {k: t["part_of"] for k, t in self.of_kind("metric").items() if t.get("part_of")}
 
+    def places(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The P-code and coordinates the vocabulary gives each of these place names (either may be None;
+        a name it does not define is left out)."""
+        terms = self.terms()
+        return {name: {"p_code": term.get("p_code"), "coordinates": term.get("coordinates")}
+                for name in names if (term := terms.get(key_of("value", name, PLACE))) is not None}
+
     def place_codes(self, names: Iterable[str]) -> dict[str, str]:
         """The P-codes of those of these place names the vocabulary defines with one."""
-        terms = self.terms()
-        out = {}
-        for name in names:
-            term = terms.get(key_of("value", name, PLACE))
-            if term is not None and term.get("p_code"):
-                out[name] = term["p_code"]
-        return out
+        return {name: place["p_code"] for name, place in self.places(names).items() if place["p_code"]}

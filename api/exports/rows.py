@@ -8,7 +8,7 @@ quotes), so an export cannot show more than the JSON does.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ledger.limits import MAX_PAGE_SIZE
@@ -18,37 +18,83 @@ PAGE = MAX_PAGE_SIZE  # the reader's largest page: figures are streamed a page a
 
 
 def _attribute(word: str) -> str:
-    # HXL attributes are lowercase letters, digits and underscores.
-    return "".join(c if c.isalnum() else "_" for c in word.lower())
+    # HXL attributes are lowercase letters, digits and underscores, and start with a letter.
+    text = "".join(c if c.isalnum() and c.isascii() else "_" for c in word.lower())
+    return text if text[:1].isalpha() else f"x_{text}"
 
 
-def _counted(metric: str, population: str | None) -> str:
-    """The attributes of a tally's counts: the metric's, and a subset population's (``+identified``)."""
-    if population is None or population == WHOLE_POPULATION:
-        return _attribute(metric)
-    return f"{_attribute(metric)}+{_attribute(population)}"
+#: The HXL dictionary's tag for the people a built-in metric counts: ``#affected`` (a number of
+#: people) with its impact attribute (``+killed``, ``+injured``, ``+displaced``); ``+civilians`` and
+#: ``+detained`` are the ledger's own attributes, where the dictionary has none. A metric that is
+#: not a count of people (airstrikes, attacks) is ``#indicator+num`` with the metric as attribute.
+PEOPLE_COUNTED: dict[str, str] = {
+    "killed": "#affected+killed", "civilians_killed": "#affected+killed+civilians",
+    "civilians_injured": "#affected+injured+civilians", "civilians_detained": "#affected+detained+civilians",
+    "displaced": "#affected+displaced",
+}
+#: A column of counts that mixes metrics: HXL's rule is that a hashtag says what every cell of its
+#: column is, so a mixed column is the generic numeric indicator, and ``#indicator+name`` says,
+#: row by row, which metric each count is of.
+MIXED_COUNT = "#indicator+num"
+
+
+def counted(metric: str | None = None, population: str | None = None) -> str:
+    """The hashtag and attributes of a column of counts of one metric (and one population): the
+    dictionary's where it has them (``#affected+killed``), a subset population as the ledger's own
+    attribute (``+identified``: still people killed, so ``#affected+killed`` holds for it)."""
+    tag = MIXED_COUNT if metric is None else PEOPLE_COUNTED.get(metric, f"{MIXED_COUNT}+{_attribute(metric)}")
+    if population is not None and population != WHOLE_POPULATION:
+        tag += f"+{_attribute(population)}"
+    return tag
+
+
+def counted_of(figure: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """The metric and population of one figure's counts (None, None when there is none to go by)."""
+    return (None, None) if not figure else (figure.get("metric"), figure.get("population"))
+
+
+def count_columns(metric: str | None = None, population: str | None = None) -> list[tuple[str, str]]:
+    """A count's three columns: the number as stated, its lower and its upper bound."""
+    tag = counted(metric, population)
+    return [("number", tag), ("low", f"{tag}+min"), ("high", f"{tag}+max")]
 
 
 #: Whom a figure, a tally or a check counts (docs/model.md, populations).
 POPULATION_COLUMN = ("population", "#meta+population")
 
 
-FIGURE_COLUMNS: list[tuple[str, str]] = [
-    ("figure_id", "#meta+id+figure"), ("incident_id", "#event+id"), ("metric", "#indicator+name"),
-    ("breakdown", "#meta+breakdown"), ("place_code", "#loc+code"), POPULATION_COLUMN, ("version", "#meta+version"),
-    ("status", "#status"), ("grade", "#meta+grade"), ("qualifier", "#meta+qualifier"), ("number", "#affected+num"),
-    ("low", "#affected+min"), ("high", "#affected+max"), ("term", "#meta+term"),
-    ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"),
-    ("source_id", "#meta+source+id"), ("source", "#meta+source"),
-    ("recorded_at", "#date+recorded"), ("recorded_to", "#date+recorded+end"),
+def figure_columns(metric: str | None = None, population: str | None = None) -> list[tuple[str, str]]:
+    """The figure export's columns: counts tagged by ``metric`` and ``population`` when the export
+    has only one of each (``GET /figures?metric=killed``), else as a mixed column."""
+    return [
+        ("figure_id", "#meta+id+figure"), ("incident_id", "#event+code"), ("metric", "#indicator+name"),
+        ("breakdown", "#meta+breakdown"), ("place_code", "#loc+code+breakdown"), POPULATION_COLUMN,
+        ("version", "#meta+version"), ("status", "#status"), ("grade", "#meta+grade"), ("qualifier", "#meta+qualifier"),
+        *count_columns(metric, population), ("term", "#meta+term"),
+        ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"),
+        ("source_id", "#meta+source+id"), ("source", "#meta+source"),
+        ("recorded_at", "#date+recorded"), ("recorded_to", "#date+recorded+end"),
+        *INCIDENT_OF_FIGURE,
+    ]
+
+
+#: The incident a figure counts in, as recorded at the export's moment: its title, valid time and
+#: places, with the P-codes and coordinates the vocabulary gives those places (``;``-separated, in
+#: the order of the places).
+INCIDENT_OF_FIGURE: list[tuple[str, str]] = [
+    ("incident", "#event+name"), ("incident_en", "#event+name+i_en"), ("valid_from", "#date+start"),
+    ("valid_to", "#date+end"), ("places", "#loc+name"), ("place_codes", "#loc+code"), ("coordinates", "#geo+coord"),
 ]
+
+#: The figure export's columns when it mixes metrics (the importer reads these names).
+FIGURE_COLUMNS = figure_columns()
 
 
 def tally_columns(metric: str, population: str | None = None) -> list[tuple[str, str]]:
-    m = _counted(metric, population)
+    m = counted(metric, population)
     return [
         ("metric", "#indicator+name"), POPULATION_COLUMN, ("by", "#meta+dimension"), ("value", "#meta+group"),
-        ("low", f"#affected+{m}+min"), ("high", f"#affected+{m}+max"), ("kind", "#meta+kind"),
+        ("low", f"{m}+min"), ("high", f"{m}+max"), ("kind", "#meta+kind"),
         ("figures", "#meta+count+figures"), ("approximate_figures", "#meta+count+approximate"),
         ("valid_from", "#date+start"), ("valid_to", "#date+end"), ("place", "#loc+name"), ("as_of", "#date+as_of"),
         ("published_by", "#date+published_by"),
@@ -61,7 +107,10 @@ def _source(ref: Any) -> tuple[Any, Any]:
     return ref.get("source_id"), ref.get("name_en") or ref.get("name")
 
 
-def figure_row(item: dict[str, Any]) -> dict[str, Any]:
+def figure_row(item: dict[str, Any], incident: dict[str, Any] | None = None,
+               places: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A figure as a row, with its ``incident`` (as ``Reader.incident`` gives it) and what the
+    vocabulary says of that incident's ``places`` (``TermCheck.places``)."""
     value = item.get("value") or {}
     source_id, source = _source(item.get("value_source"))
     return {
@@ -74,7 +123,62 @@ def figure_row(item: dict[str, Any]) -> dict[str, Any]:
         "high": value.get("high"), "term": value.get("term"), "quote": value.get("quote"),
         "quote_en": value.get("quote_en"), "source_id": source_id, "source": source,
         "recorded_at": item.get("recorded_at"), "recorded_to": item.get("recorded_to"),
+        **incident_cells(incident, places or {}),
     }
+
+
+def incident_cells(incident: dict[str, Any] | None, places: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The ``INCIDENT_OF_FIGURE`` cells: lists as ``;``-separated text, a place the vocabulary gives no
+    code or coordinates an empty item (so the n-th item of each list is of the n-th place)."""
+    if incident is None:
+        return dict.fromkeys(name for name, _ in INCIDENT_OF_FIGURE)
+    names = incident.get("places") or []
+    known = [places.get(n) or {} for n in names]
+    codes = [k.get("p_code") or "" for k in known]
+    points = [",".join(str(x) for x in k["coordinates"]) if k.get("coordinates") else "" for k in known]
+    return {"incident": incident.get("title"), "incident_en": incident.get("title_en"),
+            "valid_from": _text(incident.get("valid_from")), "valid_to": _text(incident.get("valid_to")),
+            "places": "; ".join(names) or None, "place_codes": "; ".join(codes) if any(codes) else None,
+            "coordinates": "; ".join(points) if any(points) else None}
+
+
+def _with_incidents(items: Iterable[dict[str, Any]], incidents: Callable[[list[str]], dict[str, dict[str, Any]]],
+                    places: Callable[[list[str]], dict[str, dict[str, Any]]],
+                    ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None, dict[str, dict[str, Any]]]]:
+    """Each figure with its incident and that incident's places in the vocabulary, a reader page at
+    a time: each page's incidents read in one call (``incidents(ids)``, as of the export's moment)
+    and their places looked up (``places(names)``); nothing is kept from one page to the next, so
+    memory stays flat."""
+    items = iter(items)
+    while page := list(itertools.islice(items, PAGE)):
+        known = incidents(sorted({str(i["incident_id"]) for i in page}))
+        where = places(sorted({n for i in known.values() for n in i.get("places") or []}))
+        for item in page:
+            yield item, known.get(str(item["incident_id"])), where
+
+
+def figure_rows(items: Iterable[dict[str, Any]], incidents: Callable[[list[str]], dict[str, dict[str, Any]]],
+                places: Callable[[list[str]], dict[str, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """The figures as rows, each with its incident's title, valid time and places (``figure_row``)."""
+    return (figure_row(item, incident, where) for item, incident, where in _with_incidents(items, incidents, places))
+
+
+def figure_lines(items: Iterable[dict[str, Any]], incidents: Callable[[list[str]], dict[str, dict[str, Any]]],
+                 places: Callable[[list[str]], dict[str, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+    """The figures as NDJSON gives them: each JSON answer with its ``incident`` (title, valid time,
+    places, and the P-codes and coordinates the vocabulary gives them, by place name)."""
+    for item, incident, where in _with_incidents(items, incidents, places):
+        if incident is None:
+            yield {**item, "incident": None}
+            continue
+        names = incident.get("places") or []
+        yield {**item, "incident": {
+            "title": incident.get("title"), "title_en": incident.get("title_en"),
+            "valid_from": _text(incident.get("valid_from")), "valid_to": _text(incident.get("valid_to")),
+            "places": names,
+            "place_codes": {n: where[n]["p_code"] for n in names if (where.get(n) or {}).get("p_code")},
+            "coordinates": {n: where[n]["coordinates"] for n in names if (where.get(n) or {}).get("coordinates")},
+        }}
 
 
 def paged(page: Callable[[str | None, int], dict[str, Any]], key: str = "items") -> Iterator[dict[str, Any]]:
@@ -99,18 +203,23 @@ def figure_items(page: Callable[[str | None, int], dict[str, Any]]) -> Iterator[
     return paged(page)
 
 
-#: A figure's history: a row per version, who changed what and why, and the claim it came with.
-HISTORY_COLUMNS: list[tuple[str, str]] = [
-    ("figure_id", "#meta+id+figure"), ("version", "#meta+version"), ("event", "#meta+event"),
-    ("recorded_at", "#date+recorded"), ("recorded_to", "#date+recorded+end"), ("actor", "#meta+actor"),
-    ("reason", "#meta+reason"), ("status", "#status"), ("grade", "#meta+grade"), ("qualifier", "#meta+qualifier"),
-    ("number", "#affected+num"), ("low", "#affected+min"), ("high", "#affected+max"), ("term", "#meta+term"),
-    ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"), ("value_changed", "#meta+changed"),
-    ("value_source_id", "#meta+source+id"), ("value_source", "#meta+source"),
-    ("claim_source_id", "#meta+source+id+claim"), ("claim_source", "#meta+source+claim"),
-    ("report_id", "#meta+report+id"), ("evidence", "#meta+evidence"), ("replaces", "#meta+replaces"),
-    ("citations", "#meta+count+citations"),
-]
+def version_columns(metric: str | None = None, population: str | None = None) -> list[tuple[str, str]]:
+    """A figure's history: a row per version, who changed what and why, and the claim it came with
+    (its counts tagged by the figure's metric and population)."""
+    return [
+        ("figure_id", "#meta+id+figure"), ("version", "#meta+version"), ("event", "#meta+event"),
+        ("recorded_at", "#date+recorded"), ("recorded_to", "#date+recorded+end"), ("actor", "#meta+actor"),
+        ("reason", "#meta+reason"), ("status", "#status"), ("grade", "#meta+grade"), ("qualifier", "#meta+qualifier"),
+        *count_columns(metric, population), ("term", "#meta+term"),
+        ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"), ("value_changed", "#meta+changed"),
+        ("value_source_id", "#meta+source+id"), ("value_source", "#meta+source"),
+        ("claim_source_id", "#meta+source+id+claim"), ("claim_source", "#meta+source+claim"),
+        ("report_id", "#meta+report+id"), ("evidence", "#meta+evidence"), ("replaces", "#meta+replaces"),
+        ("citations", "#meta+count+citations"),
+    ]
+
+
+HISTORY_COLUMNS = version_columns()
 
 
 def _ids(refs: Any, key: str) -> str | None:
@@ -149,14 +258,20 @@ def history_row(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-#: The breakdown checks: a row per total and dimension.
-CHECK_COLUMNS: list[tuple[str, str]] = [
-    ("incident_id", "#event+id"), ("metric", "#indicator+name"), POPULATION_COLUMN, ("check", "#meta+check"),
-    ("dimension", "#meta+dimension"), ("status", "#status"), ("total_figure_id", "#meta+id+figure"), ("total_low", "#affected+min"),
-    ("total_high", "#affected+max"), ("parts_low", "#affected+min+parts"), ("parts_high", "#affected+max+parts"),
-    ("remainder_low", "#affected+min+remainder"), ("remainder_high", "#affected+max+remainder"),
-    ("excess", "#affected+excess"), ("parts", "#meta+parts"),
-]
+def check_columns(metric: str | None = None) -> list[tuple[str, str]]:
+    """The breakdown checks: a row per total and dimension (mixed populations: a check compares one
+    population's parts, or a subset with its whole)."""
+    m = counted(metric)
+    return [
+        ("incident_id", "#event+code"), ("metric", "#indicator+name"), POPULATION_COLUMN, ("check", "#meta+check"),
+        ("dimension", "#meta+dimension"), ("status", "#status"), ("total_figure_id", "#meta+id+figure"),
+        ("total_low", f"{m}+min"), ("total_high", f"{m}+max"), ("parts_low", f"{m}+min+parts"),
+        ("parts_high", f"{m}+max+parts"), ("remainder_low", f"{m}+min+remainder"),
+        ("remainder_high", f"{m}+max+remainder"), ("excess", f"{m}+excess"), ("parts", "#meta+parts"),
+    ]
+
+
+CHECK_COLUMNS = check_columns()
 
 
 def check_row(check: dict[str, Any]) -> dict[str, Any]:
@@ -176,7 +291,7 @@ def check_row(check: dict[str, Any]) -> dict[str, Any]:
 AUDIT_COLUMNS: list[tuple[str, str]] = [
     ("position", "#meta+position"), ("notification_id", "#meta+id+notification"), ("recorded_at", "#date+recorded"),
     ("actor", "#meta+actor"), ("kind", "#meta+event"), ("topic", "#meta+topic"), ("aggregate_id", "#meta+id+record"),
-    ("aggregate_version", "#meta+version"), ("figure_id", "#meta+id+figure"), ("incident_id", "#event+id"),
+    ("aggregate_version", "#meta+version"), ("figure_id", "#meta+id+figure"), ("incident_id", "#event+code"),
     ("reason", "#meta+reason"), ("evidence", "#meta+evidence"),
 ]
 
@@ -203,9 +318,9 @@ def tally_rows(tally: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def history_columns(metric: str, population: str | None = None) -> list[tuple[str, str]]:
-    m = _counted(metric, population)
-    return [("recorded_at", "#date+recorded"), ("metric", "#indicator+name"), POPULATION_COLUMN, ("low", f"#affected+{m}+min"),
-            ("high", f"#affected+{m}+max"), ("kind", "#meta+kind"), ("figures", "#meta+count+figures"),
+    m = counted(metric, population)
+    return [("recorded_at", "#date+recorded"), ("metric", "#indicator+name"), POPULATION_COLUMN, ("low", f"{m}+min"),
+            ("high", f"{m}+max"), ("kind", "#meta+kind"), ("figures", "#meta+count+figures"),
             ("approximate_figures", "#meta+count+approximate"), ("moved_by", "#meta+figures+moved"),
             ("published_at", "#date+published")]
 
@@ -225,14 +340,17 @@ def _text(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-#: A figure's spread: a row per source's latest claim (a protected source reads ``protected``, no words).
-SPREAD_COLUMNS: list[tuple[str, str]] = [
-    ("figure_id", "#meta+id+figure"), ("source_id", "#meta+source+id"), ("source", "#meta+source"),
-    ("report_id", "#meta+report+id"), ("version", "#meta+version"), ("claimed_at", "#date+recorded"),
-    ("superseded", "#meta+superseded"), ("qualifier", "#meta+qualifier"), ("number", "#affected+num"),
-    ("low", "#affected+min"), ("high", "#affected+max"), ("term", "#meta+term"),
-    ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"),
-]
+def spread_columns(metric: str | None = None, population: str | None = None) -> list[tuple[str, str]]:
+    """A figure's spread: a row per source's latest claim (a protected source reads ``protected``, no words)."""
+    return [
+        ("figure_id", "#meta+id+figure"), ("source_id", "#meta+source+id"), ("source", "#meta+source"),
+        ("report_id", "#meta+report+id"), ("version", "#meta+version"), ("claimed_at", "#date+recorded"),
+        ("superseded", "#meta+superseded"), ("qualifier", "#meta+qualifier"), *count_columns(metric, population),
+        ("term", "#meta+term"), ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"),
+    ]
+
+
+SPREAD_COLUMNS = spread_columns()
 
 
 def spread_rows(spread: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -261,7 +379,7 @@ def source_row(item: dict[str, Any]) -> dict[str, Any]:
 
 #: The incidents, with their period as recorded at the export's moment.
 INCIDENT_COLUMNS: list[tuple[str, str]] = [
-    ("incident_id", "#event+id"), ("title", "#event+name"), ("title_en", "#event+name+i_en"),
+    ("incident_id", "#event+code"), ("title", "#event+name"), ("title_en", "#event+name+i_en"),
     ("description", "#description"), ("places", "#loc+name"), ("valid_from", "#date+start"),
     ("valid_to", "#date+end"), ("version", "#meta+version"), ("recorded_at", "#date+recorded"),
 ]
@@ -275,7 +393,7 @@ def incident_row(item: dict[str, Any]) -> dict[str, Any]:
 REPORT_COLUMNS: list[tuple[str, str]] = [
     ("report_id", "#meta+report+id"), ("source_id", "#meta+source+id"), ("source", "#meta+source"),
     ("title", "#meta+report+name"), ("title_en", "#meta+report+name+i_en"), ("language", "#meta+lang"),
-    ("published_on", "#date+published"), ("url", "#meta+url"), ("reference", "#meta+reference"),
+    ("published_on", "#date+reported"), ("url", "#meta+url"), ("reference", "#meta+reference"),
     ("period_from", "#date+start"), ("period_to", "#date+end"), ("places", "#loc+name"),
     ("figure_ids", "#meta+id+figure"), ("filed_at", "#date+recorded"),
 ]

@@ -1,16 +1,20 @@
 """The claims a ledger holds, as import rows: the export that imports back whole (``ledger export claims``).
 
 A figure export (api/exports/rows.py) gives each figure's current value; this one gives each
-source's latest claim on each figure, with the report that made it and that source's live
-citation of the figure, in the import's own columns (api/imports/columns.py). ``adopt`` says
+source's latest claim on each figure, with the report that made it, that source's live
+citation of the figure, and what registering the source and recording the incident take (so
+that the file imports into an empty ledger: api/imports/plan.py creates the ones it names by
+ids that ledger has not), in the import's own columns (api/imports/columns.py). ``adopt`` says
 which claim is the figure's current value, and ``adopt_reason`` why (an adoption says why:
-ledger/figure.py): that it was the current value where it was exported from. Rows come from
-the reader's answers, so a protected source's claims are left out for anyone but an auditor,
-as everywhere.
+ledger/figure.py): that it was the current value where it was exported from. A figure whose
+current value is a correction (a value no source claimed) has one more row, after its claims,
+with that value and a ``correction_reason``. Rows come from the reader's answers, so a
+protected source's claims are left out for anyone but an auditor, as everywhere.
 
-What a row cannot say does not travel: a correction (a value no source claimed), a
-supersession, a retraction, a grade, more than one citation of a figure by one source, a
-citation by a source that made no claim on the figure, and a report's own citations.
+What a row cannot say does not travel: a correction's own reason and evidence (the row says
+where the value came from), a supersession, a retraction, a grade, more than one citation of
+a figure by one source, a citation by a source that made no claim on the figure, and a
+report's own citations.
 """
 
 from __future__ import annotations
@@ -19,15 +23,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from api.exports.rows import figure_items, figure_row
-from api.imports.columns import COLUMNS, TAGS
+from api.imports.columns import COLUMNS, CORRECTION, TAGS
 
 CLAIM_COLUMNS = [(name, TAGS[name]) for name in COLUMNS]
 #: Why an imported claim is adopted: what the ledger it came from held (its own reasons stay in its history).
 EXPORTED_ADOPTION = "the figure's current value in the ledger this was exported from"
+#: Why an imported correction is made, likewise.
+EXPORTED_CORRECTION = "the figure's current value (a correction) in the ledger this was exported from"
 
 
 def claim_rows(reader: Any, *, include_protected: bool = False) -> Iterator[dict[str, Any]]:
     reports: dict[str, dict[str, Any]] = {}
+    sources: dict[str, dict[str, Any]] = {}
+    incidents: dict[str, dict[str, Any]] = {}
     items = figure_items(lambda after, size: reader.figures(cursor=after, limit=size,
                                                             include_protected=include_protected))
     for item in items:
@@ -37,7 +45,16 @@ def claim_rows(reader: Any, *, include_protected: bool = False) -> Iterator[dict
         for c in reader.citations(fid, include_withdrawn=False, include_protected=include_protected):
             if isinstance(c.get("source"), dict):
                 cited.setdefault(str(c["source"]["source_id"]), c)
-        breakdown = figure_row(item)["breakdown"]
+        incident_id = str(item["incident_id"])
+        if incident_id not in incidents:
+            incidents[incident_id] = reader.incident(incident_id)
+        incident = incidents[incident_id]
+        figure = {
+            "incident_id": item["incident_id"], "metric": item["metric"], "breakdown": figure_row(item)["breakdown"],
+            "population": item["population"], "incident": incident["title"], "incident_en": incident["title_en"],
+            "valid_from": incident["valid_from"], "valid_to": incident["valid_to"],
+            "places": "; ".join(incident["places"]) or None,
+        }
         for claim in reader.spread(fid, include_protected=include_protected)["claims"]:
             if not isinstance(claim["source"], dict) or claim["report_id"] is None:
                 continue  # withheld from this caller
@@ -45,14 +62,16 @@ def claim_rows(reader: Any, *, include_protected: bool = False) -> Iterator[dict
             report_id = str(claim["report_id"])
             if report_id not in reports:
                 reports[report_id] = reader.report(report_id, include_protected=include_protected)
-            report, value = reports[report_id], claim["value"]
+            if source_id not in sources:
+                sources[source_id] = reader.source(source_id, include_protected=include_protected)
+            report, source, value = reports[report_id], sources[source_id], claim["value"]
             citation = cited.get(source_id, {})
             yield {
-                "source_id": source_id, "report_title": report["title"], "report_title_en": report["title_en"],
+                "source_id": source_id, "source": source["name"], "source_en": source["name_en"],
+                "source_kind": source["kind"], "source_language": source["language"],
+                "report_title": report["title"], "report_title_en": report["title_en"],
                 "language": report["language"], "published_on": report["published_on"],
-                "report_url": report["url"], "reference": report["reference"],
-                "incident_id": item["incident_id"], "metric": item["metric"], "breakdown": breakdown,
-                "population": item["population"],
+                "report_url": report["url"], "reference": report["reference"], **figure,
                 "adopt": str(adopted := source_id == str(current.get("source_id")) and value == item["value"]).lower(),
                 "adopt_reason": EXPORTED_ADOPTION if adopted else None,
                 **{k: value.get(k) for k in ("qualifier", "number", "low", "high", "term", "quote", "quote_en")},
@@ -60,3 +79,7 @@ def claim_rows(reader: Any, *, include_protected: bool = False) -> Iterator[dict
                 "citation_quote_en": citation.get("quote_en"), "citation_page": citation.get("page"),
                 "accessed_on": citation.get("accessed_on"), "citation_sha256": citation.get("sha256"),
             }
+        if item["value_source"] is None and item.get("value"):  # a correction: no source claimed this value
+            yield {**figure, CORRECTION: EXPORTED_CORRECTION,
+                   **{k: item["value"].get(k) for k in ("qualifier", "number", "low", "high", "term", "quote",
+                                                        "quote_en")}}

@@ -32,23 +32,37 @@ VALUE = {k: k for k in ("qualifier", "number", "low", "high", "term", "quote", "
 #: column: the citation field it fills (a citation of the row's figure, from the row's source).
 CITATION = {"citation_url": "url", "citation_quote": "quote", "citation_quote_en": "quote_en",
             "citation_page": "page", "accessed_on": "accessed_on", "citation_sha256": "sha256"}
+#: column: the field of the source to register when the row's ``source_id`` names none in this
+#: ledger (a file exported from another ledger, imported into an empty one).
+NEW_SOURCE = {"source": "name", "source_en": "name_en", "source_kind": "kind", "source_language": "language"}
+#: column: the field of the incident to record when the row's ``incident_id`` names none in this ledger.
+NEW_INCIDENT = {"incident": "title", "incident_en": "title_en", "valid_from": "valid_from", "valid_to": "valid_to",
+                "places": "places"}
+#: A row with a correction's reason states no source's claim: it corrects the figure's value, after
+#: the reports of the file are filed (a correction is the ledger's value of a figure no source claimed).
+CORRECTION = "correction_reason"
 #: What the ledger writes in an export and makes itself: read, never imported.
-IGNORED = {"figure_id", "version", "status", "grade", "source", "recorded_at", "recorded_to", "place_code",
-           *(name for name, _ in STATED)}  # where the export was made: ledger_position, tree_size
+IGNORED = {"figure_id", "version", "status", "grade", "recorded_at", "recorded_to", "place_code", "place_codes",
+           "coordinates", *(name for name, _ in STATED)}  # where the export was made: ledger_position, tree_size
 
 _EXPORTED = dict(FIGURE_COLUMNS)
 TAGS: dict[str, str] = {
-    **{name: _EXPORTED[name] for name in (*FIGURE, *VALUE, "source_id") if name in _EXPORTED},
+    **{name: _EXPORTED[name] for name in (*FIGURE, *VALUE, *NEW_SOURCE, *NEW_INCIDENT, "source_id")
+       if name in _EXPORTED},
+    "source_en": "#meta+source+i_en", "source_kind": "#meta+source+type", "source_language": "#meta+source+lang",
     "report_title": "#meta+report+title", "report_title_en": "#meta+report+title+i_en",
-    "language": "#meta+report+lang", "published_on": "#date+published", "report_url": "#meta+report+url",
+    "language": "#meta+report+lang", "published_on": "#date+reported", "report_url": "#meta+report+url",
     "reference": "#meta+report+reference", "adopt": "#meta+adopt", "adopt_reason": "#meta+adopt+reason",
+    CORRECTION: "#meta+correction+reason",
     "citation_url": "#meta+citation+url", "citation_quote": "#description+citation",
     "citation_quote_en": "#description+citation+i_en", "citation_page": "#meta+citation+page",
     "accessed_on": "#date+accessed", "citation_sha256": "#meta+citation+sha256",
     **{name: _EXPORTED[name] for name in IGNORED if name in _EXPORTED},
     **dict(STATED),
 }
-COLUMNS = [*REPORT, *FIGURE, *VALUE, *CITATION]
+#: Hashtags earlier exports gave these columns, still read: files already exported import as before.
+FORMER_TAGS = {"#event+id": "incident_id", "#date+published": "published_on", "#loc+code": "place_code"}
+COLUMNS = [*REPORT, *NEW_SOURCE, *FIGURE, *NEW_INCIDENT, *VALUE, CORRECTION, *CITATION]
 #: Where each API body field of a report is read from, for naming the column at fault.
 FIELD_COLUMN = {
     **{field: column for column, field in REPORT.items()}, **{f: c for c, f in FIGURE.items()},
@@ -62,7 +76,22 @@ def hashtag(tag: str) -> str:
     return "+".join([name.strip(), *sorted(a.strip() for a in attributes if a.strip())])
 
 
-BY_TAG = {hashtag(tag): name for name, tag in TAGS.items()}
+BY_TAG = {**{hashtag(tag): name for tag, name in FORMER_TAGS.items()},
+          **{hashtag(tag): name for name, tag in TAGS.items()}}
+#: The HXL hashtags of a count: of people (``#affected``, whatever its attributes say of whom) or
+#: a numeric indicator (``#indicator+num``); ``+min`` and ``+max`` mark its bounds.
+_COUNTS = {"#affected": (), "#indicator": ("num",)}
+
+
+def count_column(tag: str) -> str | None:
+    """``number``, ``low`` or ``high`` for a hashtag of a count (``#affected+killed+min``, and the
+    former ``#affected+num``), whatever attributes say which metric and population it counts."""
+    name, *attributes = hashtag(tag).split("+")
+    if name not in _COUNTS or not set(_COUNTS[name]) <= set(attributes):
+        return None
+    if {"parts", "remainder", "excess"} & set(attributes):  # a check's sums: no import column
+        return None
+    return "low" if "min" in attributes else "high" if "max" in attributes else "number"
 
 
 class Mapping:
@@ -110,7 +139,7 @@ class Mapping:
         text = "" if header is None else str(header).strip()
         if text in self.columns:
             return self.columns[text] or None
-        name = BY_TAG.get(hashtag(tag)) if tag else None
+        name = (BY_TAG.get(hashtag(tag)) or count_column(tag)) if tag else None
         if name is None and (text in COLUMNS or text in IGNORED):
             name = text
         return name

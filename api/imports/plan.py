@@ -23,14 +23,20 @@ from uuid import UUID
 import orjson
 from pydantic import ValidationError
 
-from api.imports.columns import CITATION, FIELD_COLUMN, FIGURE, REPORT, VALUE, Mapping
+from api.imports.columns import (
+    CITATION, CORRECTION, FIELD_COLUMN, FIGURE, NEW_INCIDENT, NEW_SOURCE, REPORT, VALUE, Mapping,
+)
 from api.imports.files import Sheet
 from api.models import CitationIn, ReportIn
 from api.problems import field_errors, said
+from ledger import checks
 from ledger.citation import Citation
 from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.figure import figure_id
+from ledger.incident import Incident
+from ledger.source import Source
 from ledger.value import Count
+from ledger.vocabulary import WHOLE_POPULATION
 
 _ITEM = re.compile(r"figures\[(\d+)\]\.?(.*)")
 _INTEGER = re.compile(r"-?[0-9]{1,20}")
@@ -56,10 +62,29 @@ class ReportToFile:
 
 
 @dataclass
+class Correction:
+    """A figure's value to correct to, once the file's reports are filed (the figure named by the
+    file's ids: ``Plan.created`` maps them when they are of records the import creates)."""
+
+    row: int
+    incident_id: str
+    metric: str
+    breakdown: dict[str, str]
+    population: str
+    value: dict[str, Any]
+    reason: str
+    key: str = ""
+
+
+@dataclass
 class Plan:
     reports: list[ReportToFile] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     rows: int = 0
+    #: The sources and incidents the file names by ids this ledger has not, to be created first:
+    #: ``{"source" | "incident": {id in the file: the command's fields}}``.
+    creating: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {"source": {}, "incident": {}})
+    corrections: list[Correction] = field(default_factory=list)
     #: Rows refused because another row of their report (or the report itself) was at fault.
     with_report: dict[int, int] = field(default_factory=dict)
 
@@ -96,21 +121,35 @@ def plan(ledger: Any, actor: str, table: Sheet, mapping: Mapping | None = None,
     labels.update({name: name for name in mapping.fixed if name not in labels})
 
     groups: dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]] = {}
+    creatable = _Creatable(actor, labels)
+    corrections: list[tuple[int, dict[str, Any]]] = []
     for number, cells in table.rows:
         values = dict(mapping.fixed)
         for name, cell in zip(names, cells):
             if name is not None and cell is not None:
                 values[name] = cell
         out.rows += 1
-        key = tuple(_text(values.get(k)) for k in ("source_id", "report_title", "published_on"))
-        groups.setdefault(key, []).append((number, values))
+        creatable.add(number, values)
+        if values.get(CORRECTION) is not None:
+            corrections.append((number, values))
+        else:
+            key = tuple(_text(values.get(k)) for k in ("source_id", "report_title", "published_on"))
+            groups.setdefault(key, []).append((number, values))
         if progress is not None and out.rows % 1000 == 0:
             progress(1000)
     for rows in groups.values():
-        report = _report(ledger, actor, rows, labels, out)
+        report = _report(ledger, actor, rows, labels, out, creatable)
         if report is not None:
             report.key = request_key(report)
             out.reports.append(report)
+    stated = {figure_id(f["incident_id"], f["metric"], f["breakdown"], f.get("population", WHOLE_POPULATION))
+              for r in out.reports for f in r.fields["figures"]}
+    for number, values in corrections:
+        correction = _correction(ledger, number, values, labels, stated, out)
+        if correction is not None:
+            out.corrections.append(correction)
+    out.problems.extend(creatable.problems)
+    out.creating = creatable.needed()
     if progress is not None:
         progress(out.rows % 1000)
     out.problems.sort(key=lambda p: p.row)
@@ -127,8 +166,73 @@ def _text(value: Any) -> Any:
     return None if value is None else str(value)
 
 
+class _Creatable:
+    """The sources and incidents a file's rows could create, by the id the rows give them. Only one
+    the ledger turns out not to have is checked (as its command checks it, nothing recorded), and
+    every row naming it must then say the same of it."""
+
+    KINDS = {"source": ("source_id", NEW_SOURCE), "incident": ("incident_id", NEW_INCIDENT)}
+    REQUIRED = {"source": ("name", "kind", "language"), "incident": ("title", "valid_from")}
+
+    def __init__(self, actor: str, labels: dict[str, str]) -> None:
+        self.actor, self.labels = actor, labels
+        self.given: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
+        self.checked: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self.problems: list[RowProblem] = []
+        self.used: dict[str, set[str]] = {"source": set(), "incident": set()}
+
+    def add(self, number: int, values: dict[str, Any]) -> None:
+        for kind, (id_column, columns) in self.KINDS.items():
+            ident = _text(values.get(id_column))
+            given = {f: _text(values[c]) for c, f in columns.items() if values.get(c) is not None}
+            if ident is None or not given:
+                continue
+            if kind == "source" and values.get("language") is not None:
+                given.setdefault("language", _text(values["language"]))  # the report's, unless said
+            if kind == "incident":
+                given["places"] = [p.strip() for p in (given.get("places") or "").split(";") if p.strip()]
+            self.given.setdefault((kind, ident), []).append((number, given))
+
+    def can(self, kind: str, ident: Any) -> bool:
+        """Whether the rows say enough to create this record (the first time asked: checked, its problems kept)."""
+        key = (kind, str(ident))
+        if key not in self.checked:
+            self.checked[key] = self._check(kind, *key[1:])
+        return self.checked[key] is not None
+
+    def _check(self, kind: str, ident: str) -> dict[str, Any] | None:
+        rows = self.given.get((kind, ident))
+        if not rows:
+            return None
+        columns = self.KINDS[kind][1]
+        by_field = {f: c for c, f in columns.items()}
+        (first, fields), ok = rows[0], True
+        for number, other in rows[1:]:
+            if other != fields:
+                self._fault(number, next(iter(columns)), f"the rows naming {kind} {ident} must agree on it;"
+                                                         f" row {first} does not")
+                ok = False
+        try:
+            command = Source.register if kind == "source" else Incident.record
+            command(self.actor, **{**dict.fromkeys(self.REQUIRED[kind]), **fields})
+        except InvalidInput as e:
+            self._fault(first, by_field.get(e.field or "", next(iter(columns))), e.message)
+            return None
+        return fields if ok else None
+
+    def _fault(self, number: int, column: str, message: str) -> None:
+        self.problems.append(RowProblem(number, self.labels.get(column, column), message))
+
+    def needed(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Those the plan's reports name and the ledger has not (check_report said so)."""
+        return {kind: {i: self.checked[kind, i] for i in sorted(self.used[kind])} for kind in self.KINDS}
+
+
 def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], labels: dict[str, str],
-            out: Plan) -> ReportToFile | None:
+            out: Plan, creatable: _Creatable | None = None) -> ReportToFile | None:
+    if not rows:
+        return None
+    creating: set[str] = set()
     first_number, first = rows[0]
     column = lambda name: labels.get(name, name)  # noqa: E731
     fields = {REPORT[k]: _text(first[k]) for k in REPORT if first.get(k) is not None}
@@ -166,8 +270,11 @@ def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], lab
             continue
         arguments = model.as_ledger()
         try:
-            ledger.check_report(actor, **arguments)
+            ledger.check_report(actor, **arguments, creating=creating)
         except NotFound as e:
+            if creatable is not None and creatable.can(e.kind, e.ident) and str(e.ident) not in creating:
+                creating.add(str(e.ident))  # to be created from the rows' own columns before filing
+                continue
             gone = []
             if e.kind == "incident":
                 gone = [r for r, f in zip(items, arguments["figures"]) if f["incident_id"] == str(e.ident)]
@@ -201,6 +308,9 @@ def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], lab
             out.problems.append(RowProblem(first_number, None, e.message))
             refused_report = True
             break
+        if creatable is not None:
+            for kind in creatable.KINDS:
+                creatable.used[kind] |= {i for i in creating if creatable.can(kind, i)}
         return ReportToFile([r.number for r in items], arguments, [r.citation for r in items])
     if refused_report:
         faulty = {p.row for p in out.problems}
@@ -211,6 +321,51 @@ def _report(ledger: Any, actor: str, rows: list[tuple[int, dict[str, Any]]], lab
 
 
 _STATEMENT = re.compile(r"^figures\[\d+\]\.")
+
+
+def _correction(ledger: Any, number: int, values: dict[str, Any], labels: dict[str, str], stated: set[UUID],
+                out: Plan) -> Correction | None:
+    """A row correcting a figure: its value and reason checked as ``correct_figure`` checks them, and
+    the figure stated by a report of the file or already in this ledger."""
+    column = lambda name: labels.get(name, name)  # noqa: E731
+    figure = _figure(values)
+    problems = []
+    value = figure["value"]  # as the source said it: correct_figure reads it as the API's body does
+    try:
+        Count.parse(value)
+    except InvalidInput as e:
+        problems.append((column("qualifier"), e.message))
+    try:
+        reason = checks.reason(_text(values[CORRECTION]))
+    except InvalidInput as e:
+        problems.append((column(CORRECTION), e.message))
+    breakdown_ = figure.get("breakdown", {})
+    if not isinstance(breakdown_, dict):
+        problems.append((column("breakdown"), "a breakdown is dimension=value;dimension=value, or total"))
+    if problems:
+        out.problems.extend(RowProblem(number, c, m) for c, m in problems)
+        return None
+    population = figure.get("population") or WHOLE_POPULATION
+    try:
+        incident_id = str(UUID(str(figure.get("incident_id"))))
+        fid = figure_id(incident_id, str(figure["metric"]), breakdown_, population)
+    except (KeyError, TypeError, ValueError):
+        out.problems.append(RowProblem(number, column("incident_id"), "a correction names its figure by incident,"
+                                    " metric, breakdown and population"))
+        return None
+    if fid not in stated:
+        try:
+            ledger.figure(str(fid))
+        except NotFound:
+            out.problems.append(RowProblem(number, column("incident_id"), "no figure with this incident, metric,"
+                                        " breakdown and population, in the ledger or in this file's reports"))
+            return None
+    correction = Correction(number, incident_id, str(figure["metric"]), breakdown_, population,
+                            value, reason)
+    content = orjson.dumps([correction.incident_id, correction.metric, breakdown_, population, value, reason],
+                           option=orjson.OPT_SORT_KEYS)
+    correction.key = "import:correction:" + hashlib.sha256(content).hexdigest()
+    return correction
 
 
 def _column(path: str) -> str:

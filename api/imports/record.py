@@ -11,13 +11,18 @@ its own calls recorded (an answer replayed from the other's receipt counts as al
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from api.imports.plan import Plan, RowProblem, ReportToFile
 from ledger.errors import LedgerError
+from ledger.figure import figure_id
 from ledger.receipt import replayed
+from ledger.value import Count
 
 RECORDED, ALREADY = "recorded", "already recorded"
 
@@ -29,22 +34,70 @@ class Outcome:
     reports: int = 0
     already: int = 0
     citations: int = 0
+    #: Sources and incidents registered and recorded for the file (named by ids this ledger had not).
+    created: int = 0
+    corrections: int = 0
     problems: list[RowProblem] = field(default_factory=list)
 
 
 def record(ledger: Any, actor: str, plan: Plan, progress: Callable[[int], None] | None = None) -> Outcome:
     """File the plan's reports (its good rows: the caller decides whether any problem stops it)."""
     out = Outcome()
+    try:
+        ids = _create(ledger, actor, plan, out)
+    except LedgerError as e:  # found only now (a record changed since the plan was made)
+        out.problems.append(RowProblem(plan.reports[0].rows[0] if plan.reports else 1, None, e.message))
+        return out
     for report in plan.reports:
         try:
-            status = _file(ledger, actor, report, out)
+            status = _file(ledger, actor, _named(report, ids), out)
         except LedgerError as e:  # found only now (a record changed since the plan was made)
             out.problems.append(RowProblem(report.rows[0], None, e.message))
         else:
             out.rows.update(dict.fromkeys(report.rows, status))
         if progress is not None:
             progress(len(report.rows))
+    for c in plan.corrections:
+        fid = figure_id(ids.get(c.incident_id, c.incident_id), c.metric, c.breakdown, c.population)
+        try:
+            if Count.parse(c.value).as_dict() == ledger.figure(str(fid)).current:
+                out.rows.setdefault(c.row, ALREADY)  # filed claims already read so (a correction must change it)
+                continue
+            if ledger.answered(actor, c.key) is None and not replayed(ledger.correct_figure(
+                    actor, str(fid), value=c.value, reason=c.reason, request_key=c.key)):
+                out.corrections += 1
+            out.rows.setdefault(c.row, RECORDED)
+        except LedgerError as e:
+            out.problems.append(RowProblem(c.row, None, e.message))
     return out
+
+
+def _create(ledger: Any, actor: str, plan: Plan, out: Outcome) -> dict[str, str]:
+    """Register the sources and record the incidents the plan names by ids this ledger has not,
+    each at most once (a request key from the id in the file and the fields): the file's id to
+    the new record's."""
+    ids: dict[str, str] = {}
+    for kind, command, key in (("source", ledger.register_source, "source_id"),
+                               ("incident", ledger.record_incident, "incident_id")):
+        for ident, fields in plan.creating.get(kind, {}).items():
+            content = orjson.dumps([kind, ident, fields], option=orjson.OPT_SORT_KEYS)
+            request_key = f"import:{kind}:" + hashlib.sha256(content).hexdigest()
+            answer = ledger.answered(actor, request_key)
+            if answer is None:
+                answer = command(actor, request_key=request_key, **fields)
+                out.created += 0 if replayed(answer) else 1
+            ids[ident] = str(answer[key])
+    return ids
+
+
+def _named(report: ReportToFile, ids: dict[str, str]) -> ReportToFile:
+    """The report with the file's ids of records created for it replaced by theirs in this ledger."""
+    if not ids:
+        return report
+    fields = {**report.fields, "source_id": ids.get(str(report.fields["source_id"]), report.fields["source_id"]),
+              "figures": [{**f, "incident_id": ids.get(str(f["incident_id"]), f["incident_id"])}
+                          for f in report.fields["figures"]]}
+    return ReportToFile(report.rows, fields, report.citations, report.key)
 
 
 def _file(ledger: Any, actor: str, report: ReportToFile, out: Outcome) -> str:

@@ -45,6 +45,7 @@ from api.query_models import (
 )
 from api.routers._shared import AsOf, PublishedBy, Reader
 from ledger import limits
+from ledger.errors import NotFound
 
 router = APIRouter(tags=["queries"])
 
@@ -220,7 +221,8 @@ def breakdown_checks(
     about = _about(request, now, metric=_v(metric), incident_id=None if incident_id is None else str(incident_id),
                    dimension=_v(dimension), totals_only=totals_only or None, as_of=as_of, valid_from=valid_from,
                    valid_to=valid_to, place=place, population=_v(population), published_by=published_by)
-    return export(fmt, export_rows.CHECK_COLUMNS, map(export_rows.check_row, checks), checks, about, "checks")
+    return export(fmt, export_rows.check_columns(_v(metric)), map(export_rows.check_row, checks), checks, about,
+                  "checks")
 
 
 @router.get("/figures", response_model=page(FigureState), responses=_exported(kept=False), summary="List figures")
@@ -252,9 +254,11 @@ def list_figures(
     items = export_rows.figure_items(lambda after, size: figures(cursor if after is None else after, size, at))
     about = _about(request, now, as_of=at, metric=_v(metric), status=status, valid_from=valid_from,
                    valid_to=valid_to, place=place, population=_v(population), published_by=published_by)
+    incidents = lambda ids: reader.incidents_by_id(ids, as_of=at)  # noqa: E731
     if fmt == "ndjson":
-        return export(fmt, [], [], items, about, "figures")
-    return export(fmt, export_rows.FIGURE_COLUMNS, map(export_rows.figure_row, items), [], about, "figures")
+        return export(fmt, [], [], export_rows.figure_lines(items, incidents, reader.terms.places), about, "figures")
+    rows = export_rows.figure_rows(items, incidents, reader.terms.places)
+    return export(fmt, export_rows.figure_columns(_v(metric), _v(population)), rows, [], about, "figures")
 
 
 @router.get("/figures/{figure_id}/history", response_model=FigureHistory, responses=_exported(404, kept=False),
@@ -301,7 +305,12 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Ca
     name = f"figure-{fid}-history"
     if fmt == "ndjson":
         return export(fmt, [], [], items, about, name)
-    return export(fmt, export_rows.HISTORY_COLUMNS, map(export_rows.history_row, items), [], about, name)
+    try:  # the counts tagged by the figure's metric (the history itself is read as the caller may)
+        figure = reader.figure(fid, as_of=at, include_protected=caller.sees_protected)
+    except NotFound:
+        figure = None
+    columns = export_rows.version_columns(*export_rows.counted_of(figure))
+    return export(fmt, columns, map(export_rows.history_row, items), [], about, name)
 
 
 @router.get("/figures/{figure_id}/spread", response_model=Spread, responses=_exported(404, kept=False),
@@ -317,7 +326,8 @@ def spread(request: Request, figure_id: UUID, reader: Reader, caller: Caller, no
     if fmt == "json":
         return answered
     about = _about(request, now, figure_id=str(figure_id), as_of=as_of, published_by=published_by)
-    return export(fmt, export_rows.SPREAD_COLUMNS, export_rows.spread_rows(answered), answered["claims"], about,
+    columns = export_rows.spread_columns(*export_rows.counted_of(answered["current"]))
+    return export(fmt, columns, export_rows.spread_rows(answered), answered["claims"], about,
                   f"figure-{figure_id}-spread")
 
 
@@ -387,8 +397,10 @@ def list_report_figures(request: Request, report_id: UUID, reader: Reader, calle
     if fmt == "json":
         return figures
     about = _about(request, now, report_id=str(report_id), as_of=as_of, published_by=published_by)
-    return export(fmt, export_rows.FIGURE_COLUMNS, map(export_rows.figure_row, figures), figures, about,
-                  f"report-{report_id}-figures")
+    incidents = lambda ids: reader.incidents_by_id(ids, as_of=as_of)  # noqa: E731
+    rows = export_rows.figure_rows(figures, incidents, reader.terms.places)
+    lines = export_rows.figure_lines(figures, incidents, reader.terms.places)
+    return export(fmt, export_rows.FIGURE_COLUMNS, rows, lines, about, f"report-{report_id}-figures")
 
 
 def _listing_export(request: Request, now: Any, fmt: str, read: Any, cursor: str | None, as_of: Any,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import uuid
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -60,7 +62,7 @@ def test_hxl_row_follows_the_rules(shared):
     assert rows[0][0] == "metric"
     tags = rows[1]
     assert all(HXL_TAG.match(tag) for tag in tags), tags
-    assert "#affected+civilians_killed+min" in tags and "#date+start" in tags
+    assert "#affected+killed+civilians+min" in tags and "#date+start" in tags
     rows = _csv(api.get("/figures?format=hxl"))
     assert all(HXL_TAG.match(tag) for tag in rows[1]) and "#meta+source" in rows[1]
 
@@ -80,7 +82,13 @@ def test_ndjson_lines_are_the_json_answers(shared):
     api, _ = shared
     lines = [orjson.loads(line) for line in api.get("/figures?format=ndjson").content.splitlines()]
     assert "ledger_position" in lines[0]["about"]
-    assert lines[1:] == api.get("/figures?limit=500").json()["items"]
+    # Each line is the JSON answer with the figure's incident as GET /incidents/{id} gives it.
+    assert [{k: v for k, v in line.items() if k != "incident"} for line in lines[1:]] == api.get(
+        "/figures?limit=500").json()["items"]
+    for line in lines[1:]:
+        incident = api.get(f"/incidents/{line['incident_id']}").json()
+        assert {k: line["incident"][k] for k in ("title", "title_en", "valid_from", "valid_to", "places")} == {
+            k: incident[k] for k in ("title", "title_en", "valid_from", "valid_to", "places")}
 
 
 def test_an_unacceptable_format_is_a_406_problem(shared):
@@ -559,8 +567,9 @@ def test_a_reports_figures_export_as_they_stand_and_hide_a_protected_report(api,
     figures = api.get(f"/reports/{world.public_report}/figures")
     assert figures.status_code == 200 and [f["figure_id"] for f in figures.json()] == stated_ids
     _, rows = _stated(api.get(f"/reports/{world.public_report}/figures?format={fmt}"), fmt)
-    if fmt == "ndjson":
-        assert rows == figures.json()
+    if fmt == "ndjson":  # the JSON answers, each with its incident
+        assert [{k: v for k, v in r.items() if k != "incident"} for r in rows] == figures.json()
+        assert {r["incident"]["title"] for r in rows} == {"Escalation in Idlib and Hama"}
     else:
         assert [str(r["figure_id"]) for r in rows] == stated_ids
         assert [str(r["number"] or "") for r in rows] == [str(f["value"].get("number") or "") for f in figures.json()]
@@ -568,3 +577,108 @@ def test_a_reports_figures_export_as_they_stand_and_hide_a_protected_report(api,
         assert api.get(f"/reports/{world.protected_report}/figures?format={fmt}", role=role).status_code == 404
     assert api.get(f"/reports/{world.protected_report}/figures?format={fmt}", role="auditor").status_code == 200
     assert_problem(api.get(f"/reports/{world.public_report}/figures", Accept="image/png"), 406, says="Accept")
+
+
+def _hxl_errors(body: bytes) -> list[tuple[str, str, str]]:
+    """What libhxl (the HXL standard's own library) finds wrong with an HXL file by the core
+    schema's rules (every ``#date`` a date, every ``#affected`` a number): errors only (its
+    warnings are of spelling and whitespace in the source's words, which are kept as said)."""
+    import hxl
+    import hxl.input
+
+    found: list[tuple[str, str, str]] = []
+    source = hxl.data(hxl.input.make_input(io.BytesIO(body), hxl.input.InputOptions(allow_local=True)))
+    schema = hxl.schema(callback=lambda e: found.append((e.rule.severity, str(e.message), str(e.value))))
+    schema.validate(source)
+    return [f for f in found if f[0] == "error"]
+
+
+def _hxl_columns(body: bytes) -> list[str]:
+    import hxl
+    import hxl.input
+
+    source = hxl.data(hxl.input.make_input(io.BytesIO(body), hxl.input.InputOptions(allow_local=True)))
+    return [c.get_display_tag(sort_attributes=True) for c in source.columns]
+
+
+def test_every_hxl_export_passes_the_core_schema_and_tags_counts_by_the_dictionary(shared):
+    api, world = shared
+    paths = ["/figures", "/figures?metric=civilians_killed", "/figures?metric=civilians_killed&population=identified",
+             "/tallies/civilians_killed?by=perpetrator", "/tallies/civilians_injured/history", "/checks",
+             f"/figures/{world.figure}/history", f"/figures/{world.figure}/spread", "/incidents", "/sources",
+             "/reports", f"/reports/{world.public_report}/figures", f"/figures/{world.figure}/citations"]
+    for path in paths:
+        body = api.get(path + ("&" if "?" in path else "?") + "format=hxl", role="auditor").content
+        assert _hxl_errors(body) == [], path
+        assert all(HXL_TAG.match(t.replace(" ", "")) for t in _hxl_columns(body)), path
+    mixed = _hxl_columns(api.get("/figures?format=hxl").content)
+    # A column mixing metrics is the generic numeric indicator; the metric is #indicator+name, row by row.
+    assert {"#indicator+num", "#indicator+min+num", "#indicator+max+num", "#indicator+name"} <= set(mixed)
+    one = _hxl_columns(api.get("/figures?format=hxl&metric=civilians_killed").content)
+    assert {"#affected+civilians+killed", "#affected+civilians+killed+min", "#affected+civilians+killed+max"} <= set(one)
+    subset = _hxl_columns(api.get("/figures?format=hxl&metric=killed&population=identified").content)
+    assert "#affected+identified+killed+min" in subset
+    history = _hxl_columns(api.get(f"/figures/{world.figure}/history?format=hxl").content)
+    assert "#affected+civilians+killed+min" in history
+    assert "#affected+civilians+killed+min" in _hxl_columns(api.get(f"/figures/{world.figure}/spread?format=hxl").content)
+    assert "#affected+civilians+killed+min" in _hxl_columns(api.get("/checks?format=hxl&metric=civilians_killed").content)
+    assert "#affected+displaced+min" in _hxl_columns(api.get("/tallies/displaced?format=hxl").content)
+    assert "#indicator+airstrikes+min+num" in _hxl_columns(api.get("/tallies/airstrikes?format=hxl").content)
+
+
+def test_a_former_hxl_file_still_imports_by_its_tags():
+    """Files exported before the dictionary's tags (``#affected+num``, ``#event+id``) read as before."""
+    from api.imports.columns import Mapping, count_column
+
+    mapping = Mapping()
+    assert [mapping.name(None, t) for t in ("#affected+num", "#affected +min", "#affected+max", "#event+id",
+                                             "#date+published")] == ["number", "low", "high", "incident_id",
+                                                                     "published_on"]
+    assert [count_column(t) for t in ("#affected+killed", "#affected+killed+identified+min", "#indicator+num+max",
+                                      "#indicator+name", "#affected+min+parts", "#loc+name")] == [
+        "number", "low", "high", None, None, None]
+    assert [mapping.name(None, t) for t in ("#event+code", "#date+reported", "#date+start", "#loc+name")] == [
+        "incident_id", "published_on", "valid_from", "places"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "hxl", "xlsx", "ndjson"])
+def test_figures_give_their_incidents_valid_time_and_places_under_the_cut(api, world, fmt):
+    ledger = api.ledger
+    ledger.define_term("seed-officer", kind="value", dimension="place", code="Idlib", definition="a governorate",
+                       label_en="Idlib", p_code="SY07", coordinates=[35.93, 36.63], reason="in the incident")
+    before = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    time.sleep(0.01)
+    ledger.revise_incident_period("seed-officer", world.incident, valid_from="2019-04-30", valid_to="2019-05-31",
+                                  reason="the escalation began with the strikes of the 30th")
+
+    def rows(query: str) -> list[dict]:
+        response = api.get(f"/figures?format={fmt}{query}")
+        assert response.status_code == 200, response.text
+        if fmt == "ndjson":
+            return [orjson.loads(line) for line in response.content.splitlines()[1:]]
+        if fmt == "xlsx":
+            sheet = _xlsx(response)["figures"]
+            return [dict(zip(sheet[0], (None if c is None else str(c) for c in r))) for r in sheet[1:]]
+        table = _csv(response)
+        body = table[2:] if fmt == "hxl" else table[1:]
+        return [dict(zip(table[0], (c or None for c in r))) for r in body]
+
+    if fmt == "ndjson":  # each JSON answer with its incident, the lists as lists and codes by place
+        now = next(r for r in rows("") if r["figure_id"] == world.figure)["incident"]
+        assert (now["valid_from"], now["valid_to"], now["places"], now["place_codes"], now["coordinates"]) == (
+            "2019-04-30", "2019-05-31", ["Idlib", "Hama"], {"Idlib": "SY07"}, {"Idlib": [35.93, 36.63]})
+        then = next(r for r in rows(f"&as_of={before}") if r["figure_id"] == world.figure)["incident"]
+        assert (then["valid_from"], then["valid_to"]) == ("2019-04-26", None)
+        assert rows("&published_by=2000-01-01") == []
+        return
+    now = next(r for r in rows("") if r["figure_id"] == world.figure)
+    assert (now["incident"], now["valid_from"], now["valid_to"]) == ("Escalation in Idlib and Hama", "2019-04-30",
+                                                                     "2019-05-31")
+    assert (now["places"], now["place_codes"], now["coordinates"]) == ("Idlib; Hama", "SY07; ", "35.93,36.63; ")
+    then = next(r for r in rows(f"&as_of={before}") if r["figure_id"] == world.figure)
+    assert (then["valid_from"], then["valid_to"]) == ("2019-04-26", None)  # the period as recorded then
+    assert rows("&published_by=2000-01-01") == []  # the cut: no source had published anything by then
+    if fmt == "hxl":
+        body = api.get("/figures?format=hxl").content
+        assert {"#date+start", "#date+end", "#loc+name", "#loc+code", "#geo+coord", "#event+name"} <= set(
+            _hxl_columns(body)) and _hxl_errors(body) == []

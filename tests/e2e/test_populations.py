@@ -72,8 +72,8 @@ def test_exports_carry_the_population(api, world, filed):
     rows = _csv(api.get(f"/tallies/{KILLED}?format=hxl&population=identified"))
     header, tags, total = rows[0], rows[1], rows[2]
     assert total[header.index("population")] == "identified" and total[header.index("low")] == "24686"
-    assert "#affected+civilians_killed+identified+min" in tags
-    assert "#affected+civilians_killed+min" in _csv(api.get(f"/tallies/{KILLED}?format=hxl"))[1]
+    assert "#affected+killed+civilians+identified+min" in tags
+    assert "#affected+killed+civilians+min" in _csv(api.get(f"/tallies/{KILLED}?format=hxl"))[1]
     rows = _csv(api.get("/checks?format=csv"))
     header = rows[0]
     assert {(r[header.index("population")], r[header.index("check")]) for r in rows[1:]} >= {

@@ -380,3 +380,39 @@ def test_each_of_two_overlapping_imports_reports_what_it_filed_and_what_it_found
     finally:
         a.close()
         b.close()
+
+
+NEW = ["source_id", "source", "source_kind", "report_title", "language", "incident_id", "incident", "valid_from",
+       "places", "metric", "breakdown", "qualifier", "number", "correction_reason"]
+
+
+def test_records_named_by_ids_this_ledger_has_not_are_checked_first_then_created_once(sqlite_ledger):
+    """A file from another ledger: its sources and incidents are created from the rows' columns,
+    each checked with every other row before anything is recorded; a correction row follows its reports."""
+    src, inc = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+    good = [[src, "الشبكة السورية", "monitoring_network", "T", "ar", inc, "معرة النعمان", "2019-07-22",
+             "إدلب; معرة النعمان", "killed", "total", "exact", 30, ""],
+            [src, "الشبكة السورية", "monitoring_network", "T", "ar", inc, "معرة النعمان", "2019-07-22",
+             "إدلب; معرة النعمان", "killed", "victim_group=children", "at_least", 8, ""],
+            ["", "", "", "", "", inc, "", "", "", "killed", "total", "exact", 31, "a recount"]]
+    no_kind = [[*r[:2], "", *r[3:]] for r in good[:2]]  # the source cannot be registered
+    disagreeing = [good[0], [*good[1][:7], "2019-07-23", *good[1][8:]]]  # the incident said otherwise in row 3
+    before = log_size(sqlite_ledger)
+    for bad, at in ((no_kind, (2, "source_kind")), (disagreeing, (3, "incident"))):
+        plan, outcome = imports.run(sqlite_ledger, "bob", csv_bytes(bad, NEW), name="x.csv")
+        assert outcome is None and log_size(sqlite_ledger) == before
+        assert at in {(p.row, p.column) for p in plan.problems}, plan.problems
+
+    plan, outcome = imports.run(sqlite_ledger, "bob", csv_bytes(good, NEW), name="x.csv")
+    assert plan.problems == [] and outcome is not None and outcome.problems == []
+    assert (outcome.created, outcome.reports, outcome.corrections) == (2, 1, 1)
+    (created_incident,) = [e for e in sqlite_ledger.recorder.select_notifications(0, 1000)
+                           if e.topic.endswith("Incident.Recorded")]
+    incident_id = str(created_incident.originator_id)
+    total = sqlite_ledger.figure(figure_id(incident_id, "killed", {}))
+    assert total.current["number"] == 31 and len(total.claims) == 1
+    (source_id,) = total.claims
+    assert sqlite_ledger.source(source_id).name == "الشبكة السورية"
+    again, second = imports.run(sqlite_ledger, "bob", csv_bytes(good, NEW), name="x.csv")
+    assert again.problems == [] and second is not None
+    assert (second.created, second.reports, second.corrections) == (0, 0, 0)
