@@ -144,7 +144,8 @@ class FigureHistoryReads:
         sources = Sources([card(r) for r in cards], include_protected)
         # Under a cut the value after a version may be a source no version of the page names
         # (an earlier word the cut falls back to): rare, and read only then.
-        fallen_back = {under[r.version][0].value_source_id for r in page} - {None} - sources.cards.keys()
+        fallen_back = {under[r.version][0].value_source_id for r in page if r.version in under} - {None} \
+            - sources.cards.keys()
         if fallen_back:
             with self.db.snapshot() as c:
                 more_sources = source_cards(self.db, c, fallen_back, include_protected)
