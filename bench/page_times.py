@@ -98,9 +98,12 @@ def main() -> None:
     key = ledger.issue_key("bench", owner="bench-auditor", role="auditor")[0]
     with signed_in(app, key) as client:
         figure = ids.figures[0]
-        paths = ["/", "/web/tallies/civilians_killed", f"/web/figures/{figure}", f"/web/incidents/{ids.incidents[0]}",
-                 f"/web/sources/{ids.sources[0]}", f"/web/reports/{ids.reports[0]}", "/web/incidents", "/web/sources",
-                 "/web/new/report", "/web/audit", "/docs"]
+        # The hottest figure (Zipf's rank 1: the first made) and one of the middle, as most are.
+        paths = ["/", "/web/tallies/civilians_killed", f"/web/figures/{figure}",
+                 f"/web/figures/{ids.figures[len(ids.figures) // 2]}", f"/web/incidents/{ids.incidents[0]}",
+                 f"/web/sources/{ids.sources[0]}", f"/web/reports/{ids.reports[0]}",
+                 f"/web/citations/{ids.citations[0]}", "/web/incidents", "/web/sources", "/web/checks",
+                 "/web/vocabulary", "/web/new/report", "/web/audit", "/docs"]
         starts = sorted(i["valid_from"] for i in app.state.reader.incidents(limit=500)["items"])
         paths.insert(2, f"/web/tallies/civilians_killed?months_from={starts[0][:7]}&months_to={starts[-1][:7]}")
         # The baseline, measured in the same run: the sign-in page renders a template behind the same
@@ -109,6 +112,7 @@ def main() -> None:
         if opts.only is not None:
             wanted = opts.only.split(",")
             paths = [p for p in paths if any(p == w or (w != "/" and p.startswith(w)) for w in wanted)]
+        print(f"load average {os.getloadavg()[0]:.1f}; {opts.samples} requests a page", flush=True)
         print(f"{'page':<58} {'p50 ms':>8} {'p99 ms':>8} {'KB':>8} {'p50 x base':>10}")
         base = None
         for path in paths:
