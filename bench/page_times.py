@@ -77,6 +77,7 @@ def main() -> None:
     p.add_argument("--keep", help="a folder for the SQLite store: built there once, reused when it is there"
                                   " (a 1M log takes ~25 min to build)")
     p.add_argument("--only", help="comma-separated paths to time instead of every page")
+    p.add_argument("--no-freeze", action="store_true", help="leave the garbage collector as it is (api/serve.py freezes)")
     opts = p.parse_args()
     work = Path(opts.keep) if opts.keep else None
     app = fresh_app(opts.postgres, "pages", work)
@@ -97,6 +98,10 @@ def main() -> None:
         kept.write_text(json.dumps(dataclasses.asdict(ids)))
     key = ledger.issue_key("bench", owner="bench-auditor", role="auditor")[0]
     with signed_in(app, key) as client:
+        if not opts.no_freeze:
+            from api.serve import frozen
+
+            frozen(app)  # as the server does once the app is built
         figure = ids.figures[0]
         # The hottest figure (Zipf's rank 1: the first made) and one of the middle, as most are.
         paths = ["/", "/web/tallies/civilians_killed", f"/web/figures/{figure}",
