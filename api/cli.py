@@ -239,7 +239,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         elif args.what == "history":
             about = stated(position, trail, figure_id=args.subject, as_of=at, published_by=cut)
             its = counted(export_rows.history_versions(args.subject, lambda after, size: reader.figure_history(
-                args.subject, cursor=after, limit=size, as_of=at, citation_index=True, published_by=cut)), "versions")
+                args.subject, cursor=after, limit=size, as_of=at, citation_counts=True, published_by=cut)), "versions")
             figure = reader.figure(args.subject, as_of=at, published_by=cut)
             columns = export_rows.version_columns(*export_rows.counted_of(figure))
             rows = its if ndjson else map(export_rows.history_row, its)

@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -144,61 +146,110 @@ def _streamed(client, path: str, headers: dict[str, str], fmt: str):
     return run
 
 
-def _table(title: str, base: tuple[float, int, int, int], runs: list[tuple[str, tuple[float, int, int, int]]],
+def _table(title: str, base: tuple[float, int, int, int] | None, runs: list[tuple[str, tuple[float, int, int, int]]],
            rows: int) -> None:
-    print(f"\n{title}: {rows:,} rows")
+    print(f"\n{title}: {rows:,} rows (load average {os.getloadavg()[0]:.1f})")
     print(f"{'route':<10}{'rows/s':>10}{'peak MiB':>10}{'RSS+ MiB':>10}{'seconds':>9}{'rows/s ratio':>14}"
           f"{'memory ratio':>14}")
-    for name, (seconds, peak, _, rss) in [("json", base), *runs]:
-        print(f"{name:<10}{rows / seconds:>10.0f}{peak / 2**20:>10.1f}{rss / 2**20:>10.1f}{seconds:>9.1f}"
-              f"{(rows / seconds) / (rows / base[0]):>14.2f}{peak / base[1]:>14.2f}", flush=True)
+    for name, (seconds, peak, _, rss) in [*([("json", base)] if base else []), *runs]:
+        ratios = (f"{(rows / seconds) / (rows / base[0]):>14.2f}{peak / base[1]:>14.2f}" if base
+                  else f"{'-':>14}{'-':>14}")
+        print(f"{name:<10}{rows / seconds:>10.0f}{peak / 2**20:>10.1f}{rss / 2**20:>10.1f}{seconds:>9.1f}{ratios}",
+              flush=True)
 
 
 HISTORY_CAP = 1_000
 
+#: The tables ``--tables`` may choose from.
+TABLES = ("figures", "audit", "history", "hottest")
+
+
+@contextmanager
+def _store(kind: str, postgres_url: str | None, keep: str | None) -> Iterator[Store]:
+    """A fresh store, or with ``keep`` the SQLite store of that folder, as ``bench.page_times --keep``
+    builds it (the same log: the workload is deterministic), so one 1M build serves both benches."""
+    from bench.stores import fresh_store
+
+    if keep is None:
+        with tempfile.TemporaryDirectory() as tmp, fresh_store(kind, postgres_url or "", tmp, "exports") as store:
+            yield store
+        return
+    folder = Path(keep)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("LEDGER_SIGNING_KEY", str(folder / "signing-key.pem"))
+    store = Store(f"sqlite:///{folder / 'ledger.db'}")
+    create_schema(store)
+    yield store
+
 
 def history(events: int, formats: list[str], store_kind: str = "sqlite", postgres_url: str | None = None,
-            xlsx_rows: int = 350_000) -> None:
-    """Build a log of ``events`` events on a fresh store of ``store_kind``, then time every export."""
+            xlsx_rows: int = 350_000, keep: str | None = None, tables: tuple[str, ...] = TABLES[:3]) -> None:
+    """Build a log of ``events`` events on a fresh store of ``store_kind`` (or reuse ``keep``'s), then
+    time every export of ``tables``."""
     from bench.build import build_log
-    from bench.stores import fresh_store
     from bench.workload import Ids, Workload
 
-    with tempfile.TemporaryDirectory() as tmp, fresh_store(store_kind, postgres_url or "", tmp, "exports") as store:
+    with _store(store_kind, postgres_url, keep) as store:
         app = create_app(store)
         with TestClient(app) as client:
             state = app.state
             ledger = state.ledger
             keys = {role: ledger.issue_key("bench", owner=f"{role}-1", role=role)[0] for role in ("reader", "auditor")}
             t0 = time.perf_counter()
-            built = build_log(ledger, Workload(), Ids(), events,
-                              progress=lambda n: print(f"  {n:,} events written", file=sys.stderr, flush=True))
-            print(f"{store_kind}: built {built['events']:,} events in {time.perf_counter() - t0:.0f} s",
-                  file=sys.stderr, flush=True)
+            if keep and (Path(keep) / "ids.json").exists():
+                built = {"events": ledger.recorder.max_notification_id()}
+                print(f"reusing the log in {keep}", file=sys.stderr, flush=True)
+            else:
+                ids = Ids()
+                built = build_log(ledger, Workload(), ids, events,
+                                  progress=lambda n: print(f"  {n:,} events written", file=sys.stderr, flush=True))
+                print(f"{store_kind}: built {built['events']:,} events in {time.perf_counter() - t0:.0f} s",
+                      file=sys.stderr, flush=True)
             t0 = time.perf_counter()
             state.follower.catch_up()
             print(f"views caught up in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
             state.audit.catch_up()
             print(f"audit tree caught up in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+            if keep and not (Path(keep) / "ids.json").exists():  # as bench.page_times keeps them, to reuse the store
+                import dataclasses
+                import json
+
+                (Path(keep) / "ids.json").write_text(json.dumps(dataclasses.asdict(ids)))
             db = state.reader.db
             with db.snapshot() as c:
                 # The JSON route inlines every live citation in every version (versions x citations):
                 # the baseline stays feasible only on figures of up to HISTORY_CAP versions.
                 hot, versions = db.one(c, "SELECT figure_id, version FROM {figures} WHERE version <= ?"
                                           " ORDER BY version DESC LIMIT 1", (HISTORY_CAP,))
+                hottest, most = db.one(c, "SELECT figure_id, version FROM {figures} ORDER BY version DESC LIMIT 1")
                 figures = db.value(c, "SELECT COUNT(*) FROM {figures}")
             size = state.audit.size()
             auditor = {"Authorization": f"Bearer {keys['auditor']}"}
             reader = {"Authorization": f"Bearer {keys['reader']}"}
             print(f"\n{store_kind}, {built['events']:,} events", flush=True)
-            for title, path, headers, key, rows, header_lines in (
-                ("current figures", "/figures", reader, "items", figures, 1),
-                ("audit log (every event)", "/audit/log", auditor, "items", size, 1),
-                (f"history of the figure with the most versions up to {HISTORY_CAP:,} ({versions:,})",
-                 f"/figures/{hot}/history", reader,
-                 "versions", versions, 1),
+            for table, title, path, headers, key, rows, header_lines in (
+                ("figures", "current figures", "/figures", reader, "items", figures, 1),
+                ("audit", "audit log (every event)", "/audit/log", auditor, "items", size, 1),
+                ("history", f"history of the figure with the most versions up to {HISTORY_CAP:,} ({versions:,})",
+                 f"/figures/{hot}/history", reader, "versions", versions, 1),
+                # No JSON baseline: its pages inline every live citation in every version.
+                ("hottest", f"history of the hottest figure ({most:,} versions), exports only",
+                 f"/figures/{hottest}/history", reader, None, most, 1),
             ):
+                if table not in tables:
+                    continue
+                if key is None:
+                    runs = []
+                    for fmt in formats:
+                        if fmt == "xlsx" and rows > xlsx_rows:
+                            continue
+                        measured = _measure(_streamed(client, path, headers, fmt))
+                        if fmt != "xlsx":
+                            assert measured[2] == rows + header_lines + (fmt == "hxl"), (fmt, measured[2], rows)
+                        runs.append((fmt, measured))
+                    _table(title, None, runs, rows)
+                    continue
                 base = _measure(_paged_json(client, path, headers, key))
                 assert base[2] == rows, (base[2], rows)
                 runs = []
@@ -225,6 +276,10 @@ def _arguments(argv: list[str]) -> Any:
                         help="the server to make a fresh schema on (default: $LEDGER_TEST_POSTGRES)")
     parser.add_argument("--xlsx-rows", type=int, default=350_000, help="skip XLSX on tables of more rows")
     parser.add_argument("--formats", default="csv,hxl,ndjson,xlsx", help="comma-separated, from csv,hxl,ndjson,xlsx")
+    parser.add_argument("--keep", metavar="FOLDER", help="the SQLite store of FOLDER (as bench.page_times --keep"
+                                                         " builds it), built there if absent, reused if there")
+    parser.add_argument("--tables", default="figures,audit,history",
+                        help=f"comma-separated, from {','.join(TABLES)} (hottest: its exports only)")
     return parser.parse_args(argv)
 
 
@@ -233,6 +288,9 @@ if __name__ == "__main__":
     if args.history:
         if args.store == "postgres" and not args.postgres:
             sys.exit("--store postgres needs --postgres URL or LEDGER_TEST_POSTGRES")
-        history(args.history, args.formats.split(","), args.store, args.postgres, args.xlsx_rows)
+        if args.keep and args.store != "sqlite":
+            sys.exit("--keep is a SQLite folder")
+        history(args.history, args.formats.split(","), args.store, args.postgres, args.xlsx_rows, args.keep,
+                tuple(args.tables.split(",")))
     else:
         main(args.figures)

@@ -44,7 +44,7 @@ class FigureHistoryReads:
     def figure_history(
         self, figure_id: str, *, as_of: datetime | None = None, cursor: str | None = None, limit: int = 100,
         citation_index: bool = False, include_protected: bool = False, published_by: Any = None,
-        order: str = "recorded",
+        order: str = "recorded", citation_counts: bool = False,
     ) -> dict[str, Any]:
         """Every state the figure has been in, oldest first, a page at a time, with the citations live on each.
 
@@ -72,6 +72,9 @@ class FigureHistoryReads:
         ``citation_index=True`` gives each citation once, in a top-level ``"citations"`` list,
         and each version's ``"citations"`` as positions in it: for a figure cited hundreds of
         times over many versions the inline form repeats every citation in every version.
+        ``citation_counts=True`` gives each version's ``"citations"`` as their number alone, and no
+        list of them (an export's column): the hottest figure's 500 versions a page with thousands
+        live on each made millions of positions a page, its memory growing with the figure.
 
         ``published_by``: only the versions whose word (or act) counts by then
         (projections/publication.py), each version's ``value``, ``value_source``, ``status``,
@@ -150,11 +153,13 @@ class FigureHistoryReads:
             with self.db.snapshot() as c:
                 more_sources = source_cards(self.db, c, fallen_back, include_protected)
             sources = Sources([*sources.cards.values(), *more_sources.cards.values()], include_protected)
-        citations = [render_citation(ct, sources, t) for ct in cites]
+        citations = [] if citation_counts else [render_citation(ct, sources, t) for ct in cites]
         hidden_citations = sources.citations_withheld([*((ct.citation_id, ct.source_id) for ct in cites),
                                                        *cited_elsewhere])
         cited_at = [ct.cited_at for ct in cites]
         live_until = [min(ct.withdrawn_at, t + 1) for ct in cites]
+        # Only a citation withdrawn by t can have ended before a version began (the version began by t).
+        withdrawn = [(n, until) for n, until in enumerate(live_until) if until <= t]
         versions = []
         # Most versions leave the value as it was (a claim not adopted, a regrading, a citation's
         # span): the previous version's parsed value serves them, shared.
@@ -191,9 +196,10 @@ class FigureHistoryReads:
                 "published_at": None if hidden and r.source_id is not None else iso(r.published_at),
                 # Cited before the version ended (a prefix: cites are in cited_at order), not
                 # withdrawn before it began.
-                "citations": [n for n in range(bisect_left(cited_at, end)) if live_until[n] > start],
+                "citations": (_live_count(bisect_left(cited_at, end), start, withdrawn) if citation_counts
+                              else [n for n in range(bisect_left(cited_at, end)) if live_until[n] > start]),
             })
-        if not citation_index:
+        if not citation_index and not citation_counts:
             # The same dict objects, shared: the cost of the inline form is in its size, not in rendering.
             for v in versions:
                 v["citations"] = [citations[n] for n in v["citations"]]
@@ -202,9 +208,15 @@ class FigureHistoryReads:
                "next_cursor": (encode_cursor(listing, f"{last.placed if by_publication else last.recorded_from}"
                                                      f":{last.version}") if more else None),
                "state": "recorded"}
-        if citation_index:
+        if citation_index and not citation_counts:
             out["citations"] = citations
         return out
+
+
+def _live_count(cited: int, start: int, withdrawn: list[tuple[int, int]]) -> int:
+    """How many of the first ``cited`` citations were live when a version began at ``start``:
+    those not among the ``withdrawn`` (position, end) that ended by then."""
+    return cited - sum(1 for n, until in withdrawn if n < cited and until <= start)
 
 
 def _said(r: Any, sources: Any, hidden: bool, value: dict[str, Any], source: Any) -> dict[str, Any] | None:

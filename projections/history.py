@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.tally import ZERO, Part, Tally, incident_contribution, is_approximate
+from ledger.tally import ZERO, Part, Tally, incident_contribution, is_approximate, reading
 from projections.times import iso
 
 
@@ -147,7 +147,7 @@ def _view(tally: Tally) -> tuple[int, int | None, int, int]:
 
 def render(state: Any, by: str | None) -> dict[str, Any]:
     (low, high, n, approximate), groups = state
-    out: dict[str, Any] = Tally.of(low, high, n, approximate).as_dict()
+    out: dict[str, Any] = reading(low, high, n, approximate)
     if by is not None:
-        out["groups"] = [{"value": v, **Tally.of(lo, hi, m, a).as_dict()} for v, lo, hi, m, a in groups]
+        out["groups"] = [{"value": v, **reading(lo, hi, m, a)} for v, lo, hi, m, a in groups]
     return out

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from ledger.errors import InvalidInput
-from ledger.tally import ZERO, Tally
+from ledger.tally import ZERO, Tally, reading
 from projections import history
 from projections.db import Db
 from projections.named_rows import columns_of, shape
@@ -35,6 +35,8 @@ _PERIOD_CHANGE = columns_of(history.PeriodChange, "iv", at="iv.recorded_from", e
 _Step = shape("Step", "dimension, value, recorded_from, low, high_sum, unbounded, figures, approximate")
 _Moved = shape("Moved", "fv.recorded_from, fv.figure_id, fv.version, fv.kind, fv.actor, fv.source_id, fv.report_id,"
                          " r.published_on")
+#: A running tally's total row, as tally_history_latest reads it (plain tuples, in this order).
+_TOTAL_ROW = "recorded_from, low, high_sum, unbounded, figures, approximate"
 #: A figure version as a count's page tells it (figure_history's fields of the same names).
 _Told = shape("Told", "fv.figure_id, fv.version, fv.reason, fv.value, fv.value_source_id, fv.source_id, fv.evidence")
 #: Whose word a figure version that moved a tally was: its source, report and the report's date.
@@ -151,11 +153,14 @@ class TallyHistoryReads:
             while True:
                 # One row more than the points kept: the state before the earliest says whether it moved.
                 rows = self.db.all(
-                    c, f"SELECT {_Step.columns} FROM {{tally_versions}} WHERE metric = ? AND dimension = ''"
+                    c, f"SELECT {_TOTAL_ROW} FROM {{tally_versions}} WHERE metric = ? AND dimension = ''"
                        " AND value = '' AND recorded_from <= ? ORDER BY recorded_from DESC LIMIT ?",
-                    (key, t, limit), shape=_Step)
+                    (key, t, limit))
                 whole = len(rows) < limit
-                states = [(r.recorded_from, _history_state({("", ""): row_sum(r)})) for r in reversed(rows)]
+                # _history_state of the total alone, from the row's columns: a Tally a row (and its
+                # reading, history.render) cost as much as all the rest of a point (~10 us each).
+                states = [(at, ((low, None if unbounded else high_sum, figures, approximate), ()))
+                          for at, low, high_sum, unbounded, figures, approximate in reversed(rows)]
                 kept = _moves(states) if whole else _moves(states[1:], states[0][1])
                 if len(kept) >= wanted or whole:
                     break
@@ -163,8 +168,9 @@ class TallyHistoryReads:
             kept = kept[-wanted:]
             told_times = [at for at, _ in kept[-told:]] if told else []
             moved, words = self._moved_by(c, metric, "fv.depth <= ? AND fv.population = ?", (1, population), told_times)
-            out = [{"recorded_at": iso(at), **history.render(state, None),
-                    "moved_by": sorted(moved.get(at, []), key=history.moved_order)} for at, state in kept]
+            out = [{"recorded_at": iso(at), **reading(*total),
+                    "moved_by": sorted(moved[at], key=history.moved_order) if at in moved else []}
+                   for at, (total, _) in kept]
             self._whose_word(c, out[len(out) - len(told_times):], include_protected, words)
             if versions:
                 shown = self._told_versions(c, metric, population, [at for at, _ in kept[-versions:]],

@@ -230,14 +230,13 @@ def _ids(refs: Any, key: str) -> str | None:
 
 
 def history_versions(figure_id: str, page: Callable[[str | None, int], dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Every version of a figure, a reader page at a time (read with ``citation_index=True``),
+    """Every version of a figure, a reader page at a time (read with ``citation_counts=True``),
     each with the figure's id and the number of citations live on it.
 
     The count, not the citations: a hot figure's versions each have thousands live, and
     listing them on every row makes the export versions x citations long; they are
     ``GET /figures/{id}/citations``, each once."""
-    return ({"figure_id": figure_id, **version, "citations": len(version["citations"])}
-            for version in paged(page, "versions"))
+    return ({"figure_id": figure_id, **version} for version in paged(page, "versions"))
 
 
 def history_row(item: dict[str, Any]) -> dict[str, Any]:

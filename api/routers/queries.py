@@ -286,8 +286,10 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Ca
     fmt = choose(format_, accept)
     fid = str(figure_id)
 
-    def versions(after: str | None, size: int, at: Any = as_of, index: bool = False) -> dict[str, Any]:
-        return reader.figure_history(fid, as_of=at, cursor=after, limit=size, citation_index=index,
+    def versions(after: str | None, size: int, at: Any = as_of, counts: bool = False,
+                 index: bool = False) -> dict[str, Any]:
+        return reader.figure_history(fid, as_of=at, cursor=after, limit=size, citation_counts=counts,
+                                     citation_index=index,
                                      include_protected=caller.sees_protected, published_by=published_by,
                                      order=order)
 

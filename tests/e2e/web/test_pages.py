@@ -737,3 +737,18 @@ def test_the_audit_log_as_of_a_time_lists_the_events_recorded_by_then(api, world
     assert past.status_code == 200 and 'class="banner"' in past.text
     leaves = lambda text: re.findall(r'href="/web/audit/leaves/(\d+)', text)  # noqa: E731
     assert len(leaves(past.text)) == len(leaves(now)) - 1  # the withdrawal is after then
+
+
+def test_a_part_of_check_shows_on_the_incident_and_checks_pages(api, world):
+    """Civilians killed is part of killed (the built-in vocabulary): the check of one against the
+    other has no dimension, and the pages answered 500 on it (found by bench/page_times.py at 100k)."""
+    api.ledger.file_report("o", source_id=world.public_source, title="all killed", language="en", figures=[
+        {"incident_id": world.incident, "metric": "killed", "breakdown": {},
+         "value": {"qualifier": "exact", "number": 900, "quote": "900 killed"}}])
+    assert any(c["check"] == "part_of" for c in api.get("/checks", role="auditor").json())
+    sign_in(api, "auditor")
+    for where in (f"/web/incidents/{world.incident}", "/web/checks", "/"):
+        answer = api.client.get(where, headers=HTML)
+        assert answer.status_code == 200, (where, answer.text[-500:])
+    # The "Along" cell names the metric that is the part.
+    assert re.search(r"</a></td>\s*<td>civilians killed", api.client.get("/web/checks", headers=HTML).text)

@@ -153,6 +153,16 @@ def test_citations_and_periods_as_of(world):
         assert world["public_citation"] in live[-1]  # it stood while the last value did, until withdrawn
         (cited,) = [c for c in history["citations"] if c.get("citation_id") == world["public_citation"]]
         assert cited["withdrawn"] and cited["withdrawn_reason"] == "link dead"
+        # An export's form: each version's number of live citations, nothing else changed; as of
+        # before the withdrawal, the withdrawn one is counted where it was live.
+        withdrawn_at = _when(cited["withdrawn_at"])
+        for at in (None, withdrawn_at - timedelta(microseconds=1), withdrawn_at):
+            listed = reader.figure_history(world["figure"], citation_index=True, as_of=at)
+            counted = reader.figure_history(world["figure"], citation_counts=True, as_of=at)
+            assert "citations" not in counted
+            assert [v.pop("citations") for v in counted["versions"]] == [
+                len(v.pop("citations")) for v in listed["versions"]]
+            assert counted["versions"] == listed["versions"]
 
 
 def test_pages_and_cursors(world):
