@@ -395,7 +395,7 @@ def parser() -> argparse.ArgumentParser:
                       help="a value for every row that leaves the column empty (e.g. language=ar)")
     load.add_argument("--partial", action="store_true", help="file the good rows even if some are refused")
     load.add_argument("--check", action="store_true", help="check every row, record nothing")
-    load.add_argument("--by", default=f"cli:{getpass.getuser()}", help="who imports (recorded; owns the receipts)")
+    load.add_argument("--by", default=f"cli:{getpass.getuser()}", help="who imports (recorded as the actor of what it files)")
     load.set_defaults(func=cmd_import)
 
     from api.audit_cli import add_commands as add_audit_commands

@@ -6,6 +6,9 @@ is saved in one transaction with its receipt when a request key is given, so a r
 reaches any process answers the first response and records nothing. A race lost on the
 save is retried only for commands whose changes only add; the others fail with
 VersionConflict naming the current version, so that the officer decides again.
+
+A request key is its actor's; a ``ContentKey`` (ledger/receipt.py) is the whole ledger's, so
+its receipt answers whoever sends the same content (the first sender stays its actor).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from ledger.failure_lines import failure
 from ledger.figure import Figure
 from ledger.limits import MAX_REQUEST_KEY
 from ledger.loading import KINDS, RecordLoading
-from ledger.receipt import Receipt, fingerprint, receipt_id
+from ledger.receipt import ContentKey, Receipt, fingerprint, receipt_id
 from ledger.replay import replay
 
 A = TypeVar("A", bound=Aggregate)
@@ -122,7 +125,8 @@ class AtMostOnce(RecordLoading):
         actor = checks.actor(actor)
         digest = None
         if request_key is not None:
-            request_key = checks.text(request_key, "request_key", max_length=MAX_REQUEST_KEY)
+            checked = checks.text(request_key, "request_key", max_length=MAX_REQUEST_KEY)
+            request_key = ContentKey(checked) if isinstance(request_key, ContentKey) else checked
             digest = fingerprint(command, arguments)
             # Before the work, only this process's cache is asked (no read): a request whose
             # receipt is stored but not cached here still records nothing, because its save

@@ -20,9 +20,18 @@ from ledger.event import LedgerCreated
 RECEIPT_NAMESPACE = uuid.UUID("0b9e3c1d-7a44-4f0e-8f6e-52d1c0a4e7aa")
 
 
+class ContentKey(str):
+    """A request key made from what a command records rather than chosen by its sender (an
+    import's rows: api/imports/record.py): its receipt is the ledger's, not the actor's, so the
+    same content sent by any officer records once. Only code makes one; a key from a request
+    (an API call's Idempotency-Key) is a plain str and stays its caller's."""
+
+
 def receipt_id(actor: str, request_key: str) -> uuid.UUID:
-    # Keys are scoped to the actor, so two clients that happen to pick the same key never collide.
-    return uuid.uuid5(RECEIPT_NAMESPACE, orjson.dumps([actor, request_key]).decode())
+    # Keys are scoped to the actor, so two clients that happen to pick the same key never
+    # collide; a content key to no one (null: no actor is empty), so that it is one ledger-wide.
+    scope = None if isinstance(request_key, ContentKey) else actor
+    return uuid.uuid5(RECEIPT_NAMESPACE, orjson.dumps([scope, str(request_key)]).decode())
 
 
 def fingerprint(command: str, arguments: dict[str, Any]) -> str:
@@ -58,7 +67,7 @@ class Receipt(Aggregate):
     @classmethod
     def issue(cls, actor: str, request_key: str, command: str, fingerprint: str, result: dict[str, Any]) -> Receipt:
         return cls._create(
-            cls.Issued, id=receipt_id(actor, request_key), actor=actor, request_key=request_key,
+            cls.Issued, id=receipt_id(actor, request_key), actor=actor, request_key=str(request_key),
             command=command, fingerprint=fingerprint, result=result,
         )
 

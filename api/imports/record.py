@@ -4,9 +4,12 @@ Every report is filed with ``file_report`` under a request key made from its con
 (``plan.request_key``), and each citation with ``cite`` under that key and the figure's
 place in the report: the ledger's receipts then make a second import of the same rows record
 nothing, and an import cut off halfway resume where it stopped (the reports it had filed
-answer from their receipts). Receipts belong to the officer who imported, as with any request.
-Two imports of one file at once file each report once, and each counts as filed only what
-its own calls recorded (an answer replayed from the other's receipt counts as already filed).
+answer from their receipts). The keys are content keys (ledger/receipt.py): their receipts are
+the ledger's, not the importing officer's, so the same rows imported by another officer, or by
+the command line and then the upload page, record nothing and answer with the reports first
+filed (the first officer stays their actor). Two imports of one file at once file each report
+once, and each counts as filed only what its own calls recorded (an answer replayed from the
+other's receipt counts as already filed).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import orjson
 from api.imports.plan import Plan, RowProblem, ReportToFile
 from ledger.errors import LedgerError
 from ledger.figure import figure_id
-from ledger.receipt import replayed
+from ledger.receipt import ContentKey, replayed
 from ledger.value import Count
 
 RECORDED, ALREADY = "recorded", "already recorded"
@@ -31,6 +34,8 @@ RECORDED, ALREADY = "recorded", "already recorded"
 class Outcome:
     #: row: RECORDED or ALREADY
     rows: dict[int, str] = field(default_factory=dict)
+    #: row: the id of the report it is filed in (by this import or an earlier one, by anyone)
+    report_ids: dict[int, str] = field(default_factory=dict)
     reports: int = 0
     already: int = 0
     citations: int = 0
@@ -50,11 +55,12 @@ def record(ledger: Any, actor: str, plan: Plan, progress: Callable[[int], None] 
         return out
     for report in plan.reports:
         try:
-            status = _file(ledger, actor, _named(report, ids), out)
+            status, report_id = _file(ledger, actor, _named(report, ids), out)
         except LedgerError as e:  # found only now (a record changed since the plan was made)
             out.problems.append(RowProblem(report.rows[0], None, e.message))
         else:
             out.rows.update(dict.fromkeys(report.rows, status))
+            out.report_ids.update(dict.fromkeys(report.rows, report_id))
         if progress is not None:
             progress(len(report.rows))
     for c in plan.corrections:
@@ -63,8 +69,9 @@ def record(ledger: Any, actor: str, plan: Plan, progress: Callable[[int], None] 
             if Count.parse(c.value).as_dict() == ledger.figure(str(fid)).current:
                 out.rows.setdefault(c.row, ALREADY)  # filed claims already read so (a correction must change it)
                 continue
-            if ledger.answered(actor, c.key) is None and not replayed(ledger.correct_figure(
-                    actor, str(fid), value=c.value, reason=c.reason, request_key=c.key)):
+            key = ContentKey(c.key)
+            if ledger.answered(actor, key) is None and not replayed(ledger.correct_figure(
+                    actor, str(fid), value=c.value, reason=c.reason, request_key=key)):
                 out.corrections += 1
             out.rows.setdefault(c.row, RECORDED)
         except LedgerError as e:
@@ -81,7 +88,7 @@ def _create(ledger: Any, actor: str, plan: Plan, out: Outcome) -> dict[str, str]
                                ("incident", ledger.record_incident, "incident_id")):
         for ident, fields in plan.creating.get(kind, {}).items():
             content = orjson.dumps([kind, ident, fields], option=orjson.OPT_SORT_KEYS)
-            request_key = f"import:{kind}:" + hashlib.sha256(content).hexdigest()
+            request_key = ContentKey(f"import:{kind}:" + hashlib.sha256(content).hexdigest())
             answer = ledger.answered(actor, request_key)
             if answer is None:
                 answer = command(actor, request_key=request_key, **fields)
@@ -100,12 +107,14 @@ def _named(report: ReportToFile, ids: dict[str, str]) -> ReportToFile:
     return ReportToFile(report.rows, fields, report.citations, report.key)
 
 
-def _file(ledger: Any, actor: str, report: ReportToFile, out: Outcome) -> str:
+def _file(ledger: Any, actor: str, report: ReportToFile, out: Outcome) -> tuple[str, str]:
+    """Whether the report's rows are RECORDED now or ALREADY, and the report's id."""
     # The receipt read first saves the work of a second run; whether this call filed is what
     # the ledger answers (replayed: another process filed it between that read and ours).
-    result, filed = ledger.answered(actor, report.key), False
+    key = ContentKey(report.key)
+    result, filed = ledger.answered(actor, key), False
     if result is None:
-        result = ledger.file_report(actor, request_key=report.key, **report.fields)
+        result = ledger.file_report(actor, request_key=key, **report.fields)
         filed = not replayed(result)
     if filed:
         out.reports += 1
@@ -115,10 +124,10 @@ def _file(ledger: Any, actor: str, report: ReportToFile, out: Outcome) -> str:
     for index, citation in enumerate(report.citations):
         if citation is None:
             continue
-        key = f"{report.key}:{index}"
+        key = ContentKey(f"{report.key}:{index}")
         if ledger.answered(actor, key) is None and not replayed(ledger.cite(
                 actor, target_id=result["figures"][index]["figure_id"], source_id=report.fields["source_id"],
                 request_key=key, **citation)):
             out.citations += 1
             status = RECORDED
-    return status
+    return status, str(result["report_id"])

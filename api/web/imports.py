@@ -2,8 +2,9 @@
 
 The file comes as multipart/form-data (read with the standard library's MIME parser, no
 extra dependency), after the session's CSRF check like every form; the import runs as the
-signed-in officer, so its receipts are theirs and a second upload of the same file records
-nothing. The answer is the per-row report: what was filed, what was already recorded, and
+signed-in officer, who is the actor of what it files; a second upload of the same file, by
+any officer or after ``ledger import``, records nothing (api/imports/record.py). The answer is
+the per-row report: what was filed, what was already recorded (with the report it is in), and
 every refused row with its column and the API's words.
 
 A form sent with ``Accept: application/x-ndjson`` (imports.js does) is answered as the import
@@ -163,7 +164,10 @@ def _report(plan: Any, outcome: Any, check_only: bool) -> dict[str, Any]:
     rows += [{"row": r, "status": "refused", "column": None, "message": f"its report is refused (row {first})"}
              for r, first in plan.with_report.items()]
     done = outcome.rows if outcome else {}
-    rows += [{"row": r, "status": status, "column": None, "message": ""} for r, status in done.items()]
+    filed_in = outcome.report_ids if outcome else {}
+    rows += [{"row": r, "status": status, "column": None,
+              "message": f"in report {filed_in[r]}" if status == ALREADY and r in filed_in else ""}
+             for r, status in done.items()]
     held = "checked only" if check_only else "not recorded"
     rows += [{"row": r, "status": held, "column": None, "message": ""}
              for report in plan.reports for r in report.rows if r not in done]

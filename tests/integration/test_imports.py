@@ -154,6 +154,33 @@ def test_a_second_import_records_nothing(sqlite_ledger):
     assert outcome is not None and set(outcome.rows.values()) == {ALREADY} and outcome.reports == 0
 
 
+def test_the_same_file_imported_by_another_officer_records_nothing_and_names_the_reports_filed(ledger):
+    """An import's receipts are the ledger's: the rows a first officer (here the command line's)
+    filed are, for a second one, already recorded in the same reports, of which the first stays the actor."""
+    w = world(ledger)
+    data = csv_bytes(good_rows(w))
+    first = imports.run(ledger, "cli:clerk", data)[1]
+    assert first is not None and first.reports == 2 and first.citations == 1
+    before = log_size(ledger)
+    second = imports.run(ledger, "bob", data)[1]
+    assert log_size(ledger) == before
+    assert second is not None and (second.reports, second.already, second.citations) == (0, 2, 0)
+    assert set(second.rows.values()) == {ALREADY} and second.report_ids == first.report_ids
+    assert {ledger._get(Report, r).filed_by for r in first.report_ids.values()} == {"cli:clerk"}
+
+
+def test_an_api_callers_request_key_stays_its_own(sqlite_ledger):
+    """Only an import's keys are the ledger's: two callers who pick the same Idempotency-Key both record."""
+    w = world(sqlite_ledger)
+    fields = {"source_id": w["snhr"], "title": "May toll", "language": "ar",
+              "figures": [{"incident_id": w["idlib"], "metric": "civilians_killed",
+                           "value": {"qualifier": "exact", "number": 3}}]}
+    one = sqlite_ledger.file_report("alice", request_key="k1", **fields)
+    other = sqlite_ledger.file_report("bob", request_key="k1", **fields)
+    assert one["report_id"] != other["report_id"]
+    assert sqlite_ledger.file_report("alice", request_key="k1", **fields) == one
+
+
 def test_an_interrupted_import_resumes_where_it_stopped(sqlite_ledger, monkeypatch):
     w = world(sqlite_ledger)
     rows = [[w["snhr"], f"Report {i}", "en", "", w["idlib"] if i % 2 else w["hama"], "civilians_killed",
@@ -315,7 +342,7 @@ def test_a_population_column_states_the_subset_beside_the_total(sqlite_ledger):
 
 
 def test_the_same_file_imported_by_two_processes_at_once_is_filed_once(store, tmp_path):
-    # Two `ledger import` processes (an operator's double run, a retried job), on one store.
+    # Two `ledger import` processes (two officers at once, a retried job), on one store.
     import os
     import subprocess
     import sys
@@ -331,8 +358,9 @@ def test_the_same_file_imported_by_two_processes_at_once_is_filed_once(store, tm
         path.write_bytes(csv_bytes(rows))
         before = log_size(ledger)
         env = {**os.environ, "LEDGER_DB": store.url, **({"CIPHER_KEY": store.cipher_key} if store.cipher_key else {})}
-        runs = [subprocess.Popen([sys.executable, "-m", "api.cli", "import", str(path), "--by", "importer"], env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        # Two officers: an import's receipts are the ledger's, so it is the same as one officer twice.
+        runs = [subprocess.Popen([sys.executable, "-m", "api.cli", "import", str(path), "--by", officer], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for officer in ("amal", "basel")]
         outs = [run.communicate(timeout=120) for run in runs]
         assert [run.returncode for run in runs] == [0, 0], outs
         events = [n for n in ledger.recorder.select_notifications(start=None, limit=10_000) if n.id > before]
@@ -348,7 +376,8 @@ def test_the_same_file_imported_by_two_processes_at_once_is_filed_once(store, tm
         ledger.close()
 
 
-def test_each_of_two_overlapping_imports_reports_what_it_filed_and_what_it_found_filed(store):
+@pytest.mark.parametrize("officer_b", ["importer", "another officer"])
+def test_each_of_two_overlapping_imports_reports_what_it_filed_and_what_it_found_filed(store, officer_b):
     """The worst overlap, made exact: process A checks its receipts (none yet), then B files the
     whole file, then A files. The log holds each report once, and each process's report is true:
     B filed 12, A filed none and found 12 already filed (it said "12 filed" too, before)."""
@@ -367,7 +396,7 @@ def test_each_of_two_overlapping_imports_reports_what_it_filed_and_what_it_found
         def a_checks_then_b_runs(actor, key):
             earlier = seen_first(actor, key)  # A's check, before B committed anything
             if "b" not in outcomes:
-                outcomes["b"] = imports.run(b, "importer", data)[1]
+                outcomes["b"] = imports.run(b, officer_b, data)[1]
             return earlier
 
         a.answered = a_checks_then_b_runs

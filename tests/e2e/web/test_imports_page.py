@@ -32,6 +32,29 @@ def test_an_upload_is_filed_once_and_reported_by_row(api, world):
     assert re.search(r"<td>2</td><td>already recorded</td>", again.text) and count_events(api.ledger) == before
 
 
+def test_a_file_imported_on_the_command_line_then_uploaded_by_an_officer_records_nothing(api, world, store,
+                                                                                         tmp_path, monkeypatch):
+    """The upload finds the rows `ledger import` filed (as another actor): already recorded, in that report."""
+    from api.cli import main
+
+    path = tmp_path / "rows.csv"
+    path.write_bytes(rows(world))
+    monkeypatch.setenv("LEDGER_DB", store.url)
+    if store.cipher_key:
+        monkeypatch.setenv("CIPHER_KEY", store.cipher_key)
+    before = api.ledger.recorder.max_notification_id() or 0
+    assert main(["import", str(path), "--by", "cli:clerk"]) == 0
+    (filed,) = [n for n in api.ledger.recorder.select_notifications(start=None, limit=1_000_000)
+                if n.id > before and n.topic.endswith("Report.Filed")]
+    events = count_events(api.ledger)
+    csrf = sign_in(api, "officer")
+    answer = upload(api, csrf, rows(world))
+    assert answer.status_code == 200, answer.text
+    assert re.search(rf"<td>2</td><td>already recorded</td><td dir=\"auto\"></td><td dir=\"auto\">in report"
+                     rf" {filed.originator_id}</td>", answer.text), answer.text
+    assert count_events(api.ledger) == events
+
+
 def test_a_bad_row_is_named_with_the_apis_words_and_nothing_is_recorded(api, world):
     csrf = sign_in(api, "officer")
     before = count_events(api.ledger)
