@@ -143,7 +143,7 @@ def main() -> None:
 
 
 def _per_month_windows(reader: Any, metric: str, chosen: list[tuple[int, int]], at: Any, sees: bool,
-                       population: str | None = None) -> list[Any]:
+                       population: str | None = None, published_by: str | None = None) -> list[Any]:
     """The count by month as the page read it before Reader.tally_months: a windowed tally a month."""
     import calendar
     from datetime import date
@@ -152,7 +152,7 @@ def _per_month_windows(reader: Any, metric: str, chosen: list[tuple[int, int]], 
     for y, m in chosen:
         first, last = date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
         total = reader.tally(metric, valid_from=first, valid_to=last, as_of=at, include_protected=sees,
-                             population=population)["sum"]
+                             population=population, published_by=published_by)["sum"]
         rows.append({"month": f"{y:04d}-{m:02d}", "valid_from": first.isoformat(), "valid_to": last.isoformat(),
                      "low": total["low"], "high": total["high"], "kind": total["kind"], "figures": total["figures"]})
     return rows

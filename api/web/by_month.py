@@ -55,13 +55,14 @@ def months(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]
 
 
 def by_month(reader: Any, metric: str, chosen: list[tuple[int, int]], at: Any, sees: bool,
-             population: str | None = None) -> list[dict[str, Any]]:
+             population: str | None = None, published_by: str | None = None) -> list[dict[str, Any]]:
     """``[{"month": "YYYY-MM", "valid_from", "valid_to", "low", "high", "kind", "figures"}]`` of one
     population (None: the whole), in one read (``Reader.tally_months``: each month as the tally with
-    that month as its window)."""
+    that month as its window), cut at ``published_by`` if given."""
     (y0, m0), (y1, m1) = chosen[0], chosen[-1]
     return reader.tally_months(metric, valid_from=date(y0, m0, 1), valid_to=date(y1, m1, 1), as_of=at,
-                               include_protected=sees, population=population)
+                               include_protected=sees, population=population,
+                               published_by=published_by)
 
 
 def bars(rows: list[dict[str, Any]], *, width: int = 960, height: int = 260) -> dict[str, Any]:

@@ -31,8 +31,8 @@ from ledger.vocabulary import WHOLE_POPULATION
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 
-#: The formats the pages offer (the API gives more: hxl, ndjson, json).
-Format = Annotated[Literal["csv", "xlsx"], Query(alias="format")]
+#: The formats the pages offer (the API gives more: ndjson, json); hxl is CSV with HXL's hashtag row.
+Format = Annotated[Literal["csv", "hxl", "xlsx"], Query(alias="format")]
 Moment = Annotated[str | None, Query(max_length=limits.MAX_MOMENT)]
 
 
@@ -58,16 +58,17 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, sessio
 async def months(request: Request, metric: Metric, reader: Reader, session: Signed, now: Now, format_: Format,
                  as_of: AsOf = None, months_from: Month = None, months_to: Month = None,
                  population: Counted = None) -> Any:
-    at = moment(as_of)
+    at, cut = moment(as_of), published_of(request)
     counted = WHOLE_POPULATION if population is None else population
     rows = await run_in_threadpool(monthly_rows, reader, metric, at, session.caller.sees_protected,
-                                   months_from, months_to, counted)
+                                   months_from, months_to, counted, cut)
     flat = [{"metric": metric, "population": counted, "by": None, "value": None, "low": r["low"], "high": r["high"], "kind": r["kind"],
              "figures": r["figures"], "valid_from": r["valid_from"], "valid_to": r["valid_to"], "place": None,
-             "as_of": None if at is None else at.isoformat()} for r in rows]
+             "as_of": None if at is None else at.isoformat(), "published_by": cut} for r in rows]
     about = await run_in_threadpool(lambda: stated(now.head, getattr(request.app.state, "audit", None),
                                                    metric=metric, by_month=True, as_of=at,
-                                                   population=None if population is None else counted))
+                                                   population=None if population is None else counted,
+                                                   published_by=cut))
     return export(format_, export_rows.tally_columns(metric, counted), flat, flat, about,
                   f"tally-{metric}-by-month")
 
@@ -99,8 +100,9 @@ def spread(request: Request, figure_id: UUID, reader: Reader, session: Signed, n
 
 @router.get(PREFIX + "/checks/download")
 def checks(request: Request, reader: Reader, session: Signed, now: Now, format_: Format, as_of: AsOf = None,
-           metric: Annotated[Metric | None, Query()] = None) -> Any:
-    return queries.breakdown_checks(request, reader, session.caller, now, metric=metric, incident_id=None,
+           metric: Annotated[Metric | None, Query()] = None,
+           incident_id: Annotated[UUID | None, Query()] = None) -> Any:
+    return queries.breakdown_checks(request, reader, session.caller, now, metric=metric, incident_id=incident_id,
                                     dimension=None, totals_only=False, as_of=moment(as_of), valid_from=None,
                                     valid_to=None, place=None, format_=format_, accept=None,
                                     published_by=published_of(request))

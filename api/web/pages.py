@@ -128,14 +128,15 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     and the count month by month of valid time; of one population (default the whole counted one)."""
     sees, at = session.caller.sees_protected, moment(as_of)
     counted = population if population is not None else WHOLE_POPULATION
-    monthly = _monthly(reader, metric, at, sees, months_from, months_to, counted)
     cut, shown = published_of(request), (CHARTED, LISTED_STEPS, TOLD)
+    monthly = _monthly(reader, metric, at, sees, months_from, months_to, counted, cut)
     lookup = lambda fid, wanted: versions_of(reader, fid, wanted, at, sees, published_by=cut)  # noqa: E731
     published = count_cut.published_chart(reader, metric, at, sees, counted, cut, lookup, shown, order)
     if cut is not None:  # the running tallies know no cut: the steps are the history cut there
         return page(request, "tally.html", session, metric=metric, population=counted,
                     chosen=None if population is None else counted, **monthly, **published,
-                    **count_cut.recorded_under_cut(reader, metric, at, sees, counted, cut, lookup, shown))
+                    **count_cut.recorded_under_cut(reader, metric, at, sees, counted, cut, lookup, shown),
+                    applies_cut=True)
     # The latest points only: the whole history grows with the log (tally_history_latest).
     # The last TOLD steps come with the versions that moved them (value, why, evidence).
     points = reader.tally_history_latest(metric, points=CHARTED, told=LISTED_STEPS, as_of=at,
@@ -148,12 +149,14 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     earlier = listed[0]["recorded_at"] if len(points) > len(listed) else None
     return page(request, "tally.html", session, metric=metric, steps=steps, chart=chart, earlier=earlier,
                 first=len(chart) - len(listed), population=counted,
-                chosen=None if population is None else counted, **monthly, **published)
+                chosen=None if population is None else counted, **monthly, **published, applies_cut=True)
 
 
 def monthly_rows(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
-                 months_to: str | None, population: str = WHOLE_POPULATION) -> list[dict[str, Any]]:
-    """The months asked for, or the latest year of the incidents' span; [] when there is no incident."""
+                 months_to: str | None, population: str = WHOLE_POPULATION,
+                 published_by: str | None = None) -> list[dict[str, Any]]:
+    """The months asked for, or the latest year of the incidents' span; [] when there is no incident.
+    The span is the incidents' (records: as_of alone); the counts are cut at ``published_by``."""
     start, end = by_month.parse_month(months_from, "months_from"), by_month.parse_month(months_to, "months_to")
     if start is None or end is None:
         found = by_month.span(reader, at)
@@ -161,13 +164,13 @@ def monthly_rows(reader: Any, metric: str, at: Any, sees: bool, months_from: str
             return []
         end = end or found[1]
         start = start or by_month.latest(found[0], end)
-    return by_month.by_month(reader, metric, by_month.months(start, end), at, sees, population)
+    return by_month.by_month(reader, metric, by_month.months(start, end), at, sees, population, published_by)
 
 
 def _monthly(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
-             months_to: str | None, population: str) -> dict[str, Any]:
+             months_to: str | None, population: str, published_by: str | None) -> dict[str, Any]:
     """The count by month of valid time: the months asked for, or the incidents' whole span."""
-    rows = monthly_rows(reader, metric, at, sees, months_from, months_to, population)
+    rows = monthly_rows(reader, metric, at, sees, months_from, months_to, population, published_by)
     return {"monthly": rows, "month_chart": by_month.bars(rows) if rows else None,
             "month_span": {"from": rows[0]["month"] if rows else "", "to": rows[-1]["month"] if rows else ""}}
 
@@ -284,15 +287,17 @@ def incident(request: Request, incident_id: UUID, reader: Reader, session: Signe
 def incident_page(request: Request, session: Session, reader: Any, incident_id: str, at: Any, cursor: str | None,
                   *, status: int = 200, form: dict[str, Any] | None = None) -> HTMLResponse:
     """The incident page; its officer form (revising the period) is filled from ``form`` after a refusal."""
-    sees = session.caller.sees_protected
+    sees, cut = session.caller.sees_protected, published_of(request)
     try:
         record = reader.incident(incident_id, as_of=at, include_protected=sees)
     except NotFound:
         return not_yet_page(request, session, reader, "incident", incident_id, at)
-    figures = reader.figures(incident_id=incident_id, as_of=at, cursor=cursor, limit=100, include_protected=sees)
-    checks = reader.breakdown_checks(incident_id=incident_id, as_of=at, include_protected=sees)
+    # The incident is the ledger's record (as_of alone); its figures and checks are as published by the cut.
+    figures = reader.figures(incident_id=incident_id, as_of=at, cursor=cursor, limit=100, include_protected=sees,
+                             published_by=cut)
+    checks = reader.breakdown_checks(incident_id=incident_id, as_of=at, include_protected=sees, published_by=cut)
     return page(request, "incident.html", session, status=status, incident=record, figures=figures, checks=checks,
-                form=_change_form(form))
+                form=_change_form(form), applies_cut=True)
 
 
 def _change_form(form: dict[str, Any] | None) -> dict[str, Any]:

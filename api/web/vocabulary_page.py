@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -13,14 +13,14 @@ from api.models import TermIn, TermRevisionIn
 from api.problems import ApiProblem
 from api.routers import definitions
 from api.web.forms import Refused, as_model, body_of, form_state, new_state, preconditions, record
-from api.web.pages import Signed
+from api.web.pages import AsOf, Signed, moment
 from api.web.i18n import choose
-from api.web.render import PREFIX, label, page
+from api.web.render import PREFIX, kept_cut, label, page
 from api.web.session import Session
 from api.web.sign_in import form_fields
 from ledger import terms
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 
 #: The place fields a form gives apart, read into the API's ``coordinates``.
 _COORDINATES = ("latitude", "longitude")
@@ -37,7 +37,10 @@ def _page(request: Request, session: Session, *, define: dict[str, Any] | None =
 
 
 @router.get(PREFIX + "/vocabulary", response_class=HTMLResponse)
-def vocabulary(request: Request, session: Signed) -> HTMLResponse:
+def vocabulary(request: Request, session: Signed, as_of: AsOf = None) -> HTMLResponse:
+    """As of a time or under a cut, the vocabulary as it is now, and the page says so: the terms'
+    store keeps each term's latest version only, and a cut is of sources' words, not of terms."""
+    moment(as_of)
     return _page(request, session)
 
 

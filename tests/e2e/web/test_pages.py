@@ -711,22 +711,100 @@ def test_a_citations_page_reads_as_of_the_chosen_time(api, world):
     assert "<dd>live</dd>" in past and 'class="banner"' in past
 
 
-@pytest.mark.parametrize("role", ["reader", "auditor"])
+@pytest.mark.parametrize("role", ["reader", "officer", "auditor"])
 def test_every_link_in_a_page_viewed_as_of_and_cut_keeps_both(api, world, role):
-    """From the count, figure, report, citation and audit pages viewed as of a time and under a cut,
-    every link to another page keeps both choices."""
+    """From the count, figure, report, citation, incident, vocabulary and audit pages viewed as of a time
+    and under a cut, every link to another page, the header's too, keeps both choices, and each page
+    the header links to answers under them."""
     sign_in(api, role)
     chosen = {"as_of": "2100-01-01T00:00:00Z", "published_by": "2100-01-01"}
     pages = ["/web/tallies/civilians_killed", f"/web/figures/{world.figure}", f"/web/reports/{world.public_report}",
-             f"/web/citations/{world.public_citation}"] + (["/web/audit"] if role == "auditor" else [])
+             f"/web/citations/{world.public_citation}", f"/web/incidents/{world.incident}", "/web/vocabulary"] \
+        + (["/web/audit"] if role == "auditor" else [])
+    header: set[str] = set()
     for where in pages:
         answer = api.client.get(where, params=chosen, headers=HTML)
         assert answer.status_code == 200, (where, answer.text)
-        main = answer.text.split('<main id="main">', 1)[1].split("</main>", 1)[0]
-        links = [h.replace("&amp;", "&") for h in re.findall(r'href="(/web/[^"]*)"', main)]
+        links = [h.replace("&amp;", "&") for h in re.findall(r'href="(/web/[^"]*)"', answer.text)]
+        # Not links to another page as chosen: the style sheet, the language switch (it carries the
+        # whole address in ``next``) and "Back to now" / "Go to the present" (they drop the choice).
+        links = [h for h in links if not h.startswith(("/web/static/", "/web/language/")) and h != where]
         assert links, where
         dropped = [h for h in links if "as_of=2100-01-01T00%3A00%3A00Z" not in h or "published_by=2100-01-01" not in h]
         assert not dropped, (where, dropped)
+        top = answer.text.split('<header class="top">', 1)[1].split("</header>", 1)[0]
+        header.update(h.replace("&amp;", "&") for h in re.findall(r'href="(/web/(?!language/)[^"]*)"', top))
+    expected = {"/web/incidents", "/web/sources", "/web/vocabulary"} | (
+        {"/web/new/report", "/web/imports"} if role == "officer" else set()) | (
+        {"/web/audit"} if role == "auditor" else set())
+    assert {h.split("?")[0] for h in header} == expected
+    for link in header:
+        assert api.client.get(link, headers=HTML).status_code == 200, link
+
+
+def test_the_incident_page_and_the_counts_months_apply_the_cut(api, world):
+    """Under ``?published_by=`` the incident page's figures and checks, and a count's months (page and
+    file), are those the sources had published by then, as the API's ``?published_by=`` gives them."""
+    sign_in(api, "reader")
+    where = f"/web/incidents/{world.incident}"
+    now, cut = (api.client.get(where, params=p, headers=HTML).text for p in ({}, {"published_by": CUT}))
+    figure_links = lambda text: set(re.findall(r'href="/web/figures/([0-9a-f]{8}-[0-9a-f-]+)', text))  # noqa: E731
+    api_figures = lambda q: {f["figure_id"] for f in api.get(f"/figures?incident_id={world.incident}{q}").json()["items"]}  # noqa: E731
+    assert figure_links(now) == api_figures("") and world.figure in figure_links(now)
+    assert figure_links(cut) == api_figures(f"&published_by={CUT}") == set()
+    assert "Only what the sources had published by 2019-01-01 counts." in cut
+    assert "Only what the sources had published by" not in now
+    tally = "/web/tallies/civilians_killed"
+    months = lambda text: re.findall(r'<tr data-month="([\d-]+)"><td>[^<]*</td><td class="num">(.*?)</td>', text)  # noqa: E731
+    whole, cut_months = (months(api.client.get(tally, params=p, headers=HTML).text) for p in ({}, {"published_by": CUT}))
+    assert [m for m, _ in whole] == [m for m, _ in cut_months] and whole
+    assert any("no data" not in shown for _, shown in whole)
+    assert all("no data" in shown for _, shown in cut_months), cut_months
+    cut_page = api.client.get(tally, params={"published_by": CUT}, headers=HTML).text
+    assert "Only what the sources had published by 2019-01-01 counts." in cut_page
+    download = next(u.replace("&amp;", "&") for u in re.findall(r'href="(/web/[^"]+/months/download\?[^"]*format=csv[^"]*)"', cut_page))
+    assert f"published_by={CUT}" in download
+    rows = _rows(api.client.get(download).text)
+    assert rows and {r["kind"] for r in rows} == {"no_data"} and {r["published_by"] for r in rows} == {CUT}
+    assert {r["kind"] for r in _rows(api.client.get(download.replace(CUT, LATE)).text)} != {"no_data"}
+
+
+def test_the_vocabulary_page_takes_as_of_and_the_cut_and_says_it_shows_the_present(api, world):
+    """Every page takes ``as_of`` and ``published_by``; the vocabulary's store keeps each term's latest
+    version, so the page shows it as it is now, says so, and shows an officer no form."""
+    sign_in(api, "officer")
+    assert 'id="vocabulary-now"' not in api.client.get("/web/vocabulary", headers=HTML).text
+    for chosen in ({"as_of": "2019-05-01T10:00:00Z"}, {"published_by": CUT}):
+        answer = api.client.get("/web/vocabulary", params=chosen, headers=HTML)
+        assert answer.status_code == 200, answer.text
+        assert 'id="vocabulary-now"' in answer.text and 'id="past-view"' in answer.text
+        assert 'id="define-term"' not in answer.text and 'data-term="civilians_killed"' in answer.text
+    wrong = api.client.get("/web/vocabulary", params={"as_of": "yesterday"}, headers=HTML)
+    assert wrong.status_code == 422 and "as_of" in wrong.text
+
+
+def test_the_hxl_links_under_the_tables_give_the_apis_hxl(api, world):
+    """Each table's downloads offer HXL (the API's ``?format=hxl``: CSV with the hashtag row under the
+    header); the incident page's checks table has its own download."""
+    api.ledger.file_report("o", source_id=world.public_source, title="parts", language="en", figures=[
+        {"incident_id": world.incident, "metric": "civilians_killed", "breakdown": {"victim_group": "children"},
+         "value": {"qualifier": "exact", "number": 30}}])  # a part, so there is a check
+    sign_in(api, "reader")
+    text = api.client.get(f"/web/incidents/{world.incident}", headers=HTML).text
+    hxl = [u.replace("&amp;", "&") for u in re.findall(r'href="(/web/[^"]+/download\?[^"]*format=hxl[^"]*)"', text)]
+    checks = next(u for u in hxl if u.startswith("/web/checks/download"))
+    assert f"incident_id={world.incident}" in checks
+    for link in hxl:
+        got = api.client.get(link)
+        assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv"), (link, got.text)
+        header, tags = got.text.lstrip("\ufeff").splitlines()[:2]
+        assert tags.startswith("#") and len(tags.split(",")) == len(header.split(",")), (link, tags)
+        assert got.text == api.get(_api_route(link)).text, link
+    assert _rows(api.client.get(checks.replace("format=hxl", "format=csv")).text)[0]["incident_id"] == world.incident
+    months = next(u.replace("&amp;", "&") for u in re.findall(
+        r'href="(/web/[^"]+/months/download\?[^"]*format=hxl[^"]*)"',
+        api.client.get("/web/tallies/civilians_killed", headers=HTML).text))
+    assert api.client.get(months).text.lstrip("\ufeff").splitlines()[1].startswith("#indicator+name")
 
 
 def test_the_audit_log_as_of_a_time_lists_the_events_recorded_by_then(api, world):
