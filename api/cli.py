@@ -79,7 +79,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     store = Store.from_environment()
     check_views(store)  # here, once, rather than in each worker as it starts
     print(f"serving the ledger API at http://{args.host}:{args.port}/ (interactive docs: /docs)", flush=True)
-    serve(store, args.host, args.port, args.workers)
+    serve(store, args.host, args.port, args.workers, forwarded_allow_ips=args.forwarded_allow_ips)
     return 0
 
 
@@ -333,6 +333,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from api.serve import add_forwarded_option
+
     p = argparse.ArgumentParser(prog="ledger", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -349,6 +351,7 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--host", default="127.0.0.1")
         command.add_argument("--port", type=int, default=8000)
         command.add_argument("--workers", type=int, default=1)
+        add_forwarded_option(command)
     run.set_defaults(func=cmd_run)
     serve.set_defaults(func=cmd_serve)
 

@@ -12,6 +12,11 @@ on the store named by LEDGER_DB.
 The access log names each request's route template (``GET /sources/{source_id}``), never
 the path or query it was asked with: those carry ids, and a protected source's ids must not
 reach whoever reads the server's logs (docs/operations.md).
+
+Behind a TLS-terminating proxy, name the proxy's addresses (``--forwarded-allow-ips`` or
+LEDGER_FORWARDED_ALLOW_IPS): uvicorn then takes the scheme and client from that proxy's
+X-Forwarded-Proto/-For, so the session cookies are Secure (api/web/session.py). Unset, no
+forwarded header is believed: a client could otherwise claim https, or another address.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from api import route_names
 from ledger.store import Store
 
 FACTORY = "api.serve:app_from_environment"
+FORWARDED_ENV = "LEDGER_FORWARDED_ALLOW_IPS"
 ACCESS = "ledger.access"
 access_log = logging.getLogger(ACCESS)
 
@@ -111,8 +117,20 @@ class NoDelayProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
         super().connection_made(transport)
 
 
+def proxy_settings(forwarded_allow_ips: str | None) -> dict[str, Any]:
+    """uvicorn's proxy-header settings: on only for the proxies named (the argument, else LEDGER_FORWARDED_ALLOW_IPS).
+
+    A comma-separated list of addresses or networks (or ``*``), as uvicorn takes it; never
+    uvicorn's own FORWARDED_ALLOW_IPS default, which would trust loopback without being asked.
+    """
+    trusted = (os.environ.get(FORWARDED_ENV, "") if forwarded_allow_ips is None else forwarded_allow_ips).strip()
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
+
+
 def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *,
-          log_level: str = "info") -> None:
+          log_level: str = "info", forwarded_allow_ips: str | None = None) -> None:
     """Serve the API until interrupted (SIGINT/SIGTERM stop it gracefully)."""
     import uvicorn
 
@@ -120,7 +138,7 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, workers: int 
         raise ValueError("workers must be at least 1")
     if workers > 1 and store.kind != "postgres":
         raise ValueError("several workers need PostgreSQL (LEDGER_DB=postgresql://...); SQLite serves one worker")
-    common = {"host": host, "port": port, "log_level": log_level, "proxy_headers": False,
+    common = {"host": host, "port": port, "log_level": log_level, **proxy_settings(forwarded_allow_ips),
               "http": "api.serve:NoDelayProtocol", "access_log": False, "log_config": log_config(log_level),
               "server_header": False, "date_header": True}
     if workers == 1:
@@ -137,15 +155,23 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, workers: int 
     uvicorn.run(FACTORY, factory=True, workers=workers, **common)
 
 
+def add_forwarded_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--forwarded-allow-ips", default=None, metavar="ADDRESSES",
+                        help="the TLS proxy's addresses, comma-separated: trust its X-Forwarded-Proto/-For"
+                             f" (default ${FORWARDED_ENV}; unset: trust none)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m api.serve", description="Serve the ledger API (store: LEDGER_DB).")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--log-level", default="info")
+    add_forwarded_option(p)
     args = p.parse_args(argv)
     try:
-        serve(Store.from_environment(), args.host, args.port, args.workers, log_level=args.log_level)
+        serve(Store.from_environment(), args.host, args.port, args.workers, log_level=args.log_level,
+              forwarded_allow_ips=args.forwarded_allow_ips)
     except ValueError as e:
         print(f"api.serve: {e}", file=sys.stderr)
         return 2

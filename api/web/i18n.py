@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -60,6 +60,12 @@ class Language:
         """A recording time, in UTC, in the language's medium format."""
         return "" if value is None else _moment(value, self.code)
 
+    def told(self, value: str | None) -> str:
+        """A moment as a link or form gave it (the banner's "as of" and "published by"): a date and
+        time as ``moment`` does, a date alone in the language's medium date format, and text that
+        is neither as it was given (the page refuses it; an error page still tells it)."""
+        return "" if not value else _told(value, self.code)
+
 
 # Formatting with CLDR data costs 30-100 us a call, and pages repeat the same numbers and times.
 @lru_cache(maxsize=2)
@@ -77,6 +83,17 @@ def _moment(value: str | datetime, code: str) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return format_datetime(value, "medium", tzinfo=timezone.utc, locale=code) + " UTC"
+
+
+@lru_cache(maxsize=256)
+def _told(value: str, code: str) -> str:
+    text = value.strip()
+    try:
+        if len(text) == 10:  # YYYY-MM-DD: a day, with no time to show
+            return format_date(date.fromisoformat(text), "medium", locale=code)
+        return _moment(text, code)
+    except ValueError:
+        return value
 
 
 def choose(request: Any) -> Language:

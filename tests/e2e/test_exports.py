@@ -78,6 +78,26 @@ def test_xlsx_has_rows_and_an_about_sheet(shared):
     assert len(sheets["figures"]) - 1 == len(api.get("/figures?limit=500").json()["items"])
 
 
+def test_xlsx_past_the_sheet_limit_continues_on_another_sheet(shared, monkeypatch):
+    from api.exports import spreadsheet
+
+    api, _ = shared
+    listed = api.get("/figures?limit=500").json()["items"]
+    assert len(listed) >= 2
+    monkeypatch.setattr(spreadsheet, "SHEET_ROWS", 2)  # Excel's is 1,048,576: one figure a sheet here
+    response = api.get("/figures?format=xlsx")
+    assert response.status_code == 200
+    sheets = _xlsx(response)
+    data = [name for name in sheets if name != "about"]
+    assert data == ["figures"] + [f"figures ({n})" for n in range(2, len(data) + 1)]
+    assert len(data) == len(listed) and all(len(sheets[n]) == 2 for n in data)
+    header = sheets["figures"][0]
+    assert all(sheets[n][0] == header for n in data)
+    ids = [row[header.index("figure_id")] for n in data for row in sheets[n][1:]]
+    assert sorted(ids) == sorted(f["figure_id"] for f in listed) and len(set(ids)) == len(ids)
+    assert dict(sheets["about"])["sheets"] == ", ".join(data)
+
+
 def test_ndjson_lines_are_the_json_answers(shared):
     api, _ = shared
     lines = [orjson.loads(line) for line in api.get("/figures?format=ndjson").content.splitlines()]

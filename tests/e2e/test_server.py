@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,7 +22,9 @@ import httpx
 import pytest
 
 from api.bootstrap import open_ledger
+from api.serve import FORWARDED_ENV
 from ledger.store import Store
+from tests.conftest import make_store
 from tests.e2e.conftest import build_world, count_events
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -36,17 +38,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(store: Store, workers: int, log: Path, log_level: str = "warning") -> Iterator[str]:
+def running_server(store: Store, workers: int, log: Path, log_level: str = "warning", *,
+                   args: Sequence[str] = (), env_extra: dict[str, str] | None = None) -> Iterator[str]:
     """Start ``python -m api.serve`` in its own process group; stop it (and only it) at the end."""
     port = free_port()
     env = {**os.environ, "LEDGER_DB": store.url}
     env.pop("CIPHER_KEY", None)
+    env.pop(FORWARDED_ENV, None)
+    env.update(env_extra or {})
     if store.cipher_key:
         env["CIPHER_KEY"] = store.cipher_key
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "api.serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers), "--log-level", log_level],
+             "--workers", str(workers), "--log-level", log_level, *args],
             cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
@@ -200,3 +205,27 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="PostgreSQL"):
         serve(Store(f"sqlite:///{tmp_path / 'x.db'}"), "127.0.0.1", free_port(), workers=2)
+
+
+def _visit_cookie_secure(base: str, headers: dict[str, str]) -> bool:
+    """Whether the sign-in page's visitor cookie, asked for with these headers, is marked Secure."""
+    answer = httpx.get(f"{base}/web/sign-in", headers={"Accept": "text/html", **headers})
+    assert answer.status_code == 200, answer.text
+    [cookie] = [c for c in answer.headers.get_list("set-cookie") if c.startswith("ledger_visit=")]
+    return "secure" in {part.strip().lower() for part in cookie.split(";")[1:]}
+
+
+def test_cookies_are_secure_behind_a_named_tls_proxy_only(tmp_path: Path) -> None:
+    """A proxy that terminates TLS says so in X-Forwarded-Proto; the server believes it only from the addresses named."""
+    store = next(make_store("sqlite", tmp_path))
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+    servers = [  # (how it was started, whether this loopback client's X-Forwarded-Proto counts)
+        ({"env_extra": {FORWARDED_ENV: "127.0.0.1"}}, True),
+        ({"args": ["--forwarded-allow-ips", "127.0.0.1,10.0.0.0/8"]}, True),
+        ({}, False),  # not configured: no forwarded header is believed, loopback's neither
+        ({"env_extra": {FORWARDED_ENV: "10.1.2.3"}}, False),  # another proxy's address: not ours
+    ]
+    for n, (how, believed) in enumerate(servers):
+        with running_server(store, 1, tmp_path / f"server-{n}.log", **how) as base:
+            assert _visit_cookie_secure(base, https) is believed, how
+            assert _visit_cookie_secure(base, {}) is False, how  # plain http stays plain
