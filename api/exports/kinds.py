@@ -104,6 +104,8 @@ def tally(reader: Any, state: State, metric: str, *, include_protected: bool, **
 def tally_history(reader: Any, state: State, metric: str, *, include_protected: bool, **asked: Any) -> Made:
     """How a tally moved: a row per point, from ``cursor`` on."""
     flat = list(export_rows.history_rows(reader.tally_history(metric, include_protected=include_protected, **asked)))
+    if asked.get("order") == "recorded":  # the default is not stated, as a figure's history does not
+        asked = {**asked, "order": None}
     return Made(export_rows.history_columns(metric, asked.get("population")), flat, flat,
                 state(metric=metric, **asked), f"tally-{metric}-history")
 

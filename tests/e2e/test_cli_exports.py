@@ -33,9 +33,8 @@ def _cli(tmp_path, *args: str) -> bytes:
 def _later_correction(api, world) -> str:
     """A moment, then a correction after it: an export as of that moment must not have it."""
     at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    corrected = api.post(f"/figures/{world.figure}/corrections", {
-        "value": {"qualifier": "exact", "number": 999}, "reason": "recount after the moment"})
-    assert corrected.status_code in (200, 201), corrected.text
+    api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 999},
+                              reason="recount after the moment", expected_version=api.ledger.figure(world.figure).version)
     return at
 
 
