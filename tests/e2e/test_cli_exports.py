@@ -106,6 +106,13 @@ def test_json_is_the_ndjson_lines_as_one_document_for_every_kind(api, world, tmp
 
 
 def test_the_audit_log_file_is_the_apis_to_an_auditor(api, world, tmp_path):
+    # A correction on evidence: its row lists the citations space-separated, as the API's does
+    # (the CLI once wrote the list as Python's repr, its rows made apart from the route's).
+    api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 41},
+                              reason="on the record", evidence=[world.public_citation],
+                              expected_version=api.ledger.figure(world.figure).version)
+    rows = list(csv.DictReader(io.StringIO(_cli(tmp_path, "audit-log").decode("utf-8-sig"))))
+    assert world.public_citation in {r["evidence"] for r in rows}
     for fmt in ("csv", "ndjson"):
         assert _cli(tmp_path, "audit-log", "--format", fmt) == api.get(f"/audit/log?format={fmt}",
                                                                         role="auditor").content
