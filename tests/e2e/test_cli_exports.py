@@ -133,3 +133,29 @@ def test_an_option_that_cannot_apply_is_refused_naming_it(world, tmp_path, capsy
     out = tmp_path / "never"
     assert main(["export", *args, "--out", str(out)]) == 2
     assert says in capsys.readouterr().err and not out.exists()
+
+
+def test_any_figures_export_the_cli_makes_is_the_apis(api, world, tmp_path):
+    """For any filters, moment and format the two take alike, the same bytes (the CLI reads as a reader)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    moments = [_later_correction(api, world), "1971-01-01T00:00:00Z"]
+    moments.append(datetime.now(UTC).isoformat().replace("+00:00", "Z"))
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+              database=None)
+    @given(metric=st.sampled_from([None, "civilians_killed", "civilians_injured", "killed"]),
+           incident=st.sampled_from([None, world.incident]), at=st.sampled_from(moments),
+           cut=st.sampled_from([None, "2000-01-01", "2100-01-01"]), fmt=st.sampled_from(["csv", "hxl", "ndjson"]))
+    def same(metric, incident, at, cut, fmt):
+        args, query = ["--as-of", at, "--format", fmt], {"as_of": at, "format": fmt}
+        for option, param, value in (("--metric", "metric", metric), ("--incident", "incident_id", incident),
+                                     ("--published-by", "published_by", cut)):
+            if value is not None:
+                args += [option, value]
+                query[param] = value
+        theirs = api.client.get("/figures", params=query, headers=api.headers("reader"))
+        assert theirs.status_code == 200 and _cli(tmp_path, "figures", *args) == theirs.content, args
+
+    same()
