@@ -138,48 +138,83 @@ def _is_uuid(text: str) -> bool:
 
 
 #: The exports a publication cut-off applies to (the others are records, or the log itself).
-CUT_EXPORTS = ("figures", "tally", "history", "spread", "checks")
+CUT_EXPORTS = ("figures", "reports", "tally", "tally-history", "history", "spread", "checks")
+#: The exports read as of a recording time (the checkpoints, claims and audit log are as of now).
+AS_OF_EXPORTS = ("figures", "sources", "incidents", "reports", "tally", "tally-history", "history", "spread",
+                 "checks")
+#: The exports the figure filters apply to, as ``GET /figures`` takes them (checks: --metric, --incident).
+FIGURE_FILTERS = {"metric": ("figures", "checks"), "incident": ("figures", "checks")}
+
+
+def _moment(option: str, text: str | None) -> tuple[Any, str | None]:
+    """``text`` as the API reads ``as_of`` or ``published_by`` (so both refuse the same input), or why not."""
+    if text is None:
+        return None, None
+    from pydantic import TypeAdapter, ValidationError
+
+    from api.routers._shared import AsOf
+    from ledger.errors import InvalidInput
+    from projections.publication import check_published_by
+
+    try:
+        if option == "--published-by":
+            check_published_by(text)
+            return text, None
+        return TypeAdapter(AsOf).validate_python(text), None
+    except InvalidInput as error:
+        return None, f"{option}: {error.message}"
+    except ValidationError as error:
+        return None, f"{option}: {error.errors()[0]['msg'].removeprefix('Value error, ')}"
+
+
+def _export_refusal(args: argparse.Namespace) -> str | None:
+    """Why the export asked for cannot be made, before any store is opened (None: it can)."""
+    if args.what in ("tally", "tally-history") and not args.subject:
+        return f"export {args.what} needs a METRIC, e.g. one of: {', '.join(METRICS)}"
+    if args.what in ("history", "spread") and not args.subject:
+        return f"export {args.what} needs a FIGURE_ID"
+    if args.what in ("history", "spread") and not _is_uuid(args.subject):
+        return f"export {args.what} takes a FIGURE_ID, not {args.subject!r}"
+    if args.what == "reports" and args.subject and not _is_uuid(args.subject):
+        return f"export reports takes a SOURCE_ID, not {args.subject!r}"
+    if args.incident is not None and not _is_uuid(args.incident):
+        return f"--incident takes an INCIDENT_ID, not {args.incident!r}"
+    for option, flag, kinds_ in (("published_by", "--published-by", CUT_EXPORTS), ("as_of", "--as-of", AS_OF_EXPORTS),
+                                 *((name, f"--{name}", applies) for name, applies in FIGURE_FILTERS.items())):
+        if getattr(args, option) is not None and args.what not in kinds_:
+            return f"{flag} applies to {', '.join(kinds_)}, not {args.what}"
+    if args.what == "checks" and args.subject and args.metric and args.subject != args.metric:
+        return f"export checks: the METRIC {args.subject!r} and --metric {args.metric!r} differ"
+    return None
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Figures, sources, incidents, reports, a tally, a figure's history or spread, or the checks as
-    the API exports them to a reader (protected sources withheld), the signed checkpoints, or the
-    audit log as an auditor reads it; to a file or stdout."""
+    """Figures, sources, incidents, reports, a tally or its history, a figure's history or spread, or the
+    checks as the API exports them to a reader (protected sources withheld: api/exports/kinds.py makes
+    both), the signed checkpoints, or the audit log as an auditor reads it; to a file or stdout."""
+    from functools import partial
+
     from api.bootstrap import open_read_side
+    from api.exports import kinds
     from api.exports import rows as export_rows
-    from api.exports.about import pinned, stated
+    from api.exports.about import stated
     from api.exports.negotiate import write
     from projections.audit.trail import AuditTrail
 
-    if args.what == "tally" and not args.subject:
-        print(f"ledger: export tally needs a METRIC, e.g. one of: {', '.join(METRICS)}", file=sys.stderr)
+    refused = _export_refusal(args)
+    as_of, bad_as_of = _moment("--as-of", args.as_of)
+    cut, bad_cut = _moment("--published-by", args.published_by)
+    if refused or bad_as_of or bad_cut:
+        print(f"ledger: {refused or bad_as_of or bad_cut}", file=sys.stderr)
         return 2
-    if args.what in ("history", "spread") and not args.subject:
-        print(f"ledger: export {args.what} needs a FIGURE_ID", file=sys.stderr)
-        return 2
-    if args.what == "reports" and args.subject and not _is_uuid(args.subject):
-        print(f"ledger: export reports takes a SOURCE_ID, not {args.subject!r}", file=sys.stderr)
-        return 2
-    cut = args.published_by
-    if cut is not None:
-        from ledger.errors import InvalidInput
-        from projections.publication import check_published_by
-
-        if args.what not in CUT_EXPORTS:
-            print(f"ledger: --published-by applies to {', '.join(CUT_EXPORTS)}, not {args.what}", file=sys.stderr)
-            return 2
-        try:
-            check_published_by(cut)
-        except InvalidInput as error:
-            print(f"ledger: --published-by: {error.message}", file=sys.stderr)
-            return 2
+    metric = args.metric or (args.subject if args.what in ("tally", "tally-history", "checks") else None)
     store = Store.from_environment()
     check_views(store)
     ledger = open_ledger(store)
-    if args.what == "tally" and args.subject not in ledger.terms.of_kind("metric"):
+    if metric is not None and metric not in ledger.terms.of_kind("metric"):
         known = ", ".join(ledger.terms.of_kind("metric"))
         ledger.close()
-        print(f"ledger: export tally needs a METRIC of the vocabulary, one of: {known}", file=sys.stderr)
+        print(f"ledger: export {args.what} needs a METRIC of the vocabulary, one of: {known}", file=sys.stderr)
         return 2
     reader, follower = open_read_side(store, ledger)
     trail = AuditTrail(store, ledger=ledger)
@@ -194,76 +229,47 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     try:
         follower.catch_up()
-        position, at = follower.position(), pinned(None)  # one cut: every page read as of the start
-        ndjson = args.format == "ndjson"
+        state = partial(stated, follower.position(), trail)
+        seen = {"include_protected": False}  # as a reader: the one redaction rule of the reader's answers
         if args.what == "figures":
-            about = stated(position, trail, as_of=at, published_by=cut)
-            its = counted(export_rows.figure_items(lambda after, size: reader.figures(
-                cursor=after, limit=size, as_of=at, published_by=cut)), "figures")
-            rows = (export_rows.figure_lines if ndjson else export_rows.figure_rows)(
-                its, lambda ids: reader.incidents_by_id(ids, as_of=at), reader.terms.places)
-            columns, name = export_rows.FIGURE_COLUMNS, "figures"
-        elif args.what in ("sources", "incidents"):
-            about = stated(position, trail, as_of=at)
-            read = reader.sources if args.what == "sources" else reader.incidents
-            its = counted(export_rows.paged(lambda after, size: read(cursor=after, limit=size, as_of=at)), args.what)
-            columns, row = ((export_rows.SOURCE_COLUMNS, export_rows.source_row) if args.what == "sources"
-                            else (export_rows.INCIDENT_COLUMNS, export_rows.incident_row))
-            rows, name = its if ndjson else map(row, its), args.what
-        elif args.what == "reports":
-            about = stated(position, trail, as_of=at, source_id=args.subject)
-            its = counted(export_rows.paged(lambda after, size: reader.reports(
-                source_id=args.subject, cursor=after, limit=size, as_of=at)), "reports")
-            columns, name = export_rows.REPORT_COLUMNS, "reports"
-            rows = its if ndjson else map(export_rows.report_row, its)
-        elif args.what == "checkpoints":  # hashes only, as anyone may have them from GET /audit/checkpoints
-            about = stated(position, trail)
-            rows, columns, name = [c.to_dict() for c in trail.checkpoints()], export_rows.CHECKPOINT_COLUMNS, "checkpoints"
+            made = kinds.figures(reader, state, **seen, as_of=as_of, metric=metric, incident_id=args.incident,
+                                 published_by=cut)
+        elif args.what in ("sources", "incidents", "reports"):
+            asked = {"source_id": args.subject, "published_by": cut} if args.what == "reports" else {}
+            made = kinds.listing(args.what, reader, state, **seen, as_of=as_of, **asked)
         elif args.what == "spread":
-            about = stated(position, trail, figure_id=args.subject, as_of=at, published_by=cut)
-            spread = reader.spread(args.subject, as_of=at, published_by=cut)
-            columns = export_rows.spread_columns(*export_rows.counted_of(spread["current"]))
-            name = f"figure-{args.subject}-spread"
-            rows = spread["claims"] if ndjson else export_rows.spread_rows(spread)
+            made = kinds.spread(reader, state, args.subject, **seen, as_of=as_of, published_by=cut)
+        elif args.what in ("tally", "tally-history"):
+            make = kinds.tally if args.what == "tally" else kinds.tally_history
+            made = make(reader, state, metric, **seen, by=args.by, population=args.population, as_of=as_of,
+                        published_by=cut)
+        elif args.what == "history":
+            made = kinds.figure_history(reader, state, args.subject, **seen, as_of=as_of, published_by=cut)
+        elif args.what == "checks":
+            made = kinds.checks(reader, state, **seen, metric=metric, incident_id=args.incident, as_of=as_of,
+                                published_by=cut)
+        elif args.what == "checkpoints":  # hashes only, as anyone may have them from GET /audit/checkpoints
+            signed = [c.to_dict() for c in trail.checkpoints()]
+            made = kinds.Made(export_rows.CHECKPOINT_COLUMNS, signed, signed, state(), "checkpoints")
         elif args.what == "claims":
             from api.imports.claims import CLAIM_COLUMNS, claim_rows
 
-            about = stated(position, trail)
-            rows, columns, name = claim_rows(reader), CLAIM_COLUMNS, "claims"
-        elif args.what == "tally":
-            about = stated(position, trail, metric=args.subject, by=args.by, population=args.population,
-                           published_by=cut)
-            rows = list(export_rows.tally_rows(reader.tally(args.subject, by=args.by, population=args.population,
-                                                            published_by=cut)))
-            columns, name = export_rows.tally_columns(args.subject, args.population), f"tally-{args.subject}"
-        elif args.what == "history":
-            about = stated(position, trail, figure_id=args.subject, as_of=at, published_by=cut)
-            its = counted(export_rows.history_versions(args.subject, lambda after, size: reader.figure_history(
-                args.subject, cursor=after, limit=size, as_of=at, citation_counts=True, published_by=cut)), "versions")
-            figure = reader.figure(args.subject, as_of=at, published_by=cut)
-            columns = export_rows.version_columns(*export_rows.counted_of(figure))
-            rows = its if ndjson else map(export_rows.history_row, its)
-            name = f"figure-{args.subject}-history"
-        elif args.what == "checks":
-            about = stated(position, trail, metric=args.subject, published_by=cut)
-            checks = reader.breakdown_checks(metric=args.subject, published_by=cut)
-            columns, name = export_rows.check_columns(args.subject), "checks"
-            rows = checks if ndjson else map(export_rows.check_row, checks)
+            claims = claim_rows(reader)
+            made = kinds.Made(CLAIM_COLUMNS, claims, claims, state(), "claims")
         else:  # the audit log, as far as the tree reaches now
             trail.catch_up()
             size = trail.size()
-            about = stated(trail.leaf(size - 1)["notification_id"] if size else 0, trail)
-            rows = counted(export_rows.audit_entries(lambda after, n: trail.log(cursor=after, limit=n), size), "events")
-            columns, name = export_rows.AUDIT_COLUMNS, "audit-log"
+            made = kinds.audit_log(lambda after, n: trail.log(cursor=after, limit=n), size,
+                                   stated(trail.leaf(size - 1)["notification_id"] if size else 0, trail))
         out = open(args.out, "wb") if args.out else sys.stdout.buffer
         try:
-            for chunk in write(args.format, columns, rows, about, name):
+            for chunk in write(args.format, made.columns, counted(made.of(args.format), "rows"), made.about, made.name):
                 out.write(chunk)
         finally:
             if args.out:
                 out.close()
-        print(f"ledger export: {done[0] or 'all'} rows at ledger position {about['ledger_position']},"
-              f" tree size {about['tree_size']}", file=sys.stderr)
+        print(f"ledger export: {done[0]} rows at ledger position {made.about['ledger_position']},"
+              f" tree size {made.about['tree_size']}", file=sys.stderr)
     finally:
         trail.close()
         ledger.close()
@@ -367,21 +373,27 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("--by", default=f"cli:{getpass.getuser()}")
     revoke.set_defaults(func=cmd_keys_revoke)
 
-    export = sub.add_parser("export", help="figures, sources, incidents, reports, claims, a tally, a figure's"
-                                           " history or spread, or the checks as a reader"
-                                           " exports them, the checkpoints, or the audit log (CSV, HXL, XLSX, NDJSON); claims in the"
-                                           " columns `ledger import` reads back")
-    export.add_argument("what", choices=["figures", "sources", "incidents", "reports", "claims", "tally", "history",
-                                                "spread", "checks", "checkpoints", "audit-log"])
+    export = sub.add_parser("export", help="figures, sources, incidents, reports, claims, a tally or its history,"
+                                           " a figure's history or spread, or the checks as a reader exports them"
+                                           " (the API's files: api/exports/kinds.py), the checkpoints, or the audit"
+                                           " log (CSV, HXL, XLSX, JSON, NDJSON); claims in the columns"
+                                           " `ledger import` reads back")
+    export.add_argument("what", choices=["figures", "sources", "incidents", "reports", "claims", "tally",
+                                         "tally-history", "history", "spread", "checks", "checkpoints", "audit-log"])
     export.add_argument("subject", nargs="?", metavar="METRIC|FIGURE_ID|SOURCE_ID",
-                        help="the tally's metric (checks: only this metric), the figure of a history"
-                                                  " or a spread, or the source of the reports (else all)")
+                        help="the metric of a tally or its history (checks: only this metric), the figure of a"
+                             " history or a spread, or the source of the reports (else all)")
     export.add_argument("--by", help="a tally's breakdown dimension")
+    export.add_argument("--as-of", metavar="TIME", help="as the ledger was recorded at this time (ISO 8601 with a"
+                        " zone, as the API's as_of): " + ", ".join(AS_OF_EXPORTS))
     export.add_argument("--published-by", metavar="DATE", help="count only what the sources had published by then"
-                        " (YYYY-MM-DD, or a time with a zone): figures, tally, history, spread, checks")
+                        " (YYYY-MM-DD, or a time with a zone): " + ", ".join(CUT_EXPORTS))
+    export.add_argument("--metric", help="only figures (or checks) of this metric, as GET /figures?metric=")
+    export.add_argument("--incident", metavar="INCIDENT_ID", help="only figures (or checks) of this incident,"
+                        " as GET /figures?incident_id=")
     export.add_argument("--population", choices=sorted(POPULATIONS),
                         help="the population a tally counts (default: the whole counted one; docs/model.md)")
-    export.add_argument("--format", default="csv", choices=["csv", "xlsx", "hxl", "ndjson"])
+    export.add_argument("--format", default="csv", choices=["csv", "xlsx", "hxl", "json", "ndjson"])
     export.add_argument("--out", help="the file to write (default: stdout)")
     export.set_defaults(func=cmd_export)
 

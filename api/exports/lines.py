@@ -1,5 +1,5 @@
 """NDJSON: the first line says where in the ledger the export was made (``{"about": ...}``),
-then one JSON object per row."""
+then one JSON object per row; JSON: one document, ``{"about": ..., "items": [...]}``."""
 
 from __future__ import annotations
 
@@ -19,3 +19,14 @@ def write(rows: Iterable[dict[str, Any]], about: dict[str, Any]) -> Iterator[byt
             yield bytes(chunk)
             chunk.clear()
     yield bytes(chunk)
+
+
+def document(rows: Iterable[dict[str, Any]], about: dict[str, Any]) -> Iterator[bytes]:
+    """The NDJSON lines as one JSON document, streamed: the items as NDJSON gives them."""
+    chunk = bytearray(b'{"about":' + orjson.dumps(about) + b',"items":[')
+    for i, row in enumerate(rows):
+        chunk += (b"," if i else b"") + orjson.dumps(row, default=str)
+        if len(chunk) > CHUNK:
+            yield bytes(chunk)
+            chunk.clear()
+    yield bytes(chunk + b"]}\n")

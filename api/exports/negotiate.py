@@ -9,6 +9,7 @@ from fastapi import Header, Query
 from fastapi.responses import StreamingResponse
 
 from api.exports import delimited, lines, spreadsheet
+from api.exports.kinds import Made
 from api.problems import ApiProblem, responses
 
 MEDIA = {
@@ -58,6 +59,8 @@ def write(fmt: str, columns: list[tuple[str, str]], rows: Iterable[dict[str, Any
         return delimited.write(columns, rows, about, hxl=fmt == "hxl")
     if fmt == "xlsx":
         return spreadsheet.write(columns, rows, about, name)
+    if fmt == "json":
+        return lines.document(rows, about)
     return lines.write(rows, about)
 
 
@@ -72,6 +75,11 @@ def export(fmt: str, columns: list[tuple[str, str]], rows: Iterable[dict[str, An
     if about.get("tree_size") is not None:
         headers["Ledger-Tree-Size"] = str(about["tree_size"])
     return StreamingResponse(body, media_type=media, headers=headers)
+
+
+def give(fmt: str, made: Made) -> StreamingResponse:
+    """A kind of export (api/exports/kinds.py) as the streamed answer."""
+    return export(fmt, made.columns, made.rows, made.items, made.about, made.name)
 
 
 def documented() -> dict[int | str, dict[str, Any]]:

@@ -27,9 +27,10 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
 from api.deps import Auditor, Principal, bearer, bearer_key, principal
+from api.exports import kinds
 from api.exports import rows as export_rows
 from api.exports.about import stated
-from api.exports.negotiate import Accept, Format, choose, documented, export
+from api.exports.negotiate import Accept, Format, choose, documented, export, give
 from api.models import text
 from ledger import limits
 from api.problems import ApiProblem, invalid, responses
@@ -222,11 +223,8 @@ def audit_log(
     if fmt == "json":
         return entries(cursor, limit)
     size, position = _head(trail)
-    items = export_rows.audit_entries(lambda after, n: entries(cursor if after is None else after, n), size)
-    about = stated(position, trail, **filters)
-    if fmt == "ndjson":
-        return export(fmt, [], [], items, about, "audit-log")
-    return export(fmt, export_rows.AUDIT_COLUMNS, map(export_rows.audit_row, items), [], about, "audit-log")
+    return give(fmt, kinds.audit_log(lambda after, n: entries(cursor if after is None else after, n), size,
+                                     stated(position, trail, **filters)))
 
 
 def _head(trail: Any) -> tuple[int, int]:

@@ -12,6 +12,7 @@ overlaps the window.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from typing import Annotated, Any
@@ -25,8 +26,9 @@ from pydantic import BeforeValidator
 from api.answers import ETAG_HELP, answer
 from api.deps import Caller, IfNoneMatch, Now
 from api.exports import rows as export_rows
-from api.exports.about import pinned, stated
-from api.exports.negotiate import Accept, Format, choose, documented, export
+from api.exports.about import stated
+from api.exports import kinds
+from api.exports.negotiate import Accept, Format, choose, documented, export, give
 from api.models import Dimension, Metric, Population, text
 from api.problems import invalid, responses
 from api.query_models import (
@@ -45,7 +47,6 @@ from api.query_models import (
 )
 from api.routers._shared import AsOf, PublishedBy, Reader
 from ledger import limits
-from ledger.errors import NotFound
 
 router = APIRouter(tags=["queries"])
 
@@ -117,18 +118,20 @@ def _exported(*errors: int, kept: bool = True) -> dict[int | str, dict[str, Any]
                                                      **documented_[200]["headers"]}}}
 
 
-async def _tally_export(request: Request, fmt: str, now: Any, read: Any, rows: Any, columns: Any, name: str,
-                        caller: Any, *, metric: str, **asked: Any) -> Any:
+async def _tally_export(request: Request, fmt: str, now: Any, make: Any, reader: Any, caller: Any, metric: str,
+                        **asked: Any) -> Any:
     """A tally or its history as a file: one reading, flattened once, stated with what was asked."""
-    answered = await run_in_threadpool(lambda: read(metric, include_protected=caller.sees_protected, **asked))
-    flat = list(rows(answered))
-    about = await run_in_threadpool(_about, request, now, metric=metric, **asked)
-    return export(fmt, columns(metric, asked.get("population")), flat, flat, about, name)
+    return give(fmt, await run_in_threadpool(lambda: make(
+        reader, _state(request, now), metric, include_protected=caller.sees_protected, **asked)))
 
 
 def _about(request: Request, now: Any, **asked: Any) -> dict[str, Any]:
     """Where the export was made: the log's head the views were brought to, and the tree's size there."""
     return stated(now.head, getattr(request.app.state, "audit", None), **asked)
+
+
+def _state(request: Request, now: Any) -> Any:
+    return functools.partial(_about, request, now)
 
 
 def _answered(*errors: int) -> dict[int | str, dict[str, Any]]:
@@ -148,8 +151,7 @@ async def tally(request: Request, metric: Metric, reader: Reader, caller: Caller
     the sum, then one per group."""
     fmt = choose(format_, accept)
     if fmt != "json":
-        return await _tally_export(request, fmt, now, reader.tally, export_rows.tally_rows, export_rows.tally_columns,
-                                   f"tally-{_v(metric)}", caller, metric=_v(metric), by=_v(by), as_of=as_of,
+        return await _tally_export(request, fmt, now, kinds.tally, reader, caller, _v(metric), by=_v(by), as_of=as_of,
                                    valid_from=valid_from, valid_to=valid_to, place=place, population=_v(population),
                                    published_by=published_by)
     return await answer(request, now, caller, TallyOut, lambda: reader.tally(
@@ -172,9 +174,8 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, caller
     Also as a spreadsheet (`?format=` or `Accept`), a row per point: every point from `cursor` on."""
     fmt = choose(format_, accept)
     if fmt != "json":
-        return await _tally_export(request, fmt, now, reader.tally_history, export_rows.history_rows,
-                                   export_rows.history_columns, f"tally-{_v(metric)}-history", caller,
-                                   metric=_v(metric), by=_v(by), as_of=as_of, valid_from=valid_from,
+        return await _tally_export(request, fmt, now, kinds.tally_history, reader, caller, _v(metric),
+                                   by=_v(by), as_of=as_of, valid_from=valid_from,
                                    valid_to=valid_to, place=place, cursor=cursor, population=_v(population),
                                    published_by=published_by, order=order)
     return await answer(request, now, caller, TallyHistory, lambda: reader.tally_history(
@@ -212,17 +213,12 @@ def breakdown_checks(
 
     Also as a spreadsheet (`?format=` or `Accept`), a row per total and dimension."""
     fmt = choose(format_, accept)
-    checks = reader.breakdown_checks(
-        metric=_v(metric), incident_id=None if incident_id is None else str(incident_id), dimension=_v(dimension),
-        totals_only=totals_only, as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
-        population=_v(population), include_protected=caller.sees_protected, published_by=published_by)
+    asked = {"metric": _v(metric), "incident_id": None if incident_id is None else str(incident_id),
+             "dimension": _v(dimension), "totals_only": totals_only, "as_of": as_of, "valid_from": valid_from,
+             "valid_to": valid_to, "place": place, "population": _v(population), "published_by": published_by}
     if fmt == "json":
-        return checks
-    about = _about(request, now, metric=_v(metric), incident_id=None if incident_id is None else str(incident_id),
-                   dimension=_v(dimension), totals_only=totals_only or None, as_of=as_of, valid_from=valid_from,
-                   valid_to=valid_to, place=place, population=_v(population), published_by=published_by)
-    return export(fmt, export_rows.check_columns(_v(metric)), map(export_rows.check_row, checks), checks, about,
-                  "checks")
+        return reader.breakdown_checks(include_protected=caller.sees_protected, **asked)
+    return give(fmt, kinds.checks(reader, _state(request, now), include_protected=caller.sees_protected, **asked))
 
 
 @router.get("/figures", response_model=page(FigureState), responses=_exported(kept=False), summary="List figures")
@@ -250,15 +246,11 @@ def list_figures(
 
     if fmt == "json":
         return figures(cursor, limit)
-    at = pinned(as_of)
-    items = export_rows.figure_items(lambda after, size: figures(cursor if after is None else after, size, at))
-    about = _about(request, now, as_of=at, metric=_v(metric), status=status, valid_from=valid_from,
-                   valid_to=valid_to, place=place, population=_v(population), published_by=published_by)
-    incidents = lambda ids: reader.incidents_by_id(ids, as_of=at)  # noqa: E731
-    if fmt == "ndjson":
-        return export(fmt, [], [], export_rows.figure_lines(items, incidents, reader.terms.places), about, "figures")
-    rows = export_rows.figure_rows(items, incidents, reader.terms.places)
-    return export(fmt, export_rows.figure_columns(_v(metric), _v(population)), rows, [], about, "figures")
+    return give(fmt, kinds.figures(
+        reader, _state(request, now), include_protected=caller.sees_protected, as_of=as_of, cursor=cursor,
+        incident_id=None if incident_id is None else str(incident_id), metric=_v(metric), dimension=_v(dimension),
+        status=status, valid_from=valid_from, valid_to=valid_to, place=place, population=_v(population),
+        published_by=published_by))
 
 
 @router.get("/figures/{figure_id}/history", response_model=FigureHistory, responses=_exported(404, kept=False),
@@ -286,33 +278,16 @@ def figure_history(request: Request, figure_id: UUID, reader: Reader, caller: Ca
     fmt = choose(format_, accept)
     fid = str(figure_id)
 
-    def versions(after: str | None, size: int, at: Any = as_of, counts: bool = False,
-                 index: bool = False) -> dict[str, Any]:
-        return reader.figure_history(fid, as_of=at, cursor=after, limit=size, citation_counts=counts,
-                                     citation_index=index,
-                                     include_protected=caller.sees_protected, published_by=published_by,
-                                     order=order)
-
     if fmt == "json":
         # Sent as the reads render it: the model's validation and dump took 12 ms of a ~700 KB
         # page (orjson: 0.3 ms), and give the same bytes (tests/e2e/test_queries.py holds them to it).
         # Each citation once, versions naming theirs by position: a hot figure's page repeated
         # every live citation in every version (100k events: 645 KB a page at the median, 98 KB so).
-        return Response(orjson.dumps(versions(cursor, limit, index=True)), media_type="application/json")
-    at = pinned(as_of)
-    items = export_rows.history_versions(
-        fid, lambda after, size: versions(cursor if after is None else after, size, at, True))
-    about = _about(request, now, figure_id=fid, as_of=at, published_by=published_by,
-                   order=None if order == "recorded" else order)
-    name = f"figure-{fid}-history"
-    if fmt == "ndjson":
-        return export(fmt, [], [], items, about, name)
-    try:  # the counts tagged by the figure's metric (the history itself is read as the caller may)
-        figure = reader.figure(fid, as_of=at, include_protected=caller.sees_protected)
-    except NotFound:
-        figure = None
-    columns = export_rows.version_columns(*export_rows.counted_of(figure))
-    return export(fmt, columns, map(export_rows.history_row, items), [], about, name)
+        page = reader.figure_history(fid, as_of=as_of, cursor=cursor, limit=limit, citation_index=True,
+                                     include_protected=caller.sees_protected, published_by=published_by, order=order)
+        return Response(orjson.dumps(page), media_type="application/json")
+    return give(fmt, kinds.figure_history(reader, _state(request, now), fid, include_protected=caller.sees_protected,
+                                          as_of=as_of, cursor=cursor, published_by=published_by, order=order))
 
 
 @router.get("/figures/{figure_id}/spread", response_model=Spread, responses=_exported(404, kept=False),
@@ -323,14 +298,11 @@ def spread(request: Request, figure_id: UUID, reader: Reader, caller: Caller, no
 
     Also as a spreadsheet (`?format=` or `Accept`), a row per source's latest claim."""
     fmt = choose(format_, accept)
-    answered = reader.spread(str(figure_id), as_of=as_of, include_protected=caller.sees_protected,
-                             published_by=published_by)
     if fmt == "json":
-        return answered
-    about = _about(request, now, figure_id=str(figure_id), as_of=as_of, published_by=published_by)
-    columns = export_rows.spread_columns(*export_rows.counted_of(answered["current"]))
-    return export(fmt, columns, export_rows.spread_rows(answered), answered["claims"], about,
-                  f"figure-{figure_id}-spread")
+        return reader.spread(str(figure_id), as_of=as_of, include_protected=caller.sees_protected,
+                             published_by=published_by)
+    return give(fmt, kinds.spread(reader, _state(request, now), str(figure_id), include_protected=caller.sees_protected,
+                                  as_of=as_of, published_by=published_by))
 
 
 def _citations(request: Request, now: Any, reader: Any, caller: Any, fmt: str, kind: str, target_id: str,
@@ -405,15 +377,11 @@ def list_report_figures(request: Request, report_id: UUID, reader: Reader, calle
     return export(fmt, export_rows.FIGURE_COLUMNS, rows, lines, about, f"report-{report_id}-figures")
 
 
-def _listing_export(request: Request, now: Any, fmt: str, read: Any, cursor: str | None, as_of: Any,
-                    columns: list[tuple[str, str]], row: Any, name: str, **asked: Any) -> Any:
+def _listing_export(request: Request, now: Any, fmt: str, kind: str, reader: Any, caller: Any, cursor: str | None,
+                    as_of: Any, **asked: Any) -> Any:
     """Every item of a listing from ``cursor`` on, its pages all read as of the moment the export began."""
-    at = pinned(as_of)
-    items = export_rows.paged(lambda after, size: read(cursor if after is None else after, size, at))
-    about = _about(request, now, as_of=at, **asked)
-    if fmt == "ndjson":
-        return export(fmt, [], [], items, about, name)
-    return export(fmt, columns, map(row, items), [], about, name)
+    return give(fmt, kinds.listing(kind, reader, _state(request, now), include_protected=caller.sees_protected,
+                                   as_of=as_of, cursor=cursor, **asked))
 
 
 @router.get("/incidents", response_model=page(IncidentEntry), responses=_exported(kept=False),
@@ -433,9 +401,8 @@ def list_incidents(request: Request, reader: Reader, caller: Caller, now: Now, a
 
     if fmt == "json":
         return incidents(cursor, limit)
-    return _listing_export(request, now, fmt, incidents, cursor, as_of, export_rows.INCIDENT_COLUMNS,
-                           export_rows.incident_row, "incidents", valid_from=valid_from, valid_to=valid_to,
-                           place=place)
+    return _listing_export(request, now, fmt, "incidents", reader, caller, cursor, as_of, valid_from=valid_from,
+                           valid_to=valid_to, place=place)
 
 
 @router.get("/sources", response_model=page(SourceEntry), responses=_exported(kept=False), summary="List sources")
@@ -451,8 +418,7 @@ def list_sources(request: Request, reader: Reader, caller: Caller, now: Now, as_
 
     if fmt == "json":
         return sources(cursor, limit)
-    return _listing_export(request, now, fmt, sources, cursor, as_of, export_rows.SOURCE_COLUMNS,
-                           export_rows.source_row, "sources")
+    return _listing_export(request, now, fmt, "sources", reader, caller, cursor, as_of)
 
 
 @router.get("/reports", response_model=page(ReportEntry), responses=_exported(kept=False), summary="List reports")
@@ -473,6 +439,5 @@ def list_reports(request: Request, reader: Reader, caller: Caller, now: Now,
 
     if fmt == "json":
         return reports(cursor, limit)
-    return _listing_export(request, now, fmt, reports, cursor, as_of, export_rows.REPORT_COLUMNS,
-                           export_rows.report_row, "reports", source_id=source,
+    return _listing_export(request, now, fmt, "reports", reader, caller, cursor, as_of, source_id=source,
                            published_by=published_by)

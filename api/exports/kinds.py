@@ -1,0 +1,124 @@
+"""Each kind of export, made once for both the API's routes and ``ledger export``: what is read
+(as the caller may see it), its columns, its rows, its JSON items and what it states.
+
+``state(**asked)`` says where the export was made (``about.stated`` at the position the caller
+read at); ``include_protected`` is the caller's (``Caller.sees_protected``; ``ledger export`` is a
+reader). A long export reads all its pages as of one pinned moment (``about.pinned``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from api.exports import rows as export_rows
+from api.exports.about import pinned
+from ledger.errors import NotFound
+
+State = Callable[..., dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Made:
+    """An export ready to write: ``rows`` for the tabular formats, ``items`` (the JSON answers) for
+    NDJSON and JSON. Both are lazy: only the one written is read."""
+
+    columns: list[tuple[str, str]]
+    rows: Iterable[dict[str, Any]]
+    items: Iterable[dict[str, Any]]
+    about: dict[str, Any]
+    name: str
+
+    def of(self, fmt: str) -> Iterable[dict[str, Any]]:
+        return self.items if fmt in ("json", "ndjson") else self.rows
+
+
+def figures(reader: Any, state: State, *, include_protected: bool, as_of: Any = None, cursor: str | None = None,
+            incident_id: str | None = None, metric: str | None = None, dimension: str | None = None,
+            status: str | None = None, valid_from: Any = None, valid_to: Any = None, place: str | None = None,
+            population: str | None = None, published_by: Any = None) -> Made:
+    """Every figure from ``cursor`` on, each with its incident (``GET /figures``, ``ledger export figures``)."""
+    at = pinned(as_of)
+    items = export_rows.figure_items(lambda after, size: reader.figures(
+        incident_id=incident_id, metric=metric, dimension=dimension, status=status, as_of=at,
+        valid_from=valid_from, valid_to=valid_to, place=place, cursor=cursor if after is None else after,
+        limit=size, population=population, include_protected=include_protected, published_by=published_by))
+    about = state(as_of=at, incident_id=incident_id, metric=metric, dimension=dimension, status=status,
+                  valid_from=valid_from, valid_to=valid_to, place=place, population=population,
+                  published_by=published_by)
+    incidents = lambda ids: reader.incidents_by_id(ids, as_of=at)  # noqa: E731
+    return Made(export_rows.figure_columns(metric, population),
+                export_rows.figure_rows(items, incidents, reader.terms.places),
+                export_rows.figure_lines(items, incidents, reader.terms.places), about, "figures")
+
+
+def listing(kind: str, reader: Any, state: State, *, include_protected: bool, as_of: Any = None,
+            cursor: str | None = None, **asked: Any) -> Made:
+    """Every source, incident or report (``kind``) from ``cursor`` on, with the listing's filters ``asked``."""
+    read, columns, row = {
+        "sources": (reader.sources, export_rows.SOURCE_COLUMNS, export_rows.source_row),
+        "incidents": (reader.incidents, export_rows.INCIDENT_COLUMNS, export_rows.incident_row),
+        "reports": (reader.reports, export_rows.REPORT_COLUMNS, export_rows.report_row),
+    }[kind]
+    at = pinned(as_of)
+    items = export_rows.paged(lambda after, size: read(
+        as_of=at, cursor=cursor if after is None else after, limit=size, include_protected=include_protected,
+        **asked))
+    return Made(columns, map(row, items), items, state(as_of=at, **asked), kind)
+
+
+def figure_history(reader: Any, state: State, figure_id: str, *, include_protected: bool, as_of: Any = None,
+                   cursor: str | None = None, published_by: Any = None, order: str = "recorded") -> Made:
+    """Every version of a figure from ``cursor`` on, with the number of citations live on each."""
+    at = pinned(as_of)
+    items = export_rows.history_versions(figure_id, lambda after, size: reader.figure_history(
+        figure_id, as_of=at, cursor=cursor if after is None else after, limit=size, citation_counts=True,
+        include_protected=include_protected, published_by=published_by, order=order))
+    about = state(figure_id=figure_id, as_of=at, published_by=published_by,
+                  order=None if order == "recorded" else order)
+    try:  # the counts tagged by the figure's metric (the history itself is read as the caller may)
+        figure = reader.figure(figure_id, as_of=at, include_protected=include_protected)
+    except NotFound:
+        figure = None
+    columns = export_rows.version_columns(*export_rows.counted_of(figure))
+    return Made(columns, map(export_rows.history_row, items), items, about, f"figure-{figure_id}-history")
+
+
+def spread(reader: Any, state: State, figure_id: str, *, include_protected: bool, as_of: Any = None,
+           published_by: Any = None) -> Made:
+    """Each source's latest claim on a figure."""
+    answered = reader.spread(figure_id, as_of=as_of, include_protected=include_protected, published_by=published_by)
+    about = state(figure_id=figure_id, as_of=as_of, published_by=published_by)
+    columns = export_rows.spread_columns(*export_rows.counted_of(answered["current"]))
+    return Made(columns, export_rows.spread_rows(answered), answered["claims"], about, f"figure-{figure_id}-spread")
+
+
+def tally(reader: Any, state: State, metric: str, *, include_protected: bool, **asked: Any) -> Made:
+    """A tally: its sum, then a row per group of ``by`` (the rows are the NDJSON lines too)."""
+    flat = list(export_rows.tally_rows(reader.tally(metric, include_protected=include_protected, **asked)))
+    return Made(export_rows.tally_columns(metric, asked.get("population")), flat, flat,
+                state(metric=metric, **asked), f"tally-{metric}")
+
+
+def tally_history(reader: Any, state: State, metric: str, *, include_protected: bool, **asked: Any) -> Made:
+    """How a tally moved: a row per point, from ``cursor`` on."""
+    flat = list(export_rows.history_rows(reader.tally_history(metric, include_protected=include_protected, **asked)))
+    if asked.get("order") == "recorded":  # the default is not stated, as a figure's history does not
+        asked = {**asked, "order": None}
+    return Made(export_rows.history_columns(metric, asked.get("population")), flat, flat,
+                state(metric=metric, **asked), f"tally-{metric}-history")
+
+
+def checks(reader: Any, state: State, *, include_protected: bool, **asked: Any) -> Made:
+    """The breakdown checks, a row per total and dimension."""
+    found = reader.breakdown_checks(include_protected=include_protected, **asked)
+    about = state(**{**asked, "totals_only": asked.get("totals_only") or None})
+    return Made(export_rows.check_columns(asked.get("metric")), map(export_rows.check_row, found), found, about,
+                "checks")
+
+
+def audit_log(entries: Callable[[str | None, int], dict[str, Any]], size: int, about: dict[str, Any]) -> Made:
+    """The audit log (auditors only) below tree size ``size``: the tree as the export began."""
+    items = export_rows.audit_entries(entries, size)
+    return Made(export_rows.AUDIT_COLUMNS, map(export_rows.audit_row, items), items, about, "audit-log")
