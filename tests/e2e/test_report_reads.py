@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from tests.e2e.conftest import MARK, Api, World, assert_problem
 
@@ -195,6 +196,23 @@ def test_a_check_against_an_approximate_total_says_its_remainder_is_approximate(
     assert [(r["total_approximate"], r["parts_approximate"]) for r in rows] == [("1", "0")]
     claims = list(csv.DictReader(io.StringIO(api.get(f"/figures/{total_id}/spread?format=csv", "reader").text)))
     assert [c["approximate"] for c in claims] == ["1"]
+    # The checks table on the pages marks the approximate total, and only it.
+    page = _checks_page(api)
+    row = next(r for r in page.split("<tr ")[1:] if total_id in r)
+    assert row.count('class="approximate"') == 1
+
+
+def _checks_page(api: Api) -> str:
+    html = {"accept": "text/html"}
+    api.client.cookies.clear()
+    token = re.compile(r'name="csrf" value="([^"]+)"')
+    form = api.client.get("/web/sign-in", headers=html)
+    api.client.post("/web/sign-in", data={"key": api.keys["reader"], "csrf": token.search(form.text).group(1),
+                                          "next": "/"}, headers=html, follow_redirects=False)
+    page = api.client.get("/web/checks", headers=html)
+    api.client.cookies.clear()
+    assert page.status_code == 200, page.text
+    return page.text
 
 
 def test_a_check_of_exact_counts_says_nothing_is_approximate(api: Api, world: World) -> None:
