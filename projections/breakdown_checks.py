@@ -79,17 +79,20 @@ def check(total: Reading, dimension: str, parts: list[Reading]) -> dict[str, Any
     parts = sorted(parts, key=lambda p: p.breakdown[dimension])
     documented = Tally.total((p.low, p.high, p.approximate) for p in parts)
     return _answer(total, total.population, "parts", dimension,
-                   [_part(p.breakdown[dimension], p) for p in parts], documented, compare(total.low, total.high, documented))
+                   [_part(p.breakdown[dimension], p) for p in parts], documented,
+                   compare(total.low, total.high, documented))
 
 
 def subset_check(whole: Reading, subset: Reading) -> dict[str, Any]:
     return _answer(whole, subset.population, "subset", None,
-                   [_part(subset.population, subset)], Tally.of(subset.low, subset.high), compare_subset(whole.low, whole.high, subset.low, subset.high))
+                   [_part(subset.population, subset)], Tally.of(subset.low, subset.high),
+                   compare_subset(whole.low, whole.high, subset.low, subset.high))
 
 
 def part_of_check(whole: Reading, part: Reading) -> dict[str, Any]:
     return _answer(whole, whole.population, "part_of", None,
-                   [_part(part.metric, part)], Tally.of(part.low, part.high), compare_subset(whole.low, whole.high, part.low, part.high))
+                   [_part(part.metric, part)], Tally.of(part.low, part.high),
+                   compare_subset(whole.low, whole.high, part.low, part.high))
 
 
 def breakdown_checks(readings: Iterable[Reading], *, dimension: str | None = None, totals_only: bool = False,

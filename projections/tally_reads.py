@@ -291,7 +291,8 @@ class TallyReads:
                 published_by=check_published_by(published_by), include_protected=include_protected,
             )
         readings = [checks.Reading(r.figure_id, r.incident_id, r.metric, orjson.loads(r.breakdown), r.low, r.high,
-                                   r.population, is_approximate(r.qualifier)) for r in rows if related is None or r.metric in related]
+                                   r.population, is_approximate(r.qualifier))
+                    for r in rows if related is None or r.metric in related]
         found = checks.breakdown_checks(readings, dimension=dimension, totals_only=totals_only, population=population,
                                         part_of=part_of)
         if metric is None:

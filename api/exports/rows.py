@@ -366,7 +366,8 @@ def spread_rows(spread: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield {"figure_id": spread["figure_id"], "source_id": source_id, "source": source,
                "report_id": claim.get("report_id"), "version": claim["version"], "claimed_at": claim["claimed_at"],
                "superseded": int(bool(claim["superseded"])), "qualifier": claim["qualifier"],
-               "approximate": is_approximate(claim["qualifier"]), "number": value.get("number"), "low": claim["low"], "high": claim["high"], "term": value.get("term"),
+               "approximate": is_approximate(claim["qualifier"]), "number": value.get("number"), "low": claim["low"],
+               "high": claim["high"], "term": value.get("term"),
                "quote": value.get("quote"), "quote_en": value.get("quote_en")}
 
 

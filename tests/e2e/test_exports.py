@@ -171,7 +171,8 @@ def test_cli_exports_what_a_reader_sees(store, api, tmp_path, monkeypatch, capsy
     defined = api.post("/vocabulary", {"kind": "population", "code": "buried", "definition": "those buried by name",
                                        "label_en": "buried", "reason": "the council lists them"})
     assert defined.status_code == 201, defined.text
-    assert main(["export", "tally", "civilians_killed", "--population", "buried", "--out", str(tmp_path / "b.csv")]) == 0
+    assert main(["export", "tally", "civilians_killed", "--population", "buried",
+                 "--out", str(tmp_path / "b.csv")]) == 0
     capsys.readouterr()
     assert main(["export", "tally", "civilians_killed", "--population", "everyone"]) == 2
     assert "'everyone' is not in the vocabulary" in capsys.readouterr().err
