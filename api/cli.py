@@ -21,7 +21,7 @@ from ledger.figure import Figure
 from ledger.incident import Incident
 from ledger.seed import case_data, load_case
 from ledger.store import Store
-from ledger.vocabulary import METRICS, POPULATIONS
+from ledger.vocabulary import METRICS
 
 
 def _describe_breakdown(breakdown: dict[str, str]) -> str:
@@ -216,6 +216,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         ledger.close()
         print(f"ledger: export {args.what} needs a METRIC of the vocabulary, one of: {known}", file=sys.stderr)
         return 2
+    if args.population is not None:
+        from ledger.errors import InvalidInput
+
+        try:  # as the reads check it: against the recorded vocabulary, not a list in code
+            ledger.terms.population(args.population)
+        except InvalidInput as error:
+            ledger.close()
+            print(f"ledger: --population: {error.message}", file=sys.stderr)
+            return 2
     reader, follower = open_read_side(store, ledger)
     trail = AuditTrail(store, ledger=ledger)
     done = [0]
@@ -391,8 +400,8 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--metric", help="only figures (or checks) of this metric, as GET /figures?metric=")
     export.add_argument("--incident", metavar="INCIDENT_ID", help="only figures (or checks) of this incident,"
                         " as GET /figures?incident_id=")
-    export.add_argument("--population", choices=sorted(POPULATIONS),
-                        help="the population a tally counts (default: the whole counted one; docs/model.md)")
+    export.add_argument("--population", help="the population a tally counts, a population of the vocabulary"
+                        " (default: the whole counted one; docs/model.md)")
     export.add_argument("--format", default="csv", choices=["csv", "xlsx", "hxl", "json", "ndjson"])
     export.add_argument("--out", help="the file to write (default: stdout)")
     export.set_defaults(func=cmd_export)

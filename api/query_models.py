@@ -281,6 +281,8 @@ class Range(Open):
     max_low: int | None
     min_high: int | None
     max_high: int | None = Field(description="Null when some source put no ceiling on it (or none claimed).")
+    approximate: bool = Field(description="Some claim in the range is approximate (\"about 40\"): its bounds are"
+                                          " the ledger's reading of the words.")
 
 
 class Spread(Open):
@@ -299,6 +301,9 @@ class CheckTotal(Open):
     population: str
     low: int
     high: int | None
+    approximate: bool = Field(description="The value is approximate (\"about 35,173\"): its bounds are the"
+                                          " ledger's reading of the words, and so is a remainder or excess found"
+                                          " against them.")
 
 
 class CheckPart(Open):
@@ -306,6 +311,7 @@ class CheckPart(Open):
     figure_id: UUID
     low: int
     high: int | None
+    approximate: bool = Field(description="The value is approximate, as the total's.")
 
 
 class Bounds(Open):

@@ -15,6 +15,10 @@ A figure with a ``population`` (the identified dead, say) is sent with it only w
 takes one (its OpenAPI schema says so); otherwise it is held back and listed in
 ``Filed.held_back``, since sent without it, it would meet the whole count on one figure.
 
+A timeline may define terms first (``vocabulary``: a place with its OCHA P-code, say), filed
+through POST /vocabulary as an officer defines them; each entry's ``reference`` says where its
+data came from and stays in the file.
+
 Every request carries an Idempotency-Key made of the case and the item, so loading twice, or
 from two processes, records each item once.
 """
@@ -33,6 +37,8 @@ TIMELINES = ("kabul-strike-2021", "gaza-moh-2024", "ukraine-ohchr-2022", "coalit
 
 _SOURCE_FIELDS = ("name", "name_en", "kind", "url", "language", "protected")
 _INCIDENT_FIELDS = ("title", "title_en", "places", "valid_from", "valid_to", "description")
+_TERM_FIELDS = ("kind", "code", "dimension", "definition", "label_en", "label_ar", "part_of", "closed", "p_code",
+                "coordinates", "reason")
 _REPORT_FIELDS = ("title", "title_en", "language", "published_on", "url", "reference", "period_from",
                   "period_to", "places")
 
@@ -58,6 +64,7 @@ class Filed:
     """The ids the API gave each item, by the timeline's keys (figures by ``report/n``)."""
 
     case: str
+    terms: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     incidents: dict[str, str] = field(default_factory=dict)
     reports: dict[str, str] = field(default_factory=dict)
@@ -118,13 +125,16 @@ def _identity(statement: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def load_timeline(client: Client, key: str, data: dict[str, Any]) -> Filed:
-    """File the timeline's sources, incidents, reports, citations and judgements; return their ids."""
+    """File the timeline's terms, sources, incidents, reports, citations and judgements; return their ids."""
     case = data["case"]
     officer = _Officer(client, key, case)
     filed = Filed(case, populations=accepts(client, "FigureStatementIn", "population"))
     figure_of: dict[tuple[Any, ...], str] = {}  # a figure's identity -> its id, once some report stated it
     statement_of: dict[str, dict[str, Any]] = {}  # "report/n" -> the statement as the data gives it
 
+    for term in data.get("vocabulary", []):
+        item = f"term:{term.get('dimension') or term['kind']}:{term['code']}"
+        filed.terms.append(officer.post("/vocabulary", _pick(term, _TERM_FIELDS), item)["term"])
     for k, fields in data["sources"].items():
         filed.sources[k] = officer.post("/sources", _pick(fields, _SOURCE_FIELDS), f"source:{k}")["source_id"]
     for k, fields in data["incidents"].items():

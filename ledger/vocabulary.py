@@ -43,7 +43,9 @@ DIMENSIONS: dict[str, str] = {
 #: Which people (or events) a figure counts. A figure of another population than ``counted`` is a
 #: subset of the whole counted population of the same incident, metric and breakdown ("34,844
 #: killed, of whom 24,686 identified"): it carries its own breakdown, its parts add up to it, and
-#: it never adds to the whole's tally (ledger/tally.py). Add new populations here.
+#: it never adds to the whole's tally (ledger/tally.py). These are the built-in ones, recorded
+#: once as terms; a new population is defined by an officer (POST /vocabulary, kind "population"),
+#: not added here, and every read and command checks against the recorded vocabulary.
 POPULATIONS: dict[str, str] = {
     "counted": "everyone the source counted: the whole population (the default)",
     "identified": "those identified (by name, age, sex or an identity document)",

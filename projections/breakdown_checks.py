@@ -13,6 +13,10 @@ population's figure of the same incident, metric and breakdown (``"check": "subs
 ``compare_subset``): its one part is the subset (``value``: the population), its remainder the
 people counted but not in the subset, and a subset above its whole is ``inconsistent``. The
 subset's own parts are checked against the subset, never against the whole.
+
+A total or part whose value is approximate ("about 35,173": ledger/tally.py ``is_approximate``)
+says so (``approximate``): a remainder or an ``inconsistent`` found against it comes from the
+ledger's reading of "about", not from bounds a source gave.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ class Reading:
     low: int
     high: int | None
     population: str = WHOLE_POPULATION
+    #: ledger/tally.py's is_approximate of the figure's qualifier ("about 35,173"): 1 or 0.
+    approximate: int = 0
 
 
 def _key(breakdown: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -43,7 +49,11 @@ def _key(breakdown: dict[str, str]) -> tuple[tuple[str, str], ...]:
 
 def _figure(r: Reading) -> dict[str, Any]:
     return {"figure_id": r.figure_id, "breakdown": r.breakdown, "population": r.population, "low": r.low,
-            "high": r.high}
+            "high": r.high, "approximate": bool(r.approximate)}
+
+
+def _part(value: str, r: Reading) -> dict[str, Any]:
+    return {"value": value, "figure_id": r.figure_id, "low": r.low, "high": r.high, "approximate": bool(r.approximate)}
 
 
 def _answer(total: Reading, population: str, check: str, dimension: str | None, parts: list[dict[str, Any]],
@@ -67,23 +77,22 @@ def _answer(total: Reading, population: str, check: str, dimension: str | None, 
 
 def check(total: Reading, dimension: str, parts: list[Reading]) -> dict[str, Any]:
     parts = sorted(parts, key=lambda p: p.breakdown[dimension])
-    documented = Tally.total((p.low, p.high) for p in parts)
+    documented = Tally.total((p.low, p.high, p.approximate) for p in parts)
     return _answer(total, total.population, "parts", dimension,
-                   [{"value": p.breakdown[dimension], "figure_id": p.figure_id, "low": p.low, "high": p.high}
-                    for p in parts], documented, compare(total.low, total.high, documented))
+                   [_part(p.breakdown[dimension], p) for p in parts], documented,
+                   compare(total.low, total.high, documented))
 
 
 def subset_check(whole: Reading, subset: Reading) -> dict[str, Any]:
     return _answer(whole, subset.population, "subset", None,
-                   [{"value": subset.population, "figure_id": subset.figure_id, "low": subset.low,
-                     "high": subset.high}],
-                   Tally.of(subset.low, subset.high), compare_subset(whole.low, whole.high, subset.low, subset.high))
+                   [_part(subset.population, subset)], Tally.of(subset.low, subset.high),
+                   compare_subset(whole.low, whole.high, subset.low, subset.high))
 
 
 def part_of_check(whole: Reading, part: Reading) -> dict[str, Any]:
     return _answer(whole, whole.population, "part_of", None,
-                   [{"value": part.metric, "figure_id": part.figure_id, "low": part.low, "high": part.high}],
-                   Tally.of(part.low, part.high), compare_subset(whole.low, whole.high, part.low, part.high))
+                   [_part(part.metric, part)], Tally.of(part.low, part.high),
+                   compare_subset(whole.low, whole.high, part.low, part.high))
 
 
 def breakdown_checks(readings: Iterable[Reading], *, dimension: str | None = None, totals_only: bool = False,

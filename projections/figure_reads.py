@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from ledger.errors import InvalidInput, NotFound
+from ledger.tally import is_approximate
 from projections.db import OPEN, Db
 from projections.named_rows import shape
 from projections.paging import check_limit, decode_cursor, listing_page
@@ -98,7 +99,7 @@ class FigureReads:
 
         ``{"figure_id", "as_of", "current": figure, "claims": [{"source", "report_id", "value",
         "qualifier", "low", "high", "superseded", "claimed_at", "version"}],
-        "range": {"sources", "min_low", "max_low", "min_high", "max_high"},
+        "range": {"sources", "min_low", "max_low", "min_high", "max_high", "approximate"},
         "live_range": same over claims not superseded, "state": "recorded" | "not_yet_recorded"}``.
         A high of None is unbounded, in the range too (``max_high`` None: some source put no
         ceiling on it). As of a time before the figure was recorded: ``current`` None, no
@@ -164,11 +165,14 @@ def figure_at(db: Db, c: Any, t: int, fid: str, cut: int | None = None, include_
 
 def _range(claims: list[dict[str, Any]]) -> dict[str, Any]:
     if not claims:
-        return {"sources": 0, "min_low": None, "max_low": None, "min_high": None, "max_high": None}
+        return {"sources": 0, "min_low": None, "max_low": None, "min_high": None, "max_high": None,
+                "approximate": False}
     lows = [x["low"] for x in claims]
     bounded = [x["high"] for x in claims if x["high"] is not None]
     return {
         "sources": len(claims), "min_low": min(lows), "max_low": max(lows),
         "min_high": min(bounded) if bounded else None,
         "max_high": max(bounded) if len(bounded) == len(claims) else None,
+        # A bound that is the ledger's reading of "about" says so, as a tally containing one does.
+        "approximate": any(is_approximate(x["qualifier"]) for x in claims),
     }

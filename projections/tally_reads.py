@@ -86,7 +86,8 @@ def _splits_params(kind: str, metric: str, dimensions: tuple[str, ...], t: int) 
 #: What a tally from the figures reads of each (ledger/tally.py's Part, field for field).
 #: A Part's approximate flag is ledger/tally.py's is_approximate, worked out in the query.
 PART_COLUMNS = columns_of(Part, "fv", approximate=f"CASE WHEN fv.qualifier = '{Qualifier.APPROXIMATE}' THEN 1 ELSE 0 END")
-_Reading = shape("Reading", "fv.figure_id, fv.incident_id, fv.metric, fv.breakdown, fv.low, fv.high, fv.population")
+_Reading = shape("Reading", "fv.figure_id, fv.incident_id, fv.metric, fv.breakdown, fv.low, fv.high, fv.population,"
+                            " fv.qualifier")
 _Id = shape("Id", "fv.figure_id")
 _Claim = shape("Claim", "cv.source_id, cv.figure_id, cv.low, cv.high, cv.superseded, cv.qualifier")
 
@@ -270,8 +271,8 @@ class TallyReads:
         checks.py). One dict per (total, dimension) or (whole, subset):
 
         ``{"incident_id", "metric", "population", "check": "parts" | "subset" | "part_of", "dimension" (None for
-        a subset or a part-of check), "total": {"figure_id", "breakdown", "population", "low", "high"},
-        "parts": [{"value", "figure_id", "low", "high"}], "parts_low", "parts_high",
+        a subset or a part-of check), "total": {"figure_id", "breakdown", "population", "low", "high", "approximate"},
+        "parts": [{"value", "figure_id", "low", "high", "approximate"}], "parts_low", "parts_high",
         "status": "complete" | "remainder" | "parts_exceed_low" | "inconsistent",
         "remainder": {"low", "high"} | None, "excess": int | None}``.
         """
@@ -290,7 +291,8 @@ class TallyReads:
                 published_by=check_published_by(published_by), include_protected=include_protected,
             )
         readings = [checks.Reading(r.figure_id, r.incident_id, r.metric, orjson.loads(r.breakdown), r.low, r.high,
-                                   r.population) for r in rows if related is None or r.metric in related]
+                                   r.population, is_approximate(r.qualifier))
+                    for r in rows if related is None or r.metric in related]
         found = checks.breakdown_checks(readings, dimension=dimension, totals_only=totals_only, population=population,
                                         part_of=part_of)
         if metric is None:

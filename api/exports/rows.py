@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ledger.limits import MAX_PAGE_SIZE
+from ledger.tally import is_approximate
 from ledger.vocabulary import WHOLE_POPULATION
 
 PAGE = MAX_PAGE_SIZE  # the reader's largest page: figures are streamed a page at a time, never held whole
@@ -264,8 +265,9 @@ def check_columns(metric: str | None = None) -> list[tuple[str, str]]:
     return [
         ("incident_id", "#event+code"), ("metric", "#indicator+name"), POPULATION_COLUMN, ("check", "#meta+check"),
         ("dimension", "#meta+dimension"), ("status", "#status"), ("total_figure_id", "#meta+id+figure"),
-        ("total_low", f"{m}+min"), ("total_high", f"{m}+max"), ("parts_low", f"{m}+min+parts"),
-        ("parts_high", f"{m}+max+parts"), ("remainder_low", f"{m}+min+remainder"),
+        ("total_low", f"{m}+min"), ("total_high", f"{m}+max"), ("total_approximate", "#meta+approximate"),
+        ("parts_low", f"{m}+min+parts"), ("parts_high", f"{m}+max+parts"),
+        ("parts_approximate", "#meta+count+approximate+parts"), ("remainder_low", f"{m}+min+remainder"),
         ("remainder_high", f"{m}+max+remainder"), ("excess", f"{m}+excess"), ("parts", "#meta+parts"),
     ]
 
@@ -280,9 +282,12 @@ def check_row(check: dict[str, Any]) -> dict[str, Any]:
         "incident_id": check["incident_id"], "metric": check["metric"], "population": check["population"],
         "check": check["check"], "dimension": check["dimension"],
         "status": check["status"], "total_figure_id": total["figure_id"], "total_low": total["low"],
-        "total_high": total["high"], "parts_low": check["parts_low"], "parts_high": check["parts_high"],
+        "total_high": total["high"], "total_approximate": int(total["approximate"]), "parts_low": check["parts_low"],
+        "parts_high": check["parts_high"], "parts_approximate": sum(1 for p in check["parts"] if p["approximate"]),
         "remainder_low": remainder.get("low"), "remainder_high": remainder.get("high"), "excess": check.get("excess"),
-        "parts": "; ".join(f"{p['value']}={p['low']}-{'' if p['high'] is None else p['high']}" for p in check["parts"]),
+        # "~" marks an approximate part, as the pages' "about" does.
+        "parts": "; ".join(f"{p['value']}={'~' if p['approximate'] else ''}{p['low']}-"
+                           f"{'' if p['high'] is None else p['high']}" for p in check["parts"]),
     }
 
 
@@ -344,7 +349,8 @@ def spread_columns(metric: str | None = None, population: str | None = None) -> 
     return [
         ("figure_id", "#meta+id+figure"), ("source_id", "#meta+source+id"), ("source", "#meta+source"),
         ("report_id", "#meta+report+id"), ("version", "#meta+version"), ("claimed_at", "#date+recorded"),
-        ("superseded", "#meta+superseded"), ("qualifier", "#meta+qualifier"), *count_columns(metric, population),
+        ("superseded", "#meta+superseded"), ("qualifier", "#meta+qualifier"), ("approximate", "#meta+approximate"),
+        *count_columns(metric, population),
         ("term", "#meta+term"), ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"),
     ]
 
@@ -359,7 +365,8 @@ def spread_rows(spread: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield {"figure_id": spread["figure_id"], "source_id": source_id, "source": source,
                "report_id": claim.get("report_id"), "version": claim["version"], "claimed_at": claim["claimed_at"],
                "superseded": int(bool(claim["superseded"])), "qualifier": claim["qualifier"],
-               "number": value.get("number"), "low": claim["low"], "high": claim["high"], "term": value.get("term"),
+               "approximate": is_approximate(claim["qualifier"]), "number": value.get("number"), "low": claim["low"],
+               "high": claim["high"], "term": value.get("term"),
                "quote": value.get("quote"), "quote_en": value.get("quote_en")}
 
 

@@ -187,8 +187,15 @@ def test_cli_exports_what_a_reader_sees(store, api, tmp_path, monkeypatch, capsy
     assert main(["export", "tally", "civilians_killed", "--population", "identified", "--out", str(tmp_path / "i.csv")]) == 0
     subset = list(csv.DictReader(io.StringIO((tmp_path / "i.csv").read_text("utf-8-sig"))))
     assert [(r["population"], r["low"]) for r in subset] == [("identified", "24")]
-    with pytest.raises(SystemExit):
-        main(["export", "tally", "civilians_killed", "--population", "everyone"])
+    # Populations are data: one defined through the API is exported; one never defined is named.
+    defined = api.post("/vocabulary", {"kind": "population", "code": "buried", "definition": "those buried by name",
+                                       "label_en": "buried", "reason": "the council lists them"})
+    assert defined.status_code == 201, defined.text
+    assert main(["export", "tally", "civilians_killed", "--population", "buried",
+                 "--out", str(tmp_path / "b.csv")]) == 0
+    capsys.readouterr()
+    assert main(["export", "tally", "civilians_killed", "--population", "everyone"]) == 2
+    assert "'everyone' is not in the vocabulary" in capsys.readouterr().err
 
 
 def test_cli_exports_cut_at_a_publication_date(store, api, tmp_path, monkeypatch, capsys):

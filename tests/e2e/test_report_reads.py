@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from tests.e2e.conftest import MARK, Api, World, assert_problem
 
@@ -168,3 +169,57 @@ def test_a_tally_history_reads_to_its_last_point_a_page_at_a_time(api: Api, worl
     listing = api.get("/figures?limit=1", "reader").json()["next_cursor"]
     for bad in ("nonsense", listing, "WyJ0YWxseV9oaXN0b3J5IiwiMjAxOSJd"):  # the last: right kind, not a point's time
         assert_problem(api.get(f"{KILLED}/history?cursor={bad}", "reader"), 422, field="cursor")
+
+
+def _checked_incident(api: Api, world: World, total: dict, *parts: tuple[str, int]) -> tuple[str, list[dict]]:
+    incident = api.post("/incidents", {"title": "Ministry count", "places": ["Gaza"],
+                                       "valid_from": "2024-05-01"}).json()["incident_id"]
+    filed = _file(api, world, {"incident_id": incident, "metric": "civilians_killed", "value": total},
+                  *({"incident_id": incident, "metric": "civilians_killed", "breakdown": {"victim_group": group},
+                     "value": {"qualifier": "exact", "number": n}} for group, n in parts))
+    answer = api.get(f"/checks?incident_id={incident}", "reader")
+    assert answer.status_code == 200, answer.text
+    return filed["figures"][0]["figure_id"], answer.json()
+
+
+def test_a_check_against_an_approximate_total_says_its_remainder_is_approximate(api: Api, world: World) -> None:
+    about = {"qualifier": "approximate", "number": 35173, "term": "about", "quote": "نحو 35,173"}
+    total_id, (check,) = _checked_incident(api, world, about, ("children", 14000), ("women", 9000))
+    # "About 35,173" reads 31,655 to 38,691: the remainder is the ledger's reading, and says so.
+    assert (check["status"], check["remainder"], check["total"]["approximate"]) == (
+        "remainder", {"low": 8655, "high": 15691}, True)
+    assert [(p["value"], p["approximate"]) for p in check["parts"]] == [("children", False), ("women", False)]
+    spread = api.get(f"/figures/{total_id}/spread", "reader").json()
+    assert (spread["range"]["approximate"], spread["live_range"]["approximate"]) == (True, True)
+    rows = list(csv.DictReader(io.StringIO(api.get(f"/checks?format=csv&incident_id={check['incident_id']}",
+                                                   "reader").text)))
+    assert [(r["total_approximate"], r["parts_approximate"]) for r in rows] == [("1", "0")]
+    claims = list(csv.DictReader(io.StringIO(api.get(f"/figures/{total_id}/spread?format=csv", "reader").text)))
+    assert [c["approximate"] for c in claims] == ["1"]
+    # The checks table on the pages marks the approximate total, and only it.
+    page = _checks_page(api)
+    row = next(r for r in page.split("<tr ")[1:] if total_id in r)
+    assert row.count('class="approximate"') == 1
+
+
+def _checks_page(api: Api) -> str:
+    html = {"accept": "text/html"}
+    api.client.cookies.clear()
+    token = re.compile(r'name="csrf" value="([^"]+)"')
+    form = api.client.get("/web/sign-in", headers=html)
+    api.client.post("/web/sign-in", data={"key": api.keys["reader"], "csrf": token.search(form.text).group(1),
+                                          "next": "/"}, headers=html, follow_redirects=False)
+    page = api.client.get("/web/checks", headers=html)
+    api.client.cookies.clear()
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def test_a_check_of_exact_counts_says_nothing_is_approximate(api: Api, world: World) -> None:
+    exact = {"qualifier": "exact", "number": 35173}
+    total_id, (check,) = _checked_incident(api, world, exact, ("children", 14000), ("women", 9000))
+    assert (check["status"], check["remainder"], check["total"]["approximate"]) == (
+        "remainder", {"low": 12173, "high": 12173}, False)
+    assert not any(p["approximate"] for p in check["parts"])
+    spread = api.get(f"/figures/{total_id}/spread", "reader").json()
+    assert (spread["range"]["approximate"], spread["live_range"]["approximate"]) == (False, False)

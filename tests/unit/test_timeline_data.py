@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from api.models import GradeIn, IncidentIn, ReportIn, SourceIn, SupersessionIn
+from api.models import GradeIn, IncidentIn, ReportIn, SourceIn, SupersessionIn, TermIn
 from api.timelines import TIMELINES, timeline_data
 from ledger.value import Count
 
@@ -75,3 +75,10 @@ def test_the_gaza_ministrys_dead_are_filed_as_everyone_killed() -> None:
     metrics = [f["metric"] for report in data["reports"].values() for f in report["figures"]]
     assert "civilians_killed" not in metrics and metrics.count("killed") == 16
     assert "`killed`" in data["about"]
+
+
+@pytest.mark.parametrize("name", TIMELINES)
+def test_every_term_a_timeline_defines_says_where_its_data_came_from_and_the_api_would_take_it(name: str) -> None:
+    for term in timeline_data(name).get("vocabulary", []):
+        assert term["reference"].strip() and "http" in term["reference"], term["code"]
+        TermIn.model_validate({k: v for k, v in term.items() if k != "reference"})

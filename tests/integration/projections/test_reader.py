@@ -97,7 +97,8 @@ def test_protected_sources_never_appear_without_include_protected(world):
             ("protected", 12, True, None), ({**spread["claims"][1]["source"]}, 10, False, world["public_report"]),
             ("protected", 14, False, None)]
         assert spread["current"]["value_source"] == "protected" and spread["current"]["value"]["quote"] is None
-        assert spread["range"] == {"sources": 3, "min_low": 10, "max_low": 14, "min_high": 12, "max_high": None}
+        assert spread["range"] == {"sources": 3, "min_low": 10, "max_low": 14, "min_high": 12, "max_high": None,
+                                   "approximate": False}
         assert spread["live_range"]["min_low"] == 10
         cites = reader.citations(world["figure"])
         assert {k: v for k, v in cites[0].items() if v is not None} == {

@@ -152,7 +152,8 @@ def test_as_of_before_the_case_and_the_history_of_the_tally(seeded):
     spread = reader.spread(figure)
     assert spread["current"]["value"]["low"] == 112
     assert [c["low"] for c in spread["claims"]] == [108]
-    assert spread["range"] == {"sources": 1, "min_low": 108, "max_low": 108, "min_high": None, "max_high": None}
+    assert spread["range"] == {"sources": 1, "min_low": 108, "max_low": 108, "min_high": None, "max_high": None,
+                               "approximate": False}
 
 
 def test_rebuild_gives_the_same_digest_and_shows_progress(seeded, capsys):
