@@ -65,6 +65,8 @@ LISTED_CLAIMS = 50
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 #: How many incidents and sources the dashboard lists (the lists' own pages have the rest).
 LISTED = 50
+#: A source's reports on one page of it (as an incident's figures); "more" links page on.
+LISTED_REPORTS = 100
 #: A count's history: how many of its latest points are charted, listed in the table, and told in
 #: full there (why, source, evidence: one read of the figure's history each); "earlier" links page back.
 CHARTED, LISTED_STEPS, TOLD = 1000, 100, 30
@@ -306,12 +308,13 @@ def sources(request: Request, reader: Reader, session: Signed, as_of: AsOf = Non
 
 
 @router.get(PREFIX + "/sources/{source_id}", response_class=HTMLResponse)
-def source(request: Request, source_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
-    return source_page(request, session, reader, str(source_id), moment(as_of))
+def source(request: Request, source_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None,
+           cursor: Cursor = None) -> Any:
+    return source_page(request, session, reader, str(source_id), moment(as_of), cursor=cursor)
 
 
 def source_page(request: Request, session: Session, reader: Any, source_id: str, at: Any, *, status: int = 200,
-                form: dict[str, Any] | None = None) -> HTMLResponse:
+                form: dict[str, Any] | None = None, cursor: str | None = None) -> HTMLResponse:
     """The source page; its officer form (protecting the source) is filled from ``form`` after a refusal."""
     sees = session.caller.sees_protected
     try:
@@ -319,9 +322,9 @@ def source_page(request: Request, session: Session, reader: Any, source_id: str,
     except NotFound:
         return not_yet_page(request, session, reader, "source", source_id, at)
     # Its reports as published by the page's cut (the source itself is the ledger's record: as_of alone).
-    reports = reader.reports(source_id=source_id, as_of=at, limit=limits.MAX_PAGE_SIZE, include_protected=sees,
-                             published_by=published_of(request))
-    return page(request, "source.html", session, status=status, source=record, reports=reports["items"],
+    reports = reader.reports(source_id=source_id, as_of=at, cursor=cursor, limit=LISTED_REPORTS,
+                             include_protected=sees, published_by=published_of(request))
+    return page(request, "source.html", session, status=status, source=record, reports=reports,
                 form=_change_form(form), applies_cut=True)
 
 

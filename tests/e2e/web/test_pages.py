@@ -737,3 +737,29 @@ def test_the_audit_log_as_of_a_time_lists_the_events_recorded_by_then(api, world
     assert past.status_code == 200 and 'class="banner"' in past.text
     leaves = lambda text: re.findall(r'href="/web/audit/leaves/(\d+)', text)  # noqa: E731
     assert len(leaves(past.text)) == len(leaves(now)) - 1  # the withdrawal is after then
+
+
+def test_a_sources_reports_are_paged_to_the_last_keeping_as_of_and_the_cut(api, world, monkeypatch):
+    """A source's page lists its reports a page at a time; "more" reaches every one, as of a time
+    and under a cut, and each link keeps both (it listed 500 and stopped)."""
+    from api.web import pages
+
+    monkeypatch.setattr(pages, "LISTED_REPORTS", 2)
+    titles = {"SNHR report"}
+    for n in range(4):
+        title = f"Bulletin {n}"
+        titles.add(title)
+        api.ledger.file_report("officer-1", source_id=world.public_source, title=title, language="en",
+                               published_on="2019-05-01", figures=[])
+    sign_in(api, "reader")
+    where, seen, pages_walked = (f"/web/sources/{world.public_source}?as_of=2100-01-01T00%3A00%3A00Z"
+                                 "&published_by=2100-01-01"), [], 0
+    while where:
+        text = api.client.get(where.replace("&amp;", "&"), headers=HTML).text
+        pages_walked += 1
+        seen += re.findall(r'/web/reports/[^"]+" dir="auto">([^<]+)</a>', text)
+        found = re.search(r'href="([^"]+)" id="reports-next"', text)
+        where = found and found.group(1)
+        if where:
+            assert "as_of=2100-01-01T00%3A00%3A00Z" in where and "published_by=2100-01-01" in where
+    assert sorted(seen) == sorted(titles) and pages_walked == 3
