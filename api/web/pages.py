@@ -102,7 +102,7 @@ async def dashboard(request: Request, as_of: AsOf = None) -> Any:
 def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTMLResponse:
     sees, cut = session.caller.sees_protected, published_of(request)
     incidents = reader.incidents(as_of=at, limit=LISTED, include_protected=sees)
-    sources = reader.sources(as_of=at, limit=LISTED, include_protected=sees)
+    counts = reader.record_counts(as_of=at, include_protected=sees)
     tallies = []
     for metric in reader.terms.of_kind("metric"):
         total = reader.tally_splits(metric, as_of=at, include_protected=sees, published_by=cut)  # every split
@@ -117,7 +117,7 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
     flagged = [c for c in checks if c["status"] != "complete"]
     trail = getattr(request.app.state, "audit", None)
     checkpoint = trail.latest_checkpoint() if trail is not None else None
-    return page(request, "dashboard.html", session, incidents=incidents, sources=sources, tallies=tallies,
+    return page(request, "dashboard.html", session, incidents=incidents, counts=counts, tallies=tallies,
                 checks=flagged[:FLAGGED], flagged=len(flagged), checked=None if incidents["next_cursor"] else len(checks), checkpoint=None if checkpoint is None else checkpoint.to_dict(),
                 applies_cut=True)
 

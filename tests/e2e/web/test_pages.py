@@ -763,3 +763,27 @@ def test_a_sources_reports_are_paged_to_the_last_keeping_as_of_and_the_cut(api, 
         if where:
             assert "as_of=2100-01-01T00%3A00%3A00Z" in where and "published_by=2100-01-01" in where
     assert sorted(seen) == sorted(titles) and pages_walked == 3
+
+
+def test_the_dashboard_counts_every_incident_and_source_the_caller_may_see(api, world, monkeypatch):
+    """The real counts, not the first page's length with a "+"; as of a time; and a reader's count
+    of sources leaves the protected ones out (it would otherwise tell how many there are)."""
+    from datetime import datetime, timezone
+
+    from api.web import pages
+
+    monkeypatch.setattr(pages, "LISTED", 1)  # the dashboard's list is a page of one: the count is not its length
+    before = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    for n in range(3):
+        api.ledger.record_incident("officer-1", title=f"Shelling {n}", places=["Idlib"], valid_from="2019-05-01")
+    api.ledger.register_source("officer-1", name="Another witness", kind="witness", language="ar", protected=True)
+    facts = lambda text: re.search(r'<ul class="facts">(.*?)</ul>', text, re.S).group(1)  # noqa: E731
+    sign_in(api, "reader")
+    now = facts(api.client.get("/", headers=HTML).text)
+    then = facts(api.client.get("/", params={"as_of": before}, headers=HTML).text)
+    assert ">4 incidents<" in now and ">2 sources<" in now and "+" not in now
+    assert ">1 incidents<" in then and ">2 sources<" in then
+    sign_in(api, "auditor")
+    assert ">4 incidents<" in (seen := facts(api.client.get("/", headers=HTML).text)) and ">4 sources<" in seen
+    listed = api.get("/sources?limit=500", role="reader").json()
+    assert len(listed["items"]) == 2 and listed["next_cursor"] is None  # what the reader's count counts
