@@ -229,6 +229,8 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
     except NotFound:
         return not_yet_page(request, session, reader, "figure", figure_id, at, cut)
     spread = reader.spread(figure_id, as_of=at, include_protected=sees, published_by=cut)
+    # The grade's why: its latest regrading, one seek (the history shown may be a page that lacks it).
+    grading = reader.latest_grading(figure_id, as_of=at, include_protected=sees, published_by=cut)
     history = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=HISTORY_PAGE, include_protected=sees,
                                     published_by=cut)
     paging = history_links(cursor, back, history["next_cursor"])
@@ -247,6 +249,7 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
         form_keys[form["change"]] = form["request_key"]
     shown = shown or {}
     return page(request, "figure.html", session, status=status, figure=current, spread=spread, history=history,
+                grading=grading,
                 claims=listed_from(spread["claims"], shown.get("claims", 0)),
                 citations=listed(cited["rows"], cited["total"], cited["start"]), incident=incident, form=form, form_keys=form_keys, paging=paging, latest=latest,
                 applies_cut=True)

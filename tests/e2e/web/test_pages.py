@@ -787,3 +787,39 @@ def test_the_dashboard_counts_every_incident_and_source_the_caller_may_see(api, 
     assert ">4 incidents<" in (seen := facts(api.client.get("/", headers=HTML).text)) and ">4 sources<" in seen
     listed = api.get("/sources?limit=500", role="reader").json()
     assert len(listed["items"]) == 2 and listed["next_cursor"] is None  # what the reader's count counts
+
+
+def test_the_figure_page_gives_the_grades_reason_and_evidence_wherever_its_history_is_paged(api, world):
+    """The latest grading's why beside the grade, read on its own (it is on the history's second
+    page here); its evidence as the history shows it: a protected source's citation to auditors only."""
+    from datetime import datetime, timezone
+
+    version = lambda: api.ledger.figure(world.figure).version  # noqa: E731
+    api.ledger.grade_figure("officer-1", world.figure, grade="weak", reason="one source, early",
+                            expected_version=version())
+    for n in range(60):  # the history's first page (50 versions, oldest first) ends before the grading below
+        api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 200 + n},
+                                  reason=f"recount {n}", expected_version=version())
+    before = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    api.ledger.grade_figure("officer-1", world.figure, grade="confirmed", reason="two named lists agree",
+                            evidence=[world.public_citation, world.protected_citation], expected_version=version())
+    sign_in(api, "reader")
+    text = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
+    grade = re.search(r'<dd id="grade">(.*?)</dd>', text, re.S).group(1)
+    assert 'id="grade-reason">two named lists agree</q>' in grade and "officer-1" in grade
+    assert f"/web/citations/{world.public_citation}" in grade and "protected source" in grade
+    assert world.protected_citation not in text and "two named lists agree" not in _history_table(text)
+    then = api.client.get(f"/web/figures/{world.figure}", params={"as_of": before}, headers=HTML).text
+    assert 'id="grade-reason">one source, early</q>' in then and "two named lists" not in then
+    cut = api.client.get(f"/web/figures/{world.figure}", params={"published_by": before}, headers=HTML).text
+    assert 'id="grade-reason">one source, early</q>' in cut and "two named lists" not in cut  # an act counts from its recording
+    sign_in(api, "auditor")
+    seen = re.search(r'<dd id="grade">(.*?)</dd>', api.client.get(f"/web/figures/{world.figure}", headers=HTML).text,
+                     re.S).group(1)
+    assert f"/web/citations/{world.protected_citation}" in seen and "protected source" not in seen
+
+
+def test_a_figure_never_graded_shows_no_reason(api, world):
+    sign_in(api, "reader")
+    text = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
+    assert 'id="grade"' in text and 'id="grade-reason"' not in text
