@@ -213,7 +213,8 @@ class FigureHistoryReads:
         """The figure's latest regrading by T (and by the cut, if one: an act counts from its
         recording), None if it was never graded: ``{"version", "recorded_at", "actor", "grade",
         "reason", "evidence"}``, the evidence as a history version shows it (a hidden source's
-        citation as ``"protected"``). One seek on the figure's key, not a walk through its history."""
+        citation as ``"protected"``). It walks the figure's key back from T to that regrading (no
+        history page is read): quick when the grading is recent, ~10 ms across 10,000 later versions."""
         t, cut = read_time(as_of), check_published_by(published_by)
         params: list[Any] = [str(figure_id), t]
         if cut is not None:
