@@ -32,6 +32,8 @@ def _named(kind: str, column: str) -> str:
         return f"SELECT jsonb_array_elements_text({column}::jsonb) FROM shown WHERE {column} IS NOT NULL"
     return f"SELECT j.value FROM shown, json_each(shown.{column}) j WHERE shown.{column} IS NOT NULL"
 
+#: A regrading as the figure page tells it beside the grade.
+Grading = shape("Grading", "fv.version, fv.recorded_at, fv.actor, fv.grade, fv.reason, fv.evidence")
 #: A history version with the instant it is placed at in publication order.
 PlacedVersion = shape("PlacedVersion", HistoryVersion.columns + ", fv.published_at, fv.published_at AS placed")
 
@@ -211,6 +213,36 @@ class FigureHistoryReads:
         if citation_index and not citation_counts:
             out["citations"] = citations
         return out
+
+    def latest_grading(self, figure_id: str, *, as_of: datetime | None = None, include_protected: bool = False,
+                       published_by: Any = None) -> dict[str, Any] | None:
+        """The figure's latest regrading by T (and by the cut, if one: an act counts from its
+        recording), None if it was never graded: ``{"version", "recorded_at", "actor", "grade",
+        "reason", "evidence"}``, the evidence as a history version shows it (a hidden source's
+        citation as ``"protected"``). It walks the figure's key back from T to that regrading (no
+        history page is read): quick when the grading is recent, ~10 ms across 10,000 later versions."""
+        t, cut = read_time(as_of), check_published_by(published_by)
+        params: list[Any] = [str(figure_id), t]
+        if cut is not None:
+            params.append(cut)
+        latest = (f"SELECT {Grading.columns} FROM {{figure_versions}} fv WHERE fv.figure_id = ?"
+                  f" AND fv.recorded_from <= ?{' AND fv.published_at <= ?' if cut is not None else ''}"
+                  " AND fv.kind = 'regraded' ORDER BY fv.recorded_from DESC, fv.version DESC LIMIT 1")
+        shown = f"WITH shown AS ({latest})"
+        cites = f"{{citations}} WHERE citation_id IN ({_named(self.db.kind, 'evidence')})"
+        # With the evidence's citations and their sources' cards: one round trip, as the history's page.
+        rows, cited, cards = self.db.read_at_once(
+            (latest, params, Grading),
+            (f"{shown} SELECT citation_id, source_id FROM {cites}", params, None),
+            (f"{shown} SELECT {CARD.columns} FROM {{sources}} WHERE source_id IN (SELECT source_id FROM {cites})",
+             params, CARD))
+        if not rows:
+            return None
+        r = rows[0]
+        withheld = Sources([card(c) for c in cards], include_protected).citations_withheld(cited)
+        return {"version": r.version, "recorded_at": iso(r.recorded_at), "actor": r.actor, "grade": r.grade,
+                "reason": r.reason,
+                "evidence": shown_evidence(orjson.loads(r.evidence), withheld) if r.evidence else []}
 
 
 def _live_count(cited: int, start: int, withdrawn: list[tuple[int, int]]) -> int:

@@ -114,6 +114,17 @@ class RecordListings:
         items = [render_source(r) for r in rows[:limit]]
         return listing_page("sources", "source_id", items, len(rows) > limit)
 
+    def record_counts(self, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, int]:
+        """How many incidents were recorded and sources registered by T: ``{"incidents", "sources"}``,
+        the lengths of every page of ``incidents`` and ``sources`` together, in one statement. A
+        protected source counts only with include_protected, so a reader's count tells nothing of them."""
+        t = read_time(as_of)
+        hidden = "" if include_protected else " AND protected = 0"  # as it is now, whatever T (as sources)
+        with self.db.snapshot() as c:
+            row = self.db.one(c, "SELECT (SELECT COUNT(*) FROM {incidents} WHERE recorded_at <= ?),"
+                                 f" (SELECT COUNT(*) FROM {{sources}} WHERE registered_at <= ?{hidden})", (t, t))
+        return {"incidents": int(row[0]), "sources": int(row[1])}
+
     def source(self, source_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
         """``{"source_id", "name", "name_en", "kind", "url", "language", "protected", "version",
         "registered_at", "registered_by"}`` as of T; a protected source is NotFound without include_protected."""

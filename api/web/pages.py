@@ -65,6 +65,8 @@ LISTED_CLAIMS = 50
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 #: How many incidents and sources the dashboard lists (the lists' own pages have the rest).
 LISTED = 50
+#: A source's reports on one page of it (as an incident's figures); "more" links page on.
+LISTED_REPORTS = 100
 #: A count's history: how many of its latest points are charted, listed in the table, and told in
 #: full there (why, source, evidence: one read of the figure's history each); "earlier" links page back.
 CHARTED, LISTED_STEPS, TOLD = 1000, 100, 30
@@ -100,7 +102,7 @@ async def dashboard(request: Request, as_of: AsOf = None) -> Any:
 def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTMLResponse:
     sees, cut = session.caller.sees_protected, published_of(request)
     incidents = reader.incidents(as_of=at, limit=LISTED, include_protected=sees)
-    sources = reader.sources(as_of=at, limit=LISTED, include_protected=sees)
+    counts = reader.record_counts(as_of=at, include_protected=sees)
     tallies = []
     for metric in reader.terms.of_kind("metric"):
         total = reader.tally_splits(metric, as_of=at, include_protected=sees, published_by=cut)  # every split
@@ -115,7 +117,7 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
     flagged = [c for c in checks if c["status"] != "complete"]
     trail = getattr(request.app.state, "audit", None)
     checkpoint = trail.latest_checkpoint() if trail is not None else None
-    return page(request, "dashboard.html", session, incidents=incidents, sources=sources, tallies=tallies,
+    return page(request, "dashboard.html", session, incidents=incidents, counts=counts, tallies=tallies,
                 checks=flagged[:FLAGGED], flagged=len(flagged), checked=None if incidents["next_cursor"] else len(checks), checkpoint=None if checkpoint is None else checkpoint.to_dict(),
                 applies_cut=True)
 
@@ -230,6 +232,11 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
     except NotFound:
         return not_yet_page(request, session, reader, "figure", figure_id, at, cut)
     spread = reader.spread(figure_id, as_of=at, include_protected=sees, published_by=cut)
+    # The grade's why: its latest regrading (the history shown may be a page that lacks it). Not
+    # read for a figure still unassessed, most of them: never graded, its key's walk back to no
+    # regrading would cross every version (10 ms at 10,000), and unassessed needs no reason.
+    grading = None if current["grade"] == "unassessed" else reader.latest_grading(
+        figure_id, as_of=at, include_protected=sees, published_by=cut)
     history = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=HISTORY_PAGE, include_protected=sees,
                                     published_by=cut)
     paging = history_links(cursor, back, history["next_cursor"])
@@ -248,6 +255,7 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
         form_keys[form["change"]] = form["request_key"]
     shown = shown or {}
     return page(request, "figure.html", session, status=status, figure=current, spread=spread, history=history,
+                grading=grading,
                 claims=listed_from(spread["claims"], shown.get("claims", 0)),
                 citations=listed(cited["rows"], cited["total"], cited["start"]), incident=incident, form=form, form_keys=form_keys, paging=paging, latest=latest,
                 applies_cut=True)
@@ -311,12 +319,13 @@ def sources(request: Request, reader: Reader, session: Signed, as_of: AsOf = Non
 
 
 @router.get(PREFIX + "/sources/{source_id}", response_class=HTMLResponse)
-def source(request: Request, source_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
-    return source_page(request, session, reader, str(source_id), moment(as_of))
+def source(request: Request, source_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None,
+           cursor: Cursor = None) -> Any:
+    return source_page(request, session, reader, str(source_id), moment(as_of), cursor=cursor)
 
 
 def source_page(request: Request, session: Session, reader: Any, source_id: str, at: Any, *, status: int = 200,
-                form: dict[str, Any] | None = None) -> HTMLResponse:
+                form: dict[str, Any] | None = None, cursor: str | None = None) -> HTMLResponse:
     """The source page; its officer form (protecting the source) is filled from ``form`` after a refusal."""
     sees = session.caller.sees_protected
     try:
@@ -324,9 +333,9 @@ def source_page(request: Request, session: Session, reader: Any, source_id: str,
     except NotFound:
         return not_yet_page(request, session, reader, "source", source_id, at)
     # Its reports as published by the page's cut (the source itself is the ledger's record: as_of alone).
-    reports = reader.reports(source_id=source_id, as_of=at, limit=limits.MAX_PAGE_SIZE, include_protected=sees,
-                             published_by=published_of(request))
-    return page(request, "source.html", session, status=status, source=record, reports=reports["items"],
+    reports = reader.reports(source_id=source_id, as_of=at, cursor=cursor, limit=LISTED_REPORTS,
+                             include_protected=sees, published_by=published_of(request))
+    return page(request, "source.html", session, status=status, source=record, reports=reports,
                 form=_change_form(form), applies_cut=True)
 
 

@@ -832,3 +832,89 @@ def test_a_part_of_check_shows_on_the_incident_and_checks_pages(api, world):
         assert answer.status_code == 200, (where, answer.text[-500:])
     # The "Along" cell names the metric that is the part.
     assert re.search(r"</a></td>\s*<td>civilians killed", api.client.get("/web/checks", headers=HTML).text)
+
+
+def test_a_sources_reports_are_paged_to_the_last_keeping_as_of_and_the_cut(api, world, monkeypatch):
+    """A source's page lists its reports a page at a time; "more" reaches every one, as of a time
+    and under a cut, and each link keeps both (it listed 500 and stopped)."""
+    from api.web import pages
+
+    monkeypatch.setattr(pages, "LISTED_REPORTS", 2)
+    titles = {"SNHR report"}
+    for n in range(4):
+        title = f"Bulletin {n}"
+        titles.add(title)
+        api.ledger.file_report("officer-1", source_id=world.public_source, title=title, language="en",
+                               published_on="2019-05-01", figures=[])
+    sign_in(api, "reader")
+    where, seen, pages_walked = (f"/web/sources/{world.public_source}?as_of=2100-01-01T00%3A00%3A00Z"
+                                 "&published_by=2100-01-01"), [], 0
+    while where:
+        text = api.client.get(where.replace("&amp;", "&"), headers=HTML).text
+        pages_walked += 1
+        seen += re.findall(r'/web/reports/[^"]+" dir="auto">([^<]+)</a>', text)
+        found = re.search(r'href="([^"]+)" id="reports-next"', text)
+        where = found and found.group(1)
+        if where:
+            assert "as_of=2100-01-01T00%3A00%3A00Z" in where and "published_by=2100-01-01" in where
+    assert sorted(seen) == sorted(titles) and pages_walked == 3
+
+
+def test_the_dashboard_counts_every_incident_and_source_the_caller_may_see(api, world, monkeypatch):
+    """The real counts, not the first page's length with a "+"; as of a time; and a reader's count
+    of sources leaves the protected ones out (it would otherwise tell how many there are)."""
+    from datetime import datetime, timezone
+
+    from api.web import pages
+
+    monkeypatch.setattr(pages, "LISTED", 1)  # the dashboard's list is a page of one: the count is not its length
+    before = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    for n in range(3):
+        api.ledger.record_incident("officer-1", title=f"Shelling {n}", places=["Idlib"], valid_from="2019-05-01")
+    api.ledger.register_source("officer-1", name="Another witness", kind="witness", language="ar", protected=True)
+    facts = lambda text: re.search(r'<ul class="facts">(.*?)</ul>', text, re.S).group(1)  # noqa: E731
+    sign_in(api, "reader")
+    now = facts(api.client.get("/", headers=HTML).text)
+    then = facts(api.client.get("/", params={"as_of": before}, headers=HTML).text)
+    assert ">4 incidents<" in now and ">2 sources<" in now and "+" not in now
+    assert ">1 incidents<" in then and ">2 sources<" in then
+    sign_in(api, "auditor")
+    assert ">4 incidents<" in (seen := facts(api.client.get("/", headers=HTML).text)) and ">4 sources<" in seen
+    listed = api.get("/sources?limit=500", role="reader").json()
+    assert len(listed["items"]) == 2 and listed["next_cursor"] is None  # what the reader's count counts
+
+
+def test_the_figure_page_gives_the_grades_reason_and_evidence_wherever_its_history_is_paged(api, world):
+    """The latest grading's why beside the grade, read on its own (it is on the history's second
+    page here); its evidence as the history shows it: a protected source's citation to auditors only."""
+    from datetime import datetime, timezone
+
+    version = lambda: api.ledger.figure(world.figure).version  # noqa: E731
+    api.ledger.grade_figure("officer-1", world.figure, grade="weak", reason="one source, early",
+                            expected_version=version())
+    for n in range(60):  # the history's first page (50 versions, oldest first) ends before the grading below
+        api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 200 + n},
+                                  reason=f"recount {n}", expected_version=version())
+    before = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    api.ledger.grade_figure("officer-1", world.figure, grade="confirmed", reason="two named lists agree",
+                            evidence=[world.public_citation, world.protected_citation], expected_version=version())
+    sign_in(api, "reader")
+    text = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
+    grade = re.search(r'<dd id="grade">(.*?)</dd>', text, re.S).group(1)
+    assert 'id="grade-reason">two named lists agree</q>' in grade and "officer-1" in grade
+    assert f"/web/citations/{world.public_citation}" in grade and "protected source" in grade
+    assert world.protected_citation not in text and "two named lists agree" not in _history_table(text)
+    then = api.client.get(f"/web/figures/{world.figure}", params={"as_of": before}, headers=HTML).text
+    assert 'id="grade-reason">one source, early</q>' in then and "two named lists" not in then
+    cut = api.client.get(f"/web/figures/{world.figure}", params={"published_by": before}, headers=HTML).text
+    assert 'id="grade-reason">one source, early</q>' in cut and "two named lists" not in cut  # an act counts from its recording
+    sign_in(api, "auditor")
+    seen = re.search(r'<dd id="grade">(.*?)</dd>', api.client.get(f"/web/figures/{world.figure}", headers=HTML).text,
+                     re.S).group(1)
+    assert f"/web/citations/{world.protected_citation}" in seen and "protected source" not in seen
+
+
+def test_a_figure_never_graded_shows_no_reason(api, world):
+    sign_in(api, "reader")
+    text = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
+    assert 'id="grade"' in text and 'id="grade-reason"' not in text

@@ -308,3 +308,40 @@ def test_names_sealed_at_rest_are_never_matched_by_a_sql_pattern(kind, tmp_path)
         assert len(search.sources(reader, SECRET, limit=5, include_protected=True)["items"]) == 1
     finally:
         stores.close()
+
+
+def _walked(read, **kw) -> int:
+    """How many items every page of a listing holds together (a page of one at a time)."""
+    count, cursor = 0, None
+    while True:
+        page = read(limit=1, cursor=cursor, **kw)
+        count += len(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return count
+
+
+def test_counts_and_the_latest_grading_tell_a_reader_nothing_of_protected_sources(world):
+    store, ledger, figure = world["store"], world["ledger"], world["figure"]
+    before = datetime.now(timezone.utc)
+    with Reader(store) as reader:
+        hidden_citation = reader.citations(figure, include_protected=True)[0]["citation_id"]
+    ledger.grade_figure("officer", figure, grade="contested", reason="the witness and the network disagree",
+                        evidence=[hidden_citation, world["public_citation"]])
+    _follow(store, ledger)
+    with Reader(store) as reader:
+        for sees in (False, True):  # the count is every page's length together, for each caller
+            counts = reader.record_counts(include_protected=sees)
+            assert counts == {"incidents": _walked(reader.incidents, include_protected=sees),
+                              "sources": _walked(reader.sources, include_protected=sees)}
+        assert reader.record_counts() == {"incidents": 1, "sources": 1}  # both protected ones left out
+        assert reader.record_counts(include_protected=True) == {"incidents": 1, "sources": 3}
+        assert reader.record_counts(as_of=datetime(2000, 1, 1, tzinfo=timezone.utc)) == {"incidents": 0, "sources": 0}
+
+        graded = reader.latest_grading(figure)
+        assert (graded["grade"], graded["reason"], graded["actor"]) == (
+            "contested", "the witness and the network disagree", "officer")
+        assert graded["evidence"] == ["protected", world["public_citation"]]
+        assert reader.latest_grading(figure, include_protected=True)["evidence"] == [
+            hidden_citation, world["public_citation"]]
+        assert reader.latest_grading(figure, as_of=before) is None and reader.latest_grading(world["part"]) is None
