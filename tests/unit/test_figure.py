@@ -1,5 +1,7 @@
 """The figure aggregate on its own: each verb, its event, and replay from those events."""
 
+from typing import Any
+
 import pytest
 
 from ledger.terms import TermCheck
@@ -151,7 +153,8 @@ TODAYS_FORM = [
 ]
 
 
-def test_events_stored_before_schema_v2_are_upcast_and_new_ones_round_trip():
+def _stored_mapper() -> tuple[Any, Any, Any]:
+    """The mapper the ledger stores events with, StoredEvent, and an aggregate id."""
     from uuid import uuid4
 
     from eventsourcing.persistence import DatetimeAsISO, Mapper, StoredEvent
@@ -160,8 +163,11 @@ def test_events_stored_before_schema_v2_are_upcast_and_new_ones_round_trip():
 
     transcoder = OrjsonTranscoder()
     transcoder.register(DatetimeAsISO())
-    mapper = Mapper(transcoder=transcoder)
-    uid = uuid4()
+    return Mapper(transcoder=transcoder), StoredEvent, uuid4()
+
+
+def test_events_stored_before_schema_v2_are_upcast_and_new_ones_round_trip():
+    mapper, StoredEvent, uid = _stored_mapper()
     events = [mapper.to_domain_event(StoredEvent(uid, v, topic, state))
               for v, (topic, state) in enumerate(TODAYS_FORM, start=1)]
     stated_, claimed, superseded = events
@@ -191,16 +197,7 @@ JUDGEMENTS_TODAYS_FORM = [
 
 
 def test_gradings_and_retractions_stored_before_their_evidence_read_as_citing_none():
-    from uuid import uuid4
-
-    from eventsourcing.persistence import DatetimeAsISO, Mapper, StoredEvent
-
-    from ledger.transcoder import OrjsonTranscoder
-
-    transcoder = OrjsonTranscoder()
-    transcoder.register(DatetimeAsISO())
-    mapper = Mapper(transcoder=transcoder)
-    uid = uuid4()
+    mapper, StoredEvent, uid = _stored_mapper()
     stated_ = mapper.to_domain_event(StoredEvent(uid, 1, *TODAYS_FORM[0]))
     regraded, retracted = [mapper.to_domain_event(StoredEvent(uid, v, topic, state))
                            for v, (topic, state) in enumerate(JUDGEMENTS_TODAYS_FORM, start=2)]
