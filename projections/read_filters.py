@@ -26,10 +26,11 @@ def figure_filters(
     breakdown: dict[str, str] | None = None, dimension: str | None = None, population: str | None = None,
     window: tuple[str | None, str | None] = (None, None), place: str | None = None, after: str | None = None,
     at: tuple[str, list[Any]] | None = None,
-    figure_ids: list[str] | None = None,
+    figure_ids: list[str] | None = None, incidents: tuple[str | None, str] | None = None,
 ) -> tuple[str, tuple[list[Any], list[Any]], str]:
     """Joins, their parameters and the WHERE of "figure versions live at t" under these filters
-    (``at``: another condition on the versions' times than "live at t", with its parameters).
+    (``at``: another condition on the versions' times than "live at t", with its parameters;
+    ``incidents``: the incidents after the first id, if any, through the second: a page of them).
 
     With a window, the incident's version at t is joined for its period as recorded then.
     """
@@ -53,6 +54,8 @@ def figure_filters(
         ("fv.figure_id IN (SELECT figure_id FROM {figure_dimensions} WHERE dimension = ?)", dimension),
         ("fv.incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)", place),
         ("fv.figure_id > ?", after),
+        ("fv.incident_id > ?", None if incidents is None else incidents[0]),
+        ("fv.incident_id <= ?", None if incidents is None else incidents[1]),
     ):
         if value is not None:
             where.append(clause)
