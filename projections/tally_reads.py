@@ -282,14 +282,14 @@ class TallyReads:
                 + " ORDER BY incident_id LIMIT ?", (*params, limit + 1))]
         page_ids = ids[:limit]
         items = [] if not page_ids else self.breakdown_checks(
-            place=place, incident_id=incident_id, incidents=(after, page_ids[-1]), **filters)
+            place=place, incident_id=incident_id, incident_ids=page_ids, **filters)
         return {"items": items, "next_cursor": encode_cursor("checks", page_ids[-1]) if len(ids) > limit else None}
 
     def breakdown_checks(
         self, *, metric: str | None = None, incident_id: str | None = None, dimension: str | None = None,
         totals_only: bool = False, as_of: datetime | None = None, valid_from: date | None = None,
         valid_to: date | None = None, place: str | None = None, include_protected: bool = False,
-        population: str | None = None, published_by: Any = None, incidents: tuple[str | None, str] | None = None,
+        population: str | None = None, published_by: Any = None, incident_ids: list[str] | None = None,
     ) -> list[dict[str, Any]]:
         """Sum of parts against each total, and each subset population against its whole (see
         checks.py). One dict per (total, dimension) or (whole, subset):
@@ -313,7 +313,7 @@ class TallyReads:
                 self.db, c, t, _Reading, metric=metric if related == {metric} else None,
                 incident_id=incident_id, status="active", window=(wf, wt), place=place_key,
                 published_by=check_published_by(published_by), include_protected=include_protected,
-                incidents=incidents,
+                incident_ids=incident_ids,
             )
         readings = [checks.Reading(r.figure_id, r.incident_id, r.metric, orjson.loads(r.breakdown), r.low, r.high,
                                    r.population) for r in rows if related is None or r.metric in related]

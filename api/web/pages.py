@@ -178,8 +178,8 @@ def versions_of(reader: Any, figure_id: str, wanted: set[int], at: Any, sees: bo
 
 
 #: Incidents whose checks one page of the checks page shows: at 1M events all 8,329 incidents'
-#: checks were 23 MB and 16.7 s of CPU (docs/performance.md).
-CHECKS_PAGE = 50
+#: checks were 23 MB and 16.7 s of CPU; 50 were ~490 checks, 184 KB and 67 ms (docs/performance.md).
+CHECKS_PAGE = 20
 
 
 @router.get(PREFIX + "/checks", response_class=HTMLResponse)
