@@ -24,6 +24,7 @@ from typing import Any
 
 from bench.build import build_log
 from bench.workload import Ids, Workload
+from projections.paging import encode_cursor
 
 HTML = {"Accept": "text/html"}
 
@@ -109,6 +110,10 @@ def main() -> None:
                  f"/web/sources/{ids.sources[0]}", f"/web/reports/{ids.reports[0]}",
                  f"/web/citations/{ids.citations[0]}", "/web/incidents", "/web/sources", "/web/checks",
                  "/web/vocabulary", "/web/new/report", "/web/audit", "/docs"]
+        # The checks page is paged by incident (20 a page): a page from the middle, and only the flagged.
+        middle = sorted(ids.incidents)[len(ids.incidents) // 2]
+        at = paths.index("/web/checks") + 1
+        paths[at:at] = ["/web/checks?status=flagged", f"/web/checks?cursor={encode_cursor('checks', middle)}"]
         starts = sorted(i["valid_from"] for i in app.state.reader.incidents(limit=500)["items"])
         paths.insert(2, f"/web/tallies/civilians_killed?months_from={starts[0][:7]}&months_to={starts[-1][:7]}")
         # The baseline, measured in the same run: the sign-in page renders a template behind the same

@@ -26,7 +26,7 @@ def figure_filters(
     breakdown: dict[str, str] | None = None, dimension: str | None = None, population: str | None = None,
     window: tuple[str | None, str | None] = (None, None), place: str | None = None, after: str | None = None,
     at: tuple[str, list[Any]] | None = None,
-    figure_ids: list[str] | None = None,
+    figure_ids: list[str] | None = None, incident_ids: list[str] | None = None,
 ) -> tuple[str, tuple[list[Any], list[Any]], str]:
     """Joins, their parameters and the WHERE of "figure versions live at t" under these filters
     (``at``: another condition on the versions' times than "live at t", with its parameters).
@@ -60,6 +60,9 @@ def figure_filters(
     if figure_ids is not None:  # these figures (a report's: at most limits.MAX_STATEMENTS)
         where.append(f"fv.figure_id IN ({', '.join('?' * len(figure_ids))})" if figure_ids else "1 = 0")
         params += figure_ids
+    if incident_ids is not None:  # a page of incidents (at most paging.MAX_LIMIT): a seek each, by live_by_incident
+        where.append(f"fv.incident_id IN ({', '.join('?' * len(incident_ids))})" if incident_ids else "1 = 0")
+        params += incident_ids
     window_where, window_params = window_clause("iv", *window)
     where += window_where
     params += window_params

@@ -19,6 +19,7 @@ from projections.read_arguments import (
     check_window, echo_of, iso_as_of, read_time,
 )
 from projections.read_filters import claims_published_by, figure_filters, live_figures, source_cards
+from projections.paging import check_limit, decode_cursor, encode_cursor
 from projections.publication import check_published_by, published_echo
 from projections.redaction import PROTECTED
 from projections.running import row_sum, tally_metric
@@ -261,11 +262,35 @@ class TallyReads:
         return {**echo_of(metric, None, as_of, wf, wt, place, population), **published_echo(cut),
                 "breakdown": breakdown, "sources": entries}
 
+    def breakdown_checks_page(self, *, cursor: str | None = None, limit: int = 50, place: str | None = None,
+                              incident_id: str | None = None, **filters: Any) -> dict[str, Any]:
+        """The checks of a page of ``limit`` incidents (id order, as the incidents listing pages
+        them), each incident's in breakdown_checks' order: ``{"items", "next_cursor"}``. One
+        statement finds the page's incidents, and the figures read are theirs alone; a page
+        may hold no check (its incidents have none), and still a next one."""
+        limit, after = check_limit(limit), decode_cursor("checks", cursor)
+        place_key = check_place(place)
+        where, params = ["incident_id > ?"] if after is not None else [], [] if after is None else [after]
+        for clause, value in (("incident_id = ?", incident_id), (
+                "incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)", place_key)):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        with self.db.snapshot() as c:
+            ids = [r[0] for r in self.db.all(
+                c, "SELECT incident_id FROM {incidents}" + "".join(
+                    (" WHERE " if i == 0 else " AND ") + w for i, w in enumerate(where))
+                + " ORDER BY incident_id LIMIT ?", (*params, limit + 1))]
+        page_ids = ids[:limit]
+        items = [] if not page_ids else self.breakdown_checks(
+            place=place, incident_id=incident_id, incident_ids=page_ids, **filters)
+        return {"items": items, "next_cursor": encode_cursor("checks", page_ids[-1]) if len(ids) > limit else None}
+
     def breakdown_checks(
         self, *, metric: str | None = None, incident_id: str | None = None, dimension: str | None = None,
         totals_only: bool = False, as_of: datetime | None = None, valid_from: date | None = None,
         valid_to: date | None = None, place: str | None = None, include_protected: bool = False,
-        population: str | None = None, published_by: Any = None,
+        population: str | None = None, published_by: Any = None, incident_ids: list[str] | None = None,
     ) -> list[dict[str, Any]]:
         """Sum of parts against each total, and each subset population against its whole (see
         checks.py). One dict per (total, dimension) or (whole, subset):
@@ -289,6 +314,7 @@ class TallyReads:
                 self.db, c, t, _Reading, metric=metric if related == {metric} else None,
                 incident_id=incident_id, status="active", window=(wf, wt), place=place_key,
                 published_by=check_published_by(published_by), include_protected=include_protected,
+                incident_ids=incident_ids,
             )
         readings = [checks.Reading(r.figure_id, r.incident_id, r.metric, orjson.loads(r.breakdown), r.low, r.high,
                                    r.population, is_approximate(r.qualifier))

@@ -110,9 +110,11 @@ def tally_history(reader: Any, state: State, metric: str, *, include_protected: 
                 state(metric=metric, **asked), f"tally-{metric}-history")
 
 
-def checks(reader: Any, state: State, *, include_protected: bool, **asked: Any) -> Made:
-    """The breakdown checks, a row per total and dimension."""
-    found = reader.breakdown_checks(include_protected=include_protected, **asked)
+def checks(reader: Any, state: State, *, include_protected: bool, found: list[dict[str, Any]] | None = None,
+           **asked: Any) -> Made:
+    """The breakdown checks, a row per total and dimension (``found``: a page of them, already read)."""
+    if found is None:
+        found = reader.breakdown_checks(include_protected=include_protected, **asked)
     about = state(**{**asked, "totals_only": asked.get("totals_only") or None})
     return Made(export_rows.check_columns(asked.get("metric")), map(export_rows.check_row, found), found, about,
                 "checks")

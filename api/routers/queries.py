@@ -200,25 +200,40 @@ async def tally_by_source(request: Request, metric: Metric, reader: Reader, call
         population=_v(population), include_protected=caller.sees_protected, published_by=published_by), if_none_match)
 
 
-@router.get("/checks", response_model=list[BreakdownCheck], responses=_exported(kept=False), summary="Do the parts add up")
+#: Incidents on a page of checks when only a cursor is given.
+CHECKS_PAGE = 50
+
+
+@router.get("/checks", response_model=list[BreakdownCheck] | page(BreakdownCheck), responses=_exported(kept=False),
+            summary="Do the parts add up")
 def breakdown_checks(
     request: Request, reader: Reader, caller: Caller, now: Now, metric: Annotated[Metric | None, Query()] = None,
     incident_id: Annotated[UUID | None, Query()] = None,
     dimension: Annotated[Dimension | None, Query()] = None, totals_only: bool = False, as_of: AsOf = None,
     valid_from: ValidFrom = None, valid_to: ValidTo = None, place: Place = None, population: Of = None,
-    format_: Format = None, accept: Accept = None, published_by: PublishedBy = None,
+    format_: Format = None, accept: Accept = None, published_by: PublishedBy = None, cursor: Cursor = None,
+    limit: Annotated[int | None, Query(ge=1, le=limits.MAX_PAGE_SIZE, description=(
+        "Incidents per page: the checks of that many incidents, as `{items, next_cursor}`."))] = None,
 ) -> Any:
     """Each total against the sum of its parts along each dimension (of the same population), and
     each subset population against its whole: complete, remainder, parts_exceed_low or inconsistent.
 
-    Also as a spreadsheet (`?format=` or `Accept`), a row per total and dimension."""
+    Without `limit` or `cursor`, every check at once (a list). With them, a page of incidents' checks
+    (incidents in id order, each one's checks in the list's order, an incident never split) as
+    `{items, next_cursor}`: pass `next_cursor` back as `cursor` for the next page.
+
+    Also as a spreadsheet (`?format=` or `Accept`), a row per total and dimension (of the page, if paged)."""
     fmt = choose(format_, accept)
     asked = {"metric": _v(metric), "incident_id": None if incident_id is None else str(incident_id),
              "dimension": _v(dimension), "totals_only": totals_only, "as_of": as_of, "valid_from": valid_from,
              "valid_to": valid_to, "place": place, "population": _v(population), "published_by": published_by}
+    sees = caller.sees_protected
+    paged = None if limit is None and cursor is None else reader.breakdown_checks_page(
+        cursor=cursor, limit=limit or CHECKS_PAGE, include_protected=sees, **asked)
     if fmt == "json":
-        return reader.breakdown_checks(include_protected=caller.sees_protected, **asked)
-    return give(fmt, kinds.checks(reader, _state(request, now), include_protected=caller.sees_protected, **asked))
+        return reader.breakdown_checks(include_protected=sees, **asked) if paged is None else paged
+    return give(fmt, kinds.checks(reader, _state(request, now), include_protected=sees,
+                                  found=None if paged is None else paged["items"], **asked))
 
 
 @router.get("/figures", response_model=page(FigureState), responses=_exported(kept=False), summary="List figures")

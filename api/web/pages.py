@@ -192,15 +192,24 @@ def versions_of(reader: Any, figure_id: str, wanted: set[int], at: Any, sees: bo
             return found
 
 
+#: Incidents whose checks one page of the checks page shows: at 1M events all 8,329 incidents'
+#: checks were 23 MB and 16.7 s of CPU; 50 were ~490 checks, 184 KB and 67 ms (docs/performance.md).
+CHECKS_PAGE = 20
+
+
 @router.get(PREFIX + "/checks", response_class=HTMLResponse)
 def checks(request: Request, reader: Reader, session: Signed, metric: Annotated[Metric | None, Query()] = None,
-           as_of: AsOf = None) -> Any:
-    """Every check of parts against their total, as GET /checks gives them."""
-    found = reader.breakdown_checks(metric=None if metric is None else metric, as_of=moment(as_of),
-                                    include_protected=session.caller.sees_protected,
-                                    published_by=published_of(request))
-    return page(request, "checks.html", session, checks=found, metric=None if metric is None else metric,
-                applies_cut=True)
+           as_of: AsOf = None, cursor: Cursor = None,
+           status: Annotated[str | None, Query(pattern="^(flagged|)$")] = None) -> Any:
+    """The checks of parts against their total of a page of incidents, as GET /checks pages them:
+    the flagged ones (not complete) first, or (``status=flagged``) only them."""
+    found = reader.breakdown_checks_page(metric=metric, as_of=moment(as_of), cursor=cursor, limit=CHECKS_PAGE,
+                                         include_protected=session.caller.sees_protected,
+                                         published_by=published_of(request))
+    shown = sorted((c for c in found["items"] if status != "flagged" or c["status"] != "complete"),
+                   key=lambda c: c["status"] == "complete")
+    return page(request, "checks.html", session, checks=shown, metric=metric, only=status or None,
+                cursor=cursor, next_cursor=found["next_cursor"], checks_page=CHECKS_PAGE, applies_cut=True)
 
 
 @router.get(PREFIX + "/figures/{figure_id}", response_class=HTMLResponse)

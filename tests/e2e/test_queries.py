@@ -56,6 +56,28 @@ def test_tally_filters(api: Api, world: World) -> None:
     assert [(c["dimension"], c["status"], c["parts_low"]) for c in checks] == [("perpetrator", "complete", 108)]
 
 
+def test_checks_page_by_incident_and_the_pages_make_the_whole_list(api: Api, world: World) -> None:
+    for title in ("Shelling of Kafr Nabl", "Shelling of Maarat"):
+        incident = api.post("/incidents", {"title": title, "places": ["Idlib"], "valid_from": "2019-05-02"}).json()
+        api.post("/reports", {"source_id": world.public_source, "title": title, "language": "en", "figures": [
+            {"incident_id": incident["incident_id"], "metric": "civilians_killed", "breakdown": breakdown,
+             "value": {"qualifier": "exact", "number": number}}
+            for breakdown, number in (({}, 20), ({"perpetrator": "syrian-regime"}, 25))]})
+    whole = api.get("/checks", "reader").json()
+    assert isinstance(whole, list) and len({c["incident_id"] for c in whole}) == 2  # unpaged: the list, as before
+    pages, cursor = [], None
+    while True:
+        page = api.get("/checks?limit=1" + (f"&cursor={cursor}" if cursor else ""), "reader").json()
+        pages.append(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(pages) == 3  # the world's own incident has no parts: its page is empty
+    assert [c for p in pages for c in p] == sorted(whole, key=lambda c: c["incident_id"])
+    assert all(len({c["incident_id"] for c in p}) <= 1 for p in pages)
+    assert [c["status"] for c in whole] == ["inconsistent", "inconsistent"]
+
+
 def test_spread_and_history_withhold_the_protected_source(api: Api, world: World) -> None:
     correction = {"value": {"qualifier": "exact", "number": 112}, "reason": "the witness list",
                   "evidence": [world.protected_citation]}
@@ -174,6 +196,8 @@ def test_listings_page_with_cursors(api: Api, world: World, kind: str) -> None:
     ("/incidents?cursor=WyJmaWd1cmVzIiwiYSJd", "cursor"),  # a figures cursor
     ("/figures?status=pending", "status"),
     ("/checks?incident_id=12", "incident_id"),
+    ("/checks?limit=0", "limit"),
+    ("/checks?cursor=WyJmaWd1cmVzIiwiYSJd", "cursor"),  # a figures cursor
 ])
 def test_bad_queries_are_422_naming_the_parameter(api: Api, world: World, query: str, field: str) -> None:
     assert_problem(api.get(query, "reader"), 422, field=field)

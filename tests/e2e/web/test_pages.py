@@ -437,6 +437,45 @@ def test_the_checks_sources_incidents_and_spread_download_what_the_api_gives(api
     assert not _rows(api.client.get("/web/checks/download?format=csv&metric=civilians_detained").text)
 
 
+def test_the_checks_page_pages_by_incident_keeping_as_of_and_flags_first(api, world, monkeypatch):
+    from api.web import pages
+
+    monkeypatch.setattr(pages, "CHECKS_PAGE", 1)
+    for title, parts in (("Kafr Nabl", (20, 12, 8)), ("Maarat", (20, 25, 1))):  # complete; inconsistent
+        incident = api.post("/incidents", {"title": title, "places": ["Idlib"], "valid_from": "2019-05-02"}).json()
+        api.post("/reports", {"source_id": world.public_source, "title": title, "language": "en", "figures": [
+            {"incident_id": incident["incident_id"], "metric": "civilians_killed", "breakdown": breakdown,
+             "value": {"qualifier": "exact", "number": number}}
+            for breakdown, number in zip(({}, {"perpetrator": "syrian-regime"}, {"perpetrator": "russian-forces"}),
+                                         parts)]})
+    later = api.get("/checks", role="reader").json()
+    assert sorted(c["status"] for c in later) == ["complete", "inconsistent"]
+    now = "2100-01-01T00:00:00Z"
+    sign_in(api, "reader")
+    seen, where = [], f"/web/checks?as_of={now}"
+    for _ in range(10):
+        text = api.client.get(where, headers=HTML).text
+        seen += re.findall(r'<tr class="check-(\w+)">', text)
+        following = re.search(r'href="(/web/checks\?[^"]*cursor=[^"]+)">Next page', text)
+        if following is None:
+            break
+        where = following.group(1).replace("&amp;", "&")
+        assert "as_of=2100-01-01" in where
+    assert sorted(seen) == ["complete", "inconsistent"] and len(seen) == len(later)
+    flagged = []
+    where = "/web/checks?status=flagged"
+    for _ in range(10):
+        text = api.client.get(where, headers=HTML).text
+        flagged += re.findall(r'<tr class="check-(\w+)">', text)
+        following = re.search(r'href="(/web/checks\?[^"]*cursor=[^"]+)">Next page', text)
+        if following is None:
+            break
+        where = following.group(1).replace("&amp;", "&")
+        assert "status=flagged" in where
+    assert flagged == ["inconsistent"]
+    assert api.client.get("/web/checks?status=odd", headers=HTML).status_code == 422
+
+
 def test_the_audit_log_downloads_to_auditors_only_with_the_pages_filters(api, world):
     sign_in(api, "auditor")
     text = api.client.get(f"/web/audit?figure_id={world.figure}", headers=HTML).text

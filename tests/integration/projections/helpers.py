@@ -226,11 +226,14 @@ def answers(reader: Reader, *, as_of: datetime | None = None, include_protected:
         for breakdown in ({}, {"perpetrator": "force-a"}):
             out[f"by source {metric} {breakdown}"] = reader.tally_by_source(metric, breakdown=breakdown, **kw)
     out["checks"] = reader.breakdown_checks(**kw)
-    out["figures"] = _all_pages(lambda cursor: reader.figures(cursor=cursor, limit=3, **kw))
-    out["retracted"] = _all_pages(lambda cursor: reader.figures(status="retracted", cursor=cursor, **kw))
-    out["incidents"] = _all_pages(lambda cursor: reader.incidents(cursor=cursor, limit=1, **kw))
-    out["sources"] = _all_pages(lambda cursor: reader.sources(cursor=cursor, limit=2, **kw))
-    out["reports"] = _all_pages(lambda cursor: reader.reports(cursor=cursor, limit=2, **kw))
+    # A page of incidents' checks at a time, concatenated, is the whole answer taken incident by incident.
+    out["checks paged"] = all_pages(lambda cursor: reader.breakdown_checks_page(cursor=cursor, limit=1, **kw))
+    assert out["checks paged"] == by_incident(out["checks"])
+    out["figures"] = all_pages(lambda cursor: reader.figures(cursor=cursor, limit=3, **kw))
+    out["retracted"] = all_pages(lambda cursor: reader.figures(status="retracted", cursor=cursor, **kw))
+    out["incidents"] = all_pages(lambda cursor: reader.incidents(cursor=cursor, limit=1, **kw))
+    out["sources"] = all_pages(lambda cursor: reader.sources(cursor=cursor, limit=2, **kw))
+    out["reports"] = all_pages(lambda cursor: reader.reports(cursor=cursor, limit=2, **kw))
     for fid in figure_ids or []:
         for name, call in (("figure", reader.figure), ("spread", reader.spread), ("history", reader.figure_history)):
             try:
@@ -241,7 +244,12 @@ def answers(reader: Reader, *, as_of: datetime | None = None, include_protected:
     return out
 
 
-def _all_pages(page: Any) -> list[Any]:
+def by_incident(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The checks as their pages give them: incident by incident, each incident's in the whole answer's order."""
+    return sorted(checks, key=lambda c: c["incident_id"])
+
+
+def all_pages(page: Any) -> list[Any]:
     items, cursor = [], None
     while True:
         result = page(cursor)

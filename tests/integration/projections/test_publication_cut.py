@@ -26,7 +26,8 @@ from projections.rebuild import rebuild
 from projections.times import micros
 from projections.views import Views
 from tests.integration.projections.helpers import (
-    DAYS, FIGURES, METRICS, SOURCE_NAMES, World, at, fresh_store, notifications, period, source_index, values,
+    DAYS, FIGURES, METRICS, SOURCE_NAMES, World, all_pages, at, by_incident, fresh_store, notifications, period,
+    source_index, values,
 )
 
 SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
@@ -239,8 +240,12 @@ def _check(kind: str, history: list[tuple], data: st.DataObject | None) -> None:
                         assert live.spread(fid, published_by=cut, **kw) == again.spread(fid, published_by=cut, **kw)
                         if as_of is None:  # (each version read again by id: the slowest check here)
                             _check_history(live, again, fid, cut, kw, expected[fid])
-                    assert live.breakdown_checks(published_by=cut, **kw) == again.breakdown_checks(published_by=cut,
-                                                                                                   **kw)
+                    found = live.breakdown_checks(published_by=cut, **kw)
+                    assert found == again.breakdown_checks(published_by=cut, **kw)
+                    for limit in (1, 2):
+                        paged = all_pages(lambda cursor: live.breakdown_checks_page(
+                            published_by=cut, cursor=cursor, limit=limit, **kw))
+                        assert paged == by_incident(found), (as_of, cut, sees, limit)
                 for metric in METRICS:
                     # In publication order, each point is the tally cut at its instant.
                     ordered = live.tally_history(metric, order="published", **kw)
