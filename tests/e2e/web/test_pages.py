@@ -452,27 +452,23 @@ def test_the_checks_page_pages_by_incident_keeping_as_of_and_flags_first(api, wo
     assert sorted(c["status"] for c in later) == ["complete", "inconsistent"]
     now = "2100-01-01T00:00:00Z"
     sign_in(api, "reader")
-    seen, where = [], f"/web/checks?as_of={now}"
-    for _ in range(10):
-        text = api.client.get(where, headers=HTML).text
-        seen += re.findall(r'<tr class="check-(\w+)">', text)
-        following = re.search(r'href="(/web/checks\?[^"]*cursor=[^"]+)">Next page', text)
-        if following is None:
-            break
-        where = following.group(1).replace("&amp;", "&")
-        assert "as_of=2100-01-01" in where
+
+    def walk(where: str, kept: str) -> list[str]:
+        """The checks' rows of every page from ``where`` on, following "Next page" (which keeps ``kept``)."""
+        rows: list[str] = []
+        for _ in range(10):
+            text = api.client.get(where, headers=HTML).text
+            rows += re.findall(r'<tr class="check-(\w+)">', text)
+            following = re.search(r'href="(/web/checks\?[^"]*cursor=[^"]+)">Next page', text)
+            if following is None:
+                break
+            where = following.group(1).replace("&amp;", "&")
+            assert kept in where
+        return rows
+
+    seen = walk(f"/web/checks?as_of={now}", "as_of=2100-01-01")
     assert sorted(seen) == ["complete", "inconsistent"] and len(seen) == len(later)
-    flagged = []
-    where = "/web/checks?status=flagged"
-    for _ in range(10):
-        text = api.client.get(where, headers=HTML).text
-        flagged += re.findall(r'<tr class="check-(\w+)">', text)
-        following = re.search(r'href="(/web/checks\?[^"]*cursor=[^"]+)">Next page', text)
-        if following is None:
-            break
-        where = following.group(1).replace("&amp;", "&")
-        assert "status=flagged" in where
-    assert flagged == ["inconsistent"]
+    assert walk("/web/checks?status=flagged", "status=flagged") == ["inconsistent"]
     assert api.client.get("/web/checks?status=odd", headers=HTML).status_code == 422
 
 
