@@ -77,7 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.serve import serve
 
     store = Store.from_environment()
-    check_views(store)  # here, once, rather than in each worker as it starts
+    check_views(store)  # before any worker starts: one clear refusal (each worker's read side checks again)
     print(f"serving the ledger API at http://{args.host}:{args.port}/ (interactive docs: /docs)", flush=True)
     serve(store, args.host, args.port, args.workers, forwarded_allow_ips=args.forwarded_allow_ips)
     return 0

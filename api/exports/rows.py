@@ -220,8 +220,6 @@ def version_columns(metric: str | None = None, population: str | None = None) ->
     ]
 
 
-HISTORY_COLUMNS = version_columns()
-
 
 def _ids(refs: Any, key: str) -> str | None:
     """A list of records as their ids (a withheld one as ``protected``), space-separated."""
@@ -271,8 +269,6 @@ def check_columns(metric: str | None = None) -> list[tuple[str, str]]:
         ("remainder_high", f"{m}+max+remainder"), ("excess", f"{m}+excess"), ("parts", "#meta+parts"),
     ]
 
-
-CHECK_COLUMNS = check_columns()
 
 
 def check_row(check: dict[str, Any]) -> dict[str, Any]:
@@ -354,8 +350,6 @@ def spread_columns(metric: str | None = None, population: str | None = None) -> 
         ("term", "#meta+term"), ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"),
     ]
 
-
-SPREAD_COLUMNS = spread_columns()
 
 
 def spread_rows(spread: dict[str, Any]) -> Iterator[dict[str, Any]]:
