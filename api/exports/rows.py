@@ -220,7 +220,6 @@ def version_columns(metric: str | None = None, population: str | None = None) ->
     ]
 
 
-
 def _ids(refs: Any, key: str) -> str | None:
     """A list of records as their ids (a withheld one as ``protected``), space-separated."""
     if refs is None:
@@ -268,7 +267,6 @@ def check_columns(metric: str | None = None) -> list[tuple[str, str]]:
         ("parts_approximate", "#meta+count+approximate+parts"), ("remainder_low", f"{m}+min+remainder"),
         ("remainder_high", f"{m}+max+remainder"), ("excess", f"{m}+excess"), ("parts", "#meta+parts"),
     ]
-
 
 
 def check_row(check: dict[str, Any]) -> dict[str, Any]:
@@ -349,7 +347,6 @@ def spread_columns(metric: str | None = None, population: str | None = None) -> 
         *count_columns(metric, population),
         ("term", "#meta+term"), ("quote", "#description+quote"), ("quote_en", "#description+quote+i_en"),
     ]
-
 
 
 def spread_rows(spread: dict[str, Any]) -> Iterator[dict[str, Any]]:
