@@ -4,6 +4,7 @@ title and name search, and the cards of the sources an answer names."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 from projections import publication
@@ -108,6 +109,16 @@ def _with_steps(wanted: type[Any], columns: str) -> type[Any]:
     return shape(f"{wanted.__name__}Steps", ", ".join([columns, *extra]))
 
 
+#: Ids bound in one IN (...) list: well under SQLite's and PostgreSQL's limits on parameters.
+CHUNK = 400
+
+
+def _chunks(ids: list[str]) -> Iterator[list[str]]:
+    """``ids`` a statement's worth at a time."""
+    for first in range(0, len(ids), CHUNK):
+        yield ids[first:first + CHUNK]
+
+
 def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: str | None, limit: int | None,
                  filters: dict[str, Any], include_protected: bool) -> list[Any]:
     """The figures as of t cut at publication time ``cut``: the stored state answering (t, cut)
@@ -148,8 +159,7 @@ def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: s
             if r.figure_id not in late and r.figure_id not in fresh]
     stored: dict[str, Any] = {}
     ids = sorted(late)
-    for first in range(0, len(ids), 400):
-        chunk = ids[first:first + 400]
+    for chunk in _chunks(ids):
         among = f" AND fv.figure_id IN ({', '.join('?' * len(chunk))})"
         for condition, params in branches:
             # By id (the late words' figures met the filters): seeks on the key; the window's join
@@ -197,10 +207,8 @@ def claims_published_by(db: Db, c: Any, t: int, cut: int | None, figure_ids: lis
     """Each source's latest claim on these figures as of t counted by the cut (publication.latest_claims):
     every word of theirs recorded by t is read, a statement per 400 figures; a protected
     source's placed at their filing unless the caller sees protected sources (redaction.filing_placed)."""
-    ids = sorted(set(figure_ids))
     by_figure: dict[str, list[Any]] = {}
-    for first in range(0, len(ids), 400):
-        chunk = ids[first:first + 400]
+    for chunk in _chunks(sorted(set(figure_ids))):
         for w in db.all(c, f"SELECT {_Word.columns} FROM {{figure_versions}} fv JOIN {{claim_versions}} cv"
                            f" ON {CLAIM_OF_VERSION} WHERE fv.figure_id IN ({', '.join('?' * len(chunk))})"
                            " AND fv.recorded_from <= ? ORDER BY fv.figure_id, fv.version", (*chunk, t), shape=_Word):
