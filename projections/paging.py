@@ -12,8 +12,7 @@ from typing import Any
 import orjson
 
 from ledger.errors import InvalidInput
-
-MAX_LIMIT = 500
+from ledger.limits import MAX_PAGE_SIZE as MAX_LIMIT
 
 
 def check_limit(limit: int) -> int:

@@ -12,6 +12,7 @@ from projections.publication import check_published_by
 from projections.read_arguments import check_place, check_window, read_time
 from projections.times import from_micros
 from projections.read_filters import SOURCE_AT, containing, source_cards, window_clause
+from projections.redaction import visible_source
 from projections.view_rows import (
     Citation, Incident, Report, Source, render_citation, render_incident, render_report, render_source,
 )
@@ -97,13 +98,14 @@ class RecordListings:
         after = decode_cursor("sources", cursor)
         where: list[str] = []
         params: list[Any] = []
-        if not include_protected:
-            where.append("s.protected = 0")  # as it is now, whatever T (redaction.py)
+        visible = visible_source("s", include_protected)
+        if visible:
+            where.append(visible)
         if named:
             match = "(lower(s.name) LIKE ? ESCAPE '!' OR lower(s.name_en) LIKE ? ESCAPE '!')"
             # For a reader the pattern never touches a protected name: not even its time may depend
             # on it. CASE is evaluated in order in both stores; AND's terms may be reordered.
-            where.append(match if include_protected else f"CASE WHEN s.protected = 0 THEN {match} ELSE 1 = 0 END")
+            where.append(f"CASE WHEN {visible} THEN {match} ELSE 1 = 0 END" if visible else match)
             params.extend([containing(named)] * 2)
         if after is not None:
             where.append("s.source_id > ?")
@@ -119,10 +121,11 @@ class RecordListings:
         the lengths of every page of ``incidents`` and ``sources`` together, in one statement. A
         protected source counts only with include_protected, so a reader's count tells nothing of them."""
         t = read_time(as_of)
-        hidden = "" if include_protected else " AND protected = 0"  # as it is now, whatever T (as sources)
+        visible = visible_source("s", include_protected)
+        hidden = f" AND {visible}" if visible else ""
         with self.db.snapshot() as c:
             row = self.db.one(c, "SELECT (SELECT COUNT(*) FROM {incidents} WHERE recorded_at <= ?),"
-                                 f" (SELECT COUNT(*) FROM {{sources}} WHERE registered_at <= ?{hidden})", (t, t))
+                                 f" (SELECT COUNT(*) FROM {{sources}} s WHERE s.registered_at <= ?{hidden})", (t, t))
         return {"incidents": int(row[0]), "sources": int(row[1])}
 
     def source(self, source_id: str, *, as_of: datetime | None = None, include_protected: bool = False) -> dict[str, Any]:
@@ -152,8 +155,9 @@ class RecordListings:
             where.append("(r.published_on > '' AND r.published_on <= ?"
                          " OR COALESCE(r.published_on, '') = '' AND r.filed_at <= ?)")
             params += [from_micros(cut).date().isoformat(), cut]
-        if not include_protected:
-            where.append("s.protected = 0")
+        visible = visible_source("s", include_protected)
+        if visible:
+            where.append(visible)
         if source_id is not None:
             where.append("r.source_id = ?")
             params.append(str(source_id))

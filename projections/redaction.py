@@ -20,6 +20,13 @@ from typing import Any
 
 PROTECTED = "protected"
 
+def visible_source(alias: str, include_protected: bool) -> str | None:
+    """The SQL condition that a source row (``alias``) may be shown to the caller, or None when
+    every source may: the listings filter on it, so a reader's pages never hold a protected one.
+    The flag as it is now, whatever the time asked for (see the module's docstring)."""
+    return None if include_protected else f"{alias}.protected = 0"
+
+
 #: The source of a figure version (``fv``), for publication_placed.
 PLACED_JOIN = " LEFT JOIN {sources} ps ON ps.source_id = fv.source_id"
 
