@@ -234,7 +234,7 @@ def _head(trail: Any) -> tuple[int, int]:
 
 
 def checkpoint_page(trail: Any, kind: str, cursor: str | None, limit: int | None, *,
-                    newest_first: bool = False) -> dict[str, Any]:
+                    newest_first: bool = False, signed_by: datetime | None = None) -> dict[str, Any]:
     """A page of checkpoints from ``cursor`` (one this ``kind`` of list gave out, else 422 naming
     it) in size order, largest first with ``newest_first``; every one left when ``limit`` is None."""
     after = decode_cursor(kind, cursor)
@@ -242,7 +242,7 @@ def checkpoint_page(trail: Any, kind: str, cursor: str | None, limit: int | None
         raise invalid(f"cursor is not one this {kind} list gave out", "cursor")
     signed = [c.to_dict() for c in trail.checkpoints(past=None if after is None else int(after),
                                                      limit=None if limit is None else limit + 1,
-                                                     newest_first=newest_first)]
+                                                     newest_first=newest_first, signed_by=signed_by)]
     more = limit is not None and len(signed) > limit
     items = signed[:limit] if more else signed
     return {"items": items, "next_cursor": encode_cursor(kind, str(items[-1]["size"])) if more else None}

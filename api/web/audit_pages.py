@@ -59,14 +59,15 @@ async def audit(
                     incident_id=None if incident_id is None else str(incident_id), since=moment(since),
                     until=recorded_by(moment(until), moment(as_of)), cursor=cursor, limit=100)
     # The latest first, a page at a time (a trail signs them without end; the download has them all).
-    signed = checkpoint_page(trail, "earlier-checkpoints", checkpoints, CHECKPOINTS_SHOWN, newest_first=True)
+    signed = checkpoint_page(trail, "earlier-checkpoints", checkpoints, CHECKPOINTS_SHOWN, newest_first=True,
+                             signed_by=moment(as_of))
     filters = {"actor": actor, "figure_id": figure_id, "incident_id": incident_id, "since": since, "until": until}
     wanted = {k: v for k, v in {**filters, "cursor": log["next_cursor"]}.items() if v}
     next_link = link(request, PREFIX + "/audit", **wanted) if log["next_cursor"] else None  # keeps as of, cut
     earlier = {**{k: v for k, v in {**filters, "cursor": cursor}.items() if v}, "checkpoints": signed["next_cursor"]}
     earlier_link = link(request, PREFIX + "/audit", **earlier) if signed["next_cursor"] else None
     return page(request, "audit.html", session, next_link=next_link, log=log, checkpoints=signed["items"],
-                earlier_link=earlier_link, latest=trail.latest_checkpoint(), public_key=trail.public_key(), filters=filters,
+                earlier_link=earlier_link, latest=trail.latest_checkpoint(signed_by=moment(as_of)), public_key=trail.public_key(), filters=filters,
                 base=str(request.base_url).rstrip("/"))
 
 

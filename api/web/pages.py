@@ -116,7 +116,7 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
                                                                           include_protected=sees, published_by=cut)
     flagged = [c for c in checks if c["status"] != "complete"]
     trail = getattr(request.app.state, "audit", None)
-    checkpoint = trail.latest_checkpoint() if trail is not None else None
+    checkpoint = trail.latest_checkpoint(signed_by=at) if trail is not None else None
     return page(request, "dashboard.html", session, incidents=incidents, counts=counts, tallies=tallies,
                 checks=flagged[:FLAGGED], flagged=len(flagged), checked=None if incidents["next_cursor"] else len(checks), checkpoint=None if checkpoint is None else checkpoint.to_dict(),
                 applies_cut=True)

@@ -85,6 +85,11 @@ _Logged = shape("Logged", "position, notification_id, recorded_at, actor, topic,
 _Mirrored = shape("Mirrored", "l.position, l.notification_id, g.recorded_at")
 
 
+def checkpoint_time(when: datetime) -> str:
+    """A checkpoint's time as stored and signed: UTC to the second, "Z" (so the text sorts as the time)."""
+    return when.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def _stored(row: Any) -> StoredCheckpoint:
     return StoredCheckpoint(row.size, bytes(row.root), row.time, row.note)
 
@@ -269,23 +274,28 @@ class AuditTrail:
             raise NotFoundError(f"no checkpoint of size {size}")
         return found
 
-    def latest_checkpoint(self) -> StoredCheckpoint | None:
-        with self.db.transaction(commit=False) as cursor:
-            row = self.db.one(cursor, f"SELECT {_Signed.columns} FROM {{checkpoints}} ORDER BY size DESC LIMIT 1",
-                              shape=_Signed)
-        return None if row is None else _stored(row)
+    def latest_checkpoint(self, *, signed_by: datetime | None = None) -> StoredCheckpoint | None:
+        """The largest checkpoint signed, or the largest signed by ``signed_by`` (a page as of T)."""
+        found = self.checkpoints(limit=1, newest_first=True, signed_by=signed_by)
+        return found[0] if found else None
 
     def checkpoints(self, *, past: int | None = None, limit: int | None = None,
-                    newest_first: bool = False) -> list[StoredCheckpoint]:
+                    newest_first: bool = False, signed_by: datetime | None = None) -> list[StoredCheckpoint]:
         """Signed checkpoints in size order (largest first with ``newest_first``), those beyond
-        size ``past`` in that order only, at most ``limit`` (a page: they grow without end)."""
-        where, params = "", []
+        size ``past`` in that order only, signed by ``signed_by`` if given, at most ``limit``
+        (a page: they grow without end)."""
+        where, params = [], []
         if past is not None:
-            where, params = (" WHERE size < ?" if newest_first else " WHERE size > ?"), [past]
+            where.append("size < ?" if newest_first else "size > ?")
+            params.append(past)
+        if signed_by is not None:  # stored as signed: ISO 8601 to the second, UTC, "Z"
+            where.append("time <= ?")
+            params.append(checkpoint_time(signed_by))
         if limit is not None:
             params.append(limit)
         with self.db.transaction(commit=False) as cursor:
-            rows = self.db.all(cursor, f"SELECT {_Signed.columns} FROM {{checkpoints}}{where}"
+            rows = self.db.all(cursor, f"SELECT {_Signed.columns} FROM {{checkpoints}}"
+                                       f"{' WHERE ' + ' AND '.join(where) if where else ''}"
                                        f" ORDER BY size{' DESC' if newest_first else ''}"
                                        f"{'' if limit is None else ' LIMIT ?'}", params, shape=_Signed)
         return [_stored(r) for r in rows]
@@ -315,7 +325,7 @@ class AuditTrail:
         with self.db.transaction(commit=True) as cursor:
             self.db.run(cursor, "INSERT INTO {checkpoints} (size, root, time, note) VALUES (?, ?, ?, ?)"
                                 " ON CONFLICT (size) DO NOTHING",
-                        (size, root, when.isoformat(timespec="seconds").replace("+00:00", "Z"), note))
+                        (size, root, checkpoint_time(when), note))
         return self.checkpoint(size)
 
     def _check_extends_latest(self, size: int, root: bytes) -> None:

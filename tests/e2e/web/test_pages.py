@@ -510,6 +510,24 @@ def test_the_audit_page_lists_checkpoints_a_page_at_a_time_newest_first(api, wor
     assert refused.status_code == 422
 
 
+def test_the_dashboard_and_audit_page_as_of_a_time_show_the_checkpoints_signed_by_then(api, world):
+    from datetime import UTC, datetime
+
+    trail = api.client.app.state.audit
+    early = trail.make_checkpoint(now=datetime(2020, 1, 1, tzinfo=UTC)).size
+    api.ledger.register_source("seed-officer", name="Checkpointed later", kind="witness", language="en")
+    late = trail.make_checkpoint(now=datetime(2021, 1, 1, tzinfo=UTC)).size
+    sign_in(api, "auditor")
+    for as_of, shown in (("2019-06-01T00:00:00Z", []), ("2020-06-01T00:00:00Z", [early]), (None, [late, early])):
+        query = f"?as_of={as_of}" if as_of else ""
+        audit = api.client.get(f"/web/audit{query}", headers=HTML).text
+        table = re.search(r"<h2>Checkpoints</h2>.*?</table>", audit, re.S).group(0)
+        assert [int(n) for n in re.findall(r"<tr><td>(\d+)</td>", table)] == shown, as_of
+        dashboard = api.client.get(f"/{query}", headers=HTML).text
+        latest = re.search(r"Latest signed checkpoint: ([\d,]+) events", dashboard)
+        assert (int(latest.group(1).replace(",", "")) if latest else None) == (shown[0] if shown else None), as_of
+
+
 def test_the_reports_sources_reports_and_checkpoints_download_what_the_api_gives(api, world):
     """The report page's figures and citations, a source's reports and the auditor's checkpoints:
     each link gives the API's export of the same reading; a reader's has no protected marker."""
