@@ -105,9 +105,8 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
     counts = reader.record_counts(as_of=at, include_protected=sees)
     tallies = []
     for metric in reader.terms.of_kind("metric"):
+        # A metric nothing was recorded of is listed as "no data", never as zero.
         total = reader.tally_splits(metric, as_of=at, include_protected=sees, published_by=cut)  # every split
-        if not total["sum"]["figures"]:
-            continue
         breakdowns = {dimension: split["groups"] for dimension, split in total["splits"].items()}
         tallies.append({"metric": metric, "sum": total["sum"], "breakdowns": breakdowns})
     # The checks of parts are read incident by incident: on a ledger of more than a page of

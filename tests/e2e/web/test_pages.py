@@ -971,3 +971,17 @@ def test_a_figure_never_graded_shows_no_reason(api, world):
     sign_in(api, "reader")
     text = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
     assert 'id="grade"' in text and 'id="grade-reason"' not in text
+
+
+def test_the_dashboard_lists_every_metric_a_metric_with_no_figure_as_no_data(api, world):
+    """A metric nothing was recorded of is on the dashboard as "no data", never left out nor drawn as zero."""
+    sign_in(api, "reader")
+    text = api.client.get("/", headers=HTML).text
+    metrics = {t["term"] for t in api.get("/vocabulary?kind=metric", role="reader").json()["terms"]}
+    rows = dict(re.findall(r'<tr data-metric="([^"]+)">(.*?)</tr>', text, re.S))
+    empty = [m for m in rows if api.get(f"/tallies/{m}", role="reader").json()["sum"]["kind"] == "no_data"]
+    assert empty, "the world records no figure of some built-in metric"
+    for metric in empty:
+        count = re.search(r'<td class="num">(.*?)</td>', rows[metric], re.S).group(1)  # the count, then the figures
+        assert "no data" in count and "0" not in count, metric
+    assert set(rows) == metrics
