@@ -154,19 +154,52 @@ def test_a_second_import_records_nothing(sqlite_ledger):
     assert outcome is not None and set(outcome.rows.values()) == {ALREADY} and outcome.reports == 0
 
 
-def test_the_same_file_imported_by_another_officer_records_nothing_and_names_the_reports_filed(ledger):
+@pytest.fixture
+def reader(store, ledger):
+    from api.bootstrap import open_read_side
+
+    read, follower = open_read_side(store, ledger)
+    yield read, follower
+    read.close()
+    follower.close()
+
+
+def test_the_same_file_imported_by_another_officer_records_nothing_and_names_the_reports_filed(ledger, reader):
     """An import's receipts are the ledger's: the rows a first officer (here the command line's)
     filed are, for a second one, already recorded in the same reports, of which the first stays the actor."""
+    read, follower = reader
     w = world(ledger)
     data = csv_bytes(good_rows(w))
     first = imports.run(ledger, "cli:clerk", data)[1]
     assert first is not None and first.reports == 2 and first.citations == 1
+    follower.catch_up()
     before = log_size(ledger)
-    second = imports.run(ledger, "bob", data)[1]
+    second = imports.run(ledger, "bob", data, reader=read)[1]
     assert log_size(ledger) == before
     assert second is not None and (second.reports, second.already, second.citations) == (0, 2, 0)
-    assert set(second.rows.values()) == {ALREADY} and second.report_ids == first.report_ids
-    assert {ledger._get(Report, r).filed_by for r in first.report_ids.values()} == {"cli:clerk"}
+    assert set(second.rows.values()) == {ALREADY} and len(set(second.report_ids.values())) == 2
+    assert {ledger._get(Report, r).filed_by for r in second.report_ids.values()} == {"cli:clerk"}
+
+
+def test_a_protected_sources_report_is_named_to_auditors_only(ledger, reader):
+    """Rows already in a protected source's report: "already recorded" for an officer, as for a report
+    the views do not hold yet, with the report's id for an auditor; a public source's report is named."""
+    read, follower = reader
+    w = world(ledger)
+    cell = ledger.register_source("alice", name="Witness cell", kind="witness", language="ar",
+                                  protected=True)["source_id"]
+    rows = good_rows(w)
+    data = csv_bytes([[cell, *rows[0][1:]], rows[3]])
+    imports.run(ledger, "cli:clerk", data)
+    officer = imports.run(ledger, "bob", data, reader=read)[1]  # the views behind: nothing is named
+    assert officer is not None and set(officer.rows.values()) == {ALREADY} and officer.report_ids == {}
+    follower.catch_up()
+    officer = imports.run(ledger, "bob", data, reader=read)[1]
+    auditor = imports.run(ledger, "bob", data, reader=read, include_protected=True)[1]
+    assert officer is not None and auditor is not None and set(auditor.report_ids) == {2, 3}
+    assert officer.report_ids == {3: auditor.report_ids[3]}
+    assert ledger._get(Report, auditor.report_ids[2]).source_id == cell
+    assert imports.run(ledger, "bob", data)[1].report_ids == {}  # no reader: no one's reports named
 
 
 def test_an_api_callers_request_key_stays_its_own(sqlite_ledger):
