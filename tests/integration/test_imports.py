@@ -275,6 +275,50 @@ def test_xlsx_rows_with_numbers_and_dates_as_a_spreadsheet_types_them(sqlite_led
     assert report.published_on == "2019-06-02"
 
 
+def _continued_book(sheets: dict[str, list[list[object]]]) -> bytes:
+    """A workbook as an export past the sheet limit writes it: sheets of rows, then "about" naming them."""
+    book = Workbook(write_only=True)
+    for name, lines in sheets.items():
+        sheet = book.create_sheet(name)
+        for line in lines:
+            sheet.append(line)
+    book.create_sheet("about").append(["sheets", ", ".join(sheets)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_rows_continued_on_further_sheets_are_read_on_and_a_sheet_of_another_header_is_refused(
+        sqlite_ledger, sqlite_store, tmp_path, monkeypatch, capsys):
+    w = world(sqlite_ledger)
+    rows = good_rows(w)
+    data = _continued_book({"figures": [HEADER, *rows[:2]], "figures (2)": [HEADER, rows[2], ["x"] * 3 + rows[3][3:]],
+                            "figures (3)": [HEADER, rows[3]]})
+    plan, _ = imports.run(sqlite_ledger, "bob", data, check_only=True)
+    # Numbered on, as one table: the later sheets' headers are not rows.
+    assert plan.rows == 5 and {p.row for p in plan.problems} == {5}, plan.problems
+    ok = _continued_book({"figures": [HEADER, *rows[:2]], "figures (2)": [HEADER, *rows[2:]]})
+    plan, outcome = imports.run(sqlite_ledger, "bob", ok)
+    assert plan.problems == [] and outcome is not None and set(outcome.rows) == {2, 3, 4, 5}
+    assert outcome.reports == 2
+
+    other = _continued_book({"figures": [HEADER, rows[0]], "figures (2)": [HEADER[::-1], rows[1][::-1]]})
+    (tmp_path / "rows.xlsx").write_bytes(other)
+    monkeypatch.setenv("LEDGER_DB", sqlite_store.url)
+    before = log_size(sqlite_ledger)
+    assert main(["import", str(tmp_path / "rows.xlsx")]) == 2
+    assert "sheet 'figures (2)' does not open with the header of sheet 'figures'" in capsys.readouterr().err
+    assert log_size(sqlite_ledger) == before
+    with pytest.raises(ValueError, match="names a sheet 'figures \\(2\\)' the workbook does not have"):
+        book = Workbook()
+        book.active.title = "figures"
+        book.active.append(HEADER)
+        book.create_sheet("about").append(["sheets", "figures, figures (2)"])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        imports.run(sqlite_ledger, "bob", buffer.getvalue())
+
+
 def test_a_mapping_file_names_the_columns_of_any_spreadsheet(sqlite_ledger, sqlite_store, tmp_path, monkeypatch,
                                                             capsys):
     w = world(sqlite_ledger)
