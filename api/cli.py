@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from api.bootstrap import StaleViews, check_views, create_schema, open_ledger, record_vocabulary, views_stale
+from api.bootstrap import StaleViews, create_schema, open_ledger, record_vocabulary, views_stale
 from ledger.access import ROLES
 from ledger.application import Ledger
 from ledger.errors import LedgerError
@@ -76,19 +76,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from api.serve import serve
 
-    store = Store.from_environment()
-    check_views(store)  # before any worker starts: one clear refusal (each worker's read side checks again)
-    print(f"serving the ledger API at http://{args.host}:{args.port}/ (interactive docs: /docs)", flush=True)
-    serve(store, args.host, args.port, args.workers, forwarded_allow_ips=args.forwarded_allow_ips)
+    serve(Store.from_environment(), args.host, args.port, args.workers, forwarded_allow_ips=args.forwarded_allow_ips)
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The main job on the embedded default: the seed case loaded and shown, then the API served."""
     cmd_seed(args)
-    store = Store.from_environment()
-    check_views(store)
-    ledger = open_ledger(store)
+    ledger = open_ledger(Store.from_environment())
     try:
         key, _ = ledger.issue_key("ledger run", owner="local-reader", role="reader")
     finally:
@@ -209,7 +204,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 2
     metric = args.metric or (args.subject if args.what in ("tally", "tally-history", "checks") else None)
     store = Store.from_environment()
-    check_views(store)
     ledger = open_ledger(store)
     if metric is not None and metric not in ledger.terms.of_kind("metric"):
         known = ", ".join(ledger.terms.of_kind("metric"))
@@ -225,7 +219,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             ledger.close()
             print(f"ledger: --population: {error.message}", file=sys.stderr)
             return 2
-    reader, follower = open_read_side(store, ledger)
+    try:
+        reader, follower = open_read_side(store, ledger)  # refuses views another version made
+    except StaleViews:
+        ledger.close()
+        raise
     trail = AuditTrail(store, ledger=ledger)
     done = [0]
 

@@ -4,7 +4,9 @@ The schema must exist (``ledger init``): workers never create tables, so several
 starting at once cannot race on it. With one worker the app is built here; with several,
 uvicorn starts each worker process from the import string ``api.serve:app_from_environment``
 (a factory), and the store reaches them through the environment (LEDGER_DB, CIPHER_KEY).
-Several workers need PostgreSQL: an SQLite file serves one process.
+Several workers need PostgreSQL: an SQLite file serves one process. Views another version made
+are refused before anything is served, once: by the app's read side with one worker, by
+``check_views`` before several start (each worker's read side, in its own process, checks again).
 
 ``python -m api.serve --host 127.0.0.1 --port 8000 --workers 2`` does the same from a shell,
 on the store named by LEDGER_DB.
@@ -36,6 +38,7 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from uvicorn.protocols.utils import get_client_addr
 
 from api import route_names
+from api.bootstrap import StaleViews, check_views
 from ledger.store import Store
 
 FACTORY = "api.serve:app_from_environment"
@@ -144,15 +147,20 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, workers: int 
     if workers == 1:
         from api.app import CHECKPOINT_EVERY, FOLLOW_EVERY, create_app
 
-        uvicorn.run(frozen(RouteLog(create_app(store, follow_every=FOLLOW_EVERY, checkpoint_every=CHECKPOINT_EVERY))),
-                    **common)
-        return
-    os.environ["LEDGER_DB"] = store.url
-    if store.cipher_key:
-        os.environ["CIPHER_KEY"] = store.cipher_key
+        # The app's read side refuses views another version made (StaleViews), before anything is served.
+        app = frozen(RouteLog(create_app(store, follow_every=FOLLOW_EVERY, checkpoint_every=CHECKPOINT_EVERY)))
     else:
-        os.environ.pop("CIPHER_KEY", None)
-    uvicorn.run(FACTORY, factory=True, workers=workers, **common)
+        check_views(store)  # one clear refusal before the workers start, not one from each (in its own process)
+        os.environ["LEDGER_DB"] = store.url
+        if store.cipher_key:
+            os.environ["CIPHER_KEY"] = store.cipher_key
+        else:
+            os.environ.pop("CIPHER_KEY", None)
+    print(f"serving the ledger API at http://{host}:{port}/ (interactive docs: /docs)", flush=True)
+    if workers == 1:
+        uvicorn.run(app, **common)
+    else:
+        uvicorn.run(FACTORY, factory=True, workers=workers, **common)
 
 
 def add_forwarded_option(parser: argparse.ArgumentParser) -> None:
@@ -172,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         serve(Store.from_environment(), args.host, args.port, args.workers, log_level=args.log_level,
               forwarded_allow_ips=args.forwarded_allow_ips)
-    except ValueError as e:
+    except (ValueError, StaleViews) as e:
         print(f"api.serve: {e}", file=sys.stderr)
         return 2
     return 0

@@ -4,7 +4,9 @@ Each row comes with its number as a spreadsheet shows it (the header is row 1), 
 problem names the row an officer sees. A hashtag row right under the header (or in place of
 it) makes the file HXL: its columns are then read by their hashtags, whatever the headers say.
 Cells a spreadsheet would run as formulas were written with a leading quote by the export;
-it is dropped again here (api/exports/cells.py holds both sides of that rule).
+it is dropped again here (api/exports/cells.py holds both sides of that rule). An XLSX
+export longer than Excel's sheet limit goes on over further sheets, which its "about" sheet
+names: they are read on after the first, as one table.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain, islice
 from typing import Any
 
 from api.exports.cells import as_typed
@@ -107,8 +110,44 @@ def _xlsx(data: bytes) -> Sheet:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a file that is not a workbook
         raise ValueError(f"the file is not a workbook openpyxl can read ({type(e).__name__})") from None
-    # The export puts its rows on the first sheet and its position on "about".
-    sheet = book.worksheets[0]
-    table = _table((list(r) for r in sheet.iter_rows(values_only=True)), "xlsx")
+    table = _table(_sheets(book), "xlsx")
     table._close.append(book)
     return table
+
+
+def _sheets(book: Any) -> Iterator[list[Any]]:
+    """The lines of the sheets the rows are on, as one table: the first sheet, then those the
+    "about" sheet names after it (an export past Excel's sheet limit, api/exports/spreadsheet.py),
+    each opening with the first one's header (and hashtag row), which is left out. A later
+    sheet's rows are numbered on from the first's, as if the sheets were one."""
+    names = _listed(book) or [book.worksheets[0].title]
+    head: list[list[Any]] = []
+    for name in names:
+        if name not in book.sheetnames:
+            raise ValueError(f'the "about" sheet names a sheet {name!r} the workbook does not have')
+        lines = (list(r) for r in book[name].iter_rows(values_only=True))
+        if not head:
+            head = list(islice(lines, 2))
+            if len(head) == 2 and (_is_tag_row(head[0]) or not _is_tag_row(head[1])):
+                lines = chain([head.pop()], lines)  # a row of data, not the header's hashtags
+            yield from head
+        elif [_trimmed(line) for line in islice(lines, len(head))] != [_trimmed(line) for line in head]:
+            raise ValueError(f"sheet {name!r} does not open with the header of sheet {names[0]!r}, so its"
+                             " rows cannot be read as theirs")
+        yield from lines
+
+
+def _listed(book: Any) -> list[str]:
+    """The sheets holding rows as the export's "about" sheet names them when they are several, else none."""
+    if "about" not in book.sheetnames:
+        return []
+    about = {r[0]: r[1] for r in book["about"].iter_rows(max_col=2, values_only=True) if r and len(r) == 2}
+    return [n.strip() for n in str(as_typed(str(about.get("sheets") or ""))).split(",") if n.strip()]
+
+
+def _trimmed(cells: list[Any]) -> list[Any]:
+    """A sheet's row without the empty cells past its last one (sheets differ in how far they pad)."""
+    line = list(cells)
+    while line and line[-1] is None:
+        line.pop()
+    return line

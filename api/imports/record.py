@@ -34,7 +34,8 @@ RECORDED, ALREADY = "recorded", "already recorded"
 class Outcome:
     #: row: RECORDED or ALREADY
     rows: dict[int, str] = field(default_factory=dict)
-    #: row: the id of the report it is filed in (by this import or an earlier one, by anyone)
+    #: row: the id of the report it is filed in (by this import or an earlier one, by anyone);
+    #: ``run`` keeps only those its caller may see
     report_ids: dict[int, str] = field(default_factory=dict)
     reports: int = 0
     already: int = 0

@@ -4,8 +4,9 @@ The file comes as multipart/form-data (read with the standard library's MIME par
 extra dependency), after the session's CSRF check like every form; the import runs as the
 signed-in officer, who is the actor of what it files; a second upload of the same file, by
 any officer or after ``ledger import``, records nothing (api/imports/record.py). The answer is
-the per-row report: what was filed, what was already recorded (with the report it is in), and
-every refused row with its column and the API's words.
+the per-row report: what was filed, what was already recorded (with the report it is in, when the
+officer may see that report: api/imports ``named_for``), and every refused row with its column and
+the API's words.
 
 A form sent with ``Accept: application/x-ndjson`` (imports.js does) is answered as the import
 goes: a line for the rows checked so far, then for the rows filed of how many, at most every
@@ -31,6 +32,7 @@ from api import imports
 from api.deps import require
 from api.imports.columns import Mapping
 from api.imports.record import ALREADY, RECORDED
+from api.routers._shared import Reader
 from api.web.sign_in import CsrfRefused
 from api.web.pages import AsOf, Signed, moment
 from api.web.render import PREFIX, kept_cut, page
@@ -71,7 +73,7 @@ async def upload_form(request: Request, session: Signed, as_of: AsOf = None) -> 
 
 
 @router.post(PATH, response_class=HTMLResponse)
-async def upload(request: Request, session: Signed) -> Any:
+async def upload(request: Request, session: Signed, reader: Reader) -> Any:
     fields = parts(request.headers.get("content-type", ""), await request.body())
     _csrf(request, session, fields)
     await require(*GIVES_COMMANDS)(session.caller)
@@ -86,7 +88,8 @@ async def upload(request: Request, session: Signed) -> Any:
     def run(checking: Callable[[int], None] | None = None, recording: Any = None) -> Any:
         return imports.run(request.app.state.ledger, session.caller.owner, data, name=name or "",
                            mapping=Mapping(fixed=given), partial=partial, check_only=check_only,
-                           checking=checking, recording=recording)
+                           checking=checking, recording=recording, reader=reader,
+                           include_protected=session.caller.sees_protected)
 
     def answer(done: Any) -> HTMLResponse:
         if isinstance(done, ValueError):

@@ -154,19 +154,52 @@ def test_a_second_import_records_nothing(sqlite_ledger):
     assert outcome is not None and set(outcome.rows.values()) == {ALREADY} and outcome.reports == 0
 
 
-def test_the_same_file_imported_by_another_officer_records_nothing_and_names_the_reports_filed(ledger):
+@pytest.fixture
+def reader(store, ledger):
+    from api.bootstrap import open_read_side
+
+    read, follower = open_read_side(store, ledger)
+    yield read, follower
+    read.close()
+    follower.close()
+
+
+def test_the_same_file_imported_by_another_officer_records_nothing_and_names_the_reports_filed(ledger, reader):
     """An import's receipts are the ledger's: the rows a first officer (here the command line's)
     filed are, for a second one, already recorded in the same reports, of which the first stays the actor."""
+    read, follower = reader
     w = world(ledger)
     data = csv_bytes(good_rows(w))
     first = imports.run(ledger, "cli:clerk", data)[1]
     assert first is not None and first.reports == 2 and first.citations == 1
+    follower.catch_up()
     before = log_size(ledger)
-    second = imports.run(ledger, "bob", data)[1]
+    second = imports.run(ledger, "bob", data, reader=read)[1]
     assert log_size(ledger) == before
     assert second is not None and (second.reports, second.already, second.citations) == (0, 2, 0)
-    assert set(second.rows.values()) == {ALREADY} and second.report_ids == first.report_ids
-    assert {ledger._get(Report, r).filed_by for r in first.report_ids.values()} == {"cli:clerk"}
+    assert set(second.rows.values()) == {ALREADY} and len(set(second.report_ids.values())) == 2
+    assert {ledger._get(Report, r).filed_by for r in second.report_ids.values()} == {"cli:clerk"}
+
+
+def test_a_protected_sources_report_is_named_to_auditors_only(ledger, reader):
+    """Rows already in a protected source's report: "already recorded" for an officer, as for a report
+    the views do not hold yet, with the report's id for an auditor; a public source's report is named."""
+    read, follower = reader
+    w = world(ledger)
+    cell = ledger.register_source("alice", name="Witness cell", kind="witness", language="ar",
+                                  protected=True)["source_id"]
+    rows = good_rows(w)
+    data = csv_bytes([[cell, *rows[0][1:]], rows[3]])
+    imports.run(ledger, "cli:clerk", data)
+    officer = imports.run(ledger, "bob", data, reader=read)[1]  # the views behind: nothing is named
+    assert officer is not None and set(officer.rows.values()) == {ALREADY} and officer.report_ids == {}
+    follower.catch_up()
+    officer = imports.run(ledger, "bob", data, reader=read)[1]
+    auditor = imports.run(ledger, "bob", data, reader=read, include_protected=True)[1]
+    assert officer is not None and auditor is not None and set(auditor.report_ids) == {2, 3}
+    assert officer.report_ids == {3: auditor.report_ids[3]}
+    assert ledger._get(Report, auditor.report_ids[2]).source_id == cell
+    assert imports.run(ledger, "bob", data)[1].report_ids == {}  # no reader: no one's reports named
 
 
 def test_an_api_callers_request_key_stays_its_own(sqlite_ledger):
@@ -240,6 +273,50 @@ def test_xlsx_rows_with_numbers_and_dates_as_a_spreadsheet_types_them(sqlite_led
     report = sqlite_ledger.load(
         Report, sqlite_ledger.figure(figure_id(w["hama"], "civilians_killed", {})).claims[w["ocha"]]["report_id"])
     assert report.published_on == "2019-06-02"
+
+
+def _continued_book(sheets: dict[str, list[list[object]]]) -> bytes:
+    """A workbook as an export past the sheet limit writes it: sheets of rows, then "about" naming them."""
+    book = Workbook(write_only=True)
+    for name, lines in sheets.items():
+        sheet = book.create_sheet(name)
+        for line in lines:
+            sheet.append(line)
+    book.create_sheet("about").append(["sheets", ", ".join(sheets)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_rows_continued_on_further_sheets_are_read_on_and_a_sheet_of_another_header_is_refused(
+        sqlite_ledger, sqlite_store, tmp_path, monkeypatch, capsys):
+    w = world(sqlite_ledger)
+    rows = good_rows(w)
+    data = _continued_book({"figures": [HEADER, *rows[:2]], "figures (2)": [HEADER, rows[2], ["x"] * 3 + rows[3][3:]],
+                            "figures (3)": [HEADER, rows[3]]})
+    plan, _ = imports.run(sqlite_ledger, "bob", data, check_only=True)
+    # Numbered on, as one table: the later sheets' headers are not rows.
+    assert plan.rows == 5 and {p.row for p in plan.problems} == {5}, plan.problems
+    ok = _continued_book({"figures": [HEADER, *rows[:2]], "figures (2)": [HEADER, *rows[2:]]})
+    plan, outcome = imports.run(sqlite_ledger, "bob", ok)
+    assert plan.problems == [] and outcome is not None and set(outcome.rows) == {2, 3, 4, 5}
+    assert outcome.reports == 2
+
+    other = _continued_book({"figures": [HEADER, rows[0]], "figures (2)": [HEADER[::-1], rows[1][::-1]]})
+    (tmp_path / "rows.xlsx").write_bytes(other)
+    monkeypatch.setenv("LEDGER_DB", sqlite_store.url)
+    before = log_size(sqlite_ledger)
+    assert main(["import", str(tmp_path / "rows.xlsx")]) == 2
+    assert "sheet 'figures (2)' does not open with the header of sheet 'figures'" in capsys.readouterr().err
+    assert log_size(sqlite_ledger) == before
+    with pytest.raises(ValueError, match="names a sheet 'figures \\(2\\)' the workbook does not have"):
+        book = Workbook()
+        book.active.title = "figures"
+        book.active.append(HEADER)
+        book.create_sheet("about").append(["sheets", "figures, figures (2)"])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        imports.run(sqlite_ledger, "bob", buffer.getvalue())
 
 
 def test_a_mapping_file_names_the_columns_of_any_spreadsheet(sqlite_ledger, sqlite_store, tmp_path, monkeypatch,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ledger.report import Report
 from tests.e2e.conftest import count_events
 from tests.e2e.web.test_pages import HTML, sign_in
 from tests.integration.test_imports import csv_bytes
@@ -53,6 +54,27 @@ def test_a_file_imported_on_the_command_line_then_uploaded_by_an_officer_records
     assert re.search(rf"<td>2</td><td>already recorded</td><td dir=\"auto\"></td><td dir=\"auto\">in report"
                      rf" {filed.originator_id}</td>", answer.text), answer.text
     assert count_events(api.ledger) == events
+
+
+def test_a_row_already_in_a_protected_sources_report_does_not_name_that_report(api, world):
+    """The officer is told the row is already recorded, in the words said of any report it may not see."""
+    from api import imports
+
+    header = ["source_id", "report_title", "language", "incident_id", "metric", "qualifier", "number"]
+    data = csv_bytes([[world.protected_source, "Upload", "ar", world.incident, "civilians_detained", "exact", 3],
+                      [world.public_source, "Upload", "en", world.incident, "civilians_detained", "exact", 4]], header)
+    before = api.ledger.recorder.max_notification_id() or 0
+    imports.run(api.ledger, "cli:clerk", data)
+    filed = {api.ledger._get(Report, n.originator_id).source_id: str(n.originator_id)
+             for n in api.ledger.recorder.select_notifications(start=None, limit=1_000_000)
+             if n.id > before and n.topic.endswith("Report.Filed")}
+    csrf = sign_in(api, "officer")
+    answer = upload(api, csrf, data)
+    assert answer.status_code == 200, answer.text
+    assert re.search(r'<td>2</td><td>already recorded</td><td dir="auto"></td><td dir="auto"></td>', answer.text)
+    assert re.search(rf'<td>3</td><td>already recorded</td><td dir="auto"></td><td dir="auto">in report'
+                     rf' {filed[world.public_source]}</td>', answer.text), answer.text
+    assert filed[world.protected_source] not in answer.text and world.protected_source not in answer.text
 
 
 def test_a_bad_row_is_named_with_the_apis_words_and_nothing_is_recorded(api, world):

@@ -48,6 +48,26 @@ def test_views_this_version_made_are_read(seeded, capsys):
     assert main(["init"]) == 0 and "ledger rebuild" not in capsys.readouterr().err
 
 
+def test_serve_and_export_check_the_views_once(seeded, monkeypatch, capsys):
+    """One check serves each command: the read side's as it opens (several workers: one before they start)."""
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    from api import bootstrap, serve
+
+    checks, served = [], []
+    real = bootstrap.views_stale
+    monkeypatch.setattr(bootstrap, "views_stale", lambda *a, **k: checks.append(a) or real(*a, **k))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
+    monkeypatch.setattr(serve, "frozen", lambda app: app)  # no gc.freeze() of the test process
+    assert main(["serve", "--port", "8715"]) == 0 and len(checks) == 1 and len(served) == 1
+    assert "serving the ledger API at http://127.0.0.1:8715/" in capsys.readouterr().out
+    with TestClient(served[0].app):  # its lifespan closes what the app opened
+        pass
+    checks.clear()
+    assert main(["export", "figures", "--format", "ndjson", "--out", "/dev/null"]) == 0 and len(checks) == 1
+
+
 def test_views_made_before_the_version_was_recorded_are_refused_until_rebuilt(seeded, capsys):
     store, ledger = seeded
     before = digest(store)["sha256"]
@@ -62,8 +82,8 @@ def test_views_made_before_the_version_was_recorded_are_refused_until_rebuilt(se
         open_read_side(store, ledger)  # the web app's start, and every other read side
     for command in (["serve"], ["export", "figures", "--out", "/dev/null"]):
         assert main(command) == 2
-        err = capsys.readouterr().err
-        assert "ledger rebuild" in err and "serving the ledger API" not in err
+        said = capsys.readouterr()
+        assert "ledger rebuild" in said.err and "serving the ledger API" not in said.out + said.err
     assert main(["rebuild", "--quiet"]) == 0
     assert views_stale(store) is None and digest(store)["sha256"] == before
     reader, follower = open_read_side(store, ledger)
