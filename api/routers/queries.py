@@ -67,7 +67,8 @@ ValidFrom = Annotated[date | None, BeforeValidator(_iso_day),
 ValidTo = Annotated[date | None, BeforeValidator(_iso_day), Query(description="Valid-time window end (YYYY-MM-DD).")]
 Place = Annotated[text(limits.MAX_FILTER) | None, Query(description="Only incidents whose places include it (case-blind).")]
 By = Annotated[Dimension | None, Query(description="Sum per value of this breakdown dimension.")]
-MonthOf = Annotated[str | None, Query(max_length=7, description="A month of valid time, YYYY-MM.")]
+MonthOf = Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+                                      description="A month of valid time, YYYY-MM.")]
 Counts = Annotated[Population | None, Query(
     alias="population", description="The population counted (docs/model.md): `counted`, the whole, by default; a"
                                     " subset such as `identified` is counted on its own, never added to the whole.")]
