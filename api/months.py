@@ -16,14 +16,16 @@ from ledger.vocabulary import WHOLE_POPULATION
 
 #: Months one chart shows at most, and by default: the latest year the incidents cover.
 MONTHS, DEFAULT_MONTHS = 120, 12
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+#: A month, YYYY-MM, of the years 1000-9999 (dates Python and both stores hold); the API's schema states it.
+MONTH_PATTERN = r"([1-9][0-9]{3})-(0[1-9]|1[0-2])"
+_MONTH = re.compile(MONTH_PATTERN)
 
 
 def parse_month(value: str | None, field: str) -> tuple[int, int] | None:
     if not value:
         return None
     found = _MONTH.fullmatch(value.strip())
-    if found is None or not 1 <= int(found.group(2)) <= 12:
+    if found is None:
         raise InvalidInput(f"{field} must be a month, YYYY-MM, e.g. 2019-05", field=field)
     return int(found.group(1)), int(found.group(2))
 

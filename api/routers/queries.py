@@ -31,7 +31,7 @@ from api.exports import kinds
 from api.exports.negotiate import Accept, Format, choose, documented, export, give
 from api.models import Dimension, Metric, Population, text
 from api.problems import invalid, responses
-from api.months import monthly_rows
+from api.months import MONTH_PATTERN, monthly_rows
 from api.query_models import (
     BreakdownCheck,
     CitationEntry,
@@ -67,7 +67,7 @@ ValidFrom = Annotated[date | None, BeforeValidator(_iso_day),
 ValidTo = Annotated[date | None, BeforeValidator(_iso_day), Query(description="Valid-time window end (YYYY-MM-DD).")]
 Place = Annotated[text(limits.MAX_FILTER) | None, Query(description="Only incidents whose places include it (case-blind).")]
 By = Annotated[Dimension | None, Query(description="Sum per value of this breakdown dimension.")]
-MonthOf = Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+MonthOf = Annotated[str | None, Query(pattern=f"^{MONTH_PATTERN}$",
                                       description="A month of valid time, YYYY-MM.")]
 Counts = Annotated[Population | None, Query(
     alias="population", description="The population counted (docs/model.md): `counted`, the whole, by default; a"
