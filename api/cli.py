@@ -133,10 +133,10 @@ def _is_uuid(text: str) -> bool:
 
 
 #: The exports a publication cut-off applies to (the others are records, or the log itself).
-CUT_EXPORTS = ("figures", "reports", "tally", "tally-history", "history", "spread", "checks")
+CUT_EXPORTS = ("figures", "reports", "tally", "tally-history", "tally-months", "history", "spread", "checks")
 #: The exports read as of a recording time (the checkpoints, claims and audit log are as of now).
-AS_OF_EXPORTS = ("figures", "sources", "incidents", "reports", "tally", "tally-history", "history", "spread",
-                 "checks")
+AS_OF_EXPORTS = ("figures", "sources", "incidents", "reports", "tally", "tally-history", "tally-months", "history",
+                 "spread", "checks")
 #: The exports the figure filters apply to, as ``GET /figures`` takes them (checks: --metric, --incident).
 FIGURE_FILTERS = {"metric": ("figures", "checks"), "incident": ("figures", "checks")}
 
@@ -164,7 +164,7 @@ def _moment(option: str, text: str | None) -> tuple[Any, str | None]:
 
 def _export_refusal(args: argparse.Namespace) -> str | None:
     """Why the export asked for cannot be made, before any store is opened (None: it can)."""
-    if args.what in ("tally", "tally-history") and not args.subject:
+    if args.what in ("tally", "tally-history", "tally-months") and not args.subject:
         return f"export {args.what} needs a METRIC, e.g. one of: {', '.join(METRICS)}"
     if args.what in ("history", "spread") and not args.subject:
         return f"export {args.what} needs a FIGURE_ID"
@@ -178,6 +178,17 @@ def _export_refusal(args: argparse.Namespace) -> str | None:
                                  *((name, f"--{name}", applies) for name, applies in FIGURE_FILTERS.items())):
         if getattr(args, option) is not None and args.what not in kinds_:
             return f"{flag} applies to {', '.join(kinds_)}, not {args.what}"
+    for option in ("months_from", "months_to"):
+        flag = f"--{option.replace('_', '-')}"
+        if getattr(args, option) is not None and args.what != "tally-months":
+            return f"{flag} applies to tally-months, not {args.what}"
+        from api.months import parse_month
+        from ledger.errors import InvalidInput
+
+        try:
+            parse_month(getattr(args, option), flag)
+        except InvalidInput as error:
+            return error.message
     if args.what == "checks" and args.subject and args.metric and args.subject != args.metric:
         return f"export checks: the METRIC {args.subject!r} and --metric {args.metric!r} differ"
     return None
@@ -202,7 +213,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if refused or bad_as_of or bad_cut:
         print(f"ledger: {refused or bad_as_of or bad_cut}", file=sys.stderr)
         return 2
-    metric = args.metric or (args.subject if args.what in ("tally", "tally-history", "checks") else None)
+    metric = args.metric or (args.subject if args.what in ("tally", "tally-history", "tally-months", "checks") else None)
     store = Store.from_environment()
     ledger = open_ledger(store)
     if metric is not None and metric not in ledger.terms.of_kind("metric"):
@@ -250,6 +261,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             make = kinds.tally if args.what == "tally" else kinds.tally_history
             made = make(reader, state, metric, **seen, by=args.by, population=args.population, as_of=as_of,
                         published_by=cut)
+        elif args.what == "tally-months":
+            made = kinds.tally_months(reader, state, metric, **seen, as_of=as_of, months_from=args.months_from,
+                                      months_to=args.months_to, population=args.population, published_by=cut)
         elif args.what == "history":
             made = kinds.figure_history(reader, state, args.subject, **seen, as_of=as_of, published_by=cut)
         elif args.what == "checks":
@@ -386,11 +400,15 @@ def parser() -> argparse.ArgumentParser:
                                            " log (CSV, HXL, XLSX, JSON, NDJSON); claims in the columns"
                                            " `ledger import` reads back")
     export.add_argument("what", choices=["figures", "sources", "incidents", "reports", "claims", "tally",
-                                         "tally-history", "history", "spread", "checks", "checkpoints", "audit-log"])
+                                         "tally-history", "tally-months", "history", "spread", "checks", "checkpoints",
+                                         "audit-log"])
     export.add_argument("subject", nargs="?", metavar="METRIC|FIGURE_ID|SOURCE_ID",
                         help="the metric of a tally or its history (checks: only this metric), the figure of a"
                              " history or a spread, or the source of the reports (else all)")
     export.add_argument("--by", help="a tally's breakdown dimension")
+    export.add_argument("--months-from", metavar="YYYY-MM", help="tally-months: the first month (default: the latest"
+                        " 12 months the incidents cover, as GET /tallies/{metric}/months)")
+    export.add_argument("--months-to", metavar="YYYY-MM", help="tally-months: the last month")
     export.add_argument("--as-of", metavar="TIME", help="as the ledger was recorded at this time (ISO 8601 with a"
                         " zone, as the API's as_of): " + ", ".join(AS_OF_EXPORTS))
     export.add_argument("--published-by", metavar="DATE", help="count only what the sources had published by then"

@@ -101,6 +101,26 @@ class TallyOut(Open):
         description="Incidents with no total, counted from their parts (a lower bound).")
 
 
+class MonthSum(Sum):
+    month: str = Field(description="The month of valid time, YYYY-MM.")
+    valid_from: Date = Field(description="The month's first day: the tally's window is the month.")
+    valid_to: Date = Field(description="The month's last day.")
+
+
+class TallyMonthsOut(Open):
+    """A metric's tally month by month of valid time, as casualty recorders publish it: each month
+    is `GET /tallies/{metric}?valid_from=<its first day>&valid_to=<its last day>`'s sum. An
+    incident counts in every month its period overlaps, so the months of a long incident do not
+    add up to its total; a month with no figure is `no_data`, never zero."""
+
+    metric: str
+    population: str
+    as_of: datetime | None
+    published_by: str | None
+    months: list[MonthSum] = Field(description="In order: the months asked for (`months_from`, `months_to`), or"
+                                               " else the latest 12 the incidents cover; empty when there is no incident.")
+
+
 class SourceSum(Sum):
     source: SourceRef
     figure_ids: list[UUID] = Field(description="The figures this source's latest claims are on.")

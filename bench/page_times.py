@@ -166,7 +166,7 @@ def _per_month_windows(reader: Any, metric: str, chosen: list[tuple[int, int]], 
 def _tally_page_before_after(client: Any, paths: list[str], samples: int) -> None:
     """A count's history page with its months read a windowed tally a month (before, the
     baseline) and in one read (now), request by request in turn, so both meet the same load."""
-    from api.web import by_month
+    from api import months as by_month
 
     now = by_month.by_month
     for path in paths:

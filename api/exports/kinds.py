@@ -14,7 +14,9 @@ from typing import Any
 
 from api.exports import rows as export_rows
 from api.exports.about import pinned
+from api.months import monthly_rows
 from ledger.errors import NotFound
+from ledger.vocabulary import WHOLE_POPULATION
 
 State = Callable[..., dict[str, Any]]
 
@@ -108,6 +110,22 @@ def tally_history(reader: Any, state: State, metric: str, *, include_protected: 
         asked = {**asked, "order": None}
     return Made(export_rows.history_columns(metric, asked.get("population")), flat, flat,
                 state(metric=metric, **asked), f"tally-{metric}-history")
+
+
+def tally_months(reader: Any, state: State, metric: str, *, include_protected: bool, as_of: Any = None,
+                 months_from: str | None = None, months_to: str | None = None, population: str | None = None,
+                 published_by: Any = None) -> Made:
+    """A tally month by month of valid time (api/months.py chooses the months): a row per month."""
+    counted = WHOLE_POPULATION if population is None else population
+    found = monthly_rows(reader, metric, as_of, include_protected, months_from, months_to, counted, published_by)
+    at = None if as_of is None else as_of.isoformat()
+    flat = [{"metric": metric, "population": counted, "by": None, "value": None, "low": r["low"], "high": r["high"],
+             "kind": r["kind"], "figures": r["figures"], "valid_from": r["valid_from"], "valid_to": r["valid_to"],
+             "place": None, "as_of": at, "published_by": published_by} for r in found]
+    about = state(metric=metric, by_month=True, as_of=as_of, population=population, published_by=published_by,
+                  months_from=months_from, months_to=months_to)
+    lines = [{"metric": metric, "population": counted, **r} for r in found]
+    return Made(export_rows.tally_columns(metric, counted), flat, lines, about, f"tally-{metric}-by-month")
 
 
 def checks(reader: Any, state: State, *, include_protected: bool, found: list[dict[str, Any]] | None = None,

@@ -31,6 +31,7 @@ from api.exports import kinds
 from api.exports.negotiate import Accept, Format, choose, documented, export, give
 from api.models import Dimension, Metric, Population, text
 from api.problems import invalid, responses
+from api.months import MONTH_PATTERN, monthly_rows
 from api.query_models import (
     BreakdownCheck,
     CitationEntry,
@@ -40,6 +41,7 @@ from api.query_models import (
     ReportEntry,
     SourceEntry,
     Spread,
+    TallyMonthsOut,
     TallyBySource,
     TallyHistory,
     TallyOut,
@@ -47,6 +49,7 @@ from api.query_models import (
 )
 from api.routers._shared import AsOf, PublishedBy, Reader
 from ledger import limits
+from ledger.vocabulary import WHOLE_POPULATION
 
 router = APIRouter(tags=["queries"])
 
@@ -64,6 +67,8 @@ ValidFrom = Annotated[date | None, BeforeValidator(_iso_day),
 ValidTo = Annotated[date | None, BeforeValidator(_iso_day), Query(description="Valid-time window end (YYYY-MM-DD).")]
 Place = Annotated[text(limits.MAX_FILTER) | None, Query(description="Only incidents whose places include it (case-blind).")]
 By = Annotated[Dimension | None, Query(description="Sum per value of this breakdown dimension.")]
+MonthOf = Annotated[str | None, Query(pattern=f"^{MONTH_PATTERN}$",
+                                      description="A month of valid time, YYYY-MM.")]
 Counts = Annotated[Population | None, Query(
     alias="population", description="The population counted (docs/model.md): `counted`, the whole, by default; a"
                                     " subset such as `identified` is counted on its own, never added to the whole.")]
@@ -182,6 +187,32 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, caller
         _v(metric), by=_v(by), as_of=as_of, valid_from=valid_from, valid_to=valid_to, place=place,
         cursor=cursor, limit=limit, population=_v(population), include_protected=caller.sees_protected,
         published_by=published_by, order=order), if_none_match)
+
+
+@router.get("/tallies/{metric}/months", response_model=TallyMonthsOut, responses=_exported(),
+            summary="A tally month by month of valid time")
+async def tally_months(request: Request, metric: Metric, reader: Reader, caller: Caller, now: Now,
+                       as_of: AsOf = None, months_from: MonthOf = None, months_to: MonthOf = None,
+                       population: Counts = None, if_none_match: IfNoneMatch = None, format_: Format = None,
+                       accept: Accept = None, published_by: PublishedBy = None) -> Any:
+    """The metric's tally for each month from `months_from` to `months_to` (YYYY-MM; default the
+    latest 12 months the incidents cover; at most 120), each month as the tally with that month as
+    its window: an incident counts in every month its period overlaps, a month with no figure is
+    `no_data`.
+
+    Also as a spreadsheet (`?format=` or `Accept`), a row per month."""
+    fmt = choose(format_, accept)
+    asked = {"as_of": as_of, "months_from": months_from, "months_to": months_to, "population": _v(population),
+             "published_by": published_by}
+    if fmt != "json":
+        return await _tally_export(request, fmt, now, kinds.tally_months, reader, caller, _v(metric), **asked)
+
+    def compute() -> dict[str, Any]:
+        counted = _v(population) or WHOLE_POPULATION
+        return {"metric": _v(metric), "population": counted, "as_of": as_of, "published_by": published_by,
+                "months": monthly_rows(reader, _v(metric), as_of, caller.sees_protected, months_from, months_to,
+                                       counted, published_by)}
+    return await answer(request, now, caller, TallyMonthsOut, compute, if_none_match)
 
 
 @router.get("/tallies/{metric}/by-source", response_model=TallyBySource, responses=_answered(),

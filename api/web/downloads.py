@@ -3,9 +3,7 @@
 A browser signed in with a session cannot send the Bearer key the API's routes ask for, so
 each link here hands the signed-in caller to the export route itself (``api/routers/queries.py``,
 ``api/routers/audit.py`` for the audit log and the checkpoints, auditors only as their page is):
-the same rows, the same writers (``api/exports/``), the same redaction. The counts by month,
-which the API has no route for, are the API's windowed tally a month at a time, written by the
-same export step with the tally's columns.
+the same rows, the same writers (``api/exports/``), the same redaction.
 """
 
 from __future__ import annotations
@@ -17,17 +15,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Now, may_read_audit_trail
-from api.exports import rows as export_rows
-from api.exports.about import stated
-from api.exports.negotiate import export
 from api.models import Metric
 from api.routers import audit as audit_routes
 from api.routers import queries
 from api.routers._shared import Reader
-from api.web.pages import AsOf, Counted, Month, Signed, Words, moment, monthly_rows
+from api.web.pages import AsOf, Counted, Month, Signed, Words, moment
 from api.web.render import PREFIX, kept_cut, published_of
 from ledger import limits
-from ledger.vocabulary import WHOLE_POPULATION
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 
@@ -58,19 +52,10 @@ async def tally_history(request: Request, metric: Metric, reader: Reader, sessio
 async def months(request: Request, metric: Metric, reader: Reader, session: Signed, now: Now, format_: Format,
                  as_of: AsOf = None, months_from: Month = None, months_to: Month = None,
                  population: Counted = None) -> Any:
-    at, cut = moment(as_of), published_of(request)
-    counted = WHOLE_POPULATION if population is None else population
-    rows = await run_in_threadpool(monthly_rows, reader, metric, at, session.caller.sees_protected,
-                                   months_from, months_to, counted, cut)
-    flat = [{"metric": metric, "population": counted, "by": None, "value": None, "low": r["low"], "high": r["high"], "kind": r["kind"],
-             "figures": r["figures"], "valid_from": r["valid_from"], "valid_to": r["valid_to"], "place": None,
-             "as_of": None if at is None else at.isoformat(), "published_by": cut} for r in rows]
-    about = await run_in_threadpool(lambda: stated(now.head, getattr(request.app.state, "audit", None),
-                                                   metric=metric, by_month=True, as_of=at,
-                                                   population=None if population is None else counted,
-                                                   published_by=cut))
-    return export(format_, export_rows.tally_columns(metric, counted), flat, flat, about,
-                  f"tally-{metric}-by-month")
+    return await queries.tally_months(request, metric, reader, session.caller, now, as_of=moment(as_of),
+                                      months_from=months_from, months_to=months_to, population=population,
+                                      if_none_match=None, format_=format_, accept=None,
+                                      published_by=published_of(request))
 
 
 @router.get(PREFIX + "/figures/download")

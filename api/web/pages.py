@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import log_state
 from api.models import Metric, Population
+from api.months import monthly_rows
 from api.problems import ApiProblem
 from api.routers._shared import Reader
 from api.routers.queries import report_figures
@@ -151,21 +152,6 @@ def tally_history(request: Request, metric: Metric, reader: Reader, session: Sig
     return page(request, "tally.html", session, metric=metric, steps=steps, chart=chart, earlier=earlier,
                 first=len(chart) - len(listed), population=counted,
                 chosen=None if population is None else counted, **monthly, **published, applies_cut=True)
-
-
-def monthly_rows(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,
-                 months_to: str | None, population: str = WHOLE_POPULATION,
-                 published_by: str | None = None) -> list[dict[str, Any]]:
-    """The months asked for, or the latest year of the incidents' span; [] when there is no incident.
-    The span is the incidents' (records: as_of alone); the counts are cut at ``published_by``."""
-    start, end = by_month.parse_month(months_from, "months_from"), by_month.parse_month(months_to, "months_to")
-    if start is None or end is None:
-        found = by_month.span(reader, at)
-        if found is None:
-            return []
-        end = end or found[1]
-        start = start or by_month.latest(found[0], end)
-    return by_month.by_month(reader, metric, by_month.months(start, end), at, sees, population, published_by)
 
 
 def _monthly(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.web.by_month import DEFAULT_MONTHS, MONTHS, latest, months
+from api.months import DEFAULT_MONTHS, MONTHS, latest, months
 
 month = st.tuples(st.integers(1990, 2100), st.integers(1, 12))
 
