@@ -58,6 +58,9 @@ class SessionTable:
 
     @property
     def db(self) -> Db:
+        opened = self._db
+        if opened is not None:
+            return opened
         with self._lock:
             if self._db is None:
                 # One pooled connection: a request holds it for one indexed read.

@@ -70,6 +70,16 @@ def test_an_expired_session_is_refused_whatever_its_cookie_says(api):
     assert len(_rows(api)) == 1
 
 
+def test_last_seen_is_written_once_it_is_old_not_at_every_request(api, monkeypatch):
+    sign_in(api, "reader")
+    ((*_, created, _, seen),) = _rows(api)
+    assert not _refused(api.client) and _rows(api)[0][-1] == seen == created
+    later = time.time() + web_session.SEEN_EVERY + 1
+    monkeypatch.setattr(web_session.time, "time", lambda: later)
+    assert not _refused(api.client)
+    assert _rows(api)[0][-1] == int(later)
+
+
 def test_the_table_holds_the_tokens_hash_never_the_token_or_the_key(api):
     sign_in(api, "auditor")
     token = api.client.cookies.get(web_session.SESSION_COOKIE)
