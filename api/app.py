@@ -114,7 +114,7 @@ def create_app(
         # What any request can meet: two Authorization headers (400), the database out of reach (503).
         app.include_router(module.router, responses=problems.responses(400, 503))
 
-    web.install(app, _web_key_file(store))
+    web.install(app, _web_key_file(store), store)
 
     @app.get("/health", response_model=Health, tags=["meta"], summary="Is this process up",
              responses=problems.responses(400, 503))
@@ -209,7 +209,7 @@ class _Runtime:
             if state.audit_checkpointer is not None:
                 state.audit_checkpointer.stop()
                 state.audit_checkpointer = None
-            for resource in (state.follower, state.reader, state.audit):
+            for resource in (state.follower, state.reader, state.audit, getattr(state, "web_sessions", None)):
                 if resource is not None:
                     resource.close()
             if self.given_ledger is None:

@@ -38,6 +38,9 @@ def create_schema(store: Store) -> None:
     ledger.close()
     create_tables(store)
     install_audit(store)
+    from api.web import session_table  # the web's sessions: a table of the store, no projection
+
+    session_table.create(store)
 
 
 def record_vocabulary(store: Store) -> int:
@@ -61,8 +64,9 @@ def create_tables(store: Store, name: str = DEFAULT_NAME) -> None:
     install_projection(store, Views(name))
 
 
-#: One table of each of the projections' parts the schema step makes, as (projection name, table).
-SCHEMA_TABLES = ((DEFAULT_NAME, "tracking"), ("audit", "checkpoints"))
+#: One table of each part the schema step makes, as (projection name, table): the views', the
+#: audit trail's, the web's sessions.
+SCHEMA_TABLES = ((DEFAULT_NAME, "tracking"), ("audit", "checkpoints"), ("web", "sessions"))
 
 
 def schema_missing(store: Store) -> str | None:

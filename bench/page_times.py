@@ -140,11 +140,50 @@ def main() -> None:
             base = base or p50
             print(f"{path[:58]:<58} {p50:8.1f} {percentile(times, 0.99):8.1f} {size / 1024:8.1f} {p50 / base:10.2f}"
                   f" {percentile(cpu, 0.5):8.1f} {percentile(cpu, 0.99):8.1f}", flush=True)
+        _session_read_before_after(app, client, ["/web/vocabulary", "/web/sources"], opts.samples)
         if opts.only is None:
             _tally_page_before_after(client, paths[2:4], opts.samples)
             _months(app.state.reader, opts.samples)
             _splits(app.state.reader, opts.samples)
     app.state.ledger.close()
+
+
+def _session_read_before_after(app: Any, client: Any, paths: list[str], samples: int) -> None:
+    """A signed-in page with its session's row read from the store (now) and with that row handed
+    over from memory (before: the signed cookie named the key itself, and checking its signature
+    cost microseconds), request by request in turn; the key is loaded from the ledger in both.
+    Then the row's read alone."""
+    table = app.state.web_sessions.table
+    read, kept = table.find, {}
+
+    def remembered(token_hash: bytes) -> Any:
+        if token_hash not in kept:
+            kept[token_hash] = read(token_hash)
+        return kept[token_hash]
+
+    for path in paths:
+        table.find = remembered
+        client.get(path, headers=HTML)  # the row read once, then kept
+        before, after = [], []
+        for _ in range(samples):
+            for find, times in ((remembered, before), (read, after)):
+                table.find = find
+                start = time.perf_counter()
+                answer = client.get(path, headers=HTML)
+                times.append((time.perf_counter() - start) * 1000)
+                assert answer.status_code == 200, (path, answer.status_code)
+        table.find = read
+        b50, a50 = percentile(before, 0.5), percentile(after, 0.5)
+        print(f"{path[:58]}: session row from memory p50 {b50:.2f} p99 {percentile(before, 0.99):.2f} ms;"
+              f" read from the store p50 {a50:.2f} p99 {percentile(after, 0.99):.2f} ms; p50 {a50 / b50:.2f}x",
+              flush=True)
+    alone = []
+    for token_hash in list(kept)[:1] * samples:
+        start = time.perf_counter()
+        read(token_hash)
+        alone.append((time.perf_counter() - start) * 1000)
+    print(f"the session row's read alone: p50 {percentile(alone, 0.5):.3f} p99 {percentile(alone, 0.99):.3f} ms",
+          flush=True)
 
 
 def _per_month_windows(reader: Any, metric: str, chosen: list[tuple[int, int]], at: Any, sees: bool,

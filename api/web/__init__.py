@@ -18,17 +18,19 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.problems import ApiProblem
+from api.problems import UNAVAILABLE, ApiProblem
 from api.web import audit_pages, docs, downloads, forms, imports, pages, sign_in, vocabulary_page
 from api.web.compress import CompressStatic
 from api.web.render import HERE, PREFIX, PageHeaders, page
-from api.web.session import Sessions, current_session
+from api.web.session import Sessions, session_if_readable
 from ledger.errors import LedgerError
+from ledger.store import Store
 
 
-def install(app: FastAPI, key_file: Path) -> None:
-    """Pages, forms, /docs and static files on ``app``; call after the error handlers are installed."""
-    app.state.web_sessions = Sessions(key_file)
+def install(app: FastAPI, key_file: Path, store: Store | None) -> None:
+    """Pages, forms, /docs and static files on ``app``, sessions kept in ``store``; call after the error
+    handlers are installed."""
+    app.state.web_sessions = Sessions(key_file, store)
     app.mount(PREFIX + "/static", StaticFiles(directory=HERE / "static"), name="web-static")
     for module in (docs, sign_in, downloads, pages, forms, vocabulary_page, imports, audit_pages):
         app.include_router(module.router)
@@ -42,9 +44,9 @@ def install(app: FastAPI, key_file: Path) -> None:
 
     @app.exception_handler(sign_in.CsrfRefused)
     async def _csrf(request: Request, exc: Exception) -> Any:
-        return page(request, "csrf.html", await current_session(request), status=403)
+        return page(request, "csrf.html", await session_if_readable(request), status=403)
 
-    for kind in (ApiProblem, LedgerError, RequestValidationError, StarletteHTTPException):
+    for kind in (ApiProblem, LedgerError, RequestValidationError, StarletteHTTPException, *UNAVAILABLE):
         _show_as_page(app, kind)
 
 
@@ -62,7 +64,11 @@ def _show_as_page(app: FastAPI, kind: type[Exception]) -> None:
         if not _is_page(request):
             return response
         problem = orjson.loads(response.body)
-        return page(request, "problem.html", await current_session(request), status=response.status_code,
-                    problem=problem)
+        retry = {"Retry-After": response.headers["retry-after"]} if "retry-after" in response.headers else None
+        session = await session_if_readable(request)
+        try:
+            return page(request, "problem.html", session, status=response.status_code, headers=retry, problem=problem)
+        except UNAVAILABLE:  # the page reads the vocabulary's labels, from the store that is out of reach
+            return response
 
     app.add_exception_handler(kind, handler)

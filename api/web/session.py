@@ -1,14 +1,15 @@
-"""Signing in with an access key: a signed session cookie that names the key, checked again on every request.
+"""Signing in with an access key: a session kept in the ledger's store, checked again on every request.
 
-The cookie carries only the key's id, an expiry and a random nonce, signed with HMAC-SHA256
-under a key derived from the server's session secret *and the stored hash of the access
-key*. Nothing is kept on the server, so every worker (and every process on PostgreSQL)
-accepts the same cookie; each request loads the key by its id from the ledger (fresh, as
-the API's own check does), so a revoked key ends its sessions at once, wherever it was
-revoked. The caller is the same ``Principal`` the API's Bearer check gives: the same roles,
-the same visibility.
+Signing in makes a random token, sets it as the session cookie and keeps a row of the session
+table (api/web/session_table.py) under the token's SHA-256 with the key's id and the session's
+end; the server keeps neither the token nor the key. Every request looks its cookie's row up
+(one read of the primary key) and loads the key by its id from the ledger (fresh, as the API's
+own check does), so a revoked key ends its sessions at once, wherever it was revoked; signing
+out deletes the row, so a copied cookie is refused from then on, by every worker and host; an
+expired row is refused whatever the cookie says of its age. The caller is the same
+``Principal`` the API's Bearer check gives: the same roles, the same visibility.
 
-CSRF: every form carries a token derived from the session's nonce (or, before signing in,
+CSRF: every form carries a token derived from the session's token (or, before signing in,
 from a random per-visitor cookie), checked on every POST. The cookies are HttpOnly,
 SameSite=Strict, and Secure when the request came over https.
 """
@@ -19,19 +20,26 @@ import base64
 import functools
 import hashlib
 import hmac
+import logging
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Principal
+from api.problems import UNAVAILABLE, ApiProblem
+from api.web.session_table import SessionTable
 from ledger.access import AccessKey
 from ledger.errors import LedgerError
+from ledger.failure_lines import failure
+from ledger.store import Store
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "ledger_session"
 VISIT_COOKIE = "ledger_visit"
@@ -39,14 +47,15 @@ VISIT_COOKIE = "ledger_visit"
 SESSION_SECONDS = int(float(os.environ.get("LEDGER_SESSION_HOURS", "8")) * 3600)
 SECRET_ENV = "LEDGER_SESSION_SECRET"
 SECRET_FILE = "session-secret"
+#: A session token as issued: 32 random bytes, URL-safe base64 (anything else is refused unread).
+TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+#: A session's last-seen time is written again once it is this many seconds old (not at every
+#: request: a write a page would cost more than the page's own read of the session).
+SEEN_EVERY = 300
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def load_secret(key_file: Path) -> bytes:
@@ -78,15 +87,21 @@ def load_secret(key_file: Path) -> bytes:
 @dataclass(frozen=True, slots=True)
 class Session:
     caller: Principal
-    nonce: str
+    #: What the session's CSRF tokens are derived from: a hash of its token, not the one the table holds.
+    csrf_key: str
     expires: int
 
 
-class Sessions:
-    """Issues and checks session cookies and CSRF tokens (one per app)."""
+def _stored(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
 
-    def __init__(self, key_file: Path) -> None:
+
+class Sessions:
+    """Issues, checks and ends sessions, and makes and checks CSRF tokens (one per app)."""
+
+    def __init__(self, key_file: Path, store: Store | None) -> None:
         self.key_file = key_file
+        self.table = SessionTable(store) if store is not None else None
 
     @functools.cached_property
     def secret(self) -> bytes:
@@ -94,35 +109,46 @@ class Sessions:
         # serves no page writes nothing.
         return load_secret(self.key_file)
 
-    def _mac(self, key_hash: str, payload: bytes) -> bytes:
-        signing_key = hmac.new(self.secret, b"session|" + key_hash.encode(), hashlib.sha256).digest()
-        return hmac.new(signing_key, payload, hashlib.sha256).digest()
-
     def issue(self, access: AccessKey) -> tuple[str, int]:
-        expires = int(time.time()) + SESSION_SECONDS
-        payload = orjson.dumps({"k": str(access.id), "e": expires, "n": secrets.token_urlsafe(16)})
-        return f"{_b64(payload)}.{_b64(self._mac(access.key_hash, payload))}", expires
+        """A new session of ``access``: its token (the cookie's value) and its end."""
+        if self.table is None:
+            raise ApiProblem(503, "signing in to the pages needs the ledger's store on this server")
+        token, now = secrets.token_urlsafe(32), int(time.time())
+        expires = now + SESSION_SECONDS
+        self.table.add(_stored(token), str(access.id), now, expires)
+        return token, expires
 
     def check(self, ledger: object, cookie: str | None) -> Session | None:
-        """The live session a cookie names, or None (forged, expired, or its key revoked)."""
-        if not cookie or cookie.count(".") != 1 or len(cookie) > 400:
+        """The live session a cookie names, or None (unknown, signed out, expired, or its key revoked)."""
+        if self.table is None or not cookie or not TOKEN.fullmatch(cookie):
+            return None
+        stored = _stored(cookie)
+        found = self.table.find(stored)
+        now = int(time.time())
+        if found is None or found.expires <= now:
             return None
         try:
-            body, mac = cookie.split(".")
-            payload = _unb64(body)
-            fields = orjson.loads(payload)
-            key_id, expires, nonce = str(fields["k"]), int(fields["e"]), str(fields["n"])
-        except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-            return None
-        if expires < time.time():
-            return None
-        try:
-            access = ledger.load(AccessKey, key_id)  # type: ignore[attr-defined]  # fresh: revocation counts
+            access = ledger.load(AccessKey, found.key_id)  # type: ignore[attr-defined]  # fresh: revocation counts
         except LedgerError:
             return None
-        if access.revoked or not hmac.compare_digest(_unb64(mac), self._mac(access.key_hash, payload)):
+        if access.revoked:
             return None
-        return Session(Principal(key_id=str(access.id), owner=access.owner, role=access.role), nonce, expires)
+        if now - found.last_seen >= SEEN_EVERY:
+            try:
+                self.table.seen(stored, now)
+            except UNAVAILABLE as error:  # a busy or lost store: the page needs no last-seen time
+                log.warning("could not note a session as seen (%s)", failure(error))
+        caller = Principal(key_id=str(access.id), owner=access.owner, role=access.role)
+        return Session(caller, _b64(hashlib.sha256(b"csrf|" + cookie.encode()).digest()), found.expires)
+
+    def end(self, cookie: str | None) -> None:
+        """Sign the session ``cookie`` names out (and clear expired ones away): refused from now on, everywhere."""
+        if self.table is not None and cookie and TOKEN.fullmatch(cookie):
+            self.table.end(_stored(cookie), int(time.time()))
+
+    def close(self) -> None:
+        if self.table is not None:
+            self.table.close()
 
     def csrf_token(self, basis: str) -> str:
         return _b64(hmac.new(self.secret, b"csrf|" + basis.encode(), hashlib.sha256).digest())
@@ -144,9 +170,17 @@ async def current_session(request: Request) -> Session | None:
     return request.scope["web.session"]
 
 
+async def session_if_readable(request: Request) -> Session | None:
+    """For an error's page: the request's session, or None when the store cannot be read (which may be the error)."""
+    try:
+        return await current_session(request)
+    except UNAVAILABLE:
+        return None
+
+
 def csrf_basis(request: Request, session: Session | None) -> str | None:
     """What the request's CSRF token is bound to: the session, or the visitor cookie before signing in."""
-    return session.nonce if session is not None else request.cookies.get(VISIT_COOKIE)
+    return session.csrf_key if session is not None else request.cookies.get(VISIT_COOKIE)
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:

@@ -62,7 +62,7 @@ async def sign_in(request: Request) -> Any:
     access = await run_in_threadpool(request.app.state.ledger.authenticate, key) if key else None
     if access is None:
         return sign_in_page(request, next_, error="That access key is not known or was revoked.", status=401)
-    cookie, _ = sessions(request).issue(access)
+    cookie, _ = await run_in_threadpool(sessions(request).issue, access)
     response = RedirectResponse(next_, status_code=303)
     set_cookie(request, response, SESSION_COOKIE, cookie, SESSION_SECONDS)
     return response
@@ -71,6 +71,7 @@ async def sign_in(request: Request) -> Any:
 @router.post(PREFIX + "/sign-out", response_class=HTMLResponse)
 async def sign_out(request: Request) -> Any:
     await form_fields(request, await current_session(request))
+    await run_in_threadpool(sessions(request).end, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse(PREFIX + "/sign-in", status_code=303)
     clear_cookie(request, response, SESSION_COOKIE)
     return response

@@ -61,8 +61,7 @@ def test_a_revoked_key_ends_its_session(api):
 def test_a_tampered_session_cookie_is_not_accepted(api):
     sign_in(api, "officer")
     cookie = api.client.cookies.get("ledger_session")
-    body, mac = cookie.split(".")
-    api.client.cookies.set("ledger_session", body + "." + mac[::-1])
+    api.client.cookies.set("ledger_session", cookie[:-1] + ("A" if cookie[-1] != "A" else "B"))
     assert api.client.get("/web/incidents", headers=HTML, follow_redirects=False).status_code == 303
 
 
