@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.web import i18n
 from api.web.session import Session, csrf_basis, sessions
+from projections.publication import check_published_by
 from ledger.limits import MAX_MOMENT
 from ledger.vocabulary import DIMENSIONS, GRADES, METRICS, POPULATIONS, SOURCE_KINDS
 
@@ -70,8 +71,10 @@ def as_of_of(request: Request) -> str | None:
 
 
 def kept_cut(published_by: Annotated[str | None, Query(max_length=MAX_MOMENT)] = None) -> None:
-    """Every page takes the publication cut-off, so that links can keep it (``link``); the pages
-    that apply it read it with ``published_of`` and projections/publication.py checks it."""
+    """Every page takes the publication cut-off, so that links can keep it (``link``): checked
+    here (projections/publication.py), so that no page links on with one no read takes; the pages
+    that apply it read it with ``published_of``."""
+    check_published_by(published_by or None)
 
 
 def published_of(request: Request) -> str | None:
