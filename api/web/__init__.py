@@ -18,10 +18,10 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.problems import ApiProblem
+from api.problems import UNAVAILABLE, ApiProblem
 from api.web import audit_pages, docs, downloads, forms, imports, pages, sign_in, vocabulary_page
 from api.web.compress import CompressStatic
-from api.web.render import HERE, PREFIX, PageHeaders, page
+from api.web.render import CSP, HERE, HTML_HEADERS, PREFIX, PageHeaders, page
 from api.web.session import Sessions, current_session
 from ledger.errors import LedgerError
 
@@ -44,7 +44,7 @@ def install(app: FastAPI, key_file: Path) -> None:
     async def _csrf(request: Request, exc: Exception) -> Any:
         return page(request, "csrf.html", await current_session(request), status=403)
 
-    for kind in (ApiProblem, LedgerError, RequestValidationError, StarletteHTTPException):
+    for kind in (ApiProblem, LedgerError, RequestValidationError, StarletteHTTPException, *UNAVAILABLE, Exception):
         _show_as_page(app, kind)
 
 
@@ -54,15 +54,22 @@ def _is_page(request: Request) -> bool:
 
 
 def _show_as_page(app: FastAPI, kind: type[Exception]) -> None:
-    """The API's answer to an error, shown as a page when a page was asked for."""
+    """The API's answer to an error, shown as a page when a page was asked for, with its status and
+    headers (an outage's Retry-After)."""
     answer = app.exception_handlers[kind]
+    # An outage or a crash may have come from checking the session: its page asks the database
+    # nothing more (the session is shown only if it was checked before). A crash's answer is made
+    # outside every middleware, PageHeaders too, so it carries that middleware's headers itself.
+    failed = kind is Exception or kind in UNAVAILABLE
+    own = {"Content-Security-Policy": CSP, **HTML_HEADERS} if kind is Exception else {}
 
     async def handler(request: Request, exc: Exception) -> Any:
         response = await answer(request, exc)
         if not _is_page(request):
             return response
-        problem = orjson.loads(response.body)
-        return page(request, "problem.html", await current_session(request), status=response.status_code,
-                    problem=problem)
+        session = request.scope.get("web.session") if failed else await current_session(request)
+        kept = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")}
+        return page(request, "problem.html", session, status=response.status_code, headers={**kept, **own},
+                    problem=orjson.loads(response.body))
 
     app.add_exception_handler(kind, handler)
