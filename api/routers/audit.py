@@ -29,7 +29,7 @@ from api.deps import Auditor, Principal, bearer, bearer_key, principal
 from api.exports import kinds
 from api.exports import rows as export_rows
 from api.exports.about import stated
-from api.exports.negotiate import Accept, Format, choose, documented, export, give
+from api.exports.negotiate import Accept, Format, Streamed, choose, documented, export, give
 from api.models import text
 from ledger import limits
 from api.problems import ApiProblem, invalid, responses
@@ -336,4 +336,4 @@ def mirror(trail: Trail, caller: Auditor,
     """Every stored event from position `from` to the latest checkpoint, as stored (ciphertext when
     the cipher is on), one `LeafRecord` JSON per line, then the checkpoint covering them. Auditors only."""
     lines = _call(trail.mirror, start)
-    return StreamingResponse(lines, media_type=NDJSON)
+    return Streamed(lines, media_type=NDJSON)
