@@ -13,9 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.web import i18n
 from api.web.session import Session, csrf_basis, sessions
-from projections.publication import check_published_by
 from ledger.limits import MAX_MOMENT
 from ledger.vocabulary import DIMENSIONS, GRADES, METRICS, POPULATIONS, SOURCE_KINDS
+from projections.publication import check_published_by
 
 HERE = Path(__file__).parent
 PREFIX = "/web"
