@@ -7,12 +7,14 @@ can say exactly what was wrong.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from ledger.errors import InvalidInput, NotFound
-from ledger.limits import MAX_ACTOR, MAX_REASON, MAX_TEXT, MAX_URL, MAX_VERSION
+from ledger.limits import (
+    FIRST_RECORDED_YEAR, LAST_YEAR, MAX_ACTOR, MAX_MOMENT, MAX_REASON, MAX_TEXT, MAX_URL, MAX_VERSION,
+)
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -73,6 +75,37 @@ def actor(value: object) -> str:
     if checked is None:
         raise InvalidInput("every command needs the actor who makes it", field="actor")
     return checked
+
+
+_MOMENT_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T")
+
+
+def read_moment(value: str) -> datetime:
+    """A recording time (as_of, since, until) as the API, the pages and ``ledger export`` take it:
+    ISO 8601 with a zone, written in a year from FIRST_RECORDED_YEAR to LAST_YEAR; else ValueError
+    saying why, without the field's name (pydantic's errors and ``moment`` add it)."""
+    shape = "must be an ISO 8601 date and time with a zone, e.g. 2019-05-01T10:00:00Z"
+    if len(value) > MAX_MOMENT or not _MOMENT_SHAPE.match(value):
+        raise ValueError(shape)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(shape) from None
+    if parsed.utcoffset() is None:  # a naive time means different instants on machines in different zones
+        raise ValueError("must carry a time zone (UTC), e.g. 2019-05-01T10:00:00Z")
+    if parsed.year < FIRST_RECORDED_YEAR:
+        raise ValueError(f"must be {FIRST_RECORDED_YEAR} or later: it is the time the ledger recorded something")
+    if parsed.year > LAST_YEAR:
+        raise ValueError(f"must be {LAST_YEAR} or earlier")
+    return parsed
+
+
+def moment(value: str, field: str) -> datetime:
+    """``read_moment``, or InvalidInput naming ``field``."""
+    try:
+        return read_moment(value)
+    except ValueError as why:
+        raise InvalidInput(f"{field} {why}", field=field) from None
 
 
 def iso_date(value: object, field: str, *, required: bool = False) -> str | None:

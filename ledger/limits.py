@@ -55,5 +55,11 @@ P_CODE_PATTERN = r"^[A-Z]{2}[0-9]{0,12}$"
 MAX_PAGE_SIZE = 500  # items in one page of an answer
 MAX_CURSOR = 500  # a `next_cursor` as the ledger hands it out
 MAX_LOG_CURSOR = 40  # the audit log's `next_cursor` (a position in the log)
-MAX_MOMENT = 40  # a time as a web page's query gives it (ISO 8601), before it is read
+MAX_MOMENT = 40  # a time as a query gives it (ISO 8601), before it is read
+#: The years a time may be written in. Recording time begins at the Unix epoch (nothing was
+#: recorded before it); the last year leaves room under Python's datetime.max for any zone, the
+#: end of a publication day and the microsecond the audit page adds, so no read overflows.
+FIRST_RECORDED_YEAR, LAST_YEAR = 1970, 9998
+#: ``FIRST_RECORDED_YEAR`` to ``LAST_YEAR`` as a schema pattern (what the API documents of as_of).
+RECORDED_MOMENT_PATTERN = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[0-9]{2}-[0-9]{2}T"
 MAX_FILTER = 200  # a word to filter by (an actor, a place)

@@ -37,6 +37,7 @@ from typing import Any, Iterable, Iterator, NamedTuple
 import orjson
 
 from ledger.errors import InvalidInput
+from ledger.limits import LAST_YEAR
 from ledger.tally import is_approximate
 from projections.times import iso, micros
 
@@ -56,6 +57,7 @@ def check_published_by(value: object) -> int | None:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
+        _within_years(value)
         return micros(datetime(value.year, value.month, value.day, tzinfo=timezone.utc) + _DAY) - 1
     elif isinstance(value, str) and len(value.strip()) == 10:
         try:
@@ -75,7 +77,14 @@ def check_published_by(value: object) -> int | None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInput("published_by must carry a time zone (UTC), e.g. 2019-06-01T00:00:00Z or a date",
                            field="published_by")
-    return micros(moment)
+    return micros(_within_years(moment))
+
+
+def _within_years(moment: date) -> date:
+    """A cut no read overflows on (its end of day, its instant in any zone, echoed back as ISO 8601)."""
+    if moment.year > LAST_YEAR:
+        raise InvalidInput(f"published_by must be {LAST_YEAR} or earlier", field="published_by")
+    return moment
 
 
 def iso_published_by(cut: int | None) -> str | None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import Header, Query
 from fastapi.responses import StreamingResponse
+from starlette.types import Send
 
 from api.exports import delimited, lines, spreadsheet
 from api.exports.kinds import Made
 from api.problems import ApiProblem, responses
+from ledger.failure_lines import failure
+
+log = logging.getLogger("api")
 
 MEDIA = {
     "json": "application/json", "csv": "text/csv", "hxl": "text/csv",
@@ -64,6 +69,33 @@ def write(fmt: str, columns: list[tuple[str, str]], rows: Iterable[dict[str, Any
     return lines.write(rows, about)
 
 
+class _BrokenOff(Exception):
+    """Making an export failed after its first bytes were sent (logged where it was caught)."""
+
+
+class Streamed(StreamingResponse):
+    """An export streamed as it is read. When reading fails part-way (the database gone), the
+    answer stops without its last chunk, so the client sees an incomplete transfer, never a
+    complete-looking file that lacks rows; the log says only ``failure`` (the type and frames:
+    uvicorn's traceback would quote the exception's message, which can hold stored data)."""
+
+    async def stream_response(self, send: Send) -> None:
+        self.body_iterator = _guarded(self.body_iterator)
+        try:
+            await super().stream_response(send)
+        except _BrokenOff:
+            pass  # returning with the answer incomplete: the server closes the connection
+
+
+async def _guarded(chunks: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except Exception as error:  # only the making of the export: a client gone is the server's to see
+        log.error("an export broke off part-way: %s", failure(error))
+        raise _BrokenOff() from None
+
+
 def export(fmt: str, columns: list[tuple[str, str]], rows: Iterable[dict[str, Any]],
            items: Iterable[dict[str, Any]], about: dict[str, Any], name: str) -> StreamingResponse:
     """``rows`` flattened for the tabular formats, ``items`` (as the JSON route gives them) for NDJSON."""
@@ -74,7 +106,7 @@ def export(fmt: str, columns: list[tuple[str, str]], rows: Iterable[dict[str, An
                "Cache-Control": "private, no-cache", "Content-Disposition": f'attachment; filename="{name}.{suffix}"'}
     if about.get("tree_size") is not None:
         headers["Ledger-Tree-Size"] = str(about["tree_size"])
-    return StreamingResponse(body, media_type=media, headers=headers)
+    return Streamed(body, media_type=media, headers=headers)
 
 
 def give(fmt: str, made: Made) -> StreamingResponse:

@@ -4,7 +4,6 @@ before a read (one head read per group of requests, projections/log_position.py)
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from pydantic import BeforeValidator
 from api.answers import VIEWS_CURRENT
 from api.deps import Now
 from api.problems import ApiProblem, responses
+from ledger import checks, limits
 
 log = logging.getLogger("api")
 
@@ -68,26 +68,24 @@ Reader = Annotated[Any, Depends(_reader)]
 
 
 def _iso_moment(value: Any) -> Any:
-    if isinstance(value, str):
-        if not _MOMENT.match(value):
-            raise ValueError("must be an ISO 8601 date and time with a zone, e.g. 2019-05-01T10:00:00Z")
-        if int(value[:4]) < 1970:  # recording time: nothing was recorded before the Unix epoch
-            raise ValueError("must be 1970 or later: it is the time the ledger recorded something")
-    return value
+    return checks.read_moment(value) if isinstance(value, str) else value
 
 
-_MOMENT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T")
+def moment(description: str) -> Any:
+    """A recording time in a query (as_of, since, until), by the rule the pages and the CLI share
+    (ledger/checks.py ``read_moment``): a 422 naming the field, never a time no read can hold."""
+    return Annotated[datetime | None, BeforeValidator(_iso_moment),
+                     Query(description=description, json_schema_extra={"pattern": limits.RECORDED_MOMENT_PATTERN})]
 
-AsOf = Annotated[datetime | None, BeforeValidator(_iso_moment),
-                 Query(description="Recording time: the answer as the ledger gave it then"
-                                   " (ISO 8601 with a zone, e.g. 2019-05-01T10:00:00Z; 1970 or later).",
-                       json_schema_extra={"pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}T"})]
+
+AsOf = moment("Recording time: the answer as the ledger gave it then (ISO 8601 with a zone, e.g."
+              f" 2019-05-01T10:00:00Z; {limits.FIRST_RECORDED_YEAR} to {limits.LAST_YEAR}).")
 
 
 #: The sources' publication cut-off (projections/publication.py): checked there, so that a bad
 #: one is refused with the same problem naming ``published_by`` on every route.
 PublishedBy = Annotated[str | None, Query(
-    min_length=1, max_length=40, description="Publication time: count only what the sources had published by then (a date,"
+    min_length=1, max_length=limits.MAX_MOMENT, description="Publication time: count only what the sources had published by then (a date,"
                                " YYYY-MM-DD, meaning by the end of that day, or a date and time with a zone)."
                                " Combines with `as_of` (recording time); docs/model.md, \"Three times\".",
     json_schema_extra={"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})]

@@ -17,7 +17,6 @@ The app must hold an ``AuditTrail`` in ``app.state.audit`` (see ``attach``).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -30,12 +29,12 @@ from api.deps import Auditor, Principal, bearer, bearer_key, principal
 from api.exports import kinds
 from api.exports import rows as export_rows
 from api.exports.about import stated
-from api.exports.negotiate import Accept, Format, choose, documented, export, give
+from api.exports.negotiate import Accept, Format, Streamed, choose, documented, export, give
 from api.models import text
 from ledger import limits
 from api.problems import ApiProblem, invalid, responses
 from api.answers import VIEWS_CURRENT
-from api.routers._shared import Reader
+from api.routers._shared import Reader, moment
 from projections.paging import decode_cursor, encode_cursor
 
 log = logging.getLogger("api")
@@ -197,8 +196,8 @@ def audit_log(
     actor: Annotated[text(limits.MAX_FILTER) | None, Query(description="Only events by this actor.")] = None,
     figure_id: Annotated[UUID | None, Query(description="Only events of this figure (and citations of it).")] = None,
     incident_id: Annotated[UUID | None, Query(description="Only events concerning this incident.")] = None,
-    since: Annotated[datetime | None, Query(description="Recorded at or after (ISO 8601 with a zone).")] = None,
-    until: Annotated[datetime | None, Query(description="Recorded before (ISO 8601 with a zone).")] = None,
+    since: moment("Recorded at or after (ISO 8601 with a zone).") = None,
+    until: moment("Recorded before (ISO 8601 with a zone).") = None,
     cursor: Annotated[str | None, Query(max_length=limits.MAX_LOG_CURSOR, description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE)] = 100,
     format_: Format = None, accept: Accept = None,
@@ -337,4 +336,4 @@ def mirror(trail: Trail, caller: Auditor,
     """Every stored event from position `from` to the latest checkpoint, as stored (ciphertext when
     the cipher is on), one `LeafRecord` JSON per line, then the checkpoint covering them. Auditors only."""
     lines = _call(trail.mirror, start)
-    return StreamingResponse(lines, media_type=NDJSON)
+    return Streamed(lines, media_type=NDJSON)

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.problems import UNAVAILABLE, ApiProblem
 from api.web import audit_pages, docs, downloads, forms, imports, pages, sign_in, vocabulary_page
 from api.web.compress import CompressStatic
-from api.web.render import HERE, PREFIX, PageHeaders, page
+from api.web.render import CSP, HERE, HTML_HEADERS, PREFIX, PageHeaders, page
 from api.web.session import Sessions, session_if_readable
 from ledger.errors import LedgerError
 from ledger.store import Store
@@ -46,7 +46,7 @@ def install(app: FastAPI, key_file: Path, store: Store | None) -> None:
     async def _csrf(request: Request, exc: Exception) -> Any:
         return page(request, "csrf.html", await session_if_readable(request), status=403)
 
-    for kind in (ApiProblem, LedgerError, RequestValidationError, StarletteHTTPException, *UNAVAILABLE):
+    for kind in (ApiProblem, LedgerError, RequestValidationError, StarletteHTTPException, *UNAVAILABLE, Exception):
         _show_as_page(app, kind)
 
 
@@ -56,18 +56,24 @@ def _is_page(request: Request) -> bool:
 
 
 def _show_as_page(app: FastAPI, kind: type[Exception]) -> None:
-    """The API's answer to an error, shown as a page when a page was asked for."""
+    """The API's answer to an error, shown as a page when a page was asked for, with its status and
+    headers (an outage's Retry-After)."""
     answer = app.exception_handlers[kind]
+    # An outage or a crash may have come from checking the session: its page asks the database
+    # nothing more (the session is shown only if it was checked before). A crash's answer is made
+    # outside every middleware, PageHeaders too, so it carries that middleware's headers itself.
+    failed = kind is Exception or kind in UNAVAILABLE
+    own = {"Content-Security-Policy": CSP, **HTML_HEADERS} if kind is Exception else {}
 
     async def handler(request: Request, exc: Exception) -> Any:
         response = await answer(request, exc)
         if not _is_page(request):
             return response
-        problem = orjson.loads(response.body)
-        retry = {"Retry-After": response.headers["retry-after"]} if "retry-after" in response.headers else None
-        session = await session_if_readable(request)
+        session = request.scope.get("web.session") if failed else await session_if_readable(request)
+        kept = {k: v for k, v in response.headers.items() if k not in ("content-length", "content-type")}
         try:
-            return page(request, "problem.html", session, status=response.status_code, headers=retry, problem=problem)
+            return page(request, "problem.html", session, status=response.status_code, headers={**kept, **own},
+                        problem=orjson.loads(response.body))
         except UNAVAILABLE:  # the page reads the vocabulary's labels, from the store that is out of reach
             return response
 

@@ -56,8 +56,8 @@ async def audit(
         return page(request, "audit_building.html", session, progress=built, reload=RELOAD,
                     headers={"Refresh": str(RELOAD), "Retry-After": str(RELOAD)})
     log = audit_call(trail.log, actor=actor or None, figure_id=None if figure_id is None else str(figure_id),
-                    incident_id=None if incident_id is None else str(incident_id), since=moment(since),
-                    until=recorded_by(moment(until), moment(as_of)), cursor=cursor, limit=100)
+                    incident_id=None if incident_id is None else str(incident_id), since=moment(since, "since"),
+                    until=recorded_by(moment(until, "until"), moment(as_of)), cursor=cursor, limit=100)
     # The latest first, a page at a time (a trail signs them without end; the download has them all).
     signed = checkpoint_page(trail, "earlier-checkpoints", checkpoints, CHECKPOINTS_SHOWN, newest_first=True,
                              signed_by=moment(as_of))

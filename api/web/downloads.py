@@ -145,5 +145,5 @@ async def audit_log(session: Signed, trail: audit_routes.Trail, format_: Format,
     await may_read_audit_trail(session.caller)
     return await run_in_threadpool(
         audit_routes.audit_log, trail, session.caller, actor=actor or None, figure_id=figure_id,
-        incident_id=incident_id, since=moment(since), until=moment(until), cursor=None, limit=100,
+        incident_id=incident_id, since=moment(since, "since"), until=moment(until, "until"), cursor=None, limit=100,
         format_=format_, accept=None)

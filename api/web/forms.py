@@ -27,7 +27,7 @@ from api.models import (
     CitationIn, CorrectionIn, GradeIn, IncidentIn, PeriodRevisionIn, ProtectionIn, ReportIn, RetractionIn, SourceIn,
     SupersessionIn, WithdrawalIn,
 )
-from api.problems import ApiProblem, from_validation_error
+from api.problems import ApiProblem, from_validation_error, invalid
 from api.routers import citations, figures, incidents, reports, sources
 from api.routers.queries import Reader
 from api.web.sign_in import form_fields
@@ -51,7 +51,8 @@ CHOICES = 200
 
 
 def body_of(fields: list[tuple[str, str]]) -> dict[str, Any]:
-    """A form's fields as the JSON body the API route takes (blank fields left out)."""
+    """A form's fields as the JSON body the API route takes (blank fields left out); a field
+    given both as a value and as a group of fields (``title`` and ``title.y``) is refused naming it."""
     body: dict[str, Any] = {}
     for name, raw in fields:
         value: Any = raw.strip()
@@ -63,23 +64,37 @@ def body_of(fields: list[tuple[str, str]]) -> dict[str, Any]:
             if match is None:
                 break
             key, index = match.group(1), match.group(2)
-            last = i == len(parts) - 1
+            last, path = i == len(parts) - 1, ".".join(parts[:i + 1])
             if index is not None and int(index) < MAX_ROWS:
-                rows = target.setdefault(key, {})
-                target = rows.setdefault(int(index), {})
+                rows = _within(target, key, dict, path)
+                target = _within(rows, int(index), dict, path)
                 continue
             if not last:
-                target = target.setdefault(key, {})
+                target = _within(target, key, dict, path)
                 continue
             if key in NUMBERS and value.isascii() and value.isdigit():
                 value = int(value)
             elif key in FLAGS:
                 value = value in ("on", "true", "1")
             if key in LISTS:
-                target.setdefault(key, []).append(value)
+                _within(target, key, list, path).append(value)
+            elif isinstance(target.get(key), (dict, list)):
+                raise _clash(path)
             else:
                 target[key] = value
     return _rows_to_lists(body)
+
+
+def _within(target: dict[Any, Any], key: Any, kind: type, path: str) -> Any:
+    """``target[key]``, made a ``kind`` if absent; refused when the form gave it as something else."""
+    found = target.setdefault(key, kind())
+    if not isinstance(found, kind):
+        raise _clash(path)
+    return found
+
+
+def _clash(path: str) -> Refused:
+    return Refused(invalid(f"{path} is given both as a value and as a group of fields; send it one way", path))
 
 
 def _rows_to_lists(node: Any) -> Any:

@@ -92,7 +92,7 @@ def _told(value: str, code: str) -> str:
         if len(text) == 10:  # YYYY-MM-DD: a day, with no time to show
             return format_date(date.fromisoformat(text), "medium", locale=code)
         return _moment(text, code)
-    except ValueError:
+    except (ValueError, OverflowError):  # past datetime's range in UTC: a time the page refuses
         return value
 
 

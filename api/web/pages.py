@@ -23,10 +23,11 @@ from api.routers.queries import report_figures
 from api.routers._shared import _reader as queries_reader
 from api.web import by_month, count_cut
 from api.web.sign_in import sign_in_page
-from api.web.render import PREFIX, kept_cut, page, parse_moment, published_of
+from api.web.render import PREFIX, kept_cut, page, published_of
 from api.web.session import Session, current_session
 from ledger import checks, limits
-from ledger.errors import InvalidInput, NotFound
+from ledger.checks import moment as moment_of
+from ledger.errors import NotFound
 from ledger.vocabulary import WHOLE_POPULATION
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
@@ -75,12 +76,9 @@ CHARTED, LISTED_STEPS, TOLD = 1000, 100, 30
 FLAGGED = 20
 
 
-def moment(as_of: str | None) -> Any:
-    try:
-        return parse_moment(as_of)
-    except ValueError:
-        raise InvalidInput("as_of must be an ISO 8601 date and time, e.g. 2019-05-01T10:00:00Z",
-                           field="as_of") from None
+def moment(value: str | None, field: str = "as_of") -> Any:
+    """A time a link or a form gives (``field``: as_of, since, until), by the API's rule."""
+    return moment_of(value, field) if value else None
 
 
 def wants_html(request: Request) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -14,7 +13,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.web import i18n
 from api.web.session import Session, csrf_basis, sessions
+from ledger.limits import MAX_MOMENT
 from ledger.vocabulary import DIMENSIONS, GRADES, METRICS, POPULATIONS, SOURCE_KINDS
+from projections.publication import check_published_by
 
 HERE = Path(__file__).parent
 PREFIX = "/web"
@@ -69,9 +70,11 @@ def as_of_of(request: Request) -> str | None:
     return value or None
 
 
-def kept_cut(published_by: Annotated[str | None, Query(max_length=40)] = None) -> None:
-    """Every page takes the publication cut-off, so that links can keep it (``link``); the pages
-    that apply it read it with ``published_of`` and projections/publication.py checks it."""
+def kept_cut(published_by: Annotated[str | None, Query(max_length=MAX_MOMENT)] = None) -> None:
+    """Every page takes the publication cut-off, so that links can keep it (``link``): checked
+    here (projections/publication.py), so that no page links on with one no read takes; the pages
+    that apply it read it with ``published_of``."""
+    check_published_by(published_by or None)
 
 
 def published_of(request: Request) -> str | None:
@@ -133,15 +136,3 @@ def vocabulary_labels(request: Request, lang: i18n.Language) -> dict[str, dict[s
         if term["kind"] in by_kind:
             by_kind[term["kind"]][code] = label(term, lang)
     return {"METRICS": by_kind["metric"], "DIMENSIONS": by_kind["dimension"], "POPULATIONS": by_kind["population"]}
-
-
-def parse_moment(value: str | None) -> datetime | None:
-    """An "as of" time from a link or a form: ISO 8601; a time without a zone is UTC."""
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        from datetime import timezone
-
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment

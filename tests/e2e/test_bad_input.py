@@ -262,3 +262,92 @@ def test_a_bad_publication_cut_is_refused_on_a_report_of_no_figures(api: Api, wo
     assert api.get(f"{path}?published_by=2100-01-01", "reader").json() == []
     for bad in ("null", "2019-13-01", "soon"):
         assert_problem(api.get(f"{path}?published_by={bad}", "reader"), 422, field="published_by")
+
+
+#: Times no read can hold (past datetime's range once in UTC, or at the end of their day, or a
+#: microsecond on), and times the API never took: each a 422 naming its field, on every way in.
+BAD_TIMES = {
+    "as_of": ["9999-12-31T23:59:59-12:00", "9999-12-31T23:59:59.999999Z", "2019-05-01T10:00:00",
+              "1969-12-31T23:00:00Z", "soon"],
+    "since": ["9999-12-31T23:59:59-12:00", "2019-05-01T10:00:00", "soon"],
+    "until": ["9999-12-31T23:59:59-12:00", "1969-12-31T23:00:00Z"],
+    "published_by": ["9999-12-31", "9999-12-31T23:59:59-12:00", "garbage"],
+}
+API_TIMES = {"/tallies/civilians_killed": ("as_of", "published_by"), "/figures": ("as_of", "published_by"),
+             "/audit/log": ("since", "until")}
+PAGE_TIMES = {"/": ("as_of", "published_by"), "/web/incidents": ("as_of", "published_by"),
+              "/web/tallies/civilians_killed": ("as_of", "published_by"),
+              "/web/audit": ("as_of", "since", "until", "published_by")}
+HTML = {"Accept": "text/html"}
+
+
+def _cases(routes: dict[str, tuple[str, ...]]) -> list[tuple[str, str, str]]:
+    return [(path, field, value) for path, fields in routes.items() for field in fields for value in BAD_TIMES[field]]
+
+
+@pytest.mark.parametrize(("path", "field", "value"), _cases(API_TIMES))
+def test_a_time_no_read_can_hold_is_refused_naming_its_field(api: Api, path: str, field: str, value: str) -> None:
+    assert_problem(api.client.get(path, params={field: value}, headers=api.headers("auditor")), 422, field=field)
+
+
+@pytest.fixture(scope="module")
+def pages(shared: tuple[Api, World]) -> Any:
+    """A browser's client on the shared app (its own cookies), signed in as an auditor."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    api = shared[0]
+    client = TestClient(api.client.app, raise_server_exceptions=False)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/web/sign-in", headers=HTML).text).group(1)
+    signed = client.post("/web/sign-in", data={"key": api.keys["auditor"], "csrf": csrf, "next": "/"}, headers=HTML,
+                         follow_redirects=False)
+    assert signed.status_code == 303, signed.text
+    return client
+
+
+@pytest.mark.parametrize(("path", "field", "value"), _cases(PAGE_TIMES))
+def test_a_page_refuses_the_times_the_api_refuses_naming_the_field(pages: Any, path: str, field: str,
+                                                                   value: str) -> None:
+    answer = pages.get(path, params={field: value}, headers=HTML)
+    assert answer.status_code == 422, (answer.status_code, answer.text[:300])
+    assert answer.headers["content-type"].startswith("text/html")
+    assert f'role="alert">{field} ' in answer.text, answer.text
+
+
+def _times() -> Any:
+    """Text a query can carry (no lone surrogate: a URL cannot), times in any zone, and dates."""
+    from datetime import timedelta, timezone
+
+    from hypothesis import strategies as st
+
+    zoned = st.builds(lambda at, minutes: at.replace(tzinfo=timezone(timedelta(minutes=minutes))).isoformat(),
+                      st.datetimes(), st.integers(-1439, 1439))
+    return st.one_of(st.text(st.characters(blacklist_categories=("Cs",)), max_size=45), zoned,
+                     st.datetimes().map(lambda at: at.isoformat()), st.dates().map(lambda day: day.isoformat()))
+
+
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+def test_no_time_in_a_query_gets_a_5xx(api: Api, pages: Any) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    routes = [(path, field, False) for path, fields in API_TIMES.items() for field in fields] + [
+        (path, field, True) for path, fields in PAGE_TIMES.items() for field in fields]
+    before = api.events()
+
+    @given(route=st.sampled_from(routes), value=_times())
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    def asked(route: tuple[str, str, bool], value: str) -> None:
+        path, field, page = route
+        answer = pages.get(path, params={field: value}, headers=HTML) if page else api.client.get(
+            path, params={field: value}, headers=api.headers("auditor"))
+        assert answer.status_code < 500, (path, field, value, answer.status_code, answer.text[:300])
+        if answer.status_code == 422:
+            if page:
+                assert f'role="alert">{field} ' in answer.text
+            else:
+                assert answer.json()["field"] == field
+
+    asked()
+    assert api.events() == before

@@ -127,6 +127,8 @@ def test_the_audit_log_file_is_the_apis_to_an_auditor(api, world, tmp_path):
     (["figures", "--incident", "not-an-id"], "--incident takes an INCIDENT_ID"),
     (["audit-log", "--incident", "6d2b5a3e-1c1f-4e44-9a6f-0c4f5b1e2a10"], "--incident applies to"),
     (["tally-history", "civilians_killed", "--published-by", "soon"], "published_by must be a date"),
+    (["tally-history", "civilians_killed", "--published-by", "9999-12-31"], "published_by must be 9998 or earlier"),
+    (["figures", "--as-of", "9999-12-31T23:59:59-12:00"], "--as-of: must be 9998 or earlier"),
     (["history", "not-a-figure"], "takes a FIGURE_ID"),
 ])
 def test_an_option_that_cannot_apply_is_refused_naming_it(world, tmp_path, capsys, args, says):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import http.client
 import json
+import re
 import os
 import shutil
 import socket
@@ -19,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -132,7 +134,34 @@ def _requests(keys: dict[str, str]) -> list[tuple[str, str, dict | None, str]]:
         ("POST", "/incidents", {"title": "t", "valid_from": "2019-01-01"}, "officer"),
         ("GET", "/audit/log", None, "auditor"),
         ("GET", "/audit/checkpoints/latest", None, ""),
+        ("GET", "/figures?format=csv", None, "officer"),
     ]
+
+
+#: Pages a signed-in browser asks for: an outage is the web's error page to it, not the API's JSON.
+PAGES = ["/", "/web/tallies/civilians_killed", "/web/tallies/civilians_killed/download?format=csv"]
+
+
+def _signed_in(connection: http.client.HTTPConnection, key: str) -> str:
+    """The cookies of a browser signed in with ``key`` (the visitor's, then the session's)."""
+    connection.request("GET", "/web/sign-in", headers={"Accept": "text/html"})
+    form = connection.getresponse()
+    text, visit = form.read().decode(), form.getheader("Set-Cookie", "").split(";")[0]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', text).group(1)
+    connection.request("POST", "/web/sign-in", body=urlencode({"key": key, "csrf": csrf, "next": "/"}),
+                       headers={"Accept": "text/html", "Cookie": visit,
+                                "Content-Type": "application/x-www-form-urlencoded"})
+    signed = connection.getresponse()
+    signed.read()
+    assert signed.status == 303, signed.status
+    return f"{visit}; {signed.getheader('Set-Cookie', '').split(';')[0]}"
+
+
+def _page(connection: http.client.HTTPConnection, path: str, cookies: str) -> http.client.HTTPResponse:
+    connection.request("GET", path, headers={"Accept": "text/html", "Cookie": cookies})
+    response = connection.getresponse()
+    response.body = response.read()  # type: ignore[attr-defined]
+    return response
 
 
 def _ask(connection: http.client.HTTPConnection, keys: dict[str, str], method: str, path: str,
@@ -151,6 +180,9 @@ def test_an_outage_answers_503_on_the_same_connection_and_the_server_recovers(
     port, keys = server
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     assert _ask(connection, keys, "GET", "/health", None, "").status == 200
+    cookies = _signed_in(connection, keys["officer"])
+    for path in PAGES:
+        assert _page(connection, path, cookies).status == 200, path
     sock = connection.sock
 
     cluster.stop()
@@ -163,6 +195,13 @@ def test_an_outage_answers_503_on_the_same_connection_and_the_server_recovers(
         assert int(response.getheader("Retry-After", "x")) > 0
         assert response.getheader("Connection") != "close"
         assert connection.sock is sock, f"{method} {path} closed the keep-alive connection"
+    for path in PAGES:
+        response = _page(connection, path, cookies)
+        assert response.status == 503, (path, response.status, response.body)  # type: ignore[attr-defined]
+        assert response.getheader("Content-Type", "").startswith("text/html"), path
+        assert b"cannot be reached" in response.body  # type: ignore[attr-defined]
+        assert int(response.getheader("Retry-After", "x")) > 0
+        assert connection.sock is sock, f"{path} closed the keep-alive connection"
 
     cluster.start()
     for _ in range(300):  # the pools reconnect on their own; no restart of the server
