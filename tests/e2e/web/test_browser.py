@@ -250,7 +250,7 @@ def test_axe_finds_no_serious_or_critical_violation(browser, site, lang):
                                      f"/web/reports/{report}", f"/web/citations/{citation}", "/web/checks",
                                      "/web/new/report", "/web/new/incident", "/web/new/citation", "/web/incidents",
                                      f"/web/incidents/{incident}", "/web/sources", "/web/new/source",
-                                     "/web/imports", "/web/vocabulary", "first-source")),
+                                     "/web/imports", "/web/vocabulary", "/web/vocabulary?term=displaced", "first-source")),
                         ("auditor", ("/web/audit", "/web/audit/leaves/0")),
                         (None, ("/web/sign-in",))):
         if role is None:  # the sign-in page, as a visitor sees it
