@@ -90,6 +90,24 @@ APPROXIMATORS: dict[str, str] = {
 }
 
 
+#: The digits a count may be written in, each set its own: Latin, Arabic-Indic (an Arabic keyboard's) and
+#: Extended Arabic-Indic (a Persian or Urdu one's). A number in one set reads as its value; one mixing sets is
+#: a slip, not a number (Python's int() would take it, and any other script's digits too).
+DIGIT_SETS = ("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
+              "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9")
+#: Digits past which int() refuses text (sys.get_int_max_str_digits()): such a number is no count or version.
+_LONGEST = 4000
+
+
+def written_number(text: str) -> int | None:
+    """A whole number as typed in one digit set (DIGIT_SETS); None for anything else: a mix of sets, a
+    sign, a space, a separator, another character."""
+    for digits in DIGIT_SETS:
+        if 0 < len(text) <= _LONGEST and all(c in digits for c in text):
+            return int(text.translate(str.maketrans(digits, DIGIT_SETS[0])))
+    return None
+
+
 def approximate_band(number: int) -> int:
     """How far an approximate number reaches: a tenth of it, rounded up, at least 1."""
     return max(1, -(-number // 10))

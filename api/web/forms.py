@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from api.deps import etag, may_give_commands
 from ledger.errors import InvalidInput, NotFound
+from ledger.value import written_number
 from api.models import (
     CitationIn, CorrectionIn, GradeIn, IncidentIn, PeriodRevisionIn, ProtectionIn, ReportIn, RetractionIn, SourceIn,
     SupersessionIn, WithdrawalIn,
@@ -72,8 +73,8 @@ def body_of(fields: list[tuple[str, str]]) -> dict[str, Any]:
             if not last:
                 target = _within(target, key, dict, path)
                 continue
-            if key in NUMBERS and value.isascii() and value.isdigit():
-                value = int(value)
+            if key in NUMBERS and (number := written_number(value)) is not None:
+                value = number
             elif key in FLAGS:
                 value = value in ("on", "true", "1")
             if key in LISTS:
@@ -108,8 +109,8 @@ def _rows_to_lists(node: Any) -> Any:
 def preconditions(fields: list[tuple[str, str]]) -> dict[str, str | None]:
     """The version the form was made from, as If-Match, and its request key, as Idempotency-Key."""
     given = dict(fields)
-    version = given.get("version", "")
-    return {"if_match": etag(int(version)) if version.isascii() and version.isdigit() else None,
+    version = written_number(given.get("version", "").strip())
+    return {"if_match": None if version is None else etag(version),
             "idempotency_key": given.get("request_key") or None}
 
 

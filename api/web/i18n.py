@@ -60,6 +60,10 @@ class Language:
         """A recording time, in UTC, in the language's medium format."""
         return "" if value is None else _moment(value, self.code)
 
+    def day(self, value: str | date | None) -> str:
+        """A date of valid time or of publication (YYYY-MM-DD), in the language's medium date format."""
+        return "" if value is None else _day(value, self.code)
+
     def told(self, value: str | None) -> str:
         """A moment as a link or form gave it (the banner's "as of" and "published by"): a date and
         time as ``moment`` does, a date alone in the language's medium date format, and text that
@@ -85,12 +89,17 @@ def _moment(value: str | datetime, code: str) -> str:
     return format_datetime(value, "medium", tzinfo=timezone.utc, locale=code) + " UTC"
 
 
+@lru_cache(maxsize=8192)
+def _day(value: str | date, code: str) -> str:
+    return format_date(date.fromisoformat(value) if isinstance(value, str) else value, "medium", locale=code)
+
+
 @lru_cache(maxsize=256)
 def _told(value: str, code: str) -> str:
     text = value.strip()
     try:
         if len(text) == 10:  # YYYY-MM-DD: a day, with no time to show
-            return format_date(date.fromisoformat(text), "medium", locale=code)
+            return _day(text, code)
         return _moment(text, code)
     except (ValueError, OverflowError):  # past datetime's range in UTC: a time the page refuses
         return value

@@ -100,7 +100,7 @@ def page(request: Request, template: str, session: Session | None, *, status: in
     body = templates.get_template(template).render(
         **vocabulary_labels(request, lang),
         request=request, session=session, caller=None if session is None else session.caller,
-        lang=lang, _=lang.gettext, n=lang.number, moment=lang.moment,
+        lang=lang, _=lang.gettext, n=lang.number, moment=lang.moment, day=lang.day,
         csrf=sessions(request).csrf_token(basis) if basis else "",
         as_of=as_of_of(request), published_by=published_of(request),
         past=bool(as_of_of(request) or published_of(request)),  # no officer's form on the ledger as it stood

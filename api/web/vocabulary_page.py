@@ -13,7 +13,7 @@ from api.models import TermIn, TermRevisionIn
 from api.problems import ApiProblem
 from api.routers import definitions
 from api.web.forms import Refused, as_model, body_of, form_state, new_state, preconditions, record
-from api.web.pages import AsOf, Signed, moment
+from api.web.pages import AsOf, Signed, Words, moment
 from api.web.i18n import choose
 from api.web.render import PREFIX, kept_cut, label, page
 from api.web.session import Session
@@ -32,16 +32,24 @@ def _page(request: Request, session: Session, *, define: dict[str, Any] | None =
     recorded = request.app.state.ledger.terms.terms(reload=True)
     listed = [{"term": key, **term, "label": label(term, lang)} for key, term in recorded.items()]
     listed.sort(key=lambda t: (list(terms.KINDS).index(t["kind"]), t["term"]))
+    revise = revise or new_state("revision")
+    # The term the revision form is for, as it is now: its version is the form's If-Match (a hidden field),
+    # so a refused form sent again decides on what the officer was just shown, and a 412 shows it.
+    revising = recorded.get(revise["values"].get("term", "").strip())
     return page(request, "vocabulary.html", session, status=status, terms=listed, kinds=terms.KINDS,
-                define=define or new_state("term"), revise=revise or new_state("revision"))
+                define=define or new_state("term"), revise=revise, revising=revising)
 
 
 @router.get(PREFIX + "/vocabulary", response_class=HTMLResponse)
-def vocabulary(request: Request, session: Signed, as_of: AsOf = None) -> HTMLResponse:
+def vocabulary(request: Request, session: Signed, as_of: AsOf = None, term: Words = None) -> HTMLResponse:
     """As of a time or under a cut, the vocabulary as it is now, and the page says so: the terms'
-    store keeps each term's latest version only, and a cut is of sources' words, not of terms."""
+    store keeps each term's latest version only, and a cut is of sources' words, not of terms.
+    ``term``: the term the revision form is for (each row's "Revise" link)."""
     moment(as_of)
-    return _page(request, session)
+    revise = new_state("revision")
+    if term:
+        revise["values"]["term"] = term.strip()
+    return _page(request, session, revise=revise)
 
 
 def _body(fields: list[tuple[str, str]]) -> dict[str, Any]:

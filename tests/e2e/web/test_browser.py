@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
@@ -176,7 +177,10 @@ def test_no_page_asks_another_host_for_anything(browser, site):
 
 
 def crawl(page, site) -> dict[str, str]:
-    """Every page (and download) reachable from / by links on this server (sign-out and language switches aside)."""
+    """Every page (and download) reachable from / by links on this server (sign-out and language switches aside);
+    none of them asks another host for anything (a script, a style sheet, a font, an image, a fetch)."""
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
     seen: dict[str, str] = {}
     todo = ["/"]
     while todo and len(seen) < 300:
@@ -197,6 +201,9 @@ def crawl(page, site) -> dict[str, str]:
             target = url.path + (f"?{url.query}" if url.query else "")
             if target not in seen:
                 todo.append(target)
+    page.wait_for_load_state("networkidle")  # the last page's own requests, if it makes any after loading
+    elsewhere = [url for url in asked if not (url.startswith(site.base + "/") or url.startswith("data:"))]
+    assert asked and not elsewhere, elsewhere
     return seen
 
 
@@ -243,7 +250,7 @@ def test_axe_finds_no_serious_or_critical_violation(browser, site, lang):
                                      f"/web/reports/{report}", f"/web/citations/{citation}", "/web/checks",
                                      "/web/new/report", "/web/new/incident", "/web/new/citation", "/web/incidents",
                                      f"/web/incidents/{incident}", "/web/sources", "/web/new/source",
-                                     "/web/imports", "/web/vocabulary", "first-source")),
+                                     "/web/imports", "/web/vocabulary", "/web/vocabulary?term=displaced", "first-source")),
                         ("auditor", ("/web/audit", "/web/audit/leaves/0")),
                         (None, ("/web/sign-in",))):
         if role is None:  # the sign-in page, as a visitor sees it
@@ -257,13 +264,60 @@ def test_axe_finds_no_serious_or_critical_violation(browser, site, lang):
                 path = page.locator("main table a").first.get_attribute("href")
             answer = page.goto(path)
             assert answer.status == 200 and page.locator("html").get_attribute("lang") == lang, path
-            page.add_script_tag(path=str(AXE))
-            result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-            bad = [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in result["violations"]
-                   if v["impact"] in ("serious", "critical")]
-            if bad:
+            if bad := serious_violations(page):
                 found[path] = bad
         page.context.close()
+    assert not found, found
+
+
+def serious_violations(page) -> list[tuple[str, str, int, list[str]]]:
+    """axe-core's serious and critical violations on the page as it stands (its context bypasses the CSP)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in result["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_axe_finds_no_serious_violation_on_the_conflict_not_yet_problem_and_csrf_pages(browser, site, lang):
+    """The pages an officer meets when something goes wrong: a stale form's conflict (412), a record as of
+    before it existed, a problem (an id naming nothing: 404), and a form sent without its CSRF token (403)."""
+    figure = site.seed["figures"]["snhr-report/2"]  # one no other test changes
+    assert figure != site.killed_figure
+    first = sign_in(browser, site, "officer", bypass_csp=True)
+    first.goto(f"/web/language/{lang}?next=/")
+    second = first.context.new_page()
+    for page in (first, second):
+        page.goto(f"/web/figures/{figure}")
+    first.locator("#form-grade select[name=grade]").select_option({"en": "fair", "ar": "weak"}[lang])  # a change each
+    first.locator("#form-grade textarea[name=reason]").fill(f"the first of two officers ({lang})")
+    first.locator("#form-grade button").click()
+    first.wait_for_load_state()
+    found = {}
+
+    def check(name: str, page, status: int, answer=None) -> None:
+        assert page.locator("html").get_attribute("lang") == lang, name
+        if answer is not None:
+            assert answer.status == status, (name, answer.status)
+        if bad := serious_violations(page):
+            found[name] = bad
+
+    second.locator("#form-grade select[name=grade]").select_option("confirmed")
+    second.locator("#form-grade textarea[name=reason]").fill("the second, from a stale page")
+    with second.expect_navigation() as conflict:
+        second.locator("#form-grade button").click()
+    assert second.locator("#conflict").count() == 1
+    check("conflict", second, 412, conflict.value)
+    check("not yet", first, 200, first.goto(f"/web/figures/{figure}?as_of=1999-01-01T00:00:00Z"))
+    assert first.locator("#not-yet").count() == 1
+    check("problem", first, 404, first.goto(f"/web/figures/{uuid.uuid4()}"))
+    first.goto(f"/web/figures/{figure}")
+    first.evaluate("document.querySelector('#form-grade input[name=csrf]').remove()")
+    first.locator("#form-grade textarea[name=reason]").fill("sent without its token")
+    with first.expect_navigation() as refused:
+        first.locator("#form-grade button").click()
+    check("csrf", first, 403, refused.value)
+    first.context.close()
     assert not found, found
 
 

@@ -237,7 +237,7 @@ def test_an_incidents_period_is_revised_from_its_form(api, world):
                            data={**form, "reason": "the hospital's records"})
     assert done.status_code == 303
     page = api.client.get(where, headers=HTML).text
-    assert "2019-05-06 – 2019-05-09" in page
+    assert '<time datetime="2019-05-06">May 6, 2019</time> – <time datetime="2019-05-09">May 9, 2019</time>' in page
     stale = api.client.post(where + "/period-revisions", headers=HTML,
                             data={**form, "request_key": "period-2", "valid_from": "2019-05-01", "reason": "x"})
     assert stale.status_code == 412 and 'id="conflict"' in stale.text and "the hospital&#39;s records" in stale.text

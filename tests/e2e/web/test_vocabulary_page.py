@@ -47,7 +47,8 @@ def test_an_officer_defines_and_revises_a_term_through_the_forms(api):
     assert (term["p_code"], term["coordinates"], term["label_ar"]) == ("SY070400", [35.6433, 36.6717], "معرة النعمان")
     listed = api.client.get("/web/vocabulary", headers={**HTML, "Accept-Language": "ar"}).text
     assert "SY070400" in listed
-    revise_key = _key(api.client.get("/web/vocabulary", headers=HTML).text, "revise-term")
+    revise_key = _key(api.client.get("/web/vocabulary", params={"term": "displaced"}, headers=HTML).text,
+                      "revise-term")
     stale = api.client.post("/web/vocabulary/revisions", headers=HTML, data={
         "csrf": csrf, "request_key": revise_key, "term": "displaced", "version": "7", "label_ar": "النازحون داخلياً",
         "reason": "OCHA's word"})
@@ -64,3 +65,39 @@ def test_a_form_without_the_csrf_token_records_nothing(api):
     before = count_events(api.ledger)
     answer = api.client.post("/web/vocabulary", headers=HTML, data={"kind": "metric", "code": "x", "reason": "r"})
     assert answer.status_code == 403 and count_events(api.ledger) == before
+
+
+def _hidden(text: str, name: str) -> str:
+    import re
+
+    section = text[text.index('id="revise-term"'):]
+    return re.search(rf'type="hidden" name="{name}" value="([^"]*)"', section).group(1)
+
+
+def test_the_revision_form_carries_the_version_read_and_a_conflict_shows_the_other_change(api):
+    """The officer follows a term's Revise link: the form carries the term and its version (nothing to type);
+    a colleague revises it meanwhile, so the form is refused with that change shown, and sent again, it records."""
+    csrf = sign_in(api, "officer")
+    listed = api.client.get("/web/vocabulary", headers=HTML).text
+    assert 'id="revise-term"' not in listed and 'id="revise-help"' in listed  # no version to type by hand
+    assert '/web/vocabulary?term=displaced#revise"' in listed
+    opened = api.client.get("/web/vocabulary", params={"term": "displaced"}, headers=HTML).text
+    version = int(_hidden(opened, "version"))
+    assert _hidden(opened, "term") == "displaced" and version == api.get("/vocabulary/displaced").json()["version"]
+    api.ledger.revise_term("officer-2", "displaced", reason="UNHCR's wording", label_en="Internally displaced",
+                           expected_version=version)
+    form = {"csrf": csrf, "request_key": _key(opened, "revise-term"), "term": "displaced",
+            "version": _hidden(opened, "version"), "label_ar": "النازحون داخلياً", "reason": "OCHA's word"}
+    events = count_events(api.ledger)
+    stale = api.client.post("/web/vocabulary/revisions", headers=HTML, data=form)
+    assert stale.status_code == 412 and count_events(api.ledger) == events
+    conflict = stale.text[stale.text.index('id="conflict"'):stale.text.index('id="revise-term"')]
+    assert "UNHCR&#39;s wording" in conflict and "Internally displaced" in conflict and "officer-2" in conflict
+    assert _hidden(stale.text, "version") == str(version + 1)  # deciding again is on the version shown
+    assert 'value="النازحون داخلياً"' in stale.text  # what the officer typed is kept
+    again = api.client.post("/web/vocabulary/revisions", headers=HTML, follow_redirects=False, data={
+        **form, "request_key": _key(stale.text, "revise-term"), "version": _hidden(stale.text, "version")})
+    assert again.status_code == 303, again.text[-2000:]
+    term = api.get("/vocabulary/displaced").json()
+    assert (term["label_en"], term["label_ar"], term["version"]) == ("Internally displaced", "النازحون داخلياً",
+                                                                    version + 2)
