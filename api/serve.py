@@ -39,6 +39,7 @@ from uvicorn.protocols.utils import get_client_addr
 
 from api import route_names
 from api.bootstrap import StaleViews, check_views
+from ledger.failure_lines import failure
 from ledger.store import Store
 
 FACTORY = "api.serve:app_from_environment"
@@ -80,10 +81,26 @@ class RouteLog:
         return route_names.template(scope, self.app)
 
 
+class FailureOnly(logging.Filter):
+    """A record's exception as ``failure()`` tells it (type and frames), never its message nor a
+    traceback's text: uvicorn logs "Exception in ASGI application" with the exception Starlette
+    re-raises after the 500 is sent, whose message may quote stored data (a protected source's
+    words in a driver's error)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg, record.args = f"{record.getMessage()}: {failure(record.exc_info[1])}", ()
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
 def log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging configuration, with the route-template access log in place of its own."""
+    """uvicorn's logging configuration, with the route-template access log in place of its own and
+    exceptions told without their messages (FailureOnly)."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"][ACCESS] = {"handlers": ["access"], "level": level.upper(), "propagate": False}
+    config.setdefault("filters", {})["failure_only"] = {"()": FailureOnly}
+    config["handlers"]["default"]["filters"] = ["failure_only"]
     return config
 
 
