@@ -35,11 +35,11 @@ from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.figure import figure_id
 from ledger.incident import Incident
 from ledger.source import Source
-from ledger.value import Count
+from ledger.value import Count, written_number
 from ledger.vocabulary import WHOLE_POPULATION
 
 _ITEM = re.compile(r"figures\[(\d+)\]\.?(.*)")
-_INTEGER = re.compile(r"-?[0-9]{1,20}")
+_NEGATIVE = re.compile(r"-[0-9]{1,20}")
 _NOBODY = str(UUID(int=0))  # stands for ids a citation's check does not look at
 FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
@@ -402,9 +402,14 @@ def breakdown(cell: Any) -> Any:
 
 
 def _number(cell: Any) -> Any:
-    if isinstance(cell, str) and _INTEGER.fullmatch(cell.strip()):
-        return int(cell)  # a negative one too, so that it is refused as a count, not as text
-    return cell
+    """A cell's whole number, in Latin or Arabic-Indic digits as a form takes it (``written_number``)."""
+    if not isinstance(cell, str):
+        return cell
+    text = cell.strip()
+    if _NEGATIVE.fullmatch(text):
+        return int(text)  # so that it is refused as a count, not as text
+    found = written_number(text)
+    return cell if found is None else found
 
 
 def _citation(actor: str, values: dict[str, Any], column: Callable[[str], str]

@@ -522,3 +522,21 @@ def test_records_named_by_ids_this_ledger_has_not_are_checked_first_then_created
     again, second = imports.run(sqlite_ledger, "bob", csv_bytes(good, NEW), name="x.csv")
     assert again.problems == [] and second is not None
     assert (second.created, second.reports, second.corrections) == (0, 0, 0)
+
+
+def test_numbers_in_arabic_indic_digits_are_read_as_a_form_reads_them(sqlite_ledger):
+    """An Arabic spreadsheet's ١٠٨ and a Persian one's ۴۰ are counts, as the web forms take them;
+    a mix of digit sets is text, refused as a count and named."""
+    w = world(sqlite_ledger)
+    rows = good_rows(w)[:2]
+    rows[0][8], rows[1][9], rows[1][10] = "١٠٨", "۴۰", "50"
+    plan, outcome = imports.run(sqlite_ledger, "bob", csv_bytes(rows))
+    assert plan.problems == [] and outcome is not None
+    assert sqlite_ledger.figure(figure_id(w["idlib"], "civilians_killed", {})).current["number"] == 108
+    children = sqlite_ledger.figure(figure_id(w["idlib"], "civilians_killed", {"victim_group": "children"}))
+    assert (children.current["low"], children.current["high"]) == (40, 50)
+    mixed = good_rows(w)[:1]
+    mixed[0][1], mixed[0][8] = "Mixed digits", "1٠8"
+    before = log_size(sqlite_ledger)
+    plan, outcome = imports.run(sqlite_ledger, "bob", csv_bytes(mixed))
+    assert [p.column for p in plan.problems] == ["number"] and log_size(sqlite_ledger) == before
