@@ -953,3 +953,22 @@ def test_a_figure_never_graded_shows_no_reason(api, world):
     sign_in(api, "reader")
     text = api.client.get(f"/web/figures/{world.figure}", headers=HTML).text
     assert 'id="grade"' in text and 'id="grade-reason"' not in text
+
+
+def test_every_listed_step_of_a_count_tells_who_why_and_from_which_source(api, world):
+    """Each of the 100 steps the count's page lists tells why (the version's reason), not the last
+    30 alone; under a publication cut too, where the steps are the history cut there."""
+    from api.web import pages
+
+    for n in range(pages.LISTED_STEPS + 10):
+        api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 300 + n},
+                                  reason=f"tally {n}", expected_version=api.ledger.figure(world.figure).version)
+    sign_in(api, "reader")
+    for query in ("", "?published_by=2100-01-01T00:00:00Z"):
+        page = api.client.get("/web/tallies/civilians_killed" + query, headers=HTML)
+        assert page.status_code == 200, page.text
+        rows = re.findall(r'<tr id="step-\d+" data-step="\d+">(.*?)</tr>', page.text, re.S)
+        assert len(rows) == pages.LISTED_STEPS
+        told = [re.search(r"because:.*?<q dir=\"auto\">tally (\d+)</q>", row, re.S) for row in rows]
+        assert [int(t.group(1)) for t in told if t] == list(range(10, pages.LISTED_STEPS + 10)), query
+        assert all("officer-1" in row for row in rows)
