@@ -972,3 +972,21 @@ def test_every_listed_step_of_a_count_tells_who_why_and_from_which_source(api, w
         told = [re.search(r"because:.*?<q dir=\"auto\">tally (\d+)</q>", row, re.S) for row in rows]
         assert [int(t.group(1)) for t in told if t] == list(range(10, pages.LISTED_STEPS + 10)), query
         assert all("officer-1" in row for row in rows)
+
+
+def test_a_count_page_kept_as_rendered_is_the_callers_own_and_made_afresh_once_the_log_moves(api, world):
+    """The count's page is kept as rendered while the log's head stays put (render.kept_part): an
+    auditor's (a protected source's citation named in its steps) is never a reader's, and a new event shows."""
+    api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 110},
+                              reason="the cell's count", evidence=[world.protected_citation],
+                              expected_version=api.ledger.figure(world.figure).version)
+    sign_in(api, "auditor")
+    audited = api.client.get("/web/tallies/civilians_killed", headers=HTML).text
+    assert [m for m in world.protected_markers() if m in audited]
+    sign_in(api, "reader")
+    read = api.client.get("/web/tallies/civilians_killed", headers=HTML).text
+    assert not [m for m in world.protected_markers() if m in read]
+    assert api.client.get("/web/tallies/civilians_killed", headers=HTML).text == read
+    api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 77},
+                              reason="kept no more", expected_version=api.ledger.figure(world.figure).version)
+    assert "kept no more" in api.client.get("/web/tallies/civilians_killed", headers=HTML).text
