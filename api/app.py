@@ -26,7 +26,7 @@ from api import problems, web
 from api.answers import AnswerLane, Answers
 from api.bootstrap import open_ledger, open_read_side
 from api.deps import KeyChecks, read_log_state, reject_unknown_query
-from api.head_watch import HeadWatch
+from api.head_watch import AtHead, HeadWatch
 from api.guard import DEFAULT_MAX_BODY, BodyGuard
 from api.methods import Methods
 from api.models import Health
@@ -169,6 +169,7 @@ class _Runtime:
         state.reader, state.follower, state.standing = (None, None, None)
         state.audit, state.audit_checkpointer = (None, None)
         state.key_checks, state.answers = KeyChecks(), Answers()
+        state.web_parts = AtHead(64)  # api/web/render.py kept_part: a count's page as rendered
         state.head_watch = HeadWatch(lambda: read_log_state(state))
         if self.read_side and self.store is not None:
             state.reader, state.follower = open_read_side(self.store, state.ledger)

@@ -79,6 +79,8 @@ def main() -> None:
                                   " (a 1M log takes ~25 min to build)")
     p.add_argument("--only", help="comma-separated paths to time instead of every page")
     p.add_argument("--no-freeze", action="store_true", help="leave the garbage collector as it is (api/serve.py freezes)")
+    p.add_argument("--unkept", action="store_true",
+                   help="make every page afresh: what a page costs once the log has moved (api/web/render.py kept_part)")
     opts = p.parse_args()
     work = Path(opts.keep) if opts.keep else None
     app = fresh_app(opts.postgres, "pages", work)
@@ -103,6 +105,8 @@ def main() -> None:
             from api.serve import frozen
 
             frozen(app)  # as the server does once the app is built
+        if opts.unkept:
+            app.state.web_parts = None
         figure = ids.figures[0]
         # The hottest figure (Zipf's rank 1: the first made) and one of the middle, as most are.
         paths = ["/", "/web/tallies/civilians_killed", f"/web/figures/{figure}",

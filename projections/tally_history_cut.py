@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from projections import history, publication
 from projections.db import Db
@@ -37,20 +37,29 @@ _VERSIONS = (f"SELECT {_Version.columns} FROM {{figure_versions}} fv LEFT JOIN {
              f" ON {CLAIM_OF_VERSION} WHERE fv.metric = ? AND fv.population = ? AND fv.depth <= 1"
              " AND fv.recorded_from <= ?")
 _PERIODS = (f"SELECT {columns_of(history.PeriodChange, 'iv', at='iv.recorded_from', event='iv.kind')}"
-            " FROM {incident_versions} iv WHERE iv.recorded_from <= ?{at_t}"
+            " FROM {incident_versions} iv WHERE iv.recorded_from <= ?"
             " AND iv.incident_id IN (SELECT DISTINCT incident_id FROM {figures} WHERE metric = ?)")
+#: In publication order each incident's period is the one it had at T (parameters: T, metric, T).
+_PERIODS_AT_T = _PERIODS + " AND iv.recorded_to > ?"
 #: Before every instant of publication: where the periods as of T are set in publication order
 #: (no point is made there, nothing being counted yet).
 _BEFORE_ALL = -(2**62)
 
 
-def cut_points(db: Db, c: Any, t: int, metric: str, population: str, by: str | None, cut: int | None,
-               published_order: bool, place_key: str | None, include_protected: bool,
-               window: tuple[str | None, str | None] = (None, None)) -> tuple[list[dict[str, Any]], dict[tuple[str, int], int]]:
-    """The points of the tally's history as of t under the cut, oldest first: history.tally_points'
-    shape, keyed by ``published_at`` instead of ``recorded_at`` in publication order; and each
-    version's start in recording time (for the words of those that moved it). A hidden
-    source's words are placed at their filing (redaction.py: their dates are withheld)."""
+class CutVersions(NamedTuple):
+    """The metric's versions recorded by T, as the histories under a cut replay them."""
+
+    #: Each figure's versions in version order, a hidden source's words placed at their filing.
+    per_figure: dict[str, list[Any]]
+    #: Each version's start in recording time (for the words of those that moved a point).
+    starts: dict[tuple[str, int], int]
+
+
+def cut_versions(db: Db, c: Any, t: int, metric: str, population: str, place_key: str | None,
+                 include_protected: bool) -> CutVersions:
+    """Every version of the metric recorded by t (of the incidents at ``place_key``, if given),
+    in one statement, for any number of cut_points in either order. A hidden source's words are
+    placed at their filing (redaction.py: their dates are withheld)."""
     sql, params = _VERSIONS, [metric, population, t]
     if place_key is not None:
         sql += " AND fv.incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)"
@@ -60,16 +69,31 @@ def cut_points(db: Db, c: Any, t: int, metric: str, population: str, by: str | N
     per_figure: dict[str, list[Any]] = defaultdict(list)
     for r in filing_placed(rows, sources.hidden):
         per_figure[r.figure_id].append(r)
-    changes: list[history.FigureStep] = []
     for versions in per_figure.values():
         versions.sort(key=lambda r: r.version)
+    return CutVersions(per_figure, {(r.figure_id, r.version): r.recorded_from for r in rows})
+
+
+def cut_points(db: Db, c: Any, t: int, metric: str, read: CutVersions, by: str | None, cut: int | None,
+               published_order: bool, window: tuple[str | None, str | None] = (None, None)) -> list[dict[str, Any]]:
+    """The points of the tally's history as of t under the cut, oldest first, from the metric's
+    versions (``read``): history.tally_points' shape, keyed by ``published_at`` instead of
+    ``recorded_at`` in publication order."""
+    changes: list[history.FigureStep] = []
+    for versions in read.per_figure.values():
         changes += _published(versions, cut) if published_order else _recorded(versions, cut)
     points = history.tally_points(changes, _periods(db, c, t, metric, published_order, window), by=by,
                                   window_from=window[0], window_to=window[1])
     if published_order:
         for p in points:
             p["published_at"] = p.pop("recorded_at")
-    return points, {(r.figure_id, r.version): r.recorded_from for r in rows}
+    return points
+
+
+def under_cut(versions: list[Any], cut: int | None) -> dict[int, publication.Folded]:
+    """The figure's state under the cut after each version it counts (``versions`` in version
+    order): the value a figure's history under the cut gives each version (publication.states)."""
+    return {r.version: folded for r, folded in publication.states(versions, cut)}
 
 
 def _periods(db: Db, c: Any, t: int, metric: str, published_order: bool,
@@ -78,8 +102,7 @@ def _periods(db: Db, c: Any, t: int, metric: str, published_order: bool,
     order; in publication order the period at t, set before the first word."""
     if window == (None, None):
         return []
-    at_t = " AND iv.recorded_to > ?" if published_order else ""
-    rows = db.all(c, _PERIODS.replace("{at_t}", at_t), (t, t, metric) if published_order else (t, metric))
+    rows = db.all(c, _PERIODS_AT_T, (t, metric, t)) if published_order else db.all(c, _PERIODS, (t, metric))
     changes = [history.PeriodChange(*r) for r in rows]
     return [dataclasses.replace(p, at=_BEFORE_ALL) for p in changes] if published_order else changes
 

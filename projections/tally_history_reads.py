@@ -22,7 +22,7 @@ from projections.read_arguments import (
 from projections.publication import check_published_by, published_echo
 from projections.read_filters import cited_source_cards, source_cards
 from projections.redaction import shown_evidence
-from projections.tally_history_cut import cut_points
+from projections.tally_history_cut import cut_points, cut_versions, under_cut
 from projections.running import WHOLE_POPULATION, row_sum, tally_metric
 from projections.times import iso
 
@@ -41,6 +41,9 @@ _TOTAL_ROW = "recorded_from, low, high_sum, unbounded, figures, approximate"
 _Told = shape("Told", "fv.figure_id, fv.version, fv.reason, fv.value, fv.value_source_id, fv.source_id, fv.evidence")
 #: Whose word a figure version that moved a tally was: its source, report and the report's date.
 _Word = shape("Word", "fv.figure_id, fv.version, fv.source_id, fv.report_id, r.published_on")
+#: Both at once, for the steps a count's page tells under a cut.
+_Said = shape("Said", "fv.figure_id, fv.version, fv.source_id, fv.report_id, r.published_on, fv.reason, fv.value,"
+                      " fv.value_source_id, fv.evidence")
 
 class TallyHistoryReads:
     """How a tally moved in recording time, for Reader (which provides ``db``)."""
@@ -124,10 +127,10 @@ class TallyHistoryReads:
         by_publication = check_order(order)
         key = "published_at" if by_publication else "recorded_at"
         with self.db.snapshot() as c:
-            points, starts = cut_points(self.db, c, t, metric, population, by, cut, by_publication,
-                                        place_key, include_protected, window)
-            points, next_cursor = _paged(points, lambda p: p[key], page)
-            self._whose_word(c, points, include_protected, self._words_at(c, points, starts))
+            read = cut_versions(self.db, c, t, metric, population, place_key, include_protected)
+            points, next_cursor = _paged(cut_points(self.db, c, t, metric, read, by, cut, by_publication, window),
+                                         lambda p: p[key], page)
+            self._whose_word(c, points, include_protected, self._words_at(c, points, read.starts))
         return {**echo, **published_echo(cut), "order": order, "points": points, "next_cursor": next_cursor}
 
     def tally_history_latest(self, metric: str, *, points: int, told: int, as_of: datetime | None = None,
@@ -157,9 +160,9 @@ class TallyHistoryReads:
                        " AND value = '' AND recorded_from <= ? ORDER BY recorded_from DESC LIMIT ?",
                     (key, t, limit))
                 whole = len(rows) < limit
-                # _history_state of the total alone, from the row's columns: a Tally a row (and its
-                # reading, history.render) cost as much as all the rest of a point (~10 us each).
-                states = [(at, ((low, None if unbounded else high_sum, figures, approximate), ()))
+                # The total's state from the row's columns: a Tally a row (and its reading,
+                # history.render) cost as much as all the rest of a point (~10 us each).
+                states = [(at, _state((low, None if unbounded else high_sum, figures, approximate)))
                           for at, low, high_sum, unbounded, figures, approximate in reversed(rows)]
                 kept = _moves(states) if whole else _moves(states[1:], states[0][1])
                 if len(kept) >= wanted or whole:
@@ -180,6 +183,43 @@ class TallyHistoryReads:
                         m["told"] = shown.get((m["figure_id"], m["version"]))
         return out[-points:] if points else []
 
+    def tally_history_cut_latest(self, metric: str, *, points: int, told: int, orders: tuple[str, ...],
+                                 published_by: Any = None, as_of: datetime | None = None,
+                                 include_protected: bool = False, population: str | None = None,
+                                 ) -> dict[str, list[dict[str, Any]]]:
+        """``tally_history_latest`` under a publication cut or in publication order: for each of
+        ``orders`` the latest ``points`` points of ``tally_history(metric, population=,
+        published_by=, order=)``, the last ``told`` of them with their ``moved_by`` as there, each
+        figure's entry also with ``"told"`` as ``figure_history(published_by=)`` gives the version
+        (None for one the cut does not count), and the others with none (``[]``).
+
+        The running tallies know no cut, so each history replays every version of the metric
+        (projections/tally_history_cut.py): they are read once here for every order asked for.
+        """
+        metric, population, t = check_metric(self.terms, metric), check_population(self.terms, population), read_time(as_of)
+        cut = check_published_by(published_by)
+        out: dict[str, list[dict[str, Any]]] = {}
+        under: dict[tuple[str, int], Any] = {}
+        with self.db.snapshot() as c:
+            read = cut_versions(self.db, c, t, metric, population, None, include_protected)
+            for order in orders:
+                kept = cut_points(self.db, c, t, metric, read, None, cut, check_order(order))
+                kept = kept[len(kept) - min(points, len(kept)):]
+                shown = kept[len(kept) - min(told, len(kept)):]
+                for point in kept[:len(kept) - len(shown)]:
+                    point["moved_by"] = []
+                said = self._words_at(c, shown, read.starts, _Said)
+                self._whose_word(c, shown, include_protected, said)
+                for fid in {fid for fid, _ in said} - {fid for fid, _ in under}:
+                    under.update({(fid, n): state for n, state in under_cut(read.per_figure[fid], cut).items()})
+                versions = self._told(c, list(said.values()), include_protected, under)
+                for point in shown:
+                    for m in point["moved_by"]:
+                        if "figure_id" in m:
+                            m["told"] = versions.get((m["figure_id"], m["version"]))
+                out[order] = kept
+        return out
+
     def _told_versions(self, c: Any, metric: str, population: str, times: list[int], include_protected: bool,
                        ) -> dict[tuple[str, int], dict[str, Any]]:
         """The figure versions that began at ``times`` as a step tells them, by (figure, version)."""
@@ -187,6 +227,17 @@ class TallyHistoryReads:
             c, f"SELECT {_Told.columns} FROM {{figure_versions}} fv WHERE fv.metric = ? AND fv.depth <= 1"
                f" AND fv.population = ? AND fv.recorded_from IN ({', '.join('?' * len(times))})",
             (metric, population, *times), shape=_Told) if times else []
+        return self._told(c, rows, include_protected)
+
+    def _told(self, c: Any, rows: list[Any], include_protected: bool,
+              under: dict[tuple[str, int], Any] | None = None) -> dict[tuple[str, int], dict[str, Any]]:
+        """Figure versions (rows with _Told's fields) as a step tells them, by (figure, version): as
+        ``figure_history`` gives them, or under a cut (``under``: the figure's state under it after
+        each version counted, publication.Folded) as ``figure_history(published_by=)`` does."""
+        if under is not None:
+            rows = [r._replace(value=under[(r.figure_id, r.version)].value,
+                               value_source_id=under[(r.figure_id, r.version)].value_source_id)
+                    for r in rows if (r.figure_id, r.version) in under]
         cited = sorted({e for r in rows if r.evidence for e in orjson.loads(r.evidence)})
         sources, cited_by = cited_source_cards(self.db, c, {r.source_id for r in rows} | {r.value_source_id for r in rows},
                                                cited, include_protected)
@@ -264,19 +315,22 @@ class TallyHistoryReads:
             m["published_on"] = None if hidden or w is None else w.published_on
 
 
-    def _words_at(self, c: Any, points: list[dict[str, Any]], starts: dict[tuple[str, int], int]) -> dict[tuple[str, int], Any]:
+    def _words_at(self, c: Any, points: list[dict[str, Any]], starts: dict[tuple[str, int], int],
+                  said: Any = None) -> dict[tuple[str, int], Any]:
         """The words (_Word) of the versions that moved these points, each sought on its whole key
         with its start (``starts``: where a point's instant is not the version's own, as in a history
-        in publication order): (figure, version) alone would read every earlier version of the figure."""
+        in publication order): (figure, version) alone would read every earlier version of the figure.
+        ``said``: the shape read (default _Word; _Said for a step told in full)."""
+        said = said or _Word
         keys = sorted({(m["figure_id"], starts[(m["figure_id"], m["version"])], m["version"])
                        for p in points for m in p["moved_by"] if "figure_id" in m})
         words: dict[tuple[str, int], Any] = {}
         for start in range(0, len(keys), 200):
             chunk = keys[start:start + 200]
             where = " OR ".join(["(fv.figure_id = ? AND fv.recorded_from = ? AND fv.version = ?)"] * len(chunk))
-            for r in self.db.all(c, f"SELECT {_Word.columns} FROM {{figure_versions}} fv LEFT JOIN {{reports}} r"
+            for r in self.db.all(c, f"SELECT {said.columns} FROM {{figure_versions}} fv LEFT JOIN {{reports}} r"
                                     f" ON r.report_id = fv.report_id WHERE {where}",
-                                 [x for key in chunk for x in key], shape=_Word):
+                                 [x for key in chunk for x in key], shape=said):
                 words[(r.figure_id, r.version)] = r
         return words
 
@@ -301,8 +355,14 @@ def _paged(items: list[Any], time_of: Any, page: tuple[str | None, int | None]) 
     return items[:limit], encode_cursor("tally_history", time_of(items[limit - 1]))
 
 
+def _state(total: tuple[int, int | None, int, int], groups: tuple[Any, ...] = ()) -> Any:
+    """How the tally reads, as its history compares it (history.render's shape): the total's
+    (low, high, figures, approximate), then each group of ``by``'s (value, low, high, figures, approximate)."""
+    return (total, groups)
+
+
 #: How the tally read before its first row: nothing.
-_NOTHING: Any = ((0, 0, 0, 0), ())
+_NOTHING: Any = _state((0, 0, 0, 0))
 
 
 def _moves(states: list[tuple[int, Any]], last: Any = _NOTHING) -> list[tuple[int, Any]]:
@@ -319,6 +379,6 @@ def _moves(states: list[tuple[int, Any]], last: Any = _NOTHING) -> list[tuple[in
 def _history_state(groups: dict[tuple[str, str], Tally]) -> Any:
     """How the tally reads (history.render's shape): the total, then the groups of ``by``."""
     total = groups.get(("", ""), ZERO)
-    return ((total.low, total.high, total.figures, total.approximate),
-            tuple((v, g.low, g.high, g.figures, g.approximate) for (d, v), g in sorted(groups.items())
-                  if d != "" and g.figures))
+    return _state((total.low, total.high, total.figures, total.approximate),
+                  tuple((v, g.low, g.high, g.figures, g.approximate) for (d, v), g in sorted(groups.items())
+                        if d != "" and g.figures))

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from api.deps import log_state
+from api.deps import Now, log_state
 from api.models import Metric, Population
 from api.months import monthly_rows
 from api.problems import ApiProblem
@@ -23,7 +23,8 @@ from api.routers.queries import report_figures
 from api.routers._shared import _reader as queries_reader
 from api.web import by_month, count_cut
 from api.web.sign_in import sign_in_page
-from api.web.render import PREFIX, kept_cut, page, published_of
+from api.web import i18n
+from api.web.render import PREFIX, kept_cut, kept_part, page, part, published_of
 from api.web.session import Session, current_session
 from ledger import checks, limits
 from ledger.checks import moment as moment_of
@@ -69,9 +70,9 @@ Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 LISTED = 50
 #: A source's reports on one page of it (as an incident's figures); "more" links page on.
 LISTED_REPORTS = 100
-#: A count's history: how many of its latest points are charted, listed in the table, and told in
-#: full there (why, source, evidence: one read of the figure's history each); "earlier" links page back.
-CHARTED, LISTED_STEPS, TOLD = 1000, 100, 30
+#: A count's history: how many of its latest points are charted, and listed in the table, each told
+#: in full there (who, why, source, evidence: read with the steps); "earlier" links page back.
+CHARTED, LISTED_STEPS = 1000, 100
 #: How many flagged checks of parts the dashboard shows (the checks page has them all).
 FLAGGED = 20
 
@@ -121,35 +122,26 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
 
 
 @router.get(PREFIX + "/tallies/{metric}", response_class=HTMLResponse)
-def tally_history(request: Request, metric: Metric, reader: Reader, session: Signed, as_of: AsOf = None,
+def tally_history(request: Request, metric: Metric, reader: Reader, session: Signed, now: Now, as_of: AsOf = None,
                   months_from: Month = None, months_to: Month = None, population: Counted = None,
                   order: count_cut.Order = None) -> Any:
     """A count's history: every moment the tally changed, with who moved it, why, from which source;
     and the count month by month of valid time; of one population (default the whole counted one)."""
     sees, at = session.caller.sees_protected, moment(as_of)
     counted = population if population is not None else WHOLE_POPULATION
-    cut, shown = published_of(request), (CHARTED, LISTED_STEPS, TOLD)
-    monthly = _monthly(reader, metric, at, sees, months_from, months_to, counted, cut)
-    lookup = lambda fid, wanted: versions_of(reader, fid, wanted, at, sees, published_by=cut)  # noqa: E731
-    published = count_cut.published_chart(reader, metric, at, sees, counted, cut, lookup, shown, order)
-    if cut is not None:  # the running tallies know no cut: the steps are the history cut there
-        return page(request, "tally.html", session, metric=metric, population=counted,
-                    chosen=None if population is None else counted, **monthly, **published,
-                    **count_cut.recorded_under_cut(reader, metric, at, sees, counted, cut, lookup, shown),
-                    applies_cut=True)
-    # The latest points only: the whole history grows with the log (tally_history_latest).
-    # The last TOLD steps come with the versions that moved them (value, why, evidence).
-    points = reader.tally_history_latest(metric, points=CHARTED, told=LISTED_STEPS, as_of=at,
-                                         include_protected=sees, population=counted, versions=TOLD)
-    listed = points[-LISTED_STEPS:]
-    steps = [{"point": point, "changes": [{"moved": moved, "version": moved.get("told")} for moved in point["moved_by"]]}
-             for point in listed]
-    chart = [{"t": p["recorded_at"], "low": p["low"], "high": p["high"], "kind": p["kind"]}
-             for p in points[-CHARTED:]]
-    earlier = listed[0]["recorded_at"] if len(points) > len(listed) else None
-    return page(request, "tally.html", session, metric=metric, steps=steps, chart=chart, earlier=earlier,
-                first=len(chart) - len(listed), population=counted,
-                chosen=None if population is None else counted, **monthly, **published, applies_cut=True)
+
+    def count() -> Any:
+        cut = published_of(request)
+        monthly = _monthly(reader, metric, at, sees, months_from, months_to, counted, cut)
+        # The latest points only: the whole history grows with the log (tally_history_latest).
+        charts = count_cut.charts(reader, metric, at, sees, counted, cut, order, CHARTED, LISTED_STEPS)
+        return part(request, "count.html", session, metric=metric, population=counted,
+                    chosen=None if population is None else counted, **monthly, **charts)
+
+    # Its reads and its table of 100 steps cost ~25 ms at 1M events: the same page at the same head is the same.
+    key = ("count", request.url.path, request.url.query, i18n.choose(request).code, sees)
+    return page(request, "tally.html", session, metric=metric, count=kept_part(request, now.head, key, count),
+                applies_cut=True)
 
 
 def _monthly(reader: Any, metric: str, at: Any, sees: bool, months_from: str | None,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.answers import VIEWS_CURRENT
 from api.web import i18n
 from api.web.session import Session, csrf_basis, sessions
 from ledger.limits import MAX_MOMENT
@@ -95,9 +98,36 @@ def link(request: Request, path: str, **params: Any) -> str:
 def page(request: Request, template: str, session: Session | None, *, status: int = 200,
          headers: dict[str, str] | None = None, visit: str | None = None, **context: Any) -> HTMLResponse:
     """The page; ``visit`` is a visitor cookie being set with it (the CSRF token is then bound to it)."""
-    lang = i18n.choose(request)
     basis = visit or csrf_basis(request, session)
-    body = templates.get_template(template).render(
+    body = templates.get_template(template).render(**_given(request, session, basis, context))
+    response = HTMLResponse(body, status_code=status, headers=headers)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Vary"] = "Cookie, Accept-Language"
+    return response
+
+
+def part(request: Request, template: str, session: Session | None, **context: Any) -> Markup:
+    """A part of a page, given what ``page`` gives a page but a CSRF token: it holds no form that posts."""
+    return Markup(templates.get_template(template).render(**_given(request, session, None, context)))
+
+
+def kept_part(request: Request, head: int, key: tuple[Any, ...], make: Callable[[], Markup]) -> Markup:
+    """A part of a page kept as rendered while the log's head stays at ``head``, as the API keeps
+    its answers (api/answers.py): made afresh once the head moves, and kept only when made from
+    views at the head. ``key`` names all the part depends on: the page's path and query, the
+    language and what the caller may see (an auditor's part is never anyone else's)."""
+    kept = getattr(request.app.state, "web_parts", None)
+    found = None if kept is None else kept.get(head, key)
+    if found is None:
+        found = make()
+        if kept is not None and request.scope.get(VIEWS_CURRENT):
+            kept.put(head, key, found)
+    return found
+
+
+def _given(request: Request, session: Session | None, basis: str | None, context: dict[str, Any]) -> dict[str, Any]:
+    lang = i18n.choose(request)
+    return dict(
         **vocabulary_labels(request, lang),
         request=request, session=session, caller=None if session is None else session.caller,
         lang=lang, _=lang.gettext, n=lang.number, moment=lang.moment, day=lang.day,
@@ -108,10 +138,6 @@ def page(request: Request, template: str, session: Session | None, *, status: in
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,
     )
-    response = HTMLResponse(body, status_code=status, headers=headers)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Vary"] = "Cookie, Accept-Language"
-    return response
 
 
 def label(term: dict[str, Any], lang: i18n.Language) -> str:

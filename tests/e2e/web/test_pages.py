@@ -984,3 +984,40 @@ def test_the_dashboard_lists_every_metric_a_metric_with_no_figure_as_no_data(api
         count = re.search(r'<td class="num">(.*?)</td>', rows[metric], re.S).group(1)  # the count, then the figures
         assert "no data" in count and "0" not in count, metric
     assert set(rows) == metrics
+
+
+def test_every_listed_step_of_a_count_tells_who_why_and_from_which_source(api, world):
+    """Each of the 100 steps the count's page lists tells why (the version's reason), not the last
+    30 alone; under a publication cut too, where the steps are the history cut there."""
+    from api.web import pages
+
+    for n in range(pages.LISTED_STEPS + 10):
+        api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 300 + n},
+                                  reason=f"tally {n}", expected_version=api.ledger.figure(world.figure).version)
+    sign_in(api, "reader")
+    for query in ("", "?published_by=2100-01-01T00:00:00Z"):
+        page = api.client.get("/web/tallies/civilians_killed" + query, headers=HTML)
+        assert page.status_code == 200, page.text
+        rows = re.findall(r'<tr id="step-\d+" data-step="\d+">(.*?)</tr>', page.text, re.S)
+        assert len(rows) == pages.LISTED_STEPS
+        told = [re.search(r"because:.*?<q dir=\"auto\">tally (\d+)</q>", row, re.S) for row in rows]
+        assert [int(t.group(1)) for t in told if t] == list(range(10, pages.LISTED_STEPS + 10)), query
+        assert all("officer-1" in row for row in rows)
+
+
+def test_a_count_page_kept_as_rendered_is_the_callers_own_and_made_afresh_once_the_log_moves(api, world):
+    """The count's page is kept as rendered while the log's head stays put (render.kept_part): an
+    auditor's (a protected source's citation named in its steps) is never a reader's, and a new event shows."""
+    api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 110},
+                              reason="the cell's count", evidence=[world.protected_citation],
+                              expected_version=api.ledger.figure(world.figure).version)
+    sign_in(api, "auditor")
+    audited = api.client.get("/web/tallies/civilians_killed", headers=HTML).text
+    assert [m for m in world.protected_markers() if m in audited]
+    sign_in(api, "reader")
+    read = api.client.get("/web/tallies/civilians_killed", headers=HTML).text
+    assert not [m for m in world.protected_markers() if m in read]
+    assert api.client.get("/web/tallies/civilians_killed", headers=HTML).text == read
+    api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 77},
+                              reason="kept no more", expected_version=api.ledger.figure(world.figure).version)
+    assert "kept no more" in api.client.get("/web/tallies/civilians_killed", headers=HTML).text

@@ -212,6 +212,7 @@ def _check_tally_history(reader: Reader) -> None:
                     assert point["moved_by"], point
                 if by is None and not window:
                     _check_latest_points(reader, metric, points)
+                    _check_cut_latest(reader, metric)
 
 
 def _check_latest_points(reader: Reader, metric: str, points: list[dict[str, Any]]) -> None:
@@ -233,6 +234,34 @@ def _check_latest_points(reader: Reader, metric: str, points: list[dict[str, Any
                     assert moved.pop("told") == {k: version[k] for k in ("value", "reason", "source", "evidence")}
         if not protected:
             assert latest == points
+
+
+def _check_cut_latest(reader: Reader, metric: str) -> None:
+    """The latest points under a cut or in publication order (the count's page) are the cut
+    history's last ones; the told ones say what moved them, each version as the figure's
+    history under the same cut gives it."""
+    published = reader.tally_history(metric, order="published")["points"]
+    for cut in (None, *([published[len(published) // 2]["published_at"]] if published else [])):
+        orders = ("published",) if cut is None else ("recorded", "published")
+        for protected in (False, True):
+            for wanted, told in ((1, 1), (3, 2), (len(published) + 5, len(published) + 5)):
+                latest = reader.tally_history_cut_latest(metric, points=wanted, told=told, orders=orders,
+                                                         published_by=cut, include_protected=protected)
+                assert set(latest) == set(orders)
+                for order in orders:
+                    whole = reader.tally_history(metric, published_by=cut, order=order,
+                                                 include_protected=protected)["points"]
+                    tail = whole[len(whole) - min(wanted, len(whole)):]
+                    silent = len(tail) - min(told, len(tail))
+                    for point in latest[order]:
+                        for moved in point["moved_by"]:
+                            if "figure_id" in moved:
+                                history = reader.figure_history(moved["figure_id"], limit=500, published_by=cut,
+                                                                include_protected=protected)
+                                version = next((v for v in history["versions"] if v["version"] == moved["version"]), None)
+                                assert moved.pop("told") == (None if version is None else {
+                                    k: version[k] for k in ("value", "reason", "source", "evidence")})
+                    assert latest[order] == [dict(p, moved_by=[]) if i < silent else p for i, p in enumerate(tail)]
 
 
 def _check_no_leak(app, world: World, out: dict[str, Any], include_protected: bool) -> None:
