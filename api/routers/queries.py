@@ -3,8 +3,8 @@
 Every role may ask; the projections withhold protected sources from all but auditors
 (``include_protected``). Before answering, the log's head and the views' position are read
 in one statement; only views found behind are brought up to date (one request at a time),
-so a query sees every command answered before it, whichever process answered that. Tallies
-are answered from rendered bytes kept while the head stays put (api/answers.py).
+so a query sees every command answered before it, whichever process answered that. Tallies and
+a figure's history pages are answered from rendered bytes kept while the head stays put (api/answers.py).
 Times in ``as_of`` are recording time (ISO 8601 with a zone, e.g. 2019-05-01T10:00:00Z);
 ``valid_from``/``valid_to`` are valid time (dates): an incident counts where its period
 overlaps the window.
