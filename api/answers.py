@@ -44,11 +44,13 @@ ETAG_HELP = ('The log position the answer reflects (with what the caller may see
 
 
 class Answers(AtHead):
-    """Rendered answers at one head of the log (at most ``limit`` of them), each kept as
-    ``(body, ETag, the record's version or None for a query)``."""
+    """Rendered answers at one head of the log (at most ``limit`` of them, of ``budget`` bytes
+    together), each kept as ``(body, ETag, the record's version or None for a query)``."""
 
-    def __init__(self, limit: int = 1024) -> None:
-        super().__init__(limit)
+    def __init__(self, limit: int = 1024, budget: int = 32 << 20) -> None:
+        # Bytes as well as answers: a tally is ~1 KB, a figure history's page ~100 KB (one of
+        # MAX_PAGE_SIZE versions more), and 1,024 of those would be 100 MB a worker.
+        super().__init__(limit, budget, weight=lambda kept: len(kept[0]))
 
 
 def _key(scope: Scope, caller: Principal) -> tuple[Any, ...]:
@@ -81,6 +83,12 @@ def _held(if_none_match: str | None, kept: tuple[bytes, str, int | None]) -> boo
 async def answer(request: Request, now: LogState, caller: Principal, model: type[BaseModel],
                  compute: Callable[[], Any], if_none_match: str | None = None) -> Response:
     """The answer to this request as ``model`` renders it, from the cache while the log stands still."""
+    return await answer_bytes(request, now, caller, lambda: _render(model, compute), if_none_match)
+
+
+async def answer_bytes(request: Request, now: LogState, caller: Principal, render: Callable[[], bytes],
+                       if_none_match: str | None = None) -> Response:
+    """The answer to this request as ``render`` makes its JSON, from the cache while the log stands still."""
     tag = etag(now, caller)
     headers = {"ETag": tag, **CACHE_HEADERS}
     if _matches(if_none_match, tag):
@@ -89,7 +97,7 @@ async def answer(request: Request, now: LogState, caller: Principal, model: type
     key = _key(request.scope, caller)
     kept = answers.get(now.head, key)
     if kept is None:
-        kept = (await run_in_threadpool(_render, model, compute), tag, None)
+        kept = (await run_in_threadpool(render), tag, None)
         if request.scope.get(VIEWS_CURRENT):
             answers.put(now.head, key, kept)
     return Response(content=kept[0], media_type="application/json", headers=headers)

@@ -19,16 +19,18 @@ from fastapi.concurrency import run_in_threadpool
 
 
 class AtHead:
-    """Values valid exactly while the log's head stays where it was read (at most ``limit``).
+    """Values valid exactly while the log's head stays where it was read (at most ``limit``, and
+    with ``weight``, at most ``budget`` of their weights together).
 
     ``get`` finds nothing once the head has moved; the first ``put`` at a newer head drops
     everything kept at the older one. A value is never kept under a head older than the newest.
     """
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    def __init__(self, limit: int, budget: int = 0, weight: Callable[[Any], int] | None = None) -> None:
+        self.limit, self.budget, self.weight = limit, budget, weight
         self._head = -1
         self._values: dict[Any, Any] = {}
+        self._spent = 0
         self._lock = threading.Lock()
 
     def get(self, head: int, key: Any) -> Any:
@@ -37,11 +39,16 @@ class AtHead:
         return self._values.get(key)
 
     def put(self, head: int, key: Any, value: Any) -> None:
+        cost = 0 if self.weight is None else self.weight(value)
         with self._lock:
             if head > self._head:
-                self._values, self._head = {}, head
-            if head == self._head and len(self._values) < self.limit:
-                self._values[key] = value
+                self._values, self._head, self._spent = {}, head, 0
+            if head != self._head or len(self._values) >= self.limit or key in self._values:
+                return  # a key made twice at once keeps its first value: the same, and counted once
+            if self.weight is not None and self._spent + cost > self.budget:
+                return
+            self._values[key] = value
+            self._spent += cost
 
 
 class HeadWatch:

@@ -12,7 +12,10 @@ For each of ``--connections`` (e.g. ``1,8``: one request at a time, the route's 
 then 8 clients) that many keep-alive clients each send requests one after another for SECONDS,
 one endpoint at a time, the endpoints taking turns in every run (the order rotated run by run)
 so that all meet the same bursts of whatever else runs on the machine. Each route has its own
-bare twin (``/bare/{i}?bytes=`` its answers' median size). Reports p50/p95/p99 and requests/s
+bare twin (``/bare/{i}?bytes=`` its answers' median size). The history asks the same 200 pages
+over and over, as readers of the hot figures do, and the API keeps them while the log stands
+still; with ``--cold`` it asks each page as of a moment of its own (after the log's end: the
+same page), so every answer is read and rendered afresh. Reports p50/p95/p99 and requests/s
 per endpoint per run, the ratio to its bare twin in the same run, and the load average.
 FILE is JSON: ``{"figures": [ids, Zipf-chosen], "metric": ...}``.
 """
@@ -20,6 +23,7 @@ FILE is JSON: ``{"figures": [ids, Zipf-chosen], "metric": ...}``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -46,11 +50,12 @@ def _load(base: str, paths: list[str], headers: dict[str, str], seconds: float, 
             i = n
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                r = c.get(paths[i % len(paths)])
+                path = _asked(paths[i % len(paths)])
+                r = c.get(path)
                 if r.status_code == 200:
                     mine.append(time.perf_counter() - started)
                 else:
-                    bad.append(f"{r.status_code} {paths[i % len(paths)]}")
+                    bad.append(f"{r.status_code} {path}")
                 i += connections
         with lock:
             times.extend(mine)
@@ -66,21 +71,29 @@ def _load(base: str, paths: list[str], headers: dict[str, str], seconds: float, 
 
 
 ROUTES = ("history", "breakdown", "figure")
+#: With ``--cold`` each history request asks as of a moment of its own (after the whole log, so
+#: the same page): never one the API kept, the cost of a page read and sent afresh.
+_MOMENTS = itertools.count()
+
+
+def _asked(path: str) -> str:
+    return path.replace("{moment}", f"2100-01-01T00:00:00.{next(_MOMENTS) % 1_000_000:06d}Z")
+
 
 
 def _endpoints(api: str, bare: str, key: str, data: dict[str, Any], baseline: str | None = None,
-               ) -> dict[str, tuple[str, list[str], dict]]:
+               cold: bool = False) -> dict[str, tuple[str, list[str], dict]]:
     """Each route, its bare twin, and with ``baseline`` (another API on the same store) the route there too."""
     headers = {"Authorization": f"Bearer {key}"}
     routes = {
-        "history": [f"/figures/{f}/history" for f in data["figures"]],
+        "history": [f"/figures/{f}/history{'?as_of={moment}' if cold else ''}" for f in data["figures"]],
         "breakdown": [f"/tallies/{data.get('metric', 'civilians_killed')}?by=perpetrator"],
         "figure": [f"/figures/{f}" for f in data["figures"]],
     }
     endpoints: dict[str, tuple[str, list[str], dict]] = {}
     with httpx.Client(base_url=api, headers=headers, timeout=30) as c:
         for name, paths in routes.items():
-            sizes = sorted(len(c.get(p).content) for p in paths[:50])
+            sizes = sorted(len(c.get(_asked(p)).content) for p in paths[:50])
             size = sizes[len(sizes) // 2]
             endpoints[name] = (api, paths, headers)
             endpoints[f"bare-{name}"] = (bare, [f"/bare/{i}?bytes={size}" for i in range(len(paths))], {})
@@ -88,7 +101,7 @@ def _endpoints(api: str, bare: str, key: str, data: dict[str, Any], baseline: st
             if baseline:
                 endpoints[f"{name}@baseline"] = (baseline, paths, headers)
                 with httpx.Client(base_url=baseline, headers=headers, timeout=30) as b:
-                    theirs = sorted(len(b.get(p).content) for p in paths[:50])
+                    theirs = sorted(len(b.get(_asked(p)).content) for p in paths[:50])
                 print(f"{name}@baseline: median answer {theirs[len(theirs) // 2]:,} bytes", flush=True)
     return endpoints
 
@@ -115,7 +128,7 @@ def _measure(endpoints: dict, runs: int, seconds: float, connections: int, label
         print(f"{label} {connections} client(s), run {k + 1} (load {run['load']:.1f}):", flush=True)
         for n in [n for r in ROUTES for n in (r, f"{r}@baseline") if n in got]:
             g, b = got[n], got[f"bare-{n.split('@')[0]}"]
-            print(f"  {n:<9} p50/p95/p99 {g['p50']:6.2f} / {g['p95']:6.2f} / {g['p99']:6.2f} ms, {g['rps']:7.1f} req/s"
+            print(f"  {n:<12} p50/p95/p99 {g['p50']:6.2f} / {g['p95']:6.2f} / {g['p99']:6.2f} ms, {g['rps']:7.1f} req/s"
                   f" | bare twin {b['p50']:6.2f} / {b['p95']:6.2f} / {b['p99']:6.2f} ms, {b['rps']:7.1f} req/s"
                   f" | p99 {g['p99'] / b['p99']:.2f}x, req/s {g['rps'] / b['rps']:.0%} of bare", flush=True)
     return out
@@ -173,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--connections", default="1,8", help="comma-separated client counts, each measured in turn")
     p.add_argument("--baseline-tree", help="with --build: also serve the API from this checkout, measured beside")
+    p.add_argument("--cold", action="store_true", help="every history request one the API has not kept")
     p.add_argument("--label", default="")
     p.add_argument("--out", help="write the runs as JSON here")
     args = p.parse_args(argv)
@@ -209,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         for url in (api, bare):
             if not url.startswith(("http://127.0.0.1", "http://localhost")):
                 raise SystemExit("load is generated against 127.0.0.1 only")
-        endpoints = _endpoints(api, bare, key, data, baseline)
+        endpoints = _endpoints(api, bare, key, data, baseline, args.cold)
         runs = [run for c in counts for run in _measure(endpoints, args.runs, args.seconds, c, args.label)]
     finally:
         if servers:

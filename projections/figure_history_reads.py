@@ -32,6 +32,16 @@ def _named(kind: str, column: str) -> str:
         return f"SELECT jsonb_array_elements_text({column}::jsonb) FROM shown WHERE {column} IS NOT NULL"
     return f"SELECT j.value FROM shown, json_each(shown.{column}) j WHERE shown.{column} IS NOT NULL"
 
+
+def _named_citations(kind: str) -> str:
+    """The citations the page's evidence names, by their key. On PostgreSQL as an array: an ``IN``
+    over the JSON's items was planned as a hash join over a scan of every citation of the store
+    (a set function's row estimate is 200), which grows with the store, where the array takes a
+    seek per citation named (EXPLAIN ANALYZE at 100k events: 2.2 ms, and 0.1 ms so)."""
+    if kind == "postgres":
+        return f"citation_id = ANY(ARRAY({_named(kind, 'evidence')}))"
+    return f"citation_id IN ({_named(kind, 'evidence')})"
+
 #: A regrading as the figure page tells it beside the grade.
 Grading = shape("Grading", "fv.version, fv.recorded_at, fv.actor, fv.grade, fv.reason, fv.evidence")
 #: A history version with the instant it is placed at in publication order.
@@ -118,7 +128,7 @@ class FigureHistoryReads:
         span = (" target_id = ? AND cited_at < (SELECT MAX(recorded_to) FROM shown) AND cited_at <= ?"
                 " AND withdrawn_at > (SELECT MIN(recorded_from) FROM shown)")
         kind, shown_params = self.db.kind, (*params, limit)
-        evidence_named = f"citation_id IN ({_named(kind, 'evidence')})"
+        evidence_named = _named_citations(kind)
         rows, cites, cited_elsewhere, cards = self.db.read_at_once(
             (f"SELECT {HistoryVersion.columns}, fv.published_at, {placed} AS placed FROM {{figure_versions}} fv{joins}{where}",
              (*params, limit + 1), PlacedVersion),
@@ -229,7 +239,7 @@ class FigureHistoryReads:
                   f" AND fv.recorded_from <= ?{' AND fv.published_at <= ?' if cut is not None else ''}"
                   " AND fv.kind = 'regraded' ORDER BY fv.recorded_from DESC, fv.version DESC LIMIT 1")
         shown = f"WITH shown AS ({latest})"
-        cites = f"{{citations}} WHERE citation_id IN ({_named(self.db.kind, 'evidence')})"
+        cites = f"{{citations}} WHERE {_named_citations(self.db.kind)}"
         # With the evidence's citations and their sources' cards: one round trip, as the history's page.
         rows, cited, cards = self.db.read_at_once(
             (latest, params, Grading),

@@ -169,3 +169,56 @@ def test_a_database_found_down_by_the_head_read_answers_503_without_retrying_els
     response = api.get("/tallies/civilians_killed", "reader")
     assert response.status_code == 503 and response.headers["Retry-After"], response.text
     assert response.json()["type"] == "/problems/unavailable"
+
+
+def test_a_figure_history_is_kept_while_the_log_stands_still(api: Api, world: World, store: Store,
+                                                              monkeypatch: Any) -> None:
+    reader = api.client.app.state.reader
+    real, reads = reader.figure_history, []
+
+    def figure_history(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        reads.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reader, "figure_history", figure_history)
+    path = f"/figures/{world.figure}/history"
+    first = api.get(path, "reader")
+    tag = first.headers["ETag"]
+    assert api.get(path, "reader").content == first.content and len(reads) == 1  # sent from memory
+    again = api.get(path, "reader", If_None_Match=tag)
+    assert again.status_code == 304 and again.content == b"" and len(reads) == 1
+    assert api.get(f"{path}?limit=1", "reader").json()["versions"] != first.json()["versions"]  # its own page
+    other = open_ledger(store)  # another process: the head moves, the kept page goes
+    try:
+        other.correct_figure("officer-elsewhere", world.figure, value={"qualifier": "exact", "number": 120},
+                             reason="recount", expected_version=2)
+    finally:
+        other.close()
+    moved = api.get(path, "reader", If_None_Match=tag)
+    assert moved.status_code == 200 and moved.headers["ETag"] != tag
+    assert moved.json()["versions"][-1]["value"]["number"] == 120
+
+
+def test_a_kept_history_never_reaches_a_caller_who_may_see_less(api: Api, world: World) -> None:
+    path = f"/figures/{world.figure}/history"
+    audited = api.get(path, "auditor")
+    assert world.protected_source in audited.text
+    for role in ("reader", "officer"):
+        seen = api.get(path, role)
+        assert seen.status_code == 200 and seen.headers["ETag"] != audited.headers["ETag"]
+        assert not any(marker in seen.text for marker in world.protected_markers())
+    assert api.get(path, "reader", If_None_Match=audited.headers["ETag"]).status_code == 200
+
+
+def test_answers_past_the_byte_budget_are_not_kept() -> None:
+    from api.answers import Answers
+
+    answers = Answers(limit=10, budget=100)
+    answers.put(1, "a", (b"x" * 60, '"1"', None))
+    answers.put(1, "b", (b"x" * 60, '"1"', None))  # 120 bytes in all: over the budget
+    answers.put(1, "c", (b"x" * 40, '"1"', None))
+    assert answers.get(1, "a") is not None and answers.get(1, "b") is None and answers.get(1, "c") is not None
+    answers.put(1, "a", (b"y" * 60, '"1"', None))  # the same key again: its first answer, counted once
+    assert answers.get(1, "a")[0] == b"x" * 60
+    answers.put(2, "b", (b"x" * 60, '"2"', None))  # a new head starts a new budget
+    assert answers.get(2, "b") is not None and answers.get(2, "a") is None
