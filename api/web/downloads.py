@@ -68,11 +68,12 @@ def figures(request: Request, reader: Reader, session: Signed, now: Now, format_
 
 
 @router.get(PREFIX + "/figures/{figure_id}/history/download")
-def figure_history(request: Request, figure_id: UUID, reader: Reader, session: Signed, now: Now, format_: Format,
-                   as_of: AsOf = None) -> Any:
+async def figure_history(request: Request, figure_id: UUID, reader: Reader, session: Signed, now: Now,
+                         format_: Format, as_of: AsOf = None) -> Any:
     """Every version of the figure, a row each, as the API's history export gives them."""
-    return queries.figure_history(request, figure_id, reader, session.caller, now, as_of=moment(as_of), cursor=None,
-                                  limit=100, format_=format_, accept=None, published_by=published_of(request))
+    return await queries.figure_history(request, figure_id, reader, session.caller, now, as_of=moment(as_of),
+                                        cursor=None, limit=100, format_=format_, accept=None,
+                                        published_by=published_of(request))
 
 
 @router.get(PREFIX + "/figures/{figure_id}/spread/download")
