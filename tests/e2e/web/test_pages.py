@@ -1021,3 +1021,20 @@ def test_a_count_page_kept_as_rendered_is_the_callers_own_and_made_afresh_once_t
     api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 77},
                               reason="kept no more", expected_version=api.ledger.figure(world.figure).version)
     assert "kept no more" in api.client.get("/web/tallies/civilians_killed", headers=HTML).text
+
+
+def test_a_step_moved_by_many_changes_lists_ten_and_says_how_many_more(api, world):
+    """A step moved by hundreds of words published the same day made a page of 10 MB at 1M events:
+    a step lists 10 of its changes and says how many more the steps' file holds."""
+    incidents = [api.ledger.record_incident("officer-1", title=f"Shelling {n}", places=["Idlib"],
+                                            valid_from="2019-05-01")["incident_id"] for n in range(13)]
+    filed = api.post("/reports", {"source_id": world.public_source, "title": "Thirteen", "language": "en",
+                                  "published_on": "2019-06-03", "figures": [
+        {"incident_id": i, "metric": "civilians_killed", "value": {"qualifier": "exact", "number": 1}}
+        for i in incidents]})
+    assert filed.status_code == 201, filed.text
+    sign_in(api, "reader")
+    text = api.client.get("/web/tallies/civilians_killed", params={"order": "published"}, headers=HTML).text
+    lists = re.findall(r'<ul class="changes">(.*?)</ul>', text, re.S)
+    assert lists and max(item.count("<li>") for item in lists) == 10
+    assert "and 3 more changes" in text
