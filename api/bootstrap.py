@@ -96,6 +96,14 @@ def schema_missing(store: Store) -> str | None:
     return None
 
 
+def without_schema(store: Store) -> str | None:
+    """Why a command cannot run on ``store`` (its schema, or part of it, was never made), or None:
+    the one message ``ledger`` and ``python -m api.serve`` give."""
+    missing = schema_missing(store)
+    return None if missing is None else (f"this store has no ledger schema ({missing} is missing): run `ledger init`"
+                                         f" first (LEDGER_DB={store.url.split('@')[-1]})")
+
+
 class StaleViews(Exception):
     """The views were made by another version of the ledger than this one: they need ``ledger rebuild``."""
 

@@ -451,13 +451,11 @@ MAKE_OR_NEED_NO_SCHEMA = ("init", "seed", "run", "verify-mirror")
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command not in MAKE_OR_NEED_NO_SCHEMA:
-        from api.bootstrap import schema_missing
+        from api.bootstrap import without_schema
 
-        store = Store.from_environment()
-        missing = schema_missing(store)
-        if missing is not None:
-            print(f"ledger: this store has no ledger schema ({missing} is missing): run `ledger init` first"
-                  f" (LEDGER_DB={store.url.split('@')[-1]})", file=sys.stderr)
+        refused = without_schema(Store.from_environment())
+        if refused is not None:
+            print(f"ledger: {refused}", file=sys.stderr)
             return 2
     try:
         return args.func(args)

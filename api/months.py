@@ -13,6 +13,7 @@ from typing import Any
 
 from ledger.errors import InvalidInput
 from ledger.vocabulary import WHOLE_POPULATION
+from projections.publication import check_published_by
 
 #: Months one chart shows at most, and by default: the latest year the incidents cover.
 MONTHS, DEFAULT_MONTHS = 120, 12
@@ -70,7 +71,9 @@ def monthly_rows(reader: Any, metric: str, at: Any, sees: bool, months_from: str
                  months_to: str | None, population: str = WHOLE_POPULATION,
                  published_by: str | None = None) -> list[dict[str, Any]]:
     """The months asked for, or the latest year of the incidents' span; [] when there is no incident.
-    The span is the incidents' (records: as_of alone); the counts are cut at ``published_by``."""
+    The span is the incidents' (records: as_of alone); the counts are cut at ``published_by``
+    (checked first: a bad one is refused even where there is no incident to count)."""
+    check_published_by(published_by)
     start, end = parse_month(months_from, "months_from"), parse_month(months_to, "months_to")
     if start is None or end is None:
         found = span(reader, at)

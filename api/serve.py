@@ -38,7 +38,7 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from uvicorn.protocols.utils import get_client_addr
 
 from api import route_names
-from api.bootstrap import StaleViews, check_views
+from api.bootstrap import StaleViews, check_views, without_schema
 from ledger.failure_lines import failure
 from ledger.store import Store
 
@@ -194,8 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--log-level", default="info")
     add_forwarded_option(p)
     args = p.parse_args(argv)
+    store = Store.from_environment()
+    refused = without_schema(store)
+    if refused is not None:  # the sessions' table too: without it every sign-in would be a 503
+        print(f"api.serve: {refused}", file=sys.stderr)
+        return 2
     try:
-        serve(Store.from_environment(), args.host, args.port, args.workers, log_level=args.log_level,
+        serve(store, args.host, args.port, args.workers, log_level=args.log_level,
               forwarded_allow_ips=args.forwarded_allow_ips)
     except (ValueError, StaleViews) as e:
         print(f"api.serve: {e}", file=sys.stderr)

@@ -84,6 +84,8 @@ def _within_years(moment: date) -> date:
     """A cut no read overflows on (its end of day, its instant in any zone, echoed back as ISO 8601)."""
     if moment.year > LAST_YEAR:
         raise InvalidInput(f"published_by must be {LAST_YEAR} or earlier", field="published_by")
+    if moment.year < 2:  # year 1 at +14:00 is before the first instant Python holds in UTC
+        raise InvalidInput("published_by must be in the year 2 or later", field="published_by")
     return moment
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from api.exports import rows as export_rows
 from api.exports.about import pinned
 from api.months import monthly_rows
+from projections.publication import check_published_by, iso_published_by
 from ledger.errors import NotFound
 from ledger.vocabulary import WHOLE_POPULATION
 
@@ -121,7 +122,8 @@ def tally_months(reader: Any, state: State, metric: str, *, include_protected: b
     at = None if as_of is None else as_of.isoformat()
     flat = [{"metric": metric, "population": counted, "by": None, "value": None, "low": r["low"], "high": r["high"],
              "kind": r["kind"], "figures": r["figures"], "valid_from": r["valid_from"], "valid_to": r["valid_to"],
-             "place": None, "as_of": at, "published_by": published_by} for r in found]
+             "place": None, "as_of": at, "published_by": iso_published_by(check_published_by(published_by))}
+            for r in found]
     about = state(metric=metric, by_month=True, as_of=as_of, population=population, published_by=published_by,
                   months_from=months_from, months_to=months_to)
     lines = [{"metric": metric, "population": counted, **r} for r in found]

@@ -48,6 +48,7 @@ from api.query_models import (
     page,
 )
 from api.routers._shared import AsOf, PublishedBy, Reader
+from projections.publication import check_published_by, iso_published_by
 from ledger import limits
 from ledger.vocabulary import WHOLE_POPULATION
 
@@ -209,9 +210,10 @@ async def tally_months(request: Request, metric: Metric, reader: Reader, caller:
 
     def compute() -> dict[str, Any]:
         counted = _v(population) or WHOLE_POPULATION
-        return {"metric": _v(metric), "population": counted, "as_of": as_of, "published_by": published_by,
-                "months": monthly_rows(reader, _v(metric), as_of, caller.sees_protected, months_from, months_to,
-                                       counted, published_by)}
+        months = monthly_rows(reader, _v(metric), as_of, caller.sees_protected, months_from, months_to, counted,
+                              published_by)
+        return {"metric": _v(metric), "population": counted, "as_of": as_of,
+                "published_by": iso_published_by(check_published_by(published_by)), "months": months}
     return await answer(request, now, caller, TallyMonthsOut, compute, if_none_match)
 
 

@@ -154,7 +154,8 @@ class Sessions:
         return _b64(hmac.new(self.secret, b"csrf|" + basis.encode(), hashlib.sha256).digest())
 
     def csrf_ok(self, basis: str | None, sent: str | None) -> bool:
-        return bool(basis and sent) and hmac.compare_digest(self.csrf_token(basis), sent or "")
+        # compare_digest takes str of ASCII only: a stray byte decoded as U+FFFD would raise (a 500).
+        return bool(basis and sent) and hmac.compare_digest(self.csrf_token(basis).encode(), (sent or "").encode())
 
 
 def sessions(request: Request) -> Sessions:

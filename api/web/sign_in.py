@@ -62,6 +62,8 @@ async def sign_in(request: Request) -> Any:
     access = await run_in_threadpool(request.app.state.ledger.authenticate, key) if key else None
     if access is None:
         return sign_in_page(request, next_, error="That access key is not known or was revoked.", status=401)
+    # Signing in again ends the session the browser held: its cookie is replaced, its row must go too.
+    await run_in_threadpool(sessions(request).end, request.cookies.get(SESSION_COOKIE))
     cookie, _ = await run_in_threadpool(sessions(request).issue, access)
     response = RedirectResponse(next_, status_code=303)
     set_cookie(request, response, SESSION_COOKIE, cookie, SESSION_SECONDS)

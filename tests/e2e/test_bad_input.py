@@ -271,9 +271,10 @@ BAD_TIMES = {
               "1969-12-31T23:00:00Z", "soon"],
     "since": ["9999-12-31T23:59:59-12:00", "2019-05-01T10:00:00", "soon"],
     "until": ["9999-12-31T23:59:59-12:00", "1969-12-31T23:00:00Z"],
-    "published_by": ["9999-12-31", "9999-12-31T23:59:59-12:00", "garbage"],
+    "published_by": ["9999-12-31", "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "garbage"],
 }
 API_TIMES = {"/tallies/civilians_killed": ("as_of", "published_by"), "/figures": ("as_of", "published_by"),
+             "/tallies/civilians_killed/months": ("as_of", "published_by"),
              "/audit/log": ("since", "until")}
 PAGE_TIMES = {"/": ("as_of", "published_by"), "/web/incidents": ("as_of", "published_by"),
               "/web/tallies/civilians_killed": ("as_of", "published_by"),

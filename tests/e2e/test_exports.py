@@ -709,3 +709,13 @@ def test_figures_give_their_incidents_valid_time_and_places_under_the_cut(api, w
         body = api.get("/figures?format=hxl").content
         assert {"#date+start", "#date+end", "#loc+name", "#loc+code", "#geo+coord", "#event+name"} <= set(
             _hxl_columns(body)) and _hxl_errors(body) == []
+
+
+def test_python_m_api_serve_on_a_store_never_set_up_says_to_run_init(tmp_path, monkeypatch, capsys):
+    """As ``ledger serve`` does: without the schema (the web's sessions' table among it) every sign-in
+    would be a 503 "cannot be reached", the server up and never able to answer."""
+    from api.serve import main
+
+    monkeypatch.setenv("LEDGER_DB", f"sqlite:///{tmp_path / 'never-set-up.db'}")
+    assert main(["--port", "1"]) == 2
+    assert "run `ledger init` first" in capsys.readouterr().err

@@ -4,7 +4,6 @@ nothing recorded by a refused form."""
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 import pytest

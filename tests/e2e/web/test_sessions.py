@@ -89,7 +89,7 @@ def test_the_table_holds_the_tokens_hash_never_the_token_or_the_key(api):
     assert expires - created == web_session.SESSION_SECONDS and last_seen == created
     stored = repr(_rows(api))
     for secret in (token, api.keys["auditor"]):
-        assert secret not in stored and secret.encode() not in bytes(token_hash)
+        assert secret not in stored
 
 
 def test_a_session_is_no_event_and_nothing_of_it_reaches_the_audit_log(api):
@@ -126,3 +126,23 @@ def test_an_outage_of_the_store_answers_the_problem_page_not_a_crash(api, monkey
 @given(cookie=st.one_of(st.text(max_size=80), st.from_regex(r"[A-Za-z0-9_-]{43}", fullmatch=True)))
 def test_no_cookie_but_an_issued_one_opens_a_session(api, cookie):
     assert api.client.app.state.web_sessions.check(api.ledger, cookie) is None
+
+
+def test_signing_in_again_ends_the_session_the_browser_held(api):
+    sign_in(api, "reader")
+    first = api.client.cookies.get(web_session.SESSION_COOKIE)
+    page = api.client.get("/web/sign-in", headers=HTML)  # the same browser signs in with another key
+    answer = api.client.post("/web/sign-in", data={"key": api.keys["officer"], "csrf": _csrf(page.text), "next": "/"},
+                             headers=HTML, follow_redirects=False)
+    assert answer.status_code == 303
+    assert api.client.cookies.get(web_session.SESSION_COOKIE) != first and len(_rows(api)) == 1
+    api.client.cookies.set(web_session.SESSION_COOKIE, first)
+    assert _refused(api.client)
+
+
+@pytest.mark.parametrize("sent", ["é", "\ufffd" * 43, "ilk_\u0660"])
+def test_a_csrf_value_of_any_characters_is_refused_not_a_crash(api, sent):
+    sign_in(api, "officer")
+    for path in ("/web/sign-out", "/web/new/source"):
+        answer = api.client.post(path, data={"csrf": sent, "name": "x"}, headers=HTML, follow_redirects=False)
+        assert answer.status_code == 403, (path, answer.status_code)
