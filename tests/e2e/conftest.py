@@ -155,6 +155,15 @@ def world(api: Api) -> World:
     return build_world(api.ledger)
 
 
+@pytest.fixture
+def cli_world(store: Store, api: Api, monkeypatch: pytest.MonkeyPatch) -> World:
+    """The world, with ``ledger``'s commands pointed at its store (LEDGER_DB, CIPHER_KEY)."""
+    monkeypatch.setenv("LEDGER_DB", store.url)
+    if store.cipher_key:
+        monkeypatch.setenv("CIPHER_KEY", store.cipher_key)
+    return build_world(api.ledger)
+
+
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, World]]:
     """One app and world per store for a whole test module (for tests that record nothing, or

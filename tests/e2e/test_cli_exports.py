@@ -13,15 +13,11 @@ import orjson
 import pytest
 
 from api.cli import main
-from tests.e2e.conftest import build_world
 
 
 @pytest.fixture
-def world(store, api, monkeypatch):
-    monkeypatch.setenv("LEDGER_DB", store.url)
-    if store.cipher_key:
-        monkeypatch.setenv("CIPHER_KEY", store.cipher_key)
-    return build_world(api.ledger)
+def world(cli_world):
+    return cli_world
 
 
 def _cli(tmp_path, *args: str) -> bytes:

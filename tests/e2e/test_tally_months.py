@@ -9,18 +9,14 @@ import orjson
 import pytest
 
 from api.cli import main
-from tests.e2e.conftest import build_world
 from tests.e2e.web.test_pages import HTML, sign_in
 
 MONTHS = "/tallies/civilians_killed/months"
 
 
 @pytest.fixture
-def world(store, api, monkeypatch):
-    monkeypatch.setenv("LEDGER_DB", store.url)
-    if store.cipher_key:
-        monkeypatch.setenv("CIPHER_KEY", store.cipher_key)
-    return build_world(api.ledger)
+def world(cli_world):
+    return cli_world
 
 
 def test_each_month_is_the_tally_with_that_month_as_its_window(api, world):
