@@ -59,7 +59,16 @@ def figure_filters(
             where.append(clause)
             params.append(value)
     if figure_ids is not None:  # these figures (a report's: at most limits.MAX_STATEMENTS)
-        where.append(f"fv.figure_id IN ({', '.join('?' * len(figure_ids))})" if figure_ids else "1 = 0")
+        # Each figure's version live at t is the last of its key starting by then: one seek from
+        # the figure's row. "fv.figure_id IN" let SQLite read every version of each figure for
+        # the one live (40,749 of the hottest at 1M events: 10-25 ms a report page).
+        if at is None:
+            joins += (" JOIN {figures} f ON f.figure_id = fv.figure_id AND fv.recorded_from ="
+                      " (SELECT MAX(w.recorded_from) FROM {figure_versions} w WHERE w.figure_id = f.figure_id"
+                      " AND w.recorded_from <= ?)")
+            join_params.append(t)
+        column = "fv.figure_id" if at is not None else "f.figure_id"
+        where.append(f"{column} IN ({', '.join('?' * len(figure_ids))})" if figure_ids else "1 = 0")
         params += figure_ids
     if incident_ids is not None:  # a page of incidents (at most paging.MAX_LIMIT): a seek each, by live_by_incident
         where.append(f"fv.incident_id IN ({', '.join('?' * len(incident_ids))})" if incident_ids else "1 = 0")
