@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.web import i18n
 from api.web.session import Session, csrf_basis, sessions
+from api.web.show import Show
 from ledger.vocabulary import DIMENSIONS, GRADES, METRICS, POPULATIONS, SOURCE_KINDS
 
 HERE = Path(__file__).parent
@@ -94,14 +95,17 @@ def page(request: Request, template: str, session: Session | None, *, status: in
     """The page; ``visit`` is a visitor cookie being set with it (the CSRF token is then bound to it)."""
     lang = i18n.choose(request)
     basis = visit or csrf_basis(request, session)
+    labels = {"METRICS": METRICS, "DIMENSIONS": DIMENSIONS, "POPULATIONS": POPULATIONS,
+              **vocabulary_labels(request, lang)}
+    linked = lambda path, **params: link(request, path, **params)  # noqa: E731
     body = templates.get_template(template).render(
-        **vocabulary_labels(request, lang),
+        **labels,
         request=request, session=session, caller=None if session is None else session.caller,
-        lang=lang, _=lang.gettext, n=lang.number, moment=lang.moment,
+        lang=lang, _=lang.gettext, n=lang.number, moment=lang.moment, show=Show(lang, linked, labels, PREFIX),
         csrf=sessions(request).csrf_token(basis) if basis else "",
         as_of=as_of_of(request), published_by=published_of(request),
         past=bool(as_of_of(request) or published_of(request)),  # no officer's form on the ledger as it stood
-        link=lambda path, **params: link(request, path, **params),
+        link=linked,
         here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         **context,
     )
