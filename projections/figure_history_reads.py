@@ -119,7 +119,7 @@ class FigureHistoryReads:
                 " AND withdrawn_at > (SELECT MIN(recorded_from) FROM shown)")
         kind, shown_params = self.db.kind, (*params, limit)
         evidence_named = f"citation_id IN ({_named(kind, 'evidence')})"
-        rows, cites, cited_elsewhere, cards = self.db.read_at_once(
+        reads = (
             (f"SELECT {HistoryVersion.columns}, fv.published_at, {placed} AS placed FROM {{figure_versions}} fv{joins}{where}",
              (*params, limit + 1), PlacedVersion),
             (f"{shown} SELECT {Citation.columns} FROM {{citations}} WHERE{span} ORDER BY cited_at, citation_id",
@@ -130,6 +130,26 @@ class FigureHistoryReads:
              f" UNION {_named(kind, 'replaces')}"
              f" UNION SELECT source_id FROM {{citations}} WHERE {evidence_named})",
              (*shown_params, fid, t), CARD))
+        under: dict[int, tuple[Any, bool]] = {}
+        if cut is None:
+            rows, cites, cited_elsewhere, cards = self.db.read_at_once(*reads)
+            sources = Sources([card(r) for r in cards], include_protected)
+        else:
+            # The page, the fold of the versions up to it and the cards it falls back on: one
+            # snapshot (they were three, each of which could see a later commit of the follower).
+            with self.db.snapshot() as c:
+                rows, cites, cited_elsewhere, cards = self.db.all_together(c, *reads)
+                sources = Sources([card(r) for r in cards], include_protected)
+                if rows:
+                    under = _under_cut(self.db, c, t, fid, cut, max(r.version for r in rows[:limit]),
+                                       include_protected)
+                    # The value after a version may be a source no version of the page names (an
+                    # earlier word the cut falls back to): rare, and read only then.
+                    fallen_back = {under[r.version][0].value_source_id for r in rows[:limit] if r.version in under} \
+                        - {None} - sources.cards.keys()
+                    if fallen_back:
+                        more_sources = source_cards(self.db, c, fallen_back, include_protected)
+                        sources = Sources([*sources.cards.values(), *more_sources.cards.values()], include_protected)
         if not rows:
             # Before its first version (no cursor), or past its last (an empty last page); an
             # id never recorded is unknown whatever the cursor.
@@ -141,20 +161,8 @@ class FigureHistoryReads:
                     "next_cursor": None, "state": "not_yet_recorded" if after is None else "recorded"}
         page, more = rows[:limit], len(rows) > limit
         read = page
-        under: dict[int, tuple[Any, bool]] = {}
         if cut is not None:
-            with self.db.snapshot() as c:
-                under = _under_cut(self.db, c, t, fid, cut, max(r.version for r in page), include_protected)
             page = [r for r in page if r.version in under]  # an act on nothing counted yet: left out
-        sources = Sources([card(r) for r in cards], include_protected)
-        # Under a cut the value after a version may be a source no version of the page names
-        # (an earlier word the cut falls back to): rare, and read only then.
-        fallen_back = {under[r.version][0].value_source_id for r in page if r.version in under} - {None} \
-            - sources.cards.keys()
-        if fallen_back:
-            with self.db.snapshot() as c:
-                more_sources = source_cards(self.db, c, fallen_back, include_protected)
-            sources = Sources([*sources.cards.values(), *more_sources.cards.values()], include_protected)
         citations = [] if citation_counts else [render_citation(ct, sources, t) for ct in cites]
         hidden_citations = sources.citations_withheld([*((ct.citation_id, ct.source_id) for ct in cites),
                                                        *cited_elsewhere])
