@@ -31,7 +31,26 @@ HTML_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
-templates = Environment(
+#: What a dict answers to as attributes (``.items()``, ``.get``): looked up as attributes still.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Pages(Environment):
+    """Jinja's environment, with ``a.b`` on a dict (what the reads answer in) looked up as its
+    key first: Jinja tries the attribute first, and on a dict every ``a.b`` raised and caught an
+    AttributeError (~1 us; a page of checks made ~4,500 of them). The same answer in every case:
+    a dict has no attributes but its methods, which are still looked up as attributes."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+templates = _Pages(
     loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
     trim_blocks=True, lstrip_blocks=True,
 )

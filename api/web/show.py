@@ -90,6 +90,18 @@ class Show:
         """A dimension's label, without its explanation in brackets."""
         return self._(self.dimensions.get(d, d).split(" (")[0])
 
+    def breakdown(self, b: dict[str, str] | None) -> Markup:
+        """A figure's breakdown, each dimension's label with its value; "total" for none."""
+        if not b:
+            return escape(self._("total"))
+        return Markup(", ".join(f'{escape(self.dimension(k))}: <span dir="auto">{escape(v)}</span>'
+                                for k, v in b.items()))
+
+    @staticmethod
+    def approximate(counts: list[dict[str, Any]]) -> bool:
+        """Whether any of these counts (a check's parts) is approximate."""
+        return any(c["approximate"] for c in counts)
+
     def population(self, p: str | None) -> Markup:
         """Whom a figure counts, when it is a subset of the whole counted population (docs/model.md)."""
         if not p or p == "counted":
