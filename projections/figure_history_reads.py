@@ -16,7 +16,7 @@ from projections.read_arguments import check_order, read_time
 from projections.named_rows import shape
 from projections import publication
 from projections.publication import check_published_by
-from projections.read_filters import CARD, card, figure_steps, source_cards
+from projections.read_filters import CARD, card, figure_steps, source_cards, step_before
 from projections.redaction import PLACED_JOIN, Sources, publication_placed, shown_evidence
 from projections.times import iso
 from projections.view_rows import HISTORY_JOINS, Citation, HistoryVersion, render_citation
@@ -141,8 +141,7 @@ class FigureHistoryReads:
                 rows, cites, cited_elsewhere, cards = self.db.all_together(c, *reads)
                 sources = Sources([card(r) for r in cards], include_protected)
                 if rows:
-                    under = _under_cut(self.db, c, t, fid, cut, max(r.version for r in rows[:limit]),
-                                       include_protected)
+                    under = _under_cut(self.db, c, t, fid, cut, rows[:limit], include_protected)
                     # The value after a version may be a source no version of the page names (an
                     # earlier word the cut falls back to): rare, and read only then.
                     fallen_back = {under[r.version][0].value_source_id for r in rows[:limit] if r.version in under} \
@@ -277,14 +276,28 @@ def _said(r: Any, sources: Any, hidden: bool, value: dict[str, Any], source: Any
             "published_on": None if hidden else r.published_on, "filed_by": r.actor, "adopted": adopted}
 
 
-def _under_cut(db: Db, c: Any, t: int, fid: str, cut: int, last_version: int, include_protected: bool,
+def _under_cut(db: Db, c: Any, t: int, fid: str, cut: int, page: list[Any], include_protected: bool,
                ) -> dict[int, tuple[Any, bool]]:
-    """Each version up to ``last_version`` the cut counts: the figure's state under the cut after
-    it (the figure by id as of its recording, cut there), and whether that moved its value. It
-    folds every earlier version (a page deep in a long history reads them all)."""
+    """Each version up to the page's last that the cut counts: the figure's state under the cut
+    after it (the figure by id as of its recording, cut there), and whether that moved its value.
+
+    The fold starts from the stored state of the last version before which every version counts
+    (the fold of an all-counted prefix is the state stored; found by one range in SQL), not from
+    the figure's first version: a page deep in a long history folded all the versions before
+    it, and walking the history page by page was quadratic."""
+    first = min(page, key=lambda r: r.version)
+    last = max(page, key=lambda r: r.version)
+    placed = publication_placed("fv", "ps", include_protected)
+    held = db.one(c, f"SELECT fv.recorded_from, fv.version FROM {{figure_versions}} fv{PLACED_JOIN}"
+                     f" WHERE fv.figure_id = ? AND (fv.recorded_from, fv.version) < (?, ?) AND {placed} > ?"
+                     " ORDER BY fv.recorded_from, fv.version LIMIT 1", (fid, first.recorded_from, first.version, cut))
+    since = (first.recorded_from, first.version) if held is None else tuple(held)
+    base = step_before(db, c, fid, since)
+    before = None if base is None else publication.state_of(base)
     out: dict[int, tuple[Any, bool]] = {}
-    before = None
-    for r, folded in publication.states(figure_steps(db, c, t, fid, last_version, include_protected), cut):
+    for r, folded in publication.states(figure_steps(db, c, fid, since if base is not None else None,
+                                                     (last.recorded_from, last.version), include_protected),
+                                        cut, before):
         out[r.version] = (folded, before is None or folded.value != before.value)
         before = folded
     return out

@@ -193,16 +193,26 @@ def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: s
 _Step = shape("Step", _STEP_COLUMNS)
 
 
-def figure_steps(db: Db, c: Any, t: int, figure_id: str, last_version: int, include_protected: bool) -> list[Any]:
-    """A figure's versions recorded by t up to ``last_version``, in version order, as
-    publication.fold reads them; a protected source's words placed at their filing unless the
-    caller sees protected sources (redaction.filing_placed). One range on the figure's key."""
+def figure_steps(db: Db, c: Any, figure_id: str, first: tuple[int, int] | None, last: tuple[int, int],
+                 include_protected: bool) -> list[Any]:
+    """A figure's versions from ``first`` (None: its first) to ``last``, each a version's key
+    (recorded_from, version), in version order, as publication.fold reads them; a protected
+    source's words placed at their filing unless the caller sees protected sources
+    (redaction.filing_placed). One range on the figure's key, that range alone."""
+    since = "" if first is None else " AND (fv.recorded_from, fv.version) >= (?, ?)"
     rows = db.all(c, f"SELECT {_STEP_COLUMNS} FROM {{figure_versions}} fv{_STEP_JOIN}"
-                     " WHERE fv.figure_id = ? AND fv.recorded_from <= ? AND fv.version <= ? ORDER BY fv.version",
-                  (figure_id, t, last_version), shape=_Step)
+                     f" WHERE fv.figure_id = ?{since} AND (fv.recorded_from, fv.version) <= (?, ?) ORDER BY fv.version",
+                  (figure_id, *(first or ()), *last), shape=_Step)
     if include_protected:
         return rows
     return filing_placed(rows, source_cards(db, c, {r.source_id for r in rows}, False).hidden)
+
+
+def step_before(db: Db, c: Any, figure_id: str, key: tuple[int, int]) -> Any:
+    """The figure's version just before ``key`` (recorded_from, version), as figure_steps reads it, or None."""
+    return db.one(c, f"SELECT {_STEP_COLUMNS} FROM {{figure_versions}} fv{_STEP_JOIN} WHERE fv.figure_id = ?"
+                     " AND (fv.recorded_from, fv.version) < (?, ?) ORDER BY fv.recorded_from DESC, fv.version DESC"
+                     " LIMIT 1", (figure_id, *key), shape=_Step)
 
 
 #: A figure's words as said: the claim row each word's event put in place.
