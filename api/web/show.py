@@ -22,6 +22,11 @@ def _field(item: Any, name: str) -> Any:
     return getattr(item, name, "")
 
 
+def _short(text: str) -> str:
+    """An id cut to 8 characters, as Jinja's ``truncate(8, True, "")`` did (its leeway of 5 kept up to 13 whole)."""
+    return text if len(text) <= 13 else text[:8]
+
+
 class Show:
     """The cells, in the page's language, with its links (keeping "as of" and the cut)."""
 
@@ -81,6 +86,24 @@ class Show:
         name_en = _field(ref, "name_en")
         also = f' (<span dir="auto">{escape(name_en)}</span>)' if name_en else ""
         return Markup(f'<a href="{escape(href)}" dir="auto">{escape(_field(ref, "name"))}</a>{also}')
+
+    def report(self, report_id: str | None, published_on: str | None) -> Markup:
+        """A report a figure or step was said in, with its publication date; a protected source's has neither."""
+        if not report_id and not published_on:
+            return Markup("—")
+        link = "" if not report_id else (f'<a href="{escape(self.link(f"{self.prefix}/reports/{report_id}"))}"'
+                                         f' class="report-link">{escape(self._("report"))}</a>')
+        day = "" if not published_on else f' <time datetime="{escape(published_on)}">{escape(published_on)}</time>'
+        return Markup(link + day)
+
+    def evidence(self, ids: list[str] | None, sep: str = " ") -> Markup:
+        """A judgement's evidence: links to its citations (each named by its id's first 8 characters),
+        a hidden source's as "protected source"."""
+        hidden = f'<span class="protected">{escape(self._("protected source"))}</span>'
+        return Markup(escape(sep).join(
+            Markup(hidden if e == "protected" else
+                   f'<a href="{escape(self.link(f"{self.prefix}/citations/{e}"))}">{escape(_short(str(e)))}</a>')
+            for e in ids or []))
 
     def metric(self, m: str) -> str:
         """A metric's label."""
