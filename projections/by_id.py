@@ -151,7 +151,7 @@ class RecordReads:
                                       " WHERE incident_id = ? AND recorded_from <= ? AND recorded_to > ?",
                                    (row.incident_id, t, t), shape=_IncidentThen)
                 if then is None:
-                    return self._not_yet(c, "incident", row.incident_id, as_of, None)
+                    return self._nothing_yet(c, "incident", row.incident_id, None, as_of, None)
                 row = row._replace(valid_from=then.valid_from, valid_to=then.valid_to, version=then.version,
                                    updated_at=then.recorded_from)
         return {"state": "recorded", "incident_id": row.incident_id, "title": row.title, "title_en": row.title_en,
@@ -171,7 +171,7 @@ class RecordReads:
                               shape=_Report)
             if row is not None and (row.filed_at > t or not counts(report_published_at(row.published_on,
                                                                                        row.filed_at), cut)):
-                return self._not_yet(c, "report", row.report_id, as_of, cut, include_protected)
+                return self._nothing_yet(c, "report", row.report_id, row.source_id, as_of, cut, include_protected)
             sources = source_cards(self.db, c, {row.source_id} if row else set(), include_protected)
         if row is None or sources.hidden(row.source_id):
             raise NotFound("report", report_id)
@@ -194,7 +194,8 @@ class RecordReads:
             if row is None:
                 raise NotFound("citation", citation_id)
             if row.cited_at > t:
-                return self._not_yet(c, "citation", row.citation_id, as_of, None, include_protected)
+                return self._nothing_yet(c, "citation", row.citation_id, row.source_id, as_of, None,
+                                         include_protected)
             target_source = self._report_source(c, row.target_id) if row.target_kind == "report" else None
             sources = source_cards(self.db, c, {row.source_id, target_source}, include_protected)
         if sources.hidden(row.source_id):
@@ -226,7 +227,15 @@ class RecordReads:
                  include_protected: bool = False) -> dict[str, Any]:
         table, owner = _KINDS[kind]
         found = self.db.value(c, f"SELECT {owner or kind + '_id'} FROM {{{table}}} WHERE {kind}_id = ?", (record_id,))
-        if found is None or owner is not None and source_cards(self.db, c, {found}, include_protected).hidden(found):
+        if found is None:
+            raise NotFound(kind, record_id)
+        return self._nothing_yet(c, kind, record_id, found if owner else None, as_of, cut, include_protected)
+
+    def _nothing_yet(self, c: Any, kind: str, record_id: str, source_id: str | None, as_of: datetime | None,
+                     cut: int | None, include_protected: bool = False) -> dict[str, Any]:
+        """``not_yet`` of a record read already (no second read of its row), owned by ``source_id``
+        (None: no source owns it)."""
+        if source_id is not None and source_cards(self.db, c, {source_id}, include_protected).hidden(source_id):
             raise NotFound(kind, record_id)
         return {f"{kind}_id": record_id, "state": "not_yet_recorded", "as_of": iso_as_of(as_of),
                 "published_by": iso_published_by(cut), "version": 0}

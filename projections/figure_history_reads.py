@@ -16,7 +16,7 @@ from projections.read_arguments import check_order, read_time
 from projections.named_rows import shape
 from projections import publication
 from projections.publication import check_published_by
-from projections.read_filters import CARD, card, figure_steps, source_cards
+from projections.read_filters import CARD, card, figure_steps, source_cards, step_before
 from projections.redaction import PLACED_JOIN, Sources, publication_placed, shown_evidence
 from projections.times import iso
 from projections.view_rows import HISTORY_JOINS, Citation, HistoryVersion, render_citation
@@ -41,6 +41,7 @@ def _named_citations(kind: str) -> str:
     if kind == "postgres":
         return f"citation_id = ANY(ARRAY({_named(kind, 'evidence')}))"
     return f"citation_id IN ({_named(kind, 'evidence')})"
+
 
 #: A regrading as the figure page tells it beside the grade.
 Grading = shape("Grading", "fv.version, fv.recorded_at, fv.actor, fv.grade, fv.reason, fv.evidence")
@@ -129,7 +130,7 @@ class FigureHistoryReads:
                 " AND withdrawn_at > (SELECT MIN(recorded_from) FROM shown)")
         kind, shown_params = self.db.kind, (*params, limit)
         evidence_named = _named_citations(kind)
-        rows, cites, cited_elsewhere, cards = self.db.read_at_once(
+        reads = (
             (f"SELECT {HistoryVersion.columns}, fv.published_at, {placed} AS placed FROM {{figure_versions}} fv{joins}{where}",
              (*params, limit + 1), PlacedVersion),
             (f"{shown} SELECT {Citation.columns} FROM {{citations}} WHERE{span} ORDER BY cited_at, citation_id",
@@ -140,6 +141,25 @@ class FigureHistoryReads:
              f" UNION {_named(kind, 'replaces')}"
              f" UNION SELECT source_id FROM {{citations}} WHERE {evidence_named})",
              (*shown_params, fid, t), CARD))
+        under: dict[int, tuple[Any, bool]] = {}
+        if cut is None:
+            rows, cites, cited_elsewhere, cards = self.db.read_at_once(*reads)
+            sources = Sources([card(r) for r in cards], include_protected)
+        else:
+            # The page, the fold of the versions up to it and the cards it falls back on: one
+            # snapshot (they were three, each of which could see a later commit of the follower).
+            with self.db.snapshot() as c:
+                rows, cites, cited_elsewhere, cards = self.db.all_together(c, *reads)
+                sources = Sources([card(r) for r in cards], include_protected)
+                if rows:
+                    under = _under_cut(self.db, c, t, fid, cut, rows[:limit], include_protected)
+                    # The value after a version may be a source no version of the page names (an
+                    # earlier word the cut falls back to): rare, and read only then.
+                    fallen_back = {under[r.version][0].value_source_id for r in rows[:limit] if r.version in under} \
+                        - {None} - sources.cards.keys()
+                    if fallen_back:
+                        more_sources = source_cards(self.db, c, fallen_back, include_protected)
+                        sources = Sources([*sources.cards.values(), *more_sources.cards.values()], include_protected)
         if not rows:
             # Before its first version (no cursor), or past its last (an empty last page); an
             # id never recorded is unknown whatever the cursor.
@@ -151,20 +171,8 @@ class FigureHistoryReads:
                     "next_cursor": None, "state": "not_yet_recorded" if after is None else "recorded"}
         page, more = rows[:limit], len(rows) > limit
         read = page
-        under: dict[int, tuple[Any, bool]] = {}
         if cut is not None:
-            with self.db.snapshot() as c:
-                under = _under_cut(self.db, c, t, fid, cut, max(r.version for r in page), include_protected)
             page = [r for r in page if r.version in under]  # an act on nothing counted yet: left out
-        sources = Sources([card(r) for r in cards], include_protected)
-        # Under a cut the value after a version may be a source no version of the page names
-        # (an earlier word the cut falls back to): rare, and read only then.
-        fallen_back = {under[r.version][0].value_source_id for r in page if r.version in under} - {None} \
-            - sources.cards.keys()
-        if fallen_back:
-            with self.db.snapshot() as c:
-                more_sources = source_cards(self.db, c, fallen_back, include_protected)
-            sources = Sources([*sources.cards.values(), *more_sources.cards.values()], include_protected)
         citations = [] if citation_counts else [render_citation(ct, sources, t) for ct in cites]
         hidden_citations = sources.citations_withheld([*((ct.citation_id, ct.source_id) for ct in cites),
                                                        *cited_elsewhere])
@@ -279,14 +287,28 @@ def _said(r: Any, sources: Any, hidden: bool, value: dict[str, Any], source: Any
             "published_on": None if hidden else r.published_on, "filed_by": r.actor, "adopted": adopted}
 
 
-def _under_cut(db: Db, c: Any, t: int, fid: str, cut: int, last_version: int, include_protected: bool,
+def _under_cut(db: Db, c: Any, t: int, fid: str, cut: int, page: list[Any], include_protected: bool,
                ) -> dict[int, tuple[Any, bool]]:
-    """Each version up to ``last_version`` the cut counts: the figure's state under the cut after
-    it (the figure by id as of its recording, cut there), and whether that moved its value. It
-    folds every earlier version (a page deep in a long history reads them all)."""
+    """Each version up to the page's last that the cut counts: the figure's state under the cut
+    after it (the figure by id as of its recording, cut there), and whether that moved its value.
+
+    The fold starts from the stored state of the last version before which every version counts
+    (the fold of an all-counted prefix is the state stored; found by one range in SQL), not from
+    the figure's first version: a page deep in a long history folded all the versions before
+    it, and walking the history page by page was quadratic."""
+    first = min(page, key=lambda r: r.version)
+    last = max(page, key=lambda r: r.version)
+    placed = publication_placed("fv", "ps", include_protected)
+    held = db.one(c, f"SELECT fv.recorded_from, fv.version FROM {{figure_versions}} fv{PLACED_JOIN}"
+                     f" WHERE fv.figure_id = ? AND (fv.recorded_from, fv.version) < (?, ?) AND {placed} > ?"
+                     " ORDER BY fv.recorded_from, fv.version LIMIT 1", (fid, first.recorded_from, first.version, cut))
+    since = (first.recorded_from, first.version) if held is None else tuple(held)
+    base = step_before(db, c, fid, since)
+    before = None if base is None else publication.state_of(base)
     out: dict[int, tuple[Any, bool]] = {}
-    before = None
-    for r, folded in publication.states(figure_steps(db, c, t, fid, last_version, include_protected), cut):
+    for r, folded in publication.states(figure_steps(db, c, fid, since if base is not None else None,
+                                                     (last.recorded_from, last.version), include_protected),
+                                        cut, before):
         out[r.version] = (folded, before is None or folded.value != before.value)
         before = folded
     return out

@@ -176,11 +176,12 @@ def fold(rows: Iterable[Any], cut: int | None, start: Folded | None = None) -> F
     return None if state is None else Folded(**state)
 
 
-def states(rows: Iterable[Any], cut: int | None) -> Iterator[tuple[Any, Folded]]:
+def states(rows: Iterable[Any], cut: int | None, start: Folded | None = None) -> Iterator[tuple[Any, Folded]]:
     """Each version the cut counts (``rows`` as ``fold`` reads them, in version order) with the
     figure's state under the cut after it: the figure by id as of that version's recording. An
-    act on a figure with no word counted yet has no state, and is left out."""
-    state = None
+    act on a figure with no word counted yet has no state, and is left out. ``start``: the state
+    before ``rows`` (a stored one all counted, as ``fold`` takes it), None for a figure's first versions."""
+    state = start
     for r in rows:
         if not counts(r.published_at, cut):
             continue

@@ -1,0 +1,136 @@
+"""The cells the long tables repeat (a count, a moment, a source, bounds, a term's label), as
+Python for the templates (``show.count(v)``, ...).
+
+They were Jinja macros: a macro call cost ~10 µs (its arguments, a new frame, the joined
+output), a figure page made ~500 of them and a page of checks ~900, and they were most of the
+page's rendering (docs/performance.md). The HTML is byte for byte the macros'.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from markupsafe import Markup, escape
+
+from api.web.i18n import Language
+
+
+def _field(item: Any, name: str) -> Any:
+    """``item.name`` as a template reads it: a key or an attribute, "" when it has neither."""
+    if isinstance(item, dict):
+        return item.get(name, "")
+    return getattr(item, name, "")
+
+
+def _short(text: str) -> str:
+    """An id cut to 8 characters, as Jinja's ``truncate(8, True, "")`` did (its leeway of 5 kept up to 13 whole)."""
+    return text if len(text) <= 13 else text[:8]
+
+
+class Show:
+    """The cells, in the page's language, with its links (keeping "as of" and the cut)."""
+
+    def __init__(self, lang: Language, link: Callable[..., str], labels: dict[str, dict[str, str]],
+                 prefix: str) -> None:
+        self._ = lang.gettext
+        self.n = lang.number
+        self.moment = lang.moment
+        self.day = lang.day
+        self.link = link
+        self.metrics, self.dimensions, self.populations = (
+            labels["METRICS"], labels["DIMENSIONS"], labels["POPULATIONS"])
+        self.prefix = prefix
+
+    def _range(self, low: Any, high: Any) -> str:
+        return self._("%(low)s to %(high)s", low=self.n(low), high=self.n(high))
+
+    def count(self, v: Any) -> Markup:
+        """A count with its qualifier, in words."""
+        q, _, n = _field(v, "qualifier"), self._, self.n
+        if q == "exact":
+            return escape(n(_field(v, "number")))
+        words = {"at_least": "at least %(n)s", "more_than": "more than %(n)s", "at_most": "at most %(n)s",
+                 "fewer_than": "fewer than %(n)s"}.get(q)
+        if words is not None:
+            return escape(_(words, n=n(_field(v, "number"))))
+        if q == "range":
+            return escape(self._range(_field(v, "low"), _field(v, "high")))
+        if q == "vague":
+            return Markup(f'<span dir="auto">{escape(_field(v, "term"))}</span>'
+                          f' ({escape(self._range(_field(v, "low"), _field(v, "high")))})')
+        if q == "approximate":
+            return Markup(f'{escape(_("approximate"))} <span dir="auto">{escape(_field(v, "term"))}</span>'
+                          f' {escape(n(_field(v, "number")))} ({escape(self._range(_field(v, "low"), _field(v, "high")))})')
+        return escape(q)
+
+    def bounds(self, low: Any, high: Any, kind: str) -> Markup:
+        """A tally's or a check's low and high, as a range in words."""
+        if kind == "no_data":
+            return Markup(f'<span class="kind-no_data">{escape(self._("no data"))}</span>')
+        if kind == "exact" or low == high:
+            return escape(self.n(low))
+        if kind == "lower_bound" or high is None:
+            return escape(self._("at least %(n)s", n=self.n(low)))
+        return escape(self._range(low, high))
+
+    def when(self, t: Any) -> Markup:
+        """A recording time, as the language writes it, machine-readable in the tag."""
+        return Markup(f'<time datetime="{escape(t)}">{escape(self.moment(t))}</time>')
+
+    def on(self, d: Any) -> Markup:
+        """A date (of valid time, or a report's publication), as the language writes it, machine-readable in the tag."""
+        return Markup(f'<time datetime="{escape(d)}">{escape(self.day(d))}</time>')
+
+    def source(self, ref: Any) -> Markup:
+        """A source as answers name it (projections/redaction.py ``Sources.ref``): a link, "protected source", or —."""
+        if ref is None:
+            return Markup("—")
+        if ref == "protected":
+            return Markup(f'<span class="protected">{escape(self._("protected source"))}</span>')
+        href = self.link(f"{self.prefix}/sources/{_field(ref, 'source_id')}")
+        name_en = _field(ref, "name_en")
+        also = f' (<span dir="auto">{escape(name_en)}</span>)' if name_en else ""
+        return Markup(f'<a href="{escape(href)}" dir="auto">{escape(_field(ref, "name"))}</a>{also}')
+
+    def report(self, report_id: str | None, published_on: str | None) -> Markup:
+        """A report a figure or step was said in, with its publication date; a protected source's has neither."""
+        if not report_id and not published_on:
+            return Markup("—")
+        link = "" if not report_id else (f'<a href="{escape(self.link(f"{self.prefix}/reports/{report_id}"))}"'
+                                         f' class="report-link">{escape(self._("report"))}</a>')
+        return Markup(link + ("" if not published_on else f" {self.on(published_on)}"))
+
+    def evidence(self, ids: list[str] | None, sep: str = " ") -> Markup:
+        """A judgement's evidence: links to its citations (each named by its id's first 8 characters),
+        a hidden source's as "protected source"."""
+        hidden = f'<span class="protected">{escape(self._("protected source"))}</span>'
+        return Markup(escape(sep).join(
+            Markup(hidden if e == "protected" else
+                   f'<a href="{escape(self.link(f"{self.prefix}/citations/{e}"))}">{escape(_short(str(e)))}</a>')
+            for e in ids or []))
+
+    def metric(self, m: str) -> str:
+        """A metric's label."""
+        return self._(self.metrics.get(m, m))
+
+    def dimension(self, d: str) -> str:
+        """A dimension's label, without its explanation in brackets."""
+        return self._(self.dimensions.get(d, d).split(" (")[0])
+
+    def breakdown(self, b: dict[str, str] | None) -> Markup:
+        """A figure's breakdown, each dimension's label with its value; "total" for none."""
+        if not b:
+            return escape(self._("total"))
+        return Markup(", ".join(f'{escape(self.dimension(k))}: <span dir="auto">{escape(v)}</span>'
+                                for k, v in b.items()))
+
+    @staticmethod
+    def approximate(counts: list[dict[str, Any]]) -> bool:
+        """Whether any of these counts (a check's parts) is approximate."""
+        return any(c["approximate"] for c in counts)
+
+    def population(self, p: str | None) -> Markup:
+        """Whom a figure counts, when it is a subset of the whole counted population (docs/model.md)."""
+        if not p or p == "counted":
+            return Markup("")
+        return Markup(f' · <span class="population">{escape(self._(self.populations.get(p, p).split(" (")[0]))}</span>')
