@@ -62,8 +62,9 @@ def test_a_report_and_evidence_link_and_a_hidden_one_names_nothing() -> None:
     assert s.report(None, None) == "—"
     assert s.report("r1", "2024-05-01") == Markup(
         '<a href="/web/reports/r1?as_of=x&amp;y" class="report-link">report</a>'
-        ' <time datetime="2024-05-01">2024-05-01</time>')
-    assert s.report(None, "2024-05-01") == Markup(' <time datetime="2024-05-01">2024-05-01</time>')
+        ' <time datetime="2024-05-01">May 1, 2024</time>')  # the date as the language writes it
+    assert s.report(None, "2024-05-01") == Markup(' <time datetime="2024-05-01">May 1, 2024</time>')
+    assert shown("ar").on("2024-05-01") == Markup(f'<time datetime="2024-05-01">{Language("ar").day("2024-05-01")}</time>')
     cited = "0123456789abcdef-long-id"
     assert s.evidence([cited, "protected"], ", ") == Markup(
         f'<a href="/web/citations/{cited}?as_of=x&amp;y">01234567</a>, <span class="protected">protected source</span>')
