@@ -72,16 +72,26 @@ def figure_history(reader: Any, state: State, figure_id: str, *, include_protect
                    cursor: str | None = None, published_by: Any = None, order: str = "recorded") -> Made:
     """Every version of a figure from ``cursor`` on, with the number of citations live on each."""
     at = pinned(as_of)
-    items = export_rows.history_versions(figure_id, lambda after, size: reader.figure_history(
-        figure_id, as_of=at, cursor=cursor if after is None else after, limit=size, citation_counts=True,
-        include_protected=include_protected, published_by=published_by, order=order))
+
+    def read(after: str | None, size: int) -> dict[str, Any]:
+        return reader.figure_history(figure_id, as_of=at, cursor=cursor if after is None else after, limit=size,
+                                     citation_counts=True, include_protected=include_protected,
+                                     published_by=published_by, order=order)
+
+    first = read(None, export_rows.PAGE)
+    items = export_rows.history_versions(figure_id, read, first)
     about = state(figure_id=figure_id, as_of=at, published_by=published_by,
                   order=None if order == "recorded" else order)
-    try:  # the counts tagged by the figure's metric (the history itself is read as the caller may)
-        figure = reader.figure(figure_id, as_of=at, include_protected=include_protected)
-    except NotFound:
-        figure = None
-    columns = export_rows.version_columns(*export_rows.counted_of(figure))
+    # The counts tagged by the figure's metric, which its history names (mixed as of before the
+    # figure was recorded). Only a first page with no version leaves that open (a cursor past the
+    # end, a cut before its words), and only then is the figure read.
+    named: dict[str, Any] | None = first
+    if not first["versions"]:
+        try:
+            reader.figure(figure_id, as_of=at, include_protected=include_protected)
+        except NotFound:
+            named = None
+    columns = export_rows.version_columns(*export_rows.counted_of(named))
     return Made(columns, map(export_rows.history_row, items), items, about, f"figure-{figure_id}-history")
 
 
