@@ -47,10 +47,23 @@ def figures(reader: Any, state: State, *, include_protected: bool, as_of: Any = 
     about = state(as_of=at, incident_id=incident_id, metric=metric, dimension=dimension, status=status,
                   valid_from=valid_from, valid_to=valid_to, place=place, population=population,
                   published_by=published_by)
-    incidents = lambda ids: reader.incidents_by_id(ids, as_of=at)  # noqa: E731
-    return Made(export_rows.figure_columns(metric, population),
-                export_rows.figure_rows(items, incidents, reader.terms.places),
-                export_rows.figure_lines(items, incidents, reader.terms.places), about, "figures")
+    return _figure_export(reader, at, export_rows.figure_columns(metric, population), items, about, "figures")
+
+
+def report_figures(reader: Any, state: State, report_id: str, figures: list[dict[str, Any]], *, as_of: Any = None,
+                   published_by: Any = None) -> Made:
+    """The figures a report states, as they stand (``figures``: read already, as the JSON answer gives
+    them), each with its incident (``GET /reports/{id}/figures``)."""
+    about = state(report_id=report_id, as_of=as_of, published_by=published_by)
+    return _figure_export(reader, as_of, export_rows.FIGURE_COLUMNS, figures, about, f"report-{report_id}-figures")
+
+
+def _figure_export(reader: Any, as_of: Any, columns: list[tuple[str, str]], items: Iterable[dict[str, Any]],
+                    about: dict[str, Any], name: str) -> Made:
+    """Figures as rows and as NDJSON lines, each with its incident as of ``as_of`` (a page of them read at once)."""
+    incidents = lambda ids: reader.incidents_by_id(ids, as_of=as_of)  # noqa: E731
+    return Made(columns, export_rows.figure_rows(items, incidents, reader.terms.places),
+                export_rows.figure_lines(items, incidents, reader.terms.places), about, name)
 
 
 def listing(kind: str, reader: Any, state: State, *, include_protected: bool, as_of: Any = None,
