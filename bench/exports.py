@@ -12,7 +12,8 @@ ledger's full history) and the whole history of the figure with the most version
 HISTORY_CAP (the JSON baseline inlines every live citation in every version, so on the hottest
 figures it alone would take hours), each read page by page as JSON (500 a page, the baseline)
 and exported in one streamed answer per format. XLSX is skipped on tables of more than
-``--xlsx-rows`` rows (openpyxl writes a few hundred rows a second).
+``--xlsx-rows`` rows (openpyxl writes a few hundred rows a second). ``--no-json``: the exports
+alone, no JSON baseline (the current figures' pages take minutes at 1M events).
 
 Printed: rows/s, peak Python memory (tracemalloc, on for every route alike) and the growth of
 the process's peak resident set over the route (Linux's VmHWM, reset before each route) of
@@ -183,9 +184,10 @@ def _store(kind: str, postgres_url: str | None, keep: str | None) -> Iterator[St
 
 
 def history(events: int, formats: list[str], store_kind: str = "sqlite", postgres_url: str | None = None,
-            xlsx_rows: int = 350_000, keep: str | None = None, tables: tuple[str, ...] = TABLES[:3]) -> None:
+            xlsx_rows: int = 350_000, keep: str | None = None, tables: tuple[str, ...] = TABLES[:3],
+            baseline: bool = True) -> None:
     """Build a log of ``events`` events on a fresh store of ``store_kind`` (or reuse ``keep``'s), then
-    time every export of ``tables``."""
+    time every export of ``tables`` (``baseline=False``: without the JSON pages)."""
     from bench.build import build_log
     from bench.workload import Ids, Workload
 
@@ -239,7 +241,7 @@ def history(events: int, formats: list[str], store_kind: str = "sqlite", postgre
             ):
                 if table not in tables:
                     continue
-                if key is None:
+                if key is None or not baseline:
                     runs = []
                     for fmt in formats:
                         if fmt == "xlsx" and rows > xlsx_rows:
@@ -280,6 +282,8 @@ def _arguments(argv: list[str]) -> Any:
                                                          " builds it), built there if absent, reused if there")
     parser.add_argument("--tables", default="figures,audit,history",
                         help=f"comma-separated, from {','.join(TABLES)} (hottest: its exports only)")
+    parser.add_argument("--no-json", action="store_true",
+                        help="the exports alone, without the JSON pages' baseline (minutes of pages at 1M)")
     return parser.parse_args(argv)
 
 
@@ -291,6 +295,6 @@ if __name__ == "__main__":
         if args.keep and args.store != "sqlite":
             sys.exit("--keep is a SQLite folder")
         history(args.history, args.formats.split(","), args.store, args.postgres, args.xlsx_rows, args.keep,
-                tuple(args.tables.split(",")))
+                tuple(args.tables.split(",")), not args.no_json)
     else:
         main(args.figures)

@@ -47,6 +47,8 @@ def _named_citations(kind: str) -> str:
 Grading = shape("Grading", "fv.version, fv.recorded_at, fv.actor, fv.grade, fv.reason, fv.evidence")
 #: A history version with the instant it is placed at in publication order.
 PlacedVersion = shape("PlacedVersion", HistoryVersion.columns + ", fv.published_at, fv.published_at AS placed")
+#: A citation as counted on a version: when it was live.
+LiveSpan = shape("LiveSpan", "cited_at, withdrawn_at")
 
 
 class FigureHistoryReads:
@@ -86,7 +88,8 @@ class FigureHistoryReads:
         and each version's ``"citations"`` as positions in it: for a figure cited hundreds of
         times over many versions the inline form repeats every citation in every version.
         ``citation_counts=True`` gives each version's ``"citations"`` as their number alone, and no
-        list of them (an export's column): the hottest figure's 500 versions a page with thousands
+        list of them (an export's column), counted from the citations' spans alone (when each was
+        live), none of their words read: the hottest figure's 500 versions a page with thousands
         live on each made millions of positions a page, its memory growing with the figure.
 
         ``published_by``: only the versions whose word (or act) counts by then
@@ -130,17 +133,22 @@ class FigureHistoryReads:
                 " AND withdrawn_at > (SELECT MIN(recorded_from) FROM shown)")
         kind, shown_params = self.db.kind, (*params, limit)
         evidence_named = _named_citations(kind)
+        # Counted, the citations are only their spans, and their sources' cards are not needed:
+        # the hottest figure's thousands of rows (their words opened, under a cipher) were read to be counted.
+        cited, cited_sources, cited_params = ((LiveSpan, "", ()) if citation_counts else
+                                              (Citation, f" UNION SELECT source_id FROM {{citations}} WHERE{span}",
+                                               (fid, t)))
         reads = (
             (f"SELECT {HistoryVersion.columns}, fv.published_at, {placed} AS placed FROM {{figure_versions}} fv{joins}{where}",
              (*params, limit + 1), PlacedVersion),
-            (f"{shown} SELECT {Citation.columns} FROM {{citations}} WHERE{span} ORDER BY cited_at, citation_id",
-             (*shown_params, fid, t), Citation),
+            (f"{shown} SELECT {cited.columns} FROM {{citations}} WHERE{span} ORDER BY cited_at, citation_id",
+             (*shown_params, fid, t), cited),
             (f"{shown} SELECT citation_id, source_id FROM {{citations}} WHERE {evidence_named}", shown_params, None),
             (f"{shown} SELECT {CARD.columns} FROM {{sources}} WHERE source_id IN (SELECT source_id FROM shown"
-             f" UNION SELECT value_source_id FROM shown UNION SELECT source_id FROM {{citations}} WHERE{span}"
+             f" UNION SELECT value_source_id FROM shown{cited_sources}"
              f" UNION {_named(kind, 'replaces')}"
              f" UNION SELECT source_id FROM {{citations}} WHERE {evidence_named})",
-             (*shown_params, fid, t), CARD))
+             (*shown_params, *cited_params), CARD))
         under: dict[int, tuple[Any, bool]] = {}
         if cut is None:
             rows, cites, cited_elsewhere, cards = self.db.read_at_once(*reads)
@@ -174,8 +182,8 @@ class FigureHistoryReads:
         if cut is not None:
             page = [r for r in page if r.version in under]  # an act on nothing counted yet: left out
         citations = [] if citation_counts else [render_citation(ct, sources, t) for ct in cites]
-        hidden_citations = sources.citations_withheld([*((ct.citation_id, ct.source_id) for ct in cites),
-                                                       *cited_elsewhere])
+        # Every citation the evidence names is read with its source (cited_elsewhere), live here or not.
+        hidden_citations = sources.citations_withheld(cited_elsewhere)
         cited_at = [ct.cited_at for ct in cites]
         live_until = [min(ct.withdrawn_at, t + 1) for ct in cites]
         # Only a citation withdrawn by t can have ended before a version began (the version began by t).

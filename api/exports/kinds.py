@@ -50,10 +50,23 @@ def figures(reader: Any, state: State, *, include_protected: bool, as_of: Any = 
     about = state(as_of=at, incident_id=incident_id, metric=metric, dimension=dimension, status=status,
                   valid_from=valid_from, valid_to=valid_to, place=place, population=population,
                   published_by=published_by)
-    incidents = lambda ids: reader.incidents_by_id(ids, as_of=at)  # noqa: E731
-    return Made(export_rows.figure_columns(metric, population),
-                export_rows.figure_rows(items, incidents, reader.terms.places),
-                export_rows.figure_lines(items, incidents, reader.terms.places), about, "figures")
+    return _figure_export(reader, at, export_rows.figure_columns(metric, population), items, about, "figures")
+
+
+def report_figures(reader: Any, state: State, report_id: str, figures: list[dict[str, Any]], *, as_of: Any = None,
+                   published_by: Any = None) -> Made:
+    """The figures a report states, as they stand (``figures``: read already, as the JSON answer gives
+    them), each with its incident (``GET /reports/{id}/figures``)."""
+    about = state(report_id=report_id, as_of=as_of, published_by=published_by)
+    return _figure_export(reader, as_of, export_rows.FIGURE_COLUMNS, figures, about, f"report-{report_id}-figures")
+
+
+def _figure_export(reader: Any, as_of: Any, columns: list[tuple[str, str]], items: Iterable[dict[str, Any]],
+                    about: dict[str, Any], name: str) -> Made:
+    """Figures as rows and as NDJSON lines, each with its incident as of ``as_of`` (a page of them read at once)."""
+    incidents = lambda ids: reader.incidents_by_id(ids, as_of=as_of)  # noqa: E731
+    return Made(columns, export_rows.figure_rows(items, incidents, reader.terms.places),
+                export_rows.figure_lines(items, incidents, reader.terms.places), about, name)
 
 
 def listing(kind: str, reader: Any, state: State, *, include_protected: bool, as_of: Any = None,
@@ -75,16 +88,26 @@ def figure_history(reader: Any, state: State, figure_id: str, *, include_protect
                    cursor: str | None = None, published_by: Any = None, order: str = "recorded") -> Made:
     """Every version of a figure from ``cursor`` on, with the number of citations live on each."""
     at = pinned(as_of)
-    items = export_rows.history_versions(figure_id, lambda after, size: reader.figure_history(
-        figure_id, as_of=at, cursor=cursor if after is None else after, limit=size, citation_counts=True,
-        include_protected=include_protected, published_by=published_by, order=order))
+
+    def read(after: str | None, size: int) -> dict[str, Any]:
+        return reader.figure_history(figure_id, as_of=at, cursor=cursor if after is None else after, limit=size,
+                                     citation_counts=True, include_protected=include_protected,
+                                     published_by=published_by, order=order)
+
+    first = read(None, export_rows.PAGE)
+    items = export_rows.history_versions(figure_id, read, first)
     about = state(figure_id=figure_id, as_of=at, published_by=published_by,
                   order=None if order == "recorded" else order)
-    try:  # the counts tagged by the figure's metric (the history itself is read as the caller may)
-        figure = reader.figure(figure_id, as_of=at, include_protected=include_protected)
-    except NotFound:
-        figure = None
-    columns = export_rows.version_columns(*export_rows.counted_of(figure))
+    # The counts tagged by the figure's metric, which its history names (mixed as of before the
+    # figure was recorded). Only a first page with no version leaves that open (a cursor past the
+    # end, a cut before its words), and only then is the figure read.
+    named: dict[str, Any] | None = first
+    if not first["versions"]:
+        try:
+            reader.figure(figure_id, as_of=at, include_protected=include_protected)
+        except NotFound:
+            named = None
+    columns = export_rows.version_columns(*export_rows.counted_of(named))
     return Made(columns, map(export_rows.history_row, items), items, about, f"figure-{figure_id}-history")
 
 

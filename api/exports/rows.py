@@ -182,11 +182,13 @@ def figure_lines(items: Iterable[dict[str, Any]], incidents: Callable[[list[str]
         }}
 
 
-def paged(page: Callable[[str | None, int], dict[str, Any]], key: str = "items") -> Iterator[dict[str, Any]]:
+def paged(page: Callable[[str | None, int], dict[str, Any]], key: str = "items",
+          first: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
     """Every item of a paged answer (its ``key`` list), a page at a time. The first page is read
-    now, so a bad request (a cursor, a window, an unknown id) is refused before an answer has
-    begun to stream."""
-    first = page(None, PAGE)
+    now (or was, ``first``: for what it says beside its items), so a bad request (a cursor, a
+    window, an unknown id) is refused before an answer has begun to stream."""
+    if first is None:
+        first = page(None, PAGE)
 
     def pages() -> Iterator[dict[str, Any]]:
         answer = first
@@ -227,14 +229,16 @@ def _ids(refs: Any, key: str) -> str | None:
     return " ".join(r if isinstance(r, str) else str(r.get(key) or "") for r in refs)
 
 
-def history_versions(figure_id: str, page: Callable[[str | None, int], dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Every version of a figure, a reader page at a time (read with ``citation_counts=True``),
-    each with the figure's id and the number of citations live on it.
+def history_versions(figure_id: str, page: Callable[[str | None, int], dict[str, Any]],
+                     first: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """Every version of a figure, a reader page at a time (read with ``citation_counts=True``;
+    ``first``: its first page, already read), each with the figure's id and the number of
+    citations live on it.
 
     The count, not the citations: a hot figure's versions each have thousands live, and
     listing them on every row makes the export versions x citations long; they are
     ``GET /figures/{id}/citations``, each once."""
-    return ({"figure_id": figure_id, **version} for version in paged(page, "versions"))
+    return ({"figure_id": figure_id, **version} for version in paged(page, "versions", first))
 
 
 def history_row(item: dict[str, Any]) -> dict[str, Any]:

@@ -422,11 +422,8 @@ def list_report_figures(request: Request, report_id: UUID, reader: Reader, calle
     figures = report_figures(reader, record, as_of, caller.sees_protected, published_by)
     if fmt == "json":
         return figures
-    about = _about(request, now, report_id=str(report_id), as_of=as_of, published_by=published_by)
-    incidents = lambda ids: reader.incidents_by_id(ids, as_of=as_of)  # noqa: E731
-    rows = export_rows.figure_rows(figures, incidents, reader.terms.places)
-    lines = export_rows.figure_lines(figures, incidents, reader.terms.places)
-    return export(fmt, export_rows.FIGURE_COLUMNS, rows, lines, about, f"report-{report_id}-figures")
+    return give(fmt, kinds.report_figures(reader, _state(request, now), str(report_id), figures, as_of=as_of,
+                                          published_by=published_by))
 
 
 def _listing_export(request: Request, now: Any, fmt: str, kind: str, reader: Any, caller: Any, cursor: str | None,

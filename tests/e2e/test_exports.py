@@ -340,6 +340,24 @@ def test_a_long_export_is_one_cut(api, monkeypatch):
     assert len(rows) == len(api.get(f"/figures/{world.figure}/history?limit=500").json()["versions"]) - 1
 
 
+def test_a_figures_history_export_is_tagged_by_the_metric_its_history_names(api, monkeypatch):
+    """The counts' hashtags come from the history's own first page, the figure not read again
+    for them; as of before the figure was recorded (no rows), they are the mixed column's."""
+    world = build_world(api.ledger)
+    reader = api.client.app.state.reader
+    read, asked = reader.figure, []
+
+    def figure(*args, **kwargs):
+        asked.append(args)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(reader, "figure", figure)
+    tags = _csv(api.get(f"/figures/{world.figure}/history?format=hxl"))[1]
+    assert "#affected+killed+civilians+min" in tags and asked == []
+    early = _csv(api.get(f"/figures/{world.figure}/history?format=hxl&as_of=2000-01-01T00:00:00Z"))
+    assert "#indicator+num+min" in early[1] and len(early) == 2 and asked
+
+
 def test_an_unknown_figures_history_is_404_and_a_bad_cursor_422_in_every_format(shared):
     api, _ = shared
     for fmt in ("csv", "xlsx", "ndjson"):

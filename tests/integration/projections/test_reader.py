@@ -345,3 +345,34 @@ def test_counts_and_the_latest_grading_tell_a_reader_nothing_of_protected_source
         assert reader.latest_grading(figure, include_protected=True)["evidence"] == [
             hidden_citation, world["public_citation"]]
         assert reader.latest_grading(figure, as_of=before) is None and reader.latest_grading(world["part"]) is None
+
+
+def test_an_exports_counts_read_when_each_citation_was_live_and_nothing_it_says(world, monkeypatch):
+    """The figure-history export counts each version's live citations: it reads their spans alone
+    (the hottest figure's thousands of rows, their words opened under a cipher, were read to be
+    counted), and shows a judgement's evidence as the listed form does."""
+    store, ledger, figure = world["store"], world["ledger"], world["figure"]
+    with Reader(store) as reader:
+        hidden_citation = reader.citations(figure, include_protected=True)[0]["citation_id"]
+    ledger.grade_figure("officer", figure, grade="contested", reason="they disagree",
+                        evidence=[hidden_citation, world["public_citation"]])
+    _follow(store, ledger)
+    with Reader(store) as reader:
+        read, statements = reader.db.read_at_once, []
+
+        def spied(*reads):
+            statements.append(" ".join(text for text, _, _ in reads))
+            return read(*reads)
+
+        monkeypatch.setattr(reader.db, "read_at_once", spied)
+        for sees in (False, True):
+            counted = reader.figure_history(figure, citation_counts=True, include_protected=sees)
+            listed = reader.figure_history(figure, citation_index=True, include_protected=sees)
+            assert [v.pop("citations") for v in counted["versions"]] == [
+                len(v.pop("citations")) for v in listed["versions"]]
+            assert counted["versions"] == listed["versions"]
+            assert counted["versions"][-1]["evidence"] == [
+                hidden_citation if sees else "protected", world["public_citation"]]
+    counting, listing = statements[0], statements[1]
+    assert "quote" in listing and "url" in listing
+    assert not any(word in counting for word in ("quote", "url", "sha256", "cited_by", "withdrawn_reason"))
