@@ -152,6 +152,20 @@ def main() -> None:
     app.state.ledger.close()
 
 
+def _in_turn(client: Any, path: str, samples: int, ways: list[Any]) -> list[list[float]]:
+    """The page's wall times (ms) under each way of reading it (each a callable that sets it up),
+    request by request in turn, so that every way meets the same load."""
+    times: list[list[float]] = [[] for _ in ways]
+    for _ in range(samples):
+        for way, kept in zip(ways, times):
+            way()
+            start = time.perf_counter()
+            answer = client.get(path, headers=HTML)
+            kept.append((time.perf_counter() - start) * 1000)
+            assert answer.status_code == 200, (path, answer.status_code)
+    return times
+
+
 def _session_read_before_after(app: Any, client: Any, paths: list[str], samples: int) -> None:
     """A signed-in page with its session's row read from the store (now) and with that row handed
     over from memory (before: the signed cookie named the key itself, and checking its signature
@@ -168,14 +182,8 @@ def _session_read_before_after(app: Any, client: Any, paths: list[str], samples:
     for path in paths:
         table.find = remembered
         client.get(path, headers=HTML)  # the row read once, then kept
-        before, after = [], []
-        for _ in range(samples):
-            for find, times in ((remembered, before), (read, after)):
-                table.find = find
-                start = time.perf_counter()
-                answer = client.get(path, headers=HTML)
-                times.append((time.perf_counter() - start) * 1000)
-                assert answer.status_code == 200, (path, answer.status_code)
+        before, after = _in_turn(client, path, samples, [lambda: setattr(table, "find", remembered),
+                                                         lambda: setattr(table, "find", read)])
         table.find = read
         b50, a50 = percentile(before, 0.5), percentile(after, 0.5)
         print(f"{path[:58]}: session row from memory p50 {b50:.2f} p99 {percentile(before, 0.99):.2f} ms;"
@@ -213,14 +221,8 @@ def _tally_page_before_after(client: Any, paths: list[str], samples: int) -> Non
 
     now = by_month.by_month
     for path in paths:
-        before, after = [], []
-        for _ in range(samples):
-            for reads, times in ((_per_month_windows, before), (now, after)):
-                by_month.by_month = reads
-                start = time.perf_counter()
-                answer = client.get(path, headers=HTML)
-                times.append((time.perf_counter() - start) * 1000)
-                assert answer.status_code == 200
+        before, after = _in_turn(client, path, samples, [lambda: setattr(by_month, "by_month", _per_month_windows),
+                                                         lambda: setattr(by_month, "by_month", now)])
         by_month.by_month = now
         b50, a50 = percentile(before, 0.5), percentile(after, 0.5)
         print(f"{path[:58]}: a windowed tally a month p50 {b50:.1f} p99 {percentile(before, 0.99):.1f} ms;"
