@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from api.timelines import load_timeline, timeline_data
+from api.web.i18n import Language
 from tests.e2e.web.conftest import AXE, sign_in
 
 pytestmark = pytest.mark.slow
@@ -79,7 +80,8 @@ def test_the_chart_over_publication_time_is_drawn_and_the_cut_changes_its_steps(
     assert 1 <= len(cut_recorded) == len(want) and cut_recorded != recorded[-len(cut_recorded):]
     assert (want[-1]["low"], want[-1]["high"]) == (10, 10) and "108" not in cut_recorded[-1]
     assert page.locator("#chart").get_attribute("data-ready") == str(len(want))
-    assert "said by" in under[-1] and "2021-08-31" in under[-1]  # whose word moved it, and its report's date
+    # whose word moved it, and its report's date as the page's language writes it
+    assert "said by" in under[-1] and Language("en").day("2021-08-31") in under[-1]
     # Before any word was published, no step is drawn (nothing, not zero).
     page.goto(f"{PAGE}?published_by=2000-01-01")
     assert page.locator("#published-steps tbody tr[data-step]").count() == 0
