@@ -142,11 +142,11 @@ def tally_months(reader: Any, state: State, metric: str, *, include_protected: b
     """A tally month by month of valid time (api/months.py chooses the months): a row per month."""
     counted = WHOLE_POPULATION if population is None else population
     found = monthly_rows(reader, metric, as_of, include_protected, months_from, months_to, counted, published_by)
-    at = None if as_of is None else as_of.isoformat()
-    flat = [{"metric": metric, "population": counted, "by": None, "value": None, "low": r["low"], "high": r["high"],
-             "kind": r["kind"], "figures": r["figures"], "valid_from": r["valid_from"], "valid_to": r["valid_to"],
-             "place": None, "as_of": at, "published_by": iso_published_by(check_published_by(published_by))}
-            for r in found]
+    echo = {"metric": metric, "population": counted, "by": None, "value": None, "place": None,
+            "as_of": None if as_of is None else as_of.isoformat(),
+            "published_by": iso_published_by(check_published_by(published_by))}  # the same on every row
+    flat = [{**echo, "low": r["low"], "high": r["high"], "kind": r["kind"], "figures": r["figures"],
+             "valid_from": r["valid_from"], "valid_to": r["valid_to"]} for r in found]
     about = state(metric=metric, by_month=True, as_of=as_of, population=population, published_by=published_by,
                   months_from=months_from, months_to=months_to)
     lines = [{"metric": metric, "population": counted, **r} for r in found]
