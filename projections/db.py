@@ -92,7 +92,9 @@ def _sqlite_tracking_class(name: str) -> type[SQLiteViewTracking]:
 class Db:
     """A projection's database: its datastore, its tracking recorder and its SQL dialect."""
 
-    def __init__(self, store: Store, name: str, *, pool_size: int | None = None) -> None:
+    def __init__(self, store: Store, name: str, *, pool_size: int | None = None, durable: bool = False) -> None:
+        """``durable``: every commit survives a power cut, as the ledger's own do (a table that is
+        not rebuilt from the log, such as the web's sessions); else commits are relaxed (_tune_sqlite)."""
         self.name = check_name(name)
         self.kind = store.kind
         env = Environment(name, store.environment())
@@ -103,7 +105,7 @@ class Db:
         if self.kind == "sqlite":
             self.tracking = self.factory.tracking_recorder(_sqlite_tracking_class(name))
             self.schema = ""
-            _tune_sqlite(self.tracking.datastore.pool)
+            _tune_sqlite(self.tracking.datastore.pool, durable)
         else:
             self.tracking = self.factory.tracking_recorder(PostgresViewTracking)
             self.schema = self.tracking.datastore.schema
@@ -314,7 +316,7 @@ class Db:
         self.factory.close()
 
 
-def _tune_sqlite(pool: Any) -> None:
+def _tune_sqlite(pool: Any, durable: bool = False) -> None:
     """Settings for the projection's own SQLite connections (never the ledger's).
 
     ``synchronous=NORMAL`` in WAL mode keeps every commit atomic and the file consistent; a
@@ -323,14 +325,15 @@ def _tune_sqlite(pool: Any) -> None:
     page cache keeps the views' indexes in memory across batches. A view batch dirties pages
     of many indexes at once, so the default checkpoint (every 1,000 WAL pages, with an
     fsync) ran every batch or two and was the largest cost of committing one; at 8,192 pages
-    (32 MB of WAL) it runs about ten times less often.
+    (32 MB of WAL) it runs about ten times less often. A ``durable`` table keeps FULL: it is
+    not rebuilt from the log, so a commit lost to a power cut is lost for good.
     """
     create = pool._create_connection
 
     def create_tuned() -> Any:
         connection = create()
         cursor = connection._sqlite_conn.cursor()
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.execute("PRAGMA wal_autocheckpoint=8192")
         return connection

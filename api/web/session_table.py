@@ -63,8 +63,9 @@ class SessionTable:
             return opened
         with self._lock:
             if self._db is None:
-                # One pooled connection: a request holds it for one indexed read.
-                self._db = Db(self.store, NAME, pool_size=1)
+                # One pooled connection: a request holds it for one indexed read. Durable: a
+                # sign-out that a power cut could undo would bring a copied cookie back.
+                self._db = Db(self.store, NAME, pool_size=1, durable=True)
             return self._db
 
     def _write(self, *steps: tuple[str, tuple[Any, ...]]) -> None:

@@ -146,3 +146,21 @@ def test_a_csrf_value_of_any_characters_is_refused_not_a_crash(api, sent):
     for path in ("/web/sign-out", "/web/new/source"):
         answer = api.client.post(path, data={"csrf": sent, "name": "x"}, headers=HTML, follow_redirects=False)
         assert answer.status_code == 403, (path, answer.status_code)
+
+
+def test_a_sign_out_is_committed_to_disk_as_the_ledgers_own_writes_are(api, monkeypatch):
+    """The views' connections relax the flush to disk (a power cut may undo their last commits, which
+    the follower applies again); a session is no view, so an undone sign-out would revive a copied cookie."""
+    sign_in(api, "reader")
+    table = api.client.app.state.web_sessions.table
+    db, run, seen = table.db, table.db.run, []
+
+    def durability_then_run(cursor, text, params=()):
+        cursor.execute("PRAGMA synchronous" if db.kind == "sqlite" else "SHOW synchronous_commit")
+        row = cursor.fetchone()
+        seen.append(str(next(iter(row.values())) if isinstance(row, dict) else row[0]))
+        return run(cursor, text, params)
+
+    monkeypatch.setattr(db, "run", durability_then_run)
+    _sign_out(api.client)
+    assert seen and set(seen) == {"2" if db.kind == "sqlite" else "on"}, seen  # FULL / on
