@@ -83,6 +83,16 @@ def check(total: Reading, dimension: str, parts: list[Reading]) -> dict[str, Any
                    compare(total.low, total.high, documented))
 
 
+def split_check(total: dict[str, Any], groups_sum: dict[str, Any]) -> dict[str, Any]:
+    """A tally's split set against the tally by the same rule (``compare``): of 108 killed, 12 + 18
+    broken down by age leave 78 of no stated age. ``total`` and ``groups_sum`` as a tally answers
+    them (``low``, ``high``, ``approximate``)."""
+    c = compare(total["low"], total["high"], Tally.of(groups_sum["low"], groups_sum["high"]))
+    return {"status": c.status, "excess": c.excess,
+            "remainder": None if c.status == "inconsistent" else {"low": c.remainder_low, "high": c.remainder_high},
+            "approximate": bool(total.get("approximate") or groups_sum.get("approximate"))}
+
+
 def subset_check(whole: Reading, subset: Reading) -> dict[str, Any]:
     return _answer(whole, subset.population, "subset", None,
                    [_part(subset.population, subset)], Tally.of(subset.low, subset.high),

@@ -30,6 +30,7 @@ from ledger import checks, limits
 from ledger.checks import moment as moment_of
 from ledger.errors import NotFound
 from ledger.vocabulary import WHOLE_POPULATION
+from projections.breakdown_checks import split_check
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 
@@ -107,7 +108,10 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
     for metric in reader.terms.of_kind("metric"):
         # A metric nothing was recorded of is listed as "no data", never as zero.
         total = reader.tally_splits(metric, as_of=at, include_protected=sees, published_by=cut)  # every split
-        breakdowns = {dimension: split["groups"] for dimension, split in total["splits"].items()}
+        # Each split checked against the total by the rule the incidents' checks use: of 108 killed,
+        # 12 + 18 by age leave 78 of no stated age. It costs nothing more: the split is read already.
+        breakdowns = {dimension: {"groups": split["groups"], "check": split_check(total["sum"], split["groups_sum"])}
+                      for dimension, split in total["splits"].items()}
         tallies.append({"metric": metric, "sum": total["sum"], "breakdowns": breakdowns})
     # The checks of parts are read incident by incident: on a ledger of more than a page of
     # incidents they cost too much for the first page, and are a link to the checks page instead.

@@ -44,6 +44,19 @@ class Show:
     def _range(self, low: Any, high: Any) -> str:
         return self._("%(low)s to %(high)s", low=self.n(low), high=self.n(high))
 
+    def verdict(self, c: Any) -> Markup:
+        """A check's verdict (a total's parts, or a tally's split: projections/breakdown_checks.py)."""
+        _, status = self._, c["status"]
+        if status == "complete":
+            return escape(_("complete"))
+        if status == "remainder":
+            r = c["remainder"]
+            return Markup(f'<strong class="flag">{escape(_("remainder of %(r)s not broken down", r=self.bounds(r["low"], r["high"], "range")))}</strong>')
+        if status == "parts_exceed_low":
+            words = _("parts exceed the total's low bound")
+            return Markup(f'<strong class="flag">{escape(words)}</strong>')
+        return Markup(f'<strong class="flag bad">{escape(_("inconsistent: the parts exceed the total by %(e)s", e=self.n(c["excess"])))}</strong>')
+
     def count(self, v: Any) -> Markup:
         """A count with its qualifier, in words."""
         q, _, n = _field(v, "qualifier"), self._, self.n

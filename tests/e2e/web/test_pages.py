@@ -1039,3 +1039,28 @@ def test_a_step_moved_by_many_changes_lists_ten_and_says_how_many_more(api, worl
     lists = re.findall(r'<ul class="changes">(.*?)</ul>', text, re.S)
     assert lists and max(item.count("<li>") for item in lists) == 10
     assert "and 3 more changes" in text
+
+
+def test_the_dashboard_checks_each_tallys_splits_against_it(api):
+    """Each breakdown of a tally on the dashboard is set against the tally by the checks' rule, on a
+    ledger of any size (the incidents' checks are a link there past a page of incidents): the
+    seed's 71 + 37 by perpetrator make all 108 killed; 28 + 11 + 18 + 9 by facility type leave 16
+    of the 82 attacks on vital facilities."""
+    from ledger.seed import case_data, load_case
+
+    load_case(api.ledger, case_data())
+    sign_in(api, "reader")
+    text = api.client.get("/", headers=HTML).text
+    rows = dict(re.findall(r'<tr data-metric="([^"]+)">(.*?)</tr>', text, re.S))
+    splits = {m: {d: (status, words) for d, status, words in re.findall(
+        r'<summary>by (.*?): <span class="split-check check-(\w+)">(.*?)</span></summary>', row, re.S)}
+        for m, row in rows.items()}
+    killed = api.get("/tallies/civilians_killed?by=perpetrator", role="reader").json()
+    assert killed["sum"]["low"] == 108 and killed["groups_sum"]["low"] == 108
+    assert splits["civilians_killed"]["party responsible"] == ("complete", "complete"), splits
+    attacks = api.get("/tallies/attacks_on_vital_facilities?by=facility_type", role="reader").json()
+    assert (attacks["sum"]["low"], attacks["sum"]["high"], attacks["groups_sum"]["low"]) == (82, None, 66), attacks
+    status, words = splits["attacks_on_vital_facilities"]["type of facility attacked"]
+    assert status == "remainder" and "remainder of at least 16 not broken down" in words, splits
+    assert all(found == {} for m, found in splits.items()
+               if api.get(f"/tallies/{m}", role="reader").json()["sum"]["kind"] == "no_data"), splits
