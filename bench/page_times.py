@@ -2,7 +2,8 @@
 
 ``python -m bench.page_times --events 100000`` builds a log of the benchmark workload on a fresh
 SQLite store (or ``--postgres URL``), brings the views up to date, signs in as an auditor
-(who sees the most), then asks for each page many times in-process and reports the p50 and
+(who sees the most; ``--role reader`` for what hiding the protected sources costs), then
+asks for each page many times in-process and reports the p50 and
 p99 of the server time and the size of each answer. The issue's aims: p99 <= 50 ms at 1M
 events, no page over 300 KB before images.
 """
@@ -78,6 +79,8 @@ def main() -> None:
     p.add_argument("--keep", help="a folder for the SQLite store: built there once, reused when it is there"
                                   " (a 1M log takes ~25 min to build)")
     p.add_argument("--only", help="comma-separated paths to time instead of every page")
+    p.add_argument("--role", default="auditor", choices=("auditor", "officer", "reader"),
+                   help="whose session asks (a reader's pages hide protected sources: read_filters.py folds their figures afresh)")
     p.add_argument("--no-freeze", action="store_true", help="leave the garbage collector as it is (api/serve.py freezes)")
     p.add_argument("--unkept", action="store_true",
                    help="make every page afresh: what a page costs once the log has moved (api/web/render.py kept_part)")
@@ -99,7 +102,7 @@ def main() -> None:
     print(f"views caught up in {time.perf_counter() - t0:.1f} s", flush=True)
     if opts.keep and not kept.exists():
         kept.write_text(json.dumps(dataclasses.asdict(ids)))
-    key = ledger.issue_key("bench", owner="bench-auditor", role="auditor")[0]
+    key = ledger.issue_key("bench", owner=f"bench-{opts.role}", role=opts.role)[0]
     with signed_in(app, key) as client:
         if not opts.no_freeze:
             from api.serve import frozen
@@ -109,10 +112,18 @@ def main() -> None:
             app.state.web_parts = None
         figure = ids.figures[0]
         # The hottest figure (Zipf's rank 1: the first made) and one of the middle, as most are.
+        def first_shown(kind: str, ids_of_kind: list[str]) -> str:
+            """The first record of a kind the role may open (a reader gets the 404 of a protected source's);
+            an auditor's is the first, asked of nobody first (its first request is timed as it comes)."""
+            if opts.role == "auditor":
+                return f"/web/{kind}/{ids_of_kind[0]}"
+            return next(p for p in (f"/web/{kind}/{i}" for i in ids_of_kind[:50])
+                        if client.get(p, headers=HTML).status_code == 200)
+
         paths = ["/", "/web/tallies/civilians_killed", f"/web/figures/{figure}",
                  f"/web/figures/{ids.figures[len(ids.figures) // 2]}", f"/web/incidents/{ids.incidents[0]}",
-                 f"/web/sources/{ids.sources[0]}", f"/web/reports/{ids.reports[0]}",
-                 f"/web/citations/{ids.citations[0]}", "/web/incidents", "/web/sources", "/web/checks",
+                 first_shown("sources", ids.sources), first_shown("reports", ids.reports),
+                 first_shown("citations", ids.citations), "/web/incidents", "/web/sources", "/web/checks",
                  "/web/vocabulary", "/web/new/report", "/web/audit", "/docs"]
         # The checks page is paged by incident (20 a page): a page from the middle, and only the flagged.
         middle = sorted(ids.incidents)[len(ids.incidents) // 2]
@@ -123,6 +134,9 @@ def main() -> None:
         # The baseline, measured in the same run: the sign-in page renders a template behind the same
         # middleware and session and reads nothing, so the ratios hold when the machine's load does not.
         paths.insert(0, "/web/sign-in")
+        # The pages the role may open: the audit page is an auditor's, the forms an officer's or an auditor's.
+        paths = [p for p in paths if not (p == "/web/audit" and opts.role != "auditor")
+                 and not (p.startswith("/web/new/") and opts.role == "reader")]
         if opts.only is not None:
             wanted = opts.only.split(",")
             paths = [p for p in paths if any(p == w or (w != "/" and p.startswith(w)) for w in wanted)]
