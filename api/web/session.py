@@ -106,8 +106,11 @@ class Sessions:
     @functools.cached_property
     def secret(self) -> bytes:
         # Read (or made) at the first sign-in or page, not when the app is made: an app that
-        # serves no page writes nothing.
-        return load_secret(self.key_file)
+        # serves no page writes nothing. Kept in the store, beside the sessions, so that several
+        # hosts behind one address need no shared file (LEDGER_SESSION_SECRET still wins).
+        if self.table is None or os.environ.get(SECRET_ENV):
+            return load_secret(self.key_file)
+        return self.table.secret(secrets.token_hex(32)).encode()
 
     def issue(self, access: AccessKey) -> tuple[str, int]:
         """A new session of ``access``: its token (the cookie's value) and its end."""

@@ -34,6 +34,9 @@ def statements(db: Db) -> list[str]:
         f" key_id {text} NOT NULL, created {integer} NOT NULL, expires {integer} NOT NULL,"
         f" last_seen {integer} NOT NULL){tail}",
         f"CREATE INDEX IF NOT EXISTS {NAME}_sessions_by_expiry ON {db.table('sessions')} (expires)",
+        # The secret the CSRF tokens are signed with (api/web/session.py): one row, made once, so
+        # every worker of every host on this store signs and checks with the same.
+        f"CREATE TABLE IF NOT EXISTS {db.table('secret')} (id {integer} NOT NULL PRIMARY KEY, secret {text} NOT NULL)",
     ]
 
 
@@ -80,6 +83,19 @@ class SessionTable:
         self._write(("DELETE FROM {sessions} WHERE expires <= ?", (now,)),
                     ("INSERT INTO {sessions} (token_hash, key_id, created, expires, last_seen)"
                      " VALUES (?, ?, ?, ?, ?)", (token_hash, key_id, now, expires, now)))
+
+    def secret(self, made: str) -> str:
+        """The store's CSRF secret: the one already kept, else ``made`` (kept now; of two workers
+        racing, the first insert wins and both read it back). The table is made here too, for a
+        store whose schema step came before it."""
+        db = self.db
+        insert = ("INSERT OR IGNORE INTO {secret} (id, secret) VALUES (1, ?)" if db.kind == "sqlite"
+                  else "INSERT INTO {secret} (id, secret) VALUES (1, ?) ON CONFLICT (id) DO NOTHING")
+        with db.datastore.transaction(commit=True) as cursor:
+            cursor.execute(statements(db)[-1])
+            db.run(cursor, insert, (made,))
+            row = db.one(cursor, "SELECT secret FROM {secret} WHERE id = 1")
+        return row[0]
 
     def find(self, token_hash: bytes) -> Any:
         """The row of ``token_hash`` (a ``Found``), or None: one read of the primary key."""

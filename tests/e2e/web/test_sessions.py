@@ -164,3 +164,18 @@ def test_a_sign_out_is_committed_to_disk_as_the_ledgers_own_writes_are(api, monk
     monkeypatch.setattr(db, "run", durability_then_run)
     _sign_out(api.client)
     assert seen and set(seen) == {"2" if db.kind == "sqlite" else "on"}, seen  # FULL / on
+
+
+def test_a_form_made_on_one_host_is_accepted_by_another_host_of_the_store(api, store, tmp_path, monkeypatch):
+    """Hosts behind one address share the store, not their files: the CSRF secret is kept in the
+    store, so a form one host made is taken by another whose own key folder holds no secret."""
+    sign_in(api, "officer")
+    made_here = _csrf(api.client.get("/", headers=HTML).text)
+    monkeypatch.delenv(web_session.SECRET_ENV, raising=False)
+    monkeypatch.setenv("LEDGER_SIGNING_KEY", str(tmp_path / "elsewhere" / "signing-key.pem"))
+    with TestClient(create_app(store)) as other:
+        other.cookies.set(web_session.SESSION_COOKIE, api.client.cookies.get(web_session.SESSION_COOKIE))
+        answer = other.post("/web/sign-out", data={"csrf": made_here}, headers=HTML, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/web/sign-in", answer.text[:300]
+    assert not (tmp_path / "elsewhere" / web_session.SECRET_FILE).exists()
+    assert _refused(api.client)  # signed out on the first host too: one session
