@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -64,6 +64,11 @@ class Language:
         """A date of valid time or of publication (YYYY-MM-DD), in the language's medium date format."""
         return "" if value is None else _day(value, self.code)
 
+    def month(self, value: str | None) -> str:
+        """A month of valid time (YYYY-MM) as the language writes a year and month: CLDR's ``yMMM``
+        skeleton ("Jan 2019", "يناير 2019"), in the digits ``number`` writes."""
+        return "" if not value else _month(value, self.code)
+
     def told(self, value: str | None) -> str:
         """A moment as a link or form gave it (the banner's "as of" and "published by"): a date and
         time as ``moment`` does, a date alone in the language's medium date format, and text that
@@ -92,6 +97,11 @@ def _moment(value: str | datetime, code: str) -> str:
 @lru_cache(maxsize=8192)
 def _day(value: str | date, code: str) -> str:
     return format_date(date.fromisoformat(value) if isinstance(value, str) else value, "medium", locale=code)
+
+
+@lru_cache(maxsize=1024)
+def _month(value: str, code: str) -> str:
+    return format_skeleton("yMMM", date(int(value[:4]), int(value[5:7]), 1), locale=code)
 
 
 @lru_cache(maxsize=256)

@@ -26,6 +26,12 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 _COORDINATES = ("latitude", "longitude")
 
 
+def _on_form(field: str) -> str:
+    """The form's field for the one the API names: its ``coordinates`` (or one of them) are the latitude's
+    and longitude's, and the refusal is shown beside the first."""
+    return _COORDINATES[0] if field.startswith("coordinates") else field
+
+
 def _page(request: Request, session: Session, *, define: dict[str, Any] | None = None,
           revise: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
     lang = choose(request)
@@ -77,7 +83,7 @@ async def define(request: Request, session: Signed) -> Any:
         await record(request, session, lambda: definitions.define_term(
             body, request, Response(), request.app.state.ledger, session.caller, idempotency_key=key))
     except Refused as refused:
-        return await run_in_threadpool(_page, request, session, define=form_state(fields, refused.problem),
+        return await run_in_threadpool(_page, request, session, define=form_state(fields, refused.problem, _on_form),
                                        status=refused.problem.status)
     return RedirectResponse(PREFIX + "/vocabulary", status_code=303)
 
@@ -92,6 +98,6 @@ async def revise(request: Request, session: Signed) -> Any:
         await record(request, session, lambda: definitions.revise_term(
             term, body, request.app.state.ledger, session.caller, **preconditions(fields)))
     except Refused as refused:
-        return await run_in_threadpool(_page, request, session, revise=form_state(fields, refused.problem),
+        return await run_in_threadpool(_page, request, session, revise=form_state(fields, refused.problem, _on_form),
                                        status=refused.problem.status)
     return RedirectResponse(PREFIX + "/vocabulary", status_code=303)

@@ -3,6 +3,8 @@ terms through forms (CSRF, request key, the API's words next to the field), read
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 from tests.e2e.conftest import count_events
 from tests.e2e.web.test_pages import HTML, sign_in
 
@@ -34,7 +36,7 @@ def test_an_officer_defines_and_revises_a_term_through_the_forms(api):
         "csrf": csrf, "request_key": key, "kind": "value", "dimension": "place", "code": "معرة النعمان",
         "definition": "a town in Idlib", "label_en": "Maarat al-Numan", "p_code": "SY070400",
         "latitude": "35.6433", "longitude": "36.6717"})
-    assert refused.status_code == 422 and 'id="err-reason"' in refused.text  # the error beside its field
+    assert refused.status_code == 422 and 'id="err-d-reason"' in refused.text  # the error beside its field
     assert count_events(api.ledger) == before
     fields = {"csrf": csrf, "request_key": key, "kind": "value", "dimension": "place", "code": "معرة النعمان",
               "definition": "a town in Idlib", "label_en": "Maarat al-Numan", "label_ar": "معرة النعمان",
@@ -101,3 +103,84 @@ def test_the_revision_form_carries_the_version_read_and_a_conflict_shows_the_oth
     term = api.get("/vocabulary/displaced").json()
     assert (term["label_en"], term["label_ar"], term["version"]) == ("Internally displaced", "النازحون داخلياً",
                                                                     version + 2)
+
+
+class _Fields(HTMLParser):
+    """Every id on a page; each form's labels (their ``for``), fields (id, name, aria-describedby) and errors."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.form: str | None = None
+        self.labels: list[tuple[str | None, str]] = []
+        self.fields: dict[str, tuple[str | None, str, str]] = {}
+        self.errors: list[tuple[str | None, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "form":
+            self.form = a.get("id")
+        elif tag == "label" and "for" in a:
+            self.labels.append((self.form, a["for"]))
+        elif tag in ("input", "select", "textarea") and "id" in a:
+            self.fields[a["id"]] = (self.form, a.get("name", ""), a.get("aria-describedby", ""))
+        elif tag == "p" and a.get("class") == "error":
+            self.errors.append((self.form, a["id"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.form = None
+
+
+def _fields(text: str) -> _Fields:
+    found = _Fields()
+    found.feed(text)
+    return found
+
+
+def _check_the_forms(text: str, refused: dict[str, str] | None = None) -> None:
+    """Ids unique, each label for a field of its own form, and each refusal (form id: field name) beside
+    that form's field, which names it as its description."""
+    found = _fields(text)
+    assert len(found.ids) == len(set(found.ids)), sorted(i for i in found.ids if found.ids.count(i) > 1)
+    for form, target in found.labels:
+        assert target in found.fields and found.fields[target][0] == form, (form, target)
+    for form, name in (refused or {}).items():
+        errors = [e for f, e in found.errors if f == form]
+        described = [fid for fid, (f, n, d) in found.fields.items() if f == form and n == name and d in errors]
+        assert errors and described, (form, name, errors)
+        assert not [e for f, e in found.errors if f != form]  # the other form shows no refusal
+
+
+def test_the_define_and_revise_forms_each_have_their_own_ids_and_their_refusals_beside_their_fields(api):
+    """Both forms on one page (a term's Revise link followed): no id twice, every label names its own form's
+    field, and a refusal of either form is shown beside the field the API named, in that form alone."""
+    csrf = sign_in(api, "officer")
+    for lang in ("en", "ar"):
+        opened = api.client.get("/web/vocabulary", params={"term": "displaced"},
+                                headers={**HTML, "Accept-Language": lang}).text
+        assert 'id="define-term"' in opened and 'id="revise-term"' in opened
+        _check_the_forms(opened)
+    opened = api.client.get("/web/vocabulary", params={"term": "displaced"}, headers=HTML).text
+    before = count_events(api.ledger)
+    no_reason = api.client.post("/web/vocabulary", headers=HTML, data={
+        "csrf": csrf, "request_key": _key(opened, "define-term"), "kind": "metric", "code": "medics_killed",
+        "definition": "medical workers killed", "label_en": "medics killed"})
+    assert no_reason.status_code == 422
+    revise_refused = api.client.post("/web/vocabulary/revisions", headers=HTML, data={
+        "csrf": csrf, "request_key": _key(opened, "revise-term"), "term": "displaced",
+        "version": _hidden(opened, "version"), "label_en": "Internally displaced"})
+    assert revise_refused.status_code == 422 and count_events(api.ledger) == before
+    _check_the_forms(no_reason.text, {"define-term": "reason"})
+    _check_the_forms(revise_refused.text, {"revise-term": "reason"})
+    no_place = api.client.post("/web/vocabulary", headers=HTML, data={
+        "csrf": csrf, "request_key": _key(opened, "define-term"), "kind": "value", "dimension": "place",
+        "code": "Kafr Nabl", "definition": "a town", "label_en": "Kafr Nabl", "latitude": "north", "reason": "r"})
+    not_a_place = api.client.post("/web/vocabulary/revisions", headers=HTML, data={
+        "csrf": csrf, "request_key": _key(opened, "revise-term"), "term": "displaced",
+        "version": _hidden(opened, "version"), "latitude": "35.6", "longitude": "36.6", "reason": "r"})
+    assert (no_place.status_code, not_a_place.status_code) == (422, 422) and count_events(api.ledger) == before
+    _check_the_forms(no_place.text, {"define-term": "latitude"})  # the API's `coordinates`: beside the first of the two
+    _check_the_forms(not_a_place.text, {"revise-term": "latitude"})
