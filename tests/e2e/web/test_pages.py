@@ -824,20 +824,6 @@ def test_the_incident_page_and_the_counts_months_apply_the_cut(api, world):
     assert {r["kind"] for r in _rows(api.client.get(download.replace(CUT, LATE)).text)} != {"no_data"}
 
 
-def test_the_vocabulary_page_takes_as_of_and_the_cut_and_says_it_shows_the_present(api, world):
-    """Every page takes ``as_of`` and ``published_by``; the vocabulary's store keeps each term's latest
-    version, so the page shows it as it is now, says so, and shows an officer no form."""
-    sign_in(api, "officer")
-    assert 'id="vocabulary-now"' not in api.client.get("/web/vocabulary", headers=HTML).text
-    for chosen in ({"as_of": "2019-05-01T10:00:00Z"}, {"published_by": CUT}):
-        answer = api.client.get("/web/vocabulary", params=chosen, headers=HTML)
-        assert answer.status_code == 200, answer.text
-        assert 'id="vocabulary-now"' in answer.text and 'id="past-view"' in answer.text
-        assert 'id="define-term"' not in answer.text and 'data-term="civilians_killed"' in answer.text
-    wrong = api.client.get("/web/vocabulary", params={"as_of": "yesterday"}, headers=HTML)
-    assert wrong.status_code == 422 and "as_of" in wrong.text
-
-
 def test_the_hxl_links_under_the_tables_give_the_apis_hxl(api, world):
     """Each table's downloads offer HXL (the API's ``?format=hxl``: CSV with the hashtag row under the
     header); the incident page's checks table has its own download."""

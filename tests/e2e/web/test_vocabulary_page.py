@@ -3,6 +3,8 @@ terms through forms (CSRF, request key, the API's words next to the field), read
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
 from tests.e2e.conftest import count_events
@@ -184,3 +186,55 @@ def test_the_define_and_revise_forms_each_have_their_own_ids_and_their_refusals_
     assert (no_place.status_code, not_a_place.status_code) == (422, 422) and count_events(api.ledger) == before
     _check_the_forms(no_place.text, {"define-term": "latitude"})  # the API's `coordinates`: beside the first of the two
     _check_the_forms(not_a_place.text, {"revise-term": "latitude"})
+
+
+def _terms(text: str) -> dict[str, tuple[str, str]]:
+    """The page's terms: each one's label and version as listed."""
+    rows = re.findall(r'<tr data-term="([^"]+)">.*?<td dir="auto" class="label">([^<]*)</td>.*?'
+                      r'<td>(\d+)</td><td dir="auto">', text, re.S)
+    return {term: (label, version) for term, label, version in rows}
+
+
+def _before(moment: str) -> str:
+    at = datetime.fromisoformat(moment) - timedelta(microseconds=1)
+    return at.isoformat()
+
+
+def test_the_vocabulary_as_of_a_time_is_the_terms_defined_by_then_each_at_its_version_then(api):
+    """``GET /vocabulary?as_of=`` and the page: a term defined later is absent, a term revised later is at
+    its earlier version and label, to the microsecond of its events; a banner says when, an officer gets
+    no form; a bad as_of is the 422 naming it; a publication cut leaves the terms as recorded."""
+    api.ledger.define_term("officer-1", kind="metric", code="medics_killed", definition="medical workers killed",
+                           label_en="medics killed", reason="the monitors count them apart")
+    api.ledger.revise_term("officer-2", "medics_killed", reason="WHO's word", label_en="health workers killed",
+                           expected_version=1)
+    now = api.get("/vocabulary/medics_killed", "reader").json()
+    defined, revised = now["defined_at"], now["revised_at"]
+    assert (now["version"], now["history"][1]["at"]) == (2, revised)
+    listed = lambda **q: {t["term"]: t for t in api.client.get(  # noqa: E731
+        "/vocabulary", params=q, headers=api.headers("reader")).json()["terms"]}
+    assert "medics_killed" not in listed(as_of=_before(defined)) and "killed" in listed(as_of=_before(defined))
+    for at, version, label in ((defined, 1, "medics killed"), (_before(revised), 1, "medics killed"),
+                               (revised, 2, "health workers killed")):
+        term = listed(as_of=at)["medics_killed"]
+        assert (term["version"], term["label_en"], term["defined_by"]) == (version, label, "officer-1"), at
+        assert (term["revised_by"], term["revised_at"]) == ((None, None) if version == 1 else ("officer-2", revised))
+    assert listed(as_of=revised) == listed()
+    assert listed(as_of="2019-05-01T10:00:00Z") == {}  # before the ledger recorded any term
+    bad = api.client.get("/vocabulary", params={"as_of": "yesterday"}, headers=api.headers("reader"))
+    assert bad.status_code == 422 and "as_of" in bad.json()["errors"][0]["field"]
+
+    sign_in(api, "officer")
+    page = lambda **q: api.client.get("/web/vocabulary", params=q, headers=HTML)  # noqa: E731
+    present = page().text
+    assert _terms(present)["medics_killed"] == ("health workers killed", "2") and 'class="banner"' not in present
+    earlier = page(as_of=_before(revised)).text
+    assert _terms(earlier)["medics_killed"] == ("medics killed", "1")
+    assert 'class="banner"' in earlier and 'id="define-term"' not in earlier and 'id="past-view"' in earlier
+    assert "medics_killed" not in _terms(page(as_of=_before(defined)).text)
+    assert 'id="no-terms"' in page(as_of="2019-05-01T10:00:00Z").text
+    cut = page(published_by="2019-01-01").text
+    assert _terms(cut) == _terms(present) and 'id="vocabulary-uncut"' in cut and 'class="banner"' not in cut
+    assert 'id="vocabulary-uncut"' not in present and 'id="vocabulary-uncut"' not in earlier
+    wrong = page(as_of="yesterday")
+    assert wrong.status_code == 422 and "as_of" in wrong.text
