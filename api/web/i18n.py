@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -69,6 +69,11 @@ class Language:
         skeleton ("Jan 2019", "يناير 2019"), in the digits ``number`` writes."""
         return "" if not value else _month(value, self.code)
 
+    def language(self, code: str | None) -> str:
+        """A language by its BCP 47 tag (a source's or report's), named as this language names it
+        ("ar" on an English page: "Arabic"); a tag CLDR does not know, as given."""
+        return "" if not code else _language(code, self.code)
+
     def told(self, value: str | None) -> str:
         """A moment as a link or form gave it (the banner's "as of" and "published by"): a date and
         time as ``moment`` does, a date alone in the language's medium date format, and text that
@@ -102,6 +107,14 @@ def _day(value: str | date, code: str) -> str:
 @lru_cache(maxsize=1024)
 def _month(value: str, code: str) -> str:
     return format_skeleton("yMMM", date(int(value[:4]), int(value[5:7]), 1), locale=code)
+
+
+@lru_cache(maxsize=256)
+def _language(tag: str, code: str) -> str:
+    try:
+        return Locale.parse(tag, sep="-").get_display_name(code) or tag
+    except (ValueError, UnknownLocaleError):
+        return tag
 
 
 @lru_cache(maxsize=256)

@@ -73,7 +73,7 @@
       axes: [{ stroke: ink, values: ticks, space: 80 },
              { stroke: ink, values: function (u, splits) { return splits.map(function (v) { return count(u, v); }); } }],
       series: [
-        { value: moment },
+        { label: holder.dataset.labelTime, value: moment },
         { label: holder.dataset.labelLow, stroke: accent, width: 2, paths: step, spanGaps: false, value: count },
         { label: holder.dataset.labelHigh, stroke: accent, width: 1, paths: step, spanGaps: false, value: count },
         { label: holder.dataset.labelOpen, stroke: accent, width: 1, dash: [6, 4], paths: step, spanGaps: false,

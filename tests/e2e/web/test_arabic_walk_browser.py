@@ -1,0 +1,76 @@
+"""Every kind of page walked in Arabic in Chromium: no interface text left in English."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlparse
+
+from tests.e2e.web.conftest import sign_in
+
+#: Text in the interface's own words that is not English: formats, file kinds, standards, units.
+_UNTRANSLATED = re.compile(r"\b(UTC|CSV|XLSX|HXL|JSON|NDJSON|ISO|OCHA|P-code|WGS84|SHA-256|YYYY-MM(-DD)?|BCP 47|"
+                           r"base64|AUDITOR_KEY|RFC \d+|ar|en)\b")
+
+#: Latin-script words in the page's own text: leaves of text outside what a source or officer wrote
+#: (dir="auto"), code, ids and the machine forms of dates, and in the labels a screen reader says.
+_LATIN_WORDS = """() => {
+  const skip = "[dir=auto], code, pre, kbd, samp, script, style";
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest(skip) || el.closest("[lang]").lang !== "ar" || !n.textContent.match(/[A-Za-z]{2,}/)) continue;
+    out.push(n.textContent.trim());
+  }
+  document.querySelectorAll("[aria-label], [title], [placeholder], input[type=submit], button").forEach(el => {
+    if (el.closest("[dir=auto]")) return;
+    for (const a of ["aria-label", "title", "placeholder"]) {
+      const v = el.getAttribute(a);
+      if (v && v.match(/[A-Za-z]{2,}/)) out.push(v);
+    }
+  });
+  return out;
+}"""
+
+
+def _kind(path: str) -> str:
+    """A page's kind: its path with ids as {id}, and the names of its query's fields."""
+    url = urlparse(path)
+    shape = re.sub(r"/[0-9a-f]{8}-[0-9a-f-]{27,}|/\d+(?=/|$)", "/{id}", url.path)
+    return shape + "?" + ",".join(sorted(p.split("=")[0] for p in url.query.split("&") if p))
+
+
+def walk(page, site, start: list[str]) -> dict[str, list[str]]:
+    """Each kind of page reachable from ``start`` (one of each), with the English words it still shows."""
+    found: dict[str, list[str]] = {}
+    kinds: set[str] = set()
+    todo = list(start)
+    while todo and len(kinds) < 120:
+        path = todo.pop(0)
+        if _kind(path) in kinds or "/download" in path or "/sign-out" in path:
+            continue
+        kinds.add(_kind(path))
+        page.goto(path)
+        assert page.locator("html").get_attribute("lang") == "ar", path
+        words = [w for w in page.evaluate(_LATIN_WORDS) if re.search(r"[A-Za-z]{2,}", _UNTRANSLATED.sub("", w))]
+        if words:
+            found[path] = words
+        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
+            url = urlparse(urljoin(site.base + path, href))
+            if f"{url.scheme}://{url.netloc}" == site.base and "/language/" not in url.path \
+                    and not url.path.startswith("/web/static/") and url.path != "/docs":
+                todo.append(url.path + (f"?{url.query}" if url.query else ""))
+    return found
+
+
+def test_every_kind_of_page_in_arabic_shows_no_interface_text_in_english(browser, site):
+    shown: dict[str, list[str]] = {}
+    for role, start in (("officer", ["/", "/web/vocabulary?term=displaced", "/web/new/report", "/web/imports"]),
+                        ("auditor", ["/web/audit", "/web/audit/leaves/0"])):
+        page = sign_in(browser, site, role)
+        page.goto("/web/language/ar?next=/")
+        shown.update(walk(page, site, start))
+        page.context.close()
+    for path, words in shown.items():
+        print(path, words)
+    assert not shown
