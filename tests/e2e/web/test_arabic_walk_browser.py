@@ -74,3 +74,26 @@ def test_every_kind_of_page_in_arabic_shows_no_interface_text_in_english(browser
     for path, words in shown.items():
         print(path, words)
     assert not shown
+
+
+def test_the_step_charts_time_axis_and_cursor_are_written_in_the_pages_language(browser, site):
+    """uPlot draws the axis on a canvas: its tick labels (kept on the axis) and the legend's time are
+    the browser's Intl for the page's lang, in UTC and Latin digits, never uPlot's English."""
+    seen = {}
+    for lang in ("en", "ar"):
+        page = sign_in(browser, site, "reader")
+        page.goto(f"/web/language/{lang}?next=/web/tallies/civilians_killed")
+        page.wait_for_selector("#chart[data-ready]")
+        ticks = page.evaluate("ledgerChart.axes[0]._values")
+        box = page.locator("#chart .u-over").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        legend = page.locator("#chart .u-legend .u-series").first
+        seen[lang] = (ticks, legend.locator(".u-label").inner_text(), legend.locator(".u-value").inner_text())
+        page.context.close()
+    (en_ticks, en_label, en_time), (ar_ticks, ar_label, ar_time) = seen["en"], seen["ar"]
+    assert en_ticks and ar_ticks and len(set(ar_ticks)) == len(ar_ticks)  # each tick says its own time
+    assert all(not re.search(r"[A-Za-z]", t) and re.search(r"[\u0600-\u06ff]|\d", t) for t in ar_ticks), ar_ticks
+    assert not any(re.search(r"[\u0660-\u0669]", t) for t in ar_ticks)  # Latin digits, as the pages keep them
+    assert (en_label, ar_label) == ("Time", "الوقت")
+    assert en_time.endswith(" UTC") and ar_time.endswith(" UTC") and re.search(r"[\u0600-\u06ff]", ar_time)
+    assert not re.search(r"[\u0660-\u0669]", ar_time) and re.search(r"\d{4}", ar_time)
