@@ -1,11 +1,16 @@
-"""Every kind of page walked in Arabic in Chromium: no interface text left in English."""
+"""The pages in their language in Chromium: every kind of page walked in Arabic with no interface text left
+in English; the step chart's time axis and cursor in the page's language; the vocabulary's two forms, refused,
+with ids of their own and axe-core clean, in both languages."""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urljoin, urlparse
 
+import pytest
+
 from tests.e2e.web.conftest import sign_in
+from tests.e2e.web.test_browser import serious_violations
 
 #: Text in the interface's own words that is not English: formats, file kinds, standards, units.
 _UNTRANSLATED = re.compile(r"\b(UTC|CSV|XLSX|HXL|JSON|NDJSON|ISO|OCHA|P-code|WGS84|SHA-256|YYYY-MM(-DD)?|BCP 47|"
@@ -97,3 +102,30 @@ def test_the_step_charts_time_axis_and_cursor_are_written_in_the_pages_language(
     assert (en_label, ar_label) == ("Time", "الوقت")
     assert en_time.endswith(" UTC") and ar_time.endswith(" UTC") and re.search(r"[\u0600-\u06ff]", ar_time)
     assert not re.search(r"[\u0660-\u0669]", ar_time) and re.search(r"\d{4}", ar_time)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_vocabularys_refused_forms_keep_their_ids_apart_and_axe_finds_no_serious_violation(browser, site, lang):
+    """Both forms on the page (a Revise link followed), each sent refused in turn: no id twice in the DOM,
+    each refusal beside its own form's field (which names it as its description), and axe-core clean."""
+    page = sign_in(browser, site, "officer", bypass_csp=True)
+    page.goto(f"/web/language/{lang}?next=/web/vocabulary%3Fterm%3Ddisplaced")
+    found = {}
+    for form, fill in (("#revise-term", {"label_en": "people displaced"}),
+                       ("#define-term", {"code": "medics_killed", "definition": "medical workers killed",
+                                         "label_en": "medics killed"})):
+        page.goto("/web/vocabulary?term=displaced")
+        for name, value in fill.items():
+            page.locator(f"{form} [name={name}]").fill(value)
+        page.locator(f"{form} [name=reason]").fill("   ")  # the browser's `required` passes it; the API refuses it
+        page.locator(f"{form} button[type=submit]").click()
+        page.wait_for_load_state()
+        dupes = page.evaluate("""() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
+                                          return ids.filter((id, i) => ids.indexOf(id) !== i); }""")
+        assert not dupes, (form, dupes)
+        described = page.locator(f"{form} [name=reason]").get_attribute("aria-describedby")
+        assert described and page.locator(f"{form} #{described}.error").count() == 1, form
+        assert page.locator("p.error").count() == 1  # the other form shows no refusal
+        found[form] = serious_violations(page)
+    page.context.close()
+    assert not any(found.values()), found
