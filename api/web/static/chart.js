@@ -83,8 +83,8 @@
       hooks: { setCursor: [function (u) { show(u.cursor.idx); }] },
     }, [times, lows, highs, opens], holder);
     holder.addEventListener("keydown", function (e) {
-      var rtl = document.documentElement.dir === "rtl";
-      var forward = e.key === (rtl ? "ArrowLeft" : "ArrowRight"), back = e.key === (rtl ? "ArrowRight" : "ArrowLeft");
+      // The time axis runs left to right in every language (as the month chart does), so the arrows follow it.
+      var forward = e.key === "ArrowRight", back = e.key === "ArrowLeft";
       if (!forward && !back) return;
       e.preventDefault();
       show(Math.max(0, Math.min(data.length - 1, current + (forward ? 1 : -1))));

@@ -129,3 +129,23 @@ def test_the_vocabularys_refused_forms_keep_their_ids_apart_and_axe_finds_no_ser
         found[form] = serious_violations(page)
     page.context.close()
     assert not any(found.values()), found
+
+
+def test_on_an_arabic_page_the_right_arrow_steps_later_as_the_charts_time_axis_runs(browser, site):
+    """The chart is drawn with time running left to right on an Arabic page too; the arrows follow the axis."""
+    for number in (109, 110):  # steps to move between
+        site.ledger.correct_figure("officer-1", site.killed_figure, value={"qualifier": "exact", "number": number},
+                                   reason="a later list", expected_version=site.ledger.figure(site.killed_figure).version)
+    page = sign_in(browser, site, "reader")
+    page.goto("/web/language/ar?next=/web/tallies/civilians_killed")
+    page.wait_for_selector("#chart[data-ready]")
+    plot = page.evaluate("(() => { const x = ledgerChart.data[0]; return [ledgerChart.valToPos(x[0], 'x'),"
+                         " ledgerChart.valToPos(x[x.length - 1], 'x')]; })()")
+    assert plot[0] < plot[1]  # the first step on the left
+    page.locator("#chart").focus()
+    last = page.locator("#steps tr.current-step").get_attribute("data-step")
+    page.keyboard.press("ArrowLeft")
+    earlier = page.locator("#steps tr.current-step").get_attribute("data-step")
+    page.keyboard.press("ArrowRight")
+    assert int(earlier) == int(last) - 1 and page.locator("#steps tr.current-step").get_attribute("data-step") == last
+    page.context.close()
