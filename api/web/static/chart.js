@@ -26,9 +26,13 @@
   var DAY = 86400;
   var years = written({ year: "numeric" }), months = written({ year: "numeric", month: "short" }),
       days = written({ month: "short", day: "numeric" }), hours = written({ hour: "2-digit", minute: "2-digit" }),
-      seconds = written({ hour: "2-digit", minute: "2-digit", second: "2-digit" }), moments = written({ dateStyle: "medium", timeStyle: "medium" });
+      seconds = written({ hour: "2-digit", minute: "2-digit", second: "2-digit" }),
+      fractions = [null, 1, 2, 3].map(function (n) {  // steps recorded within a second of each other
+        return n && written({ hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: n });
+      }), moments = written({ dateStyle: "medium", timeStyle: "medium" });
   function ticks(u, splits, axis, space, incr) {
-    var form = incr >= 360 * DAY ? years : incr >= 28 * DAY ? months : incr >= DAY ? days : incr >= 60 ? hours : seconds;
+    var form = incr >= 360 * DAY ? years : incr >= 28 * DAY ? months : incr >= DAY ? days : incr >= 60 ? hours
+      : incr >= 1 ? seconds : fractions[Math.min(3, Math.ceil(-Math.log10(incr) - 1e-9))];
     return splits.map(function (t) { return form.format(new Date(t * 1000)); });
   }
   var counts = new Intl.NumberFormat(document.documentElement.lang || "en", { numberingSystem: "latn" });
