@@ -209,7 +209,8 @@ class Vocabulary(Aggregate):
     def _revised(self, actor: str, key: str, changes: dict[str, Any], reason: str) -> None:
         entry = {"version": self.terms[key]["version"] + 1, "event": "revised", "actor": actor, "at": _at(self),
                  "reason": reason, "changes": changes}
-        self.histories[key] = [*self.histories[key], entry]  # a new list: a command's copy shares the cached one's (ledger/replay.py)
+        # A new list: a command's copy of the record shares the cached one's lists (ledger/replay.py, detached).
+        self.histories[key] = [*self.histories[key], entry]
         self.terms[key] = _folded(self.terms[key], entry)
 
     # ---- checks of a term's fields -----------------------------------------------------
