@@ -26,6 +26,7 @@ import threading
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -110,6 +111,14 @@ def _p_code(value: object) -> str | None:
 class Vocabulary(Aggregate):
     """Every term the ledger counts in, keyed by its name (``key_of``), each with its history."""
 
+    class Event(Aggregate.Event):
+        def mutate(self, aggregate: Any) -> Any:
+            # The library dates the record after applying an event: a term's version is dated by its own
+            # event (``_at``), not by the one before it, which is what an as-of read compares.
+            if aggregate is not None:
+                aggregate.modified_on = self.timestamp
+            return super().mutate(aggregate)
+
     class Opened(LedgerCreated):
         pass
 
@@ -169,6 +178,20 @@ class Vocabulary(Aggregate):
             raise InvalidInput("this revision changes nothing", field=next(iter(changes), "definition"))
         self._revised(actor=checks.actor(actor), key=str(key), changes=changed, reason=checks.reason(reason))
 
+    def as_of(self, moment: datetime) -> dict[str, dict[str, Any]]:
+        """Every term as it stood at ``moment`` (a recording time, with its zone): each term's versions
+        recorded by then, folded as its events fold them; a term defined later is left out."""
+        out = {}
+        for key, versions in self.histories.items():
+            term = None
+            for entry in versions:
+                if datetime.fromisoformat(entry["at"]) > moment:
+                    break
+                term = _folded(term, entry)
+            if term is not None:
+                out[key] = term
+        return out
+
     def term(self, key: object) -> dict[str, Any]:
         if not isinstance(key, str) or key not in self.terms:
             raise UnknownTerm(f"term {key!r} is not in the vocabulary", field="term")
@@ -178,19 +201,17 @@ class Vocabulary(Aggregate):
 
     @event("Defined")
     def _defined(self, actor: str, key: str, term: dict[str, Any], reason: str) -> None:
-        self.terms[key] = {**term, "version": 1, "defined_by": actor, "defined_at": _at(self),
-                           "revised_by": None, "revised_at": None, "reason": reason}
-        self.histories[key] = [{"version": 1, "event": "defined", "actor": actor, "at": _at(self),
-                                "reason": reason, "changes": term}]
+        entry = {"version": 1, "event": "defined", "actor": actor, "at": _at(self), "reason": reason, "changes": term}
+        self.histories[key] = [entry]
+        self.terms[key] = _folded(None, entry)
 
     @event("Revised")
     def _revised(self, actor: str, key: str, changes: dict[str, Any], reason: str) -> None:
-        term = self.terms[key]
-        version = term["version"] + 1
-        self.terms[key] = {**term, **changes, "version": version, "revised_by": actor, "revised_at": _at(self),
-                           "reason": reason}
-        self.histories[key].append({"version": version, "event": "revised", "actor": actor, "at": _at(self),
-                                    "reason": reason, "changes": changes})
+        entry = {"version": self.terms[key]["version"] + 1, "event": "revised", "actor": actor, "at": _at(self),
+                 "reason": reason, "changes": changes}
+        # A new list: a command's copy of the record shares the cached one's lists (ledger/replay.py, detached).
+        self.histories[key] = [*self.histories[key], entry]
+        self.terms[key] = _folded(self.terms[key], entry)
 
     # ---- checks of a term's fields -----------------------------------------------------
 
@@ -232,6 +253,15 @@ class Vocabulary(Aggregate):
             out["p_code"] = _p_code(values.get("p_code"))
             out["coordinates"] = _coordinates(values.get("coordinates"))
         return out
+
+
+def _folded(term: dict[str, Any] | None, entry: dict[str, Any]) -> dict[str, Any]:
+    """A term after one of its versions (None: before its definition): now, and as of any time (``as_of``)."""
+    if term is None:
+        return {**entry["changes"], "version": 1, "defined_by": entry["actor"], "defined_at": entry["at"],
+                "revised_by": None, "revised_at": None, "reason": entry["reason"]}
+    return {**term, **entry["changes"], "version": entry["version"], "revised_by": entry["actor"],
+            "revised_at": entry["at"], "reason": entry["reason"]}
 
 
 def _owner(field: str) -> str:

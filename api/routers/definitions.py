@@ -7,6 +7,8 @@ vocabulary's record itself, not the views: a term is usable the moment it is def
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import Caller, IdempotencyKey, IfMatchRequired, LedgerDep, Officer, expected_version, request_key, run
 from api.models import TermChanged, TermIn, TermKind, TermOut, TermRevisionIn, VocabularyOut
 from api.problems import HOW_TO_DEFINE, ApiProblem, responses
-from api.routers._shared import COMMAND_ERRORS, created, created_responses
+from api.routers._shared import COMMAND_ERRORS, AsOf, created, created_responses
 from ledger import terms
 from ledger.errors import NotFound
 
@@ -34,13 +36,23 @@ def _recorded(ledger: Any) -> Any:
         return None
 
 
+def recorded_terms(ledger: Any, as_of: datetime | None = None) -> Mapping[str, dict[str, Any]]:
+    """The terms as recorded now, or as they stood at ``as_of`` (each term's versions recorded by then:
+    ``Vocabulary.as_of``); the route and the vocabulary's page read them here."""
+    recorded = _recorded(ledger)
+    if recorded is None:
+        return terms.built_in_terms()
+    return recorded.terms if as_of is None else recorded.as_of(as_of)
+
+
 @router.get("", response_model=VocabularyOut, responses=responses(401, 422), summary="The vocabulary")
 async def read_vocabulary(ledger: LedgerDep, caller: Caller,
-                          kind: TermKind | None = Query(None, description="Only terms of this kind.")) -> Any:
-    """Every metric, dimension, dimension value and population, with its labels and who defined it when."""
+                          kind: TermKind | None = Query(None, description="Only terms of this kind."),
+                          as_of: AsOf = None) -> Any:
+    """Every metric, dimension, dimension value and population, with its labels and who defined it when;
+    with `as_of`, the terms defined by then, each at its version then."""
     def compute() -> dict[str, Any]:
-        recorded = _recorded(ledger)
-        found = recorded.terms if recorded is not None else terms.built_in_terms()
+        found = recorded_terms(ledger, as_of)
         chosen = [term_out(k, t) for k, t in found.items() if kind is None or t["kind"] == kind]
         return {"kinds": {k: spec["names"] for k, spec in terms.KINDS.items()}, "terms": chosen}
 

@@ -31,4 +31,4 @@ def bars(rows: list[dict[str, Any]], *, width: int = 960, height: int = 260) -> 
             bar["open"] = r["high"] is None
         out.append(bar)
     return {"width": width, "height": height, "plot": plot, "ceiling": ceiling, "bars": out,
-            "label_every": max(1, len(rows) // 12)}
+            "label_every": max(1, -(-len(rows) // 12))}  # at most 12 months named: "Sep 2019" is wide

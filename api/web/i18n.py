@@ -15,8 +15,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, match_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -64,6 +64,16 @@ class Language:
         """A date of valid time or of publication (YYYY-MM-DD), in the language's medium date format."""
         return "" if value is None else _day(value, self.code)
 
+    def month(self, value: str | None) -> str:
+        """A month of valid time (YYYY-MM) as the language writes a year and month: CLDR's ``yMMM``
+        skeleton ("Jan 2019", "يناير 2019"), in the digits ``number`` writes."""
+        return "" if not value else _month(value, self.code)
+
+    def language(self, code: str | None) -> str:
+        """A language by its BCP 47 tag (a source's or report's), named as this language names it
+        ("ar" on an English page: "Arabic"); a tag CLDR does not know, as given."""
+        return "" if not code else _language(code, self.code)
+
     def told(self, value: str | None) -> str:
         """A moment as a link or form gave it (the banner's "as of" and "published by"): a date and
         time as ``moment`` does, a date alone in the language's medium date format, and text that
@@ -92,6 +102,26 @@ def _moment(value: str | datetime, code: str) -> str:
 @lru_cache(maxsize=8192)
 def _day(value: str | date, code: str) -> str:
     return format_date(date.fromisoformat(value) if isinstance(value, str) else value, "medium", locale=code)
+
+
+@lru_cache(maxsize=1024)
+def _month(value: str, code: str) -> str:
+    return format_date(date(int(value[:4]), int(value[5:7]), 1), _year_and_month(code), locale=code)
+
+
+@lru_cache(maxsize=2)
+def _year_and_month(code: str) -> Any:
+    """CLDR's pattern for the skeleton, found once: matching a skeleton costs 140 us a call."""
+    skeletons = Locale.parse(code).datetime_skeletons
+    return skeletons[match_skeleton("yMMM", skeletons)]
+
+
+@lru_cache(maxsize=256)
+def _language(tag: str, code: str) -> str:
+    try:
+        return Locale.parse(tag, sep="-").get_display_name(code) or tag
+    except (ValueError, UnknownLocaleError):
+        return tag
 
 
 @lru_cache(maxsize=256)

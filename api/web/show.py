@@ -36,6 +36,7 @@ class Show:
         self.n = lang.number
         self.moment = lang.moment
         self.day = lang.day
+        self.in_month = lang.month
         self.link = link
         self.metrics, self.dimensions, self.populations = (
             labels["METRICS"], labels["DIMENSIONS"], labels["POPULATIONS"])
@@ -93,6 +94,10 @@ class Show:
     def on(self, d: Any) -> Markup:
         """A date (of valid time, or a report's publication), as the language writes it, machine-readable in the tag."""
         return Markup(f'<time datetime="{escape(d)}">{escape(self.day(d))}</time>')
+
+    def month(self, m: str) -> Markup:
+        """A month of valid time (YYYY-MM), as the language writes it, machine-readable in the tag."""
+        return Markup(f'<time datetime="{escape(m)}">{escape(self.in_month(m))}</time>')
 
     def source(self, ref: Any) -> Markup:
         """A source as answers name it (projections/redaction.py ``Sources.ref``): a link, "protected source", or —."""

@@ -3,6 +3,7 @@ define a term and to revise one, each handed to the API route that records it (a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -26,10 +27,17 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 _COORDINATES = ("latitude", "longitude")
 
 
+def _on_form(field: str) -> str:
+    """The form's field for the one the API names: its ``coordinates`` (or one of them) are the latitude's
+    and longitude's, and the refusal is shown beside the first."""
+    return _COORDINATES[0] if field.startswith("coordinates") else field
+
+
 def _page(request: Request, session: Session, *, define: dict[str, Any] | None = None,
-          revise: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+          revise: dict[str, Any] | None = None, status: int = 200, at: datetime | None = None) -> HTMLResponse:
     lang = choose(request)
-    recorded = request.app.state.ledger.terms.terms(reload=True)
+    recorded = request.app.state.ledger.terms.terms(reload=True) if at is None else (
+        definitions.recorded_terms(request.app.state.ledger, at))
     listed = [{"term": key, **term, "label": label(term, lang)} for key, term in recorded.items()]
     listed.sort(key=lambda t: (list(terms.KINDS).index(t["kind"]), t["term"]))
     revise = revise or new_state("revision")
@@ -42,14 +50,14 @@ def _page(request: Request, session: Session, *, define: dict[str, Any] | None =
 
 @router.get(PREFIX + "/vocabulary", response_class=HTMLResponse)
 def vocabulary(request: Request, session: Signed, as_of: AsOf = None, term: Words = None) -> HTMLResponse:
-    """As of a time or under a cut, the vocabulary as it is now, and the page says so: the terms'
-    store keeps each term's latest version only, and a cut is of sources' words, not of terms.
+    """As of a time, the terms defined by then, each at its version then (``GET /vocabulary?as_of=``); under
+    a cut, as recorded, and the page says so: a cut is of sources' words, not of terms.
     ``term``: the term the revision form is for (each row's "Revise" link)."""
-    moment(as_of)
+    at = moment(as_of)
     revise = new_state("revision")
     if term:
         revise["values"]["term"] = term.strip()
-    return _page(request, session, revise=revise)
+    return _page(request, session, revise=revise, at=at)
 
 
 def _body(fields: list[tuple[str, str]]) -> dict[str, Any]:
@@ -77,7 +85,7 @@ async def define(request: Request, session: Signed) -> Any:
         await record(request, session, lambda: definitions.define_term(
             body, request, Response(), request.app.state.ledger, session.caller, idempotency_key=key))
     except Refused as refused:
-        return await run_in_threadpool(_page, request, session, define=form_state(fields, refused.problem),
+        return await run_in_threadpool(_page, request, session, define=form_state(fields, refused.problem, _on_form),
                                        status=refused.problem.status)
     return RedirectResponse(PREFIX + "/vocabulary", status_code=303)
 
@@ -92,6 +100,6 @@ async def revise(request: Request, session: Signed) -> Any:
         await record(request, session, lambda: definitions.revise_term(
             term, body, request.app.state.ledger, session.caller, **preconditions(fields)))
     except Refused as refused:
-        return await run_in_threadpool(_page, request, session, revise=form_state(fields, refused.problem),
+        return await run_in_threadpool(_page, request, session, revise=form_state(fields, refused.problem, _on_form),
                                        status=refused.problem.status)
     return RedirectResponse(PREFIX + "/vocabulary", status_code=303)

@@ -16,6 +16,7 @@ from ledger.figure import Figure
 from ledger.incident import Incident
 from ledger.replay import detached, replay
 from ledger.source import Source
+from ledger.terms import Vocabulary, define_built_ins
 from ledger.value import Count
 
 INCIDENT = "95c26400-417b-4a2c-8798-aff32a7673f4"
@@ -59,7 +60,17 @@ VERBS = {
         lambda: saved(AccessKey.issue("a", owner="o", role="officer", key=new_key())),
         lambda k: k.revoke("a", reason="r"),
     ),
+    "term revision": (
+        lambda: saved(_vocabulary()),
+        lambda v: v.revise("a", "killed", reason="r", label_en="everyone killed"),
+    ),
 }
+
+
+def _vocabulary() -> Vocabulary:
+    v = Vocabulary.open("a")
+    define_built_ins(v)
+    return v
 
 
 def test_changing_a_detached_copy_never_changes_the_cached_original():

@@ -143,3 +143,31 @@ def test_a_breakdown_value_in_any_script_is_kept_nfc_or_refused_naming_the_break
     assert checked == unicodedata.normalize("NFC", checked) and 0 < len(checked) <= 200
     assert "," not in checked and ";" not in checked
     assert terms.breakdown({"place": unicodedata.normalize("NFD", value)}) == {"place": checked}
+
+
+_step = st.one_of(st.tuples(st.just("define"), st.sampled_from(["wounded", "missing", "medics_killed"]), _text),
+                  st.tuples(st.just("revise"), st.sampled_from(["wounded", "missing", "killed", "displaced"]), _text))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_step, min_size=1, max_size=10))
+def test_the_vocabulary_as_of_a_time_is_the_one_its_events_recorded_by_then_replay_to(steps) -> None:
+    """``as_of(T)`` from the record's histories equals the record replayed from its events recorded by T:
+    a term defined later is absent, a term revised later is at its earlier version."""
+    v = opened()
+    for i, (command, code, words) in enumerate(steps):
+        try:
+            if command == "define":
+                v.define(f"officer{i}", kind="metric", code=code, definition=words, label_en=words, reason=f"r{i}")
+            else:
+                v.revise(f"officer{i}", code, reason=f"r{i}", label_en=words)
+        except InvalidInput:
+            pass  # defined twice, or a revision that changes nothing (or of a term not yet defined): refused
+    events = v.collect_events()
+    dated = [(e.key, e.timestamp.isoformat()) for e in events if hasattr(e, "key")]
+    assert sorted(dated) == sorted((k, h["at"]) for k, versions in v.histories.items()
+                                   for h in versions)  # each version dated by its own event, not the one before
+    for event in events:
+        by_then = [e for e in events if e.timestamp <= event.timestamp]
+        assert v.as_of(event.timestamp) == replay(None, by_then).terms
+    assert v.as_of(events[-1].timestamp) == v.terms and v.as_of(events[0].timestamp) == {}

@@ -17,6 +17,28 @@
   });
   window.ledgerChart = window.ledgerCharts.chart;
 
+  // Times as the page's language writes them, in UTC as the tables give them, in the Latin digits the
+  // pages keep for every language (docs/web.md); uPlot's own would be English month names in local time.
+  function written(options) {
+    return new Intl.DateTimeFormat(document.documentElement.lang || "en",
+                                   Object.assign({ timeZone: "UTC", numberingSystem: "latn" }, options));
+  }
+  var DAY = 86400;
+  var years = written({ year: "numeric" }), months = written({ year: "numeric", month: "short" }),
+      days = written({ month: "short", day: "numeric" }), hours = written({ hour: "2-digit", minute: "2-digit" }),
+      seconds = written({ hour: "2-digit", minute: "2-digit", second: "2-digit" }),
+      fractions = [null, 1, 2, 3].map(function (n) {  // steps recorded within a second of each other
+        return n && written({ hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: n });
+      }), moments = written({ dateStyle: "medium", timeStyle: "medium" });
+  function ticks(u, splits, axis, space, incr) {
+    var form = incr >= 360 * DAY ? years : incr >= 28 * DAY ? months : incr >= DAY ? days : incr >= 60 ? hours
+      : incr >= 1 ? seconds : fractions[Math.min(3, Math.ceil(-Math.log10(incr) - 1e-9))];
+    return splits.map(function (t) { return form.format(new Date(t * 1000)); });
+  }
+  var counts = new Intl.NumberFormat(document.documentElement.lang || "en", { numberingSystem: "latn" });
+  function count(u, v) { return v === null || v === undefined ? "" : counts.format(v); }
+  function moment(u, t) { return t === null || t === undefined ? "" : moments.format(new Date(t * 1000)) + " UTC"; }
+
   function draw(holder, data, rows, live) {
     if (!data.length) return null;
     var times = [], lows = [], highs = [], opens = [];
@@ -51,11 +73,13 @@
     var plot = new uPlot({
       width: Math.min(holder.clientWidth || 800, 960), height: 320,
       scales: { x: { time: true }, y: { range: [0, ceiling] } },
-      axes: [{ stroke: ink }, { stroke: ink }],
+      tzDate: function (t) { return uPlot.tzDate(new Date(t * 1000), "Etc/UTC"); },
+      axes: [{ stroke: ink, values: ticks, space: 80 },
+             { stroke: ink, values: function (u, splits) { return splits.map(function (v) { return count(u, v); }); } }],
       series: [
-        {},
-        { label: holder.dataset.labelLow, stroke: accent, width: 2, paths: step, spanGaps: false },
-        { label: holder.dataset.labelHigh, stroke: accent, width: 1, paths: step, spanGaps: false },
+        { label: holder.dataset.labelTime, value: moment },
+        { label: holder.dataset.labelLow, stroke: accent, width: 2, paths: step, spanGaps: false, value: count },
+        { label: holder.dataset.labelHigh, stroke: accent, width: 1, paths: step, spanGaps: false, value: count },
         { label: holder.dataset.labelOpen, stroke: accent, width: 1, dash: [6, 4], paths: step, spanGaps: false,
           value: function (u, v) { return v === null ? "" : "∞"; } },
       ],
@@ -63,8 +87,8 @@
       hooks: { setCursor: [function (u) { show(u.cursor.idx); }] },
     }, [times, lows, highs, opens], holder);
     holder.addEventListener("keydown", function (e) {
-      var rtl = document.documentElement.dir === "rtl";
-      var forward = e.key === (rtl ? "ArrowLeft" : "ArrowRight"), back = e.key === (rtl ? "ArrowRight" : "ArrowLeft");
+      // The time axis runs left to right in every language (as the month chart does), so the arrows follow it.
+      var forward = e.key === "ArrowRight", back = e.key === "ArrowLeft";
       if (!forward && !back) return;
       e.preventDefault();
       show(Math.max(0, Math.min(data.length - 1, current + (forward ? 1 : -1))));

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_decimal
 
 from api.web import i18n
@@ -81,3 +81,37 @@ def test_every_date_a_page_shows_is_formatted_for_its_language_and_kept_machine_
     assert times and all(text == i18n.Language(code).moment(iso) for iso, text in times), times[:3]
     assert all(text == format_datetime(datetime.fromisoformat(iso.replace("Z", "+00:00")), "medium", tzinfo=UTC,
                                        locale=code) + " UTC" for iso, text in times)
+
+
+def test_a_month_is_written_as_the_language_writes_a_year_and_month():
+    """CLDR's year-and-month skeleton: English's abbreviated month, Arabic's month name, both in the
+    Latin digits the pages keep (docs/web.md)."""
+    en, ar = i18n.Language("en"), i18n.Language("ar")
+    assert [en.month(m) for m in ("2019-01", "2019-09", "2024-12")] == ["Jan 2019", "Sep 2019", "Dec 2024"]
+    assert ar.month("2019-01") == "يناير 2019" and ar.month("2019-05") == "مايو 2019"
+    assert all(ar.month(f"2019-{m:02}") == format_skeleton("yMMM", date(2019, m, 1), locale="ar") for m in range(1, 13))
+    assert len({ar.month(f"2019-{m:02}") for m in range(1, 13)}) == 12 and en.month(None) == ""
+
+
+@pytest.mark.parametrize("code", ["ar", "en"])
+def test_the_count_pages_months_are_written_for_its_language_and_kept_machine_readable(api, world, code):
+    """The table, the bar chart's axis and titles and the pickers tell each month as the language writes it;
+    the <time> tags, the data attributes, the fields and the download links keep YYYY-MM."""
+    api.ledger.record_incident("officer-1", title="Later strike", places=["Idlib"], valid_from="2019-07-03",
+                               valid_to="2019-07-03")
+    sign_in(api, "reader")
+    page = api.client.get("/web/tallies/civilians_killed", headers={**HTML, "Accept-Language": code}).text
+    listed = re.findall(r'<tr data-month="([\d-]+)"><td><time datetime="([\d-]+)">([^<]+)</time></td>', page)
+    assert [m for m, _, _ in listed][-1] == "2019-07" and len(listed) >= 3
+    for month, tagged, text in listed:
+        written = format_skeleton("yMMM", date(int(month[:4]), int(month[5:]), 1), locale=code)
+        assert tagged == month and text == written
+        assert re.search(rf'data-month="{month}">\s*<title>{re.escape(written)}: ', page), month
+        assert f">{month}<" not in page  # nowhere the raw month as text
+    labels = re.findall(r'<text class="axis-label"[^>]*text-anchor="middle">([^<]+)</text>', page)
+    assert labels == [text for _, _, text in listed]  # twelve months or fewer: each named on the axis
+    first, last = listed[0][0], listed[-1][0]
+    assert f'id="months_from" name="months_from" value="{first}"' in page
+    assert f'<p class="help" id="months_to-shown"><time datetime="{last}">{listed[-1][2]}</time></p>' in page
+    download = re.search(r'href="([^"]+/months/download\?[^"]*format=csv[^"]*)"', page).group(1).replace("&amp;", "&")
+    assert f"months_from={first}" in download and f"months_to={last}" in download

@@ -282,7 +282,7 @@ def test_the_count_by_month_of_valid_time_draws_no_data_as_no_data(api, world):
                                valid_to="2019-07-03")
     sign_in(api, "reader")
     page = api.client.get("/web/tallies/civilians_killed", headers=HTML).text
-    months = re.findall(r'<tr data-month="([\d-]+)"><td>[^<]*</td><td class="num">(.*?)</td>', page)
+    months = re.findall(r'<tr data-month="([\d-]+)"><td><time datetime="[\d-]+">[^<]*</time></td><td class="num">(.*?)</td>', page)
     assert [m for m, _ in months] == ["2019-04", "2019-05", "2019-06", "2019-07"]
     for month, shown in months:
         last = {"04": 30, "05": 31, "06": 30, "07": 31}[month[5:]]
@@ -311,7 +311,7 @@ def test_a_counts_page_its_months_and_its_downloads_count_the_population_chosen(
     assert '<option value="identified">' in whole and '<option value="counted" selected>' in whole
     page = api.client.get("/web/tallies/civilians_killed?population=identified", headers=HTML).text
     assert '<option value="identified" selected>' in page
-    months = re.findall(r'<tr data-month="([\d-]+)"><td>[^<]*</td><td class="num">(.*?)</td>', page)
+    months = re.findall(r'<tr data-month="([\d-]+)"><td><time datetime="[\d-]+">[^<]*</time></td><td class="num">(.*?)</td>', page)
     assert months and any(">24<" in shown or shown.strip() == "24" for _, shown in months), months
     month = next(m for m, shown in months if "24" in shown)
     api_month = api.get(f"/tallies/civilians_killed?population=identified&valid_from={month}-01"
@@ -809,7 +809,7 @@ def test_the_incident_page_and_the_counts_months_apply_the_cut(api, world):
     assert f"Only what the sources had published by {told} counts." in cut
     assert "Only what the sources had published by" not in now
     tally = "/web/tallies/civilians_killed"
-    months = lambda text: re.findall(r'<tr data-month="([\d-]+)"><td>[^<]*</td><td class="num">(.*?)</td>', text)  # noqa: E731
+    months = lambda text: re.findall(r'<tr data-month="([\d-]+)"><td><time datetime="[\d-]+">[^<]*</time></td><td class="num">(.*?)</td>', text)  # noqa: E731
     whole, cut_months = (months(api.client.get(tally, params=p, headers=HTML).text) for p in ({}, {"published_by": CUT}))
     assert [m for m, _ in whole] == [m for m, _ in cut_months] and whole
     assert any("no data" not in shown for _, shown in whole)
@@ -822,20 +822,6 @@ def test_the_incident_page_and_the_counts_months_apply_the_cut(api, world):
     echoed = api.get(f"/tallies/civilians_killed?published_by={CUT}", role="reader").json()["published_by"]
     assert rows and {r["kind"] for r in rows} == {"no_data"} and {r["published_by"] for r in rows} == {echoed}
     assert {r["kind"] for r in _rows(api.client.get(download.replace(CUT, LATE)).text)} != {"no_data"}
-
-
-def test_the_vocabulary_page_takes_as_of_and_the_cut_and_says_it_shows_the_present(api, world):
-    """Every page takes ``as_of`` and ``published_by``; the vocabulary's store keeps each term's latest
-    version, so the page shows it as it is now, says so, and shows an officer no form."""
-    sign_in(api, "officer")
-    assert 'id="vocabulary-now"' not in api.client.get("/web/vocabulary", headers=HTML).text
-    for chosen in ({"as_of": "2019-05-01T10:00:00Z"}, {"published_by": CUT}):
-        answer = api.client.get("/web/vocabulary", params=chosen, headers=HTML)
-        assert answer.status_code == 200, answer.text
-        assert 'id="vocabulary-now"' in answer.text and 'id="past-view"' in answer.text
-        assert 'id="define-term"' not in answer.text and 'data-term="civilians_killed"' in answer.text
-    wrong = api.client.get("/web/vocabulary", params={"as_of": "yesterday"}, headers=HTML)
-    assert wrong.status_code == 422 and "as_of" in wrong.text
 
 
 def test_the_hxl_links_under_the_tables_give_the_apis_hxl(api, world):
