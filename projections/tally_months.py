@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from ledger.errors import InvalidInput
@@ -112,14 +112,19 @@ class TallyMonths:
         return steps, within
 
     def incidents_span(self, *, as_of: datetime | None = None) -> tuple[str, str] | None:
-        """The first and last day the incidents' periods cover as recorded as of ``as_of`` (an
-        open-ended period up to its start), ``('YYYY-MM-DD', 'YYYY-MM-DD')``; None for no incident.
-        One statement over the incidents' periods (no source's words are in them)."""
+        """The first and last day the incidents' periods cover as recorded as of ``as_of``
+        (``('YYYY-MM-DD', 'YYYY-MM-DD')``; None for no incident): an ongoing incident (no end)
+        covers up to the day of ``as_of``, or today, as it did then and still does. One
+        statement over the incidents' periods (no source's words are in them)."""
         t = read_time(as_of)
         with self.db.snapshot() as c:
-            row = self.db.one(c, "SELECT MIN(valid_from), MAX(COALESCE(valid_to, valid_from)) FROM {incident_versions}"
+            row = self.db.one(c, "SELECT MIN(valid_from), MAX(COALESCE(valid_to, valid_from)),"
+                                 " MAX(CASE WHEN valid_to IS NULL THEN 1 ELSE 0 END) FROM {incident_versions}"
                                  " WHERE recorded_from <= ? AND recorded_to > ?", (t, t))
-        return None if row is None or row[0] is None else (row[0], row[1])
+        if row is None or row[0] is None:
+            return None
+        last = max(row[1], (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc).date().isoformat()) if row[2] else row[1]
+        return row[0], last
 
     def _month_steps(self, t: int, key: str, first: int, months: int) -> tuple[list[Tally], list[Tally]]:
         """The steps of months ``first`` on, as the projection keeps them (running_months.py): the

@@ -100,6 +100,23 @@ def test_a_month_holds_for_certain_only_the_incidents_dated_within_it() -> None:
                                                                (0, "no_data")]
 
 
+def test_an_ongoing_incident_covers_the_months_up_to_the_moment_read() -> None:
+    """An incident with no end is still going on: the span a chart shows by default reaches the
+    month of ``as_of`` (today without one), not the incident's first day."""
+    from datetime import datetime, timezone
+
+    with fresh_store("sqlite") as store:
+        app = open_ledger(store)
+        app.record_incident("officer", title="The siege", valid_from="2019-05-03")
+        app.record_incident("officer", title="A raid", valid_from="2018-02-01", valid_to="2018-02-02")
+        catch_up(store, app)
+        with Reader(store) as reader:
+            today = datetime.now(timezone.utc).date().isoformat()
+            assert reader.incidents_span() == ("2018-02-01", today)
+            later = datetime.now(timezone.utc)
+            assert reader.incidents_span(as_of=later) == ("2018-02-01", later.date().isoformat())
+
+
 def test_a_count_by_month_needs_both_ends_in_order() -> None:
     with fresh_store("sqlite") as store, Reader(store) as reader:
         with pytest.raises(InvalidInput):
