@@ -105,13 +105,18 @@ class MonthSum(Sum):
     month: str = Field(description="The month of valid time, YYYY-MM.")
     valid_from: Date = Field(description="The month's first day: the tally's window is the month.")
     valid_to: Date = Field(description="The month's last day.")
+    within_month: Sum = Field(description="The same of the incidents whose period lies in this month alone: what the"
+                                          " month holds for certain. The month's own sum also counts an incident of a"
+                                          " year in each of its months, so the deaths in the month are at least"
+                                          " `within_month.low` and at most `high`.")
 
 
 class TallyMonthsOut(Open):
     """A metric's tally month by month of valid time, as casualty recorders publish it: each month
     is `GET /tallies/{metric}?valid_from=<its first day>&valid_to=<its last day>`'s sum. An
     incident counts in every month its period overlaps, so the months of a long incident do not
-    add up to its total; a month with no figure is `no_data`, never zero."""
+    add up to its total; `within_month` counts only the incidents dated within the month. A month
+    with no figure is `no_data`, never zero."""
 
     metric: str
     population: str

@@ -10,7 +10,9 @@ period ended in the month before. A month's sum is then the sum of the steps up 
 
 The steps are running tallies like any other (running.py): rows of ``tally_versions`` under
 the metric's key, with ``dimension`` ``valid_month`` (no split has it: ledger/vocabulary.py's
-dimensions never include it) and ``value`` the month, ``YYYY-MM``; kept in the same canonical
+dimensions never include it) and ``value`` the month, ``YYYY-MM``; those of the incidents dated
+within one month also under ``valid_month_within``, so a month says both what its incidents
+overlapping it add up to and what it holds for certain; kept in the same canonical
 form by the same code, so the views' digest covers them and a rebuild equals the live views.
 
 An incident's steps are its contribution c(t) placed at the months of its period P(t), both
@@ -32,6 +34,10 @@ from projections.named_rows import shape
 
 #: The ``dimension`` under which a metric's month steps are kept in ``tally_versions``.
 MONTH_STEPS = "valid_month"
+#: The steps of the incidents dated within one month alone (period from and to in the same
+#: month): what a month holds for certain, where MONTH_STEPS also counts a year-long
+#: incident's whole figure in each of its months (tally_months.py, ``within_month``).
+WITHIN_STEPS = "valid_month_within"
 
 Segment = tuple[int, int, Tally]  # [start, end) in recording time, a change
 #: An incident's period as it stood over [recorded_from, recorded_to).
@@ -55,9 +61,11 @@ def _placed(metric: str, a: int, b: int, value: Tally, valid_from: str, valid_to
     one down at the month after its last."""
     if a >= b or value == ZERO:
         return
-    out.append(((metric, MONTH_STEPS, month_of(valid_from)), (a, b, value)))
-    if valid_to is not None:
-        out.append(((metric, MONTH_STEPS, month_after(valid_to)), (a, b, ZERO - value)))
+    dims = (MONTH_STEPS, WITHIN_STEPS) if valid_to is not None and valid_to[:7] == valid_from[:7] else (MONTH_STEPS,)
+    for dimension in dims:
+        out.append(((metric, dimension, month_of(valid_from)), (a, b, value)))
+        if valid_to is not None:
+            out.append(((metric, dimension, month_after(valid_to)), (a, b, ZERO - value)))
 
 
 def placed(metric: str, segments: list[Segment], periods: list[Any]) -> list[tuple[tuple[str, str, str], Segment]]:

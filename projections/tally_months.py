@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from ledger.errors import InvalidInput
@@ -27,7 +27,7 @@ from projections.read_arguments import check_metric, check_place, check_populati
 from projections.publication import check_published_by
 from projections.read_filters import live_figures
 from projections.running import row_sum, tally_metric
-from projections.running_months import MONTH_STEPS
+from projections.running_months import MONTH_STEPS, WITHIN_STEPS
 from projections.tally_reads import PART_COLUMNS, running_groups
 
 #: Months one answer holds at most (a century).
@@ -54,8 +54,10 @@ class TallyMonths:
     ) -> list[dict[str, Any]]:
         """The metric's total (of one ``population``, default the whole) for each month from ``valid_from``'s month to ``valid_to``'s, in order:
         ``[{"month": "YYYY-MM", "valid_from", "valid_to", "low", "high", "kind", "figures",
-        "approximate", "approximate_figures"}]``, each as ``tally()``'s ``sum`` with that month as
-        its window, cut at ``published_by`` if given (projections/publication.py). A tally names no
+        "approximate", "approximate_figures", "within_month": {the same keys}}]``, each as ``tally()``'s ``sum`` with that month as
+        its window (``within_month``: of the incidents whose period lies in the month alone, which
+        the month holds for certain, where a year-long incident's whole count is in each of its
+        months above), cut at ``published_by`` if given (projections/publication.py). A tally names no
         source; ``include_protected`` says how a cut places a protected source's words (at their
         filing unless the caller sees protected sources: read_filters.live_figures).
         """
@@ -76,11 +78,11 @@ class TallyMonths:
         else:
             steps = self._steps_from_figures(t, metric, population, place_key, starts[0], ends[-1], first, len(starts),
                                              cut, include_protected)
-        return _months(starts, ends, steps)
+        return _months(starts, ends, *steps)
 
     def _steps_from_figures(self, t: int, metric: str, population: str, place_key: str | None, start: date, end: date,
                             first: int, months: int, cut: int | None = None,
-                            include_protected: bool = False) -> list[Tally]:
+                            include_protected: bool = False) -> tuple[list[Tally], list[Tally]]:
         """The steps of months ``first`` on (as _month_steps), from the figures live at t in the
         span (cut at publication time ``cut``): with a place or a cut, which the running months
         do not split by (and the bench's baseline)."""
@@ -96,7 +98,7 @@ class TallyMonths:
             per_incident[row.incident_id].append(Part(*row[:_PART_FIELDS]))
             periods[row.incident_id] = (row.period_from, row.period_to)
         # steps[i]: what changes from month i-1 to month i; one more slot for "after the last month".
-        steps = [ZERO] * (months + 1)
+        steps, within = [ZERO] * (months + 1), [ZERO] * (months + 1)
         for incident_id, parts in per_incident.items():
             contribution = incident_contribution(parts)
             if contribution is None:
@@ -104,38 +106,48 @@ class TallyMonths:
             period_from, period_to = periods[incident_id]
             begin = max(0, _serial(period_from) - first)
             last = months - 1 if period_to is None else min(months - 1, _serial(period_to) - first)
-            steps[begin] += contribution.tally
-            steps[last + 1] -= contribution.tally
-        return steps
+            for kept in (steps, within) if period_to is not None and period_to[:7] == period_from[:7] else (steps,):
+                kept[begin] += contribution.tally
+                kept[last + 1] -= contribution.tally
+        return steps, within
 
     def incidents_span(self, *, as_of: datetime | None = None) -> tuple[str, str] | None:
-        """The first and last day the incidents' periods cover as recorded as of ``as_of`` (an
-        open-ended period up to its start), ``('YYYY-MM-DD', 'YYYY-MM-DD')``; None for no incident.
-        One statement over the incidents' periods (no source's words are in them)."""
+        """The first and last day the incidents' periods cover as recorded as of ``as_of``
+        (``('YYYY-MM-DD', 'YYYY-MM-DD')``; None for no incident): an ongoing incident (no end)
+        covers up to the day of ``as_of``, or today, as it did then and still does. One
+        statement over the incidents' periods (no source's words are in them)."""
         t = read_time(as_of)
         with self.db.snapshot() as c:
-            row = self.db.one(c, "SELECT MIN(valid_from), MAX(COALESCE(valid_to, valid_from)) FROM {incident_versions}"
+            row = self.db.one(c, "SELECT MIN(valid_from), MAX(COALESCE(valid_to, valid_from)),"
+                                 " MAX(CASE WHEN valid_to IS NULL THEN 1 ELSE 0 END) FROM {incident_versions}"
                                  " WHERE recorded_from <= ? AND recorded_to > ?", (t, t))
-        return None if row is None or row[0] is None else (row[0], row[1])
+        if row is None or row[0] is None:
+            return None
+        last = max(row[1], (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc).date().isoformat()) if row[2] else row[1]
+        return row[0], last
 
-    def _month_steps(self, t: int, key: str, first: int, months: int) -> list[Tally]:
+    def _month_steps(self, t: int, key: str, first: int, months: int) -> tuple[list[Tally], list[Tally]]:
         """The steps of months ``first`` on, as the projection keeps them (running_months.py): the
-        first holds every step up to it, so each month's sum is the running sum."""
-        steps = [ZERO] * (months + 1)
-        for row in running_groups(self.db, t, key, (MONTH_STEPS,)):
-            if row.dimension != MONTH_STEPS or row.recorded_to <= t:
+        first holds every step up to it, so each month's sum is the running sum; those of every
+        incident, and those of the incidents dated within one month."""
+        kept = {MONTH_STEPS: [ZERO] * (months + 1), WITHIN_STEPS: [ZERO] * (months + 1)}
+        for row in running_groups(self.db, t, key, (MONTH_STEPS, WITHIN_STEPS)):
+            steps = kept.get(row.dimension)
+            if steps is None or row.recorded_to <= t:
                 continue
             at = _serial(f"{row.value}-01") - first
             if at < months:
                 steps[max(0, at)] += row_sum(row)
-        return steps
+        return kept[MONTH_STEPS], kept[WITHIN_STEPS]
 
 
-def _months(starts: list[date], ends: list[date], steps: list[Tally]) -> list[dict[str, Any]]:
-    """Each month's sum, the running sum of the steps."""
-    out, running = [], ZERO
+def _months(starts: list[date], ends: list[date], steps: list[Tally], within: list[Tally]) -> list[dict[str, Any]]:
+    """Each month's sum, the running sum of the steps, with ``within_month``: the same of the
+    incidents dated within that month alone."""
+    out, running, certain = [], ZERO, ZERO
     for i, start in enumerate(starts):
         running += steps[i]
+        certain += within[i]
         out.append({"month": start.isoformat()[:7], "valid_from": start.isoformat(),
-                    "valid_to": ends[i].isoformat(), **running.as_dict()})
+                    "valid_to": ends[i].isoformat(), **running.as_dict(), "within_month": certain.as_dict()})
     return out

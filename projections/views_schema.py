@@ -32,7 +32,7 @@ DEFAULT_NAME = "views"
 #: existing event now writes (the month steps, the feed of changes). A store whose views record
 #: another version, or none (made before it was recorded, December 2026), is refused until
 #: ``ledger rebuild`` (api/bootstrap.check_views, docs/operations.md).
-VERSION = 1
+VERSION = 2
 
 
 @dataclass(frozen=True)

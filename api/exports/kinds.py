@@ -146,11 +146,12 @@ def tally_months(reader: Any, state: State, metric: str, *, include_protected: b
             "as_of": None if as_of is None else as_of.isoformat(),
             "published_by": iso_published_by(check_published_by(published_by))}  # the same on every row
     flat = [{**echo, "low": r["low"], "high": r["high"], "kind": r["kind"], "figures": r["figures"],
-             "valid_from": r["valid_from"], "valid_to": r["valid_to"]} for r in found]
+             "valid_from": r["valid_from"], "valid_to": r["valid_to"],
+             **{f"within_month_{k}": r["within_month"][k] for k in ("low", "high", "kind", "figures")}} for r in found]
     about = state(metric=metric, by_month=True, as_of=as_of, population=population, published_by=published_by,
                   months_from=months_from, months_to=months_to)
     lines = [{"metric": metric, "population": counted, **r} for r in found]
-    return Made(export_rows.tally_columns(metric, counted), flat, lines, about, f"tally-{metric}-by-month")
+    return Made(export_rows.month_columns(metric, counted), flat, lines, about, f"tally-{metric}-by-month")
 
 
 def checks(reader: Any, state: State, *, include_protected: bool, found: list[dict[str, Any]] | None = None,

@@ -102,6 +102,14 @@ def tally_columns(metric: str, population: str | None = None) -> list[tuple[str,
     ]
 
 
+def month_columns(metric: str, population: str | None = None) -> list[tuple[str, str]]:
+    """A tally's columns, and the month's count of the incidents dated within it alone (tally_months)."""
+    m = counted(metric, population)
+    return [*tally_columns(metric, population), ("within_month_low", f"{m}+within+min"),
+            ("within_month_high", f"{m}+within+max"), ("within_month_kind", "#meta+kind+within"),
+            ("within_month_figures", "#meta+count+figures+within")]
+
+
 def _source(ref: Any) -> tuple[Any, Any]:
     if ref is None or isinstance(ref, str):  # None after a correction; "protected" withheld
         return None, ref

@@ -65,9 +65,56 @@ def test_every_month_is_the_windowed_tally_of_that_month(history, revised, span,
                     assert months[0]["valid_from"] == first.isoformat()
                     assert months[-1]["valid_to"] == last.replace(day=calendar.monthrange(last.year, last.month)[1]).isoformat()
                     assert len(months) == (last.year - first.year) * 12 + last.month - first.month + 1
-                    for month in months:
+                    # The figures read afresh (the path a cut takes; one past every publication is
+                    # no cut) work the months out apart from the running steps: the same, within too.
+                    afresh = reader.tally_months(metric, valid_from=span[0], valid_to=span[1], as_of=as_of,
+                                                 published_by="9998-12-31")
+                    for month, fresh in zip(months, afresh):
                         expected = _windowed(reader, metric, month, as_of=as_of)
                         assert {k: v for k, v in month.items() if k in expected} == expected, month["month"]
+                        assert month["within_month"] == fresh["within_month"], month["month"]
+                        within = month["within_month"]
+                        assert within["low"] <= month["low"] and within["figures"] <= month["figures"], month
+
+
+def test_a_month_holds_for_certain_only_the_incidents_dated_within_it() -> None:
+    """A year-long incident's whole count is in each month it overlaps; ``within_month`` is what a
+    month holds for certain: the incidents whose period lies in it alone."""
+    with fresh_store("sqlite") as store:
+        app = open_ledger(store)
+        source = app.register_source("officer", name="Monitor", kind="monitoring_network", language="en")["source_id"]
+        for title, start, end, killed in (("Shelling in May", "2019-05-03", "2019-05-04", 12),
+                                          ("The year's war", "2019-01-01", "2019-12-31", 1000),
+                                          ("Raid across months", "2019-05-30", "2019-06-02", 5)):
+            incident = app.record_incident("officer", title=title, valid_from=start, valid_to=end)["incident_id"]
+            app.file_report("officer", source_id=source, title=title, language="en", published_on="2020-01-10", figures=[
+                {"incident_id": incident, "metric": "civilians_killed",
+                 "value": {"qualifier": "exact", "number": killed, "quote": f"{killed} killed"}}])
+        catch_up(store, app)
+        with Reader(store) as reader:
+            months = {m["month"]: m for m in reader.tally_months(
+                "civilians_killed", valid_from=date(2019, 4, 1), valid_to=date(2019, 7, 1))}
+            assert [months[m]["low"] for m in ("2019-04", "2019-05", "2019-06", "2019-07")] == [1000, 1017, 1005, 1000]
+            within = [months[m]["within_month"] for m in ("2019-04", "2019-05", "2019-06", "2019-07")]
+            assert [(w["low"], w["kind"]) for w in within] == [(0, "no_data"), (12, "exact"), (0, "no_data"),
+                                                               (0, "no_data")]
+
+
+def test_an_ongoing_incident_covers_the_months_up_to_the_moment_read() -> None:
+    """An incident with no end is still going on: the span a chart shows by default reaches the
+    month of ``as_of`` (today without one), not the incident's first day."""
+    from datetime import datetime, timezone
+
+    with fresh_store("sqlite") as store:
+        app = open_ledger(store)
+        app.record_incident("officer", title="The siege", valid_from="2019-05-03")
+        app.record_incident("officer", title="A raid", valid_from="2018-02-01", valid_to="2018-02-02")
+        catch_up(store, app)
+        with Reader(store) as reader:
+            today = datetime.now(timezone.utc).date().isoformat()
+            assert reader.incidents_span() == ("2018-02-01", today)
+            later = datetime.now(timezone.utc)
+            assert reader.incidents_span(as_of=later) == ("2018-02-01", later.date().isoformat())
 
 
 def test_a_count_by_month_needs_both_ends_in_order() -> None:
