@@ -1050,3 +1050,26 @@ def test_the_dashboard_checks_each_tallys_splits_against_it(api):
     assert status == "remainder" and "remainder of at least 16 not broken down" in words, splits
     assert all(found == {} for m, found in splits.items()
                if api.get(f"/tallies/{m}", role="reader").json()["sum"]["kind"] == "no_data"), splits
+
+
+def test_the_months_say_what_each_month_holds_for_certain(api):
+    """A year-long incident's whole count is in each month it overlaps; the table and the bars also
+    give the incidents dated within the month alone, and the download carries both."""
+    ledger = api.ledger
+    source = ledger.register_source("officer-1", name="Monitor", kind="monitoring_network", language="en")["source_id"]
+    for title, start, end, killed in (("Shelling in May", "2019-05-03", "2019-05-04", 12),
+                                      ("The year's war", "2019-01-01", "2019-12-31", 1000)):
+        incident = ledger.record_incident("officer-1", title=title, valid_from=start, valid_to=end)["incident_id"]
+        ledger.file_report("officer-1", source_id=source, title=title, language="en", published_on="2020-01-10",
+                           figures=[{"incident_id": incident, "metric": "civilians_killed",
+                                     "value": {"qualifier": "exact", "number": killed, "quote": f"{killed} killed"}}])
+    sign_in(api, "reader")
+    page = api.client.get("/web/tallies/civilians_killed?months_from=2019-04&months_to=2019-06", headers=HTML).text
+    rows = dict(re.findall(r'<tr data-month="([\d-]+)">.*?<td class="num within">(.*?)</td></tr>', page))
+    assert rows["2019-05"] == "12" and "no data" in rows["2019-04"] and "no data" in rows["2019-06"], rows
+    assert re.search(r'data-month="2019-05">.*?<rect class="within"', page, re.S)
+    assert not re.search(r'data-month="2019-04">(?:(?!</g>).)*<rect class="within"', page, re.S)
+    csv_text = api.client.get("/web/tallies/civilians_killed/months/download?format=csv&months_from=2019-05"
+                              "&months_to=2019-05", headers=HTML).text
+    row = next(csv.DictReader(io.StringIO(csv_text)))
+    assert (row["low"], row["within_month_low"], row["within_month_kind"]) == ("1012", "12", "exact"), row
