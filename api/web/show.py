@@ -33,6 +33,7 @@ KINDS = {"exact": "exact", "lower_bound": "at least", "range": "range", "no_data
 #: cut can be moved by hundreds of words published the same day (10 MB of page at 1M events); all
 #: of them are in the steps' file.
 LISTED_CHANGES = 10
+EXCEED_LOW = "parts exceed the total's low bound"
 
 
 class Show:
@@ -171,6 +172,44 @@ class Show:
             out.append(f'<li class="more-changes">{escape(more)}</li>')
         out.append("</ul>")
         return Markup("".join(out))
+
+    def check(self, c: dict[str, Any]) -> Markup:
+        """A check of parts against their total (``Reader.breakdown_checks``), as a row of the checks
+        table: what is checked, along what, the total, the sum of its parts and the verdict. As Jinja
+        this was ~35 us a row, most of a page of checks' rendering (docs/performance.md)."""
+        _, total = self._, c["total"]
+        population = self.population(c.get("population"))
+        if c["check"] == "subset":
+            along = f"{escape(_('subset'))}{population}"
+        elif c["check"] == "part_of":
+            along = f"{escape(self.metric(c['parts'][0]['value']))}{population}"
+        else:
+            along = f"{escape(self.dimension(c['dimension']))}{population}"
+        if total.get("breakdown"):
+            along += f" ({escape(_('of'))} {self.breakdown(total['breakdown'])})"
+        approximate = f' <span class="approximate">{escape(_("approximate"))}</span>' if total.get("approximate") else ""
+        parts_approximate = (f' <span class="approximate">{escape(_("includes approximate counts"))}</span>'
+                             if self.approximate(c["parts"]) else "")
+        status = c["status"]
+        if status == "complete":
+            verdict = escape(_("complete"))
+        elif status == "remainder":
+            left = self.bounds(c["remainder"]["low"], c["remainder"]["high"], "range")
+            verdict = f'<strong class="flag">{escape(_("remainder of %(r)s not broken down", r=left))}</strong>'
+        elif status == "parts_exceed_low":
+            verdict = f'<strong class="flag">{escape(_(EXCEED_LOW))}</strong>'
+        else:
+            excess = _("inconsistent: the parts exceed the total by %(e)s", e=self.n(c["excess"]))
+            verdict = f'<strong class="flag bad">{escape(excess)}</strong>'
+        href = escape(self.link(f"{self.prefix}/figures/{total['figure_id']}"))
+        return Markup(
+            f'  <tr class="check-{escape(status)}">\n'
+            f'    <td><a href="{href}">{escape(self.metric(c["metric"]))}</a></td>\n'
+            f"    <td>{along}</td>\n"
+            f'    <td class="num">{self.bounds(total["low"], total["high"], "range")}{approximate}</td>\n'
+            f'    <td class="num">{self.bounds(c["parts_low"], c["parts_high"], "range")}{parts_approximate}</td>\n'
+            f"    <td>{verdict}</td>\n"
+            "  </tr>")
 
     @staticmethod
     def approximate(counts: list[dict[str, Any]]) -> bool:

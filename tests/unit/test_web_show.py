@@ -114,3 +114,37 @@ def test_a_step_lists_ten_changes_and_counts_the_rest() -> None:
     assert told.count("<li>") == 10 and "f9?" in told and "f10?" not in told
     assert told.endswith('<li class="more-changes">and 2 more changes (every one is in the steps&#39; file)</li></ul>')
     assert shown().step_changes([]) == Markup('<ul class="changes">\n</ul>')
+
+
+def _check(**given: object) -> dict[str, object]:
+    return {"metric": "civilians_killed", "check": "dimension", "dimension": "perpetrator", "population": "counted",
+            "total": {"figure_id": "f1", "low": 10, "high": 20, "breakdown": {}, "approximate": False},
+            "parts": [{"value": "x", "approximate": False}], "parts_low": 5, "parts_high": 8, "status": "complete",
+            **given}
+
+
+def test_a_check_as_a_row_of_the_checks_table() -> None:
+    s = shown()
+    metric, along = escape(s.metric("civilians_killed")), escape(s.dimension("perpetrator"))
+    assert s.check(_check()) == Markup(
+        '  <tr class="check-complete">\n'
+        f'    <td><a href="/web/figures/f1?as_of=x&amp;y">{metric}</a></td>\n'
+        f"    <td>{along}</td>\n"
+        '    <td class="num">10 to 20</td>\n'
+        '    <td class="num">5 to 8</td>\n'
+        "    <td>complete</td>\n"
+        "  </tr>")
+    flagged = s.check(_check(
+        check="subset", population="identified", status="remainder", remainder={"low": 2, "high": None},
+        total={"figure_id": "f1", "low": 10, "high": 10, "breakdown": {"place": "<Gaza>"}, "approximate": True},
+        parts=[{"value": "x", "approximate": True}]))
+    assert ('<td>subset · <span class="population">those identified</span>'
+            f' (of {escape(s.dimension("place"))}: <span dir="auto">&lt;Gaza&gt;</span>)</td>') in flagged
+    assert '<td class="num">10 <span class="approximate">approximate</span></td>' in flagged
+    assert '<td class="num">5 to 8 <span class="approximate">includes approximate counts</span></td>' in flagged
+    assert '<td><strong class="flag">remainder of at least 2 not broken down</strong></td>' in flagged
+    part_of = s.check(_check(check="part_of", parts=[{"value": "killed", "approximate": False}], status="inconsistent",
+                             excess=1234))
+    assert f"<td>{escape(s.metric('killed'))}</td>" in part_of
+    assert '<strong class="flag bad">inconsistent: the parts exceed the total by 1,234</strong>' in part_of
+    assert "parts exceed the total&#39;s low bound" in s.check(_check(status="parts_exceed_low"))
