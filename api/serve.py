@@ -105,7 +105,7 @@ def log_config(level: str) -> dict[str, Any]:
 
 
 def app_from_environment() -> ASGIApp:
-    """The factory uvicorn calls in each worker process: the app, logging route templates."""
+    """The factory uvicorn calls in each worker process: the app, ready (warmed, logging route templates, frozen)."""
     from api.app import app_from_environment as app
 
     return ready(app())
