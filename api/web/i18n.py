@@ -2,8 +2,8 @@
 and numbers and dates formatted for the language.
 
 English is the language the templates are written in; a catalogue translates from it. The
-``.po`` files are the source: they are compiled in memory when the app starts, so there is
-no build step and no compiled file to forget.
+``.po`` files are the source: they are compiled in memory once a process (the server does
+it before it serves, ``warm``), so there is no build step and no compiled file to forget.
 """
 
 from __future__ import annotations
