@@ -19,7 +19,9 @@ from typing import Any
 
 import orjson
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import iter_route_contexts
 from fastapi.responses import JSONResponse
 
 from api import problems, web
@@ -98,6 +100,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         runtime.start()
+        # The first hop to the thread pool imports anyio's backend (13 modules, ~15 ms of CPU):
+        # made here, where the event loop runs, not by the first request that reads the store.
+        await run_in_threadpool(lambda: None)
         try:
             yield
         finally:
@@ -126,6 +131,22 @@ def create_app(
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def warm(app: FastAPI) -> None:
+    """Make what the first requests would otherwise make: the server calls it before it serves,
+    and before it freezes the heap (api/serve.py ``ready``), so that none of it stays in a
+    request's time or in the garbage collector's full collections (docs/performance.md). At 1M
+    events a page's first request after start cost 2-5 times its next: FastAPI builds an
+    included router's routes (their dependencies and pydantic validators) the first time a
+    request is matched against it (the first sign-in page built 49, ~110 ms of CPU); the schema
+    behind /docs (~250 ms, on its first GET /openapi.json); the pages' templates and each
+    language's catalogue and CLDR data (``web.warm``). Nothing here reads a record: what it
+    keeps holds no one's data."""
+    for _ in iter_route_contexts(app.router.routes):
+        pass
+    app.openapi()
+    web.warm()
 
 
 def _record_vocabulary(ledger: Ledger) -> None:

@@ -105,10 +105,19 @@ def log_config(level: str) -> dict[str, Any]:
 
 
 def app_from_environment() -> ASGIApp:
-    """The factory uvicorn calls in each worker process: the app, logging route templates."""
+    """The factory uvicorn calls in each worker process: the app, ready (warmed, logging route templates, frozen)."""
     from api.app import app_from_environment as app
 
-    return frozen(RouteLog(app()))
+    return ready(app())
+
+
+def ready(app: Any) -> ASGIApp:
+    """``app`` as the server serves it: made ready for its first requests (api/app.py ``warm``),
+    logging route templates, and frozen (both paths, one worker or several)."""
+    from api.app import warm
+
+    warm(app)
+    return frozen(RouteLog(app))
 
 
 def frozen(app: ASGIApp) -> ASGIApp:
@@ -165,7 +174,7 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, workers: int 
         from api.app import CHECKPOINT_EVERY, FOLLOW_EVERY, create_app
 
         # The app's read side refuses views another version made (StaleViews), before anything is served.
-        app = frozen(RouteLog(create_app(store, follow_every=FOLLOW_EVERY, checkpoint_every=CHECKPOINT_EVERY)))
+        app = ready(create_app(store, follow_every=FOLLOW_EVERY, checkpoint_every=CHECKPOINT_EVERY))
     else:
         check_views(store)  # one clear refusal before the workers start, not one from each (in its own process)
         os.environ["LEDGER_DB"] = store.url

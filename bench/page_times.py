@@ -71,6 +71,32 @@ def signed_in(app: Any, key: str) -> Iterator[Any]:
         yield client
 
 
+@contextmanager
+def served(app: Any, key: str, *, freeze: bool = True) -> Iterator[Any]:
+    """A test client of ``app`` as a server starts it, its first request the first it serves:
+    warmed, wrapped and frozen as api/serve.py does (``ready``, before uvicorn runs the
+    lifespan; ``freeze=False``: not frozen), its lifespan started, and signed in with a session
+    issued for ``key`` directly (signing in through the pages would be a request, and would warm
+    what it renders)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from api.app import warm
+    from api.serve import RouteLog, ready
+    from api.web.session import SESSION_COOKIE
+
+    access = app.state.ledger.authenticate(key)
+    token, _ = app.state.web_sessions.issue(access)
+    if freeze:
+        served_app = ready(app)
+    else:
+        warm(app)
+        served_app = RouteLog(app)
+    with TestClient(served_app) as client:
+        client.cookies.set(SESSION_COOKIE, token)
+        yield client
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", type=int, default=20_000)
@@ -103,15 +129,13 @@ def main() -> None:
     if opts.keep and not kept.exists():
         kept.write_text(json.dumps(dataclasses.asdict(ids)))
     key = ledger.issue_key("bench", owner=f"bench-{opts.role}", role=opts.role)[0]
-    with signed_in(app, key) as client:
-        if not opts.no_freeze:
-            from api.serve import frozen
-
-            frozen(app)  # as the server does once the app is built
+    # What the paths need read before the server starts, so that no timed request is warmed by it.
+    starts = sorted(i["valid_from"] for i in app.state.reader.incidents(limit=500)["items"])
+    with served(app, key, freeze=not opts.no_freeze) as client:
         if opts.unkept:
             app.state.web_parts = None
         figure = ids.figures[0]
-        # The hottest figure (Zipf's rank 1: the first made) and one of the middle, as most are.
+
         def first_shown(kind: str, ids_of_kind: list[str]) -> str:
             """The first record of a kind the role may open (a reader gets the 404 of a protected source's);
             an auditor's is the first, asked of nobody first (its first request is timed as it comes)."""
@@ -120,6 +144,7 @@ def main() -> None:
             return next(p for p in (f"/web/{kind}/{i}" for i in ids_of_kind[:50])
                         if client.get(p, headers=HTML).status_code == 200)
 
+        # The hottest figure (Zipf's rank 1: the first made) and one of the middle, as most are.
         paths = ["/", "/web/tallies/civilians_killed", f"/web/figures/{figure}",
                  f"/web/figures/{ids.figures[len(ids.figures) // 2]}", f"/web/incidents/{ids.incidents[0]}",
                  first_shown("sources", ids.sources), first_shown("reports", ids.reports),
@@ -129,7 +154,6 @@ def main() -> None:
         middle = sorted(ids.incidents)[len(ids.incidents) // 2]
         at = paths.index("/web/checks") + 1
         paths[at:at] = ["/web/checks?status=flagged", f"/web/checks?cursor={encode_cursor('checks', middle)}"]
-        starts = sorted(i["valid_from"] for i in app.state.reader.incidents(limit=500)["items"])
         paths.insert(2, f"/web/tallies/civilians_killed?months_from={starts[0][:7]}&months_to={starts[-1][:7]}")
         # The baseline, measured in the same run: the sign-in page renders a template behind the same
         # middleware and session and reads nothing, so the ratios hold when the machine's load does not.

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.problems import UNAVAILABLE, ApiProblem
-from api.web import audit_pages, docs, downloads, forms, imports, pages, sign_in, vocabulary_page
+from api.web import audit_pages, docs, downloads, forms, i18n, imports, pages, render, sign_in, vocabulary_page
 from api.web.compress import CompressStatic
 from api.web.render import CSP, HERE, HTML_HEADERS, PREFIX, PageHeaders, page
 from api.web.session import Sessions, session_if_readable
@@ -48,6 +48,13 @@ def install(app: FastAPI, key_file: Path, store: Store | None) -> None:
 
     for kind in (ApiProblem, LedgerError, RequestValidationError, StarletteHTTPException, *UNAVAILABLE, Exception):
         _show_as_page(app, kind)
+
+
+def warm() -> None:
+    """What the pages' first requests would otherwise pay, once a process (api/app.py ``warm``):
+    every template compiled, each language's catalogue and CLDR data loaded."""
+    render.warm()
+    i18n.warm()
 
 
 def _is_page(request: Request) -> bool:

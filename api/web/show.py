@@ -27,6 +27,15 @@ def _short(text: str) -> str:
     return text if len(text) <= 13 else text[:8]
 
 
+#: How the kinds of a tally read (``show.kind``).
+KINDS = {"exact": "exact", "lower_bound": "at least", "range": "range", "no_data": "no data"}
+#: The changes a step of a count's history lists (``show.step_changes``): a step under a publication
+#: cut can be moved by hundreds of words published the same day (10 MB of page at 1M events); all
+#: of them are in the steps' file.
+LISTED_CHANGES = 10
+EXCEED_LOW = "parts exceed the total's low bound"
+
+
 class Show:
     """The cells, in the page's language, with its links (keeping "as of" and the cut)."""
 
@@ -141,6 +150,74 @@ class Show:
             return escape(self._("total"))
         return Markup(", ".join(f'{escape(self.dimension(k))}: <span dir="auto">{escape(v)}</span>'
                                 for k, v in b.items()))
+
+    def kind(self, k: str) -> Markup:
+        """A tally's kind, in words, classed by it."""
+        return Markup(f'<span class="kind kind-{escape(k)}">{escape(self._(KINDS.get(k, k)))}</span>')
+
+    def step_changes(self, changes: list[dict[str, Any]]) -> Markup:
+        """What moved a step of a count's history (its tables over recording and over publication
+        time): each change, who made it, whose word it was and, where the step tells it, why and
+        on what evidence; at most LISTED_CHANGES of them. A count's page lists 100 steps: as a
+        macro this was ~1,000 macro calls a page, half its rendering (docs/performance.md)."""
+        _ = self._
+        by, said_by, because = escape(_("by")), escape(_("said by")), escape(_("because:"))
+        source_is, evidence_is = escape(_("source:")), escape(_("evidence:"))
+        out = ['<ul class="changes">\n']
+        for c in changes[:LISTED_CHANGES]:
+            moved, v = _field(c, "moved"), _field(c, "version")
+            event, figure, source = escape(_(_field(moved, "event"))), _field(moved, "figure_id"), _field(moved, "source")
+            out.append("      <li>\n")
+            out.append(f'<a href="{escape(self.link(f"{self.prefix}/figures/{figure}"))}">{event}</a>' if figure
+                       else event)
+            out.append(f'        {by} <span dir="auto">{escape(_field(moved, "actor") or "—")}</span>\n')
+            if source:
+                report_id, published_on = _field(moved, "report_id"), _field(moved, "published_on")
+                report = f", {self.report(report_id, published_on)}" if report_id or published_on else ""
+                out.append(f'<span class="said-in">{said_by} {self.source(source)}{report}</span>')
+            if v:
+                out.append(f"          — {self.count(_field(v, 'value'))}\n")
+                if _field(v, "reason"):
+                    out.append(f'<span class="why">{because} <q dir="auto">{escape(_field(v, "reason"))}</q></span>')
+                if _field(v, "source") and not source:
+                    out.append(f'<span class="src">{source_is} {self.source(_field(v, "source"))}</span>')
+                if _field(v, "evidence"):
+                    out.append(f'<span class="evidence">{evidence_is}\n'
+                               f'            {self.evidence(_field(v, "evidence"), ", ")}</span>')
+            out.append("      </li>\n")
+        if len(changes) > LISTED_CHANGES:
+            more = _("and %(n)s more changes (every one is in the steps' file)", n=self.n(len(changes) - LISTED_CHANGES))
+            out.append(f'<li class="more-changes">{escape(more)}</li>')
+        out.append("</ul>")
+        return Markup("".join(out))
+
+    def check(self, c: dict[str, Any]) -> Markup:
+        """A check of parts against their total (``Reader.breakdown_checks``), as a row of the checks
+        table: what is checked, along what, the total, the sum of its parts and the verdict. As Jinja
+        this was ~35 us a row, most of a page of checks' rendering (docs/performance.md)."""
+        _, total = self._, c["total"]
+        population = self.population(c.get("population"))
+        if c["check"] == "subset":
+            along = f"{escape(_('subset'))}{population}"
+        elif c["check"] == "part_of":
+            along = f"{escape(self.metric(c['parts'][0]['value']))}{population}"
+        else:
+            along = f"{escape(self.dimension(c['dimension']))}{population}"
+        if total.get("breakdown"):
+            along += f" ({escape(_('of'))} {self.breakdown(total['breakdown'])})"
+        approximate = f' <span class="approximate">{escape(_("approximate"))}</span>' if total.get("approximate") else ""
+        parts_approximate = (f' <span class="approximate">{escape(_("includes approximate counts"))}</span>'
+                             if self.approximate(c["parts"]) else "")
+        status, verdict = c["status"], self.verdict(c)
+        href = escape(self.link(f"{self.prefix}/figures/{total['figure_id']}"))
+        return Markup(
+            f'  <tr class="check-{escape(status)}">\n'
+            f'    <td><a href="{href}">{escape(self.metric(c["metric"]))}</a></td>\n'
+            f"    <td>{along}</td>\n"
+            f'    <td class="num">{self.bounds(total["low"], total["high"], "range")}{approximate}</td>\n'
+            f'    <td class="num">{self.bounds(c["parts_low"], c["parts_high"], "range")}{parts_approximate}</td>\n'
+            f"    <td>{verdict}</td>\n"
+            "  </tr>")
 
     @staticmethod
     def approximate(counts: list[dict[str, Any]]) -> bool:
