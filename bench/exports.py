@@ -162,7 +162,25 @@ def _table(title: str, base: tuple[float, int, int, int] | None, runs: list[tupl
 HISTORY_CAP = 1_000
 
 #: The tables ``--tables`` may choose from.
-TABLES = ("figures", "audit", "history", "hottest")
+TABLES = ("figures", "audit", "history", "hottest", "claims")
+
+
+def _claims(reader: Any, fmt: str):
+    """``ledger export claims`` in process (it has no route): its rows written in ``fmt``, lines counted."""
+    from api.exports.negotiate import write
+    from api.imports.claims import CLAIM_COLUMNS, claim_rows
+
+    def run() -> int:
+        rows = [0]
+
+        def counted():
+            for row in claim_rows(reader):
+                rows[0] += 1
+                yield row
+
+        assert sum(len(chunk) for chunk in write(fmt, CLAIM_COLUMNS, counted(), {"ledger_position": 0}, "claims"))
+        return rows[0]
+    return run
 
 
 @contextmanager
@@ -230,6 +248,10 @@ def history(events: int, formats: list[str], store_kind: str = "sqlite", postgre
             auditor = {"Authorization": f"Bearer {keys['auditor']}"}
             reader = {"Authorization": f"Bearer {keys['reader']}"}
             print(f"\n{store_kind}, {built['events']:,} events", flush=True)
+            if "claims" in tables:  # each source's latest claim on each figure: rows known once written
+                for fmt in formats:
+                    measured = _measure(_claims(state.reader, fmt))
+                    _table(f"claims export ({figures:,} figures)", None, [(fmt, measured)], measured[2])
             for table, title, path, headers, key, rows, header_lines in (
                 ("figures", "current figures", "/figures", reader, "items", figures, 1),
                 ("audit", "audit log (every event)", "/audit/log", auditor, "items", size, 1),
@@ -281,7 +303,7 @@ def _arguments(argv: list[str]) -> Any:
     parser.add_argument("--keep", metavar="FOLDER", help="the SQLite store of FOLDER (as bench.page_times --keep"
                                                          " builds it), built there if absent, reused if there")
     parser.add_argument("--tables", default="figures,audit,history",
-                        help=f"comma-separated, from {','.join(TABLES)} (hottest: its exports only)")
+                        help=f"comma-separated, from {','.join(TABLES)} (hottest, claims: their exports only)")
     parser.add_argument("--no-json", action="store_true",
                         help="the exports alone, without the JSON pages' baseline (minutes of pages at 1M)")
     return parser.parse_args(argv)

@@ -143,6 +143,13 @@ def incident_cells(incident: dict[str, Any] | None, places: dict[str, dict[str, 
             "coordinates": "; ".join(points) if any(points) else None}
 
 
+def in_pages(items: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """The items a reader page (``PAGE``) at a time, for what is read of a whole page at once."""
+    items = iter(items)
+    while page := list(itertools.islice(items, PAGE)):
+        yield page
+
+
 def _with_incidents(items: Iterable[dict[str, Any]], incidents: Callable[[list[str]], dict[str, dict[str, Any]]],
                     places: Callable[[list[str]], dict[str, dict[str, Any]]],
                     ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None, dict[str, dict[str, Any]]]]:
@@ -150,8 +157,7 @@ def _with_incidents(items: Iterable[dict[str, Any]], incidents: Callable[[list[s
     a time: each page's incidents read in one call (``incidents(ids)``, as of the export's moment)
     and their places looked up (``places(names)``); nothing is kept from one page to the next, so
     memory stays flat."""
-    items = iter(items)
-    while page := list(itertools.islice(items, PAGE)):
+    for page in in_pages(items):
         known = incidents(sorted({str(i["incident_id"]) for i in page}))
         where = places(sorted({n for i in known.values() for n in i.get("places") or []}))
         for item in page:
