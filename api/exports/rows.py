@@ -193,18 +193,17 @@ def paged(page: Callable[[str | None, int], dict[str, Any]], key: str = "items",
     """Every item of a paged answer (its ``key`` list), a page at a time. The first page is read
     now (or was, ``first``: for what it says beside its items), so a bad request (a cursor, a
     window, an unknown id) is refused before an answer has begun to stream."""
-    if first is None:
-        first = page(None, PAGE)
-
-    def pages() -> Iterator[dict[str, Any]]:
-        answer = first
-        while True:
+    def pages(answer: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
+        while answer is not None:
             yield from answer[key]
-            if not (cursor := answer.get("next_cursor")):
-                return
-            answer = page(cursor, PAGE)
+            cursor = answer.get("next_cursor")
+            # Written out: neither it nor the first page is held while the next one is read (on the
+            # hottest figure's history two pages of versions at once were a third of the export's peak).
+            answer = None
+            if cursor:
+                answer = page(cursor, PAGE)
 
-    return pages()
+    return pages(page(None, PAGE) if first is None else first)
 
 
 def figure_items(page: Callable[[str | None, int], dict[str, Any]]) -> Iterator[dict[str, Any]]:
