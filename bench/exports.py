@@ -12,8 +12,10 @@ ledger's full history) and the whole history of the figure with the most version
 HISTORY_CAP (the JSON baseline inlines every live citation in every version, so on the hottest
 figures it alone would take hours), each read page by page as JSON (500 a page, the baseline)
 and exported in one streamed answer per format. XLSX is skipped on tables of more than
-``--xlsx-rows`` rows (openpyxl writes a few hundred rows a second). ``--no-json``: the exports
-alone, no JSON baseline (the current figures' pages take minutes at 1M events).
+``--xlsx-rows`` rows (XLSX writes a few hundred to a few thousand rows a second). ``--no-json``: the
+exports alone, no JSON baseline (the current figures' pages take minutes at 1M events). ``--tables
+claims``: ``ledger export claims`` (each source's latest claim on each figure; no route, so written
+in process), in each format, its rows counted as they are made.
 
 Printed: rows/s, peak Python memory (tracemalloc, on for every route alike) and the growth of
 the process's peak resident set over the route (Linux's VmHWM, reset before each route) of
