@@ -45,7 +45,9 @@ ETAG_HELP = ('The log position the answer reflects (with what the caller may see
 
 class Answers(AtHead):
     """Rendered answers at one head of the log (at most ``limit`` of them, of ``budget`` bytes
-    together), each kept as ``(body, ETag, the record's version or None for a query)``."""
+    together), each kept as ``(body, ETag, the record's version or None for a query)``. Once
+    full, the answers least recently used make room (``AtHead``): a client walking through
+    many ``as_of`` moments pushes out its own answers, not the tallies everyone asks for."""
 
     def __init__(self, limit: int = 1024, budget: int = 32 << 20) -> None:
         # Bytes as well as answers: a tally is ~1 KB, a figure history's page ~100 KB (one of

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -24,31 +25,48 @@ class AtHead:
 
     ``get`` finds nothing once the head has moved; the first ``put`` at a newer head drops
     everything kept at the older one. A value is never kept under a head older than the newest.
+    Once full, a ``put`` makes room by dropping the values least recently put or found, so that
+    a client asking many distinct questions pushes out its own, not what every caller asks for;
+    a value heavier than the whole budget is not kept.
     """
 
     def __init__(self, limit: int, budget: int = 0, weight: Callable[[Any], int] | None = None) -> None:
         self.limit, self.budget, self.weight = limit, budget, weight
         self._head = -1
-        self._values: dict[Any, Any] = {}
+        self._values: OrderedDict[Any, tuple[Any, int]] = OrderedDict()  # least recently used first
         self._spent = 0
         self._lock = threading.Lock()
 
     def get(self, head: int, key: Any) -> Any:
         if head != self._head:
             return None
-        return self._values.get(key)
+        with self._lock:
+            if head != self._head or (kept := self._values.get(key)) is None:
+                return None
+            self._values.move_to_end(key)
+            return kept[0]
 
     def put(self, head: int, key: Any, value: Any) -> None:
         cost = 0 if self.weight is None else self.weight(value)
         with self._lock:
             if head > self._head:
-                self._values, self._head, self._spent = {}, head, 0
-            if head != self._head or len(self._values) >= self.limit or key in self._values:
+                self._values, self._head, self._spent = OrderedDict(), head, 0
+            if head != self._head or key in self._values:
                 return  # a key made twice at once keeps its first value: the same, and counted once
-            if self.weight is not None and self._spent + cost > self.budget:
+            if self.weight is not None and cost > self.budget:
                 return
-            self._values[key] = value
-            self._spent += cost
+            while self._values and (len(self._values) >= self.limit
+                                    or (self.weight is not None and self._spent + cost > self.budget)):
+                _, (_, freed) = self._values.popitem(last=False)
+                self._spent -= freed
+            if self.limit > 0:
+                self._values[key] = (value, cost)
+                self._spent += cost
+
+    def spent(self) -> tuple[int, int]:
+        """How many values are kept, and their weights together."""
+        with self._lock:
+            return len(self._values), self._spent
 
 
 class HeadWatch:

@@ -12,8 +12,10 @@ ledger's full history) and the whole history of the figure with the most version
 HISTORY_CAP (the JSON baseline inlines every live citation in every version, so on the hottest
 figures it alone would take hours), each read page by page as JSON (500 a page, the baseline)
 and exported in one streamed answer per format. XLSX is skipped on tables of more than
-``--xlsx-rows`` rows (openpyxl writes a few hundred rows a second). ``--no-json``: the exports
-alone, no JSON baseline (the current figures' pages take minutes at 1M events).
+``--xlsx-rows`` rows (XLSX writes a few hundred to a few thousand rows a second). ``--no-json``: the
+exports alone, no JSON baseline (the current figures' pages take minutes at 1M events). ``--tables
+claims``: ``ledger export claims`` (each source's latest claim on each figure; no route, so written
+in process), in each format, its rows counted as they are made.
 
 Printed: rows/s, peak Python memory (tracemalloc, on for every route alike) and the growth of
 the process's peak resident set over the route (Linux's VmHWM, reset before each route) of
@@ -162,7 +164,25 @@ def _table(title: str, base: tuple[float, int, int, int] | None, runs: list[tupl
 HISTORY_CAP = 1_000
 
 #: The tables ``--tables`` may choose from.
-TABLES = ("figures", "audit", "history", "hottest")
+TABLES = ("figures", "audit", "history", "hottest", "claims")
+
+
+def _claims(reader: Any, fmt: str):
+    """``ledger export claims`` in process (it has no route): its rows written in ``fmt``, lines counted."""
+    from api.exports.negotiate import write
+    from api.imports.claims import CLAIM_COLUMNS, claim_rows
+
+    def run() -> int:
+        rows = [0]
+
+        def counted():
+            for row in claim_rows(reader):
+                rows[0] += 1
+                yield row
+
+        assert sum(len(chunk) for chunk in write(fmt, CLAIM_COLUMNS, counted(), {"ledger_position": 0}, "claims"))
+        return rows[0]
+    return run
 
 
 @contextmanager
@@ -230,6 +250,10 @@ def history(events: int, formats: list[str], store_kind: str = "sqlite", postgre
             auditor = {"Authorization": f"Bearer {keys['auditor']}"}
             reader = {"Authorization": f"Bearer {keys['reader']}"}
             print(f"\n{store_kind}, {built['events']:,} events", flush=True)
+            if "claims" in tables:  # each source's latest claim on each figure: rows known once written
+                for fmt in formats:
+                    measured = _measure(_claims(state.reader, fmt))
+                    _table(f"claims export ({figures:,} figures)", None, [(fmt, measured)], measured[2])
             for table, title, path, headers, key, rows, header_lines in (
                 ("figures", "current figures", "/figures", reader, "items", figures, 1),
                 ("audit", "audit log (every event)", "/audit/log", auditor, "items", size, 1),
@@ -281,7 +305,7 @@ def _arguments(argv: list[str]) -> Any:
     parser.add_argument("--keep", metavar="FOLDER", help="the SQLite store of FOLDER (as bench.page_times --keep"
                                                          " builds it), built there if absent, reused if there")
     parser.add_argument("--tables", default="figures,audit,history",
-                        help=f"comma-separated, from {','.join(TABLES)} (hottest: its exports only)")
+                        help=f"comma-separated, from {','.join(TABLES)} (hottest, claims: their exports only)")
     parser.add_argument("--no-json", action="store_true",
                         help="the exports alone, without the JSON pages' baseline (minutes of pages at 1M)")
     return parser.parse_args(argv)

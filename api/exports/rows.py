@@ -151,6 +151,13 @@ def incident_cells(incident: dict[str, Any] | None, places: dict[str, dict[str, 
             "coordinates": "; ".join(points) if any(points) else None}
 
 
+def in_pages(items: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """The items a reader page (``PAGE``) at a time, for what is read of a whole page at once."""
+    items = iter(items)
+    while page := list(itertools.islice(items, PAGE)):
+        yield page
+
+
 def _with_incidents(items: Iterable[dict[str, Any]], incidents: Callable[[list[str]], dict[str, dict[str, Any]]],
                     places: Callable[[list[str]], dict[str, dict[str, Any]]],
                     ) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None, dict[str, dict[str, Any]]]]:
@@ -158,8 +165,7 @@ def _with_incidents(items: Iterable[dict[str, Any]], incidents: Callable[[list[s
     a time: each page's incidents read in one call (``incidents(ids)``, as of the export's moment)
     and their places looked up (``places(names)``); nothing is kept from one page to the next, so
     memory stays flat."""
-    items = iter(items)
-    while page := list(itertools.islice(items, PAGE)):
+    for page in in_pages(items):
         known = incidents(sorted({str(i["incident_id"]) for i in page}))
         where = places(sorted({n for i in known.values() for n in i.get("places") or []}))
         for item in page:
@@ -195,18 +201,17 @@ def paged(page: Callable[[str | None, int], dict[str, Any]], key: str = "items",
     """Every item of a paged answer (its ``key`` list), a page at a time. The first page is read
     now (or was, ``first``: for what it says beside its items), so a bad request (a cursor, a
     window, an unknown id) is refused before an answer has begun to stream."""
-    if first is None:
-        first = page(None, PAGE)
-
-    def pages() -> Iterator[dict[str, Any]]:
-        answer = first
-        while True:
+    def pages(answer: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
+        while answer is not None:
             yield from answer[key]
-            if not (cursor := answer.get("next_cursor")):
-                return
-            answer = page(cursor, PAGE)
+            cursor = answer.get("next_cursor")
+            # Written out: neither it nor the first page is held while the next one is read (on the
+            # hottest figure's history two pages of versions at once were a third of the export's peak).
+            answer = None
+            if cursor:
+                answer = page(cursor, PAGE)
 
-    return pages()
+    return pages(page(None, PAGE) if first is None else first)
 
 
 def figure_items(page: Callable[[str | None, int], dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from api.exports.rows import figure_items, figure_row
+from api.exports.about import pinned
+from api.exports.rows import figure_items, figure_row, in_pages
 from api.imports.columns import COLUMNS, CORRECTION, TAGS
 
 CLAIM_COLUMNS = [(name, TAGS[name]) for name in COLUMNS]
@@ -33,53 +34,63 @@ EXPORTED_CORRECTION = "the figure's current value (a correction) in the ledger t
 
 
 def claim_rows(reader: Any, *, include_protected: bool = False) -> Iterator[dict[str, Any]]:
-    reports: dict[str, dict[str, Any]] = {}
-    sources: dict[str, dict[str, Any]] = {}
-    incidents: dict[str, dict[str, Any]] = {}
-    items = figure_items(lambda after, size: reader.figures(cursor=after, limit=size,
+    """Every claim row, a page of figures at a time: each page's incidents read in one statement
+    (``Reader.incidents_by_id``), its reports and sources once each; nothing is kept from one page
+    to the next, so memory stays flat however many figures there are. Every read is as of one
+    moment pinned at the start (``about.pinned``), so the pages make one consistent cut."""
+    at = pinned(None)
+    items = figure_items(lambda after, size: reader.figures(cursor=after, limit=size, as_of=at,
                                                             include_protected=include_protected))
-    for item in items:
-        fid = item["figure_id"]
-        current = item["value_source"] if isinstance(item["value_source"], dict) else {}
-        cited: dict[str, dict[str, Any]] = {}
-        for c in reader.citations(fid, include_withdrawn=False, include_protected=include_protected):
-            if isinstance(c.get("source"), dict):
-                cited.setdefault(str(c["source"]["source_id"]), c)
-        incident_id = str(item["incident_id"])
-        if incident_id not in incidents:
-            incidents[incident_id] = reader.incident(incident_id)
-        incident = incidents[incident_id]
-        figure = {
-            "incident_id": item["incident_id"], "metric": item["metric"], "breakdown": figure_row(item)["breakdown"],
-            "population": item["population"], "incident": incident["title"], "incident_en": incident["title_en"],
-            "valid_from": incident["valid_from"], "valid_to": incident["valid_to"],
-            "places": "; ".join(incident["places"]) or None,
+    for page in in_pages(items):
+        incidents = reader.incidents_by_id(sorted({str(i["incident_id"]) for i in page}), as_of=at)
+        reports: dict[str, dict[str, Any]] = {}
+        sources: dict[str, dict[str, Any]] = {}
+        for item in page:
+            yield from _figure_claims(reader, item, incidents[str(item["incident_id"])], reports, sources, at,
+                                      include_protected)
+
+
+def _figure_claims(reader: Any, item: dict[str, Any], incident: dict[str, Any], reports: dict[str, dict[str, Any]],
+                   sources: dict[str, dict[str, Any]], at: Any, include_protected: bool) -> Iterator[dict[str, Any]]:
+    """One figure's rows: each visible source's latest claim, then its correction if it has one
+    (``reports``, ``sources``: those its page has read already)."""
+    fid = item["figure_id"]
+    current = item["value_source"] if isinstance(item["value_source"], dict) else {}
+    cited: dict[str, dict[str, Any]] = {}
+    for c in reader.citations(fid, as_of=at, include_withdrawn=False, include_protected=include_protected):
+        if isinstance(c.get("source"), dict):
+            cited.setdefault(str(c["source"]["source_id"]), c)
+    figure = {
+        "incident_id": item["incident_id"], "metric": item["metric"], "breakdown": figure_row(item)["breakdown"],
+        "population": item["population"], "incident": incident["title"], "incident_en": incident["title_en"],
+        "valid_from": incident["valid_from"], "valid_to": incident["valid_to"],
+        "places": "; ".join(incident["places"]) or None,
+    }
+    for claim in reader.spread(fid, as_of=at, include_protected=include_protected)["claims"]:
+        if not isinstance(claim["source"], dict) or claim["report_id"] is None:
+            continue  # withheld from this caller
+        source_id = str(claim["source"]["source_id"])
+        report_id = str(claim["report_id"])
+        if report_id not in reports:
+            reports[report_id] = reader.report(report_id, as_of=at, include_protected=include_protected)
+        if source_id not in sources:
+            sources[source_id] = reader.source(source_id, as_of=at, include_protected=include_protected)
+        report, source, value = reports[report_id], sources[source_id], claim["value"]
+        citation = cited.get(source_id, {})
+        yield {
+            "source_id": source_id, "source": source["name"], "source_en": source["name_en"],
+            "source_kind": source["kind"], "source_language": source["language"],
+            "report_title": report["title"], "report_title_en": report["title_en"],
+            "language": report["language"], "published_on": report["published_on"],
+            "report_url": report["url"], "reference": report["reference"], **figure,
+            "adopt": str(adopted := source_id == str(current.get("source_id")) and value == item["value"]).lower(),
+            "adopt_reason": EXPORTED_ADOPTION if adopted else None,
+            **{k: value.get(k) for k in ("qualifier", "number", "low", "high", "term", "quote", "quote_en")},
+            "citation_url": citation.get("url"), "citation_quote": citation.get("quote"),
+            "citation_quote_en": citation.get("quote_en"), "citation_page": citation.get("page"),
+            "accessed_on": citation.get("accessed_on"), "citation_sha256": citation.get("sha256"),
         }
-        for claim in reader.spread(fid, include_protected=include_protected)["claims"]:
-            if not isinstance(claim["source"], dict) or claim["report_id"] is None:
-                continue  # withheld from this caller
-            source_id = str(claim["source"]["source_id"])
-            report_id = str(claim["report_id"])
-            if report_id not in reports:
-                reports[report_id] = reader.report(report_id, include_protected=include_protected)
-            if source_id not in sources:
-                sources[source_id] = reader.source(source_id, include_protected=include_protected)
-            report, source, value = reports[report_id], sources[source_id], claim["value"]
-            citation = cited.get(source_id, {})
-            yield {
-                "source_id": source_id, "source": source["name"], "source_en": source["name_en"],
-                "source_kind": source["kind"], "source_language": source["language"],
-                "report_title": report["title"], "report_title_en": report["title_en"],
-                "language": report["language"], "published_on": report["published_on"],
-                "report_url": report["url"], "reference": report["reference"], **figure,
-                "adopt": str(adopted := source_id == str(current.get("source_id")) and value == item["value"]).lower(),
-                "adopt_reason": EXPORTED_ADOPTION if adopted else None,
-                **{k: value.get(k) for k in ("qualifier", "number", "low", "high", "term", "quote", "quote_en")},
-                "citation_url": citation.get("url"), "citation_quote": citation.get("quote"),
-                "citation_quote_en": citation.get("quote_en"), "citation_page": citation.get("page"),
-                "accessed_on": citation.get("accessed_on"), "citation_sha256": citation.get("sha256"),
-            }
-        if item["value_source"] is None and item.get("value"):  # a correction: no source claimed this value
-            yield {**figure, CORRECTION: EXPORTED_CORRECTION,
-                   **{k: item["value"].get(k) for k in ("qualifier", "number", "low", "high", "term", "quote",
-                                                        "quote_en")}}
+    if item["value_source"] is None and item.get("value"):  # a correction: no source claimed this value
+        yield {**figure, CORRECTION: EXPORTED_CORRECTION,
+               **{k: item["value"].get(k) for k in ("qualifier", "number", "low", "high", "term", "quote",
+                                                    "quote_en")}}

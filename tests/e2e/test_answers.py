@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from api.bootstrap import open_ledger
 from ledger.access import key_id
 from ledger.store import Store
@@ -210,15 +213,75 @@ def test_a_kept_history_never_reaches_a_caller_who_may_see_less(api: Api, world:
     assert api.get(path, "reader", If_None_Match=audited.headers["ETag"]).status_code == 200
 
 
-def test_answers_past_the_byte_budget_are_not_kept() -> None:
+def test_a_full_budget_makes_room_by_dropping_the_answers_least_recently_used() -> None:
     from api.answers import Answers
 
     answers = Answers(limit=10, budget=100)
     answers.put(1, "a", (b"x" * 60, '"1"', None))
-    answers.put(1, "b", (b"x" * 60, '"1"', None))  # 120 bytes in all: over the budget
+    answers.put(1, "b", (b"x" * 60, '"1"', None))  # 120 bytes in all: "a" goes to make room
     answers.put(1, "c", (b"x" * 40, '"1"', None))
-    assert answers.get(1, "a") is not None and answers.get(1, "b") is None and answers.get(1, "c") is not None
-    answers.put(1, "a", (b"y" * 60, '"1"', None))  # the same key again: its first answer, counted once
-    assert answers.get(1, "a")[0] == b"x" * 60
+    assert answers.get(1, "a") is None and answers.get(1, "b") is not None and answers.get(1, "c") is not None
+    answers.put(1, "c", (b"y" * 40, '"1"', None))  # the same key again: its first answer, counted once
+    assert answers.get(1, "c")[0] == b"x" * 40 and answers.spent() == (2, 100)
+    assert answers.get(1, "b") is not None  # found: now the most recently used
+    answers.put(1, "d", (b"x" * 30, '"1"', None))  # so "c", not "b", makes room
+    assert answers.get(1, "b") is not None and answers.get(1, "c") is None and answers.get(1, "d") is not None
+    answers.put(1, "e", (b"x" * 101, '"1"', None))  # heavier than the whole budget: not kept, nothing dropped
+    assert answers.get(1, "e") is None and answers.spent() == (2, 90)
     answers.put(2, "b", (b"x" * 60, '"2"', None))  # a new head starts a new budget
-    assert answers.get(2, "b") is not None and answers.get(2, "a") is None
+    assert answers.get(2, "b") is not None and answers.get(2, "d") is None and answers.spent() == (1, 60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(limit=st.integers(0, 6), budget=st.integers(0, 200),
+       steps=st.lists(st.tuples(st.sampled_from(["put", "get"]), st.integers(1, 3), st.integers(0, 12),
+                                st.integers(0, 120)), max_size=60))
+def test_kept_answers_never_pass_their_count_or_byte_bounds(limit: int, budget: int,
+                                                             steps: list[tuple[str, int, int, int]]) -> None:
+    from api.answers import Answers
+
+    answers, put, head = Answers(limit=limit, budget=budget), {}, -1  # put: each key's bodies at the newest head
+    for action, at, key, size in steps:
+        if action == "put":
+            body = bytes([key]) * size
+            answers.put(at, key, (body, '"t"', None))
+            if at > head:
+                put, head = {}, at
+            if at == head:
+                put.setdefault(key, set()).add(body)
+                if size <= budget and limit > 0:  # the newest put at the newest head is kept (or its twin)
+                    assert answers.get(at, key)[0] in put[key]
+        else:
+            found = answers.get(at, key)
+            # Only what was put at the newest head, under that key.
+            assert found is None or (at == head and found[0] in put.get(key, ()))
+        count, spent = answers.spent()
+        assert count <= limit and spent <= budget
+        kept = [answers.get(head, k) for k in put]
+        assert count == sum(k is not None for k in kept) and spent == sum(len(k[0]) for k in kept if k)
+
+
+def test_distinct_as_of_answers_do_not_push_out_the_tally_everyone_asks_for(api: Api, world: World,
+                                                                           monkeypatch: Any) -> None:
+    from api.answers import Answers
+
+    state = api.client.app.state
+    monkeypatch.setattr(state, "answers", Answers(limit=8, budget=1 << 20))
+    reader, reads = state.reader, []
+    real = reader.tally
+
+    def tally(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        reads.append(kwargs.get("as_of"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reader, "tally", tally)
+    for day in range(1, 21):  # one client, many distinct moments: more answers than are kept
+        assert api.get(f"{KILLED}?as_of=2030-01-{day:02d}T00:00:00Z", "reader").status_code == 200
+    count, spent = state.answers.spent()
+    assert count == 8 and 0 < spent <= 1 << 20
+    plain = api.get(KILLED, "reader")
+    asked = len(reads)
+    again = api.get(KILLED, "reader")
+    assert len(reads) == asked and again.content == plain.content  # kept, and served from memory
+    auditor = api.get(KILLED, "auditor")  # another visibility: its own answer, never the reader's
+    assert auditor.headers["ETag"] != plain.headers["ETag"] and len(reads) == asked + 1

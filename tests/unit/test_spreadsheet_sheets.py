@@ -54,3 +54,25 @@ def test_a_long_title_still_fits_excels_31_characters(monkeypatch):
 
 def test_excels_own_limit():
     assert spreadsheet.SHEET_ROWS == 1_048_576
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.one_of(
+    st.none(), st.booleans(), st.integers(-10**15, 10**15), st.integers(-10**9, 10**9).map(lambda i: i / 8),
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\t\n"), max_size=40),
+), min_size=1, max_size=6))
+def test_each_cell_reads_back_as_written(values):
+    """By its type: a count a number, a flag a boolean, text as text (a formula's start kept as typed)."""
+    from api.exports.cells import as_typed
+
+    sheets = _book([{"n": v, "words": f"row {i}"} for i, v in enumerate(values)])
+    got = [as_typed(row[0]) for row in sheets["figures"][1:]]
+    assert got == [None if v == "" else v for v in values]  # an empty text is an empty cell, as in CSV
+    assert [isinstance(g, bool) for g in got] == [isinstance(v, bool) for v in values]
+    assert [isinstance(g, str) for g in got] == [isinstance(v, str) and v != "" for v in values]
+
+
+def test_text_past_excels_cell_limit_is_written_whole():
+    words = "; ".join(f"place {i:05d}" for i in range(4_000))  # 51,998 characters: an incident's many places
+    assert len(words) > 32_767
+    assert _book([{"n": 1, "words": words}])["figures"][1] == (1, words)
