@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from api.guard import MAX_UPLOAD
 from tests.conftest import make_store
@@ -248,3 +250,33 @@ def test_an_incident_with_no_figures_says_so_and_a_spread_of_one_source_is_singu
                                              "value": {"qualifier": "exact", "number": 3}}])
     one = api.client.get(f"/web/figures/{filed['figures'][0]['figure_id']}", headers=HTML).text
     assert "Spread across 1 source:" in one and "1 sources" not in one
+
+
+def _multipart(fields: list[tuple[str, str]], data: bytes, boundary: str) -> bytes:
+    out = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                   for k, v in fields)
+    return (out + f'--{boundary}\r\nContent-Disposition: form-data; name="document"; filename="d.bin"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + f"\r\n--{boundary}--\r\n".encode())
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=3000), near=st.integers(0, 3), size=st.integers(1, 700),
+       quote=st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=40))
+def test_the_streamed_hash_is_hashlibs_whatever_the_bytes_and_the_chunks(data, near, size, quote):
+    """Any file (with what looks like the boundary inside it) cut into any chunks: hashlib's SHA-256 of its
+    bytes, and the other fields as sent."""
+    import asyncio
+
+    from api.web import evidence
+
+    boundary = "b0und4ry"
+    data += (b"\r\n--" + boundary.encode()[:5]) * near
+    body = _multipart([("csrf", "t"), ("quote", quote)], data, boundary)
+
+    async def chunks():
+        for i in range(0, len(body), size):
+            yield body[i:i + size]
+
+    fields, digest = asyncio.run(evidence.read(f"multipart/form-data; boundary={boundary}", chunks()))
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert fields == [("csrf", "t"), ("quote", quote)]
