@@ -172,10 +172,14 @@ async def principal(
 def require(*roles: str) -> Callable[[Principal], Any]:
     async def guard(caller: Annotated[Principal, Depends(principal)]) -> Principal:
         if caller.role not in roles:
-            raise ApiProblem(403, f"a {caller.role} key may not do this; it needs the {' or '.join(roles)} role")
+            raise ApiProblem(403, f"{_an(caller.role)} key may not do this; it needs the {' or '.join(roles)} role")
         return caller
 
     return guard
+
+
+def _an(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 #: The two guards, for the routes (``Officer``, ``Auditor``) and the web pages alike.

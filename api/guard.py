@@ -2,7 +2,7 @@
 
 A pure ASGI middleware, so it works the same whatever FastAPI version reads the body later:
 
-* a body larger than ``max_body`` bytes (``max_upload`` for the import page's file) is refused
+* a body larger than ``max_body`` bytes (``max_upload`` for the import page's and the citation form's file) is refused
   with 413, from its Content-Length when it declares one (nothing is read), otherwise as soon as the chunks read exceed the limit;
 * a non-empty body on POST/PUT/PATCH that is not ``application/json`` is refused with 415;
 * a body that is not strict JSON (RFC 8259: UTF-8, no NaN, no trailing commas, no lone
@@ -18,14 +18,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
 
-#: The officers' upload of a spreadsheet to import (api/web/imports.py): the one multipart body taken.
+#: The officers' upload of a spreadsheet to import (api/web/imports.py), and the citation form's document,
+#: hashed without JavaScript and kept nowhere (api/web/evidence.py): the two multipart bodies taken.
 UPLOAD_PATH = "/web/imports"
+EVIDENCE_PATH = "/web/new/citation"
+FILE_PATHS = (UPLOAD_PATH, EVIDENCE_PATH)
 
 
 def is_form(scope: Scope, media_type: str) -> bool:
-    """The web pages' forms (api/web) post form-encoded bodies, the import page a file; every API route takes JSON."""
+    """The web pages' forms (api/web) post form-encoded bodies, the import and citation pages a file; every API
+    route takes JSON."""
     if media_type == "multipart/form-data":
-        return scope["path"] == UPLOAD_PATH
+        return scope["path"] in FILE_PATHS
     return media_type == "application/x-www-form-urlencoded" and scope["path"].startswith("/web/")
 
 
@@ -46,7 +50,7 @@ class BodyGuard:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        limit = self.max_upload if scope["path"] == UPLOAD_PATH and scope["method"] == "POST" else self.max_body
+        limit = self.max_upload if scope["path"] in FILE_PATHS and scope["method"] == "POST" else self.max_body
         declared = headers.get("content-length")
         if declared is not None:
             if not declared.isdigit():

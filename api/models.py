@@ -401,6 +401,9 @@ class CitationOut(BaseModel):
     accessed_on: str | None = Field(json_schema_extra={"format": "date"})
     sha256: str | None
     withdrawn: bool
+    withdrawn_by: str | None = Field(description="Who withdrew it (the key's owner); null while it stands.")
+    withdrawn_reason: str | None = Field(description="Why it was withdrawn; null while it stands."
+                                                     " When: `modified_at`.")
     version: int
     created_at: datetime
     modified_at: datetime

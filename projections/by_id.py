@@ -33,7 +33,7 @@ from projections.view_rows import Source, admin_codes
 _Report = shape("Report", "report_id, source_id, title, title_en, language, published_on, url, reference,"
                          " period_from, period_to, places, figure_ids, filed_at")
 _Citation = shape("Citation", "citation_id, target_kind, target_id, source_id, url, quote, quote_en, page,"
-                             " accessed_on, sha256, withdrawn, version, cited_at, withdrawn_at")
+                             " accessed_on, sha256, withdrawn, version, cited_at, withdrawn_at, withdrawn_by, withdrawn_reason")
 _Incident = shape("Incident", "incident_id, title, title_en, places, valid_from, valid_to, description, version,"
                              " recorded_at, updated_at")
 _IncidentThen = shape("IncidentThen", "valid_from, valid_to, version, recorded_from")
@@ -184,7 +184,8 @@ class RecordReads:
     def citation_record(self, citation_id: str, *, as_of: datetime | None = None,
                         include_protected: bool = False) -> dict[str, Any]:
         """``{"citation_id", "target_kind", "target_id", "source_id", "url", "quote", "quote_en", "page",
-        "accessed_on", "sha256", "withdrawn", "version", "created_at", "modified_at"}``; ``target_id``
+        "accessed_on", "sha256", "withdrawn", "withdrawn_by", "withdrawn_reason", "version", "created_at",
+        "modified_at"}`` (who withdrew it and why: null while it stands); ``target_id``
         null when it is a hidden source's report; ``state``. As of T: withdrawn only if it was by
         then; not yet before it was made."""
         t = OPEN if as_of is None else read_time(as_of)
@@ -208,7 +209,9 @@ class RecordReads:
                 "target_id": None if hides_target and not include_protected else row.target_id,
                 "source_id": row.source_id, "url": row.url, "quote": row.quote, "quote_en": row.quote_en,
                 "page": row.page, "accessed_on": row.accessed_on, "sha256": row.sha256,
-                "withdrawn": withdrawn, "version": version, "created_at": from_micros(row.cited_at),
+                "withdrawn": withdrawn, "withdrawn_by": row.withdrawn_by if withdrawn else None,
+                "withdrawn_reason": row.withdrawn_reason if withdrawn else None, "version": version,
+                "created_at": from_micros(row.cited_at),
                 "modified_at": from_micros(row.withdrawn_at if withdrawn else row.cited_at)}
 
     def not_yet(self, kind: str, record_id: str, *, as_of: datetime | None = None, published_by: Any = None,

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -34,6 +34,10 @@ def install(app: FastAPI, key_file: Path, store: Store | None) -> None:
     app.mount(PREFIX + "/static", StaticFiles(directory=HERE / "static"), name="web-static")
     for module in (docs, sign_in, downloads, pages, forms, vocabulary_page, imports, audit_pages):
         app.include_router(module.router)
+    # Browsers ask for /favicon.ico whatever the page says: the ledger's own icon, not a 404 in the console.
+    app.add_api_route("/favicon.ico", lambda: FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml",
+                                                            headers={"Cache-Control": "public, max-age=86400"}),
+                      methods=["GET"], include_in_schema=False)
     app.add_middleware(PageHeaders)
     app.add_middleware(CompressStatic)
 

@@ -11,6 +11,7 @@ refusals and their words are the API's.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from typing import Annotated, Any, Callable
 from uuid import UUID
@@ -22,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 
 from api.deps import etag, may_give_commands
+from api.guard import MAX_UPLOAD
 from ledger.errors import InvalidInput, NotFound
 from ledger.value import written_number
 from api.models import (
@@ -31,7 +33,8 @@ from api.models import (
 from api.problems import ApiProblem, from_validation_error, invalid
 from api.routers import citations, figures, incidents, reports, sources
 from api.routers.queries import Reader
-from api.web.sign_in import form_fields
+from api.web import evidence
+from api.web.sign_in import checked, form_fields
 from api.web.pages import AsOf, Signed, Words, figure_page, incident_page, listing, moment, source_page
 from api.web import report_rows
 from api.web.report_rows import MAX_ROWS
@@ -45,10 +48,13 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 LISTS = {"places", "evidence", "replaces"}
 NUMBERS = {"number", "low", "high"}
 FLAGS = {"protected", "adopt"}
-_PART = re.compile(r"([a-z_]+)(?:\[(\d{1,3})\])?")
+_PART = re.compile(r"([a-z_][a-z0-9_]*)(?:\[(\d{1,3})\])?")
 #: How many sources and incidents a picker offers at once; the officer's search words (a GET
 #: form beside the picker, no JavaScript) narrow the choice, so any of them can be reached.
 CHOICES = 200
+#: A source's id pasted beside the picker: a protected source is never listed to an officer, yet may be
+#: filed or cited from by its id, as the API takes it (its refusal of an unknown id lands on ``source_id``).
+PASTED = "source_id_pasted"
 
 
 def body_of(fields: list[tuple[str, str]]) -> dict[str, Any]:
@@ -177,16 +183,26 @@ Pairs = Annotated[int, Query(ge=1, le=report_rows.MAX_PAIRS)]
 Target = Annotated[UUID | None, Query()]
 
 
+async def commanding(session: Signed) -> Session:
+    """The signed-in caller, if the API would take a command from them: else its 403, as a page."""
+    await may_give_commands(session.caller)
+    return session
+
+
+Commanding = Annotated[Session, Depends(commanding)]
+
+
 @router.get(PREFIX + "/new/{kind}", response_class=HTMLResponse)
-def new_form(request: Request, kind: str, reader: Reader, session: Signed, rows: Rows = 3,
-             pairs: Pairs = 1, target: Target = None, source_q: Words = None, incident_q: Words = None,
-             as_of: AsOf = None) -> Any:
+def new_form(request: Request, kind: str, reader: Reader, session: Commanding, rows: Rows = 3,
+             pairs: Pairs = 1, target: Target = None, source_id: Target = None, source_q: Words = None,
+             incident_q: Words = None, as_of: AsOf = None) -> Any:
     if kind not in FORMS:
         raise ApiProblem(404, "there is no such form")
     moment(as_of)  # taken so that the footer's as-of form answers; the page then shows no form (base.html)
     form = new_state(kind)
-    if target is not None:
-        form["values"]["target_id"] = str(target)
+    for name, given in (("target_id", target), ("source_id", source_id)):
+        if given is not None:
+            form["values"][name] = str(given)
     form["search"] = {"source_q": (source_q or "").strip(), "incident_q": (incident_q or "").strip()}
     return _new_page(request, session, reader, kind, form, rows, dict.fromkeys(range(rows), pairs))
 
@@ -198,16 +214,28 @@ def _new_page(request: Request, session: Session, reader: Any, kind: str, form: 
     sources = search.sources(reader, search_words["source_q"], limit=CHOICES, include_protected=sees)
     incidents = search.incidents(reader, search_words["incident_q"], limit=CHOICES, include_protected=sees)
     choices = {
-        "sources": _keeping_chosen(sources["items"], "source_id", form, lambda i: reader.source(
-            i, include_protected=sees)),
-        "incidents": _keeping_chosen(incidents["items"], "incident_id", form, lambda i: reader.incident(
-            i, include_protected=sees)),
+        "sources": by_name(_keeping_chosen(sources["items"], "source_id", form, lambda i: reader.source(
+            i, include_protected=sees)), "name"),
+        "incidents": by_name(_keeping_chosen(incidents["items"], "incident_id", form, lambda i: reader.incident(
+            i, include_protected=sees)), "title"),
         "more_sources": sources["more"], "more_incidents": incidents["more"],
         "searched_part": {"sources": not sources["complete"], "incidents": not incidents["complete"]},
         "scan": search.SCAN,
     }
+    given, values = form["values"].get("source_id"), form["values"]
+    if given and given not in {str(s["source_id"]) for s in choices["sources"]}:
+        values.setdefault(PASTED, given)  # not one the officer may see listed: shown as the id it is
     return page(request, f"new_{kind}.html", session, status=status, form=form, rows=range(rows), forms_only=True,
-                pairs=pairs or {}, words=report_rows.WORDS, **choices)
+                pairs=pairs or {}, words=report_rows.WORDS, upload_mib=MAX_UPLOAD >> 20, **choices)
+
+
+def by_name(items: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """A picker's choices in the order of their names (case and accents aside), not of their ids."""
+    return sorted(items, key=lambda item: (_collated(item.get(key) or ""), str(item.get(key))))
+
+
+def _collated(name: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(c))
 
 
 def _keeping_chosen(items: list[dict[str, Any]], key: str, form: dict[str, Any],
@@ -230,23 +258,77 @@ async def create(request: Request, kind: str, reader: Reader, session: Signed) -
     if kind not in FORMS:
         raise ApiProblem(404, "there is no such form")
     model, route, ident, where = FORMS[kind]
-    fields = await form_fields(request, session)
-    key = preconditions(fields)["idempotency_key"]
+    shown = await _form_of(request, session, kind)  # as typed, for the form shown again
+    key = preconditions(shown)["idempotency_key"]
+    fields = _with_pasted(shown)
     typed = report_rows.read(fields) if kind == "report" else None
     add = dict(fields).get("add")
     if typed is not None and add:  # the form's own "add a row / a breakdown" buttons: shown again, nothing recorded
-        form = {**new_state(kind), "values": dict(fields), "multi": fields, "request_key": key or _fresh_key()}
+        form = {**new_state(kind), "values": dict(shown), "multi": shown, "request_key": key or _fresh_key()}
         return await run_in_threadpool(_new_page, request, session, reader, kind, form, *typed.layout(add))
     try:
+        fields = _with_digest(fields, request.scope.get(DIGEST))
         body = as_model(model, _body(typed, fields))
         result = await record(request, session, lambda: route(body, request, Response(), request.app.state.ledger,
                                                                session.caller, idempotency_key=key))
     except Refused as refused:
-        form = {**form_state(fields, refused.problem, typed.form_field if typed else str), "kind": kind}
+        form = {**form_state(shown, refused.problem, typed.form_field if typed else str), "kind": kind}
+        if request.scope.get(DIGEST) and not form["values"].get("sha256"):
+            form["values"]["sha256"] = request.scope[DIGEST]  # the file is not sent again: its hash is kept
         rows, pairs = typed.layout() if typed else (3, {})
         return await run_in_threadpool(_new_page, request, session, reader, kind, form, rows, pairs,
                                        refused.problem.status)
-    return RedirectResponse(PREFIX + where + str(result[ident]), status_code=303)
+    made = str(result[ident])
+    if await run_in_threadpool(_hidden_from, reader, session, kind, body):
+        # Its page would be the unknown id's 404 to this officer: say here, once, what was recorded.
+        return page(request, "recorded_protected.html", session, kind=kind, made=made,
+                    name=getattr(body, "name", None) if kind == "source" else None)
+    return RedirectResponse(PREFIX + where + made, status_code=303)
+
+
+#: The SHA-256 of the file a citation form posted without JavaScript (evidence.py), kept on the request.
+DIGEST = "web.evidence_sha256"
+
+
+async def _form_of(request: Request, session: Session, kind: str) -> list[tuple[str, str]]:
+    """The posted form's fields; a citation form's file (no JavaScript) hashed as it streams, kept nowhere."""
+    content_type = request.headers.get("content-type", "")
+    if kind != "citation" or not content_type.lower().startswith("multipart/form-data"):
+        return await form_fields(request, session)
+    fields, digest = await evidence.read(content_type, request.stream())
+    request.scope[DIGEST] = digest
+    return checked(request, session, fields)
+
+
+def _with_pasted(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The form's fields with a pasted source id, when one was given, as its ``source_id``."""
+    pasted = dict(fields).get(PASTED, "").strip()
+    kept = [(k, v) for k, v in fields if k != PASTED and not (pasted and k == "source_id")]
+    return [*kept, ("source_id", pasted)] if pasted else kept
+
+
+def _with_digest(fields: list[tuple[str, str]], digest: str | None) -> list[tuple[str, str]]:
+    """The file's hash as the citation's ``sha256``; one typed that is not the file's is refused naming it."""
+    if digest is None:
+        return fields
+    typed = dict(fields).get("sha256", "").strip().lower()
+    if typed and typed != digest:
+        raise Refused(invalid(f"the SHA-256 given is not the chosen file's ({digest}); give one or the other",
+                              "sha256"))
+    return [*(f for f in fields if f[0] != "sha256"), ("sha256", digest)]
+
+
+def _hidden_from(reader: Any, session: Session, kind: str, body: Any) -> bool:
+    """Is what was just recorded a protected source's, whose page the officer may not open?"""
+    if session.caller.sees_protected or kind == "incident":
+        return False
+    if kind == "source":
+        return bool(body.protected)
+    try:
+        reader.source(str(body.source_id), include_protected=False)
+    except NotFound:
+        return True
+    return False
 
 
 def _body(typed: report_rows.Rows | None, fields: list[tuple[str, str]]) -> dict[str, Any]:

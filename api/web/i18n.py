@@ -49,6 +49,11 @@ class Language:
         text = _translations(self.code).gettext(message)
         return text % values if values else text
 
+    def ngettext(self, singular: str, plural: str, count: int, **values: Any) -> str:
+        """The message for ``count`` things, in the language's plural forms (Arabic has six)."""
+        text = _translations(self.code).ngettext(singular, plural, count)
+        return text % values if values else text
+
     @property
     def dir(self) -> str:
         return _direction(self.code)

@@ -21,7 +21,7 @@ from api.problems import ApiProblem
 from api.routers._shared import Reader
 from api.routers.queries import report_figures
 from api.routers._shared import _reader as queries_reader
-from api.web import by_month, count_cut
+from api.web import by_month, citation_names, count_cut
 from api.web.sign_in import sign_in_page
 from api.web import i18n
 from api.web.render import PREFIX, kept_cut, kept_part, page, part, published_of
@@ -344,11 +344,12 @@ def report(request: Request, report_id: UUID, reader: Reader, session: Signed, a
 def citation(request: Request, citation_id: UUID, reader: Reader, session: Signed, as_of: AsOf = None) -> Any:
     """As GET /citations/{id} answers it: a protected source's citation is 404 to all but auditors;
     as of a time, withdrawn only if it was by then, nothing yet before it was made."""
-    record = reader.citation_record(str(citation_id), as_of=moment(as_of),
-                                    include_protected=session.caller.sees_protected)
+    sees, at = session.caller.sees_protected, moment(as_of)
+    record = reader.citation_record(str(citation_id), as_of=at, include_protected=sees)
     if record["state"] == "not_yet_recorded":
         return page(request, "not_yet.html", session, kind="citation", record=record)
-    return page(request, "citation.html", session, citation=record, request_key=str(uuid4()))
+    return page(request, "citation.html", session, citation=record, request_key=str(uuid4()),
+                **citation_names.named(reader, record, as_of=at, sees=sees))
 
 
 def not_yet_page(request: Request, session: Session, reader: Any, kind: str, record_id: str, at: Any,

@@ -162,7 +162,7 @@ def _given(request: Request, session: Session | None, basis: str | None, context
     return dict(
         **labels,
         request=request, session=session, caller=None if session is None else session.caller,
-        lang=lang, _=lang.gettext, n=lang.number, moment=lang.moment, day=lang.day,
+        lang=lang, _=lang.gettext, ngettext=lang.ngettext, n=lang.number, moment=lang.moment, day=lang.day,
         show=Show(lang, linked, labels, PREFIX),
         csrf=sessions(request).csrf_token(basis) if basis else "",
         as_of=as_of_of(request), published_by=published_of(request),

@@ -34,7 +34,12 @@ def local(next_: str | None) -> str:
 
 async def form_fields(request: Request, session: Session | None) -> list[tuple[str, str]]:
     """The submitted form's fields, once its CSRF token is found right for this session."""
-    fields = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    return checked(request, session, parse_qsl((await request.body()).decode("utf-8", "replace"),
+                                               keep_blank_values=True))
+
+
+def checked(request: Request, session: Session | None, fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A form's fields (however its body was read) without the CSRF token, once it is found right."""
     sent = next((v for k, v in fields if k == "csrf"), None)
     if not sessions(request).csrf_ok(csrf_basis(request, session), sent):
         raise CsrfRefused()
@@ -72,7 +77,12 @@ async def sign_in(request: Request) -> Any:
 
 @router.post(PREFIX + "/sign-out", response_class=HTMLResponse)
 async def sign_out(request: Request) -> Any:
-    await form_fields(request, await current_session(request))
+    session = await current_session(request)
+    if session is None:  # signed out already, or expired: nothing to end, no CSRF token to check
+        response = RedirectResponse(PREFIX + "/sign-in", status_code=303)
+        clear_cookie(request, response, SESSION_COOKIE)
+        return response
+    await form_fields(request, session)
     await run_in_threadpool(sessions(request).end, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse(PREFIX + "/sign-in", status_code=303)
     clear_cookie(request, response, SESSION_COOKIE)

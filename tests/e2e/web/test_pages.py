@@ -759,9 +759,9 @@ def test_a_citations_page_reads_as_of_the_chosen_time(api, world):
     then = _withdrawn_after_a_moment(api, world)
     where = f"/web/citations/{world.public_citation}"
     assert api.get(f"/citations/{world.public_citation}?as_of={quote(then)}", role="reader").json()["withdrawn"] is False
-    assert "<dd>withdrawn</dd>" in api.client.get(where, headers=HTML).text
+    assert '<dd id="cited-status">withdrawn:' in api.client.get(where, headers=HTML).text
     past = api.client.get(where, params={"as_of": then}, headers=HTML).text
-    assert "<dd>live</dd>" in past and 'class="banner"' in past
+    assert '<dd id="cited-status">live</dd>' in past and 'class="banner"' in past
 
 
 @pytest.mark.parametrize("role", ["reader", "officer", "auditor"])
