@@ -9,6 +9,7 @@ is counted in the request's threads, and the k-th one fails as an unreachable Po
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -139,3 +140,58 @@ def test_a_download_meeting_an_outage_answers_503_or_is_cut_short(shared: tuple[
             assert answer.status_code == 200 and answer.content == whole.content or format_ == "xlsx"
             break
     assert refused >= 3, (url, refused)  # the session's, the head's and the rows' reads each met it
+
+
+def _import_file(world: World, reports: int) -> bytes:
+    from tests.integration.test_imports import csv_bytes
+
+    header = ["source_id", "report_title", "language", "incident_id", "metric", "qualifier", "number"]
+    unique = uuid.uuid4().hex[:6]
+    return csv_bytes([[world.public_source, f"Upload {unique} {n}", "en", world.incident, "civilians_detained",
+                       "exact", n + 1] for n in range(reports)], header)
+
+
+@pytest.mark.parametrize("progress", [False, True], ids=["page", "progress lines"])
+def test_an_upload_meeting_an_outage_answers_503_and_its_retry_records_once(shared: tuple[Api, World],
+                                                                             progress: bool,
+                                                                             caplog: pytest.LogCaptureFixture) -> None:
+    # With progress lines the status has gone out before the rows are filed: an outage then was a broken
+    # stream (no last line, so imports.js sent the whole file again at once) logged as a crash.
+    import orjson
+
+    api, world = shared
+    csrf = sign_in(api, "officer")
+    accept = {"Accept": "application/x-ndjson"} if progress else HTML
+
+    def upload(data: bytes):
+        return api.client.post("/web/imports", data={"csrf": csrf}, files={"file": ("rows.csv", data)},
+                               headers=accept)
+
+    def status(answer: Any) -> tuple[int, str]:
+        if not progress or not answer.headers["content-type"].startswith("application/x-ndjson"):
+            return answer.status_code, answer.text  # refused before the upload was read: the page
+        last = orjson.loads(answer.content.splitlines()[-1])
+        return (last["status"], last["html"]) if last["stage"] == "done" else (answer.status_code, "")
+
+    before = api.events()
+    assert status(upload(_import_file(world, 3)))[0] == 200
+    one_upload = api.events() - before
+    failed = streamed = 0
+    caplog.set_level(logging.WARNING)
+    for call in range(1, CALLS + 1):
+        data = _import_file(world, 3)
+        before = api.events()
+        with outage_at(call) as calls:
+            answer = upload(data)
+        code, text = status(answer)
+        assert code in (200, 503), (call, progress, answer.status_code, answer.content[-400:])
+        if code == 503:
+            failed += 1
+            streamed += answer.status_code == 200
+            assert "cannot be reached" in text, (call, progress, text[-300:])
+            assert status(upload(data))[0] == 200, call  # the officer's retry: the same file
+        assert api.events() - before == one_upload, (call, progress, code)
+        if calls[0] < call:
+            break
+    assert failed >= 2 and (streamed >= 1 or not progress), (failed, streamed)
+    assert not [r for r in caplog.records if "unhandled error" in r.getMessage()]  # an outage, not a crash
