@@ -34,8 +34,9 @@ CALLS = 40
 
 
 @contextmanager
-def outage_at(call: int) -> Iterator[list[int]]:
-    """The ``call``-th call to the store from a request's thread raises as a lost connection does."""
+def outage_at(call: int, *, after: bool = False) -> Iterator[list[int]]:
+    """The ``call``-th call to the store from a request's thread raises as a lost connection does; ``after``:
+    once its transaction has committed, as a connection lost before the commit's answer came back."""
     count = [0]
     saved = {(kind, name): getattr(kind, name) for kind in (PostgresDatastore, SQLiteDatastore)
              for name in ("transaction", "get_connection")}
@@ -45,7 +46,9 @@ def outage_at(call: int) -> Iterator[list[int]]:
             if threading.current_thread().name not in BACKGROUND:
                 count[0] += 1
                 if count[0] == call:
-                    raise persistence.OperationalError("server closed the connection unexpectedly")
+                    if not after:
+                        raise persistence.OperationalError("server closed the connection unexpectedly")
+                    return _lost_after(original(self, *args, **kwargs))
             return original(self, *args, **kwargs)
         return call_store
 
@@ -58,6 +61,13 @@ def outage_at(call: int) -> Iterator[list[int]]:
             setattr(kind, name, original)
 
 
+@contextmanager
+def _lost_after(opened: Any) -> Iterator[Any]:
+    with opened as held:
+        yield held
+    raise persistence.OperationalError("server closed the connection unexpectedly")
+
+
 def _post(api: Api, path: str, csrf: str, fields: list[tuple[str, str]]):
     return api.client.post(path, content=urlencode([("csrf", csrf), *fields]), headers=FORM, follow_redirects=False)
 
@@ -66,9 +76,10 @@ def _post(api: Api, path: str, csrf: str, fields: list[tuple[str, str]]):
 RECORDING = ["source", "incident", "report", "citation", "correct", "grade", "period", "define", "revise"]
 
 
+@pytest.mark.parametrize("after", [False, True], ids=["lost before", "lost after the commit"])
 @pytest.mark.parametrize("form", RECORDING)
 def test_a_form_meeting_an_outage_answers_503_and_its_retry_records_once(shared: tuple[Api, World],
-                                                                          form: str) -> None:
+                                                                          form: str, after: bool) -> None:
     api, world = shared
     path, fields_of = _forms(world)[form]
     csrf = sign_in(api, "officer")
@@ -80,7 +91,7 @@ def test_a_form_meeting_an_outage_answers_503_and_its_retry_records_once(shared:
     for call in range(1, CALLS + 1):
         fields = [*_fields(api, world, form, fields_of(api)), ("request_key", str(uuid.uuid4()))]
         before = api.events()
-        with outage_at(call) as calls:
+        with outage_at(call, after=after) as calls:
             answer = _post(api, path, csrf, fields)
         assert answer.status_code in (303, 503), (form, call, answer.status_code, answer.text[-500:])
         if answer.status_code == 503:
@@ -92,7 +103,7 @@ def test_a_form_meeting_an_outage_answers_503_and_its_retry_records_once(shared:
         assert api.events() - before == one_submission, (form, call, answer.status_code)
         if calls[0] < call:  # the request made fewer calls: every point of it has failed once
             break
-    assert failed >= 2, (form, failed)
+    assert failed >= 1, (form, failed)
 
 
 def _fields(api: Api, world: World, form: str, fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
