@@ -104,7 +104,9 @@ def test_any_value_in_a_forms_fields_is_taken_or_refused_on_its_page(shared: tup
     base = fields_of(api)
     changes = st.lists(st.tuples(st.integers(0, len(base) - 1), values()), min_size=1, max_size=4)
 
-    @given(changes=changes, key=st.uuids().map(str))
+    # The form's request key too (its Idempotency-Key): of any length and characters, or the same for two forms.
+    # (None at all is a request without one, as the API's: every form a page shows has one, test_form_keys.py.)
+    @given(changes=changes, key=st.one_of(st.uuids().map(str), st.uuids().map(str), values().filter(str.strip)))
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def sent(changes: list[tuple[int, str]], key: str) -> None:
         fields = fields_of(api)
