@@ -1,7 +1,7 @@
 """Officers' forms sent at once to a real server (two uvicorn workers on PostgreSQL, each browser pinned to
 a worker): several officers deciding from one version, one wins and every other is told (the 412 page), no
 update lost; one officer's form sent twice at once on both workers (a double click, a retry racing the
-first), recorded once."""
+first), recorded once; one file uploaded by two officers at once, its rows filed once."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ledger.incident import Incident
 from ledger.store import Store
 from tests.e2e.conftest import build_world, count_events
 from tests.e2e.test_server import all_at_once, pinned_clients, running_server
+from tests.e2e.web.test_outage_mid_request import _import_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 HTML = {"Accept": "text/html"}
@@ -97,6 +98,20 @@ def test_forms_sent_at_once_lose_no_update_and_record_once(postgres_store: Store
                     assert [a.status_code for a in answers] == [303, 303], [a.text[-300:] for a in answers]
                     assert ledger.figure(figure).version == read + 1
                     assert count_events(ledger) - before == one_submission
+
+                # Two officers on two workers uploading one file at once: its rows filed once.
+                def upload(browser: httpx.Client, data: bytes) -> httpx.Response:
+                    return browser.post("/web/imports", data={"csrf": token[id(browser)]},
+                                        files={"file": ("rows.csv", data)})
+
+                before = count_events(ledger)
+                assert upload(browsers[0], _import_file(world, 3)).status_code == 200
+                one_import = count_events(ledger) - before
+                for _ in range(2):
+                    data, before = _import_file(world, 3), count_events(ledger)
+                    answers = all_at_once([lambda b=b: upload(b, data) for b in (one[1], other[1])])
+                    assert [a.status_code for a in answers] == [200, 200], [a.text[-300:] for a in answers]
+                    assert count_events(ledger) - before == one_import
             finally:
                 for group in groups.values():
                     for client in group:
