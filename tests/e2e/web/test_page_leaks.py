@@ -25,6 +25,12 @@ from tests.e2e.test_protected_leaks import RANDOM, as_text, leaks
 from tests.e2e.web.test_pages import HTML, sign_in
 
 ROLES = ("reader", "officer")
+#: The day the protected source published a report on, as the pages write a day (ISO, English, Arabic).
+DAY = "2017-03-14"
+#: Cuts the day before and the day after it: a page under one must be the page under the other, or the cut
+#: would tell when the protected source published (its words count from their filing for anyone else).
+AROUND = ("2017-03-13", "2017-03-15")
+DAY_WRITTEN = (DAY, "Mar 14, 2017", "March 14, 2017", "14 مارس 2017", "2017/03/14", "14/03/2017")
 
 
 def _routes(routes: Any) -> Iterator[Any]:
@@ -56,6 +62,7 @@ class Crawl:
     public_moment: str
     seen: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     logs: list[logging.LogRecord] = field(default_factory=list)
+    dated: str = ""  # a protected report published on DAY
 
 
 def _path_values(world: World, name: str) -> list[str]:
@@ -72,7 +79,7 @@ def _query_values(crawl: Crawl, name: str) -> list[str]:
     world = crawl.world
     return {
         "as_of": ["2000-01-01T00:00:00Z", crawl.public_moment],
-        "published_by": ["2000-01-01", "2100-01-01T00:00:00Z"],
+        "published_by": ["2000-01-01", "2100-01-01T00:00:00Z", *AROUND],
         "format": ["csv", "xlsx", "hxl"],
         "order": ["published"],
         "incident_id": [world.incident],
@@ -148,8 +155,13 @@ def crawled(shared: tuple[Api, World]) -> Iterator[Crawl]:
         assert decided.status_code == 200, decided.text
         if not protected:
             public_moment = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    # A report of the protected source published on a day no other record names: that day is its too.
+    dated = api.ledger.file_report("seed-officer", source_id=world.protected_source, title=f"Dated {MARK}",
+                                   language="ar", published_on=DAY, figures=[
+                                       {"incident_id": world.incident, "metric": "civilians_killed", "breakdown": {},
+                                        "value": {"qualifier": "exact", "number": 97}}])["report_id"]
     api.client.app.state.audit.make_checkpoint()
-    crawl = Crawl(api, world, public_moment, logs=records)
+    crawl = Crawl(api, world, public_moment, logs=records, dated=dated)
     keep, root = Keep(logging.DEBUG), logging.getLogger()
     old = root.level
     root.addHandler(keep)
@@ -182,6 +194,38 @@ def test_a_protected_id_in_a_page_address_answers_as_an_unknown_one(crawled: Cra
                 assert _timeless(text.replace(ident, RANDOM)) == _timeless(unknown), asked
                 compared += 1
     assert compared > 100
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_page_gives_the_day_a_protected_source_published_on(crawled: Crawl, role: str) -> None:
+    found = [(asked, [d for d in (*DAY_WRITTEN, crawled.dated) if d in text]) for asked, text in crawled.seen[role]]
+    assert [f for f in found if f[1]] == []
+    auditors = "\n".join(text for _, text in crawled.seen["auditor"])
+    assert DAY in auditors and crawled.dated in auditors  # so the search can fail
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_cut_either_side_of_that_day_gives_the_same_page(crawled: Crawl, role: str) -> None:
+    answers = dict(crawled.seen[role])
+    before, after = (f"published_by={day}" for day in AROUND)
+    compared = 0
+    for asked, text in answers.items():
+        if before in asked:
+            other = answers[asked.replace(before, after)]
+            assert _dayless(text, AROUND[0]) == _dayless(other, AROUND[1]), asked
+            compared += 1
+    assert compared > 100
+    auditors = dict(crawled.seen["auditor"])
+    assert any(_dayless(t, AROUND[0]) != _dayless(auditors[a.replace(before, after)], AROUND[1])
+               for a, t in auditors.items() if before in a)  # the auditor's pages do differ
+
+
+def _dayless(text: str, day: str) -> str:
+    """Without the cut's own day, as the banner and the links write it."""
+    n = int(day[-2:])
+    for written in (day, f"Mar {n}, 2017", f"March {n}, 2017", f"{n} مارس 2017"):
+        text = text.replace(written, "DAY")
+    return _timeless(text)
 
 
 def _timeless(text: str) -> str:
