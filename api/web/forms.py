@@ -49,6 +49,10 @@ LISTS = {"places", "evidence", "replaces"}
 NUMBERS = {"number", "low", "high"}
 FLAGS = {"protected", "adopt"}
 _PART = re.compile(r"([a-z_][a-z0-9_]*)(?:\[(\d{1,3})\])?")
+#: How many parts a field's name has at most: ``figures[2].breakdown[0].dimension`` is the deepest of the
+#: API's field paths a form sends. A name nested deeper names no field, and read whole it nested the body
+#: past Python's recursion limit (a 500).
+MAX_PARTS = 3
 #: How many sources and incidents a picker offers at once; the officer's search words (a GET
 #: form beside the picker, no JavaScript) narrow the choice, so any of them can be reached.
 CHOICES = 200
@@ -66,6 +70,8 @@ def body_of(fields: list[tuple[str, str]]) -> dict[str, Any]:
         if value == "" or name in ("request_key", "version"):
             continue
         target, parts = body, name.split(".")
+        if len(parts) > MAX_PARTS:
+            raise Refused(invalid(f"{name} is not a field of this form", name))
         for i, part in enumerate(parts):
             match = _PART.fullmatch(part)
             if match is None:

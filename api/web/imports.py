@@ -11,7 +11,8 @@ the API's words.
 A form sent with ``Accept: application/x-ndjson`` (imports.js does) is answered as the import
 goes: a line for the rows checked so far, then for the rows filed of how many, at most every
 PROGRESS_EVERY seconds, and last ``{"stage": "done", "status": ..., "html": page}`` with the page
-the plain form would have had. Without JavaScript the form posts and waits for that page.
+the plain form would have had (an outage or a crash on the way too: its 503 or 500 page, from the
+app's one error path). Without JavaScript the form posts and waits for that page.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from email.policy import HTTP
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, StreamingResponse
 
@@ -99,7 +100,7 @@ async def upload(request: Request, session: Signed, reader: Reader) -> Any:
                     given=given, result=_report(plan, outcome, check_only), file=name)
 
     if NDJSON in request.headers.get("accept", ""):
-        return StreamingResponse(_progress_lines(run, answer), media_type=NDJSON,
+        return StreamingResponse(_progress_lines(request, run, answer), media_type=NDJSON,
                                  headers={"Cache-Control": "private, no-store"})
     try:
         done = await run_in_threadpool(run)
@@ -108,7 +109,8 @@ async def upload(request: Request, session: Signed, reader: Reader) -> Any:
     return answer(done)
 
 
-async def _progress_lines(run: Callable[..., Any], answer: Callable[[Any], HTMLResponse]) -> AsyncIterator[bytes]:
+async def _progress_lines(request: Request, run: Callable[..., Any],
+                          answer: Callable[[Any], HTMLResponse]) -> AsyncIterator[bytes]:
     """The import run in a worker thread, its progress as NDJSON lines, then the page it ends with."""
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
@@ -145,12 +147,21 @@ async def _progress_lines(run: Callable[..., Any], answer: Callable[[Any], HTMLR
     while (line := await lines.get()) is not None:
         yield orjson.dumps(line) + b"\n"
     try:
-        done = await job
+        final = answer(await job)
     except ValueError as e:
-        done = e
-    final = answer(done)
+        final = answer(e)
+    except Exception as error:  # noqa: BLE001 - an outage or a crash after the first line went out
+        # The status has been sent, so no handler can answer any more: the last line carries the
+        # page the app's one error path gives (an outage's 503, a crash's 500), as the plain form shows it.
+        final = await _answer_to(request, error)
     yield orjson.dumps({"stage": "done", **counts, "status": final.status_code,
                         "html": bytes(final.body).decode("utf-8")}) + b"\n"
+
+
+async def _answer_to(request: Request, error: Exception) -> Response:
+    """The app's own answer to ``error``: the handler its error path installed for the nearest kind."""
+    handlers = request.app.exception_handlers
+    return await handlers[next(kind for kind in type(error).__mro__ if kind in handlers)](request, error)
 
 
 def _csrf(request: Request, session: Session, fields: dict[str, tuple[str | None, bytes]]) -> None:

@@ -70,3 +70,19 @@ def test_no_form_field_gets_a_5xx_and_a_refused_form_records_nothing(api, world)
             assert api.events() == before, (path, fields)
 
     sent()
+
+
+@pytest.mark.parametrize("name", ["a." * 3000 + "a", "figures[0]." + "a." * 3000 + "a", "value." + "b[1]." * 2000 + "c",
+                                  "figures[0].breakdown[0].part.x", "value.number.x.y"])
+def test_a_field_name_nested_deeper_than_any_form_is_refused_naming_it(api, world, name):
+    # Read whole, a name nested thousands deep made a body past Python's recursion limit: a 500.
+    csrf = sign_in(api, "officer")
+    before = api.events()
+    for path in ("/web/new/incident", "/web/new/report", f"/web/figures/{world.figure}/corrections",
+                 "/web/vocabulary"):
+        answer = _post(api, path, csrf, [("title", "x"), ("valid_from", "2019-01-01"), (name, "1")])
+        assert answer.status_code == 422, (path, answer.status_code, answer.text[-300:])
+        assert answer.headers["content-type"].startswith("text/html")
+        if path != "/web/new/report" or name.count(".") > 4:  # a row's own field names are the row's to refuse
+            assert "is not a field of this form" in answer.text, path
+    assert api.events() == before
