@@ -620,7 +620,7 @@ def test_a_figure_with_many_claims_citations_and_versions_stays_under_300_kb(api
     while where:
         text = api.client.get(where.replace("&amp;", "&"), headers=HTML).text
         biggest = max(biggest, len(text.encode()))
-        claims += text.split("What each source claims")[1].split("</table>")[0].count("<tr><td>")
+        claims += text.split("What each source claims", 1)[1].split("</table>")[0].count("<tr><td>")
         found = re.search(r'href="([^"]+)" id="claims-next"', text)
         where = found and found.group(1)
     where = f"/web/figures/{world.figure}"
