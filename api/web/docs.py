@@ -35,7 +35,9 @@ TRY_PAGE = """<!doctype html>
 @router.get("/docs", response_class=HTMLResponse)
 def docs(request: Request) -> HTMLResponse:
     plain = Request({**request.scope, "query_string": b""}, request.receive)  # no banner, no cut: the API's page
-    made = request.app.state.__dict__.setdefault("docs_pages", {})
+    made = getattr(request.app.state, "docs_pages", None)
+    if made is None:
+        made = request.app.state.docs_pages = {}
     code = choose(plain).code
     if code not in made:
         made[code] = page(plain, "api_reference.html", None, api=reference(request.app.openapi())).body
