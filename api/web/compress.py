@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.web.render import PREFIX
 
-COMPRESSED = (PREFIX + "/static/", "/openapi.json")
+COMPRESSED = (PREFIX + "/static/", "/openapi.json", "/docs")
 
 
 class CompressStatic:

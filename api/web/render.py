@@ -88,7 +88,7 @@ class PageHeaders:
                 headers = list(message.get("headers", []))
                 media = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 if media.startswith(b"text/html"):
-                    policy = DOCS_CSP if scope["path"] == "/docs" else CSP
+                    policy = DOCS_CSP if scope["path"] == "/docs/try" else CSP
                     headers.append((b"content-security-policy", policy.encode()))
                     headers.extend((k.lower().encode(), v.encode()) for k, v in HTML_HEADERS.items())
                     message = {**message, "headers": headers}

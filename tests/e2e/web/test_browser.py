@@ -165,10 +165,10 @@ def test_no_page_asks_another_host_for_anything(browser, site):
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     for path in ("/", "/web/tallies/civilians_killed", f"/web/figures/{site.killed_figure}", "/web/new/report",
-                 "/web/incidents", "/docs"):
+                 "/web/incidents", "/docs", "/docs/try"):
         page.goto(path)
         page.wait_for_load_state("networkidle")
-    page.locator("rapi-doc").get_by_text("Incident ledger").first.wait_for()  # /docs works offline, from its own copy
+    page.locator("rapi-doc").get_by_text("Incident ledger").first.wait_for()  # /docs/try works offline, its own copy
     assert asked and all(url.startswith(site.base + "/") or url.startswith("data:") for url in asked), \
         [u for u in asked if not u.startswith(site.base)]
     policy = page.request.get("/", headers={"Accept": "text/html"}).headers["content-security-policy"]
@@ -392,11 +392,11 @@ def test_no_page_weighs_more_than_300_kb_before_images(browser, site):
     page.on("requestfinished", received)
     page.context.new_cdp_session(page).send("Network.setCacheDisabled", {"cacheDisabled": True})  # each page whole
     for path in ("/", "/web/tallies/civilians_killed", f"/web/figures/{site.killed_figure}", "/web/new/report",
-                 "/web/incidents", "/web/audit", "/docs"):
+                 "/web/incidents", "/web/audit", "/docs", "/docs/try"):
         current.clear()
         page.goto(path)
         page.wait_for_load_state("networkidle")
-        if path == "/docs":
+        if path == "/docs/try":
             page.locator("rapi-doc").get_by_text("Incident ledger").first.wait_for()
             if os.environ.get("LEDGER_SCREENSHOTS"):
                 page.screenshot(path="/tmp/docs.png")
@@ -404,7 +404,7 @@ def test_no_page_weighs_more_than_300_kb_before_images(browser, site):
     totals = {path: sum(sizes.values()) for path, sizes in weights.items()}
     print("transferred bytes per page:", totals)
     assert all(total <= PAGE_BUDGET for total in totals.values()), weights
-    assert any(url.endswith("rapidoc-min.js") for url in weights["/docs"])  # the renderer was counted
+    assert any(url.endswith("rapidoc-min.js") for url in weights["/docs/try"])  # the renderer was counted
     page.context.close()
 
 
