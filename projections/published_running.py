@@ -1,0 +1,432 @@
+"""Running tallies over publication time: the count's chart in publication order, kept.
+
+A figure's state under a cut P is the fold, in version order, of its events published by P
+(publication.py). As a function of P it is a step function, kept in ``published_steps``: one
+row per instant at which the figure's state under the cut changes (``published_from``), with
+the state (publication.Folded's fields) and the version that decided it (its kind, actor and
+recording, for what moved a point). The steps are exactly the changes the replay in publication
+order makes (tally_history_cut._published), so the chart read off them is the replay's.
+
+A new version e of a figure is always its last in version order. With publication instant p it
+leaves the state under every cut before p as it was, and under every cut from p on makes it
+``fold([e], P, state(P))``: e applied to the old state. So a batch applies each version to the
+figure's steps from p on only (a word that sets the value makes them all alike, and they merge:
+steps stay few); a correction, retraction or grade is published when recorded and touches only
+the last step.
+
+Each incident's contribution to its metric's total (ledger/tally.IncidentParts, as running.py
+works it) is worked out from its figures' steps on [p_min, OPEN) before and after the batch, and
+the difference is kept as *deltas* per instant in ``published_tallies`` (metric key, instant):
+a late archive word touches its own instant and the few after it where the incident moved,
+never every later row. The total under the cut D is the sum of the deltas by D; the chart is
+their running sum. Zero deltas are not kept, so the rows, and the digest, depend only on the
+events, never on how they were batched or ordered.
+
+Two audiences. Auditors place every word at its report's date (audience ``a``). Readers and
+officers place a protected source's words at their filing (redaction.filing_placed): a figure
+with such a word has reader steps of its own (audience ``r``; the others' are the auditors'),
+and each incident with one keeps, under ``r``, the reader's total minus the auditor's (nonzero
+only around those words). A reader's chart sums both; an auditor's placement never reaches a
+reader's steps. A source protected or unprotected refolds its figures' reader steps from their
+versions (rare). Only the total (no dimension) is kept, of each population (running.tally_metric).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable, NamedTuple
+
+from ledger.tally import ZERO, Tally
+from projections import publication
+from projections.db import OPEN, Db
+from projections.named_rows import shape
+from projections.read_filters import CLAIM_OF_VERSION
+from projections.running import Pair, _timeline, row_sum, tally_metric
+
+AUDITOR, READER = "a", "r"
+
+STEP_COLUMNS = ("audience", "figure_id", "published_from", "metric", "incident_id", "dims", "depth", "dim_value",
+                "version", "kind", "actor", "recorded_from", "qualifier", "low", "high", "value", "value_source_id",
+                "status", "grade")
+_StepRow = shape("StepRow", ", ".join(STEP_COLUMNS))
+_INSERT_STEP = (f"INSERT INTO {{published_steps}} ({', '.join(STEP_COLUMNS)})"
+                f" VALUES ({', '.join('?' * len(STEP_COLUMNS))})")
+_DELETE_STEP = "DELETE FROM {published_steps} WHERE audience = ? AND figure_id = ? AND published_from = ?"
+_DELTA = "low, high_sum, unbounded, figures, approximate"
+_INSERT_DELTA = ("INSERT INTO {published_tallies} (metric, published_at, audience, low, high_sum, unbounded, figures,"
+                 " approximate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+class Step(NamedTuple):
+    """A figure's state under every cut from ``at`` to its next step."""
+
+    at: int
+    state: publication.Folded
+    kind: str
+    actor: str
+    recorded_from: int
+
+
+class Identity(NamedTuple):
+    metric: str  # running.tally_metric
+    incident_id: str
+    dims: str
+    depth: int
+    dim_value: str | None
+
+
+#: A figure version as the fold reads it (publication.fold's fields), with what a step keeps.
+_Word = shape("Word", "figure_id, version, kind, published_at, recorded_at, recorded_from, actor, source_id,"
+                      " qualifier, low, high, value, value_source_id, status, grade,"
+                      " said_qualifier, said_low, said_high, said_value")
+_VERSIONS = (f"SELECT fv.figure_id, fv.version, fv.kind, fv.published_at, fv.recorded_at, fv.recorded_from, fv.actor,"
+             " fv.source_id, fv.qualifier, fv.low, fv.high, fv.value, fv.value_source_id, fv.status, fv.grade,"
+             " cv.qualifier, cv.low, cv.high, cv.value FROM {figure_versions} fv LEFT JOIN {claim_versions} cv"
+             f" ON {CLAIM_OF_VERSION}")
+
+
+def applied(steps: list[Step], word: Any, p: int) -> list[Step]:
+    """The steps after ``word`` (the figure's newest version, placed at ``p``): those before p as
+    they were, e applied to the state at p and to every later one, equal neighbours merged."""
+    out = [s for s in steps if s.at < p]
+    tail = [s for s in steps if s.at >= p]
+    if not tail or tail[0].at != p:
+        before = out[-1].state if out else None
+        tail.insert(0, Step(p, before, "", "", 0))  # type: ignore[arg-type]
+    for s in tail:
+        state = publication.fold((word,), None, s.state)
+        if state is None:
+            continue  # an act with no word to act on yet
+        if out and out[-1].state == state:
+            continue
+        out.append(Step(s.at, state, word.kind, word.actor, word.recorded_from))
+    return out
+
+
+def folded_steps(words: list[Any]) -> list[Step]:
+    """A figure's steps from all its versions (``words`` in version order, each at its placement)."""
+    steps: list[Step] = []
+    for w in words:
+        steps = applied(steps, w, w.published_at)
+    return steps
+
+
+def _placed(word: Any, hidden: set[str]) -> Any:
+    """A word as a reader places it: a hidden source's at its filing (redaction.filing_placed)."""
+    return word._replace(published_at=word.recorded_at) if word.source_id in hidden else word
+
+
+def _pairs(identity: Identity, figure_id: str, steps: list[Step]) -> list[Any]:
+    """A figure's steps as versions over publication time (running.py's Pairs)."""
+    ends = [s.at for s in steps[1:]] + [OPEN]
+    return [Pair(figure_id, identity.incident_id, s.state.version, s.at, end, identity.dims, identity.depth,
+                 identity.dim_value, s.state.low, s.state.high, s.state.status, s.state.qualifier)
+            for s, end in zip(steps, ends)]
+
+
+def _contribution_deltas(before: list[Any], after: list[Any], start: int) -> list[tuple[int, Tally]]:
+    """How the difference between two timelines of one incident moves, instant by instant from ``start``."""
+    points = sorted({start} | {r.recorded_from for r in before + after if r.recorded_from >= start}
+                    | {r.recorded_to for r in before + after if start <= r.recorded_to < OPEN})
+    out = []
+    previous = ZERO
+    for at, new, old in zip(points, _timeline(after, points), _timeline(before, points)):
+        moved = new - old
+        if moved != previous:
+            out.append((at, moved - previous))
+            previous = moved
+    return out
+
+
+class _Figure:
+    """A figure's steps for both audiences (``reader`` None: the auditors' serve readers too)."""
+
+    __slots__ = ("identity", "auditor", "reader")
+
+    def __init__(self, identity: Identity, auditor: list[Step], reader: list[Step] | None) -> None:
+        self.identity, self.auditor, self.reader = identity, auditor, reader
+
+    def seen_by_reader(self) -> list[Step]:
+        return self.auditor if self.reader is None else self.reader
+
+
+def _load(db: Db, cursor: Any, pairs: Iterable[tuple[str, str]]) -> dict[str, _Figure]:
+    """The stored steps of every figure of these (metric key, incident) pairs."""
+    wanted = sorted(set(pairs))
+    found: dict[str, _Figure] = {}
+    for start in range(0, len(wanted), 400):
+        chunk = wanted[start:start + 400]
+        for r in db.all(cursor, f"SELECT {_StepRow.columns} FROM {{published_steps}} WHERE (metric, incident_id) IN"
+                                f" (VALUES {', '.join(['(?, ?)'] * len(chunk))}) ORDER BY figure_id, published_from",
+                        [x for pair in chunk for x in pair], shape=_StepRow):
+            f = found.get(r.figure_id)
+            if f is None:
+                f = found[r.figure_id] = _Figure(Identity(r.metric, r.incident_id, r.dims, r.depth, r.dim_value), [],
+                                                 None)
+            step = Step(r.published_from, publication.Folded(r.qualifier, r.low, r.high, r.value, r.value_source_id,
+                                                            r.status, r.grade, r.version),
+                        r.kind, r.actor, r.recorded_from)
+            if r.audience == AUDITOR:
+                f.auditor.append(step)
+            else:
+                if f.reader is None:
+                    f.reader = []
+                f.reader.append(step)
+    return found
+
+
+def _hidden(db: Db, cursor: Any, source_ids: set[str]) -> set[str]:
+    """The sources a reader may not see (protected, or unknown to the views: redaction.py)."""
+    wanted = sorted(s for s in source_ids if s)
+    shown: set[str] = set()
+    for start in range(0, len(wanted), 400):
+        chunk = wanted[start:start + 400]
+        shown |= {sid for sid, in db.all(cursor, f"SELECT source_id FROM {{sources}} WHERE protected = 0 AND"
+                                                 f" source_id IN ({', '.join('?' * len(chunk))})", chunk)}
+    return set(wanted) - shown
+
+
+def update(db: Db, cursor: Any, versions: list[Any], claims: list[Any], protection: Iterable[str] = ()) -> None:
+    """Bring the steps and deltas up to date with a batch's figure versions (VersionRows, written,
+    their ``published_at`` set; ``claims``: the batch's new ClaimRows, for a claim's own words)
+    and the sources whose protection it changed (``protection``)."""
+    kept = [v for v in versions if v.depth <= 1]
+    protection = sorted(set(protection))
+    if not kept and not protection:
+        return
+    said = {(c.figure_id, c.source_id, c.figure_version): c for c in claims}
+    words: dict[str, list[Any]] = defaultdict(list)
+    identity: dict[str, Identity] = {}
+    for v in kept:
+        c = said.get((v.figure_id, v.source_id, v.version))
+        words[v.figure_id].append(_Word(
+            v.figure_id, v.version, v.kind, v.published_at, v.recorded_at, v.recorded_from, v.actor, v.source_id,
+            v.qualifier, v.low, v.high, v.value, v.value_source_id, v.status, v.grade,
+            *((c.qualifier, c.low, c.high, c.value) if c is not None else (None, None, None, None))))
+        identity[v.figure_id] = Identity(tally_metric(v.metric, v.population), v.incident_id, v.dims, v.depth,
+                                         v.dim_value)
+    refolded = _protection_figures(db, cursor, protection)
+    for fid, ident in refolded.items():
+        identity.setdefault(fid, ident)
+    starts: dict[tuple[str, str], int] = {}
+    for fid, ws in words.items():
+        key = identity[fid][:2]
+        starts[key] = min(starts.get(key, OPEN), min(min(w.published_at, w.recorded_at) for w in ws))
+    for fid in refolded:
+        starts[identity[fid][:2]] = -OPEN  # the whole of the reader's timeline may move
+    old = _load(db, cursor, starts)
+    hidden = _hidden(db, cursor, {w.source_id for ws in words.values() for w in ws if w.source_id})
+    new: dict[str, _Figure] = {fid: _Figure(f.identity, list(f.auditor), None if f.reader is None else list(f.reader))
+                               for fid, f in old.items()}
+    for fid, ws in words.items():
+        f = new.get(fid)
+        if f is None:
+            f = new[fid] = _Figure(identity[fid], [], None)
+        for w in ws:
+            if f.reader is None and w.source_id in hidden:
+                f.reader = list(f.auditor)  # the figure's first hidden word: the reader's steps part
+            f.auditor = applied(f.auditor, w, w.published_at)
+            if f.reader is not None:
+                r = _placed(w, hidden)
+                f.reader = applied(f.reader, r, r.published_at)
+    if refolded:
+        _refold_readers(db, cursor, new, refolded)
+    _write_steps(db, cursor, old, new)
+    _write_deltas(db, cursor, old, new, starts)
+
+
+def _protection_figures(db: Db, cursor: Any, sources: list[str]) -> dict[str, Identity]:
+    """The figures (depth <= 1) with a word of these sources: their reader steps are refolded."""
+    out: dict[str, Identity] = {}
+    for sid in sources:
+        for fid, metric, population, incident_id, dims, depth, dim_value in db.all(
+                cursor, "SELECT DISTINCT figure_id, metric, population, incident_id, dims, depth, dim_value"
+                        " FROM {figure_versions} WHERE source_id = ? AND depth <= 1", (sid,)):
+            out[fid] = Identity(tally_metric(metric, population), incident_id, dims, depth, dim_value)
+    return out
+
+
+def _all_words(db: Db, cursor: Any, figure_ids: Iterable[str]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = defaultdict(list)
+    for fid in sorted(set(figure_ids)):
+        out[fid] = db.all(cursor, _VERSIONS + " WHERE fv.figure_id = ? ORDER BY fv.version", (fid,), shape=_Word)
+    return out
+
+
+def _refold_readers(db: Db, cursor: Any, figures: dict[str, _Figure], refolded: dict[str, Identity]) -> None:
+    """Reader steps of these figures afresh from all their versions, the protection as it is now."""
+    words = _all_words(db, cursor, refolded)
+    hidden = _hidden(db, cursor, {w.source_id for ws in words.values() for w in ws if w.source_id})
+    for fid, ws in words.items():
+        f = figures.get(fid)
+        if f is None:
+            f = figures[fid] = _Figure(refolded[fid], folded_steps(ws), None)
+        f.reader = folded_steps([_placed(w, hidden) for w in ws]) if any(w.source_id in hidden for w in ws) else None
+
+
+def _step_rows(fid: str, f: _Figure) -> set[tuple[Any, ...]]:
+    i = f.identity
+    out = set()
+    for audience, steps in ((AUDITOR, f.auditor), (READER, f.reader or [])):
+        for s in steps:
+            st = s.state
+            out.add((audience, fid, s.at, i.metric, i.incident_id, i.dims, i.depth, i.dim_value, st.version, s.kind,
+                     s.actor, s.recorded_from, st.qualifier, st.low, st.high, st.value, st.value_source_id,
+                     st.status, st.grade))
+    return out
+
+
+def _write_steps(db: Db, cursor: Any, old: dict[str, _Figure], new: dict[str, _Figure]) -> None:
+    deletes, inserts = [], []
+    for fid, f in new.items():
+        before = _step_rows(fid, old[fid]) if fid in old else set()
+        after = _step_rows(fid, f)
+        if before == after:
+            continue
+        deletes += sorted(r[:3] for r in before - after)
+        inserts += sorted(after - before)
+    db.run_many(cursor, _DELETE_STEP, deletes)
+    db.run_many(cursor, _INSERT_STEP, inserts)
+
+
+def _timelines(figures: dict[str, _Figure], ids: list[str]) -> tuple[list[Any], list[Any], bool]:
+    """An incident's figures as Pairs over publication time: the auditors', the reader's, and
+    whether the reader's differ anywhere."""
+    auditor, reader, differs = [], [], False
+    for fid in ids:
+        f = figures.get(fid)
+        if f is None:
+            continue
+        auditor += _pairs(f.identity, fid, f.auditor)
+        reader += _pairs(f.identity, fid, f.seen_by_reader())
+        differs = differs or f.reader is not None
+    return auditor, reader, differs
+
+
+def _write_deltas(db: Db, cursor: Any, old: dict[str, _Figure], new: dict[str, _Figure],
+                  starts: dict[tuple[str, str], int]) -> None:
+    by_incident: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for fid, f in new.items():
+        by_incident[f.identity[:2]].append(fid)
+    changes: dict[tuple[str, int, str], Tally] = defaultdict(lambda: ZERO)
+    for key, ids in sorted(by_incident.items()):
+        start = starts.get(key)
+        if start is None:
+            continue
+        a_old, r_old, r_old_differs = _timelines(old, ids)
+        a_new, r_new, r_new_differs = _timelines(new, ids)
+        for at, delta in _contribution_deltas(a_old, a_new, start):
+            changes[(key[0], at, AUDITOR)] += delta
+        if r_old_differs or r_new_differs:
+            # The reader's correction: (reader - auditor) after, less (reader - auditor) before.
+            for at, delta in _contribution_deltas(a_new, r_new, start):
+                changes[(key[0], at, READER)] += delta
+            for at, delta in _contribution_deltas(a_old, r_old, start):
+                changes[(key[0], at, READER)] -= delta
+    changes = {k: v for k, v in changes.items() if v != ZERO}
+    if not changes:
+        return
+    keys = sorted(changes)
+    stored: dict[tuple[str, int, str], Tally] = {}
+    for first in range(0, len(keys), 300):
+        chunk = keys[first:first + 300]
+        for r in db.all(cursor, f"SELECT metric, published_at, audience, {_DELTA} FROM {{published_tallies}}"
+                                f" WHERE (metric, published_at, audience) IN"
+                                f" (VALUES {', '.join(['(?, ?, ?)'] * len(chunk))})",
+                        [x for k in chunk for x in k]):
+            stored[(r[0], r[1], r[2])] = Tally(*r[3:])
+    deletes, inserts = [], []
+    for k in keys:
+        if k in stored:
+            deletes.append(k)
+        total = stored.get(k, ZERO) + changes[k]
+        if total != ZERO:
+            inserts.append((*k, *total))
+    db.run_many(cursor, "DELETE FROM {published_tallies} WHERE metric = ? AND published_at = ? AND audience = ?",
+                deletes)
+    db.run_many(cursor, _INSERT_DELTA, inserts)
+
+
+def recompute(db: Db, cursor: Any) -> None:
+    """Every step and delta afresh from the figure versions (a replay's end, as running.recompute):
+    the same rows as batch-by-batch following keeps, by the same code."""
+    db.run(cursor, "DELETE FROM {published_steps}")
+    db.run(cursor, "DELETE FROM {published_tallies}")
+    shown = {sid for sid, in db.all(cursor, "SELECT source_id FROM {sources} WHERE protected = 0")}
+    kept = db.all(cursor, "SELECT DISTINCT metric, population FROM {figure_versions}")
+    for name, population in sorted(kept):
+        metric = tally_metric(name, population)
+        figures: dict[str, _Figure] = {}
+        ws: dict[str, list[Any]] = defaultdict(list)
+        idents: dict[str, Identity] = {}
+        for r in db.all(cursor, _VERSIONS.replace("SELECT ", "SELECT fv.incident_id, fv.dims, fv.depth,"
+                                                             " fv.dim_value, ", 1)
+                        + " WHERE fv.metric = ? AND fv.population = ? AND fv.depth <= 1"
+                          " ORDER BY fv.figure_id, fv.version", (name, population)):
+            w = _Word._make(r[4:])
+            ws[w.figure_id].append(w)
+            idents[w.figure_id] = Identity(metric, r[0], r[1], r[2], r[3])
+        hidden = {w.source_id for words in ws.values() for w in words if w.source_id} - shown
+        for fid, words in ws.items():
+            figures[fid] = _Figure(idents[fid], folded_steps(words),
+                                   folded_steps([_placed(w, hidden) for w in words])
+                                   if any(w.source_id in hidden for w in words) else None)
+        _write_steps(db, cursor, {}, figures)
+        _write_deltas(db, cursor, {}, figures, {f.identity[:2]: -OPEN for f in figures.values()})
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+def head(db: Db, c: Any, metric: str) -> int | None:
+    """The latest recording of any version of the metric: an as_of at or after it reads as now."""
+    return db.value(c, "SELECT MAX(recorded_from) FROM {figure_versions} WHERE metric = ?", (metric,))
+
+
+def _audiences(include_protected: bool) -> tuple[str, ...]:
+    return (AUDITOR,) if include_protected else (AUDITOR, READER)
+
+
+def totals(db: Db, c: Any, key: str, include_protected: bool, upto: int | None = None,
+           last: int | None = None) -> list[tuple[int, Tally]]:
+    """The total under the cut at each instant it moved (by ``upto``), oldest first: every one, or
+    the latest ``last`` with the sum of the earlier ones folded into the first."""
+    audiences = _audiences(include_protected)
+    where = (f"metric = ? AND audience IN ({', '.join('?' * len(audiences))})"
+             + ("" if upto is None else " AND published_at <= ?"))
+    params = [key, *audiences, *(() if upto is None else (upto,))]
+    # Cast back to 64 bits: PostgreSQL's SUM of a BIGINT is a NUMERIC.
+    sums = ", ".join(f"CAST(SUM({c_}) AS BIGINT)" for c_ in _DELTA.split(", "))
+    grouped = f"SELECT published_at, {sums} FROM {{published_tallies}} WHERE {where} GROUP BY published_at"
+    if last is None:
+        rows = db.all(c, grouped + " ORDER BY published_at", params)
+        base = ZERO
+    else:
+        rows = list(reversed(db.all(c, grouped + " ORDER BY published_at DESC LIMIT ?", [*params, last])))
+        base = ZERO
+        if rows:
+            before = db.one(c, f"SELECT {sums} FROM {{published_tallies}} WHERE {where} AND published_at < ?",
+                            [*params, rows[0][0]])
+            if before is not None and before[0] is not None:
+                base = Tally(*before)
+    out = []
+    running = base
+    for r in rows:
+        running = running + Tally(*r[1:])
+        out.append((r[0], running))
+    return out
+
+
+def moved_at(db: Db, c: Any, key: str, include_protected: bool, instants: list[int]) -> list[Any]:
+    """The figure steps at these instants (what moved the chart there), the audience's."""
+    out: list[Any] = []
+    if include_protected:
+        who = "s.audience = 'a'"
+    else:
+        who = ("(s.audience = 'r' OR (s.audience = 'a' AND NOT EXISTS (SELECT 1 FROM {published_steps} o"
+               " WHERE o.audience = 'r' AND o.figure_id = s.figure_id)))")
+    for first in range(0, len(instants), 400):
+        chunk = instants[first:first + 400]
+        out += db.all(c, f"SELECT s.published_from, s.figure_id, s.version, s.kind, s.actor, s.recorded_from"
+                         f" FROM {{published_steps}} s WHERE s.metric = ? AND s.published_from IN"
+                         f" ({', '.join('?' * len(chunk))}) AND {who}", (key, *chunk))
+    return out
