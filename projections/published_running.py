@@ -81,7 +81,8 @@ _Word = shape("Word", "figure_id, version, kind, published_at, recorded_at, reco
                       " said_qualifier, said_low, said_high, said_value")
 _VERSIONS = (f"SELECT fv.figure_id, fv.version, fv.kind, fv.published_at, fv.recorded_at, fv.recorded_from, fv.actor,"
              " fv.source_id, fv.qualifier, fv.low, fv.high, fv.value, fv.value_source_id, fv.status, fv.grade,"
-             " cv.qualifier, cv.low, cv.high, cv.value FROM {figure_versions} fv LEFT JOIN {claim_versions} cv"
+             " cv.qualifier AS said_qualifier, cv.low AS said_low, cv.high AS said_high, cv.value AS said_value"
+             " FROM {figure_versions} fv LEFT JOIN {claim_versions} cv"
              f" ON {CLAIM_OF_VERSION}")
 
 

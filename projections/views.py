@@ -52,7 +52,9 @@ _FIGURES: dict[str, str] = {
     get_topic(Figure.Regraded): "regraded",
 }
 _STATED = get_topic(Figure.Stated)
-_PROTECTION = get_topic(Source.ProtectionChanged)
+#: A source's protection decides where a reader places its words (published_running.py); one the
+#: views did not know yet (registered after its words, racing writers) counted as protected.
+_PLACING = frozenset({get_topic(Source.ProtectionChanged), get_topic(Source.Registered)})
 #: Holds a row while a replay is under way (see create_for_replay); not a view, not in the digest.
 _CREATE_REPLAY = "CREATE TABLE IF NOT EXISTS {replay} (deferred INTEGER)"
 #: Holds the views_schema.VERSION the views were made by; not a view, not in the digest.
@@ -185,4 +187,4 @@ class Views:
         if not self.replay_pending(db, cursor):
             running.update(db, cursor, touched, figures.versions, records.revised)
             published_running.update(db, cursor, figures.versions, figures.new_claims,
-                                     [e.originator_id for n, e in items if n.topic == _PROTECTION])
+                                     [e.originator_id for n, e in items if n.topic in _PLACING])
