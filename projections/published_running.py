@@ -125,17 +125,14 @@ def _pairs(identity: Identity, figure_id: str, steps: list[Step]) -> list[Any]:
             for s, end in zip(steps, ends)]
 
 
-def _contribution_deltas(before: list[Any], after: list[Any], start: int) -> list[tuple[int, Tally]]:
-    """How the difference between two timelines of one incident moves, instant by instant from ``start``."""
-    points = sorted({start} | {r.recorded_from for r in before + after if r.recorded_from >= start}
-                    | {r.recorded_to for r in before + after if start <= r.recorded_to < OPEN})
+def _moves(values: list[Tally]) -> list[tuple[int, Tally]]:
+    """(index, change) wherever a run of values (ZERO before the first) moves."""
     out = []
     previous = ZERO
-    for at, new, old in zip(points, _timeline(after, points), _timeline(before, points)):
-        moved = new - old
-        if moved != previous:
-            out.append((at, moved - previous))
-            previous = moved
+    for i, value in enumerate(values):
+        if value != previous:
+            out.append((i, value - previous))
+            previous = value
     return out
 
 
@@ -217,8 +214,8 @@ def update(db: Db, cursor: Any, versions: list[Any], claims: list[Any], protecti
         starts[identity[fid][:2]] = -OPEN  # the whole of the reader's timeline may move
     old = _load(db, cursor, starts)
     hidden = _hidden(db, cursor, {w.source_id for ws in words.values() for w in ws if w.source_id})
-    new: dict[str, _Figure] = {fid: _Figure(f.identity, list(f.auditor), None if f.reader is None else list(f.reader))
-                               for fid, f in old.items()}
+    # The lists are shared until a word replaces them (applied makes new ones): unchanged is ``is``.
+    new: dict[str, _Figure] = {fid: _Figure(f.identity, f.auditor, f.reader) for fid, f in old.items()}
     for fid, ws in words.items():
         f = new.get(fid)
         if f is None:
@@ -280,7 +277,10 @@ def _step_rows(fid: str, f: _Figure) -> set[tuple[Any, ...]]:
 def _write_steps(db: Db, cursor: Any, old: dict[str, _Figure], new: dict[str, _Figure]) -> None:
     deletes, inserts = [], []
     for fid, f in new.items():
-        before = _step_rows(fid, old[fid]) if fid in old else set()
+        was = old.get(fid)
+        if was is not None and was.auditor is f.auditor and was.reader is f.reader:
+            continue
+        before = _step_rows(fid, was) if was is not None else set()
         after = _step_rows(fid, f)
         if before == after:
             continue
@@ -290,40 +290,46 @@ def _write_steps(db: Db, cursor: Any, old: dict[str, _Figure], new: dict[str, _F
     db.run_many(cursor, _INSERT_STEP, inserts)
 
 
-def _timelines(figures: dict[str, _Figure], ids: list[str]) -> tuple[list[Any], list[Any], bool]:
-    """An incident's figures as Pairs over publication time: the auditors', the reader's, and
-    whether the reader's differ anywhere."""
-    auditor, reader, differs = [], [], False
-    for fid in ids:
-        f = figures.get(fid)
-        if f is None:
-            continue
-        auditor += _pairs(f.identity, fid, f.auditor)
-        reader += _pairs(f.identity, fid, f.seen_by_reader())
-        differs = differs or f.reader is not None
-    return auditor, reader, differs
-
-
 def _write_deltas(db: Db, cursor: Any, old: dict[str, _Figure], new: dict[str, _Figure],
                   starts: dict[tuple[str, str], int]) -> None:
     by_incident: dict[tuple[str, str], list[str]] = defaultdict(list)
     for fid, f in new.items():
         by_incident[f.identity[:2]].append(fid)
     changes: dict[tuple[str, int, str], Tally] = defaultdict(lambda: ZERO)
+    pairs: dict[int, list[Any]] = {}  # by id of a list of steps: a figure unchanged is made Pairs once
+
+    def timeline(figures: dict[str, _Figure], ids: list[str], reader: bool, start: int) -> list[Any]:
+        rows: list[Any] = []
+        for fid in ids:
+            f = figures.get(fid)
+            if f is None:
+                continue
+            steps = f.seen_by_reader() if reader else f.auditor
+            made = pairs.get(id(steps))
+            if made is None:
+                made = pairs[id(steps)] = _pairs(f.identity, fid, steps)
+            rows += [r for r in made if r.recorded_to > start]  # what ended before start moves nothing
+        return rows
+
     for key, ids in sorted(by_incident.items()):
         start = starts.get(key)
         if start is None:
             continue
-        a_old, r_old, r_old_differs = _timelines(old, ids)
-        a_new, r_new, r_new_differs = _timelines(new, ids)
-        for at, delta in _contribution_deltas(a_old, a_new, start):
-            changes[(key[0], at, AUDITOR)] += delta
-        if r_old_differs or r_new_differs:
+        timelines = [timeline(old, ids, False, start), timeline(new, ids, False, start)]
+        readers = any(f.reader is not None for figures in (old, new) for fid in ids if (f := figures.get(fid)))
+        if readers:
+            timelines += [timeline(old, ids, True, start), timeline(new, ids, True, start)]
+        points = sorted({start} | {x for rows in timelines for r in rows
+                                   for x in (r.recorded_from, r.recorded_to) if start <= x < OPEN})
+        values = [_timeline(rows, points) for rows in timelines]
+        a_old, a_new = values[0], values[1]
+        for i, delta in _moves([n - o for n, o in zip(a_new, a_old)]):
+            changes[(key[0], points[i], AUDITOR)] += delta
+        if readers:
             # The reader's correction: (reader - auditor) after, less (reader - auditor) before.
-            for at, delta in _contribution_deltas(a_new, r_new, start):
-                changes[(key[0], at, READER)] += delta
-            for at, delta in _contribution_deltas(a_old, r_old, start):
-                changes[(key[0], at, READER)] -= delta
+            r_old, r_new = values[2], values[3]
+            for i, delta in _moves([(rn - an) - (ro - ao) for rn, an, ro, ao in zip(r_new, a_new, r_old, a_old)]):
+                changes[(key[0], points[i], READER)] += delta
     changes = {k: v for k, v in changes.items() if v != ZERO}
     if not changes:
         return
