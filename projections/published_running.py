@@ -51,7 +51,8 @@ STEP_COLUMNS = ("audience", "figure_id", "published_from", "metric", "incident_i
 _StepRow = shape("StepRow", ", ".join(STEP_COLUMNS))
 _INSERT_STEP = (f"INSERT INTO {{published_steps}} ({', '.join(STEP_COLUMNS)})"
                 f" VALUES ({', '.join('?' * len(STEP_COLUMNS))})")
-_DELETE_STEP = "DELETE FROM {published_steps} WHERE audience = ? AND figure_id = ? AND published_from = ?"
+_DELETE_STEP = ("DELETE FROM {published_steps} WHERE metric = ? AND incident_id = ? AND figure_id = ? AND audience = ?"
+                " AND published_from = ?")
 _DELTA = "low, high_sum, unbounded, figures, approximate"
 _INSERT_DELTA = ("INSERT INTO {published_tallies} (metric, published_at, audience, low, high_sum, unbounded, figures,"
                  " approximate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
@@ -118,11 +119,32 @@ def _placed(word: Any, hidden: set[str]) -> Any:
 
 
 def _pairs(identity: Identity, figure_id: str, steps: list[Step]) -> list[Any]:
-    """A figure's steps as versions over publication time (running.py's Pairs)."""
-    ends = [s.at for s in steps[1:]] + [OPEN]
-    return [Pair(figure_id, identity.incident_id, s.state.version, s.at, end, identity.dims, identity.depth,
-                 identity.dim_value, s.state.low, s.state.high, s.state.status, s.state.qualifier)
-            for s, end in zip(steps, ends)]
+    """A figure's steps as versions over publication time (running.py's Pairs), those that count
+    the same merged: a contribution reads only the value and status (a claim or a grade moves none)."""
+    out: list[Any] = []
+    for s in steps:
+        st = s.state
+        if out and (out[-1].low, out[-1].high, out[-1].status, out[-1].qualifier) == (st.low, st.high, st.status,
+                                                                                        st.qualifier):
+            continue
+        if out:
+            out[-1] = out[-1]._replace(recorded_to=s.at)
+        out.append(Pair(figure_id, identity.incident_id, st.version, s.at, OPEN, identity.dims, identity.depth,
+                        identity.dim_value, st.low, st.high, st.status, st.qualifier))
+    return out
+
+
+def _agree_from(a: list[Any], b: list[Any]) -> int:
+    """The earliest instant from which two figures' Pairs (as _pairs merges them) count the same
+    (-OPEN: everywhere): from there on the incident's contribution cannot differ either."""
+    i, j = len(a) - 1, len(b) - 1
+    while i >= 0 and j >= 0 and a[i][8:] == b[j][8:]:  # low, high, status, qualifier
+        if a[i].recorded_from != b[j].recorded_from:
+            return max(a[i].recorded_from, b[j].recorded_from)
+        i, j = i - 1, j - 1
+    if i < 0 and j < 0:
+        return -OPEN
+    return a[i + 1].recorded_from if i + 1 < len(a) else OPEN
 
 
 def _moves(values: list[Tally]) -> list[tuple[int, Tally]]:
@@ -155,7 +177,7 @@ def _load(db: Db, cursor: Any, pairs: Iterable[tuple[str, str]]) -> dict[str, _F
     for start in range(0, len(wanted), 400):
         chunk = wanted[start:start + 400]
         for r in db.all(cursor, f"SELECT {_StepRow.columns} FROM {{published_steps}} WHERE (metric, incident_id) IN"
-                                f" (VALUES {', '.join(['(?, ?)'] * len(chunk))}) ORDER BY figure_id, published_from",
+                                f" (VALUES {', '.join(['(?, ?)'] * len(chunk))})",
                         [x for pair in chunk for x in pair], shape=_StepRow):
             f = found.get(r.figure_id)
             if f is None:
@@ -170,7 +192,15 @@ def _load(db: Db, cursor: Any, pairs: Iterable[tuple[str, str]]) -> dict[str, _F
                 if f.reader is None:
                     f.reader = []
                 f.reader.append(step)
+    for f in found.values():  # (in key order on SQLite already; PostgreSQL promises no order)
+        f.auditor.sort(key=_at)
+        if f.reader is not None:
+            f.reader.sort(key=_at)
     return found
+
+
+def _at(step: Step) -> int:
+    return step.at
 
 
 def _hidden(db: Db, cursor: Any, source_ids: set[str]) -> set[str]:
@@ -284,7 +314,7 @@ def _write_steps(db: Db, cursor: Any, old: dict[str, _Figure], new: dict[str, _F
         after = _step_rows(fid, f)
         if before == after:
             continue
-        deletes += sorted(r[:3] for r in before - after)
+        deletes += sorted((r[3], r[4], r[1], r[0], r[2]) for r in before - after)
         inserts += sorted(after - before)
     db.run_many(cursor, _DELETE_STEP, deletes)
     db.run_many(cursor, _INSERT_STEP, inserts)
@@ -298,29 +328,43 @@ def _write_deltas(db: Db, cursor: Any, old: dict[str, _Figure], new: dict[str, _
     changes: dict[tuple[str, int, str], Tally] = defaultdict(lambda: ZERO)
     pairs: dict[int, list[Any]] = {}  # by id of a list of steps: a figure unchanged is made Pairs once
 
-    def timeline(figures: dict[str, _Figure], ids: list[str], reader: bool, start: int) -> list[Any]:
+    def made(f: _Figure | None, fid: str, reader: bool) -> list[Any]:
+        if f is None:
+            return []
+        steps = f.seen_by_reader() if reader else f.auditor
+        found = pairs.get(id(steps))
+        if found is None:
+            found = pairs[id(steps)] = _pairs(f.identity, fid, steps)
+        return found
+
+    def timeline(figures: dict[str, _Figure], ids: list[str], reader: bool, start: int, end: int) -> list[Any]:
         rows: list[Any] = []
         for fid in ids:
-            f = figures.get(fid)
-            if f is None:
-                continue
-            steps = f.seen_by_reader() if reader else f.auditor
-            made = pairs.get(id(steps))
-            if made is None:
-                made = pairs[id(steps)] = _pairs(f.identity, fid, steps)
-            rows += [r for r in made if r.recorded_to > start]  # what ended before start moves nothing
+            # What ended before start or began after end moves nothing there.
+            rows += [r for r in made(figures.get(fid), fid, reader) if r.recorded_to > start and r.recorded_from <= end]
         return rows
 
     for key, ids in sorted(by_incident.items()):
         start = starts.get(key)
         if start is None:
             continue
-        timelines = [timeline(old, ids, False, start), timeline(new, ids, False, start)]
         readers = any(f.reader is not None for figures in (old, new) for fid in ids if (f := figures.get(fid)))
+        # Past the last instant at which a figure's old and new steps count otherwise, nothing moved:
+        # a late word reaches only to its figure's next change of count, a correction only now on.
+        end = -OPEN
+        for fid in ids:
+            was, now = old.get(fid), new[fid]
+            if was is not None and was.auditor is now.auditor and was.reader is now.reader:
+                continue  # a figure the batch left alone
+            for reader in ((False, True) if readers else (False,)):
+                end = max(end, _agree_from(made(was, fid, reader), made(now, fid, reader)))
+        if end <= start:
+            continue  # no contribution moved (a claim, a grade, a word of the same count)
+        timelines = [timeline(old, ids, False, start, end), timeline(new, ids, False, start, end)]
         if readers:
-            timelines += [timeline(old, ids, True, start), timeline(new, ids, True, start)]
+            timelines += [timeline(old, ids, True, start, end), timeline(new, ids, True, start, end)]
         points = sorted({start} | {x for rows in timelines for r in rows
-                                   for x in (r.recorded_from, r.recorded_to) if start <= x < OPEN})
+                                   for x in (r.recorded_from, r.recorded_to) if start <= x <= end and x < OPEN})
         values = [_timeline(rows, points) for rows in timelines]
         a_old, a_new = values[0], values[1]
         for i, delta in _moves([n - o for n, o in zip(a_new, a_old)]):
@@ -430,7 +474,8 @@ def moved_at(db: Db, c: Any, key: str, include_protected: bool, instants: list[i
         who = "s.audience = 'a'"
     else:
         who = ("(s.audience = 'r' OR (s.audience = 'a' AND NOT EXISTS (SELECT 1 FROM {published_steps} o"
-               " WHERE o.audience = 'r' AND o.figure_id = s.figure_id)))")
+               " WHERE o.metric = s.metric AND o.incident_id = s.incident_id AND o.figure_id = s.figure_id"
+               " AND o.audience = 'r')))")
     for first in range(0, len(instants), 400):
         chunk = instants[first:first + 400]
         out += db.all(c, f"SELECT s.published_from, s.figure_id, s.version, s.kind, s.actor, s.recorded_from"

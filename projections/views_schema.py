@@ -193,8 +193,9 @@ TABLES: tuple[Table, ...] = (
         "published_steps",
         _cols("audience figure_id published_from:int metric incident_id dims depth:int dim_value version:int kind"
               " actor recorded_from:int qualifier low:int high:int value:sealed value_source_id status grade"),
-        ("audience", "figure_id", "published_from"),
-        (("by_incident", ("metric", "incident_id")), ("by_instant", ("metric", "published_from"))),
+        # Keyed by incident first: a batch reads every step of the incidents it touched, in one range each.
+        ("metric", "incident_id", "figure_id", "audience", "published_from"),
+        (("by_instant", ("metric", "published_from")),),
         ("by_instant",),
     ),
     # ... and how each metric's total (of each population) moves at each instant of publication:
