@@ -214,18 +214,21 @@ class TallyHistoryReads:
             if stored and all(check_order(o) for o in orders):
                 # In publication order as of now: the kept steps (published_running.py), only the
                 # told figures' versions read (their values under the cut).
-                kept = self._kept_published(c, metric, population, cut, include_protected, max(points, told))
+                kept = self._kept_published(c, metric, population, cut, include_protected, max(points, told), told)
                 kept = kept[len(kept) - min(points, len(kept)):]
                 shown = kept[len(kept) - min(told, len(kept)):]
                 for point in kept[:len(kept) - len(shown)]:
                     point["moved_by"] = []
                 said = self._words_at(c, shown, _starts(shown), _Said)
                 self._whose_word(c, shown, include_protected, said)
-                fresh = cut_versions(self.db, c, t, metric, population, None, include_protected,
-                                     figure_ids={fid for fid, _ in said})
-                for fid, versions in fresh.per_figure.items():
-                    under.update({(fid, n): state for n, state in under_cut(versions, cut).items()})
-                versions = self._told(c, list(said.values()), include_protected, under)
+                if cut is None:  # uncut, the state after each version is the version's own
+                    versions = self._told(c, list(said.values()), include_protected)
+                else:  # under a cut, folded from the told figures' versions
+                    fresh = cut_versions(self.db, c, t, metric, population, None, include_protected,
+                                         figure_ids={fid for fid, _ in said})
+                    for fid, versions in fresh.per_figure.items():
+                        under.update({(fid, n): state for n, state in under_cut(versions, cut).items()})
+                    versions = self._told(c, list(said.values()), include_protected, under)
                 for point in kept:
                     for m in point["moved_by"]:
                         m.pop("_from", None)
@@ -257,9 +260,10 @@ class TallyHistoryReads:
         return last is None or t >= last
 
     def _kept_published(self, c: Any, metric: str, population: str, cut: int | None, include_protected: bool,
-                        latest: int | None) -> list[dict[str, Any]]:
+                        latest: int | None, told: int | None = None) -> list[dict[str, Any]]:
         """The points of the history in publication order as of now (by ``cut``), read off the kept
-        deltas and steps (published_running.py): every one, or the ``latest`` ones."""
+        deltas and steps (published_running.py): every one, or the ``latest`` ones; what moved them
+        for the last ``told`` (None: all; the others' ``moved_by`` empty)."""
         key = tally_metric(metric, population)
         kept: list[tuple[int, Any]] = []
         limit = None if latest is None else latest + 1
@@ -276,7 +280,7 @@ class TallyHistoryReads:
             kept = kept[-latest:]
         moved: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for at, fid, version, kind, actor, recorded_from in published_running.moved_at(
-                self.db, c, key, include_protected, [at for at, _ in kept]):
+                self.db, c, key, include_protected, [at for at, _ in kept[0 if told is None else max(0, len(kept) - told):]]):
             moved[at].append({"figure_id": fid, "version": version, "event": kind, "actor": actor,
                               "_from": recorded_from})
         return [{"published_at": iso(at), **reading(*total), "moved_by": sorted(moved[at], key=history.moved_order)}
