@@ -56,7 +56,7 @@ class CutVersions(NamedTuple):
 
 
 def cut_versions(db: Db, c: Any, t: int, metric: str, population: str, place_key: str | None,
-                 include_protected: bool) -> CutVersions:
+                 include_protected: bool, figure_ids: set[str] | None = None) -> CutVersions:
     """Every version of the metric recorded by t (of the incidents at ``place_key``, if given),
     in one statement, for any number of cut_points in either order. A hidden source's words are
     placed at their filing (redaction.py: their dates are withheld)."""
@@ -64,6 +64,12 @@ def cut_versions(db: Db, c: Any, t: int, metric: str, population: str, place_key
     if place_key is not None:
         sql += " AND fv.incident_id IN (SELECT incident_id FROM {incident_places} WHERE place_key = ?)"
         params.append(place_key)
+    if figure_ids is not None:  # only these figures' (each a seek on its key)
+        if not figure_ids:
+            return CutVersions({}, {})
+        ids = sorted(figure_ids)
+        sql += f" AND fv.figure_id IN ({', '.join('?' * len(ids))})"
+        params += ids
     rows = db.all(c, sql, params, shape=_Version)
     sources = source_cards(db, c, {r.source_id for r in rows}, include_protected)
     per_figure: dict[str, list[Any]] = defaultdict(list)

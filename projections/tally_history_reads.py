@@ -12,7 +12,7 @@ import orjson
 
 from ledger.errors import InvalidInput
 from ledger.tally import ZERO, Tally, reading
-from projections import history
+from projections import history, published_running
 from projections.db import Db
 from projections.named_rows import columns_of, shape
 from projections.paging import check_limit, decode_cursor, encode_cursor
@@ -127,6 +127,15 @@ class TallyHistoryReads:
         by_publication = check_order(order)
         key = "published_at" if by_publication else "recorded_at"
         with self.db.snapshot() as c:
+            if by_publication and by is None and place_key is None and window == (None, None) \
+                    and self._reads_as_now(c, metric, t):
+                points, next_cursor = _paged(self._kept_published(c, metric, population, cut, include_protected,
+                                                                  None), lambda p: p[key], page)
+                self._whose_word(c, points, include_protected, self._words_at(c, points, _starts(points)))
+                for p in points:
+                    for m in p["moved_by"]:
+                        m.pop("_from", None)
+                return {**echo, **published_echo(cut), "order": order, "points": points, "next_cursor": next_cursor}
             read = cut_versions(self.db, c, t, metric, population, place_key, include_protected)
             points, next_cursor = _paged(cut_points(self.db, c, t, metric, read, by, cut, by_publication, window),
                                          lambda p: p[key], page)
@@ -201,6 +210,31 @@ class TallyHistoryReads:
         out: dict[str, list[dict[str, Any]]] = {}
         under: dict[tuple[str, int], Any] = {}
         with self.db.snapshot() as c:
+            stored = self._reads_as_now(c, metric, t)
+            if stored and all(check_order(o) for o in orders):
+                # In publication order as of now: the kept steps (published_running.py), only the
+                # told figures' versions read (their values under the cut).
+                kept = self._kept_published(c, metric, population, cut, include_protected, max(points, told), told)
+                kept = kept[len(kept) - min(points, len(kept)):]
+                shown = kept[len(kept) - min(told, len(kept)):]
+                for point in kept[:len(kept) - len(shown)]:
+                    point["moved_by"] = []
+                said = self._words_at(c, shown, _starts(shown), _Said)
+                self._whose_word(c, shown, include_protected, said)
+                if cut is None:  # uncut, the state after each version is the version's own
+                    versions = self._told(c, list(said.values()), include_protected)
+                else:  # under a cut, folded from the told figures' versions
+                    fresh = cut_versions(self.db, c, t, metric, population, None, include_protected,
+                                         figure_ids={fid for fid, _ in said})
+                    for fid, versions in fresh.per_figure.items():
+                        under.update({(fid, n): state for n, state in under_cut(versions, cut).items()})
+                    versions = self._told(c, list(said.values()), include_protected, under)
+                for point in kept:
+                    for m in point["moved_by"]:
+                        m.pop("_from", None)
+                        if "figure_id" in m:
+                            m["told"] = versions.get((m["figure_id"], m["version"]))
+                return {order: kept for order in orders}
             read = cut_versions(self.db, c, t, metric, population, None, include_protected)
             for order in orders:
                 kept = cut_points(self.db, c, t, metric, read, None, cut, check_order(order))
@@ -219,6 +253,38 @@ class TallyHistoryReads:
                             m["told"] = versions.get((m["figure_id"], m["version"]))
                 out[order] = kept
         return out
+
+    def _reads_as_now(self, c: Any, metric: str, t: int) -> bool:
+        """Whether as of ``t`` the metric's every version is counted: the kept steps answer then."""
+        last = published_running.head(self.db, c, metric)
+        return last is None or t >= last
+
+    def _kept_published(self, c: Any, metric: str, population: str, cut: int | None, include_protected: bool,
+                        latest: int | None, told: int | None = None) -> list[dict[str, Any]]:
+        """The points of the history in publication order as of now (by ``cut``), read off the kept
+        deltas and steps (published_running.py): every one, or the ``latest`` ones; what moved them
+        for the last ``told`` (None: all; the others' ``moved_by`` empty)."""
+        key = tally_metric(metric, population)
+        kept: list[tuple[int, Any]] = []
+        limit = None if latest is None else latest + 1
+        while True:
+            totals = published_running.totals(self.db, c, key, include_protected, cut, limit)
+            states = [(at, _state((s.low, s.high, s.figures, s.approximate))) for at, s in totals]
+            whole = limit is None or len(totals) < limit
+            # One row more than the points kept: the state before the earliest says whether it moved.
+            kept = _moves(states) if whole else _moves(states[1:], states[0][1])
+            if whole or len(kept) >= latest:  # type: ignore[operator]
+                break
+            limit *= 2  # runs of instants that read the same: read further back
+        if latest is not None:
+            kept = kept[-latest:]
+        moved: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for at, fid, version, kind, actor, recorded_from in published_running.moved_at(
+                self.db, c, key, include_protected, [at for at, _ in kept[0 if told is None else max(0, len(kept) - told):]]):
+            moved[at].append({"figure_id": fid, "version": version, "event": kind, "actor": actor,
+                              "_from": recorded_from})
+        return [{"published_at": iso(at), **reading(*total), "moved_by": sorted(moved[at], key=history.moved_order)}
+                for at, (total, _) in kept]
 
     def _told_versions(self, c: Any, metric: str, population: str, times: list[int], include_protected: bool,
                        ) -> dict[tuple[str, int], dict[str, Any]]:
@@ -333,6 +399,11 @@ class TallyHistoryReads:
                                  [x for key in chunk for x in key], shape=said):
                 words[(r.figure_id, r.version)] = r
         return words
+
+def _starts(points: list[dict[str, Any]]) -> dict[tuple[str, int], int]:
+    """Each moved version's start in recording time, as the kept steps give it (for _words_at)."""
+    return {(m["figure_id"], m["version"]): m["_from"] for p in points for m in p["moved_by"] if "_from" in m}
+
 
 _POINT_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 

@@ -26,7 +26,7 @@ from ledger.figure import Figure
 from ledger.incident import Incident
 from ledger.report import Report
 from ledger.source import Source
-from projections import changes, decoding, running
+from projections import changes, decoding, published_running, running
 from projections.decoding import Event
 from projections.db import Db, check_name
 from projections.figure_views import FigureBatch
@@ -52,6 +52,9 @@ _FIGURES: dict[str, str] = {
     get_topic(Figure.Regraded): "regraded",
 }
 _STATED = get_topic(Figure.Stated)
+#: A source's protection decides where a reader places its words (published_running.py); one the
+#: views did not know yet (registered after its words, racing writers) counted as protected.
+_PLACING = frozenset({get_topic(Source.ProtectionChanged), get_topic(Source.Registered)})
 #: Holds a row while a replay is under way (see create_for_replay); not a view, not in the digest.
 _CREATE_REPLAY = "CREATE TABLE IF NOT EXISTS {replay} (deferred INTEGER)"
 #: Holds the views_schema.VERSION the views were made by; not a view, not in the digest.
@@ -139,6 +142,7 @@ class Views:
         for statement in create_statements(db):
             cursor.execute(statement)
         running.recompute(db, cursor)
+        published_running.recompute(db, cursor)
         db.run(cursor, "DELETE FROM {replay}")
         for statement in analyze_statements(db):
             cursor.execute(statement)
@@ -182,3 +186,5 @@ class Views:
         changes.record(db, cursor, items)
         if not self.replay_pending(db, cursor):
             running.update(db, cursor, touched, figures.versions, records.revised)
+            published_running.update(db, cursor, figures.versions, figures.new_claims,
+                                     [e.originator_id for n, e in items if n.topic in _PLACING])

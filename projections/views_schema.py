@@ -186,6 +186,25 @@ TABLES: tuple[Table, ...] = (
               " figures:int approximate:int"),
         ("metric", "dimension", "value", "recorded_from"),
     ),
+    # Running tallies over publication time (published_running.py): each figure's state under
+    # every cut, as steps from ``published_from`` on (audience ``a``: auditors; ``r``: a reader's
+    # own, only for figures with a protected source's word) ...
+    Table(
+        "published_steps",
+        _cols("audience figure_id published_from:int metric incident_id dims depth:int dim_value version:int kind"
+              " actor recorded_from:int qualifier low:int high:int value:sealed value_source_id status grade"),
+        # Keyed by incident first: a batch reads every step of the incidents it touched, in one range each.
+        ("metric", "incident_id", "figure_id", "audience", "published_from"),
+        (("by_instant", ("metric", "published_from")),),
+        ("by_instant",),
+    ),
+    # ... and how each metric's total (of each population) moves at each instant of publication:
+    # deltas, the total under a cut their sum by it (``r``: a reader's less an auditor's).
+    Table(
+        "published_tallies",
+        _cols("metric published_at:int audience low:int high_sum:int unbounded:int figures:int approximate:int"),
+        ("metric", "published_at", "audience"),
+    ),
 )
 
 TABLES_BY_NAME = {t.name: t for t in TABLES}

@@ -978,17 +978,21 @@ def test_the_dashboard_lists_every_metric_a_metric_with_no_figure_as_no_data(api
 
 def test_every_listed_step_of_a_count_tells_who_why_and_from_which_source(api, world):
     """Each of the 100 steps the count's page lists tells why (the version's reason), not the last
-    30 alone; under a publication cut too, where the steps are the history cut there."""
+    30 alone; under a publication cut too, where the steps are the history cut there: over
+    publication time (the kept steps), and over recording time when asked for (a replay)."""
     from api.web import pages
 
     for n in range(pages.LISTED_STEPS + 10):
         api.ledger.correct_figure("officer-1", world.figure, value={"qualifier": "exact", "number": 300 + n},
                                   reason=f"tally {n}", expected_version=api.ledger.figure(world.figure).version)
     sign_in(api, "reader")
-    for query in ("", "?published_by=2100-01-01T00:00:00Z"):
+    cut = "?published_by=2100-01-01T00:00:00Z"
+    for query, step in (("", "step"), (cut + "&order=recorded", "step"), (cut, "pstep"), ("?order=published", "pstep")):
         page = api.client.get("/web/tallies/civilians_killed" + query, headers=HTML)
         assert page.status_code == 200, page.text
-        rows = re.findall(r'<tr id="step-\d+" data-step="\d+">(.*?)</tr>', page.text, re.S)
+        if query == cut:  # the chart over recording time cut there is a link, not drawn
+            assert 'id="step-' not in page.text and "order=recorded" in page.text
+        rows = re.findall(rf'<tr id="{step}-\d+" data-step="\d+">(.*?)</tr>', page.text, re.S)
         assert len(rows) == pages.LISTED_STEPS
         told = [re.search(r"because:.*?<q dir=\"auto\">tally (\d+)</q>", row, re.S) for row in rows]
         assert [int(t.group(1)) for t in told if t] == list(range(10, pages.LISTED_STEPS + 10)), query

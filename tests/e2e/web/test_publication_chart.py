@@ -1,7 +1,7 @@
 """A count's page over publication time, in a real Chromium: the second step chart (the history
 in publication order) is drawn from the seed and the Kabul timeline with its band, open top and
 table, its steps described under the keyboard; and the page's publication cut changes the steps
-of both charts (the seed's reports carry no date, so they count from their filing, years after
+of both charts, the one over recording time drawn when asked (the seed's reports carry no date, so they count from their filing, years after
 Kabul's were published)."""
 
 from __future__ import annotations
@@ -75,6 +75,12 @@ def test_the_chart_over_publication_time_is_drawn_and_the_cut_changes_its_steps(
     under = _steps(page, "#published-steps")
     want = _api(site, "/tallies/civilians_killed/history", order="published", published_by=FAMILY_ONLY)["points"]
     assert len(under) == len(want) < len(published) and "10" in under[-1] and "108" not in under[-1]
+    # The chart over recording time under the cut replays every version: a link, drawn when followed.
+    assert page.locator("#chart").count() == 0
+    page.click("#by-recording + p a")
+    assert "order=recorded" in page.url and f"published_by={FAMILY_ONLY}" in page.url
+    page.wait_for_selector("#chart[data-ready]")
+    assert _steps(page, "#published-steps") == under
     cut_recorded = _steps(page, "#steps")
     want = _api(site, "/tallies/civilians_killed/history", published_by=FAMILY_ONLY)["points"]
     assert 1 <= len(cut_recorded) == len(want) and cut_recorded != recorded[-len(cut_recorded):]
@@ -86,7 +92,7 @@ def test_the_chart_over_publication_time_is_drawn_and_the_cut_changes_its_steps(
     page.goto(f"{PAGE}?published_by=2000-01-01")
     assert page.locator("#published-steps tbody tr[data-step]").count() == 0
     assert page.locator("#pchart[data-ready]").count() == 0
-    page.goto(f"{PAGE}?published_by={FAMILY_ONLY}")  # both charts drawn, as a reader sees them under a cut
+    page.goto(f"{PAGE}?published_by={FAMILY_ONLY}&order=recorded")  # both charts, as a reader sees them under a cut
     page.wait_for_selector("#pchart[data-ready]")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
