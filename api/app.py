@@ -25,6 +25,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.responses import JSONResponse
 
 from api import problems, web
+from api.web import docs as web_docs
 from api.answers import AnswerLane, Answers
 from api.bootstrap import open_ledger, open_read_side
 from api.deps import KeyChecks, read_log_state, reject_unknown_query
@@ -146,6 +147,7 @@ def warm(app: FastAPI) -> None:
     for _ in iter_route_contexts(app.router.routes):
         pass
     app.openapi()
+    web_docs.reference_of(app)
     web.warm()
 
 

@@ -12,6 +12,8 @@ counts as critical, so it is the second address, not the documentation (docs/web
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -32,6 +34,15 @@ TRY_PAGE = """<!doctype html>
 </rapi-doc></body></html>"""
 
 
+def reference_of(app: Any) -> Any:
+    """The reference made from the app's schema, once a process (the server makes it before it serves:
+    api/app.py ``warm``): its routes and schemas walked into the page's shape."""
+    made = getattr(app.state, "docs_reference", None)
+    if made is None:
+        made = app.state.docs_reference = reference(app.openapi())
+    return made
+
+
 @router.get("/docs", response_class=HTMLResponse)
 def docs(request: Request) -> HTMLResponse:
     plain = Request({**request.scope, "query_string": b""}, request.receive)  # no banner, no cut: the API's page
@@ -40,7 +51,7 @@ def docs(request: Request) -> HTMLResponse:
         made = request.app.state.docs_pages = {}
     code = choose(plain).code
     if code not in made:
-        made[code] = page(plain, "api_reference.html", None, api=reference(request.app.openapi())).body
+        made[code] = page(plain, "api_reference.html", None, api=reference_of(request.app)).body
     return HTMLResponse(made[code], headers={"Cache-Control": "no-cache", "Vary": "Cookie, Accept-Language"})
 
 
