@@ -120,6 +120,7 @@ def main() -> None:
         paths[at:at] = ["/web/checks?status=flagged", f"/web/checks?cursor={encode_cursor('checks', middle)}"]
         starts = sorted(i["valid_from"] for i in app.state.reader.incidents(limit=500)["items"])
         paths.insert(2, f"/web/tallies/civilians_killed?months_from={starts[0][:7]}&months_to={starts[-1][:7]}")
+        paths += cut_paths(paths, *middle_moments(app.state.reader))
         # The baseline, measured in the same run: the sign-in page renders a template behind the same
         # middleware and session and reads nothing, so the ratios hold when the machine's load does not.
         paths.insert(0, "/web/sign-in")
@@ -150,6 +151,36 @@ def main() -> None:
             _months(app.state.reader, opts.samples)
             _splits(app.state.reader, opts.samples)
     app.state.ledger.close()
+
+
+#: The pages asked for again as of a time, under a publication cut, and both (issue 13: every page
+#: can be viewed so). Not the count's page: its cut charts are timed by their own bench.
+CUT_PAGES = ("/", "/web/figures/", "/web/incidents", "/web/sources", "/web/reports/", "/web/citations/",
+             "/web/checks")
+
+
+def middle_moments(reader: Any) -> tuple[str, str]:
+    """A middle recording time of the log (half way between its first and last figure version)
+    and a middle publication date (the day of the median word's publication: the workload's
+    reports are all dated one day and its corrections count from their recording, so the cut
+    there keeps every source's word and none of the ledger's corrections)."""
+    from projections.times import iso
+
+    with reader.db.snapshot() as c:
+        first, last, count = reader.db.one(
+            c, "SELECT MIN(recorded_from), MAX(recorded_from), COUNT(*) FROM {figure_versions}")
+        median = reader.db.value(c, "SELECT published_at FROM {figure_versions} ORDER BY published_at"
+                                    " LIMIT 1 OFFSET ?", (count // 2,))
+    return iso((first + last) // 2), iso(median)[:10]
+
+
+def cut_paths(paths: list[str], as_of: str, published_by: str) -> list[str]:
+    """Each of ``paths`` in CUT_PAGES (and ``/`` itself) as of ``as_of``, cut at ``published_by``, and both."""
+    from urllib.parse import urlencode
+
+    chosen = [p for p in paths if p == "/" or (p != "/" and "?" not in p and p.startswith(CUT_PAGES[1:]))]
+    return [f"{p}?{urlencode(q)}" for q in ({"as_of": as_of}, {"published_by": published_by},
+                                            {"as_of": as_of, "published_by": published_by}) for p in chosen]
 
 
 def _in_turn(client: Any, path: str, samples: int, ways: list[Any]) -> list[list[float]]:
