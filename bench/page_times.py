@@ -120,7 +120,9 @@ def main() -> None:
         paths[at:at] = ["/web/checks?status=flagged", f"/web/checks?cursor={encode_cursor('checks', middle)}"]
         starts = sorted(i["valid_from"] for i in app.state.reader.incidents(limit=500)["items"])
         paths.insert(2, f"/web/tallies/civilians_killed?months_from={starts[0][:7]}&months_to={starts[-1][:7]}")
-        paths += cut_paths(paths, *middle_moments(app.state.reader))
+        moments = middle_moments(app.state.reader)
+        print(f"as of {moments[0]}, published by {moments[1]}", flush=True)
+        paths += cut_paths(paths, *moments)
         # The baseline, measured in the same run: the sign-in page renders a template behind the same
         # middleware and session and reads nothing, so the ratios hold when the machine's load does not.
         paths.insert(0, "/web/sign-in")
@@ -145,6 +147,7 @@ def main() -> None:
             base = base or p50
             print(f"{path[:58]:<58} {p50:8.1f} {percentile(times, 0.99):8.1f} {size / 1024:8.1f} {p50 / base:10.2f}"
                   f" {percentile(cpu, 0.5):8.1f} {percentile(cpu, 0.99):8.1f}", flush=True)
+        _grading(app.state.reader, figure, moments, opts.samples)
         _session_read_before_after(app, client, ["/web/vocabulary", "/web/sources"], opts.samples)
         if opts.only is None:
             _tally_page_before_after(client, paths[2:4], opts.samples)
@@ -181,6 +184,23 @@ def cut_paths(paths: list[str], as_of: str, published_by: str) -> list[str]:
     chosen = [p for p in paths if p == "/" or (p != "/" and "?" not in p and p.startswith(CUT_PAGES[1:]))]
     return [f"{p}?{urlencode(q)}" for q in ({"as_of": as_of}, {"published_by": published_by},
                                             {"as_of": as_of, "published_by": published_by}) for p in chosen]
+
+
+def _grading(reader: Any, figure: str, moments: tuple[str, str], samples: int) -> None:
+    """The hottest figure's latest grading (the figure page reads it for a graded figure; the
+    workload grades none, so this is the read of a figure never graded: the longest walk), now,
+    as of the middle time and under the middle cut."""
+    from ledger.checks import moment
+
+    at, cut = moments
+    for label, kw in (("now", {}), ("as of", {"as_of": moment(at, "as_of")}), ("cut", {"published_by": cut})):
+        times = []
+        for _ in range(samples):
+            start = time.perf_counter()
+            reader.latest_grading(figure, **kw)
+            times.append((time.perf_counter() - start) * 1000)
+        print(f"latest_grading of the hottest figure, {label}: p50 {percentile(times, 0.5):.2f}"
+              f" p99 {percentile(times, 0.99):.2f} ms", flush=True)
 
 
 def _in_turn(client: Any, path: str, samples: int, ways: list[Any]) -> list[list[float]]:
