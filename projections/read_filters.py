@@ -165,10 +165,12 @@ def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: s
     steps = _with_steps(wanted, columns)
     fresh: dict[str, list[Any]] = {}
     if not include_protected:
-        listed = filters.get("figure_ids") or []
-        narrow = [v for v in (filters.get("metric"), filters.get("figure_id")) if v is not None] + listed
+        listed, paged = filters.get("figure_ids") or [], filters.get("incident_ids") or []
+        narrow = [v for v in (filters.get("metric"), filters.get("figure_id")) if v is not None] + listed + [
+            v for v in (filters.get("incident_id"),) if v is not None] + paged
         among = placed_otherwise(metric=filters.get("metric") is not None, figure=filters.get("figure_id") is not None,
-                                 figures=len(listed))
+                                 figures=len(listed), incident=filters.get("incident_id") is not None,
+                                 incidents=len(paged))
         # Of the versions this cut counts, placed as filing_placed places them, the deciding few.
         counted = f"CASE WHEN {publication_placed('fv', 'ps', False)} <= ? THEN 1 ELSE 0 END"
         for r in _select_deciding(db, c, t, steps, (f"fv.recorded_from <= ? AND {among}", [t, t, *narrow]), filters,

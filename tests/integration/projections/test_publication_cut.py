@@ -261,6 +261,9 @@ def _check(kind: str, history: list[tuple], data: st.DataObject | None) -> None:
                             _check_history(live, again, fid, cut, kw, expected[fid])
                     found = live.breakdown_checks(published_by=cut, **kw)
                     assert found == again.breakdown_checks(published_by=cut, **kw)
+                    for incident_id in sorted({c["incident_id"] for c in found}):  # an incident's page
+                        assert live.breakdown_checks(incident_id=incident_id, published_by=cut, **kw) == [
+                            c for c in found if c["incident_id"] == incident_id]
                     for limit in (1, 2):
                         paged = all_pages(lambda cursor: live.breakdown_checks_page(
                             published_by=cut, cursor=cursor, limit=limit, **kw))
@@ -379,7 +382,8 @@ def test_the_property_fails_when_a_readers_cut_places_protected_words_by_their_d
         monkeypatch: pytest.MonkeyPatch) -> None:
     # A reader's figures no longer folded afresh, nor its claims placed at their filing.
     monkeypatch.setattr(read_filters, "placed_otherwise", lambda **narrow: "? < 0" + " AND ? IS NOT NULL" * (
-        bool(narrow.get("metric")) + bool(narrow.get("figure")) + narrow.get("figures", 0)))  # none: T is never negative
+        bool(narrow.get("metric")) + bool(narrow.get("figure")) + narrow.get("figures", 0)
+        + bool(narrow.get("incident")) + narrow.get("incidents", 0)))  # no figure: T is never negative
     monkeypatch.setattr(read_filters, "filing_placed", lambda rows, hidden: list(rows))
     with pytest.raises(AssertionError):
         _check("sqlite", PROTECTED_WORD, None)
