@@ -155,6 +155,9 @@ def main() -> None:
         at = paths.index("/web/checks") + 1
         paths[at:at] = ["/web/checks?status=flagged", f"/web/checks?cursor={encode_cursor('checks', middle)}"]
         paths.insert(2, f"/web/tallies/civilians_killed?months_from={starts[0][:7]}&months_to={starts[-1][:7]}")
+        moments = middle_moments(app.state.reader)
+        print(f"as of {moments[0]}, published by {moments[1]}", flush=True)
+        paths += cut_paths(paths, *moments)
         # The baseline, measured in the same run: the sign-in page renders a template behind the same
         # middleware and session and reads nothing, so the ratios hold when the machine's load does not.
         paths.insert(0, "/web/sign-in")
@@ -182,12 +185,60 @@ def main() -> None:
             base = base or p50
             print(f"{path[:58]:<58} {p50:8.1f} {percentile(times, 0.99):8.1f} {size / 1024:8.1f} {p50 / base:10.2f}"
                   f" {percentile(cpu, 0.5):8.1f} {percentile(cpu, 0.99):8.1f}", flush=True)
+        _grading(app.state.reader, figure, moments, opts.samples)
         _session_read_before_after(app, client, ["/web/vocabulary", "/web/sources"], opts.samples)
         if opts.only is None:
             _tally_page_before_after(client, paths[2:4], opts.samples)
             _months(app.state.reader, opts.samples)
             _splits(app.state.reader, opts.samples)
     app.state.ledger.close()
+
+
+#: The pages asked for again as of a time, under a publication cut, and both (issue 13: every page
+#: can be viewed so). Not the count's page: its cut charts are timed by their own bench.
+CUT_PAGES = ("/", "/web/figures/", "/web/incidents", "/web/sources", "/web/reports/", "/web/citations/",
+             "/web/checks")
+
+
+def middle_moments(reader: Any) -> tuple[str, str]:
+    """A middle recording time of the log (half way between its first and last figure version)
+    and a middle publication date (the day of the median word's publication: the workload's
+    reports are all dated one day and its corrections count from their recording, so the cut
+    there keeps every source's word and none of the ledger's corrections)."""
+    from projections.times import iso
+
+    with reader.db.snapshot() as c:
+        first, last, count = reader.db.one(
+            c, "SELECT MIN(recorded_from), MAX(recorded_from), COUNT(*) FROM {figure_versions}")
+        median = reader.db.value(c, "SELECT published_at FROM {figure_versions} ORDER BY published_at"
+                                    " LIMIT 1 OFFSET ?", (count // 2,))
+    return iso((first + last) // 2), iso(median)[:10]
+
+
+def cut_paths(paths: list[str], as_of: str, published_by: str) -> list[str]:
+    """Each of ``paths`` in CUT_PAGES (and ``/`` itself) as of ``as_of``, cut at ``published_by``, and both."""
+    from urllib.parse import urlencode
+
+    chosen = [p for p in paths if p == "/" or (p != "/" and "?" not in p and p.startswith(CUT_PAGES[1:]))]
+    return [f"{p}?{urlencode(q)}" for q in ({"as_of": as_of}, {"published_by": published_by},
+                                            {"as_of": as_of, "published_by": published_by}) for p in chosen]
+
+
+def _grading(reader: Any, figure: str, moments: tuple[str, str], samples: int) -> None:
+    """The hottest figure's latest grading (the figure page reads it for a graded figure; the
+    workload grades none, so this is the read of a figure never graded: the longest walk), now,
+    as of the middle time and under the middle cut."""
+    from ledger.checks import moment
+
+    at, cut = moments
+    for label, kw in (("now", {}), ("as of", {"as_of": moment(at, "as_of")}), ("cut", {"published_by": cut})):
+        times = []
+        for _ in range(samples):
+            start = time.perf_counter()
+            reader.latest_grading(figure, **kw)
+            times.append((time.perf_counter() - start) * 1000)
+        print(f"latest_grading of the hottest figure, {label}: p50 {percentile(times, 0.5):.2f}"
+              f" p99 {percentile(times, 0.99):.2f} ms", flush=True)
 
 
 def _in_turn(client: Any, path: str, samples: int, ways: list[Any]) -> list[list[float]]:

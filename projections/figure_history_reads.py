@@ -245,13 +245,16 @@ class FigureHistoryReads:
         """The figure's latest regrading by T (and by the cut, if one: an act counts from its
         recording), None if it was never graded: ``{"version", "recorded_at", "actor", "grade",
         "reason", "evidence"}``, the evidence as a history version shows it (a hidden source's
-        citation as ``"protected"``). It walks the figure's key back from T to that regrading (no
-        history page is read): quick when the grading is recent, ~10 ms across 10,000 later versions."""
+        citation as ``"protected"``). One seek on the figure's regradings (the index ``by_kind``), however
+        long its history: the figure's key walked back from T over every later version (24 ms for
+        the hottest figure at 1M events, never graded). SQLite is told the index: its statistics
+        say a figure has ~3 versions, so it took the key, which orders the rows without a sort."""
         t, cut = read_time(as_of), check_published_by(published_by)
         params: list[Any] = [str(figure_id), t]
         if cut is not None:
             params.append(cut)
-        latest = (f"SELECT {Grading.columns} FROM {{figure_versions}} fv WHERE fv.figure_id = ?"
+        seek = f" INDEXED BY {self.db.name}_figure_versions_by_kind" if self.db.kind == "sqlite" else ""
+        latest = (f"SELECT {Grading.columns} FROM {{figure_versions}} fv{seek} WHERE fv.figure_id = ?"
                   f" AND fv.recorded_from <= ?{' AND fv.published_at <= ?' if cut is not None else ''}"
                   " AND fv.kind = 'regraded' ORDER BY fv.recorded_from DESC, fv.version DESC LIMIT 1")
         shown = f"WITH shown AS ({latest})"

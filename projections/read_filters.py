@@ -11,7 +11,9 @@ from projections import publication
 from projections.db import OPEN, Db
 from projections.named_rows import shape
 from projections.figure_views import canonical
-from projections.redaction import SourceCard, Sources, filing_placed, placed_otherwise
+from projections.redaction import (
+    PLACED_JOIN, SourceCard, Sources, filing_placed, placed_otherwise, publication_placed,
+)
 
 #: A source's card (redaction.SourceCard) as a statement reads it.
 CARD = shape("Card", "source_id, name, name_en, kind, protected")
@@ -99,14 +101,32 @@ def _select(db: Db, c: Any, t: int, shape: type[Any], columns: str | None, at: t
                   (*join_params, *params, *(() if limit is None else (limit,))), shape=shape)
 
 
+def _select_deciding(db: Db, c: Any, t: int, steps: type[Any], at: tuple[str, list[Any]], filters: dict[str, Any],
+                     counted: tuple[str, list[Any]] = ("1", []), more_joins: str = "") -> list[Any]:
+    """Of the versions ``at`` and ``filters`` select (``more_joins`` for ``at``'s conditions and
+    ``counted``'s, the SQL that is 1 where the cut counts a version), as ``steps``, only those
+    publication.fold's result depends on (publication.DECIDING_KEYS), and each figure's last: found
+    in one pass over the versions' keys and kinds, then only those few read in full."""
+    joins, (join_params, params), where = figure_filters(t, at=at, **filters)
+    keys = (f"SELECT k.k_figure, {publication.DECIDING_KEYS} FROM (SELECT fv.figure_id AS k_figure,"
+            f" fv.recorded_from AS k_from, fv.version AS k_version, fv.kind AS k_kind, {counted[0]} AS k_counted"
+            f" FROM {{figure_versions}} fv {joins}{more_joins} WHERE {where}) k GROUP BY k.k_figure")
+    return db.all(c, f"SELECT {steps.columns} FROM ({keys}) d JOIN {{figure_versions}} fv ON fv.figure_id = d.k_figure"
+                     f" AND {publication.DECIDING_JOIN} {joins}{_STEP_JOIN} ORDER BY fv.figure_id",
+                  (*counted[1], *join_params, *params, *join_params), shape=steps)
+
+
 #: What publication.fold reads of a version beyond the shape asked for: the state after it,
 #: and (a claim not adopted) the word itself, from the claim row the same event put in place.
 _STEP_COLUMNS = ("fv.kind, fv.published_at, fv.recorded_at, fv.version, fv.qualifier, fv.low, fv.high, fv.value, fv.source_id,"
                  " fv.value_source_id, fv.status, fv.grade, cv.qualifier AS said_qualifier, cv.low AS said_low,"
                  " cv.high AS said_high, cv.value AS said_value")
-#: The claim row (``cv``) a figure version's own event put in place: its word as said.
-CLAIM_OF_VERSION = ("cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id AND cv.figure_version = fv.version"
-                    " AND cv.claim_version = fv.version")
+#: The claim row (``cv``) a figure version's own event put in place: its word as said. By its key
+#: in full (that row starts when its version does, figure_views._claim): on (figure, source) alone
+#: each version read every claim row of its source on the figure (21,615 late words of the hottest
+#: figure at 1M events, ~900 rows of its source each: 12 s).
+CLAIM_OF_VERSION = ("cv.figure_id = fv.figure_id AND cv.source_id = fv.source_id AND cv.recorded_from = fv.recorded_from"
+                    " AND cv.figure_version = fv.version AND cv.claim_version = fv.version")
 _STEP_JOIN = f" LEFT JOIN {{claim_versions}} cv ON {CLAIM_OF_VERSION}"
 
 
@@ -145,13 +165,20 @@ def _cut_figures(db: Db, c: Any, t: int, cut: int, wanted: type[Any], columns: s
     steps = _with_steps(wanted, columns)
     fresh: dict[str, list[Any]] = {}
     if not include_protected:
-        narrow = [v for v in (filters.get("metric"), filters.get("figure_id")) if v is not None]
-        among = placed_otherwise(metric=filters.get("metric") is not None, figure=filters.get("figure_id") is not None)
-        for r in _select(db, c, t, steps, None, (f"fv.recorded_from <= ? AND {among}", [t, t, *narrow]), None,
-                         filters, _STEP_JOIN):
+        listed, paged = filters.get("figure_ids") or [], filters.get("incident_ids") or []
+        narrow = [v for v in (filters.get("metric"), filters.get("figure_id")) if v is not None] + listed + [
+            v for v in (filters.get("incident_id"),) if v is not None] + paged
+        among = placed_otherwise(metric=filters.get("metric") is not None, figure=filters.get("figure_id") is not None,
+                                 figures=len(listed), incident=filters.get("incident_id") is not None,
+                                 incidents=len(paged))
+        # Of the versions this cut counts, placed as filing_placed places them, the deciding few.
+        counted = f"CASE WHEN {publication_placed('fv', 'ps', False)} <= ? THEN 1 ELSE 0 END"
+        for r in _select_deciding(db, c, t, steps, (f"fv.recorded_from <= ? AND {among}", [t, t, *narrow]), filters,
+                                  (counted, [cut]), PLACED_JOIN):
             fresh.setdefault(r.figure_id, []).append(r)
     late: dict[str, list[Any]] = {}
-    for r in _select(db, c, t, steps, None, (publication.LATE, [t, cut, cut]), None, filters, _STEP_JOIN):
+    # Past the stored state every version the cut counts is a late word: of those, the deciding few.
+    for r in _select_deciding(db, c, t, steps, (publication.LATE, [t, cut, cut]), filters):
         if r.figure_id not in fresh:
             late.setdefault(r.figure_id, []).append(r)
     now = t >= OPEN - 1
@@ -224,13 +251,21 @@ _Word = shape("Word", "fv.figure_id, fv.version, fv.kind, fv.source_id, fv.repor
 def claims_published_by(db: Db, c: Any, t: int, cut: int | None, figure_ids: list[str],
                         include_protected: bool = False) -> list[Any]:
     """Each source's latest claim on these figures as of t counted by the cut (publication.latest_claims):
-    every word of theirs recorded by t is read, a statement per 400 figures; a protected
-    source's placed at their filing unless the caller sees protected sources (redaction.filing_placed)."""
+    of their words recorded by t and counted by the cut, the few it depends on
+    (publication.LATEST_WORDS), a statement per 400 figures; a protected source's placed at
+    their filing unless the caller sees protected sources (redaction.filing_placed)."""
     by_figure: dict[str, list[Any]] = {}
+    counted = "" if cut is None else f" AND {publication_placed('fv', 'ps', include_protected)} <= ?"
+    placed = PLACED_JOIN if cut is not None and not include_protected else ""
     for chunk in _chunks(sorted(set(figure_ids))):
-        for w in db.all(c, f"SELECT {_Word.columns} FROM {{figure_versions}} fv JOIN {{claim_versions}} cv"
-                           f" ON {CLAIM_OF_VERSION} WHERE fv.figure_id IN ({', '.join('?' * len(chunk))})"
-                           " AND fv.recorded_from <= ? ORDER BY fv.figure_id, fv.version", (*chunk, t), shape=_Word):
+        words = (f"SELECT {publication.LATEST_WORDS_KEYS} FROM {{figure_versions}} fv"
+                 f" JOIN {{claim_versions}} cv ON {CLAIM_OF_VERSION}{placed}"
+                 f" WHERE fv.figure_id IN ({', '.join('?' * len(chunk))}) AND fv.recorded_from <= ?{counted}"
+                 f" GROUP BY {publication.LATEST_WORDS_GROUPS}")
+        for w in db.all(c, f"SELECT {_Word.columns} FROM ({words}) d JOIN {{figure_versions}} fv"
+                           f" ON fv.figure_id = d.d_figure AND {publication.LATEST_WORDS_JOIN}"
+                           f" JOIN {{claim_versions}} cv ON {CLAIM_OF_VERSION} ORDER BY fv.figure_id, fv.version",
+                        (*chunk, t, *(() if cut is None else (cut,))), shape=_Word):
             by_figure.setdefault(w.figure_id, []).append(w)
     per_figure = list(by_figure.values())
     if not include_protected:

@@ -220,9 +220,8 @@ def figure_page(request: Request, session: Session, reader: Any, figure_id: str,
     except NotFound:
         return not_yet_page(request, session, reader, "figure", figure_id, at, cut)
     spread = reader.spread(figure_id, as_of=at, include_protected=sees, published_by=cut)
-    # The grade's why: its latest regrading (the history shown may be a page that lacks it). Not
-    # read for a figure still unassessed, most of them: never graded, its key's walk back to no
-    # regrading would cross every version (10 ms at 10,000), and unassessed needs no reason.
+    # The grade's why: its latest regrading (the history shown may be a page that lacks it), one
+    # seek. Not read for a figure still unassessed, most of them: unassessed needs no reason.
     grading = None if current["grade"] == "unassessed" else reader.latest_grading(
         figure_id, as_of=at, include_protected=sees, published_by=cut)
     history = reader.figure_history(figure_id, as_of=at, cursor=cursor, limit=HISTORY_PAGE, include_protected=sees,

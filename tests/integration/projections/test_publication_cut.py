@@ -89,6 +89,13 @@ REVISED_PERIOD = [("file_on", 0, "2019-01-01", [(0, {"qualifier": "exact", "numb
                   ("revise", 0, "2019-03-01", None),
                   ("file_on", 1, "2019-02-15", [(0, {"qualifier": "exact", "number": 7}, True)])]
 
+#: Words late all three, one adopted then a claim not: under a cut between, the figure starts at its
+#: first counted word and keeps the adopted value past the claim (the fold reads its deciding versions alone).
+DECIDED_LATE = [("file_on", 0, None, [(0, {"qualifier": "exact", "number": 10}, False)]),
+                ("grade", 0, "confirmed"),
+                ("file_on", 1, "2019-02-15", [(0, {"qualifier": "exact", "number": 7}, True)]),
+                ("file_on", 0, "2019-01-01", [(0, {"qualifier": "exact", "number": 5}, False)])]
+
 
 def _day_start(day: str) -> int:
     d = date.fromisoformat(day)
@@ -104,10 +111,11 @@ def protected_now(events: list[Any]) -> set[str]:
     return {s for s, p in protected.items() if p}
 
 
-def recomputed(events: list[Any], t: int, cut: int, hidden: set[str] = frozenset()) -> dict[str, tuple[Any, ...]]:
+def recomputed(events: list[Any], t: int, cut: int, hidden: set[str] = frozenset(),
+               graded: bool = False) -> dict[str, tuple[Any, ...]]:
     """Each figure as the log says it stood at (t, cut): folded afresh from the domain events,
     in log order, by docs/model.md's rule (written again here, not publication.fold); the words
-    of ``hidden`` sources placed at their filing."""
+    of ``hidden`` sources placed at their filing. ``graded``: its grade too, last."""
     reports: dict[str, int] = {}
     identity: dict[str, Any] = {}
     state: dict[str, dict[str, Any]] = {}
@@ -131,15 +139,17 @@ def recomputed(events: list[Any], t: int, cut: int, hidden: set[str] = frozenset
         if f is None:
             if not word:
                 continue
-            f = state[fid] = {"value": e.value, "status": "active"}
+            f = state[fid] = {"value": e.value, "status": "active", "grade": "unassessed"}
         elif isinstance(e, (Figure.Corrected, Figure.Superseded)) or (isinstance(e, Figure.Claimed) and e.adopted):
             f["value"] = e.value
         if isinstance(e, (Figure.Corrected, Figure.Superseded)):
             f["status"] = "active"
         elif isinstance(e, Figure.Retracted):
             f["status"] = "retracted"
-    return {fid: (*identity[fid], f["value"]["qualifier"], f["value"]["low"], f["value"]["high"], f["status"])
-            for fid, f in state.items()}
+        elif isinstance(e, Figure.Regraded):
+            f["grade"] = e.grade
+    return {fid: (*identity[fid], f["value"]["qualifier"], f["value"]["low"], f["value"]["high"], f["status"],
+                  *((f["grade"],) if graded else ())) for fid, f in state.items()}
 
 
 def periods_at(events: list[Any], t: int) -> dict[str, tuple[str, str | None]]:
@@ -234,14 +244,26 @@ def _check(kind: str, history: list[tuple], data: st.DataObject | None) -> None:
                     listed = _listed(live, as_of, cut, sees)
                     assert listed == _listed(again, as_of, cut, sees)
                     assert listed == {fid: f[4:] for fid, f in expected.items()}, (as_of, cut, sees)
+                    grades = recomputed(events, t, p, set() if sees else hidden, graded=True)
+                    # A report's figures in one read (read_filters.figure_ids) are each figure by id; one
+                    # none of whose words is out by the cut is left out.
+                    known = sorted({str(e.originator_id) for e in events if isinstance(e, Figure.Stated)})
+                    together = live.figures_of(known, published_by=cut, **kw)
+                    assert together == [live.figure(fid, published_by=cut, **kw) for fid in known if fid in expected]
+                    assert together == again.figures_of(known, published_by=cut, **kw)
                     for fid in expected:  # by id, and the spread's current value
                         current = live.figure(fid, published_by=cut, **kw)
                         assert (current["value"]["low"], current["status"]) == (expected[fid][5], expected[fid][7])
+                        # The grade the fold carries (its deciding versions alone: publication.DECIDING_KEYS).
+                        assert current["grade"] == grades[fid][8], (fid, as_of, cut, sees)
                         assert live.spread(fid, published_by=cut, **kw) == again.spread(fid, published_by=cut, **kw)
                         if as_of is None:  # (each version read again by id: the slowest check here)
                             _check_history(live, again, fid, cut, kw, expected[fid])
                     found = live.breakdown_checks(published_by=cut, **kw)
                     assert found == again.breakdown_checks(published_by=cut, **kw)
+                    for incident_id in sorted({c["incident_id"] for c in found}):  # an incident's page
+                        assert live.breakdown_checks(incident_id=incident_id, published_by=cut, **kw) == [
+                            c for c in found if c["incident_id"] == incident_id]
                     for limit in (1, 2):
                         paged = all_pages(lambda cursor: live.breakdown_checks_page(
                             published_by=cut, cursor=cursor, limit=limit, **kw))
@@ -335,6 +357,7 @@ def test_cut_views_rebuild_and_log_agree_for_every_as_of_and_published_by(kind: 
     @example(history=LATE_WORD, data=None)
     @example(history=PROTECTED_WORD, data=None)
     @example(history=REVISED_PERIOD, data=None)
+    @example(history=DECIDED_LATE, data=None)
     def run(history: list[tuple], data: st.DataObject | None) -> None:
         _check(kind, history, data)
 
@@ -348,11 +371,19 @@ def test_the_property_fails_when_the_cut_is_loosened(monkeypatch: pytest.MonkeyP
         _check("sqlite", LATE_WORD, None)
 
 
+def test_the_property_fails_when_the_fold_reads_only_each_figures_last_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The deciding versions cut to the last counted one: the first word and the adopted value are lost.
+    monkeypatch.setattr(publication, "DECIDING_JOIN", "fv.recorded_from = d.d_f0 AND fv.version = d.d_v0")
+    with pytest.raises(AssertionError):
+        _check("sqlite", DECIDED_LATE, None)
+
+
 def test_the_property_fails_when_a_readers_cut_places_protected_words_by_their_date(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # A reader's figures no longer folded afresh, nor its claims placed at their filing.
-    monkeypatch.setattr(read_filters, "placed_otherwise", lambda **narrow: "? < 0" + " AND ? IS NOT NULL" * len(
-        [n for n in narrow.values() if n]))  # no figure: T is never negative
+    monkeypatch.setattr(read_filters, "placed_otherwise", lambda **narrow: "? < 0" + " AND ? IS NOT NULL" * (
+        bool(narrow.get("metric")) + bool(narrow.get("figure")) + narrow.get("figures", 0)
+        + bool(narrow.get("incident")) + narrow.get("incidents", 0)))  # no figure: T is never negative
     monkeypatch.setattr(read_filters, "filing_placed", lambda rows, hidden: list(rows))
     with pytest.raises(AssertionError):
         _check("sqlite", PROTECTED_WORD, None)
