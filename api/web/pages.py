@@ -112,7 +112,8 @@ def _dashboard(request: Request, session: Session, reader: Any, at: Any) -> HTML
         # 12 + 18 by age leave 78 of no stated age. It costs nothing more: the split is read already.
         breakdowns = {dimension: {"groups": split["groups"], "check": split_check(total["sum"], split["groups_sum"])}
                       for dimension, split in total["splits"].items()}
-        tallies.append({"metric": metric, "sum": total["sum"], "breakdowns": breakdowns})
+        tallies.append({"metric": metric, "sum": total["sum"], "breakdowns": breakdowns,
+                        "splits_kept": total.get("splits_kept", True)})
     # The checks of parts are read incident by incident: on a ledger of more than a page of
     # incidents they cost too much for the first page, and are a link to the checks page instead.
     checks = [] if incidents["next_cursor"] else reader.breakdown_checks(totals_only=True, as_of=at,

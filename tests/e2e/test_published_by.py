@@ -200,3 +200,20 @@ def test_the_reports_list_holds_only_the_reports_published_by_the_cut(loaded: Lo
     report = loaded.filed[KABUL].reports["nyt-family"]
     for path in ("/reports", f"/reports/{report}/figures", "/tallies/civilians_killed"):
         assert_problem(_get(loaded, path, published_by=""), 422, field="published_by")
+
+
+def test_the_dashboards_total_under_a_cut_is_the_folded_tallys(loaded, api, world):
+    """As of now the dashboard's total under a publication cut is read off the kept deltas
+    (published_running.py), not folded from every figure: the same as the tally folds it, for
+    readers and auditors, at cuts before, between and after the words (the timelines, and a world
+    with a protected source's words)."""
+    for app in (loaded.api.client.app, api.client.app):
+        app.state.follower.catch_up()
+        reader = app.state.reader
+        for cut in ("2000-01-01", "2019-05-01", "2019-06-15", "2022-03-01", "2023-11-01", "2024-05-10", "2100-01-01"):
+            for sees in (False, True):
+                for metric in ("civilians_killed", "killed", "airstrikes", "displaced"):
+                    kept = reader.tally_splits(metric, published_by=cut, include_protected=sees)
+                    folded = reader.tally(metric, published_by=cut, include_protected=sees)["sum"]
+                    assert kept["splits_kept"] is False and kept["splits"] == {}
+                    assert kept["sum"] == {k: v for k, v in folded.items() if k != "figure_ids"}, (cut, sees, metric)

@@ -126,6 +126,10 @@ def _check(kind: str, history: list[tuple]) -> None:
             for cid in world.citations:
                 citation = ledger.load(Citation, cid)
                 got = _comparable(reader.citation_record(cid, include_protected=True))
+                # Who withdrew it and why are the withdrawal event's (the write model keeps the flag alone).
+                last = list(ledger.repository.event_store.get(citation.id))[-1]
+                withdrawn = (last.actor, last.reason) if citation.withdrawn else (None, None)
+                assert (got.pop("withdrawn_by"), got.pop("withdrawn_reason")) == withdrawn, cid
                 assert got == {k: v for k, v in _record(citation, "citation").items() if k in got}
                 assert reader.hides_record(cid) == ledger.load(Source, citation.source_id).protected
                 _nothing_yet(reader.citation_record, "citation", cid,
