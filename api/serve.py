@@ -182,7 +182,7 @@ def serve(store: Store, host: str = "127.0.0.1", port: int = 8000, workers: int 
             os.environ["CIPHER_KEY"] = store.cipher_key
         else:
             os.environ.pop("CIPHER_KEY", None)
-    print(f"serving the ledger API at http://{host}:{port}/ (interactive docs: /docs)", flush=True)
+    print(f"serving the ledger API at http://{host}:{port}/ (the API reference at /docs, to try it: /docs/try)", flush=True)
     if workers == 1:
         uvicorn.run(app, **common)
     else:
