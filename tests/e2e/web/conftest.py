@@ -27,6 +27,7 @@ import uvicorn
 from api.app import create_app
 from ledger.application import Ledger
 from ledger.seed import case_data, load_case
+from ledger.store import Store
 from tests.conftest import IN_CI, make_store
 from tests.e2e.test_server import free_port
 
@@ -143,3 +144,11 @@ def sign_in(browser: Any, site: Site, role: str, **context: Any) -> Any:
     page.click("form.card button[type=submit]")
     page.wait_for_url(re.compile(r".*/$"))
     return page
+
+
+@pytest.fixture
+def postgres_store(tmp_path: Path) -> Iterator[Store]:
+    """A PostgreSQL store of its own (for the tests that run real servers with several workers on it)."""
+    stores = make_store("postgres", tmp_path)
+    yield next(stores)
+    stores.close()

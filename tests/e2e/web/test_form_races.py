@@ -22,15 +22,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 HTML = {"Accept": "text/html"}
 
 
-@pytest.fixture
-def postgres_store(tmp_path: Path):
-    from tests.conftest import make_store
-
-    stores = make_store("postgres", tmp_path)
-    yield next(stores)
-    stores.close()
-
-
 def _signed_in(client: httpx.Client, key: str) -> str:
     form = client.get("/web/sign-in")
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)

@@ -16,15 +16,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 HTML = {"Accept": "text/html"}
 
 
-@pytest.fixture
-def postgres_store(tmp_path: Path):
-    from tests.conftest import make_store
-
-    stores = make_store("postgres", tmp_path)
-    yield next(stores)
-    stores.close()
-
-
 def test_a_session_holds_across_workers_until_its_key_is_revoked(postgres_store: Store, tmp_path: Path) -> None:
     ledger = open_ledger(postgres_store)
     try:
