@@ -490,6 +490,78 @@ def test_the_audit_log_downloads_to_auditors_only_with_the_pages_filters(api, wo
         assert "position" not in refused.text
 
 
+#: Where the audit page's "Record" links each kind of record (a key and a receipt have no page).
+RECORD_PAGES = {"Figure": "/web/figures/", "Incident": "/web/incidents/", "Source": "/web/sources/",
+                "Report": "/web/reports/", "Citation": "/web/citations/", "Vocabulary": "/web/vocabulary"}
+
+
+def _audit_rows(text: str) -> list[tuple[int, str]]:
+    """The audit table's rows: each event's position and its "Record" cell."""
+    table = re.search(r'<table class="audit">.*?</table>', text, re.S).group(0)
+    return [(int(n), re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)[3].strip()) for n, cells in
+            re.findall(r'<tr><td><a href="/web/audit/leaves/(\d+)">.*?</a></td>(.*?)</tr>', table, re.S)]
+
+
+def test_the_audit_log_names_the_record_of_each_event_and_its_version(api, world):
+    """Each row names the record its event belongs to, with that record's version: a citation's
+    row links the citation (and the figure it backs), not the figure with the citation's version."""
+    api.post("/incidents", {"title": "Shelling of Maarat", "places": ["Maarat"], "valid_from": "2019-05-02"},
+             Idempotency_Key="k-audit-record")  # a receipt too
+    api.client.app.state.audit.catch_up()
+    logged = {e["position"]: e for e in api.get("/audit/log?limit=500", role="auditor").json()["items"]}
+    sign_in(api, "auditor")
+    rows = _audit_rows(api.client.get("/web/audit", headers=HTML).text)
+    seen = set()
+    for position, cell in rows:
+        event = logged[position]
+        of = event["kind"].split(".")[0]
+        seen.add(of)
+        assert cell.endswith(f"v{event['aggregate_version']}") or f"v{event['aggregate_version']} (" in cell, cell
+        first = re.search(r'href="([^"]+)"', cell)
+        if of in RECORD_PAGES:
+            wanted = RECORD_PAGES[of] + ("" if of == "Vocabulary" else event["aggregate_id"])
+            assert first and first.group(1) == wanted, (event["kind"], cell)
+        else:
+            assert first is None and f"<code>{event['aggregate_id'][:8]}</code>" in cell, (event["kind"], cell)
+        backs = re.findall(r'href="/web/figures/([^"]+)"', cell)
+        assert backs == ([event["figure_id"]] if of == "Figure" or (of == "Citation" and event["figure_id"]) else []), cell
+    assert {"Figure", "Incident", "Source", "Report", "Citation", "Receipt"} <= seen, seen
+
+
+def test_the_audit_page_reads_newest_first_by_kind_and_keeps_both_in_its_links(api, world):
+    for n in range(3):
+        api.ledger.register_source("seed-officer", name=f"Listed {n}", kind="witness", language="en")
+    api.client.app.state.audit.catch_up()
+    logged = api.get("/audit/log?limit=500", role="auditor").json()["items"]
+    sign_in(api, "auditor")
+    text = api.client.get("/web/audit?order=newest", headers=HTML).text
+    assert [p for p, _ in _audit_rows(text)] == [e["position"] for e in logged][::-1][:100]
+    assert '<option value="newest" selected>' in text
+    kinds = re.findall(r'<option value="([A-Za-z]+\.[A-Za-z]+)"', text)
+    assert kinds == sorted({e["kind"] for e in logged})
+    chosen = api.client.get("/web/audit?order=newest&kind=Source.Registered", headers=HTML).text
+    assert [p for p, _ in _audit_rows(chosen)] == [e["position"] for e in logged
+                                                  if e["kind"] == "Source.Registered"][::-1]
+    assert '<option value="Source.Registered" selected>' in chosen
+    download = next(u.replace("&amp;", "&") for u in re.findall(r'href="(/web/audit/download\?[^"]*)"', chosen)
+                    if "format=csv" in u)
+    assert "order=newest" in download and "kind=Source.Registered" in download
+    assert _rows(api.client.get(download).text) == _rows(
+        api.get("/audit/log?order=newest&kind=Source.Registered&format=csv", role="auditor").text)
+    # A page of the latest first pages on to earlier events, keeping the order and the kind.
+    registered = sum(e["kind"] == "Source.Registered" for e in logged)
+    for n in range(max(0, 101 - registered)):
+        api.ledger.register_source("seed-officer", name=f"More {n}", kind="witness", language="en")
+    api.client.app.state.audit.catch_up()
+    first = api.client.get("/web/audit?order=newest&kind=Source.Registered", headers=HTML).text
+    following = re.search(r'<a href="(/web/audit\?[^"]*)">Next page</a>', first).group(1).replace("&amp;", "&")
+    assert "order=newest" in following and "kind=Source.Registered" in following
+    more = _audit_rows(api.client.get(following, headers=HTML).text)
+    assert more and max(p for p, _ in more) < min(p for p, _ in _audit_rows(first))
+    for bad in ("order=latest", "kind=not%20a%20kind", "until=2019-13-01"):
+        assert api.client.get(f"/web/audit?{bad}", headers=HTML).status_code == 422, bad
+
+
 def test_the_audit_page_lists_checkpoints_a_page_at_a_time_newest_first(api, world):
     trail = api.client.app.state.audit
     signed = []
