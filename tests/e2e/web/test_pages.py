@@ -168,6 +168,26 @@ def test_the_ledger_as_of_a_moment_keeps_the_choice_in_its_links(api, world):
     assert "final count" not in then
 
 
+def test_a_page_as_of_a_bare_date_is_the_page_as_of_the_end_of_that_day(api, world):
+    """The footer takes a date as the API does (the end of that day in UTC), and says so."""
+    from datetime import UTC, datetime, timedelta
+
+    sign_in(api, "reader")
+    today = datetime.now(UTC).date()
+    for day, shown in ((today, True), (today - timedelta(days=1), False)):
+        bare = api.client.get(f"/web/figures/{world.figure}", params={"as_of": str(day)}, headers=HTML)
+        full = api.client.get(f"/web/figures/{world.figure}", params={"as_of": f"{day}T23:59:59.999999Z"},
+                              headers=HTML)
+        assert bare.status_code == full.status_code == 200
+        assert ('id="current-value"' in bare.text) == ('id="current-value"' in full.text) == shown, day
+        assert "as it stood at the end of" in bare.text and re.search(rf"as_of={day}[\"&]", bare.text)  # links keep it
+    footer = api.client.get("/", headers=HTML).text
+    assert "View the ledger as of (a date, or a date and time, UTC)" in footer
+    for bad in ("2019-05-1", "2019-02-30", "yesterday"):
+        refused = api.client.get(f"/web/figures/{world.figure}", params={"as_of": bad}, headers=HTML)
+        assert refused.status_code == 422 and "as_of" in refused.text, bad
+
+
 def test_a_source_beyond_the_first_two_hundred_can_be_picked(api):
     """The picker offers at most 200 at once; searching by name reaches any source."""
     for n in range(205):
