@@ -178,7 +178,7 @@ def test_a_source_as_of_before_its_protection_changed_is_its_version_then(api: A
 def test_bad_as_of_and_as_of_with_version_are_refused(api: Api, world: World) -> None:
     for kind, ident in (("figures", world.figure), ("sources", world.public_source), ("incidents", world.incident),
                         ("reports", world.public_report), ("citations", world.public_citation)):
-        for bad in ("yesterday", "2019-05-01", "1969-12-31T00:00:00Z", "2019-05-01T10:00:00"):
+        for bad in ("yesterday", "2019-05-1", "2019-02-30", "1969-12-31T00:00:00Z", "2019-05-01T10:00:00"):  # a date alone is taken
             assert_problem(api.get(f"/{kind}/{ident}?as_of={bad}", "reader"), 422, field="as_of")
     both = assert_problem(api.get(f"/figures/{world.figure}?version=1&as_of={_now()}", "reader"), 422,
                           field="version, as_of")
