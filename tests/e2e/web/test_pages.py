@@ -562,7 +562,7 @@ def test_the_audit_page_reads_newest_first_by_kind_and_keeps_both_in_its_links(a
     chosen = api.client.get("/web/audit?order=newest&kind=Source.Registered", headers=HTML).text
     assert [p for p, _ in _audit_rows(chosen)] == [e["position"] for e in logged
                                                   if e["kind"] == "Source.Registered"][::-1]
-    assert '<option value="Source.Registered" selected>' in chosen
+    assert '<option value="Source.Registered" lang="en" selected>' in chosen
     download = next(u.replace("&amp;", "&") for u in re.findall(r'href="(/web/audit/download\?[^"]*)"', chosen)
                     if "format=csv" in u)
     assert "order=newest" in download and "kind=Source.Registered" in download
