@@ -12,12 +12,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import may_read_audit_trail
+from api.routers._shared import Reader
 from api.routers.audit import KIND, MAX, Order, checkpoint_page, trail_of
 from api.routers.audit import _call as audit_call
 from api.web import audit_build
 from api.web.pages import AsOf, Signed, Words, moment
 from api.web.render import PREFIX, kept_cut, link, page
 from ledger import limits
+from ledger.errors import NotFound
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(kept_cut)])
 
@@ -32,6 +34,23 @@ CHECKPOINTS_SHOWN = 20
 Kind = Annotated[str | None, Query(max_length=limits.MAX_FILTER, pattern=rf"^(?:{KIND})?$")]
 
 
+def reports_backed(reader: Any, items: list[dict[str, Any]]) -> dict[str, str]:
+    """The report each citation on the page backs, by citation id, where its row names no figure
+    (the log files a citation under the figure it backs, and a report's under nothing): one read
+    of the citation each, at most a page's worth. Auditors only, who may see every report."""
+    backed: dict[str, str] = {}
+    for e in items:
+        ident = e["aggregate_id"]
+        if e["kind"].startswith("Citation.") and not e["figure_id"] and ident not in backed:
+            try:
+                found = reader.citation_record(ident, include_protected=True)
+            except NotFound:  # the views not there yet: the citation's own link still says it
+                continue
+            if found.get("target_kind") == "report" and found.get("target_id"):
+                backed[ident] = found["target_id"]
+    return backed
+
+
 def recorded_by(until: datetime | None, as_of: datetime | None) -> datetime | None:
     """The log's bound: before ``until`` and, as of a time, recorded at or by it (``until`` is
     exclusive; the log's times are to the microsecond)."""
@@ -43,7 +62,7 @@ def recorded_by(until: datetime | None, as_of: datetime | None) -> datetime | No
 
 @router.get(PREFIX + "/audit", response_class=HTMLResponse)
 async def audit(
-    request: Request, session: Signed,
+    request: Request, session: Signed, reader: Reader,
     actor: Words = None,
     figure_id: Annotated[UUID | None, Query()] = None, incident_id: Annotated[UUID | None, Query()] = None,
     kind: Kind = None,
@@ -75,7 +94,7 @@ async def audit(
     earlier_link = link(request, PREFIX + "/audit", **earlier) if signed["next_cursor"] else None
     return page(request, "audit.html", session, next_link=next_link, log=log, checkpoints=signed["items"],
                 earlier_link=earlier_link, latest=trail.latest_checkpoint(signed_by=moment(as_of)), public_key=trail.public_key(), filters=filters,
-                kinds=audit_call(trail.kinds), order=order,
+                kinds=audit_call(trail.kinds), order=order, reports=reports_backed(reader, log["items"]),
                 base=str(request.base_url).rstrip("/"))
 
 

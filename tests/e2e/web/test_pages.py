@@ -531,7 +531,7 @@ def test_the_audit_log_names_the_record_of_each_event_and_its_version(api, world
     logged = {e["position"]: e for e in api.get("/audit/log?limit=500", role="auditor").json()["items"]}
     sign_in(api, "auditor")
     rows = _audit_rows(api.client.get("/web/audit", headers=HTML).text)
-    seen = set()
+    seen, reports_cited = set(), 0
     for position, cell in rows:
         event = logged[position]
         of = event["kind"].split(".")[0]
@@ -545,7 +545,12 @@ def test_the_audit_log_names_the_record_of_each_event_and_its_version(api, world
             assert first is None and f"<code>{event['aggregate_id'][:8]}</code>" in cell, (event["kind"], cell)
         backs = re.findall(r'href="/web/figures/([^"]+)"', cell)
         assert backs == ([event["figure_id"]] if of == "Figure" or (of == "Citation" and event["figure_id"]) else []), cell
+        if of == "Citation" and not event["figure_id"]:  # a report's citation: the report it backs
+            cited = api.get(f"/citations/{event['aggregate_id']}", role="auditor").json()
+            assert re.findall(r'href="/web/reports/([^"]+)"', cell) == [cited["target_id"]], cell
+            reports_cited += 1
     assert {"Figure", "Incident", "Source", "Report", "Citation", "Receipt"} <= seen, seen
+    assert reports_cited, "the world's log has a report's citation on its first page"
 
 
 def test_the_audit_page_reads_newest_first_by_kind_and_keeps_both_in_its_links(api, world):
