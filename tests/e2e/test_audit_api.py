@@ -170,7 +170,7 @@ def test_audit_errors_are_problem_details(api: Api, audit):
     assert_problem(api.get(f"/audit/mirror?from={size + 1}", role="auditor"), 422, field="from")
 
 
-AUDIT_OPERATIONS = [("GET", "/audit/log"), ("GET", "/audit/mirror"), ("GET", "/audit/leaves/{index}"), ("GET", "/audit/checkpoints/latest"),
+AUDIT_OPERATIONS = [("GET", "/audit/log"), ("GET", "/audit/kinds"), ("GET", "/audit/mirror"), ("GET", "/audit/leaves/{index}"), ("GET", "/audit/checkpoints/latest"),
                     ("GET", "/audit/checkpoints/{size}"), ("GET", "/audit/proofs/inclusion"),
                     ("GET", "/audit/proofs/consistency"), ("GET", "/audit/public-key")]
 
