@@ -78,14 +78,24 @@ def actor(value: object) -> str:
 
 
 _MOMENT_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T")
+_BARE_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: What a bare date stands for: the last microsecond of that day in UTC, as a publication
+#: cut-off's date does (projections/publication.py ``check_published_by``): "as of 1 May" is
+#: the ledger as it stood once 1 May was over.
+_END_OF_DAY = "T23:59:59.999999+00:00"
 
 
 def read_moment(value: str) -> datetime:
     """A recording time (as_of, since, until) as the API, the pages and ``ledger export`` take it:
-    ISO 8601 with a zone, written in a year from FIRST_RECORDED_YEAR to LAST_YEAR; else ValueError
-    saying why, without the field's name (pydantic's errors and ``moment`` add it)."""
-    shape = "must be an ISO 8601 date and time with a zone, e.g. 2019-05-01T10:00:00Z"
-    if len(value) > MAX_MOMENT or not _MOMENT_SHAPE.match(value):
+    ISO 8601 with a zone, or a bare date (YYYY-MM-DD) meaning the end of that day in UTC, written
+    in a year from FIRST_RECORDED_YEAR to LAST_YEAR; else ValueError saying why, without the
+    field's name (pydantic's errors and ``moment`` add it)."""
+    shape = "must be a date (YYYY-MM-DD) or an ISO 8601 date and time with a zone, e.g. 2019-05-01T10:00:00Z"
+    if len(value) > MAX_MOMENT:
+        raise ValueError(shape)
+    if _BARE_DATE.fullmatch(value):
+        value += _END_OF_DAY
+    elif not _MOMENT_SHAPE.match(value):
         raise ValueError(shape)
     try:
         parsed = datetime.fromisoformat(value)

@@ -61,5 +61,5 @@ MAX_MOMENT = 40  # a time as a query gives it (ISO 8601), before it is read
 #: end of a publication day and the microsecond the audit page adds, so no read overflows.
 FIRST_RECORDED_YEAR, LAST_YEAR = 1970, 9998
 #: ``FIRST_RECORDED_YEAR`` to ``LAST_YEAR`` as a schema pattern (what the API documents of as_of).
-RECORDED_MOMENT_PATTERN = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[0-9]{2}-[0-9]{2}T"
+RECORDED_MOMENT_PATTERN = r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-[0-9]{2}-[0-9]{2}(T|$)"
 MAX_FILTER = 200  # a word to filter by (an actor, a place)

@@ -164,7 +164,8 @@ def checks(reader: Any, state: State, *, include_protected: bool, found: list[di
                 "checks")
 
 
-def audit_log(entries: Callable[[str | None, int], dict[str, Any]], size: int, about: dict[str, Any]) -> Made:
+def audit_log(entries: Callable[[str | None, int], dict[str, Any]], size: int, about: dict[str, Any], *,
+              newest_first: bool = False) -> Made:
     """The audit log (auditors only) below tree size ``size``: the tree as the export began."""
-    items = export_rows.audit_entries(entries, size)
+    items = export_rows.audit_entries(entries, size, newest_first=newest_first)
     return Made(export_rows.AUDIT_COLUMNS, map(export_rows.audit_row, items), items, about, "audit-log")

@@ -311,11 +311,16 @@ AUDIT_COLUMNS: list[tuple[str, str]] = [
 ]
 
 
-def audit_entries(page: Callable[[str | None, int], dict[str, Any]], size: int) -> Iterator[dict[str, Any]]:
+def audit_entries(page: Callable[[str | None, int], dict[str, Any]], size: int, *,
+                  newest_first: bool = False) -> Iterator[dict[str, Any]]:
     """The audit log's entries below tree size ``size`` (the tree as the export began): later
-    events are left for the next export, so a long one is one cut."""
+    events are left for the next export, so a long one is one cut (read the latest first, they
+    are the first ones, passed over)."""
     entries = paged(page)  # the first page read now: a bad cursor is refused before streaming
-    return (entry for entry in itertools.takewhile(lambda e: e["position"] < size, entries))
+    later = lambda e: e["position"] >= size  # noqa: E731
+    if newest_first:
+        return itertools.dropwhile(later, entries)
+    return itertools.takewhile(lambda e: not later(e), entries)
 
 
 def audit_row(entry: dict[str, Any]) -> dict[str, Any]:

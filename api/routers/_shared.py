@@ -79,7 +79,8 @@ def moment(description: str) -> Any:
 
 
 AsOf = moment("Recording time: the answer as the ledger gave it then (ISO 8601 with a zone, e.g."
-              f" 2019-05-01T10:00:00Z; {limits.FIRST_RECORDED_YEAR} to {limits.LAST_YEAR}).")
+              " 2019-05-01T10:00:00Z, or a date, 2019-05-01, meaning the end of that day in UTC;"
+              f" {limits.FIRST_RECORDED_YEAR} to {limits.LAST_YEAR}).")
 
 
 #: The sources' publication cut-off (projections/publication.py): checked there, so that a bad

@@ -17,7 +17,7 @@ The app must hold an ``AuditTrail`` in ``app.state.audit`` (see ``attach``).
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Security
@@ -185,6 +185,13 @@ class ConsistencyProof(BaseModel):
 
 # ---- routes --------------------------------------------------------------------------------------
 
+#: An event's kind as the log names it: its record's class and the event's (projection.kind_of).
+KIND = r"[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*"
+KIND_PATTERN = rf"^{KIND}$"
+#: The orders the log is read in.
+Order = Literal["oldest", "newest"]
+
+
 def _log_responses() -> dict[int | str, dict[str, Any]]:
     exported = documented()
     return {**_errors(401, 403, 422), **exported}
@@ -196,14 +203,19 @@ def audit_log(
     actor: Annotated[text(limits.MAX_FILTER) | None, Query(description="Only events by this actor.")] = None,
     figure_id: Annotated[UUID | None, Query(description="Only events of this figure (and citations of it).")] = None,
     incident_id: Annotated[UUID | None, Query(description="Only events concerning this incident.")] = None,
-    since: moment("Recorded at or after (ISO 8601 with a zone).") = None,
-    until: moment("Recorded before (ISO 8601 with a zone).") = None,
-    cursor: Annotated[str | None, Query(max_length=limits.MAX_LOG_CURSOR, description="`next_cursor` of the previous page.")] = None,
+    kind: Annotated[str | None, Query(max_length=limits.MAX_FILTER, pattern=KIND_PATTERN,
+                                      description="Only events of this kind, as the log names them"
+                                                  " (`Citation.Cited`); `GET /audit/kinds` lists them.")] = None,
+    since: moment("Recorded at or after (ISO 8601 with a zone, or a date: the end of that day in UTC).") = None,
+    until: moment("Recorded before (ISO 8601 with a zone, or a date: the end of that day in UTC).") = None,
+    cursor: Annotated[str | None, Query(max_length=limits.MAX_LOG_CURSOR, description="`next_cursor` of the previous page"
+                                                                                      " (of the same `order`).")] = None,
     limit: Annotated[int, Query(ge=1, le=limits.MAX_PAGE_SIZE)] = 100,
+    order: Annotated[Order, Query(description="`oldest` first (log order) or `newest` first.")] = "oldest",
     format_: Format = None, accept: Accept = None,
 ) -> Any:
-    """Every event in log order: who, when (UTC), what, to which figure or incident, why, and on what evidence.
-    Auditors only.
+    """Every event in log order (or the latest first, `order=newest`): who, when (UTC), what, to which
+    record, why, and on what evidence. Auditors only.
 
     Also every event at once (from `cursor` on; `limit` is then the size of the pages read) as a
     spreadsheet: `?format=` or `Accept`. It stops at the tree as it stood when it began, and states
@@ -214,16 +226,26 @@ def audit_log(
     except Exception as error:  # noqa: BLE001 - stale but available; the log says why
         log.warning("audit catch-up failed before a log query: %s", type(error).__name__)
     filters = {"actor": actor, "figure_id": None if figure_id is None else str(figure_id),
-               "incident_id": None if incident_id is None else str(incident_id), "since": since, "until": until}
+               "incident_id": None if incident_id is None else str(incident_id), "kind": kind,
+               "since": since, "until": until}
 
     def entries(after: str | None, size: int) -> dict[str, Any]:
-        return _call(trail.log, **filters, cursor=after, limit=size)
+        return _call(trail.log, **filters, cursor=after, limit=size, newest_first=order == "newest")
 
     if fmt == "json":
         return entries(cursor, limit)
     size, position = _head(trail)
+    newest = order == "newest"
     return give(fmt, kinds.audit_log(lambda after, n: entries(cursor if after is None else after, n), size,
-                                     stated(position, trail, **filters)))
+                                     stated(position, trail, **filters, order=order if newest else None),
+                                     newest_first=newest))
+
+
+@router.get("/kinds", response_model=list[str], responses=_errors(401, 403), summary="The kinds of event the audit log holds")
+def audit_kinds(trail: Trail, caller: Auditor) -> Any:
+    """The kinds of event the log holds (`Figure.Stated`, `Citation.Cited`, ...), the values `kind`
+    filters `GET /audit/log` by. Auditors only."""
+    return _call(trail.kinds)
 
 
 def _head(trail: Any) -> tuple[int, int]:

@@ -19,6 +19,7 @@ from api.models import Metric
 from api.routers import audit as audit_routes
 from api.routers import queries
 from api.routers._shared import Reader
+from api.web.audit_pages import Kind
 from api.web.pages import AsOf, Counted, Month, Signed, Words, moment
 from api.web.render import PREFIX, kept_cut, published_of
 from ledger import limits
@@ -140,11 +141,11 @@ async def checkpoints(session: Signed, trail: audit_routes.Trail, format_: Forma
 async def audit_log(session: Signed, trail: audit_routes.Trail, format_: Format,
                     actor: Words = None,
                     figure_id: Annotated[UUID | None, Query()] = None,
-                    incident_id: Annotated[UUID | None, Query()] = None, since: Moment = None,
-                    until: Moment = None) -> Any:
-    """The audit log with the page's filters, every event of them. Auditors only, as the API's /audit/log."""
+                    incident_id: Annotated[UUID | None, Query()] = None, kind: Kind = None, since: Moment = None,
+                    until: Moment = None, order: Annotated[audit_routes.Order, Query()] = "oldest") -> Any:
+    """The audit log with the page's filters and order, every event of them. Auditors only, as the API's /audit/log."""
     await may_read_audit_trail(session.caller)
     return await run_in_threadpool(
         audit_routes.audit_log, trail, session.caller, actor=actor or None, figure_id=figure_id,
-        incident_id=incident_id, since=moment(since, "since"), until=moment(until, "until"), cursor=None, limit=100,
-        format_=format_, accept=None)
+        incident_id=incident_id, kind=kind or None, since=moment(since, "since"), until=moment(until, "until"),
+        cursor=None, limit=100, order=order, format_=format_, accept=None)

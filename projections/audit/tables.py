@@ -56,6 +56,7 @@ def projection_statements(db: Db) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS {n}_log_by_figure ON {db.table('log')} (figure_id, position)",
         f"CREATE INDEX IF NOT EXISTS {n}_log_by_incident ON {db.table('log')} (incident_id, position)",
         f"CREATE INDEX IF NOT EXISTS {n}_log_by_time ON {db.table('log')} (recorded_at, position)",
+        f"CREATE INDEX IF NOT EXISTS {n}_log_by_kind ON {db.table('log')} (kind, position)",
         f"CREATE TABLE IF NOT EXISTS {db.table('subjects')} ("
         f"aggregate_id {text} NOT NULL PRIMARY KEY, figure_id {text}, incident_id {text}){tail}",
     ]

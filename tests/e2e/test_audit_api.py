@@ -60,6 +60,37 @@ def test_the_audit_log_over_http(api: Api, audit, world: World):
     assert_problem(api.get("/audit/log?limit=0", role="auditor"), 422)
 
 
+def test_the_audit_log_newest_first_and_by_kind(api: Api, audit, world: World):
+    """The latest first reads the same events backwards, a page at a time; a kind filters to it."""
+    oldest = api.get("/audit/log?limit=500", role="auditor").json()["items"]
+    first = api.get("/audit/log?order=newest&limit=3", role="auditor").json()
+    second = api.get(f"/audit/log?order=newest&limit=3&cursor={first['next_cursor']}", role="auditor").json()
+    newest = [i["position"] for i in first["items"] + second["items"]]
+    assert newest == [i["position"] for i in oldest][::-1][:6]
+    kinds = api.get("/audit/kinds", role="auditor").json()
+    assert kinds == sorted({i["kind"] for i in oldest}) and "Citation.Cited" in kinds
+    cited = api.get("/audit/log?kind=Citation.Cited&order=newest&limit=500", role="auditor").json()["items"]
+    assert [i["position"] for i in cited] == [i["position"] for i in oldest if i["kind"] == "Citation.Cited"][::-1]
+    assert api.get("/audit/log?kind=Nothing.Happened", role="auditor").json()["items"] == []
+    assert_problem(api.get("/audit/log?order=latest", role="auditor"), 422, field="order")
+    assert_problem(api.get("/audit/log?kind=drop%20table", role="auditor"), 422, field="kind")
+    assert_problem(api.get("/audit/kinds", role="reader"), 403)
+    # The download keeps the order and the kind, and says so.
+    csv = api.get("/audit/log?kind=Citation.Cited&order=newest&format=csv", role="auditor")
+    assert csv.status_code == 200, csv.text
+    lines = csv.text.splitlines()
+    positions = [int(line.split(",")[0]) for line in lines[1:] if line[:1].isdigit()]
+    assert positions == [i["position"] for i in cited if i["position"] < audit.size()] and positions
+
+
+def test_a_bare_date_bounds_the_log_at_the_end_of_that_day(api: Api, audit):
+    day = api.get("/audit/log?since=2019-05-01&until=2999-01-01", role="auditor").json()
+    moment = api.get("/audit/log?since=2019-05-01T23:59:59.999999Z&until=2999-01-01T23:59:59.999999Z",
+                     role="auditor").json()
+    assert day == moment
+    assert_problem(api.get("/audit/log?until=2019-13-01", role="auditor"), 422, field="until")
+
+
 def test_checkpoints_and_proofs_verify_with_the_exported_key_and_need_no_access_key(api: Api, audit, world: World):
     exported = api.get("/audit/public-key", role=None).json()
     verifier = parse_verifier_key(exported["verifier_key"])
@@ -139,7 +170,7 @@ def test_audit_errors_are_problem_details(api: Api, audit):
     assert_problem(api.get(f"/audit/mirror?from={size + 1}", role="auditor"), 422, field="from")
 
 
-AUDIT_OPERATIONS = [("GET", "/audit/log"), ("GET", "/audit/mirror"), ("GET", "/audit/leaves/{index}"), ("GET", "/audit/checkpoints/latest"),
+AUDIT_OPERATIONS = [("GET", "/audit/log"), ("GET", "/audit/kinds"), ("GET", "/audit/mirror"), ("GET", "/audit/leaves/{index}"), ("GET", "/audit/checkpoints/latest"),
                     ("GET", "/audit/checkpoints/{size}"), ("GET", "/audit/proofs/inclusion"),
                     ("GET", "/audit/proofs/consistency"), ("GET", "/audit/public-key")]
 

@@ -268,9 +268,9 @@ def test_a_bad_publication_cut_is_refused_on_a_report_of_no_figures(api: Api, wo
 #: microsecond on), and times the API never took: each a 422 naming its field, on every way in.
 BAD_TIMES = {
     "as_of": ["9999-12-31T23:59:59-12:00", "9999-12-31T23:59:59.999999Z", "2019-05-01T10:00:00",
-              "1969-12-31T23:00:00Z", "soon"],
-    "since": ["9999-12-31T23:59:59-12:00", "2019-05-01T10:00:00", "soon"],
-    "until": ["9999-12-31T23:59:59-12:00", "1969-12-31T23:00:00Z"],
+              "1969-12-31T23:00:00Z", "soon", "9999-12-31", "2019-02-30", "2019-5-01"],
+    "since": ["9999-12-31T23:59:59-12:00", "2019-05-01T10:00:00", "soon", "2019-02-30"],
+    "until": ["9999-12-31T23:59:59-12:00", "1969-12-31T23:00:00Z", "1969-12-31"],
     "published_by": ["9999-12-31", "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "garbage"],
 }
 API_TIMES = {"/tallies/civilians_killed": ("as_of", "published_by"), "/figures": ("as_of", "published_by"),

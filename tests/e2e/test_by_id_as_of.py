@@ -178,8 +178,28 @@ def test_a_source_as_of_before_its_protection_changed_is_its_version_then(api: A
 def test_bad_as_of_and_as_of_with_version_are_refused(api: Api, world: World) -> None:
     for kind, ident in (("figures", world.figure), ("sources", world.public_source), ("incidents", world.incident),
                         ("reports", world.public_report), ("citations", world.public_citation)):
-        for bad in ("yesterday", "2019-05-01", "1969-12-31T00:00:00Z", "2019-05-01T10:00:00"):
+        for bad in ("yesterday", "2019-05-1", "2019-02-30", "1969-12-31T00:00:00Z", "2019-05-01T10:00:00"):  # a date alone is taken
             assert_problem(api.get(f"/{kind}/{ident}?as_of={bad}", "reader"), 422, field="as_of")
     both = assert_problem(api.get(f"/figures/{world.figure}?version=1&as_of={_now()}", "reader"), 422,
                           field="version, as_of")
     assert "version" in both["detail"] and "as_of" in both["detail"], both
+
+
+def test_a_bare_date_is_the_end_of_that_day_in_utc(api: Api, world: World) -> None:
+    """as_of=YYYY-MM-DD answers as as_of=YYYY-MM-DDT23:59:59.999999Z: today's records are in it,
+    yesterday's date is before them all (a start-of-day reading would find nothing today)."""
+    from datetime import timedelta
+
+    today = datetime.now(timezone.utc).date()
+    for day, state in ((today, "recorded"), (today - timedelta(days=1), "not_yet_recorded")):
+        for kind, ident in _public(world):
+            bare = api.get(f"/{kind}/{ident}?as_of={day}", "reader")
+            full = api.get(f"/{kind}/{ident}?as_of={day}T23:59:59.999999Z", "reader")
+            assert bare.status_code == full.status_code == 200, (bare.text, full.text)
+            assert bare.json() == full.json() and bare.headers["etag"] == full.headers["etag"], kind
+            assert bare.json()["state"] == state, (kind, day)
+        tally, tally_full = (api.get(f"/tallies/civilians_killed?as_of={at}", "reader") for at in
+                             (day, f"{day}T23:59:59.999999Z"))
+        assert tally.status_code == 200 and tally.json() == tally_full.json()
+    for bad in ("2019-05-1", "2019-02-30", "2019-05-01T10:00", "1969-12-31", "9999-01-01"):
+        assert_problem(api.get(f"/figures/{world.figure}?as_of={bad}", "reader"), 422, field="as_of")

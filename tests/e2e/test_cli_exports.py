@@ -116,7 +116,7 @@ def test_the_audit_log_file_is_the_apis_to_an_auditor(api, world, tmp_path):
 
 @pytest.mark.parametrize("args, says", [
     (["checkpoints", "--as-of", "2019-01-01T00:00:00Z"], "--as-of applies to"),
-    (["figures", "--as-of", "2019-01-01"], "--as-of: must be an ISO 8601 date and time with a zone"),
+    (["figures", "--as-of", "2019-01-1"], "--as-of: must be a date (YYYY-MM-DD) or an ISO 8601 date and time with a zone"),
     (["figures", "--as-of", "1969-01-01T00:00:00Z"], "1970 or later"),
     (["sources", "--metric", "civilians_killed"], "--metric applies to"),
     (["figures", "--metric", "nonsense"], "METRIC of the vocabulary"),

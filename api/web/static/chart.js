@@ -1,6 +1,7 @@
 // A count's history as a step chart (uPlot): the low bound as a line, a band up to the high
 // bound, a dashed open top where there is no upper bound, gaps where there is no data (never
-// drawn as zero). Arrow keys on the chart step through the changes; the table below the chart
+// drawn as zero). Arrow keys on the chart step through the changes, Home and End go to the first and
+// the last; the table below the chart
 // holds the same steps for screen readers, print and browsers without JavaScript. Every
 // `.chart-area` of the page is drawn so (over recording time, and over publication time): its
 // data-points names its points, data-rows the prefix of its table's row ids, data-live the
@@ -86,14 +87,22 @@
       bands: [{ series: [2, 1], fill: "rgba(11,83,148,0.22)" }, { series: [3, 1], fill: "rgba(11,83,148,0.08)" }],
       hooks: { setCursor: [function (u) { show(u.cursor.idx); }] },
     }, [times, lows, highs, opens], holder);
+    // The time axis runs left to right in every language (as the month chart does), so the arrows follow it.
+    var keys = { ArrowRight: function (i) { return i + 1; }, ArrowLeft: function (i) { return i - 1; },
+                 Home: function () { return 0; }, End: function () { return data.length - 1; } };
     holder.addEventListener("keydown", function (e) {
-      // The time axis runs left to right in every language (as the month chart does), so the arrows follow it.
-      var forward = e.key === "ArrowRight", back = e.key === "ArrowLeft";
-      if (!forward && !back) return;
+      if (!keys.hasOwnProperty(e.key)) return;
       e.preventDefault();
-      show(Math.max(0, Math.min(data.length - 1, current + (forward ? 1 : -1))));
+      show(Math.max(0, Math.min(data.length - 1, keys[e.key](current))));
     });
     holder.addEventListener("focus", function () { show(current); });
+    // Only a drawn chart is a stop for the keyboard, with its name and how to use it (else its name would
+    // be uPlot's legend); the page without JavaScript has the table alone, and no word of keys.
+    holder.tabIndex = 0;
+    holder.setAttribute("role", "application");
+    holder.setAttribute("aria-label", holder.dataset.labelChart);
+    holder.setAttribute("aria-describedby", holder.id + "-help");
+    document.querySelectorAll("[data-keys-of='" + holder.id + "']").forEach(function (hint) { hint.hidden = false; });
     holder.dataset.ready = String(data.length);
     return plot;
   }

@@ -171,6 +171,26 @@ def test_the_ledger_as_of_a_moment_keeps_the_choice_in_its_links(api, world):
     assert "final count" not in then
 
 
+def test_a_page_as_of_a_bare_date_is_the_page_as_of_the_end_of_that_day(api, world):
+    """The footer takes a date as the API does (the end of that day in UTC), and says so."""
+    from datetime import UTC, datetime, timedelta
+
+    sign_in(api, "reader")
+    today = datetime.now(UTC).date()
+    for day, shown in ((today, True), (today - timedelta(days=1), False)):
+        bare = api.client.get(f"/web/figures/{world.figure}", params={"as_of": str(day)}, headers=HTML)
+        full = api.client.get(f"/web/figures/{world.figure}", params={"as_of": f"{day}T23:59:59.999999Z"},
+                              headers=HTML)
+        assert bare.status_code == full.status_code == 200
+        assert ('id="current-value"' in bare.text) == ('id="current-value"' in full.text) == shown, day
+        assert "as it stood at the end of" in bare.text and re.search(rf"as_of={day}[\"&]", bare.text)  # links keep it
+    footer = api.client.get("/", headers=HTML).text
+    assert "View the ledger as of (a date, or a date and time, UTC)" in footer
+    for bad in ("2019-05-1", "2019-02-30", "yesterday"):
+        refused = api.client.get(f"/web/figures/{world.figure}", params={"as_of": bad}, headers=HTML)
+        assert refused.status_code == 422 and "as_of" in refused.text, bad
+
+
 def test_a_source_beyond_the_first_two_hundred_can_be_picked(api):
     """The picker offers at most 200 at once; searching by name reaches any source."""
     for n in range(205):
@@ -491,6 +511,83 @@ def test_the_audit_log_downloads_to_auditors_only_with_the_pages_filters(api, wo
         refused = api.client.get("/web/audit/download?format=csv")
         assert refused.status_code == api.get("/audit/log?format=csv", role=role).status_code == 403
         assert "position" not in refused.text
+
+
+#: Where the audit page's "Record" links each kind of record (a key and a receipt have no page).
+RECORD_PAGES = {"Figure": "/web/figures/", "Incident": "/web/incidents/", "Source": "/web/sources/",
+                "Report": "/web/reports/", "Citation": "/web/citations/", "Vocabulary": "/web/vocabulary"}
+
+
+def _audit_rows(text: str) -> list[tuple[int, str]]:
+    """The audit table's rows: each event's position and its "Record" cell."""
+    table = re.search(r'<table class="audit">.*?</table>', text, re.S).group(0)
+    return [(int(n), re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)[3].strip()) for n, cells in
+            re.findall(r'<tr><td><a href="/web/audit/leaves/(\d+)">.*?</a></td>(.*?)</tr>', table, re.S)]
+
+
+def test_the_audit_log_names_the_record_of_each_event_and_its_version(api, world):
+    """Each row names the record its event belongs to, with that record's version: a citation's
+    row links the citation (and the figure it backs), not the figure with the citation's version."""
+    api.post("/incidents", {"title": "Shelling of Maarat", "places": ["Maarat"], "valid_from": "2019-05-02"},
+             Idempotency_Key="k-audit-record")  # a receipt too
+    api.client.app.state.audit.catch_up()
+    logged = {e["position"]: e for e in api.get("/audit/log?limit=500", role="auditor").json()["items"]}
+    sign_in(api, "auditor")
+    rows = _audit_rows(api.client.get("/web/audit", headers=HTML).text)
+    seen, reports_cited = set(), 0
+    for position, cell in rows:
+        event = logged[position]
+        of = event["kind"].split(".")[0]
+        seen.add(of)
+        assert cell.endswith(f"v{event['aggregate_version']}") or f"v{event['aggregate_version']} (" in cell, cell
+        first = re.search(r'href="([^"]+)"', cell)
+        if of in RECORD_PAGES:
+            wanted = RECORD_PAGES[of] + ("" if of == "Vocabulary" else event["aggregate_id"])
+            assert first and first.group(1) == wanted, (event["kind"], cell)
+        else:
+            assert first is None and f"<code>{event['aggregate_id'][:8]}</code>" in cell, (event["kind"], cell)
+        backs = re.findall(r'href="/web/figures/([^"]+)"', cell)
+        assert backs == ([event["figure_id"]] if of == "Figure" or (of == "Citation" and event["figure_id"]) else []), cell
+        if of == "Citation" and not event["figure_id"]:  # a report's citation: the report it backs
+            cited = api.get(f"/citations/{event['aggregate_id']}", role="auditor").json()
+            assert re.findall(r'href="/web/reports/([^"]+)"', cell) == [cited["target_id"]], cell
+            reports_cited += 1
+    assert {"Figure", "Incident", "Source", "Report", "Citation", "Receipt"} <= seen, seen
+    assert reports_cited, "the world's log has a report's citation on its first page"
+
+
+def test_the_audit_page_reads_newest_first_by_kind_and_keeps_both_in_its_links(api, world):
+    for n in range(3):
+        api.ledger.register_source("seed-officer", name=f"Listed {n}", kind="witness", language="en")
+    api.client.app.state.audit.catch_up()
+    logged = api.get("/audit/log?limit=500", role="auditor").json()["items"]
+    sign_in(api, "auditor")
+    text = api.client.get("/web/audit?order=newest", headers=HTML).text
+    assert [p for p, _ in _audit_rows(text)] == [e["position"] for e in logged][::-1][:100]
+    assert '<option value="newest" selected>' in text
+    kinds = re.findall(r'<option value="([A-Za-z]+\.[A-Za-z]+)"', text)
+    assert kinds == sorted({e["kind"] for e in logged})
+    chosen = api.client.get("/web/audit?order=newest&kind=Source.Registered", headers=HTML).text
+    assert [p for p, _ in _audit_rows(chosen)] == [e["position"] for e in logged
+                                                  if e["kind"] == "Source.Registered"][::-1]
+    assert '<option value="Source.Registered" lang="en" selected>' in chosen
+    download = next(u.replace("&amp;", "&") for u in re.findall(r'href="(/web/audit/download\?[^"]*)"', chosen)
+                    if "format=csv" in u)
+    assert "order=newest" in download and "kind=Source.Registered" in download
+    assert _rows(api.client.get(download).text) == _rows(
+        api.get("/audit/log?order=newest&kind=Source.Registered&format=csv", role="auditor").text)
+    # A page of the latest first pages on to earlier events, keeping the order and the kind.
+    registered = sum(e["kind"] == "Source.Registered" for e in logged)
+    for n in range(max(0, 101 - registered)):
+        api.ledger.register_source("seed-officer", name=f"More {n}", kind="witness", language="en")
+    api.client.app.state.audit.catch_up()
+    first = api.client.get("/web/audit?order=newest&kind=Source.Registered", headers=HTML).text
+    following = re.search(r'<a href="(/web/audit\?[^"]*)">Next page</a>', first).group(1).replace("&amp;", "&")
+    assert "order=newest" in following and "kind=Source.Registered" in following
+    more = _audit_rows(api.client.get(following, headers=HTML).text)
+    assert more and max(p for p, _ in more) < min(p for p, _ in _audit_rows(first))
+    for bad in ("order=latest", "kind=not%20a%20kind", "until=2019-13-01"):
+        assert api.client.get(f"/web/audit?{bad}", headers=HTML).status_code == 422, bad
 
 
 def test_the_audit_page_lists_checkpoints_a_page_at_a_time_newest_first(api, world):
