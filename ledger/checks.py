@@ -82,19 +82,20 @@ _BARE_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: What a bare date stands for: the last microsecond of that day in UTC, as a publication
 #: cut-off's date does (projections/publication.py ``check_published_by``): "as of 1 May" is
 #: the ledger as it stood once 1 May was over.
-_END_OF_DAY = "T23:59:59.999999+00:00"
+_END_OF_DAY, _START_OF_DAY = "T23:59:59.999999+00:00", "T00:00:00+00:00"
 
 
-def read_moment(value: str) -> datetime:
+def read_moment(value: str, *, opens: bool = False) -> datetime:
     """A recording time (as_of, since, until) as the API, the pages and ``ledger export`` take it:
-    ISO 8601 with a zone, or a bare date (YYYY-MM-DD) meaning the end of that day in UTC, written
-    in a year from FIRST_RECORDED_YEAR to LAST_YEAR; else ValueError saying why, without the
-    field's name (pydantic's errors and ``moment`` add it)."""
+    ISO 8601 with a zone, or a bare date (YYYY-MM-DD) meaning the whole of that day in UTC: its
+    end (as of the day, until it is over), or its start for a time that ``opens`` a span (since
+    the day began); written in a year from FIRST_RECORDED_YEAR to LAST_YEAR; else ValueError
+    saying why, without the field's name (pydantic's errors and ``moment`` add it)."""
     shape = "must be a date (YYYY-MM-DD) or an ISO 8601 date and time with a zone, e.g. 2019-05-01T10:00:00Z"
     if len(value) > MAX_MOMENT:
         raise ValueError(shape)
     if _BARE_DATE.fullmatch(value):
-        value += _END_OF_DAY
+        value += _START_OF_DAY if opens else _END_OF_DAY
     elif not _MOMENT_SHAPE.match(value):
         raise ValueError(shape)
     try:
@@ -110,10 +111,14 @@ def read_moment(value: str) -> datetime:
     return parsed
 
 
+#: The times that open a span (``since``): a bare date there is the day's start.
+OPENING = frozenset({"since"})
+
+
 def moment(value: str, field: str) -> datetime:
     """``read_moment``, or InvalidInput naming ``field``."""
     try:
-        return read_moment(value)
+        return read_moment(value, opens=field in OPENING)
     except ValueError as why:
         raise InvalidInput(f"{field} {why}", field=field) from None
 

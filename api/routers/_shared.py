@@ -71,10 +71,15 @@ def _iso_moment(value: Any) -> Any:
     return checks.read_moment(value) if isinstance(value, str) else value
 
 
-def moment(description: str) -> Any:
+def _opening_moment(value: Any) -> Any:
+    return checks.read_moment(value, opens=True) if isinstance(value, str) else value
+
+
+def moment(description: str, *, opens: bool = False) -> Any:
     """A recording time in a query (as_of, since, until), by the rule the pages and the CLI share
-    (ledger/checks.py ``read_moment``): a 422 naming the field, never a time no read can hold."""
-    return Annotated[datetime | None, BeforeValidator(_iso_moment),
+    (ledger/checks.py ``read_moment``; ``opens``: a bare date is the day's start, as ``since``'s):
+    a 422 naming the field, never a time no read can hold."""
+    return Annotated[datetime | None, BeforeValidator(_opening_moment if opens else _iso_moment),
                      Query(description=description, json_schema_extra={"pattern": limits.RECORDED_MOMENT_PATTERN})]
 
 

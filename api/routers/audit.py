@@ -206,7 +206,8 @@ def audit_log(
     kind: Annotated[str | None, Query(max_length=limits.MAX_FILTER, pattern=KIND_PATTERN,
                                       description="Only events of this kind, as the log names them"
                                                   " (`Citation.Cited`); `GET /audit/kinds` lists them.")] = None,
-    since: moment("Recorded at or after (ISO 8601 with a zone, or a date: the end of that day in UTC).") = None,
+    since: moment("Recorded at or after (ISO 8601 with a zone, or a date: the start of that day in UTC).",
+                  opens=True) = None,
     until: moment("Recorded before (ISO 8601 with a zone, or a date: the end of that day in UTC).") = None,
     cursor: Annotated[str | None, Query(max_length=limits.MAX_LOG_CURSOR, description="`next_cursor` of the previous page"
                                                                                       " (of the same `order`).")] = None,
