@@ -41,6 +41,7 @@ from projections import publication
 from projections.db import OPEN, Db
 from projections.named_rows import shape
 from projections.read_filters import CLAIM_OF_VERSION
+from projections.redaction import visible_source
 from projections.running import Pair, _timeline, row_sum, tally_metric
 
 AUDITOR, READER = "a", "r"
@@ -68,7 +69,7 @@ class Step(NamedTuple):
     recorded_from: int
 
 
-class Identity(NamedTuple):
+class FigureKey(NamedTuple):
     metric: str  # running.tally_metric
     incident_id: str
     dims: str
@@ -118,7 +119,7 @@ def _placed(word: Any, hidden: set[str]) -> Any:
     return word._replace(published_at=word.recorded_at) if word.source_id in hidden else word
 
 
-def _pairs(identity: Identity, figure_id: str, steps: list[Step]) -> list[Any]:
+def _pairs(identity: FigureKey, figure_id: str, steps: list[Step]) -> list[Any]:
     """A figure's steps as versions over publication time (running.py's Pairs), those that count
     the same merged: a contribution reads only the value and status (a claim or a grade moves none)."""
     out: list[Any] = []
@@ -163,7 +164,7 @@ class _Figure:
 
     __slots__ = ("identity", "auditor", "reader")
 
-    def __init__(self, identity: Identity, auditor: list[Step], reader: list[Step] | None) -> None:
+    def __init__(self, identity: FigureKey, auditor: list[Step], reader: list[Step] | None) -> None:
         self.identity, self.auditor, self.reader = identity, auditor, reader
 
     def seen_by_reader(self) -> list[Step]:
@@ -184,7 +185,7 @@ def _load(db: Db, cursor: Any, starts: dict[tuple[str, str], int]) -> dict[str, 
         for r in rows:
             f = found.get(r.figure_id)
             if f is None:
-                f = found[r.figure_id] = _Figure(Identity(r.metric, r.incident_id, r.dims, r.depth, r.dim_value), [],
+                f = found[r.figure_id] = _Figure(FigureKey(r.metric, r.incident_id, r.dims, r.depth, r.dim_value), [],
                                                  None)
             step = Step(r.published_from, publication.Folded(r.qualifier, r.low, r.high, r.value, r.value_source_id,
                                                             r.status, r.grade, r.version),
@@ -212,8 +213,9 @@ def _hidden(db: Db, cursor: Any, source_ids: set[str]) -> set[str]:
     shown: set[str] = set()
     for start in range(0, len(wanted), 400):
         chunk = wanted[start:start + 400]
-        shown |= {sid for sid, in db.all(cursor, f"SELECT source_id FROM {{sources}} WHERE protected = 0 AND"
-                                                 f" source_id IN ({', '.join('?' * len(chunk))})", chunk)}
+        shown |= {sid for sid, in db.all(cursor, f"SELECT s.source_id FROM {{sources}} s WHERE"
+                                                 f" {visible_source('s', False)} AND"
+                                                 f" s.source_id IN ({', '.join('?' * len(chunk))})", chunk)}
     return set(wanted) - shown
 
 
@@ -227,14 +229,14 @@ def update(db: Db, cursor: Any, versions: list[Any], claims: list[Any], protecti
         return
     said = {(c.figure_id, c.source_id, c.figure_version): c for c in claims}
     words: dict[str, list[Any]] = defaultdict(list)
-    identity: dict[str, Identity] = {}
+    identity: dict[str, FigureKey] = {}
     for v in kept:
         c = said.get((v.figure_id, v.source_id, v.version))
         words[v.figure_id].append(_Word(
             v.figure_id, v.version, v.kind, v.published_at, v.recorded_at, v.recorded_from, v.actor, v.source_id,
             v.qualifier, v.low, v.high, v.value, v.value_source_id, v.status, v.grade,
             *((c.qualifier, c.low, c.high, c.value) if c is not None else (None, None, None, None))))
-        identity[v.figure_id] = Identity(tally_metric(v.metric, v.population), v.incident_id, v.dims, v.depth,
+        identity[v.figure_id] = FigureKey(tally_metric(v.metric, v.population), v.incident_id, v.dims, v.depth,
                                          v.dim_value)
     refolded = _protection_figures(db, cursor, protection)
     for fid, ident in refolded.items():
@@ -266,14 +268,14 @@ def update(db: Db, cursor: Any, versions: list[Any], claims: list[Any], protecti
     _write_deltas(db, cursor, old, new, starts)
 
 
-def _protection_figures(db: Db, cursor: Any, sources: list[str]) -> dict[str, Identity]:
+def _protection_figures(db: Db, cursor: Any, sources: list[str]) -> dict[str, FigureKey]:
     """The figures (depth <= 1) with a word of these sources: their reader steps are refolded."""
-    out: dict[str, Identity] = {}
+    out: dict[str, FigureKey] = {}
     for sid in sources:
         for fid, metric, population, incident_id, dims, depth, dim_value in db.all(
                 cursor, "SELECT DISTINCT figure_id, metric, population, incident_id, dims, depth, dim_value"
                         " FROM {figure_versions} WHERE source_id = ? AND depth <= 1", (sid,)):
-            out[fid] = Identity(tally_metric(metric, population), incident_id, dims, depth, dim_value)
+            out[fid] = FigureKey(tally_metric(metric, population), incident_id, dims, depth, dim_value)
     return out
 
 
@@ -284,7 +286,7 @@ def _all_words(db: Db, cursor: Any, figure_ids: Iterable[str]) -> dict[str, list
     return out
 
 
-def _refold_readers(db: Db, cursor: Any, figures: dict[str, _Figure], refolded: dict[str, Identity]) -> None:
+def _refold_readers(db: Db, cursor: Any, figures: dict[str, _Figure], refolded: dict[str, FigureKey]) -> None:
     """Reader steps of these figures afresh from all their versions, the protection as it is now."""
     words = _all_words(db, cursor, refolded)
     hidden = _hidden(db, cursor, {w.source_id for ws in words.values() for w in ws if w.source_id})
@@ -406,20 +408,20 @@ def recompute(db: Db, cursor: Any) -> None:
     the same rows as batch-by-batch following keeps, by the same code."""
     db.run(cursor, "DELETE FROM {published_steps}")
     db.run(cursor, "DELETE FROM {published_tallies}")
-    shown = {sid for sid, in db.all(cursor, "SELECT source_id FROM {sources} WHERE protected = 0")}
+    shown = {sid for sid, in db.all(cursor, f"SELECT s.source_id FROM {{sources}} s WHERE {visible_source('s', False)}")}
     kept = db.all(cursor, "SELECT DISTINCT metric, population FROM {figure_versions}")
     for name, population in sorted(kept):
         metric = tally_metric(name, population)
         figures: dict[str, _Figure] = {}
         ws: dict[str, list[Any]] = defaultdict(list)
-        idents: dict[str, Identity] = {}
+        idents: dict[str, FigureKey] = {}
         for r in db.all(cursor, _VERSIONS.replace("SELECT ", "SELECT fv.incident_id, fv.dims, fv.depth,"
                                                              " fv.dim_value, ", 1)
                         + " WHERE fv.metric = ? AND fv.population = ? AND fv.depth <= 1"
                           " ORDER BY fv.figure_id, fv.version", (name, population)):
             w = _Word._make(r[4:])
             ws[w.figure_id].append(w)
-            idents[w.figure_id] = Identity(metric, r[0], r[1], r[2], r[3])
+            idents[w.figure_id] = FigureKey(metric, r[0], r[1], r[2], r[3])
         hidden = {w.source_id for words in ws.values() for w in words if w.source_id} - shown
         for fid, words in ws.items():
             figures[fid] = _Figure(idents[fid], folded_steps(words),
