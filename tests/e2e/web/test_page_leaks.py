@@ -286,7 +286,10 @@ def test_an_officers_refused_forms_on_protected_records_give_back_nothing_of_the
                                        headers=FORM, follow_redirects=False)
             assert response.status_code < 500, (path, sent, response.text[-300:])
             answered.add(response.status_code)
-            if response.status_code != 303:
+            # Filing or citing from a protected source by its id is no refusal (an officer may, as by
+            # the API): the "recorded, protected" page answers, naming nothing of the source.
+            recorded = response.status_code == 200 and 'id="recorded-id"' in response.text
+            if response.status_code != 303 and not recorded:
                 assert api.events() == before, (path, sent)
             text = as_text(response).replace(ident, RANDOM)
             assert leaks(text, world) == [], (path, sent, response.status_code)
