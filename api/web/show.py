@@ -33,7 +33,6 @@ KINDS = {"exact": "exact", "lower_bound": "at least", "range": "range", "no_data
 #: cut can be moved by hundreds of words published the same day (10 MB of page at 1M events); all
 #: of them are in the steps' file.
 LISTED_CHANGES = 10
-EXCEED_LOW = "parts exceed the total's low bound"
 
 
 class Show:
